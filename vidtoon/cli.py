@@ -1,0 +1,196 @@
+"""The `vidtoon` command line: a thin Typer layer over the Python API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+import vidtoon
+from vidtoon.errors import VidtoonError
+
+app = typer.Typer(
+    name="vidtoon",
+    help="Turn real footage into animation: restyle films, stitch frames into movies, extract datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+_state = {"verbose": False}
+
+
+class _RateColumn(TextColumn):
+    """Items per second, e.g. "41.3 fps"."""
+
+    def __init__(self, unit: str):
+        super().__init__("")
+        self.unit = unit
+
+    def render(self, task):  # noqa: D102
+        speed = task.finished_speed or task.speed
+        return f"{speed:6.1f} {self.unit}" if speed else f"   ... {self.unit}"
+
+
+class RichProgress:
+    """The CLI's progress bar (count, fps, elapsed, ETA) behind the library's `Progress` protocol."""
+
+    def __init__(self, unit: str = "fps"):
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=err_console, transient=False, disable=not err_console.is_terminal,
+        )
+        self._task = None
+
+    def __enter__(self) -> RichProgress:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(*exc)
+
+    def start(self, total: int | None, description: str) -> None:
+        self._task = self._bar.add_task(description, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, steps)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vidtoon {vidtoon.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """vidtoon: film restyling that keeps length, timing and sound."""
+    _state["verbose"] = verbose
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_time=False, show_path=verbose, markup=False)], force=True,
+    )
+    for noisy in ("libav", "PIL", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _fail(exc: VidtoonError) -> None:
+    if _state["verbose"]:
+        err_console.print_exception()
+    err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+# Options shared by every command that writes a video.
+CrfOption = Annotated[Optional[int], typer.Option("--crf", help="Quality, lower is better (default 18 for H.264, 31 for VP9).")]
+PresetOption = Annotated[str, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")]
+PixFmtOption = Annotated[Optional[str], typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")]
+ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
+
+
+@app.command()
+def probe(
+    path: Annotated[Path, typer.Argument(help="A video, GIF or image.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show what a video holds: size, frame rate, frames, duration, audio and subtitle streams."""
+    try:
+        info = vidtoon.probe(path)
+    except VidtoonError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(info.to_dict(), indent=2))
+        return
+    table = Table(show_header=False, box=None)
+    rate = f"{float(info.fps):.3f} fps ({info.fps})" if info.fps else "-"
+    count = "-" if info.frame_count is None else f"{info.frame_count}{'' if info.frame_count_exact else ' (estimated)'}"
+    rows = [
+        ("file", str(info.path)), ("container", info.container), ("video", f"{info.codec} {info.width}x{info.height} {info.pix_fmt}"),
+        ("frame rate", rate + (" variable" if info.variable_fps else "")), ("rotation", f"{info.rotation}°"),
+        ("duration", f"{float(info.duration):.3f} s" if info.duration is not None else "unknown"), ("frames", count),
+    ]
+    rows += [(f"audio #{a.index}", f"{a.codec} {a.channels} ch {a.sample_rate} Hz {a.language or ''}".strip()) for a in info.audio]
+    rows += [(f"subtitle #{s.index}", f"{s.codec} {s.language or ''}".strip()) for s in info.subtitles]
+    for key, value in rows:
+        table.add_row(f"[bold]{key}", value)
+    Console().print(table)
+
+
+@app.command()
+def stitch(
+    frames_dir: Annotated[Path, typer.Argument(help="Folder of images (natural order: frame2 before frame10).")],
+    fps: Annotated[str, typer.Option("--fps", help="Frames per second, e.g. 2, 24 or 30000/1001.")] = "2",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Video to write (.mp4 .mkv .mov .webm .avi .gif); default FOLDER.mp4.")] = None,
+    pattern: Annotated[Optional[str], typer.Option("--pattern", help="Glob on file names, e.g. 'shot1_*.png'.")] = None,
+    size: Annotated[Optional[str], typer.Option("--size", help="Video size WxH (default: the first image's size).")] = None,
+    fit: Annotated[str, typer.Option("--fit", help="How images of another size fit: pad, crop or stretch.")] = "pad",
+    audio: Annotated[Optional[Path], typer.Option("--audio", help="Soundtrack to lay under the video (cut at its end).")] = None,
+    crf: CrfOption = None,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Make a movie from a folder of frames."""
+    from vidtoon.parsing import parse_size
+
+    try:
+        with RichProgress("fps") as progress:
+            out = vidtoon.stitch(
+                frames_dir, output, fps=fps, pattern=pattern, size=parse_size(size) if size else None, fit_mode=fit,
+                audio=audio, options=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt), force=force, progress=progress,
+            )
+    except VidtoonError as exc:
+        _fail(exc)
+    err_console.print(f"wrote {out}")
+
+
+@app.command()
+def frames(
+    video: Annotated[Path, typer.Argument(help="Video to sample.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the images and manifest.csv.")],
+    fps: Annotated[Optional[str], typer.Option("--fps", help="Frames per second to keep (default 2; 'all' keeps every frame).")] = "2",
+    size: Annotated[Optional[str], typer.Option("--size", help="N (square) or WxH; 'none' keeps the video's size.")] = "256",
+    crop: Annotated[str, typer.Option("--crop", help="center: crop to the size's aspect; none: resize only.")] = "center",
+    start: Annotated[Optional[str], typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
+    end: Annotated[Optional[str], typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", help="Manifest column key=value, e.g. studio=blender (repeatable).")] = None,
+    image_format: Annotated[str, typer.Option("--format", help="png or jpg.")] = "png",
+    force: ForceOption = False,
+) -> None:
+    """Extract a dataset: frames at a given rate, centre-cropped and resized, with a manifest."""
+    from vidtoon.parsing import parse_size, parse_tags, parse_time
+
+    try:
+        with RichProgress("frames/s") as progress:
+            result = vidtoon.extract_frames(
+                video, output,
+                fps=None if fps in (None, "all") else fps,
+                size=None if size in (None, "none") else parse_size(size),
+                crop=crop, start=parse_time(start), end=parse_time(end), tags=parse_tags(tag),
+                image_format=image_format, force=force, progress=progress,
+            )
+    except VidtoonError as exc:
+        _fail(exc)
+    err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted[/]: nothing was written under the output name")
+        sys.exit(130)

@@ -1,0 +1,171 @@
+"""`extract_frames`: a video becomes a folder of training images plus a `manifest.csv`."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from vidtoon.errors import OutputError, UsageError
+from vidtoon.io.images import center_crop_to_aspect, resize, write_image
+from vidtoon.io.output import AtomicFile, StagingDir, ensure_writable_dir
+from vidtoon.io.reader import Frame, VideoReader
+from vidtoon.parsing import parse_rate
+from vidtoon.progress import NoProgress, Progress
+from vidtoon.streaming import prefetch
+
+MANIFEST = "manifest.csv"
+BASE_COLUMNS = ("file", "source", "timestamp")
+CROP_MODES = ("center", "none")
+
+
+@dataclass(frozen=True)
+class ExtractedFrames:
+    """What `extract_frames` made: the image files and the manifest that lists them."""
+
+    files: list[Path]
+    manifest: Path
+
+
+def sample_at_rate(frames: Iterator[Frame], fps: Fraction | None, source_fps: Fraction | None) -> Iterator[Frame]:
+    """Keep the frames nearest to times 0, 1/fps, 2/fps, … (each frame at most once); None keeps all."""
+    if fps is None:
+        yield from frames
+        return
+    step = 1 / fps
+    tolerance = 1 / (2 * source_fps) if source_fps else Fraction(0)
+    target = Fraction(0)
+    for frame in frames:
+        if frame.time + tolerance >= target:
+            yield frame
+            while target <= frame.time + tolerance:
+                target += step
+
+
+def shape_frame(rgb: np.ndarray, size: tuple[int, int] | None, crop: str) -> np.ndarray:
+    """Centre-crop to the size's aspect and resize ("center"); or resize keeping the aspect
+    ("none": a square size N sets the shorter side to N; WxH is taken exactly)."""
+    if crop not in CROP_MODES:
+        raise UsageError(f"unknown crop mode {crop!r}", hint=f"use one of {', '.join(CROP_MODES)}")
+    if size is None:
+        return rgb
+    width, height = size
+    if crop == "center":
+        return resize(center_crop_to_aspect(rgb, width, height), width, height)
+    if width == height:
+        h, w = rgb.shape[:2]
+        scale = width / min(h, w)
+        return resize(rgb, max(1, round(w * scale)), max(1, round(h * scale)))
+    return resize(rgb, width, height)
+
+
+def frame_file_name(stem: str, time: Fraction, suffix: str) -> str:
+    """e.g. vtest_t000012.500.png: the source name and the timestamp in seconds."""
+    return f"{stem}_t{float(time):010.3f}{suffix}"
+
+
+def extract_frames(
+    video: str | Path,
+    output_dir: str | Path,
+    *,
+    fps: Fraction | float | str | None = 2,
+    size: tuple[int, int] | None = (256, 256),
+    crop: str = "center",
+    start: Fraction | None = None,
+    end: Fraction | None = None,
+    tags: dict[str, str] | None = None,
+    image_format: str = "png",
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ExtractedFrames:
+    """Sample `video` at `fps` into images in `output_dir`, listed in `output_dir/manifest.csv`.
+
+    The manifest has the columns file, source, timestamp and one per tag (e.g. studio=blender);
+    running again on another video into the same folder appends to it, so one folder can hold a
+    labelled dataset from many films. All new images appear at once when the run completes.
+    """
+    progress = progress or NoProgress()
+    rate = parse_rate(fps) if fps is not None else None
+    if image_format not in ("png", "jpg"):
+        raise UsageError(f"unknown image format {image_format!r}", hint="use png or jpg")
+    if crop not in CROP_MODES:
+        raise UsageError(f"unknown crop mode {crop!r}", hint=f"use one of {', '.join(CROP_MODES)}")
+    video, output_dir = Path(video), Path(output_dir)
+    tags = dict(tags or {})
+    clash = set(tags) & set(BASE_COLUMNS)
+    if clash:
+        raise UsageError(f"tag name {sorted(clash)[0]!r} is a manifest column already", hint="choose another tag name")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError("output is a file, not a folder", path=output_dir, hint="give a folder name with -o")
+    with VideoReader(video, start=start, end=end) as reader:
+        stem = video.stem
+        if output_dir.exists() and not force and any(output_dir.glob(f"{stem}_t*.{image_format}")):
+            raise OutputError(
+                f"frames of {video.name} are already in this folder", path=output_dir,
+                hint="pass --force to replace them, or choose another folder with -o",
+            )
+        created_dir = not output_dir.exists()
+        ensure_writable_dir(output_dir)
+        staging = StagingDir(output_dir)
+        staged_manifest: AtomicFile | None = None
+        try:
+            info = reader.info
+            expected = None
+            if info.duration is not None and rate is not None:
+                span = (end if end is not None else info.duration) - (start or 0)
+                expected = max(1, int(span * rate + Fraction(1, 2)))
+            progress.start(expected, video.name)
+            rows = []
+            for frame in prefetch(sample_at_rate(iter(reader), rate, info.fps), depth=4):
+                name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
+                write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
+                rows.append({"file": name, "source": str(video), "timestamp": f"{float(frame.time + reader.start):.6f}", **tags})
+                progress.advance()
+            staged_manifest = _stage_manifest(output_dir / MANIFEST, rows)
+            files = staging.commit()
+            manifest = staged_manifest.commit()
+        except BaseException:
+            staging.abort()
+            if staged_manifest is not None:
+                staged_manifest.abort()
+            if created_dir:
+                _remove_if_empty(output_dir)
+            raise
+    return ExtractedFrames(files=files, manifest=manifest)
+
+
+def _stage_manifest(path: Path, new_rows: list[dict[str, str]]) -> AtomicFile:
+    """The manifest at `path` with `new_rows` merged in (rows for the same file replaced),
+    written beside it, ready to `commit()`."""
+    rows: list[dict[str, str]] = []
+    columns = list(BASE_COLUMNS)
+    if path.exists():
+        with path.open(newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns += [c for c in reader.fieldnames or [] if c not in columns]
+            rows = list(reader)
+    replaced = {row["file"] for row in new_rows}
+    rows = [row for row in rows if row.get("file") not in replaced] + new_rows
+    for row in new_rows:
+        columns += [c for c in row if c not in columns]
+    staged = AtomicFile(path)
+    try:
+        with staged.path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+    except BaseException:
+        staged.abort()
+        raise
+    return staged
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass

@@ -1,0 +1,97 @@
+"""Safe outputs: checked before any work starts, written under a temporary name, renamed when done.
+
+Nothing is ever left half-written under the final name, the input is never overwritten, and an
+existing output is replaced only when the user asked for it (`force`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from vidtoon.errors import OutputError
+
+
+def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: bool = False) -> Path:
+    """Check that `path` may be written; create its parent folder. Returns the path.
+
+    Raises:
+        OutputError: the output is one of the inputs, exists (without `force`), is a folder,
+            or its folder cannot be created or written.
+    """
+    path = Path(path)
+    for source in inputs:
+        source = Path(source)
+        same = path.resolve() == source.resolve() or (
+            path.exists() and source.exists() and os.path.samefile(source, path)
+        )
+        if same:
+            raise OutputError(
+                "output is the same file as the input", path=path,
+                hint="choose another output name with -o; vidtoon never overwrites its input",
+            )
+    if path.is_dir():
+        raise OutputError("output is an existing folder, not a file name", path=path, hint="give a file name such as out.mp4")
+    if path.exists() and not force:
+        raise OutputError("output already exists", path=path, hint="choose another name with -o, or pass --force to replace it")
+    ensure_writable_dir(path.parent)
+    return path
+
+
+def ensure_writable_dir(folder: Path) -> None:
+    """Create `folder` if needed and prove it writable by creating and removing a file in it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".vidtoon-write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write to this folder ({exc.strerror or exc})", path=folder,
+            hint="choose an output in a folder you can write to with -o",
+        ) from None
+
+
+class AtomicFile:
+    """A temporary file beside `target` that becomes `target` on `commit()`, or vanishes on `abort()`.
+
+    The temporary name keeps the target's suffix so tools that look at it still see the format.
+    """
+
+    def __init__(self, target: Path):
+        self.target = Path(target)
+        fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
+        os.close(fd)
+        self.path = Path(name)
+
+    def commit(self) -> Path:
+        os.replace(self.path, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class StagingDir:
+    """A hidden folder inside `folder` whose files move into `folder` on `commit()`.
+
+    Used for frame folders: either every new file appears, or none does.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=".vidtoon-partial-"))
+
+    def commit(self) -> list[Path]:
+        moved = []
+        for item in sorted(self.path.iterdir()):
+            destination = self.folder / item.name
+            os.replace(item, destination)
+            moved.append(destination)
+        self.path.rmdir()
+        return moved
+
+    def abort(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,56 @@
+"""`transcode`: decode a video and encode it again, keeping timing, audio, subtitles and metadata."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+from vidtoon.io.audio import AudioSource
+from vidtoon.io.reader import VideoReader
+from vidtoon.io.writer import EncodeOptions, VideoWriter
+from vidtoon.progress import NoProgress, Progress
+from vidtoon.streaming import prefetch
+
+
+def transcode(
+    source: str | Path,
+    output: str | Path,
+    *,
+    start: Fraction | None = None,
+    end: Fraction | None = None,
+    options: EncodeOptions = EncodeOptions(),
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Re-encode `source` into `output` frame for frame (the I/O half of every restyle).
+
+    Each frame keeps its timestamp (constant and variable rates survive), the audio and
+    subtitle streams are copied (or re-encoded if the container needs it), and the container
+    metadata is kept. `start`/`end` cut the video and its audio together.
+    """
+    progress = progress or NoProgress()
+    with VideoReader(source, start=start, end=end) as reader:
+        info = reader.info
+        with VideoWriter(
+            output,
+            fps=info.fps or Fraction(25),
+            time_base=info.time_base,
+            options=options,
+            audio=AudioSource(Path(source), origin=reader.start, end=end),
+            metadata=info.metadata,
+            inputs=(source,),
+            force=force,
+        ) as writer:
+            progress.start(_expected_frames(info.frame_count, info.fps, start, end), f"{Path(source).name}")
+            for frame in prefetch(reader):
+                writer.write(frame.rgb, frame.time)
+                progress.advance()
+    return writer.path
+
+
+def _expected_frames(count: int | None, fps: Fraction | None, start: Fraction | None, end: Fraction | None) -> int | None:
+    if count is None or fps is None:
+        return count
+    first = round((start or 0) * fps)
+    last = min(count, round(end * fps)) if end is not None else count
+    return max(0, last - first)

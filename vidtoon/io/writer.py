@@ -1,0 +1,256 @@
+"""`VideoWriter`: RGB frames in, a finished video file out (or nothing, if anything fails)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vidtoon.errors import EncodeError, UsageError
+from vidtoon.io.audio import AudioPassthrough, AudioSource
+from vidtoon.io.formats import OutputFormat, output_format
+from vidtoon.io.output import AtomicFile, check_output
+
+log = logging.getLogger(__name__)
+
+# Container metadata that describes the old file's muxer, not its content.
+_MUXER_KEYS = {"encoder", "major_brand", "minor_version", "compatible_brands", "duration"}
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Video encoder settings.
+
+    Attributes:
+        crf: constant quality (lower is better); None = the codec's sensible default
+            (18 for x264/x265, visually lossless; 31 for VP9).
+        preset: x264/x265 speed preset ("ultrafast" … "veryslow").
+        pix_fmt: None = yuv420p (plays everywhere); "yuv444p" keeps odd sizes and full chroma.
+        codec: None = the container's default (libx264; libvpx-vp9 for .webm; gif for .gif).
+    """
+
+    crf: int | None = None
+    preset: str = "medium"
+    pix_fmt: str | None = None
+    codec: str | None = None
+
+
+_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+
+
+class VideoWriter:
+    """Encodes RGB frames into `path`, keeping each frame's timestamp; source audio carried along.
+
+    The file is written under a temporary name beside `path` and renamed when `close()` completes;
+    on an exception inside the `with` block (or `abort()`), the temporary file is removed and
+    nothing appears under `path`.
+
+    Args:
+        path: output file; its suffix picks the container (.mp4 .mkv .mov .webm .avi .gif).
+        fps: nominal frame rate (also used for frames written without a time).
+        time_base: timestamp unit; give the source's to keep its timestamps exactly.
+        options: encoder settings.
+        audio: audio and subtitle streams to carry over, or None.
+        metadata: container metadata to keep (title, creation_time, ...).
+        inputs: files that must not be overwritten.
+        force: replace an existing output.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fps: Fraction,
+        time_base: Fraction | None = None,
+        options: EncodeOptions = EncodeOptions(),
+        audio: AudioSource | None = None,
+        metadata: dict[str, str] | None = None,
+        inputs: tuple[str | Path, ...] = (),
+        force: bool = False,
+    ):
+        self.path = check_output(path, inputs=inputs, force=force)
+        self.format: OutputFormat = output_format(self.path)
+        if fps <= 0:
+            raise UsageError(f"frame rate must be above zero, got {fps}")
+        if options.preset not in _PRESETS:
+            raise UsageError(f"unknown preset {options.preset!r}", hint=f"use one of {', '.join(_PRESETS)}")
+        self.fps = Fraction(fps)
+        self.options = options
+        if self.format.constant_rate or self.format.muxer == "gif":
+            time_base = 1 / self.fps if self.format.constant_rate else Fraction(1, 100)
+        self.time_base = Fraction(time_base) if time_base else 1 / self.fps
+        self._audio_source = audio
+        self._metadata = {k: v for k, v in (metadata or {}).items() if k.lower() not in _MUXER_KEYS}
+        self._file = AtomicFile(self.path)
+        self._container: av.container.OutputContainer | None = None
+        self._video = None
+        self._audio: AudioPassthrough | None = None
+        self._size: tuple[int, int] | None = None  # (width, height) of frames given
+        self._last_pts = -1
+        self._last_time = Fraction(0)
+        self.frames_written = 0
+        self._closed = False
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def write(self, rgb: np.ndarray, time: Fraction | None = None) -> None:
+        """Encode one H×W×3 uint8 RGB frame shown at `time` seconds (None: right after the last).
+
+        Every frame must have the size of the first.
+        """
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise UsageError(f"frames must be H×W×3 uint8 RGB, got shape {rgb.shape} of {rgb.dtype}")
+        if self._container is None:
+            self._open(width=rgb.shape[1], height=rgb.shape[0])
+        elif (rgb.shape[1], rgb.shape[0]) != self._size:
+            raise UsageError(f"frame {self.frames_written} is {rgb.shape[1]}x{rgb.shape[0]}, the video is {self._size[0]}x{self._size[1]}")
+        if time is None:
+            time = self._last_time + 1 / self.fps if self.frames_written else Fraction(0)
+        pts = round(Fraction(time) / self.time_base)
+        if pts <= self._last_pts:  # two source times in one output tick: keep order, nudge forward
+            pts = self._last_pts + 1
+        self._last_pts, self._last_time = pts, Fraction(time)
+        if self._audio is not None:
+            self._audio.feed_until(Fraction(time))
+        frame = self._to_frame(rgb)
+        frame.pts = pts
+        frame.time_base = self.time_base
+        self._encode(frame)
+        self.frames_written += 1
+
+    def close(self) -> Path | None:
+        """Flush the encoder, finish the audio, and move the file to its final name."""
+        if self._closed:
+            return self.path
+        if self._container is None:
+            self.abort()
+            raise EncodeError("no frames were written, so no video was made", path=self.path)
+        try:
+            self._encode(None)
+            if self._audio is not None:
+                self._audio.finish()
+            self._container.close()
+        except av.FFmpegError as exc:
+            self.abort()
+            raise EncodeError(f"writing failed ({exc.strerror or exc})", path=self.path) from None
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        return self._file.commit()
+
+    def abort(self) -> None:
+        """Stop writing and remove the temporary file; nothing appears under `path`."""
+        if self._closed:
+            return
+        self._closed = True
+        for closeable in (self._audio, self._container):
+            try:
+                if closeable is not None:
+                    closeable.close()
+            except Exception:  # noqa: BLE001 - already failing; the cleanup must go on
+                pass
+        self._file.abort()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _open(self, *, width: int, height: int) -> None:
+        fmt = self.format
+        codec = self.options.codec or fmt.video_codec
+        pix_fmt = self.options.pix_fmt or ("pal8" if codec == "gif" else "yuv420p")
+        self._size = (width, height)
+        enc_width, enc_height = width, height
+        if pix_fmt.startswith(("yuv420", "yuvj420", "nv12", "yuv422")) and (width % 2 or height % 2):
+            enc_width, enc_height = width + width % 2, height + height % 2
+            log.warning(
+                "%s: %dx%d is odd; padded to %dx%d (repeating the last row/column) because %s needs even sizes; "
+                "pass --pix-fmt yuv444p to keep the exact size",
+                self.path, width, height, enc_width, enc_height, pix_fmt,
+            )
+        self._pad = (enc_height - height, enc_width - width)
+        self._pix_fmt = pix_fmt
+        try:
+            self._container = av.open(str(self._file.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
+            stream = self._container.add_stream(codec, rate=self.fps)
+            stream.width, stream.height, stream.pix_fmt = enc_width, enc_height, pix_fmt
+            stream.time_base = self.time_base
+            stream.codec_context.time_base = self.time_base
+            stream.options = self._codec_options(codec)
+            if pix_fmt.startswith("yuv"):
+                cc = stream.codec_context
+                cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1  # BT.709, limited range
+            self._video = stream
+            self._container.metadata.update(self._metadata)
+            if self._audio_source is not None:
+                self._audio = AudioPassthrough(self._audio_source, self._container, fmt, self.path)
+                self._audio.add_streams()
+        except av.FFmpegError as exc:
+            self.abort()
+            raise EncodeError(f"cannot start the {codec} encoder ({exc.strerror or exc})", path=self.path) from None
+        if codec == "gif":
+            self._palette = _GifPalette(enc_width, enc_height)
+
+    def _codec_options(self, codec: str) -> dict[str, str]:
+        crf = self.options.crf
+        if codec in ("libx264", "libx265"):
+            return {"crf": str(18 if crf is None else crf), "preset": self.options.preset}
+        if codec in ("libvpx-vp9", "libvpx"):
+            return {"crf": str(31 if crf is None else crf), "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
+        return {}
+
+    def _to_frame(self, rgb: np.ndarray) -> av.VideoFrame:
+        if any(self._pad):
+            rgb = np.pad(rgb, ((0, self._pad[0]), (0, self._pad[1]), (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if self._pix_fmt == "pal8":
+            return self._palette.apply(frame)
+        if self._pix_fmt.startswith("yuv"):
+            return frame.reformat(format=self._pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
+        return frame.reformat(format=self._pix_fmt)
+
+    def _encode(self, frame: av.VideoFrame | None) -> None:
+        assert self._container is not None and self._video is not None
+        try:
+            for packet in self._video.encode(frame):
+                self._container.mux(packet)
+        except av.FFmpegError as exc:
+            where = f"frame {self.frames_written}" if frame is not None else "the end of the video"
+            self.abort()
+            raise EncodeError(f"encoding failed at {where} ({exc.strerror or exc})", path=self.path) from None
+
+
+class _GifPalette:
+    """Per-frame optimal 256-colour palette with dithering (FFmpeg's palettegen/paletteuse)."""
+
+    def __init__(self, width: int, height: int):
+        self._graph = av.filter.Graph()
+        source = self._graph.add_buffer(width=width, height=height, format="rgb24", time_base=Fraction(1, 100))
+        split = self._graph.add("split")
+        palettegen = self._graph.add("palettegen", "stats_mode=single")
+        paletteuse = self._graph.add("paletteuse", "new=1:dither=sierra2_4a")
+        sink = self._graph.add("buffersink")
+        source.link_to(split)
+        split.link_to(paletteuse, 0, 0)
+        split.link_to(palettegen, 1, 0)
+        palettegen.link_to(paletteuse, 0, 1)
+        paletteuse.link_to(sink)
+        self._graph.configure()
+        self._count = 0
+
+    def apply(self, frame: av.VideoFrame) -> av.VideoFrame:
+        frame.pts = self._count
+        frame.time_base = Fraction(1, 100)
+        self._count += 1
+        self._graph.push(frame)
+        return self._graph.pull()
