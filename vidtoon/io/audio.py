@@ -171,8 +171,8 @@ class AudioPassthrough:
         return None
 
     def _mux(self, track: _Track, packet: av.Packet) -> None:
-        if packet.pts - track.offset_ticks < 0:
-            return  # before the output's time zero (e.g. before --start)
+        if self.source.origin > 0 and packet.pts + (packet.duration or 0) - track.offset_ticks <= 0:
+            return  # wholly before a cut's start; without a cut, priming packets (pts < 0) are kept
         if track.copy:
             packet.pts -= track.offset_ticks
             packet.dts -= track.offset_ticks

@@ -40,7 +40,12 @@ FORMATS: dict[str, OutputFormat] = {
     ".mov": OutputFormat("mov", "libx264", "aac", _MP4_AUDIO | {"pcm_s16le", "pcm_s24le"}, frozenset({"mov_text"}), options=(("movflags", "+faststart"),)),
     ".mkv": OutputFormat("matroska", "libx264", "aac", None, _MKV_SUBTITLES),
     ".webm": OutputFormat("webm", "libvpx-vp9", "libopus", frozenset({"opus", "vorbis"}), frozenset({"webvtt"})),
-    ".avi": OutputFormat("avi", "libx264", "aac", frozenset({"mp3", "ac3", "aac", "mp2", "pcm_s16le"}), frozenset(), constant_rate=True),
+    ".avi": OutputFormat(
+        "avi", "libx264", "aac", frozenset({"mp3", "ac3", "aac", "mp2", "pcm_s16le"}), frozenset(), constant_rate=True,
+        # AVI counts frames instead of storing times: shifting every stream for an audio priming
+        # packet (pts < 0) would insert an empty video frame at the start.
+        options=(("avoid_negative_ts", "disabled"),),
+    ),
     ".gif": OutputFormat("gif", "gif", None, frozenset(), frozenset()),
 }
 

@@ -80,14 +80,13 @@ class VideoReader:
         if self.start:
             self._seek(self.origin)
         index = 0
+        packets = 0
         last_time: Fraction | None = None
         step = 1 / self.info.fps if self.info.fps else Fraction(1, 25)
-        packet_time: Fraction | None = None
         timestamps = _BestEffortTimestamps(prefer_dts=self.info.container == "avi")
         try:
             for packet in self._container.demux(self._stream):
-                if packet.pts is not None:
-                    packet_time = packet.pts * self._time_base - self.origin
+                packets += packet.size > 0
                 for frame in packet.decode():
                     ts = timestamps.guess(frame)
                     if ts is not None:
@@ -103,12 +102,20 @@ class VideoReader:
                     yield Frame(index=index, time=time, rgb=_to_rgb(frame))
                     index += 1
         except av.FFmpegError as exc:
-            at = f"{float(packet_time):.3f}s" if packet_time is not None else "unknown time"
+            at = last_time + step if last_time is not None else Fraction(0)
             raise DecodeError(
-                f"cannot decode frame {index} (at {at}): {exc.strerror or exc}",
+                f"cannot decode frame {index} (at {float(at):.3f}s): {exc.strerror or exc}",
                 path=self.path,
                 hint="the file is damaged there; re-encode it, or use --end to stop before that point",
             ) from None
+        declared = self.info.frame_count if self.info.frame_count_exact else None
+        if declared and not self.start and self.end is None and packets < declared:
+            at = last_time + step if last_time is not None else Fraction(0)
+            raise DecodeError(
+                f"file ends after {packets} of its {declared} frames (at {float(at):.3f}s): it is truncated",
+                path=self.path,
+                hint="copy or download the file again, or use --end to take only the part before the cut",
+            )
 
     def _seek(self, absolute_seconds: Fraction) -> None:
         target = int(absolute_seconds / self._time_base)

@@ -204,7 +204,10 @@ class VideoWriter:
     def _codec_options(self, codec: str) -> dict[str, str]:
         crf = self.options.crf
         if codec in ("libx264", "libx265"):
-            return {"crf": str(18 if crf is None else crf), "preset": self.options.preset}
+            options = {"crf": str(18 if crf is None else crf), "preset": self.options.preset}
+            if self.format.constant_rate:
+                options["bf"] = "0"  # AVI stores no timestamps: reordered frames would shift the picture
+            return options
         if codec in ("libvpx-vp9", "libvpx"):
             return {"crf": str(31 if crf is None else crf), "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
         return {}

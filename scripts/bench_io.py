@@ -1,0 +1,440 @@
+#!/usr/bin/env python
+"""Benchmark vidtoon's video I/O against the `ffmpeg` command line doing the same job, in one run.
+
+What it measures (each timing repeated `--repeat` times; vidtoon and ffmpeg take turns, so machine
+noise hits both; the ratio is vidtoon's best time / ffmpeg's best time):
+
+1. decode only, 720p and 1080p: iterate `vidtoon.io.VideoReader` (RGB frames) against
+   `ffmpeg -threads 0 -i CLIP -f rawvideo -pix_fmt rgb24 -` read from a pipe and discarded
+   (RGB through a pipe is the fair match: vidtoon hands out RGB arrays). Informational, no goal.
+2. transcode (decode → encode, x264 crf 18, `--preset`, default veryfast), 720p and 1080p:
+   `vidtoon.io.transcode` against `ffmpeg -i CLIP -map 0:v:0 -map 0:a? -c:v libx264 -crf 18
+   -preset P -pix_fmt yuv420p OUT.mp4`. The ffmpeg command does what vidtoon does with the
+   sound (copied when MP4 takes the codec, else AAC at 64 kb/s per channel, as
+   `vidtoon.io.audio` does) and adds `-movflags +faststart`, which vidtoon's MP4s get too.
+   Goal (from the issue): vidtoon within 1.15× of ffmpeg's time.
+   720p is the first 10 s of big_buck_bunny_0_30.webm (1280×720 VP8 + Vorbis; vidtoon
+   `end=Fraction(10)`, ffmpeg `-t 10`), 1080p is smpte-2997.mp4 (1920×1080 H.264 + AAC, 10 s).
+   Both sides must produce the same number of frames; a mismatch is shown in the table.
+3. peak memory, flat as length grows: `vidtoon.io.transcode` of vtest.avi (79.5 s, 768×576)
+   and of its first 10 s, each in a fresh child process (this script with `--child-transcode`)
+   that reports its own peak RSS (VmHWM). Goal: full / cut ≤ 1.10 (flat). A child that only
+   imports vidtoon is shown as the baseline.
+
+Wall time is what the goals are about; CPU seconds (all threads; for ffmpeg the child's user +
+system time) are shown too, because on a small, shared machine they are steadier than wall time
+and tell "more work" apart from "worse parallelism".
+
+Run (from the repository root; clips from $VIDTOON_TEST_MEDIA, default ../shared/clips
+relative to the repository root; temporary outputs go to a temporary folder that is removed):
+
+    .venv/bin/python scripts/bench_io.py                   # everything, --repeat 3
+    .venv/bin/python scripts/bench_io.py --repeat 5 --preset medium
+    .venv/bin/python scripts/bench_io.py --quick           # smoke run: 1 repetition, 720p only
+
+The ffmpeg binary is the static one from the `imageio-ffmpeg` package (a dev dependency).
+This script is a tool for developers; the vidtoon package never imports it.
+"""
+
+# Notes
+# =====
+# Measured 2026-11-22 on this machine: 2 vCPU AMD EPYC, 24 GiB, Python 3.11, PyAV 18.1
+# (FFmpeg 8.1), imageio-ffmpeg's ffmpeg 9.0.2; `scripts/bench_io.py` (--repeat 3, veryfast).
+# The machine is shared and was busy (another test run): wall times swing ±30-50% between
+# repetitions, so compare within one run and look at CPU seconds too.
+#
+# (results pasted below)
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CLIPS = Path("../shared/clips")
+TRANSCODE_GOAL = 1.15  # vidtoon's transcode time / ffmpeg's, at most (from the issue)
+MEMORY_GOAL = 1.10  # peak RSS of the full film / peak RSS of its 10-second cut, at most
+CRF = 18
+READ_CHUNK = 4 << 20  # bytes read from ffmpeg's pipe at a time
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A benchmark input: a file from the clips folder, optionally only its first seconds."""
+
+    label: str  # "720p", "1080p", ...
+    file: str
+    seconds: int | None = None  # None: the whole file
+
+    @property
+    def end(self) -> Fraction | None:
+        return Fraction(self.seconds) if self.seconds is not None else None
+
+
+CLIP_720P = Clip("720p", "big_buck_bunny_0_30.webm", seconds=10)
+CLIP_1080P = Clip("1080p", "smpte-2997.mp4")
+MEMORY_FILM = "vtest.avi"
+MEMORY_CUT_SECONDS = 10
+
+
+@dataclass
+class Runs:
+    """Wall and CPU seconds of the repetitions of one job, and the frames it handled."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    frames: set[int] = field(default_factory=set)
+
+    @property
+    def best(self) -> float:
+        return min(self.wall)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def best_cpu(self) -> float:
+        return min(self.cpu)
+
+    def fps(self) -> float:
+        return max(self.frames) / self.best
+
+
+@dataclass
+class SpeedRow:
+    """One vidtoon-against-ffmpeg comparison."""
+
+    case: str
+    vidtoon: Runs
+    ffmpeg: Runs
+    goal: float | None  # the most vidtoon/ffmpeg may be; None: informational
+
+    @property
+    def ratio(self) -> float:
+        return self.vidtoon.best / self.ffmpeg.best
+
+    @property
+    def frames(self) -> str:
+        counts = sorted(self.vidtoon.frames | self.ffmpeg.frames)
+        if len(counts) == 1:
+            return str(counts[0])
+        return f"MISMATCH v{sorted(self.vidtoon.frames)} f{sorted(self.ffmpeg.frames)}"
+
+
+@dataclass
+class MemoryRun:
+    """Peak resident memory of one child process."""
+
+    case: str
+    frames: int | None
+    seconds: float
+    peak_mib: float
+
+
+# -- inputs and tools --------------------------------------------------------------------------
+
+
+def clips_folder() -> Path:
+    """$VIDTOON_TEST_MEDIA, or ../shared/clips; a relative path is taken from the repository root."""
+    folder = Path(os.environ.get("VIDTOON_TEST_MEDIA") or DEFAULT_CLIPS)
+    if not folder.is_absolute():
+        folder = REPO_ROOT / folder
+    return folder.resolve()
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def warm_page_cache(path: Path) -> None:
+    """Read the file once, so the first timed run does not pay for the disk."""
+    with path.open("rb") as file:
+        while file.read(READ_CHUNK):
+            pass
+
+
+# -- the jobs: each returns the number of frames it decoded or wrote ---------------------------
+
+
+def vidtoon_decode(path: Path, end: Fraction | None) -> int:
+    from vidtoon.io import VideoReader
+
+    frames = 0
+    with VideoReader(path, end=end) as reader:
+        for _frame in reader:
+            frames += 1
+    return frames
+
+
+def ffmpeg_decode(ffmpeg: str, path: Path, seconds: int | None, width: int, height: int) -> int:
+    """Decode to rgb24 rawvideo on a pipe, read and discard it; frames = bytes / frame size."""
+    cut = ["-t", str(seconds)] if seconds is not None else []
+    command = [
+        ffmpeg, "-nostdin", "-v", "error", "-threads", "0", *cut, "-i", str(path),
+        "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+    ]
+    received = 0
+    buffer = bytearray(READ_CHUNK)
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        while count := process.stdout.readinto(buffer):
+            received += count
+    if process.returncode:
+        raise RuntimeError(f"ffmpeg failed ({process.returncode}): {' '.join(command)}")
+    return received // (width * height * 3)
+
+
+def vidtoon_transcode(source: Path, output: Path, end: Fraction | None, preset: str) -> int:
+    from vidtoon.io import EncodeOptions, transcode
+
+    transcode(source, output, end=end, options=EncodeOptions(crf=CRF, preset=preset), force=True)
+    return count_video_frames(output)
+
+
+def ffmpeg_transcode(ffmpeg: str, source: Path, output: Path, seconds: int | None, preset: str, audio: list[str]) -> int:
+    cut = ["-t", str(seconds)] if seconds is not None else []
+    command = [
+        ffmpeg, "-nostdin", "-y", "-v", "error", *cut, "-i", str(source),
+        "-map", "0:v:0", "-map", "0:a?", "-c:v", "libx264", "-crf", str(CRF), "-preset", preset,
+        "-pix_fmt", "yuv420p", *audio, "-movflags", "+faststart", str(output),
+    ]
+    subprocess.run(command, check=True)
+    return count_video_frames(output)
+
+
+def ffmpeg_audio_args(source: Path) -> list[str]:
+    """What vidtoon does with each audio stream going into MP4: copy it, or AAC at 64 kb/s a channel."""
+    from vidtoon.io import probe
+    from vidtoon.io.formats import FORMATS
+
+    accepted = FORMATS[".mp4"].audio_copy
+    args: list[str] = []
+    for number, stream in enumerate(probe(source).audio):
+        if accepted is None or stream.codec in accepted:
+            args += [f"-c:a:{number}", "copy"]
+        else:
+            bitrate = 64_000 * max(1, min(stream.channels or 2, 8))
+            args += [f"-c:a:{number}", "aac", f"-b:a:{number}", str(bitrate)]
+    return args
+
+
+def count_video_frames(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if stream.frames:
+            return stream.frames
+        return sum(1 for packet in container.demux(stream) if packet.size)
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+def compare(vidtoon_job: Callable[[], int], ffmpeg_job: Callable[[], int], repeat: int) -> tuple[Runs, Runs]:
+    """Run both jobs `repeat` times, taking turns (v f, f v, v f, ...), timing each."""
+    vidtoon, ffmpeg = Runs(), Runs()
+    for repetition in range(repeat):
+        turns = [(vidtoon_job, vidtoon, resource.RUSAGE_SELF), (ffmpeg_job, ffmpeg, resource.RUSAGE_CHILDREN)]
+        if repetition % 2:
+            turns.reverse()
+        for job, runs, cpu_of in turns:
+            cpu_before, wall_before = cpu_seconds(cpu_of), time.perf_counter()
+            runs.frames.add(job())
+            runs.wall.append(time.perf_counter() - wall_before)
+            runs.cpu.append(cpu_seconds(cpu_of) - cpu_before)
+    return vidtoon, ffmpeg
+
+
+def bench_decode(clip: Clip, folder: Path, ffmpeg: str, repeat: int) -> SpeedRow:
+    from vidtoon.io import probe
+
+    path = folder / clip.file
+    info = probe(path)
+    warm_page_cache(path)
+    vidtoon, ffmpeg_runs = compare(
+        lambda: vidtoon_decode(path, clip.end),
+        lambda: ffmpeg_decode(ffmpeg, path, clip.seconds, info.width, info.height),
+        repeat,
+    )
+    return SpeedRow(f"decode {clip.label} RGB", vidtoon, ffmpeg_runs, goal=None)
+
+
+def bench_transcode(clip: Clip, folder: Path, ffmpeg: str, repeat: int, preset: str, scratch: Path) -> SpeedRow:
+    source = folder / clip.file
+    warm_page_cache(source)
+    audio = ffmpeg_audio_args(source)
+    vidtoon, ffmpeg_runs = compare(
+        lambda: vidtoon_transcode(source, scratch / f"vidtoon-{clip.label}.mp4", clip.end, preset),
+        lambda: ffmpeg_transcode(ffmpeg, source, scratch / f"ffmpeg-{clip.label}.mp4", clip.seconds, preset, audio),
+        repeat,
+    )
+    return SpeedRow(f"transcode {clip.label} {preset}", vidtoon, ffmpeg_runs, goal=TRANSCODE_GOAL)
+
+
+def bench_memory(folder: Path, preset: str, scratch: Path) -> list[MemoryRun]:
+    """Peak RSS of fresh child processes: imports only, the 10-second cut, the whole film."""
+    film = folder / MEMORY_FILM
+    warm_page_cache(film)
+    runs = [run_child("python + import vidtoon", [])]
+    for label, end in ((f"transcode {film.name} first {MEMORY_CUT_SECONDS} s", MEMORY_CUT_SECONDS), (f"transcode {film.name} whole", None)):
+        args = ["--child-transcode", str(film), str(scratch / "memory.mp4"), "--preset", preset]
+        if end is not None:
+            args += ["--end", str(end)]
+        runs.append(run_child(label, args))
+    return runs
+
+
+def run_child(case: str, args: list[str]) -> MemoryRun:
+    command = [sys.executable, str(Path(__file__).resolve()), *(args or ["--child-transcode", "-"])]
+    started = time.perf_counter()
+    finished = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_ROOT)
+    seconds = time.perf_counter() - started
+    report = json.loads(finished.stdout.strip().splitlines()[-1])
+    return MemoryRun(case, report["frames"], seconds, report["peak_kib"] / 1024)
+
+
+def child_transcode(source: str, output: str, end: float | None, preset: str) -> None:
+    """The child process: transcode (or, with source "-", only import vidtoon); print peak RSS as JSON."""
+    logging.getLogger("vidtoon").setLevel(logging.ERROR)
+    import vidtoon  # noqa: F401 - the baseline is "imports done"
+
+    frames = None
+    if source != "-":
+        end_fraction = Fraction(end) if end is not None else None
+        frames = vidtoon_transcode(Path(source), Path(output), end_fraction, preset)
+    print(json.dumps({"frames": frames, "peak_kib": peak_rss_kib()}))
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set size (VmHWM), in KiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    line = "  ".join("-" * width for width in widths)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    print(line)
+    for row in rows:
+        print("  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+
+
+def speed_table(rows: list[SpeedRow]) -> None:
+    headers = [
+        "case", "frames", "vidtoon s best/med", "ffmpeg s best/med", "vidtoon fps", "ffmpeg fps",
+        "ratio", "goal", "met?", "cpu s vidtoon/ffmpeg",
+    ]
+    cells = []
+    for row in rows:
+        goal = f"<= {row.goal:.2f}" if row.goal is not None else "-"
+        met = "-" if row.goal is None else ("yes" if row.ratio <= row.goal else "NO")
+        cells.append([
+            row.case, row.frames,
+            f"{row.vidtoon.best:.2f} / {row.vidtoon.median:.2f}", f"{row.ffmpeg.best:.2f} / {row.ffmpeg.median:.2f}",
+            f"{row.vidtoon.fps():.0f}", f"{row.ffmpeg.fps():.0f}", f"{row.ratio:.2f}x", goal, met,
+            f"{row.vidtoon.best_cpu:.2f} / {row.ffmpeg.best_cpu:.2f}",
+        ])
+    print_table(headers, cells)
+
+
+def memory_table(runs: list[MemoryRun]) -> None:
+    cells = [[run.case, str(run.frames or "-"), f"{run.seconds:.1f}", f"{run.peak_mib:.0f}"] for run in runs]
+    baseline, cut, whole = runs
+    ratio = whole.peak_mib / cut.peak_mib
+    met = "yes" if ratio <= MEMORY_GOAL else "NO"
+    cells.append([f"ratio whole / cut (goal <= {MEMORY_GOAL:.2f}): {ratio:.3f}x, met? {met}", "", "", ""])
+    cells.append([f"growth above baseline: cut +{cut.peak_mib - baseline.peak_mib:.0f} MiB, whole +{whole.peak_mib - baseline.peak_mib:.0f} MiB", "", "", ""])
+    print_table(["memory case (fresh child process)", "frames", "wall s", "peak RSS MiB"], cells)
+
+
+def header(ffmpeg: str, folder: Path, args: argparse.Namespace) -> str:
+    import av
+
+    ffmpeg_version = subprocess.run([ffmpeg, "-version"], capture_output=True, text=True).stdout.split("\n", 1)[0]
+    return (
+        f"vidtoon I/O vs ffmpeg CLI -- {date.today().isoformat()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, PyAV {av.__version__} (FFmpeg {av.ffmpeg_version_info}); {ffmpeg_version}\n"
+        f"clips: {folder}; repeat {args.repeat}, preset {args.preset}, crf {CRF}; ratio = vidtoon best / ffmpeg best"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each timing (default 3)")
+    parser.add_argument("--preset", default="veryfast", help="x264 preset for the transcodes (default veryfast)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, 720p only, no memory runs")
+    parser.add_argument("--child-transcode", nargs=2, metavar=("SOURCE", "OUTPUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--end", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child_transcode:
+        child_transcode(*args.child_transcode, end=args.end, preset=args.preset)
+        return 0
+    if args.quick:
+        args.repeat = 1
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    logging.getLogger("vidtoon").setLevel(logging.ERROR)  # e.g. "re-encoding vorbis to aac", every run
+    folder = clips_folder()
+    clips = [CLIP_720P] if args.quick else [CLIP_720P, CLIP_1080P]
+    missing = [name for name in [c.file for c in clips] + [MEMORY_FILM] if not (folder / name).is_file()]
+    if missing:
+        print(f"missing clips in {folder}: {', '.join(missing)} (set VIDTOON_TEST_MEDIA)", file=sys.stderr)
+        return 1
+    ffmpeg = ffmpeg_exe()
+    print(header(ffmpeg, folder, args), flush=True)
+
+    rows: list[SpeedRow] = []
+    with tempfile.TemporaryDirectory(prefix="vidtoon-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        for clip in clips:
+            rows.append(bench_decode(clip, folder, ffmpeg, args.repeat))
+            print(f"  done: {rows[-1].case}", file=sys.stderr, flush=True)
+        for clip in clips:
+            rows.append(bench_transcode(clip, folder, ffmpeg, args.repeat, args.preset, scratch))
+            print(f"  done: {rows[-1].case}", file=sys.stderr, flush=True)
+        memory = [] if args.quick else bench_memory(folder, args.preset, scratch)
+
+    print()
+    speed_table(rows)
+    if memory:
+        print()
+        memory_table(memory)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

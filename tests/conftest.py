@@ -1,0 +1,136 @@
+"""Shared fixtures: real clips from $VIDTOON_TEST_MEDIA and small clips made here with PyAV."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "clips" / "sample.mp4"
+
+
+@pytest.fixture(scope="session")
+def media() -> Path:
+    """The folder of real test clips ($VIDTOON_TEST_MEDIA); tests using it skip when unset."""
+    value = os.environ.get("VIDTOON_TEST_MEDIA")
+    if not value:
+        pytest.skip("VIDTOON_TEST_MEDIA is not set: point it at a folder of test clips (CI uses ../shared/clips)")
+    folder = Path(value)
+    if not folder.is_dir():
+        pytest.fail(f"VIDTOON_TEST_MEDIA={value} is not a folder")
+    return folder
+
+
+def make_clip(
+    path: Path,
+    frames: list[np.ndarray] | int = 24,
+    *,
+    fps: Fraction = Fraction(24),
+    size: tuple[int, int] = (64, 48),
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    times: list[Fraction] | None = None,
+    audio_seconds: float | None = None,
+    click_at: float | None = None,
+    rotation: int | None = None,
+) -> Path:
+    """Write a small real video: solid frames whose colour encodes their index (or the given frames),
+    optional stereo audio (a quiet tone, with a loud click at `click_at` seconds), optional display rotation."""
+    if isinstance(frames, int):
+        frames = [index_colour_frame(i, size) for i in range(frames)]
+    time_base = Fraction(1, 90000) if times else 1 / fps
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(codec, rate=fps)
+        video.height, video.width = frames[0].shape[:2]
+        video.pix_fmt = pix_fmt
+        video.time_base = time_base
+        video.codec_context.time_base = time_base
+        if codec == "libx264":
+            video.options = {"crf": "1", "preset": "ultrafast"}
+        if rotation is not None:
+            video.set_display_rotation(rotation)
+        audio = out.add_stream("aac", rate=48000, layout="stereo") if audio_seconds else None
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
+            frame.pts = round((times[i] if times else i / fps) / time_base)
+            frame.time_base = time_base
+            for packet in video.encode(frame):
+                out.mux(packet)
+        if audio is not None:
+            total = int(48000 * audio_seconds)
+            wave = 0.05 * np.sin(2 * np.pi * 440 * np.arange(total) / 48000)
+            if click_at is not None:
+                start = int(48000 * click_at)
+                wave[start:start + 480] = 0.9
+            for offset in range(0, total, 1024):
+                chunk = np.stack([wave[offset:offset + 1024]] * 2).astype(np.float32)
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                frame.sample_rate, frame.pts, frame.time_base = 48000, offset, Fraction(1, 48000)
+                for packet in audio.encode(frame):
+                    out.mux(packet)
+        for stream in (video, audio):
+            if stream is not None:
+                for packet in stream.encode(None):
+                    out.mux(packet)
+    return path
+
+
+def index_colour(i: int) -> tuple[int, int, int]:
+    """A colour that tells frame i apart from its neighbours after lossy coding."""
+    return (40 + (i * 37) % 180, 200 - (i * 23) % 160, 60 + (i * 53) % 150)
+
+
+def index_colour_frame(i: int, size: tuple[int, int] = (64, 48)) -> np.ndarray:
+    width, height = size
+    return np.full((height, width, 3), index_colour(i), np.uint8)
+
+
+def nearest_index(rgb: np.ndarray, count: int) -> int:
+    """Which index_colour the mean colour of `rgb` is closest to."""
+    mean = rgb.reshape(-1, 3).mean(axis=0)
+    return int(np.argmin([np.abs(mean - np.array(index_colour(i))).sum() for i in range(count)]))
+
+
+def stream_span(path: Path, kind: str = "audio", index: int = 0) -> tuple[float, float, int]:
+    """(first timestamp, end timestamp, packet count) of a stream, in seconds, from its packets."""
+    with av.open(str(path)) as container:
+        stream = [s for s in container.streams if s.type == kind][index]
+        first, end, count = None, None, 0
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            start = float(packet.pts * stream.time_base)
+            stop = float((packet.pts + (packet.duration or 0)) * stream.time_base)
+            first = start if first is None else min(first, start)
+            end = stop if end is None else max(end, stop)
+            count += 1
+    return first, end, count
+
+
+def loudest_time(path: Path) -> float:
+    """Time (s) of the loudest audio sample: where the click is."""
+    with av.open(str(path)) as container:
+        best, best_time = -1.0, 0.0
+        for frame in container.decode(audio=0):
+            samples = np.abs(frame.to_ndarray()).max(axis=0)
+            k = int(samples.argmax())
+            if samples[k] > best:
+                best, best_time = float(samples[k]), float(frame.time) + k / frame.sample_rate
+    return best_time
+
+
+def video_times(path: Path) -> list[Fraction]:
+    """Display times of every frame, from the container's timestamps."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return sorted(Fraction(f.pts) * stream.time_base for f in container.decode(stream))
+
+
+def no_leftovers(folder: Path) -> list[str]:
+    """Names of partial/temporary files vidtoon may have left in `folder`."""
+    return [p.name for p in folder.iterdir() if ".partial" in p.name or p.name.startswith(".vidtoon")]

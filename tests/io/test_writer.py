@@ -1,0 +1,247 @@
+"""VideoWriter and transcode: real round trips that keep count, rate, duration, size, sound and timing."""
+
+import logging
+import subprocess
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from conftest import (SAMPLE, index_colour_frame, loudest_time, make_clip, nearest_index, no_leftovers, stream_span,
+                      video_times)
+
+from vidtoon.errors import DecodeError, EncodeError, OutputError, UsageError
+from vidtoon.io import AudioSource, EncodeOptions, VideoWriter, probe, read_frames, transcode
+
+FAST = EncodeOptions(preset="ultrafast", crf=23)
+
+# clip -> output suffix (a container that takes its audio unchanged)
+# (the MP4 muxer drops Megamind's first AC3 packet, a truncated frame: MKV keeps all 352)
+ROUND_TRIPS = {
+    "Megamind.avi": ".mkv", "bbb_2s_example2.mp4": ".mp4", "big_buck_bunny_0_30.webm": ".mkv", "chaplin.mp4": ".mp4",
+    "fire2.mp4": ".mp4", "no_duration.webm": ".mkv", "pigs_in_a_polka.gif": ".mp4", "smpte-2997.mp4": ".mp4",
+    "talking_head_d3.mp4": ".mov", "transparent.webm": ".webm", "video_with_failing_audio.mp4": ".mp4", "vtest.avi": ".mp4",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_TRIPS))
+def test_round_trip_keeps_what_users_check(media, tmp_path, name):
+    source = media / name
+    out = transcode(source, tmp_path / f"out{ROUND_TRIPS[name]}", options=FAST)
+    before, after = probe(source), probe(out)
+    frames_in = sum(1 for _ in read_frames(source))
+    frames_out = sum(1 for _ in read_frames(out))
+    assert frames_out == frames_in
+    one_frame = float(1 / before.fps)
+    if not before.variable_fps:
+        assert after.fps == before.fps
+    assert float(after.duration) == pytest.approx(float(before.duration), abs=one_frame * 1.01)
+    assert (after.width, after.height) == (before.width + before.width % 2, before.height + before.height % 2)
+    assert after.rotation == 0  # rotation is applied to the pixels, not left as metadata
+    assert [(a.codec, a.channels, a.sample_rate) for a in after.audio] == [(a.codec, a.channels, a.sample_rate) for a in before.audio]
+    for index in range(len(before.audio)):
+        start_in, end_in, packets_in = stream_span(source, "audio", index)
+        start_out, end_out, packets_out = stream_span(out, "audio", index)
+        assert packets_out == packets_in  # copied unchanged, nothing dropped
+        assert end_out - start_out == pytest.approx(end_in - start_in, abs=0.05)
+    assert no_leftovers(tmp_path) == []
+
+
+def test_variable_frame_rate_timestamps_survive(media, tmp_path):
+    out = transcode(media / "fire2.mp4", tmp_path / "fire2.mp4", options=FAST)
+    assert video_times(out) == video_times(media / "fire2.mp4")
+    assert probe(out).variable_fps
+
+
+def test_synthetic_vfr_clip_keeps_every_timestamp(tmp_path):
+    times = [Fraction(0), Fraction(1, 10), Fraction(3, 10), Fraction(35, 100), Fraction(1), Fraction(21, 20)]
+    source = make_clip(tmp_path / "vfr.mp4", len(times), times=times)
+    for suffix in (".mp4", ".mkv", ".mov"):
+        out = transcode(source, tmp_path / f"copy{suffix}", options=FAST)
+        assert [round(float(t), 3) for t in video_times(out)] == [float(t) for t in times], suffix
+
+
+def test_pixel_values_survive_a_round_trip(tmp_path):
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (128, 128, 128), (250, 200, 30), (10, 10, 10)]
+    out = tmp_path / "colours.mp4"
+    with VideoWriter(out, fps=Fraction(10), options=EncodeOptions(crf=0, preset="ultrafast")) as writer:
+        for colour in colours:
+            writer.write(np.full((32, 48, 3), colour, np.uint8))
+    decoded = [f.rgb.reshape(-1, 3).mean(axis=0) for f in read_frames(out)]
+    assert len(decoded) == len(colours)
+    for got, want in zip(decoded, colours):
+        assert np.abs(got - np.array(want)).max() <= 3, (got, want)
+
+
+def test_odd_sizes_are_padded_for_yuv420_or_kept_with_yuv444(tmp_path, caplog):
+    picture = np.full((33, 51, 3), 200, np.uint8)
+    with caplog.at_level(logging.WARNING):
+        with VideoWriter(tmp_path / "odd.mp4", fps=Fraction(5), options=FAST) as writer:
+            writer.write(picture)
+    assert (probe(tmp_path / "odd.mp4").width, probe(tmp_path / "odd.mp4").height) == (52, 34)
+    assert "padded" in caplog.text
+    with VideoWriter(tmp_path / "odd444.mp4", fps=Fraction(5), options=EncodeOptions(preset="ultrafast", pix_fmt="yuv444p")) as writer:
+        writer.write(picture)
+    info = probe(tmp_path / "odd444.mp4")
+    assert (info.width, info.height, info.pix_fmt) == (51, 33, "yuv444p")
+
+
+def test_failure_leaves_nothing_under_the_final_name(tmp_path):
+    target = tmp_path / "film.mp4"
+    with pytest.raises(RuntimeError):
+        with VideoWriter(target, fps=Fraction(24), options=FAST) as writer:
+            for i in range(30):
+                writer.write(index_colour_frame(i))
+            raise RuntimeError("the model crashed")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(EncodeError, match="no frames"):
+        with VideoWriter(target, fps=Fraction(24)):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_frame_of_another_size_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="48x32"):
+        with VideoWriter(tmp_path / "a.mp4", fps=Fraction(24), options=FAST) as writer:
+            writer.write(np.zeros((48, 64, 3), np.uint8))
+            writer.write(np.zeros((32, 48, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_to_overwrite_input_or_existing_output(tmp_path):
+    source = make_clip(tmp_path / "in.mp4", 5)
+    original = source.read_bytes()
+    with pytest.raises(OutputError, match="same file as the input"):
+        transcode(source, source)
+    with pytest.raises(OutputError, match="same file as the input"):
+        transcode(source, tmp_path / "." / "in.mp4", force=True)
+    assert source.read_bytes() == original
+    existing = tmp_path / "out.mp4"
+    existing.write_bytes(b"keep me")
+    with pytest.raises(OutputError, match="already exists.*--force"):
+        transcode(source, existing)
+    assert existing.read_bytes() == b"keep me"
+    transcode(source, existing, force=True, options=FAST)
+    assert probe(existing).frame_count == 5
+
+
+def test_unknown_suffix_and_unwritable_folder(tmp_path):
+    source = make_clip(tmp_path / "in.mp4", 3)
+    with pytest.raises(OutputError, match="unknown output type"):
+        transcode(source, tmp_path / "out.xyz")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputError, match="cannot write to this folder"):
+        transcode(source, blocker / "out.mp4")
+    with pytest.raises(OutputError, match="cannot write to this folder"):
+        transcode(source, "/proc/vidtoon-out/out.mp4")
+
+
+def test_every_container_writes_a_playable_video(tmp_path):
+    for suffix, codec in ((".mp4", "h264"), (".mkv", "h264"), (".mov", "h264"), (".webm", "vp9"), (".avi", "h264"), (".gif", "gif")):
+        out = transcode(SAMPLE, tmp_path / f"sample{suffix}", options=FAST, end=Fraction(1))
+        info = probe(out)
+        assert info.codec == codec and sum(1 for _ in read_frames(out)) == 24, suffix
+        assert float(info.duration) == pytest.approx(1.0, abs=0.05), suffix
+        assert len(info.audio) == (0 if suffix == ".gif" else 1), suffix
+
+
+def test_gif_output_keeps_colours(tmp_path):
+    out = transcode(SAMPLE, tmp_path / "s.gif", end=Fraction(1, 2))
+    original = next(iter(read_frames(SAMPLE))).rgb.astype(int)
+    gif = next(iter(read_frames(out))).rgb.astype(int)
+    assert np.abs(original - gif).mean() < 6  # per-frame palette, dithered: close to the source
+
+
+def test_audio_reencoded_with_a_warning_when_container_refuses_it(media, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        out = transcode(media / "bbb_2s_example2.mp4", tmp_path / "bbb.webm", options=FAST)
+    assert "re-encoding" in caplog.text and "mp3" in caplog.text
+    info = probe(out)
+    assert [(a.codec, a.channels) for a in info.audio] == [("opus", 2)]
+    start, end, _ = stream_span(out, "audio")
+    assert end - start == pytest.approx(2.01, abs=0.1)
+
+
+def test_webm_vorbis_into_mp4_becomes_aac(media, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        out = transcode(media / "transparent.webm", tmp_path / "t.mp4", options=FAST)
+    assert "re-encoding" in caplog.text
+    assert [a.codec for a in probe(out).audio] == ["aac"]
+    start, end, _ = stream_span(out, "audio")
+    assert end - start == pytest.approx(4.94, abs=0.1)
+
+
+def test_cut_keeps_audio_in_sync(tmp_path):
+    # A white frame and a loud click both at 2.0 s; after cutting from 1.0 s both sit at 1.0 s.
+    frames = [np.full((48, 64, 3), 255 if i == 48 else 30, np.uint8) for i in range(96)]
+    source = make_clip(tmp_path / "flash.mp4", frames, audio_seconds=4.0, click_at=2.0)
+    assert loudest_time(source) == pytest.approx(2.0, abs=0.01)
+    out = transcode(source, tmp_path / "cut.mp4", start=Fraction(1), end=Fraction(3), options=FAST)
+    flash = max(read_frames(out), key=lambda f: f.rgb.mean())
+    assert flash.time == 1
+    assert loudest_time(out) == pytest.approx(1.0, abs=0.03)
+    start, end, _ = stream_span(out, "audio")
+    assert start > -0.03 and end == pytest.approx(2.0, abs=0.05)  # the packet across the cut is kept
+    assert sum(1 for _ in read_frames(out)) == 48
+
+
+def test_metadata_is_kept(tmp_path):
+    source = tmp_path / "titled.mp4"
+    with av.open(str(source), "w") as out:
+        out.metadata["title"] = "Our Film"
+        out.metadata["comment"] = "shot on a phone"
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for i in range(3):
+            frame = av.VideoFrame.from_ndarray(index_colour_frame(i, (32, 32)), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    copy = transcode(source, tmp_path / "copy.mp4", options=FAST)
+    meta = probe(copy).metadata
+    assert meta["title"] == "Our Film" and meta["comment"] == "shot on a phone"
+
+
+def test_subtitles_copied_where_the_container_takes_them(tmp_path, caplog):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    srt = tmp_path / "subs.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n\n2\n00:00:02,000 --> 00:00:03,000\nWorld\n")
+    source = tmp_path / "with_subs.mkv"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(SAMPLE), "-i", str(srt), "-map", "0", "-map", "1",
+         "-c", "copy", "-c:s", "srt", "-metadata:s:s:0", "language=fra", str(source)],
+        check=True,
+    )
+    kept = probe(transcode(source, tmp_path / "kept.mkv", options=FAST))
+    assert [(s.codec, s.language) for s in kept.subtitles] == [("subrip", "fra")]
+    assert stream_span(tmp_path / "kept.mkv", "subtitle")[2] == 2
+    with caplog.at_level(logging.WARNING):
+        dropped = probe(transcode(source, tmp_path / "dropped.mp4", options=FAST))
+    assert dropped.subtitles == () and "subtitle stream" in caplog.text and len(dropped.audio) == 1
+
+
+def test_decode_error_mid_transcode_leaves_no_output(tmp_path):
+    path = tmp_path / "broken.mov"
+    rng = np.random.default_rng(1)
+    make_clip(path, [rng.integers(0, 255, (48, 64, 3), np.uint8) for _ in range(10)], codec="png", pix_fmt="rgb24")
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data)) if data[i:i + 4] == b"\x89PNG"]
+    data[starts[6] + 8:starts[6] + 48] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    with pytest.raises(DecodeError, match="frame 6"):
+        transcode(path, tmp_path / "out.mp4", options=FAST)
+    assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path) == []
+
+
+def test_soundtrack_from_another_file_is_cut_at_video_end(tmp_path):
+    song = make_clip(tmp_path / "song.mp4", 2, audio_seconds=5.0)
+    out = tmp_path / "short.mp4"
+    with VideoWriter(out, fps=Fraction(10), audio=AudioSource(song, end=Fraction(2)), options=FAST) as writer:
+        for i in range(20):
+            writer.write(index_colour_frame(i))
+    start, end, _ = stream_span(out, "audio")
+    assert end == pytest.approx(2.0, abs=0.05)
+    assert [nearest_index(f.rgb, 20) for f in read_frames(out)] == list(range(20))
