@@ -298,7 +298,7 @@ def bench_memory(folder: Path, preset: str, scratch: Path) -> list[MemoryRun]:
     """Peak RSS of fresh child processes: imports only, the 10-second cut, the whole film."""
     film = folder / MEMORY_FILM
     warm_page_cache(film)
-    runs = [run_child("python + import vidtoon", [])]
+    runs = [run_child("python + import vidtoon (baseline)", ["--child-transcode", "-", "-"])]
     for label, end in ((f"transcode {film.name} first {MEMORY_CUT_SECONDS} s", MEMORY_CUT_SECONDS), (f"transcode {film.name} whole", None)):
         args = ["--child-transcode", str(film), str(scratch / "memory.mp4"), "--preset", preset]
         if end is not None:
@@ -308,7 +308,7 @@ def bench_memory(folder: Path, preset: str, scratch: Path) -> list[MemoryRun]:
 
 
 def run_child(case: str, args: list[str]) -> MemoryRun:
-    command = [sys.executable, str(Path(__file__).resolve()), *(args or ["--child-transcode", "-"])]
+    command = [sys.executable, str(Path(__file__).resolve()), *args]
     started = time.perf_counter()
     finished = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_ROOT)
     seconds = time.perf_counter() - started

@@ -43,11 +43,12 @@ class _RateColumn(TextColumn):
 class RichProgress:
     """The CLI's progress bar (count, fps, elapsed, ETA) behind the library's `Progress` protocol."""
 
-    def __init__(self, unit: str = "fps"):
+    def __init__(self, unit: str = "fps", console: Console | None = None):
+        console = console or err_console
         self._bar = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=err_console, transient=False, disable=not err_console.is_terminal,
+            console=console, transient=False, disable=not console.is_terminal,
         )
         self._task = None
 

@@ -31,8 +31,14 @@ class ExtractedFrames:
     manifest: Path
 
 
-def sample_at_rate(frames: Iterator[Frame], fps: Fraction | None, source_fps: Fraction | None) -> Iterator[Frame]:
-    """Keep the frames nearest to times 0, 1/fps, 2/fps, … (each frame at most once); None keeps all."""
+def sample_at_rate(
+    frames: Iterator[Frame], fps: Fraction | None, source_fps: Fraction | None, duration: Fraction | None = None
+) -> Iterator[Frame]:
+    """Keep the frame nearest to each time 0, 1/fps, 2/fps, … (each frame at most once); None keeps all.
+
+    Like FFmpeg's fps filter, a clip of `duration` seconds gives round(duration × fps) frames:
+    a time in the last half output interval is not sampled.
+    """
     if fps is None:
         yield from frames
         return
@@ -40,6 +46,8 @@ def sample_at_rate(frames: Iterator[Frame], fps: Fraction | None, source_fps: Fr
     tolerance = 1 / (2 * source_fps) if source_fps else Fraction(0)
     target = Fraction(0)
     for frame in frames:
+        if duration is not None and target > duration - step / 2:
+            return
         if frame.time + tolerance >= target:
             yield frame
             while target <= frame.time + tolerance:
@@ -114,13 +122,14 @@ def extract_frames(
         staged_manifest: AtomicFile | None = None
         try:
             info = reader.info
-            expected = None
-            if info.duration is not None and rate is not None:
-                span = (end if end is not None else info.duration) - (start or 0)
-                expected = max(1, int(span * rate + Fraction(1, 2)))
+            span = None
+            if info.duration is not None:
+                span = min(end, info.duration) if end is not None else info.duration
+                span -= start or 0
+            expected = max(1, round(span * rate)) if span is not None and rate is not None else info.frame_count
             progress.start(expected, video.name)
             rows = []
-            for frame in prefetch(sample_at_rate(iter(reader), rate, info.fps), depth=4):
+            for frame in prefetch(sample_at_rate(iter(reader), rate, info.fps, span), depth=4):
                 name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
                 write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
                 rows.append({"file": name, "source": str(video), "timestamp": f"{float(frame.time + reader.start):.6f}", **tags})

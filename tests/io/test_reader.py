@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index
 
-from vidtoon.errors import DecodeError, UsageError
+from vidtoon.errors import DecodeError, InputError, UsageError
 from vidtoon.io import VideoReader, probe, read_frames
 
 
@@ -106,7 +106,7 @@ def test_truncated_file_is_an_error_not_a_short_video(tmp_path):
     data = SAMPLE.read_bytes()  # faststart mp4: the index survives a cut, the frames don't
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DecodeError, match="truncated"):
+    with pytest.raises(InputError, match="truncated"):  # InputError: caught when opening, from the index
         list(read_frames(cut))
 
 

@@ -47,4 +47,21 @@ def open_input(path: Path) -> av.container.InputContainer:
     if not stream.codec_context.width or not stream.codec_context.height:
         container.close()
         raise InputError("video stream has no picture size: the file is damaged or truncated", path=path, hint=_WHAT_TO_DO)
+    _check_complete(container, path)
     return container
+
+
+def _check_complete(container: av.container.InputContainer, path: Path) -> None:
+    """Raise InputError when the container's own index points past the end of the file (a cut copy)."""
+    size = path.stat().st_size
+    for stream in container.streams:
+        entries = stream.index_entries
+        count = len(entries)
+        tail = [entries[i] for i in range(max(0, count - 64), count)]  # sorted by time: the last bytes are here
+        needed = max((entry.pos + entry.size for entry in tail if entry.pos >= 0), default=0)
+        if needed > size:
+            container.close()
+            raise InputError(
+                f"file is truncated: it has {size} of at least {needed} bytes",
+                path=path, hint="copy or download the file again",
+            )

@@ -1,0 +1,121 @@
+"""The command line: thin over the API; every bad input is one clear line, exit 1, nothing left behind."""
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from conftest import SAMPLE, make_clip, no_leftovers
+from rich.console import Console
+
+from vidtoon.cli import RichProgress
+
+VIDTOON = [sys.executable, "-m", "vidtoon"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_help_and_version():
+    result = run("--help")
+    assert result.returncode == 0 and "stitch" in result.stdout and "frames" in result.stdout
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("vidtoon ")
+
+
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "notes.mp4").write_text("this is a text file, renamed\n" * 40)
+    data = SAMPLE.read_bytes()
+    (folder / "cut.mp4").write_bytes(data[: len(data) // 2])
+    with av.open(str(folder / "song.m4a"), "w") as out:
+        stream = out.add_stream("aac", rate=48000, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.zeros((2, 4096), np.float32), format="fltp", layout="stereo")
+        frame.sample_rate = 48000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    (folder / "a_folder.mp4").mkdir()
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [("missing.mp4", "file not found"), ("a_folder.mp4", "is a folder"), ("empty.mp4", "empty (0 bytes)"),
+     ("notes.mp4", "not a video"), ("cut.mp4", "truncated"), ("song.m4a", "no video stream")],
+)
+def test_bad_video_inputs(bad_inputs, tmp_path, name, fragment):
+    target = bad_inputs / name
+    assert_one_line_error(run("probe", target), str(target), fragment)
+    out = tmp_path / "ds"
+    assert_one_line_error(run("frames", target, "-o", out), str(target), fragment)
+    assert not out.exists()
+
+
+def test_verbose_shows_the_traceback(bad_inputs):
+    result = run("-v", "probe", bad_inputs / "missing.mp4")
+    assert result.returncode == 1 and "Traceback" in result.stderr and "file not found" in result.stderr
+
+
+def frames_folder(path, count=4):
+    path.mkdir()
+    for i in range(count):
+        cv2.imwrite(str(path / f"f{i}.png"), np.full((32, 32, 3), 40 * i, np.uint8))
+    return path
+
+
+def test_stitch_errors(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(run("stitch", empty), str(empty), "no images")
+    frames = frames_folder(tmp_path / "frames")
+    assert_one_line_error(run("stitch", frames, "-o", "/proc/vidtoon/out.mp4"), "/proc/vidtoon", "cannot write")
+    assert_one_line_error(run("stitch", frames, "--fps", "0"), "frame rate")
+    song = make_clip(tmp_path / "song.mp4", 2, audio_seconds=3.0)
+    before = song.read_bytes()
+    assert_one_line_error(run("stitch", frames, "--audio", song, "-o", song, "--force"), str(song), "same file as the input")
+    assert song.read_bytes() == before
+    assert no_leftovers(tmp_path) == []
+
+
+def test_stitch_and_frames_from_the_command_line(tmp_path):
+    frames = frames_folder(tmp_path / "frames", 6)
+    result = run("stitch", frames, "--fps", "2", "--preset", "ultrafast")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "frames.mp4").exists()
+    assert_one_line_error(run("stitch", frames, "--fps", "2"), "already exists", "--force")
+    result = run("frames", SAMPLE, "--fps", "2", "--size", "64", "-o", tmp_path / "ds", "--tag", "studio=ours", "--end", "2")
+    assert result.returncode == 0, result.stderr
+    manifest = (tmp_path / "ds" / "manifest.csv").read_text().splitlines()
+    assert manifest[0] == "file,source,timestamp,studio" and len(manifest) == 1 + 4
+    assert_one_line_error(run("frames", SAMPLE, "-o", tmp_path / "x", "--tag", "oops"), "key=value")
+
+
+def test_progress_bar_shows_rate_and_eta():
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120)
+    with RichProgress("fps", console=console) as progress:
+        progress.start(10, "film.mp4")
+        for _ in range(10):
+            progress.advance()
+    text = buffer.getvalue()
+    assert "film.mp4" in text and "10/10" in text and "fps" in text and "ETA" in text
+
+
+def test_module_entry_point_exists():
+    assert (Path(__file__).resolve().parent.parent / "vidtoon" / "__main__.py").exists()

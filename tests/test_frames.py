@@ -1,0 +1,96 @@
+"""frames: dataset extraction with known counts, sizes, names, manifests and atomic folders."""
+
+import csv
+from fractions import Fraction
+
+import cv2
+import pytest
+from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index
+
+from vidtoon import extract_frames
+from vidtoon.errors import OutputError, UsageError
+from vidtoon.frames import MANIFEST, sample_at_rate
+from vidtoon.io import Frame
+
+
+def read_manifest(folder):
+    with (folder / MANIFEST).open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_ten_second_clip_at_2_fps_gives_20_frames_of_256(media, tmp_path):
+    # smpte-2997.mp4: 251 frames, 10.04 s
+    result = extract_frames(media / "smpte-2997.mp4", tmp_path / "ds", fps=2, size=(256, 256))
+    assert len(result.files) == 20
+    for path in result.files:
+        assert cv2.imread(str(path)).shape == (256, 256, 3)
+    rows = read_manifest(tmp_path / "ds")
+    # 25 fps has no frame at 0.5 s: the nearest (0.48 s, ties go to the earlier) is taken
+    assert [float(r["timestamp"]) for r in rows] == pytest.approx([i / 2 for i in range(20)], abs=0.021)
+    assert rows[2]["file"] == "smpte-2997_t000001.000.png" and rows[2]["source"].endswith("smpte-2997.mp4")
+
+
+def test_sampling_picks_the_nearest_frames():
+    frames = (Frame(i, Fraction(i, 25), None) for i in range(251))
+    picked = list(sample_at_rate(frames, Fraction(2), Fraction(25), duration=Fraction(1004, 100)))
+    assert len(picked) == 20  # round(10.04 s × 2), as ffmpeg's fps filter gives
+    assert all(abs(f.time - Fraction(k, 2)) <= Fraction(1, 50) for k, f in enumerate(picked))
+    frames = (Frame(i, Fraction(i, 2), None) for i in range(10))  # source slower than the rate asked
+    assert len(list(sample_at_rate(frames, Fraction(10), Fraction(2)))) == 10  # no duplicates
+
+
+def test_frames_are_the_right_ones_and_centre_cropped(tmp_path):
+    clip = make_clip(tmp_path / "c.mp4", [index_colour_frame(i, (96, 48)) for i in range(20)], fps=Fraction(10))
+    result = extract_frames(clip, tmp_path / "ds", fps=2, size=(32, 32))
+    assert len(result.files) == 4
+    picked = [nearest_index(cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB), 20) for p in result.files]
+    assert picked == [0, 5, 10, 15]
+    kept = extract_frames(clip, tmp_path / "aspect", fps=None, size=(24, 24), crop="none")
+    assert len(kept.files) == 20 and cv2.imread(str(kept.files[0])).shape == (24, 48, 3)  # shorter side 24
+
+
+def test_tags_and_appending_build_a_labelled_dataset(tmp_path):
+    folder = tmp_path / "ds"
+    extract_frames(SAMPLE, folder, fps=1, size=(64, 64), tags={"studio": "blender", "medium": "3d"})
+    other = make_clip(tmp_path / "other.mp4", 30, fps=Fraction(10))
+    extract_frames(other, folder, fps=1, size=(64, 64), tags={"studio": "ghibli"}, image_format="jpg")
+    rows = read_manifest(folder)
+    assert len(rows) == 4 + 3
+    assert list(rows[0]) == ["file", "source", "timestamp", "studio", "medium"]
+    assert {r["studio"] for r in rows} == {"blender", "ghibli"}
+    assert rows[-1]["medium"] == "" and rows[-1]["file"].endswith(".jpg")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([r["file"] for r in rows] + [MANIFEST])
+
+
+def test_existing_frames_need_force(tmp_path):
+    folder = tmp_path / "ds"
+    extract_frames(SAMPLE, folder, fps=1, size=(32, 32))
+    with pytest.raises(OutputError, match="already in this folder.*--force"):
+        extract_frames(SAMPLE, folder, fps=1, size=(32, 32))
+    extract_frames(SAMPLE, folder, fps=1, size=(32, 32), force=True)
+    assert len(read_manifest(folder)) == 4
+
+
+def test_failure_leaves_no_new_files(tmp_path):
+    broken = tmp_path / "broken.mp4"
+    data = SAMPLE.read_bytes()
+    broken.write_bytes(data[: len(data) * 2 // 3])
+    folder = tmp_path / "ds"
+    with pytest.raises(Exception, match="truncated"):
+        extract_frames(broken, folder, fps=2, size=(32, 32))
+    assert not folder.exists()
+    extract_frames(SAMPLE, folder, fps=1, size=(32, 32))
+    before = sorted(p.name for p in folder.iterdir())
+    with pytest.raises(Exception, match="truncated"):
+        extract_frames(broken, folder, fps=2, size=(32, 32))
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_bad_options(tmp_path):
+    with pytest.raises(UsageError, match="crop"):
+        extract_frames(SAMPLE, tmp_path / "a", crop="middle")
+    with pytest.raises(UsageError, match="manifest column"):
+        extract_frames(SAMPLE, tmp_path / "a", tags={"file": "x"})
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        extract_frames(SAMPLE, tmp_path / "file.txt")

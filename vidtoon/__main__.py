@@ -1,0 +1,5 @@
+"""`python -m vidtoon` runs the command line."""
+
+from vidtoon.cli import run
+
+run()
