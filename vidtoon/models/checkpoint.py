@@ -1,0 +1,207 @@
+"""Checkpoints that describe themselves: safetensors weights + a model card in the metadata.
+
+Loading never executes code: vidtoon's own files are safetensors; other projects' `.pth`/`.pt`
+files are read with `torch.load(weights_only=True)` and recognised by their state-dict layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from vidtoon.errors import InputError
+from vidtoon.io.output import AtomicFile
+from vidtoon.models.registry import build_model, get_family
+
+FORMAT = "vidtoon-checkpoint/1"
+LEGACY_SUFFIXES = (".pth", ".pt", ".ckpt", ".tar")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a checkpoint holds and how to use it.
+
+    Attributes:
+        family: registry name of the architecture.
+        kwargs: constructor arguments of the family.
+        size_multiple: input height/width must be multiples of this.
+        value_range: range of the model's input and output pixels (vidtoon models: -1..1).
+        styles: labels of a conditional model, in index order (CAAE); empty otherwise.
+        name: the style's name (e.g. "pixar").
+        data: the training data (names, provenance).
+        licence: licence/terms of the data and weights.
+        notes: free-form facts (steps, resolution, date, credits).
+        vidtoon_version: the vidtoon version that wrote it.
+    """
+
+    family: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    size_multiple: int = 4
+    value_range: tuple[float, float] = (-1.0, 1.0)
+    styles: tuple[str, ...] = ()
+    name: str = ""
+    data: str = ""
+    licence: str = ""
+    notes: dict[str, Any] = field(default_factory=dict)
+    vidtoon_version: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelCard:
+        raw = json.loads(text)
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"unknown model card fields {sorted(unknown)}")
+        raw["value_range"] = tuple(raw.get("value_range", (-1.0, 1.0)))
+        raw["styles"] = tuple(raw.get("styles", ()))
+        return cls(**raw)
+
+
+def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
+    """A digest of names, dtypes, shapes and bytes of `tensors`, independent of file layout."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (what a style card records)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_checkpoint(model: nn.Module, path: str | Path, card: ModelCard, *, half: bool = False) -> str:
+    """Write `model`'s weights and `card` to a safetensors file (atomically); returns the file's sha256.
+
+    Args:
+        half: store floating-point weights as float16 (half the size; loaded back as float32).
+    """
+    from vidtoon import __version__
+
+    get_family(card.family)  # refuse to write a card nobody can load
+    tensors = {}
+    for name, tensor in model.state_dict().items():
+        tensor = tensor.detach().cpu().contiguous()
+        if half and tensor.is_floating_point():
+            tensor = tensor.half()
+        tensors[name] = tensor.clone()
+    card = ModelCard(**{**asdict(card), "vidtoon_version": card.vidtoon_version or __version__})
+    metadata = {"format": FORMAT, "card": card.to_json(), "tensors_sha256": tensors_sha256(tensors)}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = AtomicFile(path)
+    try:
+        save_file(tensors, str(staged.path), metadata=metadata)
+    except BaseException:
+        staged.abort()
+        raise
+    staged.commit()
+    return file_sha256(path)
+
+
+def read_card(path: str | Path) -> ModelCard:
+    """The model card of a vidtoon checkpoint, without loading the weights."""
+    from safetensors import safe_open
+
+    path = _existing(path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint") from None
+    return _card_from_metadata(metadata, path)
+
+
+def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[nn.Module, ModelCard]:
+    """Load a checkpoint into a ready model (eval mode, float32, on `device`) and its card.
+
+    vidtoon `.safetensors` files are verified against their recorded digest. `.pth`/`.pt` files
+    from pytorch-CycleGAN-and-pix2pix or AnimeGANv2 are recognised by their state-dict layout.
+
+    Raises:
+        InputError: missing, damaged, tampered, holding code (a pickle payload), or of an unknown layout.
+    """
+    path = _existing(path)
+    if path.suffix.lower() in LEGACY_SUFFIXES:
+        model, card = _load_legacy(path)
+    else:
+        try:
+            tensors = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise InputError(f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint") from None
+        card = read_card(path)
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            recorded = (handle.metadata() or {}).get("tensors_sha256")
+        if recorded and recorded != tensors_sha256(tensors):
+            raise InputError("weights do not match the digest recorded in the checkpoint (damaged or altered)", path=path, hint="re-download or re-export it")
+        model = build_model(card.family, **card.kwargs)
+        _load_state(model, tensors, path)
+    return model.float().eval().to(device), card
+
+
+def _load_legacy(path: Path) -> tuple[nn.Module, ModelCard]:
+    from vidtoon.models.legacy import model_from_state_dict
+
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise InputError(
+            f"checkpoint holds code or objects, not just weights; vidtoon never runs code from a checkpoint ({str(exc).splitlines()[0]})",
+            path=path, hint="ask for a safetensors or plain state-dict file, or convert it where you trust it",
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise InputError(f"not a readable PyTorch checkpoint ({str(exc).splitlines()[0]})", path=path, hint="re-download the checkpoint") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputError("checkpoint is not a state dict of tensors", path=path, hint="give a generator's weights (e.g. latest_net_G_A.pth)")
+    model, card = model_from_state_dict(state, path)
+    _load_state(model, state, path)
+    return model, card
+
+
+def _load_state(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}, strict=True)
+    except RuntimeError as exc:
+        raise InputError(f"weights do not fit the model they claim to be ({str(exc).splitlines()[0]})", path=path, hint="re-export the checkpoint") from None
+
+
+def _card_from_metadata(metadata: dict[str, str], path: Path) -> ModelCard:
+    if metadata.get("format") != FORMAT or "card" not in metadata:
+        raise InputError("safetensors file has no vidtoon model card", path=path, hint="export it with `vidtoon export` or give --model a supported file")
+    try:
+        card = ModelCard.from_json(metadata["card"])
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"model card is unreadable ({exc})", path=path, hint="re-export the checkpoint") from None
+    get_family(card.family)
+    return card
+
+
+def _existing(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("checkpoint not found" if not path.exists() else "checkpoint is not a file", path=path, hint="check the --model path")
+    if path.stat().st_size == 0:
+        raise InputError("checkpoint is empty (0 bytes)", path=path, hint="re-download it")
+    return path
