@@ -8,10 +8,18 @@ from vidtoon.frames import ExtractedFrames, extract_frames
 from vidtoon.io import AudioSource, EncodeOptions, Frame, VideoInfo, VideoReader, VideoWriter, probe, read_frames, transcode
 from vidtoon.stitch import stitch
 
+
+def restyle(*args, **kwargs):
+    """Restyle a video, image or image folder (see `vidtoon.pipeline.restyle`); imports torch on first use."""
+    from vidtoon.pipeline import restyle as _restyle
+
+    return _restyle(*args, **kwargs)
+
+
 __version__ = "0.1.0"
 
 __all__ = [
     "AudioSource", "DecodeError", "EncodeError", "EncodeOptions", "ExtractedFrames", "Frame", "InputError",
     "OutputError", "UsageError", "VideoInfo", "VideoReader", "VideoWriter", "VidtoonError", "__version__",
-    "extract_frames", "probe", "read_frames", "stitch", "transcode",
+    "extract_frames", "probe", "read_frames", "restyle", "stitch", "transcode",
 ]

@@ -188,6 +188,80 @@ def frames(
     err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
 
 
+@app.command()
+def restyle(
+    source: Annotated[Path, typer.Argument(help="A video, an image, or a folder of images.")],
+    to: Annotated[Optional[str], typer.Option("--to", help="Installed style name (see `vidtoon styles`).")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="Any checkpoint (.safetensors, CycleGAN/AnimeGANv2 .pth/.pt) or ONNX file.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output file or folder (default: NAME.STYLE.ext beside the input).")] = None,
+    to_label: Annotated[Optional[str], typer.Option("--to-label", help="Style label of a multi-style (CAAE) model.")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16.")] = "auto",
+    height: Annotated[Optional[int], typer.Option("--height", help="Processing height (output keeps the source size).")] = None,
+    max_side: Annotated[Optional[int], typer.Option("--max-side", help="Translate in tiles when the longer side exceeds this.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Frames per model call (default 1 on CPU, 8 on GPU).")] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
+    end: Annotated[Optional[str], typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
+    consistency: Annotated[Optional[str], typer.Option("--consistency", help="Temporal consistency: none (flow coming).")] = None,
+    strength: Annotated[Optional[float], typer.Option("--strength", help="Temporal blending strength 0..1.")] = None,
+    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")] = False,
+    segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
+    crf: CrfOption = None,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Restyle a film, an image or a folder of images: same length, timing and sound."""
+    from vidtoon.parsing import parse_time
+    from vidtoon.pipeline import RestyleOptions, load_translator
+
+    try:
+        translator, name, defaults, key = load_translator(
+            style=to, model=model, device=device, precision=precision, label=to_label, compile=compile_model,
+        )
+        options = RestyleOptions(
+            device=device, precision=precision,
+            height=height if height is not None else defaults.get("height"),
+            max_side=max_side if max_side is not None else defaults.get("max_side"),
+            batch_size=batch_size, start=parse_time(start), end=parse_time(end),
+            consistency=consistency or defaults.get("consistency") or "none",
+            strength=strength if strength is not None else defaults.get("strength", 0.6),
+            label=to_label, compile=compile_model, segment_seconds=segment_seconds,
+            encode=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
+        )
+        with RichProgress("fps") as progress:
+            out = vidtoon.restyle(source, output, translator=translator, style_name=name, options=options,
+                                  resume=resume, force=force, progress=progress, job_key=key)
+    except VidtoonError as exc:
+        _fail(exc)
+    err_console.print(f"wrote {out}")
+
+
+@app.command()
+def styles() -> None:
+    """List installed styles with family, size, data licence and preview image."""
+    from vidtoon.models import read_card
+    from vidtoon.styles import TRAIN_HINT, list_styles
+
+    try:
+        cards = list_styles()
+    except VidtoonError as exc:
+        _fail(exc)
+    if not cards:
+        err_console.print(f"no styles installed yet: {TRAIN_HINT}; or restyle with --model FILE")
+        return
+    table = Table("style", "family", "size", "data licence", "preview", "card")
+    for card in cards:
+        try:
+            family = read_card(card.checkpoint).family if card.checkpoint.suffix == ".safetensors" else card.checkpoint.suffix[1:]
+            size = f"{card.checkpoint.stat().st_size / 1e6:.1f} MB"
+        except (VidtoonError, OSError):
+            family, size = "missing checkpoint", "-"
+        table.add_row(card.name, family, size, card.licence or "-", str(card.preview) if card.preview else "-", str(card.path))
+    Console().print(table)
+
+
 def run() -> None:
     """Console-script entry point."""
     try:

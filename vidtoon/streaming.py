@@ -60,3 +60,68 @@ def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
     finally:
         stop.set()
         worker.join(timeout=5)
+
+
+class BackgroundSink:
+    """Hands items to `consume` on a background thread through a queue of at most `depth` items.
+
+    The encode thread of every pipeline. An exception in `consume` is re-raised in the producer at
+    its next `put` or at `close()`; leaving the `with` block waits for the queue to drain (or, on
+    an exception, stops the consumer without draining).
+    """
+
+    def __init__(self, consume, depth: int = 8):
+        self._consume = consume
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._failure: BaseException | None = None
+        self._abort = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vidtoon-sink", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _END or self._abort.is_set():
+                return
+            try:
+                self._consume(item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the producer
+                self._failure = exc
+                self._abort.set()
+                return
+
+    def put(self, item) -> None:
+        """Queue `item` (blocks while the queue is full); raises the consumer's exception if it failed."""
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Wait until every queued item is consumed; raises the consumer's exception if it failed."""
+        self.put(_END)
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+
+    def abort(self) -> None:
+        """Stop the consumer without finishing the queue."""
+        self._abort.set()
+        try:
+            self._queue.put_nowait(_END)
+        except queue.Full:
+            pass
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundSink:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -245,3 +245,12 @@ def test_soundtrack_from_another_file_is_cut_at_video_end(tmp_path):
     start, end, _ = stream_span(out, "audio")
     assert end == pytest.approx(2.0, abs=0.05)
     assert [nearest_index(f.rgb, 20) for f in read_frames(out)] == list(range(20))
+
+
+def test_finished_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    out = transcode(SAMPLE, tmp_path / "perm.mp4", options=FAST, end=Fraction(1, 4))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -47,6 +47,8 @@ FORMATS: dict[str, OutputFormat] = {
         options=(("avoid_negative_ts", "disabled"),),
     ),
     ".gif": OutputFormat("gif", "gif", None, frozenset(), frozenset()),
+    # Internal: the segments of a resumable job (exact timestamps in any time base, no sound).
+    ".nut": OutputFormat("nut", "libx264", None, frozenset(), frozenset()),
 }
 
 

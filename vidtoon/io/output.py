@@ -65,6 +65,7 @@ class AtomicFile:
         fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
         os.close(fd)
         self.path = Path(name)
+        os.chmod(self.path, 0o666 & ~_umask())  # mkstemp makes 0600; the finished file gets the usual mode
 
     def commit(self) -> Path:
         os.replace(self.path, self.target)
@@ -72,6 +73,12 @@ class AtomicFile:
 
     def abort(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class StagingDir:
@@ -83,6 +90,7 @@ class StagingDir:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=".vidtoon-partial-"))
+        os.chmod(self.path, 0o777 & ~_umask())
 
     def commit(self) -> list[Path]:
         moved = []

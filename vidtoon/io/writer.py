@@ -71,9 +71,12 @@ class VideoWriter:
         metadata: dict[str, str] | None = None,
         inputs: tuple[str | Path, ...] = (),
         force: bool = False,
+        video_codec: str | None = None,
     ):
         self.path = check_output(path, inputs=inputs, force=force)
         self.format: OutputFormat = output_format(self.path)
+        self._video_codec = video_codec  # overrides the container's default (segments of a .webm job are VP9)
+        self.packet_dts: list[int] = []  # dts of every video packet written, in order (segments need them)
         if fps <= 0:
             raise UsageError(f"frame rate must be above zero, got {fps}")
         if options.preset not in _PRESETS:
@@ -167,7 +170,7 @@ class VideoWriter:
 
     def _open(self, *, width: int, height: int) -> None:
         fmt = self.format
-        codec = self.options.codec or fmt.video_codec
+        codec = self.options.codec or self._video_codec or fmt.video_codec
         pix_fmt = self.options.pix_fmt or ("pal8" if codec == "gif" else "yuv420p")
         self._size = (width, height)
         enc_width, enc_height = width, height
@@ -226,6 +229,7 @@ class VideoWriter:
         assert self._container is not None and self._video is not None
         try:
             for packet in self._video.encode(frame):
+                self.packet_dts.append(packet.dts)
                 self._container.mux(packet)
         except av.FFmpegError as exc:
             where = f"frame {self.frames_written}" if frame is not None else "the end of the video"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,21 +161,30 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
 
 
 def _load_legacy(path: Path) -> tuple[nn.Module, ModelCard]:
-    from vidtoon.models.legacy import model_from_state_dict
+    from vidtoon.models.legacy import clean_state_dict, model_from_state_dict
 
     try:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about what it refuses; the error below says it once
+            warnings.simplefilter("ignore")
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        refused = [line.strip() for line in str(exc).splitlines() if "global" in line.lower()]
+        if not refused:  # the restricted unpickler met bytes it cannot parse: damage, not code
+            raise InputError("not a readable PyTorch checkpoint (damaged pickle data)", path=path, hint="re-download") from None
         raise InputError(
-            f"checkpoint holds code or objects, not just weights; vidtoon never runs code from a checkpoint ({str(exc).splitlines()[0]})",
+            f"checkpoint holds code or objects, not just weights; vidtoon never runs code from a checkpoint ({refused[0]})",
             path=path, hint="ask for a safetensors or plain state-dict file, or convert it where you trust it",
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(f"not a readable PyTorch checkpoint ({str(exc).splitlines()[0]})", path=path, hint="re-download the checkpoint") from None
+    except Exception as exc:  # torch.load on damaged bytes raises many types: RuntimeError, EOFError, KeyError, ...
+        first_line = next(iter(str(exc).splitlines()), "")
+        raise InputError(
+            f"not a readable PyTorch checkpoint ({type(exc).__name__}: {first_line})", path=path, hint="re-download it",
+        ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InputError("checkpoint is not a state dict of tensors", path=path, hint="give a generator's weights (e.g. latest_net_G_A.pth)")
+    state = clean_state_dict(state)
     model, card = model_from_state_dict(state, path)
     _load_state(model, state, path)
     return model, card

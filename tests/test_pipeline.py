@@ -1,0 +1,214 @@
+"""restyle end to end on real clips: count, timing, sound, identity, resume after a kill, images, errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import SAMPLE, make_clip, no_leftovers, stream_span, video_times
+from torch import nn
+
+import vidtoon
+from vidtoon.io import EncodeOptions, probe, read_frames, transcode
+from vidtoon.models import ModelCard, build_model, get_family, save_checkpoint
+from vidtoon.models.translator import TorchTranslator
+from vidtoon.pipeline import RestyleOptions, load_translator
+
+FAST = EncodeOptions(preset="ultrafast")
+LOSSLESS = EncodeOptions(preset="ultrafast", crf=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    family = get_family("cyclegan_resnet")
+    torch.manual_seed(0)
+    model = build_model("cyclegan_resnet", **family.tiny)
+    path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
+    save_checkpoint(model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny"))
+    return path
+
+
+def identity_translator():
+    card = ModelCard(family="cyclegan_resnet", size_multiple=4)
+    return TorchTranslator(nn.Identity(), card, device=torch.device("cpu"), channels_last=False)
+
+
+def tiny_translator(path):
+    return load_translator(model=path, device="cpu")[0]
+
+
+def test_identity_generator_gives_back_the_input(tmp_path):
+    out = vidtoon.restyle(SAMPLE, tmp_path / "same.mp4", translator=identity_translator(),
+                          options=RestyleOptions(encode=LOSSLESS, end=Fraction(1), segment_seconds=1))
+    reference = transcode(SAMPLE, tmp_path / "ref.mp4", options=LOSSLESS, end=Fraction(1))
+    ours = [f.rgb for f in read_frames(out)]
+    theirs = [f.rgb for f in read_frames(reference)]
+    assert len(ours) == len(theirs) == 24
+    assert max(np.abs(a.astype(int) - b).max() for a, b in zip(ours, theirs)) == 0
+
+
+def test_restyle_keeps_count_timing_and_sound(media, tmp_path, tiny_checkpoint):
+    source = media / "bbb_2s_example2.mp4"
+    out = vidtoon.restyle(source, tmp_path / "bbb.mp4", translator=tiny_translator(tiny_checkpoint),
+                          options=RestyleOptions(encode=FAST, height=96, segment_seconds=1))
+    before, after = probe(source), probe(out)
+    assert after.frame_count == before.frame_count == 48 and after.fps == before.fps
+    assert (after.width, after.height) == (before.width, before.height)
+    assert video_times(out) == video_times(source)
+    assert [(a.codec, a.channels) for a in after.audio] == [("mp3", 2)]
+    assert stream_span(out, "audio")[2] == stream_span(source, "audio")[2]
+    changed = np.abs(next(iter(read_frames(out))).rgb.astype(int) - next(iter(read_frames(source))).rgb).mean()
+    assert changed > 10  # the model really changed the picture
+    assert no_leftovers(tmp_path) == [] and not any(p.name.endswith("vidtoon-parts") for p in tmp_path.iterdir())
+
+
+def test_variable_frame_rate_and_rotation_survive(media, tmp_path, tiny_checkpoint):
+    source = media / "fire2.mp4"
+    out = vidtoon.restyle(source, tmp_path / "fire.mp4", translator=tiny_translator(tiny_checkpoint),
+                          options=RestyleOptions(encode=FAST, height=128, segment_seconds=1))
+    assert video_times(out) == video_times(source)
+    info = probe(out)
+    assert (info.width, info.height, info.rotation) == (1280, 720, 0) and info.variable_fps
+
+
+def test_six_channel_audio_is_kept(tmp_path, tiny_checkpoint):
+    source = tmp_path / "surround.mp4"
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=12)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = container.add_stream("aac", rate=48000, layout="5.1")
+        for i in range(24):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 10, np.uint8), format="rgb24")
+            frame.pts = i
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for offset in range(0, 96000, 1024):
+            chunk = av.AudioFrame.from_ndarray(np.zeros((6, 1024), np.float32), format="fltp", layout="5.1")
+            chunk.sample_rate, chunk.pts = 48000, offset
+            for packet in audio.encode(chunk):
+                container.mux(packet)
+        for stream in (video, audio):
+            for packet in stream.encode(None):
+                container.mux(packet)
+    out = vidtoon.restyle(source, tmp_path / "out.mkv", translator=tiny_translator(tiny_checkpoint), options=RestyleOptions(encode=FAST))
+    assert [(a.codec, a.channels) for a in probe(out).audio] == [("aac", 6)]
+    assert probe(out).fps == 12 and probe(out).frame_count == 24 and sum(1 for _ in read_frames(out)) == 24
+
+
+def test_cut_with_start_and_end(tmp_path, tiny_checkpoint):
+    out = vidtoon.restyle(SAMPLE, tmp_path / "cut.mp4", translator=tiny_translator(tiny_checkpoint),
+                          options=RestyleOptions(encode=FAST, start=Fraction(1), end=Fraction(2)))
+    info = probe(out)
+    assert info.frame_count == 24 and float(info.duration) == pytest.approx(1.0, abs=0.05)
+    start, end, _ = stream_span(out, "audio")
+    assert end - max(start, 0) == pytest.approx(1.0, abs=0.05)
+
+
+def test_images_and_folders(tmp_path, tiny_checkpoint):
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 255, (61, 83, 3), np.uint8))
+    translator = tiny_translator(tiny_checkpoint)
+    out = vidtoon.restyle(photo, translator=translator, style_name="tiny")
+    assert out == tmp_path / "photo.tiny.png" and cv2.imread(str(out)).shape == (61, 83, 3)
+    folder = tmp_path / "album"
+    folder.mkdir()
+    for name in ("b.png", "a.jpg"):
+        cv2.imwrite(str(folder / name), np.full((40, 50, 3), 128, np.uint8))
+    result = vidtoon.restyle(folder, translator=translator, style_name="tiny")
+    assert result == tmp_path / "album.tiny" and sorted(p.name for p in result.iterdir()) == ["a.png", "b.png"]
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "vidtoon", *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_resume_after_a_killed_run_gives_the_same_film(tmp_path, tiny_checkpoint):
+    source = make_clip(tmp_path / "long.mp4", 120, fps=Fraction(10), size=(320, 240), audio_seconds=12.0)
+    full = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", tmp_path / "full.mp4", "--segment-seconds", "2", "--preset", "ultrafast")
+    assert full.returncode == 0, full.stderr
+    target = tmp_path / "resumed.mp4"
+    parts = tmp_path / ".resumed.mp4.vidtoon-parts"
+    process = subprocess.Popen([sys.executable, "-m", "vidtoon", "restyle", str(source), "--model", str(tiny_checkpoint), "-o", str(target),
+                                "--segment-seconds", "2", "--preset", "ultrafast"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        state = parts / "progress.json"
+        if state.exists() and len(json.loads(state.read_text())["done"]) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = len(json.loads((parts / "progress.json").read_text())["done"])
+    assert 2 <= done_before < 6 and not target.exists()
+    refused = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2")
+    assert refused.returncode == 1 and "--resume" in refused.stderr
+    resumed = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", "--preset", "ultrafast", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert video_times(target) == video_times(tmp_path / "full.mp4") == [Fraction(i, 10) for i in range(120)]
+    assert stream_span(target, "audio") == stream_span(tmp_path / "full.mp4", "audio")
+    a = [f.rgb.astype(int) for f in read_frames(target)]
+    b = [f.rgb.astype(int) for f in read_frames(tmp_path / "full.mp4")]
+    assert max(np.abs(x - y).mean() for x, y in zip(a, b)) < 2  # same restyling, same encoder settings
+    assert not parts.exists() and no_leftovers(tmp_path) == []
+
+
+def test_onnx_peer_restyles_a_real_clip(media, tmp_path):
+    peers = os.environ.get("VIDTOON_PEERS")
+    if not peers:
+        pytest.skip("VIDTOON_PEERS is not set: point it at the peer models folder (CI uses ../shared/peers)")
+    translator = load_translator(model=os.path.join(peers, "whitebox_int8.onnx"), device="cpu")[0]
+    out = vidtoon.restyle(media / "chaplin.mp4", tmp_path / "cartoon.mp4", translator=translator,
+                          options=RestyleOptions(encode=FAST, end=Fraction(3, 25)))
+    assert sum(1 for _ in read_frames(out)) == 3 and [a.codec for a in probe(out).audio] == ["mp3"]
+    before = next(iter(read_frames(media / "chaplin.mp4"))).rgb
+    after = next(iter(read_frames(out))).rgb
+    edges_before = cv2.Canny(cv2.cvtColor(before, cv2.COLOR_RGB2GRAY), 50, 150).mean()
+    edges_after = cv2.Canny(cv2.cvtColor(after, cv2.COLOR_RGB2GRAY), 50, 150).mean()
+    assert np.abs(before.astype(int) - after).mean() > 5 and edges_after != edges_before
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--to", "no_such_style"], "unknown style 'no_such_style'"),
+        (["--model", "{corrupt}"], "not a readable safetensors"),
+        (["--model", "{pickle}"], "holds code"),
+        (["--model", "{rank3}"], "rank"),
+        (["--model", "{tiny}", "--device", "cuda"], "CUDA"),
+    ],
+)
+def test_bad_restyle_inputs_are_one_line(tmp_path, tiny_checkpoint, args, fragment):
+    if "cuda" in args and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(os.urandom(2000))
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    pickled = tmp_path / "evil.pth"
+    torch.save({"model.1.weight": Payload()}, pickled)  # a real torch checkpoint whose pickle runs a command
+    rank3 = tmp_path / "rank3.onnx"
+
+    class Flat(nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    torch.onnx.export(Flat(), torch.zeros(3, 8, 8), str(rank3), input_names=["x"], output_names=["y"], dynamo=False)
+    paths = {"corrupt": corrupt, "pickle": pickled, "rank3": rank3, "tiny": tiny_checkpoint}
+    args = [a.format(**paths) for a in args]
+    result = run_cli("restyle", SAMPLE, *args, "-o", tmp_path / "out.mp4")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert fragment in lines[0]
+    assert not marker.exists() and not (tmp_path / "out.mp4").exists()

@@ -1,0 +1,191 @@
+"""Resumable encoding: a video written as finished segments, joined into the final file without re-encoding.
+
+A job's segments live in a hidden folder beside the output. Each segment is a NUT file (exact
+timestamps in any time base) plus a `.dts` list of its packets' decode timestamps (NUT does
+not return the first ones). A segment counts only once it is complete and listed in
+`progress.json`; after a crash, a run with resume continues from the first unfinished segment.
+`join_segments` remuxes the segments, in order, into the final container with the source's audio
+and subtitles interleaved, then the folder is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from vidtoon.errors import EncodeError, OutputError
+from vidtoon.io.audio import AudioPassthrough, AudioSource
+from vidtoon.io.formats import output_format
+from vidtoon.io.output import AtomicFile, check_output
+from vidtoon.io.writer import EncodeOptions, VideoWriter
+
+log = logging.getLogger(__name__)
+
+_PROGRESS = "progress.json"
+
+
+def parts_dir_for(output: Path) -> Path:
+    """Where the segments of the job writing `output` live: a hidden folder beside it."""
+    return output.parent / f".{output.name}.vidtoon-parts"
+
+
+@dataclass
+class SegmentedJob:
+    """The segment folder of one output, with the settings that made it.
+
+    Attributes:
+        folder: the hidden parts folder.
+        settings: what must match for a resume to be valid (source, model, sizes, encoder ...).
+        done: finished segments, in order, as (index, file name, frame count).
+    """
+
+    folder: Path
+    settings: dict[str, Any]
+    done: list[tuple[int, str, int]]
+
+    @classmethod
+    def open(cls, output: Path, settings: dict[str, Any], *, resume: bool, force: bool) -> SegmentedJob:
+        """Start a job for `output`, or continue the interrupted one when `resume`.
+
+        Raises:
+            OutputError: an interrupted job exists and neither `resume` nor `force` was given, or
+                `resume` was given for a job made with other settings.
+        """
+        folder = parts_dir_for(output)
+        state_file = folder / _PROGRESS
+        if folder.exists():
+            state = _read_state(state_file)
+            if resume and state is not None:
+                if state["settings"] != settings:
+                    changed = sorted(k for k in set(state["settings"]) | set(settings) if state["settings"].get(k) != settings.get(k))
+                    raise OutputError(
+                        f"cannot resume: the interrupted run used other settings ({', '.join(changed)})",
+                        path=output, hint="run again with the same options, or pass --force to start over",
+                    )
+                for stale in folder.glob(".*partial*"):
+                    stale.unlink()
+                job = cls(folder, settings, [tuple(d) for d in state["done"]])
+                log.info("resuming %s after %d finished segment(s)", output, len(job.done))
+                return job
+            if not force and not resume:
+                done = len(state["done"]) if state else 0
+                raise OutputError(
+                    f"an interrupted run of this output exists ({done} segment(s) finished)",
+                    path=output, hint="pass --resume to continue it, or --force to start over",
+                )
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        job = cls(folder, settings, [])
+        job._save()
+        return job
+
+    @property
+    def next_index(self) -> int:
+        return self.done[-1][0] + 1 if self.done else 0
+
+    def segment_writer(self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str) -> VideoWriter:
+        """A writer for segment `index` (NUT, no sound); pass it to `finish_segment` when complete."""
+        return VideoWriter(self.folder / f"part-{index:05d}.nut", fps=fps, time_base=time_base, options=options,
+                           force=True, video_codec=video_codec)
+
+    def finish_segment(self, index: int, writer: VideoWriter) -> None:
+        """Close `writer` and record its segment as finished (atomically)."""
+        writer.close()
+        dts_file = writer.path.with_suffix(".dts")
+        staged = AtomicFile(dts_file)
+        staged.path.write_text("\n".join(str(d) for d in writer.packet_dts))
+        staged.commit()
+        self.done.append((index, writer.path.name, writer.frames_written))
+        self._save()
+
+    def frame_count(self) -> int:
+        return sum(count for _, _, count in self.done)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _save(self) -> None:
+        staged = AtomicFile(self.folder / _PROGRESS)
+        staged.path.write_text(json.dumps({"settings": self.settings, "done": self.done}, indent=1))
+        staged.commit()
+
+
+def _read_state(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def join_segments(
+    job: SegmentedJob, output: Path, *, fps: Fraction, time_base: Fraction, audio: AudioSource | None, metadata: dict[str, str] | None,
+    inputs: tuple[Path, ...], force: bool,
+) -> Path:
+    """Remux the job's finished segments, in order, into `output` with the source's sound; no re-encoding.
+
+    `time_base` is the segment writers' time base (their recorded decode timestamps are in it).
+    """
+    output = check_output(output, inputs=inputs, force=force)
+    fmt = output_format(output)
+    if not job.done:
+        raise EncodeError("no frames were restyled, so no video was made", path=output)
+    staged = AtomicFile(output)
+    try:
+        with av.open(str(job.folder / job.done[0][1])) as first:
+            template = first.streams.video[0]
+            extradata = template.codec_context.extradata
+            container = av.open(str(staged.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
+            try:
+                video = container.add_stream_from_template(template)
+                video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
+                container.metadata.update({k: v for k, v in (metadata or {}).items() if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")})
+                passthrough = AudioPassthrough(audio, container, fmt, output) if audio is not None else None
+                if passthrough is not None:
+                    passthrough.add_streams()
+                last_dts = None
+                for _, name, _ in job.done:
+                    last_dts = _remux_segment(job.folder / name, container, video, extradata, passthrough, last_dts, time_base)
+                if passthrough is not None:
+                    passthrough.finish()
+            finally:
+                container.close()
+    except av.FFmpegError as exc:
+        staged.abort()
+        raise EncodeError(f"joining the restyled segments failed ({exc.strerror or exc})", path=output) from None
+    except BaseException:
+        staged.abort()
+        raise
+    return staged.commit()
+
+
+def _remux_segment(path: Path, container, video, extradata, passthrough, last_dts: int | None, writer_time_base: Fraction) -> int | None:
+    with av.open(str(path)) as segment:
+        stream = segment.streams.video[0]
+        time_base = Fraction(stream.time_base)
+        # decode timestamps as the encoder gave them (in the writer's time base), in this stream's time base
+        dts_list = [round(int(x) * writer_time_base / time_base) for x in path.with_suffix(".dts").read_text().split()]
+        if stream.codec_context.extradata != extradata:
+            raise EncodeError("segments were encoded with different settings and cannot be joined", path=path,
+                              hint="start over with --force")
+        packets = (p for p in segment.demux(stream) if p.size > 0)
+        for index, packet in enumerate(packets):
+            dts = dts_list[index] if index < len(dts_list) else packet.dts
+            if last_dts is not None and dts <= last_dts:
+                dts = last_dts + 1
+            if packet.pts is not None and dts > packet.pts:
+                dts = packet.pts
+            packet.dts = dts
+            last_dts = dts
+            if passthrough is not None and packet.pts is not None:
+                passthrough.feed_until(packet.pts * time_base)
+            packet.stream = video
+            container.mux(packet)
+    return last_dts
+
