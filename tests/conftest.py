@@ -134,3 +134,15 @@ def video_times(path: Path) -> list[Fraction]:
 def no_leftovers(folder: Path) -> list[str]:
     """Names of partial/temporary files vidtoon may have left in `folder`."""
     return [p.name for p in folder.iterdir() if ".partial" in p.name or p.name.startswith(".vidtoon")]
+
+
+@pytest.fixture(scope="session")
+def peers() -> Path:
+    """The folder of peer ONNX models ($VIDTOON_PEERS), for tests and benchmarks only; tests using it skip when unset."""
+    value = os.environ.get("VIDTOON_PEERS")
+    if not value:
+        pytest.skip("VIDTOON_PEERS is not set: point it at the peer ONNX models (CI sets it to ../shared/peers)")
+    folder = Path(value)
+    if not folder.is_dir():
+        pytest.fail(f"VIDTOON_PEERS={value} is not a folder")
+    return folder
