@@ -146,3 +146,14 @@ def peers() -> Path:
     if not folder.is_dir():
         pytest.fail(f"VIDTOON_PEERS={value} is not a folder")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tests run in two xdist workers on two cores: one torch thread each, or they thrash."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -74,5 +74,5 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
     family = get_family(name)
     try:
         return family.build(**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise UsageError(f"bad arguments for model family {name!r}: {exc}") from None
