@@ -30,6 +30,7 @@ from vidtoon.io.probe import probe
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
 from vidtoon.io.writer import EncodeOptions, VideoWriter
+from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import BackgroundSink, prefetch
@@ -126,8 +127,7 @@ class FrameRestyler:
             return translate_tiled(x, translator, tile=translator.fixed_size, overlap=self.overlap)
         side = self._tiled_after_oom or self.max_side
         if side is not None and max(x.shape[-2:]) > side:
-            tile = max(translator.size_multiple, side // translator.size_multiple * translator.size_multiple)
-            return translate_tiled(x, translator, tile=(tile, tile), overlap=self.overlap, multiple=translator.size_multiple)
+            return self._translate_in_tiles(x, side)
         try:
             padded, (h, w) = pad_to_multiple(x, translator.size_multiple)
             return translator(padded)[..., :h, :w]
@@ -136,6 +136,29 @@ class FrameRestyler:
             self._tiled_after_oom = max(translator.size_multiple * 2, (self._tiled_after_oom or max(x.shape[-2:])) // 2)
             log.warning("the GPU ran out of memory: translating in %d px tiles from now on", self._tiled_after_oom)
             return self._translate(x)
+
+
+    def _translate_in_tiles(self, x: torch.Tensor, side: int) -> torch.Tensor:
+        """Tiles of at most side×side; per-sample norm layers use each frame's whole-frame statistics, recorded
+        on the frame downscaled to at most twice the tile side (4× a tile's memory)."""
+        translator = self.translator
+        multiple = translator.size_multiple
+        tile = max(multiple, side // multiple * multiple)
+        model = getattr(translator, "model", None)
+        if model is None or not per_sample_norm_layers(model):
+            return translate_tiled(x, translator, tile=(tile, tile), overlap=self.overlap, multiple=multiple)
+        outputs = []
+        for frame in x.split(1):
+            height, width = frame.shape[-2:]
+            scale = min(1.0, 2 * tile / max(height, width))  # statistics at up to twice the tile side
+            small = F.interpolate(frame, scale_factor=scale, mode="area") if scale < 1 else frame
+            with SharedNormStats(model) as stats:
+                stats.record()
+                padded, _ = pad_to_multiple(small, multiple)
+                translator(padded)
+                stats.reuse()
+                outputs.append(translate_tiled(frame, translator, tile=(tile, tile), overlap=self.overlap, multiple=multiple))
+        return torch.cat(outputs)
 
 
 def default_output(source: Path, style: str) -> Path:
