@@ -212,3 +212,16 @@ def test_bad_restyle_inputs_are_one_line(tmp_path, tiny_checkpoint, args, fragme
     assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert fragment in lines[0]
     assert not marker.exists() and not (tmp_path / "out.mp4").exists()
+
+
+def test_foreign_cyclegan_checkpoint_restyles_from_the_command_line(tmp_path):
+    from vidtoon.models.cyclegan import ResnetGenerator
+
+    torch.manual_seed(0)
+    generator = ResnetGenerator(3, 3, ngf=8, n_blocks=2)
+    checkpoint = tmp_path / "latest_net_G_A.pth"
+    torch.save(generator.state_dict(), checkpoint)  # as pytorch-CycleGAN-and-pix2pix saves it
+    out = tmp_path / "foreign.mp4"
+    result = run_cli("restyle", SAMPLE, "--model", checkpoint, "-o", out, "--end", "0.5", "--preset", "ultrafast")
+    assert result.returncode == 0, result.stderr
+    assert probe(out).frame_count == 12 and len(probe(out).audio) == 1
