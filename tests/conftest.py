@@ -157,3 +157,15 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def data() -> Path:
+    """The folder of shared images and ground-truth flow ($VIDTOON_TEST_DATA); tests using it skip when unset."""
+    value = os.environ.get("VIDTOON_TEST_DATA")
+    if not value:
+        pytest.skip("VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")
+    folder = Path(value)
+    if not folder.is_dir():
+        pytest.fail(f"VIDTOON_TEST_DATA={value} is not a folder")
+    return folder

@@ -202,8 +202,10 @@ def restyle(
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Frames per model call (default 1 on CPU, 8 on GPU).")] = None,
     start: Annotated[Optional[str], typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
     end: Annotated[Optional[str], typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
-    consistency: Annotated[Optional[str], typer.Option("--consistency", help="Temporal consistency: none (flow coming).")] = None,
-    strength: Annotated[Optional[float], typer.Option("--strength", help="Temporal blending strength 0..1.")] = None,
+    consistency: Annotated[Optional[str], typer.Option("--consistency", help="Temporal consistency: flow (default) or none.")] = None,
+    strength: Annotated[Optional[float], typer.Option("--strength", help="Temporal blending strength 0..1 (default 0.6).")] = None,
+    flow: Annotated[str, typer.Option("--flow", help="Optical flow for consistency: dis, farneback or raft.")] = "dis",
+    flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")] = False,
     segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
@@ -225,7 +227,8 @@ def restyle(
             height=height if height is not None else defaults.get("height"),
             max_side=max_side if max_side is not None else defaults.get("max_side"),
             batch_size=batch_size, start=parse_time(start), end=parse_time(end),
-            consistency=consistency or defaults.get("consistency") or "none",
+            consistency=consistency or defaults.get("consistency") or "flow",
+            flow=flow, flow_weights=str(flow_weights) if flow_weights else None,
             strength=strength if strength is not None else defaults.get("strength", 0.6),
             label=to_label, compile=compile_model, segment_seconds=segment_seconds,
             encode=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
@@ -259,6 +262,72 @@ def styles() -> None:
         except (VidtoonError, OSError):
             family, size = "missing checkpoint", "-"
         table.add_row(card.name, family, size, card.licence or "-", str(card.preview) if card.preview else "-", str(card.path))
+    Console().print(table)
+
+
+@app.command()
+def stabilize(
+    processed: Annotated[Path, typer.Argument(help="A per-frame-processed video or frame folder (any tool's).")],
+    source: Annotated[Path, typer.Option("--source", help="The original video or frame folder it was made from.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output (default NAME.stable.mp4 or FOLDER.stable/).")] = None,
+    strength: Annotated[float, typer.Option("--strength", help="Blending strength 0..1.")] = 0.6,
+    flow: Annotated[str, typer.Option("--flow", help="dis, farneback or raft.")] = "dis",
+    flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+    truncate: Annotated[bool, typer.Option("--truncate", help="Frame counts differ: use the common prefix.")] = False,
+    crf: CrfOption = None,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Remove the flicker of any per-frame processing, guided by the original's motion."""
+    from vidtoon.stabilize import stabilize as run_stabilize
+
+    try:
+        with RichProgress("fps") as progress:
+            out = run_stabilize(processed, source, output, strength=strength, flow=flow,
+                                flow_weights=str(flow_weights) if flow_weights else None, device=device, truncate=truncate,
+                                options=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt), force=force, progress=progress)
+    except VidtoonError as exc:
+        _fail(exc)
+    err_console.print(f"wrote {out}")
+
+
+@app.command("eval")
+def evaluate_command(
+    output: Annotated[Path, typer.Argument(help="The processed video or frame folder to score.")],
+    source: Annotated[Path, typer.Option("--source", help="The original video or frame folder (flow and occlusion).")],
+    reference: Annotated[Optional[Path], typer.Option("--reference", help="The per-frame result, for SSIM/PSNR.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with per-frame values) instead of a table.")] = False,
+    flow: Annotated[str, typer.Option("--flow", help="Flow backend: dis, farneback or raft.")] = "dis",
+    flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file.")] = None,
+    truncate: Annotated[bool, typer.Option("--truncate", help="Compare the common first frames if counts differ.")] = False,
+    max_side: Annotated[Optional[int], typer.Option("--max-side", help="Shrink frames to at most N px first (faster).")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+) -> None:
+    """Measure temporal consistency (warping error, Lai et al. 2018) and fidelity to the per-frame result."""
+    from vidtoon.evaluate import evaluate
+
+    try:
+        with RichProgress("fps") as progress:
+            report = evaluate(
+                output, source, reference, flow=flow, flow_weights=flow_weights, device=device, truncate=truncate,
+                max_side=max_side, progress=progress,
+            )
+    except VidtoonError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    width, height = report.size
+    title = f"{report.frames} frames at {width}x{height}, {report.flow} flow, {report.valid_fraction:.0%} of pixels non-occluded"
+    table = Table("metric", "value", "note", title=title)
+    table.add_row("E_warp output", f"{report.warping_error:.6f}", "lower is steadier")
+    table.add_row("E_warp source", f"{report.warping_error_source:.6f}", "floor: the input video's own E_warp")
+    if report.reference is not None:
+        table.add_row("E_warp reference", f"{report.warping_error_reference:.6f}", "ceiling: the per-frame result")
+        table.add_row("SSIM vs reference", f"{report.ssim:.4f}", "1 = the per-frame look, unchanged")
+        table.add_row("PSNR vs reference", f"{report.psnr:.2f} dB", "higher = closer to the per-frame result")
     Console().print(table)
 
 

@@ -53,7 +53,11 @@ class RestyleOptions:
         tile: tile side for tiled inference; overlap: pixels tiles share (feathered).
         batch_size: frames per model call; None = 1 on CPU, 8 on a GPU.
         start, end: seconds of the source to restyle (the output starts at `start`).
-        consistency, strength: the temporal stage (see `vidtoon.temporal`).
+        consistency, strength: the temporal stage (see `vidtoon.temporal`): "flow" blends each
+            frame with the previous output along the optical flow; "none" is per frame.
+        flow, flow_preset, flow_weights: the flow backend of the temporal stage.
+        warmup_seconds: on resume, frames decoded and blended (not written) before the resume
+            point, so the temporal state at the join is what an uninterrupted run would have.
         label: style label of a multi-style (CAAE) model.
         segment_seconds: length of the resumable segments.
         compile: `torch.compile` the generator (pays off on long films, costs ~20 s up front).
@@ -69,8 +73,12 @@ class RestyleOptions:
     batch_size: int | None = None
     start: Fraction | None = None
     end: Fraction | None = None
-    consistency: str = "none"
+    consistency: str = "flow"
     strength: float = 0.6
+    flow: str = "dis"
+    flow_preset: str = "fast"
+    flow_weights: str | None = None
+    warmup_seconds: Fraction = Fraction(1)
     label: str | None = None
     segment_seconds: int = 30
     compile: bool = False
@@ -194,8 +202,10 @@ def restyle(
     progress = progress or NoProgress()
     source = Path(source)
     output = Path(output) if output is not None else default_output(source, style_name)
+    temporal = make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
+                                   flow_preset=options.flow_preset, flow_weights=options.flow_weights, device=translator.device)
     restyler = FrameRestyler(
-        translator, make_temporal_stage(options.consistency), process_height=options.height,
+        translator, temporal, process_height=options.height,
         max_side=options.max_side, tile=options.tile, overlap=options.overlap,
     )
     if source.is_dir():
@@ -262,7 +272,9 @@ def _restyle_video(source: Path, output: Path, restyler: FrameRestyler, options:
     segment = Fraction(options.segment_seconds)
     first_segment = job.next_index
     resume_at = first_segment * segment
-    start = (options.start or Fraction(0)) + resume_at
+    warmup = min(resume_at, options.warmup_seconds) if options.consistency != "none" else Fraction(0)
+    read_from = resume_at - warmup  # output time the reader starts at
+    start = (options.start or Fraction(0)) + read_from
     expected = _expected_frames(info, options.start, options.end)
     progress.start(expected, source.name)
     if job.done:
@@ -286,9 +298,10 @@ def _restyle_video(source: Path, output: Path, restyler: FrameRestyler, options:
                 restyler.temporal.reset()
                 for times, frames in _batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
                     for time, rgb in zip(times, restyler(frames)):
-                        absolute = time + resume_at  # output time: from `options.start`
-                        sink.put((int(absolute // segment), absolute, rgb))
-                    progress.advance(len(frames))
+                        absolute = time + read_from  # output time: from `options.start`
+                        if absolute >= resume_at:  # earlier frames only warm the temporal stage up
+                            sink.put((int(absolute // segment), absolute, rgb))
+                            progress.advance()
             if state["writer"] is not None:
                 job.finish_segment(state["index"], state["writer"])
         except BaseException:
