@@ -143,7 +143,7 @@ def test_resume_after_a_killed_run_gives_the_same_film(tmp_path, tiny_checkpoint
         state = parts / "progress.json"
         if state.exists() and len(json.loads(state.read_text())["done"]) >= 2:
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait()
     done_before = len(json.loads((parts / "progress.json").read_text())["done"])
