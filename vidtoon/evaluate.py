@@ -10,11 +10,14 @@ in any mix), estimates flow and occlusion on the SOURCE once per frame pair, and
   stage should go below), and SSIM and PSNR of the output against it (how much of the per-frame
   look the temporal stage kept).
 
-Sizes: every input must have the source's size, except that a video with exactly the source's aspect
-ratio (to within one pixel of rounding) is resized to the source's size, with a warning; any
-other size difference is an error naming both sizes. Frame counts must match unless
-`truncate=True`, which compares the common prefix and logs a warning. `max_side` shrinks every
-frame (area filter) before anything is measured, for speed; numbers then hold at that size only.
+Sizes: the output and the reference must have the source's size, except that one with the source's
+aspect ratio (to within one pixel of rounding) is resized to the source's size (area filter when
+shrinking, cubic when enlarging), with a warning; any other size difference is an error naming
+both sizes and both files. Every frame of an input must have the size of its first frame.
+
+Frame counts must match unless `truncate=True`, which compares the common prefix and logs a
+warning. `max_side` shrinks every frame (area filter) before anything is measured, for speed;
+the numbers then hold at that size only (E_warp grows as frames shrink: texture gets finer).
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidtoon.device import resolve_device
 from vidtoon.errors import InputError, UsageError
-from vidtoon.flow.base import FlowBackend
+from vidtoon.flow import FlowBackend, make_flow
 from vidtoon.io.images import resize
 from vidtoon.io.sequence import count_frames, read_sequence
 from vidtoon.metrics.image import psnr, ssim
@@ -129,9 +133,6 @@ def evaluate(
             fewer than 2 frames.
         UsageError: a bad option (unknown flow backend, max_side too small, no GPU for cuda).
     """
-    from vidtoon.device import resolve_device
-    from vidtoon.flow import make_flow
-
     if max_side is not None and max_side < MIN_SIDE:
         raise UsageError(f"--max-side {max_side} is too small to measure anything", hint=f"use at least {MIN_SIDE}")
     device = resolve_device(device) if isinstance(device, str) else torch.device(device)
@@ -142,7 +143,7 @@ def evaluate(
     counts = {role: count_frames(path) for role, path in paths.items()}
     frames = _common_count(counts, paths, truncate)
     native = {role: _first_size(path) for role, path in paths.items()}
-    for role in paths.keys() - {"source"}:
+    for role in [role for role in paths if role != "source"]:
         _check_size(role, paths[role], native[role], paths["source"], native["source"])
     size = _work_size(native["source"], max_side)
     if reference is not None and min(size) < 11:

@@ -72,12 +72,16 @@ def ssim(
     if min(a.shape[-2:]) < window_size:
         raise ValueError(f"ssim: images of {a.shape[-1]}x{a.shape[-2]} are smaller than the {window_size}-pixel window")
     dtype = torch.promote_types(a.dtype, torch.float32)
-    a, b = a.to(dtype), b.to(dtype)
     window = gaussian_window(window_size, sigma, dtype=dtype, device=a.device)
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    # Statistics of the images less their channel means: the same variances and covariance, without the
+    # float32 cancellation of E[x²] − E[x]² on bright flat areas (a constant image gets exactly 0).
+    offset_a, offset_b = a.to(dtype).mean(dim=(2, 3), keepdim=True), b.to(dtype).mean(dim=(2, 3), keepdim=True)
+    a, b = a.to(dtype) - offset_a, b.to(dtype) - offset_b
     mu_a, mu_b = _filter(a, window), _filter(b, window)
     var_a = _filter(a * a, window) - mu_a**2
     var_b = _filter(b * b, window) - mu_b**2
     cov = _filter(a * b, window) - mu_a * mu_b
+    mu_a, mu_b = mu_a + offset_a, mu_b + offset_b
     ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return ssim_map.mean(dim=(2, 3)).mean(dim=1)
