@@ -59,8 +59,9 @@ class EvalReport:
         warping_error: E_warp of the output.
         warping_error_source: E_warp of the source itself (the floor).
         warping_error_reference: E_warp of the reference (the ceiling), or None.
-        ssim, psnr: mean over frames of SSIM and PSNR (dB) of output vs reference, or None; psnr is
-            inf when every frame is identical.
+        ssim, psnr: SSIM (mean over frames) and PSNR (dB, of the mean squared error over frames, so one
+            identical frame does not make it infinite) of output vs reference, or None; psnr is inf
+            only when every frame is identical.
         valid_fraction: mean fraction of pixels the occlusion mask kept.
         per_frame: per-frame values by metric name ("warping_error", "warping_error_source", and with a
             reference "warping_error_reference", "ssim", "psnr").
@@ -182,9 +183,15 @@ def evaluate(
         warping_error=by_role["output"].mean, warping_error_source=by_role["source"].mean,
         warping_error_reference=by_role["reference"].mean if reference is not None else None,
         ssim=float(np.mean(scores["ssim"])) if reference is not None else None,
-        psnr=float(np.mean(scores["psnr"])) if reference is not None else None,
+        psnr=_psnr_of_mean_error(scores["psnr"]) if reference is not None else None,
         valid_fraction=by_role["source"].valid_fraction, per_frame=per_frame,
     )
+
+
+def _psnr_of_mean_error(psnr_per_frame: list[float]) -> float:
+    """PSNR (dB) of the mean squared error behind per-frame PSNRs (signal peak 1)."""
+    mean_error = float(np.mean([10 ** (-value / 10) for value in psnr_per_frame]))
+    return float("inf") if mean_error == 0 else 10 * np.log10(1 / mean_error)
 
 
 def _common_count(counts: dict[str, int], paths: dict[str, Path], truncate: bool) -> int:
