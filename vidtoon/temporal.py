@@ -47,14 +47,15 @@ class FlowBlend:
         flow: the flow backend (computed on the input frames).
         strength: weight of the warped previous output where the flow is trustworthy (0..1).
         flow_max_side: flow is estimated on frames downscaled to this longer side (then scaled up).
-        photometric_tolerance: largest mean |input_t − warped input_{t−1}| (in [-1, 1] units) for a
-            pixel to count as consistent.
+        photometric_tolerance: mean |input_t − warped input_{t−1}| of low-passed colours (in [-1, 1]
+            units) at which trust reaches zero (it ramps down linearly from no difference).
         cut_fraction: a frame with less than this fraction of trustworthy pixels starts a new shot.
-        feather: side (px) of the box filter that softens the trust mask's edges.
+        feather: side (px) of the box filters: trust-mask edges, colour low-pass.
+            Defaults tuned on the DVP pairs (see scripts/bench_temporal.py).
     """
 
     def __init__(self, flow: FlowBackend, *, strength: float = 0.6, flow_max_side: int = 640,
-                 photometric_tolerance: float = 0.08, cut_fraction: float = 0.35, feather: int = 5):
+                 photometric_tolerance: float = 0.3, cut_fraction: float = 0.35, feather: int = 9):
         if not 0.0 <= strength < 1.0:
             raise UsageError(f"--strength must be in [0, 1), got {strength}", hint="0 keeps each frame as translated; 0.6 is the default")
         self.flow = flow
@@ -96,15 +97,25 @@ class FlowBlend:
         return torch.cat(outputs)
 
     def trust(self, source: torch.Tensor, previous_source: torch.Tensor, backward: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
-        """Soft trust N×1×H×W in [0, 1]: consistent flow and consistent input colours, edges softened."""
-        visible = consistency_mask(backward, forward)
-        warped_source = backward_warp(previous_source, backward)
-        steady = (source - warped_source).abs().mean(1, keepdim=True) < self.photometric_tolerance
-        hard = (visible & steady).float()
-        # shrink the trusted region by the feather radius (min-pool), then soften it: no ghost at edges
+        """Soft trust N×1×H×W in [0, 1]: where the flow is consistent and the input agrees with its warp.
+
+        Occlusion: the forward–backward mask, shrunk by the feather radius (min-pool) and softened,
+        so nothing is blended right at an occlusion edge. Photometric: |input_t − warped input_{t−1}|
+        of the feather-box low-passed colours (fine texture and noise average out), ramping trust from 1 at
+        zero difference down to 0 at `photometric_tolerance`.
+        """
         pad = self.feather // 2
-        shrunk = -F.max_pool2d(-hard, self.feather, stride=1, padding=pad)
-        return F.avg_pool2d(shrunk, self.feather, stride=1, padding=pad, count_include_pad=False)
+        visible = consistency_mask(backward, forward).float()
+        shrunk = -F.max_pool2d(-visible, self.feather, stride=1, padding=pad)
+        occlusion = F.avg_pool2d(shrunk, self.feather, stride=1, padding=pad, count_include_pad=False)
+        # compare low-passed colours: fine texture and sensor noise warp imperfectly, wrong content does not match at all
+        mismatch = source - backward_warp(previous_source, backward)
+        box = max(3, self.feather // 2 | 1)
+        difference = F.avg_pool2d(mismatch, box, stride=1, padding=box // 2, count_include_pad=False).abs().mean(1, keepdim=True)
+        photometric = (1 - difference / self.photometric_tolerance).clamp_(0, 1)
+        # and no pixel whose own colour is far off (the uncovered background behind a moving edge)
+        photometric = photometric * (mismatch.abs().amax(1, keepdim=True) < 2 * self.photometric_tolerance)
+        return occlusion * photometric
 
     def _blend(self, source, translated, previous_source, backward, forward) -> torch.Tensor:
         trust = self.trust(source, previous_source, backward, forward)
