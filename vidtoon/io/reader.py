@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from vidtoon.errors import DecodeError, UsageError
 from vidtoon.io.open import open_input
@@ -66,6 +67,7 @@ class VideoReader:
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         self._time_base = Fraction(self._stream.time_base) if self._stream.time_base else Fraction(1, 1_000_000)
+        self._reformatter = VideoReformatter()  # one swscale context for the whole video
 
     def __enter__(self) -> VideoReader:
         return self
@@ -99,7 +101,7 @@ class VideoReader:
                     if self.end is not None and time >= self.end - self.start:
                         return
                     last_time = time
-                    yield Frame(index=index, time=time, rgb=_to_rgb(frame))
+                    yield Frame(index=index, time=time, rgb=_to_rgb(frame, self._reformatter))
                     index += 1
         except av.FFmpegError as exc:
             at = last_time + step if last_time is not None else Fraction(0)
@@ -152,9 +154,9 @@ class _BestEffortTimestamps:
         return dts
 
 
-def _to_rgb(frame: av.VideoFrame) -> np.ndarray:
+def _to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     """H×W×3 uint8 RGB of any pixel format (10-bit, alpha, palette), display rotation applied."""
-    rgb = frame.to_ndarray(format="rgb24")
+    rgb = reformatter.reformat(frame, format="rgb24").to_ndarray()
     turns = (int(frame.rotation or 0) // 90) % 4
     if turns:
         rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
