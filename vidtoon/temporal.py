@@ -76,24 +76,25 @@ class FlowBlend:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
         if self._previous_source is not None and self._previous_source.shape[-2:] != source.shape[-2:]:
             self.reset()
-        previous = source[:-1] if self._previous_source is None else torch.cat((self._previous_source, source[:-1]))
+        # Flow and trust are computed at flow resolution (≤ flow_max_side); only the warp and blend at full size.
+        small = self._downscale(source)
+        previous = small[:-1] if self._previous_source is None else torch.cat((self._previous_source, small[:-1]))
         first = 0 if self._previous_source is not None else 1  # the very first frame has no past
-        targets = source[first:]
-        backward = forward = None
+        targets = small[first:]
         if len(targets):
-            backward = self._estimate(targets, previous)  # flow t -> t-1
-            forward = self._estimate(previous, targets)  # flow t-1 -> t
+            backward = self.flow(targets, previous)  # flow t -> t-1
+            forward = self.flow(previous, targets)  # flow t-1 -> t
+            trust = self.trust(targets, previous, backward, forward)
+            backward_full, trust_full = self._upscale(backward, trust, source.shape[-2:])
         outputs = []
         for i in range(source.shape[0]):
             if i < first:
                 outputs.append(translated[i:i + 1])
-                continue
-            k = i - first
-            outputs.append(self._blend(source[i:i + 1], translated[i:i + 1], previous[k:k + 1], backward[k:k + 1], forward[k:k + 1]))
+            else:
+                k = i - first
+                outputs.append(self._blend(translated[i:i + 1], trust_full[k:k + 1], backward_full[k:k + 1]))
             self._previous_output = outputs[-1]
-        if first:
-            self._previous_output = outputs[-1]
-        self._previous_source = source[-1:]
+        self._previous_source = small[-1:]
         return torch.cat(outputs)
 
     def trust(self, source: torch.Tensor, previous_source: torch.Tensor, backward: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
@@ -104,37 +105,61 @@ class FlowBlend:
         of the feather-box low-passed colours (fine texture and noise average out), ramping trust from 1 at
         zero difference down to 0 at `photometric_tolerance`.
         """
-        pad = self.feather // 2
         visible = consistency_mask(backward, forward).float()
-        shrunk = -F.max_pool2d(-visible, self.feather, stride=1, padding=pad)
-        occlusion = F.avg_pool2d(shrunk, self.feather, stride=1, padding=pad, count_include_pad=False)
+        shrunk = (box_filter(1 - visible, self.feather) < 1e-3).float()  # min-pool: untrusted grows by the radius
+        occlusion = box_filter(shrunk, self.feather)
         # compare low-passed colours: fine texture and sensor noise warp imperfectly, wrong content does not match at all
         mismatch = source - backward_warp(previous_source, backward)
-        box = max(3, self.feather // 2 | 1)
-        difference = F.avg_pool2d(mismatch, box, stride=1, padding=box // 2, count_include_pad=False).abs().mean(1, keepdim=True)
+        difference = box_filter(mismatch, max(3, self.feather // 2 | 1)).abs().mean(1, keepdim=True)
         photometric = (1 - difference / self.photometric_tolerance).clamp_(0, 1)
         # and no pixel whose own colour is far off (the uncovered background behind a moving edge)
         photometric = photometric * (mismatch.abs().amax(1, keepdim=True) < 2 * self.photometric_tolerance)
         return occlusion * photometric
 
-    def _blend(self, source, translated, previous_source, backward, forward) -> torch.Tensor:
-        trust = self.trust(source, previous_source, backward, forward)
+    def _blend(self, translated: torch.Tensor, trust: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
         if trust.mean().item() < self.cut_fraction or self._previous_output is None:
             self.cuts += self._previous_output is not None
             return translated  # a new shot: nothing from the past
         warped = backward_warp(self._previous_output, backward)
         weight = self.strength * trust
-        return weight * warped + (1 - weight) * translated
+        return torch.lerp(translated, warped, weight)
 
-    def _estimate(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-        height, width = target.shape[-2:]
+    def _downscale(self, frames: torch.Tensor) -> torch.Tensor:
+        height, width = frames.shape[-2:]
         scale = min(1.0, self.flow_max_side / max(height, width))
         if scale >= 1.0:
-            return self.flow(target, source)
-        size = (max(8, round(height * scale)), max(8, round(width * scale)))
-        small = self.flow(F.interpolate(target, size=size, mode="area"), F.interpolate(source, size=size, mode="area"))
-        flow = F.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
-        return flow * torch.tensor([width / size[1], height / size[0]], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
+            return frames
+        return F.interpolate(frames, size=(max(8, round(height * scale)), max(8, round(width * scale))), mode="area")
+
+    @staticmethod
+    def _upscale(flow: torch.Tensor, trust: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Flow (offsets scaled too) and trust from flow resolution to `size`."""
+        if flow.shape[-2:] == size:
+            return flow, trust
+        (height, width), (small_h, small_w) = size, flow.shape[-2:]
+        flow = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
+        flow = flow * torch.tensor([width / small_w, height / small_h], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
+        return flow, F.interpolate(trust, size=size, mode="bilinear", align_corners=False)
+
+
+def box_filter(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Mean over a size×size box around each pixel (edges: mean over the part inside): N×C×H×W -> N×C×H×W.
+
+    Integral-image implementation: the cost does not grow with `size` (pooling ops do, a lot, on CPUs).
+    """
+    radius = size // 2
+    height, width = x.shape[-2:]
+
+    def along(values: torch.Tensor, dim: int, length: int) -> torch.Tensor:
+        padded = F.pad(torch.cumsum(values, dim), (0, 0, 1, 0) if dim == 2 else (1, 0))
+        index = torch.arange(length, device=values.device)
+        upper = (index + radius + 1).clamp(max=length)
+        lower = (index - radius).clamp(min=0)
+        return padded.index_select(dim, upper) - padded.index_select(dim, lower), (upper - lower).to(values.dtype)
+
+    rows, row_counts = along(x, 2, height)
+    both, col_counts = along(rows, 3, width)
+    return both / (row_counts.view(-1, 1) * col_counts.view(1, -1))
 
 
 def make_temporal_stage(mode: str = "none", *, strength: float = 0.6, flow: str = "dis", flow_preset: str = "fast",
