@@ -23,7 +23,6 @@ from vidtoon.models.translator import TorchTranslator
 from vidtoon.pipeline import RestyleOptions, load_translator
 
 FAST = EncodeOptions(preset="ultrafast")
-LOSSLESS = EncodeOptions(preset="ultrafast", crf=0)
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +45,15 @@ def tiny_translator(path):
 
 
 def test_identity_generator_gives_back_the_input(tmp_path):
-    out = vidtoon.restyle(SAMPLE, tmp_path / "same.mp4", translator=identity_translator(),
-                          options=RestyleOptions(encode=LOSSLESS, end=Fraction(1), segment_seconds=1, consistency="none"))
-    reference = transcode(SAMPLE, tmp_path / "ref.mp4", options=LOSSLESS, end=Fraction(1))
-    ours = [f.rgb for f in read_frames(out)]
-    theirs = [f.rgb for f in read_frames(reference)]
-    assert len(ours) == len(theirs) == 24
-    assert max(np.abs(a.astype(int) - b).max() for a, b in zip(ours, theirs)) == 0
+    # lossless 4:4:4 output: what is left is rounding between the source's BT.601 and our BT.709 matrices
+    options = RestyleOptions(encode=EncodeOptions(preset="ultrafast", crf=0, pix_fmt="yuv444p"), end=Fraction(1),
+                             segment_seconds=1, consistency="none")
+    out = vidtoon.restyle(SAMPLE, tmp_path / "same.mp4", translator=identity_translator(), options=options)
+    ours = [f.rgb.astype(int) for f in read_frames(out)]
+    source = [f.rgb.astype(int) for f, _ in zip(read_frames(SAMPLE), range(24))]
+    assert len(ours) == 24
+    assert max(np.abs(a - b).max() for a, b in zip(ours, source)) <= 3
+    assert max(np.abs(a - b).mean() for a, b in zip(ours, source)) < 0.5
 
 
 def test_restyle_keeps_count_timing_and_sound(media, tmp_path, tiny_checkpoint):

@@ -79,6 +79,18 @@ class VideoReader:
         self._container.close()
 
     def __iter__(self) -> Iterator[Frame]:
+        for index, time, frame in self.decoded():
+            yield Frame(index=index, time=time, rgb=self.rgb(frame))
+
+    def rgb(self, frame: av.VideoFrame) -> np.ndarray:
+        """A decoded frame as H×W×3 uint8 RGB, display rotation applied (what iterating yields)."""
+        return _to_rgb(frame, self._reformatter)
+
+    def decoded(self) -> Iterator[tuple[int, Fraction, av.VideoFrame]]:
+        """(index, time, decoded frame) as FFmpeg gives it: no RGB conversion, no rotation applied.
+
+        For plain transcodes; everything else wants the `Frame`s that iterating the reader yields.
+        """
         if self.start:
             self._seek(self.origin)
         index = 0
@@ -101,7 +113,7 @@ class VideoReader:
                     if self.end is not None and time >= self.end - self.start:
                         return
                     last_time = time
-                    yield Frame(index=index, time=time, rgb=_to_rgb(frame, self._reformatter))
+                    yield index, time, frame
                     index += 1
         except av.FFmpegError as exc:
             at = last_time + step if last_time is not None else Fraction(0)

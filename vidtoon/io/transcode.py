@@ -42,9 +42,19 @@ def transcode(
             force=force,
         ) as writer:
             progress.start(_expected_frames(info.frame_count, info.fps, start, end), f"{Path(source).name}")
-            for frame in prefetch(reader):
-                writer.write(frame.rgb, frame.time)
-                progress.advance()
+            if info.rotation == 0:
+                # Nothing touches the pixels: encode the decoded frames as they are where possible,
+                # skipping the RGB round trip (about a third of the work at 1080p).
+                for _, time, frame in prefetch(reader.decoded()):
+                    if writer.can_pass_through(frame):
+                        writer.write_frame(frame, time)
+                    else:
+                        writer.write(reader.rgb(frame), time)
+                    progress.advance()
+            else:
+                for frame in prefetch(reader):
+                    writer.write(frame.rgb, frame.time)
+                    progress.advance()
     return writer.path
 
 

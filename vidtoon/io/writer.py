@@ -9,6 +9,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.frame import PictureType
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from vidtoon.errors import EncodeError, UsageError
@@ -119,6 +120,27 @@ class VideoWriter:
             self._open(width=rgb.shape[1], height=rgb.shape[0])
         elif (rgb.shape[1], rgb.shape[0]) != self._size:
             raise UsageError(f"frame {self.frames_written} is {rgb.shape[1]}x{rgb.shape[0]}, the video is {self._size[0]}x{self._size[1]}")
+        frame = self._to_frame(rgb)
+        self._encode_at(frame, time)
+
+    def can_pass_through(self, frame: av.VideoFrame) -> bool:
+        """Whether a decoded frame can be encoded as it is (`write_frame`): same pixel format as the
+        output, an even size for subsampled formats, not a GIF."""
+        pix_fmt = self.options.pix_fmt or "yuv420p"
+        codec = self.options.codec or self._video_codec or self.format.video_codec
+        even = not pix_fmt.startswith(("yuv420", "yuv422")) or (frame.width % 2 == 0 and frame.height % 2 == 0)
+        return codec != "gif" and frame.format.name == pix_fmt and even and self._size in (None, (frame.width, frame.height))
+
+    def write_frame(self, frame: av.VideoFrame, time: Fraction | None = None) -> None:
+        """Encode a decoded frame without converting it through RGB (a plain transcode); see `can_pass_through`."""
+        if not self.can_pass_through(frame):
+            raise UsageError(f"a {frame.format.name} {frame.width}x{frame.height} frame cannot be passed through to this writer")
+        if self._container is None:
+            self._open(width=frame.width, height=frame.height, colour_of=frame)
+        frame.pict_type = PictureType.NONE  # let the encoder choose frame types, not copy the source's
+        self._encode_at(frame, time)
+
+    def _encode_at(self, frame: av.VideoFrame, time: Fraction | None) -> None:
         if time is None:
             time = self._last_time + 1 / self.fps if self.frames_written else Fraction(0)
         pts = round(Fraction(time) / self.time_base)
@@ -127,7 +149,6 @@ class VideoWriter:
         self._last_pts, self._last_time = pts, Fraction(time)
         if self._audio is not None:
             self._audio.feed_until(Fraction(time))
-        frame = self._to_frame(rgb)
         frame.pts = pts
         frame.time_base = self.time_base
         self._encode(frame)
@@ -169,7 +190,7 @@ class VideoWriter:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _open(self, *, width: int, height: int) -> None:
+    def _open(self, *, width: int, height: int, colour_of: av.VideoFrame | None = None) -> None:
         fmt = self.format
         codec = self.options.codec or self._video_codec or fmt.video_codec
         pix_fmt = self.options.pix_fmt or ("pal8" if codec == "gif" else "yuv420p")
@@ -195,7 +216,11 @@ class VideoWriter:
             stream.codec_context.thread_type = "AUTO"
             if pix_fmt.startswith("yuv"):
                 cc = stream.codec_context
-                cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1  # BT.709, limited range
+                if colour_of is None:
+                    cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 1, 1, 1, 1  # BT.709, limited range
+                else:  # frames passed through keep their source's matrix: tag it, as ffmpeg does
+                    cc.colorspace, cc.color_range = int(colour_of.colorspace), int(colour_of.color_range)
+                    cc.color_primaries, cc.color_trc = int(colour_of.color_primaries), int(colour_of.color_trc)
             self._video = stream
             self._container.metadata.update(self._metadata)
             if self._audio_source is not None:
