@@ -14,16 +14,21 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "clips" / "sample.mp4"
 
 
+def _folder_from_env(variable: str, skip_reason: str) -> Path:
+    """The folder named by environment `variable`; skip the test when unset, fail when not a folder."""
+    value = os.environ.get(variable)
+    if not value:
+        pytest.skip(skip_reason)
+    folder = Path(value)
+    if not folder.is_dir():
+        pytest.fail(f"{variable}={value} is not a folder")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def media() -> Path:
     """The folder of real test clips ($VIDTOON_TEST_MEDIA); tests using it skip when unset."""
-    value = os.environ.get("VIDTOON_TEST_MEDIA")
-    if not value:
-        pytest.skip("VIDTOON_TEST_MEDIA is not set: point it at a folder of test clips (CI uses ../shared/clips)")
-    folder = Path(value)
-    if not folder.is_dir():
-        pytest.fail(f"VIDTOON_TEST_MEDIA={value} is not a folder")
-    return folder
+    return _folder_from_env("VIDTOON_TEST_MEDIA", "VIDTOON_TEST_MEDIA is not set: point it at a folder of test clips (CI uses ../shared/clips)")
 
 
 def make_clip(
@@ -139,13 +144,7 @@ def no_leftovers(folder: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def peers() -> Path:
     """The folder of peer ONNX models ($VIDTOON_PEERS), for tests and benchmarks only; tests using it skip when unset."""
-    value = os.environ.get("VIDTOON_PEERS")
-    if not value:
-        pytest.skip("VIDTOON_PEERS is not set: point it at the peer ONNX models (CI sets it to ../shared/peers)")
-    folder = Path(value)
-    if not folder.is_dir():
-        pytest.fail(f"VIDTOON_PEERS={value} is not a folder")
-    return folder
+    return _folder_from_env("VIDTOON_PEERS", "VIDTOON_PEERS is not set: point it at the peer ONNX models (CI sets it to ../shared/peers)")
 
 
 @pytest.fixture(autouse=True)
@@ -162,10 +161,4 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def data() -> Path:
     """The folder of shared images and ground-truth flow ($VIDTOON_TEST_DATA); tests using it skip when unset."""
-    value = os.environ.get("VIDTOON_TEST_DATA")
-    if not value:
-        pytest.skip("VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")
-    folder = Path(value)
-    if not folder.is_dir():
-        pytest.fail(f"VIDTOON_TEST_DATA={value} is not a folder")
-    return folder
+    return _folder_from_env("VIDTOON_TEST_DATA", "VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")

@@ -20,18 +20,6 @@ from vidtoon.io.images import write_image
 VIDTOON = [sys.executable, "-m", "vidtoon"]
 
 
-@pytest.fixture(scope="session")
-def data() -> Path:
-    """The shared data folder ($VIDTOON_TEST_DATA); tests using it skip when unset."""
-    value = os.environ.get("VIDTOON_TEST_DATA")
-    if not value:
-        pytest.skip("VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")
-    folder = Path(value)
-    if not folder.is_dir():
-        pytest.fail(f"VIDTOON_TEST_DATA={value} is not a folder")
-    return folder
-
-
 def texture(height=72, width=96, seed=0) -> np.ndarray:
     """A smooth textured H×W×3 uint8 image in [0, 230] (room for the offsets below)."""
     rng = np.random.default_rng(seed)

@@ -1,7 +1,5 @@
 """E_warp (Lai et al. 2018): known answers on synthetic clips, streaming, errors, and the real DVP pair."""
 
-import os
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -16,18 +14,6 @@ from vidtoon.metrics import pair_warping_error, warping_error, warping_errors
 
 # Two independent uniform 8-bit values a, b: E[(a − b)²] = 2·Var = 2·(256² − 1) / 12 / 255².
 NOISE_MSE = 2 * (256**2 - 1) / 12 / 255**2  # 0.1673
-
-
-@pytest.fixture(scope="session")
-def data() -> Path:
-    """The shared data folder ($VIDTOON_TEST_DATA); tests using it skip when unset."""
-    value = os.environ.get("VIDTOON_TEST_DATA")
-    if not value:
-        pytest.skip("VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")
-    folder = Path(value)
-    if not folder.is_dir():
-        pytest.fail(f"VIDTOON_TEST_DATA={value} is not a folder")
-    return folder
 
 
 class ZeroFlow:
