@@ -86,4 +86,5 @@ class TorchTranslator:
         y = y.float()
         if (low, high) != (-1.0, 1.0):
             y = (y - low) * (2 / (high - low)) - 1
-        return y.clamp_(-1, 1).contiguous()
+        memory_format = torch.channels_last if self.channels_last and y.dim() == 4 else torch.contiguous_format
+        return y.clamp_(-1, 1).contiguous(memory_format=memory_format)
