@@ -13,7 +13,9 @@ What it measures:
    (a) decode + encode only: `vidtoon.io.transcode` with the same encoder options and `end`;
    (b) model only: the `FrameRestyler` (the same class restyle builds) on the same frames,
        preloaded in memory, same batch size; the translator's forward alone is shown inside it;
-   (c) temporal stage only (today a pass-through: ~0, measured anyway).
+   (c) temporal stage only: the stage restyle builds for `--consistency` (default: restyle's own
+       default, "flow" since the temporal work landed; "none" is a pass-through, ~0), fed the
+       source frames, which stand in for their translations.
    overhead = restyle / (a + b + c) - 1; goal from the issue: <= 10 % on CPU. The stages run in
    parallel threads, so restyle / max(a, b) is shown as well (1.00 = perfect overlap).
 2. Speed of the model alone: frames/s of the `FrameRestyler` on preloaded frames, batch 1, at
@@ -258,11 +260,19 @@ def parameter_count(translator) -> int:
 
 
 def make_restyler(translator, height: int | None = None):
-    """The `FrameRestyler` `restyle` builds: the translator plus the default (pass-through) temporal stage."""
+    """A `FrameRestyler` as `restyle` builds it, with a pass-through temporal stage: the model part alone."""
     from vidtoon.pipeline import FrameRestyler
     from vidtoon.temporal import make_temporal_stage
 
     return FrameRestyler(translator, make_temporal_stage("none"), process_height=height)
+
+
+def make_temporal(options, device):
+    """The temporal stage `restyle` builds for `options` (the same call as in `vidtoon.pipeline.restyle`)."""
+    from vidtoon.temporal import make_temporal_stage
+
+    return make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
+                               flow_preset=options.flow_preset, flow_weights=options.flow_weights, device=device)
 
 
 class TimedTranslator:
@@ -324,6 +334,7 @@ class OverheadResult:
     precision: str
     batch_size: int
     preset: str
+    consistency: str
     load_before: str
     load_after: str
     parts: dict[str, Timings]
@@ -371,12 +382,14 @@ def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argpars
     spec = OVERHEAD_GENERATOR
     translator = load_generator(spec, save_random_generator(spec, checkpoints), device=args.device, precision=args.precision)
     batch_size = args.batch_size or (8 if translator.device.type == "cuda" else 1)
-    options = RestyleOptions(device=args.device, precision=translator.precision, batch_size=batch_size, end=end, encode=encode)
+    options = RestyleOptions(device=args.device, precision=translator.precision, batch_size=batch_size, end=end,
+                             consistency=args.consistency, encode=encode)
+    temporal = make_temporal(options, translator.device)
     frames = read_rgb_frames(source, end=end)
     timed_translator = TimedTranslator(translator)
     restyler = make_restyler(timed_translator)
     restyler(frames[:batch_size])  # warm-up: oneDNN builds its kernels for this size on the first call
-    # the temporal stage's inputs, converted as FrameRestyler does, ahead of its timing
+    # the temporal stage's inputs (source frames, standing in for their translations too), converted ahead of its timing
     to_model = [torch.from_numpy(np.stack(batch)).to(translator.device).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
                 for batch in batches(frames, batch_size)]
     parts = {name: Timings() for name in ("restyle", "transcode", "model", "temporal")}
@@ -398,9 +411,9 @@ def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argpars
         return len(frames)
 
     def temporal_only() -> int:
-        restyler.temporal.reset()
+        temporal.reset()
         for x in to_model:
-            restyler.temporal(x, x)  # the source frames stand in for their translations
+            temporal(x, x)
         return len(frames)
 
     jobs = [("restyle", full_restyle), ("transcode", decode_encode), ("model", model_only), ("temporal", temporal_only)]
@@ -411,7 +424,7 @@ def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argpars
             time_job(job, parts[name])
             log_progress(f"overhead: {name} {parts[name].wall[-1]:.2f} s")
     return OverheadResult(OVERHEAD_CLIP, plan.overhead_seconds, spec.label, parameter_count(translator), translator.precision,
-                          batch_size, args.preset, load_before, load_average(), parts)
+                          batch_size, args.preset, options.consistency, load_before, load_average(), parts)
 
 
 # -- 2. model speed (in a child process, so that an allocator can be preloaded) -----------------
@@ -541,6 +554,7 @@ def child_memory(model: Path, source: str, end: float | None, args: argparse.Nam
     if source != "-":
         cut = Fraction(end) if end is not None else None
         options = RestyleOptions(device=args.device, precision=translator.precision, height=MEMORY_HEIGHT, end=cut,
+                                 consistency=args.consistency,
                                  encode=EncodeOptions(crf=CRF, preset=args.preset))
         with tempfile.TemporaryDirectory(prefix="vidtoon-bench-child-") as scratch:
             output = vidtoon.restyle(source, Path(scratch) / "restyled.mp4", translator=translator, options=options, force=True)
@@ -550,7 +564,8 @@ def child_memory(model: Path, source: str, end: float | None, args: argparse.Nam
 
 def run_memory_child(case: str, model: Path, source: str, end: int | None, args: argparse.Namespace) -> MemoryRun:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "memory", "--checkpoints", str(model),
-               "--source", source, "--device", args.device, "--precision", args.precision, "--preset", args.preset]
+               "--source", source, "--device", args.device, "--precision", args.precision, "--preset", args.preset,
+               "--consistency", args.consistency]
     command += ["--end", str(end)] if end is not None else []
     started = time.perf_counter()
     finished = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
@@ -588,13 +603,13 @@ def overhead_table(result: OverheadResult) -> None:
     parts = result.parts
     print(f"1. pipeline overhead: {result.clip} first {result.seconds} s, {result.generator} "
           f"({result.params / 1e6:.1f}M params), "
-          f"{result.precision}, batch {result.batch_size}, x264 {result.preset} crf {CRF}; "
+          f"{result.precision}, batch {result.batch_size}, consistency {result.consistency}, x264 {result.preset} crf {CRF}; "
           f"load {result.load_before} -> {result.load_after}")
     model_inner = min(parts["model"].inner)
     labels = {
         "transcode": "(a) decode + encode (vidtoon.io.transcode)",
         "model": "(b) model (FrameRestyler, preloaded frames)",
-        "temporal": "(c) temporal stage (pass-through)",
+        "temporal": f"(c) temporal stage ({result.consistency})",
         "restyle": "restyle (full pipeline)",
     }
     rows = []
@@ -715,6 +730,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="cpu", help="torch device (default cpu: the goals are about CPU)")
     parser.add_argument("--precision", default="auto", help="precision of overhead and memory runs (default auto, as the CLI)")
     parser.add_argument("--speed-precisions", default=",".join(PRECISIONS), help="speed grid precisions (default fp32,bf16)")
+    parser.add_argument("--consistency", help="temporal stage of the restyles (default: restyle's own default)")
     parser.add_argument("--batch-size", type=int, help="batch size of the overhead run (default: restyle's, 1 on CPU)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
     parser.add_argument("--max-seconds-per-frame", type=float,
@@ -734,6 +750,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     bad = set(args.speed_precisions) - {"fp32", "bf16", "fp16"}
     if bad or not args.speed_precisions:
         parser.error(f"--speed-precisions takes fp32, bf16, fp16 (comma-separated), got {args.speed_precisions!r}")
+    if args.consistency is None:
+        from vidtoon.pipeline import RestyleOptions
+
+        args.consistency = RestyleOptions().consistency
     if args.repeat is None:
         args.repeat = (QUICK_PLAN if args.quick else FULL_PLAN).repeat
     if args.repeat < 1:
@@ -783,7 +803,8 @@ def print_report(header: dict[str, str], results: dict[str, Any], args: argparse
         print(tcmalloc_note(args.malloc_lib))
     if "memory" in results:
         print()
-        print(f"3. peak memory against film length ({MEMORY_GENERATOR.label}, height {MEMORY_HEIGHT}); "
+        print(f"3. peak memory against film length ({MEMORY_GENERATOR.label}, height {MEMORY_HEIGHT}, "
+              f"consistency {args.consistency}); "
               f"load {results['memory_load']}")
         memory_table(results["memory"])
 
