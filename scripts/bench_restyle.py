@@ -37,8 +37,8 @@ the load average printed with each section.
 Run (from the repository root; clips from $VIDTOON_TEST_MEDIA, default ../shared/clips relative to
 the repository root; every output goes to a temporary folder that is removed at the end):
 
-    .venv/bin/python scripts/bench_restyle.py                    # everything (~15-30 min on 2 cores)
-    .venv/bin/python scripts/bench_restyle.py --quick            # smoke run, about a minute
+    .venv/bin/python scripts/bench_restyle.py                    # everything (~12-30 min on 2 cores)
+    .venv/bin/python scripts/bench_restyle.py --quick            # smoke run, a minute or two
     .venv/bin/python scripts/bench_restyle.py --json out.json    # also save the results
     .venv/bin/python scripts/bench_restyle.py --only overhead,memory --repeat 3
     PYTHONPATH=/tmp/patched .venv/bin/python scripts/bench_restyle.py   # measure another vidtoon copy
@@ -48,28 +48,44 @@ This script is a tool for developers; the vidtoon package never imports it.
 
 # Notes
 # =====
-# Measured 2026-11-22 on this machine: 2 vCPU AMD EPYC (torch reports AVX2 only, no native bf16),
-# 24 GiB, Python 3.11, torch 2.14.1 (2 intra-op threads), PyAV 18.1. The VM is shared: other
-# sessions' test runs and benchmarks were running (load average shown per section), so single wall
-# times swing by 2x or more; best-of-N and CPU seconds are steadier.
+# Measured 2026-11-22 (the runs went past midnight into the 23rd) on this machine: 2 vCPU AMD EPYC
+# (torch reports AVX2 only: no AVX-512, no native bf16), 24 GiB, Python 3.11, torch 2.14.1 (2 intra-op
+# threads), PyAV 18.1. The VM is shared: other sessions' tests and benchmarks ran at the same time (load
+# average shown per section: 1.2-2.7 for the final run, up to 12 earlier, when one model call took 8x
+# longer). Run-to-run wall times swing +-20% even at load ~2; compare within one run, prefer CPU seconds.
 #
-# (results pasted below)
-# Full run before the InstanceNorm fix (load 3.9 -> 3.7):
-#   1. overhead, chaplin.mp4 first 4 s, ResNet-6 ngf32 fp32: (a) decode+encode 0.30 s, (b) model 173.9 s,
-#      (c) temporal pass-through 0.00 s; restyle 131.5 s: restyle / sum - 1 = -24.5% (goal <= 10%: yes; the
-#      stages overlap), restyle / max(a, b) = 0.76.
-#   2. model alone fp32, ms/frame at 360p / 720p / 1080p: ResNet-9 ngf64 3182 / 16242 / (est. 37 s);
-#      ResNet-6 ngf32 720 / 3810 / 12281; AnimeGANv2 1667 / 9044 / (est. 20 s); U-Net-256 789 / 1901 / 5803
-#      (padded to 768x512, 1280x768, 2048x1280); CAAE 498 / 2257 / 5820. bf16 autocast is ~10x SLOWER
-#      on this AVX2 CPU without native bf16 (so `--precision auto` picks fp32 here). tcmalloc: not
-#      installed on this machine (libtcmalloc-minimal4), not compared.
-#   3. memory, restyle of vtest.avi (ResNet-1 ngf8, height 180): first 10 s 702 MiB, whole 79.5 s 721 MiB:
-#      whole/cut 1.027 (goal <= 1.10: yes; flat).
-# With CycleGAN's InstanceNorm computed as group_norm (keeps channels_last; landed), load ~2.5:
-#   1. overhead: (a) 0.75 s, (b) 55.7 s, restyle 58.5 s: +3.7% (goal <= 10%: yes), restyle / max(a, b) = 1.05.
-#   2. ms/frame fp32 360p / 720p / 1080p: ResNet-9 2363 / 10781 / (est. 24 s); ResNet-6 ngf32 432 / 2059 / 5775;
-#      AnimeGANv2 1682 / 7654 / 20590; U-Net-256 669 / 1753 / 4670; CAAE 589 / 2592 / 6641.
-# No GPU machine was lent to this issue: GPU fps and overlap goals are not measured yet.
+# Final full run (vidtoon with CycleGAN's InstanceNorm computed as group_norm, restyle's default
+# consistency "flow"), load 1.8 -> 2.2 -> 2.7:
+#   1. overhead, chaplin.mp4 first 4 s (100 frames), ResNet-6 ngf32 fp32, batch 1, x264 veryfast crf 18:
+#      (a) decode+encode 0.33 s, (b) model 53.3 s (translator forward 53.1 s), (c) temporal "flow" 5.19 s;
+#      sum 58.9 s; restyle 65.9 s: restyle / sum - 1 = +12.0% wall, +10.9% CPU (goal <= 10%: NO, just);
+#      restyle / max(a, b) = 1.24. With --consistency none the glue is within noise: -5% .. +8% over several
+#      runs (restyle without temporal stage is often faster than (b): see the bias note below). In
+#      interleaved runs in one process, restyle "flow" minus restyle "none" was 100-115 ms a frame, while
+#      the flow stage alone takes 45-55 ms a frame (and adds ~46 ms a frame inside FrameRestyler): the flow
+#      stage costs about 2x inside the threaded pipeline. That is the overhead above the goal.
+#   2. model alone, ms/frame, fp32 at 360p / 720p / 1080p (bf16 autocast at 360p, x = fp32 / bf16 speed):
+#      ResNet-9 ngf64 (11.4M)   3059 / 13536 / skipped (est. 30 s)   bf16 33.9 s (1 call): x0.09
+#      ResNet-6 ngf32 (2.0M)     572 /  2494 / 7111                  bf16 5.8 s: x0.10
+#      AnimeGANv2 (2.1M)        1569 /  9433 / skipped (est. 21 s)   bf16 17.9 s: x0.09
+#      U-Net-256 ngf64 (54.4M)   789 /  1996 / 4841 (padded to 768x512, 1280x768, 2048x1280)  bf16 100 s: x0.01
+#      CAAE 2 styles (5.9M)      625 /  2620 / 5756 (padded to 640x368, -, 1920x1088)        bf16 4.5 s: x0.14
+#      bf16 autocast is 7-100x SLOWER than fp32 on this CPU (no native bf16: oneDNN falls back to slow
+#      kernels); `--precision auto` picks fp32 here. Time grows faster than the pixel count (360p -> 1080p:
+#      x9 pixels, x7-12 time). tcmalloc: /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 is not
+#      installed on this machine, so the allocator comparison did not run.
+#   3. peak RSS, restyle of vtest.avi (ResNet-1 ngf8, height 180, flow): import + load 562 MiB, first 10 s
+#      694 MiB, whole 79.5 s 715 MiB: whole / cut 1.031 (goal <= 1.10: yes; flat).
+# Before the InstanceNorm fix (nn.InstanceNorm2d on channels_last; same machine, load 2.0-2.5), fp32 ms/frame
+# at 360p / 720p / 1080p: ResNet-9 3182 / 16242 / skipped; ResNet-6 ngf32 720 / 3810 / 12281; U-Net 789 /
+# 1901 / 5803 (AnimeGAN and CAAE, unchanged code, moved by -15% .. +25% between runs: that is the noise).
+# Interleaved A/B of the model forward alone (fix_model2-style, best of 4-8): ResNet-6 ngf32 x1.38 at 360p,
+# x1.56 at 720p; ResNet-9 ngf64 x1.26 at 360p; U-Net-256 x1.45 at 768x512; ResNet-1 ngf8 x1.17 at 240x180;
+# ResNet-6 bf16 x1.30. (The first runs' overhead figures, -24% and +7.6%, are void: restyle already used the
+# new default "flow" stage while (c) measured the pass-through; the script now builds (c) from the options.)
+# Bias: (b) runs FrameRestyler on frames preloaded into memory; in several runs it was 5-12% slower than the
+# same model inside restyle --consistency none, so restyle / sum understates the glue a little.
+# No GPU machine was lent to this task: GPU numbers are not measured.
 
 from __future__ import annotations
 
@@ -723,7 +739,7 @@ def tcmalloc_note(path: Path) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smoke run (about a minute): 1 s of the clip, one generator at 360p")
+    parser.add_argument("--quick", action="store_true", help="smoke run (1-2 min): 1 s of the clip, one generator at 360p")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the results to this JSON file")
     parser.add_argument("--only", default="overhead,speed,memory", help="comma-separated sections (default: all three)")
     parser.add_argument("--repeat", type=int, help="repetitions of each overhead timing (default 2; 1 with --quick)")
