@@ -85,6 +85,17 @@ def make_clip(
     return path
 
 
+def png_clip_with_broken_frame(path: Path, broken: int, *, seed: int = 0, frames: int = 10) -> Path:
+    """A real PNG-in-MOV clip of random frames whose frame `broken` has a damaged PNG header."""
+    rng = np.random.default_rng(seed)
+    make_clip(path, [rng.integers(0, 255, (48, 64, 3), np.uint8) for _ in range(frames)], codec="png", pix_fmt="rgb24")
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data)) if data[i:i + 4] == b"\x89PNG"]
+    data[starts[broken] + 8:starts[broken] + 48] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    return path
+
+
 def index_colour(i: int) -> tuple[int, int, int]:
     """A colour that tells frame i apart from its neighbours after lossy coding."""
     return (40 + (i * 37) % 180, 200 - (i * 23) % 160, 60 + (i * 53) % 150)

@@ -5,7 +5,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index
+from conftest import png_clip_with_broken_frame, SAMPLE, index_colour_frame, make_clip, nearest_index
 
 from vidtoon.errors import DecodeError, InputError, UsageError
 from vidtoon.io import VideoReader, probe, read_frames
@@ -87,13 +87,7 @@ def test_start_past_end_and_reversed_range():
 
 
 def test_damaged_frame_names_index_and_time(tmp_path):
-    path = tmp_path / "png_frames.mov"
-    rng = np.random.default_rng(0)
-    make_clip(path, [rng.integers(0, 255, (48, 64, 3), np.uint8) for _ in range(10)], codec="png", pix_fmt="rgb24")
-    data = bytearray(path.read_bytes())
-    starts = [i for i in range(len(data)) if data[i:i + 4] == b"\x89PNG"]
-    data[starts[5] + 8:starts[5] + 48] = b"\xff" * 40  # break frame 5's header
-    path.write_bytes(bytes(data))
+    path = png_clip_with_broken_frame(tmp_path / "png_frames.mov", 5, seed=0)  # frame 5's header damaged
     seen = []
     with pytest.raises(DecodeError, match=r"frame 5 \(at 0\.208s\)") as caught:
         for frame in read_frames(path):

@@ -7,7 +7,8 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import (SAMPLE, index_colour_frame, loudest_time, make_clip, nearest_index, no_leftovers, stream_span,
+from conftest import (SAMPLE, index_colour_frame, loudest_time, make_clip, nearest_index, no_leftovers, png_clip_with_broken_frame,
+                      stream_span,
                       video_times)
 
 from vidtoon.errors import DecodeError, EncodeError, OutputError, UsageError
@@ -224,13 +225,7 @@ def test_subtitles_copied_where_the_container_takes_them(tmp_path, caplog):
 
 
 def test_decode_error_mid_transcode_leaves_no_output(tmp_path):
-    path = tmp_path / "broken.mov"
-    rng = np.random.default_rng(1)
-    make_clip(path, [rng.integers(0, 255, (48, 64, 3), np.uint8) for _ in range(10)], codec="png", pix_fmt="rgb24")
-    data = bytearray(path.read_bytes())
-    starts = [i for i in range(len(data)) if data[i:i + 4] == b"\x89PNG"]
-    data[starts[6] + 8:starts[6] + 48] = b"\xff" * 40
-    path.write_bytes(bytes(data))
+    path = png_clip_with_broken_frame(tmp_path / "broken.mov", 6, seed=1)  # frame 6's header damaged
     with pytest.raises(DecodeError, match="frame 6"):
         transcode(path, tmp_path / "out.mp4", options=FAST)
     assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path) == []
