@@ -16,6 +16,7 @@ from rich.table import Table
 
 import vidtoon
 from vidtoon.errors import VidtoonError
+from vidtoon.settings import DEFAULT_STRENGTH
 
 app = typer.Typer(
     name="vidtoon",
@@ -203,7 +204,7 @@ def restyle(
     start: Annotated[Optional[str], typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
     end: Annotated[Optional[str], typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
     consistency: Annotated[Optional[str], typer.Option("--consistency", help="Temporal consistency: flow (default) or none.")] = None,
-    strength: Annotated[Optional[float], typer.Option("--strength", help="Temporal blending strength 0..1 (default 0.6).")] = None,
+    strength: Annotated[Optional[float], typer.Option("--strength", help=f"Temporal blending strength 0..1 (default {DEFAULT_STRENGTH}).")] = None,
     flow: Annotated[str, typer.Option("--flow", help="Optical flow for consistency: dis, farneback or raft.")] = "dis",
     flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
@@ -229,7 +230,7 @@ def restyle(
             batch_size=batch_size, start=parse_time(start), end=parse_time(end),
             consistency=consistency or defaults.get("consistency") or "flow",
             flow=flow, flow_weights=str(flow_weights) if flow_weights else None,
-            strength=strength if strength is not None else defaults.get("strength", 0.6),
+            strength=strength if strength is not None else defaults.get("strength", DEFAULT_STRENGTH),
             label=to_label, compile=compile_model, segment_seconds=segment_seconds,
             encode=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
         )
@@ -270,7 +271,7 @@ def stabilize(
     processed: Annotated[Path, typer.Argument(help="A per-frame-processed video or frame folder (any tool's).")],
     source: Annotated[Path, typer.Option("--source", help="The original video or frame folder it was made from.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output (default NAME.stable.mp4 or FOLDER.stable/).")] = None,
-    strength: Annotated[float, typer.Option("--strength", help="Blending strength 0..1.")] = 0.6,
+    strength: Annotated[float, typer.Option("--strength", help="Blending strength 0..1.")] = DEFAULT_STRENGTH,
     flow: Annotated[str, typer.Option("--flow", help="dis, farneback or raft.")] = "dis",
     flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",

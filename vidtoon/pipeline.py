@@ -34,6 +34,7 @@ from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import BackgroundSink, prefetch
+from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
 
@@ -74,7 +75,7 @@ class RestyleOptions:
     start: Fraction | None = None
     end: Fraction | None = None
     consistency: str = "flow"
-    strength: float = 0.6
+    strength: float = DEFAULT_STRENGTH
     flow: str = "dis"
     flow_preset: str = "fast"
     flow_weights: str | None = None

@@ -25,6 +25,7 @@ from vidtoon.io.sequence import count_frames, read_sequence
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import prefetch
+from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal import FlowBlend
 from vidtoon.flow import make_flow
 
@@ -58,7 +59,7 @@ def stabilize(
     source: str | Path,
     output: str | Path | None = None,
     *,
-    strength: float = 0.6,
+    strength: float = DEFAULT_STRENGTH,
     flow: str = "dis",
     flow_preset: str = "fast",
     flow_weights: str | None = None,

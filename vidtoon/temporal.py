@@ -13,13 +13,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import cv2
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vidtoon.errors import UsageError
-from vidtoon.flow import FlowBackend, backward_warp, consistency_mask, make_flow
+from vidtoon.flow import FlowBackend, make_flow
+from vidtoon.flow.warp import consistent, remap, sample_positions
+from vidtoon.settings import CONSISTENCY_MODES as MODES
+from vidtoon.settings import DEFAULT_STRENGTH
 
-MODES = ("none", "flow")
+
 
 
 class TemporalStage(Protocol):
@@ -43,126 +47,122 @@ class PassThrough:
 class FlowBlend:
     """Flow-guided blending of the previous output into the current translation.
 
+    Runs frame by frame on the CPU with OpenCV (remap, resize, box filters: a few ms per 720p frame);
+    tensors on another device are copied over and the output copied back.
+
     Args:
         flow: the flow backend (computed on the input frames).
         strength: weight of the warped previous output where the flow is trustworthy (0..1).
-        flow_max_side: flow is estimated on frames downscaled to this longer side (then scaled up).
+        flow_max_side: flow and trust are estimated on frames downscaled to this longer side, then
+            scaled up; only the warp and the blend run at full size.
         photometric_tolerance: mean |input_t − warped input_{t−1}| of low-passed colours (in [-1, 1]
             units) at which trust reaches zero (it ramps down linearly from no difference).
         cut_fraction: a frame with less than this fraction of trustworthy pixels starts a new shot.
-        feather: side (px) of the box filters: trust-mask edges, colour low-pass.
+        feather: side (px, at flow resolution) of the box filters: trust-mask edges, colour low-pass.
             Defaults tuned on the DVP pairs (see scripts/bench_temporal.py).
     """
 
-    def __init__(self, flow: FlowBackend, *, strength: float = 0.6, flow_max_side: int = 640,
-                 photometric_tolerance: float = 0.3, cut_fraction: float = 0.35, feather: int = 9):
+    def __init__(self, flow: FlowBackend, *, strength: float = DEFAULT_STRENGTH, flow_max_side: int = 640,
+                 photometric_tolerance: float = 0.6, outlier_threshold: float = 0.8, cut_fraction: float = 0.35,
+                 feather: int = 9):
         if not 0.0 <= strength < 1.0:
-            raise UsageError(f"--strength must be in [0, 1), got {strength}", hint="0 keeps each frame as translated; 0.6 is the default")
+            raise UsageError(f"--strength must be in [0, 1), got {strength}", hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default")
         self.flow = flow
         self.strength = strength
         self.flow_max_side = flow_max_side
         self.photometric_tolerance = photometric_tolerance
+        self.outlier_threshold = outlier_threshold
         self.cut_fraction = cut_fraction
         self.feather = feather | 1
         self.cuts = 0  # scene cuts seen (for reports and tests)
         self.reset()
 
     def reset(self) -> None:
-        self._previous_source: torch.Tensor | None = None  # 1×3×H×W
-        self._previous_output: torch.Tensor | None = None
+        self._previous_small: np.ndarray | None = None  # h×w×3 float32 input at flow resolution, [-1, 1]
+        self._previous_small_u8: np.ndarray | None = None  # the same as uint8 RGB, for the flow backend
+        self._previous_output: np.ndarray | None = None  # H×W×3 float32, [-1, 1]
 
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         if source.shape != translated.shape:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
-        if self._previous_source is not None and self._previous_source.shape[-2:] != source.shape[-2:]:
+        source_hwc, translated_hwc = _frames_hwc(source), _frames_hwc(translated)
+        output = np.empty_like(translated_hwc)
+        for i in range(len(source_hwc)):
+            self._step(source_hwc[i], translated_hwc[i], output[i])
+        return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
+
+    def _step(self, source: np.ndarray, translated: np.ndarray, out: np.ndarray) -> None:
+        """One frame: source and translated H×W×3 float32 in [-1, 1]; the result goes into `out`."""
+        if self._previous_output is not None and self._previous_output.shape != translated.shape:
             self.reset()
-        # Flow and trust are computed at flow resolution (≤ flow_max_side); only the warp and blend at full size.
         small = self._downscale(source)
-        previous = small[:-1] if self._previous_source is None else torch.cat((self._previous_source, small[:-1]))
-        first = 0 if self._previous_source is not None else 1  # the very first frame has no past
-        targets = small[first:]
-        if len(targets):
-            backward = self.flow(targets, previous)  # flow t -> t-1
-            forward = self.flow(previous, targets)  # flow t-1 -> t
-            trust = self.trust(targets, previous, backward, forward)
-            backward_full, trust_full = self._upscale(backward, trust, source.shape[-2:])
-        outputs = []
-        for i in range(source.shape[0]):
-            if i < first:
-                outputs.append(translated[i:i + 1])
+        small_u8 = cv2.convertScaleAbs(small, alpha=127.5, beta=127.5)
+        blended = False
+        if self._previous_output is not None:
+            backward = self.flow.estimate(small_u8, self._previous_small_u8)  # t -> t-1
+            forward = self.flow.estimate(self._previous_small_u8, small_u8)  # t-1 -> t
+            trust = self.trust(small, self._previous_small, backward, forward)
+            if trust.mean() < self.cut_fraction:
+                self.cuts += 1  # a new shot: nothing from the past
             else:
-                k = i - first
-                outputs.append(self._blend(translated[i:i + 1], trust_full[k:k + 1], backward_full[k:k + 1]))
-            self._previous_output = outputs[-1]
-        self._previous_source = small[-1:]
-        return torch.cat(outputs)
+                positions = sample_positions(_upscale_flow(backward, translated.shape[:2]))
+                warped = remap(self._previous_output, positions)
+                weight = cv2.resize(trust * self.strength, translated.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+                out[...] = cv2.blendLinear(translated, warped, 1 - weight, weight)  # one pass: (1−w)·new + w·warped
+                blended = True
+        if not blended:
+            out[...] = translated
+        self._previous_small, self._previous_small_u8, self._previous_output = small, small_u8, out
 
-    def trust(self, source: torch.Tensor, previous_source: torch.Tensor, backward: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
-        """Soft trust N×1×H×W in [0, 1]: where the flow is consistent and the input agrees with its warp.
+    def trust(self, source: np.ndarray, previous_source: np.ndarray, backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
+        """Soft trust h×w float32 in [0, 1]: where the flow is consistent and the input agrees with its warp.
 
-        Occlusion: the forward–backward mask, shrunk by the feather radius (min-pool) and softened,
-        so nothing is blended right at an occlusion edge. Photometric: |input_t − warped input_{t−1}|
-        of the feather-box low-passed colours (fine texture and noise average out), ramping trust from 1 at
-        zero difference down to 0 at `photometric_tolerance`.
+        source, previous_source: h×w×3 float32 in [-1, 1]; backward (t -> t-1), forward (t-1 -> t):
+        h×w×2 float32. Occlusion: the forward–backward mask, shrunk by the feather radius (min-pool)
+        and softened, so nothing is blended right at an occlusion edge. Photometric: |input_t −
+        warped input_{t−1}| of box-low-passed colours (fine texture and noise average out), ramping
+        trust from 1 at zero difference down to 0 at `photometric_tolerance`, and zero wherever one
+        pixel's own colour is far off (the uncovered background behind a moving edge).
         """
-        visible = consistency_mask(backward, forward).float()
-        shrunk = (box_filter(1 - visible, self.feather) < 1e-3).float()  # min-pool: untrusted grows by the radius
-        occlusion = box_filter(shrunk, self.feather)
-        # compare low-passed colours: fine texture and sensor noise warp imperfectly, wrong content does not match at all
-        mismatch = source - backward_warp(previous_source, backward)
-        difference = box_filter(mismatch, max(3, self.feather // 2 | 1)).abs().mean(1, keepdim=True)
-        photometric = (1 - difference / self.photometric_tolerance).clamp_(0, 1)
-        # and no pixel whose own colour is far off (the uncovered background behind a moving edge)
-        photometric = photometric * (mismatch.abs().amax(1, keepdim=True) < 2 * self.photometric_tolerance)
+        box = (self.feather, self.feather)
+        visible = consistent(backward, forward).astype(np.float32)
+        occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)), box)
+        mismatch = source - remap(previous_source, sample_positions(backward))
+        low = max(3, self.feather // 2 | 1)
+        difference = cv2.transform(np.abs(cv2.blur(mismatch, (low, low))), _CHANNEL_MEAN)  # h×w: mean over RGB
+        photometric = np.clip(1 - difference / self.photometric_tolerance, 0, 1)
+        worst = np.abs(mismatch)
+        worst = np.maximum(np.maximum(worst[..., 0], worst[..., 1]), worst[..., 2])  # 20× faster than .max(-1)
+        photometric *= worst < self.outlier_threshold
         return occlusion * photometric
 
-    def _blend(self, translated: torch.Tensor, trust: torch.Tensor, backward: torch.Tensor) -> torch.Tensor:
-        if trust.mean().item() < self.cut_fraction or self._previous_output is None:
-            self.cuts += self._previous_output is not None
-            return translated  # a new shot: nothing from the past
-        warped = backward_warp(self._previous_output, backward)
-        weight = self.strength * trust
-        return torch.lerp(translated, warped, weight)
-
-    def _downscale(self, frames: torch.Tensor) -> torch.Tensor:
-        height, width = frames.shape[-2:]
+    def _downscale(self, frame: np.ndarray) -> np.ndarray:
+        height, width = frame.shape[:2]
         scale = min(1.0, self.flow_max_side / max(height, width))
         if scale >= 1.0:
-            return frames
-        return F.interpolate(frames, size=(max(8, round(height * scale)), max(8, round(width * scale))), mode="area")
-
-    @staticmethod
-    def _upscale(flow: torch.Tensor, trust: torch.Tensor, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Flow (offsets scaled too) and trust from flow resolution to `size`."""
-        if flow.shape[-2:] == size:
-            return flow, trust
-        (height, width), (small_h, small_w) = size, flow.shape[-2:]
-        flow = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
-        flow = flow * torch.tensor([width / small_w, height / small_h], device=flow.device, dtype=flow.dtype).view(1, 2, 1, 1)
-        return flow, F.interpolate(trust, size=size, mode="bilinear", align_corners=False)
+            return frame.copy()  # kept as the next frame's past: never a view of the caller's tensor
+        size = (max(8, round(width * scale)), max(8, round(height * scale)))
+        return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
-def box_filter(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Mean over a size×size box around each pixel (edges: mean over the part inside): N×C×H×W -> N×C×H×W.
-
-    Integral-image implementation: the cost does not grow with `size` (pooling ops do, a lot, on CPUs).
-    """
-    radius = size // 2
-    height, width = x.shape[-2:]
-
-    def along(values: torch.Tensor, dim: int, length: int) -> torch.Tensor:
-        padded = F.pad(torch.cumsum(values, dim), (0, 0, 1, 0) if dim == 2 else (1, 0))
-        index = torch.arange(length, device=values.device)
-        upper = (index + radius + 1).clamp(max=length)
-        lower = (index - radius).clamp(min=0)
-        return padded.index_select(dim, upper) - padded.index_select(dim, lower), (upper - lower).to(values.dtype)
-
-    rows, row_counts = along(x, 2, height)
-    both, col_counts = along(rows, 3, width)
-    return both / (row_counts.view(-1, 1) * col_counts.view(1, -1))
+_CHANNEL_MEAN = np.full((1, 3), 1 / 3)
 
 
-def make_temporal_stage(mode: str = "none", *, strength: float = 0.6, flow: str = "dis", flow_preset: str = "fast",
+def _frames_hwc(x: torch.Tensor) -> np.ndarray:
+    """N×3×H×W tensor -> N×H×W×3 float32 contiguous numpy array on the CPU (no copy for a channels-last CPU tensor)."""
+    return x.detach().to("cpu", torch.float32).permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def _upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """h×w×2 flow (pixel offsets) -> H×W×2 for `size` = (H, W), offsets scaled with the grid."""
+    (height, width), (small_h, small_w) = size, flow.shape[:2]
+    if (small_h, small_w) == (height, width):
+        return flow
+    scaled = cv2.multiply(flow, (width / small_w, height / small_h, 0, 0))  # scaling first is the same and 4× cheaper
+    return cv2.resize(scaled, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def make_temporal_stage(mode: str = "none", *, strength: float = DEFAULT_STRENGTH, flow: str = "dis", flow_preset: str = "fast",
                         flow_weights: str | None = None, device=None) -> TemporalStage:
     """The temporal stage for `mode` (see MODES)."""
     if mode == "none":

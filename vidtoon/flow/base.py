@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import cv2
 import numpy as np
 import torch
 
@@ -14,15 +15,35 @@ class FlowBackend(Protocol):
     `__call__(target, source)` takes two N×3×H×W float tensors in [-1, 1] (frame t and frame s)
     and returns N×2×H×W float32 pixel offsets on t's grid, on the inputs' device, such that
     target(p) ≈ source(p + flow(p)) (see `vidtoon.flow.warp`).
+
+    `estimate(target_u8, source_u8)` is the same for one pair of H×W×3 uint8 RGB frames, returning
+    an H×W×2 float32 array: the per-frame path of the temporal stage on the CPU.
     """
 
     name: str
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor: ...
 
+    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray: ...
 
-def to_gray_u8(frames: torch.Tensor) -> list[np.ndarray]:
-    """N×3×H×W in [-1, 1] -> N contiguous H×W uint8 luma images (BT.601 weights)."""
-    weights = torch.tensor([0.299, 0.587, 0.114], device=frames.device, dtype=torch.float32).view(1, 3, 1, 1)
-    luma = ((frames.float() + 1) * 127.5 * weights).sum(1).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-    return [np.ascontiguousarray(image) for image in luma]
+
+def to_rgb_u8(frames: torch.Tensor) -> list[np.ndarray]:
+    """N×3×H×W in [-1, 1] -> N contiguous H×W×3 uint8 RGB frames."""
+    frames_u8 = frames.detach().float().add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return [np.ascontiguousarray(frame) for frame in frames_u8]
+
+
+def gray_u8(frame_u8: np.ndarray) -> np.ndarray:
+    """H×W×3 uint8 RGB -> H×W uint8 luma (BT.601 weights)."""
+    return cv2.cvtColor(frame_u8, cv2.COLOR_RGB2GRAY)
+
+
+def stack_flows(flows: list[np.ndarray], device: torch.device) -> torch.Tensor:
+    """N H×W×2 float32 arrays -> N×2×H×W float32 tensor on `device`."""
+    return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous().to(device)
+
+
+def check_pair(target: torch.Tensor, source: torch.Tensor) -> None:
+    """Both N×3×H×W of one shape, or ValueError."""
+    if target.shape != source.shape or target.ndim != 4 or target.shape[1] != 3:
+        raise ValueError(f"target {tuple(target.shape)} and source {tuple(source.shape)} must both be N×3×H×W")

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from vidtoon.errors import UsageError
-from vidtoon.flow.base import to_gray_u8
+from vidtoon.flow.base import check_pair, gray_u8, stack_flows, to_rgb_u8
 
 PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST, "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 
@@ -24,5 +24,8 @@ class DISFlow:
         self._dis = cv2.DISOpticalFlow_create(PRESETS[preset])
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-        flows = [self._dis.calc(t, s, None) for t, s in zip(to_gray_u8(target), to_gray_u8(source))]
-        return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous().to(target.device)
+        check_pair(target, source)
+        return stack_flows([self.estimate(t, s) for t, s in zip(to_rgb_u8(target), to_rgb_u8(source))], target.device)
+
+    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
+        return self._dis.calc(gray_u8(target_u8), gray_u8(source_u8), None)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidtoon.flow.base import to_gray_u8
+from vidtoon.flow.base import check_pair, gray_u8, stack_flows, to_rgb_u8
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ class FarnebackFlow:
         self.params = params
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-        if target.shape != source.shape or target.ndim != 4 or target.shape[1] != 3:
-            raise ValueError(f"target {tuple(target.shape)} and source {tuple(source.shape)} must both be N×3×H×W")
+        check_pair(target, source)
+        return stack_flows([self.estimate(t, s) for t, s in zip(to_rgb_u8(target), to_rgb_u8(source))], target.device)
+
+    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
         p = self.params
         args = (p.pyr_scale, p.levels, p.winsize, p.iterations, p.poly_n, p.poly_sigma, p.flags)
-        flows = [cv2.calcOpticalFlowFarneback(t, s, None, *args) for t, s in zip(to_gray_u8(target), to_gray_u8(source))]
-        return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous().to(target.device)
+        return cv2.calcOpticalFlowFarneback(gray_u8(target_u8), gray_u8(source_u8), None, *args)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torchvision.models.optical_flow import RAFT, raft_large, raft_small
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.flow.base import check_pair
 
 WEIGHTS_ENV = "VIDTOON_RAFT_WEIGHTS"
 _HINT = f"give a torchvision RAFT state dict with --flow-weights FILE or ${WEIGHTS_ENV} (--flow dis needs no weights)"
@@ -139,8 +141,7 @@ class RAFTFlow:
 
     @torch.no_grad()
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-        if target.shape != source.shape or target.ndim != 4 or target.shape[1] != 3:
-            raise ValueError(f"target {tuple(target.shape)} and source {tuple(source.shape)} must both be N×3×H×W")
+        check_pair(target, source)
         height, width = target.shape[-2:]
         flows = []
         for start in range(0, target.shape[0], self.batch_size):
@@ -151,3 +152,7 @@ class RAFTFlow:
             flow = self.model(image1.contiguous(), image2.contiguous(), num_flow_updates=self.num_flow_updates)[-1]
             flows.append(flow[:, :, top:top + height, left:left + width].float())
         return torch.cat(flows).to(target.device).contiguous()
+
+    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
+        pair = torch.from_numpy(np.stack((target_u8, source_u8))).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        return self(pair[:1], pair[1:])[0].permute(1, 2, 0).cpu().numpy()

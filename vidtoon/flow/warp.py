@@ -7,6 +7,10 @@ with that flow gives frame s seen from frame t.
 
 from __future__ import annotations
 
+import functools
+
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -47,3 +51,43 @@ def consistency_mask(flow_ts: torch.Tensor, flow_st: torch.Tensor, *, alpha1: fl
     position = _base_grid(height, width, flow_ts.device, flow_ts.dtype)[None] + flow_ts
     inside = (position[:, :1] >= 0) & (position[:, :1] <= width - 1) & (position[:, 1:] >= 0) & (position[:, 1:] <= height - 1)
     return (lhs < rhs) & inside
+
+
+# The same two operations on single H×W×C numpy frames through OpenCV: what the temporal stage runs
+# per frame on the CPU (cv2.remap is 3–4× faster than grid_sample there). Tests check they agree
+# with the tensor versions above.
+
+@functools.lru_cache(maxsize=8)
+def _pixel_grid(height: int, width: int) -> np.ndarray:
+    """H×W×2 float32 (x, y) pixel coordinates, read-only (cached per size)."""
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid = np.stack((xs, ys), axis=-1)
+    grid.flags.writeable = False
+    return grid
+
+
+def sample_positions(flow_hw2: np.ndarray) -> np.ndarray:
+    """Where p + flow(p) lands: H×W×2 float32 absolute (x, y) positions, the map `cv2.remap` takes."""
+    return _pixel_grid(*flow_hw2.shape[:2]) + flow_hw2
+
+
+def remap(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Bilinear sample of `image` (H×W or H×W×C float32, C ≤ 4) at `positions` (H×W×2 from `sample_positions`),
+    nearest border pixel outside: the numpy twin of `backward_warp`."""
+    return cv2.remap(image, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def consistent(flow_ts: np.ndarray, flow_st: np.ndarray, *, alpha1: float = 0.01, alpha2: float = 0.5) -> np.ndarray:
+    """H×W bool: the forward–backward check of `consistency_mask` on one H×W×2 float32 flow pair."""
+    height, width = flow_ts.shape[:2]
+    positions = sample_positions(flow_ts)
+    back = remap(flow_st, positions)
+    lhs = _squared_norm(flow_ts + back)
+    rhs = alpha1 * (_squared_norm(flow_ts) + _squared_norm(back)) + alpha2
+    x, y = positions[..., 0], positions[..., 1]
+    return (lhs < rhs) & (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+
+
+def _squared_norm(flow: np.ndarray) -> np.ndarray:
+    """H×W×2 -> H×W: dx² + dy² (einsum: 3× faster than square().sum(-1))."""
+    return np.einsum("ijk,ijk->ij", flow, flow)
