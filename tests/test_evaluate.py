@@ -101,11 +101,11 @@ def test_frame_count_mismatch_names_both_counts(clips):
 
 
 def test_truncate_uses_the_common_prefix(clips, caplog):
-    with caplog.at_level(logging.WARNING, logger="vidtoon.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
         report = evaluate(clips["short"], clips["source"], device="cpu", truncate=True)
     assert report.frames == 5 and report.truncated and report.frame_counts == {"source": 6, "output": 5}
     assert len(report.per_frame["warping_error"]) == 4
-    assert "comparing the first 5 frames" in caplog.text
+    assert "using the first 5 frames" in caplog.text
 
 
 def test_size_mismatch_names_both_sizes_and_files(clips):
@@ -116,7 +116,7 @@ def test_size_mismatch_names_both_sizes_and_files(clips):
 
 
 def test_same_aspect_ratio_is_resized_to_the_source(clips, caplog):
-    with caplog.at_level(logging.WARNING, logger="vidtoon.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
         report = evaluate(clips["double"], clips["source"], device="cpu")
     assert report.size == (96, 72) and "resized to 96x72" in caplog.text
     assert report.warping_error < 1e-10  # a static clip stays static after resizing
@@ -146,9 +146,9 @@ def test_real_pair_with_different_counts(data, caplog):
     with pytest.raises(InputError, match="frame counts differ") as info:
         evaluate(processed, source, device="cpu", max_side=64)
     assert "has 123" in info.value.message and "has 121" in info.value.message
-    with caplog.at_level(logging.WARNING, logger="vidtoon.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
         report = evaluate(processed, source, device="cpu", max_side=64, truncate=True)
-    assert report.frames == 121 and report.size == (64, 36) and "comparing the first 121 frames" in caplog.text
+    assert report.frames == 121 and report.size == (64, 36) and "using the first 121 frames" in caplog.text
     # measured at 64x36: input 0.00059, processed 0.0019; at 800x450: 0.00018 vs 0.0011
     assert report.warping_error > 2 * report.warping_error_source
 

@@ -276,6 +276,7 @@ def stabilize(
     flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
     truncate: Annotated[bool, typer.Option("--truncate", help="Frame counts differ: use the common prefix.")] = False,
+    fps: Annotated[str, typer.Option("--fps", help="Frame rate of a video made from a frame folder (e.g. 24, 30000/1001).")] = "25",
     crf: CrfOption = None,
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
@@ -288,7 +289,8 @@ def stabilize(
         with RichProgress("fps") as progress:
             out = run_stabilize(processed, source, output, strength=strength, flow=flow,
                                 flow_weights=str(flow_weights) if flow_weights else None, device=device, truncate=truncate,
-                                options=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt), force=force, progress=progress)
+                                fps=fps, options=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
+                                force=force, progress=progress)
     except VidtoonError as exc:
         _fail(exc)
     err_console.print(f"wrote {out}")

@@ -22,26 +22,21 @@ the numbers then hold at that size only (E_warp grows as frames shrink: texture 
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from vidtoon.device import resolve_device
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import UsageError
 from vidtoon.flow import FlowBackend, make_flow
-from vidtoon.io.images import resize
-from vidtoon.io.sequence import count_frames, read_sequence
+from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
 from vidtoon.metrics.image import psnr, ssim
 from vidtoon.metrics.temporal import warping_errors, zip_in_step
 from vidtoon.progress import NoProgress, Progress
-
-log = logging.getLogger(__name__)
 
 MIN_SIDE = 16  # smallest --max-side: below it neither flow nor an 11-pixel SSIM window mean much
 
@@ -141,23 +136,23 @@ def evaluate(
         flow = make_flow(flow, weights=None if flow_weights is None else str(flow_weights), device=device)
     paths = {"source": Path(source), "output": Path(output)} | ({"reference": Path(reference)} if reference is not None else {})
 
-    counts = {role: count_frames(path) for role, path in paths.items()}
-    frames = _common_count(counts, paths, truncate)
-    native = {role: _first_size(path) for role, path in paths.items()}
+    frames, counts = common_frame_count(paths, truncate=truncate)
+    native = {role: first_frame_size(path) for role, path in paths.items()}
     for role in [role for role in paths if role != "source"]:
-        _check_size(role, paths[role], native[role], paths["source"], native["source"])
+        check_size(role, paths[role], native[role], paths["source"], native["source"])
     size = _work_size(native["source"], max_side)
     if reference is not None and min(size) < 11:
         raise UsageError(f"frames of {size[0]}x{size[1]} are too small for SSIM's 11-pixel window", hint="raise --max-side")
 
-    streams = [_frames(path, frames, native[role], size) for role, path in paths.items()]
+    streams = [frames_at_size(path, frames, native[role], size) for role, path in paths.items()]
     scores: dict[str, list[float]] = {"ssim": [], "psnr": []}
     progress = progress or NoProgress()
     progress.start(frames, f"evaluating {paths['output'].name}")
 
     def in_step() -> Iterator[tuple[np.ndarray, ...]]:
         """(source, output[, reference]) frames, scoring output vs reference on the way."""
-        for item in zip_in_step(*streams):
+        for frames_in_step in zip_in_step(*streams):
+            item = tuple(frame.rgb for frame in frames_in_step)
             if reference is not None:
                 pair = torch.from_numpy(np.stack(item[1:])).to(device).permute(0, 3, 1, 2).float().div_(255)
                 scores["ssim"].append(ssim(pair[:1], pair[1:]).item())
@@ -194,45 +189,6 @@ def _psnr_of_mean_error(psnr_per_frame: list[float]) -> float:
     return float("inf") if mean_error == 0 else 10 * np.log10(1 / mean_error)
 
 
-def _common_count(counts: dict[str, int], paths: dict[str, Path], truncate: bool) -> int:
-    """The number of frames to compare; raises InputError when counts differ without `truncate`, or < 2."""
-    frames = min(counts.values())
-    if len(set(counts.values())) > 1:
-        listed = ", ".join(f"{role} {paths[role]} has {count}" for role, count in counts.items())
-        if not truncate:
-            raise InputError(f"frame counts differ: {listed}", hint=f"pass --truncate to compare the first {frames} frames")
-        log.warning("frame counts differ (%s): comparing the first %d frames", listed, frames)
-    if frames < 2:
-        short = min(counts, key=counts.get)
-        raise InputError(f"has {frames} frame(s); temporal consistency needs at least 2", path=paths[short])
-    return frames
-
-
-def _first_size(path: Path) -> tuple[int, int]:
-    """(width, height) of the first frame of a video or frame folder."""
-    frames = read_sequence(path)
-    try:
-        rgb = next(frames).rgb
-    except StopIteration:
-        raise InputError("holds no frames", path=path) from None
-    finally:
-        frames.close()
-    return rgb.shape[1], rgb.shape[0]
-
-
-def _check_size(role: str, path: Path, size: tuple[int, int], source_path: Path, source_size: tuple[int, int]) -> None:
-    """Accept `size` if it is the source's, or the source's aspect ratio to within a pixel (warning); else InputError."""
-    if size == source_size:
-        return
-    (width, height), (source_width, source_height) = size, source_size
-    what = f"the {role} {path} is {width}x{height}, the source {source_path} is {source_width}x{source_height}"
-    same_aspect = abs(round(width * source_height / height) - source_width) <= 1
-    if same_aspect and abs(round(height * source_width / width) - source_height) <= 1:
-        log.warning("%s: same aspect ratio, so the %s is resized to %dx%d", what, role, source_width, source_height)
-        return
-    raise InputError(f"sizes differ: {what}", hint=f"give a {role} of the source's size (or at least its aspect ratio)")
-
-
 def _work_size(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
     """`size` shrunk so that its longer side is at most `max_side` (unchanged when it already is)."""
     width, height = size
@@ -240,19 +196,3 @@ def _work_size(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
         return size
     scale = max_side / max(width, height)
     return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def _frames(path: Path, count: int, native: tuple[int, int], size: tuple[int, int]) -> Iterator[np.ndarray]:
-    """The first `count` frames of `path` as H×W×3 uint8 at `size`; each must have the first frame's `native` size."""
-    frames = read_sequence(path)
-    try:
-        for frame in islice(frames, count):
-            height, width = frame.rgb.shape[:2]
-            if (width, height) != native:
-                raise InputError(
-                    f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}", path=path,
-                    hint="every frame must have the same size",
-                )
-            yield resize(frame.rgb, *size)
-    finally:
-        frames.close()

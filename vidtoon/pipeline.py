@@ -23,9 +23,9 @@ import torch.nn.functional as F
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io.audio import AudioSource
-from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image
-from vidtoon.io.output import AtomicFile, StagingDir, check_output, ensure_writable_dir
 from vidtoon.io.formats import output_format
+from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
+from vidtoon.io.output import AtomicFile, check_output
 from vidtoon.io.probe import probe
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
@@ -33,8 +33,8 @@ from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
-from vidtoon.streaming import BackgroundSink, prefetch
 from vidtoon.settings import DEFAULT_STRENGTH
+from vidtoon.streaming import BackgroundSink, prefetch
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
 
@@ -234,23 +234,14 @@ def _restyle_image(source: Path, output: Path, restyler: FrameRestyler, *, force
 
 def _restyle_folder(source: Path, output: Path, restyler: FrameRestyler, *, force: bool, progress: Progress) -> Path:
     files = list_images(source)
-    if output.exists() and not force:
-        raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
-    if output.resolve() == source.resolve():
-        raise UsageError(f"output folder {output} is the input folder", hint="choose another with -o")
-    ensure_writable_dir(output)
-    staging = StagingDir(output)
     progress.start(len(files), source.name)
-    try:
+
+    def restyled():
         for path in files:
             restyler.temporal.reset()  # a folder of photos: no frame follows another
-            write_image(staging.path / f"{path.stem}.png", restyler([read_image(path)])[0])
-            progress.advance()
-        staging.commit()
-    except BaseException:
-        staging.abort()
-        raise
-    return output
+            yield f"{path.stem}.png", restyler([read_image(path)])[0]
+
+    return write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
 
 
 def _restyle_video(source: Path, output: Path, restyler: FrameRestyler, options: RestyleOptions, *, resume: bool,

@@ -7,29 +7,29 @@ flow is computed on the original, the processed frames are blended along it.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vidtoon.device import resolve_device
-from vidtoon.errors import InputError, UsageError
-from vidtoon.io.audio import AudioSource
-from vidtoon.io.images import write_image
-from vidtoon.io.output import StagingDir, check_output, ensure_writable_dir
-from vidtoon.io.probe import probe
-from vidtoon.io.sequence import count_frames, read_sequence
-from vidtoon.io.writer import EncodeOptions, VideoWriter
-from vidtoon.progress import NoProgress, Progress
-from vidtoon.streaming import prefetch
-from vidtoon.settings import DEFAULT_STRENGTH
-from vidtoon.temporal import FlowBlend
 from vidtoon.flow import make_flow
-
-log = logging.getLogger(__name__)
+from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
+from vidtoon.io.audio import AudioSource
+from vidtoon.io.formats import FORMATS
+from vidtoon.io.images import list_images, write_image_folder
+from vidtoon.io.output import check_output
+from vidtoon.io.probe import probe
+from vidtoon.io.reader import Frame
+from vidtoon.io.writer import EncodeOptions, VideoWriter
+from vidtoon.metrics.temporal import zip_in_step
+from vidtoon.parsing import parse_rate
+from vidtoon.progress import NoProgress, Progress
+from vidtoon.settings import DEFAULT_STRENGTH
+from vidtoon.streaming import prefetch
+from vidtoon.temporal import FlowBlend
 
 
 def default_stabilize_output(processed: Path) -> Path:
@@ -38,20 +38,6 @@ def default_stabilize_output(processed: Path) -> Path:
         return processed.resolve().with_name(processed.resolve().name + ".stable")
     suffix = processed.suffix.lower() if processed.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
     return processed.with_name(f"{processed.stem}.stable{suffix}")
-
-
-def check_frame_counts(processed: Path, source: Path, *, truncate: bool) -> int:
-    """The number of frames to use; differing counts are an error unless `truncate` (common prefix)."""
-    count_processed, count_source = count_frames(processed), count_frames(source)
-    if count_processed != count_source:
-        if not truncate:
-            raise InputError(
-                f"has {count_processed} frames but the source {source} has {count_source}", path=processed,
-                hint="pass --truncate to use the first frames common to both",
-            )
-        log.warning("frame counts differ (%s: %d, %s: %d): using the first %d", processed, count_processed, source,
-                    count_source, min(count_processed, count_source))
-    return min(count_processed, count_source)
 
 
 def stabilize(
@@ -66,60 +52,50 @@ def stabilize(
     device: str = "auto",
     truncate: bool = False,
     options: EncodeOptions = EncodeOptions(),
+    fps: str | float | Fraction = 25,
     force: bool = False,
     progress: Progress | None = None,
 ) -> Path:
     """Remove per-frame flicker from `processed` using the motion of `source` (videos or frame folders).
 
-    A video comes out with the processed video's timing and sound; a folder as a folder of PNGs.
-    Sizes may differ only by scale (the source is resized to the processed frames for flow).
+    The output is a video when its suffix is a video type (.mp4, .mkv, …): from a processed video it
+    keeps that video's timestamps, sound and metadata; from a folder it plays at `fps`. Any other
+    output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
+    appearing whole when done. The source may differ from the processed frames in size but not in
+    aspect ratio: it is resized to them for the flow.
     """
     progress = progress or NoProgress()
+    fps = parse_rate(fps)
     processed, source = Path(processed), Path(source)
     output = Path(output) if output is not None else default_stabilize_output(processed)
-    total = check_frame_counts(processed, source, truncate=truncate)
+    paths = {"processed": processed, "source": source}
+    total, _ = common_frame_count(paths, truncate=truncate)
+    size, source_size = first_frame_size(processed), first_frame_size(source)
+    check_size("source", source, source_size, processed, size, base_role="processed video")
     torch_device = resolve_device(device)
     blend = FlowBlend(make_flow(flow, preset=flow_preset, weights=flow_weights, device=torch_device), strength=strength)
-    pairs = prefetch(_pairs(processed, source, total), depth=8)
+
+    def stabilized() -> Iterator[tuple[Frame, np.ndarray]]:
+        """(processed frame, its stabilized H×W×3 uint8 RGB); reading starts once the output is known to be writable."""
+        # flow runs on the source at the processed frames' size: the output keeps the processed size
+        pairs = zip_in_step(frames_at_size(processed, total, size, size), frames_at_size(source, total, source_size, size))
+        for processed_frame, source_frame in prefetch(pairs, depth=8):
+            yield processed_frame, _step(blend, processed_frame.rgb, source_frame.rgb, torch_device)
+
     progress.start(total, processed.name)
-    if processed.is_dir():
-        if output.exists() and not force:
-            raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
-        ensure_writable_dir(output)
-        staging = StagingDir(output)
-        try:
-            for index, (processed_frame, source_frame) in enumerate(pairs):
-                write_image(staging.path / f"{index:06d}.png", _step(blend, processed_frame, source_frame, torch_device))
-                progress.advance()
-            staging.commit()
-        except BaseException:
-            staging.abort()
-            raise
-        return output
+    if output.suffix.lower() not in FORMATS:  # a folder of PNGs, named after the processed files when it is a folder
+        names = [f"{path.stem}.png" for path in list_images(processed)] if processed.is_dir() else None
+        images = ((names[frame.index] if names else f"{frame.index:06d}.png", rgb) for frame, rgb in stabilized())
+        return write_image_folder(output, images, inputs=(processed, source), force=force, progress=progress)
     check_output(output, inputs=(processed, source), force=force)
-    info = probe(processed)
-    with VideoWriter(output, fps=info.fps or Fraction(25), time_base=info.time_base, options=options,
-                     audio=AudioSource(processed), metadata=info.metadata, inputs=(processed, source), force=force) as writer:
-        for processed_frame, source_frame in pairs:
-            writer.write(_step(blend, processed_frame, source_frame, torch_device), processed_frame.time)
+    info = None if processed.is_dir() else probe(processed)
+    with VideoWriter(output, fps=info.fps if info and info.fps else fps, time_base=info.time_base if info else None,
+                     options=options, audio=AudioSource(processed) if info else None, metadata=info.metadata if info else None,
+                     inputs=(processed, source), force=force) as writer:
+        for frame, rgb in stabilized():
+            writer.write(rgb, frame.time if info else Fraction(frame.index) / fps)
             progress.advance()
     return writer.path
-
-
-def _pairs(processed: Path, source: Path, total: int):
-    checked = False
-    for (p, s), _ in zip(zip(read_sequence(processed), read_sequence(source)), range(total)):
-        if not checked:
-            _check_sizes(p.rgb.shape, s.rgb.shape, processed, source)
-            checked = True
-        yield p, s
-
-
-def _check_sizes(processed_shape, source_shape, processed: Path, source: Path) -> None:
-    (ph, pw), (sh, sw) = processed_shape[:2], source_shape[:2]
-    if (ph, pw) != (sh, sw) and abs(pw / ph - sw / sh) > 0.01:
-        raise InputError(f"frames are {pw}x{ph} but the source {source} has {sw}x{sh} (another aspect ratio)",
-                         path=processed, hint="give the original the processed frames were made from")
 
 
 def _to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -127,10 +103,7 @@ def _to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def _step(blend: FlowBlend, processed_frame, source_frame, device: torch.device) -> np.ndarray:
-    processed = _to_tensor(processed_frame.rgb, device)
-    source = _to_tensor(source_frame.rgb, device)
-    if source.shape[-2:] != processed.shape[-2:]:
-        source = F.interpolate(source, size=processed.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
-    out = blend(source, processed)
+def _step(blend: FlowBlend, processed_u8: np.ndarray, source_u8: np.ndarray, device: torch.device) -> np.ndarray:
+    """One frame: H×W×3 uint8 processed and source (same size) -> the stabilized H×W×3 uint8 frame."""
+    out = blend(_to_tensor(source_u8, device), _to_tensor(processed_u8, device))
     return out[0].add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.io.output import StagingDir, ensure_writable_dir
+from vidtoon.progress import Progress
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
 FIT_MODES = ("pad", "crop", "stretch")
@@ -116,3 +119,29 @@ def fit(rgb: np.ndarray, width: int, height: int, mode: str = "pad") -> np.ndarr
     x0, y0 = (width - new_w) // 2, (height - new_h) // 2
     canvas[y0:y0 + new_h, x0:x0 + new_w] = resize(rgb, new_w, new_h)
     return canvas
+
+
+def write_image_folder(output: Path, images: Iterable[tuple[str, np.ndarray]], *, inputs: Iterable[Path] = (),
+                       force: bool = False, progress: Progress | None = None) -> Path:
+    """Write (file name, H×W×3 uint8 RGB) pairs into the folder `output`, all appearing at once when the last is done.
+
+    An existing `output` needs `force`; `output` may not be one of `inputs`. The files are staged in a
+    hidden folder beside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name.
+    """
+    output = Path(output)
+    if output.exists() and not force:
+        raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
+    if any(output.resolve() == Path(path).resolve() for path in inputs):
+        raise UsageError(f"output folder {output} is an input", hint="choose another with -o")
+    ensure_writable_dir(output)
+    staging = StagingDir(output)
+    try:
+        for name, rgb in images:
+            write_image(staging.path / name, rgb)
+            if progress is not None:
+                progress.advance()
+        staging.commit()
+    except BaseException:
+        staging.abort()
+        raise
+    return output

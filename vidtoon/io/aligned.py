@@ -1,0 +1,86 @@
+"""Several frame sequences read in step against a source: one frame count, sizes checked, frames at one size.
+
+`evaluate` (output, source, reference) and `stabilize` (processed, source) both take sequences
+made from one original by some tool. Real data does not always line up: a tool may drop the last
+frames (the DVP bedroom pair: 123 input, 121 processed) or work at another scale. The rules here
+are the same for both: differing counts are an error naming every count unless `truncate` asks for
+the common prefix; sizes must be the source's, or its aspect ratio to within a pixel (resized, with
+a warning).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+
+from vidtoon.errors import InputError
+from vidtoon.io.images import resize
+from vidtoon.io.reader import Frame
+from vidtoon.io.sequence import count_frames, read_sequence
+
+log = logging.getLogger(__name__)
+
+
+def common_frame_count(paths: dict[str, Path], *, truncate: bool, minimum: int = 2) -> tuple[int, dict[str, int]]:
+    """(frames to use, each role's count) for the sequences `paths` (role -> video or folder).
+
+    Raises InputError when the counts differ and `truncate` is off, or when fewer than `minimum` frames remain.
+    """
+    counts = {role: count_frames(path) for role, path in paths.items()}
+    frames = min(counts.values())
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{role} {paths[role]} has {count}" for role, count in counts.items())
+        if not truncate:
+            raise InputError(f"frame counts differ: {listed}", hint=f"pass --truncate to use the first {frames} frames")
+        log.warning("frame counts differ (%s): using the first %d frames", listed, frames)
+    if frames < minimum:
+        short = min(counts, key=counts.get)
+        raise InputError(f"has {frames} frame(s); temporal consistency needs at least {minimum}", path=paths[short])
+    return frames, counts
+
+
+def first_frame_size(path: Path) -> tuple[int, int]:
+    """(width, height) of the first frame of a video or frame folder."""
+    frames = read_sequence(path)
+    try:
+        rgb = next(frames).rgb
+    except StopIteration:
+        raise InputError("holds no frames", path=path) from None
+    finally:
+        frames.close()
+    return rgb.shape[1], rgb.shape[0]
+
+
+def check_size(role: str, path: Path, size: tuple[int, int], base_path: Path, base_size: tuple[int, int], *,
+               base_role: str = "source") -> None:
+    """Accept `size` (of `role` at `path`) if it is `base_size`, or that aspect ratio to within a pixel (a warning:
+    it will be resized to `base_size`); else InputError naming both files and sizes."""
+    if size == base_size:
+        return
+    (width, height), (base_width, base_height) = size, base_size
+    what = f"the {role} {path} is {width}x{height}, the {base_role} {base_path} is {base_width}x{base_height}"
+    same_aspect = abs(round(width * base_height / height) - base_width) <= 1
+    if same_aspect and abs(round(height * base_width / width) - base_height) <= 1:
+        log.warning("%s: same aspect ratio, so the %s is resized to %dx%d", what, role, base_width, base_height)
+        return
+    raise InputError(f"sizes differ: {what}", hint=f"give a {role} of the {base_role}'s size (or at least its aspect ratio)")
+
+
+def frames_at_size(path: Path, count: int, native: tuple[int, int], size: tuple[int, int]) -> Iterator[Frame]:
+    """The first `count` frames of `path` with their `rgb` at `size` = (width, height); each must have the
+    first frame's `native` size (a frame of another size is an InputError naming its index)."""
+    frames = read_sequence(path)
+    try:
+        for frame in islice(frames, count):
+            height, width = frame.rgb.shape[:2]
+            if (width, height) != native:
+                raise InputError(
+                    f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}", path=path,
+                    hint="every frame must have the same size",
+                )
+            yield frame if (width, height) == size else replace(frame, rgb=resize(frame.rgb, *size))
+    finally:
+        frames.close()
