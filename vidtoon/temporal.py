@@ -86,21 +86,27 @@ class FlowBlend:
         if source.shape != translated.shape:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
         source_hwc, translated_hwc = _frames_hwc(source), _frames_hwc(translated)
+        if self._previous_output is not None and self._previous_output.shape != translated_hwc.shape[1:]:
+            self.reset()
+        smalls = [self._downscale(frame) for frame in source_hwc]
+        smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
+        # every flow of the batch in one call (RAFT batches them on its device): t -> t-1, then t-1 -> t
+        first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
+        previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
+        flows = self.flow.estimate(smalls_u8[first:] + previous_u8, previous_u8 + smalls_u8[first:])
+        backward, forward = flows[:len(previous_u8)], flows[len(previous_u8):]
         output = np.empty_like(translated_hwc)
         for i in range(len(source_hwc)):
-            self._step(source_hwc[i], translated_hwc[i], output[i])
+            k = i - first
+            self._step(smalls[i], smalls_u8[i], translated_hwc[i], output[i], *((backward[k], forward[k]) if k >= 0 else ()))
         return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
 
-    def _step(self, source: np.ndarray, translated: np.ndarray, out: np.ndarray) -> None:
-        """One frame: source and translated H×W×3 float32 in [-1, 1]; the result goes into `out`."""
-        if self._previous_output is not None and self._previous_output.shape != translated.shape:
-            self.reset()
-        small = self._downscale(source)
-        small_u8 = cv2.convertScaleAbs(small, alpha=127.5, beta=127.5)
+    def _step(self, small: np.ndarray, small_u8: np.ndarray, translated: np.ndarray, out: np.ndarray,
+              backward: np.ndarray | None = None, forward: np.ndarray | None = None) -> None:
+        """One frame: its source at flow resolution (float32 and uint8), its translation (H×W×3 float32 in
+        [-1, 1]), the flows to and from the previous frame (none for the first); the result goes into `out`."""
         blended = False
-        if self._previous_output is not None:
-            backward = self.flow.estimate(small_u8, self._previous_small_u8)  # t -> t-1
-            forward = self.flow.estimate(self._previous_small_u8, small_u8)  # t-1 -> t
+        if backward is not None:
             trust = self.trust(small, self._previous_small, backward, forward)
             if trust.mean() < self.cut_fraction:
                 self.cuts += 1  # a new shot: nothing from the past

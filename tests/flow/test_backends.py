@@ -61,14 +61,15 @@ class TestProtocol:
         assert torch.isfinite(out).all()
 
     @pytest.mark.parametrize(("name", "preset"), CLASSICAL)
-    def test_estimate_on_one_uint8_pair_equals_the_batched_call(self, name, preset):
+    def test_estimate_on_uint8_frames_equals_the_tensor_call(self, name, preset):
         rng = np.random.default_rng(1)
         target_u8, source_u8 = (cv2.GaussianBlur(rng.integers(0, 256, (40, 56, 3), dtype=np.uint8), (0, 0), 2) for _ in range(2))
         flow = make_flow(name, preset=preset)
-        single = flow.estimate(target_u8, source_u8)
-        batched = flow(to_tensor(target_u8), to_tensor(source_u8))[0].permute(1, 2, 0).numpy()
-        assert single.shape == (40, 56, 2) and single.dtype == np.float32
-        np.testing.assert_array_equal(single, batched)
+        flows = flow.estimate([target_u8, source_u8], [source_u8, target_u8])
+        tensor = flow(to_tensor(target_u8), to_tensor(source_u8))[0].permute(1, 2, 0).numpy()
+        assert len(flows) == 2 and flows[0].shape == (40, 56, 2) and flows[0].dtype == np.float32
+        np.testing.assert_array_equal(flows[0], tensor)
+        assert flow.estimate([], []) == []
 
     @pytest.mark.parametrize(("name", "preset"), CLASSICAL)
     def test_identical_frames_give_zero_flow(self, name, preset):
@@ -113,7 +114,7 @@ class TestRAFT:
         assert out.shape == (2, 2, 64, 96) and out.dtype == torch.float32 and out.device == target.device
         assert torch.isfinite(out).all()
         target_u8 = ((target[0] + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-        assert flow.estimate(target_u8, target_u8).shape == (64, 96, 2)
+        assert [f.shape for f in flow.estimate([target_u8] * 3, [target_u8] * 3)] == [(64, 96, 2)] * 3
 
     @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
     def test_runs_on_the_gpu_returns_on_the_inputs_device(self, raft_weights):

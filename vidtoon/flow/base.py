@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import cv2
@@ -16,15 +17,15 @@ class FlowBackend(Protocol):
     and returns N×2×H×W float32 pixel offsets on t's grid, on the inputs' device, such that
     target(p) ≈ source(p + flow(p)) (see `vidtoon.flow.warp`).
 
-    `estimate(target_u8, source_u8)` is the same for one pair of H×W×3 uint8 RGB frames, returning
-    an H×W×2 float32 array: the per-frame path of the temporal stage on the CPU.
+    `estimate(targets_u8, sources_u8)` is the same for sequences of H×W×3 uint8 RGB frames (all one
+    size), returning one H×W×2 float32 array per pair: the temporal stage's path (RAFT still batches).
     """
 
     name: str
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor: ...
 
-    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray: ...
+    def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]: ...
 
 
 def to_rgb_u8(frames: torch.Tensor) -> list[np.ndarray]:
@@ -41,6 +42,11 @@ def gray_u8(frame_u8: np.ndarray) -> np.ndarray:
 def stack_flows(flows: list[np.ndarray], device: torch.device) -> torch.Tensor:
     """N H×W×2 float32 arrays -> N×2×H×W float32 tensor on `device`."""
     return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous().to(device)
+
+
+def frames_to_tensor(frames_u8: Sequence[np.ndarray]) -> torch.Tensor:
+    """N H×W×3 uint8 RGB frames -> N×3×H×W float32 in [-1, 1] (CPU)."""
+    return torch.from_numpy(np.stack(frames_u8)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
 def check_pair(target: torch.Tensor, source: torch.Tensor) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 import torch
@@ -25,7 +27,7 @@ class DISFlow:
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         check_pair(target, source)
-        return stack_flows([self.estimate(t, s) for t, s in zip(to_rgb_u8(target), to_rgb_u8(source))], target.device)
+        return stack_flows(self.estimate(to_rgb_u8(target), to_rgb_u8(source)), target.device)
 
-    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
-        return self._dis.calc(gray_u8(target_u8), gray_u8(source_u8), None)
+    def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
+        return [self._dis.calc(gray_u8(t), gray_u8(s), None) for t, s in zip(targets_u8, sources_u8, strict=True)]

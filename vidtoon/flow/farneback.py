@@ -6,6 +6,7 @@ errors measured on Middlebury, FlyingChairs and KITTI); kept as a second classic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -50,9 +51,9 @@ class FarnebackFlow:
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         check_pair(target, source)
-        return stack_flows([self.estimate(t, s) for t, s in zip(to_rgb_u8(target), to_rgb_u8(source))], target.device)
+        return stack_flows(self.estimate(to_rgb_u8(target), to_rgb_u8(source)), target.device)
 
-    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
+    def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
         p = self.params
         args = (p.pyr_scale, p.levels, p.winsize, p.iterations, p.poly_n, p.poly_sigma, p.flags)
-        return cv2.calcOpticalFlowFarneback(gray_u8(target_u8), gray_u8(source_u8), None, *args)
+        return [cv2.calcOpticalFlowFarneback(gray_u8(t), gray_u8(s), None, *args) for t, s in zip(targets_u8, sources_u8, strict=True)]

@@ -8,6 +8,7 @@ Large or small is read from the state dict's shapes.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from torchvision.models.optical_flow import RAFT, raft_large, raft_small
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.flow.base import check_pair
+from vidtoon.flow.base import check_pair, frames_to_tensor
 
 WEIGHTS_ENV = "VIDTOON_RAFT_WEIGHTS"
 _HINT = f"give a torchvision RAFT state dict with --flow-weights FILE or ${WEIGHTS_ENV} (--flow dis needs no weights)"
@@ -153,6 +154,8 @@ class RAFTFlow:
             flows.append(flow[:, :, top:top + height, left:left + width].float())
         return torch.cat(flows).to(target.device).contiguous()
 
-    def estimate(self, target_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
-        pair = torch.from_numpy(np.stack((target_u8, source_u8))).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-        return self(pair[:1], pair[1:])[0].permute(1, 2, 0).cpu().numpy()
+    def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not targets_u8:
+            return []
+        flows = self(frames_to_tensor(targets_u8), frames_to_tensor(sources_u8))  # batched on the device
+        return list(flows.permute(0, 2, 3, 1).cpu().numpy())
