@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from vidtoon.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
@@ -29,13 +33,22 @@ def resolve_device(spec: str = "auto") -> torch.device:
 
 
 def resolve_precision(spec: str | None, device: torch.device) -> str:
-    """"auto"/None picks bf16 where the hardware does it natively (GPU, or a CPU with AVX-512 bf16), else fp32."""
+    """"auto"/None picks bf16 where the hardware does it natively (GPU, or a CPU with AVX-512 bf16), else fp32.
+
+    An explicit choice is kept, with a warning when the CPU only emulates it (bf16 ran 7–100× slower
+    than fp32 on an AVX2-only CPU: scripts/bench_restyle.py).
+    """
     if spec not in (None, "auto"):
+        if device.type == "cpu" and spec in ("bf16", "fp16") and not (spec == "bf16" and _cpu_has_native_bf16()):
+            log.warning("--precision %s: this CPU has no native %s, so it is emulated and much slower than fp32", spec, spec)
         return spec
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if _cpu_has_native_bf16() else "fp32"
+
+
+def _cpu_has_native_bf16() -> bool:
     try:
-        native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
-        native = False
-    return "bf16" if native else "fp32"
+        return False
