@@ -6,7 +6,13 @@ and a missing or unsuitable install raises a `UsageError` that says what to inst
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -64,6 +70,33 @@ def load_face_mesh_module():
     return face_mesh
 
 
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no C library to ask (not on Linux/macOS): nothing to flush
+        pass
+
+
+@contextmanager
+def native_stderr_silenced(settle: float = 0.0) -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 to /dev/null for a while.
+
+    MediaPipe's C++ (absl/glog, TF Lite) prints several lines of start-up chatter to stderr that no
+    environment variable silences; the CLI promises one clean line per error.
+    """
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        time.sleep(settle)  # the graph's threads print just after the call returns
+        _flush_c_stdio()  # what C++ buffered goes to /dev/null too, not to the restored stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class FaceMeshDetector:
     """MediaPipe face mesh on RGB frames: 468 landmarks in pixels, or None when no face is seen.
 
@@ -76,10 +109,12 @@ class FaceMeshDetector:
 
     def __init__(self, *, video: bool = True, min_confidence: float = 0.5):
         face_mesh = load_face_mesh_module()
-        self._mesh = face_mesh.FaceMesh(
-            static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-            min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
-        )
+        with native_stderr_silenced(settle=0.3):
+            self._mesh = face_mesh.FaceMesh(
+                static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
+                min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
+            )
+        self._quiet_calls = 3  # the first frames start the graph's inference threads, which print too
 
     def __enter__(self) -> FaceMeshDetector:
         return self
@@ -98,7 +133,12 @@ class FaceMeshDetector:
         """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise UsageError(f"landmarks need an H×W×3 uint8 RGB image, got shape {rgb.shape} of {rgb.dtype}")
-        result = self._mesh.process(np.ascontiguousarray(rgb))
+        if self._quiet_calls:
+            self._quiet_calls -= 1
+            with native_stderr_silenced():
+                result = self._mesh.process(np.ascontiguousarray(rgb))
+        else:
+            result = self._mesh.process(np.ascontiguousarray(rgb))
         if not result.multi_face_landmarks:
             return None
         height, width = rgb.shape[:2]

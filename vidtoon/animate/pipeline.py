@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vidtoon.animate.landmarks import CONTROL, FACE_OVAL, RIGID, FaceMeshDetector, OneEuroFilter, detect_landmarks
+from vidtoon.animate.landmarks import CONTROL, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, OneEuroFilter, detect_landmarks
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
-from vidtoon.animate.warp import blend, convex_hull, feathered_mask, remap, warp_map
+from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.images import read_image
@@ -98,7 +98,12 @@ class LandmarkAnimator:
         self.size = face_size(source_points)
         self.box = face_box(source_points, (width, height), margin=0.45) if crop else Box(0, 0, width, height)
         self.patch = np.ascontiguousarray(source_rgb[self.box.y0:self.box.y1, self.box.x0:self.box.x1])
-        self.oval = source_points[list(FACE_OVAL)]
+        self.ramp = border_ramp(self.box.size, width=0.1 * self.size)  # the patch melts into the untouched image
+        self.mouth_gap = _gap(source_points)
+        outer, inner = (feathered_mask([source_points[list(ring)] - self.box.offset], self.box.size, grow=0, feather=0) > 0.5
+                        for ring in (OUTER_LIPS, INNER_LIPS))
+        lips = outer & ~inner
+        self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
         self.detector = FaceMeshDetector(video=True)
         self.smooth = smooth
         self.filter: OneEuroFilter | None = None
@@ -136,17 +141,32 @@ class LandmarkAnimator:
         control = list(CONTROL)
         mapping = warp_map(moved[control], original[control], self.box.size, anchors=8, step=8)
         warped = remap(self.patch, mapping)
-        mask = feathered_mask([convex_hull(moved), convex_hull(original)], self.box.size,
-                              grow=0.12 * self.size, feather=0.25 * self.size)
+        warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
-        out[self.box.y0:self.box.y1, self.box.x0:self.box.x1] = blend(warped, self.patch, mask)
+        out[self.box.y0:self.box.y1, self.box.x0:self.box.x1] = blend(warped, self.patch, self.ramp)
         return out
+
+    def paint_mouth(self, warped: np.ndarray, moved: np.ndarray) -> np.ndarray:
+        """Darken the mouth opening where the driven mouth opens wider than the source's (a warp only stretches lips)."""
+        opening = (_gap(moved) - self.mouth_gap) / (0.12 * self.size)
+        if opening <= 0.05 or self.mouth_gap > 0.08 * self.size:  # still closed, or the source's own mouth is open
+            return warped
+        mask = feathered_mask([moved[list(INNER_LIPS)]], self.box.size, grow=0, feather=0.04 * self.size)
+        mask *= min(1.0, opening) * 0.8
+        dark = np.broadcast_to(self.mouth_colour, warped.shape)
+        return blend(dark, warped, mask)
 
     def __call__(self, driver_rgb: np.ndarray, time: float) -> np.ndarray:
         driver = self.driver_points(driver_rgb, time)
         if driver is None:
             return self.source.copy()
         return self.render(self.driven_points(driver))
+
+
+def _gap(points: np.ndarray) -> float:
+    """How far the mouth is open: the distance between the inner lips' middles, in pixels."""
+    upper, lower = MOUTH_GAP
+    return float(np.linalg.norm(points[upper] - points[lower]))
 
 
 def default_animate_output(source: Path, driver: Path) -> Path:
