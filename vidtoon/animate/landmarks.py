@@ -197,3 +197,17 @@ class OneEuroFilter:
         self._x = a * x + (1 - a) * self._x
         self._t = float(t)
         return self._x.copy()
+
+
+def track_landmarks(frames_rgb) -> np.ndarray:
+    """Landmarks of every frame of a sequence (an iterable of H×W×3 uint8 RGB images, streamed).
+
+    Returns:
+        (T, 468, 2) float64 pixels; rows of NaN where no face was found.
+    """
+    rows = []
+    with FaceMeshDetector(video=True) as detector:
+        for rgb in frames_rgb:
+            points = detector(rgb)
+            rows.append(points if points is not None else np.full((NUM_LANDMARKS, 2), np.nan))
+    return np.stack(rows) if rows else np.zeros((0, NUM_LANDMARKS, 2))
