@@ -219,10 +219,10 @@ def make_animator(method: str, source_rgb: np.ndarray, source: Path, *, relative
     if method not in METHODS:
         raise UsageError(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
     if method == "fomm":
-        from vidtoon.animate.fomm import FommAnimator  # noqa: PLC0415 - imports torch only for this method
-
         if checkpoint is None:
             raise UsageError("--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)")
+        from vidtoon.animate.fomm import FommAnimator  # noqa: PLC0415 - imports torch only for this method
+
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
     if checkpoint is not None:
         raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
