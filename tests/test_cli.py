@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
