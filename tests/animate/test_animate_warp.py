@@ -52,7 +52,7 @@ class TestWarpMap:
         np.testing.assert_array_equal(out[:, 4:], IMAGE[:, :-4])
 
     def test_anchored_translation_moves_the_face_and_fixes_the_border(self):
-        mapping = warp_map(POINTS + [6.0, 0.0], POINTS, (128, 128), anchors=8, regularization=0.0)
+        mapping = warp_map(POINTS + [6.0, 0.0], POINTS, (128, 128), anchors=8, regularization=0.0, anchor_regularization=0.0)
         px, py = np.meshgrid(np.arange(128.0), np.arange(128.0))
         offset = mapping - np.stack([px, py], -1)
         centre = offset[55:75, 55:75]

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vidtoon.animate.landmarks import CONTROL, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, OneEuroFilter, detect_landmarks
+from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, OneEuroFilter, detect_landmarks
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
@@ -98,6 +98,11 @@ class LandmarkAnimator:
         self.size = face_size(source_points)
         self.box = face_box(source_points, (width, height), margin=0.45) if crop else Box(0, 0, width, height)
         self.patch = np.ascontiguousarray(source_rgb[self.box.y0:self.box.y1, self.box.x0:self.box.x1])
+        self.control = list(CONTROL)
+        # Eyelids and lips make small, precise motions: follow them closely (λ 0.01); everything else is
+        # smoothed (λ 0.1) so that crowded, jittery points cannot fold the map.
+        precise = set(EYES) | set(INNER_LIPS) | set(OUTER_LIPS)
+        self.stiffness = np.array([0.01 if i in precise else 0.1 for i in self.control])
         self.ramp = border_ramp(self.box.size, width=0.1 * self.size)  # the patch melts into the untouched image
         self.mouth_gap = _gap(source_points)
         outer, inner = (feathered_mask([source_points[list(ring)] - self.box.offset], self.box.size, grow=0, feather=0) > 0.5
@@ -138,8 +143,8 @@ class LandmarkAnimator:
         """The source with its landmarks moved to `driven` ((468, 2) pixels): H×W×3 uint8."""
         offset = self.box.offset
         moved, original = driven - offset, self.points - offset
-        control = list(CONTROL)
-        mapping = warp_map(moved[control], original[control], self.box.size, anchors=8, step=8)
+        mapping = warp_map(moved[self.control], original[self.control], self.box.size, anchors=8, step=8,
+                           regularization=self.stiffness)
         warped = remap(self.patch, mapping)
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()

@@ -48,13 +48,13 @@ def _tps_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return u
 
 
-def fit_tps(src: np.ndarray, dst: np.ndarray, *, regularization: float = 0.0) -> ThinPlateSpline:
+def fit_tps(src: np.ndarray, dst: np.ndarray, *, regularization: float | np.ndarray = 0.0) -> ThinPlateSpline:
     """The thin-plate spline that maps `src` points onto `dst` points.
 
     Args:
         src, dst: (N, 2) corresponding points, N ≥ 3 and not all on one line.
-        regularization: λ ≥ 0; 0 interpolates exactly, larger values trade exactness for smoothness
-            (noisy, crowded points).
+        regularization: λ ≥ 0, one for all points or (N,) one per point; 0 interpolates exactly, larger
+            values trade exactness for smoothness (noisy, crowded points).
 
     Returns:
         f with f(src_i) = dst_i (exactly when λ = 0). dst == src gives the identity; dst = src + c gives
@@ -65,7 +65,7 @@ def fit_tps(src: np.ndarray, dst: np.ndarray, *, regularization: float = 0.0) ->
         raise UsageError(f"thin-plate spline needs two N×2 point sets (N ≥ 3), got {src.shape} and {dst.shape}")
     n = len(src)
     unit = float(np.ptp(src, axis=0).max()) or 1.0
-    kernel = _tps_kernel(src / unit, src / unit) + regularization * np.eye(n)
+    kernel = _tps_kernel(src / unit, src / unit) + np.diag(np.broadcast_to(np.asarray(regularization, np.float64), (n,)))
     p = np.c_[np.ones(n), src]
     system = np.zeros((n + 3, n + 3))
     system[:n, :n], system[:n, n:], system[n:, :n] = kernel, p, p.T
@@ -97,7 +97,8 @@ def warp_map(
     *,
     anchors: int = 8,
     step: int = 8,
-    regularization: float = 0.1,
+    regularization: float | np.ndarray = 0.1,
+    anchor_regularization: float = 0.1,
 ) -> np.ndarray:
     """Backward map of the warp that carries the `original` points to the `moved` points, the border fixed.
 
@@ -107,15 +108,19 @@ def warp_map(
         size: (width, height) of the output (and of the image).
         anchors: fixed points per border side (0 = border free: the warp extrapolates).
         step: the spline is evaluated every `step` pixels and interpolated bilinearly in between.
-        regularization: thin-plate smoothing λ (see `fit_tps`); 0.1 keeps crowded, jittery landmarks from folding
-            the map (points pulled in opposite directions a few pixels apart) at the cost of pins within ~1 px.
+        regularization: thin-plate smoothing λ of the moved points, one or (N,) (see `fit_tps`); 0.1 keeps crowded,
+            jittery landmarks from folding the map (points a few pixels apart pulled in opposite directions);
+            smaller values follow small motions (eyelids) more closely.
+        anchor_regularization: λ of the border anchors: 0 pins the border exactly; 0.1 lets it give by a pixel
+            or so, which keeps a face moved close to the border from folding the map there.
 
     Returns:
         H×W×2 float32: for each output pixel, the (x, y) to sample from the image (for `remap`).
     """
     width, height = size
     pins = border_anchors(width, height, per_side=anchors) if anchors else np.zeros((0, 2))
-    spline = fit_tps(np.r_[moved, pins], np.r_[original, pins], regularization=regularization)
+    smoothing = np.r_[np.broadcast_to(np.asarray(regularization, np.float64), (len(moved),)), np.full(len(pins), anchor_regularization)]
+    spline = fit_tps(np.r_[moved, pins], np.r_[original, pins], regularization=smoothing)
     step = max(1, int(step))
     xs = np.r_[np.arange(0, width - 1, step), width - 1].astype(np.float64)
     ys = np.r_[np.arange(0, height - 1, step), height - 1].astype(np.float64)
