@@ -6,3 +6,7 @@ Two methods behind one pipeline (`vidtoon.animate.pipeline.animate`):
   warp anchored at the border animates the source image (`landmarks`, `motion`, `warp`).
 - `fomm`: the first-order motion model with a published checkpoint (`fomm`).
 """
+
+from vidtoon.animate.pipeline import animate
+
+__all__ = ["animate"]
