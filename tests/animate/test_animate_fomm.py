@@ -179,3 +179,16 @@ def test_fomm_needs_a_face_in_the_source_when_cropping(tmp_path, media):
     checkpoint = save_checkpoint(tmp_path / "tiny.pth.tar", *tiny_models())
     with pytest.raises(InputError, match="no face found in the source image"):
         animate(tmp_path / "wall.png", media / DRIVER, tmp_path / "out.mp4", method="fomm", checkpoint=checkpoint)
+
+
+@pytest.mark.parametrize("name", ["face_astronaut.png", "face_monalisa.jpg"])
+def test_fomm_crop_is_centred_on_the_face(media, tmp_path, name):
+    from vidtoon.animate.fomm import FommAnimator
+    from vidtoon.animate.landmarks import detect_landmarks
+    from vidtoon.io.images import read_image
+
+    rgb = read_image(media / name)
+    nose = detect_landmarks(rgb)[1]
+    x0, y0, w, h = FommAnimator(rgb, media / name, save_checkpoint(tmp_path / "tiny.pth.tar", *tiny_models())).box
+    assert w == h and 0.25 * min(rgb.shape[:2]) < w  # a square around the whole face, not a patch of it
+    assert abs(x0 + w / 2 - nose[0]) < 0.15 * w and abs(y0 + h / 2 - nose[1]) < 0.15 * h

@@ -424,18 +424,19 @@ def load_fomm(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[
 
 # -- the animator --------------------------------------------------------------------------------------------------
 
-_HAAR = "haarcascade_frontalface_default.xml"
+_HAAR = "haarcascade_frontalface_alt2.xml"  # fewer false faces than the default cascade on clothes and props
 
 
 def detect_face_box(rgb: np.ndarray, detector: cv2.CascadeClassifier) -> tuple[int, int, int, int] | None:
-    """The largest frontal face as (x, y, w, h) in pixels, or None (OpenCV's Haar cascade, shipped with OpenCV)."""
+    """The most certain frontal face as (x, y, w, h) in pixels, or None (OpenCV's Haar cascade, shipped with OpenCV)."""
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     scale = min(1.0, 320 / max(grey.shape))
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
-    faces = detector.detectMultiScale(cv2.equalizeHist(small), scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+    faces, _, certainty = detector.detectMultiScale3(cv2.equalizeHist(small), scaleFactor=1.1, minNeighbors=5,
+                                                     minSize=(24, 24), outputRejectLevels=True)
     if len(faces) == 0:
         return None
-    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
+    x, y, w, h = faces[int(np.argmax(np.ravel(certainty)))]
     return tuple(int(round(v / scale)) for v in (x, y, w, h))
 
 
