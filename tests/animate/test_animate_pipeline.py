@@ -70,9 +70,10 @@ def test_the_face_moves_and_the_border_does_not(media, runs):
             diff = np.abs(frame.rgb.astype(np.float32) - source).mean(axis=2)
             border_change.append(diff[outside].mean())
             face_change.append(diff[face].mean())
-    # measured: outside the face box only coding noise (~1.1 grey levels); the face changes by ~6-15 on average
+    # measured: outside the face box only x264 coding noise (mean 2.1, at most 2.3 grey levels); inside it the
+    # moving face changes by 37 on average (up to 54)
     assert max(border_change) < 3.0
-    assert np.mean(face_change) > 3 * np.mean(border_change) and max(face_change) > 12
+    assert np.mean(face_change) > 8 * np.mean(border_change) and max(face_change) > 30
 
 
 @pytest.mark.parametrize("name", ["astronaut", "monalisa"])
