@@ -201,3 +201,12 @@ def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
     assert kwargs["method"] == "fomm" and str(kwargs["checkpoint"]) == "vox.pth.tar"
     assert kwargs["relative"] is False and kwargs["crop"] is False and kwargs["size"] == 256 and kwargs["force"] is True
     assert kwargs["options"].preset == "fast"
+
+
+def test_frames_before_the_first_face_show_the_source(media, tmp_path):
+    driver = driver_with_faceless_frames(media, tmp_path / "late.mp4", face=(0, 6), blank=4)
+    out = animate(media / "face_astronaut.png", driver, tmp_path / "out.mp4", size=256, options=FAST)
+    source = cv2.resize(read_image(media / "face_astronaut.png"), (256, 256), interpolation=cv2.INTER_AREA).astype(np.float32)
+    with VideoReader(out) as reader:
+        change = [np.abs(f.rgb.astype(np.float32) - source).mean() for f in reader]
+    assert len(change) == 10 and max(change[:4]) < 3.0  # only coding noise until the driver shows a face
