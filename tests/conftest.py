@@ -85,6 +85,17 @@ def make_clip(
     return path
 
 
+def make_audio_only(path: Path, samples: int = 4096) -> Path:
+    """A real audio-only file (silent stereo AAC, e.g. song.m4a): a "video" without a video stream."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.zeros((2, samples), np.float32), format="fltp", layout="stereo")
+        frame.sample_rate = 48000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return path
+
+
 def png_clip_with_broken_frame(path: Path, broken: int, *, seed: int = 0, frames: int = 10) -> Path:
     """A real PNG-in-MOV clip of random frames whose frame `broken` has a damaged PNG header."""
     rng = np.random.default_rng(seed)

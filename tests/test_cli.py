@@ -5,11 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE, make_clip, no_leftovers
+from conftest import SAMPLE, make_audio_only, make_clip, no_leftovers
 from rich.console import Console
 
 from vidtoon.cli import RichProgress
@@ -44,12 +43,7 @@ def bad_inputs(tmp_path_factory):
     (folder / "notes.mp4").write_text("this is a text file, renamed\n" * 40)
     data = SAMPLE.read_bytes()
     (folder / "cut.mp4").write_bytes(data[: len(data) // 2])
-    with av.open(str(folder / "song.m4a"), "w") as out:
-        stream = out.add_stream("aac", rate=48000, layout="stereo")
-        frame = av.AudioFrame.from_ndarray(np.zeros((2, 4096), np.float32), format="fltp", layout="stereo")
-        frame.sample_rate = 48000
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            out.mux(packet)
+    make_audio_only(folder / "song.m4a")
     (folder / "a_folder.mp4").mkdir()
     return folder
 

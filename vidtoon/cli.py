@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -92,7 +93,7 @@ def main(
 def _fail(exc: VidtoonError) -> None:
     if _state["verbose"]:
         err_console.print_exception()
-    err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -291,6 +292,39 @@ def stabilize(
                                 flow_weights=str(flow_weights) if flow_weights else None, device=device, truncate=truncate,
                                 fps=fps, options=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
                                 force=force, progress=progress)
+    except VidtoonError as exc:
+        _fail(exc)
+    err_console.print(f"wrote {out}")
+
+
+@app.command("animate")
+def animate_command(
+    source: Annotated[Path, typer.Argument(help="A still image with one face (.jpg, .png, ...).")],
+    driver: Annotated[Path, typer.Argument(help="A video of a moving face whose motion, timing and sound the output takes.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Video to write (default SOURCE.DRIVER.mp4 beside the source).")] = None,
+    method: Annotated[str, typer.Option("--method", help="landmarks (offline, MediaPipe) or fomm (needs --checkpoint).")] = "landmarks",
+    checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", help="FOMM checkpoint, e.g. vox-cpk.pth.tar (read without running code).")] = None,
+    relative: Annotated[bool, typer.Option("--relative/--absolute", help="Motion relative to the driver's first frame (keeps the source's face shape), or the driver's absolute pose.")] = True,
+    crop: Annotated[bool, typer.Option("--crop/--no-crop", help="Work on a box around the face and paste it back, or on the whole image.")] = True,
+    size: Annotated[Optional[int], typer.Option("--size", help="Longer side of the output in px (default: the source's size).")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="Restyle the source first (not available yet).")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N (fomm).")] = "auto",
+    crf: CrfOption = None,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Bring a still face to life: the driver's head motion and expressions, its frame timing and its sound."""
+    from vidtoon.animate.pipeline import animate as run_animate
+
+    try:
+        if to is not None:
+            raise vidtoon.UsageError("--to (restyling the source while animating) is not available yet",
+                                     hint=f"restyle the image first (`vidtoon restyle {source} --to {to}`), then animate the result")
+        with RichProgress("fps") as progress:
+            out = run_animate(source, driver, output, method=method, checkpoint=checkpoint, relative=relative, crop=crop,
+                              size=size, device=device, options=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
+                              force=force, progress=progress)
     except VidtoonError as exc:
         _fail(exc)
     err_console.print(f"wrote {out}")

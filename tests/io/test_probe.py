@@ -75,16 +75,9 @@ def test_unusable_inputs(tmp_path, make, message):
 
 
 def test_audio_only_file(tmp_path):
-    import av
-    import numpy as np
+    from conftest import make_audio_only
 
-    path = tmp_path / "song.m4a"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=48000, layout="stereo")
-        frame = av.AudioFrame.from_ndarray(np.zeros((2, 1024), np.float32), format="fltp", layout="stereo")
-        frame.sample_rate = 48000
-        for packet in [*stream.encode(frame), *stream.encode(None)]:
-            out.mux(packet)
+    path = make_audio_only(tmp_path / "song.m4a", samples=1024)
     with pytest.raises(InputError, match="no video stream .*audio"):
         probe(path)
 

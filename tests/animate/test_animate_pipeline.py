@@ -1,0 +1,212 @@
+"""`vidtoon animate` on real faces and a real driving video: timing, sound, motion, bad inputs."""
+
+import logging
+import subprocess
+import sys
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+from conftest import make_audio_only, make_clip, no_leftovers, stream_span, video_times
+from typer.testing import CliRunner
+
+import vidtoon.animate.pipeline as pipeline
+from vidtoon.animate.landmarks import detect_landmarks, track_landmarks
+from vidtoon.animate.pipeline import animate, face_box
+from vidtoon.animate.quality import correlation, identity_drift, motion_signals, relative_keypoint_distance
+from vidtoon.cli import app
+from vidtoon.errors import InputError, UsageError
+from vidtoon.io import EncodeOptions, VideoReader, probe
+from vidtoon.io.images import read_image
+
+FAST = EncodeOptions(preset="ultrafast")
+DRIVER = "talking_head_d3.mp4"
+
+
+@pytest.fixture(scope="module")
+def runs(media, tmp_path_factory):
+    """The astronaut (512², full size) and the Mona Lisa (720×1280, scaled to 512) driven by the whole d3 clip."""
+    folder = tmp_path_factory.mktemp("animate")
+    astronaut = animate(media / "face_astronaut.png", media / DRIVER, folder / "astronaut.mp4", options=FAST)
+    monalisa = animate(media / "face_monalisa.jpg", media / DRIVER, folder / "monalisa.mp4", size=512, options=FAST)
+    return {"astronaut": astronaut, "monalisa": monalisa}
+
+
+@pytest.fixture(scope="module")
+def driver_track(media):
+    with VideoReader(media / DRIVER) as reader:
+        return track_landmarks(frame.rgb for frame in reader)
+
+
+def test_output_has_the_drivers_frames_timing_and_sound(media, runs):
+    driver = probe(media / DRIVER)
+    for out in runs.values():
+        info = probe(out)
+        assert info.frame_count == driver.frame_count == 354
+        assert info.fps == driver.fps == Fraction(30)
+        assert len(video_times(out)) == 354
+        assert np.allclose([float(t) for t in video_times(out)], [float(t) for t in video_times(media / DRIVER)], atol=1e-3)
+        assert [a.codec for a in info.audio] == [a.codec for a in driver.audio] == ["aac"]
+        first, end, _ = stream_span(out)
+        d_first, d_end, _ = stream_span(media / DRIVER)
+        assert abs(first - d_first) < 0.03 and abs(end - d_end) < 0.05
+
+
+def test_sizes(runs):
+    assert (probe(runs["astronaut"]).width, probe(runs["astronaut"]).height) == (512, 512)
+    assert (probe(runs["monalisa"]).width, probe(runs["monalisa"]).height) == (288, 512)  # 720×1280 scaled by --size 512
+
+
+def test_the_face_moves_and_the_border_does_not(media, runs):
+    source = read_image(media / "face_astronaut.png").astype(np.float32)
+    box = face_box(detect_landmarks(source.astype(np.uint8)), (512, 512), margin=0.45)
+    outside = np.ones((512, 512), bool)
+    outside[box.y0:box.y1, box.x0:box.x1] = False
+    face = (slice(box.y0 + 40, box.y1 - 40), slice(box.x0 + 40, box.x1 - 40))
+    border_change, face_change = [], []
+    with VideoReader(runs["astronaut"]) as reader:
+        for frame in reader:
+            diff = np.abs(frame.rgb.astype(np.float32) - source).mean(axis=2)
+            border_change.append(diff[outside].mean())
+            face_change.append(diff[face].mean())
+    # measured: outside the face box only x264 coding noise (mean 2.1, at most 2.3 grey levels); inside it the
+    # moving face changes by 37 on average (up to 54)
+    assert max(border_change) < 3.0
+    assert np.mean(face_change) > 8 * np.mean(border_change) and max(face_change) > 30
+
+
+@pytest.mark.parametrize("name", ["astronaut", "monalisa"])
+def test_landmark_motion_follows_the_driver(runs, driver_track, name):
+    with VideoReader(runs[name]) as reader:
+        first = None
+        output_track = []
+        frames = []
+        for frame in reader:
+            first = frame.rgb if first is None else first
+            frames.append(frame.rgb)
+        output_track = track_landmarks(frames)
+    assert np.isnan(output_track).any(axis=(1, 2)).sum() == 0  # the animated face is always found
+    driver_signals, output_signals = motion_signals(driver_track), motion_signals(output_track)
+    # measured (astronaut / Mona Lisa): mouth 0.98 / 0.95, yaw 0.99 / 0.99, roll 0.97 / 0.80, eyes 0.80 / 0.30
+    assert correlation(driver_signals["mouth"], output_signals["mouth"]) > 0.85
+    assert correlation(driver_signals["yaw"], output_signals["yaw"]) > 0.9
+    assert correlation(driver_signals["roll"], output_signals["roll"]) > 0.65
+    distance = np.nanmean(relative_keypoint_distance(driver_track, output_track))
+    still = np.nanmean(relative_keypoint_distance(driver_track, np.repeat(output_track[:1], len(output_track), 0)))
+    assert distance < 0.25 * still  # measured 0.044 vs 0.38 face sizes
+    assert identity_drift(detect_landmarks(first), output_track, driver_track) < 0.08  # measured ~0.03
+
+
+def driver_with_faceless_frames(media, path, *, face=(20, 10), blank=6, size=256):
+    """A driver made from d3: `face[0]` frames, `blank` grey frames, `face[1]` more frames (30 fps, with audio)."""
+    frames = []
+    with VideoReader(media / DRIVER) as reader:
+        for frame in reader:
+            frames.append(cv2.resize(frame.rgb, (size, size), interpolation=cv2.INTER_AREA))
+            if len(frames) == sum(face):
+                break
+    grey = [np.full((size, size, 3), 128, np.uint8)] * blank
+    return make_clip(path, frames[:face[0]] + grey + frames[face[0]:], fps=Fraction(30), audio_seconds=1.2)
+
+
+def test_frames_without_a_face_hold_the_last_pose_and_are_counted(media, tmp_path, caplog):
+    driver = driver_with_faceless_frames(media, tmp_path / "gap.mp4")
+    with caplog.at_level(logging.WARNING):
+        out = animate(media / "face_astronaut.png", driver, tmp_path / "out.mp4", size=256, options=FAST)
+    assert probe(out).frame_count == 36 and probe(out).audio
+    assert "no face in 6 of 36 driver frames" in caplog.text
+    with VideoReader(out) as reader:
+        frames = [f.rgb.astype(np.float32) for f in reader]
+    held = [np.abs(frames[i] - frames[19]).mean() for i in range(20, 26)]
+    assert max(held) < 1.0  # the pose of frame 19 is held through the gap
+
+
+def test_no_face_in_any_driver_frame(media, tmp_path):
+    driver = make_clip(tmp_path / "nobody.mp4", [np.full((64, 64, 3), 90, np.uint8)] * 10, fps=Fraction(10))
+    with pytest.raises(InputError, match="no face found in any of the driver's 10 frames"):
+        animate(media / "face_astronaut.png", driver, tmp_path / "out.mp4", size=128)
+    assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path) == []
+
+
+def test_no_face_in_the_source(media, tmp_path):
+    cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 200, np.uint8))
+    with pytest.raises(InputError, match="no face found in the source image"):
+        animate(tmp_path / "wall.png", media / DRIVER, tmp_path / "out.mp4")
+
+
+def test_source_must_be_a_still(media, tmp_path):
+    with pytest.raises(InputError, match="is a video; the face to animate must be a still image"):
+        animate(media / DRIVER, media / DRIVER, tmp_path / "out.mp4")
+
+
+def test_driver_must_have_a_video_stream(media, tmp_path):
+    song = make_audio_only(tmp_path / "song.m4a")
+    with pytest.raises(InputError, match="no video stream"):
+        animate(media / "face_astronaut.png", song, tmp_path / "out.mp4")
+    with pytest.raises(InputError, match="still image; the driver must be a video"):
+        animate(media / "face_astronaut.png", media / "face_monalisa.jpg", tmp_path / "out.mp4")
+
+
+def test_missing_mediapipe(media, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mediapipe", None)
+    with pytest.raises(UsageError, match=r"pip install 'vidtoon\[animate\]'"):
+        animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "out.mp4")
+
+
+def test_bad_options(media, tmp_path):
+    with pytest.raises(UsageError, match="unknown method 'magic'"):
+        animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "a.mp4", method="magic")
+    with pytest.raises(UsageError, match="needs a checkpoint"):
+        animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "b.mp4", method="fomm")
+    with pytest.raises(UsageError, match="--size must be at least 64"):
+        animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "c.mp4", size=10)
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+def cli(*args, prelude="pass"):
+    code = f"import sys; {prelude}; sys.argv = ['vidtoon', *sys.argv[1:]]; from vidtoon.cli import run; run()"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_cli_errors_are_one_line(media, tmp_path):
+    cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 200, np.uint8))
+    assert_one_line_error(cli("animate", tmp_path / "wall.png", media / DRIVER, "-o", tmp_path / "o.mp4"), "no face found in the source")
+    assert_one_line_error(cli("animate", media / DRIVER, media / DRIVER, "-o", tmp_path / "o.mp4"), "is a video")
+    assert_one_line_error(cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anime"),
+                          "not available yet")
+    assert_one_line_error(cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4",
+                              prelude="sys.modules['mediapipe'] = None"), "pip install 'vidtoon[animate]'")
+    assert no_leftovers(tmp_path) == [] and not (tmp_path / "o.mp4").exists()
+
+
+def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(pipeline, "animate", lambda *args, **kwargs: calls.append((args, kwargs)) or tmp_path / "o.mp4")
+    result = CliRunner().invoke(app, ["animate", "a.png", "b.mp4", "-o", "o.mp4", "--method", "fomm", "--checkpoint", "vox.pth.tar",
+                                      "--absolute", "--no-crop", "--size", "256", "--preset", "fast", "--force"])
+    assert result.exit_code == 0, result.output
+    (args, kwargs), = calls
+    assert [str(a) for a in args] == ["a.png", "b.mp4", "o.mp4"]
+    assert kwargs["method"] == "fomm" and str(kwargs["checkpoint"]) == "vox.pth.tar"
+    assert kwargs["relative"] is False and kwargs["crop"] is False and kwargs["size"] == 256 and kwargs["force"] is True
+    assert kwargs["options"].preset == "fast"
+
+
+def test_frames_before_the_first_face_show_the_source(media, tmp_path):
+    driver = driver_with_faceless_frames(media, tmp_path / "late.mp4", face=(0, 6), blank=4)
+    out = animate(media / "face_astronaut.png", driver, tmp_path / "out.mp4", size=256, options=FAST)
+    source = cv2.resize(read_image(media / "face_astronaut.png"), (256, 256), interpolation=cv2.INTER_AREA).astype(np.float32)
+    with VideoReader(out) as reader:
+        change = [np.abs(f.rgb.astype(np.float32) - source).mean() for f in reader]
+    assert len(change) == 10 and max(change[:4]) < 3.0  # only coding noise until the driver shows a face

@@ -1,0 +1,213 @@
+"""Face landmarks: MediaPipe's face mesh (468 points, models inside the wheel) and a lag-free smoother.
+
+MediaPipe is optional (`pip install 'vidtoon[animate]'`); it is imported only when a detector is made,
+and a missing or unsuitable install raises a `UsageError` that says what to install.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from vidtoon.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+NUM_LANDMARKS = 468
+"""Points of MediaPipe's face mesh without the iris refinement."""
+
+# Indices into the 468-point mesh (MediaPipe's canonical face model topology).
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176,
+             149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+"""The face outline, in order around the face (a polygon)."""
+RIGID = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 234, 454, 127, 356, 10, 109, 338)
+"""Points that move with the head but not with expressions (eye corners, nose, temples, forehead): pose is fitted on these."""
+INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+"""The inner lip contour, in order (a polygon): the mouth opening."""
+OUTER_LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+"""The outer lip contour, in order."""
+EYES = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+        263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+"""Both eye contours."""
+BROWS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
+"""Both eyebrows."""
+CONTROL = tuple(sorted(set(range(0, NUM_LANDMARKS, 5)) | set(FACE_OVAL) | set(RIGID) | set(INNER_LIPS) | set(OUTER_LIPS)
+                       | set(EYES) | set(BROWS)))
+"""The landmarks that steer the warp: every fifth point plus every contour that moves with expressions (~190);
+all 468 would make the spline slower and no better (neighbours a few pixels apart only add noise)."""
+MOUTH_GAP = (13, 14)
+"""Upper and lower inner lip at the middle: their distance is how far the mouth is open."""
+EYE_GAPS = ((159, 145), (386, 374))
+"""Upper and lower eyelid of each eye."""
+
+_INSTALL_HINT = "install the optional landmark model with: pip install 'vidtoon[animate]' (or use --method fomm --checkpoint FILE)"
+
+
+def load_face_mesh_module():
+    """`mediapipe.solutions.face_mesh`, or a UsageError saying what to install.
+
+    Raises:
+        UsageError: mediapipe is missing, or a release without the bundled legacy face mesh (> 0.10.21).
+    """
+    try:
+        import mediapipe  # noqa: PLC0415 - optional dependency, imported on use
+    except ImportError as exc:
+        raise UsageError(f"the landmark method needs MediaPipe, which is not installed ({exc})", hint=_INSTALL_HINT) from None
+    face_mesh = getattr(getattr(mediapipe, "solutions", None), "face_mesh", None)
+    if face_mesh is None:
+        version = getattr(mediapipe, "__version__", "unknown")
+        raise UsageError(
+            f"MediaPipe {version} has no bundled face mesh (0.10.21 is the last release that carries it)",
+            hint=_INSTALL_HINT,
+        )
+    return face_mesh
+
+
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no C library to ask (not on Linux/macOS): nothing to flush
+        pass
+
+
+@contextmanager
+def native_stderr_silenced(settle: float = 0.0) -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 to /dev/null for a while.
+
+    MediaPipe's C++ (absl/glog, TF Lite) prints several lines of start-up chatter to stderr that no
+    environment variable silences; the CLI promises one clean line per error.
+    """
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        time.sleep(settle)  # the graph's threads print just after the call returns
+        _flush_c_stdio()  # what C++ buffered goes to /dev/null too, not to the restored stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class FaceMeshDetector:
+    """MediaPipe face mesh on RGB frames: 468 landmarks in pixels, or None when no face is seen.
+
+    Args:
+        video: track across consecutive frames (faster and steadier); False treats every image alone.
+        min_confidence: face detection confidence below which no face is reported.
+
+    Use as a context manager or call `close()` (it holds a MediaPipe graph).
+    """
+
+    def __init__(self, *, video: bool = True, min_confidence: float = 0.5):
+        face_mesh = load_face_mesh_module()
+        with native_stderr_silenced(settle=0.3):
+            self._mesh = face_mesh.FaceMesh(
+                static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
+                min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
+            )
+        self._quiet_calls = 3  # the first frames start the graph's inference threads, which print too
+
+    def __enter__(self) -> FaceMeshDetector:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray | None:
+        """Landmarks of the most prominent face in an H×W×3 uint8 RGB image.
+
+        Returns:
+            (468, 2) float64 pixel coordinates (x right, y down), or None when no face is found.
+        """
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise UsageError(f"landmarks need an H×W×3 uint8 RGB image, got shape {rgb.shape} of {rgb.dtype}")
+        if self._quiet_calls:
+            self._quiet_calls -= 1
+            with native_stderr_silenced():
+                result = self._mesh.process(np.ascontiguousarray(rgb))
+        else:
+            result = self._mesh.process(np.ascontiguousarray(rgb))
+        if not result.multi_face_landmarks:
+            return None
+        height, width = rgb.shape[:2]
+        points = result.multi_face_landmarks[0].landmark
+        return np.array([(p.x * width, p.y * height) for p in points[:NUM_LANDMARKS]], dtype=np.float64)
+
+
+def detect_landmarks(rgb: np.ndarray) -> np.ndarray | None:
+    """Landmarks of one still image ((468, 2) pixels, or None when no face): see `FaceMeshDetector`."""
+    with FaceMeshDetector(video=False) as detector:
+        return detector(rgb)
+
+
+class OneEuroFilter:
+    """The One-Euro filter (Casiez et al., CHI 2012) on arrays of points: steady when still, no lag when moving.
+
+    A first-order low-pass whose cutoff rises with the speed of the signal: slow motion (jitter) is
+    smoothed hard, fast motion passes almost unfiltered, so the output does not trail the face.
+
+    Args:
+        min_cutoff: cutoff (Hz) when still; lower = steadier.
+        beta: how fast the cutoff rises with speed (per unit of the signal's speed); higher = less lag.
+        d_cutoff: cutoff (Hz) of the speed estimate.
+        scale: the signal's unit (e.g. the face size in pixels): speeds are measured in `scale`s per second,
+            so the same settings work for any image size.
+    """
+
+    def __init__(self, *, min_cutoff: float = 1.0, beta: float = 20.0, d_cutoff: float = 1.0, scale: float = 1.0):
+        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0 or scale <= 0:
+            raise UsageError("One-Euro filter needs min_cutoff > 0, d_cutoff > 0, beta >= 0 and scale > 0")
+        self.min_cutoff, self.beta, self.d_cutoff, self.scale = min_cutoff, beta, d_cutoff, scale
+        self._x: np.ndarray | None = None
+        self._dx: np.ndarray | None = None
+        self._t: float | None = None
+
+    def reset(self) -> None:
+        self._x = self._dx = self._t = None
+
+    @staticmethod
+    def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
+        tau = 1.0 / (2 * np.pi * cutoff)
+        return 1.0 / (1.0 + tau / dt)
+
+    def __call__(self, x: np.ndarray, t: float) -> np.ndarray:
+        """Filter the points `x` (any shape, e.g. N×2) observed at time `t` (seconds); returns the same shape."""
+        x = np.asarray(x, dtype=np.float64)
+        if self._x is None or self._t is None or t <= self._t:
+            self._x, self._dx, self._t = x.copy(), np.zeros_like(x), float(t)
+            return x.copy()
+        dt = float(t) - self._t
+        dx = (x - self._x) / dt / self.scale
+        a_d = self._alpha(self.d_cutoff, dt)
+        self._dx = a_d * dx + (1 - a_d) * self._dx
+        cutoff = self.min_cutoff + self.beta * np.abs(self._dx)
+        a = self._alpha(cutoff, dt)
+        self._x = a * x + (1 - a) * self._x
+        self._t = float(t)
+        return self._x.copy()
+
+
+def track_landmarks(frames_rgb) -> np.ndarray:
+    """Landmarks of every frame of a sequence (an iterable of H×W×3 uint8 RGB images, streamed).
+
+    Returns:
+        (T, 468, 2) float64 pixels; rows of NaN where no face was found.
+    """
+    rows = []
+    with FaceMeshDetector(video=True) as detector:
+        for rgb in frames_rgb:
+            points = detector(rgb)
+            rows.append(points if points is not None else np.full((NUM_LANDMARKS, 2), np.nan))
+    return np.stack(rows) if rows else np.zeros((0, NUM_LANDMARKS, 2))

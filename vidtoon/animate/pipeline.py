@@ -1,0 +1,310 @@
+"""`animate`: a still face driven by a video, streamed frame by frame with the driver's timing and sound."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, OneEuroFilter, detect_landmarks
+from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
+from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
+from vidtoon.errors import InputError, UsageError
+from vidtoon.io.audio import AudioSource
+from vidtoon.io.images import read_image
+from vidtoon.io.output import check_output
+from vidtoon.io.probe import VideoInfo, probe
+from vidtoon.io.reader import VideoReader
+from vidtoon.io.writer import EncodeOptions, VideoWriter
+from vidtoon.progress import NoProgress, Progress
+
+log = logging.getLogger(__name__)
+
+METHODS = ("landmarks", "fomm")
+
+
+class Animator(Protocol):
+    """Turns driver frames into frames of the animated source (one method's state for one run)."""
+
+    faces_found: int
+    """Driver frames in which a face was found so far."""
+
+    def __call__(self, driver_rgb: np.ndarray, time: float) -> np.ndarray:
+        """The output frame (H×W×3 uint8, the source's size) for one driver frame (any size) at `time` s."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned pixel rectangle [x0, x1) × [y0, y1)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.x1 - self.x0, self.y1 - self.y0
+
+    @property
+    def offset(self) -> np.ndarray:
+        return np.array([self.x0, self.y0], np.float64)
+
+
+def face_box(points: np.ndarray, image_size: tuple[int, int], *, margin: float, square: bool = False) -> Box:
+    """The landmarks' bounding box grown by `margin` × its larger side on every side, clipped to the image.
+
+    Args:
+        points: (N, 2) pixel landmarks.
+        image_size: (width, height).
+        margin: growth per side as a fraction of the box's larger side.
+        square: make the box square (around the same centre) before clipping.
+    """
+    width, height = image_size
+    (x0, y0), (x1, y1) = points.min(0), points.max(0)
+    side = max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w = (side if square else x1 - x0) / 2 + margin * side
+    half_h = (side if square else y1 - y0) / 2 + margin * side
+    box = Box(int(max(0, np.floor(cx - half_w))), int(max(0, np.floor(cy - half_h))),
+              int(min(width, np.ceil(cx + half_w))), int(min(height, np.ceil(cy + half_h))))
+    return box
+
+
+class LandmarkAnimator:
+    """The offline method: MediaPipe landmarks on the driver move the source's, a thin-plate spline warps it.
+
+    Args:
+        source_rgb: H×W×3 uint8 source image.
+        source_points: (468, 2) its landmarks.
+        relative: transfer the driver's motion relative to its first frame (True) or its absolute shape.
+        crop: warp only a box around the face (anchored at the box's border); False warps the whole
+            image anchored at the image border.
+        smooth: One-Euro filter the driver's landmarks (removes jitter without lag).
+    """
+
+    def __init__(self, source_rgb: np.ndarray, source_points: np.ndarray, *, relative: bool = True, crop: bool = True,
+                 smooth: bool = True):
+        self.source = source_rgb
+        self.points = source_points
+        self.relative = relative
+        height, width = source_rgb.shape[:2]
+        self.size = face_size(source_points)
+        self.box = face_box(source_points, (width, height), margin=0.45) if crop else Box(0, 0, width, height)
+        self.patch = np.ascontiguousarray(source_rgb[self.box.y0:self.box.y1, self.box.x0:self.box.x1])
+        self.control = list(CONTROL)
+        # Eyelids and lips make small, precise motions: follow them closely (λ 0.01); everything else is
+        # smoothed (λ 0.1) so that crowded, jittery points cannot fold the map.
+        precise = set(EYES) | set(INNER_LIPS) | set(OUTER_LIPS)
+        self.stiffness = np.array([0.01 if i in precise else 0.1 for i in self.control])
+        self.ramp = border_ramp(self.box.size, width=0.1 * self.size)  # the patch melts into the untouched image
+        self.mouth_gap = _gap(source_points)
+        outer, inner = (feathered_mask([source_points[list(ring)] - self.box.offset], self.box.size, grow=0, feather=0) > 0.5
+                        for ring in (OUTER_LIPS, INNER_LIPS))
+        lips = outer & ~inner
+        self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
+        self.detector = FaceMeshDetector(video=True)
+        self.smooth = smooth
+        self.filter: OneEuroFilter | None = None
+        self.first: np.ndarray | None = None
+        self.last: np.ndarray | None = None
+        self.faces_found = 0
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def driver_points(self, driver_rgb: np.ndarray, time: float) -> np.ndarray | None:
+        """Smoothed driver landmarks of this frame; the last good ones when no face is seen (None before any)."""
+        points = self.detector(driver_rgb)
+        if points is None:
+            return self.last
+        self.faces_found += 1
+        if self.smooth:
+            if self.filter is None:
+                self.filter = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=face_size(points))
+            points = self.filter(points, time)
+        if self.first is None:
+            self.first = points
+        self.last = points
+        return points
+
+    def driven_points(self, driver: np.ndarray) -> np.ndarray:
+        """Where the source's landmarks go for these driver landmarks."""
+        transfer = transfer_relative if self.relative else transfer_absolute
+        return transfer(self.points, self.first, driver, rigid=np.array(RIGID))
+
+    def render(self, driven: np.ndarray) -> np.ndarray:
+        """The source with its landmarks moved to `driven` ((468, 2) pixels): H×W×3 uint8."""
+        offset = self.box.offset
+        moved, original = driven - offset, self.points - offset
+        mapping = warp_map(moved[self.control], original[self.control], self.box.size, anchors=8, step=8,
+                           regularization=self.stiffness)
+        warped = remap(self.patch, mapping)
+        warped = self.paint_mouth(warped, moved)
+        out = self.source.copy()
+        out[self.box.y0:self.box.y1, self.box.x0:self.box.x1] = blend(warped, self.patch, self.ramp)
+        return out
+
+    def paint_mouth(self, warped: np.ndarray, moved: np.ndarray) -> np.ndarray:
+        """Darken the mouth opening where the driven mouth opens wider than the source's (a warp only stretches lips)."""
+        opening = (_gap(moved) - self.mouth_gap) / (0.12 * self.size)
+        if opening <= 0.05 or self.mouth_gap > 0.08 * self.size:  # still closed, or the source's own mouth is open
+            return warped
+        mask = feathered_mask([moved[list(INNER_LIPS)]], self.box.size, grow=0, feather=0.04 * self.size)
+        mask *= min(1.0, opening) * 0.8
+        dark = np.broadcast_to(self.mouth_colour, warped.shape)
+        return blend(dark, warped, mask)
+
+    def __call__(self, driver_rgb: np.ndarray, time: float) -> np.ndarray:
+        driver = self.driver_points(driver_rgb, time)
+        if driver is None:
+            return self.source.copy()
+        return self.render(self.driven_points(driver))
+
+
+def _gap(points: np.ndarray) -> float:
+    """How far the mouth is open: the distance between the inner lips' middles, in pixels."""
+    upper, lower = MOUTH_GAP
+    return float(np.linalg.norm(points[upper] - points[lower]))
+
+
+def default_animate_output(source: Path, driver: Path) -> Path:
+    """face.jpg + driver.mp4 -> face.driver.mp4 beside the source."""
+    return source.with_name(f"{source.stem}.{driver.stem}.mp4")
+
+
+def load_source(source: Path, size: int | None) -> np.ndarray:
+    """The source still as H×W×3 uint8 RGB, its longer side scaled to `size` when given.
+
+    Raises:
+        InputError: missing, unreadable, or a video rather than a still image.
+    """
+    info = probe(source)
+    if not info.is_image:
+        raise InputError("is a video; the face to animate must be a still image", path=source,
+                         hint="pick one frame, e.g. `vidtoon frames VIDEO --fps 1 --size none -o frames/`, and pass an image")
+    rgb = read_image(source)
+    if size is not None:
+        if size < 64:
+            raise UsageError(f"--size must be at least 64 px, got {size}")
+        height, width = rgb.shape[:2]
+        scale = size / max(width, height)
+        new = (max(2, round(width * scale)), max(2, round(height * scale)))
+        rgb = cv2.resize(rgb, new, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    return rgb
+
+
+def check_driver(driver: Path) -> VideoInfo:
+    """The driver's probe; it must be a video (a still image cannot drive anything).
+
+    Raises:
+        InputError: missing, without a video stream, or a still image.
+    """
+    info = probe(driver)
+    if info.is_image:
+        raise InputError("is a still image; the driver must be a video of a moving face", path=driver,
+                         hint="give a video (e.g. .mp4) of someone talking")
+    return info
+
+
+def make_animator(method: str, source_rgb: np.ndarray, source: Path, *, relative: bool, crop: bool,
+                  checkpoint: str | Path | None, device: str) -> Animator:
+    """The method's animator for this source image.
+
+    Raises:
+        UsageError: unknown method, fomm without a checkpoint, landmarks without MediaPipe.
+        InputError: no face in the source image.
+    """
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
+    if method == "fomm":
+        if checkpoint is None:
+            raise UsageError("--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)")
+        from vidtoon.animate.fomm import FommAnimator  # noqa: PLC0415 - imports torch only for this method
+
+        return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
+    if checkpoint is not None:
+        raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
+    points = detect_landmarks(source_rgb)
+    if points is None:
+        raise InputError("no face found in the source image", path=source,
+                         hint="use a picture with one clearly visible face, roughly frontal and at least ~100 px tall")
+    return LandmarkAnimator(source_rgb, points, relative=relative, crop=crop)
+
+
+def animate(
+    source: str | Path,
+    driver: str | Path,
+    output: str | Path | None = None,
+    *,
+    method: str = "landmarks",
+    checkpoint: str | Path | None = None,
+    relative: bool = True,
+    crop: bool = True,
+    size: int | None = None,
+    device: str = "auto",
+    options: EncodeOptions = EncodeOptions(),
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Animate the face in the still image `source` with the motion of the face in the video `driver`.
+
+    The output has the driver's frames (count and timestamps) and its sound, and the source's size (its
+    longer side scaled to `size` when given). The driver is streamed: memory does not grow with its length.
+    Driver frames without a face hold the last good pose (frames before the first face show the source
+    unchanged); their count is logged as a warning.
+
+    Args:
+        source: a still image with one face.
+        driver: a video of a moving face.
+        output: video to write (default SOURCE.DRIVER.mp4 beside the source).
+        method: "landmarks" (offline, MediaPipe) or "fomm" (needs `checkpoint`).
+        checkpoint: FOMM checkpoint (e.g. vox-cpk.pth.tar), read without executing code.
+        relative: transfer motion relative to the driver's first frame (keeps the source's face shape).
+        crop: work on a box around the face and paste it back (False: the whole image).
+        size: longer side of the output in pixels (None: the source's size).
+        device: torch device for fomm ("auto", "cpu", "cuda[:N]").
+
+    Returns:
+        The output path.
+
+    Raises:
+        InputError: missing or unusable inputs, no face in the source, no face in any driver frame.
+        UsageError: bad option values, or the landmark method without MediaPipe installed.
+    """
+    progress = progress or NoProgress()
+    source, driver = Path(source), Path(driver)
+    output = Path(output) if output is not None else default_animate_output(source, driver)
+    source_rgb = load_source(source, size)
+    info = check_driver(driver)
+    check_output(output, inputs=(source, driver), force=force)
+    animator = make_animator(method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device)
+    frames = 0
+    try:
+        progress.start(info.frame_count, f"animate {source.name}")
+        # The per-frame linear algebra is small: extra BLAS threads only contend (×20 slower on 2 busy cores).
+        with threadpool_limits(limits=1, user_api="blas"), \
+                VideoWriter(output, fps=info.fps or Fraction(25), time_base=info.time_base, options=options,
+                            audio=AudioSource(driver), metadata=info.metadata, inputs=(source, driver), force=force) as writer, \
+                VideoReader(driver) as reader:
+            for frame in reader:
+                writer.write(animator(frame.rgb, float(frame.time)), frame.time)
+                frames += 1
+                progress.advance()
+            if animator.faces_found == 0:
+                raise InputError(f"no face found in any of the driver's {frames} frames", path=driver,
+                                 hint="the driver must show one face, roughly frontal")
+    finally:
+        close = getattr(animator, "close", None)
+        if close is not None:
+            close()
+    missed = frames - animator.faces_found
+    if missed:
+        log.warning("no face in %d of %d driver frames of %s: the last good pose was held there", missed, frames, driver.name)
+    return writer.path
