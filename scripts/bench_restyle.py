@@ -54,6 +54,12 @@ This script is a tool for developers; the vidtoon package never imports it.
 # average shown per section: 1.2-2.7 for the final run, up to 12 earlier, when one model call took 8x
 # longer). Run-to-run wall times swing +-20% even at load ~2; compare within one run, prefer CPU seconds.
 #
+# 2026-11-23, after the temporal stage moved to OpenCV per frame (`--only overhead --repeat 2`, load
+# 3.1 -> 4.8 -> 3.5, two other jobs running): (a) 0.50 s, (b) model 82.2 s (best of 2; 205.8 s in the other
+# repetition), (c) temporal "flow" 2.44 s (24 ms/frame at 640x360; 5.19 s before at lower load), restyle
+# 77.7 s: overhead -8.8 % (goal <= 10 %: yes; in CPU seconds -4.6 %), restyle / max(a, b) 0.94. The stage is
+# now ~3 % of the model's time for ResNet-6 ngf32 at 360p, inside the noise of the model's own timing.
+#
 # Final full run (vidtoon with CycleGAN's InstanceNorm computed as group_norm, restyle's default
 # consistency "flow"), load 1.8 -> 2.2 -> 2.7:
 #   1. overhead, chaplin.mp4 first 4 s (100 frames), ResNet-6 ngf32 fp32, batch 1, x264 veryfast crf 18:
