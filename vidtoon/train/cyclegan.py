@@ -13,9 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from vidtoon.errors import UsageError
 from vidtoon.models.registry import build_model
 from vidtoon.train.base import Trainer, set_requires_grad
 from vidtoon.train.config import CycleGANConfig
+from vidtoon.train.data import EpochOrder, TrainData, fixed_samples, load_domain, sample_batch
 from vidtoon.train.losses import l1_loss, lsgan_loss
 from vidtoon.train.pool import ImagePool
 
@@ -84,8 +86,6 @@ class CycleGANTrainer(Trainer):
 
     def exported_generator(self, direction: str = "a2b") -> tuple[nn.Module, str, dict[str, Any], tuple[str, ...]]:
         if direction not in DIRECTIONS:
-            from vidtoon.errors import UsageError
-
             raise UsageError(f"unknown direction {direction!r}", hint="a2b: photos -> style (the usual); b2a: style -> photos")
         family, kwargs = self.config.generator_family()
         return (self.g_ab if direction == "a2b" else self.g_ba), family, kwargs, ()
@@ -96,3 +96,22 @@ class CycleGANTrainer(Trainer):
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.pool_a.load_state_dict(state["pool_a"], self.device)
         self.pool_b.load_state_dict(state["pool_b"], self.device)
+
+
+def cyclegan_data(config: CycleGANConfig) -> TrainData:
+    """Both domains loaded; batches {"a", "b"} drawn independently (unpaired), each from its own seeded stream."""
+    for key, flag in (("a", "--a PHOTOS"), ("b", "--b STYLE")):
+        if not getattr(config, key):
+            raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
+    load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
+    bank_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
+    orders = (EpochOrder(len(bank_a), config.seed, 0), EpochOrder(len(bank_b), config.seed, 1))
+    common = {"size": config.size, "batch_size": config.batch_size, "augment": config.augment, "seed": config.seed}
+
+    def make(step: int) -> dict[str, torch.Tensor]:
+        x_a, _ = sample_batch(bank_a, orders[0], step, stream=0, **common)
+        x_b, _ = sample_batch(bank_b, orders[1], step, stream=1, **common)
+        return {"a": x_a, "b": x_b}
+
+    sample = {"a": fixed_samples(bank_a, config.size)[0], "b": fixed_samples(bank_b, config.size)[0]}
+    return TrainData(make, sample, f"A: {len(bank_a)} images, B: {len(bank_b)} images")

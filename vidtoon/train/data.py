@@ -18,6 +18,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -324,7 +325,7 @@ def batches(make: Callable[[int], dict[str, torch.Tensor]], start: int, end: int
     steps = iter(range(start, end))
     executor = ThreadPoolExecutor(workers, thread_name_prefix="vidtoon-batches")
     try:
-        pending = deque(executor.submit(make, step) for step, _ in zip(steps, range(2 * workers)))
+        pending = deque(executor.submit(make, step) for step in islice(steps, 2 * workers))
         while pending:
             batch = pending.popleft().result()
             step = next(steps, None)
@@ -333,3 +334,21 @@ def batches(make: Callable[[int], dict[str, torch.Tensor]], start: int, end: int
             yield batch
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """A trainer's data: `make(step)` gives the batch of a step; `sample` is a fixed batch for sample grids;
+    `labels` names the style labels of labelled data."""
+
+    make: Callable[[int], dict[str, torch.Tensor]]
+    sample: dict[str, torch.Tensor]
+    summary: str
+    labels: tuple[str, ...] = ()
+
+
+def fixed_samples(bank: ImageBank, size: int, count: int = 4) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """`count` images spread evenly over the bank, centre-cropped: (N×3×size×size, labels or None)."""
+    indices = sorted({round(i * (len(bank) - 1) / max(1, count - 1)) for i in range(min(count, len(bank)))})
+    x = torch.stack([center_crop(bank.images[i], size) for i in indices])
+    return x, (bank.labels[indices] if bank.labels is not None else None)
