@@ -64,9 +64,15 @@ class Trainer:
         dtype = DTYPES.get(self.precision)
         return torch.autocast(self.device.type, dtype=dtype) if dtype is not None else nullcontext()
 
-    def prepare(self, model: nn.Module) -> nn.Module:
-        """Initialise, move to the device and memory format, train mode."""
-        return init_weights(model).to(self.device, memory_format=self.memory_format).train()
+    def prepare(self, model: nn.Module, *, normal_init: bool = True) -> nn.Module:
+        """Initialise (N(0, 0.02) when `normal_init`, else PyTorch's defaults), move to the device and memory format, train mode.
+
+        N(0, 0.02) suits networks with normalisation layers (CycleGAN); without them (the CAAE) it shrinks the
+        signal layer by layer to nothing, and PyTorch's fan-in-scaled defaults are the right start.
+        """
+        if normal_init:
+            init_weights(model)
+        return model.to(self.device, memory_format=self.memory_format).train()
 
     def adam(self, models: list[nn.Module]) -> torch.optim.Optimizer:
         parameters = [p for model in models for p in model.parameters()]

@@ -44,9 +44,10 @@ class CAAETrainer(Trainer):
         n = len(labels)
         torch.manual_seed(config.seed)
         self.generator_kwargs = {"n_styles": n, "z_dim": config.z_dim, "ngf": config.ngf}
-        self.g = self.prepare(build_model("caae", **self.generator_kwargs))
-        self.d_z = self.prepare(build_model("caae_latent_discriminator", z_dim=config.z_dim, ndf=config.ndf_z))
-        self.d_img = self.prepare(build_model("caae_image_discriminator", n_styles=n, ndf=config.ndf, n_layers=config.d_layers))
+        self.g = self.prepare(build_model("caae", **self.generator_kwargs), normal_init=False)
+        self.d_z = self.prepare(build_model("caae_latent_discriminator", z_dim=config.z_dim, ndf=config.ndf_z), normal_init=False)
+        self.d_img = self.prepare(build_model("caae_image_discriminator", n_styles=n, ndf=config.ndf, n_layers=config.d_layers),
+                                  normal_init=False)
         self.models = {"g": self.g, "d_z": self.d_z, "d_img": self.d_img}
         self.optimizers = {"g": self.adam([self.g]), "d": self.adam([self.d_z, self.d_img])}
         self.random = torch.Generator().manual_seed(config.seed * 2 + 3)  # prior samples and swapped labels

@@ -38,6 +38,7 @@ class ExportResult:
     preview: Path | None
     onnx: list[Path]
     sha256: str
+    styles: tuple[str, ...] = ()
 
 
 class FixedLabel(nn.Module):
@@ -101,7 +102,7 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
                   "credits": f"trained with vidtoon from {run_dir}"}
     write_atomic(card_path, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
     onnx_files = export_onnx(model, styles, onnx_dir, name, card.size_multiple, config.size) if onnx else []
-    return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256)
+    return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
 
 
 def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: str, size_multiple: int, size: int) -> list[Path]:
