@@ -11,12 +11,19 @@ import torch
 import torch.nn.functional as F
 
 
-def smooth_fields(count: int, size: int, *, seed: int, cells: int = 8, scale: float = 0.6) -> torch.Tensor:
-    """Random smooth colour fields: count×3×size×size in [-1, 2·scale - 1] (dark when scale < 1)."""
+CHANNEL_SCALES = (0.7, 0.45, 0.2)
+
+
+def smooth_fields(count: int, size: int, *, seed: int, cells: int = 8) -> torch.Tensor:
+    """Random smooth dark colour fields: count×3×size×size; red in [-1, 0.4], green in [-1, -0.1], blue in [-1, -0.6].
+
+    The channels have different ranges so that no channel permutation of an image looks like one of these:
+    a mapping learnt between these and their inverses is identifiable.
+    """
     generator = torch.Generator().manual_seed(seed)
     low = torch.rand(count, 3, cells, cells, generator=generator)
     x = F.interpolate(low, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
-    return (scale * x) * 2 - 1
+    return (x * torch.tensor(CHANNEL_SCALES)[:, None, None]) * 2 - 1
 
 
 def write_pngs(x: torch.Tensor, folder: Path, prefix: str = "img") -> list[str]:
