@@ -203,19 +203,22 @@ def stop_on_sigint():
         signal.signal(signal.SIGINT, previous)
 
 
-def prepare_run_dir(run_dir: Path, *, resume: bool, force: bool) -> None:
+def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Path]:
+    """What a new run would replace in `run_dir` (refused without `force`); nothing is changed yet."""
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"run folder {run_dir} is a file", hint="choose another with -o")
     if resume:
-        return
-    existing = [name for name in RUN_ENTRIES if (run_dir / name).exists()]
+        return []
+    existing = [run_dir / name for name in RUN_ENTRIES if (run_dir / name).exists()]
     if existing and not force:
-        raise UsageError(f"{run_dir} already holds a run ({', '.join(existing)})",
+        raise UsageError(f"{run_dir} already holds a run ({', '.join(p.name for p in existing)})",
                          hint="continue it with --resume, replace it with --force, or choose another folder with -o")
-    for name in existing:
-        target = run_dir / name
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    return existing
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False,
@@ -233,7 +236,7 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
         raise UsageError(f"a {kind} run needs a {spec.config.__name__}, got {type(config).__name__}")
     progress = progress or NoTrainProgress()
     run_dir = Path(run_dir)
-    prepare_run_dir(run_dir, resume=resume, force=force)
+    replaced = existing_run_entries(run_dir, resume=resume, force=force)
     checkpoint_path = run_dir / CHECKPOINT
     state = read_checkpoint(checkpoint_path) if resume else None
     if state is not None and state["kind"] != kind:
@@ -247,6 +250,8 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
         trainer.load_state_dict(state["trainer"])
         set_rng_state(state["rng"])
         start = int(state["step"])
+    _remove(replaced)  # only now that the data and the models are ready
+    run_dir.mkdir(parents=True, exist_ok=True)
     save_config(config, run_dir / CONFIG)
     log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
     metrics = MetricsLog(run_dir, resume_step=start)
