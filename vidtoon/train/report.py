@@ -92,7 +92,7 @@ def plot_curves(series: dict[str, list[tuple[int, float]]], *, width: int = 960,
         data = np.array([(s, v) for s, v in values if math.isfinite(v)], float).reshape(-1, 2)
         if len(data):
             cv2.polylines(canvas, [to_pixels(data[:, 0], data[:, 1])], False, faint, 1, cv2.LINE_AA)
-            k = min(smooth, len(data))
+            k = max(1, min(smooth, len(data) // 3))  # few points: little or no smoothing, so the bold line is drawn
             averaged = np.convolve(data[:, 1], np.ones(k) / k, mode="valid")
             cv2.polylines(canvas, [to_pixels(data[k - 1:, 0], averaged)], False, colour, 2, cv2.LINE_AA)
         y = top + 15 + 20 * i
