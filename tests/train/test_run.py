@@ -122,3 +122,11 @@ def test_checkpoints_never_run_code(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(InputError, match="not a vidtoon training checkpoint"):
         read_checkpoint(tmp_path / "other.pt")
+
+
+def test_resume_refuses_a_different_recipe(domains, tmp_path):
+    config = cyclegan_config(domains, steps=1)
+    train("cyclegan", config, tmp_path / "run")
+    with pytest.raises(UsageError, match="cannot change lambda_cycle"):
+        train("cyclegan", replace(config, steps=2, lambda_cycle=3.0), tmp_path / "run", resume=True)
+    assert train("cyclegan", replace(config, steps=2), tmp_path / "run", resume=True).step == 2

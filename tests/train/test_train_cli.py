@@ -111,3 +111,20 @@ def test_prep_smooth_command(data, tmp_path):
     result = cli("prep", "smooth", source, "-o", tmp_path / "smooth")
     assert result.exit_code == 0, result.stderr
     assert "wrote 2 smoothed images" in result.stderr and len(list((tmp_path / "smooth").iterdir())) == 2
+
+
+def test_training_progress_bar_shows_rate_and_losses():
+    import io
+
+    from rich.console import Console
+
+    from vidtoon.cli import RichProgress
+
+    buffer = io.StringIO()
+    with RichProgress("it/s", console=Console(file=buffer, force_terminal=True, width=160), show_metrics=True) as progress:
+        progress.start(4, "cyclegan run")
+        for _ in range(4):
+            progress.advance()
+            progress.metrics({"cycle": 2.5, "d_a": 0.25})
+    text = buffer.getvalue()
+    assert "4/4" in text and "it/s" in text and "cycle 2.5" in text and "d_a 0.25" in text

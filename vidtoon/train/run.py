@@ -130,13 +130,17 @@ def resolve_run_config(kind: str, run_dir: str | Path, *, config_file: str | Pat
     if config_file is not None:
         raise UsageError("--config does not go with --resume: a resumed run keeps its saved config.yaml",
                          hint=f"change run-control settings with flags ({', '.join(sorted(RUN_CONTROL_KEYS))})")
-    base = load_config(cls, saved)
     config = load_config(cls, saved, overrides)
-    changed = [key for key in changed_keys(base, config) if key not in RUN_CONTROL_KEYS]
+    refuse_changes(load_config(cls, saved), config)
+    return config
+
+
+def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
+    """A resumed run may change only the run-control keys of its saved config."""
+    changed = [key for key in changed_keys(saved, config) if key not in RUN_CONTROL_KEYS]
     if changed:
         raise UsageError(f"a resumed run cannot change {', '.join(changed)}",
                          hint=f"only {', '.join(sorted(RUN_CONTROL_KEYS))} may change; start a new run (-o NEW) for the rest")
-    return config
 
 
 def rng_state() -> dict[str, Any]:
@@ -241,6 +245,8 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
     state = read_checkpoint(checkpoint_path) if resume else None
     if state is not None and state["kind"] != kind:
         raise UsageError(f"{run_dir} is a {state['kind']} run, not {kind}", hint=f"resume it with `vidtoon train {state['kind']}`")
+    if state is not None:
+        refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
     data = spec.data(config)
     device = resolve_device(config.device)
     precision = resolve_precision(None if config.precision == "auto" else config.precision, device)
