@@ -128,3 +128,17 @@ def test_training_progress_bar_shows_rate_and_losses():
             progress.metrics({"cycle": 2.5, "d_a": 0.25})
     text = buffer.getvalue()
     assert "4/4" in text and "it/s" in text and "cycle 2.5" in text and "d_a 0.25" in text
+
+
+def test_train_on_real_photos_and_a_film(data, media, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:4]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    film = media / "big_buck_bunny_0_30.webm"
+    run = tmp_path / "run"
+    result = cli("train", "cyclegan", "--a", photos, "--b", film, "--fps", "0.2", "--steps", "2", "-o", run,
+                 "--sample-every", "2", *TINY)
+    assert result.exit_code == 0, result.stderr
+    assert "A: 4 images, B: 6 images" in " ".join(result.stderr.split())  # 30 s of film at 0.2 frames/s
+    assert (run / "samples" / "step_000002.png").exists() and (run / "checkpoints" / "latest.pt").exists()
