@@ -373,6 +373,12 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
     return values
 
 
+def _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every) -> dict:
+    """The flags both trainers take, as config keys (None: not given)."""
+    return {"steps": steps, "size": size, "batch_size": batch_size, "device": device, "precision": precision, "seed": seed,
+            "save_every": save_every, "sample_every": sample_every}
+
+
 def _train(kind: str, output: Path, config_file: Optional[Path], sets: list[str] | None, resume: bool, force: bool, flags: dict) -> None:
     from vidtoon.train.run import resolve_run_config, train
 
@@ -412,9 +418,8 @@ def train_cyclegan(
     force: ForceOption = False,
 ) -> None:
     """CycleGAN: two generators, two PatchGANs, LSGAN + cycle (λ=10) + identity (0.5λ) losses, 50-image pool."""
-    flags = {"a": a, "b": b, "generator": generator, "steps": steps, "size": size, "batch_size": batch_size, "fps": fps,
-             "device": device, "precision": precision, "seed": seed, "save_every": save_every, "sample_every": sample_every}
-    _train("cyclegan", output, config, sets, resume, force, flags)
+    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    _train("cyclegan", output, config, sets, resume, force, {"a": a, "b": b, "generator": generator, "fps": fps, **common})
 
 
 @train_app.command("caae")
@@ -437,10 +442,8 @@ def train_caae(
     force: ForceOption = False,
 ) -> None:
     """CAAE: encoder, label-conditioned decoder, latent and image discriminators; L1 + TV reconstruction."""
-    flags = {"data": data, "label_column": label_column, "warmup_steps": warmup_steps, "steps": steps, "size": size,
-             "batch_size": batch_size, "device": device, "precision": precision, "seed": seed, "save_every": save_every,
-             "sample_every": sample_every}
-    _train("caae", output, config, sets, resume, force, flags)
+    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    _train("caae", output, config, sets, resume, force, {"data": data, "label_column": label_column, "warmup_steps": warmup_steps, **common})
 
 
 @prep_app.command("smooth")
