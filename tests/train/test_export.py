@@ -105,3 +105,16 @@ def test_export_errors(runs, tmp_path):
     assert export_run(runs / "toon", tmp_path / "out", force=True, direction="b2a").name == "toon"
     result = cli("export", runs / "toon", "-o", tmp_path / "o2", "--name", "bad name!")
     assert result.exit_code == 1 and result.stderr.startswith("error: style name 'bad name!'")
+
+
+def test_unet_cyclegan_exports_with_its_size_multiple(runs, media, tmp_path):
+    a = runs / "a"
+    train("cyclegan", CycleGANConfig(a=str(a), b=str(a), generator="unet", num_downs=5, steps=1, **TINY), tmp_path / "unet")
+    result = export_run(tmp_path / "unet", tmp_path / "styles")
+    model, card = load_checkpoint(result.checkpoint)
+    assert card.family == "cyclegan_unet" and card.size_multiple == 32 and card.kwargs == {"ngf": 8, "num_downs": 5}
+    out = tmp_path / "face.png"  # any size: restyle pads to the multiple and crops back
+    done = cli("restyle", media / "face_monalisa.jpg", "--model", result.checkpoint, "-o", out, "--consistency", "none")
+    assert done.exit_code == 0, done.stderr
+    assert (vidtoon.probe(out).width, vidtoon.probe(out).height) == (vidtoon.probe(media / "face_monalisa.jpg").width,
+                                                                     vidtoon.probe(media / "face_monalisa.jpg").height)
