@@ -83,6 +83,15 @@ def _read_images(paths: list[Path], load_size: int) -> tuple[list[torch.Tensor],
     return images, names
 
 
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    """A decoded frame not yet converted to RGB (what `sample_at_rate` needs: its time)."""
+
+    index: int
+    time: Fraction
+    frame: object
+
+
 def _read_video(path: Path, load_size: int, fps: Fraction, max_frames: int) -> tuple[list[torch.Tensor], list[str]]:
     """Frames of `path` sampled at `fps` (fewer, evenly spread, when that would exceed `max_frames`)."""
     images, names = [], []
@@ -92,9 +101,10 @@ def _read_video(path: Path, load_size: int, fps: Fraction, max_frames: int) -> t
         if info.duration and info.duration * rate > max_frames:
             rate = Fraction(max_frames) / info.duration
             log.info("%s: sampling %.3g frames/s instead of %s to keep at most %d frames", path.name, float(rate), fps, max_frames)
-        for frame in sample_at_rate(iter(reader), rate, info.fps, info.duration):
-            images.append(_to_tensor(frame.rgb, load_size))
-            names.append(f"{path.name}@{float(frame.time):.3f}s")
+        decoded = (_Decoded(index, time, frame) for index, time, frame in reader.decoded())
+        for item in sample_at_rate(decoded, rate, info.fps, info.duration):  # only the sampled frames become RGB
+            images.append(_to_tensor(reader.rgb(item.frame), load_size))
+            names.append(f"{path.name}@{float(item.time):.3f}s")
             if len(images) >= max_frames:
                 break
     if not images:
