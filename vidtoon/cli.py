@@ -59,8 +59,9 @@ class RichProgress:
     def __exit__(self, *exc) -> None:
         self._bar.__exit__(*exc)
 
-    def start(self, total: int | None, description: str) -> None:
-        self._task = self._bar.add_task(description, total=total, metrics="")
+    def start(self, total: int | None, description: str, completed: int = 0) -> None:
+        """A job of `total` steps begins, `completed` of them done already (a resumed run: not counted in the rate)."""
+        self._task = self._bar.add_task(description, total=total, completed=completed, metrics="")
 
     def advance(self, steps: int = 1) -> None:
         if self._task is not None:

@@ -41,8 +41,8 @@ class StopAt:
     def __init__(self, step):
         self.step, self.done = step, 0
 
-    def start(self, total, description):
-        pass
+    def start(self, total, description, completed=0):
+        self.done = completed
 
     def advance(self, steps=1):
         self.done += steps

@@ -51,7 +51,7 @@ RUN_ENTRIES = ("checkpoints", "samples", "tensorboard", "metrics.csv", "loss_cur
 class TrainProgress(Protocol):
     """Progress of a training run (the CLI shows a bar with it/s and the losses)."""
 
-    def start(self, total: int | None, description: str) -> None: ...
+    def start(self, total: int | None, description: str, completed: int = 0) -> None: ...
 
     def advance(self, steps: int = 1) -> None: ...
 
@@ -59,7 +59,7 @@ class TrainProgress(Protocol):
 
 
 class NoTrainProgress:
-    def start(self, total: int | None, description: str) -> None:
+    def start(self, total: int | None, description: str, completed: int = 0) -> None:
         pass
 
     def advance(self, steps: int = 1) -> None:
@@ -268,9 +268,7 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
     save_config(config, run_dir / CONFIG)
     log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
     metrics = MetricsLog(run_dir, resume_step=start)
-    progress.start(config.steps, f"{kind} {run_dir.name}")
-    if start:
-        progress.advance(start)
+    progress.start(config.steps, f"{kind} {run_dir.name}", completed=start)
     step, saved_step = start, start
     losses: dict[str, float] = {}
     step_s, data_s, timed = 0.0, 0.0, 0
