@@ -43,15 +43,15 @@ class _RateColumn(TextColumn):
 
 
 class RichProgress:
-    """The CLI's progress bar (count, fps, elapsed, ETA) behind the library's `Progress` protocol."""
+    """The CLI's progress bar (count, rate, elapsed, ETA; optionally the latest metrics) behind the library's `Progress` protocol."""
 
-    def __init__(self, unit: str = "fps", console: Console | None = None):
+    def __init__(self, unit: str = "fps", console: Console | None = None, *, show_metrics: bool = False):
         console = console or err_console
-        self._bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, transient=False, disable=not console.is_terminal,
-        )
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        if show_metrics:
+            columns.append(TextColumn("{task.fields[metrics]}"))
+        self._bar = Progress(*columns, console=console, transient=False, disable=not console.is_terminal)
         self._task = None
 
     def __enter__(self) -> RichProgress:
@@ -61,12 +61,18 @@ class RichProgress:
     def __exit__(self, *exc) -> None:
         self._bar.__exit__(*exc)
 
-    def start(self, total: int | None, description: str) -> None:
-        self._task = self._bar.add_task(description, total=total)
+    def start(self, total: int | None, description: str, completed: int = 0) -> None:
+        """A job of `total` steps begins, `completed` of them done already (a resumed run: not counted in the rate)."""
+        self._task = self._bar.add_task(description, total=total, completed=completed, metrics="")
 
     def advance(self, steps: int = 1) -> None:
         if self._task is not None:
             self._bar.advance(self._task, steps)
+
+    def metrics(self, values: dict[str, float]) -> None:
+        """Show the latest values (e.g. losses) beside the bar."""
+        if self._task is not None:
+            self._bar.update(self._task, metrics=" ".join(f"{k} {v:.3g}" for k, v in values.items()))
 
 
 def _version(value: bool) -> None:
@@ -366,6 +372,156 @@ def evaluate_command(
         table.add_row("SSIM vs reference", f"{report.ssim:.4f}", "1 = the per-frame look, unchanged")
         table.add_row("PSNR vs reference", f"{report.psnr:.2f} dB", "higher = closer to the per-frame result")
     Console().print(table)
+
+
+# --- training your own styles -----------------------------------------------------------------------------------
+
+train_app = typer.Typer(
+    help="Train your own style: cyclegan (photos -> one style, unpaired) or caae (one model, many labelled styles).",
+    no_args_is_help=True,
+)
+app.add_typer(train_app, name="train")
+prep_app = typer.Typer(help="Prepare training data.", no_args_is_help=True)
+app.add_typer(prep_app, name="prep")
+
+RunOption = Annotated[Path, typer.Option("--output", "-o", help="Run folder: config.yaml, checkpoints, metrics, samples.")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="YAML config (defaults < file < flags; unknown keys refused).")]
+SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="Any config key, e.g. --set lambda_cycle=5 --set augment.flip=false.")]
+StepsOption = Annotated[Optional[int], typer.Option("--steps", help="Optimiser steps in total (default 10000).")]
+SizeOption = Annotated[Optional[int], typer.Option("--size", help="Training crop in pixels, multiple of 16 (default 128).")]
+BatchOption = Annotated[Optional[int], typer.Option("--batch-size", help="Images per step (default 1).")]
+FpsOption = Annotated[Optional[str], typer.Option("--fps", help="Frames per second sampled from videos given as data (default 2).")]
+TrainDeviceOption = Annotated[Optional[str], typer.Option("--device", help="auto, cpu, cuda or cuda:N (default auto).")]
+TrainPrecisionOption = Annotated[Optional[str], typer.Option("--precision", help="auto, fp32, bf16 or fp16 (GPU).")]
+SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Seeds data order, augmentation, weights (default 0).")]
+SaveEveryOption = Annotated[Optional[int], typer.Option("--save-every", help="Steps between checkpoints (default 500).")]
+SampleEveryOption = Annotated[Optional[int], typer.Option("--sample-every", help="Steps between sample grids and loss curves.")]
+ResumeOption = Annotated[bool, typer.Option("--resume", help="Continue the run in -o exactly where it stopped.")]
+
+
+def _parse_sets(items: list[str] | None) -> dict[str, str]:
+    from vidtoon.errors import UsageError
+
+    values = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r} is not key=value", hint="e.g. --set lambda_cycle=5")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every) -> dict:
+    """The flags both trainers take, as config keys (None: not given)."""
+    return {"steps": steps, "size": size, "batch_size": batch_size, "device": device, "precision": precision, "seed": seed,
+            "save_every": save_every, "sample_every": sample_every}
+
+
+def _train(kind: str, output: Path, config_file: Optional[Path], sets: list[str] | None, resume: bool, force: bool, flags: dict) -> None:
+    from vidtoon.train.run import resolve_run_config, train
+
+    try:
+        overrides = {**_parse_sets(sets), **{k: v for k, v in flags.items() if v is not None}}
+        config = resolve_run_config(kind, output, config_file=config_file, overrides=overrides, resume=resume)
+        with RichProgress("it/s", show_metrics=True) as progress:
+            result = train(kind, config, output, resume=resume, force=force, progress=progress)
+    except VidtoonError as exc:
+        _fail(exc)
+    timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
+    if not result.finished:
+        err_console.print(f"stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
+                          f"Continue with: vidtoon train {kind} -o {output} --resume")
+        raise typer.Exit(code=130)
+    err_console.print(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {output}")
+
+
+@train_app.command("cyclegan")
+def train_cyclegan(
+    output: RunOption = Path("runs/cyclegan"),
+    a: Annotated[Optional[str], typer.Option("--a", help="Domain A (photos): folder of images and/or videos, or a video.")] = None,
+    b: Annotated[Optional[str], typer.Option("--b", help="Domain B (the style): folder of images and/or videos, or a film.")] = None,
+    generator: Annotated[Optional[str], typer.Option("--generator", help="resnet or unet (default resnet).")] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
+    steps: StepsOption = None,
+    size: SizeOption = None,
+    batch_size: BatchOption = None,
+    fps: FpsOption = None,
+    device: TrainDeviceOption = None,
+    precision: TrainPrecisionOption = None,
+    seed: SeedOption = None,
+    save_every: SaveEveryOption = None,
+    sample_every: SampleEveryOption = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
+) -> None:
+    """CycleGAN: two generators, two PatchGANs, LSGAN + cycle (λ=10) + identity (0.5λ) losses, 50-image pool."""
+    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    _train("cyclegan", output, config, sets, resume, force, {"a": a, "b": b, "generator": generator, "fps": fps, **common})
+
+
+@train_app.command("caae")
+def train_caae(
+    output: RunOption = Path("runs/caae"),
+    data: Annotated[Optional[str], typer.Option("--data", help="Frame folder with manifest.csv (from `vidtoon frames --tag`).")] = None,
+    label_column: Annotated[Optional[str], typer.Option("--label-column", help="Manifest column holding the style labels.")] = None,
+    warmup_steps: Annotated[Optional[int], typer.Option("--warmup-steps", help="Autoencoder-only steps first (default 1000).")] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
+    steps: StepsOption = None,
+    size: SizeOption = None,
+    batch_size: BatchOption = None,
+    device: TrainDeviceOption = None,
+    precision: TrainPrecisionOption = None,
+    seed: SeedOption = None,
+    save_every: SaveEveryOption = None,
+    sample_every: SampleEveryOption = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
+) -> None:
+    """CAAE: encoder, label-conditioned decoder, latent and image discriminators; L1 + TV reconstruction."""
+    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    _train("caae", output, config, sets, resume, force, {"data": data, "label_column": label_column, "warmup_steps": warmup_steps, **common})
+
+
+@prep_app.command("smooth")
+def prep_smooth(
+    source: Annotated[Path, typer.Argument(help="Folder of cartoon/style images.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the edge-smoothed images (same names).")],
+    kernel: Annotated[int, typer.Option("--kernel", help="Odd size of the edge dilation and Gaussian blur.")] = 5,
+    force: ForceOption = False,
+) -> None:
+    """Blur the edges of cartoon images (CartoonGAN/AnimeGAN preprocessing): Canny edges, dilated, Gaussian-blurred."""
+    from vidtoon.train.smooth import smooth_folder
+
+    try:
+        with RichProgress("img/s") as progress:
+            result = smooth_folder(source, output, kernel=kernel, force=force, progress=progress)
+    except VidtoonError as exc:
+        _fail(exc)
+    skipped = f" ({len(result.skipped)} unreadable skipped)" if result.skipped else ""
+    err_console.print(f"wrote {len(result.files)} smoothed images to {output}{skipped}")
+
+
+@app.command("export")
+def export_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder made by `vidtoon train`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Style folder to write (NAME.safetensors, NAME.yaml, preview).")] = Path("styles"),
+    name: Annotated[Optional[str], typer.Option("--name", help="Style name (default: the run folder's name).")] = None,
+    direction: Annotated[str, typer.Option("--direction", help="CycleGAN: a2b (photos -> style) or b2a.")] = "a2b",
+    onnx: Annotated[bool, typer.Option("--onnx", help="Also write ONNX graphs under onnx/.")] = False,
+    force: ForceOption = False,
+) -> None:
+    """Turn a training run into a style: fp16 safetensors checkpoint + style card (+ ONNX)."""
+    from vidtoon.train.export import export_run
+
+    try:
+        result = export_run(run_dir, output, name=name, direction=direction, onnx=onnx, force=force)
+    except VidtoonError as exc:
+        _fail(exc)
+    err_console.print(f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else ""))
+    err_console.print(f"restyle with: vidtoon restyle FILM --model {result.checkpoint}" + (f" --to-label {'|'.join(result.styles)}" if result.styles else "")
+                      + f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})")
 
 
 def run() -> None:

@@ -1,0 +1,129 @@
+"""`vidtoon export RUN`: a training run becomes an installable style.
+
+Writes, in the output folder:
+
+    NAME.safetensors      the generator (fp16 weights) with its model card (family, kwargs, labels, data, steps)
+    NAME.yaml             a style card (`vidtoon.styles`): checkpoint, sha256, preview, data
+    NAME.preview.png      the run's latest sample grid
+    onnx/NAME.onnx        with --onnx (a CAAE: onnx/NAME.LABEL.onnx per label), each with its sidecar YAML
+
+Put the folder in `$VIDTOON_STYLES` (or copy it to ~/.local/share/vidtoon/styles) and restyle with
+`--to NAME`, or give the checkpoint directly: `--model NAME.safetensors`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+from torch import nn
+
+from vidtoon.errors import OutputError, UsageError
+from vidtoon.models.checkpoint import ModelCard, save_checkpoint
+from vidtoon.train.config import load_config
+from vidtoon.train.report import write_atomic
+from vidtoon.train.run import CHECKPOINT, CONFIG, get_kind, read_checkpoint
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    name: str
+    checkpoint: Path
+    card: Path
+    preview: Path | None
+    onnx: list[Path]
+    sha256: str
+    styles: tuple[str, ...] = ()
+
+
+class FixedLabel(nn.Module):
+    """A conditional generator with its label fixed: forward(x) = generator(x, label). For ONNX export."""
+
+    def __init__(self, generator: nn.Module, label: int):
+        super().__init__()
+        self.generator = generator
+        self.label = label
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        label = torch.full((x.shape[0],), self.label, dtype=torch.long, device=x.device)
+        return self.generator(x, label)
+
+
+def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None = None, direction: str = "a2b",
+               onnx: bool = False, force: bool = False) -> ExportResult:
+    """Export the latest checkpoint of `run_dir` as the style `name` (default: the run folder's name) into `output_dir`.
+
+    Args:
+        direction: CycleGAN only: "a2b" exports the photos -> style generator, "b2a" the reverse.
+        onnx: also write ONNX graphs (dynamic batch, height and width).
+
+    Raises:
+        InputError: not a run folder; OutputError: the files exist (without `force`); UsageError: a bad name.
+    """
+    run_dir, output_dir = Path(run_dir), Path(output_dir)
+    state = read_checkpoint(run_dir / CHECKPOINT)
+    spec = get_kind(state["kind"])
+    config = load_config(spec.config, run_dir / CONFIG)
+    name = name or run_dir.resolve().name
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise UsageError(f"style name {name!r} must be letters, digits, '_', '-' or '.'", hint="pass --name")
+    labels = tuple(state["trainer"]["extra"].get("labels", ()))
+    trainer = spec.trainer(config, device=torch.device("cpu"), precision="fp32", **({"labels": labels} if labels else {}))
+    trainer.load_state_dict(state["trainer"])
+    model, family, kwargs, styles = trainer.exported_generator(direction)
+    model = model.to(memory_format=torch.contiguous_format).float().eval()
+
+    checkpoint, card_path, preview = output_dir / f"{name}.safetensors", output_dir / f"{name}.yaml", output_dir / f"{name}.preview.png"
+    onnx_dir = output_dir / "onnx"
+    targets = [checkpoint, card_path, preview] + ([onnx_dir] if onnx else [])
+    existing = [p.name for p in targets if p.exists()]
+    if existing and not force:
+        raise OutputError(f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o")
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    data = f"A: {config.a}; B: {config.b}" if state["kind"] == "cyclegan" else f"{config.data} (labels from column {config.label_column!r})"
+    notes = {"trainer": state["kind"], "steps": int(state["step"]), "size": config.size, "seed": config.seed,
+             **({"direction": direction} if state["kind"] == "cyclegan" else {})}
+    card = ModelCard(family=family, kwargs=kwargs, size_multiple=int(getattr(model, "size_multiple", 4)), styles=styles, name=name,
+                     data=data, notes=notes)
+    sha256 = save_checkpoint(model, checkpoint, card, half=True)
+    samples = sorted((run_dir / "samples").glob("step_*.png"))
+    if samples:
+        shutil.copyfile(samples[-1], preview)
+    description = (f"CycleGAN ({family}) trained {notes['steps']} steps at {config.size} px" if state["kind"] == "cyclegan"
+                   else f"CAAE trained {notes['steps']} steps at {config.size} px; styles: {', '.join(styles)} (choose with --to-label)")
+    style_card = {"name": name, "description": description, "checkpoint": checkpoint.name, "sha256": sha256,
+                  **({"preview": preview.name} if samples else {}), "data": data, "licence": "",
+                  "credits": f"trained with vidtoon from {run_dir}"}
+    write_atomic(card_path, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
+    onnx_files = export_onnx(model, styles, onnx_dir, name, card.size_multiple, config.size) if onnx else []
+    return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
+
+
+def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: str, size_multiple: int, size: int) -> list[Path]:
+    """ONNX graphs (N×3×H×W in [-1, 1] -> same; batch, height and width dynamic), each with its sidecar YAML.
+
+    A conditional model gives one graph per label (NAME.LABEL.onnx) with the label built in.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    graphs = [(f"{name}.{label}", FixedLabel(model, k).eval()) for k, label in enumerate(styles)] if styles else [(name, model)]
+    sidecar = {"layout": "nchw", "value_range": [-1.0, 1.0], "channel_order": "rgb", "fixed_size": None,
+               "size_multiple": size_multiple, "input_name": "image", "output_name": "stylised"}
+    written = []
+    axes = {0: "batch", 2: "height", 3: "width"}
+    for stem, module in graphs:
+        target = folder / f"{stem}.onnx"
+        example = torch.zeros(1, 3, size, size)
+        with warnings.catch_warnings():  # the TorchScript exporter's deprecation and shape-inference notes
+            warnings.simplefilter("ignore")
+            write_atomic(target, lambda staged: torch.onnx.export(
+                module, (example,), str(staged), dynamo=False, opset_version=17, input_names=["image"], output_names=["stylised"],
+                dynamic_axes={"image": axes, "stylised": axes}))
+        write_atomic(folder / f"{stem}.yaml", lambda staged: staged.write_text(yaml.safe_dump(sidecar, sort_keys=False)))
+        written.append(target)
+    return written

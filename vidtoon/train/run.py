@@ -1,0 +1,338 @@
+"""The training loop around every trainer: a run folder, checkpoints, exact resume, Ctrl-C, metrics, samples.
+
+A run folder holds:
+
+    config.yaml               the resolved configuration (defaults < file < flags)
+    checkpoints/latest.pt     models, optimisers, scaler, pools, step and RNG states (plain tensors)
+    checkpoints/step_NNNNNN.pt  kept every `save_every` steps
+    metrics.csv               step, lr, losses, step_ms, data_ms, images_per_s (every `log_every` steps)
+    tensorboard/              the same metrics, when the tensorboard package is installed
+    samples/step_NNNNNN.png   inputs, translations, reconstructions (every `sample_every` steps)
+    loss_curve.png            the losses so far
+
+Checkpoints are written with `torch.save` and read with `torch.load(weights_only=True)`: nothing
+in them can run code. Batches depend only on (seed, step) (see `vidtoon.train.data`), so resuming
+restores the models, optimisers, pools and RNG states and continues with the very next batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import random
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from vidtoon.device import resolve_device, resolve_precision
+from vidtoon.errors import InputError, UsageError
+from vidtoon.train.base import Trainer
+from vidtoon.train.config import RUN_CONTROL_KEYS, CAAEConfig, CycleGANConfig, RunConfig, changed_keys, load_config, save_config
+from vidtoon.train.data import TrainData, batches
+from vidtoon.train.report import MetricsLog, image_grid, plot_curves, write_atomic, write_png
+
+log = logging.getLogger(__name__)
+
+FORMAT = "vidtoon-train/1"
+CHECKPOINT = Path("checkpoints") / "latest.pt"
+CONFIG = "config.yaml"
+RUN_ENTRIES = ("checkpoints", "samples", "tensorboard", "metrics.csv", "loss_curve.png", CONFIG)
+
+
+class TrainProgress(Protocol):
+    """Progress of a training run (the CLI shows a bar with it/s and the losses)."""
+
+    def start(self, total: int | None, description: str, completed: int = 0) -> None: ...
+
+    def advance(self, steps: int = 1) -> None: ...
+
+    def metrics(self, values: dict[str, float]) -> None: ...
+
+
+class NoTrainProgress:
+    def start(self, total: int | None, description: str, completed: int = 0) -> None:
+        pass
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+    def metrics(self, values: dict[str, float]) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One trainer: its config class, trainer class and data builder."""
+
+    config: type[RunConfig]
+    trainer: Callable[..., Trainer]
+    data: Callable[[Any], TrainData]
+
+
+def kinds() -> dict[str, Kind]:
+    from vidtoon.train.caae import CAAETrainer, caae_data
+    from vidtoon.train.cyclegan import CycleGANTrainer, cyclegan_data
+
+    return {"cyclegan": Kind(CycleGANConfig, CycleGANTrainer, cyclegan_data), "caae": Kind(CAAEConfig, CAAETrainer, caae_data)}
+
+
+def get_kind(name: str) -> Kind:
+    known = kinds()
+    if name not in known:
+        raise UsageError(f"unknown trainer {name!r}", hint=f"known: {', '.join(known)}")
+    return known[name]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended.
+
+    Attributes:
+        step: steps done in total (including those of earlier, resumed runs).
+        finished: all `steps` were done; False: stopped early (Ctrl-C) with a checkpoint to resume from.
+        checkpoint: the latest checkpoint.
+        steps_per_second: optimiser steps per second in this session (after the first step).
+        step_ms, data_ms: mean milliseconds per step spent computing / waiting for the batch.
+        losses: the losses of the last step.
+    """
+
+    run_dir: Path
+    step: int
+    finished: bool
+    checkpoint: Path
+    steps_per_second: float
+    step_ms: float
+    data_ms: float
+    losses: dict[str, float]
+
+
+def resolve_run_config(kind: str, run_dir: str | Path, *, config_file: str | Path | None = None,
+                       overrides: dict[str, Any] | None = None, resume: bool = False) -> RunConfig:
+    """The configuration of a run: defaults < `config_file` < `overrides`; on `resume`, the run's own
+    `config.yaml` takes the file's place and only run-control keys (steps, save_every, ...) may change."""
+    cls = get_kind(kind).config
+    if not resume:
+        return load_config(cls, config_file, overrides)
+    run_dir = Path(run_dir)
+    saved = run_dir / CONFIG
+    if not (run_dir / CHECKPOINT).is_file() or not saved.is_file():
+        raise InputError("no run to resume here (no checkpoints/latest.pt and config.yaml)", path=run_dir,
+                         hint="start a run without --resume, or give the folder of an earlier run with -o")
+    if config_file is not None:
+        raise UsageError("--config does not go with --resume: a resumed run keeps its saved config.yaml",
+                         hint=f"change run-control settings with flags ({', '.join(sorted(RUN_CONTROL_KEYS))})")
+    config = load_config(cls, saved, overrides)
+    refuse_changes(load_config(cls, saved), config)
+    return config
+
+
+def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
+    """A resumed run may change only the run-control keys of its saved config."""
+    changed = [key for key in changed_keys(saved, config) if key not in RUN_CONTROL_KEYS]
+    if changed:
+        raise UsageError(f"a resumed run cannot change {', '.join(changed)}",
+                         hint=f"only {', '.join(sorted(RUN_CONTROL_KEYS))} may change; start a new run (-o NEW) for the rest")
+
+
+def rng_state() -> dict[str, Any]:
+    """python, numpy and torch (CPU and CUDA) global RNG states as plain values and tensors."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": random.getstate(), "torch": torch.get_rng_state(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
+                  "cached": float(cached)},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    numpy_state = state["numpy"]
+    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"],
+                         numpy_state["has_gauss"], numpy_state["cached"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint, loaded with `weights_only=True` (never runs code from the file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("training checkpoint not found", path=path, hint="give a run folder made by `vidtoon train`")
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise InputError(f"training checkpoint is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                         path=path, hint="use an earlier checkpoints/step_*.pt (copy it over latest.pt)") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise InputError("not a vidtoon training checkpoint", path=path, hint="give a run folder made by `vidtoon train`")
+    return state
+
+
+def save_training_checkpoint(path: Path, trainer: Trainer, step: int) -> Path:
+    state = {"format": FORMAT, "kind": trainer.kind, "step": step, "trainer": trainer.state_dict(), "rng": rng_state()}
+    return write_atomic(path, lambda staged: torch.save(state, str(staged)))
+
+
+@contextmanager
+def stop_on_sigint():
+    """Within the block, Ctrl-C sets the returned event instead of raising (a second Ctrl-C raises at once)."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Path]:
+    """What a new run would replace in `run_dir` (refused without `force`); nothing is changed yet."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"run folder {run_dir} is a file", hint="choose another with -o")
+    if resume:
+        return []
+    existing = [run_dir / name for name in RUN_ENTRIES if (run_dir / name).exists()]
+    if existing and not force:
+        raise UsageError(f"{run_dir} already holds a run ({', '.join(p.name for p in existing)})",
+                         hint="continue it with --resume, replace it with --force, or choose another folder with -o")
+    return existing
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False,
+          progress: TrainProgress | None = None) -> TrainResult:
+    """Train `kind` ("cyclegan" or "caae") with `config` into `run_dir` until `config.steps` or Ctrl-C.
+
+    Ctrl-C finishes the current step, saves a checkpoint and returns with `finished=False`; `resume`
+    continues from `run_dir/checkpoints/latest.pt` exactly where it stopped.
+
+    Raises:
+        InputError: unusable data or checkpoint; UsageError: a bad setting, or a run already in `run_dir`.
+    """
+    spec = get_kind(kind)
+    if not isinstance(config, spec.config):
+        raise UsageError(f"a {kind} run needs a {spec.config.__name__}, got {type(config).__name__}")
+    progress = progress or NoTrainProgress()
+    run_dir = Path(run_dir)
+    replaced = existing_run_entries(run_dir, resume=resume, force=force)
+    checkpoint_path = run_dir / CHECKPOINT
+    state = read_checkpoint(checkpoint_path) if resume else None
+    if state is not None and state["kind"] != kind:
+        raise UsageError(f"{run_dir} is a {state['kind']} run, not {kind}", hint=f"resume it with `vidtoon train {state['kind']}`")
+    if state is not None:
+        refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
+    data = spec.data(config)
+    device = resolve_device(config.device)
+    precision = resolve_precision(None if config.precision == "auto" else config.precision, device)
+    if precision == "bf16" and device.type == "cpu" and not _native_cpu_bf16():
+        log.warning("this CPU has no native bf16: bf16 training is emulated and was measured 25x slower than fp32 here; "
+                    "use --precision fp32 (or auto)")
+    trainer = spec.trainer(config, device=device, precision=precision, **({"labels": data.labels} if data.labels else {}))
+    make = data.make
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed training size: let cuDNN pick its fastest kernels once
+        make = _pinned(data.make)  # page-locked batches copy to the GPU asynchronously
+    start = 0
+    if state is not None:
+        trainer.load_state_dict(state["trainer"])
+        set_rng_state(state["rng"])
+        start = int(state["step"])
+    _remove(replaced)  # only now that the data and the models are ready
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, run_dir / CONFIG)
+    log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
+    metrics = MetricsLog(run_dir, resume_step=start)
+    progress.start(config.steps, f"{kind} {run_dir.name}", completed=start)
+    step, saved_step = start, start
+    losses: dict[str, float] = {}
+    step_s, data_s, timed = 0.0, 0.0, 0
+    window: list[tuple[float, float]] = []
+    try:
+        with stop_on_sigint() as stop:
+            stream = batches(make, start, config.steps, config.workers)
+            while step < config.steps and not stop.is_set():
+                waited = time.perf_counter()
+                batch = next(stream)
+                began = time.perf_counter()
+                lr = trainer.set_step(step)
+                losses = trainer.train_step(batch, step)
+                ended = time.perf_counter()
+                step += 1
+                if step > start + 1:  # the first step pays for warm-up
+                    step_s, data_s, timed = step_s + ended - began, data_s + began - waited, timed + 1
+                window.append((ended - began, began - waited))
+                progress.advance(1)
+                progress.metrics(losses)
+                if step % config.log_every == 0 or step == config.steps:
+                    compute, wait = (sum(w[i] for w in window) / len(window) for i in (0, 1))
+                    metrics.write(step, {"lr": lr, **losses, "step_ms": 1000 * compute, "data_ms": 1000 * wait,
+                                         "images_per_s": config.batch_size / max(compute + wait, 1e-9)})
+                    window.clear()
+                if step % config.sample_every == 0 or step == config.steps:
+                    write_samples(trainer, data, run_dir, step, metrics)
+                if step % config.save_every == 0:
+                    save_training_checkpoint(checkpoint_path, trainer, step)
+                    shutil.copyfile(checkpoint_path, run_dir / "checkpoints" / f"step_{step:06d}.pt")
+                    saved_step = step
+            stream.close()
+            if step != saved_step or not checkpoint_path.exists():
+                save_training_checkpoint(checkpoint_path, trainer, step)
+    finally:
+        metrics.close()
+    return TrainResult(
+        run_dir=run_dir, step=step, finished=step >= config.steps, checkpoint=checkpoint_path,
+        steps_per_second=timed / (step_s + data_s) if timed else 0.0,
+        step_ms=1000 * step_s / timed if timed else 0.0, data_ms=1000 * data_s / timed if timed else 0.0, losses=losses,
+    )
+
+
+def _native_cpu_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _pinned(make: Callable[[int], dict[str, torch.Tensor]]) -> Callable[[int], dict[str, torch.Tensor]]:
+    def pinned(step: int) -> dict[str, torch.Tensor]:
+        return {name: tensor.pin_memory() for name, tensor in make(step).items()}
+
+    return pinned
+
+
+def write_samples(trainer: Trainer, data: TrainData, run_dir: Path, step: int, metrics: MetricsLog) -> None:
+    """samples/step_NNNNNN.png (the trainer's rows for the fixed sample batch) and loss_curve.png."""
+    trainer.train(False)
+    try:
+        rows = trainer.sample_rows(data.sample)
+    finally:
+        trainer.train(True)
+    write_png(run_dir / "samples" / f"step_{step:06d}.png", image_grid(rows))
+    losses = {k: v for k, v in metrics.history.items() if k not in ("lr", "step_ms", "data_ms", "images_per_s")}
+    write_png(run_dir / "loss_curve.png", plot_curves(losses))
