@@ -17,7 +17,7 @@ from conftest import SAMPLE, make_clip, no_leftovers, stream_span, video_times
 from torch import nn
 
 import vidtoon
-from vidtoon.io import EncodeOptions, probe, read_frames, transcode
+from vidtoon.io import EncodeOptions, probe, read_frames
 from vidtoon.models import ModelCard, build_model, get_family, save_checkpoint
 from vidtoon.models.translator import TorchTranslator
 from vidtoon.pipeline import RestyleOptions, load_translator

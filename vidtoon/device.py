@@ -32,15 +32,27 @@ def resolve_device(spec: str = "auto") -> torch.device:
     raise UsageError(f"unknown device {spec!r}", hint="use auto, cpu, cuda or cuda:N")
 
 
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """UsageError unless `precision` is one of PRECISIONS and runs on `device` (fp16 autocast is CUDA only)."""
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISIONS)} (or auto)")
+    if precision == "fp16" and device.type != "cuda":
+        raise UsageError("fp16 needs a CUDA GPU", hint="use --precision bf16 or fp32 on a CPU")
+
+
 def resolve_precision(spec: str | None, device: torch.device) -> str:
     """"auto"/None picks bf16 where the hardware does it natively (GPU, or a CPU with AVX-512 bf16), else fp32.
 
-    An explicit choice is kept, with a warning when the CPU only emulates it (bf16 ran 7–100× slower
-    than fp32 on an AVX2-only CPU: scripts/bench_restyle.py).
+    An explicit choice is checked (`check_precision`) and kept, with a warning when the CPU only
+    emulates bf16 (7–100× slower than fp32 on an AVX2-only CPU: scripts/bench_restyle.py, bench_train.py).
     """
     if spec not in (None, "auto"):
-        if device.type == "cpu" and spec in ("bf16", "fp16") and not (spec == "bf16" and _cpu_has_native_bf16()):
-            log.warning("--precision %s: this CPU has no native %s, so it is emulated and much slower than fp32", spec, spec)
+        check_precision(spec, device)
+        if device.type == "cpu" and spec == "bf16" and not _cpu_has_native_bf16():
+            log.warning("--precision bf16: this CPU has no native bf16, so it is emulated and much slower than fp32")
         return spec
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"

@@ -5,7 +5,7 @@ import torch
 from conftest import SAMPLE
 
 from vidtoon.io import read_frames
-from vidtoon.models import ModelCard, build_model, get_family
+from vidtoon.models import ModelCard, build_model
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import TorchTranslator
 from vidtoon.pipeline import FrameRestyler

@@ -13,6 +13,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from vidtoon.device import check_precision
 from vidtoon.errors import UsageError
 from vidtoon.models.checkpoint import ModelCard
 
@@ -43,10 +44,7 @@ class TorchTranslator:
     ):
         from vidtoon.models.registry import get_family
 
-        if precision not in ("fp32", "bf16", "fp16"):
-            raise UsageError(f"unknown precision {precision!r}", hint="use fp32, bf16 or fp16")
-        if precision == "fp16" and device.type != "cuda":
-            raise UsageError("fp16 needs a CUDA GPU", hint="use --precision bf16 on a CPU")
+        check_precision(precision, device)
         self.card = card
         self.device = device
         self.precision = precision

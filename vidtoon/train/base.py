@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from vidtoon.errors import UsageError
+from vidtoon.device import check_precision
 from vidtoon.train.config import RunConfig
 from vidtoon.train.losses import linear_decay
 
@@ -48,10 +48,7 @@ class Trainer:
     kind = ""
 
     def __init__(self, config: RunConfig, *, device: torch.device, precision: str):
-        if precision not in ("fp32", "bf16", "fp16"):
-            raise UsageError(f"unknown precision {precision!r}", hint="use fp32, bf16 or fp16")
-        if precision == "fp16" and device.type != "cuda":
-            raise UsageError("fp16 training needs a CUDA GPU", hint="use precision bf16 (or fp32) on a CPU")
+        check_precision(precision, device)
         self.config = config
         self.device = device
         self.precision = precision

@@ -249,10 +249,7 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
         refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
     data = spec.data(config)
     device = resolve_device(config.device)
-    precision = resolve_precision(None if config.precision == "auto" else config.precision, device)
-    if precision == "bf16" and device.type == "cpu" and not _native_cpu_bf16():
-        log.warning("this CPU has no native bf16: bf16 training is emulated and was measured 25x slower than fp32 here; "
-                    "use --precision fp32 (or auto)")
+    precision = resolve_precision(None if config.precision == "auto" else config.precision, device)  # warns if emulated
     trainer = spec.trainer(config, device=device, precision=precision, **({"labels": data.labels} if data.labels else {}))
     make = data.make
     if device.type == "cuda":
@@ -310,13 +307,6 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
         steps_per_second=timed / (step_s + data_s) if timed else 0.0,
         step_ms=1000 * step_s / timed if timed else 0.0, data_ms=1000 * data_s / timed if timed else 0.0, losses=losses,
     )
-
-
-def _native_cpu_bf16() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def _pinned(make: Callable[[int], dict[str, torch.Tensor]]) -> Callable[[int], dict[str, torch.Tensor]]:
