@@ -21,7 +21,7 @@ from vidtoon.settings import DEFAULT_STRENGTH
 
 app = typer.Typer(
     name="vidtoon",
-    help="Turn real footage into animation: restyle films, stitch frames into movies, extract datasets.",
+    help="Turn real footage into animation: restyle films without flicker, animate a still face, train your own styles, stitch and extract frames.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
