@@ -510,13 +510,17 @@ def export_command(
     name: Annotated[Optional[str], typer.Option("--name", help="Style name (default: the run folder's name).")] = None,
     direction: Annotated[str, typer.Option("--direction", help="CycleGAN: a2b (photos -> style) or b2a.")] = "a2b",
     onnx: Annotated[bool, typer.Option("--onnx", help="Also write ONNX graphs under onnx/.")] = False,
+    licence: Annotated[str, typer.Option("--licence", help="Terms of the training data and weights (shown by `vidtoon styles`).")] = "",
+    credits: Annotated[Optional[str], typer.Option("--credits", help="Whom to credit (default: the run folder).")] = None,
+    data: Annotated[Optional[str], typer.Option("--data", help="The training data, in words (default: the run's data paths).")] = None,
     force: ForceOption = False,
 ) -> None:
     """Turn a training run into a style: fp16 safetensors checkpoint + style card (+ ONNX)."""
     from vidtoon.train.export import export_run
 
     try:
-        result = export_run(run_dir, output, name=name, direction=direction, onnx=onnx, force=force)
+        result = export_run(run_dir, output, name=name, direction=direction, onnx=onnx, licence=licence, credits=credits,
+                            data=data, force=force)
     except VidtoonError as exc:
         _fail(exc)
     err_console.print(f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else ""))

@@ -44,13 +44,16 @@ def probe_frames(path):
 
 def test_export_then_restyle_a_real_clip(runs, media, tmp_path, monkeypatch):
     styles = tmp_path / "styles"
-    result = cli("export", runs / "toon", "-o", styles, "--onnx")
+    result = cli("export", runs / "toon", "-o", styles, "--onnx", "--licence", "CC-BY 3.0 (Blender Foundation)",
+                 "--credits", "Big Buck Bunny © Blender Foundation")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in styles.iterdir()) == ["onnx", "toon.preview.png", "toon.safetensors", "toon.yaml"]
     card = read_style_card(styles / "toon.yaml")
     assert card.checkpoint == (styles / "toon.safetensors").resolve() and card.preview.exists()
     model, model_card = load_checkpoint(card.checkpoint)
     assert model_card.family == "cyclegan_resnet" and model_card.notes["steps"] == 2 and model_card.kwargs["ngf"] == 8
+    assert model_card.licence == card.licence == "CC-BY 3.0 (Blender Foundation)"
+    assert model_card.notes["credits"] == "Big Buck Bunny © Blender Foundation" and model_card.notes["exported"][:2] == "20"
     assert all(t.dtype == torch.float16 for t in __import__("safetensors.torch").torch.load_file(card.checkpoint).values())
 
     clip = media / "vtest.avi"

@@ -17,6 +17,7 @@ import re
 import shutil
 import warnings
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import torch
@@ -55,12 +56,16 @@ class FixedLabel(nn.Module):
 
 
 def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None = None, direction: str = "a2b",
-               onnx: bool = False, force: bool = False) -> ExportResult:
+               onnx: bool = False, licence: str = "", credits: str | None = None, data: str | None = None,
+               force: bool = False) -> ExportResult:
     """Export the latest checkpoint of `run_dir` as the style `name` (default: the run folder's name) into `output_dir`.
 
     Args:
         direction: CycleGAN only: "a2b" exports the photos -> style generator, "b2a" the reverse.
         onnx: also write ONNX graphs (dynamic batch, height and width).
+        licence, credits, data: what the model card and the style card say about the training data's
+            terms, whom to credit, and the data itself (default: the run's data paths). `vidtoon styles`
+            shows the licence.
 
     Raises:
         InputError: not a run folder; OutputError: the files exist (without `force`); UsageError: a bad name.
@@ -86,11 +91,14 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
         raise OutputError(f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o")
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    data = f"A: {config.a}; B: {config.b}" if state["kind"] == "cyclegan" else f"{config.data} (labels from column {config.label_column!r})"
+    if data is None:
+        data = f"A: {config.a}; B: {config.b}" if state["kind"] == "cyclegan" else f"{config.data} (labels from column {config.label_column!r})"
+    credits = credits if credits is not None else f"trained with vidtoon from {run_dir}"
     notes = {"trainer": state["kind"], "steps": int(state["step"]), "size": config.size, "seed": config.seed,
+             "exported": date.today().isoformat(), "credits": credits,
              **({"direction": direction} if state["kind"] == "cyclegan" else {})}
     card = ModelCard(family=family, kwargs=kwargs, size_multiple=int(getattr(model, "size_multiple", 4)), styles=styles, name=name,
-                     data=data, notes=notes)
+                     data=data, licence=licence, notes=notes)
     sha256 = save_checkpoint(model, checkpoint, card, half=True)
     samples = sorted((run_dir / "samples").glob("step_*.png"))
     if samples:
@@ -98,8 +106,7 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
     description = (f"CycleGAN ({family}) trained {notes['steps']} steps at {config.size} px" if state["kind"] == "cyclegan"
                    else f"CAAE trained {notes['steps']} steps at {config.size} px; styles: {', '.join(styles)} (choose with --to-label)")
     style_card = {"name": name, "description": description, "checkpoint": checkpoint.name, "sha256": sha256,
-                  **({"preview": preview.name} if samples else {}), "data": data, "licence": "",
-                  "credits": f"trained with vidtoon from {run_dir}"}
+                  **({"preview": preview.name} if samples else {}), "data": data, "licence": licence, "credits": credits}
     write_atomic(card_path, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
     onnx_files = export_onnx(model, styles, onnx_dir, name, card.size_multiple, config.size) if onnx else []
     return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
