@@ -173,7 +173,7 @@ class BoxTrack:
         min_cutoff, beta: the One-Euro filter's settings (speeds in face sides per second).
     """
 
-    def __init__(self, square: np.ndarray, time: float, *, min_cutoff: float = 0.5, beta: float = 1.0, gate: float = 0.5):
+    def __init__(self, square: np.ndarray, time: float, *, min_cutoff: float = 1.0, beta: float = 5.0, gate: float = 0.5):
         self.filter = OneEuroFilter(min_cutoff=min_cutoff, beta=beta, scale=float(square[2]))
         self.gate = gate
         self.square = self.filter(square, time)
