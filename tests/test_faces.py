@@ -14,7 +14,7 @@ from conftest import make_clip, stream_span, video_times
 
 import vidtoon
 from vidtoon.errors import InputError, UsageError
-from vidtoon.faces import BoxTrack, crop_inside, detect_faces, disc_mask, face_detector, face_square, paste
+from vidtoon.faces import BoxTrack, OneEuroFilter, crop_inside, detect_faces, disc_mask, face_detector, face_square, paste
 from vidtoon.io import EncodeOptions, probe, read_frames
 from vidtoon.io.images import read_image, write_image
 from vidtoon.models import ModelCard, build_model, get_family, save_checkpoint
@@ -121,6 +121,28 @@ def talking_head(media, count):
     return frames, times
 
 
+class TestOneEuro:
+    def test_still_jitter_is_smoothed(self):
+        # 1 px of jitter on a 100 px face held still: about a third is left (measured 0.35)
+        rng = np.random.default_rng(0)
+        smoother = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=100.0)
+        truth = np.full((50, 2), 100.0)
+        noisy = [truth + rng.normal(0, 1.0, truth.shape) for _ in range(120)]
+        out = np.array([smoother(x, t / 30) for t, x in enumerate(noisy)])
+        assert np.abs(out[30:] - truth).mean() < 0.45 * np.abs(np.array(noisy[30:]) - truth).mean()
+
+    def test_fast_motion_does_not_lag(self):
+        smoother = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=100.0)
+        # a head moving 1 face size per second (100 px/s at 30 fps): after settling, the lag is under 1.5 frames
+        out = [smoother(np.array([[100.0 + t * 100 / 30, 0.0]]), t / 30)[0, 0] for t in range(60)]
+        lag_frames = (100.0 + 59 * 100 / 30 - out[-1]) / (100 / 30)
+        assert lag_frames < 1.5
+
+    def test_bad_settings(self):
+        with pytest.raises(UsageError):
+            OneEuroFilter(min_cutoff=0)
+
+
 def test_box_track_smooths_the_jitter_of_a_real_talking_head(media):
     frames, times = talking_head(media, 60)
     detector = face_detector()
@@ -140,17 +162,15 @@ def test_video_faces_keep_the_background_and_use_one_temporal_track(media, trans
     out = restyler(frames, times)
     assert restyler.frames_without_face == 0 and restyler.tracks_started == 1  # one steady track, never reset
     assert isinstance(restyler.tracks[0].restyler.temporal, FlowBlend)
+    x0, y0, side = crop_inside(restyler.tracks[0].box.square, frames[0].shape[1::-1])
+    assert side == 512  # the talking head's box (with its margin) fills the frame ...
+    corners = np.ones(frames[0].shape[:2], bool)
+    corners[y0:y0 + side, x0:x0 + side] = disc_mask(side, feather=0.3) == 0
+    assert corners.sum() > 50000  # ... so the background left is its corners, outside the disc
     for source, result in zip(frames, out):
-        weight = np.zeros(source.shape[:2], np.float32)
-        x0, y0, side = crop_inside(restyler.tracks[0].box.square, source.shape[1::-1])
         changed = np.any(result != source, axis=-1)
-        assert changed.sum() > 10000
-        # the talking head's box fills the frame: its corners (outside the disc) stay byte-identical
-        corners = np.ones(source.shape[:2], bool)
-        weight[y0:y0 + side, x0:x0 + side] = disc_mask(side, feather=0.3)
-        corners &= weight == 0
-        assert corners.sum() > 40000
-    assert not np.any(np.any(out[-1] != frames[-1], axis=-1)[corners])
+        assert changed.sum() > 100000  # the face restyled
+        assert not changed[corners].any()  # the background byte-identical to plain decoding
 
 
 def test_video_faces_keep_count_timing_and_sound(media, tmp_path, translator):

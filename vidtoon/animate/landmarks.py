@@ -17,7 +17,6 @@ from contextlib import contextmanager
 import numpy as np
 
 from vidtoon.errors import UsageError
-from vidtoon.faces import OneEuroFilter  # noqa: F401  (moved to vidtoon.faces; imported from here by the landmark pipeline)
 
 log = logging.getLogger(__name__)
 
