@@ -219,3 +219,19 @@ def test_cli_photo_without_a_face_is_one_line_exit_1(media, tmp_path, tiny_check
 def test_face_size_is_checked(translator):
     with pytest.raises(UsageError, match="--face-size"):
         FaceRestyler(translator, lambda: make_temporal_stage("none"), face_size=8)
+
+
+def test_a_style_card_can_default_to_faces(media, tmp_path, tiny_checkpoint, monkeypatch):
+    styles = tmp_path / "styles"
+    styles.mkdir()
+    (styles / "tiny.safetensors").write_bytes(tiny_checkpoint.read_bytes())
+    (styles / "anime.yaml").write_text("checkpoint: tiny.safetensors\ndefaults:\n  faces: true\n  face_size: 128\n")
+    monkeypatch.setenv("VIDTOON_STYLES", str(styles))
+    suit = tmp_path / "suit.png"
+    write_image(suit, read_image(media / "face_astronaut.png")[200:])
+    command = [sys.executable, "-m", "vidtoon", "restyle", str(suit), "--to", "anime", "--device", "cpu"]
+    faces = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert faces.returncode == 1 and "no face found" in faces.stderr  # the card turned --faces on
+    whole = subprocess.run([*command, "--no-faces"], capture_output=True, text=True, timeout=120)
+    assert whole.returncode == 0, whole.stderr
+    assert np.abs(read_image(tmp_path / "suit.anime.png").astype(int) - read_image(suit)).mean() > 10
