@@ -66,7 +66,7 @@ class RestyleOptions:
         faces: translate only the faces: each detected face's square crop (`face_margin` × the face's
             size added on every side) at `face_size`×`face_size`, pasted back through a feathered disc;
             every other pixel stays the source's. In a video each face is a smoothed box track with its
-            own temporal stage (see `FaceRestyler`).
+            own temporal stage (see `FaceRestyler`); `height` is not used (the crops are `face_size`).
         encode: encoder settings.
     """
 
