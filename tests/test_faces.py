@@ -235,3 +235,16 @@ def test_a_style_card_can_default_to_faces(media, tmp_path, tiny_checkpoint, mon
     whole = subprocess.run([*command, "--no-faces"], capture_output=True, text=True, timeout=120)
     assert whole.returncode == 0, whole.stderr
     assert np.abs(read_image(tmp_path / "suit.anime.png").astype(int) - read_image(suit)).mean() > 10
+
+
+def test_lost_face_frames_pass_through_and_a_long_loss_restarts_the_track(media, translator):
+    frames, times = talking_head(media, 17)
+    grey = np.full_like(frames[0], 128)
+    for i in (4, 9, 10, 11, 12):  # a one-frame dropout (kept track), then four frames without a face (> hold = 2)
+        frames[i] = grey
+    restyler = FaceRestyler(translator, lambda: make_temporal_stage("flow"), face_size=128, hold=2)
+    out = restyler(frames, times)
+    assert restyler.frames_without_face == 5
+    assert all(out[i] is frames[i] for i in (4, 9, 10, 11, 12))  # passed through untouched
+    assert restyler.tracks_started == 2  # the dropout kept the track; the long loss started a new one
+    assert all(np.any(out[i] != frames[i]) for i in (0, 5, 8, 13, 16))

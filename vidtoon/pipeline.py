@@ -195,15 +195,17 @@ class FaceRestyler:
     Per frame: detect the faces (OpenCV's Haar cascade), follow each as a `BoxTrack` (One-Euro-smoothed square),
     cut its square at `face_size`×`face_size`, translate it with the track's own `FrameRestyler` (so the temporal
     stage sees only that face's crops, flow computed on the input crops), and paste it back with `paste`.
-    A detection that continues no track starts a fresh one (fresh temporal state); a track missing for more than
-    `hold` frames ends. A frame with no face is passed through unchanged and counted (`frames_without_face`).
+    A detection that continues no track starts a fresh one (fresh temporal state). Only faces detected in a frame
+    are painted: a frame with none is passed through unchanged and counted (`frames_without_face`). A track
+    missing for up to `hold` frames keeps its state (box filter, temporal stage), so a detector's dropout does
+    not restart it; missing longer, it ends.
 
     Args:
         translator: the model, on its device.
         make_temporal: makes a new temporal stage for each face track.
         face_size: side of the crop the model sees (px). margin: added around the face box, × its size, each side.
         feather: width of the paste-back's soft edge as a fraction of the disc's radius.
-        hold: frames a track survives without a detection (its last box is used meanwhile).
+        hold: frames a track survives without a detection (not painted meanwhile).
     """
 
     def __init__(self, translator: Translator, make_temporal, *, face_size: int = 256, margin: float = 0.4,
@@ -253,11 +255,12 @@ class FaceRestyler:
             restyler = FrameRestyler(self.translator, self.make_temporal(), **self._restyler_args)
             self.tracks.append(_FaceTrack(BoxTrack(squares[j], time), restyler))
             self.tracks_started += 1
-        if not self.tracks:
+        visible = [track for track in self.tracks if track.box.missed == 0]
+        if not visible:
             self.frames_without_face += 1
             return rgb
         result = rgb
-        for track in self.tracks:
+        for track in visible:
             crop = crop_inside(track.box.square, (width, height))
             face = track.restyler([cut(rgb, crop, self.face_size)])[0]
             result = paste(result, face, crop, feather=self.feather)
