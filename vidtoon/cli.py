@@ -215,6 +215,9 @@ def restyle(
     flow: Annotated[str, typer.Option("--flow", help="Optical flow for consistency: dis, farneback or raft.")] = "dis",
     flow_weights: Annotated[Optional[Path], typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
+    faces: Annotated[Optional[bool], typer.Option("--faces/--no-faces", help="Restyle only the faces (feathered), keep everything else as it is (default: the style's).")] = None,
+    face_size: Annotated[Optional[int], typer.Option("--face-size", help="Side (px) of the face crop the model sees (default 256).")] = None,
+    face_margin: Annotated[Optional[float], typer.Option("--face-margin", help="Context around each face, × its size, on every side (default 0.4).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")] = False,
     segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
     crf: CrfOption = None,
@@ -239,6 +242,9 @@ def restyle(
             flow=flow, flow_weights=str(flow_weights) if flow_weights else None,
             strength=strength if strength is not None else defaults.get("strength", DEFAULT_STRENGTH),
             label=to_label, compile=compile_model, segment_seconds=segment_seconds,
+            faces=bool(faces if faces is not None else defaults.get("faces", False)),
+            face_size=face_size if face_size is not None else defaults.get("face_size", 256),
+            face_margin=face_margin if face_margin is not None else defaults.get("face_margin", 0.4),
             encode=vidtoon.EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt),
         )
         with RichProgress("fps") as progress:

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, UsageError
+from vidtoon.faces import BoxTrack, crop_inside, cut, detect_faces, face_detector, face_square, match_tracks, paste
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import output_format
 from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
@@ -62,6 +63,10 @@ class RestyleOptions:
         label: style label of a multi-style (CAAE) model.
         segment_seconds: length of the resumable segments.
         compile: `torch.compile` the generator (pays off on long films, costs ~20 s up front).
+        faces: translate only the faces: each detected face's square crop (`face_margin` × the face's
+            size added on every side) at `face_size`×`face_size`, pasted back through a feathered disc;
+            every other pixel stays the source's. In a video each face is a smoothed box track with its
+            own temporal stage (see `FaceRestyler`); `height` is not used (the crops are `face_size`).
         encode: encoder settings.
     """
 
@@ -83,6 +88,9 @@ class RestyleOptions:
     label: str | None = None
     segment_seconds: int = 30
     compile: bool = False
+    faces: bool = False
+    face_size: int = 256
+    face_margin: float = 0.4
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
 
@@ -114,9 +122,13 @@ class FrameRestyler:
         new_w = max(multiple, round(width * new_h / height / 2) * 2)
         return new_h, new_w
 
+    def reset(self) -> None:
+        """Forget the past (a seek, a segment start, a new photo)."""
+        self.temporal.reset()
+
     @torch.inference_mode()
-    def __call__(self, frames_u8: list[np.ndarray]) -> list[np.ndarray]:
-        """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size."""
+    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size (`times` unused)."""
         device = self.translator.device
         batch = torch.from_numpy(np.stack(frames_u8)).to(device, non_blocking=True)
         x = batch.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # N×3×H×W in [-1, 1]
@@ -170,6 +182,92 @@ class FrameRestyler:
         return torch.cat(outputs)
 
 
+class _FaceTrack:
+    """One face over time: its smoothed box and its own translate + temporal stages."""
+
+    def __init__(self, box: BoxTrack, restyler: FrameRestyler):
+        self.box, self.restyler = box, restyler
+
+
+class FaceRestyler:
+    """uint8 RGB frames in and out, only the faces restyled; every pixel outside their feathered discs is the source's.
+
+    Per frame: detect the faces (OpenCV's Haar cascade), follow each as a `BoxTrack` (One-Euro-smoothed square),
+    cut its square at `face_size`×`face_size`, translate it with the track's own `FrameRestyler` (so the temporal
+    stage sees only that face's crops, flow computed on the input crops), and paste it back with `paste`.
+    A detection that continues no track starts a fresh one (fresh temporal state). Only faces detected in a frame
+    are painted: a frame with none is passed through unchanged and counted (`frames_without_face`). A track
+    missing for up to `hold` frames keeps its state (box filter, temporal stage), so a detector's dropout does
+    not restart it; missing longer, it ends.
+
+    Args:
+        translator: the model, on its device.
+        make_temporal: makes a new temporal stage for each face track.
+        face_size: side of the crop the model sees (px). margin: added around the face box, × its size, each side.
+        feather: width of the paste-back's soft edge as a fraction of the disc's radius.
+        hold: frames a track survives without a detection (not painted meanwhile).
+    """
+
+    def __init__(self, translator: Translator, make_temporal, *, face_size: int = 256, margin: float = 0.4,
+                 feather: float = 0.3, hold: int = 2, max_side: int | None = None, tile: int = 512, overlap: int = 32):
+        if face_size < 32:
+            raise UsageError(f"--face-size must be at least 32 px, got {face_size}", hint="256 suits most face models")
+        if margin < 0:
+            raise UsageError(f"face margin must be 0 or more, got {margin}")
+        self.translator = translator
+        self.make_temporal = make_temporal
+        self.face_size, self.margin, self.feather, self.hold = face_size, margin, feather, hold
+        self._restyler_args = {"max_side": max_side, "tile": tile, "overlap": overlap}
+        self.detector = face_detector()
+        self.tracks: list[_FaceTrack] = []
+        self.frames_seen = 0
+        self.frames_without_face = 0
+        self.faces_translated = 0
+        self.tracks_started = 0
+
+    def reset(self) -> None:
+        """Forget every track (a seek, a segment start, a new photo)."""
+        self.tracks = []
+
+    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8, times: their times in seconds (None: one photo each, no smoothing)."""
+        out = []
+        for i, rgb in enumerate(frames_u8):
+            if times is None:
+                self.reset()
+            out.append(self._frame(rgb, float(times[i]) if times is not None else 0.0))
+        return out
+
+    def _frame(self, rgb: np.ndarray, time: float) -> np.ndarray:
+        self.frames_seen += 1
+        height, width = rgb.shape[:2]
+        squares = [face_square(face, margin=self.margin) for face in detect_faces(rgb, self.detector)]
+        matched, new = match_tracks([track.box for track in self.tracks], squares)
+        seen = set()
+        for i, j in matched:
+            self.tracks[i].box.update(squares[j], time)
+            seen.add(i)
+        for i, track in enumerate(self.tracks):
+            if i not in seen:
+                track.box.missed += 1
+        self.tracks = [track for track in self.tracks if track.box.missed <= self.hold]
+        for j in new:
+            restyler = FrameRestyler(self.translator, self.make_temporal(), **self._restyler_args)
+            self.tracks.append(_FaceTrack(BoxTrack(squares[j], time), restyler))
+            self.tracks_started += 1
+        visible = [track for track in self.tracks if track.box.missed == 0]
+        if not visible:
+            self.frames_without_face += 1
+            return rgb
+        result = rgb
+        for track in visible:
+            crop = crop_inside(track.box.square, (width, height))
+            face = track.restyler([cut(rgb, crop, self.face_size)])[0]
+            result = paste(result, face, crop, feather=self.feather)
+            self.faces_translated += 1
+        return result
+
+
 def default_output(source: Path, style: str) -> Path:
     """film.mp4 -> film.pixar.mp4; photo.jpg -> photo.pixar.png; frames/ -> frames.pixar/."""
     if source.is_dir():
@@ -203,12 +301,17 @@ def restyle(
     progress = progress or NoProgress()
     source = Path(source)
     output = Path(output) if output is not None else default_output(source, style_name)
-    temporal = make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
+    def make_temporal() -> TemporalStage:
+        return make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
                                    flow_preset=options.flow_preset, flow_weights=options.flow_weights, device=translator.device)
-    restyler = FrameRestyler(
-        translator, temporal, process_height=options.height,
-        max_side=options.max_side, tile=options.tile, overlap=options.overlap,
-    )
+
+    restyler: FrameRestyler | FaceRestyler
+    if options.faces:
+        restyler = FaceRestyler(translator, make_temporal, face_size=options.face_size, margin=options.face_margin,
+                                max_side=options.max_side, tile=options.tile, overlap=options.overlap)
+    else:
+        restyler = FrameRestyler(translator, make_temporal(), process_height=options.height,
+                                 max_side=options.max_side, tile=options.tile, overlap=options.overlap)
     if source.is_dir():
         return _restyle_folder(source, output, restyler, force=force, progress=progress)
     info = probe(source)
@@ -217,34 +320,46 @@ def restyle(
     return _restyle_video(source, output, restyler, options, resume=resume, force=force, progress=progress, job_key=job_key or {})
 
 
-def _restyle_image(source: Path, output: Path, restyler: FrameRestyler, *, force: bool) -> Path:
+def _restyle_image(source: Path, output: Path, restyler: FrameRestyler | FaceRestyler, *, force: bool) -> Path:
     check_output(output, inputs=(source,), force=force)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
     rgb = read_image(source)
-    restyler.temporal.reset()
+    restyler.reset()
+    restyled = restyler([rgb])[0]
+    if isinstance(restyler, FaceRestyler) and restyler.frames_without_face:
+        raise InputError("no face found in this image", path=source,
+                         hint="drop --faces to restyle the whole picture, or use one with a clear, frontal face")
     staged = AtomicFile(output)
     try:
-        write_image(staged.path, restyler([rgb])[0])
+        write_image(staged.path, restyled)
     except BaseException:
         staged.abort()
         raise
     return staged.commit()
 
 
-def _restyle_folder(source: Path, output: Path, restyler: FrameRestyler, *, force: bool, progress: Progress) -> Path:
+def _restyle_folder(source: Path, output: Path, restyler: FrameRestyler | FaceRestyler, *, force: bool, progress: Progress) -> Path:
     files = list_images(source)
     progress.start(len(files), source.name)
 
     def restyled():
         for path in files:
-            restyler.temporal.reset()  # a folder of photos: no frame follows another
+            restyler.reset()  # a folder of photos: no frame follows another
             yield f"{path.stem}.png", restyler([read_image(path)])[0]
 
-    return write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
+    result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
+    _warn_faceless(restyler, "images")
+    return result
 
 
-def _restyle_video(source: Path, output: Path, restyler: FrameRestyler, options: RestyleOptions, *, resume: bool,
+def _warn_faceless(restyler: FrameRestyler | FaceRestyler, what: str) -> None:
+    """In --faces mode, say how many frames (or images) had no face and were left as they were."""
+    if isinstance(restyler, FaceRestyler) and restyler.frames_without_face:
+        log.warning("%d of %d %s had no face and were left unchanged", restyler.frames_without_face, restyler.frames_seen, what)
+
+
+def _restyle_video(source: Path, output: Path, restyler: FrameRestyler | FaceRestyler, options: RestyleOptions, *, resume: bool,
                    force: bool, progress: Progress, job_key: dict) -> Path:
     check_output(output, inputs=(source,), force=force)
     fmt = output_format(output)
@@ -287,9 +402,9 @@ def _restyle_video(source: Path, output: Path, restyler: FrameRestyler, options:
 
         try:
             with BackgroundSink(write, depth=2 * batch_size + 4) as sink:
-                restyler.temporal.reset()
+                restyler.reset()
                 for times, frames in _batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
-                    for time, rgb in zip(times, restyler(frames)):
+                    for time, rgb in zip(times, restyler(frames, times)):
                         absolute = time + read_from  # output time: from `options.start`
                         if absolute >= resume_at:  # earlier frames only warm the temporal stage up
                             sink.put((int(absolute // segment), absolute, rgb))
@@ -300,13 +415,14 @@ def _restyle_video(source: Path, output: Path, restyler: FrameRestyler, options:
             if state["writer"] is not None:
                 state["writer"].abort()
             raise
+    _warn_faceless(restyler, "frames")
     audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
     result = join_segments(job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force)
     job.remove()
     return result
 
 
-def _restyle_video_direct(source: Path, output: Path, restyler: FrameRestyler, options: RestyleOptions, *, force: bool,
+def _restyle_video_direct(source: Path, output: Path, restyler: FrameRestyler | FaceRestyler, options: RestyleOptions, *, force: bool,
                           progress: Progress) -> Path:
     """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
     with VideoReader(source, start=options.start, end=options.end) as reader:
@@ -315,11 +431,12 @@ def _restyle_video_direct(source: Path, output: Path, restyler: FrameRestyler, o
                          audio=AudioSource(source, origin=reader.start, end=options.end), metadata=info.metadata,
                          inputs=(source,), force=force) as writer:
             progress.start(_expected_frames(info, options.start, options.end), source.name)
-            restyler.temporal.reset()
+            restyler.reset()
             for times, frames in _batches(prefetch(reader), options.batch_size or 1):
-                for time, rgb in zip(times, restyler(frames)):
+                for time, rgb in zip(times, restyler(frames, times)):
                     writer.write(rgb, time)
                 progress.advance(len(frames))
+    _warn_faceless(restyler, "frames")
     return writer.path
 
 

@@ -18,7 +18,7 @@ from vidtoon.errors import InputError, UsageError
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "configs" / "styles"
 _CARD_KEYS = {"name", "description", "checkpoint", "sha256", "preview", "defaults", "licence", "data", "credits"}
-_DEFAULT_KEYS = {"height", "consistency", "strength", "label", "max_side", "precision"}
+_DEFAULT_KEYS = {"height", "consistency", "strength", "label", "max_side", "precision", "faces", "face_size", "face_margin"}
 TRAIN_HINT = "train your own with `vidtoon train cyclegan --a photos/ --b style_frames/`, then `vidtoon export RUN`"
 
 
@@ -27,7 +27,8 @@ class StyleCard:
     """A named style: where its checkpoint is and the settings it works best with.
 
     Attributes:
-        defaults: restyle settings (height, consistency, strength, label, max_side, precision).
+        defaults: restyle settings (height, consistency, strength, label, max_side, precision; faces, face_size,
+            face_margin: e.g. `faces: true` for a style made for faces).
     """
 
     name: str

@@ -1,4 +1,4 @@
-"""vidtoon.animate.landmarks: MediaPipe's bundled face mesh on real faces, the One-Euro smoother, the missing-package error."""
+"""vidtoon.animate.landmarks: MediaPipe's bundled face mesh on real faces, the missing-package error."""
 
 import sys
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vidtoon.animate.landmarks import (
-    CONTROL, FACE_OVAL, NUM_LANDMARKS, RIGID, OneEuroFilter, detect_landmarks, load_face_mesh_module, track_landmarks,
+    CONTROL, FACE_OVAL, NUM_LANDMARKS, RIGID, detect_landmarks, load_face_mesh_module, track_landmarks,
 )
 from vidtoon.errors import UsageError
 from vidtoon.io.images import read_image
@@ -55,25 +55,3 @@ def test_track_of_a_real_driver(media):
     # consecutive frames move by a small fraction of the face
     step = np.linalg.norm(np.diff(track, axis=0), axis=2).mean(axis=1)
     assert step.max() < 10
-
-
-class TestOneEuro:
-    def test_still_jitter_is_smoothed(self):
-        # 1 px of jitter on a 100 px face held still: about a third is left (measured 0.35)
-        rng = np.random.default_rng(0)
-        smoother = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=100.0)
-        truth = np.full((50, 2), 100.0)
-        noisy = [truth + rng.normal(0, 1.0, truth.shape) for _ in range(120)]
-        out = np.array([smoother(x, t / 30) for t, x in enumerate(noisy)])
-        assert np.abs(out[30:] - truth).mean() < 0.45 * np.abs(np.array(noisy[30:]) - truth).mean()
-
-    def test_fast_motion_does_not_lag(self):
-        smoother = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=100.0)
-        # a head moving 1 face size per second (100 px/s at 30 fps): after settling, the lag is under 1.5 frames
-        out = [smoother(np.array([[100.0 + t * 100 / 30, 0.0]]), t / 30)[0, 0] for t in range(60)]
-        lag_frames = (100.0 + 59 * 100 / 30 - out[-1]) / (100 / 30)
-        assert lag_frames < 1.5
-
-    def test_bad_settings(self):
-        with pytest.raises(UsageError):
-            OneEuroFilter(min_cutoff=0)

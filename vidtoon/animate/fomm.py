@@ -25,7 +25,8 @@ from torch import Tensor, nn
 
 from vidtoon.animate.warp import blend, border_ramp
 from vidtoon.device import resolve_device
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import InputError
+from vidtoon.faces import detect_face_box, face_detector, square_crop
 
 log = logging.getLogger(__name__)
 
@@ -424,33 +425,6 @@ def load_fomm(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[
 
 # -- the animator --------------------------------------------------------------------------------------------------
 
-_HAAR = "haarcascade_frontalface_alt2.xml"  # fewer false faces than the default cascade on clothes and props
-
-
-def detect_face_box(rgb: np.ndarray, detector: cv2.CascadeClassifier) -> tuple[int, int, int, int] | None:
-    """The most certain frontal face as (x, y, w, h) in pixels, or None (OpenCV's Haar cascade, shipped with OpenCV)."""
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    scale = min(1.0, 320 / max(grey.shape))
-    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
-    faces, _, certainty = detector.detectMultiScale3(cv2.equalizeHist(small), scaleFactor=1.1, minNeighbors=5,
-                                                     minSize=(24, 24), outputRejectLevels=True)
-    if len(faces) == 0:
-        return None
-    x, y, w, h = faces[int(np.argmax(np.ravel(certainty)))]
-    return tuple(int(round(v / scale)) for v in (x, y, w, h))
-
-
-def square_crop(face: tuple[int, int, int, int], image_size: tuple[int, int], *, zoom: float = 1.9) -> tuple[int, int, int]:
-    """A square (x0, y0, side) around a face box, `zoom` × its size, shifted to stay inside the image."""
-    width, height = image_size
-    x, y, w, h = face
-    side = int(min(max(w, h) * zoom, width, height))
-    cx, cy = x + w / 2, y + h / 2 + 0.05 * h  # FOMM's vox crops sit a little lower than the detector's box
-    x0 = int(np.clip(round(cx - side / 2), 0, width - side))
-    y0 = int(np.clip(round(cy - side / 2), 0, height - side))
-    return x0, y0, side
-
-
 class FommAnimator:
     """`--method fomm`: the source (or a square crop around its face) at 256×256 driven by FOMM, pasted back.
 
@@ -464,10 +438,7 @@ class FommAnimator:
         self.kp_detector, self.generator = load_fomm(checkpoint, device=self.device)
         self.source = source_rgb
         self.relative = relative
-        self.faces = cv2.CascadeClassifier(cv2.data.haarcascades + _HAAR)
-        if self.faces.empty():
-            raise UsageError(f"OpenCV's face detector ({_HAAR}) is missing from this OpenCV install",
-                             hint="reinstall opencv-contrib-python-headless")
+        self.faces = face_detector()
         height, width = source_rgb.shape[:2]
         if crop:
             face = detect_face_box(source_rgb, self.faces)

@@ -152,53 +152,6 @@ def detect_landmarks(rgb: np.ndarray) -> np.ndarray | None:
         return detector(rgb)
 
 
-class OneEuroFilter:
-    """The One-Euro filter (Casiez et al., CHI 2012) on arrays of points: steady when still, no lag when moving.
-
-    A first-order low-pass whose cutoff rises with the speed of the signal: slow motion (jitter) is
-    smoothed hard, fast motion passes almost unfiltered, so the output does not trail the face.
-
-    Args:
-        min_cutoff: cutoff (Hz) when still; lower = steadier.
-        beta: how fast the cutoff rises with speed (per unit of the signal's speed); higher = less lag.
-        d_cutoff: cutoff (Hz) of the speed estimate.
-        scale: the signal's unit (e.g. the face size in pixels): speeds are measured in `scale`s per second,
-            so the same settings work for any image size.
-    """
-
-    def __init__(self, *, min_cutoff: float = 1.0, beta: float = 20.0, d_cutoff: float = 1.0, scale: float = 1.0):
-        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0 or scale <= 0:
-            raise UsageError("One-Euro filter needs min_cutoff > 0, d_cutoff > 0, beta >= 0 and scale > 0")
-        self.min_cutoff, self.beta, self.d_cutoff, self.scale = min_cutoff, beta, d_cutoff, scale
-        self._x: np.ndarray | None = None
-        self._dx: np.ndarray | None = None
-        self._t: float | None = None
-
-    def reset(self) -> None:
-        self._x = self._dx = self._t = None
-
-    @staticmethod
-    def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
-        tau = 1.0 / (2 * np.pi * cutoff)
-        return 1.0 / (1.0 + tau / dt)
-
-    def __call__(self, x: np.ndarray, t: float) -> np.ndarray:
-        """Filter the points `x` (any shape, e.g. N×2) observed at time `t` (seconds); returns the same shape."""
-        x = np.asarray(x, dtype=np.float64)
-        if self._x is None or self._t is None or t <= self._t:
-            self._x, self._dx, self._t = x.copy(), np.zeros_like(x), float(t)
-            return x.copy()
-        dt = float(t) - self._t
-        dx = (x - self._x) / dt / self.scale
-        a_d = self._alpha(self.d_cutoff, dt)
-        self._dx = a_d * dx + (1 - a_d) * self._dx
-        cutoff = self.min_cutoff + self.beta * np.abs(self._dx)
-        a = self._alpha(cutoff, dt)
-        self._x = a * x + (1 - a) * self._x
-        self._t = float(t)
-        return self._x.copy()
-
-
 def track_landmarks(frames_rgb) -> np.ndarray:
     """Landmarks of every frame of a sequence (an iterable of H×W×3 uint8 RGB images, streamed).
 

@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, OneEuroFilter, detect_landmarks
+from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, detect_landmarks
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
+from vidtoon.faces import OneEuroFilter
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.images import read_image
 from vidtoon.io.output import check_output
