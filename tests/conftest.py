@@ -184,3 +184,18 @@ def one_torch_thread():
 def data() -> Path:
     """The folder of shared images and ground-truth flow ($VIDTOON_TEST_DATA); tests using it skip when unset."""
     return _folder_from_env("VIDTOON_TEST_DATA", "VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A tiny seeded CycleGAN ResNet generator saved as a vidtoon checkpoint (random weights: tests of the plumbing)."""
+    import torch
+
+    from vidtoon.models import ModelCard, build_model, get_family, save_checkpoint
+
+    family = get_family("cyclegan_resnet")
+    torch.manual_seed(0)
+    model = build_model("cyclegan_resnet", **family.tiny)
+    path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
+    save_checkpoint(model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny"))
+    return path

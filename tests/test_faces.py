@@ -9,7 +9,6 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
-import torch
 from conftest import make_clip, stream_span, video_times
 
 import vidtoon
@@ -17,21 +16,10 @@ from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import BoxTrack, OneEuroFilter, crop_inside, detect_faces, disc_mask, face_detector, face_square, paste
 from vidtoon.io import EncodeOptions, probe, read_frames
 from vidtoon.io.images import read_image, write_image
-from vidtoon.models import ModelCard, build_model, get_family, save_checkpoint
 from vidtoon.pipeline import FaceRestyler, RestyleOptions, load_translator
 from vidtoon.temporal import FlowBlend, make_temporal_stage
 
 FAST = EncodeOptions(preset="ultrafast")
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    family = get_family("cyclegan_resnet")
-    torch.manual_seed(0)
-    model = build_model("cyclegan_resnet", **family.tiny)
-    path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
-    save_checkpoint(model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny"))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -18,21 +18,11 @@ from torch import nn
 
 import vidtoon
 from vidtoon.io import EncodeOptions, probe, read_frames
-from vidtoon.models import ModelCard, build_model, get_family, save_checkpoint
+from vidtoon.models import ModelCard
 from vidtoon.models.translator import TorchTranslator
 from vidtoon.pipeline import RestyleOptions, load_translator
 
 FAST = EncodeOptions(preset="ultrafast")
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    family = get_family("cyclegan_resnet")
-    torch.manual_seed(0)
-    model = build_model("cyclegan_resnet", **family.tiny)
-    path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
-    save_checkpoint(model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny"))
-    return path
 
 
 def identity_translator():
