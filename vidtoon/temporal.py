@@ -24,8 +24,6 @@ from vidtoon.settings import CONSISTENCY_MODES as MODES
 from vidtoon.settings import DEFAULT_STRENGTH
 
 
-
-
 class TemporalStage(Protocol):
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         """source, translated: N×3×H×W in [-1, 1], consecutive frames -> N×3×H×W to encode."""
@@ -83,6 +81,9 @@ class FlowBlend:
         self._previous_output: np.ndarray | None = None  # H×W×3 float32, [-1, 1]
 
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
+        """source, translated: N×3×H×W in [-1, 1] -> N×3×H×W on translated's device (channels-last). On the CPU the
+        result shares memory with the stage's state (its last frame is the next call's past): read it, do not
+        modify it in place."""
         if source.shape != translated.shape:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
         source_hwc, translated_hwc = _frames_hwc(source), _frames_hwc(translated)
