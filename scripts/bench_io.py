@@ -106,21 +106,20 @@ import logging
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CLIPS = Path("../shared/clips")
+from benchlib import (REPO_ROOT, MemoryRun, Timings, clips_folder, count_video_frames, cpu_seconds, memory_table, peak_rss_kib,
+                      print_table, warm_page_cache)
+
 TRANSCODE_GOAL = 1.15  # vidtoon's transcode time / ffmpeg's, at most (from the issue)
-MEMORY_GOAL = 1.10  # peak RSS of the full film / peak RSS of its 10-second cut, at most
 CRF = 18
 READ_CHUNK = 4 << 20  # bytes read from ffmpeg's pipe at a time
 
@@ -145,36 +144,12 @@ MEMORY_CUT_SECONDS = 10
 
 
 @dataclass
-class Runs:
-    """Wall and CPU seconds of the repetitions of one job, and the frames it handled."""
-
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    frames: set[int] = field(default_factory=set)
-
-    @property
-    def best(self) -> float:
-        return min(self.wall)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def best_cpu(self) -> float:
-        return min(self.cpu)
-
-    def fps(self) -> float:
-        return max(self.frames) / self.best
-
-
-@dataclass
 class SpeedRow:
     """One vidtoon-against-ffmpeg comparison."""
 
     case: str
-    vidtoon: Runs
-    ffmpeg: Runs
+    vidtoon: Timings
+    ffmpeg: Timings
     goal: float | None  # the most vidtoon/ffmpeg may be; None: informational
 
     @property
@@ -189,43 +164,13 @@ class SpeedRow:
         return f"MISMATCH v{sorted(self.vidtoon.frames)} f{sorted(self.ffmpeg.frames)}"
 
 
-@dataclass
-class MemoryRun:
-    """Peak resident memory of one child process."""
-
-    case: str
-    frames: int | None
-    seconds: float
-    peak_mib: float
-
-
 # -- inputs and tools --------------------------------------------------------------------------
-
-
-def clips_folder() -> Path:
-    """$VIDTOON_TEST_MEDIA, or ../shared/clips; a relative path is taken from the repository root."""
-    folder = Path(os.environ.get("VIDTOON_TEST_MEDIA") or DEFAULT_CLIPS)
-    if not folder.is_absolute():
-        folder = REPO_ROOT / folder
-    return folder.resolve()
 
 
 def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def cpu_seconds(who: int) -> float:
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def warm_page_cache(path: Path) -> None:
-    """Read the file once, so the first timed run does not pay for the disk."""
-    with path.open("rb") as file:
-        while file.read(READ_CHUNK):
-            pass
 
 
 # -- the jobs: each returns the number of frames it decoded or wrote ---------------------------
@@ -293,22 +238,12 @@ def ffmpeg_audio_args(source: Path) -> list[str]:
     return args
 
 
-def count_video_frames(path: Path) -> int:
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.frames:
-            return stream.frames
-        return sum(1 for packet in container.demux(stream) if packet.size)
-
-
 # -- timing ------------------------------------------------------------------------------------
 
 
-def compare(vidtoon_job: Callable[[], int], ffmpeg_job: Callable[[], int], repeat: int) -> tuple[Runs, Runs]:
+def compare(vidtoon_job: Callable[[], int], ffmpeg_job: Callable[[], int], repeat: int) -> tuple[Timings, Timings]:
     """Run both jobs `repeat` times, taking turns (v f, f v, v f, ...), timing each."""
-    vidtoon, ffmpeg = Runs(), Runs()
+    vidtoon, ffmpeg = Timings(), Timings()
     for repetition in range(repeat):
         turns = [(vidtoon_job, vidtoon, resource.RUSAGE_SELF), (ffmpeg_job, ffmpeg, resource.RUSAGE_CHILDREN)]
         if repetition % 2:
@@ -381,27 +316,7 @@ def child_transcode(source: str, output: str, end: float | None, preset: str) ->
     print(json.dumps({"frames": frames, "peak_kib": peak_rss_kib()}))
 
 
-def peak_rss_kib() -> int:
-    """This process's peak resident set size (VmHWM), in KiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-
-
 # -- report ------------------------------------------------------------------------------------
-
-
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    line = "  ".join("-" * width for width in widths)
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    print(line)
-    for row in rows:
-        print("  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
 
 
 def speed_table(rows: list[SpeedRow]) -> None:
@@ -419,23 +334,6 @@ def speed_table(rows: list[SpeedRow]) -> None:
             f"{row.vidtoon.fps():.0f}", f"{row.ffmpeg.fps():.0f}", f"{row.ratio:.2f}x", goal, met,
             f"{row.vidtoon.best_cpu:.2f} / {row.ffmpeg.best_cpu:.2f}",
         ])
-    print_table(headers, cells)
-
-
-def memory_table(runs: list[MemoryRun]) -> None:
-    """Baseline, cut and whole film; the whole film's row carries the ratio and the goal."""
-    baseline, cut, whole = runs
-    ratio = whole.peak_mib / cut.peak_mib
-    cells = []
-    for run in runs:
-        is_whole = run is whole
-        cells.append([
-            run.case, str(run.frames or "-"), f"{run.seconds:.1f}", f"{run.peak_mib:.0f}",
-            f"+{run.peak_mib - baseline.peak_mib:.0f}" if run is not baseline else "-",
-            f"{ratio:.3f}x" if is_whole else "-", f"<= {MEMORY_GOAL:.2f}" if is_whole else "-",
-            ("yes" if ratio <= MEMORY_GOAL else "NO") if is_whole else "-",
-        ])
-    headers = ["memory (fresh child process)", "frames", "wall s", "peak RSS MiB", "over baseline", "whole/cut", "goal", "met?"]
     print_table(headers, cells)
 
 

@@ -100,8 +100,6 @@ import json
 import logging
 import os
 import platform
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,13 +109,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
+
+from benchlib import (REPO_ROOT, MemoryRun, Timings, clips_folder, count_video_frames, cpu_seconds, memory_table, peak_rss_kib,
+                      print_table, warm_page_cache)
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CLIPS = Path("../shared/clips")
 DEFAULT_MALLOC_LIB = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
 OVERHEAD_GOAL = 0.10  # restyle / (decode+encode + model + temporal) - 1, at most (from the issue)
-MEMORY_GOAL = 1.10  # peak RSS of the whole film / of its 10-second cut, at most ("flat")
 CRF = 18
 SEED = 0
 
@@ -188,53 +186,13 @@ QUICK_PLAN = Plan(1, (OVERHEAD_GENERATOR,), RESOLUTIONS[:1], 5.0, memory_cut_sec
 # -- small helpers -----------------------------------------------------------------------------
 
 
-def clips_folder() -> Path:
-    """$VIDTOON_TEST_MEDIA, or ../shared/clips; a relative path is taken from the repository root."""
-    folder = Path(os.environ.get("VIDTOON_TEST_MEDIA") or DEFAULT_CLIPS)
-    if not folder.is_absolute():
-        folder = REPO_ROOT / folder
-    return folder.resolve()
-
-
 def load_average() -> str:
     """The 1/5/15-minute load averages, e.g. "2.61 3.10 3.40"."""
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def cpu_seconds() -> float:
-    """CPU seconds this process has used so far, all threads together."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_kib() -> int:
-    """This process's peak resident set size (VmHWM), in KiB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-
-
 def log_progress(message: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}, load {load_average()}] {message}", file=sys.stderr, flush=True)
-
-
-def warm_page_cache(path: Path) -> None:
-    """Read the file once, so the first timed run does not pay for the disk."""
-    with path.open("rb") as file:
-        while file.read(4 << 20):
-            pass
-
-
-def count_video_frames(path: Path) -> int:
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        return stream.frames or sum(1 for packet in container.demux(stream) if packet.size)
 
 
 def read_rgb_frames(path: Path, *, end: Fraction | None = None, limit: int | None = None) -> list:
@@ -323,28 +281,6 @@ def batches(items: list, size: int) -> list[list]:
 
 
 # -- 1. pipeline overhead ----------------------------------------------------------------------
-
-
-@dataclass
-class Timings:
-    """Wall and CPU seconds of the repetitions of one job, and the frames it handled."""
-
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    frames: set[int] = field(default_factory=set)
-    inner: list[float] = field(default_factory=list)  # seconds of a part inside the job (translator forward)
-
-    @property
-    def best(self) -> float:
-        return min(self.wall)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def best_cpu(self) -> float:
-        return min(self.cpu)
 
 
 @dataclass
@@ -556,14 +492,6 @@ def run_speed_child(checkpoints: Path, args: argparse.Namespace, *, preload: Pat
 # -- 3. peak memory against film length (fresh child processes) ---------------------------------
 
 
-@dataclass
-class MemoryRun:
-    case: str
-    frames: int | None
-    seconds: float
-    peak_mib: float
-
-
 def child_memory(model: Path, source: str, end: float | None, args: argparse.Namespace) -> None:
     """The memory child: restyle `source` (or, with source "-", only load the model); prints frames and VmHWM as JSON."""
     logging.getLogger("vidtoon").setLevel(logging.ERROR)
@@ -611,14 +539,6 @@ def bench_memory(folder: Path, checkpoints: Path, args: argparse.Namespace, plan
 
 
 # -- report ------------------------------------------------------------------------------------
-
-
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print("  ".join(str(cell).rjust(w) if i else str(cell).ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
 
 
 def overhead_table(result: OverheadResult) -> None:
@@ -689,22 +609,6 @@ def speedups_over_fp32(by_key: dict, generator: str, precision: str, resolutions
         ok = base and cell and base.seconds and cell.seconds
         ratios.append(f"x{base.best / cell.best:.2f}" if ok else "-")
     return " / ".join(ratios)
-
-
-def memory_table(runs: list[MemoryRun]) -> None:
-    baseline, cut, whole = runs
-    ratio = whole.peak_mib / cut.peak_mib
-    rows = []
-    for run in runs:
-        is_whole = run is whole
-        rows.append([
-            run.case, str(run.frames or "-"), f"{run.seconds:.1f}", f"{run.peak_mib:.0f}",
-            f"+{run.peak_mib - baseline.peak_mib:.0f}" if run is not baseline else "-",
-            f"{ratio:.3f}" if is_whole else "-", f"<= {MEMORY_GOAL:.2f}" if is_whole else "-",
-            ("yes" if ratio <= MEMORY_GOAL else "NO") if is_whole else "-",
-        ])
-    headers = ["memory (fresh child process)", "frames", "wall s", "peak RSS MiB", "over baseline", "whole/cut", "goal", "met?"]
-    print_table(headers, rows)
 
 
 def machine_header(args: argparse.Namespace, folder: Path) -> dict[str, str]:

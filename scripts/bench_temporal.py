@@ -47,10 +47,12 @@ from $VIDTOON_PEERS; defaults ../shared/...):
 #   moving average) to 0.49× (winning); strength 0.6 → 0.75 costs ~0.02 SSIM. Ghosting stays bounded:
 #   tests/test_temporal.py::test_no_ghost_behind_a_moving_object (≤ 0.1 in the uncovered band at strength 0.9).
 #
-# Cost at 1280×720 (the stage alone, per frame, channels-last inputs): 70–99 ms under that load (goal 15 ms: not
-# met on this machine). cProfile of 24 frames: 3 remaps 16 ms (the full-size warp ~10), 2 DIS calls
+# Cost at 1280×720 (the stage alone, per frame, channels-last inputs): 31–34 ms on the machine at rest (load 0.7,
+# 04:05 the same day), 70–99 ms under the load above; goal 15 ms: not met (DIS ultrafast with flow at 320 px: 16.5 ms
+# at rest). cProfile of 24 frames under load: 3 remaps 16 ms (the full-size warp ~10), 2 DIS calls
 # 16 ms, resizes 6 ms, forward–backward sums 6 ms, blendLinear 3 ms, the rest < 2 ms each — each op 2–3×
-# its quiet-machine time (cv2.remap 720p alone: 5 ms; DIS fast 640×360 alone: 3–16 ms depending on load).
+# its quiet-machine time (at rest: 2 DIS calls 8.7 ms, 3 remaps 7 ms, the forward–backward sums 5.5 ms, numpy
+# elementwise work in the trust and the blend ~7 ms).
 # The torch implementation it replaced (grid_sample, integral-image box filters) cost 270–400 ms per frame
 # under the same kind of load. DIS ultrafast or flow at 320 px save 15–45 ms but give back E_warp
 # (bike-packing 0.49× → 0.65×).
