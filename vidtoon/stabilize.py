@@ -16,6 +16,7 @@ import torch
 
 from vidtoon.device import resolve_device
 from vidtoon.flow import make_flow
+from vidtoon.flow.base import frames_to_tensor, to_rgb_u8
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import FORMATS
@@ -80,7 +81,7 @@ def stabilize(
         # flow runs on the source at the processed frames' size: the output keeps the processed size
         pairs = zip_in_step(frames_at_size(processed, total, size, size), frames_at_size(source, total, source_size, size))
         for processed_frame, source_frame in prefetch(pairs, depth=8):
-            yield processed_frame, _step(blend, processed_frame.rgb, source_frame.rgb, torch_device)
+            yield processed_frame, _step(blend, processed_frame.rgb, source_frame.rgb)
 
     progress.start(total, processed.name)
     if output.suffix.lower() not in FORMATS:  # a folder of PNGs, named after the processed files when it is a folder
@@ -98,12 +99,10 @@ def stabilize(
     return writer.path
 
 
-def _to_tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(rgb).to(device).permute(2, 0, 1)[None].float().div_(127.5).sub_(1.0)
-
-
 @torch.inference_mode()
-def _step(blend: FlowBlend, processed_u8: np.ndarray, source_u8: np.ndarray, device: torch.device) -> np.ndarray:
-    """One frame: H×W×3 uint8 processed and source (same size) -> the stabilized H×W×3 uint8 frame."""
-    out = blend(_to_tensor(source_u8, device), _to_tensor(processed_u8, device))
-    return out[0].add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+def _step(blend: FlowBlend, processed_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
+    """One frame: H×W×3 uint8 processed and source (same size) -> the stabilized H×W×3 uint8 frame.
+
+    The stage runs on the CPU whatever the flow backend's device (see `vidtoon.temporal.FlowBlend`).
+    """
+    return to_rgb_u8(blend(frames_to_tensor([source_u8]), frames_to_tensor([processed_u8])))[0]
