@@ -1,25 +1,37 @@
 """vidtoon: turn real footage into animation, frame-consistent, with timing and sound kept.
 
-The Python API; the `vidtoon` command line is a thin layer over these functions.
+The Python API; the `vidtoon` command line is a thin layer over these functions. Names are
+imported on first use (PEP 562), so `import vidtoon` is cheap and pulls in neither PyAV nor torch:
+the training code runs on machines without PyAV, and the CLI's help stays fast.
 """
 
+from importlib import import_module
+
 from vidtoon.errors import DecodeError, EncodeError, InputError, OutputError, UsageError, VidtoonError
-from vidtoon.frames import ExtractedFrames, extract_frames
-from vidtoon.io import AudioSource, EncodeOptions, Frame, VideoInfo, VideoReader, VideoWriter, probe, read_frames, transcode
-from vidtoon.stitch import stitch
+from vidtoon.version import __version__
+
+# public name -> module that defines it
+_LAZY = {
+    "AudioSource": "vidtoon.io", "EncodeOptions": "vidtoon.io", "Frame": "vidtoon.io", "VideoInfo": "vidtoon.io",
+    "VideoReader": "vidtoon.io", "VideoWriter": "vidtoon.io", "probe": "vidtoon.io", "read_frames": "vidtoon.io",
+    "transcode": "vidtoon.io", "ExtractedFrames": "vidtoon.frames", "extract_frames": "vidtoon.frames",
+    "stitch": "vidtoon.stitch", "restyle": "vidtoon.pipeline", "RestyleOptions": "vidtoon.pipeline",
+}
 
 
-def restyle(*args, **kwargs):
-    """Restyle a video, image or image folder (see `vidtoon.pipeline.restyle`); imports torch on first use."""
-    from vidtoon.pipeline import restyle as _restyle
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vidtoon' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
-    return _restyle(*args, **kwargs)
 
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
-__version__ = "0.1.0"
 
 __all__ = [
-    "AudioSource", "DecodeError", "EncodeError", "EncodeOptions", "ExtractedFrames", "Frame", "InputError",
-    "OutputError", "UsageError", "VideoInfo", "VideoReader", "VideoWriter", "VidtoonError", "__version__",
-    "extract_frames", "probe", "read_frames", "restyle", "stitch", "transcode",
+    "DecodeError", "EncodeError", "InputError", "OutputError", "UsageError", "VidtoonError", "__version__", *_LAZY,
 ]

@@ -22,6 +22,7 @@ from torch import nn
 from vidtoon.errors import InputError
 from vidtoon.io.output import AtomicFile
 from vidtoon.models.registry import build_model, get_family
+from vidtoon.version import __version__
 
 FORMAT = "vidtoon-checkpoint/1"
 LEGACY_SUFFIXES = (".pth", ".pt", ".ckpt", ".tar")
@@ -95,8 +96,6 @@ def save_checkpoint(model: nn.Module, path: str | Path, card: ModelCard, *, half
     Args:
         half: store floating-point weights as float16 (half the size; loaded back as float32).
     """
-    from vidtoon import __version__
-
     get_family(card.family)  # refuse to write a card nobody can load
     tensors = {}
     for name, tensor in model.state_dict().items():
