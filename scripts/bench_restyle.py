@@ -229,7 +229,7 @@ def save_random_generator(spec: GeneratorSpec, folder: Path) -> Path:
 
 def load_generator(spec: GeneratorSpec, path: Path, *, device: str, precision: str):
     """`load_translator(model=path, ...)` as `vidtoon restyle --model` calls it; returns the translator."""
-    from vidtoon.pipeline import load_translator
+    from vidtoon.restyle import load_translator
 
     translator, _name, _defaults, _key = load_translator(model=path, device=device, precision=precision, label=spec.style_label)
     return translator
@@ -241,7 +241,7 @@ def parameter_count(translator) -> int:
 
 def make_restyler(translator, height: int | None = None):
     """A `FrameRestyler` as `restyle` builds it, with a pass-through temporal stage: the model part alone."""
-    from vidtoon.pipeline import FrameRestyler
+    from vidtoon.restyle import FrameRestyler
     from vidtoon.temporal import make_temporal_stage
 
     return FrameRestyler(translator, make_temporal_stage("none"), process_height=height)
@@ -331,7 +331,7 @@ def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argpars
 
     import vidtoon
     from vidtoon.io import EncodeOptions
-    from vidtoon.pipeline import RestyleOptions
+    from vidtoon.restyle import RestyleOptions
 
     source = folder / OVERHEAD_CLIP
     warm_page_cache(source)
@@ -497,7 +497,7 @@ def child_memory(model: Path, source: str, end: float | None, args: argparse.Nam
     logging.getLogger("vidtoon").setLevel(logging.ERROR)
     import vidtoon
     from vidtoon.io import EncodeOptions
-    from vidtoon.pipeline import RestyleOptions
+    from vidtoon.restyle import RestyleOptions
 
     translator = load_generator(MEMORY_GENERATOR, model, device=args.device, precision=args.precision)
     frames = None
@@ -677,7 +677,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if bad or not args.speed_precisions:
         parser.error(f"--speed-precisions takes fp32, bf16, fp16 (comma-separated), got {args.speed_precisions!r}")
     if args.consistency is None:
-        from vidtoon.pipeline import RestyleOptions
+        from vidtoon.restyle import RestyleOptions
 
         args.consistency = RestyleOptions().consistency
     if args.repeat is None:

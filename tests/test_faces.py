@@ -16,7 +16,7 @@ from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import BoxTrack, OneEuroFilter, crop_inside, detect_faces, disc_mask, face_detector, face_square, paste
 from vidtoon.io import EncodeOptions, probe, read_frames
 from vidtoon.io.images import read_image, write_image
-from vidtoon.pipeline import FaceRestyler, RestyleOptions, load_translator
+from vidtoon.restyle import FaceRestyler, RestyleOptions, load_translator
 from vidtoon.temporal import FlowBlend, make_temporal_stage
 
 FAST = EncodeOptions(preset="ultrafast")

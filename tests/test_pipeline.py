@@ -20,7 +20,7 @@ import vidtoon
 from vidtoon.io import EncodeOptions, probe, read_frames
 from vidtoon.models import ModelCard
 from vidtoon.models.translator import TorchTranslator
-from vidtoon.pipeline import RestyleOptions, load_translator
+from vidtoon.restyle import RestyleOptions, load_translator
 
 FAST = EncodeOptions(preset="ultrafast")
 

@@ -11,7 +11,7 @@ from conftest import SAMPLE
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io import probe
 from vidtoon.models import ModelCard, build_model, file_sha256, get_family, save_checkpoint
-from vidtoon.pipeline import load_translator
+from vidtoon.restyle import load_translator
 from vidtoon.styles import find_style, list_styles
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from vidtoon.errors import OutputError, UsageError
+from vidtoon.files import AtomicFile, StagingDir, ensure_writable_dir
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
-from vidtoon.io.output import AtomicFile, StagingDir, ensure_writable_dir
 from vidtoon.io.reader import Frame, VideoReader
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
@@ -161,7 +161,7 @@ def _stage_manifest(path: Path, new_rows: list[dict[str, str]]) -> AtomicFile:
     rows = [row for row in rows if row.get("file") not in replaced] + new_rows
     for row in new_rows:
         columns += [c for c in row if c not in columns]
-    staged = AtomicFile(path)
+    staged = AtomicFile(path)  # committed by the caller, with the frames
     try:
         with staged.path.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, restval="")

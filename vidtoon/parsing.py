@@ -81,3 +81,14 @@ def parse_tags(items: list[str] | None) -> dict[str, str]:
             raise UsageError(f"tag {item!r} is not key=value", hint="use e.g. --tag studio=blender")
         tags[key] = value.strip()
     return tags
+
+
+def parse_assignments(items: list[str] | None, *, flag: str, example: str) -> dict[str, str]:
+    """Parse ["levels=6", "lines=0.5"] given as `flag` into a dict of strings (values are typed by whoever takes them)."""
+    values: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{flag} {item!r} is not key=value", hint=f"e.g. {flag} {example}")
+        values[key.strip()] = value.strip()
+    return values

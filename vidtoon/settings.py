@@ -1,7 +1,10 @@
-"""Tuned defaults shared by the Python API and the CLI (no heavy imports: the CLI reads them for its help)."""
+"""Tuned defaults and option choices shared by the Python API and the CLI (no heavy imports: the CLI reads them
+for its help). The choices mirror the registries (`tests/test_registries.py` checks they agree)."""
 
-CONSISTENCY_MODES = ("none", "flow")
+CONSISTENCY_MODES = ("none", "flow")  # vidtoon.temporal.TEMPORAL_MODES
+FLOW_NAMES = ("dis", "farneback", "raft")  # vidtoon.flow.FLOW_BACKENDS
+PRECISION_CHOICES = ("auto", "fp32", "bf16", "fp16")  # vidtoon.device.PRECISIONS + auto
 
 # Weight of the flow-warped previous output where the flow is trusted. 0.75 holds E_warp ≤ 0.5× the
-# per-frame result's with SSIM ≥ 0.94 on both DVP pairs (scripts/bench_temporal.py notes).
+# per-frame result's with SSIM ≥ 0.94 on both DVP pairs (docs/benchmarks.md, bench_temporal).
 DEFAULT_STRENGTH = 0.75

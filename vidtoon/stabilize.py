@@ -15,13 +15,13 @@ import numpy as np
 import torch
 
 from vidtoon.device import resolve_device
+from vidtoon.files import check_output
 from vidtoon.flow import make_flow
 from vidtoon.flow.base import frames_to_tensor, to_rgb_u8
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import FORMATS
 from vidtoon.io.images import list_images, write_image_folder
-from vidtoon.io.output import check_output
 from vidtoon.io.probe import probe
 from vidtoon.io.reader import Frame
 from vidtoon.io.writer import EncodeOptions, VideoWriter

@@ -8,7 +8,7 @@ from vidtoon.io import read_frames
 from vidtoon.models import ModelCard, build_model
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import TorchTranslator
-from vidtoon.pipeline import FrameRestyler
+from vidtoon.restyle import FrameRestyler
 from vidtoon.temporal import PassThrough
 from vidtoon.tiling import translate_tiled
 

@@ -57,7 +57,7 @@ def load_face_mesh_module():
         UsageError: mediapipe is missing, or a release without the bundled legacy face mesh (> 0.10.21).
     """
     try:
-        import mediapipe  # noqa: PLC0415 - optional dependency, imported on use
+        import mediapipe
     except ImportError as exc:
         raise UsageError(f"the landmark method needs MediaPipe, which is not installed ({exc})", hint=_INSTALL_HINT) from None
     face_mesh = getattr(getattr(mediapipe, "solutions", None), "face_mesh", None)

@@ -17,9 +17,9 @@ from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relati
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import OneEuroFilter
+from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.images import read_image
-from vidtoon.io.output import check_output
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.writer import EncodeOptions, VideoWriter
@@ -227,7 +227,7 @@ def make_animator(method: str, source_rgb: np.ndarray, source: Path, *, relative
     if method == "fomm":
         if checkpoint is None:
             raise UsageError("--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)")
-        from vidtoon.animate.fomm import FommAnimator  # noqa: PLC0415 - imports torch only for this method
+        from vidtoon.animate.fomm import FommAnimator
 
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
     if checkpoint is not None:

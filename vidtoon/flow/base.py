@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import torch
 
+from vidtoon.registry import Registry
+
 
 class FlowBackend(Protocol):
     """Estimates optical flow between batches of frames.
@@ -26,6 +28,10 @@ class FlowBackend(Protocol):
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor: ...
 
     def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]: ...
+
+
+# backend name -> builder(*, preset, weights, device) -> FlowBackend; each backend module registers its own
+FLOW_BACKENDS: Registry = Registry("flow backend")
 
 
 def to_rgb_u8(frames: torch.Tensor) -> list[np.ndarray]:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from vidtoon.errors import UsageError
-from vidtoon.flow.base import check_pair, gray_u8, stack_flows, to_rgb_u8
+from vidtoon.flow.base import FLOW_BACKENDS, check_pair, gray_u8, stack_flows, to_rgb_u8
 
 PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST, "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 
@@ -31,3 +31,9 @@ class DISFlow:
 
     def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
         return [self._dis.calc(gray_u8(t), gray_u8(s), None) for t, s in zip(targets_u8, sources_u8, strict=True)]
+
+
+@FLOW_BACKENDS.register("dis")
+def build_backend(*, preset: str = "fast", weights: str | None = None, device=None, **_settings):
+    """`--flow dis`: OpenCV DIS with `preset` (ultrafast, fast, medium)."""
+    return DISFlow(preset)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidtoon.flow.base import check_pair, gray_u8, stack_flows, to_rgb_u8
+from vidtoon.flow.base import FLOW_BACKENDS, check_pair, gray_u8, stack_flows, to_rgb_u8
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,9 @@ class FarnebackFlow:
         p = self.params
         args = (p.pyr_scale, p.levels, p.winsize, p.iterations, p.poly_n, p.poly_sigma, p.flags)
         return [cv2.calcOpticalFlowFarneback(gray_u8(t), gray_u8(s), None, *args) for t, s in zip(targets_u8, sources_u8, strict=True)]
+
+
+@FLOW_BACKENDS.register("farneback")
+def build_backend(*, preset: str = "fast", weights: str | None = None, device=None, **_settings):
+    """`--flow farneback`: OpenCV Farneback with the default parameters."""
+    return FarnebackFlow()

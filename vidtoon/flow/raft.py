@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torchvision.models.optical_flow import RAFT, raft_large, raft_small
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.flow.base import check_pair, frames_to_tensor
+from vidtoon.flow.base import FLOW_BACKENDS, check_pair, frames_to_tensor
 
 WEIGHTS_ENV = "VIDTOON_RAFT_WEIGHTS"
 _HINT = f"give a torchvision RAFT state dict with --flow-weights FILE or ${WEIGHTS_ENV} (--flow dis needs no weights)"
@@ -159,3 +159,9 @@ class RAFTFlow:
             return []
         flows = self(frames_to_tensor(targets_u8), frames_to_tensor(sources_u8))  # batched on the device
         return list(flows.permute(0, 2, 3, 1).cpu().numpy())
+
+
+@FLOW_BACKENDS.register("raft")
+def build_backend(*, preset: str = "fast", weights: str | None = None, device=None, **_settings):
+    """`--flow raft`: torchvision's RAFT with local `weights` (or $VIDTOON_RAFT_WEIGHTS), on `device`."""
+    return RAFTFlow(weights=weights, device=device)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.io.output import StagingDir, ensure_writable_dir
+from vidtoon.files import StagingDir, ensure_writable_dir
 from vidtoon.progress import Progress
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})

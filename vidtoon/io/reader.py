@@ -49,9 +49,10 @@ class VideoReader:
         DecodeError: a frame failed to decode; names its index and timestamp.
     """
 
-    def __init__(self, path: str | Path, *, start: Fraction | None = None, end: Fraction | None = None):
+    def __init__(self, path: str | Path, *, start: Fraction | None = None, end: Fraction | None = None,
+                 info: VideoInfo | None = None):
         self.path = Path(path)
-        self.info: VideoInfo = probe(self.path)
+        self.info: VideoInfo = info if info is not None else probe(self.path)  # `info`: the caller probed it already
         if start is not None and end is not None and end <= start:
             raise UsageError(f"--end ({float(end):g}s) must be after --start ({float(start):g}s)")
         if start is not None and self.info.duration is not None and start >= self.info.duration:

@@ -21,9 +21,9 @@ from typing import Any
 import av
 
 from vidtoon.errors import EncodeError, OutputError
+from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import output_format
-from vidtoon.io.output import AtomicFile, check_output
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,8 @@ class SegmentedJob:
         """Close `writer` and record its segment as finished (atomically)."""
         writer.close()
         dts_file = writer.path.with_suffix(".dts")
-        staged = AtomicFile(dts_file)
-        staged.path.write_text("\n".join(str(d) for d in writer.packet_dts))
-        staged.commit()
+        with AtomicFile(dts_file) as staged:
+            staged.path.write_text("\n".join(str(d) for d in writer.packet_dts))
         self.done.append((index, writer.path.name, writer.frames_written))
         self._save()
 
@@ -112,9 +111,8 @@ class SegmentedJob:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _save(self) -> None:
-        staged = AtomicFile(self.folder / _PROGRESS)
-        staged.path.write_text(json.dumps({"settings": self.settings, "done": self.done}, indent=1))
-        staged.commit()
+        with AtomicFile(self.folder / _PROGRESS) as staged:
+            staged.path.write_text(json.dumps({"settings": self.settings, "done": self.done}, indent=1))
 
 
 def _read_state(path: Path) -> dict | None:
@@ -136,33 +134,29 @@ def join_segments(
     fmt = output_format(output)
     if not job.done:
         raise EncodeError("no frames were restyled, so no video was made", path=output)
-    staged = AtomicFile(output)
     try:
-        with av.open(str(job.folder / job.done[0][1])) as first:
-            template = first.streams.video[0]
-            extradata = template.codec_context.extradata
-            container = av.open(str(staged.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
-            try:
-                video = container.add_stream_from_template(template)
-                video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
-                container.metadata.update({k: v for k, v in (metadata or {}).items() if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")})
-                passthrough = AudioPassthrough(audio, container, fmt, output) if audio is not None else None
-                if passthrough is not None:
-                    passthrough.add_streams()
-                last_dts = None
-                for _, name, _ in job.done:
-                    last_dts = _remux_segment(job.folder / name, container, video, extradata, passthrough, last_dts, time_base)
-                if passthrough is not None:
-                    passthrough.finish()
-            finally:
-                container.close()
+        with AtomicFile(output) as staged:
+            with av.open(str(job.folder / job.done[0][1])) as first:
+                template = first.streams.video[0]
+                extradata = template.codec_context.extradata
+                container = av.open(str(staged.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
+                try:
+                    video = container.add_stream_from_template(template)
+                    video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
+                    container.metadata.update({k: v for k, v in (metadata or {}).items() if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")})
+                    passthrough = AudioPassthrough(audio, container, fmt, output) if audio is not None else None
+                    if passthrough is not None:
+                        passthrough.add_streams()
+                    last_dts = None
+                    for _, name, _ in job.done:
+                        last_dts = _remux_segment(job.folder / name, container, video, extradata, passthrough, last_dts, time_base)
+                    if passthrough is not None:
+                        passthrough.finish()
+                finally:
+                    container.close()
     except av.FFmpegError as exc:
-        staged.abort()
         raise EncodeError(f"joining the restyled segments failed ({exc.strerror or exc})", path=output) from None
-    except BaseException:
-        staged.abort()
-        raise
-    return staged.commit()
+    return output
 
 
 def _remux_segment(path: Path, container, video, extradata, passthrough, last_dts: int | None, writer_time_base: Fraction) -> int | None:

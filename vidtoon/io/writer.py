@@ -13,9 +13,9 @@ from av.video.frame import PictureType
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from vidtoon.errors import EncodeError, UsageError
+from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import OutputFormat, output_format
-from vidtoon.io.output import AtomicFile, check_output
 
 log = logging.getLogger(__name__)
 

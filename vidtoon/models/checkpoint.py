@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vidtoon.errors import InputError
-from vidtoon.io.output import AtomicFile
+from vidtoon.files import AtomicFile
 from vidtoon.models.registry import build_model, get_family
 from vidtoon.version import __version__
 
@@ -107,13 +107,8 @@ def save_checkpoint(model: nn.Module, path: str | Path, card: ModelCard, *, half
     metadata = {"format": FORMAT, "card": card.to_json(), "tensors_sha256": tensors_sha256(tensors)}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = AtomicFile(path)
-    try:
+    with AtomicFile(path) as staged:
         save_file(tensors, str(staged.path), metadata=metadata)
-    except BaseException:
-        staged.abort()
-        raise
-    staged.commit()
     return file_sha256(path)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from vidtoon.errors import UsageError
+from vidtoon.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Family:
     tiny: dict[str, Any] = field(default_factory=dict)
 
 
-_FAMILIES: dict[str, Family] = {}
+FAMILIES: Registry[Family] = Registry("model family")
 
 
 def register(
@@ -48,9 +49,7 @@ def register(
         raise ValueError(f"kind must be generator or discriminator, got {kind!r}")
 
     def decorate(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in _FAMILIES:
-            raise ValueError(f"model family {name!r} is registered twice")
-        _FAMILIES[name] = Family(name=name, build=build, kind=kind, size_multiple=size_multiple, conditional=conditional, tiny=dict(tiny or {}))
+        FAMILIES.add(name, Family(name=name, build=build, kind=kind, size_multiple=size_multiple, conditional=conditional, tiny=dict(tiny or {})))
         return build
 
     return decorate
@@ -58,15 +57,12 @@ def register(
 
 def get_family(name: str) -> Family:
     """The registered family `name`; an unknown name lists the known ones."""
-    try:
-        return _FAMILIES[name]
-    except KeyError:
-        raise UsageError(f"unknown model family {name!r}", hint=f"known families: {', '.join(sorted(_FAMILIES))}") from None
+    return FAMILIES.get(name)
 
 
 def family_names(kind: str | None = None) -> list[str]:
     """Registered family names, optionally only generators or discriminators."""
-    return sorted(n for n, f in _FAMILIES.items() if kind is None or f.kind == kind)
+    return [n for n, f in FAMILIES.items() if kind is None or f.kind == kind]
 
 
 def build_model(name: str, **kwargs: Any) -> nn.Module:

@@ -3,13 +3,16 @@ learning-rate schedule, a gradient scaler for fp16, and a state dict of plain te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from vidtoon.device import check_precision
+from vidtoon.registry import Registry
 from vidtoon.train.config import RunConfig
 from vidtoon.train.losses import linear_decay
 
@@ -131,3 +134,16 @@ class Trainer:
     def train(self, mode: bool = True) -> None:
         for model in self.models.values():
             model.train(mode)
+
+
+@dataclass(frozen=True)
+class TrainerKind:
+    """One trainer (`vidtoon train NAME`): its config class, trainer class and data builder (config -> TrainData)."""
+
+    config: type[RunConfig]
+    trainer: Callable[..., Trainer]
+    data: Callable[[Any], Any]
+
+
+# trainer name -> TrainerKind; each trainer module registers its own (imported by name in vidtoon.train.run)
+TRAINERS: Registry[TrainerKind] = Registry("trainer")

@@ -17,7 +17,7 @@ from torch import nn
 
 from vidtoon.errors import UsageError
 from vidtoon.models.registry import build_model
-from vidtoon.train.base import Trainer, set_requires_grad
+from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.config import CAAEConfig
 from vidtoon.train.data import EpochOrder, TrainData, center_crop, load_labelled, sample_batch
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
@@ -136,3 +136,6 @@ def caae_data(config: CAAEConfig) -> TrainData:
     sample = {"x": torch.stack([center_crop(bank.images[i], config.size) for i in picks]), "label": bank.labels[picks]}
     summary = ", ".join(f"{name}: {len(items)}" for name, items in zip(bank.label_names, per_label))
     return TrainData(make, sample, f"{len(bank)} frames ({summary})", labels=bank.label_names)
+
+
+TRAINERS.add("caae", TrainerKind(CAAEConfig, CAAETrainer, caae_data))

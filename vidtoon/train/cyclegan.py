@@ -15,7 +15,7 @@ from torch import nn
 
 from vidtoon.errors import UsageError
 from vidtoon.models.registry import build_model
-from vidtoon.train.base import Trainer, set_requires_grad
+from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.config import CycleGANConfig
 from vidtoon.train.data import EpochOrder, TrainData, fixed_samples, load_domain, sample_batch
 from vidtoon.train.losses import l1_loss, lsgan_loss
@@ -115,3 +115,6 @@ def cyclegan_data(config: CycleGANConfig) -> TrainData:
 
     sample = {"a": fixed_samples(bank_a, config.size)[0], "b": fixed_samples(bank_b, config.size)[0]}
     return TrainData(make, sample, f"A: {len(bank_a)} images, B: {len(bank_b)} images")
+
+
+TRAINERS.add("cyclegan", TrainerKind(CycleGANConfig, CycleGANTrainer, cyclegan_data))

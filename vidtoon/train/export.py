@@ -25,9 +25,9 @@ import yaml
 from torch import nn
 
 from vidtoon.errors import OutputError, UsageError
+from vidtoon.files import write_atomic
 from vidtoon.models.checkpoint import ModelCard, save_checkpoint
 from vidtoon.train.config import load_config
-from vidtoon.train.report import write_atomic
 from vidtoon.train.run import CHECKPOINT, CONFIG, get_kind, read_checkpoint
 
 

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 import torch
 
+from vidtoon.files import write_atomic
 from vidtoon.io.images import write_image
-from vidtoon.io.output import AtomicFile
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +32,6 @@ def image_grid(rows: list[torch.Tensor], gap: int = 2) -> np.ndarray:
         for c, cell in enumerate(cells):
             grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = cell
     return grid
-
-
-def write_atomic(path: Path, write) -> Path:
-    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = AtomicFile(path)
-    try:
-        write(staged.path)
-    except BaseException:
-        staged.abort()
-        raise
-    return staged.commit()
 
 
 def write_png(path: Path, rgb: np.ndarray) -> Path:

@@ -35,10 +35,12 @@ import torch
 
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, UsageError
-from vidtoon.train.base import Trainer
-from vidtoon.train.config import RUN_CONTROL_KEYS, CAAEConfig, CycleGANConfig, RunConfig, changed_keys, load_config, save_config
+from vidtoon.files import write_atomic
+from vidtoon.train import caae, cyclegan  # noqa: F401  (registers the trainers)
+from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
+from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
 from vidtoon.train.data import TrainData, batches
-from vidtoon.train.report import MetricsLog, image_grid, plot_curves, write_atomic, write_png
+from vidtoon.train.report import MetricsLog, image_grid, plot_curves, write_png
 
 log = logging.getLogger(__name__)
 
@@ -69,27 +71,9 @@ class NoTrainProgress:
         pass
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One trainer: its config class, trainer class and data builder."""
-
-    config: type[RunConfig]
-    trainer: Callable[..., Trainer]
-    data: Callable[[Any], TrainData]
-
-
-def kinds() -> dict[str, Kind]:
-    from vidtoon.train.caae import CAAETrainer, caae_data
-    from vidtoon.train.cyclegan import CycleGANTrainer, cyclegan_data
-
-    return {"cyclegan": Kind(CycleGANConfig, CycleGANTrainer, cyclegan_data), "caae": Kind(CAAEConfig, CAAETrainer, caae_data)}
-
-
-def get_kind(name: str) -> Kind:
-    known = kinds()
-    if name not in known:
-        raise UsageError(f"unknown trainer {name!r}", hint=f"known: {', '.join(known)}")
-    return known[name]
+def get_kind(name: str) -> TrainerKind:
+    """The registered trainer `name` (see `TRAINERS`)."""
+    return TRAINERS.get(name)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.files import StagingDir, ensure_writable_dir
 from vidtoon.io.images import list_images, read_image, write_image
-from vidtoon.io.output import StagingDir, ensure_writable_dir
 from vidtoon.progress import NoProgress, Progress
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Safe outputs: checked before any work starts, written under a temporary name, renamed when done.
+"""Files written safely: outputs checked before any work starts, written under a temporary name, renamed when done.
 
 Nothing is ever left half-written under the final name, the input is never overwritten, and an
 existing output is replaced only when the user asked for it (`force`).
@@ -57,7 +57,11 @@ def ensure_writable_dir(folder: Path) -> None:
 class AtomicFile:
     """A temporary file beside `target` that becomes `target` on `commit()`, or vanishes on `abort()`.
 
-    The temporary name keeps the target's suffix so tools that look at it still see the format.
+    The temporary name keeps the target's suffix so tools that look at it still see the format. As a
+    context manager it commits when the block ends normally and aborts on any exception (Ctrl-C too):
+
+        with AtomicFile(path) as staged:
+            write_image(staged.path, rgb)
     """
 
     def __init__(self, target: Path):
@@ -73,6 +77,23 @@ class AtomicFile:
 
     def abort(self) -> None:
         self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def write_atomic(path: Path, write) -> Path:
+    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with AtomicFile(path) as staged:
+        write(staged.path)
+    return path
 
 
 def _umask() -> int:

@@ -1,6 +1,6 @@
-"""The temporal stage: the one stateful compute step between translation and encoding.
+"""The `flow` temporal mode (the default for videos), on the CPU with OpenCV.
 
-`flow` mode (the default for videos): optical flow is computed on the *input* frames; the previous
+Optical flow is computed on the *input* frames; the previous
 *output* is warped onto the current frame and blended with the fresh translation where the flow
 is trustworthy — visible in both frames (forward–backward consistent), photometrically
 consistent in the input, and not across a scene cut. Occluded and disoccluded pixels come from
@@ -11,8 +11,6 @@ the frame trustworthy) resets the state. `none` passes translations through.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import cv2
 import numpy as np
 import torch
@@ -20,26 +18,8 @@ import torch
 from vidtoon.errors import UsageError
 from vidtoon.flow import FlowBackend, make_flow
 from vidtoon.flow.warp import consistent, remap, sample_positions
-from vidtoon.settings import CONSISTENCY_MODES as MODES
 from vidtoon.settings import DEFAULT_STRENGTH
-
-
-class TemporalStage(Protocol):
-    def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
-        """source, translated: N×3×H×W in [-1, 1], consecutive frames -> N×3×H×W to encode."""
-
-    def reset(self) -> None:
-        """Forget the past (scene cut, seek, new segment)."""
-
-
-class PassThrough:
-    """No temporal processing: every frame is its own translation."""
-
-    def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
-        return translated
-
-    def reset(self) -> None:
-        pass
+from vidtoon.temporal.base import TEMPORAL_MODES
 
 
 class FlowBlend:
@@ -169,11 +149,8 @@ def _upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(scaled, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def make_temporal_stage(mode: str = "none", *, strength: float = DEFAULT_STRENGTH, flow: str = "dis", flow_preset: str = "fast",
-                        flow_weights: str | None = None, device=None) -> TemporalStage:
-    """The temporal stage for `mode` (see MODES)."""
-    if mode == "none":
-        return PassThrough()
-    if mode == "flow":
-        return FlowBlend(make_flow(flow, preset=flow_preset, weights=flow_weights, device=device), strength=strength)
-    raise UsageError(f"unknown consistency mode {mode!r}", hint=f"use one of {', '.join(MODES)}")
+@TEMPORAL_MODES.register("flow")
+def build_flow_blend(*, strength: float = DEFAULT_STRENGTH, flow: str = "dis", flow_preset: str = "fast",
+                     flow_weights: str | None = None, device=None, **_settings) -> FlowBlend:
+    """`--consistency flow`: the flow backend `flow` (computed on the input frames) and a `FlowBlend`."""
+    return FlowBlend(make_flow(flow, preset=flow_preset, weights=flow_weights, device=device), strength=strength)

@@ -1,0 +1,85 @@
+"""The Typer app, its one error boundary, and the options every command that writes a video shares.
+
+Every `VidtoonError` raised by any command (or sub-command) is caught in one place, `_Commands.invoke`:
+one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from vidtoon.errors import VidtoonError
+from vidtoon.version import __version__
+
+err_console = Console(stderr=True)
+_state = {"verbose": False}
+
+
+class _Commands(TyperGroup):
+    """The root command group: the error boundary for every command below it."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except VidtoonError as exc:
+            if _state["verbose"]:
+                err_console.print_exception()
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+
+
+app = typer.Typer(
+    name="vidtoon",
+    cls=_Commands,
+    help="Turn real footage into animation: restyle films without flicker, animate a still face, train your own styles, stitch and extract frames.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vidtoon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """vidtoon: film restyling that keeps length, timing and sound."""
+    _state["verbose"] = verbose
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_time=False, show_path=verbose, markup=False)], force=True,
+    )
+    for noisy in ("libav", "PIL", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+# Options shared by every command that writes a video.
+CrfOption = Annotated[int | None, typer.Option("--crf", help="Quality, lower is better (default 18 for H.264, 31 for VP9).")]
+PresetOption = Annotated[str, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")]
+PixFmtOption = Annotated[str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")]
+ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
+
+
+def encode_options(crf: int | None, preset: str, pix_fmt: str | None):
+    """The encoder flags as `EncodeOptions`."""
+    from vidtoon.io.writer import EncodeOptions
+
+    return EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt)
+
+
+def done(message: str) -> None:
+    """The one line a finished command prints (stderr, like the progress bar)."""
+    err_console.print(message)

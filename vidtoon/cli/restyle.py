@@ -1,0 +1,81 @@
+"""Commands that restyle: `restyle` and `styles`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options
+from vidtoon.cli.progress import RichProgress
+from vidtoon.settings import DEFAULT_STRENGTH
+
+
+@app.command()
+def restyle(
+    source: Annotated[Path, typer.Argument(help="A video, an image, or a folder of images.")],
+    to: Annotated[str | None, typer.Option("--to", help="Installed style name (see `vidtoon styles`).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Any checkpoint (.safetensors, CycleGAN/AnimeGANv2 .pth/.pt) or ONNX file.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file or folder (default: NAME.STYLE.ext beside the input).")] = None,
+    style_opt: Annotated[list[str] | None, typer.Option("--style-opt", help="A procedural style's parameter, e.g. --style-opt levels=6 (repeatable).")] = None,
+    to_label: Annotated[str | None, typer.Option("--to-label", help="Style label of a multi-style (CAAE) model.")] = None,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16.")] = "auto",
+    height: Annotated[int | None, typer.Option("--height", help="Processing height (output keeps the source size).")] = None,
+    max_side: Annotated[int | None, typer.Option("--max-side", help="Translate in tiles when the longer side exceeds this.")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Frames per model call (default 1 on CPU, 8 on GPU).")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
+    consistency: Annotated[str | None, typer.Option("--consistency", help="Temporal consistency: flow (default) or none.")] = None,
+    strength: Annotated[float | None, typer.Option("--strength", help=f"Temporal blending strength 0..1 (default {DEFAULT_STRENGTH}).")] = None,
+    flow: Annotated[str, typer.Option("--flow", help="Optical flow for consistency: dis, farneback or raft.")] = "dis",
+    flow_weights: Annotated[Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
+    compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
+    faces: Annotated[bool | None, typer.Option("--faces/--no-faces", help="Restyle only the faces (feathered), keep everything else as it is (default: the style's).")] = None,
+    face_size: Annotated[int | None, typer.Option("--face-size", help="Side (px) of the face crop the model sees (default 256).")] = None,
+    face_margin: Annotated[float | None, typer.Option("--face-margin", help="Context around each face, × its size, on every side (default 0.4).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")] = False,
+    segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
+    crf: CrfOption = None,
+    preset: PresetOption = "medium",
+    pix_fmt: PixFmtOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Restyle a film, an image or a folder of images: same length, timing and sound."""
+    from vidtoon.parsing import parse_assignments, parse_time
+    from vidtoon.restyle import RestyleOptions, load_translator, resolve_style
+    from vidtoon.restyle import restyle as run_restyle
+
+    card = resolve_style(style=to, model=model, style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"))
+    options = RestyleOptions.from_style(
+        card.defaults, device=device, precision=precision, height=height, max_side=max_side, batch_size=batch_size,
+        start=parse_time(start), end=parse_time(end), consistency=consistency, strength=strength, flow=flow,
+        flow_weights=str(flow_weights) if flow_weights else None, label=to_label, compile=compile_model,
+        segment_seconds=segment_seconds, faces=faces, face_size=face_size, face_margin=face_margin,
+        encode=encode_options(crf, preset, pix_fmt),
+    )
+    loaded = load_translator(card=card, device=device, precision=precision, label=to_label, compile=compile_model)
+    with RichProgress("fps") as progress:
+        out = run_restyle(source, output, translator=loaded.translator, style_name=loaded.name, options=options,
+                          resume=resume, force=force, progress=progress, job_key=loaded.key)
+    done(f"wrote {out}")
+
+
+@app.command()
+def styles() -> None:
+    """List installed styles: name, kind, what makes them, description, licence and credits, preview image."""
+    from vidtoon.styles import STYLE_KINDS, TRAIN_HINT, list_styles
+
+    cards = list_styles()
+    if not cards:
+        done(f"no styles installed yet: {TRAIN_HINT}; or restyle with --model FILE")
+        return
+    table = Table("style", "kind", "made of", "description", "licence / credits", "preview")
+    for card in cards:
+        terms = " / ".join(part for part in (card.licence, card.credits) if part) or "-"
+        table.add_row(card.name, card.kind, STYLE_KINDS.get(card.kind)().describe(card), card.description or "-", terms,
+                      str(card.preview) if card.preview else "-")
+    Console().print(table)

@@ -1,0 +1,87 @@
+"""`restyle`: a film (or an image, or a folder of images) turned into a restyled one.
+
+The data path is one straight line, each stage overlapping the others:
+
+    decode thread -> batches on the device -> translate -> temporal stage -> encode thread
+
+Modules: `options` (RestyleOptions), `frames` (the Restyler protocol, FrameRestyler, batching),
+`faces` (FaceRestyler), `video` (the segmented, resumable video loop), `stills` (photos, folders).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidtoon.io.images import IMAGE_SUFFIXES
+from vidtoon.io.probe import probe
+from vidtoon.models.translator import Translator
+from vidtoon.progress import NoProgress, Progress
+from vidtoon.restyle.faces import FaceRestyler
+from vidtoon.restyle.frames import FrameRestyler, Restyler
+from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.stills import restyle_folder, restyle_image
+from vidtoon.restyle.video import restyle_video
+from vidtoon.styles import LoadedStyle, load_translator, resolve_style
+from vidtoon.temporal import TemporalStage, make_temporal_stage
+
+__all__ = [
+    "FaceRestyler", "FrameRestyler", "LoadedStyle", "RestyleOptions", "Restyler", "default_output", "load_translator", "make_restyler",
+    "resolve_style", "restyle",
+]
+
+
+def default_output(source: Path, style: str) -> Path:
+    """film.mp4 -> film.pixar.mp4; photo.jpg -> photo.pixar.png; frames/ -> frames.pixar/."""
+    if source.is_dir():
+        return source.resolve().with_name(f"{source.resolve().name}.{style}")
+    if source.suffix.lower() in IMAGE_SUFFIXES:
+        return source.with_name(f"{source.stem}.{style}.png")
+    suffix = source.suffix.lower() if source.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
+    return source.with_name(f"{source.stem}.{style}{suffix}")
+
+
+def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
+    """The restyler `options` ask for: whole frames, or only the faces (each face track with its own temporal stage)."""
+
+    def make_temporal() -> TemporalStage:
+        return make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
+                                   flow_preset=options.flow_preset, flow_weights=options.flow_weights, device=translator.device)
+
+    if options.faces:
+        return FaceRestyler(translator, make_temporal, face_size=options.face_size, margin=options.face_margin,
+                            max_side=options.max_side, tile=options.tile, overlap=options.overlap)
+    return FrameRestyler(translator, make_temporal(), process_height=options.height,
+                         max_side=options.max_side, tile=options.tile, overlap=options.overlap)
+
+
+def restyle(
+    source: str | Path,
+    output: str | Path | None = None,
+    *,
+    translator: Translator,
+    style_name: str = "restyled",
+    options: RestyleOptions = RestyleOptions(),
+    resume: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    job_key: dict | None = None,
+) -> Path:
+    """Restyle a video, an image or a folder of images with `translator`.
+
+    Videos keep their frame count, timestamps, audio and subtitles; `resume` continues an
+    interrupted run of the same output with the same settings (`job_key` identifies the model).
+
+    Returns:
+        The finished output (a video, an image, or a folder of images).
+    """
+    progress = progress or NoProgress()
+    source = Path(source)
+    output = Path(output) if output is not None else default_output(source, style_name)
+    restyler = make_restyler(translator, options)
+    if source.is_dir():
+        return restyle_folder(source, output, restyler, force=force, progress=progress)
+    info = probe(source)
+    if info.is_image:
+        return restyle_image(source, output, restyler, force=force)
+    return restyle_video(source, output, restyler, options, info=info, resume=resume, force=force, progress=progress,
+                         job_key=job_key or {})

@@ -1,0 +1,148 @@
+"""Restylers: uint8 frames in, restyled uint8 frames out. `FrameRestyler` translates whole frames.
+
+A `Restyler` is what the video loop and the stills writer drive; `FrameRestyler` (this module) and
+`FaceRestyler` (`vidtoon.restyle.faces`) are the two. Batching of decoded frames lives here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
+from vidtoon.models.translator import Translator
+from vidtoon.temporal import TemporalStage
+from vidtoon.tiling import pad_to_multiple, translate_tiled
+
+log = logging.getLogger(__name__)
+
+
+class Restyler(Protocol):
+    """uint8 RGB frames in, restyled uint8 RGB frames of the same size out, with a lifetime of one run."""
+
+    translator: Translator
+
+    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8 (consecutive in a video; `times` in seconds, None for photos)."""
+
+    def reset(self) -> None:
+        """Forget the past (a seek, a segment start, a new photo)."""
+
+    def finish(self, what: str) -> None:
+        """The run is over: log what the user should know about it (`what`: "frames" or "images")."""
+
+    def check_still(self, source: Path) -> None:
+        """After one photo: raise if it could not be restyled as asked (e.g. --faces and no face)."""
+
+
+class FrameRestyler:
+    """uint8 RGB frames in, restyled uint8 RGB frames out (translate + temporal stages).
+
+    Args:
+        translator: the model, on its device.
+        temporal: the temporal stage (stateful; reset on seeks and segment starts).
+        process_height: height to translate at (None: the frames' own).
+    """
+
+    def __init__(self, translator: Translator, temporal: TemporalStage, *, process_height: int | None = None,
+                 max_side: int | None = None, tile: int = 512, overlap: int = 32):
+        self.translator = translator
+        self.temporal = temporal
+        self.process_height = process_height
+        self.max_side = max_side
+        self.tile = tile
+        self.overlap = overlap
+        self._tiled_after_oom: int | None = None
+
+    def process_size(self, height: int, width: int) -> tuple[int, int]:
+        """(height, width) the model sees for frames of `height`×`width`."""
+        if self.process_height is None or self.process_height == height:
+            return height, width
+        multiple = self.translator.size_multiple
+        new_h = self.process_height
+        new_w = max(multiple, round(width * new_h / height / 2) * 2)
+        return new_h, new_w
+
+    def reset(self) -> None:
+        """Forget the past (a seek, a segment start, a new photo)."""
+        self.temporal.reset()
+
+    @torch.inference_mode()
+    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size (`times` unused)."""
+        device = self.translator.device
+        batch = torch.from_numpy(np.stack(frames_u8)).to(device, non_blocking=True)
+        x = batch.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # N×3×H×W in [-1, 1]
+        height, width = x.shape[-2:]
+        ph, pw = self.process_size(height, width)
+        source = x if (ph, pw) == (height, width) else F.interpolate(x, size=(ph, pw), mode="bilinear", antialias=True, align_corners=False)
+        translated = self._translate(source)
+        y = self.temporal(source, translated)
+        if (ph, pw) != (height, width):
+            y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp_(-1, 1)
+        out = y.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        return list(out)
+
+    def finish(self, what: str) -> None:
+        pass
+
+    def check_still(self, source: Path) -> None:
+        pass
+
+    def _translate(self, x: torch.Tensor) -> torch.Tensor:
+        translator = self.translator
+        if translator.fixed_size is not None:
+            return translate_tiled(x, translator, tile=translator.fixed_size, overlap=self.overlap)
+        side = self._tiled_after_oom or self.max_side
+        if side is not None and max(x.shape[-2:]) > side:
+            return self._translate_in_tiles(x, side)
+        try:
+            padded, (h, w) = pad_to_multiple(x, translator.size_multiple)
+            return translator(padded)[..., :h, :w]
+        except torch.cuda.OutOfMemoryError:
+            torch.cuda.empty_cache()
+            self._tiled_after_oom = max(translator.size_multiple * 2, (self._tiled_after_oom or max(x.shape[-2:])) // 2)
+            log.warning("the GPU ran out of memory: translating in %d px tiles from now on", self._tiled_after_oom)
+            return self._translate(x)
+
+    def _translate_in_tiles(self, x: torch.Tensor, side: int) -> torch.Tensor:
+        """Tiles of at most side×side; per-sample norm layers use each frame's whole-frame statistics, recorded
+        on the frame downscaled to at most twice the tile side (4× a tile's memory)."""
+        translator = self.translator
+        multiple = translator.size_multiple
+        tile = max(multiple, side // multiple * multiple)
+        model = getattr(translator, "model", None)
+        if model is None or not per_sample_norm_layers(model):
+            return translate_tiled(x, translator, tile=(tile, tile), overlap=self.overlap, multiple=multiple)
+        outputs = []
+        for frame in x.split(1):
+            height, width = frame.shape[-2:]
+            scale = min(1.0, 2 * tile / max(height, width))  # statistics at up to twice the tile side
+            small = F.interpolate(frame, scale_factor=scale, mode="area") if scale < 1 else frame
+            with SharedNormStats(model) as stats:
+                stats.record()
+                padded, _ = pad_to_multiple(small, multiple)
+                translator(padded)
+                stats.reuse()
+                outputs.append(translate_tiled(frame, translator, tile=(tile, tile), overlap=self.overlap, multiple=multiple))
+        return torch.cat(outputs)
+
+
+def batches(frames: Iterable, size: int) -> Iterator[tuple[list[Fraction], list[np.ndarray]]]:
+    """Group decoded `Frame`s into lists of `size` (the last may be shorter): yields (times, H×W×3 uint8 arrays)."""
+    times, images = [], []
+    for frame in frames:
+        times.append(frame.time)
+        images.append(frame.rgb)
+        if len(images) == size:
+            yield times, images
+            times, images = [], []
+    if images:
+        yield times, images

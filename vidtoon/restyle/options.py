@@ -1,0 +1,123 @@
+"""`RestyleOptions`: how to restyle, validated in one place, merged with a style's defaults."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
+from typing import Any
+
+from vidtoon.errors import UsageError
+from vidtoon.io.writer import EncodeOptions
+from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, PRECISION_CHOICES
+from vidtoon.styles.cards import STYLE_DEFAULT_KEYS  # the option fields a style card's `defaults:` may set
+
+
+@dataclass(frozen=True)
+class RestyleOptions:
+    """How to restyle. Every value is checked when the options are made (a bad one raises `UsageError`).
+
+    Attributes:
+        device: "auto", "cpu", "cuda" or "cuda:N".
+        precision: "auto", "fp32", "bf16" or "fp16" (autocast).
+        height: processing height in pixels (width follows the aspect ratio); None = the source's.
+            The output keeps the source's size.
+        max_side: frames whose longer processing side exceeds this are translated in tiles.
+        tile: tile side for tiled inference; overlap: pixels tiles share (feathered).
+        batch_size: frames per model call; None = 1 on CPU, 8 on a GPU.
+        start, end: seconds of the source to restyle (the output starts at `start`).
+        consistency, strength: the temporal stage (see `vidtoon.temporal`): "flow" blends each
+            frame with the previous output along the optical flow; "none" is per frame.
+        flow, flow_preset, flow_weights: the flow backend of the temporal stage.
+        warmup_seconds: on resume, frames decoded and blended (not written) before the resume
+            point, so the temporal state at the join is what an uninterrupted run would have.
+        label: style label of a multi-style (CAAE) model.
+        segment_seconds: length of the resumable segments.
+        compile: `torch.compile` the generator (pays off on long films, costs ~20 s up front).
+        faces: translate only the faces: each detected face's square crop (`face_margin` × the face's
+            size added on every side) at `face_size`×`face_size`, pasted back through a feathered disc;
+            every other pixel stays the source's (see `vidtoon.restyle.faces`); `height` is not used.
+        encode: encoder settings.
+    """
+
+    device: str = "auto"
+    precision: str = "auto"
+    height: int | None = None
+    max_side: int | None = None
+    tile: int = 512
+    overlap: int = 32
+    batch_size: int | None = None
+    start: Fraction | None = None
+    end: Fraction | None = None
+    consistency: str = "flow"
+    strength: float = DEFAULT_STRENGTH
+    flow: str = "dis"
+    flow_preset: str = "fast"
+    flow_weights: str | None = None
+    warmup_seconds: Fraction = Fraction(1)
+    label: str | None = None
+    segment_seconds: int = 30
+    compile: bool = False
+    faces: bool = False
+    face_size: int = 256
+    face_margin: float = 0.4
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+
+    def __post_init__(self) -> None:
+        _positive_int("--height", self.height, optional=True, maximum=16384)
+        _positive_int("--max-side", self.max_side, optional=True, minimum=16)
+        _positive_int("tile", self.tile, minimum=16)
+        if not isinstance(self.overlap, int) or not 0 <= self.overlap < self.tile // 2:
+            raise UsageError(f"tile overlap must be 0 or more and under half the tile ({self.tile // 2}), got {self.overlap!r}")
+        _positive_int("--batch-size", self.batch_size, optional=True, maximum=1024)
+        _positive_int("--segment-seconds", self.segment_seconds)
+        _positive_int("--face-size", self.face_size, minimum=32, maximum=4096)
+        _choice("--consistency", self.consistency, CONSISTENCY_MODES)
+        _choice("--flow", self.flow, FLOW_NAMES)
+        _choice("--precision", self.precision, PRECISION_CHOICES)
+        if not _number(self.strength) or not 0.0 <= self.strength < 1.0:
+            raise UsageError(f"--strength must be in [0, 1), got {self.strength}",
+                             hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default")
+        if not _number(self.face_margin) or not 0.0 <= self.face_margin <= 4.0:
+            raise UsageError(f"--face-margin must be in [0, 4] (× the face's size), got {self.face_margin}", hint="0.4 is the default")
+        if self.start is not None and self.start < 0:
+            raise UsageError(f"--start must not be negative, got {float(self.start):g}s")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise UsageError(f"--end ({float(self.end):g}s) must be after --start ({float(self.start):g}s)")
+        if self.end is not None and self.end <= 0:
+            raise UsageError(f"--end must be after the video's start, got {float(self.end):g}s")
+
+    @classmethod
+    def from_style(cls, defaults: dict[str, Any] | None = None, **overrides: Any) -> RestyleOptions:
+        """Options from a style's `defaults` (its card) with `overrides` on top; an override of None means "not given".
+
+        The order is: the dataclass defaults < the style's defaults < the overrides (the user's flags).
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown restyle options {sorted(unknown)}")
+        values = {k: v for k, v in (defaults or {}).items() if k in STYLE_DEFAULT_KEYS and v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def but(self, **changes: Any) -> RestyleOptions:
+        """A copy with `changes` (validated again)."""
+        return replace(self, **changes)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive_int(flag: str, value: Any, *, optional: bool = False, minimum: int = 1, maximum: int | None = None) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise UsageError(f"{flag} must be a whole number {bound}, got {value!r}")
+
+
+def _choice(flag: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UsageError(f"{flag} must be one of {', '.join(choices)}, got {value!r}")

@@ -1,0 +1,40 @@
+"""Photos and folders of photos through a `Restyler`: each picture on its own (no temporal state carried over)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidtoon.errors import UsageError
+from vidtoon.files import AtomicFile, check_output
+from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
+from vidtoon.progress import Progress
+from vidtoon.restyle.frames import Restyler
+
+
+def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool) -> Path:
+    """One photo -> one image file (written whole or not at all)."""
+    check_output(output, inputs=(source,), force=force)
+    if output.suffix.lower() not in IMAGE_SUFFIXES:
+        raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+    rgb = read_image(source)
+    restyler.reset()
+    restyled = restyler([rgb])[0]
+    restyler.check_still(source)
+    with AtomicFile(output) as staged:
+        write_image(staged.path, restyled)
+    return output
+
+
+def restyle_folder(source: Path, output: Path, restyler: Restyler, *, force: bool, progress: Progress) -> Path:
+    """A folder of photos -> a folder of PNGs with the same stems (appearing all at once)."""
+    files = list_images(source)
+    progress.start(len(files), source.name)
+
+    def restyled():
+        for path in files:
+            restyler.reset()  # a folder of photos: no frame follows another
+            yield f"{path.stem}.png", restyler([read_image(path)])[0]
+
+    result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
+    restyler.finish("images")
+    return result

@@ -1,0 +1,113 @@
+"""The segmented video loop: decode thread -> batches -> restyler -> encode thread, resumable by segment.
+
+The video is encoded in segments (see `vidtoon.io.segments`) so an interrupted run resumes from the
+last finished segment; the segments are joined with the source's sound at the end. Formats that
+cannot be joined from segments (GIF) are written by one writer in one pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from vidtoon.files import check_output
+from vidtoon.io.audio import AudioSource
+from vidtoon.io.formats import output_format
+from vidtoon.io.probe import VideoInfo
+from vidtoon.io.reader import VideoReader
+from vidtoon.io.segments import SegmentedJob, join_segments
+from vidtoon.io.writer import VideoWriter
+from vidtoon.progress import Progress
+from vidtoon.restyle.frames import Restyler, batches
+from vidtoon.restyle.options import RestyleOptions
+from vidtoon.streaming import BackgroundSink, prefetch
+
+
+def restyle_video(source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, resume: bool,
+                  force: bool, progress: Progress, job_key: dict) -> Path:
+    """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe)."""
+    check_output(output, inputs=(source,), force=force)
+    fmt = output_format(output)
+    fps = info.fps or Fraction(25)
+    time_base = 1 / fps if fmt.constant_rate else info.time_base
+    if fmt.muxer == "gif":
+        return _restyle_video_direct(source, output, restyler, options, info=info, force=force, progress=progress)
+    settings = {
+        "source": str(source.resolve()), "source_size": source.stat().st_size, "model": job_key,
+        "options": {k: (str(v) if isinstance(v, Fraction) else v) for k, v in asdict(options).items() if k not in ("device", "batch_size", "compile")},
+        "format": fmt.muxer, "time_base": str(time_base),
+    }
+    job = SegmentedJob.open(output, settings, resume=resume, force=force)
+    segment = Fraction(options.segment_seconds)
+    first_segment = job.next_index
+    resume_at = first_segment * segment
+    warmup = min(resume_at, options.warmup_seconds) if options.consistency != "none" else Fraction(0)
+    read_from = resume_at - warmup  # output time the reader starts at
+    start = (options.start or Fraction(0)) + read_from
+    expected = _expected_frames(info, options.start, options.end)
+    progress.start(expected, source.name)
+    if job.done:
+        progress.advance(job.frame_count())
+    batch_size = options.batch_size or (8 if restyler.translator.device.type == "cuda" else 1)
+
+    with VideoReader(source, start=start, end=options.end, info=info) as reader:
+        state = {"writer": None, "index": None}
+
+        def write(item: tuple[int, Fraction, np.ndarray]) -> None:
+            index, time, rgb = item
+            if state["index"] != index:
+                if state["writer"] is not None:
+                    job.finish_segment(state["index"], state["writer"])
+                state["writer"] = job.segment_writer(index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec)
+                state["index"] = index
+            state["writer"].write(rgb, time)
+
+        try:
+            with BackgroundSink(write, depth=2 * batch_size + 4) as sink:
+                restyler.reset()
+                for times, frames in batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
+                    for time, rgb in zip(times, restyler(frames, times)):
+                        absolute = time + read_from  # output time: from `options.start`
+                        if absolute >= resume_at:  # earlier frames only warm the temporal stage up
+                            sink.put((int(absolute // segment), absolute, rgb))
+                            progress.advance()
+            if state["writer"] is not None:
+                job.finish_segment(state["index"], state["writer"])
+        except BaseException:
+            if state["writer"] is not None:
+                state["writer"].abort()
+            raise
+    restyler.finish("frames")
+    audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
+    result = join_segments(job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force)
+    job.remove()
+    return result
+
+
+def _restyle_video_direct(source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, force: bool,
+                          progress: Progress) -> Path:
+    """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
+    with VideoReader(source, start=options.start, end=options.end, info=info) as reader:
+        with VideoWriter(output, fps=info.fps or Fraction(25), time_base=info.time_base, options=options.encode,
+                         audio=AudioSource(source, origin=reader.start, end=options.end), metadata=info.metadata,
+                         inputs=(source,), force=force) as writer:
+            progress.start(_expected_frames(info, options.start, options.end), source.name)
+            restyler.reset()
+            for times, frames in batches(prefetch(reader), options.batch_size or 1):
+                for time, rgb in zip(times, restyler(frames, times)):
+                    writer.write(rgb, time)
+                progress.advance(len(frames))
+    restyler.finish("frames")
+    return writer.path
+
+
+def _expected_frames(info: VideoInfo, start: Fraction | None, end: Fraction | None) -> int | None:
+    if info.frame_count is None or not info.fps:
+        return info.frame_count
+    first = math.floor((start or 0) * info.fps)
+    last = min(info.frame_count, math.ceil(end * info.fps)) if end is not None else info.frame_count
+    return max(0, last - first)

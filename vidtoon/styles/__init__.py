@@ -1,0 +1,67 @@
+"""Styles: named cards of one kind each (`checkpoint`, `onnx`, `procedural`, `reference`), and the one
+function that turns a `--to STYLE`, `--model FILE` or `--like IMAGE` into a `Translator`.
+
+Each kind is a module that registers itself in `STYLE_KINDS` when imported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from vidtoon.device import resolve_device
+from vidtoon.errors import UsageError
+from vidtoon.models.translator import Translator
+from vidtoon.styles import checkpoint, procedural  # noqa: F401  (register their kinds)
+from vidtoon.styles.cards import TRAIN_HINT, StyleCard, find_style, list_styles, read_style_card, style_dirs
+from vidtoon.styles.kinds import STYLE_KINDS
+
+__all__ = [
+    "STYLE_KINDS", "TRAIN_HINT", "LoadedStyle", "StyleCard", "find_style", "list_styles", "load_translator", "read_style_card",
+    "resolve_style", "style_dirs",
+]
+
+
+class LoadedStyle(NamedTuple):
+    """A translator ready to run, and what the restyle needs to know about it.
+
+    Attributes:
+        name: the style's name, for output file names (film.NAME.mp4).
+        defaults: the style's restyle settings (its card's `defaults:`).
+        key: what identifies the model in a resumable run's settings.
+    """
+
+    translator: Translator
+    name: str
+    defaults: dict
+    key: dict
+
+
+def resolve_style(*, style: str | None = None, model: str | Path | None = None, style_opts: dict[str, Any] | None = None) -> StyleCard:
+    """The card for `--to STYLE` or `--model FILE` (a card made on the spot), with `style_opts` over its params, checked
+    (files exist, digests match, parameters valid) without loading anything."""
+    if (style is None) == (model is None):
+        raise UsageError("give exactly one of --to STYLE or --model FILE")
+    if style is not None:
+        card = find_style(style)
+    else:
+        path = Path(model)
+        card = StyleCard(name=path.stem, path=None, kind="onnx" if path.suffix.lower() == ".onnx" else "checkpoint", checkpoint=path)
+    if style_opts:
+        if card.kind not in ("procedural", "reference"):
+            raise UsageError(f"--style-opt does not apply to a {card.kind} style ({card.name})",
+                             hint="style options set a procedural or reference style's parameters")
+        card = replace(card, params={**card.params, **style_opts})
+    STYLE_KINDS.get(card.kind)().check(card)
+    return card
+
+
+def load_translator(*, style: str | None = None, model: str | Path | None = None, device: str = "auto", precision: str = "auto",
+                    label: str | None = None, compile: bool = False, style_opts: dict[str, Any] | None = None,
+                    card: StyleCard | None = None) -> LoadedStyle:
+    """The translator for `--to STYLE` or `--model FILE` (or an already resolved `card`), on `device`."""
+    card = card or resolve_style(style=style, model=model, style_opts=style_opts)
+    kind = STYLE_KINDS.get(card.kind)()
+    translator = kind.load(card, device=resolve_device(device), precision=precision, label=label, compile=compile)
+    return LoadedStyle(translator, card.name, dict(card.defaults), {**kind.key(card), "kind": card.kind, "label": label})

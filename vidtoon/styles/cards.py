@@ -1,0 +1,135 @@
+"""Style cards: `<name>.yaml` files that make a named style of one *kind*.
+
+Styles are found, in order, in `$VIDTOON_STYLES` (folders separated by the OS path separator),
+the user's folder (`$XDG_DATA_HOME/vidtoon/styles`, default `~/.local/share/vidtoon/styles`),
+and the styles bundled with vidtoon (`configs/styles/`). A user style of the same name hides a
+bundled one.
+
+A card's `kind:` says what makes the style (see `vidtoon.styles.kinds`):
+
+    kind: checkpoint    checkpoint: NAME.safetensors (or a .pth/.pt), sha256: ...   learned weights
+    kind: onnx          checkpoint: NAME.onnx, sha256: ...                          an ONNX graph
+    kind: procedural    function: toon, params: {levels: 10}                        a registered filter
+    kind: reference     reference: painting.jpg, params: {strength: 1.0}            an image to take the look of
+
+`kind` may be left out: a `checkpoint:` ending in .onnx is `onnx`, any other is `checkpoint`.
+Common keys: name, description, preview (an image beside the card), licence, data, credits, and
+`defaults:` (restyle settings the style works best with: height, consistency, strength, ...).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vidtoon.errors import InputError, UsageError
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent.parent / "configs" / "styles"
+CARD_KEYS = {"name", "kind", "description", "checkpoint", "sha256", "function", "params", "reference", "preview", "defaults",
+             "licence", "data", "credits"}
+KIND_KEYS = {"checkpoint": "checkpoint", "onnx": "checkpoint", "procedural": "function", "reference": "reference"}  # required key
+STYLE_DEFAULT_KEYS = ("height", "consistency", "strength", "label", "max_side", "precision", "faces", "face_size", "face_margin")
+TRAIN_HINT = "train your own with `vidtoon train cyclegan --a photos/ --b style_frames/`, then `vidtoon export RUN`"
+
+
+@dataclass(frozen=True)
+class StyleCard:
+    """A named style: its kind, what makes it (a checkpoint, a function and parameters, or a reference image),
+    the settings it works best with, and its facts.
+
+    Attributes:
+        kind: "checkpoint", "onnx", "procedural" or "reference" (a name in `vidtoon.styles.kinds.STYLE_KINDS`).
+        checkpoint: the weights or graph file (checkpoint, onnx kinds).
+        function: the registered procedural function (procedural kind).
+        reference: the image whose look is taken (reference kind).
+        params: the function's or the reference transfer's parameters (overridable with --style-opt).
+        defaults: restyle settings (height, consistency, strength, label, max_side, precision; faces, face_size,
+            face_margin: e.g. `faces: true` for a style made for faces).
+    """
+
+    name: str
+    path: Path | None
+    kind: str = "checkpoint"
+    checkpoint: Path | None = None
+    function: str | None = None
+    reference: Path | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    sha256: str | None = None
+    preview: Path | None = None
+    licence: str = ""
+    data: str = ""
+    credits: str = ""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    bundled: bool = False
+
+
+def style_dirs() -> list[tuple[Path, bool]]:
+    """(folder, is_bundled) in search order."""
+    dirs = [Path(p) for p in os.environ.get("VIDTOON_STYLES", "").split(os.pathsep) if p]
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    dirs.append(data_home / "vidtoon" / "styles")
+    return [(d, False) for d in dirs] + [(BUNDLED_DIR, True)]
+
+
+def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
+    """Parse one style card; unknown keys, an unknown kind and a missing required key are refused."""
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"style card is unreadable ({exc})", path=path, hint="fix or remove it") from None
+    if not isinstance(raw, dict):
+        raise InputError("style card is not a mapping of keys to values", path=path, hint="see configs/styles/ for examples")
+    unknown = set(raw) - CARD_KEYS
+    unknown_defaults = set(raw.get("defaults") or {}) - set(STYLE_DEFAULT_KEYS)
+    if unknown or unknown_defaults:
+        bad = sorted(unknown | {f"defaults.{k}" for k in unknown_defaults})
+        raise InputError(f"style card has unknown keys {bad}", path=path, hint=f"known keys: {', '.join(sorted(CARD_KEYS))}")
+    checkpoint = raw.get("checkpoint")
+    kind = raw.get("kind") or ("onnx" if str(checkpoint or "").lower().endswith(".onnx") else "checkpoint")
+    if kind not in KIND_KEYS:
+        raise InputError(f"style card has an unknown kind {kind!r}", path=path, hint=f"kinds: {', '.join(KIND_KEYS)}")
+    if not raw.get(KIND_KEYS[kind]):
+        raise InputError(f"style card of kind {kind!r} has no {KIND_KEYS[kind]!r} entry", path=path,
+                         hint={"checkpoint": "name the checkpoint file the style uses", "function": "name a procedural function",
+                               "reference": "name the reference image"}[KIND_KEYS[kind]])
+    if not isinstance(raw.get("params") or {}, dict) or not isinstance(raw.get("defaults") or {}, dict):
+        raise InputError("style card's params and defaults must be mappings", path=path)
+    folder = path.parent
+
+    def beside(name: Any) -> Path | None:
+        return (folder / str(name)).resolve() if name else None
+
+    return StyleCard(
+        name=str(raw.get("name") or path.stem), path=path, kind=kind, checkpoint=beside(checkpoint),
+        function=str(raw["function"]) if raw.get("function") else None, reference=beside(raw.get("reference")),
+        params=dict(raw.get("params") or {}), description=str(raw.get("description", "")), sha256=raw.get("sha256"),
+        preview=beside(raw.get("preview")), licence=str(raw.get("licence", "")), data=str(raw.get("data", "")),
+        credits=str(raw.get("credits", "")), defaults=dict(raw.get("defaults") or {}), bundled=bundled,
+    )
+
+
+def list_styles() -> list[StyleCard]:
+    """Every installed style, user styles first; a name appears once (the first found wins)."""
+    found: dict[str, StyleCard] = {}
+    for folder, bundled in style_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            card = read_style_card(path, bundled=bundled)
+            found.setdefault(card.name, card)
+    return list(found.values())
+
+
+def find_style(name: str) -> StyleCard:
+    """The style called `name`; an unknown name lists the installed ones and how to train one."""
+    styles = list_styles()
+    for card in styles:
+        if card.name == name:
+            return card
+    known = ", ".join(card.name for card in styles) or "none installed yet"
+    raise UsageError(f"unknown style {name!r} (installed: {known})", hint=f"pass --model FILE for any checkpoint, or {TRAIN_HINT}")

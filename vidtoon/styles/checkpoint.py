@@ -1,0 +1,82 @@
+"""Style kinds `checkpoint` (learned weights: vidtoon safetensors, CycleGAN/AnimeGANv2 .pth/.pt) and `onnx`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from vidtoon.device import resolve_precision
+from vidtoon.errors import InputError, VidtoonError
+from vidtoon.models import file_sha256, load_checkpoint, read_card
+from vidtoon.models.translator import TorchTranslator, Translator
+from vidtoon.styles.cards import StyleCard
+from vidtoon.styles.kinds import STYLE_KINDS
+
+
+def _check_file(card: StyleCard) -> Path:
+    """The card's file, checked (an installed style's file must exist and match its sha256; a --model file is
+    checked by its loader, whose errors say what the file is not)."""
+    path = card.checkpoint
+    if card.path is None:
+        return path
+    where = f"reinstall the style (card: {card.path})"
+    if path is None or not path.is_file():
+        raise InputError(f"the {card.name!r} style's checkpoint is missing", path=path, hint=where)
+    if card.sha256 and file_sha256(path) != card.sha256:
+        raise InputError(f"the {card.name!r} style's checkpoint does not match its card's sha256 (damaged or replaced)",
+                         path=path, hint=where)
+    return path
+
+
+def _key(card: StyleCard) -> dict:
+    path = card.checkpoint
+    return {"file": str(path.resolve()), "size": path.stat().st_size if path.exists() else None}
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.1f} MB"
+
+
+@STYLE_KINDS.register("checkpoint")
+class CheckpointKind:
+    """A generator from the model registry with its weights (read without executing code)."""
+
+    def check(self, card: StyleCard) -> None:
+        _check_file(card)
+
+    def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool) -> Translator:
+        module, model_card = load_checkpoint(_check_file(card), device=device)
+        chosen = resolve_precision(precision if precision != "auto" else card.defaults.get("precision"), device)
+        if compile:
+            module = torch.compile(module)
+        return TorchTranslator(module, model_card, device=device, precision=chosen, label=label or card.defaults.get("label"))
+
+    def describe(self, card: StyleCard) -> str:
+        try:
+            family = read_card(card.checkpoint).family if card.checkpoint.suffix == ".safetensors" else card.checkpoint.suffix[1:]
+            return f"{family}, {_size(card.checkpoint)}"
+        except (VidtoonError, OSError):
+            return "missing checkpoint"
+
+    def key(self, card: StyleCard) -> dict:
+        return _key(card)
+
+
+@STYLE_KINDS.register("onnx")
+class OnnxKind:
+    """Any image-to-image ONNX graph, run by onnxruntime (see `vidtoon.models.onnx_model`)."""
+
+    def check(self, card: StyleCard) -> None:
+        _check_file(card)
+
+    def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool) -> Translator:
+        from vidtoon.models.onnx_model import OnnxTranslator
+
+        return OnnxTranslator(_check_file(card), device=device)
+
+    def describe(self, card: StyleCard) -> str:
+        return f"onnx, {_size(card.checkpoint)}" if card.checkpoint and card.checkpoint.is_file() else "missing checkpoint"
+
+    def key(self, card: StyleCard) -> dict:
+        return _key(card)

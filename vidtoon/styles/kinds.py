@@ -1,0 +1,36 @@
+"""The registry of style kinds: each kind turns a `StyleCard` into a `Translator`.
+
+A kind is one module with one decorated class (`@STYLE_KINDS.register("name")`) that has:
+
+    check(card)                          cheap checks before anything is loaded (files exist, digests match)
+    load(card, *, device, precision, label, compile) -> Translator
+    describe(card) -> str                what `vidtoon styles` shows in its "made of" column
+    key(card) -> dict                    what identifies the model in a resumable run's settings
+
+Every kind's translator takes and returns N×3×H×W float in [-1, 1] on one device, so nothing after
+it knows which kind it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+from vidtoon.models.translator import Translator
+from vidtoon.registry import Registry
+from vidtoon.styles.cards import StyleCard
+
+
+class StyleKind(Protocol):
+    def check(self, card: StyleCard) -> None: ...
+
+    def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool) -> Translator: ...
+
+    def describe(self, card: StyleCard) -> str: ...
+
+    def key(self, card: StyleCard) -> dict: ...
+
+
+# kind name -> a class whose instances do the above (stateless)
+STYLE_KINDS: Registry[type[StyleKind]] = Registry("style kind")

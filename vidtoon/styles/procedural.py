@@ -1,0 +1,63 @@
+"""Style kind `procedural`: a registered filter function (`vidtoon.filters`) and its parameters; no file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from vidtoon.styles.cards import StyleCard
+from vidtoon.styles.kinds import STYLE_KINDS
+
+
+class ProceduralTranslator:
+    """A procedural style's function with its parameters as a `Translator` (any size, any device, fp32).
+
+    Args:
+        function: `function(x, params) -> y`, both N×3×H×W in [-1, 1].
+        params: the function's parameters (its dataclass).
+    """
+
+    size_multiple = 1
+    fixed_size = None
+
+    def __init__(self, function, params: Any, *, device: torch.device):
+        self.function = function
+        self.params = params
+        self.device = device
+
+    @torch.inference_mode()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.function(x.float(), self.params).clamp_(-1, 1)
+
+
+def _entry(card: StyleCard):
+    from vidtoon.filters import PROCEDURAL
+
+    return PROCEDURAL.get(card.function)
+
+
+def _params(card: StyleCard):
+    entry = _entry(card)
+    return entry.params.from_options(card.params)
+
+
+@STYLE_KINDS.register("procedural")
+class ProceduralKind:
+    """`function:` names an entry of `vidtoon.filters.PROCEDURAL`; `params:` are its parameters (--style-opt overrides)."""
+
+    def check(self, card: StyleCard) -> None:
+        _params(card)  # an unknown function or a bad parameter fails here, before any frame is read
+
+    def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool):
+        from vidtoon.errors import UsageError
+
+        if label is not None:
+            raise UsageError("--to-label only applies to a multi-style (CAAE) model")
+        return ProceduralTranslator(_entry(card).function, _params(card), device=device)
+
+    def describe(self, card: StyleCard) -> str:
+        return f"procedural {card.function}"
+
+    def key(self, card: StyleCard) -> dict:
+        return {"function": card.function, "params": {k: str(v) for k, v in sorted(card.params.items())}}
