@@ -113,6 +113,41 @@ class TestInferredSpec:
         assert y.min() >= -1 and y.max() <= 1 and (y.abs() == 1).any()
 
 
+class TestConstants:
+    """A second graph input fed the same array every call (a style vector, a bias): `constants`."""
+
+    class Shift(nn.Module):
+        def forward(self, image: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+            return image * 0.5 + shift
+
+    def export_shift(self, path: Path, dynamic: bool) -> Path:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            axes = {"image": {0: "n"}, "shift": {0: "n"}, "out": {0: "n"}} if dynamic else None
+            torch.onnx.export(self.Shift().eval(), (frames(1, 8, 8), torch.zeros(1, 3, 1, 1)), str(path), dynamo=False,
+                              input_names=["image", "shift"], output_names=["out"], dynamic_axes=axes, opset_version=17)
+        return path
+
+    @pytest.mark.parametrize("dynamic", [True, False])  # a batch-1 constant is repeated / the graph is run frame by frame
+    def test_constant_is_fed_with_every_batch(self, tmp_path, dynamic):
+        path = self.export_shift(tmp_path / "shift.onnx", dynamic)
+        shift = np.array([0.25, -0.25, 0.0], np.float32).reshape(1, 3, 1, 1)
+        spec = OnnxSpec(input_name="image", fixed_size=(8, 8))
+        translator = OnnxTranslator(path, device=CPU, spec=spec, constants={"shift": shift})
+        x = frames(3, 8, 8)
+        torch.testing.assert_close(translator(x), x * 0.5 + torch.from_numpy(shift), atol=1e-6, rtol=0)
+
+    def test_missing_or_wrong_constants(self, tmp_path):
+        path = self.export_shift(tmp_path / "shift.onnx", True)
+        spec = OnnxSpec(input_name="image", fixed_size=(8, 8))
+        with pytest.raises(UsageError, match="also needs the input.*shift"):
+            OnnxTranslator(path, device=CPU, spec=spec)
+        with pytest.raises(UsageError, match="has shape"):
+            OnnxTranslator(path, device=CPU, spec=spec, constants={"shift": np.zeros((1, 4, 1, 1))})
+        with pytest.raises(UsageError, match="no further input"):
+            OnnxTranslator(path, device=CPU, spec=spec, constants={"image": np.zeros((1, 3, 8, 8))})
+
+
 class TestSidecar:
     @pytest.mark.parametrize("sidecar_name", ["unit.yaml", "unit.onnx.yaml"])
     def test_unit_range_bgr_model(self, tmp_path, sidecar_name, caplog):

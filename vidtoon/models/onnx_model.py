@@ -128,7 +128,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(raw, Mapping):
         raise InputError("a model sidecar must be a YAML mapping of keys to values", path=path, hint=SIDECAR_HINT)
-    unknown = sorted(str(k) for k in raw if k not in OnnxSpec.keys())
+    unknown = sorted(str(k) for k in raw if k not in OnnxSpec.keys())  # noqa: SIM118 (a classmethod, not a dict)
     if unknown:
         raise InputError(
             f"unknown key(s) in the model sidecar: {', '.join(unknown)}",
@@ -198,6 +198,39 @@ def _check_against_graph(spec: OnnxSpec, dims: list[int | str | None], path: Pat
             raise InputError(f"fixed_size {list(spec.fixed_size)} contradicts the graph's input {dims}", path=path)
 
 
+def open_onnx_session(path: Path, *, device: torch.device, threads: int | None = None) -> Any:
+    """An onnxruntime InferenceSession for the graph at `path`: CUDA provider first when `device` is CUDA and
+    onnxruntime-gpu is installed, else the CPU with `threads` intra-op threads (None: the CPUs this process may use).
+
+    Raises:
+        InputError: onnxruntime is missing, or the file is not a valid ONNX graph.
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise InputError(
+            "ONNX models need onnxruntime, which is not installed", path=path,
+            hint="pip install onnxruntime (or onnxruntime-gpu for CUDA)",
+        ) from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads if threads is not None else _cpu_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: the library does not print
+    available = ort.get_available_providers()
+    providers: list[Any] = ["CPUExecutionProvider"]
+    if device.type == "cuda":
+        if "CUDAExecutionProvider" in available:
+            providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))
+        else:
+            log.warning("onnxruntime has no CUDA provider (install onnxruntime-gpu): %s runs on the CPU", path.name)
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) derive from Exception
+        raise InputError(
+            f"not a valid ONNX model: {exc}", path=path, hint="check that the file is complete and really an .onnx graph"
+        ) from exc
+
+
 class OnnxTranslator:
     """An image-to-image ONNX model as a `Translator` (N×3×H×W in [-1, 1] -> the same), run by onnxruntime.
 
@@ -207,6 +240,9 @@ class OnnxTranslator:
             the graph when it is installed (onnxruntime-gpu), else the CPU does.
         spec: how to feed the graph; None reads the sidecar YAML and infers the rest from the graph.
         threads: onnxruntime intra-op threads on the CPU; None: the CPUs this process may use.
+        constants: further graph inputs fed the same array with every call, by name (e.g. a style
+            vector); shapes must fit the graph's, a leading dimension of 1 is repeated to the batch
+            when the graph's batch is dynamic. The spec must then name its `input_name`.
 
     Attributes:
         spec, size_multiple, fixed_size, device, path, providers (the onnxruntime providers in use).
@@ -216,12 +252,13 @@ class OnnxTranslator:
             rank-4 3-channel image input; layout undecidable without a sidecar).
     """
 
-    def __init__(self, path: str | Path, *, device: torch.device, spec: OnnxSpec | None = None, threads: int | None = None):
+    def __init__(self, path: str | Path, *, device: torch.device, spec: OnnxSpec | None = None, threads: int | None = None,
+                 constants: Mapping[str, np.ndarray] | None = None):
         self.path = Path(path)
         self.device = device
         if not self.path.is_file():
             raise InputError("no such ONNX model file", path=self.path)
-        self._session = self._open_session(threads)
+        self._session = open_onnx_session(self.path, device=device, threads=threads)
         self.providers: list[str] = self._session.get_providers()
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         self.spec = spec if spec is not None else self._spec_from_sidecar_and_graph(inputs, outputs)
@@ -236,35 +273,39 @@ class OnnxTranslator:
         self._input_name, self._output_name = input_arg.name, output_arg.name
         self._dtype = INPUT_DTYPES[input_arg.type]
         self._batch: int | None = dims[0] if _is_int(dims[0]) else None  # a graph with a fixed batch size
+        self._constants = self._check_constants(inputs, constants or {})
         self.size_multiple = self.spec.size_multiple
         self.fixed_size = self.spec.fixed_size
         log.info("ONNX model %s on %s: %s", self.path.name, ", ".join(self.providers), self.spec)
 
-    def _open_session(self, threads: int | None) -> Any:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise InputError(
-                "ONNX models need onnxruntime, which is not installed", path=self.path,
-                hint="pip install onnxruntime (or onnxruntime-gpu for CUDA)",
-            ) from None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads if threads is not None else _cpu_threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # errors only: the library does not print
-        available = ort.get_available_providers()
-        providers: list[Any] = ["CPUExecutionProvider"]
-        if self.device.type == "cuda":
-            if "CUDAExecutionProvider" in available:
-                providers.insert(0, ("CUDAExecutionProvider", {"device_id": self.device.index or 0}))
-            else:
-                log.warning("onnxruntime has no CUDA provider (install onnxruntime-gpu): %s runs on the CPU", self.path.name)
-        try:
-            return ort.InferenceSession(str(self.path), sess_options=options, providers=providers)
-        except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) derive from Exception
-            raise InputError(
-                f"not a valid ONNX model: {exc}", path=self.path, hint="check that the file is complete and really an .onnx graph"
-            ) from exc
+    def _check_constants(self, inputs: list[Any], constants: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`constants` cast to their graph inputs' dtypes; every graph input must be the image or a constant."""
+        by_name = {a.name: a for a in inputs}
+        checked: dict[str, np.ndarray] = {}
+        for name, value in constants.items():
+            arg = by_name.get(name)
+            if arg is None or name == self._input_name:
+                raise UsageError(f"{self.path.name} has no further input named {name!r}; its inputs are {list(by_name)}")
+            if arg.type not in INPUT_DTYPES:
+                raise UsageError(f"the input {name!r} of {self.path.name} is {arg.type}; constants can be {', '.join(INPUT_DTYPES)}")
+            array = np.ascontiguousarray(value, dtype=INPUT_DTYPES[arg.type])
+            dims = _dims(arg)
+            if len(dims) != array.ndim or any(_is_int(d) and d != n for d, n in zip(dims, array.shape)):
+                raise UsageError(f"the input {name!r} of {self.path.name} has shape {dims}, the constant given has {list(array.shape)}")
+            checked[name] = array
+        missing = [name for name in by_name if name != self._input_name and name not in checked]
+        if missing:
+            raise UsageError(f"{self.path.name} also needs the input(s) {', '.join(missing)}: pass them as constants")
+        return checked
+
+    def _feed(self, piece: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph's inputs for one batch `piece` of images (constants repeated along a leading 1 if needed)."""
+        feed = {self._input_name: piece}
+        for name, value in self._constants.items():
+            if self._batch is None and value.shape[:1] == (1,) and len(piece) > 1:
+                value = np.repeat(value, len(piece), axis=0)
+            feed[name] = value
+        return feed
 
     def _image_dims(self, arg: Any) -> list[int | str | None]:
         dims = _dims(arg)
@@ -349,7 +390,7 @@ class OnnxTranslator:
             if real < step:  # a graph with a fixed batch: fill the last piece by repeating its last frame
                 piece = np.concatenate([piece, np.repeat(piece[-1:], step - real, axis=0)])
             try:
-                (out,) = self._session.run([self._output_name], {self._input_name: piece})
+                (out,) = self._session.run([self._output_name], self._feed(piece))
             except Exception as exc:  # onnxruntime's own exception types derive from Exception
                 raise InputError(
                     f"onnxruntime failed on an input of shape {list(piece.shape)}: {exc}", path=self.path,
