@@ -7,7 +7,7 @@ than float32), the conversion runs where the frames live.
     value_u8   = clamp(round((x + 1) · 127.5), 0, 255)
 
 Rounding is half to even (`torch.round`, the same as OpenCV's `cvRound`): x = 0.0 gives 127.5 and so
-128; the exact midpoints of [-1, 1] units are rare in practice (x = 2k / 255 − 1 + 1/255). The round
+128 (the only exact midpoint in float32: the other (2k + 1) / 255 − 1 are not representable). The round
 trip u8 -> unit -> u8 is exact for all 256 values. Values outside [-1, 1] clamp to 0 and 255.
 
 Names say the layout: `frames_u8` is N×H×W×3 uint8 RGB, `image_u8` H×W×3 uint8, `x` N×3×H×W float

@@ -30,7 +30,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidtoon.convert import unit_to_u8_numpy
 from vidtoon.errors import UsageError
 from vidtoon.flow import FlowBackend
 from vidtoon.settings import DEFAULT_STRENGTH
@@ -80,7 +79,7 @@ class TorchFlowBlend:
         if self._previous_output is not None and self._previous_output.shape[-2:] != (height, width):
             self.reset()
         smalls = area_downscale(source.detach().to(device, torch.float32), _flow_size(height, width, self.flow_max_side))
-        smalls_u8 = list(unit_to_u8_numpy(smalls))  # the one download: small uint8 frames for the flow backend
+        smalls_u8 = list(_flow_u8(smalls).cpu().numpy())  # the one download: small uint8 frames for the flow backend
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
         count = len(previous_u8)
@@ -179,10 +178,16 @@ def box_blur(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def resize_linear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N×C×h×w -> N×C×H×W for size (H, W), bilinear with half-pixel centres and no antialiasing: `cv2.resize(INTER_LINEAR)`."""
-    if tuple(x.shape[-2:]) == tuple(size):
+    """N×C×h×w -> N×C×H×W for size (H, W), bilinear with half-pixel centres, edge pixels repeated, no antialiasing:
+    `cv2.resize(INTER_LINEAR)` with OpenCV's coefficients (float32, computed in double), rows first.
+
+    The same sampling as `interpolate(bilinear, align_corners=False)`, which rounds its coefficients differently
+    (~1e-6 apart)."""
+    height, width = x.shape[-2:]
+    if (height, width) == tuple(size):
         return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=False)
+    x = _apply_taps(x, *_taps(_linear_taps, width, size[1], x.device), dim=-1)
+    return _apply_taps(x, *_taps(_linear_taps, height, size[0], x.device), dim=-2)
 
 
 def upscale_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -207,8 +212,8 @@ def area_downscale(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         return x.clone()
     if height % size[0] == 0 and width % size[1] == 0:  # OpenCV's fast path: plain block means (bit-exact at 2×)
         return F.avg_pool2d(x, (height // size[0], width // size[1]))
-    x = _apply_taps(x, *_area_taps(width, size[1], x.device), dim=-1)  # rows first, as OpenCV does
-    return _apply_taps(x, *_area_taps(height, size[0], x.device), dim=-2)
+    x = _apply_taps(x, *_taps(_area_taps, width, size[1], x.device), dim=-1)  # rows first, as OpenCV does
+    return _apply_taps(x, *_taps(_area_taps, height, size[0], x.device), dim=-2)
 
 
 def _apply_taps(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, dim: int) -> torch.Tensor:
@@ -222,37 +227,53 @@ def _apply_taps(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, dim:
     return total
 
 
-@functools.lru_cache(maxsize=16)
-def _area_taps_cpu(source: int, target: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """OpenCV's area-resize table for one axis: (index, weight), each target × K, zero-weight padded.
+def _area_taps(source: int, target: int) -> list[list[tuple[int, float]]]:
+    """OpenCV's INTER_AREA table for one axis (target ≤ source): per target pixel, (source index, weight) pairs.
 
     A target pixel covers [j·s, (j+1)·s) of the source (s = source / target); whole pixels weigh 1/cell,
     partial ones their overlap / cell (overlaps under 1e-3 px dropped), cell = min(s, source − j·s).
-    Upscaling axes (target > source, only for extreme aspect ratios) use linear weights instead.
+    An upscaling axis (only for extreme aspect ratios) gets linear weights instead (OpenCV differs slightly there).
     """
+    if target > source:
+        return _linear_taps(source, target)
     scale = 1.0 / (target / source)
-    rows: list[list[tuple[int, float]]] = []
+    rows = []
     for j in range(target):
-        if target > source:
-            centre = min(max((j + 0.5) * scale - 0.5, 0.0), source - 1.0)
-            left = min(int(math.floor(centre)), source - 1)
-            rows.append([(left, 1 - (centre - left)), (min(left + 1, source - 1), centre - left)])
-            continue
         start = j * scale
         end = start + scale
         cell = min(scale, source - start)
-        first, last = math.ceil(start), math.floor(end)
-        last = min(last, source - 1)
-        first = min(first, last)
-        taps = []
-        if first - start > 1e-3:
-            taps.append((first - 1, (first - start) / cell))
+        last = min(math.floor(end), source - 1)
+        first = min(math.ceil(start), last)
+        taps = [(first - 1, (first - start) / cell)] if first - start > 1e-3 else []
         taps += [(i, 1.0 / cell) for i in range(first, last)]
         if end - last > 1e-3:
-            taps.append((last, min(min(end - last, 1.0), cell) / cell))
+            taps.append((last, min(end - last, 1.0, cell) / cell))
         rows.append(taps)
+    return rows
+
+
+def _linear_taps(source: int, target: int) -> list[list[tuple[int, float]]]:
+    """OpenCV's INTER_LINEAR table for one axis: position (j + 0.5)·s − 0.5 rounded to float32, its two neighbours
+    weighted 1 − f and f, clamped to the edge pixel outside."""
+    scale = 1.0 / (target / source)
+    rows = []
+    for j in range(target):
+        position = float(np.float32((j + 0.5) * scale - 0.5))
+        left = math.floor(position)
+        fraction = float(np.float32(position - left))
+        if left < 0:
+            left, fraction = 0, 0.0
+        if left >= source - 1:
+            left, fraction = source - 1, 0.0
+        rows.append([(left, float(np.float32(1 - fraction))), (min(left + 1, source - 1), fraction)])
+    return rows
+
+
+@functools.lru_cache(maxsize=32)
+def _taps_cpu(table, source: int, target: int) -> tuple[torch.Tensor, torch.Tensor]:
+    rows = table(source, target)
     width = max(len(taps) for taps in rows)
-    index = torch.zeros(target, width, dtype=torch.long)
+    index = torch.zeros(target, width, dtype=torch.long)  # zero-weight padding: adds exactly 0
     weight = torch.zeros(target, width, dtype=torch.float32)
     for j, taps in enumerate(rows):
         for k, (i, w) in enumerate(taps):
@@ -260,9 +281,18 @@ def _area_taps_cpu(source: int, target: int) -> tuple[torch.Tensor, torch.Tensor
     return index, weight
 
 
-def _area_taps(source: int, target: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    index, weight = _area_taps_cpu(source, target)
+def _taps(table, source: int, target: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(index, weight), target × K each, of `table` on `device`."""
+    index, weight = _taps_cpu(table, source, target)
     return index.to(device), weight.to(device)
+
+
+def _flow_u8(x: torch.Tensor) -> torch.Tensor:
+    """N×3×h×w in [-1, 1] -> N×h×w×3 uint8 as `FlowBlend` makes the flow's input (`cv2.convertScaleAbs(x, 127.5, 127.5)`:
+    one fused x·127.5 + 127.5, rounded half to even). `vidtoon.convert.unit_to_u8` computes (x + 1)·127.5, which
+    rounds differently on ~1 pixel in 10⁵, and a changed flow input moves the flow (and so the output) a little."""
+    half = torch.full((), 127.5, device=x.device)
+    return torch.addcmul(half, x, half).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
 def _flow_size(height: int, width: int, max_side: int) -> tuple[int, int]:
