@@ -13,7 +13,16 @@ from vidtoon.flow.warp import remap as remap_cv
 from vidtoon.flow.warp import sample_positions as sample_positions_cv
 from vidtoon.io.sequence import read_sequence
 from vidtoon.temporal import FlowBlend
-from vidtoon.temporal_torch import TorchFlowBlend, area_downscale, box_blur, consistent, erode, remap, resize_linear, sample_positions
+from vidtoon.temporal_torch import (
+    TorchFlowBlend,
+    area_downscale,
+    box_blur,
+    consistent,
+    erode,
+    remap,
+    resize_linear,
+    sample_positions,
+)
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 
