@@ -166,15 +166,18 @@ def remap(image: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
 
 
 def erode(x: torch.Tensor, size: int) -> torch.Tensor:
-    """Minimum over a size×size box (odd size), pixels outside ignored: `cv2.erode` with a box. N×C×H×W -> same."""
-    return -F.max_pool2d(-x, size, stride=1, padding=size // 2)
+    """Minimum over a size×size box (odd size), pixels outside ignored: `cv2.erode` with a box. N×C×H×W -> same.
+    Separable (a row pass, then a column pass): exact for a minimum, 2·size instead of size² comparisons."""
+    rows = F.max_pool2d(-x, (1, size), stride=1, padding=(0, size // 2))
+    return -F.max_pool2d(rows, (size, 1), stride=1, padding=(size // 2, 0))
 
 
 def box_blur(x: torch.Tensor, size: int) -> torch.Tensor:
     """Mean over a size×size box (odd size), borders mirrored without repeating the edge (BORDER_REFLECT_101):
     `cv2.blur`. N×C×H×W -> same (H and W must exceed size // 2)."""
     pad = size // 2
-    return F.avg_pool2d(F.pad(x, (pad, pad, pad, pad), mode="reflect"), size, stride=1)
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    return F.avg_pool2d(F.avg_pool2d(padded, (1, size), stride=1), (size, 1), stride=1)  # separable: rows, then columns
 
 
 def resize_linear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -281,8 +284,9 @@ def _taps_cpu(table, source: int, target: int) -> tuple[torch.Tensor, torch.Tens
     return index, weight
 
 
+@functools.lru_cache(maxsize=32)
 def _taps(table, source: int, target: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(index, weight), target × K each, of `table` on `device`."""
+    """(index, weight), target × K each, of `table` on `device` (cached: no upload per batch)."""
     index, weight = _taps_cpu(table, source, target)
     return index.to(device), weight.to(device)
 
