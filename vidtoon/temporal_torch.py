@@ -9,9 +9,10 @@ Each step reproduces the OpenCV operation `FlowBlend` uses, so both give the sam
 grey level on real footage, see tests/test_temporal_torch.py):
 
 * `cv2.resize(INTER_AREA)` (downscale for the flow): OpenCV's area weights along each axis, applied
-  as a few gathered taps per output pixel, rows first then columns, in OpenCV's order. (Torch's
-  `interpolate(mode="area")` is adaptive average pooling: the same only for integer factors; at
-  910 -> 640 it differs by up to ~0.2 in [-1, 1] units at edges.)
+  as a few gathered taps per output pixel, rows first then columns, in OpenCV's order: bit-exact.
+  (Torch's `interpolate(mode="area")` is adaptive average pooling: the same only for integer factors.
+  Measured on DAVIS frames at 910 -> 640: mean 1.8, 99th percentile 16, max 68 grey levels apart;
+  bedroom 800 -> 640: 1.0 / 10 / 57. Integer factors (720p, 1080p -> 640) use avg_pool2d.)
 * `cv2.remap(INTER_LINEAR, BORDER_REPLICATE)` (warps): `grid_sample` bilinear with border padding
   (clamping the coordinate = OpenCV's clamping of each neighbour), at positions rounded to 1/32 px as
   OpenCV's fixed-point remap tables do.
