@@ -43,7 +43,7 @@ from benchlib import print_table
 from vidtoon.convert import unit_to_u8_numpy
 from vidtoon.flow import make_flow
 from vidtoon.temporal import FlowBlend
-from vidtoon.temporal_torch import TorchFlowBlend
+from vidtoon.temporal.flow_blend_torch import TorchFlowBlend
 
 
 def panning_frames(count: int) -> torch.Tensor:

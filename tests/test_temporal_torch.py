@@ -13,7 +13,7 @@ from vidtoon.flow.warp import remap as remap_cv
 from vidtoon.flow.warp import sample_positions as sample_positions_cv
 from vidtoon.io.sequence import read_sequence
 from vidtoon.temporal import FlowBlend
-from vidtoon.temporal_torch import (
+from vidtoon.temporal.flow_blend_torch import (
     TorchFlowBlend,
     area_downscale,
     box_blur,

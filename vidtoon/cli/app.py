@@ -59,7 +59,7 @@ def main(
     """vidtoon: film restyling that keeps length, timing and sound."""
     _state["verbose"] = verbose
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s",
         handlers=[RichHandler(console=err_console, show_time=False, show_path=verbose, markup=False)], force=True,
     )
     for noisy in ("libav", "PIL", "matplotlib"):

@@ -20,6 +20,8 @@ def restyle(
     to: Annotated[str | None, typer.Option("--to", help="Installed style name (see `vidtoon styles`).")] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Any checkpoint (.safetensors, CycleGAN/AnimeGANv2 .pth/.pt) or ONNX file.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file or folder (default: NAME.STYLE.ext beside the input).")] = None,
+    like: Annotated[Path | None, typer.Option("--like", help="Any picture: restyle in its look (needs the 'like' extra).")] = None,
+    like_strength: Annotated[float | None, typer.Option("--like-strength", help="With --like: 0..1, how much of the picture's look (default 1).")] = None,
     style_opt: Annotated[list[str] | None, typer.Option("--style-opt", help="A procedural style's parameter, e.g. --style-opt levels=6 (repeatable).")] = None,
     to_label: Annotated[str | None, typer.Option("--to-label", help="Style label of a multi-style (CAAE) model.")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
@@ -49,7 +51,7 @@ def restyle(
     from vidtoon.restyle import RestyleOptions, load_translator, resolve_style
     from vidtoon.restyle import restyle as run_restyle
 
-    card = resolve_style(style=to, model=model, style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"))
+    card = resolve_style(style=to, model=model, like=like, like_strength=like_strength, style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"))
     options = RestyleOptions.from_style(
         card.defaults, device=device, precision=precision, height=height, max_side=max_side, batch_size=batch_size,
         start=parse_time(start), end=parse_time(end), consistency=consistency, strength=strength, flow=flow,

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import torch
 
+from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.registry import Registry
 
 
@@ -36,8 +37,7 @@ FLOW_BACKENDS: Registry = Registry("flow backend")
 
 def to_rgb_u8(frames: torch.Tensor) -> list[np.ndarray]:
     """N×3×H×W in [-1, 1] -> N contiguous H×W×3 uint8 RGB frames."""
-    frames_u8 = frames.detach().float().add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    return [np.ascontiguousarray(frame) for frame in frames_u8]
+    return [np.ascontiguousarray(frame) for frame in unit_to_u8_numpy(frames.detach().float())]
 
 
 def gray_u8(frame_u8: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def stack_flows(flows: list[np.ndarray], device: torch.device) -> torch.Tensor:
 
 def frames_to_tensor(frames_u8: Sequence[np.ndarray]) -> torch.Tensor:
     """N H×W×3 uint8 RGB frames -> N×3×H×W float32 in [-1, 1] (CPU)."""
-    return torch.from_numpy(np.stack(frames_u8)).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+    return u8_to_unit(np.stack(frames_u8), "cpu")
 
 
 def check_pair(target: torch.Tensor, source: torch.Tensor) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.models.checkpoint import file_sha256
 from vidtoon.models.onnx_model import OnnxSpec, OnnxTranslator, open_onnx_session
 
 log = logging.getLogger(__name__)
@@ -188,14 +189,6 @@ def style_vector(pixels: np.ndarray, predictor: Path, *, threads: int | None = N
     return np.asarray(vector, dtype=np.float32)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class ReferenceTranslator:
     """Arbitrary style transfer from one reference image as a `Translator` (N×3×384×384 in [-1, 1] -> the same).
 
@@ -272,5 +265,5 @@ def load_reference_translator(image_path: str | Path, *, strength: float = 1.0, 
                     input_name=CONTENT_INPUT, output_name=None)
     transform = OnnxTranslator(transform_path, device=device, spec=spec, threads=threads, constants={STYLE_INPUT: style})
     log.info("reference style %s: style vector %s, strength %g", path.name, style.shape, strength)
-    return ReferenceTranslator(transform, style, reference=path, reference_sha256=_file_sha256(path),
+    return ReferenceTranslator(transform, style, reference=path, reference_sha256=file_sha256(path),
                                strength=strength, device=device)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.temporal import TemporalStage
@@ -77,9 +78,7 @@ class FrameRestyler:
     @torch.inference_mode()
     def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
         """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size (`times` unused)."""
-        device = self.translator.device
-        batch = torch.from_numpy(np.stack(frames_u8)).to(device, non_blocking=True)
-        x = batch.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)  # N×3×H×W in [-1, 1]
+        x = u8_to_unit(np.stack(frames_u8), self.translator.device)  # N×3×H×W in [-1, 1], converted on the device
         height, width = x.shape[-2:]
         ph, pw = self.process_size(height, width)
         source = x if (ph, pw) == (height, width) else F.interpolate(x, size=(ph, pw), mode="bilinear", antialias=True, align_corners=False)
@@ -87,8 +86,7 @@ class FrameRestyler:
         y = self.temporal(source, translated)
         if (ph, pw) != (height, width):
             y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp_(-1, 1)
-        out = y.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        return list(out)
+        return list(unit_to_u8_numpy(y))  # one download per batch
 
     def finish(self, what: str) -> None:
         pass

@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 from vidtoon.device import resolve_device
 from vidtoon.errors import UsageError
 from vidtoon.models.translator import Translator
-from vidtoon.styles import checkpoint, procedural  # noqa: F401  (register their kinds)
+from vidtoon.styles import checkpoint, procedural, reference  # noqa: F401  (register their kinds)
 from vidtoon.styles.cards import TRAIN_HINT, StyleCard, find_style, list_styles, read_style_card, style_dirs
 from vidtoon.styles.kinds import STYLE_KINDS
+from vidtoon.styles.reference import reference_card
 
 __all__ = [
     "STYLE_KINDS", "TRAIN_HINT", "LoadedStyle", "StyleCard", "find_style", "list_styles", "load_translator", "read_style_card",
@@ -38,13 +39,18 @@ class LoadedStyle(NamedTuple):
     key: dict
 
 
-def resolve_style(*, style: str | None = None, model: str | Path | None = None, style_opts: dict[str, Any] | None = None) -> StyleCard:
-    """The card for `--to STYLE` or `--model FILE` (a card made on the spot), with `style_opts` over its params, checked
-    (files exist, digests match, parameters valid) without loading anything."""
-    if (style is None) == (model is None):
-        raise UsageError("give exactly one of --to STYLE or --model FILE")
+def resolve_style(*, style: str | None = None, model: str | Path | None = None, like: str | Path | None = None,
+                  like_strength: float | None = None, style_opts: dict[str, Any] | None = None) -> StyleCard:
+    """The card for `--to STYLE`, `--model FILE` or `--like IMAGE` (the last two made on the spot), with `style_opts`
+    over its params, checked (files exist, digests match, parameters valid) without loading anything."""
+    if sum(choice is not None for choice in (style, model, like)) != 1:
+        raise UsageError("give exactly one of --to STYLE, --model FILE or --like IMAGE", hint="see `vidtoon styles` for installed styles")
+    if like_strength is not None and like is None:
+        raise UsageError("--like-strength goes with --like IMAGE", hint="a reference style card sets it with params: {strength: ...}")
     if style is not None:
         card = find_style(style)
+    elif like is not None:
+        card = reference_card(like, strength=like_strength)
     else:
         path = Path(model)
         card = StyleCard(name=path.stem, path=None, kind="onnx" if path.suffix.lower() == ".onnx" else "checkpoint", checkpoint=path)
@@ -57,11 +63,11 @@ def resolve_style(*, style: str | None = None, model: str | Path | None = None, 
     return card
 
 
-def load_translator(*, style: str | None = None, model: str | Path | None = None, device: str = "auto", precision: str = "auto",
-                    label: str | None = None, compile: bool = False, style_opts: dict[str, Any] | None = None,
-                    card: StyleCard | None = None) -> LoadedStyle:
-    """The translator for `--to STYLE` or `--model FILE` (or an already resolved `card`), on `device`."""
-    card = card or resolve_style(style=style, model=model, style_opts=style_opts)
+def load_translator(*, style: str | None = None, model: str | Path | None = None, like: str | Path | None = None,
+                    like_strength: float | None = None, device: str = "auto", precision: str = "auto", label: str | None = None,
+                    compile: bool = False, style_opts: dict[str, Any] | None = None, card: StyleCard | None = None) -> LoadedStyle:
+    """The translator for `--to STYLE`, `--model FILE` or `--like IMAGE` (or an already resolved `card`), on `device`."""
+    card = card or resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
     kind = STYLE_KINDS.get(card.kind)()
     translator = kind.load(card, device=resolve_device(device), precision=precision, label=label, compile=compile)
     return LoadedStyle(translator, card.name, dict(card.defaults), {**kind.key(card), "kind": card.kind, "label": label})

@@ -152,5 +152,11 @@ def _upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 @TEMPORAL_MODES.register("flow")
 def build_flow_blend(*, strength: float = DEFAULT_STRENGTH, flow: str = "dis", flow_preset: str = "fast",
                      flow_weights: str | None = None, device=None, **_settings) -> FlowBlend:
-    """`--consistency flow`: the flow backend `flow` (computed on the input frames) and a `FlowBlend`."""
-    return FlowBlend(make_flow(flow, preset=flow_preset, weights=flow_weights, device=device), strength=strength)
+    """`--consistency flow`: the flow backend `flow` (computed on the input frames) and a `FlowBlend` — on a GPU its torch
+    twin `TorchFlowBlend` (same trust mask, warp and blend, within 1 level), so frames stay on the device."""
+    backend = make_flow(flow, preset=flow_preset, weights=flow_weights, device=device)
+    if device is not None and torch.device(device).type == "cuda":
+        from vidtoon.temporal.flow_blend_torch import TorchFlowBlend
+
+        return TorchFlowBlend(backend, strength=strength)
+    return FlowBlend(backend, strength=strength)

