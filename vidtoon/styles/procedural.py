@@ -38,8 +38,7 @@ def _entry(card: StyleCard):
 
 
 def _params(card: StyleCard):
-    entry = _entry(card)
-    return entry.params.from_options(card.params)
+    return _entry(card).params(card.params)  # strings coerced, ranges checked: a bad --style-opt fails here
 
 
 @STYLE_KINDS.register("procedural")
