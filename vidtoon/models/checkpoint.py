@@ -7,12 +7,10 @@ files are read with `torch.load(weights_only=True)` and recognised by their stat
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError
@@ -21,54 +19,13 @@ from torch import nn
 
 from vidtoon.errors import InputError
 from vidtoon.files import AtomicFile
+from vidtoon.models.card import ModelCard
+from vidtoon.models.legacy import clean_state_dict, model_from_state_dict
 from vidtoon.models.registry import build_model, get_family
 from vidtoon.version import __version__
 
 FORMAT = "vidtoon-checkpoint/1"
 LEGACY_SUFFIXES = (".pth", ".pt", ".ckpt", ".tar")
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    """What a checkpoint holds and how to use it.
-
-    Attributes:
-        family: registry name of the architecture.
-        kwargs: constructor arguments of the family.
-        size_multiple: input height/width must be multiples of this.
-        value_range: range of the model's input and output pixels (vidtoon models: -1..1).
-        styles: labels of a conditional model, in index order (CAAE); empty otherwise.
-        name: the style's name (e.g. "pixar").
-        data: the training data (names, provenance).
-        licence: licence/terms of the data and weights.
-        notes: free-form facts (steps, resolution, date, credits).
-        vidtoon_version: the vidtoon version that wrote it.
-    """
-
-    family: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    size_multiple: int = 4
-    value_range: tuple[float, float] = (-1.0, 1.0)
-    styles: tuple[str, ...] = ()
-    name: str = ""
-    data: str = ""
-    licence: str = ""
-    notes: dict[str, Any] = field(default_factory=dict)
-    vidtoon_version: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> ModelCard:
-        raw = json.loads(text)
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown model card fields {sorted(unknown)}")
-        raw["value_range"] = tuple(raw.get("value_range", (-1.0, 1.0)))
-        raw["styles"] = tuple(raw.get("styles", ()))
-        return cls(**raw)
 
 
 def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
@@ -155,8 +112,6 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
 
 
 def _load_legacy(path: Path) -> tuple[nn.Module, ModelCard]:
-    from vidtoon.models.legacy import clean_state_dict, model_from_state_dict
-
     try:
         with warnings.catch_warnings():  # torch warns about what it refuses; the error below says it once
             warnings.simplefilter("ignore")

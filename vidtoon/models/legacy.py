@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from vidtoon.errors import InputError
-from vidtoon.models.checkpoint import ModelCard
+from vidtoon.models.card import ModelCard
 from vidtoon.models.registry import build_model
 
 KNOWN_LAYOUTS = (
