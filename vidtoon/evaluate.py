@@ -35,8 +35,9 @@ from vidtoon.errors import UsageError
 from vidtoon.flow import FlowBackend, make_flow
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
 from vidtoon.metrics.image import psnr, ssim
-from vidtoon.metrics.temporal import warping_errors, zip_in_step
+from vidtoon.metrics.temporal import warping_errors
 from vidtoon.progress import NoProgress, Progress
+from vidtoon.streaming import zip_in_step
 
 MIN_SIDE = 16  # smallest --max-side: below it neither flow nor an 11-pixel SSIM window mean much
 

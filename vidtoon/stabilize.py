@@ -25,11 +25,10 @@ from vidtoon.io.images import list_images, write_image_folder
 from vidtoon.io.probe import probe
 from vidtoon.io.reader import Frame
 from vidtoon.io.writer import EncodeOptions, VideoWriter
-from vidtoon.metrics.temporal import zip_in_step
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.settings import DEFAULT_STRENGTH
-from vidtoon.streaming import prefetch
+from vidtoon.streaming import prefetch, zip_in_step
 from vidtoon.temporal import FlowBlend
 
 

@@ -1,11 +1,14 @@
-"""Bounded background iteration: the decode thread of every pipeline."""
+"""Bounded background iteration (the decode and encode threads of every pipeline), and sequences read in step."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from itertools import count
 from typing import TypeVar
+
+from vidtoon.errors import InputError
 
 T = TypeVar("T")
 
@@ -125,3 +128,21 @@ class BackgroundSink:
             self.close()
         else:
             self.abort()
+
+
+def zip_in_step(*sequences: Iterable[T]) -> Iterator[tuple[T, ...]]:
+    """zip() over frame sequences that raises InputError when they end at different frames (reads each in step)."""
+    end = object()
+    iterators = [iter(sequence) for sequence in sequences]
+    for index in count():
+        items = [next(iterator, end) for iterator in iterators]
+        ended = [item is end for item in items]
+        if all(ended):
+            return
+        if any(ended):
+            raise InputError(
+                f"the sequences differ in length: sequence {ended.index(True)} ended after {index} frames, "
+                f"sequence {ended.index(False)} goes on",
+                hint="compare sequences with the same number of frames",
+            )
+        yield tuple(items)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import count, islice
+from itertools import islice
 
 import numpy as np
 import torch
@@ -34,6 +34,7 @@ import torch
 from vidtoon.errors import InputError
 from vidtoon.flow.base import FlowBackend
 from vidtoon.flow.warp import backward_warp, consistency_mask
+from vidtoon.streaming import zip_in_step
 
 
 @dataclass(frozen=True)
@@ -166,22 +167,4 @@ def warping_error(
     return warping_errors(zip_in_step(source, output), flow=flow, batch_size=batch_size, device=device)[1]
 
 
-def zip_in_step(*sequences: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, ...]]:
-    """zip() over frame sequences that raises InputError when they end at different frames (reads each in step)."""
-    end = object()
-    iterators = [iter(sequence) for sequence in sequences]
-    for index in count():
-        items = [next(iterator, end) for iterator in iterators]
-        ended = [item is end for item in items]
-        if all(ended):
-            return
-        if any(ended):
-            raise InputError(
-                f"the sequences differ in length: sequence {ended.index(True)} ended after {index} frames, "
-                f"sequence {ended.index(False)} goes on",
-                hint="compare sequences with the same number of frames",
-            )
-        yield tuple(items)
-
-
-__all__ = ["WarpingError", "pair_warping_error", "warping_error", "warping_errors", "zip_in_step"]
+__all__ = ["WarpingError", "pair_warping_error", "warping_error", "warping_errors"]
