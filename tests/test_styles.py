@@ -73,3 +73,53 @@ def test_card_with_unknown_keys_is_refused(user_styles):
     (user_styles / "bad.yaml").write_text("checkpoint: toon.safetensors\ncolour: blue\n")
     with pytest.raises(InputError, match="unknown keys.*colour"):
         list_styles()
+
+
+# --- reference styles: `--like IMAGE` and `vidtoon styles add NAME --like IMAGE` -------------------------------------
+
+REPO_SAMPLE_JPG = SAMPLE.with_name("sample.jpg")
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "vidtoon", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "250", **(env or {})})
+
+
+def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""}
+    added = run_cli("styles", "add", "mona", "--like", media / "face_monalisa.jpg", "--strength", "0.8", env=env)
+    assert added.returncode == 0, added.stderr
+    folder = tmp_path / "xdg" / "vidtoon" / "styles"
+    assert sorted(p.name for p in folder.iterdir()) == ["mona.jpg", "mona.yaml"]
+    listed = run_cli("styles", env=env)
+    row = next(line for line in listed.stdout.splitlines() if " mona " in line)
+    assert "reference" in row and "Apache-2.0" in row
+    out = tmp_path / "rocket.png"
+    result = run_cli("restyle", REPO_SAMPLE_JPG, "--to", "mona", "-o", out, env=env)
+    assert result.returncode == 0, result.stderr
+    from vidtoon.io.images import read_image
+
+    before, after = read_image(REPO_SAMPLE_JPG).astype(float), read_image(out).astype(float)
+    assert after.shape == before.shape and abs(after - before).mean() > 10  # the look changed, the size did not
+    again = run_cli("styles", "add", "mona", "--like", media / "face_monalisa.jpg", env=env)
+    assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--like", "README.md"], "cannot be read as an image"),
+    (["--like", "clips/sample.jpg", "--to", "pixar"], "give exactly one of --to STYLE, --model FILE or --like IMAGE"),
+    (["--like", "clips/sample.jpg", "--like-strength", "1.5"], "--like-strength must be a number from 0 to 1"),
+])
+def test_bad_reference_input_is_one_line_and_writes_nothing(tmp_path, args, message):
+    repo = SAMPLE.parent.parent
+    args = [str(repo / a) if a.endswith((".md", ".jpg")) else a for a in args]
+    result = run_cli("restyle", REPO_SAMPLE_JPG, *args, "-o", tmp_path / "out.png")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and message in lines[0], result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_styles_add_refuses_a_bad_strength_before_writing(media, tmp_path):
+    result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", "--strength", "2", "--dir", tmp_path / "s")
+    assert result.returncode == 1 and "--like-strength must be a number from 0 to 1" in result.stderr
+    assert not (tmp_path / "s").exists()

@@ -66,11 +66,17 @@ def restyle(
     done(f"wrote {out}")
 
 
-@app.command()
-def styles() -> None:
+styles_app = typer.Typer(help="Installed styles: list them (the default), or add one made from a picture.", invoke_without_command=True)
+app.add_typer(styles_app, name="styles")
+
+
+@styles_app.callback()
+def styles(ctx: typer.Context) -> None:
     """List installed styles: name, kind, what makes them, description, licence and credits, preview image."""
     from vidtoon.styles import STYLE_KINDS, TRAIN_HINT, list_styles
 
+    if ctx.invoked_subcommand is not None:
+        return
     cards = list_styles()
     if not cards:
         done(f"no styles installed yet: {TRAIN_HINT}; or restyle with --model FILE")
@@ -81,3 +87,20 @@ def styles() -> None:
         table.add_row(card.name, card.kind, STYLE_KINDS.get(card.kind)().describe(card), card.description or "-", terms,
                       str(card.preview) if card.preview else "-")
     Console().print(table)
+
+
+@styles_app.command("add")
+def styles_add(
+    name: Annotated[str, typer.Argument(help="The new style's name (letters, digits, - and _).")],
+    like: Annotated[Path, typer.Option("--like", help="The picture whose look the style takes.")],
+    strength: Annotated[float, typer.Option("--strength", help="0..1, how much of the picture's look (default 1).")] = 1.0,
+    description: Annotated[str, typer.Option("--description", help="One line for `vidtoon styles`.")] = "",
+    folder: Annotated[Path | None, typer.Option("--dir", help="Styles folder (default: your own, ~/.local/share/vidtoon/styles).")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Make a named style from a picture (a reference style): then `vidtoon restyle FILM --to NAME`."""
+    from vidtoon.styles import add_reference_style, user_styles_dir
+
+    card = add_reference_style(name, like, folder=folder or user_styles_dir(), strength=strength, description=description,
+                               force=force)
+    done(f"wrote {card}; restyle with: vidtoon restyle FILM --to {name}")

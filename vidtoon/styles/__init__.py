@@ -14,12 +14,12 @@ from vidtoon.device import resolve_device
 from vidtoon.errors import UsageError
 from vidtoon.models.translator import Translator
 from vidtoon.styles import checkpoint, procedural, reference  # noqa: F401  (register their kinds)
-from vidtoon.styles.cards import TRAIN_HINT, StyleCard, find_style, list_styles, read_style_card, style_dirs
+from vidtoon.styles.cards import TRAIN_HINT, StyleCard, find_style, list_styles, read_style_card, style_dirs, user_styles_dir
 from vidtoon.styles.kinds import STYLE_KINDS
-from vidtoon.styles.reference import reference_card
+from vidtoon.styles.reference import add_reference_style, reference_card
 
 __all__ = [
-    "STYLE_KINDS", "TRAIN_HINT", "LoadedStyle", "StyleCard", "find_style", "list_styles", "load_translator", "read_style_card",
+    "STYLE_KINDS", "TRAIN_HINT", "LoadedStyle", "add_reference_style", "user_styles_dir", "StyleCard", "find_style", "list_styles", "load_translator", "read_style_card",
     "resolve_style", "style_dirs",
 ]
 

