@@ -17,7 +17,7 @@ import yaml
 from vidtoon.errors import InputError, UsageError
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "configs" / "styles"
-_CARD_KEYS = {"name", "description", "checkpoint", "sha256", "preview", "defaults", "licence", "data", "credits"}
+_CARD_KEYS = {"name", "description", "checkpoint", "sha256", "preview", "defaults", "licence", "data", "credits", "training"}
 _DEFAULT_KEYS = {"height", "consistency", "strength", "label", "max_side", "precision", "faces", "face_size", "face_margin"}
 TRAIN_HINT = "train your own with `vidtoon train cyclegan --a photos/ --b style_frames/`, then `vidtoon export RUN`"
 
@@ -29,6 +29,7 @@ class StyleCard:
     Attributes:
         defaults: restyle settings (height, consistency, strength, label, max_side, precision; faces, face_size,
             face_margin: e.g. `faces: true` for a style made for faces).
+        training: how it was trained (trainer, steps, resolution, size_mb, date, look measures), as `vidtoon export` writes it.
     """
 
     name: str
@@ -42,6 +43,7 @@ class StyleCard:
     credits: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
     bundled: bool = False
+    training: dict[str, Any] = field(default_factory=dict)
 
 
 def style_dirs() -> list[tuple[Path, bool]]:
@@ -72,7 +74,7 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
         description=str(raw.get("description", "")), sha256=raw.get("sha256"),
         preview=(folder / preview).resolve() if preview else None, licence=str(raw.get("licence", "")),
         data=str(raw.get("data", "")), credits=str(raw.get("credits", "")), defaults=dict(raw.get("defaults") or {}),
-        bundled=bundled,
+        bundled=bundled, training=dict(raw.get("training") or {}),
     )
 
 

@@ -80,9 +80,12 @@ class Kind:
 
 def kinds() -> dict[str, Kind]:
     from vidtoon.train.caae import CAAETrainer, caae_data
+    from vidtoon.train.cartoon import CartoonTrainer, cartoon_data
+    from vidtoon.train.cartoon_config import CartoonConfig
     from vidtoon.train.cyclegan import CycleGANTrainer, cyclegan_data
 
-    return {"cyclegan": Kind(CycleGANConfig, CycleGANTrainer, cyclegan_data), "caae": Kind(CAAEConfig, CAAETrainer, caae_data)}
+    return {"cyclegan": Kind(CycleGANConfig, CycleGANTrainer, cyclegan_data), "caae": Kind(CAAEConfig, CAAETrainer, caae_data),
+            "cartoon": Kind(CartoonConfig, CartoonTrainer, cartoon_data)}
 
 
 def get_kind(name: str) -> Kind:
