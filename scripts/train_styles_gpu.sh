@@ -3,7 +3,7 @@
 #
 # CARRY (ignored paths that must travel with the working tree; the device tool's `carry`):
 #     out/gpu_data
-# made beforehand on any machine with PyAV (both styles ≈ 41 MiB; tree + data must stay under 64 MiB):
+# made beforehand on any machine with PyAV (pixar 30.0 MiB + anime 23.2 MiB = 53.4 MiB; the tracked tree ~1 MiB; all must stay under 64 MiB):
 #     .venv/bin/python scripts/prepare_style_data.py pixar -o out/gpu_data/pixar --short-side 256 --jpeg-quality 90
 #     .venv/bin/python scripts/prepare_style_data.py anime -o out/gpu_data/anime --short-side 256 --jpeg-quality 90 --limit 700
 # Run it (device tool): command "bash scripts/train_styles_gpu.sh", carry ["out/gpu_data"], timeout_s 600.
@@ -14,7 +14,7 @@
 # safetensors, typer (all preinstalled there). No PyAV: the training path reads image folders only.
 #
 # Recipe: `vidtoon train cartoon` (vidtoon/train/cartoon.py): one-way generator cyclegan_resnet (32 base channels,
-# 4 blocks, resize+conv upsampling, 1.9 MB fp16), two PatchGANs (surface and texture views), 256 px crops of
+# 4 blocks, resize+conv upsampling, 1.37M parameters, 2.7 MB fp16), two PatchGANs (surface and texture views), 256 px crops of
 # 256 px-short-side frames, batch 32, bf16 autocast, channels_last, cuDNN benchmark; 300 anchor-only steps,
 # then adversarial. A 30-step calibration per style measures steps/s and sizes the run to its share of
 # BUDGET seconds of training (pixar 62 %, anime 38 %); the learning rate decays over the second half.

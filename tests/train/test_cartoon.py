@@ -108,7 +108,7 @@ def test_export_card_with_provenance(domains, tmp_path):
     assert card.training["look"]["step"] == 3 and card.training["date"][:2] == "20" and 0 < card.training["size_mb"] < 10
     assert file_sha256(card.checkpoint) == card.sha256 and card.preview.exists()
     assert all(t.dtype == torch.float16 for t in load_file(card.checkpoint).values())
-    model, model_card = load_checkpoint(card.checkpoint)
+    _, model_card = load_checkpoint(card.checkpoint)
     assert model_card.family == "cyclegan_resnet" and model_card.kwargs["upsample"] == "resize"
     pixar = export_run(tmp_path / "run", tmp_path / "styles", name="pixar", provenance="pixar")
     text = yaml.safe_load(pixar.card.read_text())
@@ -143,6 +143,6 @@ def test_trains_and_exports_without_pyav(domains, tmp_path):
         print(export_run({str(tmp_path / 'run')!r}, {str(tmp_path / 'out')!r}, name="pixar", provenance="pixar").sha256)
         assert "av" not in [m.split(".")[0] for m in sys.modules if sys.modules[m] is not None]
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip()) == 64 and (tmp_path / "out" / "pixar.safetensors").exists()

@@ -19,8 +19,8 @@ def to_u8(x):
 
 @pytest.fixture(scope="module")
 def photo(data):
-    return read_image(data / "photos" / "kodak24_mcmaster" / sorted(p.name for p in (data / "photos" / "kodak24_mcmaster").iterdir()
-                                                                     if p.suffix.lower() in (".png", ".jpg", ".bmp", ".tif"))[0])
+    folder = data / "photos" / "kodak24_mcmaster"
+    return read_image(min(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".bmp", ".tif")))
 
 
 def test_lab_known_colours():
