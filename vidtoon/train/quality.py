@@ -6,8 +6,10 @@
   `CAST_BOUND` (6) is where a viewer comparing side by side calls it a tint.
 - `checkerboard(x, stride)`: periodic energy at the upsampler's stride. An upsampler of stride s that
   leaves a pattern repeats it every s pixels, which puts isolated peaks at the frequencies k·H/s (k = 1 .. s-1)
-  of the spectrum. The score is the largest ratio of such a peak to the median magnitude of the bins around it
-  (a natural image: about 1; `CHECKER_BOUND` (3) and above: a visible grid).
+  of the spectrum. The score is the largest ratio of such a peak to the median magnitude of the bins around it.
+  Measured on 80 photos (BSDS500, Kodak, McMaster): median 1.3, 90th percentile 1.7, highest 3.0 (JPEG 8×8
+  blocking lands on the same frequencies); a ±1 grey-level checkerboard added to a photo scores 77, ±5 levels 374.
+  `CHECKER_BOUND` is 5. (One Sintel frame of the style data scores 31: its source was upscaled.)
 
 Pure functions on tensors; `x` is N×3×H×W float in [-1, 1].
 """
@@ -18,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 CAST_BOUND = 6.0
-CHECKER_BOUND = 3.0
+CHECKER_BOUND = 5.0
 
 # sRGB (D65) -> XYZ, and the D65 white point
 _RGB_TO_XYZ = torch.tensor([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
@@ -48,29 +50,34 @@ def colour_cast(x_in: torch.Tensor, x_out: torch.Tensor) -> torch.Tensor:
     return shift.norm(dim=1)
 
 
-def _spectrum(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """|FFT| of the Hann-windowed, mean-free grey image, cropped to a multiple of `multiple`: N×3×H×W -> N×h×w."""
+def _spectrum(x: torch.Tensor, multiple: int, tile: int = 128) -> torch.Tensor:
+    """Welch's estimate of the grey image's amplitude spectrum: N×3×H×W -> N×t×t, t = `tile` (or less for small images).
+
+    Hann-windowed, mean-free tiles of t×t pixels overlapping by half, their power spectra averaged: far less
+    variance than one periodogram, so a score does not reach the bound by chance on textured images.
+    """
     grey = (x.float() * torch.tensor([0.299, 0.587, 0.114], device=x.device)[None, :, None, None]).sum(1)
-    h, w = grey.shape[-2] // multiple * multiple, grey.shape[-1] // multiple * multiple
-    if h == 0 or w == 0:
+    t = min(tile, grey.shape[-2], grey.shape[-1]) // multiple * multiple
+    if t == 0:
         raise ValueError(f"image {tuple(x.shape[-2:])} is smaller than {multiple} pixels")
-    grey = grey[:, :h, :w]
-    grey = grey - grey.mean((1, 2), keepdim=True)
-    window = torch.hann_window(h, periodic=True, device=x.device)[:, None] * torch.hann_window(w, periodic=True, device=x.device)[None]
-    return torch.fft.fft2(grey * window).abs()
+    tiles = grey.unfold(1, t, max(1, t // 2)).unfold(2, t, max(1, t // 2)).reshape(grey.shape[0], -1, t, t)
+    tiles = tiles - tiles.mean((2, 3), keepdim=True)
+    window = torch.hann_window(t, periodic=True, device=x.device)
+    power = torch.fft.fft2(tiles * (window[:, None] * window[None])).abs().pow(2).mean(1)
+    return power.sqrt()
 
 
 def checkerboard(x: torch.Tensor, stride: int = 2, *, radius: int = 3) -> torch.Tensor:
-    """Periodic energy at `stride`: N×3×H×W in [-1, 1] -> N scores (≈1 for natural images; ≥ `CHECKER_BOUND`: a grid).
+    """Periodic energy at `stride`: N×3×H×W in [-1, 1] -> N scores (1–3 for photos; ≥ `CHECKER_BOUND`: a grid).
 
-    For every frequency (k·h/stride, l·w/stride), k, l in 0..stride-1 and not both 0, the magnitude of the
-    spectrum there divided by the median magnitude of the (2·radius+1)² bins around it (the peak bin and its
+    For every frequency (k·t/stride, l·t/stride), k, l in 0..stride-1 and not both 0, of the t×t tile spectrum
+    (see `_spectrum`), the amplitude there divided by the median magnitude of the (2·radius+1)² bins around it (the peak bin and its
     direct neighbours left out, which the Hann window spreads a peak over); the score is the largest ratio.
     Use the generator's total upsampling factor (4 for two ×2 stages: it covers the stride-2 frequencies too).
     """
     if stride < 2:
         raise ValueError(f"stride must be >= 2, got {stride}")
-    magnitude = _spectrum(x, stride * 8)
+    magnitude = _spectrum(x, stride * 8)  # t×t bins: the stride's frequencies fall on whole bins
     n, h, w = magnitude.shape
     offsets = torch.arange(-radius, radius + 1, device=x.device)
     ring = (offsets[:, None].abs() > 1) | (offsets[None, :].abs() > 1)
