@@ -268,14 +268,16 @@ def styles() -> None:
     if not cards:
         err_console.print(f"no styles installed yet: {TRAIN_HINT}; or restyle with --model FILE")
         return
-    table = Table("style", "family", "size", "data licence", "preview", "card")
+    table = Table("style", "family", "size", "trained", "data licence", "preview", "card")
     for card in cards:
         try:
             family = read_card(card.checkpoint).family if card.checkpoint.suffix == ".safetensors" else card.checkpoint.suffix[1:]
             size = f"{card.checkpoint.stat().st_size / 1e6:.1f} MB"
         except (VidtoonError, OSError):
             family, size = "missing checkpoint", "-"
-        table.add_row(card.name, family, size, card.licence or "-", str(card.preview) if card.preview else "-", str(card.path))
+        t = card.training
+        trained = f"{t.get('steps')} steps, {t.get('resolution')} px, {t.get('date')}" if t else "-"
+        table.add_row(card.name, family, size, trained, card.licence or "-", str(card.preview) if card.preview else "-", str(card.path))
     Console().print(table)
 
 
