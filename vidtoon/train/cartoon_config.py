@@ -51,7 +51,7 @@ class CartoonConfig(RunConfig):
     lambda_surface: float = 1.0
     lambda_texture: float = 1.0
     lambda_colour: float = 0.05
-    lambda_hue: float = 0.1
+    lambda_hue: float = 0.5
     hue_margin: float = 3.0
     lambda_tv: float = 0.5
     compile: bool = False
