@@ -13,8 +13,10 @@
 # Recipe: 96 px crops (zoom 0.8-1.25) of the 288 px frames, batch 6, 500 anchor-only steps, then adversarial;
 # generator cyclegan_resnet ngf 32, 4 blocks, resize+conv (2.7 MB fp16); steps 200000 (the learning rate stays
 # constant until step 100000). One torch thread, nice 19: tests and other work keep the machine.
-# sample_every 1000: measured on the idle-ish dev machine ~2-3 s per adversarial step on one thread, so a sheet
-# every ~40-60 min (hours when the machine is busy: at load 8-10 a step took 10-20 s); checkpoints every 250 steps.
+# sample_every 1000: sized for an idle machine (FACTS.md's probe: 0.6 s per 96 px step of a similar recipe on two
+# threads, so ~1.5-3 s on one: a sheet every ~25-50 min). Measured 2026-11-29 20:40-21:10 at load average 6-10
+# (five agents' tests): 6-28 s per anchor-only step and 5-11 s per adversarial step (two threads), so while the
+# machine is busy a sheet comes every few hours. Checkpoints every 250 steps.
 # The look measures of every sheet (step, colour cast, checkerboard) are in checkpoints/latest.pt (trainer.extra.quality)
 # and on the sheets; `vidtoon export` writes the last ones into the style card.
 set -euo pipefail

@@ -17,7 +17,6 @@ Pure functions on tensors; `x` is N×3×H×W float in [-1, 1].
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 CAST_BOUND = 6.0
 CHECKER_BOUND = 5.0
@@ -94,13 +93,6 @@ def checkerboard(x: torch.Tensor, stride: int = 2, *, radius: int = 3) -> torch.
             peak = patch[:, radius, radius]
             scores = torch.maximum(scores, peak / background)
     return scores
-
-
-def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Reflect-pad the bottom and right so H and W are multiples of `multiple`. N×C×H×W -> N×C×H'×W'."""
-    h, w = x.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
-    return F.pad(x, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else x
 
 
 def look_report(x_in: torch.Tensor, x_out: torch.Tensor, *, stride: int = 4) -> dict[str, float]:
