@@ -28,6 +28,10 @@ Notes (2026-11-23, this machine, ~15 s per style):
          B: 702 kept of 978 (10 blank, 266 near-duplicates), 46 % green -> 145 green frames left out: 557 frames,
             32 % green, mean RGB [120, 124, 107]; 50.7 MiB in all at q95
   anime  A: 1498 selfies (2 blank), B: 1500 anime faces; 49.9 MiB at q90 (73 MiB at q95: over the carry limit)
+
+For the GPU recipe (scripts/train_styles_gpu.sh: both styles and the tree must travel in 64 MiB):
+    scripts/prepare_style_data.py pixar -o out/gpu_data/pixar --short-side 256 --jpeg-quality 90
+    scripts/prepare_style_data.py anime -o out/gpu_data/anime --short-side 256 --jpeg-quality 90 --limit 700
 """
 
 from __future__ import annotations
@@ -151,6 +155,10 @@ def prepare_domain(sources: list[Source], folder: Path, args, *, max_green: floa
         kept = [item for k, item in enumerate(kept) if k not in drop]
         green_count = keep
         lines.append(f"  balanced: {len(drop)} green frames left out, {keep} kept ({keep / len(kept):.0%} of {len(kept)})")
+    if args.limit and len(kept) > args.limit:
+        chosen = sorted(random.Random(args.seed + 1).sample(range(len(kept)), args.limit))
+        lines.append(f"  subsampled: {args.limit} of {len(kept)} kept (--limit, seeded, to fit the carry limit)")
+        kept = [kept[k] for k in chosen]
     total = 0
     colour = np.zeros(3)
     for name, rgb, _ in kept:
@@ -172,6 +180,7 @@ def main() -> None:
     parser.add_argument("--duplicate-level", type=float, default=3.0, help="mean grey-level difference under which a frame is a duplicate")
     parser.add_argument("--max-green-share", type=float, help="pixar B side: most green frames allowed (default: the A side's share)")
     parser.add_argument("--jpeg-quality", type=int, default=95, help="lower it if both domains exceed 64 MiB (the carry limit)")
+    parser.add_argument("--limit", type=int, default=0, help="keep at most this many frames per domain (seeded), e.g. anime for a GPU carry")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.output.exists() and any(args.output.iterdir()):

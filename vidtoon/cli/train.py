@@ -11,7 +11,7 @@ from vidtoon.cli.app import ForceOption, app, err_console
 from vidtoon.cli.progress import RichProgress
 
 train_app = typer.Typer(
-    help="Train your own style: cyclegan (photos -> one style, unpaired) or caae (one model, many labelled styles).",
+    help="Train your own style: cyclegan (photos -> one style, unpaired), cartoon (one-way, small crops, fast on a CPU) or caae (one model, many labelled styles).",
     no_args_is_help=True,
 )
 app.add_typer(train_app, name="train")
@@ -104,6 +104,30 @@ def train_caae(
     _train("caae", output, config, sets, resume, force, {"data": data, "label_column": label_column, "warmup_steps": warmup_steps, **common})
 
 
+@train_app.command("cartoon")
+def train_cartoon(
+    output: RunOption = Path("runs/cartoon"),
+    a: Annotated[str | None, typer.Option("--a", help="Photos: folder of images and/or videos, or a video.")] = None,
+    b: Annotated[str | None, typer.Option("--b", help="The style: folder of images and/or videos, or a film.")] = None,
+    config: ConfigOption = None,
+    sets: SetOption = None,
+    steps: StepsOption = None,
+    size: Annotated[int | None, typer.Option("--size", help="Crop in pixels, multiple of 16 (default 96).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Crops per step (default 8).")] = None,
+    fps: FpsOption = None,
+    device: TrainDeviceOption = None,
+    precision: TrainPrecisionOption = None,
+    seed: SeedOption = None,
+    save_every: SaveEveryOption = None,
+    sample_every: SampleEveryOption = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
+) -> None:
+    """One-way cartoon generator on small crops, no VGG: L1 to an edge-preserving anchor, surface + texture discriminators."""
+    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    _train("cartoon", output, config, sets, resume, force, {"a": a, "b": b, "fps": fps, **common})
+
+
 @prep_app.command("smooth")
 def prep_smooth(
     source: Annotated[Path, typer.Argument(help="Folder of cartoon/style images.")],
@@ -130,13 +154,14 @@ def export_command(
     licence: Annotated[str, typer.Option("--licence", help="Terms of the training data and weights (shown by `vidtoon styles`).")] = "",
     credits: Annotated[str | None, typer.Option("--credits", help="Whom to credit (default: the run folder).")] = None,
     data: Annotated[str | None, typer.Option("--data", help="The training data, in words (default: the run's data paths).")] = None,
+    provenance: Annotated[str | None, typer.Option("--provenance", help="pixar or anime: the bundled styles' data, licence, credits.")] = None,
     force: ForceOption = False,
 ) -> None:
     """Turn a training run into a style: fp16 safetensors checkpoint + style card (+ ONNX)."""
     from vidtoon.train.export import export_run
 
     result = export_run(run_dir, output, name=name, direction=direction, onnx=onnx, licence=licence, credits=credits,
-                        data=data, force=force)
+                        data=data, provenance=provenance, force=force)
     err_console.print(f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else ""))
     err_console.print(f"restyle with: vidtoon restyle FILM --model {result.checkpoint}" + (f" --to-label {'|'.join(result.styles)}" if result.styles else "")
                       + f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})")

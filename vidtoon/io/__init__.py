@@ -1,10 +1,31 @@
-"""The only code that touches containers and codecs: probe, read, write, transcode."""
+"""The only code that touches containers and codecs: probe, read, write, transcode.
 
-from vidtoon.io.audio import AudioSource
-from vidtoon.io.probe import StreamInfo, VideoInfo, probe
-from vidtoon.io.reader import Frame, VideoReader, read_frames
-from vidtoon.io.transcode import transcode
-from vidtoon.io.writer import EncodeOptions, VideoWriter
+Names are imported on first use (PEP 562), so `import vidtoon.io.images` (OpenCV only) does not pull in
+PyAV: training from image folders runs on machines without it.
+"""
+
+from importlib import import_module
+
+# public name -> module that defines it
+_LAZY = {
+    "AudioSource": "vidtoon.io.audio", "StreamInfo": "vidtoon.io.probe", "VideoInfo": "vidtoon.io.probe", "probe": "vidtoon.io.probe",
+    "Frame": "vidtoon.io.reader", "VideoReader": "vidtoon.io.reader", "read_frames": "vidtoon.io.reader",
+    "transcode": "vidtoon.io.transcode", "EncodeOptions": "vidtoon.io.writer", "VideoWriter": "vidtoon.io.writer",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vidtoon.io' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AudioSource", "EncodeOptions", "Frame", "StreamInfo", "VideoInfo", "VideoReader", "VideoWriter",

@@ -30,7 +30,7 @@ from vidtoon.errors import InputError, UsageError
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent.parent / "configs" / "styles"
 CARD_KEYS = {"name", "kind", "description", "checkpoint", "sha256", "function", "params", "reference", "preview", "defaults",
-             "licence", "data", "credits"}
+             "licence", "data", "credits", "training"}
 KIND_KEYS = {"checkpoint": "checkpoint", "onnx": "checkpoint", "procedural": "function", "reference": "reference"}  # required key
 STYLE_DEFAULT_KEYS = ("height", "consistency", "strength", "label", "max_side", "precision", "faces", "face_size", "face_margin")
 TRAIN_HINT = "train your own with `vidtoon train cyclegan --a photos/ --b style_frames/`, then `vidtoon export RUN`"
@@ -49,6 +49,8 @@ class StyleCard:
         params: the function's or the reference transfer's parameters (overridable with --style-opt).
         defaults: restyle settings (height, consistency, strength, label, max_side, precision; faces, face_size,
             face_margin: e.g. `faces: true` for a style made for faces).
+        training: how learned weights were trained (trainer, steps, resolution, size_mb, date, look measures), as
+            `vidtoon export` writes it.
     """
 
     name: str
@@ -66,6 +68,7 @@ class StyleCard:
     credits: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
     bundled: bool = False
+    training: dict[str, Any] = field(default_factory=dict)
 
 
 def user_styles_dir() -> Path:
@@ -115,6 +118,7 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
         params=dict(raw.get("params") or {}), description=str(raw.get("description", "")), sha256=raw.get("sha256"),
         preview=beside(raw.get("preview")), licence=str(raw.get("licence", "")), data=str(raw.get("data", "")),
         credits=str(raw.get("credits", "")), defaults=dict(raw.get("defaults") or {}), bundled=bundled,
+        training=dict(raw.get("training") or {}),
     )
 
 

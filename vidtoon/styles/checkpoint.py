@@ -55,7 +55,9 @@ class CheckpointKind:
     def describe(self, card: StyleCard) -> str:
         try:
             family = read_card(card.checkpoint).family if card.checkpoint.suffix == ".safetensors" else card.checkpoint.suffix[1:]
-            return f"{family}, {_size(card.checkpoint)}"
+            trained = card.training
+            facts = f", {trained.get('steps')} steps at {trained.get('resolution')} px, {trained.get('date')}" if trained else ""
+            return f"{family}, {_size(card.checkpoint)}{facts}"
         except (VidtoonError, OSError):
             return "missing checkpoint"
 

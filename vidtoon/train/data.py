@@ -28,15 +28,14 @@ import torch
 import torch.nn.functional as F
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.frames import MANIFEST, sample_at_rate
 from vidtoon.io.images import IMAGE_SUFFIXES, natural_key, read_image, resize
-from vidtoon.io.reader import VideoReader
 from vidtoon.parsing import parse_rate
 from vidtoon.train.config import AugmentConfig
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".webm", ".avi", ".gif", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
+MANIFEST = "manifest.csv"  # as `vidtoon.frames.MANIFEST` (that module imports PyAV)
 FRAMES_HINT = "make a labelled frame folder with `vidtoon frames FILM -o DIR --tag studio=NAME`"
 
 
@@ -93,7 +92,13 @@ class _Decoded:
 
 
 def _read_video(path: Path, load_size: int, fps: Fraction, max_frames: int) -> tuple[list[torch.Tensor], list[str]]:
-    """Frames of `path` sampled at `fps` (fewer, evenly spread, when that would exceed `max_frames`)."""
+    """Frames of `path` sampled at `fps` (fewer, evenly spread, when that would exceed `max_frames`).
+
+    PyAV is imported here, not with the module: training from image folders works without it.
+    """
+    from vidtoon.frames import sample_at_rate
+    from vidtoon.io.reader import VideoReader
+
     images, names = [], []
     with VideoReader(path) as reader:
         info = reader.info

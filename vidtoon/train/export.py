@@ -28,6 +28,7 @@ from vidtoon.errors import OutputError, UsageError
 from vidtoon.files import write_atomic
 from vidtoon.models.checkpoint import ModelCard, save_checkpoint
 from vidtoon.train.config import load_config
+from vidtoon.train.provenance import get_provenance
 from vidtoon.train.run import CHECKPOINT, CONFIG, get_kind, read_checkpoint
 
 
@@ -57,7 +58,7 @@ class FixedLabel(nn.Module):
 
 def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None = None, direction: str = "a2b",
                onnx: bool = False, licence: str = "", credits: str | None = None, data: str | None = None,
-               force: bool = False) -> ExportResult:
+               provenance: str | None = None, force: bool = False) -> ExportResult:
     """Export the latest checkpoint of `run_dir` as the style `name` (default: the run folder's name) into `output_dir`.
 
     Args:
@@ -66,6 +67,11 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
         licence, credits, data: what the model card and the style card say about the training data's
             terms, whom to credit, and the data itself (default: the run's data paths). `vidtoon styles`
             shows the licence.
+        provenance: a preset of `vidtoon.train.provenance` ("pixar", "anime") giving data, licence, credits and the
+            style's restyle defaults (e.g. `faces: true`); explicit `licence`, `credits`, `data` win over it.
+
+    The style card also records how the style was trained: trainer, steps, resolution, checkpoint size, date, and
+    (cartoon runs) the look measures of the last held-out sheet.
 
     Raises:
         InputError: not a run folder; OutputError: the files exist (without `force`); UsageError: a bad name.
@@ -91,8 +97,15 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
         raise OutputError(f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o")
     output_dir.mkdir(parents=True, exist_ok=True)
 
+    defaults: dict = {}
+    if provenance is not None:
+        preset = get_provenance(provenance)
+        data = preset.data if data is None else data
+        licence = licence or preset.licence
+        credits = preset.credits if credits is None else credits
+        defaults = dict(preset.defaults)
     if data is None:
-        data = f"A: {config.a}; B: {config.b}" if state["kind"] == "cyclegan" else f"{config.data} (labels from column {config.label_column!r})"
+        data = f"A: {config.a}; B: {config.b}" if state["kind"] in ("cyclegan", "cartoon") else f"{config.data} (labels from column {config.label_column!r})"
     credits = credits if credits is not None else f"trained with vidtoon from {run_dir}"
     notes = {"trainer": state["kind"], "steps": int(state["step"]), "size": config.size, "seed": config.seed,
              "exported": date.today().isoformat(), "credits": credits,
@@ -103,13 +116,27 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
     samples = sorted((run_dir / "samples").glob("step_*.png"))
     if samples:
         shutil.copyfile(samples[-1], preview)
-    description = (f"CycleGAN ({family}) trained {notes['steps']} steps at {config.size} px" if state["kind"] == "cyclegan"
-                   else f"CAAE trained {notes['steps']} steps at {config.size} px; styles: {', '.join(styles)} (choose with --to-label)")
+    description = {
+        "cyclegan": f"CycleGAN ({family}) trained {notes['steps']} steps at {config.size} px",
+        "cartoon": f"one-way cartoon generator ({family}) trained {notes['steps']} steps on {config.size} px crops",
+    }.get(state["kind"], f"CAAE trained {notes['steps']} steps at {config.size} px; styles: {', '.join(styles)} (choose with --to-label)")
+    training = {"trainer": state["kind"], "steps": notes["steps"], "resolution": config.size, "size_mb": round(checkpoint.stat().st_size / 1e6, 2),
+                "date": notes["exported"], **look_of(state)}
     style_card = {"name": name, "description": description, "checkpoint": checkpoint.name, "sha256": sha256,
-                  **({"preview": preview.name} if samples else {}), "data": data, "licence": licence, "credits": credits}
+                  **({"preview": preview.name} if samples else {}), "data": data, "licence": licence, "credits": credits,
+                  **({"defaults": defaults} if defaults else {}), "training": training}
     write_atomic(card_path, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
     onnx_files = export_onnx(model, styles, onnx_dir, name, card.size_multiple, config.size) if onnx else []
     return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
+
+
+def look_of(state: dict) -> dict:
+    """The look measures of a cartoon run's last held-out sheet ({} when it has none)."""
+    quality = state["trainer"]["extra"].get("quality")
+    if quality is None or len(quality) == 0:
+        return {}
+    step, cast, checker = (float(v) for v in quality[-1])
+    return {"look": {"step": int(step), "colour_cast_lab": round(cast, 2), "checkerboard": round(checker, 2)}}
 
 
 def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: str, size_multiple: int, size: int) -> list[Path]:

@@ -24,13 +24,19 @@ COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
 
 
 def image_grid(rows: list[torch.Tensor], gap: int = 2) -> np.ndarray:
-    """Rows of N×3×H×W images in [-1, 1] -> one (rows·H)×(N·W)×3 uint8 picture, white gaps between cells."""
-    n, _, h, w = rows[0].shape
-    grid = np.full((len(rows) * (h + gap) - gap, n * (w + gap) - gap, 3), 255, np.uint8)
-    for r, row in enumerate(rows):
+    """Rows of N×3×H×W images in [-1, 1] -> one (ΣH)×(N·W)×3 uint8 picture, white gaps between cells.
+
+    Rows may differ in height (e.g. a row of caption strips); N and W are those of the first row.
+    """
+    n, _, _, w = rows[0].shape
+    heights = [row.shape[2] for row in rows]
+    grid = np.full((sum(heights) + gap * (len(rows) - 1), n * (w + gap) - gap, 3), 255, np.uint8)
+    top = 0
+    for row, h in zip(rows, heights):
         cells = row.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         for c, cell in enumerate(cells):
-            grid[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = cell
+            grid[top:top + h, c * (w + gap):c * (w + gap) + w] = cell
+        top += h + gap
     return grid
 
 

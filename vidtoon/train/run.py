@@ -36,7 +36,7 @@ import torch
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, UsageError
 from vidtoon.files import write_atomic
-from vidtoon.train import caae, cyclegan  # noqa: F401  (registers the trainers)
+from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
 from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
 from vidtoon.train.data import TrainData, batches

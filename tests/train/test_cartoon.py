@@ -1,0 +1,148 @@
+"""`vidtoon train cartoon`: crops, hold-out, config, exact resume, export with provenance, and no PyAV needed."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from vidtoon.cli import app
+from vidtoon.errors import UsageError
+from vidtoon.models import build_model, file_sha256, load_checkpoint
+from vidtoon.styles import read_style_card
+from vidtoon.train.cartoon import caption_row, random_crop, split_holdout
+from vidtoon.train.cartoon_config import CartoonConfig
+from vidtoon.train.config import load_config
+from vidtoon.train.data import ImageBank
+from vidtoon.train.export import export_run
+from vidtoon.train.run import read_checkpoint, train
+
+from .test_run import StopAt
+from .toy import random_png_folder
+
+TINY = {"size": 32, "load_size": 48, "batch_size": 2, "ngf": 8, "n_blocks": 1, "ndf": 8, "d_layers": 2, "holdout": 2, "init_steps": 2,
+        "device": "cpu", "precision": "fp32", "log_every": 1, "sample_every": 3, "save_every": 4}
+
+
+@pytest.fixture(scope="module")
+def domains(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cartoon")
+    return random_png_folder(root / "a", 6, seed=1, size=(48, 64)), random_png_folder(root / "b", 5, seed=2, size=(48, 64))
+
+
+def config_for(domains, **changes):
+    a, b = domains
+    return CartoonConfig(**{"a": str(a), "b": str(b), "steps": 6, **TINY, **changes})
+
+
+def test_random_crop_keeps_the_source_scale():
+    image = torch.arange(3 * 40 * 50, dtype=torch.int64).remainder(251).to(torch.uint8).reshape(3, 40, 50)
+    crop = random_crop(image, 16, zoom=(1.0, 1.0), generator=torch.Generator().manual_seed(3))
+    assert crop.shape == (3, 16, 16)
+    as_u8 = crop.add(1).mul(127.5).round().to(torch.uint8)
+    windows = image.unfold(1, 16, 1).unfold(2, 16, 1)  # 3×25×35×16×16: every 16×16 window of the source
+    assert (windows == as_u8[:, None, None]).all(-1).all(-1).all(0).any()  # zoom 1: an exact window, no resampling
+    small = random_crop(image, 32, zoom=(2.0, 2.0), generator=torch.Generator().manual_seed(3))
+    assert small.shape == (3, 32, 32)  # 16 source pixels enlarged
+
+
+def test_split_holdout():
+    bank = ImageBank([torch.zeros(3, 4, 4, dtype=torch.uint8)] * 20, [f"n{i}" for i in range(20)])
+    rest, held = split_holdout(bank, 4)
+    assert held == [2, 8, 12, 18] and len(rest) == 16 and not {"n2", "n8", "n12", "n18"} & set(rest.names)
+    assert len(split_holdout(bank, 0)[0]) == 20 and len(split_holdout(bank, 50)[0]) == 1
+
+
+def test_config_defaults_file_and_flags(tmp_path):
+    config = CartoonConfig()
+    family, kwargs = config.generator_family()
+    assert (config.size, config.load_size, config.resolved_sample_size) == (96, 288, 256)
+    assert kwargs == {"ngf": 32, "n_blocks": 4, "upsample": "resize"}
+    params = sum(p.numel() for p in build_model(family, **kwargs).parameters())
+    assert params * 2 < 10e6, params  # ≤ 10 MB in fp16 (1.9 MB)
+    path = tmp_path / "c.yaml"
+    path.write_text("lambda_texture: 2\nzoom: [1, 2]\n")
+    loaded = load_config(CartoonConfig, path, {"lambda_texture": "3", "init_steps": 10})
+    assert loaded.lambda_texture == 3.0 and loaded.zoom == (1.0, 2.0) and loaded.init_steps == 10
+    with pytest.raises(UsageError, match="zoom"):
+        CartoonConfig(zoom=(2.0, 1.0))
+    with pytest.raises(UsageError, match="lambda"):
+        CartoonConfig(lambda_hue=-1)
+
+
+def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
+    straight = train("cartoon", config_for(domains), tmp_path / "straight")
+    assert straight.finished and set(straight.losses) == {"content", "detail", "surface", "texture", "colour", "hue", "tv", "d_surface",
+                                                           "d_texture"}
+    stopped = train("cartoon", config_for(domains), tmp_path / "split", progress=StopAt(3))  # Ctrl-C after step 3
+    assert stopped.step == 3 and not stopped.finished
+    resumed = train("cartoon", config_for(domains), tmp_path / "split", resume=True)
+    assert resumed.step == 6 and resumed.losses == straight.losses
+    a = read_checkpoint(tmp_path / "straight" / "checkpoints" / "latest.pt")["trainer"]
+    b = read_checkpoint(tmp_path / "split" / "checkpoints" / "latest.pt")["trainer"]
+    assert all(torch.equal(a["models"]["g"][k], b["models"]["g"][k]) for k in a["models"]["g"])
+    quality = a["extra"]["quality"]
+    assert quality[:, 0].tolist() == [3.0, 6.0] and (quality[:, 1:] >= 0).all()  # (step, cast, checker) per sheet
+    sheet = tmp_path / "straight" / "samples" / "step_000006.png"
+    assert sheet.exists()
+    import cv2
+    h, w = cv2.imread(str(sheet)).shape[:2]
+    assert (w, h) == (2 * 48 + 2, 3 * 48 + 24 + 3 * 2)  # 2 held-out images: input, anchor, output rows + a caption row
+
+
+def test_caption_row_writes_text():
+    row = caption_row([1.25, 7.5], [1.0, 9.0], 64)
+    assert row.shape == (2, 3, 24, 64) and float(row.min()) < 0 and float(row.max()) == 1.0  # dark text on white
+
+
+def test_export_card_with_provenance(domains, tmp_path):
+    train("cartoon", config_for(domains, steps=3), tmp_path / "run")
+    result = export_run(tmp_path / "run", tmp_path / "styles", name="anime", provenance="anime")
+    card = read_style_card(result.card)
+    assert card.defaults == {"faces": True} and "research use" in card.licence.lower() and "selfie2anime" in card.data
+    assert card.training["trainer"] == "cartoon" and card.training["steps"] == 3 and card.training["resolution"] == 32
+    assert card.training["look"]["step"] == 3 and card.training["date"][:2] == "20" and 0 < card.training["size_mb"] < 10
+    assert file_sha256(card.checkpoint) == card.sha256 and card.preview.exists()
+    assert all(t.dtype == torch.float16 for t in load_file(card.checkpoint).values())
+    _, model_card = load_checkpoint(card.checkpoint)
+    assert model_card.family == "cyclegan_resnet" and model_card.kwargs["upsample"] == "resize"
+    pixar = export_run(tmp_path / "run", tmp_path / "styles", name="pixar", provenance="pixar")
+    text = yaml.safe_load(pixar.card.read_text())
+    assert "Blender Foundation" in text["credits"] and "CC-BY 3.0" in text["licence"] and "defaults" not in text
+    with pytest.raises(UsageError, match="unknown provenance"):
+        export_run(tmp_path / "run", tmp_path / "other", provenance="ghibli")
+
+
+def test_cli_train_cartoon_and_export(domains, tmp_path):
+    a, b = domains
+    run = tmp_path / "run"
+    sets = [x for k, v in TINY.items() if k not in ("size", "device", "precision") for x in ("--set", f"{k}={v}")]
+    result = CliRunner().invoke(app, ["train", "cartoon", "--a", str(a), "--b", str(b), "-o", str(run), "--steps", "3", "--size", "32",
+                                      "--device", "cpu", "--precision", "fp32", *sets])
+    assert result.exit_code == 0, result.stderr
+    assert "A: 4 images (+2 held out), B: 5 images" in " ".join(result.stderr.split())
+    done = CliRunner().invoke(app, ["export", str(run), "-o", str(tmp_path / "s"), "--name", "pixar", "--provenance", "pixar"])
+    assert done.exit_code == 0, done.stderr
+    assert read_style_card(tmp_path / "s" / "pixar.yaml").credits.startswith("Big Buck Bunny and Sintel")
+
+
+def test_trains_and_exports_without_pyav(domains, tmp_path):
+    a, b = domains
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules["av"] = None  # importing PyAV now fails, as on the GPU machine
+        from vidtoon.train.cartoon_config import CartoonConfig
+        from vidtoon.train.export import export_run
+        from vidtoon.train.run import train
+        config = CartoonConfig(a={str(a)!r}, b={str(b)!r}, steps=3, **{TINY!r})
+        train("cartoon", config, {str(tmp_path / 'run')!r})
+        print(export_run({str(tmp_path / 'run')!r}, {str(tmp_path / 'out')!r}, name="pixar", provenance="pixar").sha256)
+        assert "av" not in [m.split(".")[0] for m in sys.modules if sys.modules[m] is not None]
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip()) == 64 and (tmp_path / "out" / "pixar.safetensors").exists()

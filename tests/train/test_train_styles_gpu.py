@@ -1,0 +1,53 @@
+"""scripts/train_styles_gpu.py --smoke: the GPU recipe's code path, tiny, on the CPU and without PyAV, so GPU time is
+never spent discovering a bug. Checks the outputs the GPU run must bring back."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from vidtoon.models import file_sha256, load_checkpoint
+from vidtoon.styles import read_style_card
+
+from .toy import random_png_folder
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "train_styles_gpu.py"
+
+
+def test_gpu_recipe_smoke_without_pyav(tmp_path):
+    data = tmp_path / "gpu_data"
+    for k, style in enumerate(("pixar", "anime")):
+        random_png_folder(data / style / "a", 5, seed=2 * k, size=(48, 64))
+        random_png_folder(data / style / "b", 4, seed=2 * k + 1, size=(48, 48))
+    out = tmp_path / "out"
+    runner = ("import runpy, sys; sys.modules['av'] = None; "  # as on the GPU machine: importing PyAV fails
+              f"sys.argv = [{str(SCRIPT)!r}] + sys.argv[1:]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", runner, "--smoke", "--out", str(out), "--data", str(data)], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["anime.preview.png", "anime.safetensors", "anime.yaml", "pixar.preview.png", "pixar.safetensors", "pixar.yaml",
+                     "report.txt"]
+    assert all(p.stat().st_size < 16 * 2**20 for p in out.iterdir())
+    report = (out / "report.txt").read_text()
+    assert "pixar: 6 steps (2 anchor-only) at 32 px, batch 2: 12 crops seen" in report and "anime: 6 steps" in report, report
+    assert "held-out colour cast" in report and "FAILED" not in report
+    for style in ("pixar", "anime"):
+        card = read_style_card(out / f"{style}.yaml")
+        assert card.sha256 == file_sha256(card.checkpoint) and card.training["steps"] == 6 and "look" in card.training
+        assert all(t.dtype == torch.float16 for t in load_file(card.checkpoint).values())
+        model, _ = load_checkpoint(card.checkpoint)
+        with torch.no_grad():
+            y = model(torch.zeros(1, 3, 360 // 4 * 4, 640))
+        assert y.shape == (1, 3, 360, 640) and bool(y.abs().le(1).all())
+    assert read_style_card(out / "anime.yaml").defaults == {"faces": True}
+    assert "Blender Foundation" in read_style_card(out / "pixar.yaml").credits
+
+
+def test_missing_data_is_reported_and_fails(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "none"),
+                           "--styles", "pixar"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1 and "pixar: no data in" in done.stdout

@@ -1,0 +1,205 @@
+"""One-way cartoon training (after White-box Cartoonization, Wang & Yu 2020), with losses against representations
+computed by code instead of a pretrained VGG (see `vidtoon.train.views`).
+
+G turns photos into the style; there is no way back and no cycle. Per step, on random crops of photos `a` and
+style frames `b` (both N×3×size×size in [-1, 1]):
+- initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`), L1;
+- then G minimises λ_content·L1 at 1/4 resolution and λ_detail·L1 at full resolution to the anchor,
+  λ_surface·LSGAN(D_s(surface(G(a)))) + λ_texture·LSGAN(D_t(texture(G(a)))), λ_colour·|moments(G(a)) - moments(B)|
+  (spread of lightness and chroma, the batch mean against a running mean over style batches),
+  λ_hue·max(0, |Δ mean (a, b)| - margin) (no colour cast) and λ_tv·TV(G(a));
+  D_s and D_t minimise their LSGAN losses on the views of `b` (real) and of G(a) (fake).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidtoon.errors import UsageError
+from vidtoon.models.registry import build_model
+from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
+from vidtoon.train.cartoon_config import CartoonConfig
+from vidtoon.train.data import EpochOrder, ImageBank, TrainData, center_crop, load_domain, random_flip, step_generator, to_unit
+from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
+from vidtoon.train.quality import checkerboard, colour_cast, look_report, rgb_to_lab
+from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
+
+TEXTURE_STREAM = 7
+
+
+class CartoonTrainer(Trainer):
+    """Holds G, D_surface, D_texture, two Adam optimisers, the style domain's running colour moments and the
+    look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard).
+
+    Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1].
+    """
+
+    kind = "cartoon"
+
+    def __init__(self, config: CartoonConfig, *, device: torch.device, precision: str = "fp32"):
+        super().__init__(config, device=device, precision=precision)
+        family, kwargs = config.generator_family()
+        torch.manual_seed(config.seed)
+        self.g = self.prepare(build_model(family, **kwargs))
+        self.d_surface = self.prepare(build_model("patchgan", **config.discriminator_kwargs()))
+        self.d_texture = self.prepare(build_model("patchgan", **config.discriminator_kwargs()))
+        self.models = {"g": self.g, "d_surface": self.d_surface, "d_texture": self.d_texture}
+        self.optimizers = {"g": self.adam([self.g]), "d": self.adam([self.d_surface, self.d_texture])}
+        run = torch.compile if config.compile else (lambda module: module)
+        self.run_g, self.run_ds, self.run_dt = run(self.g), run(self.d_surface), run(self.d_texture)
+        self.style_moments = torch.zeros(4)
+        self.style_batches = 0
+        self.quality = torch.zeros(0, 3)
+        self.step = 0
+
+    def _update_style_moments(self, real_b: torch.Tensor) -> torch.Tensor:
+        """Running mean of the style batches' colour moments (plain mean over the first 100 batches, then EMA 0.99)."""
+        with torch.no_grad():
+            current = colour_moments(real_b).mean(0).cpu()
+        self.style_batches += 1
+        rate = max(1 / self.style_batches, 0.01)
+        self.style_moments = self.style_moments * (1 - rate) + current * rate
+        return self.style_moments.to(self.device)
+
+    def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
+        """One step of G, then (after the initialisation) of both discriminators; returns the losses."""
+        config: CartoonConfig = self.config
+        self.step = step + 1
+        real_a, real_b = self.to_device(batch["a"]), self.to_device(batch["b"])
+        target = anchor(real_a)
+        if step < config.init_steps:
+            with self.autocast():
+                detail = l1_loss(self.run_g(real_a), target)
+            self.minimise(detail, self.optimizers["g"])
+            self.scaler.update()
+            return {"content": 0.0, "detail": float(detail.detach()), "surface": 0.0, "texture": 0.0, "colour": 0.0, "hue": 0.0,
+                    "tv": 0.0, "d_surface": 0.0, "d_texture": 0.0}
+        style_moments = self._update_style_moments(real_b)
+        weights = random_grey_weights(real_a.shape[0] + real_b.shape[0], step_generator(config.seed, TEXTURE_STREAM, step)).to(self.device)
+        w_fake, w_real = weights[: real_a.shape[0]], weights[real_a.shape[0]:]
+        discriminators = [self.d_surface, self.d_texture]
+        set_requires_grad(discriminators, False)
+        with self.autocast():
+            fake = self.run_g(real_a)
+            surface = lsgan_loss(self.run_ds(surface_view(fake)), True)
+            texture = lsgan_loss(self.run_dt(texture_view(fake, w_fake)), True)
+        fake32 = fake.float()
+        content = l1_loss(F.avg_pool2d(fake32, 4), F.avg_pool2d(target, 4))
+        detail = l1_loss(fake32, target)
+        colour = (colour_moments(fake32).mean(0) - style_moments).abs().mean()
+        shift = rgb_to_lab(fake32)[:, 1:].mean((2, 3)) - rgb_to_lab(real_a)[:, 1:].mean((2, 3))
+        hue = F.relu(shift.norm(dim=1) - config.hue_margin).mean()
+        tv = total_variation(fake32)
+        loss = (config.lambda_content * content + config.lambda_detail * detail + config.lambda_surface * surface
+                + config.lambda_texture * texture + config.lambda_colour * colour + config.lambda_hue * hue + config.lambda_tv * tv)
+        self.minimise(loss, self.optimizers["g"])
+        set_requires_grad(discriminators, True)
+        fake = fake.detach()
+        with self.autocast():
+            d_surface = 0.5 * (lsgan_loss(self.run_ds(surface_view(real_b)), True) + lsgan_loss(self.run_ds(surface_view(fake)), False))
+            d_texture = 0.5 * (lsgan_loss(self.run_dt(texture_view(real_b, w_real)), True)
+                               + lsgan_loss(self.run_dt(texture_view(fake, w_fake)), False))
+        self.minimise(d_surface + d_texture, self.optimizers["d"])
+        self.scaler.update()
+        losses = {"content": content, "detail": detail, "surface": surface, "texture": texture, "colour": colour, "hue": hue, "tv": tv,
+                  "d_surface": d_surface, "d_texture": d_texture}
+        return {name: float(value.detach()) for name, value in losses.items()}
+
+    @torch.no_grad()
+    def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Rows: held-out photos, their anchors, G(photo), and a caption row with each output's colour cast and
+        checkerboard score (see `vidtoon.train.quality`). Records the batch means in `quality`."""
+        held = self.to_device(batch["held"])
+        with self.autocast():
+            out = self.g(held).float()
+        held = held.float()
+        report = look_report(held, out)
+        self.quality = torch.cat([self.quality, torch.tensor([[float(self.step), report["cast_mean"], report["checker_mean"]]])])
+        captions = caption_row(colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), out.shape[-1])
+        return [held, anchor(held), out, captions.to(out.device)]
+
+    def exported_generator(self, direction: str = "a2b") -> tuple[nn.Module, str, dict[str, Any], tuple[str, ...]]:
+        if direction != "a2b":
+            raise UsageError(f"a cartoon run has one direction (a2b), not {direction!r}")
+        family, kwargs = self.config.generator_family()
+        return self.g, family, kwargs, ()
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"style_moments": self.style_moments.clone(), "style_batches": self.style_batches, "quality": self.quality.clone(),
+                "step": self.step}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.style_moments = state["style_moments"].float().cpu()
+        self.style_batches = int(state["style_batches"])
+        self.quality = state["quality"].float().cpu()
+        self.step = int(state["step"])
+
+
+def caption_row(casts: list[float], checkers: list[float], size: int) -> torch.Tensor:
+    """One white tile per image with its measures written on it: N×3×(size/4)×size in [-1, 1] (at least 24 px high)."""
+    height = max(24, size // 4 // 4 * 4)
+    tiles = []
+    scale = max(0.3, size / 400)
+    for cast, checker in zip(casts, checkers):
+        tile = np.full((height, size, 3), 255, np.uint8)
+        cv2.putText(tile, f"cast {cast:.1f}", (3, height // 2 - 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(tile, f"grid {checker:.1f}", (3, height - 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(torch.from_numpy(tile).permute(2, 0, 1))
+    return to_unit(torch.stack(tiles))
+
+
+def random_crop(image_u8: torch.Tensor, size: int, *, zoom: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
+    """A square of size/zoom source pixels (zoom drawn from `zoom`, at most the shorter side), resized to size×size.
+
+    3×H×W uint8 -> 3×size×size float in [-1, 1]. Crops keep the source's scale up to the zoom: fine detail stays.
+    """
+    _, h, w = image_u8.shape
+    z = zoom[0] + (zoom[1] - zoom[0]) * float(torch.rand((), generator=generator))
+    side = min(h, w, max(1, round(size / z)))
+    y0 = int(torch.randint(0, h - side + 1, (), generator=generator))
+    x0 = int(torch.randint(0, w - side + 1, (), generator=generator))
+    crop = to_unit(image_u8[:, y0:y0 + side, x0:x0 + side])[None]
+    if side != size:
+        crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=side > size, align_corners=False)
+    return crop[0].clamp_(-1, 1)
+
+
+def split_holdout(bank: ImageBank, count: int) -> tuple[ImageBank, list[int]]:
+    """(the bank without `count` evenly spread images, their indices). At least one image stays for training."""
+    count = min(count, len(bank) - 1)
+    held = sorted({round((i + 0.5) * len(bank) / count) for i in range(count)} - {len(bank)}) if count > 0 else []
+    keep = [i for i in range(len(bank)) if i not in set(held)]
+    return ImageBank([bank.images[i] for i in keep], [bank.names[i] for i in keep]), held
+
+
+def cartoon_data(config: CartoonConfig) -> TrainData:
+    """Crops of A (minus the held-out images) and of B, drawn independently per step; the sample batch is the held-out A."""
+    for key, flag in (("a", "--a PHOTOS"), ("b", "--b STYLE")):
+        if not getattr(config, key):
+            raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
+    load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
+    full_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
+    bank_a, held = split_holdout(full_a, config.holdout)
+    orders = (EpochOrder(len(bank_a), config.seed, 0), EpochOrder(len(bank_b), config.seed, 1))
+
+    def crops(bank: ImageBank, order: EpochOrder, step: int, stream: int) -> torch.Tensor:
+        generator = step_generator(config.seed, stream, step)
+        x = torch.stack([random_crop(bank.images[i], config.size, zoom=config.zoom, generator=generator)
+                         for i in order.indices(step, config.batch_size)])
+        return random_flip(x, generator=generator) if config.augment.flip else x
+
+    def make(step: int) -> dict[str, torch.Tensor]:
+        return {"a": crops(bank_a, orders[0], step, 0), "b": crops(bank_b, orders[1], step, 1)}
+
+    shown = held or [0]
+    sample = {"held": torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])}
+    return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images")
+
+
+TRAINERS.add("cartoon", TrainerKind(CartoonConfig, CartoonTrainer, cartoon_data))

@@ -1,0 +1,85 @@
+"""Configuration of `vidtoon train cartoon` (defaults < YAML file < flags, as every trainer's; see `train.config`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vidtoon.errors import UsageError
+from vidtoon.train.config import RunConfig, _positive
+
+
+@dataclass(frozen=True)
+class CartoonConfig(RunConfig):
+    """`vidtoon train cartoon`: one generator photos -> style, two discriminators (surface, texture), no cycle.
+
+    Trained on small random crops of frames kept at full resolution (`load_size` is their shorter side), so
+    the generator learns the local look (shading, edges, colour) at the scale it will meet in a film.
+
+    Attributes:
+        a, b: photos and the style: a folder of images and/or videos, or one video.
+        zoom: (min, max) scale of a crop: a crop of size/zoom source pixels is resized to `size`.
+        holdout: A images left out of training (spread evenly) for the sample sheets and the look measures.
+        sample_size: side of the held-out sheet's cells (0: the largest multiple of 16 up to 256 that `load_size` allows).
+        ngf, n_blocks: the generator (`cyclegan_resnet`, resize + conv upsampling).
+        ndf, d_layers: the two PatchGAN discriminators.
+        init_steps: anchor-reconstruction steps before the adversarial phase.
+        lambda_content: L1 to the anchor at 1/4 resolution (layout and tone); lambda_detail: L1 at full resolution.
+        lambda_surface, lambda_texture: adversarial weights of the surface and texture views.
+        lambda_colour: L1 between the batch's colour moments and the style domain's (running mean).
+        lambda_hue: penalty on a shift of the mean (a, b) beyond `hue_margin` Lab units (a colour cast).
+        lambda_tv: total variation of the output.
+        compile: wrap the networks in `torch.compile` (pays on a GPU for runs longer than its compile time).
+    """
+
+    a: str = ""
+    b: str = ""
+    size: int = 96
+    load_size: int = 288
+    zoom: tuple[float, float] = (0.8, 1.25)
+    holdout: int = 8
+    sample_size: int = 0
+    batch_size: int = 8
+    lr: float = 2e-4
+    ngf: int = 32
+    n_blocks: int = 4
+    ndf: int = 32
+    d_layers: int = 3
+    init_steps: int = 500
+    lambda_content: float = 10.0
+    lambda_detail: float = 1.0
+    lambda_surface: float = 1.0
+    lambda_texture: float = 1.0
+    lambda_colour: float = 0.05
+    lambda_hue: float = 0.5
+    hue_margin: float = 3.0
+    lambda_tv: float = 0.5
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _positive(self, "ngf", "ndf", "d_layers", "n_blocks")
+        low, high = self.zoom
+        if not 0 < low <= high:
+            raise UsageError(f"zoom must be [low, high] with 0 < low <= high, got {[low, high]}")
+        object.__setattr__(self, "zoom", (float(low), float(high)))
+        weights = ("lambda_content", "lambda_detail", "lambda_surface", "lambda_texture", "lambda_colour", "lambda_hue", "lambda_tv")
+        if min(getattr(self, k) for k in weights) < 0 or self.hue_margin < 0 or self.init_steps < 0 or self.holdout < 0:
+            raise UsageError("the lambda_* weights, hue_margin, init_steps and holdout must be >= 0")
+        if self.sample_size % 16 or self.sample_size < 0:
+            raise UsageError(f"sample_size must be a multiple of 16 (or 0), got {self.sample_size}")
+
+    @property
+    def resolved_load_size(self) -> int:
+        return self.load_size or self.size * 3
+
+    @property
+    def resolved_sample_size(self) -> int:
+        return self.sample_size or max(16, min(256, self.resolved_load_size) // 16 * 16)
+
+    def generator_family(self) -> tuple[str, dict[str, Any]]:
+        """(registry family, constructor kwargs) of the generator."""
+        return "cyclegan_resnet", {"ngf": self.ngf, "n_blocks": self.n_blocks, "upsample": "resize"}
+
+    def discriminator_kwargs(self) -> dict[str, Any]:
+        return {"ndf": self.ndf, "n_layers": self.d_layers}
