@@ -1,0 +1,211 @@
+"""Pure tensor operations the procedural styles share: blurs, colour spaces, guided filter, structure tensor.
+
+Conventions: `rgb` is N×3×H×W float in [0, 1] (sRGB, gamma-encoded); `lab` is N×3×H×W CIE L*a*b* (D65) with L in
+[0, 100]; `img` is any N×C×H×W float tensor. Every function works on any device, is batched and differentiable
+(unless it says otherwise), and keeps its input's dtype and device. Borders are handled by replicating the edge.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+# sRGB (D65) -> XYZ, rows scaled by the D65 white so that white maps to (1, 1, 1)
+_RGB_TO_XYZ = (
+    (0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047),
+    (0.2126729, 0.7151522, 0.0721750),
+    (0.0193339 / 1.08883, 0.1191920 / 1.08883, 0.9503041 / 1.08883),
+)
+_LAB_EPS = 216 / 24389
+_LAB_KAPPA = 24389 / 27
+
+
+def to_unit(x: Tensor) -> Tensor:
+    """N×3×H×W in [-1, 1] -> [0, 1]."""
+    return x * 0.5 + 0.5
+
+
+def from_unit(rgb: Tensor) -> Tensor:
+    """N×3×H×W in [0, 1] -> [-1, 1], clamped."""
+    return (rgb * 2 - 1).clamp(-1, 1)
+
+
+def gaussian_kernel1d(sigma: float, *, device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
+    """A normalised 1-D Gaussian of radius ceil(3 sigma) (at least 1 tap each side)."""
+    radius = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-radius, radius + 1, device=device, dtype=torch.float64)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    return (k / k.sum()).to(dtype)
+
+
+def _separable(img: Tensor, kernel: Tensor) -> Tensor:
+    """Convolve every channel of N×C×H×W `img` with `kernel` along x, then along y (replicated borders)."""
+    n, c, h, w = img.shape
+    r = kernel.numel() // 2
+    flat = img.reshape(n * c, 1, h, w)
+    kx = kernel.view(1, 1, 1, -1)
+    flat = F.conv2d(F.pad(flat, (r, r, 0, 0), mode="replicate"), kx)
+    flat = F.conv2d(F.pad(flat, (0, 0, r, r), mode="replicate"), kx.view(1, 1, -1, 1))
+    return flat.reshape(n, c, h, w)
+
+
+def gaussian_blur(img: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of N×C×H×W `img` with standard deviation `sigma` pixels (`sigma` <= 0.05: unchanged)."""
+    if sigma <= 0.05:
+        return img
+    return _separable(img, gaussian_kernel1d(sigma, device=img.device, dtype=img.dtype))
+
+
+def box_blur(img: Tensor, radius: int) -> Tensor:
+    """Mean over the (2 radius + 1)² square around each pixel of N×C×H×W `img` (radius 0: unchanged).
+
+    Running sums (cumsum) along x then y, so the cost does not grow with the radius.
+    """
+    if radius <= 0:
+        return img
+    k = 2 * radius + 1
+    sums = F.pad(img, (radius + 1, radius, 0, 0), mode="replicate").cumsum(-1)
+    rows = sums[..., k:] - sums[..., :-k]
+    sums = F.pad(rows, (0, 0, radius + 1, radius), mode="replicate").cumsum(-2)
+    return (sums[..., k:, :] - sums[..., :-k, :]) * (1.0 / (k * k))
+
+
+def resize(img: Tensor, height: int, width: int) -> Tensor:
+    """Bilinear resize of N×C×H×W `img` to height×width (antialiased when shrinking; same size: unchanged)."""
+    if img.shape[-2:] == (height, width):
+        return img
+    shrink = height < img.shape[-2] or width < img.shape[-1]
+    return F.interpolate(img, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink)
+
+
+def work_size(height: int, width: int, work_height: int) -> tuple[int, int]:
+    """The internal processing size: the frame shrunk to at most `work_height` rows, aspect kept (never enlarged)."""
+    if height <= work_height:
+        return height, width
+    return work_height, max(1, round(width * work_height / height))
+
+
+def luma(rgb: Tensor) -> Tensor:
+    """Rec. 601 luma of N×3×H×W `rgb` in [0, 1]: N×1×H×W in [0, 1]."""
+    r, g, b = rgb.unbind(1)
+    return (0.299 * r + 0.587 * g + 0.114 * b).unsqueeze(1)
+
+
+def rgb_to_lab(rgb: Tensor) -> Tensor:
+    """N×3×H×W sRGB in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b roughly in [-110, 110]."""
+    rgb = rgb.clamp(0, 1)
+    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).clamp_min(1e-8) ** 2.4, rgb / 12.92)
+    m = torch.tensor(_RGB_TO_XYZ, device=rgb.device, dtype=rgb.dtype)
+    xyz = torch.einsum("ij,njhw->nihw", m, linear)
+    f = torch.where(xyz > _LAB_EPS, xyz.clamp_min(1e-8) ** (1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
+    fx, fy, fz = f.unbind(1)
+    return torch.stack((116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)), 1)
+
+
+def lab_to_rgb(lab: Tensor) -> Tensor:
+    """N×3×H×W CIE L*a*b* (D65) -> sRGB in [0, 1] (out-of-gamut colours clamped)."""
+    big_l, a, b = lab.unbind(1)
+    fy = (big_l + 16) / 116
+    f = torch.stack((fy + a / 500, fy, fy - b / 200), 1)
+    xyz = torch.where(f > 6 / 29, f**3, (116 * f - 16) / _LAB_KAPPA)
+    m = torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).to(device=lab.device, dtype=lab.dtype)
+    linear = torch.einsum("ij,njhw->nihw", m, xyz).clamp(0, 1)
+    return torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-8) ** (1 / 2.4) - 0.055, 12.92 * linear)
+
+
+def guided_filter_coefficients(guide: Tensor, src: Tensor, radius: int, eps: float) -> tuple[Tensor, Tensor]:
+    """Box-averaged linear coefficients (A, B) of He et al.'s guided filter, so that the output is A * guide + B.
+
+    Args:
+        guide: N×C×H×W (or N×1×H×W shared by every channel of `src`).
+        src: N×C×H×W, the image to filter.
+        radius: box radius in pixels.
+        eps: regularisation in the squared units of `guide`; edges whose variance is far above `eps` are kept.
+    """
+    cg, cs = guide.shape[1], src.shape[1]
+    stats = box_blur(torch.cat((guide, guide * guide, src, guide * src), 1), radius)
+    mean_g, sq, mean_s, corr = torch.split(stats, (cg, cg, cs, cs), 1)
+    a = (corr - mean_g * mean_s) / (sq - mean_g * mean_g + eps)
+    b = mean_s - a * mean_g
+    a, b = box_blur(torch.cat((a, b), 1), radius).chunk(2, 1)
+    return a, b
+
+
+def guided_filter(guide: Tensor, src: Tensor, radius: int, eps: float) -> Tensor:
+    """Edge-preserving smoothing of N×C×H×W `src` steered by `guide` (He, Sun & Tang 2013); same shape as `src`."""
+    a, b = guided_filter_coefficients(guide, src, radius, eps)
+    return a * guide + b
+
+
+def sobel(img: Tensor) -> tuple[Tensor, Tensor]:
+    """Sobel derivatives (d/dx, d/dy) of every channel of N×C×H×W `img`, each N×C×H×W, in units per pixel."""
+    n, c, h, w = img.shape
+    flat = F.pad(img.reshape(n * c, 1, h, w), (1, 1, 1, 1), mode="replicate")
+    kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], device=img.device, dtype=img.dtype) / 8
+    k = torch.stack((kx, kx.T)).unsqueeze(1)
+    g = F.conv2d(flat, k).reshape(n, c, 2, h, w)
+    return g[:, :, 0], g[:, :, 1]
+
+
+def structure_tensor(img: Tensor, sigma: float) -> Tensor:
+    """Smoothed structure tensor of N×C×H×W `img`, summed over channels: N×3×H×W holding (E, F, G) =
+    (gx·gx, gx·gy, gy·gy) blurred by a Gaussian of `sigma` pixels."""
+    gx, gy = sobel(img)
+    tensor = torch.stack(((gx * gx).sum(1), (gx * gy).sum(1), (gy * gy).sum(1)), 1)
+    return gaussian_blur(tensor, sigma)
+
+
+def orientation(tensor: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Local orientation from an N×3×H×W structure tensor (E, F, G).
+
+    Returns:
+        (tx, ty, anisotropy): the unit tangent (the direction along which the image changes least; (1, 0) where
+        the tensor is isotropic), each N×1×H×W, and the anisotropy (λ1 - λ2) / (λ1 + λ2) in [0, 1].
+    """
+    e, f, g = tensor.unbind(1)
+    root = torch.sqrt((e - g) ** 2 + 4 * f * f)
+    lam1 = 0.5 * (e + g + root)
+    lam2 = 0.5 * (e + g - root)
+    tx, ty = lam1 - e, -f
+    norm = torch.sqrt(tx * tx + ty * ty)
+    flat = norm < 1e-12
+    safe = torch.where(flat, torch.ones_like(norm), norm)
+    tx = torch.where(flat, torch.ones_like(tx), tx / safe)
+    ty = torch.where(flat, torch.zeros_like(ty), ty / safe)
+    total = lam1 + lam2
+    anisotropy = torch.where(total > 1e-12, (lam1 - lam2) / total.clamp_min(1e-12), torch.zeros_like(total))
+    return tx.unsqueeze(1), ty.unsqueeze(1), anisotropy.clamp(0, 1).unsqueeze(1)
+
+
+def difference_of_gaussians(img: Tensor, sigma: float, k: float = 1.6) -> tuple[Tensor, Tensor]:
+    """(G_sigma * img, G_{k sigma} * img) for N×C×H×W `img`; the wider blur is cascaded from the narrower one."""
+    narrow = gaussian_blur(img, sigma)
+    wide = gaussian_blur(narrow, sigma * math.sqrt(k * k - 1))
+    return narrow, wide
+
+
+def soft_sign(t: Tensor) -> Tensor:
+    """A tanh-like step, cheap on any device: -1 below -1, +1 above 1, the cubic t (3 - t²) / 2 between (C¹ smooth)."""
+    t = t.clamp(-1, 1)
+    return t * (1.5 - 0.5 * t * t)
+
+
+def smooth_ramp(t: Tensor) -> Tensor:
+    """0 below 0, 1 above 1, the smoothstep 3t² - 2t³ between."""
+    t = t.clamp(0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def quantize(values: Tensor, levels: int, softness: float) -> Tensor:
+    """Soft quantization of `values` in [0, 1] to `levels` flat steps at the bin centres (k + 1/2) / levels.
+
+    Winnemöller et al.'s tanh-smoothed steps: each bin boundary becomes a smooth ramp `softness` bins wide
+    (0: hard steps), so a slow change in the input moves the output smoothly instead of popping.
+    """
+    step = 1.0 / levels
+    boundary = torch.round(values * levels) * step
+    half = 0.5 * step
+    return boundary + half * soft_sign((values - boundary) / max(softness * half, 1e-6))
