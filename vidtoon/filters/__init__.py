@@ -6,9 +6,11 @@ Importing this package registers each style in `PROCEDURAL` (each module is impo
 
 from __future__ import annotations
 
-from vidtoon.filters import toon
+from vidtoon.filters import paint, sketch, toon
+from vidtoon.filters.paint import PaintParams
 from vidtoon.filters.params import FilterParams
 from vidtoon.filters.registry import PROCEDURAL, Procedural, procedural
+from vidtoon.filters.sketch import SketchParams
 from vidtoon.filters.toon import ToonParams
 
-__all__ = ["PROCEDURAL", "FilterParams", "Procedural", "ToonParams", "procedural", "toon"]
+__all__ = ["PROCEDURAL", "FilterParams", "PaintParams", "Procedural", "SketchParams", "ToonParams", "paint", "procedural", "sketch", "toon"]
