@@ -183,7 +183,7 @@ def orientation(tensor: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         the tensor is isotropic), each N×1×H×W, and the anisotropy (λ1 - λ2) / (λ1 + λ2) in [0, 1].
     """
     e, f, g = tensor.unbind(1)
-    root = torch.sqrt((e - g) ** 2 + 4 * f * f)
+    root = torch.sqrt((e - g) ** 2 + 4 * f * f + 1e-20)  # the tiny term keeps the gradient finite where it is 0
     lam1 = 0.5 * (e + g + root)
     lam2 = 0.5 * (e + g - root)
     # the eigenvector of lam2, from whichever row of (T - lam2 I) t = 0 is better conditioned
@@ -191,7 +191,7 @@ def orientation(tensor: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     bx, by = f, lam2 - e
     use_b = bx * bx + by * by > ax * ax + ay * ay
     tx, ty = torch.where(use_b, bx, ax), torch.where(use_b, by, ay)
-    norm = torch.sqrt(tx * tx + ty * ty)
+    norm = torch.sqrt(tx * tx + ty * ty + 1e-30)
     flat = norm < 1e-12
     safe = torch.where(flat, torch.ones_like(norm), norm)
     tx = torch.where(flat, torch.ones_like(tx), tx / safe)

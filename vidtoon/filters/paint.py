@@ -64,7 +64,7 @@ def anisotropic_kuwahara(rgb: Tensor, radius: float, *, anisotropy: float = 1.0,
 
     On the CPU the rows are filtered in bands of about 16k pixels, so each band's sector sums stay in the cache.
     """
-    n, c, h, w = rgb.shape
+    h, w = rgb.shape[-2:]
     tx, ty, aniso = ops.orientation(ops.structure_tensor(rgb, tensor_sigma))
     along = radius * (anisotropy + aniso) / anisotropy
     across = radius * anisotropy / (anisotropy + aniso)
@@ -113,7 +113,7 @@ def _filter_rows(image: Tensor, centre: Tensor, axes: Tensor, top: int, rings: i
 def paint(x: Tensor, params: PaintParams | None = None) -> Tensor:
     """Painterly N×3×H×W `x` in [-1, 1] (any device, float32) -> N×3×H×W in [-1, 1]."""
     p = params or PaintParams()
-    n, _, height, width = x.shape
+    height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
     scale = p.scale(height) * h / height
     small = ops.to_unit(ops.resize(x, h, w))

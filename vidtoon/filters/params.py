@@ -44,7 +44,7 @@ class FilterParams:
     """
 
     filter_name: ClassVar[str] = "filter"
-    reference_height: int = option(720, 64, 8640, "frame height at which radii are given")
+    reference_height: int = option(720, 16, 8640, "frame height at which radii are given")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

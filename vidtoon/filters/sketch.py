@@ -48,7 +48,7 @@ class SketchParams(FilterParams):
 def sketch(x: Tensor, params: SketchParams | None = None) -> Tensor:
     """Pencil sketch of N×3×H×W `x` in [-1, 1] (any device, float32) -> N×3×H×W in [-1, 1]."""
     p = params or SketchParams()
-    n, _, height, width = x.shape
+    height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
     y = ops.luma(ops.to_unit(ops.resize(x, h, w)))
     sigma = max(p.line_width * p.scale(height) * h / height, 0.3)
