@@ -52,11 +52,10 @@ class ToonParams(FilterParams):
 def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     """Cartoon cel look of N×3×H×W `x` in [-1, 1] (any device, float32) -> N×3×H×W in [-1, 1]."""
     p = params or ToonParams()
-    rgb = ops.to_unit(x)
     height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
     small_scale = p.scale(height) * h / height  # radii at the reference height -> pixels at the working size
-    small = ops.resize(rgb, h, w)
+    small = ops.to_unit(ops.resize(x, h, w))
 
     lab = ops.rgb_to_lab(small)
     radius = max(1, round(p.radius * small_scale))
@@ -66,19 +65,21 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     lab = lab * torch.tensor([1.0, p.saturation, p.saturation], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     smooth = ops.lab_to_rgb(lab)
 
-    # joint upsampling: the smooth colours as a local linear function of the luma (A * luma + B), the
-    # coefficients computed small and applied to the full-size luma; the smooth luma is luma(A) * luma + luma(B)
+    # joint upsampling: the smooth colours as a local linear function of the luma, A * luma + B, with A and B found
+    # at the working size and applied to the full-size luma; both rewritten for [-1, 1] (A * luma(x) + A + 2B - 1)
     a, b = ops.guided_filter_coefficients(ops.luma(small), smooth, 1, 1e-4)
-    maps = [a, b, ops.luma(a), ops.luma(b)]
+    maps = [a, a + 2 * b - 1]
     if p.lines > 0:
         narrow, wide = ops.difference_of_gaussians(ops.luma(smooth), max(p.line_width * small_scale, 0.3))
         maps.append(narrow - wide)
     maps = ops.resize(torch.cat(maps, 1), height, width)
-    y_full = ops.luma(rgb)
-    out = torch.addcmul(maps[:, 3:6], maps[:, 0:3], y_full)
-    y_out = torch.addcmul(maps[:, 7:8], maps[:, 6:7], y_full)
-    out += ops.quantize(y_out, p.levels, p.softness) - y_out  # replace the luma by its quantized value
+    out = torch.addcmul(maps[:, 3:6], maps[:, 0:3], ops.luma(x))  # the smooth colours at full size, in [-1, 1]
+    luma = ops.luma(out).add_(1).mul_(0.5)
+    shift = (ops.quantize(luma, p.levels, p.softness) - luma).mul_(2)  # moves the luma onto its quantized value
     if p.lines > 0:
-        ink = ops.smooth_ramp((maps[:, 8:9] + p.line_threshold) * (-1 / p.line_softness))
-        out *= 1 - p.lines * ink
-    return ops.from_unit(out)
+        keep = 1 - p.lines * ops.smooth_ramp((maps[:, 6:7] + p.line_threshold) * (-1 / p.line_softness))
+        # (out + shift + 1) * keep - 1: the ink darkens towards black
+        out = torch.addcmul(shift.add_(1).mul_(keep).sub_(1), out, keep)
+    else:
+        out += shift
+    return out.clamp_(-1, 1)
