@@ -52,10 +52,14 @@ class PaintParams(FilterParams):
     work_height: int = option(360, 32, 4320, "height the filter runs at")
 
 
-def _sector_sum(ring: Tensor) -> Tensor:
-    """N×C×16×H×W samples at the 16 directions -> N×C×8×H×W sector sums (centre weight 1, boundaries ½ each)."""
-    centre, boundary = ring[:, :, 0::2], ring[:, :, 1::2]
-    return centre + 0.5 * (boundary + boundary.roll(1, dims=2))
+def _sector_matrix(device: torch.device, dtype: torch.dtype) -> Tensor:
+    """8×16: how much each of the 16 sample directions counts in each sector (its centre 1, its two boundaries ½)."""
+    mix = torch.zeros(SECTORS, DIRECTIONS, dtype=dtype)
+    for i in range(SECTORS):
+        mix[i, 2 * i] = 1.0
+        mix[i, (2 * i + 1) % DIRECTIONS] = 0.5
+        mix[i, (2 * i - 1) % DIRECTIONS] = 0.5
+    return mix.to(device)
 
 
 def anisotropic_kuwahara(rgb: Tensor, radius: float, *, anisotropy: float = 1.0, sharpness: int = 4, rings: int = 3,
@@ -83,30 +87,37 @@ def _filter_rows(image: Tensor, centre: Tensor, axes: Tensor, top: int, rings: i
     ellipse axes (along x, along y, across x, across y) in normalised units -> N×3×b×W."""
     n, c, h, w = image.shape
     b = centre.shape[2]
-    ys = (torch.arange(top, top + b, device=image.device, dtype=image.dtype) * 2 + 1) / h - 1
-    xs = (torch.arange(w, device=image.device, dtype=image.dtype) * 2 + 1) / w - 1
-    angles = torch.arange(DIRECTIONS, device=image.device, dtype=image.dtype) * (2 * math.pi / DIRECTIONS)
-    cos, sin = angles.cos().view(1, -1, 1, 1), angles.sin().view(1, -1, 1, 1)
-    ux, uy, vx, vy = axes.split(1, 1)
+    device, dtype = image.device, image.dtype
+    ys = (torch.arange(top, top + b, device=device, dtype=dtype) * 2 + 1) / h - 1
+    xs = (torch.arange(w, device=device, dtype=dtype) * 2 + 1) / w - 1
+    base = torch.stack(torch.broadcast_tensors(xs.view(1, w), ys.view(b, 1)), -1).view(1, 1, b, w, 2)
+    angles = torch.arange(DIRECTIONS, device=device, dtype=dtype) * (2 * math.pi / DIRECTIONS)
+    along = axes[:, 0:2].permute(0, 2, 3, 1).unsqueeze(1)  # N×1×b×W×2
+    across = axes[:, 2:4].permute(0, 2, 3, 1).unsqueeze(1)
+    offsets = angles.cos().view(1, -1, 1, 1, 1) * along + angles.sin().view(1, -1, 1, 1, 1) * across  # N×16×b×W×2
+    mix = _sector_matrix(device, dtype).expand(n * c, SECTORS, DIRECTIONS)
+    sums = torch.zeros(n * c, SECTORS, b * w, device=device, dtype=dtype)
+    squares = torch.zeros_like(sums)
     total_weight = 1.0
-    sums = torch.cat((centre, centre * centre), 1).unsqueeze(2).repeat(1, 1, SECTORS, 1, 1)  # the centre, in every sector
     for k in range(1, rings + 1):
         rho = k / rings
         weight = math.exp(-2 * rho * rho)  # Gaussian fall-off: sigma = half the radius
-        px = torch.addcmul(xs.view(1, 1, 1, w), rho * cos, ux).addcmul_(rho * sin, vx)  # N×16×b×W
-        py = torch.addcmul(ys.view(1, 1, b, 1), rho * cos, uy).addcmul_(rho * sin, vy)
-        grid = torch.stack((px, py), -1).reshape(n, DIRECTIONS * b, w, 2)
+        grid = torch.add(base, offsets, alpha=rho).view(n, DIRECTIONS * b, w, 2)
         ring = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
-        ring = ring.reshape(n, c, DIRECTIONS, b, w)
-        sums.add_(_sector_sum(torch.cat((ring, ring * ring), 1)), alpha=weight)
+        ring = ring.reshape(n * c, DIRECTIONS, b * w)
+        sums.baddbmm_(mix, ring, alpha=weight)
+        squares.baddbmm_(mix, ring * ring, alpha=weight)
         total_weight += 2 * weight
-    mean, square = (sums / total_weight).split(c, 1)
-    variance = (square - mean * mean).sum(1, keepdim=True).clamp_min(0) + FLOOR  # N×1×8×b×W
+    flat = centre.reshape(n * c, 1, b * w)
+    mean = (sums + flat) / total_weight
+    square = (squares + flat * flat) / total_weight
+    mean, square = mean.view(n, c, SECTORS, b * w), square.view(n, c, SECTORS, b * w)
+    variance = (square - mean * mean).sum(1, keepdim=True).clamp_min(0) + FLOOR  # N×1×8×bW
     ratio = variance.amin(2, keepdim=True) / variance  # in (0, 1]: 1 for the flattest sector
     alpha = ratio
     for _ in range(sharpness - 1):
         alpha = alpha * ratio
-    return (alpha * mean).sum(2) / alpha.sum(2)
+    return ((alpha * mean).sum(2) / alpha.sum(2)).view(n, c, b, w)
 
 
 @procedural("paint", PaintParams, description="painterly brush strokes along edges (anisotropic Kuwahara, 2009)")
