@@ -43,8 +43,8 @@ class PaintParams(FilterParams):
     """
 
     filter_name: ClassVar[str] = "paint"
-    radius: float = option(14.0, 1.0, 64.0, "filter radius, px at reference height")
-    anisotropy: float = option(1.0, 0.1, 10.0, "alpha: smaller stretches strokes more")
+    radius: float = option(20.0, 1.0, 64.0, "filter radius, px at reference height")
+    anisotropy: float = option(0.5, 0.1, 10.0, "alpha: smaller stretches strokes more")
     sharpness: int = option(4, 1, 8, "exponent q/2 of the sector weights")
     rings: int = option(3, 1, 8, "sample rings per direction")
     tensor_sigma: float = option(3.0, 0.5, 16.0, "structure tensor smoothing, px at reference height")
