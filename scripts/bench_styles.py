@@ -33,8 +33,8 @@ from benchlib import REPO_ROOT, clips_folder, cpu_seconds, print_table
 
 sys.path.insert(0, str(REPO_ROOT))
 
-from vidtoon.filters import PROCEDURAL  # noqa: E402
-from vidtoon.io.reader import VideoReader  # noqa: E402
+from vidtoon.filters import PROCEDURAL
+from vidtoon.io.reader import VideoReader
 
 SIZE = (1280, 720)
 TARGETS = {"toon": 10.0, "sketch": 20.0, "paint": 3.0}

@@ -63,7 +63,7 @@ class FilterParams:
         return height / self.reference_height
 
     @classmethod
-    def keys(cls) -> list[str]:
+    def option_names(cls) -> list[str]:
         """The option names, in declaration order."""
         return [f.name for f in dataclasses.fields(cls)]
 
