@@ -19,6 +19,9 @@ _RGB_TO_XYZ = (
     (0.2126729, 0.7151522, 0.0721750),
     (0.0193339 / 1.08883, 0.1191920 / 1.08883, 0.9503041 / 1.08883),
 )
+_XYZ_TO_RGB = tuple(tuple(row) for row in torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).tolist())
+_F_TO_LAB = ((0.0, 116.0, 0.0), (500.0, -500.0, 0.0), (0.0, 200.0, -200.0))  # (fx, fy, fz) -> (L + 16, a, b)
+_LAB_TO_F = ((1 / 116, 1 / 500, 0.0), (1 / 116, 0.0, 0.0), (1 / 116, 0.0, -1 / 200))  # (L, a, b) -> f - 16/116
 _LAB_EPS = 216 / 24389
 _LAB_KAPPA = 24389 / 27
 
@@ -110,31 +113,32 @@ def work_size(height: int, width: int, work_height: int) -> tuple[int, int]:
     return work_height, max(1, round(width * work_height / height))
 
 
+def mix_channels(img: Tensor, matrix: tuple[tuple[float, ...], ...] | Tensor, offset: tuple[float, ...] | None = None) -> Tensor:
+    """Per-pixel linear map of N×C×H×W `img` by the O×C `matrix` (plus `offset`): N×O×H×W (a 1×1 convolution)."""
+    weight = torch.as_tensor(matrix, dtype=img.dtype).to(img.device)
+    bias = None if offset is None else torch.as_tensor(offset, dtype=img.dtype).to(img.device)
+    return F.conv2d(img, weight.view(*weight.shape, 1, 1), bias)
+
+
 def luma(rgb: Tensor) -> Tensor:
-    """Rec. 601 luma of N×3×H×W `rgb` in [0, 1]: N×1×H×W in [0, 1]."""
-    r, g, b = rgb.unbind(1)
-    return (0.299 * r + 0.587 * g + 0.114 * b).unsqueeze(1)
+    """Rec. 601 luma of N×3×H×W `rgb`: N×1×H×W (in [0, 1] for `rgb` in [0, 1], in [-1, 1] for [-1, 1])."""
+    return mix_channels(rgb, ((0.299, 0.587, 0.114),))
 
 
 def rgb_to_lab(rgb: Tensor) -> Tensor:
     """N×3×H×W sRGB in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b roughly in [-110, 110]."""
     rgb = rgb.clamp(0, 1)
     linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).clamp_min(1e-8) ** 2.4, rgb / 12.92)
-    m = torch.tensor(_RGB_TO_XYZ, device=rgb.device, dtype=rgb.dtype)
-    xyz = torch.einsum("ij,njhw->nihw", m, linear)
+    xyz = mix_channels(linear, _RGB_TO_XYZ)
     f = torch.where(xyz > _LAB_EPS, xyz.clamp_min(1e-8) ** (1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
-    fx, fy, fz = f.unbind(1)
-    return torch.stack((116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)), 1)
+    return mix_channels(f, _F_TO_LAB, (-16.0, 0.0, 0.0))
 
 
 def lab_to_rgb(lab: Tensor) -> Tensor:
     """N×3×H×W CIE L*a*b* (D65) -> sRGB in [0, 1] (out-of-gamut colours clamped)."""
-    big_l, a, b = lab.unbind(1)
-    fy = (big_l + 16) / 116
-    f = torch.stack((fy + a / 500, fy, fy - b / 200), 1)
+    f = mix_channels(lab, _LAB_TO_F, (16 / 116, 16 / 116, 16 / 116))
     xyz = torch.where(f > 6 / 29, f**3, (116 * f - 16) / _LAB_KAPPA)
-    m = torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).to(device=lab.device, dtype=lab.dtype)
-    linear = torch.einsum("ij,njhw->nihw", m, xyz).clamp(0, 1)
+    linear = mix_channels(xyz, _XYZ_TO_RGB).clamp(0, 1)
     return torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-8) ** (1 / 2.4) - 0.055, 12.92 * linear)
 
 

@@ -50,14 +50,14 @@ def sketch(x: Tensor, params: SketchParams | None = None) -> Tensor:
     p = params or SketchParams()
     height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
-    y = ops.luma(ops.to_unit(ops.resize(x, h, w)))
+    y = ops.luma(ops.resize(x, h, w)).mul_(0.5).add_(0.5)  # luma in [0, 1]
     sigma = max(p.line_width * p.scale(height) * h / height, 0.3)
     narrow, wide = ops.difference_of_gaussians(y, sigma)
     sharpened = narrow + p.sharpen * (narrow - wide)  # XDoG: darker on the dark side of edges, lighter on the bright
-    tone = ops.smooth_ramp((p.threshold - sharpened) / p.softness)
-    flat = ops.smooth_ramp((p.threshold - narrow) / p.softness)  # the tone the area would have without its edges
+    tone = ops.smooth_ramp(sharpened.sub_(p.threshold).mul_(-1 / p.softness))
+    flat = ops.smooth_ramp(narrow.sub(p.threshold).mul_(-1 / p.softness))  # the tone the area would have without its edges
     graphite = (tone - (1 - p.shading) * flat).clamp(0, 1) * p.pencil  # flat dark areas only get `shading`
     graphite = ops.resize(graphite, height, width)
-    paper = torch.tensor(PAPER, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    lead = torch.tensor(GRAPHITE, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
-    return ops.from_unit(paper + (lead - paper) * graphite)
+    paper = torch.tensor(PAPER, device=x.device, dtype=x.dtype).view(1, 3, 1, 1) * 2 - 1
+    lead = torch.tensor(GRAPHITE, device=x.device, dtype=x.dtype).view(1, 3, 1, 1) * 2 - 1
+    return torch.addcmul(paper, lead - paper, graphite)  # a mix of two colours in [-1, 1]: in range
