@@ -44,15 +44,16 @@ def gaussian_kernel1d(sigma: float, *, device: torch.device | None = None, dtype
     return (k / k.sum()).to(dtype)
 
 
-def _shift_sum(img: Tensor, taps: list[float], dim: int) -> Tensor:
-    """Correlate N×C×H×W `img` with the odd-length 1-D kernel `taps` along `dim` (-1: x, -2: y), edges replicated.
+def _shift_sum(img: Tensor, taps: list[float], dim: int, out: Tensor | None = None) -> Tensor:
+    """Correlate N×C×H×W `img` with the odd-length 1-D kernel `taps` along `dim` (-1: x, -2: y), edges replicated
+    (into `out` when given).
 
     A sum of shifted slices: on CPUs several times faster than a depthwise convolution for short kernels.
     """
     r = len(taps) // 2
     size = img.shape[dim]
     padded = F.pad(img, (r, r, 0, 0) if dim == -1 else (0, 0, r, r), mode="replicate")
-    out = padded.narrow(dim, 0, size) * taps[0]
+    out = torch.mul(padded.narrow(dim, 0, size), taps[0], out=out)
     for i in range(1, len(taps)):
         out.add_(padded.narrow(dim, i, size), alpha=taps[i])
     return out
@@ -63,11 +64,14 @@ def _separable(img: Tensor, taps: list[float]) -> Tensor:
 
     On the CPU the planes are filtered one at a time, so each stays in the cache between the two passes.
     """
-    if img.device.type != "cpu" or img.shape[0] * img.shape[1] == 1:
+    if img.device.type != "cpu" or img.shape[0] * img.shape[1] == 1 or torch.is_grad_enabled() and img.requires_grad:
         return _shift_sum(_shift_sum(img, taps, -1), taps, -2)
     n, c, h, w = img.shape
     planes = img.reshape(n * c, 1, h, w)
-    return torch.cat([_shift_sum(_shift_sum(p, taps, -1), taps, -2) for p in planes.split(1)]).reshape(n, c, h, w)
+    out = torch.empty_like(planes)
+    for i in range(n * c):
+        _shift_sum(_shift_sum(planes[i:i + 1], taps, -1), taps, -2, out=out[i:i + 1])
+    return out.reshape(n, c, h, w)
 
 
 def gaussian_blur(img: Tensor, sigma: float) -> Tensor:
