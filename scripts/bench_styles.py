@@ -15,7 +15,33 @@ is printed before and after: on a shared machine read the ratios, not the absolu
 
 Notes
 =====
-Run of 2026-11-29 (see the end of this docstring for the numbers; filled in after the run).
+Runs of 2026-11-29, 21:05-21:10, 6 BBB frames at 1280×720, on the shared 2-core machine at load 7.5-9.5 (four other
+agents training and testing: each process gets about half a core, so the absolute fps are 3-5× below an idle box):
+
+  --threads 1 (torch and OpenCV on one thread each)
+  method                    ms/frame  fps  CPU ms/frame  fps vs cv2.stylization  target fps
+  toon                           302  3.3           146                   4.78x       >= 10
+  sketch                         129  7.7            61                  11.19x       >= 20
+  paint                          734  1.4           313                   1.97x        >= 3
+  cv2.stylization               1446  0.7           758                   1.00x           -
+  cv2.edgePreservingFilter       446  2.2           231                   3.24x           -
+
+  default threads (2 each): toon 3970 ms, sketch 645, paint 3171, cv2.stylization 1846, edgePreserving 544.
+
+What it says:
+- Per CPU-second, at equal threads, toon is 4.8×, sketch 11×, paint 2× as fast as cv2.stylization (and toon
+  1.6×, sketch 3.8× as fast as cv2.edgePreservingFilter, which draws no lines and does no quantization).
+- CPU ms per frame on one thread (146 / 61 / 313) put an idle 2-core box at roughly toon 10-13 fps, sketch 25-30,
+  paint 5-6 if two threads scale ×1.6-1.9; not verified here: the targets are not met at this load.
+- Under oversubscription torch's two OpenMP threads collapse (toon 3970 ms with 2 threads vs 302 with 1): the
+  spinning thread waits for a descheduled partner at every small op. OMP_WAIT_POLICY=PASSIVE (set before torch is
+  imported) took toon from 1615 to 564 ms at 2 threads in a side run at load 7; one thread was still best (309).
+  The pipeline should pick threads (or the wait policy) for a loaded machine.
+- Where the time goes (toon, one thread): upsampling the 7 coefficient planes to 720p ~40 ms, the Lab round trip and
+  two guided passes at 270 px ~45 ms, three full-size passes ~25 ms, the antialiased shrink ~9 ms. Colour maps as
+  1×1 convolutions instead of unbind/stack took luma at 720p from 10.5 to 1.6 ms (toon -25 %, sketch -55 %);
+  shifted-slice blurs are 3-6× faster than depthwise conv2d here; filtering plane by plane (and paint's rows in
+  16k-pixel bands) keeps the work in the cache (paint 1.9 s -> 0.7 s).
 """
 
 from __future__ import annotations
