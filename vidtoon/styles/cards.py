@@ -2,7 +2,7 @@
 
 Styles are found, in order, in `$VIDTOON_STYLES` (folders separated by the OS path separator),
 the user's folder (`$XDG_DATA_HOME/vidtoon/styles`, default `~/.local/share/vidtoon/styles`),
-and the styles bundled with vidtoon (`configs/styles/`). A user style of the same name hides a
+and the styles bundled with vidtoon (`vidtoon/styles/bundled/`, shipped in the wheel). A user style of the same name hides a
 bundled one.
 
 A card's `kind:` says what makes the style (see `vidtoon.styles.kinds`):
@@ -28,7 +28,7 @@ import yaml
 
 from vidtoon.errors import InputError, UsageError
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent.parent / "configs" / "styles"
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"  # shipped inside the package (package data)
 CARD_KEYS = {"name", "kind", "description", "checkpoint", "sha256", "function", "params", "reference", "preview", "defaults",
              "licence", "data", "credits", "training"}
 KIND_KEYS = {"checkpoint": "checkpoint", "onnx": "checkpoint", "procedural": "function", "reference": "reference"}  # required key
@@ -89,7 +89,7 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"style card is unreadable ({exc})", path=path, hint="fix or remove it") from None
+        raise InputError(f"style card is unreadable ({' '.join(str(exc).split())})", path=path, hint="fix or remove it") from None
     if not isinstance(raw, dict):
         raise InputError("style card is not a mapping of keys to values", path=path, hint="see configs/styles/ for examples")
     unknown = set(raw) - CARD_KEYS
