@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,8 @@ def _common_flags(steps, size, batch_size, device, precision, seed, save_every, 
 def _train(kind: str, output: Path, config_file: Path | None, sets: list[str] | None, resume: bool, force: bool, flags: dict) -> None:
     from vidtoon.parsing import parse_assignments
     from vidtoon.train.run import resolve_run_config, train
+
+    logging.getLogger("vidtoon.train").setLevel(logging.INFO)  # a long run reports its data, resume point and samples
 
     overrides = {**parse_assignments(sets, flag="--set", example="lambda_cycle=5"), **{k: v for k, v in flags.items() if v is not None}}
     config = resolve_run_config(kind, output, config_file=config_file, overrides=overrides, resume=resume)
