@@ -140,7 +140,7 @@ def smoother_ablation(source: Path, driver: Path, size: int) -> dict[str, tuple[
 
 def fomm_speed(repeats: int = 3) -> float:
     """ms per frame of the vox-256 FOMM (keypoints of the driving frame + generator) at 256², fp32."""
-    from vidtoon.animate.fomm import FommConfig, KeypointDetector, OcclusionAwareGenerator
+    from vidtoon.animate.fomm_model import FommConfig, KeypointDetector, OcclusionAwareGenerator
 
     kp, generator = KeypointDetector(FommConfig()).eval(), OcclusionAwareGenerator(FommConfig()).eval()
     image = torch.rand(1, 3, 256, 256)
