@@ -60,6 +60,7 @@ from benchlib import (
     Timings,
     append_notes,
     clips_folder,
+    command_line,
     count_video_frames,
     memory_table,
     print_memory_report,
@@ -342,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
             memory_table(memory)
         print(f"\nload average at the end {os.getloadavg()[0]:.1f} (above ~0.5, other work shared the {os.cpu_count()} CPUs: trust best times and CPU s)")
     if args.notes is not None:
-        append_notes("bench_io", title + "\n" + report.getvalue(), command=" ".join(["bench_io.py", *(argv or sys.argv[1:])]),
+        append_notes("bench_io", title + "\n" + report.getvalue(),
+                     command=command_line("bench_io.py", sys.argv[1:] if argv is None else argv),
                      comment=args.notes)
     return 0
 

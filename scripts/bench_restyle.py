@@ -70,6 +70,7 @@ from benchlib import (
     Timings,
     append_notes,
     clips_folder,
+    command_line,
     count_video_frames,
     load_average,
     log_progress,
@@ -708,7 +709,8 @@ def main(argv: list[str] | None = None) -> int:
     with tee_stdout() as report:
         print_report(header, results, args)
     if args.notes is not None:
-        append_notes("bench_restyle", report.getvalue(), command=" ".join(["bench_restyle.py", *(argv or sys.argv[1:])]),
+        append_notes("bench_restyle", report.getvalue(),
+                     command=command_line("bench_restyle.py", sys.argv[1:] if argv is None else argv),
                      comment=args.notes)
     if args.json:
         save_json(args.json, header, results)

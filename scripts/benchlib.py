@@ -211,12 +211,59 @@ def tee_stdout() -> Iterator[io.StringIO]:
         yield kept
 
 
+def command_line(script: str, argv: list[str]) -> str:
+    """`script argv...` as typed, less the `--notes [COMMENT]` that asked for the entry."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            if not arg.startswith("-"):
+                continue
+        if arg == "--notes":
+            skip = True
+        elif not arg.startswith("--notes="):
+            kept.append(arg)
+    return " ".join([script, *kept])
+
+
+def text_tables_to_markdown(report: str) -> str:
+    """`print_table`'s plain-text tables in `report` as Markdown tables; every other line becomes its own paragraph.
+
+    A table is a header line, a line of dash runs separated by two spaces, and the rows below of the same width.
+    """
+    lines, out, i = report.strip("\n").splitlines(), [], 0
+    while i < len(lines):
+        rule = lines[i + 1] if i + 1 < len(lines) else ""
+        if rule and set(rule) <= {"-", " "} and rule.startswith("-") and len(lines[i]) == len(rule):
+            spans, start = [], 0
+            for dashes in rule.split("  "):
+                spans.append((start, start + len(dashes)))
+                start += len(dashes) + 2
+            table = [lines[i]]
+            i += 2
+            while i < len(lines) and len(lines[i]) == len(rule) and lines[i].strip():
+                table.append(lines[i])
+                i += 1
+            cells = [[line[a:b].strip().replace("|", "\\|") for a, b in spans] for line in table]
+            out += ["", "| " + " | ".join(cells[0]) + " |", "|" + "|".join(["---"] + ["---:"] * (len(spans) - 1)) + "|"]
+            out += ["| " + " | ".join(row) + " |" for row in cells[1:]]
+            out.append("")
+        else:
+            if lines[i].strip():
+                out += ["", lines[i].strip(), ""]
+            i += 1
+    text = "\n".join(out)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip("\n") + "\n"
+
+
 def append_notes(section: str, report: str, *, command: str, comment: str = "", page: Path = NOTES_PAGE) -> None:
-    """Append a dated entry (command, load average, `comment`, the printed `report`) to the end of the section
-    `## section` of the notes page; a section that does not exist yet is added at the end of the page."""
+    """Append a dated entry (command, load average, `comment`, the printed `report` with its tables as Markdown) to
+    the end of the section `## section` of the notes page; a missing section is added at the end of the page."""
     entry = (f"\n### {date.today().isoformat()}: `{command}` (load {load_average()})\n\n"
              + (f"{comment.strip()}\n\n" if comment.strip() else "")
-             + "```text\n" + report.strip("\n") + "\n```\n")
+             + text_tables_to_markdown(report))
     text = page.read_text(encoding="utf-8") if page.is_file() else "# Benchmark notes\n"
     heading = f"\n## {section}\n"
     start = text.find(heading)
