@@ -26,45 +26,9 @@ Run from the repository root (clips from $VIDTOON_TEST_MEDIA, default ../shared/
 
     .venv/bin/python scripts/bench_animate.py           # everything (~3 min on 2 cores)
     .venv/bin/python scripts/bench_animate.py --quick   # astronaut on d3 at 512 only
-"""
 
-# Notes
-# =====
-# Measured 2026-11-23 on the shared 2-core machine (other engineers' jobs running, load average ~5;
-# treat speeds as ±30 %: a busier run gave 73/36/69/51 fps for the same rows; the quality numbers are
-# deterministic). Landmark method, driver talking_head_d3 (512², 30 fps, 354 frames, AAC):
-#
-# source     driver              size    fps  mouth   eyes   roll    yaw    AKD  still  drift  lost
-# astronaut  talking_head_d3      256   86.2  0.905  0.485  0.967  0.992  0.052  0.384  0.034     0
-# astronaut  talking_head_d3      512   57.2  0.971  0.761  0.966  0.991  0.042  0.384  0.028     0
-# monalisa   talking_head_d3      256   82.1  0.909 -0.117  0.845  0.987  0.045  0.384  0.025     0
-# monalisa   talking_head_d3      512   66.2  0.951  0.043  0.813  0.988  0.043  0.384  0.025     0
-# --absolute, astronaut at 512: AKD 0.041, identity drift 0.073, mouth 0.950
-# peak RSS 744 MiB (the whole benchmark process, MediaPipe and torch loaded; the driver is streamed)
-# driven landmarks, raw      : jitter 0.0099 face sizes/frame², mouth lag +0 frames
-# driven landmarks, one-euro : jitter 0.0052 face sizes/frame², mouth lag +0 frames
-# FOMM vox-256 architecture, 256², fp32: 4282 ms/frame (random weights; 3687 in another run)
-#
-# Goals: speed reached (36-86 fps end to end at 256-512 px, x264 veryfast; 38 fps with preset medium at
-# 512 in an early run); mouth (0.90-0.97) and yaw (0.99) correlation reached; the relative keypoint
-# distance is 0.04-0.05 face sizes against 0.38 for a still output (~8× closer to the driver's motion);
-# identity drift 0.025-0.034 face sizes (goal < 0.05) reached; --absolute gives the source the driver's
-# face shape, and its drift is 2.6× larger (0.073). The One-Euro filter halves the jitter of the driven
-# landmarks with no measurable lag.
-#
-# What limits it:
-# * Blinks. The transferred eyelid motion is right (correlation of the driven landmarks' eye opening with
-#   the driver's: 0.99 for both faces), but it is ~1 px (std) on a 5 px eye gap at 512 px: the warp,
-#   the encoder and re-detection barely resolve it (output eye correlation 0.76 for the astronaut at 512,
-#   0.49 at 256, ~0 for the Mona Lisa, whose painted eyes are narrow and low-contrast).
-# * Roll on the Mona Lisa (0.81-0.85): her face fills less of the 256/512 frame (720×1280 portrait
-#   scaled down), so rotations are a few pixels; the astronaut reaches 0.97.
-# * A 2D warp cannot show what the source does not: teeth and mouth interior (painted dark when the
-#   mouth opens wider than the source's), the far side of the head on large yaw, hair behind the head.
-#   The thin-plate smoothing (λ 0.1; 0.01 on eyelids and lips) keeps crowded landmarks from folding
-#   the image; λ 0.001 follows blinks better (eyes 0.80) but folds the forehead on strong frowns.
-# * FOMM: ~4 s per 256² frame on this CPU (60 M parameters) — not interactive here; it is meant for a
-#   GPU and needs the published checkpoint, which cannot be downloaded on these machines.
+notes: docs/benchmarks.md#bench_animate (dated measurements, with the machine and its load)
+"""
 
 from __future__ import annotations
 
@@ -140,7 +104,7 @@ def smoother_ablation(source: Path, driver: Path, size: int) -> dict[str, tuple[
 
 def fomm_speed(repeats: int = 3) -> float:
     """ms per frame of the vox-256 FOMM (keypoints of the driving frame + generator) at 256², fp32."""
-    from vidtoon.animate.fomm import FommConfig, KeypointDetector, OcclusionAwareGenerator
+    from vidtoon.animate.fomm_model import FommConfig, KeypointDetector, OcclusionAwareGenerator
 
     kp, generator = KeypointDetector(FommConfig()).eval(), OcclusionAwareGenerator(FommConfig()).eval()
     image = torch.rand(1, 3, 256, 256)

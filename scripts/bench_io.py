@@ -31,77 +31,17 @@ relative to the repository root; temporary outputs go to a temporary folder that
     .venv/bin/python scripts/bench_io.py                   # everything, --repeat 3
     .venv/bin/python scripts/bench_io.py --repeat 5 --preset medium
     .venv/bin/python scripts/bench_io.py --quick           # smoke run: 1 repetition, 720p only
+    .venv/bin/python scripts/bench_io.py --notes "what changed"   # also append the report, dated, to the notes
 
 The ffmpeg binary is the static one from the `imageio-ffmpeg` package (a dev dependency).
 This script is a tool for developers; the vidtoon package never imports it.
-"""
 
-# Notes
-# =====
-# Measured 2026-11-22 (runs from 23:25 to 00:35) on this machine: 2 vCPU AMD EPYC, 24 GiB,
-# Python 3.11.7, PyAV 18.1.0 (FFmpeg 8.1.2), imageio-ffmpeg's ffmpeg n9.0.2. The machine was
-# shared with other sessions' test and training runs the whole time (load average 3-9 on 2
-# CPUs): wall times swing up to 2x between repetitions, and a busy machine squeezes the wall
-# ratios toward 1. The CPU seconds stayed steady (±5%) across runs, so trust those.
-#
-# `bench_io.py --repeat 5` (veryfast), load average 5.7 -> 8.8:
-#   case                      frames  vidtoon s best/med  ffmpeg s best/med  vidtoon fps  ffmpeg fps  ratio  goal     met?  cpu s vidtoon/ffmpeg
-#   decode 720p RGB              240         0.54 / 0.76        0.51 / 0.60          442         471  1.07x        -     -           0.38 / 0.62
-#   decode 1080p RGB             251         0.98 / 1.93        1.42 / 1.52          255         177  0.69x        -     -           0.81 / 1.41
-#   transcode 720p veryfast      240         5.77 / 6.82        4.73 / 6.01           42          51  1.22x  <= 1.15    NO           5.31 / 4.23
-#   transcode 1080p veryfast     251         6.86 / 8.77        5.43 / 8.10           37          46  1.26x  <= 1.15    NO           5.89 / 3.62
-#   memory (fresh child process)        frames  wall s  peak RSS MiB  over baseline  whole/cut  goal     met?
-#   python + import vidtoon (baseline)       -     0.7            71              -          -        -     -
-#   transcode vtest.avi first 10 s         100     2.2           144            +73          -        -     -
-#   transcode vtest.avi whole              795     9.2           146            +75     1.013x  <= 1.10   yes
-# `--repeat 5` at a lighter load (~3): transcode 720p 3.74 / 2.48 s = 1.50x, 1080p 4.62 / 2.33 s = 1.99x
-# (cpu 5.86 / 4.62 and 6.73 / 4.29 s); decode 0.95x / 1.14x. At a load of ~3, ffmpeg transcodes at
-# 97-118 fps and vidtoon at 54-68 fps.
-# `--repeat 3 --preset medium` (vidtoon's default), load ~6-8: transcode 720p 17.89 / 13.67 s = 1.31x
-# (cpu 12.41 / 11.38), 1080p 9.09 / 5.76 s = 1.58x (cpu 8.04 / 5.63); memory whole/cut 190 / 189 MiB = 1.006x.
-#
-# Why vidtoon's transcode misses 1.15x (measured with copies of vidtoon/io code in a scratch file):
-# - Decoding is not the problem: VideoReader matches `ffmpeg ... -pix_fmt rgb24 -` (0.7-1.2x).
-# - x264 runs with *sliced* threads in vidtoon (its SEI says `threads=2 sliced_threads=1 slices=2`) and
-#   with frame threads in ffmpeg (`threads=3 sliced_threads=0`). PyAV's codec contexts default to
-#   thread_type SLICE, and libx264 then switches to sliced threading. So each encode() call blocks
-#   until that frame is done, and the RGB->YUV conversion in the main thread cannot overlap with
-#   encoding. Encoder alone (pre-converted frames): 147 -> 165 fps at 720p, 142 -> 160 fps at 1080p,
-#   and files 1-5% smaller. In the whole transcode at medium: 720p 19.5 -> 12.0 s wall, same CPU.
-# - The RGB round trip costs CPU that ffmpeg never spends (ffmpeg passes the yuv420p through):
-#   per 1080p frame, single thread, rgb24 -> yuv420p 6.3 ms (swscale's C "half chroma" input path),
-#   yuv420p -> rgb24 0.9 ms, VideoFrame.from_ndarray 1.5 ms (array.tobytes() and then a second copy
-#   into a newly allocated frame, holding the GIL). Each of to_ndarray/reformat also builds a new
-#   SwsContext (and its thread pool) for every frame.
-#   With swscale flags AREA|FULL_CHR_H_INP, rgb24 -> yuv420p costs 3.3 ms at 1080p (1.4 ms at 720p,
-#   was 2.6), and the chroma comes out closer to an exact BT.709 2x2 average (U/V PSNR 59.3/58.6 ->
-#   60.7/61.3 dB on the SMPTE bars, 56.4/57.4 -> 58.8/58.8 dB on Big Buck Bunny).
-# - CPU s per transcode (best of 3-7 repetitions; range over 2-4 runs; changes cumulative, top to bottom):
-#                                 1080p veryfast   720p veryfast
-#     as is                            6.16-6.35       5.41-6.02
-#     + x264 frame threads             6.37-6.56       5.71-6.06   (wall 720p -12..-14%, 1080p -18..+5%)
-#     + reuse rgb frame and SwsContext 5.86-6.12       5.47-5.81
-#     + AREA|FULL_CHR_H_INP            5.18-5.38       5.18-5.41
-#     + one SwsContext in the reader   5.08-5.25       4.92-5.45   (CPU ratio to ffmpeg 1.28-1.37 / 1.13-1.14)
-#     no RGB at all (passthrough)      3.64-3.96       5.03-5.46   (4.42 if the source's BT.601 tag is kept)
-#     ffmpeg CLI                       3.74-4.23       4.36-4.81
-#   So with the RGB round trip, 720p gets to about 1.13x and 1080p cannot get below about 1.3x on
-#   this clip, because x264 has almost nothing to do on SMPTE bars. Only a transcode that skips RGB
-#   gets to about 1.0x.
-#
-# After those changes landed (x264 frame threads, one refilled RGB frame and one SwsContext per
-# writer with AREA|FULL_CHR_H_INP, one SwsContext per reader, and `transcode` passing decoded
-# frames straight to the encoder when nothing touches the pixels), `--repeat 3`, load 3.7-5.8:
-#   decode 720p RGB              240   0.53 / 0.55 s vs ffmpeg 1.03 / 1.04 s   0.52x
-#   decode 1080p RGB             251   2.00 / 2.03 s vs ffmpeg 2.35 / 2.77 s   0.85x
-#   transcode 720p veryfast      240   6.53 / 6.72 s vs ffmpeg 5.79 / 6.39 s   1.13x  <= 1.15  yes  (cpu 6.44 / 5.76)
-#   transcode 1080p veryfast     251   4.73 / 5.33 s vs ffmpeg 4.97 / 5.32 s   0.95x  <= 1.15  yes  (cpu 4.73 / 4.94)
-#   memory: vtest.avi first 10 s 141 MiB, whole 143 MiB: whole/cut 1.015x (flat)
+notes: docs/benchmarks.md#bench_io (dated measurements, with the machine and its load)
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
@@ -109,15 +49,27 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
-from benchlib import (REPO_ROOT, MemoryRun, Timings, clips_folder, count_video_frames, cpu_seconds, memory_table, peak_rss_kib,
-                      print_table, warm_page_cache)
+from benchlib import (
+    MemoryRun,
+    Timings,
+    append_notes,
+    clips_folder,
+    command_line,
+    count_video_frames,
+    memory_table,
+    print_memory_report,
+    print_table,
+    run_memory_child,
+    tee_stdout,
+    time_job,
+    warm_page_cache,
+)
 
 TRANSCODE_GOAL = 1.15  # vidtoon's transcode time / ffmpeg's, at most (from the issue)
 CRF = 18
@@ -249,10 +201,7 @@ def compare(vidtoon_job: Callable[[], int], ffmpeg_job: Callable[[], int], repea
         if repetition % 2:
             turns.reverse()
         for job, runs, cpu_of in turns:
-            cpu_before, wall_before = cpu_seconds(cpu_of), time.perf_counter()
-            runs.frames.add(job())
-            runs.wall.append(time.perf_counter() - wall_before)
-            runs.cpu.append(cpu_seconds(cpu_of) - cpu_before)
+            time_job(job, runs, cpu_of)
     return vidtoon, ffmpeg
 
 
@@ -296,12 +245,8 @@ def bench_memory(folder: Path, preset: str, scratch: Path) -> list[MemoryRun]:
 
 
 def run_child(case: str, args: list[str]) -> MemoryRun:
-    command = [sys.executable, str(Path(__file__).resolve()), *args]
-    started = time.perf_counter()
-    finished = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_ROOT)
-    seconds = time.perf_counter() - started
-    report = json.loads(finished.stdout.strip().splitlines()[-1])
-    return MemoryRun(case, report["frames"], seconds, report["peak_kib"] / 1024)
+    """This script in a fresh child process (`--child-transcode`): its peak RSS."""
+    return run_memory_child(case, Path(__file__), args, show_stderr=False)
 
 
 def child_transcode(source: str, output: str, end: float | None, preset: str) -> None:
@@ -313,7 +258,7 @@ def child_transcode(source: str, output: str, end: float | None, preset: str) ->
     if source != "-":
         end_fraction = Fraction(end) if end is not None else None
         frames = vidtoon_transcode(Path(source), Path(output), end_fraction, preset)
-    print(json.dumps({"frames": frames, "peak_kib": peak_rss_kib()}))
+    print_memory_report(frames)
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -354,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each timing (default 3)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset for the transcodes (default veryfast)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, 720p only, no memory runs")
+    parser.add_argument("--notes", nargs="?", const="", metavar="COMMENT",
+                        help="also append the report, dated, to docs/benchmarks.md#bench_io (with COMMENT)")
     parser.add_argument("--child-transcode", nargs=2, metavar=("SOURCE", "OUTPUT"), help=argparse.SUPPRESS)
     parser.add_argument("--end", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -374,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missing clips in {folder}: {', '.join(missing)} (set VIDTOON_TEST_MEDIA)", file=sys.stderr)
         return 1
     ffmpeg = ffmpeg_exe()
-    print(header(ffmpeg, folder, args), flush=True)
+    title = header(ffmpeg, folder, args)
+    print(title, flush=True)
 
     rows: list[SpeedRow] = []
     with tempfile.TemporaryDirectory(prefix="vidtoon-bench-") as scratch_name:
@@ -387,12 +335,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  done: {rows[-1].case}", file=sys.stderr, flush=True)
         memory = [] if args.quick else bench_memory(folder, args.preset, scratch)
 
-    print()
-    speed_table(rows)
-    if memory:
+    with tee_stdout() as report:
         print()
-        memory_table(memory)
-    print(f"\nload average at the end {os.getloadavg()[0]:.1f} (above ~0.5, other work shared the {os.cpu_count()} CPUs: trust best times and CPU s)")
+        speed_table(rows)
+        if memory:
+            print()
+            memory_table(memory)
+        print(f"\nload average at the end {os.getloadavg()[0]:.1f} (above ~0.5, other work shared the {os.cpu_count()} CPUs: trust best times and CPU s)")
+    if args.notes is not None:
+        append_notes("bench_io", title + "\n" + report.getvalue(),
+                     command=command_line("bench_io.py", sys.argv[1:] if argv is None else argv),
+                     comment=args.notes)
     return 0
 
 

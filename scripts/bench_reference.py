@@ -2,6 +2,8 @@
 480×270 frame tiled as the pipeline does, against OpenCV's `cv2.stylization` on the same pixels (the baseline).
 
 Run: VIDTOON_TEST_MEDIA=../shared/clips python scripts/bench_reference.py [--threads 1 2] [--repeat 5]
+
+notes: docs/benchmarks.md#bench_reference (dated measurements, with the machine and its load)
 """
 
 from __future__ import annotations

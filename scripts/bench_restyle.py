@@ -42,56 +42,12 @@ the repository root; every output goes to a temporary folder that is removed at 
     .venv/bin/python scripts/bench_restyle.py --json out.json    # also save the results
     .venv/bin/python scripts/bench_restyle.py --only overhead,memory --repeat 3
     PYTHONPATH=/tmp/patched .venv/bin/python scripts/bench_restyle.py   # measure another vidtoon copy
+    .venv/bin/python scripts/bench_restyle.py --notes "what changed"   # also append the report, dated, to the notes
 
 This script is a tool for developers; the vidtoon package never imports it.
-"""
 
-# Notes
-# =====
-# Measured 2026-11-22 (the runs went past midnight into the 23rd) on this machine: 2 vCPU AMD EPYC
-# (torch reports AVX2 only: no AVX-512, no native bf16), 24 GiB, Python 3.11, torch 2.14.1 (2 intra-op
-# threads), PyAV 18.1. The VM is shared: other sessions' tests and benchmarks ran at the same time (load
-# average shown per section: 1.2-2.7 for the final run, up to 12 earlier, when one model call took 8x
-# longer). Run-to-run wall times swing +-20% even at load ~2; compare within one run, prefer CPU seconds.
-#
-# 2026-11-23, after the temporal stage moved to OpenCV per frame (`--only overhead --repeat 2`, load
-# 3.1 -> 4.8 -> 3.5, two other jobs running): (a) 0.50 s, (b) model 82.2 s (best of 2; 205.8 s in the other
-# repetition), (c) temporal "flow" 2.44 s (24 ms/frame at 640x360; 5.19 s before at lower load), restyle
-# 77.7 s: overhead -8.8 % (goal <= 10 %: yes; in CPU seconds -4.6 %), restyle / max(a, b) 0.94. The stage is
-# now ~3 % of the model's time for ResNet-6 ngf32 at 360p, inside the noise of the model's own timing.
-#
-# Final full run (vidtoon with CycleGAN's InstanceNorm computed as group_norm, restyle's default
-# consistency "flow"), load 1.8 -> 2.2 -> 2.7:
-#   1. overhead, chaplin.mp4 first 4 s (100 frames), ResNet-6 ngf32 fp32, batch 1, x264 veryfast crf 18:
-#      (a) decode+encode 0.33 s, (b) model 53.3 s (translator forward 53.1 s), (c) temporal "flow" 5.19 s;
-#      sum 58.9 s; restyle 65.9 s: restyle / sum - 1 = +12.0% wall, +10.9% CPU (goal <= 10%: NO, just);
-#      restyle / max(a, b) = 1.24. With --consistency none the glue is within noise: -5% .. +8% over several
-#      runs (restyle without temporal stage is often faster than (b): see the bias note below). In
-#      interleaved runs in one process, restyle "flow" minus restyle "none" was 100-115 ms a frame, while
-#      the flow stage alone takes 45-55 ms a frame (and adds ~46 ms a frame inside FrameRestyler): the flow
-#      stage costs about 2x inside the threaded pipeline. That is the overhead above the goal.
-#   2. model alone, ms/frame, fp32 at 360p / 720p / 1080p (bf16 autocast at 360p, x = fp32 / bf16 speed):
-#      ResNet-9 ngf64 (11.4M)   3059 / 13536 / skipped (est. 30 s)   bf16 33.9 s (1 call): x0.09
-#      ResNet-6 ngf32 (2.0M)     572 /  2494 / 7111                  bf16 5.8 s: x0.10
-#      AnimeGANv2 (2.1M)        1569 /  9433 / skipped (est. 21 s)   bf16 17.9 s: x0.09
-#      U-Net-256 ngf64 (54.4M)   789 /  1996 / 4841 (padded to 768x512, 1280x768, 2048x1280)  bf16 100 s: x0.01
-#      CAAE 2 styles (5.9M)      625 /  2620 / 5756 (padded to 640x368, -, 1920x1088)        bf16 4.5 s: x0.14
-#      bf16 autocast is 7-100x SLOWER than fp32 on this CPU (no native bf16: oneDNN falls back to slow
-#      kernels); `--precision auto` picks fp32 here. Time grows faster than the pixel count (360p -> 1080p:
-#      x9 pixels, x7-12 time). tcmalloc: /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 is not
-#      installed on this machine, so the allocator comparison did not run.
-#   3. peak RSS, restyle of vtest.avi (ResNet-1 ngf8, height 180, flow): import + load 562 MiB, first 10 s
-#      694 MiB, whole 79.5 s 715 MiB: whole / cut 1.031 (goal <= 1.10: yes; flat).
-# Before the InstanceNorm fix (nn.InstanceNorm2d on channels_last; same machine, load 2.0-2.5), fp32 ms/frame
-# at 360p / 720p / 1080p: ResNet-9 3182 / 16242 / skipped; ResNet-6 ngf32 720 / 3810 / 12281; U-Net 789 /
-# 1901 / 5803 (AnimeGAN and CAAE, unchanged code, moved by -15% .. +25% between runs: that is the noise).
-# Interleaved A/B of the model forward alone (fix_model2-style, best of 4-8): ResNet-6 ngf32 x1.38 at 360p,
-# x1.56 at 720p; ResNet-9 ngf64 x1.26 at 360p; U-Net-256 x1.45 at 768x512; ResNet-1 ngf8 x1.17 at 240x180;
-# ResNet-6 bf16 x1.30. (The first runs' overhead figures, -24% and +7.6%, are void: restyle already used the
-# new default "flow" stage while (c) measured the pass-through; the script now builds (c) from the options.)
-# Bias: (b) runs FrameRestyler on frames preloaded into memory; in several runs it was 5-12% slower than the
-# same model inside restyle --consistency none, so restyle / sum understates the glue a little.
-# No GPU machine was lent to this task: GPU numbers are not measured.
+notes: docs/benchmarks.md#bench_restyle (dated measurements, with the machine and its load)
+"""
 
 from __future__ import annotations
 
@@ -100,19 +56,34 @@ import json
 import logging
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-
-from benchlib import (REPO_ROOT, MemoryRun, Timings, clips_folder, count_video_frames, cpu_seconds, memory_table, peak_rss_kib,
-                      print_table, warm_page_cache)
 from typing import Any
+
+from benchlib import (
+    MemoryRun,
+    Timings,
+    append_notes,
+    clips_folder,
+    command_line,
+    count_video_frames,
+    load_average,
+    log_progress,
+    memory_table,
+    print_memory_report,
+    print_table,
+    read_rgb_frames,
+    run_json_child,
+    run_memory_child,
+    tee_stdout,
+    time_job,
+    warm_page_cache,
+)
 
 DEFAULT_MALLOC_LIB = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
 OVERHEAD_GOAL = 0.10  # restyle / (decode+encode + model + temporal) - 1, at most (from the issue)
@@ -181,31 +152,6 @@ class Plan:
 
 FULL_PLAN = Plan(4, SPEED_GENERATORS, RESOLUTIONS, 20.0, memory_cut_seconds=10, memory_whole_seconds=None, repeat=2)
 QUICK_PLAN = Plan(1, (OVERHEAD_GENERATOR,), RESOLUTIONS[:1], 5.0, memory_cut_seconds=3, memory_whole_seconds=10, repeat=1)
-
-
-# -- small helpers -----------------------------------------------------------------------------
-
-
-def load_average() -> str:
-    """The 1/5/15-minute load averages, e.g. "2.61 3.10 3.40"."""
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def log_progress(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}, load {load_average()}] {message}", file=sys.stderr, flush=True)
-
-
-def read_rgb_frames(path: Path, *, end: Fraction | None = None, limit: int | None = None) -> list:
-    """The first frames of a clip as H×W×3 uint8 arrays (until `end` seconds, at most `limit`)."""
-    from vidtoon.io import VideoReader
-
-    frames = []
-    with VideoReader(path, end=end) as reader:
-        for frame in reader:
-            frames.append(frame.rgb)
-            if limit is not None and len(frames) == limit:
-                break
-    return frames
 
 
 # -- generators: random weights -> checkpoint file -> load_translator, as the CLI does -----------
@@ -314,14 +260,6 @@ class OverheadResult:
     @property
     def over_slowest(self) -> float:
         return self.parts["restyle"].best / max(self.parts["transcode"].best, self.parts["model"].best)
-
-
-def time_job(job: Callable[[], int], timings: Timings) -> None:
-    """Run `job` once (it returns the frames it handled), adding its wall and CPU seconds to `timings`."""
-    cpu_before, wall_before = cpu_seconds(), time.perf_counter()
-    timings.frames.add(job())
-    timings.wall.append(time.perf_counter() - wall_before)
-    timings.cpu.append(cpu_seconds() - cpu_before)
 
 
 def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argparse.Namespace, plan: Plan) -> OverheadResult:
@@ -476,8 +414,7 @@ def child_speed(checkpoints: Path, args: argparse.Namespace) -> None:
 def run_speed_child(checkpoints: Path, args: argparse.Namespace, *, preload: Path | None = None,
                     max_height: int | None = None) -> list[SpeedCell]:
     """Run the speed grid in a child process (with `preload` in LD_PRELOAD); returns its cells."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", "speed", "--checkpoints", str(checkpoints),
-               "--device", args.device]
+    command = ["--child", "speed", "--checkpoints", str(checkpoints), "--device", args.device]
     command += ["--quick"] if args.quick else []
     command += ["--speed-precisions", ",".join(args.speed_precisions)]
     command += ["--max-height", str(max_height)] if max_height else []
@@ -485,8 +422,8 @@ def run_speed_child(checkpoints: Path, args: argparse.Namespace, *, preload: Pat
     env = dict(os.environ)
     if preload is not None:
         env["LD_PRELOAD"] = str(preload)
-    finished = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT, env=env)
-    return [SpeedCell(**cell) for cell in json.loads(finished.stdout.strip().splitlines()[-1])]
+    cells, _seconds = run_json_child(Path(__file__), command, env=env)
+    return [SpeedCell(**cell) for cell in cells]
 
 
 # -- 3. peak memory against film length (fresh child processes) ---------------------------------
@@ -509,20 +446,17 @@ def child_memory(model: Path, source: str, end: float | None, args: argparse.Nam
         with tempfile.TemporaryDirectory(prefix="vidtoon-bench-child-") as scratch:
             output = vidtoon.restyle(source, Path(scratch) / "restyled.mp4", translator=translator, options=options, force=True)
             frames = count_video_frames(output)
-    print(json.dumps({"frames": frames, "peak_kib": peak_rss_kib()}))
+    print_memory_report(frames)
 
 
-def run_memory_child(case: str, model: Path, source: str, end: int | None, args: argparse.Namespace) -> MemoryRun:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", "memory", "--checkpoints", str(model),
-               "--source", source, "--device", args.device, "--precision", args.precision, "--preset", args.preset,
-               "--consistency", args.consistency]
+def memory_case(case: str, model: Path, source: str, end: int | None, args: argparse.Namespace) -> MemoryRun:
+    """One memory child (this script in `--child memory` mode): its peak RSS."""
+    command = ["--child", "memory", "--checkpoints", str(model), "--source", source, "--device", args.device,
+               "--precision", args.precision, "--preset", args.preset, "--consistency", args.consistency]
     command += ["--end", str(end)] if end is not None else []
-    started = time.perf_counter()
-    finished = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
-    seconds = time.perf_counter() - started
-    report = json.loads(finished.stdout.strip().splitlines()[-1])
-    log_progress(f"memory: {case}: {report['peak_kib'] / 1024:.0f} MiB")
-    return MemoryRun(case, report["frames"], seconds, report["peak_kib"] / 1024)
+    run = run_memory_child(case, Path(__file__), command)
+    log_progress(f"memory: {case}: {run.peak_mib:.0f} MiB")
+    return run
 
 
 def bench_memory(folder: Path, checkpoints: Path, args: argparse.Namespace, plan: Plan) -> list[MemoryRun]:
@@ -532,9 +466,9 @@ def bench_memory(folder: Path, checkpoints: Path, args: argparse.Namespace, plan
     model = save_random_generator(MEMORY_GENERATOR, checkpoints)
     cut, whole = plan.memory_cut_seconds, plan.memory_whole_seconds
     return [
-        run_memory_child("import vidtoon + load model (baseline)", model, "-", None, args),
-        run_memory_child(f"restyle {film.name} first {cut} s", model, str(film), cut, args),
-        run_memory_child(f"restyle {film.name} {f'first {whole} s' if whole else 'whole'}", model, str(film), whole, args),
+        memory_case("import vidtoon + load model (baseline)", model, "-", None, args),
+        memory_case(f"restyle {film.name} first {cut} s", model, str(film), cut, args),
+        memory_case(f"restyle {film.name} {f'first {whole} s' if whole else 'whole'}", model, str(film), whole, args),
     ]
 
 
@@ -661,6 +595,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
     parser.add_argument("--max-seconds-per-frame", type=float,
                         help="skip speed cells estimated slower than this (default 20; 5 with --quick)")
+    parser.add_argument("--notes", nargs="?", const="", metavar="COMMENT",
+                        help="also append the report, dated, to docs/benchmarks.md#bench_restyle (with COMMENT)")
     parser.add_argument("--malloc-lib", type=Path, default=DEFAULT_MALLOC_LIB, help="allocator to compare via LD_PRELOAD")
     parser.add_argument("--child", choices=("speed", "memory"), help=argparse.SUPPRESS)
     parser.add_argument("--checkpoints", type=Path, help=argparse.SUPPRESS)
@@ -770,7 +706,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     header = machine_header(args, folder)
     results = run_benchmarks(args, folder, plan)
-    print_report(header, results, args)
+    with tee_stdout() as report:
+        print_report(header, results, args)
+    if args.notes is not None:
+        append_notes("bench_restyle", report.getvalue(),
+                     command=command_line("bench_restyle.py", sys.argv[1:] if argv is None else argv),
+                     comment=args.notes)
     if args.json:
         save_json(args.json, header, results)
     return 0

@@ -18,44 +18,9 @@ from $VIDTOON_PEERS; defaults ../shared/...):
 
     .venv/bin/python scripts/bench_temporal.py            # all sequences, frames at most 512 px wide
     .venv/bin/python scripts/bench_temporal.py --quick    # the two DVP pairs at 272 px
-"""
 
-# Notes
-# =====
-# Run of 2026-11-23 (defaults: DIS fast, flow at ≤ 640 px, strength 0.75, photometric tolerance 0.6,
-# outlier threshold 0.8), frames 512 px wide, 2 shared cores at load 2.5–6 (two other jobs running):
-#
-# sequence                                   frames     E_in  E_perfr   E_ours  ratio   left   SSIM    E_avg   SSIM w_avg  goal
-# dvp_davis_bike-packing (DVP processed)         60  0.00149  0.00213  0.00111   0.52  -0.59  0.959  0.00138  0.959  0.38    no
-# dvp_bedroom (DVP processed)                    60  0.00019  0.00171  0.00016   0.09  -0.02  0.965  0.00062  0.965  0.33   yes
-# davis tennis (White-box per frame)             24  0.00091  0.00175  0.00077   0.44  -0.17  0.937  0.00119  0.937  0.33   yes
-# davis bmx-trees (White-box per frame)          24  0.00122  0.00235  0.00096   0.41  -0.23  0.925  0.00171  0.925  0.30   yes
-# chaplin.mp4 (White-box per frame)              24  0.00080  0.00126  0.00073   0.58  -0.15  0.957  0.00080  0.957  0.47    no
-# vtest.avi (White-box per frame)                24  0.00067  0.00094  0.00056   0.59  -0.41  0.963  0.00036  0.963  0.58    no
-#
-# What it says:
-# - On every sequence the output is steadier than the *input video itself* (E_ours < E_in: "left" < 0):
-#   all the flicker the per-frame processing added is gone, with SSIM 0.925–0.965 to the per-frame look.
-# - The issue's "≤ 0.5 × per-frame" is met on 3 of 6. On the other three the input's own E_warp (flow
-#   errors on fast motion, film grain, compression noise) is already 0.63–0.71 × the per-frame result's,
-#   so 0.5× would mean smoothing the original's own motion and noise; we stop at 0.52–0.59×.
-# - Against a moving average at equal SSIM: lower E_warp on 5 of 6 (bedroom 0.26×, bmx 0.56×). It loses on
-#   vtest.avi — a static surveillance camera with heavy MPEG-4 noise, where plain averaging also denoises
-#   the static background (it goes below the input's floor, 0.54×) and nothing moves enough to ghost.
-# - Defaults were tuned on the DVP pairs at 272 px (scripts in the session notes): photometric tolerance
-#   0.3 → 0.6 and the single-pixel outlier cut 0.6 → 0.8 took bike-packing from 0.70× (losing to the
-#   moving average) to 0.49× (winning); strength 0.6 → 0.75 costs ~0.02 SSIM. Ghosting stays bounded:
-#   tests/test_temporal.py::test_no_ghost_behind_a_moving_object (≤ 0.1 in the uncovered band at strength 0.9).
-#
-# Cost at 1280×720 (the stage alone, per frame, channels-last inputs): 25–34 ms on the machine at rest (load 0.7–1.4,
-# 04:05 the same day), 70–99 ms under the load above; goal 15 ms: not met (DIS ultrafast with flow at 320 px: 16.5 ms
-# at rest). cProfile of 24 frames under load: 3 remaps 16 ms (the full-size warp ~10), 2 DIS calls
-# 16 ms, resizes 6 ms, forward–backward sums 6 ms, blendLinear 3 ms, the rest < 2 ms each — each op 2–3×
-# its quiet-machine time (at rest: 2 DIS calls 8.7 ms, 3 remaps 7 ms, the forward–backward sums 5.5 ms, numpy
-# elementwise work in the trust and the blend ~7 ms).
-# The torch implementation it replaced (grid_sample, integral-image box filters) cost 270–400 ms per frame
-# under the same kind of load. DIS ultrafast or flow at 320 px save 15–45 ms but give back E_warp
-# (bike-packing 0.49× → 0.65×).
+notes: docs/benchmarks.md#bench_temporal (dated measurements, with the machine and its load)
+"""
 
 from __future__ import annotations
 

@@ -13,21 +13,9 @@ largest difference between the two outputs (grey levels), a check that the run c
 Run from the repository root:
 
     PYTHONPATH=. .venv/bin/python scripts/bench_temporal_torch.py [--frames 24] [--repeats 3]
-"""
 
-# Notes
-# =====
-# Run of 2026-11-29 on the 2-core CPU machine under load 7–8 (four other agents), torch 2 threads, 12 frames,
-# median of 2; no GPU was lent to this session, so the GPU rows are still to be measured:
-#
-# implementation                  ms/frame  speed vs OpenCV CPU  max |Δ| levels
-# FlowBlend (OpenCV), CPU frames     199.2                1.00×               0
-# TorchFlowBlend, CPU frames         907.0                0.22×               1
-#
-# On the CPU the torch version is 4–5× slower (grid_sample, gathers and pooling at full size against
-# OpenCV's SIMD remap/resize/box filters): the CPU path stays OpenCV. Profile of the torch CPU run:
-# trust map ~45 % (forward–backward check and box filters at flow resolution), flow and weight
-# upscaling ~20 %, warps ~15 %, blend ~10 %; DIS itself is a few %.
+notes: docs/benchmarks.md#bench_temporal_torch (dated measurements, with the machine and its load)
+"""
 
 from __future__ import annotations
 

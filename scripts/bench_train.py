@@ -13,36 +13,7 @@ Run from the repository root:
     .venv/bin/python scripts/bench_train.py                       # CPU: 128 and 192 px, fp32 and bf16
     .venv/bin/python scripts/bench_train.py --sizes 256 --batch-size 8 --precisions fp16 bf16   # a GPU
 
-Notes
-=====
-Measured 2026-11-23 03:10-03:22 UTC on the shared 2-vCPU dev machine, torch 2.14.1, ONE torch thread
-(`--threads 1`), batch 1, while other engineers' jobs kept the load average at 3-5 on 2 cores. The
-machine was 5-20x slower than on an idle day (the same ResNet step measured 2.0 s and 6.4 s minutes
-apart; FACTS.md's idle probe: 0.29 s/step for this CycleGAN at 128 px), so compare rows of one run only:
-
-    family            size precision   s/step  steps/s  images/s  data ms/img
-    cyclegan_resnet    128      fp32    6.363     0.16      0.31         3.18
-    cyclegan_resnet    192      fp32   13.328     0.08      0.15         9.30
-    cyclegan_unet      128      fp32    3.086     0.32      0.65         4.04
-    cyclegan_unet      192      fp32    5.007     0.20      0.40         8.92
-    caae               128      fp32    0.362     2.76      2.76         2.59
-    caae               192      fp32    0.776     1.29      1.29         3.34
-    caae               128      bf16    4.302     0.23      0.23         2.54   (second run:
-    caae               128      fp32    0.210     4.76      4.76         1.65    same minute)
-
-- bf16 on THIS host is a trap: `torch.ops.mkldnn._is_mkldnn_bf16_supported()` is False here, so bf16
-  autocast is emulated: 20x slower than fp32 for the CAAE, and a CycleGAN ResNet step at 128 px took
-  50 s (channels_last) to 105 s (NCHW) against 2 s in fp32. `--precision auto` therefore picks fp32
-  here (bf16 only where oneDNN reports native bf16, as on the AVX-512-bf16 machine of FACTS.md, or on a
-  GPU), and `vidtoon train` warns when bf16 is forced on such a CPU.
-- 192 px costs 1.6-2.2x 128 px (pixels: 2.25x). The U-Net CycleGAN is ~2x cheaper than the ResNet-6
-  one; the CAAE is ~15x cheaper than the ResNet CycleGAN per step (one generator, small discriminators).
-- channels_last vs NCHW in fp32 training on this CPU: 2.3 vs 2.0 s/step (one measurement each,
-  ResNet 128 px): no gain on CPU; it is kept on by default for GPUs (tensor cores).
-- The data path (random resized crop + flip + jitter of in-memory images) costs 2-9 ms per image,
-  under 1 % of a CPU step; in a run it runs in a background thread (`workers`), and metrics.csv
-  reports step_ms and data_ms (time the loop waited for a batch) so a GPU run shows whether it starves.
-- No GPU was lent to this task: GPU rows (AMP fp16 with a gradient scaler, bf16) are unmeasured.
+notes: docs/benchmarks.md#bench_train (dated measurements, with the machine and its load)
 """
 
 from __future__ import annotations

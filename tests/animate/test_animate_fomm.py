@@ -1,5 +1,5 @@
-"""vidtoon.animate.fomm: first-order-motion-model shapes, keypoint normalisation, safe checkpoint loading,
-and the fomm method end to end, all on weights the tests make (tiny architectures, random values)."""
+"""vidtoon.animate.fomm, fomm_model, fomm_checkpoint: first-order-motion-model shapes, keypoint normalisation, safe
+checkpoint loading, and the fomm method end to end, all on weights the tests make (tiny architectures, random values)."""
 
 import logging
 from dataclasses import replace
@@ -9,9 +9,15 @@ import pytest
 import torch
 from test_animate_pipeline import DRIVER, FAST, driver_with_faceless_frames
 
-from vidtoon.animate.fomm import (
-    FommConfig, KeypointDetector, OcclusionAwareGenerator, coordinate_grid, heatmap_to_keypoints, infer_config,
-    keypoint_gaussians, load_fomm, relative_keypoints,
+from vidtoon.animate.fomm import relative_keypoints
+from vidtoon.animate.fomm_checkpoint import infer_config, load_fomm
+from vidtoon.animate.fomm_model import (
+    FommConfig,
+    KeypointDetector,
+    OcclusionAwareGenerator,
+    coordinate_grid,
+    heatmap_to_keypoints,
+    keypoint_gaussians,
 )
 from vidtoon.animate.pipeline import animate
 from vidtoon.errors import InputError

@@ -1,5 +1,5 @@
-"""OnnxTranslator: tiny torch models exported to ONNX give the torch outputs; spec inference, sidecars, errors;
-and the White-box cartoonization peer on a real 720p frame, tiled."""
+"""OnnxTranslator and OnnxSpec (onnx_model, onnx_spec): tiny torch models exported to ONNX give the torch outputs;
+spec inference, sidecars, errors; and the White-box cartoonization peer on a real 720p frame, tiled."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from torch import nn
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io import read_frames
-from vidtoon.models.onnx_model import OnnxSpec, OnnxTranslator
+from vidtoon.models.onnx_model import OnnxTranslator
+from vidtoon.models.onnx_spec import OnnxSpec
 from vidtoon.tiling import translate_tiled
 
 CPU = torch.device("cpu")
@@ -74,7 +75,7 @@ class TestInferredSpec:
     def test_nchw_dynamic_size(self, tmp_path, caplog):
         net = tiny_net()
         path = export(net, tmp_path / "net.onnx", frames(1, 32, 32), {0: "n", 2: "h", 3: "w"})
-        with caplog.at_level(logging.WARNING, logger="vidtoon.models.onnx_model"):
+        with caplog.at_level(logging.WARNING, logger="vidtoon.models.onnx_spec"):
             translator = OnnxTranslator(path, device=CPU)
         assert "sidecar" in caplog.text and "value_range" in caplog.text
         assert translator.spec == OnnxSpec(layout="nchw", input_name="image", output_name="restyled")
@@ -154,7 +155,7 @@ class TestSidecar:
         net = tiny_net(2)
         path = export(UnitRange(net), tmp_path / "unit.onnx", torch.rand(1, 3, 16, 16), {0: "n", 2: "h", 3: "w"})
         (tmp_path / sidecar_name).write_text("value_range: [0, 1]\nchannel_order: bgr\nsize_multiple: 4\n")
-        with caplog.at_level(logging.WARNING, logger="vidtoon.models.onnx_model"):
+        with caplog.at_level(logging.WARNING, logger="vidtoon.models.onnx_spec"):
             translator = OnnxTranslator(path, device=CPU)
         assert caplog.text == ""  # nothing guessed
         assert translator.spec.value_range == (0.0, 1.0) and translator.spec.channel_order == "bgr"

@@ -160,7 +160,7 @@ class TestModel:
         assert spike(hard, 3, cut) > 1.35  # measured ~1.5
 
     def test_onnx_translator_needs_the_style_constant(self):
-        from vidtoon.models.onnx_model import OnnxSpec
+        from vidtoon.models.onnx_spec import OnnxSpec
 
         _, transform = model_paths()
         spec = OnnxSpec(layout="nhwc", value_range=(0, 1), fixed_size=(384, 384), input_name="content_image")

@@ -31,7 +31,8 @@ import torch
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.models.checkpoint import file_sha256
-from vidtoon.models.onnx_model import OnnxSpec, OnnxTranslator, open_onnx_session
+from vidtoon.models.onnx_model import OnnxTranslator, open_onnx_session
+from vidtoon.models.onnx_spec import OnnxSpec
 
 log = logging.getLogger(__name__)
 
