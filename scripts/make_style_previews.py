@@ -6,7 +6,7 @@
 Writes `vidtoon/styles/bundled/NAME.png` for every bundled procedural style (the input beside the output, three
 scenes: one frame from each shot of clips/sample.mp4, which is made from public-domain photographs, see
 clips/SOURCES.md) and `docs/images/styles.png` (a row per scene: the input, then every bundled style). Each
-output is the style's translator on the full 480×270 frame, as `vidtoon restyle --to NAME` runs it per frame.
+output is the style's translator on the full 480×270 frame (shown at half size), as `vidtoon restyle --to NAME` runs it per frame.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ def label(image: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
+def small(image: np.ndarray, scale: float = 0.5) -> np.ndarray:
+    """`image` shrunk by `scale` (area filter): previews ship inside the package, so they stay small."""
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
 @torch.inference_mode()
 def main() -> None:
     frames = [frame.rgb for frame in read_frames(SAMPLE)]
@@ -44,11 +49,10 @@ def main() -> None:
     for card in styles:
         translator = load_translator(card=card, device="cpu").translator
         columns[card.name] = [unit_to_u8_numpy(translator(u8_to_unit(scene[None])))[0] for scene in scenes]
-        sheet = np.vstack([np.hstack([label(a, "input"), label(b, card.name)]) for a, b in zip(scenes, columns[card.name])])
+        sheet = np.vstack([np.hstack([label(small(a), "input"), label(small(b), card.name)]) for a, b in zip(scenes, columns[card.name])])
         write_image(card.path.with_suffix(".png"), sheet)
         print("wrote", card.path.with_suffix(".png"))
-    grid = np.vstack([np.hstack([label(column[row], name) for name, column in columns.items()]) for row in range(len(scenes))])
-    grid = cv2.resize(grid, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA)
+    grid = np.vstack([np.hstack([label(small(column[row], 0.6), name) for name, column in columns.items()]) for row in range(len(scenes))])
     target = REPO / "docs" / "images" / "styles.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_image(target, grid)

@@ -59,7 +59,7 @@ def stitch(
     with VideoWriter(output, fps=rate, time_base=1 / rate, options=options, audio=audio_source, inputs=(*files, *([audio] if audio else [])), force=force) as writer:
         progress.start(len(files), Path(frames_dir).name)
         images = prefetch(((path, read_image(path)) for path in files), depth=4)
-        for index, (path, rgb) in enumerate(images):
+        for index, (_path, rgb) in enumerate(images):
             writer.write(fit(rgb, width, height, fit_mode), Fraction(index) / rate)
             progress.advance()
     return writer.path

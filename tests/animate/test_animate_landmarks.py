@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from vidtoon.animate.landmarks import (
-    CONTROL, FACE_OVAL, NUM_LANDMARKS, RIGID, detect_landmarks, load_face_mesh_module, track_landmarks,
+    CONTROL,
+    FACE_OVAL,
+    NUM_LANDMARKS,
+    RIGID,
+    detect_landmarks,
+    load_face_mesh_module,
+    track_landmarks,
 )
 from vidtoon.errors import UsageError
 from vidtoon.io.images import read_image

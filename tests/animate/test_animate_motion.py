@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from vidtoon.animate.motion import (
-    Similarity, face_size, fit_similarity, normalised_distance, transfer_absolute, transfer_relative,
+    Similarity,
+    face_size,
+    fit_similarity,
+    normalised_distance,
+    transfer_absolute,
+    transfer_relative,
 )
 from vidtoon.errors import UsageError
 

@@ -87,7 +87,7 @@ class TestData:
             flow = torch.from_numpy(np.where(valid[..., None], gt, 0)).permute(2, 0, 1)[None]
             mask = torch.from_numpy(valid)
 
-            def error(a, b):
+            def error(a, b, mask=mask):
                 return float((a - b).abs().mean(1)[0][mask].mean()) * 127.5
 
             forward, none, backward = error(backward_warp(f2, flow), f1), error(f2, f1), error(backward_warp(f1, flow), f2)

@@ -5,7 +5,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import png_clip_with_broken_frame, SAMPLE, index_colour_frame, make_clip, nearest_index
+from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index, png_clip_with_broken_frame
 
 from vidtoon.errors import DecodeError, InputError, UsageError
 from vidtoon.io import VideoReader, probe, read_frames

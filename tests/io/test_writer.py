@@ -7,9 +7,17 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import (SAMPLE, index_colour_frame, loudest_time, make_clip, nearest_index, no_leftovers, png_clip_with_broken_frame,
-                      stream_span,
-                      video_times)
+from conftest import (
+    SAMPLE,
+    index_colour_frame,
+    loudest_time,
+    make_clip,
+    nearest_index,
+    no_leftovers,
+    png_clip_with_broken_frame,
+    stream_span,
+    video_times,
+)
 
 from vidtoon.errors import DecodeError, EncodeError, OutputError, UsageError
 from vidtoon.io import AudioSource, EncodeOptions, VideoWriter, probe, read_frames, transcode

@@ -14,8 +14,6 @@ from vidtoon.errors import UsageError
 from vidtoon.models import ModelCard, build_model, family_names, get_family, load_checkpoint, save_checkpoint
 
 
-
-
 def example_inputs(name: str, model: torch.nn.Module) -> tuple[torch.Tensor, ...]:
     """A batch of 2 valid inputs for `model`: values in [-1, 1], non-square, the smallest valid size of at least 32 px."""
     multiple = getattr(model, "size_multiple", get_family(name).size_multiple)

@@ -10,7 +10,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
 CHANNEL_SCALES = (0.7, 0.45, 0.2)
 
 

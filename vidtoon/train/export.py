@@ -155,7 +155,7 @@ def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: s
         example = torch.zeros(1, 3, size, size)
         with warnings.catch_warnings():  # the TorchScript exporter's deprecation and shape-inference notes
             warnings.simplefilter("ignore")
-            write_atomic(target, lambda staged: torch.onnx.export(
+            write_atomic(target, lambda staged, module=module, example=example: torch.onnx.export(
                 module, (example,), str(staged), dynamo=False, opset_version=17, input_names=["image"], output_names=["stylised"],
                 dynamic_axes={"image": axes, "stylised": axes}))
         write_atomic(folder / f"{stem}.yaml", lambda staged: staged.write_text(yaml.safe_dump(sidecar, sort_keys=False)))

@@ -1,0 +1,107 @@
+"""Styles that work on a fresh install: the bundled procedural cards, a procedural card of the user's own, options."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+from conftest import SAMPLE
+from typer.testing import CliRunner
+
+from vidtoon.cli import app
+from vidtoon.errors import UsageError
+from vidtoon.filters import PROCEDURAL, procedural
+from vidtoon.filters.params import FilterParams, option
+from vidtoon.io import probe, read_frames
+from vidtoon.styles import STYLE_KINDS, list_styles, load_translator, resolve_style
+
+runner = CliRunner()
+BUNDLED = ("paint", "sketch", "toon")
+
+
+@dataclass(frozen=True)
+class InvertParams(FilterParams):
+    """A trivial filter's options: how much of the inverted picture to show."""
+
+    filter_name = "test-invert"
+    amount: float = option(1.0, 0.0, 1.0, "share of the inverted picture")
+
+
+def invert(x: torch.Tensor, params: InvertParams | None = None) -> torch.Tensor:
+    """N×3×H×W in [-1, 1] -> the negative, blended with the input by `amount`."""
+    amount = (params or InvertParams()).amount
+    return -x * amount + x * (1 - amount)
+
+
+if "test-invert" not in PROCEDURAL:
+    procedural("test-invert", InvertParams, description="the negative (a test filter)")(invert)
+
+
+def test_bundled_styles_are_listed_with_their_previews():
+    cards = {card.name: card for card in list_styles() if card.bundled}
+    assert set(BUNDLED) <= set(cards)
+    for name in BUNDLED:
+        card = cards[name]
+        assert card.kind == "procedural" and card.function == name and card.licence and card.credits
+        assert card.preview is not None and card.preview.is_file() and card.preview.stat().st_size < 400_000
+        assert STYLE_KINDS.get("procedural")().describe(card) == f"procedural {name}"
+        resolve_style(style=name)  # the card's own params are valid
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_style_restyles_a_frame(name):
+    frame = next(iter(read_frames(SAMPLE))).rgb
+    translator = load_translator(style=name, device="cpu").translator
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 127.5 - 1
+    y = translator(x)
+    assert y.shape == x.shape and y.abs().max() <= 1
+    assert (y - x).abs().mean() > 0.03  # the look changed (in [-1, 1] units: > 4 grey levels on average)
+
+
+def test_toon_restyles_the_sample_film_keeping_count_timing_and_sound(tmp_path):
+    out = tmp_path / "toon.mp4"
+    result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "toon", "-o", str(out), "--end", "1", "--preset", "ultrafast"])
+    assert result.exit_code == 0, result.output
+    info, source = probe(out), probe(SAMPLE)
+    assert info.frame_count == 24 and info.fps == source.fps and (info.width, info.height) == (source.width, source.height)
+    assert info.audio and abs(float(info.duration) - 1.0) < 0.05
+
+
+def test_style_options_change_the_look_and_bad_ones_are_one_line(tmp_path):
+    frame = next(iter(read_frames(SAMPLE))).rgb
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 127.5 - 1
+    full = load_translator(style="toon", device="cpu").translator(x)
+    no_lines = load_translator(style="toon", device="cpu", style_opts={"lines": "0"}).translator(x)
+    assert (full - no_lines).abs().amax() > 0.5 and (no_lines <= full + 1e-6).float().mean() < 1  # ink removed
+    for opts, message in (({"levels": "99"}, "toon option levels=99 is out of range [2, 32]"), ({"colour": "3"}, "unknown toon option colour")):
+        with pytest.raises(UsageError, match=re.escape(message)):
+            resolve_style(style="toon", style_opts=opts)
+    result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "toon", "--style-opt", "levels", "-o", str(tmp_path / "o.mp4")])
+    assert result.exit_code == 1 and result.output.strip().startswith("error: --style-opt 'levels' is not key=value")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_users_procedural_card_is_listed_and_restyles(tmp_path, monkeypatch):
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    (folder / "negative.yaml").write_text("name: negative\nkind: procedural\nfunction: test-invert\nparams: {amount: 1}\n")
+    monkeypatch.setenv("VIDTOON_STYLES", str(folder))
+    listed = runner.invoke(app, ["styles"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and any("negative" in line and "procedural test-invert" in line for line in listed.output.splitlines())
+    photo = tmp_path / "photo.png"
+    out = tmp_path / "photo.negative.png"
+    from vidtoon.io.images import read_image, write_image
+
+    rgb = next(iter(read_frames(SAMPLE))).rgb
+    write_image(photo, rgb)
+    result = runner.invoke(app, ["restyle", str(photo), "--to", "negative"])
+    assert result.exit_code == 0, result.output
+    negative = read_image(out).astype(int)
+    assert np.abs(negative - (255 - rgb.astype(int))).max() <= 1  # known answer: the exact negative
+    half = runner.invoke(app, ["restyle", str(photo), "--to", "negative", "--style-opt", "amount=0.5", "-o", str(tmp_path / "h.png")])
+    assert half.exit_code == 0 and np.abs(read_image(tmp_path / "h.png").astype(int) - 128).max() <= 1  # (x + (−x)) / 2 = mid grey
+    bad = runner.invoke(app, ["restyle", str(photo), "--to", "negative", "--style-opt", "amount=2"])
+    assert bad.exit_code == 1 and "test-invert option amount=2" in bad.output
