@@ -17,7 +17,7 @@ LAYERS = [
     (2, ("vidtoon.io", "vidtoon.models", "vidtoon.styles", "vidtoon.filters", "vidtoon.flow", "vidtoon.metrics",
          "vidtoon.faces", "vidtoon.tiling")),
     (1, ("vidtoon.errors", "vidtoon.version", "vidtoon.registry", "vidtoon.settings", "vidtoon.parsing", "vidtoon.files",
-         "vidtoon.progress", "vidtoon.device", "vidtoon.convert", "vidtoon.streaming")),
+         "vidtoon.progress", "vidtoon.device", "vidtoon.convert", "vidtoon.streaming", "vidtoon.lazy")),
 ]
 
 

@@ -4,7 +4,7 @@ Names are imported on first use (PEP 562), so `import vidtoon.io.images` (OpenCV
 PyAV: training from image folders runs on machines without it.
 """
 
-from importlib import import_module
+from vidtoon.lazy import lazy_api
 
 # public name -> module that defines it
 _LAZY = {
@@ -13,21 +13,9 @@ _LAZY = {
     "transcode": "vidtoon.io.transcode", "EncodeOptions": "vidtoon.io.writer", "VideoWriter": "vidtoon.io.writer",
 }
 
-
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vidtoon.io' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "AudioSource", "EncodeOptions", "Frame", "StreamInfo", "VideoInfo", "VideoReader", "VideoWriter",
     "probe", "read_frames", "transcode",
 ]
+
+lazy_api(__name__, _LAZY)
