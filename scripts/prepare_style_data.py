@@ -48,10 +48,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vidtoon.frames import sample_at_rate
 from vidtoon.io.images import IMAGE_SUFFIXES, natural_key, read_image, write_image
 from vidtoon.io.probe import probe
 from vidtoon.io.reader import VideoReader
+from vidtoon.io.sampling import sample_at_rate
 
 REPO = Path(__file__).resolve().parent.parent
 

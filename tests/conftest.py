@@ -199,3 +199,13 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
     save_checkpoint(model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny"))
     return path
+
+
+@pytest.fixture(scope="session")
+def photo(media):
+    """The astronaut portrait (512×512) from $VIDTOON_TEST_MEDIA as a 1×3×H×W float tensor in [-1, 1] (filter tests)."""
+    import cv2
+    import torch
+
+    rgb = cv2.cvtColor(cv2.imread(str(media / "face_astronaut.png")), cv2.COLOR_BGR2RGB)
+    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1

@@ -9,8 +9,9 @@ from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index
 
 from vidtoon import extract_frames
 from vidtoon.errors import OutputError, UsageError
-from vidtoon.frames import MANIFEST, sample_at_rate
+from vidtoon.frames import MANIFEST
 from vidtoon.io import Frame
+from vidtoon.io.sampling import sample_at_rate
 
 
 def read_manifest(folder):

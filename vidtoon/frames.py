@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -13,7 +12,8 @@ import numpy as np
 from vidtoon.errors import OutputError, UsageError
 from vidtoon.files import AtomicFile, StagingDir, ensure_writable_dir
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
-from vidtoon.io.reader import Frame, VideoReader
+from vidtoon.io.reader import VideoReader
+from vidtoon.io.sampling import sample_at_rate
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import prefetch
@@ -29,29 +29,6 @@ class ExtractedFrames:
 
     files: list[Path]
     manifest: Path
-
-
-def sample_at_rate(
-    frames: Iterator[Frame], fps: Fraction | None, source_fps: Fraction | None, duration: Fraction | None = None
-) -> Iterator[Frame]:
-    """Keep the frame nearest to each time 0, 1/fps, 2/fps, … (each frame at most once); None keeps all.
-
-    Like FFmpeg's fps filter, a clip of `duration` seconds gives round(duration × fps) frames:
-    a time in the last half output interval is not sampled.
-    """
-    if fps is None:
-        yield from frames
-        return
-    step = 1 / fps
-    tolerance = 1 / (2 * source_fps) if source_fps else Fraction(0)
-    target = Fraction(0)
-    for frame in frames:
-        if duration is not None and target > duration - step / 2:
-            return
-        if frame.time + tolerance >= target:
-            yield frame
-            while target <= frame.time + tolerance:
-                target += step
 
 
 def shape_frame(rgb: np.ndarray, size: tuple[int, int] | None, crop: str) -> np.ndarray:

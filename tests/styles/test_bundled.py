@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from vidtoon.cli import app
 from vidtoon.errors import UsageError
-from vidtoon.filters import PROCEDURAL, procedural
+from vidtoon.filters import PROCEDURAL, Procedural
 from vidtoon.filters.params import FilterParams, option
 from vidtoon.io import probe, read_frames
 from vidtoon.styles import STYLE_KINDS, list_styles, load_translator, resolve_style
@@ -36,8 +36,10 @@ def invert(x: torch.Tensor, params: InvertParams | None = None) -> torch.Tensor:
     return -x * amount + x * (1 - amount)
 
 
-if "test-invert" not in PROCEDURAL:
-    procedural("test-invert", InvertParams, description="the negative (a test filter)")(invert)
+@pytest.fixture
+def invert_registered(monkeypatch):
+    """`test-invert` in the procedural registry for one test (removed afterwards: other tests walk the registry)."""
+    monkeypatch.setitem(PROCEDURAL._entries, "test-invert", Procedural("test-invert", invert, InvertParams, "the negative"))
 
 
 def test_bundled_styles_are_listed_with_their_previews():
@@ -84,7 +86,7 @@ def test_style_options_change_the_look_and_bad_ones_are_one_line(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-def test_a_users_procedural_card_is_listed_and_restyles(tmp_path, monkeypatch):
+def test_a_users_procedural_card_is_listed_and_restyles(tmp_path, monkeypatch, invert_registered):
     folder = tmp_path / "styles"
     folder.mkdir()
     (folder / "negative.yaml").write_text("name: negative\nkind: procedural\nfunction: test-invert\nparams: {amount: 1}\n")

@@ -96,8 +96,8 @@ def _read_video(path: Path, load_size: int, fps: Fraction, max_frames: int) -> t
 
     PyAV is imported here, not with the module: training from image folders works without it.
     """
-    from vidtoon.frames import sample_at_rate
     from vidtoon.io.reader import VideoReader
+    from vidtoon.io.sampling import sample_at_rate
 
     images, names = [], []
     with VideoReader(path) as reader:
