@@ -96,7 +96,7 @@ def smoother_ablation(source: Path, driver: Path, size: int) -> dict[str, tuple[
         else:
             a, b = np.nan_to_num(raw_mouth - np.nanmean(raw_mouth)), np.nan_to_num(mouth - np.nanmean(mouth))
             lags = range(-5, 6)
-            scores = [np.dot(a[max(0, -k):len(a) - max(0, k)], b[max(0, k):len(b) - max(0, -k)]) for k in lags]
+            scores = [np.dot(a[max(0, -k) : len(a) - max(0, k)], b[max(0, k) : len(b) - max(0, -k)]) for k in lags]
             lag = float(list(lags)[int(np.argmax(scores))])
         results["one-euro" if smooth else "raw"] = (jitter, lag)
     return results
@@ -123,8 +123,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="astronaut on d3 at 512 only")
     args = parser.parse_args()
     sources, sizes = (SOURCES[:1], (512,)) if args.quick else (SOURCES, (256, 512))
-    header = f"{'source':11s}{'driver':19s}{'size':>5s}{'fps':>7s}" + "".join(f"{s:>7s}" for s in SIGNALS) + \
-        f"{'AKD':>7s}{'still':>7s}{'drift':>7s}{'lost':>6s}"
+    header = (
+        f"{'source':11s}{'driver':19s}{'size':>5s}{'fps':>7s}"
+        + "".join(f"{s:>7s}" for s in SIGNALS)
+        + f"{'AKD':>7s}{'still':>7s}{'drift':>7s}{'lost':>6s}"
+    )
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
         for driver_name in DRIVERS:
@@ -138,15 +141,20 @@ def main() -> None:
                     animate(MEDIA / source_name, driver, out, size=size, options=EncodeOptions(preset="veryfast"))
                     fps = frames / (time.perf_counter() - start)
                     row = fidelity(MEDIA / source_name, driver_track, out, size)
-                    print(f"{source_name[5:-4]:11s}{driver_name[:-4]:19s}{size:5d}{fps:7.1f}"
-                          + "".join(f"{row[s]:7.3f}" for s in SIGNALS)
-                          + f"{row['akd']:7.3f}{row['still']:7.3f}{row['drift']:7.3f}{row['lost']:6d}", flush=True)
+                    print(
+                        f"{source_name[5:-4]:11s}{driver_name[:-4]:19s}{size:5d}{fps:7.1f}"
+                        + "".join(f"{row[s]:7.3f}" for s in SIGNALS)
+                        + f"{row['akd']:7.3f}{row['still']:7.3f}{row['drift']:7.3f}{row['lost']:6d}",
+                        flush=True,
+                    )
         if not args.quick:  # the trade-off of --absolute: the driver's face shape, so more identity drift
             driver = MEDIA / DRIVERS[0]
             out = Path(tmp) / "absolute.mp4"
             animate(MEDIA / SOURCES[0], driver, out, size=512, relative=False, options=EncodeOptions(preset="veryfast"))
             row = fidelity(MEDIA / SOURCES[0], track_landmarks(frames_of(driver)), out, 512)
-            print(f"--absolute, astronaut at 512: AKD {row['akd']:.3f}, identity drift {row['drift']:.3f}, mouth {row['mouth']:.3f}")
+            print(
+                f"--absolute, astronaut at 512: AKD {row['akd']:.3f}, identity drift {row['drift']:.3f}, mouth {row['mouth']:.3f}"
+            )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if not args.quick:
         for name, (jitter, lag) in smoother_ablation(MEDIA / SOURCES[0], MEDIA / DRIVERS[0], 512).items():

@@ -53,9 +53,11 @@ def main() -> None:
     rows = []
     baseline = time_ms(lambda: cv2.stylization(frame_u8, sigma_s=60, sigma_r=0.45), args.repeats)
     family, kwargs = CartoonConfig().generator_family()
-    candidates = [("cartoon G (ngf 32, 4 blocks)", build_model(family, **kwargs), False),
-                  ("cartoon G, channels_last", build_model(family, **kwargs), True),
-                  ("CycleGAN ResNet-9 (ngf 64)", build_model("cyclegan_resnet", upsample="resize"), False)]
+    candidates = [
+        ("cartoon G (ngf 32, 4 blocks)", build_model(family, **kwargs), False),
+        ("cartoon G, channels_last", build_model(family, **kwargs), True),
+        ("CycleGAN ResNet-9 (ngf 64)", build_model("cyclegan_resnet", upsample="resize"), False),
+    ]
     for name, model, channels_last in candidates:
         model = model.eval()
         inp = x

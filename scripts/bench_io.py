@@ -142,8 +142,24 @@ def ffmpeg_decode(ffmpeg: str, path: Path, seconds: int | None, width: int, heig
     """Decode to rgb24 rawvideo on a pipe, read and discard it; frames = bytes / frame size."""
     cut = ["-t", str(seconds)] if seconds is not None else []
     command = [
-        ffmpeg, "-nostdin", "-v", "error", "-threads", "0", *cut, "-i", str(path),
-        "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+        ffmpeg,
+        "-nostdin",
+        "-v",
+        "error",
+        "-threads",
+        "0",
+        *cut,
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-",
     ]
     received = 0
     buffer = bytearray(READ_CHUNK)
@@ -166,9 +182,30 @@ def vidtoon_transcode(source: Path, output: Path, end: Fraction | None, preset: 
 def ffmpeg_transcode(ffmpeg: str, source: Path, output: Path, seconds: int | None, preset: str, audio: list[str]) -> int:
     cut = ["-t", str(seconds)] if seconds is not None else []
     command = [
-        ffmpeg, "-nostdin", "-y", "-v", "error", *cut, "-i", str(source),
-        "-map", "0:v:0", "-map", "0:a?", "-c:v", "libx264", "-crf", str(CRF), "-preset", preset,
-        "-pix_fmt", "yuv420p", *audio, "-movflags", "+faststart", str(output),
+        ffmpeg,
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        *cut,
+        "-i",
+        str(source),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a?",
+        "-c:v",
+        "libx264",
+        "-crf",
+        str(CRF),
+        "-preset",
+        preset,
+        "-pix_fmt",
+        "yuv420p",
+        *audio,
+        "-movflags",
+        "+faststart",
+        str(output),
     ]
     subprocess.run(command, check=True)
     return count_video_frames(output)
@@ -236,7 +273,10 @@ def bench_memory(folder: Path, preset: str, scratch: Path) -> list[MemoryRun]:
     film = folder / MEMORY_FILM
     warm_page_cache(film)
     runs = [run_child("python + import vidtoon (baseline)", ["--child-transcode", "-", "-"])]
-    for label, end in ((f"transcode {film.name} first {MEMORY_CUT_SECONDS} s", MEMORY_CUT_SECONDS), (f"transcode {film.name} whole", None)):
+    for label, end in (
+        (f"transcode {film.name} first {MEMORY_CUT_SECONDS} s", MEMORY_CUT_SECONDS),
+        (f"transcode {film.name} whole", None),
+    ):
         args = ["--child-transcode", str(film), str(scratch / "memory.mp4"), "--preset", preset]
         if end is not None:
             args += ["--end", str(end)]
@@ -266,19 +306,35 @@ def child_transcode(source: str, output: str, end: float | None, preset: str) ->
 
 def speed_table(rows: list[SpeedRow]) -> None:
     headers = [
-        "case", "frames", "vidtoon s best/med", "ffmpeg s best/med", "vidtoon fps", "ffmpeg fps",
-        "ratio", "goal", "met?", "cpu s vidtoon/ffmpeg",
+        "case",
+        "frames",
+        "vidtoon s best/med",
+        "ffmpeg s best/med",
+        "vidtoon fps",
+        "ffmpeg fps",
+        "ratio",
+        "goal",
+        "met?",
+        "cpu s vidtoon/ffmpeg",
     ]
     cells = []
     for row in rows:
         goal = f"<= {row.goal:.2f}" if row.goal is not None else "-"
         met = "-" if row.goal is None else ("yes" if row.ratio <= row.goal else "NO")
-        cells.append([
-            row.case, row.frames,
-            f"{row.vidtoon.best:.2f} / {row.vidtoon.median:.2f}", f"{row.ffmpeg.best:.2f} / {row.ffmpeg.median:.2f}",
-            f"{row.vidtoon.fps():.0f}", f"{row.ffmpeg.fps():.0f}", f"{row.ratio:.2f}x", goal, met,
-            f"{row.vidtoon.best_cpu:.2f} / {row.ffmpeg.best_cpu:.2f}",
-        ])
+        cells.append(
+            [
+                row.case,
+                row.frames,
+                f"{row.vidtoon.best:.2f} / {row.vidtoon.median:.2f}",
+                f"{row.ffmpeg.best:.2f} / {row.ffmpeg.median:.2f}",
+                f"{row.vidtoon.fps():.0f}",
+                f"{row.ffmpeg.fps():.0f}",
+                f"{row.ratio:.2f}x",
+                goal,
+                met,
+                f"{row.vidtoon.best_cpu:.2f} / {row.ffmpeg.best_cpu:.2f}",
+            ]
+        )
     print_table(headers, cells)
 
 
@@ -299,8 +355,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each timing (default 3)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset for the transcodes (default veryfast)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, 720p only, no memory runs")
-    parser.add_argument("--notes", nargs="?", const="", metavar="COMMENT",
-                        help="also append the report, dated, to docs/benchmarks.md#bench_io (with COMMENT)")
+    parser.add_argument(
+        "--notes",
+        nargs="?",
+        const="",
+        metavar="COMMENT",
+        help="also append the report, dated, to docs/benchmarks.md#bench_io (with COMMENT)",
+    )
     parser.add_argument("--child-transcode", nargs=2, metavar=("SOURCE", "OUTPUT"), help=argparse.SUPPRESS)
     parser.add_argument("--end", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -341,11 +402,16 @@ def main(argv: list[str] | None = None) -> int:
         if memory:
             print()
             memory_table(memory)
-        print(f"\nload average at the end {os.getloadavg()[0]:.1f} (above ~0.5, other work shared the {os.cpu_count()} CPUs: trust best times and CPU s)")
+        print(
+            f"\nload average at the end {os.getloadavg()[0]:.1f} (above ~0.5, other work shared the {os.cpu_count()} CPUs: trust best times and CPU s)"
+        )
     if args.notes is not None:
-        append_notes("bench_io", title + "\n" + report.getvalue(),
-                     command=command_line("bench_io.py", sys.argv[1:] if argv is None else argv),
-                     comment=args.notes)
+        append_notes(
+            "bench_io",
+            title + "\n" + report.getvalue(),
+            command=command_line("bench_io.py", sys.argv[1:] if argv is None else argv),
+            comment=args.notes,
+        )
     return 0
 
 

@@ -49,8 +49,14 @@ def main() -> None:
             translator = load_reference_translator(clips / "face_monalisa.jpg", threads=threads)
             ms = best_ms(lambda x=x, t=translator: translate_tiled(x, t, tile=384, overlap=32), args.repeat)
             tiles = 1 if size == (384, 384) else 2
-            rows.append([f"--like {size[1]}×{size[0]} ({tiles} tile{'s' * (tiles > 1)})", str(threads), f"{ms:.0f}",
-                         f"{ms / baseline:.2f}"])
+            rows.append(
+                [
+                    f"--like {size[1]}×{size[0]} ({tiles} tile{'s' * (tiles > 1)})",
+                    str(threads),
+                    f"{ms:.0f}",
+                    f"{ms / baseline:.2f}",
+                ]
+            )
     print_table(["case", "threads", "best ms", "× baseline"], rows)
 
 

@@ -166,8 +166,14 @@ def save_random_generator(spec: GeneratorSpec, folder: Path) -> Path:
     torch.manual_seed(SEED)
     model = build_model(spec.family, **spec.kwargs)
     size_multiple = getattr(model, "size_multiple", get_family(spec.family).size_multiple)
-    card = ModelCard(family=spec.family, kwargs=dict(spec.kwargs), size_multiple=size_multiple, styles=spec.styles,
-                     name=spec.label, notes={"weights": f"random, torch.manual_seed({SEED}); for benchmarks only"})
+    card = ModelCard(
+        family=spec.family,
+        kwargs=dict(spec.kwargs),
+        size_multiple=size_multiple,
+        styles=spec.styles,
+        name=spec.label,
+        notes={"weights": f"random, torch.manual_seed({SEED}); for benchmarks only"},
+    )
     path = folder / spec.file_name
     save_checkpoint(model, path, card)
     return path
@@ -197,8 +203,14 @@ def make_temporal(options, device):
     """The temporal stage `restyle` builds for `options` (the same call as in `vidtoon.pipeline.restyle`)."""
     from vidtoon.temporal import make_temporal_stage
 
-    return make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
-                               flow_preset=options.flow_preset, flow_weights=options.flow_weights, device=device)
+    return make_temporal_stage(
+        options.consistency,
+        strength=options.strength,
+        flow=options.flow,
+        flow_preset=options.flow_preset,
+        flow_weights=options.flow_weights,
+        device=device,
+    )
 
 
 class TimedTranslator:
@@ -223,7 +235,7 @@ class TimedTranslator:
 
 
 def batches(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # -- 1. pipeline overhead ----------------------------------------------------------------------
@@ -278,21 +290,30 @@ def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argpars
     spec = OVERHEAD_GENERATOR
     translator = load_generator(spec, save_random_generator(spec, checkpoints), device=args.device, precision=args.precision)
     batch_size = args.batch_size or (8 if translator.device.type == "cuda" else 1)
-    options = RestyleOptions(device=args.device, precision=translator.precision, batch_size=batch_size, end=end,
-                             consistency=args.consistency, encode=encode)
+    options = RestyleOptions(
+        device=args.device,
+        precision=translator.precision,
+        batch_size=batch_size,
+        end=end,
+        consistency=args.consistency,
+        encode=encode,
+    )
     temporal = make_temporal(options, translator.device)
     frames = read_rgb_frames(source, end=end)
     timed_translator = TimedTranslator(translator)
     restyler = make_restyler(timed_translator)
     restyler(frames[:batch_size])  # warm-up: oneDNN builds its kernels for this size on the first call
     # the temporal stage's inputs (source frames, standing in for their translations too), converted ahead of its timing
-    to_model = [torch.from_numpy(np.stack(batch)).to(translator.device).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-                for batch in batches(frames, batch_size)]
+    to_model = [
+        torch.from_numpy(np.stack(batch)).to(translator.device).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        for batch in batches(frames, batch_size)
+    ]
     parts = {name: Timings() for name in ("restyle", "transcode", "model", "temporal")}
 
     def full_restyle() -> int:
-        output = vidtoon.restyle(source, scratch / "restyled.mp4", translator=translator, style_name=spec.label,
-                                 options=options, force=True)
+        output = vidtoon.restyle(
+            source, scratch / "restyled.mp4", translator=translator, style_name=spec.label, options=options, force=True
+        )
         return count_video_frames(output)
 
     def decode_encode() -> int:
@@ -315,12 +336,23 @@ def bench_overhead(folder: Path, checkpoints: Path, scratch: Path, args: argpars
     jobs = [("restyle", full_restyle), ("transcode", decode_encode), ("model", model_only), ("temporal", temporal_only)]
     load_before = load_average()
     for repetition in range(args.repeat):
-        turn = jobs[repetition % len(jobs):] + jobs[:repetition % len(jobs)]  # rotate, so noise hits every part
+        turn = jobs[repetition % len(jobs) :] + jobs[: repetition % len(jobs)]  # rotate, so noise hits every part
         for name, job in turn:
             time_job(job, parts[name])
             log_progress(f"overhead: {name} {parts[name].wall[-1]:.2f} s")
-    return OverheadResult(OVERHEAD_CLIP, plan.overhead_seconds, spec.label, parameter_count(translator), translator.precision,
-                          batch_size, args.preset, options.consistency, load_before, load_average(), parts)
+    return OverheadResult(
+        OVERHEAD_CLIP,
+        plan.overhead_seconds,
+        spec.label,
+        parameter_count(translator),
+        translator.precision,
+        batch_size,
+        args.preset,
+        options.consistency,
+        load_before,
+        load_average(),
+        parts,
+    )
 
 
 # -- 2. model speed (in a child process, so that an allocator can be preloaded) -----------------
@@ -396,8 +428,16 @@ def child_speed(checkpoints: Path, args: argparse.Namespace) -> None:
             for resolution in resolutions:
                 height, width = frames[resolution.label][0].shape[:2]
                 model_h, model_w = padded_size(height, width, translator.size_multiple)
-                cell = SpeedCell(spec.label, spec.family, parameter_count(translator), precision, resolution.label,
-                                 f"{width}x{height}", f"{model_w}x{model_h}", allocator)
+                cell = SpeedCell(
+                    spec.label,
+                    spec.family,
+                    parameter_count(translator),
+                    precision,
+                    resolution.label,
+                    f"{width}x{height}",
+                    f"{model_w}x{model_h}",
+                    allocator,
+                )
                 estimate = previous[0] * model_h * model_w / previous[1] if previous else 0.0  # time grows with the pixels
                 if estimate > skip_seconds:
                     cell.skipped = f"estimated {estimate:.0f} s/frame from the smaller size (> {skip_seconds:.0f} s)"
@@ -411,8 +451,9 @@ def child_speed(checkpoints: Path, args: argparse.Namespace) -> None:
     print(json.dumps([asdict(cell) for cell in cells]))
 
 
-def run_speed_child(checkpoints: Path, args: argparse.Namespace, *, preload: Path | None = None,
-                    max_height: int | None = None) -> list[SpeedCell]:
+def run_speed_child(
+    checkpoints: Path, args: argparse.Namespace, *, preload: Path | None = None, max_height: int | None = None
+) -> list[SpeedCell]:
     """Run the speed grid in a child process (with `preload` in LD_PRELOAD); returns its cells."""
     command = ["--child", "speed", "--checkpoints", str(checkpoints), "--device", args.device]
     command += ["--quick"] if args.quick else []
@@ -440,9 +481,14 @@ def child_memory(model: Path, source: str, end: float | None, args: argparse.Nam
     frames = None
     if source != "-":
         cut = Fraction(end) if end is not None else None
-        options = RestyleOptions(device=args.device, precision=translator.precision, height=MEMORY_HEIGHT, end=cut,
-                                 consistency=args.consistency,
-                                 encode=EncodeOptions(crf=CRF, preset=args.preset))
+        options = RestyleOptions(
+            device=args.device,
+            precision=translator.precision,
+            height=MEMORY_HEIGHT,
+            end=cut,
+            consistency=args.consistency,
+            encode=EncodeOptions(crf=CRF, preset=args.preset),
+        )
         with tempfile.TemporaryDirectory(prefix="vidtoon-bench-child-") as scratch:
             output = vidtoon.restyle(source, Path(scratch) / "restyled.mp4", translator=translator, options=options, force=True)
             frames = count_video_frames(output)
@@ -451,8 +497,22 @@ def child_memory(model: Path, source: str, end: float | None, args: argparse.Nam
 
 def memory_case(case: str, model: Path, source: str, end: int | None, args: argparse.Namespace) -> MemoryRun:
     """One memory child (this script in `--child memory` mode): its peak RSS."""
-    command = ["--child", "memory", "--checkpoints", str(model), "--source", source, "--device", args.device,
-               "--precision", args.precision, "--preset", args.preset, "--consistency", args.consistency]
+    command = [
+        "--child",
+        "memory",
+        "--checkpoints",
+        str(model),
+        "--source",
+        source,
+        "--device",
+        args.device,
+        "--precision",
+        args.precision,
+        "--preset",
+        args.preset,
+        "--consistency",
+        args.consistency,
+    ]
     command += ["--end", str(end)] if end is not None else []
     run = run_memory_child(case, Path(__file__), command)
     log_progress(f"memory: {case}: {run.peak_mib:.0f} MiB")
@@ -477,10 +537,12 @@ def bench_memory(folder: Path, checkpoints: Path, args: argparse.Namespace, plan
 
 def overhead_table(result: OverheadResult) -> None:
     parts = result.parts
-    print(f"1. pipeline overhead: {result.clip} first {result.seconds} s, {result.generator} "
-          f"({result.params / 1e6:.1f}M params), "
-          f"{result.precision}, batch {result.batch_size}, consistency {result.consistency}, x264 {result.preset} crf {CRF}; "
-          f"load {result.load_before} -> {result.load_after}")
+    print(
+        f"1. pipeline overhead: {result.clip} first {result.seconds} s, {result.generator} "
+        f"({result.params / 1e6:.1f}M params), "
+        f"{result.precision}, batch {result.batch_size}, consistency {result.consistency}, x264 {result.preset} crf {CRF}; "
+        f"load {result.load_before} -> {result.load_after}"
+    )
     model_inner = min(parts["model"].inner)
     labels = {
         "transcode": "(a) decode + encode (vidtoon.io.transcode)",
@@ -501,9 +563,11 @@ def overhead_table(result: OverheadResult) -> None:
     rows.append(["sum (a) + (b) + (c)", "", f"{result.parts_sum:.3f}", "", ""])
     print_table(["part", "frames", "wall s best / median", "cpu s", "fps"], rows)
     met = "yes" if result.overhead <= OVERHEAD_GOAL else "NO"
-    print(f"overhead = restyle / sum - 1 = {result.overhead:+.1%} (goal <= {OVERHEAD_GOAL:.0%}: {met}); "
-          f"restyle / max(a, b) = {result.over_slowest:.2f} (1.00 = perfect overlap of the threads); "
-          f"in CPU seconds: {result.cpu_overhead:+.1%}")
+    print(
+        f"overhead = restyle / sum - 1 = {result.overhead:+.1%} (goal <= {OVERHEAD_GOAL:.0%}: {met}); "
+        f"restyle / max(a, b) = {result.over_slowest:.2f} (1.00 = perfect overlap of the threads); "
+        f"in CPU seconds: {result.cpu_overhead:+.1%}"
+    )
 
 
 def speed_table(cells: list[SpeedCell]) -> None:
@@ -536,7 +600,7 @@ def speed_table(cells: list[SpeedCell]) -> None:
 
 
 def speedups_over_fp32(by_key: dict, generator: str, precision: str, resolutions: list[str]) -> str:
-    """"x0.62 / x0.70 / -": fp32 time / this precision's time, per resolution."""
+    """ "x0.62 / x0.70 / -": fp32 time / this precision's time, per resolution."""
     ratios = []
     for resolution in resolutions:
         base, cell = by_key.get((generator, "fp32", resolution)), by_key.get((generator, precision, resolution))
@@ -593,10 +657,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--consistency", help="temporal stage of the restyles (default: restyle's own default)")
     parser.add_argument("--batch-size", type=int, help="batch size of the overhead run (default: restyle's, 1 on CPU)")
     parser.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast)")
-    parser.add_argument("--max-seconds-per-frame", type=float,
-                        help="skip speed cells estimated slower than this (default 20; 5 with --quick)")
-    parser.add_argument("--notes", nargs="?", const="", metavar="COMMENT",
-                        help="also append the report, dated, to docs/benchmarks.md#bench_restyle (with COMMENT)")
+    parser.add_argument(
+        "--max-seconds-per-frame", type=float, help="skip speed cells estimated slower than this (default 20; 5 with --quick)"
+    )
+    parser.add_argument(
+        "--notes",
+        nargs="?",
+        const="",
+        metavar="COMMENT",
+        help="also append the report, dated, to docs/benchmarks.md#bench_restyle (with COMMENT)",
+    )
     parser.add_argument("--malloc-lib", type=Path, default=DEFAULT_MALLOC_LIB, help="allocator to compare via LD_PRELOAD")
     parser.add_argument("--child", choices=("speed", "memory"), help=argparse.SUPPRESS)
     parser.add_argument("--checkpoints", type=Path, help=argparse.SUPPRESS)
@@ -649,25 +719,31 @@ def run_benchmarks(args: argparse.Namespace, folder: Path, plan: Plan) -> dict[s
 
 def print_report(header: dict[str, str], results: dict[str, Any], args: argparse.Namespace) -> None:
     print()
-    print(f"vidtoon restyle benchmark -- {header['date']}, {header['cpus']} CPUs ({header['cpu_capability']}, native bf16: "
-          f"{header['native_bf16']}), torch {header['torch']} ({header['torch_threads']} threads), PyAV {header['pyav']}, "
-          f"device {header['device']}; vidtoon from {header['vidtoon']}; load at start {header['load_average']}")
+    print(
+        f"vidtoon restyle benchmark -- {header['date']}, {header['cpus']} CPUs ({header['cpu_capability']}, native bf16: "
+        f"{header['native_bf16']}), torch {header['torch']} ({header['torch_threads']} threads), PyAV {header['pyav']}, "
+        f"device {header['device']}; vidtoon from {header['vidtoon']}; load at start {header['load_average']}"
+    )
     if "overhead" in results:
         print()
         overhead_table(results["overhead"])
     if "speed" in results:
         print()
-        print(f"2. model alone (FrameRestyler, preloaded frames, batch 1, channels_last): fps (ms/frame, best); "
-              f"load {results['speed_load']}")
+        print(
+            f"2. model alone (FrameRestyler, preloaded frames, batch 1, channels_last): fps (ms/frame, best); "
+            f"load {results['speed_load']}"
+        )
         for allocator in dict.fromkeys(cell.allocator for cell in results["speed"]):
             print(f"allocator: {allocator}")
             speed_table([cell for cell in results["speed"] if cell.allocator == allocator])
         print(tcmalloc_note(args.malloc_lib))
     if "memory" in results:
         print()
-        print(f"3. peak memory against film length ({MEMORY_GENERATOR.label}, height {MEMORY_HEIGHT}, "
-              f"consistency {args.consistency}); "
-              f"load {results['memory_load']}")
+        print(
+            f"3. peak memory against film length ({MEMORY_GENERATOR.label}, height {MEMORY_HEIGHT}, "
+            f"consistency {args.consistency}); "
+            f"load {results['memory_load']}"
+        )
         memory_table(results["memory"])
 
 
@@ -680,10 +756,14 @@ def save_json(path: Path, header: dict[str, str], results: dict[str, Any]) -> No
     document: dict[str, Any] = {"machine": header, **{key: plain(value) for key, value in results.items()}}
     if "overhead" in results:
         result = results["overhead"]
-        document["overhead"]["summary"] = {"sum_of_parts_s": result.parts_sum, "restyle_s": result.parts["restyle"].best,
-                                           "overhead": result.overhead, "restyle_over_slowest": result.over_slowest,
-                                           "cpu_overhead": result.cpu_overhead,
-                                           "goal": OVERHEAD_GOAL}
+        document["overhead"]["summary"] = {
+            "sum_of_parts_s": result.parts_sum,
+            "restyle_s": result.parts["restyle"].best,
+            "overhead": result.overhead,
+            "restyle_over_slowest": result.over_slowest,
+            "cpu_overhead": result.cpu_overhead,
+            "goal": OVERHEAD_GOAL,
+        }
     path.write_text(json.dumps(document, indent=2, default=sorted) + "\n")  # default: the sets of frame counts
 
 
@@ -709,9 +789,12 @@ def main(argv: list[str] | None = None) -> int:
     with tee_stdout() as report:
         print_report(header, results, args)
     if args.notes is not None:
-        append_notes("bench_restyle", report.getvalue(),
-                     command=command_line("bench_restyle.py", sys.argv[1:] if argv is None else argv),
-                     comment=args.notes)
+        append_notes(
+            "bench_restyle",
+            report.getvalue(),
+            command=command_line("bench_restyle.py", sys.argv[1:] if argv is None else argv),
+            comment=args.notes,
+        )
     if args.json:
         save_json(args.json, header, results)
     return 0

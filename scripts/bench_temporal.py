@@ -71,7 +71,7 @@ def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int =
     """The temporal stage as `restyle` runs it (batches of `batch`); returns the output and ms per frame."""
     stage = FlowBlend(make_flow("dis"))
     start = time.perf_counter()
-    out = torch.cat([stage(source[i:i + batch], per_frame[i:i + batch]) for i in range(0, len(source), batch)])
+    out = torch.cat([stage(source[i : i + batch], per_frame[i : i + batch]) for i in range(0, len(source), batch)])
     return out, (time.perf_counter() - start) * 1000 / len(source)
 
 
@@ -117,9 +117,12 @@ def sequences(args) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     if args.quick:
         return found
     peer = peers / "whitebox_int8.onnx"
-    for label, path in (("davis tennis", data / "video_seq" / "propainter_davis_tennis"),
-                        ("davis bmx-trees", data / "video_seq" / "propainter_davis_bmx-trees"),
-                        ("chaplin.mp4", clips / "chaplin.mp4"), ("vtest.avi", clips / "vtest.avi")):
+    for label, path in (
+        ("davis tennis", data / "video_seq" / "propainter_davis_tennis"),
+        ("davis bmx-trees", data / "video_seq" / "propainter_davis_bmx-trees"),
+        ("chaplin.mp4", clips / "chaplin.mp4"),
+        ("vtest.avi", clips / "vtest.avi"),
+    ):
         source = load(path, args.whitebox_frames, args.width)
         found.append((f"{label} (White-box per frame)", source, whitebox(source, peer)))
     return found
@@ -130,12 +133,14 @@ def cost_at_720p(frames: int = 12) -> float:
     rng = torch.Generator().manual_seed(0)
     base = F.interpolate(torch.rand(1, 3, 90, 160, generator=rng) * 2 - 1, size=(720, 1280), mode="bicubic").clamp(-1, 1)
     # channels-last, as restyle hands the stage its decoded frames and its translations
-    source = torch.cat([torch.roll(base, shifts=2 * i, dims=3) for i in range(frames)]).contiguous(memory_format=torch.channels_last)
+    source = torch.cat([torch.roll(base, shifts=2 * i, dims=3) for i in range(frames)]).contiguous(
+        memory_format=torch.channels_last
+    )
     stage = FlowBlend(make_flow("dis"))
     stage(source[:2], source[:2])
     start = time.perf_counter()
     for i in range(0, frames, 4):
-        stage(source[i:i + 4], source[i:i + 4])
+        stage(source[i : i + 4], source[i : i + 4])
     return (time.perf_counter() - start) * 1000 / frames
 
 
@@ -159,20 +164,28 @@ def main() -> None:
             ssim_ours = mean_ssim(ours, per_frame)
             weight, baseline = baseline_at_equal_ssim(per_frame, ssim_ours)
             floor, ceiling, e_ours, e_base = e_warp(source, per_frame, ours, baseline)
-            rows.append((name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, mean_ssim(baseline, per_frame), weight, ms))
+            rows.append(
+                (name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, mean_ssim(baseline, per_frame), weight, ms)
+            )
         cost = cost_at_720p()
-    header = f"{'sequence':42} {'frames':>6} {'E_in':>8} {'E_perfr':>8} {'E_ours':>8} {'ratio':>6} {'left':>6} {'SSIM':>6} " \
-             f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5}"
+    header = (
+        f"{'sequence':42} {'frames':>6} {'E_in':>8} {'E_perfr':>8} {'E_ours':>8} {'ratio':>6} {'left':>6} {'SSIM':>6} "
+        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5}"
+    )
     print(header)
     print("-" * len(header))
     for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, _ in rows:
         met = e_ours <= 0.5 * ceiling and s_ours >= 0.90 and e_ours < e_base
         left = (e_ours - floor) / (ceiling - floor)
-        print(f"{name:42} {count:6d} {floor:8.5f} {ceiling:8.5f} {e_ours:8.5f} {e_ours / ceiling:6.2f} {left:6.2f} {s_ours:6.3f} "
-              f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5}")
-    print("\nE_in: the input's own E_warp (floor); E_perfr: per-frame result (ceiling); ratio = E_ours / E_perfr "
-          "(goal ≤ 0.5, SSIM ≥ 0.90); left = (E_ours − E_in) / (E_perfr − E_in), the share of the added flicker "
-          "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower).")
+        print(
+            f"{name:42} {count:6d} {floor:8.5f} {ceiling:8.5f} {e_ours:8.5f} {e_ours / ceiling:6.2f} {left:6.2f} {s_ours:6.3f} "
+            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5}"
+        )
+    print(
+        "\nE_in: the input's own E_warp (floor); E_perfr: per-frame result (ceiling); ratio = E_ours / E_perfr "
+        "(goal ≤ 0.5, SSIM ≥ 0.90); left = (E_ours − E_in) / (E_perfr − E_in), the share of the added flicker "
+        "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower)."
+    )
     print(f"temporal stage cost at 1280×720 (DIS fast, flow at 640 px): {cost:.1f} ms per frame (goal ≤ 15 ms)")
 
 

@@ -51,7 +51,7 @@ def run(make_stage, source: torch.Tensor, translated: torch.Tensor, repeats: int
         stage.reset()
         _sync(source)
         start = time.perf_counter()
-        out = torch.cat([stage(source[i:i + 4], translated[i:i + 4]) for i in range(0, len(source), 4)])
+        out = torch.cat([stage(source[i : i + 4], translated[i : i + 4]) for i in range(0, len(source), 4)])
         _sync(source)
         times.append((time.perf_counter() - start) * 1000 / len(source))
     return statistics.median(times), out
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     source = panning_frames(args.frames)
-    flicker = torch.tensor([0.1, -0.1] * args.frames)[:args.frames].view(-1, 1, 1, 1)
+    flicker = torch.tensor([0.1, -0.1] * args.frames)[: args.frames].view(-1, 1, 1, 1)
     translated = (source * 0.8 + flicker).clamp(-1, 1).contiguous(memory_format=torch.channels_last)
     cases = [("FlowBlend (OpenCV), CPU frames", FlowBlend, "cpu"), ("TorchFlowBlend, CPU frames", TorchFlowBlend, "cpu")]
     if torch.cuda.is_available():
@@ -81,8 +81,10 @@ def main() -> None:
         reference = out_u8 if reference is None else reference
         baseline = ms if baseline is None else baseline
         rows.append([label, f"{ms:.1f}", f"{baseline / ms:.2f}×", str(int(np.abs(out_u8 - reference).max()))])
-    print(f"temporal stage at 1280×720, DIS fast, flow at 640 px, {args.frames} frames in batches of 4, median of {args.repeats}; "
-          f"torch threads {torch.get_num_threads()}")
+    print(
+        f"temporal stage at 1280×720, DIS fast, flow at 640 px, {args.frames} frames in batches of 4, median of {args.repeats}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
     print_table(["implementation", "ms/frame", "speed vs OpenCV CPU", "max |Δ| levels"], rows)
 
 

@@ -55,7 +55,9 @@ def batch_maker(family: str, config, bank: ImageBank):
     return make
 
 
-def bench(family: str, size: int, batch_size: int, precision: str, device: torch.device, warmup: int, steps: int, bank: ImageBank):
+def bench(
+    family: str, size: int, batch_size: int, precision: str, device: torch.device, warmup: int, steps: int, bank: ImageBank
+):
     trainer, config = make_trainer(family, size, batch_size, device, precision)
     make = batch_maker(family, config, bank)
     started = time.perf_counter()
@@ -89,8 +91,12 @@ def main() -> None:
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     generator = torch.Generator().manual_seed(0)
-    bank = ImageBank([torch.randint(0, 256, (3, 300, 400), dtype=torch.uint8, generator=generator) for _ in range(16)],
-                     [f"{i}" for i in range(16)], torch.arange(16) % 2, ("a", "b"))
+    bank = ImageBank(
+        [torch.randint(0, 256, (3, 300, 400), dtype=torch.uint8, generator=generator) for _ in range(16)],
+        [f"{i}" for i in range(16)],
+        torch.arange(16) % 2,
+        ("a", "b"),
+    )
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
     print(f"device: {name}; batch {args.batch_size}; {args.warmup} warm-up + {args.steps} timed steps", flush=True)
     print(f"{'family':<16} {'size':>5} {'precision':>9} {'s/step':>8} {'steps/s':>8} {'images/s':>9} {'data ms/img':>12}")
@@ -99,8 +105,11 @@ def main() -> None:
             for precision in args.precisions:
                 step_s, data_s = bench(family, size, args.batch_size, precision, device, args.warmup, args.steps, bank)
                 images = args.batch_size * (2 if family.startswith("cyclegan") else 1)  # CycleGAN: one A and one B image each
-                print(f"{family:<16} {size:>5} {precision:>9} {step_s:>8.3f} {1 / step_s:>8.2f} {images / step_s:>9.2f} "
-                      f"{1000 * data_s / images:>12.2f}", flush=True)
+                print(
+                    f"{family:<16} {size:>5} {precision:>9} {step_s:>8.3f} {1 / step_s:>8.2f} {images / step_s:>9.2f} "
+                    f"{1000 * data_s / images:>12.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -129,8 +129,9 @@ def time_job(job: Callable[[], int], timings: Timings, who: int = resource.RUSAG
 # -- child processes: a fresh Python running a benchmark script, reporting one JSON line -----------------------
 
 
-def run_json_child(script: Path, args: list[str], *, env: dict[str, str] | None = None,
-                   show_stderr: bool = True) -> tuple[Any, float]:
+def run_json_child(
+    script: Path, args: list[str], *, env: dict[str, str] | None = None, show_stderr: bool = True
+) -> tuple[Any, float]:
     """Run `python script args...` from the repository root; returns the JSON of its last stdout line and the wall
     seconds it took. Its stderr (progress lines) passes through unless `show_stderr` is False.
 
@@ -139,8 +140,15 @@ def run_json_child(script: Path, args: list[str], *, env: dict[str, str] | None 
     """
     command = [sys.executable, str(Path(script).resolve()), *args]
     started = time.perf_counter()
-    finished = subprocess.run(command, check=True, stdout=subprocess.PIPE, stderr=None if show_stderr else subprocess.PIPE,
-                              text=True, cwd=REPO_ROOT, env=env)
+    finished = subprocess.run(
+        command,
+        check=True,
+        stdout=subprocess.PIPE,
+        stderr=None if show_stderr else subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+    )
     return json.loads(finished.stdout.strip().splitlines()[-1]), time.perf_counter() - started
 
 
@@ -181,12 +189,18 @@ def memory_table(runs: list[MemoryRun]) -> None:
     rows = []
     for run in runs:
         is_whole = run is whole
-        rows.append([
-            run.case, str(run.frames or "-"), f"{run.seconds:.1f}", f"{run.peak_mib:.0f}",
-            f"+{run.peak_mib - baseline.peak_mib:.0f}" if run is not baseline else "-",
-            f"{ratio:.3f}x" if is_whole else "-", f"<= {MEMORY_GOAL:.2f}" if is_whole else "-",
-            ("yes" if ratio <= MEMORY_GOAL else "NO") if is_whole else "-",
-        ])
+        rows.append(
+            [
+                run.case,
+                str(run.frames or "-"),
+                f"{run.seconds:.1f}",
+                f"{run.peak_mib:.0f}",
+                f"+{run.peak_mib - baseline.peak_mib:.0f}" if run is not baseline else "-",
+                f"{ratio:.3f}x" if is_whole else "-",
+                f"<= {MEMORY_GOAL:.2f}" if is_whole else "-",
+                ("yes" if ratio <= MEMORY_GOAL else "NO") if is_whole else "-",
+            ]
+        )
     headers = ["memory (fresh child process)", "frames", "wall s", "peak RSS MiB", "over baseline", "whole/cut", "goal", "met?"]
     print_table(headers, rows)
 
@@ -261,9 +275,11 @@ def text_tables_to_markdown(report: str) -> str:
 def append_notes(section: str, report: str, *, command: str, comment: str = "", page: Path = NOTES_PAGE) -> None:
     """Append a dated entry (command, load average, `comment`, the printed `report` with its tables as Markdown) to
     the end of the section `## section` of the notes page; a missing section is added at the end of the page."""
-    entry = (f"\n### {date.today().isoformat()}: `{command}` (load {load_average()})\n\n"
-             + (f"{comment.strip()}\n\n" if comment.strip() else "")
-             + text_tables_to_markdown(report))
+    entry = (
+        f"\n### {date.today().isoformat()}: `{command}` (load {load_average()})\n\n"
+        + (f"{comment.strip()}\n\n" if comment.strip() else "")
+        + text_tables_to_markdown(report)
+    )
     text = page.read_text(encoding="utf-8") if page.is_file() else "# Benchmark notes\n"
     heading = f"\n## {section}\n"
     start = text.find(heading)

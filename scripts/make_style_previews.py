@@ -49,10 +49,14 @@ def main() -> None:
     for card in styles:
         translator = load_translator(card=card, device="cpu").translator
         columns[card.name] = [unit_to_u8_numpy(translator(u8_to_unit(scene[None])))[0] for scene in scenes]
-        sheet = np.vstack([np.hstack([label(small(a), "input"), label(small(b), card.name)]) for a, b in zip(scenes, columns[card.name])])
+        sheet = np.vstack(
+            [np.hstack([label(small(a), "input"), label(small(b), card.name)]) for a, b in zip(scenes, columns[card.name])]
+        )
         write_image(card.path.with_suffix(".png"), sheet)
         print("wrote", card.path.with_suffix(".png"))
-    grid = np.vstack([np.hstack([label(small(column[row], 0.6), name) for name, column in columns.items()]) for row in range(len(scenes))])
+    grid = np.vstack(
+        [np.hstack([label(small(column[row], 0.6), name) for name, column in columns.items()]) for row in range(len(scenes))]
+    )
     target = REPO / "docs" / "images" / "styles.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     write_image(target, grid)

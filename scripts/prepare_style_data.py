@@ -67,13 +67,24 @@ class Source:
 
 STYLES: dict[str, dict[str, list[Source]]] = {
     "pixar": {
-        "a": [Source("photos/bsds500"), Source("photos/kodak24_mcmaster"),
-              Source("video_seq/dvp_bedroom_input", step=6), Source("video_seq/dvp_davis_bike-packing_input", step=4),
-              Source("video_seq/propainter_davis_tennis", step=4), Source("video_seq/propainter_davis_bmx-trees", step=4),
-              Source("clips:vtest.avi", fps=Fraction(1, 2))],
-        "b": [Source("anim3d/bbb_film_360p/bbb_bitrate.webm", fps=Fraction(2)), Source("anim3d/bbb_frames", step=3),
-              Source("anim3d/mpi_sintel_frames"), Source("anim3d/moviepy_sintel_frames"), Source("anim3d/raft_sintel_demo"),
-              Source("anim3d/tfoptflow_sintel_ambush1"), Source("clips:big_buck_bunny_0_30.webm", fps=Fraction(2))],
+        "a": [
+            Source("photos/bsds500"),
+            Source("photos/kodak24_mcmaster"),
+            Source("video_seq/dvp_bedroom_input", step=6),
+            Source("video_seq/dvp_davis_bike-packing_input", step=4),
+            Source("video_seq/propainter_davis_tennis", step=4),
+            Source("video_seq/propainter_davis_bmx-trees", step=4),
+            Source("clips:vtest.avi", fps=Fraction(1, 2)),
+        ],
+        "b": [
+            Source("anim3d/bbb_film_360p/bbb_bitrate.webm", fps=Fraction(2)),
+            Source("anim3d/bbb_frames", step=3),
+            Source("anim3d/mpi_sintel_frames"),
+            Source("anim3d/moviepy_sintel_frames"),
+            Source("anim3d/raft_sintel_demo"),
+            Source("anim3d/tfoptflow_sintel_ambush1"),
+            Source("clips:big_buck_bunny_0_30.webm", fps=Fraction(2)),
+        ],
     },
     "anime": {
         "a": [Source("photos/selfie2anime_trainA")],
@@ -88,7 +99,7 @@ def frames_of(source: Source, data: Path, clips: Path) -> Iterator[tuple[str, np
     stem = path.stem if path.is_file() else path.name
     if path.is_dir():
         images = sorted((p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: natural_key(str(p)))
-        for index, image in enumerate(images[::source.step]):
+        for index, image in enumerate(images[:: source.step]):
             yield f"{stem}_{index:05d}", read_image(image)
         return
     info = probe(path)
@@ -144,9 +155,11 @@ def prepare_domain(sources: list[Source], folder: Path, args, *, max_green: floa
             per_source[source.path] += 1
     green = [k for k, (_, _, share) in enumerate(kept) if share > 0.4]
     green_count = len(green)
-    lines = [f"{folder.name}: {len(kept)} frames kept; dropped: {dict(dropped) or 'none'}",
-             *(f"  {path}: {count}" for path, count in per_source.items()),
-             f"  green frames (> 40 % green pixels): {len(green)} of {len(kept)} ({len(green) / max(1, len(kept)):.0%})"]
+    lines = [
+        f"{folder.name}: {len(kept)} frames kept; dropped: {dict(dropped) or 'none'}",
+        *(f"  {path}: {count}" for path, count in per_source.items()),
+        f"  green frames (> 40 % green pixels): {len(green)} of {len(kept)} ({len(green) / max(1, len(kept)):.0%})",
+    ]
     if max_green is not None and len(green) > max_green * len(kept):
         # keep m green frames so that m / (others + m) = max_green
         others = len(kept) - len(green)
@@ -166,7 +179,9 @@ def prepare_domain(sources: list[Source], folder: Path, args, *, max_green: floa
         write_image(path, rgb, jpeg_quality=args.jpeg_quality)
         total += path.stat().st_size
         colour += rgb.reshape(-1, 3).mean(0)
-    lines.append(f"  mean RGB {np.round(colour / max(1, len(kept))).astype(int).tolist()}; {total / 2**20:.1f} MiB as JPEG q{args.jpeg_quality}")
+    lines.append(
+        f"  mean RGB {np.round(colour / max(1, len(kept))).astype(int).tolist()}; {total / 2**20:.1f} MiB as JPEG q{args.jpeg_quality}"
+    )
     return lines, green_count / max(1, len(kept))
 
 
@@ -176,11 +191,19 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="folder to write a/, b/ and report.txt into")
     parser.add_argument("--data", default=os.environ.get("VIDTOON_TEST_DATA", REPO.parent / "shared" / "data"))
     parser.add_argument("--media", default=os.environ.get("VIDTOON_TEST_MEDIA", REPO.parent / "shared" / "clips"))
-    parser.add_argument("--short-side", type=int, default=288, help="frames are shrunk to this shorter side (random crops of 256 fit)")
-    parser.add_argument("--duplicate-level", type=float, default=3.0, help="mean grey-level difference under which a frame is a duplicate")
-    parser.add_argument("--max-green-share", type=float, help="pixar B side: most green frames allowed (default: the A side's share)")
+    parser.add_argument(
+        "--short-side", type=int, default=288, help="frames are shrunk to this shorter side (random crops of 256 fit)"
+    )
+    parser.add_argument(
+        "--duplicate-level", type=float, default=3.0, help="mean grey-level difference under which a frame is a duplicate"
+    )
+    parser.add_argument(
+        "--max-green-share", type=float, help="pixar B side: most green frames allowed (default: the A side's share)"
+    )
     parser.add_argument("--jpeg-quality", type=int, default=95, help="lower it if both domains exceed 64 MiB (the carry limit)")
-    parser.add_argument("--limit", type=int, default=0, help="keep at most this many frames per domain (seeded), e.g. anime for a GPU carry")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="keep at most this many frames per domain (seeded), e.g. anime for a GPU carry"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.output.exists() and any(args.output.iterdir()):
@@ -191,7 +214,10 @@ def main() -> None:
     cap = (args.max_green_share if args.max_green_share is not None else green_a) if args.style == "pixar" else None
     report += prepare_domain(STYLES[args.style]["b"], args.output / "b", args, max_green=cap)[0]
     size = sum(p.stat().st_size for p in args.output.rglob("*.jpg")) / 2**20
-    report.append(f"total {size:.1f} MiB" + ("" if size <= 60 else " (over the device tool's 64 MiB carry limit with the code: lower --jpeg-quality)"))
+    report.append(
+        f"total {size:.1f} MiB"
+        + ("" if size <= 60 else " (over the device tool's 64 MiB carry limit with the code: lower --jpeg-quality)")
+    )
     (args.output / "report.txt").write_text("\n".join(report) + "\n")
     print("\n".join(report))
 

@@ -37,13 +37,45 @@ CALIBRATION_STEPS = 30
 
 def gpu_config(a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfig:
     """The recipe: 256 px crops of 256 px-short-side frames, batch 32, bf16 autocast, channels_last."""
-    common = {"a": str(a), "b": str(b), "precision": "bf16", "channels_last": True, "log_every": 20, "save_every": 10**9,
-              "sample_every": 10**9, "compile": compile_}
+    common = {
+        "a": str(a),
+        "b": str(b),
+        "precision": "bf16",
+        "channels_last": True,
+        "log_every": 20,
+        "save_every": 10**9,
+        "sample_every": 10**9,
+        "compile": compile_,
+    }
     if smoke:
-        return CartoonConfig(**common, size=32, load_size=48, zoom=(1.0, 1.25), batch_size=2, ngf=8, n_blocks=1, ndf=8, d_layers=2,
-                             holdout=2, init_steps=2, device="cpu", workers=1, steps=6)
-    return CartoonConfig(**common, size=256, load_size=256, zoom=(1.0, 1.25), batch_size=32, init_steps=300, device="cuda", workers=8,
-                         lr=2e-4, steps=10**6)
+        return CartoonConfig(
+            **common,
+            size=32,
+            load_size=48,
+            zoom=(1.0, 1.25),
+            batch_size=2,
+            ngf=8,
+            n_blocks=1,
+            ndf=8,
+            d_layers=2,
+            holdout=2,
+            init_steps=2,
+            device="cpu",
+            workers=1,
+            steps=6,
+        )
+    return CartoonConfig(
+        **common,
+        size=256,
+        load_size=256,
+        zoom=(1.0, 1.25),
+        batch_size=32,
+        init_steps=300,
+        device="cuda",
+        workers=8,
+        lr=2e-4,
+        steps=10**6,
+    )
 
 
 def steps_for(budget_s: float, config: CartoonConfig, scratch: Path, smoke: bool) -> tuple[int, float]:
@@ -64,8 +96,12 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=REPO / "out" / "gpu_data", help="holds pixar/{a,b} and anime/{a,b}")
     parser.add_argument("--styles", default="pixar,anime")
     parser.add_argument("--budget", type=float, default=420, help="seconds of training for all styles together")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the networks (pays only if compiling < ~10 %% of the budget)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes and a few steps on the CPU: the same code path and outputs")
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the networks (pays only if compiling < ~10 %% of the budget)"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes and a few steps on the CPU: the same code path and outputs"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     report = [f"train_styles_gpu: budget {args.budget:.0f} s, smoke={args.smoke}, compile={args.compile}"]
@@ -94,7 +130,8 @@ def main() -> int:
                 f"{images} crops seen; calibrated {rate:.2f} adversarial steps/s, run {result.steps_per_second:.2f} steps/s "
                 f"(compute {result.step_ms:.0f} ms, data wait {result.data_ms:.1f} ms); {took:.0f} s with calibration; "
                 f"held-out colour cast {look[1]:.2f} Lab, checkerboard {look[2]:.2f}; "
-                f"{exported.checkpoint.name} {exported.checkpoint.stat().st_size / 1e6:.2f} MB sha256 {exported.sha256[:12]}")
+                f"{exported.checkpoint.name} {exported.checkpoint.stat().st_size / 1e6:.2f} MB sha256 {exported.sha256[:12]}"
+            )
             report.append("  last losses: " + ", ".join(f"{k} {v:.3g}" for k, v in result.losses.items()))
         except Exception as exc:  # noqa: BLE001 - one style failing must not lose the other's results
             report.append(f"{name}: FAILED {type(exc).__name__}: {exc}")

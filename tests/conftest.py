@@ -28,7 +28,9 @@ def _folder_from_env(variable: str, skip_reason: str) -> Path:
 @pytest.fixture(scope="session")
 def media() -> Path:
     """The folder of real test clips ($VIDTOON_TEST_MEDIA); tests using it skip when unset."""
-    return _folder_from_env("VIDTOON_TEST_MEDIA", "VIDTOON_TEST_MEDIA is not set: point it at a folder of test clips (CI uses ../shared/clips)")
+    return _folder_from_env(
+        "VIDTOON_TEST_MEDIA", "VIDTOON_TEST_MEDIA is not set: point it at a folder of test clips (CI uses ../shared/clips)"
+    )
 
 
 def make_clip(
@@ -71,9 +73,9 @@ def make_clip(
             wave = 0.05 * np.sin(2 * np.pi * 440 * np.arange(total) / 48000)
             if click_at is not None:
                 start = int(48000 * click_at)
-                wave[start:start + 480] = 0.9
+                wave[start : start + 480] = 0.9
             for offset in range(0, total, 1024):
-                chunk = np.stack([wave[offset:offset + 1024]] * 2).astype(np.float32)
+                chunk = np.stack([wave[offset : offset + 1024]] * 2).astype(np.float32)
                 frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
                 frame.sample_rate, frame.pts, frame.time_base = 48000, offset, Fraction(1, 48000)
                 for packet in audio.encode(frame):
@@ -101,8 +103,8 @@ def png_clip_with_broken_frame(path: Path, broken: int, *, seed: int = 0, frames
     rng = np.random.default_rng(seed)
     make_clip(path, [rng.integers(0, 255, (48, 64, 3), np.uint8) for _ in range(frames)], codec="png", pix_fmt="rgb24")
     data = bytearray(path.read_bytes())
-    starts = [i for i in range(len(data)) if data[i:i + 4] == b"\x89PNG"]
-    data[starts[broken] + 8:starts[broken] + 48] = b"\xff" * 40
+    starts = [i for i in range(len(data)) if data[i : i + 4] == b"\x89PNG"]
+    data[starts[broken] + 8 : starts[broken] + 48] = b"\xff" * 40
     path.write_bytes(bytes(data))
     return path
 
@@ -166,7 +168,9 @@ def no_leftovers(folder: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def peers() -> Path:
     """The folder of peer ONNX models ($VIDTOON_PEERS), for tests and benchmarks only; tests using it skip when unset."""
-    return _folder_from_env("VIDTOON_PEERS", "VIDTOON_PEERS is not set: point it at the peer ONNX models (CI sets it to ../shared/peers)")
+    return _folder_from_env(
+        "VIDTOON_PEERS", "VIDTOON_PEERS is not set: point it at the peer ONNX models (CI sets it to ../shared/peers)"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -183,7 +187,9 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def data() -> Path:
     """The folder of shared images and ground-truth flow ($VIDTOON_TEST_DATA); tests using it skip when unset."""
-    return _folder_from_env("VIDTOON_TEST_DATA", "VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)")
+    return _folder_from_env(
+        "VIDTOON_TEST_DATA", "VIDTOON_TEST_DATA is not set: point it at the shared data folder (CI uses ../shared/data)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -197,7 +203,9 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     model = build_model("cyclegan_resnet", **family.tiny)
     path = tmp_path_factory.mktemp("models") / "tiny.safetensors"
-    save_checkpoint(model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny"))
+    save_checkpoint(
+        model, path, ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=family.size_multiple, name="tiny")
+    )
     return path
 
 

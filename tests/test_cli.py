@@ -50,8 +50,14 @@ def bad_inputs(tmp_path_factory):
 
 @pytest.mark.parametrize(
     ("name", "fragment"),
-    [("missing.mp4", "file not found"), ("a_folder.mp4", "is a folder"), ("empty.mp4", "empty (0 bytes)"),
-     ("notes.mp4", "not a video"), ("cut.mp4", "truncated"), ("song.m4a", "no video stream")],
+    [
+        ("missing.mp4", "file not found"),
+        ("a_folder.mp4", "is a folder"),
+        ("empty.mp4", "empty (0 bytes)"),
+        ("notes.mp4", "not a video"),
+        ("cut.mp4", "truncated"),
+        ("song.m4a", "no video stream"),
+    ],
 )
 def test_bad_video_inputs(bad_inputs, tmp_path, name, fragment):
     target = bad_inputs / name

@@ -161,12 +161,35 @@ def run_cli(*args):
 
 def test_cli_json(clips):
     result = run_cli(
-        "eval", clips["output"], "--source", clips["source"], "--reference", clips["reference"], "--json", "--flow", "dis",
+        "eval",
+        clips["output"],
+        "--source",
+        clips["source"],
+        "--reference",
+        clips["reference"],
+        "--json",
+        "--flow",
+        "dis",
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    keys = {"output", "source", "reference", "flow", "frames", "frame_counts", "size", "truncated", "warping_error",
-            "warping_error_source", "warping_error_reference", "ssim", "psnr", "valid_fraction", "per_frame"}
+    keys = {
+        "output",
+        "source",
+        "reference",
+        "flow",
+        "frames",
+        "frame_counts",
+        "size",
+        "truncated",
+        "warping_error",
+        "warping_error_source",
+        "warping_error_reference",
+        "ssim",
+        "psnr",
+        "valid_fraction",
+        "per_frame",
+    }
     assert keys <= set(report)
     assert report["warping_error"] == pytest.approx((4 / 255) ** 2, rel=1e-5) and report["frames"] == 6
 

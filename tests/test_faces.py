@@ -33,7 +33,7 @@ def expected_masks(rgb, *, margin=0.4, feather=0.3):
     weight = np.zeros((height, width), np.float32)
     for face in detect_faces(rgb, face_detector()):
         x0, y0, side = crop_inside(face_square(face, margin=margin), (width, height))
-        region = weight[y0:y0 + side, x0:x0 + side]
+        region = weight[y0 : y0 + side, x0 : x0 + side]
         np.maximum(region, disc_mask(side, feather=feather), out=region)
     return weight
 
@@ -43,8 +43,8 @@ class TestDiscMask:
         side = 101  # radius 50.5 px
         mask = disc_mask(side, feather=1.0)  # a cone: weight 1 − ρ
         assert mask[50, 50] == 1.0 and mask[0, 0] == 0 and mask[0, 50] == pytest.approx(1 - 50 / 50.5, abs=1e-6)
-        assert mask.sum() == pytest.approx(np.pi * 50.5 ** 2 / 3, rel=0.01)  # the cone's volume
-        assert (mask > 0).sum() == pytest.approx(np.pi * 50.5 ** 2, rel=0.01)  # the disc's area
+        assert mask.sum() == pytest.approx(np.pi * 50.5**2 / 3, rel=0.01)  # the cone's volume
+        assert (mask > 0).sum() == pytest.approx(np.pi * 50.5**2, rel=0.01)  # the disc's area
         assert mask[50, 50 + 25] == pytest.approx(1 - 25 / 50.5, abs=1e-6)
 
     def test_feather_sets_the_flat_top(self):
@@ -153,7 +153,7 @@ def test_video_faces_keep_the_background_and_use_one_temporal_track(media, trans
     x0, y0, side = crop_inside(restyler.tracks[0].box.square, frames[0].shape[1::-1])
     assert side == 512  # the talking head's box (with its margin) fills the frame ...
     corners = np.ones(frames[0].shape[:2], bool)
-    corners[y0:y0 + side, x0:x0 + side] = disc_mask(side, feather=0.3) == 0
+    corners[y0 : y0 + side, x0 : x0 + side] = disc_mask(side, feather=0.3) == 0
     assert corners.sum() > 50000  # ... so the background left is its corners, outside the disc
     for source, result in zip(frames, out):
         changed = np.any(result != source, axis=-1)
@@ -164,8 +164,12 @@ def test_video_faces_keep_the_background_and_use_one_temporal_track(media, trans
 def test_video_faces_keep_count_timing_and_sound(media, tmp_path, translator):
     source = media / "talking_head_d3.mp4"
     end = Fraction(1)
-    out = vidtoon.restyle(source, tmp_path / "talk.mp4", translator=translator,
-                          options=RestyleOptions(faces=True, face_size=128, end=end, encode=FAST, segment_seconds=1))
+    out = vidtoon.restyle(
+        source,
+        tmp_path / "talk.mp4",
+        translator=translator,
+        options=RestyleOptions(faces=True, face_size=128, end=end, encode=FAST, segment_seconds=1),
+    )
     info = probe(out)
     assert info.frame_count == 30 and info.fps == 30 and (info.width, info.height) == (512, 512)
     assert video_times(out) == [t for t in video_times(source) if t < end]
@@ -177,8 +181,12 @@ def test_video_faces_keep_count_timing_and_sound(media, tmp_path, translator):
 def test_video_without_faces_passes_through_with_a_warning(tmp_path, translator, caplog):
     clip = make_clip(tmp_path / "noface.mp4", 12, size=(96, 64))
     with caplog.at_level(logging.WARNING, logger="vidtoon.pipeline"):
-        out = vidtoon.restyle(clip, tmp_path / "out.mp4", translator=translator,
-                              options=RestyleOptions(faces=True, encode=EncodeOptions(preset="ultrafast", crf=0), segment_seconds=1))
+        out = vidtoon.restyle(
+            clip,
+            tmp_path / "out.mp4",
+            translator=translator,
+            options=RestyleOptions(faces=True, encode=EncodeOptions(preset="ultrafast", crf=0), segment_seconds=1),
+        )
     assert "12 of 12 frames had no face and were left unchanged" in caplog.text
     before = [f.rgb.astype(int) for f in read_frames(clip)]
     after = [f.rgb.astype(int) for f in read_frames(out)]
@@ -196,8 +204,12 @@ def test_photo_without_a_face_is_an_error(media, tmp_path, translator):
 def test_cli_photo_without_a_face_is_one_line_exit_1(media, tmp_path, tiny_checkpoint):
     suit = tmp_path / "suit.png"
     write_image(suit, read_image(media / "face_astronaut.png")[200:])
-    result = subprocess.run([sys.executable, "-m", "vidtoon", "restyle", str(suit), "--model", str(tiny_checkpoint), "--faces",
-                             "--device", "cpu"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "vidtoon", "restyle", str(suit), "--model", str(tiny_checkpoint), "--faces", "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "no face found" in lines[0] and "drop --faces" in lines[0]

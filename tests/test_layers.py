@@ -11,13 +11,48 @@ PACKAGE = Path(__file__).resolve().parent.parent / "vidtoon"
 # The first dotted prefix that matches a module decides its layer (higher numbers sit on top).
 LAYERS = [
     (5, ("vidtoon", "vidtoon.__main__", "vidtoon.cli")),
-    (4, ("vidtoon.restyle", "vidtoon.animate", "vidtoon.train", "vidtoon.stabilize", "vidtoon.evaluate", "vidtoon.stitch",
-         "vidtoon.frames")),
+    (
+        4,
+        (
+            "vidtoon.restyle",
+            "vidtoon.animate",
+            "vidtoon.train",
+            "vidtoon.stabilize",
+            "vidtoon.evaluate",
+            "vidtoon.stitch",
+            "vidtoon.frames",
+        ),
+    ),
     (3, ("vidtoon.temporal",)),
-    (2, ("vidtoon.io", "vidtoon.models", "vidtoon.styles", "vidtoon.filters", "vidtoon.flow", "vidtoon.metrics",
-         "vidtoon.faces", "vidtoon.tiling")),
-    (1, ("vidtoon.errors", "vidtoon.version", "vidtoon.registry", "vidtoon.settings", "vidtoon.parsing", "vidtoon.files",
-         "vidtoon.progress", "vidtoon.device", "vidtoon.convert", "vidtoon.streaming", "vidtoon.lazy")),
+    (
+        2,
+        (
+            "vidtoon.io",
+            "vidtoon.models",
+            "vidtoon.styles",
+            "vidtoon.filters",
+            "vidtoon.flow",
+            "vidtoon.metrics",
+            "vidtoon.faces",
+            "vidtoon.tiling",
+        ),
+    ),
+    (
+        1,
+        (
+            "vidtoon.errors",
+            "vidtoon.version",
+            "vidtoon.registry",
+            "vidtoon.settings",
+            "vidtoon.parsing",
+            "vidtoon.files",
+            "vidtoon.progress",
+            "vidtoon.device",
+            "vidtoon.convert",
+            "vidtoon.streaming",
+            "vidtoon.lazy",
+        ),
+    ),
 ]
 
 
@@ -55,14 +90,19 @@ def imports_of(path: Path, module: str, modules: set[str]) -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
-    return {name: {target for target in imports_of(path, name, set(modules)) if target in modules and target != name}
-            for name, path in modules.items()}
+    return {
+        name: {target for target in imports_of(path, name, set(modules)) if target in modules and target != name}
+        for name, path in modules.items()
+    }
 
 
 def test_no_module_imports_a_higher_layer():
-    upward = [f"{source} (layer {layer(source)}) imports {target} (layer {layer(target)})"
-              for source, targets in graph().items() for target in targets
-              if layer(target) > layer(source) and not target == "vidtoon"]
+    upward = [
+        f"{source} (layer {layer(source)}) imports {target} (layer {layer(target)})"
+        for source, targets in graph().items()
+        for target in targets
+        if layer(target) > layer(source) and not target == "vidtoon"
+    ]
     assert not upward, "\n".join(upward)
 
 
@@ -101,7 +141,9 @@ def test_no_import_circles():
 
 
 def test_the_checker_sees_a_planted_upward_import():
-    assert layer("vidtoon.cli.restyle") > layer("vidtoon.restyle.video") > layer("vidtoon.temporal.base") > layer("vidtoon.flow.dis")
+    assert (
+        layer("vidtoon.cli.restyle") > layer("vidtoon.restyle.video") > layer("vidtoon.temporal.base") > layer("vidtoon.flow.dis")
+    )
     assert layer("vidtoon.flow.dis") > layer("vidtoon.errors")
     source = "import vidtoon.cli\nfrom vidtoon.restyle import restyle\n"
     tree_imports = {n.names[0].name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import)}

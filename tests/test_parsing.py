@@ -8,8 +8,15 @@ from vidtoon.parsing import parse_rate, parse_size, parse_tags, parse_time
 
 @pytest.mark.parametrize(
     ("text", "rate"),
-    [("2", Fraction(2)), ("25", Fraction(25)), ("29.97", Fraction(30000, 1001)), ("23.976", Fraction(24000, 1001)),
-     ("30000/1001", Fraction(30000, 1001)), ("12.5", Fraction(25, 2)), (0.5, Fraction(1, 2))],
+    [
+        ("2", Fraction(2)),
+        ("25", Fraction(25)),
+        ("29.97", Fraction(30000, 1001)),
+        ("23.976", Fraction(24000, 1001)),
+        ("30000/1001", Fraction(30000, 1001)),
+        ("12.5", Fraction(25, 2)),
+        (0.5, Fraction(1, 2)),
+    ],
 )
 def test_rates_are_exact_fractions(text, rate):
     assert parse_rate(text) == rate

@@ -36,8 +36,9 @@ def tiny_translator(path):
 
 def test_identity_generator_gives_back_the_input(tmp_path):
     # lossless 4:4:4 output: what is left is rounding between the source's BT.601 and our BT.709 matrices
-    options = RestyleOptions(encode=EncodeOptions(preset="ultrafast", crf=0, pix_fmt="yuv444p"), end=Fraction(1),
-                             segment_seconds=1, consistency="none")
+    options = RestyleOptions(
+        encode=EncodeOptions(preset="ultrafast", crf=0, pix_fmt="yuv444p"), end=Fraction(1), segment_seconds=1, consistency="none"
+    )
     out = vidtoon.restyle(SAMPLE, tmp_path / "same.mp4", translator=identity_translator(), options=options)
     ours = [f.rgb.astype(int) for f in read_frames(out)]
     source = [f.rgb.astype(int) for f, _ in zip(read_frames(SAMPLE), range(24))]
@@ -48,8 +49,12 @@ def test_identity_generator_gives_back_the_input(tmp_path):
 
 def test_restyle_keeps_count_timing_and_sound(media, tmp_path, tiny_checkpoint):
     source = media / "bbb_2s_example2.mp4"
-    out = vidtoon.restyle(source, tmp_path / "bbb.mp4", translator=tiny_translator(tiny_checkpoint),
-                          options=RestyleOptions(encode=FAST, height=96, segment_seconds=1))
+    out = vidtoon.restyle(
+        source,
+        tmp_path / "bbb.mp4",
+        translator=tiny_translator(tiny_checkpoint),
+        options=RestyleOptions(encode=FAST, height=96, segment_seconds=1),
+    )
     before, after = probe(source), probe(out)
     assert after.frame_count == before.frame_count == 48 and after.fps == before.fps
     assert (after.width, after.height) == (before.width, before.height)
@@ -63,8 +68,12 @@ def test_restyle_keeps_count_timing_and_sound(media, tmp_path, tiny_checkpoint):
 
 def test_variable_frame_rate_and_rotation_survive(media, tmp_path, tiny_checkpoint):
     source = media / "fire2.mp4"
-    out = vidtoon.restyle(source, tmp_path / "fire.mp4", translator=tiny_translator(tiny_checkpoint),
-                          options=RestyleOptions(encode=FAST, height=128, segment_seconds=1))
+    out = vidtoon.restyle(
+        source,
+        tmp_path / "fire.mp4",
+        translator=tiny_translator(tiny_checkpoint),
+        options=RestyleOptions(encode=FAST, height=128, segment_seconds=1),
+    )
     assert video_times(out) == video_times(source)
     info = probe(out)
     assert (info.width, info.height, info.rotation) == (1280, 720, 0) and info.variable_fps
@@ -89,14 +98,20 @@ def test_six_channel_audio_is_kept(tmp_path, tiny_checkpoint):
         for stream in (video, audio):
             for packet in stream.encode(None):
                 container.mux(packet)
-    out = vidtoon.restyle(source, tmp_path / "out.mkv", translator=tiny_translator(tiny_checkpoint), options=RestyleOptions(encode=FAST))
+    out = vidtoon.restyle(
+        source, tmp_path / "out.mkv", translator=tiny_translator(tiny_checkpoint), options=RestyleOptions(encode=FAST)
+    )
     assert [(a.codec, a.channels) for a in probe(out).audio] == [("aac", 6)]
     assert probe(out).fps == 12 and probe(out).frame_count == 24 and sum(1 for _ in read_frames(out)) == 24
 
 
 def test_cut_with_start_and_end(tmp_path, tiny_checkpoint):
-    out = vidtoon.restyle(SAMPLE, tmp_path / "cut.mp4", translator=tiny_translator(tiny_checkpoint),
-                          options=RestyleOptions(encode=FAST, start=Fraction(1), end=Fraction(2)))
+    out = vidtoon.restyle(
+        SAMPLE,
+        tmp_path / "cut.mp4",
+        translator=tiny_translator(tiny_checkpoint),
+        options=RestyleOptions(encode=FAST, start=Fraction(1), end=Fraction(2)),
+    )
     info = probe(out)
     assert info.frame_count == 24 and float(info.duration) == pytest.approx(1.0, abs=0.05)
     start, end, _ = stream_span(out, "audio")
@@ -118,17 +133,47 @@ def test_images_and_folders(tmp_path, tiny_checkpoint):
 
 
 def run_cli(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "vidtoon", *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "vidtoon", *map(str, args)], capture_output=True, text=True, timeout=300, **kwargs
+    )
 
 
 def test_resume_after_a_killed_run_gives_the_same_film(tmp_path, tiny_checkpoint):
     source = make_clip(tmp_path / "long.mp4", 80, fps=Fraction(10), size=(160, 120), audio_seconds=8.0)
-    full = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", tmp_path / "full.mp4", "--segment-seconds", "2", "--preset", "ultrafast")
+    full = run_cli(
+        "restyle",
+        source,
+        "--model",
+        tiny_checkpoint,
+        "-o",
+        tmp_path / "full.mp4",
+        "--segment-seconds",
+        "2",
+        "--preset",
+        "ultrafast",
+    )
     assert full.returncode == 0, full.stderr
     target = tmp_path / "resumed.mp4"
     parts = tmp_path / ".resumed.mp4.vidtoon-parts"
-    process = subprocess.Popen([sys.executable, "-m", "vidtoon", "restyle", str(source), "--model", str(tiny_checkpoint), "-o", str(target),
-                                "--segment-seconds", "2", "--preset", "ultrafast"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vidtoon",
+            "restyle",
+            str(source),
+            "--model",
+            str(tiny_checkpoint),
+            "-o",
+            str(target),
+            "--segment-seconds",
+            "2",
+            "--preset",
+            "ultrafast",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         state = parts / "progress.json"
@@ -141,7 +186,9 @@ def test_resume_after_a_killed_run_gives_the_same_film(tmp_path, tiny_checkpoint
     assert 2 <= done_before < 4 and not target.exists()
     refused = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2")
     assert refused.returncode == 1 and "--resume" in refused.stderr
-    resumed = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", "--preset", "ultrafast", "--resume")
+    resumed = run_cli(
+        "restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", "--preset", "ultrafast", "--resume"
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert video_times(target) == video_times(tmp_path / "full.mp4") == [Fraction(i, 10) for i in range(80)]
     assert stream_span(target, "audio") == stream_span(tmp_path / "full.mp4", "audio")
@@ -156,8 +203,12 @@ def test_onnx_peer_restyles_a_real_clip(media, tmp_path):
     if not peers:
         pytest.skip("VIDTOON_PEERS is not set: point it at the peer models folder (CI uses ../shared/peers)")
     translator = load_translator(model=os.path.join(peers, "whitebox_int8.onnx"), device="cpu")[0]
-    out = vidtoon.restyle(media / "chaplin.mp4", tmp_path / "cartoon.mp4", translator=translator,
-                          options=RestyleOptions(encode=FAST, end=Fraction(3, 25)))
+    out = vidtoon.restyle(
+        media / "chaplin.mp4",
+        tmp_path / "cartoon.mp4",
+        translator=translator,
+        options=RestyleOptions(encode=FAST, end=Fraction(3, 25)),
+    )
     assert sum(1 for _ in read_frames(out)) == 3 and [a.codec for a in probe(out).audio] == ["mp3"]
     before = next(iter(read_frames(media / "chaplin.mp4"))).rgb
     after = next(iter(read_frames(out))).rgb

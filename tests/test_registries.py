@@ -20,8 +20,13 @@ from vidtoon.styles.cards import KIND_KEYS
 from vidtoon.temporal import TEMPORAL_MODES
 from vidtoon.train.base import TRAINERS
 
-REGISTRIES = {"model family": FAMILIES, "flow backend": FLOW_BACKENDS, "consistency mode": TEMPORAL_MODES,
-              "style kind": STYLE_KINDS, "trainer": TRAINERS}
+REGISTRIES = {
+    "model family": FAMILIES,
+    "flow backend": FLOW_BACKENDS,
+    "consistency mode": TEMPORAL_MODES,
+    "style kind": STYLE_KINDS,
+    "trainer": TRAINERS,
+}
 
 
 class TestRegistry:

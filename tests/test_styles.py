@@ -22,8 +22,11 @@ def user_styles(tmp_path, monkeypatch):
     family = get_family("cyclegan_resnet")
     torch.manual_seed(0)
     checkpoint = folder / "toon.safetensors"
-    sha = save_checkpoint(build_model("cyclegan_resnet", **family.tiny), checkpoint,
-                          ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=4, name="toon", licence="CC-BY 4.0"))
+    sha = save_checkpoint(
+        build_model("cyclegan_resnet", **family.tiny),
+        checkpoint,
+        ModelCard(family="cyclegan_resnet", kwargs=family.tiny, size_multiple=4, name="toon", licence="CC-BY 4.0"),
+    )
     (folder / "toon.png").write_bytes(b"\x89PNG preview")
     (folder / "toon.yaml").write_text(
         f"name: toon\ncheckpoint: toon.safetensors\nsha256: {sha}\npreview: toon.png\nlicence: CC-BY 4.0 (test data)\n"
@@ -38,7 +41,9 @@ def test_user_style_is_found_and_listed(user_styles):
     card = find_style("toon")
     assert card.checkpoint == user_styles / "toon.safetensors" and card.defaults == {"height": 96}
     assert [c.name for c in list_styles()][0] == "toon"
-    result = subprocess.run([sys.executable, "-m", "vidtoon", "styles"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"})
+    result = subprocess.run(
+        [sys.executable, "-m", "vidtoon", "styles"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"}
+    )
     assert result.returncode == 0
     row = next(line for line in result.stdout.splitlines() if " toon " in line)
     assert "cyclegan_resnet" in row and "MB" in row and "CC-BY 4.0" in row and "toon.png" in row
@@ -46,8 +51,25 @@ def test_user_style_is_found_and_listed(user_styles):
 
 def test_restyle_by_style_name_uses_card_defaults(user_styles, tmp_path):
     out = tmp_path / "s.mp4"
-    result = subprocess.run([sys.executable, "-m", "vidtoon", "restyle", str(SAMPLE), "--to", "toon", "-o", str(out), "--end", "0.5",
-                             "--preset", "ultrafast"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vidtoon",
+            "restyle",
+            str(SAMPLE),
+            "--to",
+            "toon",
+            "-o",
+            str(out),
+            "--end",
+            "0.5",
+            "--preset",
+            "ultrafast",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert probe(out).frame_count == 12
     translator, name, defaults, _ = load_translator(style="toon", device="cpu")
@@ -81,8 +103,12 @@ REPO_SAMPLE_JPG = SAMPLE.with_name("sample.jpg")
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "vidtoon", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "250", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "vidtoon", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "250", **(env or {})},
+    )
 
 
 def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_path):
@@ -105,11 +131,14 @@ def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_pat
     assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--like", "README.md"], "cannot be read as an image"),
-    (["--like", "clips/sample.jpg", "--to", "pixar"], "give exactly one of --to STYLE, --model FILE or --like IMAGE"),
-    (["--like", "clips/sample.jpg", "--like-strength", "1.5"], "--like-strength must be a number from 0 to 1"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--like", "README.md"], "cannot be read as an image"),
+        (["--like", "clips/sample.jpg", "--to", "pixar"], "give exactly one of --to STYLE, --model FILE or --like IMAGE"),
+        (["--like", "clips/sample.jpg", "--like-strength", "1.5"], "--like-strength must be a number from 0 to 1"),
+    ],
+)
 def test_bad_reference_input_is_one_line_and_writes_nothing(tmp_path, args, message):
     repo = SAMPLE.parent.parent
     args = [str(repo / a) if a.endswith((".md", ".jpg")) else a for a in args]

@@ -22,7 +22,7 @@ def moving_square(frames=8, step=4):
     for t in range(frames):
         frame = background.clone()
         x0 = 20 + step * t
-        frame[..., 30:62, x0:x0 + 32] = 0.9
+        frame[..., 30:62, x0 : x0 + 32] = 0.9
         clip.append(frame)
     return torch.cat(clip)
 
@@ -66,7 +66,7 @@ def test_scene_cut_resets_instead_of_blending_across():
     source = torch.cat((shot_a, shot_b))
     translated = torch.cat((shot_a * 0.5, -shot_b))
     blend = FlowBlend(make_flow("dis"), strength=0.8)
-    out = torch.cat([blend(source[i:i + 3], translated[i:i + 3]) for i in range(0, 8, 3)])  # batches across the cut
+    out = torch.cat([blend(source[i : i + 3], translated[i : i + 3]) for i in range(0, 8, 3)])  # batches across the cut
     assert blend.cuts == 1
     assert torch.equal(out[4], translated[4])  # first frame of the new shot: its own translation only
 
@@ -77,14 +77,14 @@ def test_state_carries_across_batches():
     flickering = (source + offsets).clamp(-1, 1)
     whole = FlowBlend(make_flow("dis"), strength=0.6)(source, flickering)
     blend = FlowBlend(make_flow("dis"), strength=0.6)
-    pieces = torch.cat([blend(source[i:i + 2], flickering[i:i + 2]) for i in range(0, 6, 2)])
+    pieces = torch.cat([blend(source[i : i + 2], flickering[i : i + 2]) for i in range(0, 6, 2)])
     assert torch.allclose(whole, pieces, atol=1e-5)
 
 
 def test_no_drift_over_a_long_pan():
     """40 frames panning 3 px a frame under a faithful translation: the output stays on it, the error does not grow."""
     wide = textured(width=256, seed=3)
-    source = torch.cat([wide[..., 3 * t:3 * t + 128] for t in range(40)])
+    source = torch.cat([wide[..., 3 * t : 3 * t + 128] for t in range(40)])
     translated = source.clone()
     out = FlowBlend(make_flow("dis"))(source, translated)
     error = (out - translated).abs().mean(dim=(1, 2, 3))

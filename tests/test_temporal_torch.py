@@ -37,7 +37,7 @@ def nchw(a: np.ndarray) -> torch.Tensor:
 
 
 def run(stage, source, translated, batch):
-    return torch.cat([stage(source[i:i + batch], translated[i:i + batch]) for i in range(0, len(source), batch)])
+    return torch.cat([stage(source[i : i + batch], translated[i : i + batch]) for i in range(0, len(source), batch)])
 
 
 def level_differences(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
@@ -45,6 +45,7 @@ def level_differences(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
 
 
 # the building blocks against the OpenCV calls FlowBlend makes
+
 
 def test_area_downscale_is_opencv_inter_area():
     rng = np.random.default_rng(0)
@@ -87,6 +88,7 @@ def test_forward_backward_check_matches_opencv_on_real_flow(data):
 
 # the whole stage
 
+
 @pytest.mark.parametrize("sequence, batch", [("dvp_davis_bike-packing", 3), ("dvp_bedroom", 4)])
 def test_equals_the_opencv_stage_on_real_frames(data, sequence, batch):
     """8 real frames and their flickering per-frame processed versions (910×480 and 800×450: flow at a
@@ -111,7 +113,9 @@ def test_equals_the_opencv_stage_on_real_frames(data, sequence, batch):
 def test_same_scene_cuts_and_resets_as_the_opencv_stage(data):
     """Two DAVIS shots back to back (432×240: flow at full size) under a synthetic per-frame flicker."""
     folder = data / "video_seq"
-    source = u8_to_unit(np.concatenate((frames(folder / "propainter_davis_tennis", 5), frames(folder / "propainter_davis_bmx-trees", 5))))
+    source = u8_to_unit(
+        np.concatenate((frames(folder / "propainter_davis_tennis", 5), frames(folder / "propainter_davis_bmx-trees", 5)))
+    )
     flicker = torch.tensor([0.15, -0.15] * 5).view(10, 1, 1, 1)
     translated = (source * 0.8 + flicker).clamp(-1, 1)
     reference, stage = FlowBlend(make_flow("dis")), TorchFlowBlend(make_flow("dis"))
@@ -133,8 +137,13 @@ def test_zero_motion_gives_the_strength_weighted_blend():
     """A static textured shot whose translation alternates between two flat colours: the flow is zero and every
     pixel trusted, so out_t = (1 − s)·translated_t + s·out_{t−1} (within blendLinear's 1e-5 normaliser)."""
     rng = np.random.default_rng(3)
-    still = torch.nn.functional.interpolate(torch.from_numpy(rng.random((1, 3, 12, 16), dtype=np.float32)), size=(96, 128),
-                                            mode="bicubic", align_corners=False).clamp(0, 1) * 2 - 1
+    still = (
+        torch.nn.functional.interpolate(
+            torch.from_numpy(rng.random((1, 3, 12, 16), dtype=np.float32)), size=(96, 128), mode="bicubic", align_corners=False
+        ).clamp(0, 1)
+        * 2
+        - 1
+    )
     source = still.repeat(4, 1, 1, 1)
     translated = torch.tensor([-0.5, 0.5, -0.5, 0.5]).view(4, 1, 1, 1).expand(4, 3, 96, 128).contiguous()
     strength = 0.6

@@ -33,7 +33,7 @@ class TestTileGrid:
         height, width = size
         cover = torch.zeros(height, width, dtype=torch.int32)
         for y0, x0 in tile_grid(height, width, tile, 16):
-            cover[y0:y0 + tile[0], x0:x0 + tile[1]] += 1
+            cover[y0 : y0 + tile[0], x0 : x0 + tile[1]] += 1
         assert cover.min() >= 1
 
     @pytest.mark.parametrize("size", SIZES)
@@ -63,10 +63,17 @@ class TestTileGrid:
         steps = [b - a for a, b in zip(starts(corners, 1), starts(corners, 1)[1:])]
         assert max(steps) <= 512 - 32
 
-    @pytest.mark.parametrize("kwargs", [
-        dict(tile=64, overlap=64), dict(tile=64, overlap=-1), dict(tile=0, overlap=0), dict(tile=(64,), overlap=8),
-        dict(tile=64, overlap=60, align=8), dict(tile=60, overlap=8, align=8),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            dict(tile=64, overlap=64),
+            dict(tile=64, overlap=-1),
+            dict(tile=0, overlap=0),
+            dict(tile=(64,), overlap=8),
+            dict(tile=64, overlap=60, align=8),
+            dict(tile=60, overlap=8, align=8),
+        ],
+    )
     def test_bad_input(self, kwargs):
         with pytest.raises(UsageError):
             tile_grid(200, 200, **kwargs)
@@ -119,7 +126,7 @@ class TestTranslateTiled:
         assert translate_tiled(x, lambda t: t.half(), tile=32, overlap=8).dtype == torch.float32
         assert translate_tiled(x, lambda t: t.double(), tile=32, overlap=8).dtype == torch.float64
 
-    @pytest.mark.parametrize("fn", [lambda t: t * 0.5, lambda t: torch.tanh(3 * t) - t ** 2])
+    @pytest.mark.parametrize("fn", [lambda t: t * 0.5, lambda t: torch.tanh(3 * t) - t**2])
     def test_per_pixel_function_is_exact(self, fn):
         x = random_image(1, 150, 233)
         y = translate_tiled(x, fn, tile=(64, 96), overlap=24, max_batch=3)
@@ -155,8 +162,12 @@ class TestTranslateTiled:
         """
         torch.manual_seed(0)
         net = nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 3, 3, padding=1), nn.Tanh(),
+            nn.Conv2d(3, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 3, 3, padding=1),
+            nn.Tanh(),
         ).eval()
         height, width, tile, radius = 150, 200, 64, 3
         x = random_image(1, height, width)
@@ -166,21 +177,21 @@ class TestTranslateTiled:
             tiled = translate_tiled(x, net, tile=tile, overlap=16)
             raw_error, summed, count = 0.0, torch.zeros_like(whole), torch.zeros(height, width)
             for y0, x0 in corners:
-                piece = net(x[:, :, y0:y0 + tile, x0:x0 + tile])
-                raw_error = max(raw_error, (piece - whole[:, :, y0:y0 + tile, x0:x0 + tile]).abs().max().item())
-                summed[:, :, y0:y0 + tile, x0:x0 + tile] += piece
-                count[y0:y0 + tile, x0:x0 + tile] += 1
+                piece = net(x[:, :, y0 : y0 + tile, x0 : x0 + tile])
+                raw_error = max(raw_error, (piece - whole[:, :, y0 : y0 + tile, x0 : x0 + tile]).abs().max().item())
+                summed[:, :, y0 : y0 + tile, x0 : x0 + tile] += piece
+                count[y0 : y0 + tile, x0 : x0 + tile] += 1
         error = (tiled - whole).abs().amax(dim=(0, 1))
         near_seam = torch.zeros(height, width, dtype=torch.bool)
         for y0, x0 in corners:
             if y0 > 0:
-                near_seam[y0:y0 + radius, :] = True
+                near_seam[y0 : y0 + radius, :] = True
             if y0 + tile < height:
-                near_seam[y0 + tile - radius:y0 + tile, :] = True
+                near_seam[y0 + tile - radius : y0 + tile, :] = True
             if x0 > 0:
-                near_seam[:, x0:x0 + radius] = True
+                near_seam[:, x0 : x0 + radius] = True
             if x0 + tile < width:
-                near_seam[:, x0 + tile - radius:x0 + tile] = True
+                near_seam[:, x0 + tile - radius : x0 + tile] = True
         assert error[~near_seam].max() < 1e-5
         assert raw_error > 0.05  # the net does see across tile edges: the test is not vacuous
         assert error.max() <= 0.10 * raw_error
@@ -191,9 +202,14 @@ class TestTranslateTiled:
         with pytest.raises(UsageError, match="keep the batch size and the tile size"):
             translate_tiled(random_image(1, 80, 80), lambda t: t[..., :-1, :], tile=64, overlap=8)
 
-    @pytest.mark.parametrize("kwargs", [
-        dict(tile=60, overlap=8, multiple=8), dict(tile=64, overlap=64), dict(tile=64, overlap=8, max_batch=0),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            dict(tile=60, overlap=8, multiple=8),
+            dict(tile=64, overlap=64),
+            dict(tile=64, overlap=8, max_batch=0),
+        ],
+    )
     def test_bad_arguments(self, kwargs):
         with pytest.raises(UsageError):
             translate_tiled(random_image(1, 80, 80), lambda t: t, **kwargs)

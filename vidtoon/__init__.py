@@ -11,17 +11,45 @@ from vidtoon.version import __version__
 
 # public name -> module that defines it
 _LAZY = {
-    "AudioSource": "vidtoon.io", "EncodeOptions": "vidtoon.io", "Frame": "vidtoon.io", "VideoInfo": "vidtoon.io",
-    "VideoReader": "vidtoon.io", "VideoWriter": "vidtoon.io", "probe": "vidtoon.io", "read_frames": "vidtoon.io",
-    "transcode": "vidtoon.io", "ExtractedFrames": "vidtoon.frames", "extract_frames": "vidtoon.frames",
-    "stitch": "vidtoon.stitch", "restyle": "vidtoon.restyle", "RestyleOptions": "vidtoon.restyle",
+    "AudioSource": "vidtoon.io",
+    "EncodeOptions": "vidtoon.io",
+    "Frame": "vidtoon.io",
+    "VideoInfo": "vidtoon.io",
+    "VideoReader": "vidtoon.io",
+    "VideoWriter": "vidtoon.io",
+    "probe": "vidtoon.io",
+    "read_frames": "vidtoon.io",
+    "transcode": "vidtoon.io",
+    "ExtractedFrames": "vidtoon.frames",
+    "extract_frames": "vidtoon.frames",
+    "stitch": "vidtoon.stitch",
+    "restyle": "vidtoon.restyle",
+    "RestyleOptions": "vidtoon.restyle",
 }
 
 
 __all__ = [
-    "DecodeError", "EncodeError", "InputError", "OutputError", "UsageError", "VidtoonError", "__version__",
-    "AudioSource", "EncodeOptions", "ExtractedFrames", "Frame", "RestyleOptions", "VideoInfo", "VideoReader", "VideoWriter",
-    "extract_frames", "probe", "read_frames", "restyle", "stitch", "transcode",
+    "DecodeError",
+    "EncodeError",
+    "InputError",
+    "OutputError",
+    "UsageError",
+    "VidtoonError",
+    "__version__",
+    "AudioSource",
+    "EncodeOptions",
+    "ExtractedFrames",
+    "Frame",
+    "RestyleOptions",
+    "VideoInfo",
+    "VideoReader",
+    "VideoWriter",
+    "extract_frames",
+    "probe",
+    "read_frames",
+    "restyle",
+    "stitch",
+    "transcode",
 ]
 
 lazy_api(__name__, _LAZY)

@@ -24,7 +24,9 @@ import torch
 __all__ = ["image_u8_to_unit", "u8_to_unit", "unit_to_image_u8_numpy", "unit_to_u8", "unit_to_u8_numpy"]
 
 
-def u8_to_unit(frames_u8: np.ndarray | torch.Tensor | Sequence[np.ndarray], device: torch.device | str | None = None) -> torch.Tensor:
+def u8_to_unit(
+    frames_u8: np.ndarray | torch.Tensor | Sequence[np.ndarray], device: torch.device | str | None = None
+) -> torch.Tensor:
     """N×H×W×3 uint8 RGB -> N×3×H×W float32 in [-1, 1] on `device` (channels-last memory).
 
     `frames_u8` is a numpy array, a uint8 tensor (on any device) or a sequence of H×W×3 uint8 arrays of

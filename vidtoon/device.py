@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
-    """"auto" (a GPU if there is one), "cpu", "cuda" or "cuda:N" -> torch.device.
+    """ "auto" (a GPU if there is one), "cpu", "cuda" or "cuda:N" -> torch.device.
 
     Raises:
         UsageError: a GPU was asked for and none is available, or the spec is malformed.
@@ -24,7 +24,10 @@ def resolve_device(spec: str = "auto") -> torch.device:
         return torch.device("cpu")
     if spec == "cuda" or spec.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise UsageError(f"--device {spec} asks for a CUDA GPU, but this machine has none that PyTorch can use", hint="use --device cpu (or auto)")
+            raise UsageError(
+                f"--device {spec} asks for a CUDA GPU, but this machine has none that PyTorch can use",
+                hint="use --device cpu (or auto)",
+            )
         device = torch.device(spec)
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise UsageError(f"--device {spec}: there are only {torch.cuda.device_count()} GPU(s)", hint="use cuda:0 … or auto")
@@ -44,7 +47,7 @@ def check_precision(precision: str, device: torch.device) -> None:
 
 
 def resolve_precision(spec: str | None, device: torch.device) -> str:
-    """"auto"/None picks bf16 where the hardware does it natively (GPU, or a CPU with AVX-512 bf16), else fp32.
+    """ "auto"/None picks bf16 where the hardware does it natively (GPU, or a CPU with AVX-512 bf16), else fp32.
 
     An explicit choice is checked (`check_precision`) and kept, with a warning when the CPU only
     emulates bf16 (7–100× slower than fp32 on an AVX2-only CPU: scripts/bench_restyle.py, bench_train.py).

@@ -85,6 +85,7 @@ class EvalReport:
 
     def to_dict(self) -> dict:
         """JSON-ready: paths as strings, size as [width, height], infinite or NaN numbers (PSNR of identical frames) as None."""
+
         def clean(value):
             if isinstance(value, float):
                 return value if math.isfinite(value) else None
@@ -174,13 +175,20 @@ def evaluate(
         per_frame["warping_error_reference"] = by_role["reference"].per_frame
         per_frame |= {name: tuple(values) for name, values in scores.items()}
     return EvalReport(
-        output=paths["output"], source=paths["source"], reference=paths.get("reference"),
-        flow=getattr(flow, "name", type(flow).__name__), frames=frames, frame_counts=counts, size=size,
-        warping_error=by_role["output"].mean, warping_error_source=by_role["source"].mean,
+        output=paths["output"],
+        source=paths["source"],
+        reference=paths.get("reference"),
+        flow=getattr(flow, "name", type(flow).__name__),
+        frames=frames,
+        frame_counts=counts,
+        size=size,
+        warping_error=by_role["output"].mean,
+        warping_error_source=by_role["source"].mean,
         warping_error_reference=by_role["reference"].mean if reference is not None else None,
         ssim=float(np.mean(scores["ssim"])) if reference is not None else None,
         psnr=_psnr_of_mean_error(scores["psnr"]) if reference is not None else None,
-        valid_fraction=by_role["source"].valid_fraction, per_frame=per_frame,
+        valid_fraction=by_role["source"].valid_fraction,
+        per_frame=per_frame,
     )
 
 

@@ -24,8 +24,10 @@ def face_detector() -> cv2.CascadeClassifier:
     """OpenCV's bundled frontal-face Haar cascade (no download, no network)."""
     detector = cv2.CascadeClassifier(cv2.data.haarcascades + HAAR)
     if detector.empty():
-        raise UsageError(f"OpenCV's face detector ({HAAR}) is missing from this OpenCV install",
-                         hint="reinstall opencv-contrib-python-headless")
+        raise UsageError(
+            f"OpenCV's face detector ({HAAR}) is missing from this OpenCV install",
+            hint="reinstall opencv-contrib-python-headless",
+        )
     return detector
 
 
@@ -37,8 +39,9 @@ def detect_faces(rgb: np.ndarray, detector: cv2.CascadeClassifier, *, max_side: 
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     scale = min(1.0, max_side / max(grey.shape))
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
-    faces, _, certainty = detector.detectMultiScale3(cv2.equalizeHist(small), scaleFactor=1.1, minNeighbors=5,
-                                                     minSize=(24, 24), outputRejectLevels=True)
+    faces, _, certainty = detector.detectMultiScale3(
+        cv2.equalizeHist(small), scaleFactor=1.1, minNeighbors=5, minSize=(24, 24), outputRejectLevels=True
+    )
     if len(faces) == 0:
         return []
     order = np.argsort(-np.ravel(certainty))
@@ -94,7 +97,7 @@ def disc_mask(side: int, *, feather: float) -> np.ndarray:
 def cut(rgb: np.ndarray, crop: tuple[int, int, int], size: int) -> np.ndarray:
     """The crop (x0, y0, side) of an H×W×3 uint8 image, resized to size×size×3 uint8."""
     x0, y0, side = crop
-    patch = rgb[y0:y0 + side, x0:x0 + side]
+    patch = rgb[y0 : y0 + side, x0 : x0 + side]
     if side == size:
         return np.ascontiguousarray(patch)
     return cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
@@ -107,11 +110,14 @@ def paste(rgb: np.ndarray, face_u8: np.ndarray, crop: tuple[int, int, int], *, f
     where m = 0 (outside the crop's inscribed disc) is exactly the source's.
     """
     x0, y0, side = crop
-    face = face_u8 if face_u8.shape[0] == side else cv2.resize(
-        face_u8, (side, side), interpolation=cv2.INTER_CUBIC if side > face_u8.shape[0] else cv2.INTER_AREA)
+    face = (
+        face_u8
+        if face_u8.shape[0] == side
+        else cv2.resize(face_u8, (side, side), interpolation=cv2.INTER_CUBIC if side > face_u8.shape[0] else cv2.INTER_AREA)
+    )
     mask = disc_mask(side, feather=feather)
     out = rgb.copy()
-    region = out[y0:y0 + side, x0:x0 + side]
+    region = out[y0 : y0 + side, x0 : x0 + side]
     mixed = cv2.blendLinear(np.ascontiguousarray(face), np.ascontiguousarray(region), mask, 1 - mask)  # one rounded pass
     np.copyto(region, mixed, where=(mask > 0)[..., None])  # outside the disc: the source's bytes, by construction
     return out
@@ -197,8 +203,14 @@ class BoxTrack:
 
 def match_tracks(tracks: list[BoxTrack], squares: list[np.ndarray]) -> tuple[list[tuple[int, int]], list[int]]:
     """Greedy nearest matching of detections to tracks: ([(track index, square index)], unmatched square indices)."""
-    pairs = sorted(((float(np.hypot(*(s[:2] - t.square[:2]))), i, j) for i, t in enumerate(tracks)
-                    for j, s in enumerate(squares) if t.matches(s)))
+    pairs = sorted(
+        (
+            (float(np.hypot(*(s[:2] - t.square[:2]))), i, j)
+            for i, t in enumerate(tracks)
+            for j, s in enumerate(squares)
+            if t.matches(s)
+        )
+    )
     used_tracks, used_squares, matched = set(), set(), []
     for _, i, j in pairs:
         if i not in used_tracks and j not in used_squares:

@@ -25,12 +25,11 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
     path = Path(path)
     for source in inputs:
         source = Path(source)
-        same = path.resolve() == source.resolve() or (
-            path.exists() and source.exists() and os.path.samefile(source, path)
-        )
+        same = path.resolve() == source.resolve() or (path.exists() and source.exists() and os.path.samefile(source, path))
         if same:
             raise OutputError(
-                "output is the same file as the input", path=path,
+                "output is the same file as the input",
+                path=path,
                 hint="choose another output name with -o; vidtoon never overwrites its input",
             )
     if path.is_dir():
@@ -49,7 +48,8 @@ def ensure_writable_dir(folder: Path) -> None:
             pass
     except OSError as exc:
         raise OutputError(
-            f"cannot write to this folder ({exc.strerror or exc})", path=folder,
+            f"cannot write to this folder ({exc.strerror or exc})",
+            path=folder,
             hint="choose an output in a folder you can write to with -o",
         ) from None
 

@@ -90,7 +90,8 @@ def extract_frames(
         stem = video.stem
         if output_dir.exists() and not force and any(output_dir.glob(f"{stem}_t*.{image_format}")):
             raise OutputError(
-                f"frames of {video.name} are already in this folder", path=output_dir,
+                f"frames of {video.name} are already in this folder",
+                path=output_dir,
                 hint="pass --force to replace them, or choose another folder with -o",
             )
         created_dir = not output_dir.exists()

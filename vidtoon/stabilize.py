@@ -89,9 +89,16 @@ def stabilize(
         return write_image_folder(output, images, inputs=(processed, source), force=force, progress=progress)
     check_output(output, inputs=(processed, source), force=force)
     info = None if processed.is_dir() else probe(processed)
-    with VideoWriter(output, fps=info.fps if info and info.fps else fps, time_base=info.time_base if info else None,
-                     options=options, audio=AudioSource(processed) if info else None, metadata=info.metadata if info else None,
-                     inputs=(processed, source), force=force) as writer:
+    with VideoWriter(
+        output,
+        fps=info.fps if info and info.fps else fps,
+        time_base=info.time_base if info else None,
+        options=options,
+        audio=AudioSource(processed) if info else None,
+        metadata=info.metadata if info else None,
+        inputs=(processed, source),
+        force=force,
+    ) as writer:
         for frame, rgb in stabilized():
             writer.write(rgb, frame.time if info else Fraction(frame.index) / fps)
             progress.advance()

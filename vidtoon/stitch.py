@@ -56,11 +56,18 @@ def stitch(
         audio_source = AudioSource(audio, end=len(files) / rate, required=True)
     first = read_image(files[0])
     width, height = size or (first.shape[1], first.shape[0])
-    with VideoWriter(output, fps=rate, time_base=1 / rate, options=options, audio=audio_source, inputs=(*files, *([audio] if audio else [])), force=force) as writer:
+    with VideoWriter(
+        output,
+        fps=rate,
+        time_base=1 / rate,
+        options=options,
+        audio=audio_source,
+        inputs=(*files, *([audio] if audio else [])),
+        force=force,
+    ) as writer:
         progress.start(len(files), Path(frames_dir).name)
         images = prefetch(((path, read_image(path)) for path in files), depth=4)
         for index, (_path, rgb) in enumerate(images):
             writer.write(fit(rgb, width, height, fit_mode), Fraction(index) / rate)
             progress.advance()
     return writer.path
-

@@ -50,9 +50,7 @@ def _axis_starts(length: int, tile: int, overlap: int, align: int) -> list[int]:
     return [align * ((2 * i * units + count) // (2 * count)) for i in range(count + 1)]
 
 
-def tile_grid(
-    height: int, width: int, tile: int | tuple[int, int], overlap: int, *, align: int = 1
-) -> list[tuple[int, int]]:
+def tile_grid(height: int, width: int, tile: int | tuple[int, int], overlap: int, *, align: int = 1) -> list[tuple[int, int]]:
     """Top-left corners (y0, x0) of tiles that cover a height×width image.
 
     Tiles are spread evenly along each axis: the first starts at 0, the last ends flush with the
@@ -217,8 +215,8 @@ def translate_tiled(
     jobs = [(i, y0, x0) for (y0, x0) in corners for i in range(count)]
     out: torch.Tensor | None = None
     for start in range(0, len(jobs), max_batch):
-        chunk = jobs[start:start + max_batch]
-        y = translate(torch.stack([padded[i, :, y0:y0 + th, x0:x0 + tw] for i, y0, x0 in chunk]))
+        chunk = jobs[start : start + max_batch]
+        y = translate(torch.stack([padded[i, :, y0 : y0 + th, x0 : x0 + tw] for i, y0, x0 in chunk]))
         if y.ndim != 4 or y.shape[0] != len(chunk) or tuple(y.shape[-2:]) != (th, tw):
             raise UsageError(
                 f"the translator turned {len(chunk)} tiles of {th}×{tw} into shape {tuple(y.shape)}",
@@ -229,9 +227,9 @@ def translate_tiled(
             out = torch.zeros(count, y.shape[1], padded_h, padded_w, dtype=dtype, device=x.device)
         y = y.to(device=x.device, dtype=out.dtype) * weights.to(out.dtype)
         for k, (i, y0, x0) in enumerate(chunk):
-            out[i, :, y0:y0 + th, x0:x0 + tw] += y[k]
+            out[i, :, y0 : y0 + th, x0 : x0 + tw] += y[k]
 
     total = torch.zeros(padded_h, padded_w, dtype=out.dtype, device=x.device)
     for y0, x0 in corners:
-        total[y0:y0 + th, x0:x0 + tw] += weights
+        total[y0 : y0 + th, x0 : x0 + tw] += weights
     return crop_to(out / total, (height, width))

@@ -23,8 +23,19 @@ from vidtoon.animate.pipeline import animate
 from vidtoon.errors import InputError
 from vidtoon.io import probe
 
-TINY = FommConfig(num_kp=5, kp_block_expansion=8, kp_max_features=32, kp_num_blocks=3, block_expansion=8, max_features=32,
-                  num_down_blocks=2, num_bottleneck_blocks=2, dm_block_expansion=8, dm_max_features=32, dm_num_blocks=3)
+TINY = FommConfig(
+    num_kp=5,
+    kp_block_expansion=8,
+    kp_max_features=32,
+    kp_num_blocks=3,
+    block_expansion=8,
+    max_features=32,
+    num_down_blocks=2,
+    num_bottleneck_blocks=2,
+    dm_block_expansion=8,
+    dm_max_features=32,
+    dm_num_blocks=3,
+)
 
 
 def tiny_models(seed=0, config=TINY):
@@ -41,8 +52,16 @@ def tiny_models(seed=0, config=TINY):
 
 def save_checkpoint(path, kp, generator, **extra):
     """The published layout: a dict with kp_detector and generator state dicts (plus optimiser states, epoch)."""
-    torch.save({"kp_detector": kp.state_dict(), "generator": generator.state_dict(), "epoch": 42,
-                "optimizer_kp_detector": {"state": {}, "param_groups": [{"lr": 2e-4, "params": [0, 1]}]}, **extra}, path)
+    torch.save(
+        {
+            "kp_detector": kp.state_dict(),
+            "generator": generator.state_dict(),
+            "epoch": 42,
+            "optimizer_kp_detector": {"state": {}, "param_groups": [{"lr": 2e-4, "params": [0, 1]}]},
+            **extra,
+        },
+        path,
+    )
     return path
 
 
@@ -171,8 +190,16 @@ def test_fomm_method_end_to_end(media, tmp_path, caplog, crop):
     checkpoint = save_checkpoint(tmp_path / "tiny.pth.tar", *tiny_models())
     driver = driver_with_faceless_frames(media, tmp_path / "gap.mp4", face=(6, 4), blank=3)
     with caplog.at_level(logging.WARNING):
-        out = animate(media / "face_astronaut.png", driver, tmp_path / "out.mp4", method="fomm", checkpoint=checkpoint,
-                      crop=crop, size=384, options=FAST)
+        out = animate(
+            media / "face_astronaut.png",
+            driver,
+            tmp_path / "out.mp4",
+            method="fomm",
+            checkpoint=checkpoint,
+            crop=crop,
+            size=384,
+            options=FAST,
+        )
     info = probe(out)
     assert info.frame_count == 13 and (info.width, info.height) == (384, 384) and info.audio
     assert "no face in 3 of 13 driver frames" in caplog.text

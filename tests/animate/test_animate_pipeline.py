@@ -62,7 +62,7 @@ def test_the_face_moves_and_the_border_does_not(media, runs):
     source = read_image(media / "face_astronaut.png").astype(np.float32)
     box = face_box(detect_landmarks(source.astype(np.uint8)), (512, 512), margin=0.45)
     outside = np.ones((512, 512), bool)
-    outside[box.y0:box.y1, box.x0:box.x1] = False
+    outside[box.y0 : box.y1, box.x0 : box.x1] = False
     face = (slice(box.y0 + 40, box.y1 - 40), slice(box.x0 + 40, box.x1 - 40))
     border_change, face_change = [], []
     with VideoReader(runs["astronaut"]) as reader:
@@ -107,7 +107,7 @@ def driver_with_faceless_frames(media, path, *, face=(20, 10), blank=6, size=256
             if len(frames) == sum(face):
                 break
     grey = [np.full((size, size, 3), 128, np.uint8)] * blank
-    return make_clip(path, frames[:face[0]] + grey + frames[face[0]:], fps=Fraction(30), audio_seconds=1.2)
+    return make_clip(path, frames[: face[0]] + grey + frames[face[0] :], fps=Fraction(30), audio_seconds=1.2)
 
 
 def test_frames_without_a_face_hold_the_last_pose_and_are_counted(media, tmp_path, caplog):
@@ -165,6 +165,7 @@ def test_bad_options(media, tmp_path):
 
 # -- the command line -------------------------------------------------------------------------------
 
+
 def cli(*args, prelude="pass"):
     code = f"import sys; {prelude}; sys.argv = ['vidtoon', *sys.argv[1:]]; from vidtoon.cli import run; run()"
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=300)
@@ -181,22 +182,54 @@ def assert_one_line_error(result, *fragments):
 
 def test_cli_errors_are_one_line(media, tmp_path):
     cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 200, np.uint8))
-    assert_one_line_error(cli("animate", tmp_path / "wall.png", media / DRIVER, "-o", tmp_path / "o.mp4"), "no face found in the source")
+    assert_one_line_error(
+        cli("animate", tmp_path / "wall.png", media / DRIVER, "-o", tmp_path / "o.mp4"), "no face found in the source"
+    )
     assert_one_line_error(cli("animate", media / DRIVER, media / DRIVER, "-o", tmp_path / "o.mp4"), "is a video")
-    assert_one_line_error(cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anime"),
-                          "not available yet")
-    assert_one_line_error(cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4",
-                              prelude="sys.modules['mediapipe'] = None"), "pip install 'vidtoon[animate]'")
+    assert_one_line_error(
+        cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anime"),
+        "not available yet",
+    )
+    assert_one_line_error(
+        cli(
+            "animate",
+            media / "face_astronaut.png",
+            media / DRIVER,
+            "-o",
+            tmp_path / "o.mp4",
+            prelude="sys.modules['mediapipe'] = None",
+        ),
+        "pip install 'vidtoon[animate]'",
+    )
     assert no_leftovers(tmp_path) == [] and not (tmp_path / "o.mp4").exists()
 
 
 def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(pipeline, "animate", lambda *args, **kwargs: calls.append((args, kwargs)) or tmp_path / "o.mp4")
-    result = CliRunner().invoke(app, ["animate", "a.png", "b.mp4", "-o", "o.mp4", "--method", "fomm", "--checkpoint", "vox.pth.tar",
-                                      "--absolute", "--no-crop", "--size", "256", "--preset", "fast", "--force"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            "a.png",
+            "b.mp4",
+            "-o",
+            "o.mp4",
+            "--method",
+            "fomm",
+            "--checkpoint",
+            "vox.pth.tar",
+            "--absolute",
+            "--no-crop",
+            "--size",
+            "256",
+            "--preset",
+            "fast",
+            "--force",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert [str(a) for a in args] == ["a.png", "b.mp4", "o.mp4"]
     assert kwargs["method"] == "fomm" and str(kwargs["checkpoint"]) == "vox.pth.tar"
     assert kwargs["relative"] is False and kwargs["crop"] is False and kwargs["size"] == 256 and kwargs["force"] is True

@@ -46,12 +46,50 @@ def fake_restyle(monkeypatch, tmp_path):
 
 def test_restyle_flags_become_options(fake_restyle, tiny_checkpoint, tmp_path):
     load, run = fake_restyle
-    result = runner.invoke(app, [
-        "restyle", str(SAMPLE), "--model", str(tiny_checkpoint), "-o", str(tmp_path / "x.mkv"), "--height", "360",
-        "--strength", "0.5", "--consistency", "none", "--start", "1", "--end", "0:00:02.5", "--crf", "20", "--preset", "fast",
-        "--faces", "--face-size", "128", "--face-margin", "0.2", "--batch-size", "2", "--flow", "farneback", "--resume",
-        "--force", "--segment-seconds", "10", "--device", "cpu", "--precision", "fp32", "--max-side", "512",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "restyle",
+            str(SAMPLE),
+            "--model",
+            str(tiny_checkpoint),
+            "-o",
+            str(tmp_path / "x.mkv"),
+            "--height",
+            "360",
+            "--strength",
+            "0.5",
+            "--consistency",
+            "none",
+            "--start",
+            "1",
+            "--end",
+            "0:00:02.5",
+            "--crf",
+            "20",
+            "--preset",
+            "fast",
+            "--faces",
+            "--face-size",
+            "128",
+            "--face-margin",
+            "0.2",
+            "--batch-size",
+            "2",
+            "--flow",
+            "farneback",
+            "--resume",
+            "--force",
+            "--segment-seconds",
+            "10",
+            "--device",
+            "cpu",
+            "--precision",
+            "fp32",
+            "--max-side",
+            "512",
+        ],
+    )
     assert result.exit_code == 0, result.output
     (source, output), kwargs = run.calls[0]
     assert Path(source) == SAMPLE and Path(output) == tmp_path / "x.mkv"
@@ -69,7 +107,9 @@ def test_style_defaults_sit_under_the_flags(fake_restyle, tiny_checkpoint, tmp_p
     load, run = fake_restyle
     folder = tmp_path / "styles"
     folder.mkdir()
-    (folder / "mine.yaml").write_text(f"name: mine\ncheckpoint: {tiny_checkpoint}\ndefaults:\n  height: 96\n  strength: 0.3\n  faces: true\n")
+    (folder / "mine.yaml").write_text(
+        f"name: mine\ncheckpoint: {tiny_checkpoint}\ndefaults:\n  height: 96\n  strength: 0.3\n  faces: true\n"
+    )
     monkeypatch.setenv("VIDTOON_STYLES", str(folder))
     assert runner.invoke(app, ["restyle", str(SAMPLE), "--to", "mine"]).exit_code == 0
     assert runner.invoke(app, ["restyle", str(SAMPLE), "--to", "mine", "--height", "144", "--no-faces"]).exit_code == 0
@@ -78,17 +118,20 @@ def test_style_defaults_sit_under_the_flags(fake_restyle, tiny_checkpoint, tmp_p
     assert (second.height, second.strength, second.faces) == (144, 0.3, False)
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--height", "0"], "--height must be a whole number between 1 and 16384, got 0"),
-    (["--height", "-5"], "--height must be a whole number"),
-    (["--strength", "1.5"], "--strength must be in [0, 1)"),
-    (["--batch-size", "0"], "--batch-size must be a whole number"),
-    (["--start", "3", "--end", "2"], "--end (2s) must be after --start (3s)"),
-    (["--consistency", "sideways"], "--consistency must be one of none, flow"),
-    (["--face-size", "8"], "--face-size must be a whole number between 32"),
-    (["--style-opt", "levels=6"], "--style-opt does not apply to a checkpoint style"),
-    (["--like-strength", "0.5"], "--like-strength goes with --like IMAGE"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--height", "0"], "--height must be a whole number between 1 and 16384, got 0"),
+        (["--height", "-5"], "--height must be a whole number"),
+        (["--strength", "1.5"], "--strength must be in [0, 1)"),
+        (["--batch-size", "0"], "--batch-size must be a whole number"),
+        (["--start", "3", "--end", "2"], "--end (2s) must be after --start (3s)"),
+        (["--consistency", "sideways"], "--consistency must be one of none, flow"),
+        (["--face-size", "8"], "--face-size must be a whole number between 32"),
+        (["--style-opt", "levels=6"], "--style-opt does not apply to a checkpoint style"),
+        (["--like-strength", "0.5"], "--like-strength goes with --like IMAGE"),
+    ],
+)
 def test_bad_options_are_refused_before_anything_loads(fake_restyle, tiny_checkpoint, flags, message):
     load, run = fake_restyle
     result = runner.invoke(app, ["restyle", str(SAMPLE), "--model", str(tiny_checkpoint), *flags])

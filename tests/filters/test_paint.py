@@ -37,8 +37,8 @@ def square_kuwahara(rgb: torch.Tensor, radius: int) -> torch.Tensor:
     mean, square = F.avg_pool2d(padded, k, stride=1), F.avg_pool2d(padded * padded, k, stride=1)
     variance = (square - mean * mean).sum(1, keepdim=True)
     corners = [(0, 0), (0, radius), (radius, 0), (radius, radius)]
-    means = torch.stack([mean[..., y:y + h, x:x + w] for y, x in corners])
-    flattest = torch.stack([variance[..., y:y + h, x:x + w] for y, x in corners]).argmin(0, keepdim=True)
+    means = torch.stack([mean[..., y : y + h, x : x + w] for y, x in corners])
+    flattest = torch.stack([variance[..., y : y + h, x : x + w] for y, x in corners]).argmin(0, keepdim=True)
     return means.gather(0, flattest.expand(1, *means.shape[1:]))[0]
 
 

@@ -41,8 +41,8 @@ def translated_pair(data: Path) -> tuple[torch.Tensor, torch.Tensor, tuple[float
     big = cv2.imread(str(data / "photos" / "kodak24_mcmaster" / "Kodak24_kodim08.jpg"))[..., ::-1]
     height, width = big.shape[:2]
     dx, dy, margin, factor = 9, -5, 16, 4
-    source = big[margin:height - margin, margin:width - margin]
-    target = big[margin + dy:height - margin + dy, margin + dx:width - margin + dx]
+    source = big[margin : height - margin, margin : width - margin]
+    target = big[margin + dy : height - margin + dy, margin + dx : width - margin + dx]
 
     def shrink(image):
         return cv2.resize(np.ascontiguousarray(image), None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)

@@ -69,11 +69,11 @@ def mean_epe(estimate, pairs) -> float:
 
 class TestData:
     def test_shapes_and_validity(self, pairs):
-        (f1, f2, gt, valid), = pairs["rubberwhale"]
+        ((f1, f2, gt, valid),) = pairs["rubberwhale"]
         assert f1.shape == f2.shape == (1, 3, 388, 584) and gt.shape == (388, 584, 2) and gt.dtype == np.float32
         assert 0.97 < valid.mean() < 1  # 1.6 % has no ground truth (stored as 1e10)
         assert all(v.all() and g.shape == (384, 512, 2) for *_, g, v in pairs["flyingchairs"])
-        (f1, _, gt, valid), = pairs["kitti"]
+        ((f1, _, gt, valid),) = pairs["kitti"]
         assert f1.shape[-2:] == gt.shape[:2] == valid.shape == (375, 1242)
         assert valid.mean() == pytest.approx(0.162, abs=0.001)  # sparse LiDAR-based ground truth (PROVENANCE.txt)
 

@@ -78,17 +78,17 @@ class TestConsistencyMask:
         rng = np.random.default_rng(0)
         background, square = 0.6 * texture(rng, height, width), 0.6 * texture(rng, size, size) + 0.2
         frame1, frame2 = background.copy(), background.copy()
-        frame1[y0:y0 + size, x0:x0 + size] = square
-        frame2[y0:y0 + size, x0 + d:x0 + d + size] = square
+        frame1[y0 : y0 + size, x0 : x0 + size] = square
+        frame2[y0 : y0 + size, x0 + d : x0 + d + size] = square
         target, source = to_tensor(frame2), to_tensor(frame1)
 
         flow = make_flow("dis", preset="medium")
         mask = consistency_mask(flow(target, source), flow(source, target))[0, 0].numpy()
 
-        band = mask[y0 + 4:y0 + size - 4, x0:x0 + d]  # rows inset by 4 px: corners mix both motions
+        band = mask[y0 + 4 : y0 + size - 4, x0 : x0 + d]  # rows inset by 4 px: corners mix both motions
         static = np.zeros((height, width), bool)
         static[4:-4, 4:-4] = True
-        static[y0 - 16:y0 + size + 16, x0 - 16:x0 + d + size + 16] = False
+        static[y0 - 16 : y0 + size + 16, x0 - 16 : x0 + d + size + 16] = False
         assert 1 - band.mean() >= 0.8, f"only {1 - band.mean():.0%} of the disoccluded band is marked untrustworthy"
         assert mask[static].mean() >= 0.95, f"only {mask[static].mean():.0%} of the static background is trusted"
 

@@ -13,9 +13,17 @@ from vidtoon.io import VideoReader, probe, read_frames
 
 @pytest.mark.parametrize(
     ("name", "count"),
-    [("Megamind.avi", 270), ("bbb_2s_example2.mp4", 48), ("chaplin.mp4", 241), ("fire2.mp4", 25),
-     ("no_duration.webm", 74), ("pigs_in_a_polka.gif", 30), ("transparent.webm", 150),
-     ("video_with_failing_audio.mp4", 280), ("talking_head_d3.mp4", 354)],
+    [
+        ("Megamind.avi", 270),
+        ("bbb_2s_example2.mp4", 48),
+        ("chaplin.mp4", 241),
+        ("fire2.mp4", 25),
+        ("no_duration.webm", 74),
+        ("pigs_in_a_polka.gif", 30),
+        ("transparent.webm", 150),
+        ("video_with_failing_audio.mp4", 280),
+        ("talking_head_d3.mp4", 354),
+    ],
 )
 def test_every_frame_comes_out_rgb(media, name, count):
     info = probe(media / name)

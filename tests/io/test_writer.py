@@ -27,9 +27,18 @@ FAST = EncodeOptions(preset="ultrafast", crf=23)
 # clip -> output suffix (a container that takes its audio unchanged)
 # (the MP4 muxer drops Megamind's first AC3 packet, a truncated frame: MKV keeps all 352)
 ROUND_TRIPS = {
-    "Megamind.avi": ".mkv", "bbb_2s_example2.mp4": ".mp4", "big_buck_bunny_0_30.webm": ".mkv", "chaplin.mp4": ".mp4",
-    "fire2.mp4": ".mp4", "no_duration.webm": ".mkv", "pigs_in_a_polka.gif": ".mp4", "smpte-2997.mp4": ".mp4",
-    "talking_head_d3.mp4": ".mov", "transparent.webm": ".webm", "video_with_failing_audio.mp4": ".mp4", "vtest.avi": ".mp4",
+    "Megamind.avi": ".mkv",
+    "bbb_2s_example2.mp4": ".mp4",
+    "big_buck_bunny_0_30.webm": ".mkv",
+    "chaplin.mp4": ".mp4",
+    "fire2.mp4": ".mp4",
+    "no_duration.webm": ".mkv",
+    "pigs_in_a_polka.gif": ".mp4",
+    "smpte-2997.mp4": ".mp4",
+    "talking_head_d3.mp4": ".mov",
+    "transparent.webm": ".webm",
+    "video_with_failing_audio.mp4": ".mp4",
+    "vtest.avi": ".mp4",
 }
 
 
@@ -47,7 +56,9 @@ def test_round_trip_keeps_what_users_check(media, tmp_path, name):
     assert float(after.duration) == pytest.approx(float(before.duration), abs=one_frame * 1.01)
     assert (after.width, after.height) == (before.width + before.width % 2, before.height + before.height % 2)
     assert after.rotation == 0  # rotation is applied to the pixels, not left as metadata
-    assert [(a.codec, a.channels, a.sample_rate) for a in after.audio] == [(a.codec, a.channels, a.sample_rate) for a in before.audio]
+    assert [(a.codec, a.channels, a.sample_rate) for a in after.audio] == [
+        (a.codec, a.channels, a.sample_rate) for a in before.audio
+    ]
     for index in range(len(before.audio)):
         start_in, end_in, packets_in = stream_span(source, "audio", index)
         start_out, end_out, packets_out = stream_span(out, "audio", index)
@@ -89,7 +100,9 @@ def test_odd_sizes_are_padded_for_yuv420_or_kept_with_yuv444(tmp_path, caplog):
             writer.write(picture)
     assert (probe(tmp_path / "odd.mp4").width, probe(tmp_path / "odd.mp4").height) == (52, 34)
     assert "padded" in caplog.text
-    with VideoWriter(tmp_path / "odd444.mp4", fps=Fraction(5), options=EncodeOptions(preset="ultrafast", pix_fmt="yuv444p")) as writer:
+    with VideoWriter(
+        tmp_path / "odd444.mp4", fps=Fraction(5), options=EncodeOptions(preset="ultrafast", pix_fmt="yuv444p")
+    ) as writer:
         writer.write(picture)
     info = probe(tmp_path / "odd444.mp4")
     assert (info.width, info.height, info.pix_fmt) == (51, 33, "yuv444p")
@@ -147,7 +160,14 @@ def test_unknown_suffix_and_unwritable_folder(tmp_path):
 
 
 def test_every_container_writes_a_playable_video(tmp_path):
-    for suffix, codec in ((".mp4", "h264"), (".mkv", "h264"), (".mov", "h264"), (".webm", "vp9"), (".avi", "h264"), (".gif", "gif")):
+    for suffix, codec in (
+        (".mp4", "h264"),
+        (".mkv", "h264"),
+        (".mov", "h264"),
+        (".webm", "vp9"),
+        (".avi", "h264"),
+        (".gif", "gif"),
+    ):
         out = transcode(SAMPLE, tmp_path / f"sample{suffix}", options=FAST, end=Fraction(1))
         info = probe(out)
         assert info.codec == codec and sum(1 for _ in read_frames(out)) == 24, suffix
@@ -220,8 +240,26 @@ def test_subtitles_copied_where_the_container_takes_them(tmp_path, caplog):
     srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n\n2\n00:00:02,000 --> 00:00:03,000\nWorld\n")
     source = tmp_path / "with_subs.mkv"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(SAMPLE), "-i", str(srt), "-map", "0", "-map", "1",
-         "-c", "copy", "-c:s", "srt", "-metadata:s:s:0", "language=fra", str(source)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(SAMPLE),
+            "-i",
+            str(srt),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c",
+            "copy",
+            "-c:s",
+            "srt",
+            "-metadata:s:s:0",
+            "language=fra",
+            str(source),
+        ],
         check=True,
     )
     kept = probe(transcode(source, tmp_path / "kept.mkv", options=FAST))

@@ -1,6 +1,5 @@
 """E_warp (Lai et al. 2018): known answers on synthetic clips, streaming, errors, and the real DVP pair."""
 
-
 import cv2
 import numpy as np
 import pytest
@@ -102,7 +101,7 @@ class TestWarpingError:
     def test_moving_texture_is_consistent(self, dis):
         # A texture panning 2 px per frame: the flow follows it, so E_warp stays near the floor.
         big = texture(72, 140, seed=3)
-        frames = [np.ascontiguousarray(big[:, 40 - 2 * i:136 - 2 * i]) for i in range(6)]
+        frames = [np.ascontiguousarray(big[:, 40 - 2 * i : 136 - 2 * i]) for i in range(6)]
         result = warping_error(iter(frames), flow=dis)
         assert result.mean < 2e-4 and result.valid_fraction > 0.8
 

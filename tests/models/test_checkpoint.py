@@ -17,8 +17,6 @@ from vidtoon.models import ModelCard, build_model, load_checkpoint, read_card, s
 TINY = {"n_blocks": 1, "ngf": 8}
 
 
-
-
 @pytest.fixture
 def saved(tmp_path) -> Path:
     torch.manual_seed(0)
@@ -43,8 +41,14 @@ class PlainObject:
 
 def test_card_round_trip(tmp_path):
     card = ModelCard(
-        family="cyclegan_resnet", kwargs=TINY, size_multiple=4, styles=(), name="pixar", data="frames of 3 films",
-        licence="CC-BY-4.0", notes={"steps": 1000, "resolution": [256, 256]},
+        family="cyclegan_resnet",
+        kwargs=TINY,
+        size_multiple=4,
+        styles=(),
+        name="pixar",
+        data="frames of 3 films",
+        licence="CC-BY-4.0",
+        notes={"steps": 1000, "resolution": [256, 256]},
     )
     model = build_model("cyclegan_resnet", **TINY)
     digest = save_checkpoint(model, tmp_path / "pixar.safetensors", card)

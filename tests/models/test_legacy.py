@@ -20,21 +20,26 @@ UNET_DEFAULTS = {"use_dropout": False, "norm": "instance"}
 
 CASES = {
     "resnet": (
-        lambda: ResnetGenerator(3, 3, ngf=8, n_blocks=2), "cyclegan_resnet", {**RESNET_DEFAULTS, "n_blocks": 2, "ngf": 8}, 4,
+        lambda: ResnetGenerator(3, 3, ngf=8, n_blocks=2),
+        "cyclegan_resnet",
+        {**RESNET_DEFAULTS, "n_blocks": 2, "ngf": 8},
+        4,
     ),
     "resnet_dropout_batchnorm": (
         lambda: ResnetGenerator(3, 3, ngf=8, n_blocks=3, use_dropout=True, norm="batch"),
-        "cyclegan_resnet", {**RESNET_DEFAULTS, "n_blocks": 3, "ngf": 8, "use_dropout": True, "norm": "batch"}, 4,
+        "cyclegan_resnet",
+        {**RESNET_DEFAULTS, "n_blocks": 3, "ngf": 8, "use_dropout": True, "norm": "batch"},
+        4,
     ),
     "unet": (lambda: UnetGenerator(3, 3, num_downs=5, ngf=8), "cyclegan_unet", {"num_downs": 5, "ngf": 8, **UNET_DEFAULTS}, 32),
     "unet_pix2pix": (
         lambda: UnetGenerator(3, 3, num_downs=6, ngf=4, norm="batch"),
-        "cyclegan_unet", {**UNET_DEFAULTS, "num_downs": 6, "ngf": 4, "norm": "batch"}, 64,
+        "cyclegan_unet",
+        {**UNET_DEFAULTS, "num_downs": 6, "ngf": 4, "norm": "batch"},
+        64,
     ),
     "animegan": (lambda: Generator(width=0.125), "animegan", {"width": 0.125, "align_corners": True}, 8),
 }
-
-
 
 
 def param_count(model: torch.nn.Module) -> int:
@@ -132,4 +137,3 @@ def test_resize_upsampling_changes_only_the_upsampling_keys():
     resize = set(ResnetGenerator(3, 3, ngf=8, n_blocks=2, upsample="resize").state_dict())
     assert transpose - resize == {"model.12.weight", "model.12.bias", "model.15.weight", "model.15.bias"}
     assert resize - transpose == {"model.12.2.weight", "model.12.2.bias", "model.15.2.weight", "model.15.2.bias"}
-

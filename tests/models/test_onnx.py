@@ -28,8 +28,14 @@ def export(model: nn.Module, path: Path, example: torch.Tensor, dynamic: dict[in
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model.eval(), (example,), str(path), dynamo=False, input_names=["image"], output_names=["restyled"],
-            dynamic_axes={"image": dynamic, "restyled": dynamic} if dynamic else None, opset_version=17,
+            model.eval(),
+            (example,),
+            str(path),
+            dynamo=False,
+            input_names=["image"],
+            output_names=["restyled"],
+            dynamic_axes={"image": dynamic, "restyled": dynamic} if dynamic else None,
+            opset_version=17,
         )
     return path
 
@@ -125,8 +131,16 @@ class TestConstants:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             axes = {"image": {0: "n"}, "shift": {0: "n"}, "out": {0: "n"}} if dynamic else None
-            torch.onnx.export(self.Shift().eval(), (frames(1, 8, 8), torch.zeros(1, 3, 1, 1)), str(path), dynamo=False,
-                              input_names=["image", "shift"], output_names=["out"], dynamic_axes=axes, opset_version=17)
+            torch.onnx.export(
+                self.Shift().eval(),
+                (frames(1, 8, 8), torch.zeros(1, 3, 1, 1)),
+                str(path),
+                dynamo=False,
+                input_names=["image", "shift"],
+                output_names=["out"],
+                dynamic_axes=axes,
+                opset_version=17,
+            )
         return path
 
     @pytest.mark.parametrize("dynamic", [True, False])  # a batch-1 constant is repeated / the graph is run frame by frame
@@ -188,10 +202,16 @@ class TestSidecar:
             OnnxTranslator(path, device=CPU)
         assert "m.yaml" in str(info.value) and "value_range" in str(info.value)  # names the file and the known keys
 
-    @pytest.mark.parametrize("text,match", [
-        ("layout: chw\n", "layout must be"), ("value_range: [1, 0]\n", "low < high"), ("- 1\n- 2\n", "mapping"),
-        ("size_multiple: 0\n", "size_multiple"), ("value_range: [0, 1\n", "cannot read"),
-    ])
+    @pytest.mark.parametrize(
+        "text,match",
+        [
+            ("layout: chw\n", "layout must be"),
+            ("value_range: [1, 0]\n", "low < high"),
+            ("- 1\n- 2\n", "mapping"),
+            ("size_multiple: 0\n", "size_multiple"),
+            ("value_range: [0, 1\n", "cannot read"),
+        ],
+    )
     def test_bad_sidecar_values(self, tmp_path, text, match):
         path = export(Scale(), tmp_path / "m.onnx", frames(1, 8, 8), {0: "n", 2: "h", 3: "w"})
         (tmp_path / "m.onnx.yaml").write_text(text)
@@ -241,10 +261,18 @@ class TestBadModels:
         with pytest.raises(UsageError, match="N×3×H×W"):
             translator(torch.zeros(1, 1, 8, 8))
 
-    @pytest.mark.parametrize("kwargs", [
-        dict(layout="NCHW"), dict(channel_order="rbg"), dict(value_range=(0,)), dict(fixed_size=(0, 8)),
-        dict(fixed_size=(30, 32), size_multiple=4), dict(size_multiple=True), dict(input_name=""),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs",
+        [
+            dict(layout="NCHW"),
+            dict(channel_order="rbg"),
+            dict(value_range=(0,)),
+            dict(fixed_size=(0, 8)),
+            dict(fixed_size=(30, 32), size_multiple=4),
+            dict(size_multiple=True),
+            dict(input_name=""),
+        ],
+    )
     def test_spec_validation(self, kwargs):
         with pytest.raises(UsageError):
             OnnxSpec(**kwargs)

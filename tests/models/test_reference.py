@@ -52,8 +52,10 @@ def palette_distance(rgb: np.ndarray, palette_lab: np.ndarray) -> float:
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG signature and IHDR chunk claiming width×height RGB, a tiny IDAT and IEND: no real pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4)) + chunk(b"IEND", b"")
 
@@ -82,8 +84,14 @@ def styled(translator: ReferenceTranslator, astronaut_u8: np.ndarray) -> tuple[t
 
 def with_strength(translator: ReferenceTranslator, strength: float) -> ReferenceTranslator:
     """The same transform and style vector at another strength (no reload)."""
-    return ReferenceTranslator(translator.transform, translator.style, reference=translator.reference,
-                               reference_sha256=translator.reference_sha256, strength=strength, device=CPU)
+    return ReferenceTranslator(
+        translator.transform,
+        translator.style,
+        reference=translator.reference,
+        reference_sha256=translator.reference_sha256,
+        strength=strength,
+        device=CPU,
+    )
 
 
 class TestModel:
@@ -148,15 +156,15 @@ class TestModel:
             g = (image.narrow(axis, 1, image.shape[axis] - 1) - image.narrow(axis, 0, image.shape[axis] - 1)).abs()
             g = g.mean(dim=tuple(d for d in range(4) if d != axis))
             i = at - 1
-            return float(g[i] / torch.cat([g[i - 6:i - 1], g[i + 2:i + 7]]).mean())
+            return float(g[i] / torch.cat([g[i - 6 : i - 1], g[i + 2 : i + 7]]).mean())
 
         borders = [(3, xs[1]), (3, xs[0] + 384), (2, ys[1]), (2, ys[0] + 384)]  # where tiles start and end
         worst = max(spike(y, axis, at) for axis, at in borders)
         assert worst < 1.3, worst  # ordinary columns of this picture: median 1.0, 95th percentile ~1.16
 
         cut = (xs[1] + xs[0] + 384) // 2
-        left, right = translator(x[..., :384, :384]), translator(x[..., :384, xs[1]:xs[1] + 384])
-        hard = torch.cat([left[..., :cut], right[..., cut - xs[1]:]], dim=-1)
+        left, right = translator(x[..., :384, :384]), translator(x[..., :384, xs[1] : xs[1] + 384])
+        hard = torch.cat([left[..., :cut], right[..., cut - xs[1] :]], dim=-1)
         assert spike(hard, 3, cut) > 1.35  # measured ~1.5
 
     def test_onnx_translator_needs_the_style_constant(self):

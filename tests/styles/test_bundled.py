@@ -78,7 +78,10 @@ def test_style_options_change_the_look_and_bad_ones_are_one_line(tmp_path):
     full = load_translator(style="toon", device="cpu").translator(x)
     no_lines = load_translator(style="toon", device="cpu", style_opts={"lines": "0"}).translator(x)
     assert (full - no_lines).abs().amax() > 0.5 and (no_lines <= full + 1e-6).float().mean() < 1  # ink removed
-    for opts, message in (({"levels": "99"}, "toon option levels=99 is out of range [2, 32]"), ({"colour": "3"}, "unknown toon option colour")):
+    for opts, message in (
+        ({"levels": "99"}, "toon option levels=99 is out of range [2, 32]"),
+        ({"colour": "3"}, "unknown toon option colour"),
+    ):
         with pytest.raises(UsageError, match=re.escape(message)):
             resolve_style(style="toon", style_opts=opts)
     result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "toon", "--style-opt", "levels", "-o", str(tmp_path / "o.mp4")])
@@ -92,7 +95,9 @@ def test_a_users_procedural_card_is_listed_and_restyles(tmp_path, monkeypatch, i
     (folder / "negative.yaml").write_text("name: negative\nkind: procedural\nfunction: test-invert\nparams: {amount: 1}\n")
     monkeypatch.setenv("VIDTOON_STYLES", str(folder))
     listed = runner.invoke(app, ["styles"], env={"COLUMNS": "200"})
-    assert listed.exit_code == 0 and any("negative" in line and "procedural test-invert" in line for line in listed.output.splitlines())
+    assert listed.exit_code == 0 and any(
+        "negative" in line and "procedural test-invert" in line for line in listed.output.splitlines()
+    )
     photo = tmp_path / "photo.png"
     out = tmp_path / "photo.negative.png"
     from vidtoon.io.images import read_image, write_image
@@ -103,7 +108,11 @@ def test_a_users_procedural_card_is_listed_and_restyles(tmp_path, monkeypatch, i
     assert result.exit_code == 0, result.output
     negative = read_image(out).astype(int)
     assert np.abs(negative - (255 - rgb.astype(int))).max() <= 1  # known answer: the exact negative
-    half = runner.invoke(app, ["restyle", str(photo), "--to", "negative", "--style-opt", "amount=0.5", "-o", str(tmp_path / "h.png")])
-    assert half.exit_code == 0 and np.abs(read_image(tmp_path / "h.png").astype(int) - 128).max() <= 1  # (x + (−x)) / 2 = mid grey
+    half = runner.invoke(
+        app, ["restyle", str(photo), "--to", "negative", "--style-opt", "amount=0.5", "-o", str(tmp_path / "h.png")]
+    )
+    assert (
+        half.exit_code == 0 and np.abs(read_image(tmp_path / "h.png").astype(int) - 128).max() <= 1
+    )  # (x + (−x)) / 2 = mid grey
     bad = runner.invoke(app, ["restyle", str(photo), "--to", "negative", "--style-opt", "amount=2"])
     assert bad.exit_code == 1 and "test-invert option amount=2" in bad.output

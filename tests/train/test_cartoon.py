@@ -24,8 +24,22 @@ from vidtoon.train.run import read_checkpoint, train
 from .test_run import StopAt
 from .toy import random_png_folder
 
-TINY = {"size": 32, "load_size": 48, "batch_size": 2, "ngf": 8, "n_blocks": 1, "ndf": 8, "d_layers": 2, "holdout": 2, "init_steps": 2,
-        "device": "cpu", "precision": "fp32", "log_every": 1, "sample_every": 3, "save_every": 4}
+TINY = {
+    "size": 32,
+    "load_size": 48,
+    "batch_size": 2,
+    "ngf": 8,
+    "n_blocks": 1,
+    "ndf": 8,
+    "d_layers": 2,
+    "holdout": 2,
+    "init_steps": 2,
+    "device": "cpu",
+    "precision": "fp32",
+    "log_every": 1,
+    "sample_every": 3,
+    "save_every": 4,
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +90,17 @@ def test_config_defaults_file_and_flags(tmp_path):
 
 def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     straight = train("cartoon", config_for(domains), tmp_path / "straight")
-    assert straight.finished and set(straight.losses) == {"content", "detail", "surface", "texture", "colour", "hue", "tv", "d_surface",
-                                                           "d_texture"}
+    assert straight.finished and set(straight.losses) == {
+        "content",
+        "detail",
+        "surface",
+        "texture",
+        "colour",
+        "hue",
+        "tv",
+        "d_surface",
+        "d_texture",
+    }
     stopped = train("cartoon", config_for(domains), tmp_path / "split", progress=StopAt(3))  # Ctrl-C after step 3
     assert stopped.step == 3 and not stopped.finished
     resumed = train("cartoon", config_for(domains), tmp_path / "split", resume=True)
@@ -90,6 +113,7 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     sheet = tmp_path / "straight" / "samples" / "step_000006.png"
     assert sheet.exists()
     import cv2
+
     h, w = cv2.imread(str(sheet)).shape[:2]
     assert (w, h) == (2 * 48 + 2, 3 * 48 + 24 + 3 * 2)  # 2 held-out images: input, anchor, output rows + a caption row
 
@@ -121,8 +145,28 @@ def test_cli_train_cartoon_and_export(domains, tmp_path):
     a, b = domains
     run = tmp_path / "run"
     sets = [x for k, v in TINY.items() if k not in ("size", "device", "precision") for x in ("--set", f"{k}={v}")]
-    result = CliRunner().invoke(app, ["train", "cartoon", "--a", str(a), "--b", str(b), "-o", str(run), "--steps", "3", "--size", "32",
-                                      "--device", "cpu", "--precision", "fp32", *sets])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "cartoon",
+            "--a",
+            str(a),
+            "--b",
+            str(b),
+            "-o",
+            str(run),
+            "--steps",
+            "3",
+            "--size",
+            "32",
+            "--device",
+            "cpu",
+            "--precision",
+            "fp32",
+            *sets,
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert "A: 4 images (+2 held out), B: 5 images" in " ".join(result.stderr.split())
     done = CliRunner().invoke(app, ["export", str(run), "-o", str(tmp_path / "s"), "--name", "pixar", "--provenance", "pixar"])
@@ -139,8 +183,8 @@ def test_trains_and_exports_without_pyav(domains, tmp_path):
         from vidtoon.train.export import export_run
         from vidtoon.train.run import train
         config = CartoonConfig(a={str(a)!r}, b={str(b)!r}, steps=3, **{TINY!r})
-        train("cartoon", config, {str(tmp_path / 'run')!r})
-        print(export_run({str(tmp_path / 'run')!r}, {str(tmp_path / 'out')!r}, name="pixar", provenance="pixar").sha256)
+        train("cartoon", config, {str(tmp_path / "run")!r})
+        print(export_run({str(tmp_path / "run")!r}, {str(tmp_path / "out")!r}, name="pixar", provenance="pixar").sha256)
         assert "av" not in [m.split(".")[0] for m in sys.modules if sys.modules[m] is not None]
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)

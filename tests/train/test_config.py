@@ -42,16 +42,19 @@ def test_unknown_keys_are_refused(tmp_path):
         load_config(CycleGANConfig, None, {"label_column": "x"})
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"steps": "many"}, "'steps' must be int"),
-    ({"size": "100"}, "multiple of 16"),
-    ({"precision": "fp8"}, "unknown precision"),
-    ({"generator": "vit"}, "unknown generator"),
-    ({"generator": "unet", "size": "64"}, "multiple of 128"),
-    ({"augment.scale": "[0.5]"}, "pair"),
-    ({"augment.brightness": "1.5"}, "brightness"),
-    ({"flip": "true"}, "unknown config key 'flip'"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"steps": "many"}, "'steps' must be int"),
+        ({"size": "100"}, "multiple of 16"),
+        ({"precision": "fp8"}, "unknown precision"),
+        ({"generator": "vit"}, "unknown generator"),
+        ({"generator": "unet", "size": "64"}, "multiple of 128"),
+        ({"augment.scale": "[0.5]"}, "pair"),
+        ({"augment.brightness": "1.5"}, "brightness"),
+        ({"flip": "true"}, "unknown config key 'flip'"),
+    ],
+)
 def test_bad_values(overrides, message):
     with pytest.raises(UsageError, match=message):
         load_config(CycleGANConfig, None, overrides)

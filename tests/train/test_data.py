@@ -105,8 +105,15 @@ def test_manifest_problems(tmp_path, caplog):
     write_manifest(folder, [{"file": "n000.png", "studio": "a"}, {"file": "n001.png", "studio": "a"}])
     with pytest.raises(UsageError, match="1 distinct value"):
         load_labelled(folder, "studio", load_size=32)
-    write_manifest(folder, [{"file": "n000.png", "studio": "a"}, {"file": "n001.png", "studio": "b"},
-                            {"file": "n002.png", "studio": ""}, {"file": "gone.png", "studio": "b"}])
+    write_manifest(
+        folder,
+        [
+            {"file": "n000.png", "studio": "a"},
+            {"file": "n001.png", "studio": "b"},
+            {"file": "n002.png", "studio": ""},
+            {"file": "gone.png", "studio": "b"},
+        ],
+    )
     with caplog.at_level(logging.WARNING):
         bank = load_labelled(folder, "studio", load_size=32)
     assert len(bank) == 2 and "gone.png" in caplog.text and "1 rows" in caplog.text

@@ -18,8 +18,17 @@ from vidtoon.train.run import train
 
 from .toy import random_png_folder, write_manifest
 
-TINY = {"size": 32, "load_size": 36, "ngf": 8, "ndf": 8, "d_layers": 2, "device": "cpu", "precision": "fp32", "sample_every": 2,
-        "augment": AugmentConfig()}
+TINY = {
+    "size": 32,
+    "load_size": 36,
+    "ngf": 8,
+    "ndf": 8,
+    "d_layers": 2,
+    "device": "cpu",
+    "precision": "fp32",
+    "sample_every": 2,
+    "augment": AugmentConfig(),
+}
 
 
 def cli(*args):
@@ -33,7 +42,11 @@ def runs(tmp_path_factory):
     train("cyclegan", CycleGANConfig(a=str(a), b=str(b), n_blocks=1, steps=2, **TINY), root / "toon")
     frames = random_png_folder(root / "frames", 4, seed=3)
     write_manifest(frames, [{"file": f"n{i:03d}.png", "studio": ("ghibli", "pixar")[i % 2]} for i in range(4)])
-    train("caae", CAAEConfig(data=str(frames), label_column="studio", z_dim=8, ndf_z=8, warmup_steps=1, steps=2, **TINY), root / "multi")
+    train(
+        "caae",
+        CAAEConfig(data=str(frames), label_column="studio", z_dim=8, ndf_z=8, warmup_steps=1, steps=2, **TINY),
+        root / "multi",
+    )
     return root
 
 
@@ -44,8 +57,17 @@ def probe_frames(path):
 
 def test_export_then_restyle_a_real_clip(runs, media, tmp_path, monkeypatch):
     styles = tmp_path / "styles"
-    result = cli("export", runs / "toon", "-o", styles, "--onnx", "--licence", "CC-BY 3.0 (Blender Foundation)",
-                 "--credits", "Big Buck Bunny © Blender Foundation")
+    result = cli(
+        "export",
+        runs / "toon",
+        "-o",
+        styles,
+        "--onnx",
+        "--licence",
+        "CC-BY 3.0 (Blender Foundation)",
+        "--credits",
+        "Big Buck Bunny © Blender Foundation",
+    )
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in styles.iterdir()) == ["onnx", "toon.preview.png", "toon.safetensors", "toon.yaml"]
     card = read_style_card(styles / "toon.yaml")
@@ -64,7 +86,9 @@ def test_export_then_restyle_a_real_clip(runs, media, tmp_path, monkeypatch):
 
     monkeypatch.setenv("VIDTOON_STYLES", str(styles))
     out_onnx = tmp_path / "vtest.onnx.mp4"
-    result = cli("restyle", clip, "--model", styles / "onnx" / "toon.onnx", "--end", "0.5", "-o", out_onnx, "--preset", "ultrafast")
+    result = cli(
+        "restyle", clip, "--model", styles / "onnx" / "toon.onnx", "--end", "0.5", "-o", out_onnx, "--preset", "ultrafast"
+    )
     assert result.exit_code == 0, result.stderr
     assert probe_frames(out_onnx)[0] == 5
     result = cli("restyle", media / "face_astronaut.png", "--to", "toon", "-o", tmp_path / "face.png", "--consistency", "none")
@@ -119,5 +143,7 @@ def test_unet_cyclegan_exports_with_its_size_multiple(runs, media, tmp_path):
     out = tmp_path / "face.png"  # any size: restyle pads to the multiple and crops back
     done = cli("restyle", media / "face_monalisa.jpg", "--model", result.checkpoint, "-o", out, "--consistency", "none")
     assert done.exit_code == 0, done.stderr
-    assert (vidtoon.probe(out).width, vidtoon.probe(out).height) == (vidtoon.probe(media / "face_monalisa.jpg").width,
-                                                                     vidtoon.probe(media / "face_monalisa.jpg").height)
+    assert (vidtoon.probe(out).width, vidtoon.probe(out).height) == (
+        vidtoon.probe(media / "face_monalisa.jpg").width,
+        vidtoon.probe(media / "face_monalisa.jpg").height,
+    )

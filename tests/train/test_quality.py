@@ -55,8 +55,16 @@ def test_checkerboard_scores(photo):
     pattern = torch.from_numpy(((np.indices((h, w)).sum(0) % 2) * 2 - 1).astype(np.float32))
     gridded = (x + 0.04 * pattern).clamp(-1, 1)  # ±5 grey levels, hardly visible: what a transposed conv leaves
     stride4 = torch.from_numpy((np.indices((h, w)) % 4 == 0).any(0).astype(np.float32))  # a 4-pixel lattice
-    natural, checkered, lattice = float(checkerboard(x, 4)[0]), float(checkerboard(gridded, 4)[0]), float(checkerboard(x + 0.05 * stride4, 4)[0])
-    assert natural < CHECKER_BOUND and checkered > 5 * CHECKER_BOUND and lattice > 2 * CHECKER_BOUND, (natural, checkered, lattice)
+    natural, checkered, lattice = (
+        float(checkerboard(x, 4)[0]),
+        float(checkerboard(gridded, 4)[0]),
+        float(checkerboard(x + 0.05 * stride4, 4)[0]),
+    )
+    assert natural < CHECKER_BOUND and checkered > 5 * CHECKER_BOUND and lattice > 2 * CHECKER_BOUND, (
+        natural,
+        checkered,
+        lattice,
+    )
     smooth = to_x(cv2.GaussianBlur(photo, (0, 0), 2))
     assert float(checkerboard(smooth, 2)[0]) < CHECKER_BOUND
     report = look_report(x, gridded)

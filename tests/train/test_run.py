@@ -15,8 +15,18 @@ from vidtoon.train.run import read_checkpoint, train
 
 from .toy import random_png_folder, write_manifest
 
-TINY = {"size": 32, "load_size": 40, "ngf": 8, "ndf": 8, "d_layers": 2, "device": "cpu", "precision": "fp32", "log_every": 1,
-        "batch_size": 2, "augment": AugmentConfig(noise=0.02)}
+TINY = {
+    "size": 32,
+    "load_size": 40,
+    "ngf": 8,
+    "ndf": 8,
+    "d_layers": 2,
+    "device": "cpu",
+    "precision": "fp32",
+    "log_every": 1,
+    "batch_size": 2,
+    "augment": AugmentConfig(noise=0.02),
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +37,9 @@ def domains(tmp_path_factory):
 
 def cyclegan_config(domains, **changes):
     a, b = domains
-    return CycleGANConfig(**{"a": str(a), "b": str(b), "n_blocks": 1, "steps": 6, "sample_every": 3, "save_every": 4, **TINY, **changes})
+    return CycleGANConfig(
+        **{"a": str(a), "b": str(b), "n_blocks": 1, "steps": 6, "sample_every": 3, "save_every": 4, **TINY, **changes}
+    )
 
 
 def metric_rows(run_dir):
@@ -68,7 +80,9 @@ def test_run_folder_contents(domains, tmp_path):
     assert float(rows[-1]["lr"]) < float(rows[0]["lr"]) == 2e-4  # constant, then linear decay after half the steps
     assert load_config(CycleGANConfig, run / "config.yaml") == cyclegan_config(domains)
     state = read_checkpoint(run / "checkpoints" / "latest.pt")
-    assert state["step"] == 6 and state["kind"] == "cyclegan" and len(state["trainer"]["extra"]["pool_b"]["images"]) == 6 * 2  # the pool remembers every fake so far
+    assert (
+        state["step"] == 6 and state["kind"] == "cyclegan" and len(state["trainer"]["extra"]["pool_b"]["images"]) == 6 * 2
+    )  # the pool remembers every fake so far
 
 
 def test_resume_gives_the_same_losses_as_an_uninterrupted_run(domains, tmp_path):
@@ -90,8 +104,9 @@ def test_resume_gives_the_same_losses_as_an_uninterrupted_run(domains, tmp_path)
 def test_caae_resume_is_exact_across_the_warmup(tmp_path):
     folder = random_png_folder(tmp_path / "frames", 6)
     write_manifest(folder, [{"file": f"n{i:03d}.png", "studio": "ab"[i % 2]} for i in range(6)])
-    config = CAAEConfig(data=str(folder), label_column="studio", z_dim=8, ndf_z=8, warmup_steps=2, steps=5, sample_every=5,
-                        save_every=10, **TINY)
+    config = CAAEConfig(
+        data=str(folder), label_column="studio", z_dim=8, ndf_z=8, warmup_steps=2, steps=5, sample_every=5, save_every=10, **TINY
+    )
     whole = train("caae", config, tmp_path / "whole")
     assert train("caae", config, tmp_path / "split", progress=StopAt(2)).step == 2
     resumed = train("caae", config, tmp_path / "split", resume=True)

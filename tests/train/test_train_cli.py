@@ -12,8 +12,24 @@ from vidtoon.cli import app
 
 from .toy import random_png_folder, write_manifest
 
-TINY = ["--size", "32", "--device", "cpu", "--precision", "fp32", "--set", "ngf=8", "--set", "n_blocks=1", "--set", "ndf=8",
-        "--set", "d_layers=2", "--set", "load_size=36"]
+TINY = [
+    "--size",
+    "32",
+    "--device",
+    "cpu",
+    "--precision",
+    "fp32",
+    "--set",
+    "ngf=8",
+    "--set",
+    "n_blocks=1",
+    "--set",
+    "ndf=8",
+    "--set",
+    "d_layers=2",
+    "--set",
+    "load_size=36",
+]
 
 
 def cli(*args):
@@ -48,7 +64,9 @@ def test_bad_training_inputs(good, tmp_path):
     assert not run.exists()  # nothing is created before the data is known to be good
     config = tmp_path / "c.yaml"
     config.write_text("steps: 5\nlambda_cycel: 5\n")
-    assert_one_line_error(cli("train", "cyclegan", "--a", good, "--b", good, "--config", config, "-o", run), str(config), "'lambda_cycel'")
+    assert_one_line_error(
+        cli("train", "cyclegan", "--a", good, "--b", good, "--config", config, "-o", run), str(config), "'lambda_cycel'"
+    )
     assert_one_line_error(cli("train", "cyclegan", "--set", "augment.flipp=1", "-o", run), "'augment.flipp'")
     assert_one_line_error(cli("train", "cyclegan", "--set", "steps", "-o", run), "not key=value")
     assert_one_line_error(cli("train", "cyclegan", "--size", "50", "-o", run), "multiple of 16")
@@ -74,16 +92,35 @@ def test_corrupt_images_are_skipped_with_a_warning(tmp_path):
 def test_caae_label_column_errors(tmp_path):
     frames = random_png_folder(tmp_path / "frames", 4)
     write_manifest(frames, [{"file": f"n{i:03d}.png", "studio": "a" if i % 2 else "b"} for i in range(4)])
-    assert_one_line_error(cli("train", "caae", "--data", frames, "--label-column", "medium", "-o", tmp_path / "r"),
-                          "no column 'medium'", "file, studio")
+    assert_one_line_error(
+        cli("train", "caae", "--data", frames, "--label-column", "medium", "-o", tmp_path / "r"),
+        "no column 'medium'",
+        "file, studio",
+    )
     assert_one_line_error(cli("train", "caae", "--data", frames, "-o", tmp_path / "r"), "--label-column")
 
 
 def test_ctrl_c_saves_and_resume_finishes(tmp_path):
     images = random_png_folder(tmp_path / "imgs", 4)
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "vidtoon", "train", "cyclegan", "--a", str(images), "--b", str(images), "-o", str(run),
-               "--steps", "100000", "--set", "log_every=1", *TINY]
+    command = [
+        sys.executable,
+        "-m",
+        "vidtoon",
+        "train",
+        "cyclegan",
+        "--a",
+        str(images),
+        "--b",
+        str(images),
+        "-o",
+        str(run),
+        "--steps",
+        "100000",
+        "--set",
+        "log_every=1",
+        *TINY,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
@@ -137,8 +174,9 @@ def test_train_on_real_photos_and_a_film(data, media, tmp_path):
         (photos / path.name).write_bytes(path.read_bytes())
     film = media / "big_buck_bunny_0_30.webm"
     run = tmp_path / "run"
-    result = cli("train", "cyclegan", "--a", photos, "--b", film, "--fps", "0.2", "--steps", "2", "-o", run,
-                 "--sample-every", "2", *TINY)
+    result = cli(
+        "train", "cyclegan", "--a", photos, "--b", film, "--fps", "0.2", "--steps", "2", "-o", run, "--sample-every", "2", *TINY
+    )
     assert result.exit_code == 0, result.stderr
     assert "A: 4 images, B: 6 images" in " ".join(result.stderr.split())  # 30 s of film at 0.2 frames/s
     assert (run / "samples" / "step_000002.png").exists() and (run / "checkpoints" / "latest.pt").exists()

@@ -23,14 +23,29 @@ def test_gpu_recipe_smoke_without_pyav(tmp_path):
         random_png_folder(data / style / "a", 5, seed=2 * k, size=(48, 64))
         random_png_folder(data / style / "b", 4, seed=2 * k + 1, size=(48, 48))
     out = tmp_path / "out"
-    runner = ("import runpy, sys; sys.modules['av'] = None; "  # as on the GPU machine: importing PyAV fails
-              f"sys.argv = [{str(SCRIPT)!r}] + sys.argv[1:]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')")
-    done = subprocess.run([sys.executable, "-c", runner, "--smoke", "--out", str(out), "--data", str(data)], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path, check=False)
+    runner = (
+        "import runpy, sys; sys.modules['av'] = None; "  # as on the GPU machine: importing PyAV fails
+        f"sys.argv = [{str(SCRIPT)!r}] + sys.argv[1:]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", runner, "--smoke", "--out", str(out), "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["anime.preview.png", "anime.safetensors", "anime.yaml", "pixar.preview.png", "pixar.safetensors", "pixar.yaml",
-                     "report.txt"]
+    assert files == [
+        "anime.preview.png",
+        "anime.safetensors",
+        "anime.yaml",
+        "pixar.preview.png",
+        "pixar.safetensors",
+        "pixar.yaml",
+        "report.txt",
+    ]
     assert all(p.stat().st_size < 16 * 2**20 for p in out.iterdir())
     report = (out / "report.txt").read_text()
     assert "pixar: 6 steps (2 anchor-only) at 32 px, batch 2: 12 crops seen" in report and "anime: 6 steps" in report, report
@@ -48,6 +63,21 @@ def test_gpu_recipe_smoke_without_pyav(tmp_path):
 
 
 def test_missing_data_is_reported_and_fails(tmp_path):
-    done = subprocess.run([sys.executable, str(SCRIPT), "--smoke", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "none"),
-                           "--styles", "pixar"], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--smoke",
+            "--out",
+            str(tmp_path / "o"),
+            "--data",
+            str(tmp_path / "none"),
+            "--styles",
+            "pixar",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 1 and "pixar: no data in" in done.stdout

@@ -26,13 +26,15 @@ MODEL_SIZE = 256
 
 # -- relative motion ------------------------------------------------------------------------------------
 
+
 def hull_area(points: np.ndarray) -> float:
     """Area of the convex hull of (K, 2) points."""
     return float(cv2.contourArea(cv2.convexHull(np.asarray(points, np.float32).reshape(-1, 1, 2))))
 
 
-def relative_keypoints(source: dict[str, Tensor], driving: dict[str, Tensor], driving_initial: dict[str, Tensor], *,
-                       adapt_scale: bool = True) -> dict[str, Tensor]:
+def relative_keypoints(
+    source: dict[str, Tensor], driving: dict[str, Tensor], driving_initial: dict[str, Tensor], *, adapt_scale: bool = True
+) -> dict[str, Tensor]:
     """FOMM's relative motion: the source's keypoints moved as the driver's moved since its first frame.
 
     value = source + s · (driving − driving_initial), s = sqrt(area(source) / area(driving_initial)) of the
@@ -55,6 +57,7 @@ def relative_keypoints(source: dict[str, Tensor], driving: dict[str, Tensor], dr
 
 # -- the animator --------------------------------------------------------------------------------------------------
 
+
 class FommAnimator:
     """`--method fomm`: the source (or a square crop around its face) at 256×256 driven by FOMM, pasted back.
 
@@ -62,8 +65,16 @@ class FommAnimator:
     as FOMM expects) and resized to 256×256. Frames where no face is detected hold the last good pose.
     """
 
-    def __init__(self, source_rgb: np.ndarray, source_path: Path, checkpoint: str | Path, *, relative: bool = True,
-                 crop: bool = True, device: str = "auto"):
+    def __init__(
+        self,
+        source_rgb: np.ndarray,
+        source_path: Path,
+        checkpoint: str | Path,
+        *,
+        relative: bool = True,
+        crop: bool = True,
+        device: str = "auto",
+    ):
         self.device = resolve_device(device)
         self.kp_detector, self.generator = load_fomm(checkpoint, device=self.device)
         self.source = source_rgb
@@ -73,14 +84,17 @@ class FommAnimator:
         if crop:
             face = detect_face_box(source_rgb, self.faces)
             if face is None:
-                raise InputError("no face found in the source image", path=source_path,
-                                 hint="use a picture with one clearly visible, frontal face, or pass --no-crop")
+                raise InputError(
+                    "no face found in the source image",
+                    path=source_path,
+                    hint="use a picture with one clearly visible, frontal face, or pass --no-crop",
+                )
             x0, y0, side = square_crop(face, (width, height))
             self.box = (x0, y0, side, side)
         else:
             self.box = (0, 0, width, height)
         x0, y0, w, h = self.box
-        self.patch = np.ascontiguousarray(source_rgb[y0:y0 + h, x0:x0 + w])
+        self.patch = np.ascontiguousarray(source_rgb[y0 : y0 + h, x0 : x0 + w])
         self.ramp = border_ramp((w, h), width=0.08 * min(w, h)) if crop else None
         with torch.inference_mode():
             self.source_tensor = self._tensor(self.patch)
@@ -103,7 +117,7 @@ class FommAnimator:
         if self.driver_crop is None:
             self.driver_crop = square_crop(face, (driver_rgb.shape[1], driver_rgb.shape[0]))
         x0, y0, side = self.driver_crop
-        kp_driving = self.kp_detector(self._tensor(driver_rgb[y0:y0 + side, x0:x0 + side]))
+        kp_driving = self.kp_detector(self._tensor(driver_rgb[y0 : y0 + side, x0 : x0 + side]))
         if self.kp_initial is None:
             self.kp_initial = kp_driving
         kp = relative_keypoints(self.kp_source, kp_driving, self.kp_initial) if self.relative else kp_driving
@@ -112,6 +126,6 @@ class FommAnimator:
         bx, by, w, h = self.box
         rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_CUBIC if w > MODEL_SIZE else cv2.INTER_AREA)
         out = self.source.copy()
-        out[by:by + h, bx:bx + w] = blend(rgb, self.patch, self.ramp) if self.ramp is not None else rgb
+        out[by : by + h, bx : bx + w] = blend(rgb, self.patch, self.ramp) if self.ramp is not None else rgb
         self.last = out
         return out

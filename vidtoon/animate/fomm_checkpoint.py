@@ -62,8 +62,10 @@ def infer_config(kp_state: dict[str, Tensor], generator_state: dict[str, Tensor]
         num_bottleneck_blocks=_count(generator_state, r"bottleneck\.r(\d+)\.conv1\.weight"),
         estimate_occlusion_map="dense_motion_network.occlusion.weight" in generator_state,
         dm_block_expansion=dm_first.shape[0] // 2,
-        dm_max_features=max(generator_state[f"dense_motion_network.hourglass.encoder.down_blocks.{i}.conv.weight"].shape[0]
-                            for i in range(dm_blocks)),
+        dm_max_features=max(
+            generator_state[f"dense_motion_network.hourglass.encoder.down_blocks.{i}.conv.weight"].shape[0]
+            for i in range(dm_blocks)
+        ),
         dm_num_blocks=dm_blocks,
         dm_scale=_scale_from_kernel(generator_state, "dense_motion_network.down.weight"),
     )
@@ -77,13 +79,20 @@ def _read_checkpoint(path: Path) -> dict:
     except pickle.UnpicklingError as exc:
         found = re.search(r"GLOBAL (\S+) was not an allowed global", str(exc))
         if found is None:
-            raise InputError("cannot be read as a PyTorch checkpoint (damaged, or another format)", path=path,
-                             hint="give the FOMM checkpoint file, e.g. vox-cpk.pth.tar") from None
-        raise InputError(f"refused: the checkpoint refers to code ({found.group(1)}), not only tensors and plain values",
-                         path=path, hint="vidtoon never runs code from a checkpoint; use the published FOMM weights") from None
+            raise InputError(
+                "cannot be read as a PyTorch checkpoint (damaged, or another format)",
+                path=path,
+                hint="give the FOMM checkpoint file, e.g. vox-cpk.pth.tar",
+            ) from None
+        raise InputError(
+            f"refused: the checkpoint refers to code ({found.group(1)}), not only tensors and plain values",
+            path=path,
+            hint="vidtoon never runs code from a checkpoint; use the published FOMM weights",
+        ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(f"cannot be read as a PyTorch checkpoint ({exc})", path=path,
-                         hint="the file may be damaged or another format") from None
+        raise InputError(
+            f"cannot be read as a PyTorch checkpoint ({exc})", path=path, hint="the file may be damaged or another format"
+        ) from None
 
 
 def load_fomm(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[KeypointDetector, OcclusionAwareGenerator]:
@@ -97,8 +106,11 @@ def load_fomm(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[
     checkpoint = _read_checkpoint(path)
     if not isinstance(checkpoint, dict) or not {"kp_detector", "generator"} <= checkpoint.keys():
         keys = ", ".join(map(str, list(checkpoint)[:6])) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise InputError(f"not a first-order-motion-model checkpoint (has {keys}; expected kp_detector and generator)", path=path,
-                         hint="use vox-cpk.pth.tar (or another FOMM checkpoint) from the first-order-model project")
+        raise InputError(
+            f"not a first-order-motion-model checkpoint (has {keys}; expected kp_detector and generator)",
+            path=path,
+            hint="use vox-cpk.pth.tar (or another FOMM checkpoint) from the first-order-model project",
+        )
     kp_state, generator_state = checkpoint["kp_detector"], checkpoint["generator"]
     try:
         config = infer_config(kp_state, generator_state)
@@ -113,7 +125,10 @@ def load_fomm(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[
         try:
             module.load_state_dict(state, strict=True)
         except RuntimeError as exc:
-            raise InputError(f"{name} weights do not fit the architecture ({str(exc).splitlines()[0]})", path=path,
-                             hint="the checkpoint is not a first-order motion model, or a variant vidtoon does not know") from None
+            raise InputError(
+                f"{name} weights do not fit the architecture ({str(exc).splitlines()[0]})",
+                path=path,
+                hint="the checkpoint is not a first-order motion model, or a variant vidtoon does not know",
+            ) from None
     log.debug("FOMM checkpoint %s: %s", path, asdict(config))
     return kp_detector.to(device).eval(), generator.to(device).eval()

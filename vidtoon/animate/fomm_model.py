@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 # -- pure functions ------------------------------------------------------------------------------------
 
+
 def coordinate_grid(height: int, width: int, *, device=None, dtype=torch.float32) -> Tensor:
     """(H, W, 2) pixel-centre coordinates (x, y) spanning [-1, 1] corner to corner (align_corners=True)."""
     x = torch.linspace(-1.0, 1.0, width, device=device, dtype=dtype)
@@ -37,6 +38,7 @@ def heatmap_to_keypoints(heatmap: Tensor) -> Tensor:
 
 
 # -- building blocks (parameter names as in the published checkpoints) -----------------------------------
+
 
 class ConvNorm(nn.Module):
     """conv → batch norm → ReLU, then ×0.5 average pooling (`down`), ×2 nearest upsampling first (`up`), or neither."""
@@ -69,25 +71,33 @@ class ResBlock(nn.Module):
 
 
 def _width(block_expansion: int, max_features: int, level: int) -> int:
-    return min(max_features, block_expansion * 2 ** level)
+    return min(max_features, block_expansion * 2**level)
 
 
 class _Encoder(nn.Module):
     def __init__(self, block_expansion: int, in_features: int, num_blocks: int, max_features: int):
         super().__init__()
         self.down_blocks = nn.ModuleList(
-            ConvNorm(in_features if i == 0 else _width(block_expansion, max_features, i),
-                     _width(block_expansion, max_features, i + 1), mode="down")
-            for i in range(num_blocks))
+            ConvNorm(
+                in_features if i == 0 else _width(block_expansion, max_features, i),
+                _width(block_expansion, max_features, i + 1),
+                mode="down",
+            )
+            for i in range(num_blocks)
+        )
 
 
 class _Decoder(nn.Module):
     def __init__(self, block_expansion: int, num_blocks: int, max_features: int):
         super().__init__()
         self.up_blocks = nn.ModuleList(
-            ConvNorm((1 if i == num_blocks - 1 else 2) * _width(block_expansion, max_features, i + 1),
-                     _width(block_expansion, max_features, i), mode="up")
-            for i in reversed(range(num_blocks)))
+            ConvNorm(
+                (1 if i == num_blocks - 1 else 2) * _width(block_expansion, max_features, i + 1),
+                _width(block_expansion, max_features, i),
+                mode="up",
+            )
+            for i in reversed(range(num_blocks))
+        )
 
 
 class Hourglass(nn.Module):
@@ -121,7 +131,7 @@ class AntiAliasDown(nn.Module):
         size = 2 * round(sigma * 4) + 1
         self.pad = size // 2
         axis = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
-        g = torch.exp(-axis ** 2 / (2 * sigma ** 2))
+        g = torch.exp(-(axis**2) / (2 * sigma**2))
         kernel = torch.outer(g, g)
         self.register_buffer("weight", (kernel / kernel.sum()).expand(channels, 1, size, size).contiguous())
         self.scale = scale
@@ -136,6 +146,7 @@ def _downscaler(channels: int, scale: float) -> AntiAliasDown | None:
 
 
 # -- the three networks -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FommConfig:
@@ -196,7 +207,9 @@ class DenseMotionNetwork(nn.Module):
     def __init__(self, config: FommConfig):
         super().__init__()
         c = config
-        self.hourglass = Hourglass(c.dm_block_expansion, (c.num_kp + 1) * (c.num_channels + 1), c.dm_num_blocks, c.dm_max_features)
+        self.hourglass = Hourglass(
+            c.dm_block_expansion, (c.num_kp + 1) * (c.num_channels + 1), c.dm_num_blocks, c.dm_max_features
+        )
         self.mask = nn.Conv2d(self.hourglass.out_filters, c.num_kp + 1, 7, padding=3)
         self.occlusion = nn.Conv2d(self.hourglass.out_filters, 1, 7, padding=3) if c.estimate_occlusion_map else None
         self.down = _downscaler(c.num_channels, c.dm_scale)
@@ -218,11 +231,14 @@ class DenseMotionNetwork(nn.Module):
         image = self.down(source_image) if self.down is not None else source_image
         b, c, h, w = image.shape
         k1 = self.num_kp + 1
-        heat = keypoint_gaussians(driving["value"], h, w, self.kp_variance) - keypoint_gaussians(source["value"], h, w, self.kp_variance)
+        heat = keypoint_gaussians(driving["value"], h, w, self.kp_variance) - keypoint_gaussians(
+            source["value"], h, w, self.kp_variance
+        )
         heat = torch.cat([heat.new_zeros(b, 1, h, w), heat], dim=1)[:, :, None]  # (B, K+1, 1, h, w)
         motions = self.sparse_motions(h, w, driving, source)
-        deformed = F.grid_sample(image[:, None].expand(b, k1, c, h, w).reshape(b * k1, c, h, w),
-                                 motions.reshape(b * k1, h, w, 2), align_corners=True).view(b, k1, c, h, w)
+        deformed = F.grid_sample(
+            image[:, None].expand(b, k1, c, h, w).reshape(b * k1, c, h, w), motions.reshape(b * k1, h, w, 2), align_corners=True
+        ).view(b, k1, c, h, w)
         prediction = self.hourglass(torch.cat([heat, deformed], dim=2).view(b, -1, h, w))
         mask = F.softmax(self.mask(prediction), dim=1)  # (B, K+1, h, w)
         out = {"deformation": (motions * mask[..., None]).sum(dim=1), "mask": mask}
@@ -241,11 +257,16 @@ class OcclusionAwareGenerator(nn.Module):
         self.first = ConvNorm(c.num_channels, c.block_expansion, 7)
         self.down_blocks = nn.ModuleList(
             ConvNorm(_width(c.block_expansion, c.max_features, i), _width(c.block_expansion, c.max_features, i + 1), mode="down")
-            for i in range(c.num_down_blocks))
+            for i in range(c.num_down_blocks)
+        )
         self.up_blocks = nn.ModuleList(
-            ConvNorm(_width(c.block_expansion, c.max_features, c.num_down_blocks - i),
-                     _width(c.block_expansion, c.max_features, c.num_down_blocks - i - 1), mode="up")
-            for i in range(c.num_down_blocks))
+            ConvNorm(
+                _width(c.block_expansion, c.max_features, c.num_down_blocks - i),
+                _width(c.block_expansion, c.max_features, c.num_down_blocks - i - 1),
+                mode="up",
+            )
+            for i in range(c.num_down_blocks)
+        )
         width = _width(c.block_expansion, c.max_features, c.num_down_blocks)
         self.bottleneck = nn.Sequential()
         for i in range(c.num_bottleneck_blocks):
@@ -256,8 +277,9 @@ class OcclusionAwareGenerator(nn.Module):
     def deform(x: Tensor, deformation: Tensor) -> Tensor:
         """Sample (B, C, H, W) features along a (B, h, w, 2) field, resized to H×W first."""
         if deformation.shape[1:3] != x.shape[2:]:
-            deformation = F.interpolate(deformation.permute(0, 3, 1, 2), size=x.shape[2:], mode="bilinear",
-                                        align_corners=False).permute(0, 2, 3, 1)
+            deformation = F.interpolate(
+                deformation.permute(0, 3, 1, 2), size=x.shape[2:], mode="bilinear", align_corners=False
+            ).permute(0, 2, 3, 1)
         return F.grid_sample(x, deformation, align_corners=True)
 
     def forward(self, source_image: Tensor, driving: dict[str, Tensor], source: dict[str, Tensor]) -> dict[str, Tensor]:

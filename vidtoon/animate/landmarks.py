@@ -24,8 +24,44 @@ NUM_LANDMARKS = 468
 """Points of MediaPipe's face mesh without the iris refinement."""
 
 # Indices into the 468-point mesh (MediaPipe's canonical face model topology).
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176,
-             149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+FACE_OVAL = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+)
 """The face outline, in order around the face (a polygon)."""
 RIGID = (33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 234, 454, 127, 356, 10, 109, 338)
 """Points that move with the head but not with expressions (eye corners, nose, temples, forehead): pose is fitted on these."""
@@ -33,13 +69,48 @@ INNER_LIPS = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 3
 """The inner lip contour, in order (a polygon): the mouth opening."""
 OUTER_LIPS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
 """The outer lip contour, in order."""
-EYES = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
-        263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
+EYES = (
+    33,
+    7,
+    163,
+    144,
+    145,
+    153,
+    154,
+    155,
+    133,
+    173,
+    157,
+    158,
+    159,
+    160,
+    161,
+    246,
+    263,
+    249,
+    390,
+    373,
+    374,
+    380,
+    381,
+    382,
+    362,
+    398,
+    384,
+    385,
+    386,
+    387,
+    388,
+    466,
+)
 """Both eye contours."""
 BROWS = (70, 63, 105, 66, 107, 336, 296, 334, 293, 300)
 """Both eyebrows."""
-CONTROL = tuple(sorted(set(range(0, NUM_LANDMARKS, 5)) | set(FACE_OVAL) | set(RIGID) | set(INNER_LIPS) | set(OUTER_LIPS)
-                       | set(EYES) | set(BROWS)))
+CONTROL = tuple(
+    sorted(
+        set(range(0, NUM_LANDMARKS, 5)) | set(FACE_OVAL) | set(RIGID) | set(INNER_LIPS) | set(OUTER_LIPS) | set(EYES) | set(BROWS)
+    )
+)
 """The landmarks that steer the warp: every fifth point plus every contour that moves with expressions (~190);
 all 468 would make the spline slower and no better (neighbours a few pixels apart only add noise)."""
 MOUTH_GAP = (13, 14)
@@ -47,7 +118,9 @@ MOUTH_GAP = (13, 14)
 EYE_GAPS = ((159, 145), (386, 374))
 """Upper and lower eyelid of each eye."""
 
-_INSTALL_HINT = "install the optional landmark model with: pip install 'vidtoon[animate]' (or use --method fomm --checkpoint FILE)"
+_INSTALL_HINT = (
+    "install the optional landmark model with: pip install 'vidtoon[animate]' (or use --method fomm --checkpoint FILE)"
+)
 
 
 def load_face_mesh_module():
@@ -111,8 +184,11 @@ class FaceMeshDetector:
         face_mesh = load_face_mesh_module()
         with native_stderr_silenced(settle=0.3):
             self._mesh = face_mesh.FaceMesh(
-                static_image_mode=not video, max_num_faces=1, refine_landmarks=False,
-                min_detection_confidence=min_confidence, min_tracking_confidence=min_confidence,
+                static_image_mode=not video,
+                max_num_faces=1,
+                refine_landmarks=False,
+                min_detection_confidence=min_confidence,
+                min_tracking_confidence=min_confidence,
             )
         self._quiet_calls = 3  # the first frames start the graph's inference threads, which print too
 

@@ -126,8 +126,9 @@ def transfer_relative(
     return out
 
 
-def transfer_absolute(source: np.ndarray, driver_first: np.ndarray, driver: np.ndarray, *,
-                      rigid: np.ndarray | None = None) -> np.ndarray:
+def transfer_absolute(
+    source: np.ndarray, driver_first: np.ndarray, driver: np.ndarray, *, rigid: np.ndarray | None = None
+) -> np.ndarray:
     """The driver's own landmarks placed on the source face: the similarity that aligns the driver's first
     frame with the source (fitted on `rigid`) applied to the current driver frame. The source takes the
     driver's face shape (its identity leaks through); `transfer_relative` keeps the source's own shape.

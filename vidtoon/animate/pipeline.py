@@ -73,8 +73,12 @@ def face_box(points: np.ndarray, image_size: tuple[int, int], *, margin: float, 
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half_w = (side if square else x1 - x0) / 2 + margin * side
     half_h = (side if square else y1 - y0) / 2 + margin * side
-    box = Box(int(max(0, np.floor(cx - half_w))), int(max(0, np.floor(cy - half_h))),
-              int(min(width, np.ceil(cx + half_w))), int(min(height, np.ceil(cy + half_h))))
+    box = Box(
+        int(max(0, np.floor(cx - half_w))),
+        int(max(0, np.floor(cy - half_h))),
+        int(min(width, np.ceil(cx + half_w))),
+        int(min(height, np.ceil(cy + half_h))),
+    )
     return box
 
 
@@ -90,15 +94,16 @@ class LandmarkAnimator:
         smooth: One-Euro filter the driver's landmarks (removes jitter without lag).
     """
 
-    def __init__(self, source_rgb: np.ndarray, source_points: np.ndarray, *, relative: bool = True, crop: bool = True,
-                 smooth: bool = True):
+    def __init__(
+        self, source_rgb: np.ndarray, source_points: np.ndarray, *, relative: bool = True, crop: bool = True, smooth: bool = True
+    ):
         self.source = source_rgb
         self.points = source_points
         self.relative = relative
         height, width = source_rgb.shape[:2]
         self.size = face_size(source_points)
         self.box = face_box(source_points, (width, height), margin=0.45) if crop else Box(0, 0, width, height)
-        self.patch = np.ascontiguousarray(source_rgb[self.box.y0:self.box.y1, self.box.x0:self.box.x1])
+        self.patch = np.ascontiguousarray(source_rgb[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1])
         self.control = list(CONTROL)
         # Eyelids and lips make small, precise motions: follow them closely (λ 0.01); everything else is
         # smoothed (λ 0.1) so that crowded, jittery points cannot fold the map.
@@ -106,8 +111,10 @@ class LandmarkAnimator:
         self.stiffness = np.array([0.01 if i in precise else 0.1 for i in self.control])
         self.ramp = border_ramp(self.box.size, width=0.1 * self.size)  # the patch melts into the untouched image
         self.mouth_gap = _gap(source_points)
-        outer, inner = (feathered_mask([source_points[list(ring)] - self.box.offset], self.box.size, grow=0, feather=0) > 0.5
-                        for ring in (OUTER_LIPS, INNER_LIPS))
+        outer, inner = (
+            feathered_mask([source_points[list(ring)] - self.box.offset], self.box.size, grow=0, feather=0) > 0.5
+            for ring in (OUTER_LIPS, INNER_LIPS)
+        )
         lips = outer & ~inner
         self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
         self.detector = FaceMeshDetector(video=True)
@@ -144,12 +151,13 @@ class LandmarkAnimator:
         """The source with its landmarks moved to `driven` ((468, 2) pixels): H×W×3 uint8."""
         offset = self.box.offset
         moved, original = driven - offset, self.points - offset
-        mapping = warp_map(moved[self.control], original[self.control], self.box.size, anchors=8, step=8,
-                           regularization=self.stiffness)
+        mapping = warp_map(
+            moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
+        )
         warped = remap(self.patch, mapping)
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
-        out[self.box.y0:self.box.y1, self.box.x0:self.box.x1] = blend(warped, self.patch, self.ramp)
+        out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
         return out
 
     def paint_mouth(self, warped: np.ndarray, moved: np.ndarray) -> np.ndarray:
@@ -188,8 +196,11 @@ def load_source(source: Path, size: int | None) -> np.ndarray:
     """
     info = probe(source)
     if not info.is_image:
-        raise InputError("is a video; the face to animate must be a still image", path=source,
-                         hint="pick one frame, e.g. `vidtoon frames VIDEO --fps 1 --size none -o frames/`, and pass an image")
+        raise InputError(
+            "is a video; the face to animate must be a still image",
+            path=source,
+            hint="pick one frame, e.g. `vidtoon frames VIDEO --fps 1 --size none -o frames/`, and pass an image",
+        )
     rgb = read_image(source)
     if size is not None:
         if size < 64:
@@ -209,13 +220,17 @@ def check_driver(driver: Path) -> VideoInfo:
     """
     info = probe(driver)
     if info.is_image:
-        raise InputError("is a still image; the driver must be a video of a moving face", path=driver,
-                         hint="give a video (e.g. .mp4) of someone talking")
+        raise InputError(
+            "is a still image; the driver must be a video of a moving face",
+            path=driver,
+            hint="give a video (e.g. .mp4) of someone talking",
+        )
     return info
 
 
-def make_animator(method: str, source_rgb: np.ndarray, source: Path, *, relative: bool, crop: bool,
-                  checkpoint: str | Path | None, device: str) -> Animator:
+def make_animator(
+    method: str, source_rgb: np.ndarray, source: Path, *, relative: bool, crop: bool, checkpoint: str | Path | None, device: str
+) -> Animator:
     """The method's animator for this source image.
 
     Raises:
@@ -226,7 +241,9 @@ def make_animator(method: str, source_rgb: np.ndarray, source: Path, *, relative
         raise UsageError(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
     if method == "fomm":
         if checkpoint is None:
-            raise UsageError("--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)")
+            raise UsageError(
+                "--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)"
+            )
         from vidtoon.animate.fomm import FommAnimator
 
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
@@ -234,8 +251,11 @@ def make_animator(method: str, source_rgb: np.ndarray, source: Path, *, relative
         raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
     points = detect_landmarks(source_rgb)
     if points is None:
-        raise InputError("no face found in the source image", path=source,
-                         hint="use a picture with one clearly visible face, roughly frontal and at least ~100 px tall")
+        raise InputError(
+            "no face found in the source image",
+            path=source,
+            hint="use a picture with one clearly visible face, roughly frontal and at least ~100 px tall",
+        )
     return LandmarkAnimator(source_rgb, points, relative=relative, crop=crop)
 
 
@@ -290,17 +310,30 @@ def animate(
     try:
         progress.start(info.frame_count, f"animate {source.name}")
         # The per-frame linear algebra is small: extra BLAS threads only contend (×20 slower on 2 busy cores).
-        with threadpool_limits(limits=1, user_api="blas"), \
-                VideoWriter(output, fps=info.fps or Fraction(25), time_base=info.time_base, options=options,
-                            audio=AudioSource(driver), metadata=info.metadata, inputs=(source, driver), force=force) as writer, \
-                VideoReader(driver) as reader:
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            VideoWriter(
+                output,
+                fps=info.fps or Fraction(25),
+                time_base=info.time_base,
+                options=options,
+                audio=AudioSource(driver),
+                metadata=info.metadata,
+                inputs=(source, driver),
+                force=force,
+            ) as writer,
+            VideoReader(driver) as reader,
+        ):
             for frame in reader:
                 writer.write(animator(frame.rgb, float(frame.time)), frame.time)
                 frames += 1
                 progress.advance()
             if animator.faces_found == 0:
-                raise InputError(f"no face found in any of the driver's {frames} frames", path=driver,
-                                 hint="the driver must show one face, roughly frontal")
+                raise InputError(
+                    f"no face found in any of the driver's {frames} frames",
+                    path=driver,
+                    hint="the driver must show one face, roughly frontal",
+                )
     finally:
         close = getattr(animator, "close", None)
         if close is not None:

@@ -84,10 +84,14 @@ def border_anchors(width: int, height: int, *, per_side: int = 8) -> np.ndarray:
         raise UsageError(f"border anchors need per_side ≥ 1 and a size of at least 2×2, got {per_side}, {width}x{height}")
     t = np.linspace(0.0, 1.0, per_side, endpoint=False)
     right, bottom = width - 1.0, height - 1.0
-    return np.concatenate([
-        np.c_[t * right, np.zeros(per_side)], np.c_[np.full(per_side, right), t * bottom],
-        np.c_[right - t * right, np.full(per_side, bottom)], np.c_[np.zeros(per_side), bottom - t * bottom],
-    ])
+    return np.concatenate(
+        [
+            np.c_[t * right, np.zeros(per_side)],
+            np.c_[np.full(per_side, right), t * bottom],
+            np.c_[right - t * right, np.full(per_side, bottom)],
+            np.c_[np.zeros(per_side), bottom - t * bottom],
+        ]
+    )
 
 
 def warp_map(
@@ -119,7 +123,9 @@ def warp_map(
     """
     width, height = size
     pins = border_anchors(width, height, per_side=anchors) if anchors else np.zeros((0, 2))
-    smoothing = np.r_[np.broadcast_to(np.asarray(regularization, np.float64), (len(moved),)), np.full(len(pins), anchor_regularization)]
+    smoothing = np.r_[
+        np.broadcast_to(np.asarray(regularization, np.float64), (len(moved),)), np.full(len(pins), anchor_regularization)
+    ]
     spline = fit_tps(np.r_[moved, pins], np.r_[original, pins], regularization=smoothing)
     step = max(1, int(step))
     xs = np.r_[np.arange(0, width - 1, step), width - 1].astype(np.float64)

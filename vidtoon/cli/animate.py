@@ -16,12 +16,28 @@ from vidtoon.errors import UsageError
 def animate_command(
     source: Annotated[Path, typer.Argument(help="A still image with one face (.jpg, .png, ...).")],
     driver: Annotated[Path, typer.Argument(help="A video of a moving face whose motion, timing and sound the output takes.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Video to write (default SOURCE.DRIVER.mp4 beside the source).")] = None,
-    method: Annotated[str, typer.Option("--method", help="landmarks (offline, MediaPipe) or fomm (needs --checkpoint).")] = "landmarks",
-    checkpoint: Annotated[Path | None, typer.Option("--checkpoint", help="FOMM checkpoint, e.g. vox-cpk.pth.tar (read without running code).")] = None,
-    relative: Annotated[bool, typer.Option("--relative/--absolute", help="Motion relative to the driver's first frame (keeps the source's face shape), or the driver's absolute pose.")] = True,
-    crop: Annotated[bool, typer.Option("--crop/--no-crop", help="Work on a box around the face and paste it back, or on the whole image.")] = True,
-    size: Annotated[int | None, typer.Option("--size", help="Longer side of the output in px (default: the source's size).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Video to write (default SOURCE.DRIVER.mp4 beside the source).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="landmarks (offline, MediaPipe) or fomm (needs --checkpoint).")
+    ] = "landmarks",
+    checkpoint: Annotated[
+        Path | None, typer.Option("--checkpoint", help="FOMM checkpoint, e.g. vox-cpk.pth.tar (read without running code).")
+    ] = None,
+    relative: Annotated[
+        bool,
+        typer.Option(
+            "--relative/--absolute",
+            help="Motion relative to the driver's first frame (keeps the source's face shape), or the driver's absolute pose.",
+        ),
+    ] = True,
+    crop: Annotated[
+        bool, typer.Option("--crop/--no-crop", help="Work on a box around the face and paste it back, or on the whole image.")
+    ] = True,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Longer side of the output in px (default: the source's size).")
+    ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Restyle the source first (not available yet).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N (fomm).")] = "auto",
     crf: CrfOption = None,
@@ -33,10 +49,23 @@ def animate_command(
     from vidtoon.animate.pipeline import animate as run_animate
 
     if to is not None:
-        raise UsageError("--to (restyling the source while animating) is not available yet",
-                                 hint=f"restyle the image first (`vidtoon restyle {source} --to {to}`), then animate the result")
+        raise UsageError(
+            "--to (restyling the source while animating) is not available yet",
+            hint=f"restyle the image first (`vidtoon restyle {source} --to {to}`), then animate the result",
+        )
     with RichProgress("fps") as progress:
-        out = run_animate(source, driver, output, method=method, checkpoint=checkpoint, relative=relative, crop=crop,
-                          size=size, device=device, options=encode_options(crf, preset, pix_fmt),
-                          force=force, progress=progress)
+        out = run_animate(
+            source,
+            driver,
+            output,
+            method=method,
+            checkpoint=checkpoint,
+            relative=relative,
+            crop=crop,
+            size=size,
+            device=device,
+            options=encode_options(crf, preset, pix_fmt),
+            force=force,
+            progress=progress,
+        )
     done(f"wrote {out}")

@@ -54,13 +54,17 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs and full tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """vidtoon: film restyling that keeps length, timing and sound."""
     _state["verbose"] = verbose
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_time=False, show_path=verbose, markup=False)], force=True,
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_time=False, show_path=verbose, markup=False)],
+        force=True,
     )
     for noisy in ("libav", "PIL", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -69,7 +73,9 @@ def main(
 # Options shared by every command that writes a video.
 CrfOption = Annotated[int | None, typer.Option("--crf", help="Quality, lower is better (default 18 for H.264, 31 for VP9).")]
 PresetOption = Annotated[str, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")]
-PixFmtOption = Annotated[str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")]
+PixFmtOption = Annotated[
+    str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")
+]
 ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
 
 

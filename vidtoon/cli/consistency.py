@@ -19,13 +19,19 @@ from vidtoon.settings import DEFAULT_STRENGTH
 def stabilize(
     processed: Annotated[Path, typer.Argument(help="A per-frame-processed video or frame folder (any tool's).")],
     source: Annotated[Path, typer.Option("--source", help="The original video or frame folder it was made from.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output (default NAME.stable.mp4 or FOLDER.stable/).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output (default NAME.stable.mp4 or FOLDER.stable/).")
+    ] = None,
     strength: Annotated[float, typer.Option("--strength", help="Blending strength 0..1.")] = DEFAULT_STRENGTH,
     flow: Annotated[str, typer.Option("--flow", help="dis, farneback or raft.")] = "dis",
-    flow_weights: Annotated[Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
+    flow_weights: Annotated[
+        Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")
+    ] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
     truncate: Annotated[bool, typer.Option("--truncate", help="Frame counts differ: use the common prefix.")] = False,
-    fps: Annotated[str, typer.Option("--fps", help="Frame rate of a video made from a frame folder (e.g. 24, 30000/1001).")] = "25",
+    fps: Annotated[
+        str, typer.Option("--fps", help="Frame rate of a video made from a frame folder (e.g. 24, 30000/1001).")
+    ] = "25",
     crf: CrfOption = None,
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
@@ -35,10 +41,20 @@ def stabilize(
     from vidtoon.stabilize import stabilize as run_stabilize
 
     with RichProgress("fps") as progress:
-        out = run_stabilize(processed, source, output, strength=strength, flow=flow,
-                            flow_weights=str(flow_weights) if flow_weights else None, device=device, truncate=truncate,
-                            fps=fps, options=encode_options(crf, preset, pix_fmt),
-                            force=force, progress=progress)
+        out = run_stabilize(
+            processed,
+            source,
+            output,
+            strength=strength,
+            flow=flow,
+            flow_weights=str(flow_weights) if flow_weights else None,
+            device=device,
+            truncate=truncate,
+            fps=fps,
+            options=encode_options(crf, preset, pix_fmt),
+            force=force,
+            progress=progress,
+        )
     done(f"wrote {out}")
 
 
@@ -59,8 +75,15 @@ def evaluate_command(
 
     with RichProgress("fps") as progress:
         report = evaluate(
-            output, source, reference, flow=flow, flow_weights=flow_weights, device=device, truncate=truncate,
-            max_side=max_side, progress=progress,
+            output,
+            source,
+            reference,
+            flow=flow,
+            flow_weights=flow_weights,
+            device=device,
+            truncate=truncate,
+            max_side=max_side,
+            progress=progress,
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))

@@ -30,11 +30,17 @@ def probe(
     rate = f"{float(info.fps):.3f} fps ({info.fps})" if info.fps else "-"
     count = "-" if info.frame_count is None else f"{info.frame_count}{'' if info.frame_count_exact else ' (estimated)'}"
     rows = [
-        ("file", str(info.path)), ("container", info.container), ("video", f"{info.codec} {info.width}x{info.height} {info.pix_fmt}"),
-        ("frame rate", rate + (" variable" if info.variable_fps else "")), ("rotation", f"{info.rotation}°"),
-        ("duration", f"{float(info.duration):.3f} s" if info.duration is not None else "unknown"), ("frames", count),
+        ("file", str(info.path)),
+        ("container", info.container),
+        ("video", f"{info.codec} {info.width}x{info.height} {info.pix_fmt}"),
+        ("frame rate", rate + (" variable" if info.variable_fps else "")),
+        ("rotation", f"{info.rotation}°"),
+        ("duration", f"{float(info.duration):.3f} s" if info.duration is not None else "unknown"),
+        ("frames", count),
     ]
-    rows += [(f"audio #{a.index}", f"{a.codec} {a.channels} ch {a.sample_rate} Hz {a.language or ''}".strip()) for a in info.audio]
+    rows += [
+        (f"audio #{a.index}", f"{a.codec} {a.channels} ch {a.sample_rate} Hz {a.language or ''}".strip()) for a in info.audio
+    ]
     rows += [(f"subtitle #{s.index}", f"{s.codec} {s.language or ''}".strip()) for s in info.subtitles]
     for key, value in rows:
         table.add_row(f"[bold]{key}", value)
@@ -45,7 +51,9 @@ def probe(
 def stitch(
     frames_dir: Annotated[Path, typer.Argument(help="Folder of images (natural order: frame2 before frame10).")],
     fps: Annotated[str, typer.Option("--fps", help="Frames per second, e.g. 2, 24 or 30000/1001.")] = "2",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Video to write (.mp4 .mkv .mov .webm .avi .gif); default FOLDER.mp4.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Video to write (.mp4 .mkv .mov .webm .avi .gif); default FOLDER.mp4.")
+    ] = None,
     pattern: Annotated[str | None, typer.Option("--pattern", help="Glob on file names, e.g. 'shot1_*.png'.")] = None,
     size: Annotated[str | None, typer.Option("--size", help="Video size WxH (default: the first image's size).")] = None,
     fit: Annotated[str, typer.Option("--fit", help="How images of another size fit: pad, crop or stretch.")] = "pad",
@@ -61,8 +69,16 @@ def stitch(
 
     with RichProgress("fps") as progress:
         out = run_stitch(
-            frames_dir, output, fps=fps, pattern=pattern, size=parse_size(size) if size else None, fit_mode=fit,
-            audio=audio, options=encode_options(crf, preset, pix_fmt), force=force, progress=progress,
+            frames_dir,
+            output,
+            fps=fps,
+            pattern=pattern,
+            size=parse_size(size) if size else None,
+            fit_mode=fit,
+            audio=audio,
+            options=encode_options(crf, preset, pix_fmt),
+            force=force,
+            progress=progress,
         )
     err_console.print(f"wrote {out}")
 
@@ -71,12 +87,16 @@ def stitch(
 def frames(
     video: Annotated[Path, typer.Argument(help="Video to sample.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the images and manifest.csv.")],
-    fps: Annotated[str | None, typer.Option("--fps", help="Frames per second to keep (default 2; 'all' keeps every frame).")] = "2",
+    fps: Annotated[
+        str | None, typer.Option("--fps", help="Frames per second to keep (default 2; 'all' keeps every frame).")
+    ] = "2",
     size: Annotated[str | None, typer.Option("--size", help="N (square) or WxH; 'none' keeps the video's size.")] = "256",
     crop: Annotated[str, typer.Option("--crop", help="center: crop to the size's aspect; none: resize only.")] = "center",
     start: Annotated[str | None, typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Manifest column key=value, e.g. studio=blender (repeatable).")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Manifest column key=value, e.g. studio=blender (repeatable).")
+    ] = None,
     image_format: Annotated[str, typer.Option("--format", help="png or jpg.")] = "png",
     force: ForceOption = False,
 ) -> None:
@@ -86,10 +106,16 @@ def frames(
 
     with RichProgress("frames/s") as progress:
         result = extract_frames(
-            video, output,
+            video,
+            output,
             fps=None if fps in (None, "all") else fps,
             size=None if size in (None, "none") else parse_size(size),
-            crop=crop, start=parse_time(start), end=parse_time(end), tags=parse_tags(tag),
-            image_format=image_format, force=force, progress=progress,
+            crop=crop,
+            start=parse_time(start),
+            end=parse_time(end),
+            tags=parse_tags(tag),
+            image_format=image_format,
+            force=force,
+            progress=progress,
         )
     err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")

@@ -25,8 +25,15 @@ class RichProgress:
 
     def __init__(self, unit: str = "fps", console: Console | None = None, *, show_metrics: bool = False):
         console = console or err_console
-        columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(unit),
-                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        columns = [
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(unit),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        ]
         if show_metrics:
             columns.append(TextColumn("{task.fields[metrics]}"))
         self._bar = Progress(*columns, console=console, transient=False, disable=not console.is_terminal)

@@ -18,27 +18,57 @@ from vidtoon.settings import DEFAULT_STRENGTH
 def restyle(
     source: Annotated[Path, typer.Argument(help="A video, an image, or a folder of images.")],
     to: Annotated[str | None, typer.Option("--to", help="Installed style name (see `vidtoon styles`).")] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Any checkpoint (.safetensors, CycleGAN/AnimeGANv2 .pth/.pt) or ONNX file.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file or folder (default: NAME.STYLE.ext beside the input).")] = None,
-    like: Annotated[Path | None, typer.Option("--like", help="Any picture: restyle in its look (needs the 'like' extra).")] = None,
-    like_strength: Annotated[float | None, typer.Option("--like-strength", help="With --like: 0..1, how much of the picture's look (default 1).")] = None,
-    style_opt: Annotated[list[str] | None, typer.Option("--style-opt", help="A procedural style's parameter, e.g. --style-opt levels=6 (repeatable).")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Any checkpoint (.safetensors, CycleGAN/AnimeGANv2 .pth/.pt) or ONNX file.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output file or folder (default: NAME.STYLE.ext beside the input).")
+    ] = None,
+    like: Annotated[
+        Path | None, typer.Option("--like", help="Any picture: restyle in its look (needs the 'like' extra).")
+    ] = None,
+    like_strength: Annotated[
+        float | None, typer.Option("--like-strength", help="With --like: 0..1, how much of the picture's look (default 1).")
+    ] = None,
+    style_opt: Annotated[
+        list[str] | None,
+        typer.Option("--style-opt", help="A procedural style's parameter, e.g. --style-opt levels=6 (repeatable)."),
+    ] = None,
     to_label: Annotated[str | None, typer.Option("--to-label", help="Style label of a multi-style (CAAE) model.")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16.")] = "auto",
     height: Annotated[int | None, typer.Option("--height", help="Processing height (output keeps the source size).")] = None,
-    max_side: Annotated[int | None, typer.Option("--max-side", help="Translate in tiles when the longer side exceeds this.")] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Frames per model call (default 1 on CPU, 8 on GPU).")] = None,
+    max_side: Annotated[
+        int | None, typer.Option("--max-side", help="Translate in tiles when the longer side exceeds this.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Frames per model call (default 1 on CPU, 8 on GPU).")
+    ] = None,
     start: Annotated[str | None, typer.Option("--start", help="Start time (seconds or HH:MM:SS).")] = None,
     end: Annotated[str | None, typer.Option("--end", help="End time (seconds or HH:MM:SS).")] = None,
-    consistency: Annotated[str | None, typer.Option("--consistency", help="Temporal consistency: flow (default) or none.")] = None,
-    strength: Annotated[float | None, typer.Option("--strength", help=f"Temporal blending strength 0..1 (default {DEFAULT_STRENGTH}).")] = None,
+    consistency: Annotated[
+        str | None, typer.Option("--consistency", help="Temporal consistency: flow (default) or none.")
+    ] = None,
+    strength: Annotated[
+        float | None, typer.Option("--strength", help=f"Temporal blending strength 0..1 (default {DEFAULT_STRENGTH}).")
+    ] = None,
     flow: Annotated[str, typer.Option("--flow", help="Optical flow for consistency: dis, farneback or raft.")] = "dis",
-    flow_weights: Annotated[Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")] = None,
+    flow_weights: Annotated[
+        Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")
+    ] = None,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
-    faces: Annotated[bool | None, typer.Option("--faces/--no-faces", help="Restyle only the faces (feathered), keep everything else as it is (default: the style's).")] = None,
-    face_size: Annotated[int | None, typer.Option("--face-size", help="Side (px) of the face crop the model sees (default 256).")] = None,
-    face_margin: Annotated[float | None, typer.Option("--face-margin", help="Context around each face, × its size, on every side (default 0.4).")] = None,
+    faces: Annotated[
+        bool | None,
+        typer.Option(
+            "--faces/--no-faces", help="Restyle only the faces (feathered), keep everything else as it is (default: the style's)."
+        ),
+    ] = None,
+    face_size: Annotated[
+        int | None, typer.Option("--face-size", help="Side (px) of the face crop the model sees (default 256).")
+    ] = None,
+    face_margin: Annotated[
+        float | None, typer.Option("--face-margin", help="Context around each face, × its size, on every side (default 0.4).")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")] = False,
     segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
     crf: CrfOption = None,
@@ -51,22 +81,53 @@ def restyle(
     from vidtoon.restyle import RestyleOptions, load_translator, resolve_style
     from vidtoon.restyle import restyle as run_restyle
 
-    card = resolve_style(style=to, model=model, like=like, like_strength=like_strength, style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"))
+    card = resolve_style(
+        style=to,
+        model=model,
+        like=like,
+        like_strength=like_strength,
+        style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"),
+    )
     options = RestyleOptions.from_style(
-        card.defaults, device=device, precision=precision, height=height, max_side=max_side, batch_size=batch_size,
-        start=parse_time(start), end=parse_time(end), consistency=consistency, strength=strength, flow=flow,
-        flow_weights=str(flow_weights) if flow_weights else None, label=to_label, compile=compile_model,
-        segment_seconds=segment_seconds, faces=faces, face_size=face_size, face_margin=face_margin,
+        card.defaults,
+        device=device,
+        precision=precision,
+        height=height,
+        max_side=max_side,
+        batch_size=batch_size,
+        start=parse_time(start),
+        end=parse_time(end),
+        consistency=consistency,
+        strength=strength,
+        flow=flow,
+        flow_weights=str(flow_weights) if flow_weights else None,
+        label=to_label,
+        compile=compile_model,
+        segment_seconds=segment_seconds,
+        faces=faces,
+        face_size=face_size,
+        face_margin=face_margin,
         encode=encode_options(crf, preset, pix_fmt),
     )
     loaded = load_translator(card=card, device=device, precision=precision, label=to_label, compile=compile_model)
     with RichProgress("fps") as progress:
-        out = run_restyle(source, output, translator=loaded.translator, style_name=loaded.name, options=options,
-                          resume=resume, force=force, progress=progress, job_key=loaded.key)
+        out = run_restyle(
+            source,
+            output,
+            translator=loaded.translator,
+            style_name=loaded.name,
+            options=options,
+            resume=resume,
+            force=force,
+            progress=progress,
+            job_key=loaded.key,
+        )
     done(f"wrote {out}")
 
 
-styles_app = typer.Typer(help="Installed styles: list them (the default), or add one made from a picture.", invoke_without_command=True)
+styles_app = typer.Typer(
+    help="Installed styles: list them (the default), or add one made from a picture.", invoke_without_command=True
+)
 app.add_typer(styles_app, name="styles")
 
 
@@ -84,8 +145,14 @@ def styles(ctx: typer.Context) -> None:
     table = Table("style", "kind", "made of", "description", "licence / credits", "preview")
     for card in cards:
         terms = " / ".join(part for part in (card.licence, card.credits) if part) or "-"
-        table.add_row(card.name, card.kind, STYLE_KINDS.get(card.kind)().describe(card), card.description or "-", terms,
-                      str(card.preview) if card.preview else "-")
+        table.add_row(
+            card.name,
+            card.kind,
+            STYLE_KINDS.get(card.kind)().describe(card),
+            card.description or "-",
+            terms,
+            str(card.preview) if card.preview else "-",
+        )
     Console().print(table)
 
 
@@ -95,12 +162,15 @@ def styles_add(
     like: Annotated[Path, typer.Option("--like", help="The picture whose look the style takes.")],
     strength: Annotated[float, typer.Option("--strength", help="0..1, how much of the picture's look (default 1).")] = 1.0,
     description: Annotated[str, typer.Option("--description", help="One line for `vidtoon styles`.")] = "",
-    folder: Annotated[Path | None, typer.Option("--dir", help="Styles folder (default: your own, ~/.local/share/vidtoon/styles).")] = None,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="Styles folder (default: your own, ~/.local/share/vidtoon/styles).")
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Make a named style from a picture (a reference style): then `vidtoon restyle FILM --to NAME`."""
     from vidtoon.styles import add_reference_style, user_styles_dir
 
-    card = add_reference_style(name, like, folder=folder or user_styles_dir(), strength=strength, description=description,
-                               force=force)
+    card = add_reference_style(
+        name, like, folder=folder or user_styles_dir(), strength=strength, description=description, force=force
+    )
     done(f"wrote {card}; restyle with: vidtoon restyle FILM --to {name}")

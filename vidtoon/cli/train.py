@@ -20,8 +20,12 @@ prep_app = typer.Typer(help="Prepare training data.", no_args_is_help=True)
 app.add_typer(prep_app, name="prep")
 
 RunOption = Annotated[Path, typer.Option("--output", "-o", help="Run folder: config.yaml, checkpoints, metrics, samples.")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML config (defaults < file < flags; unknown keys refused).")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Any config key, e.g. --set lambda_cycle=5 --set augment.flip=false.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML config (defaults < file < flags; unknown keys refused).")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Any config key, e.g. --set lambda_cycle=5 --set augment.flip=false.")
+]
 StepsOption = Annotated[int | None, typer.Option("--steps", help="Optimiser steps in total (default 10000).")]
 SizeOption = Annotated[int | None, typer.Option("--size", help="Training crop in pixels, multiple of 16 (default 128).")]
 BatchOption = Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 1).")]
@@ -36,24 +40,39 @@ ResumeOption = Annotated[bool, typer.Option("--resume", help="Continue the run i
 
 def _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every) -> dict:
     """The flags both trainers take, as config keys (None: not given)."""
-    return {"steps": steps, "size": size, "batch_size": batch_size, "device": device, "precision": precision, "seed": seed,
-            "save_every": save_every, "sample_every": sample_every}
+    return {
+        "steps": steps,
+        "size": size,
+        "batch_size": batch_size,
+        "device": device,
+        "precision": precision,
+        "seed": seed,
+        "save_every": save_every,
+        "sample_every": sample_every,
+    }
 
 
-def _train(kind: str, output: Path, config_file: Path | None, sets: list[str] | None, resume: bool, force: bool, flags: dict) -> None:
+def _train(
+    kind: str, output: Path, config_file: Path | None, sets: list[str] | None, resume: bool, force: bool, flags: dict
+) -> None:
     from vidtoon.parsing import parse_assignments
     from vidtoon.train.run import resolve_run_config, train
 
     logging.getLogger("vidtoon.train").setLevel(logging.INFO)  # a long run reports its data, resume point and samples
 
-    overrides = {**parse_assignments(sets, flag="--set", example="lambda_cycle=5"), **{k: v for k, v in flags.items() if v is not None}}
+    overrides = {
+        **parse_assignments(sets, flag="--set", example="lambda_cycle=5"),
+        **{k: v for k, v in flags.items() if v is not None},
+    }
     config = resolve_run_config(kind, output, config_file=config_file, overrides=overrides, resume=resume)
     with RichProgress("it/s", show_metrics=True) as progress:
         result = train(kind, config, output, resume=resume, force=force, progress=progress)
     timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
     if not result.finished:
-        err_console.print(f"stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
-                          f"Continue with: vidtoon train {kind} -o {output} --resume")
+        err_console.print(
+            f"stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
+            f"Continue with: vidtoon train {kind} -o {output} --resume"
+        )
         raise typer.Exit(code=130)
     err_console.print(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {output}")
 
@@ -86,9 +105,13 @@ def train_cyclegan(
 @train_app.command("caae")
 def train_caae(
     output: RunOption = Path("runs/caae"),
-    data: Annotated[str | None, typer.Option("--data", help="Frame folder with manifest.csv (from `vidtoon frames --tag`).")] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", help="Frame folder with manifest.csv (from `vidtoon frames --tag`).")
+    ] = None,
     label_column: Annotated[str | None, typer.Option("--label-column", help="Manifest column holding the style labels.")] = None,
-    warmup_steps: Annotated[int | None, typer.Option("--warmup-steps", help="Autoencoder-only steps first (default 1000).")] = None,
+    warmup_steps: Annotated[
+        int | None, typer.Option("--warmup-steps", help="Autoencoder-only steps first (default 1000).")
+    ] = None,
     config: ConfigOption = None,
     sets: SetOption = None,
     steps: StepsOption = None,
@@ -104,7 +127,15 @@ def train_caae(
 ) -> None:
     """CAAE: encoder, label-conditioned decoder, latent and image discriminators; L1 + TV reconstruction."""
     common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
-    _train("caae", output, config, sets, resume, force, {"data": data, "label_column": label_column, "warmup_steps": warmup_steps, **common})
+    _train(
+        "caae",
+        output,
+        config,
+        sets,
+        resume,
+        force,
+        {"data": data, "label_column": label_column, "warmup_steps": warmup_steps, **common},
+    )
 
 
 @train_app.command("cartoon")
@@ -150,21 +181,44 @@ def prep_smooth(
 @app.command("export")
 def export_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder made by `vidtoon train`.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Style folder to write (NAME.safetensors, NAME.yaml, preview).")] = Path("styles"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Style folder to write (NAME.safetensors, NAME.yaml, preview).")
+    ] = Path("styles"),
     name: Annotated[str | None, typer.Option("--name", help="Style name (default: the run folder's name).")] = None,
     direction: Annotated[str, typer.Option("--direction", help="CycleGAN: a2b (photos -> style) or b2a.")] = "a2b",
     onnx: Annotated[bool, typer.Option("--onnx", help="Also write ONNX graphs under onnx/.")] = False,
-    licence: Annotated[str, typer.Option("--licence", help="Terms of the training data and weights (shown by `vidtoon styles`).")] = "",
+    licence: Annotated[
+        str, typer.Option("--licence", help="Terms of the training data and weights (shown by `vidtoon styles`).")
+    ] = "",
     credits: Annotated[str | None, typer.Option("--credits", help="Whom to credit (default: the run folder).")] = None,
-    data: Annotated[str | None, typer.Option("--data", help="The training data, in words (default: the run's data paths).")] = None,
-    provenance: Annotated[str | None, typer.Option("--provenance", help="pixar or anime: the bundled styles' data, licence, credits.")] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", help="The training data, in words (default: the run's data paths).")
+    ] = None,
+    provenance: Annotated[
+        str | None, typer.Option("--provenance", help="pixar or anime: the bundled styles' data, licence, credits.")
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Turn a training run into a style: fp16 safetensors checkpoint + style card (+ ONNX)."""
     from vidtoon.train.export import export_run
 
-    result = export_run(run_dir, output, name=name, direction=direction, onnx=onnx, licence=licence, credits=credits,
-                        data=data, provenance=provenance, force=force)
-    err_console.print(f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else ""))
-    err_console.print(f"restyle with: vidtoon restyle FILM --model {result.checkpoint}" + (f" --to-label {'|'.join(result.styles)}" if result.styles else "")
-                      + f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})")
+    result = export_run(
+        run_dir,
+        output,
+        name=name,
+        direction=direction,
+        onnx=onnx,
+        licence=licence,
+        credits=credits,
+        data=data,
+        provenance=provenance,
+        force=force,
+    )
+    err_console.print(
+        f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else "")
+    )
+    err_console.print(
+        f"restyle with: vidtoon restyle FILM --model {result.checkpoint}"
+        + (f" --to-label {'|'.join(result.styles)}" if result.styles else "")
+        + f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})"
+    )

@@ -56,7 +56,9 @@ class FarnebackFlow:
     def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
         p = self.params
         args = (p.pyr_scale, p.levels, p.winsize, p.iterations, p.poly_n, p.poly_sigma, p.flags)
-        return [cv2.calcOpticalFlowFarneback(gray_u8(t), gray_u8(s), None, *args) for t, s in zip(targets_u8, sources_u8, strict=True)]
+        return [
+            cv2.calcOpticalFlowFarneback(gray_u8(t), gray_u8(s), None, *args) for t, s in zip(targets_u8, sources_u8, strict=True)
+        ]
 
 
 @FLOW_BACKENDS.register("farneback")

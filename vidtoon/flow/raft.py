@@ -85,7 +85,7 @@ def build_raft(state: dict[str, torch.Tensor], *, path: str | os.PathLike | None
 
 
 def architecture(state: dict[str, torch.Tensor], *, path: str | os.PathLike | None = None) -> str:
-    """"raft_large" or "raft_small", from the output channels of the first feature-encoder convolution (64 or 32).
+    """ "raft_large" or "raft_small", from the output channels of the first feature-encoder convolution (64 or 32).
 
     Raises:
         InputError: that tensor is missing or has another shape.
@@ -128,8 +128,14 @@ class RAFTFlow:
 
     name = "raft"
 
-    def __init__(self, weights: str | os.PathLike | None = None, device: torch.device | str | None = None, *,
-                 num_flow_updates: int = 12, batch_size: int = 8):
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        device: torch.device | str | None = None,
+        *,
+        num_flow_updates: int = 12,
+        batch_size: int = 8,
+    ):
         if num_flow_updates < 1 or batch_size < 1:
             raise UsageError(f"RAFT needs num_flow_updates ≥ 1 and batch_size ≥ 1, got {num_flow_updates} and {batch_size}")
         self.weights = weights_path(weights)
@@ -151,7 +157,7 @@ class RAFTFlow:
             padded, (left, _, top, _) = pad_to_multiple(pair, 8, _MIN_SIZE)
             image1, image2 = padded.chunk(2)
             flow = self.model(image1.contiguous(), image2.contiguous(), num_flow_updates=self.num_flow_updates)[-1]
-            flows.append(flow[:, :, top:top + height, left:left + width].float())
+            flows.append(flow[:, :, top : top + height, left : left + width].float())
         return torch.cat(flows).to(target.device).contiguous()
 
     def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -16,7 +16,9 @@ import torch.nn.functional as F
 
 
 def _base_grid(height: int, width: int, device, dtype) -> torch.Tensor:
-    ys, xs = torch.meshgrid(torch.arange(height, device=device, dtype=dtype), torch.arange(width, device=device, dtype=dtype), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(height, device=device, dtype=dtype), torch.arange(width, device=device, dtype=dtype), indexing="ij"
+    )
     return torch.stack((xs, ys))  # 2×H×W, (x, y)
 
 
@@ -27,7 +29,9 @@ def backward_warp(image: torch.Tensor, flow: torch.Tensor, *, mode: str = "bilin
     integer flow shifts it exactly.
     """
     if image.shape[0] != flow.shape[0] or image.shape[-2:] != flow.shape[-2:] or flow.shape[1] != 2:
-        raise ValueError(f"image {tuple(image.shape)} and flow {tuple(flow.shape)} must be N×C×H×W and N×2×H×W of the same N, H, W")
+        raise ValueError(
+            f"image {tuple(image.shape)} and flow {tuple(flow.shape)} must be N×C×H×W and N×2×H×W of the same N, H, W"
+        )
     height, width = image.shape[-2:]
     position = _base_grid(height, width, flow.device, flow.dtype)[None] + flow  # N×2×H×W, pixels
     grid = torch.stack(
@@ -56,6 +60,7 @@ def consistency_mask(flow_ts: torch.Tensor, flow_st: torch.Tensor, *, alpha1: fl
 # The same two operations on single H×W×C numpy frames through OpenCV: what the temporal stage runs
 # per frame on the CPU (cv2.remap is 3–4× faster than grid_sample there). Tests check they agree
 # with the tensor versions above.
+
 
 @functools.lru_cache(maxsize=8)
 def _pixel_grid(height: int, width: int) -> np.ndarray:

@@ -54,8 +54,9 @@ def first_frame_size(path: Path) -> tuple[int, int]:
     return rgb.shape[1], rgb.shape[0]
 
 
-def check_size(role: str, path: Path, size: tuple[int, int], base_path: Path, base_size: tuple[int, int], *,
-               base_role: str = "source") -> None:
+def check_size(
+    role: str, path: Path, size: tuple[int, int], base_path: Path, base_size: tuple[int, int], *, base_role: str = "source"
+) -> None:
     """Accept `size` (of `role` at `path`) if it is `base_size`, or that aspect ratio to within a pixel (a warning:
     it will be resized to `base_size`); else InputError naming both files and sizes."""
     if size == base_size:
@@ -78,7 +79,8 @@ def frames_at_size(path: Path, count: int, native: tuple[int, int], size: tuple[
             height, width = frame.rgb.shape[:2]
             if (width, height) != native:
                 raise InputError(
-                    f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}", path=path,
+                    f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}",
+                    path=path,
                     hint="every frame must have the same size",
                 )
             yield frame if (width, height) == size else replace(frame, rgb=resize(frame.rgb, *size))

@@ -70,7 +70,9 @@ class AudioPassthrough:
         try:
             self._input = av.open(str(source.path), metadata_errors="replace")
         except av.FFmpegError as exc:
-            raise InputError(f"cannot read its audio ({exc.strerror})", path=source.path, hint="give a file with a readable audio track") from None
+            raise InputError(
+                f"cannot read its audio ({exc.strerror})", path=source.path, hint="give a file with a readable audio track"
+            ) from None
         if source.required and not self._input.streams.audio:
             self._input.close()
             raise InputError("has no audio stream", path=source.path, hint="give an audio or video file with sound")
@@ -90,7 +92,13 @@ class AudioPassthrough:
         for stream in self._input.streams.audio:
             codec = stream.codec_context.codec.canonical_name if stream.codec_context.codec else stream.codec_context.name
             if self._fmt.audio_codec is None:
-                log.warning("%s: the %s format has no sound; audio stream %d (%s) left out", self._output_path, self._fmt.muxer, stream.index, codec)
+                log.warning(
+                    "%s: the %s format has no sound; audio stream %d (%s) left out",
+                    self._output_path,
+                    self._fmt.muxer,
+                    stream.index,
+                    codec,
+                )
                 continue
             if self._fmt.audio_copy is None or codec in self._fmt.audio_copy:
                 out = self._output.add_stream_from_template(stream)
@@ -99,7 +107,11 @@ class AudioPassthrough:
                 out = self._add_encoder(stream)
                 log.warning(
                     "%s: %s audio cannot go into %s unchanged; re-encoding audio stream %d to %s",
-                    self._output_path, codec, self._output_path.suffix, stream.index, self._fmt.audio_codec,
+                    self._output_path,
+                    codec,
+                    self._output_path.suffix,
+                    stream.index,
+                    self._fmt.audio_codec,
                 )
                 track = _Track(stream, out, copy=False, offset=offset)
             _copy_stream_metadata(stream, out)
@@ -107,7 +119,13 @@ class AudioPassthrough:
         for stream in self._input.streams.subtitles:
             codec = stream.codec_context.codec.canonical_name if stream.codec_context.codec else stream.codec_context.name
             if codec not in self._fmt.subtitle_copy:
-                log.warning("%s: %s subtitles cannot go into %s; subtitle stream %d left out (use .mkv to keep it)", self._output_path, codec, self._output_path.suffix, stream.index)
+                log.warning(
+                    "%s: %s subtitles cannot go into %s; subtitle stream %d left out (use .mkv to keep it)",
+                    self._output_path,
+                    codec,
+                    self._output_path.suffix,
+                    stream.index,
+                )
                 continue
             out = self._output.add_stream_from_template(stream)
             _copy_stream_metadata(stream, out)
@@ -186,7 +204,10 @@ class AudioPassthrough:
             if track.failed_packets == 1:
                 log.warning(
                     "%s: audio stream %d fails to decode at %.3fs (%s); skipping the damaged audio packets, video goes on",
-                    self.source.path, track.source.index, float(packet.pts * track.time_base), exc.strerror,
+                    self.source.path,
+                    track.source.index,
+                    float(packet.pts * track.time_base),
+                    exc.strerror,
                 )
             return
         for frame in frames:

@@ -37,11 +37,23 @@ _MKV_SUBTITLES = frozenset({"subrip", "ass", "ssa", "webvtt", "text", "dvd_subti
 FORMATS: dict[str, OutputFormat] = {
     ".mp4": OutputFormat("mp4", "libx264", "aac", _MP4_AUDIO, frozenset({"mov_text"}), options=(("movflags", "+faststart"),)),
     ".m4v": OutputFormat("mp4", "libx264", "aac", _MP4_AUDIO, frozenset({"mov_text"}), options=(("movflags", "+faststart"),)),
-    ".mov": OutputFormat("mov", "libx264", "aac", _MP4_AUDIO | {"pcm_s16le", "pcm_s24le"}, frozenset({"mov_text"}), options=(("movflags", "+faststart"),)),
+    ".mov": OutputFormat(
+        "mov",
+        "libx264",
+        "aac",
+        _MP4_AUDIO | {"pcm_s16le", "pcm_s24le"},
+        frozenset({"mov_text"}),
+        options=(("movflags", "+faststart"),),
+    ),
     ".mkv": OutputFormat("matroska", "libx264", "aac", None, _MKV_SUBTITLES),
     ".webm": OutputFormat("webm", "libvpx-vp9", "libopus", frozenset({"opus", "vorbis"}), frozenset({"webvtt"})),
     ".avi": OutputFormat(
-        "avi", "libx264", "aac", frozenset({"mp3", "ac3", "aac", "mp2", "pcm_s16le"}), frozenset(), constant_rate=True,
+        "avi",
+        "libx264",
+        "aac",
+        frozenset({"mp3", "ac3", "aac", "mp2", "pcm_s16le"}),
+        frozenset(),
+        constant_rate=True,
         # AVI counts frames instead of storing times: shifting every stream for an audio priming
         # packet (pts < 0) would insert an empty video frame at the start.
         options=(("avoid_negative_ts", "disabled"),),
@@ -58,4 +70,6 @@ def output_format(path: Path) -> OutputFormat:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         known = ", ".join(sorted(FORMATS))
-        raise OutputError(f"unknown output type {path.suffix or '(no suffix)'!r}", path=path, hint=f"use one of {known}") from None
+        raise OutputError(
+            f"unknown output type {path.suffix or '(no suffix)'!r}", path=path, hint=f"use one of {known}"
+        ) from None

@@ -38,8 +38,10 @@ def list_images(folder: str | Path, pattern: str | None = None) -> list[Path]:
     if not folder.is_dir():
         raise InputError("is a file, not a folder of frames", path=folder, hint="give the folder that holds the images")
     files = [
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".")
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
         and (fnmatch.fnmatch(p.name, pattern) if pattern else p.suffix.lower() in IMAGE_SUFFIXES)
     ]
     if not files:
@@ -73,7 +75,9 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
     """Write H×W×3 uint8 RGB to `path` (format from the suffix)."""
-    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if path.suffix.lower() in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    params = (
+        [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if path.suffix.lower() in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    )
     if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params):
         raise InputError("cannot write this image", path=path, hint="check free space and permissions")
 
@@ -92,10 +96,10 @@ def center_crop_to_aspect(rgb: np.ndarray, width: int, height: int) -> np.ndarra
     if w * height > h * width:  # too wide
         new_w = max(1, round(h * width / height))
         x0 = (w - new_w) // 2
-        return rgb[:, x0:x0 + new_w]
+        return rgb[:, x0 : x0 + new_w]
     new_h = max(1, round(w * height / width))
     y0 = (h - new_h) // 2
-    return rgb[y0:y0 + new_h]
+    return rgb[y0 : y0 + new_h]
 
 
 def fit(rgb: np.ndarray, width: int, height: int, mode: str = "pad") -> np.ndarray:
@@ -117,12 +121,18 @@ def fit(rgb: np.ndarray, width: int, height: int, mode: str = "pad") -> np.ndarr
     new_w, new_h = max(1, min(width, round(w * scale))), max(1, min(height, round(h * scale)))
     canvas = np.zeros((height, width, 3), np.uint8)
     x0, y0 = (width - new_w) // 2, (height - new_h) // 2
-    canvas[y0:y0 + new_h, x0:x0 + new_w] = resize(rgb, new_w, new_h)
+    canvas[y0 : y0 + new_h, x0 : x0 + new_w] = resize(rgb, new_w, new_h)
     return canvas
 
 
-def write_image_folder(output: Path, images: Iterable[tuple[str, np.ndarray]], *, inputs: Iterable[Path] = (),
-                       force: bool = False, progress: Progress | None = None) -> Path:
+def write_image_folder(
+    output: Path,
+    images: Iterable[tuple[str, np.ndarray]],
+    *,
+    inputs: Iterable[Path] = (),
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Path:
     """Write (file name, H×W×3 uint8 RGB) pairs into the folder `output`, all appearing at once when the last is done.
 
     An existing `output` needs `force`; `output` may not be one of `inputs`. The files are staged in a

@@ -17,7 +17,8 @@ def check_input_file(path: Path) -> None:
         raise InputError("file not found", path=path, hint="check the path and the spelling")
     if path.is_dir():
         raise InputError(
-            "is a folder, not a video file", path=path,
+            "is a folder, not a video file",
+            path=path,
             hint="give a video file (to make a video from a folder of frames, use `vidtoon stitch`)",
         )
     if path.stat().st_size == 0:
@@ -36,7 +37,8 @@ def open_input(path: Path) -> av.container.InputContainer:
     except av.FFmpegError as exc:
         raise InputError(
             f"not a video or image FFmpeg can read, or the file is damaged/truncated ({exc.strerror})",
-            path=path, hint=_WHAT_TO_DO,
+            path=path,
+            hint=_WHAT_TO_DO,
         ) from None
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams})
@@ -63,5 +65,6 @@ def _check_complete(container: av.container.InputContainer, path: Path) -> None:
             container.close()
             raise InputError(
                 f"file is truncated: it has {size} of at least {needed} bytes",
-                path=path, hint="copy or download the file again",
+                path=path,
+                hint="copy or download the file again",
             )

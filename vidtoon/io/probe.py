@@ -103,10 +103,21 @@ def probe(path: str | Path) -> VideoInfo:
 
         if is_image:
             return VideoInfo(
-                path=path, container=container.format.name, codec=stream.codec_context.codec.canonical_name,
-                width=width, height=height, pix_fmt=str(stream.codec_context.pix_fmt), fps=None,
-                variable_fps=False, rotation=rotation, duration=None, frame_count=1,
-                frame_count_exact=True, time_base=time_base, start_time=Fraction(0), is_image=True,
+                path=path,
+                container=container.format.name,
+                codec=stream.codec_context.codec.canonical_name,
+                width=width,
+                height=height,
+                pix_fmt=str(stream.codec_context.pix_fmt),
+                fps=None,
+                variable_fps=False,
+                rotation=rotation,
+                duration=None,
+                frame_count=1,
+                frame_count_exact=True,
+                time_base=time_base,
+                start_time=Fraction(0),
+                is_image=True,
             )
 
         variable = _is_variable_rate(container, stream)
@@ -237,7 +248,12 @@ def _stream_info(stream) -> StreamInfo:
     language = stream.metadata.get("language") or None
     if stream.type == "audio":
         return StreamInfo(
-            index=stream.index, kind="audio", codec=cc.codec.canonical_name, channels=cc.channels,
-            layout=cc.layout.name if cc.layout else None, sample_rate=cc.sample_rate, language=language,
+            index=stream.index,
+            kind="audio",
+            codec=cc.codec.canonical_name,
+            channels=cc.channels,
+            layout=cc.layout.name if cc.layout else None,
+            sample_rate=cc.sample_rate,
+            language=language,
         )
     return StreamInfo(index=stream.index, kind="subtitle", codec=cc.codec.canonical_name, language=language)

@@ -49,8 +49,9 @@ class VideoReader:
         DecodeError: a frame failed to decode; names its index and timestamp.
     """
 
-    def __init__(self, path: str | Path, *, start: Fraction | None = None, end: Fraction | None = None,
-                 info: VideoInfo | None = None):
+    def __init__(
+        self, path: str | Path, *, start: Fraction | None = None, end: Fraction | None = None, info: VideoInfo | None = None
+    ):
         self.path = Path(path)
         self.info: VideoInfo = info if info is not None else probe(self.path)  # `info`: the caller probed it already
         if start is not None and end is not None and end <= start:

@@ -64,10 +64,13 @@ class SegmentedJob:
             state = _read_state(state_file)
             if resume and state is not None:
                 if state["settings"] != settings:
-                    changed = sorted(k for k in set(state["settings"]) | set(settings) if state["settings"].get(k) != settings.get(k))
+                    changed = sorted(
+                        k for k in set(state["settings"]) | set(settings) if state["settings"].get(k) != settings.get(k)
+                    )
                     raise OutputError(
                         f"cannot resume: the interrupted run used other settings ({', '.join(changed)})",
-                        path=output, hint="run again with the same options, or pass --force to start over",
+                        path=output,
+                        hint="run again with the same options, or pass --force to start over",
                     )
                 for stale in folder.glob(".*partial*"):
                     stale.unlink()
@@ -78,7 +81,8 @@ class SegmentedJob:
                 done = len(state["done"]) if state else 0
                 raise OutputError(
                     f"an interrupted run of this output exists ({done} segment(s) finished)",
-                    path=output, hint="pass --resume to continue it, or --force to start over",
+                    path=output,
+                    hint="pass --resume to continue it, or --force to start over",
                 )
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -90,10 +94,18 @@ class SegmentedJob:
     def next_index(self) -> int:
         return self.done[-1][0] + 1 if self.done else 0
 
-    def segment_writer(self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str) -> VideoWriter:
+    def segment_writer(
+        self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str
+    ) -> VideoWriter:
         """A writer for segment `index` (NUT, no sound); pass it to `finish_segment` when complete."""
-        return VideoWriter(self.folder / f"part-{index:05d}.nut", fps=fps, time_base=time_base, options=options,
-                           force=True, video_codec=video_codec)
+        return VideoWriter(
+            self.folder / f"part-{index:05d}.nut",
+            fps=fps,
+            time_base=time_base,
+            options=options,
+            force=True,
+            video_codec=video_codec,
+        )
 
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
         """Close `writer` and record its segment as finished (atomically)."""
@@ -123,8 +135,15 @@ def _read_state(path: Path) -> dict | None:
 
 
 def join_segments(
-    job: SegmentedJob, output: Path, *, fps: Fraction, time_base: Fraction, audio: AudioSource | None, metadata: dict[str, str] | None,
-    inputs: tuple[Path, ...], force: bool,
+    job: SegmentedJob,
+    output: Path,
+    *,
+    fps: Fraction,
+    time_base: Fraction,
+    audio: AudioSource | None,
+    metadata: dict[str, str] | None,
+    inputs: tuple[Path, ...],
+    force: bool,
 ) -> Path:
     """Remux the job's finished segments, in order, into `output` with the source's sound; no re-encoding.
 
@@ -143,13 +162,21 @@ def join_segments(
                 try:
                     video = container.add_stream_from_template(template)
                     video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
-                    container.metadata.update({k: v for k, v in (metadata or {}).items() if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")})
+                    container.metadata.update(
+                        {
+                            k: v
+                            for k, v in (metadata or {}).items()
+                            if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")
+                        }
+                    )
                     passthrough = AudioPassthrough(audio, container, fmt, output) if audio is not None else None
                     if passthrough is not None:
                         passthrough.add_streams()
                     last_dts = None
                     for _, name, _ in job.done:
-                        last_dts = _remux_segment(job.folder / name, container, video, extradata, passthrough, last_dts, time_base)
+                        last_dts = _remux_segment(
+                            job.folder / name, container, video, extradata, passthrough, last_dts, time_base
+                        )
                     if passthrough is not None:
                         passthrough.finish()
                 finally:
@@ -159,15 +186,18 @@ def join_segments(
     return output
 
 
-def _remux_segment(path: Path, container, video, extradata, passthrough, last_dts: int | None, writer_time_base: Fraction) -> int | None:
+def _remux_segment(
+    path: Path, container, video, extradata, passthrough, last_dts: int | None, writer_time_base: Fraction
+) -> int | None:
     with av.open(str(path)) as segment:
         stream = segment.streams.video[0]
         time_base = Fraction(stream.time_base)
         # decode timestamps as the encoder gave them (in the writer's time base), in this stream's time base
         dts_list = [round(int(x) * writer_time_base / time_base) for x in path.with_suffix(".dts").read_text().split()]
         if stream.codec_context.extradata != extradata:
-            raise EncodeError("segments were encoded with different settings and cannot be joined", path=path,
-                              hint="start over with --force")
+            raise EncodeError(
+                "segments were encoded with different settings and cannot be joined", path=path, hint="start over with --force"
+            )
         packets = (p for p in segment.demux(stream) if p.size > 0)
         for index, packet in enumerate(packets):
             dts = dts_list[index] if index < len(dts_list) else packet.dts
@@ -182,4 +212,3 @@ def _remux_segment(path: Path, container, video, extradata, passthrough, last_dt
             packet.stream = video
             container.mux(packet)
     return last_dts
-

@@ -119,7 +119,9 @@ class VideoWriter:
         if self._container is None:
             self._open(width=rgb.shape[1], height=rgb.shape[0])
         elif (rgb.shape[1], rgb.shape[0]) != self._size:
-            raise UsageError(f"frame {self.frames_written} is {rgb.shape[1]}x{rgb.shape[0]}, the video is {self._size[0]}x{self._size[1]}")
+            raise UsageError(
+                f"frame {self.frames_written} is {rgb.shape[1]}x{rgb.shape[0]}, the video is {self._size[0]}x{self._size[1]}"
+            )
         frame = self._to_frame(rgb)
         self._encode_at(frame, time)
 
@@ -201,7 +203,12 @@ class VideoWriter:
             log.warning(
                 "%s: %dx%d is odd; padded to %dx%d (repeating the last row/column) because %s needs even sizes; "
                 "pass --pix-fmt yuv444p to keep the exact size",
-                self.path, width, height, enc_width, enc_height, pix_fmt,
+                self.path,
+                width,
+                height,
+                enc_width,
+                enc_height,
+                pix_fmt,
             )
         self._pad = (enc_height - height, enc_width - width)
         self._pix_fmt = pix_fmt
@@ -260,7 +267,10 @@ class VideoWriter:
         np.copyto(rows[:, : rgb.shape[1] * 3].reshape(rgb.shape), rgb)
         # AREA with full-resolution chroma input: faster than the default bilinear and closer to exact BT.709
         return self._reformatter.reformat(
-            self._rgb_frame, format=self._pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG",
+            self._rgb_frame,
+            format=self._pix_fmt,
+            dst_colorspace="ITU709",
+            dst_color_range="MPEG",
             interpolation=Interpolation.AREA | Interpolation.FULL_CHR_H_INP,
         )
 

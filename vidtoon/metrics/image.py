@@ -50,8 +50,14 @@ def _filter(x: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
 
 
 def ssim(
-    a: torch.Tensor, b: torch.Tensor, *, data_range: float = 1.0, window_size: int = 11, sigma: float = 1.5,
-    k1: float = 0.01, k2: float = 0.03,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    *,
+    data_range: float = 1.0,
+    window_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
 ) -> torch.Tensor:
     """Structural similarity (Wang, Bovik, Sheikh & Simoncelli 2004), one value per image.
 

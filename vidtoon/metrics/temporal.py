@@ -105,7 +105,11 @@ def _to_tensor(frames_u8: list[np.ndarray], device: torch.device) -> torch.Tenso
 
 @torch.inference_mode()
 def warping_errors(
-    frames: Iterable[Sequence[np.ndarray]], *, flow: FlowBackend, batch_size: int = 1, device: torch.device | str = "cpu",
+    frames: Iterable[Sequence[np.ndarray]],
+    *,
+    flow: FlowBackend,
+    batch_size: int = 1,
+    device: torch.device | str = "cpu",
 ) -> list[WarpingError]:
     """E_warp of several aligned sequences against the flow of the first, streamed.
 
@@ -152,7 +156,11 @@ def warping_errors(
 
 
 def warping_error(
-    output: Iterable[np.ndarray], source: Iterable[np.ndarray] | None = None, *, flow: FlowBackend, batch_size: int = 1,
+    output: Iterable[np.ndarray],
+    source: Iterable[np.ndarray] | None = None,
+    *,
+    flow: FlowBackend,
+    batch_size: int = 1,
     device: torch.device | str = "cpu",
 ) -> WarpingError:
     """E_warp of one sequence of H×W×3 uint8 RGB frames, with flow from `source` (None: from the output itself).

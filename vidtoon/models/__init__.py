@@ -8,6 +8,14 @@ from vidtoon.models.checkpoint import ModelCard, file_sha256, load_checkpoint, r
 from vidtoon.models.registry import Family, build_model, family_names, get_family, register
 
 __all__ = [
-    "Family", "ModelCard", "build_model", "family_names", "file_sha256", "get_family", "load_checkpoint", "read_card",
-    "register", "save_checkpoint",
+    "Family",
+    "ModelCard",
+    "build_model",
+    "family_names",
+    "file_sha256",
+    "get_family",
+    "load_checkpoint",
+    "read_card",
+    "register",
+    "save_checkpoint",
 ]

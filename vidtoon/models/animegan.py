@@ -24,8 +24,14 @@ class ConvNormLReLU(nn.Sequential):
     """
 
     def __init__(
-        self, in_ch: int, out_ch: int, kernel_size: int = 3, stride: int = 1, padding: int | tuple[int, int, int, int] = 1,
-        groups: int = 1, bias: bool = False,
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | tuple[int, int, int, int] = 1,
+        groups: int = 1,
+        bias: bool = False,
     ):
         super().__init__(
             nn.ReflectionPad2d(padding),

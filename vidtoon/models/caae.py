@@ -137,8 +137,13 @@ def caae_latent_discriminator(*, z_dim: int = 50, ndf: int = 64) -> CAAELatentDi
     return CAAELatentDiscriminator(z_dim=z_dim, ndf=ndf)
 
 
-@register("caae_image_discriminator", kind="discriminator", size_multiple=1, conditional=True,
-          tiny={"n_styles": 2, "ndf": 8, "n_layers": 2})
+@register(
+    "caae_image_discriminator",
+    kind="discriminator",
+    size_multiple=1,
+    conditional=True,
+    tiny={"n_styles": 2, "ndf": 8, "n_layers": 2},
+)
 def caae_image_discriminator(*, n_styles: int, ndf: int = 64, n_layers: int = 3) -> CAAEImageDiscriminator:
     """D_img of the CAAE: image + label -> patch scores."""
     return CAAEImageDiscriminator(n_styles, ndf=ndf, n_layers=n_layers)

@@ -78,7 +78,9 @@ def read_card(path: str | Path) -> ModelCard:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise InputError(f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint") from None
+        raise InputError(
+            f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint"
+        ) from None
     return _card_from_metadata(metadata, path)
 
 
@@ -98,14 +100,20 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
         try:
             tensors = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise InputError(f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint") from None
+            raise InputError(
+                f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint"
+            ) from None
         card = read_card(path)
         from safetensors import safe_open
 
         with safe_open(str(path), framework="pt") as handle:
             recorded = (handle.metadata() or {}).get("tensors_sha256")
         if recorded and recorded != tensors_sha256(tensors):
-            raise InputError("weights do not match the digest recorded in the checkpoint (damaged or altered)", path=path, hint="re-download or re-export it")
+            raise InputError(
+                "weights do not match the digest recorded in the checkpoint (damaged or altered)",
+                path=path,
+                hint="re-download or re-export it",
+            )
         model = build_model(card.family, **card.kwargs)
         _load_state(model, tensors, path)
     return model.float().eval().to(device), card
@@ -122,17 +130,22 @@ def _load_legacy(path: Path) -> tuple[nn.Module, ModelCard]:
             raise InputError("not a readable PyTorch checkpoint (damaged pickle data)", path=path, hint="re-download") from None
         raise InputError(
             f"checkpoint holds code or objects, not just weights; vidtoon never runs code from a checkpoint ({refused[0]})",
-            path=path, hint="ask for a safetensors or plain state-dict file, or convert it where you trust it",
+            path=path,
+            hint="ask for a safetensors or plain state-dict file, or convert it where you trust it",
         ) from None
     except Exception as exc:  # torch.load on damaged bytes raises many types: RuntimeError, EOFError, KeyError, ...
         first_line = next(iter(str(exc).splitlines()), "")
         raise InputError(
-            f"not a readable PyTorch checkpoint ({type(exc).__name__}: {first_line})", path=path, hint="re-download it",
+            f"not a readable PyTorch checkpoint ({type(exc).__name__}: {first_line})",
+            path=path,
+            hint="re-download it",
         ) from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise InputError("checkpoint is not a state dict of tensors", path=path, hint="give a generator's weights (e.g. latest_net_G_A.pth)")
+        raise InputError(
+            "checkpoint is not a state dict of tensors", path=path, hint="give a generator's weights (e.g. latest_net_G_A.pth)"
+        )
     state = clean_state_dict(state)
     model, card = model_from_state_dict(state, path)
     _load_state(model, state, path)
@@ -143,12 +156,20 @@ def _load_state(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path) 
     try:
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()}, strict=True)
     except RuntimeError as exc:
-        raise InputError(f"weights do not fit the model they claim to be ({str(exc).splitlines()[0]})", path=path, hint="re-export the checkpoint") from None
+        raise InputError(
+            f"weights do not fit the model they claim to be ({str(exc).splitlines()[0]})",
+            path=path,
+            hint="re-export the checkpoint",
+        ) from None
 
 
 def _card_from_metadata(metadata: dict[str, str], path: Path) -> ModelCard:
     if metadata.get("format") != FORMAT or "card" not in metadata:
-        raise InputError("safetensors file has no vidtoon model card", path=path, hint="export it with `vidtoon export` or give --model a supported file")
+        raise InputError(
+            "safetensors file has no vidtoon model card",
+            path=path,
+            hint="export it with `vidtoon export` or give --model a supported file",
+        )
     try:
         card = ModelCard.from_json(metadata["card"])
     except (ValueError, TypeError) as exc:
@@ -160,7 +181,9 @@ def _card_from_metadata(metadata: dict[str, str], path: Path) -> ModelCard:
 def _existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
-        raise InputError("checkpoint not found" if not path.exists() else "checkpoint is not a file", path=path, hint="check the --model path")
+        raise InputError(
+            "checkpoint not found" if not path.exists() else "checkpoint is not a file", path=path, hint="check the --model path"
+        )
     if path.stat().st_size == 0:
         raise InputError("checkpoint is empty (0 bytes)", path=path, hint="re-download it")
     return path

@@ -58,9 +58,14 @@ class ResnetBlock(nn.Module):
         super().__init__()
         conv_padding = _conv_padding(padding_type)  # 1 for "zero", else an explicit padding layer (fresh for each conv)
         self.conv_block = nn.Sequential(
-            *_padding(padding_type), nn.Conv2d(dim, dim, 3, padding=conv_padding, bias=use_bias), norm(dim), nn.ReLU(True),
+            *_padding(padding_type),
+            nn.Conv2d(dim, dim, 3, padding=conv_padding, bias=use_bias),
+            norm(dim),
+            nn.ReLU(True),
             *([nn.Dropout(0.5)] if use_dropout else []),
-            *_padding(padding_type), nn.Conv2d(dim, dim, 3, padding=conv_padding, bias=use_bias), norm(dim),
+            *_padding(padding_type),
+            nn.Conv2d(dim, dim, 3, padding=conv_padding, bias=use_bias),
+            norm(dim),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -97,8 +102,15 @@ class ResnetGenerator(nn.Module):
     size_multiple = 4
 
     def __init__(
-        self, input_nc: int, output_nc: int, ngf: int = 64, norm: str = "instance", use_dropout: bool = False, n_blocks: int = 6,
-        padding_type: str = "reflect", upsample: str = "transpose",
+        self,
+        input_nc: int,
+        output_nc: int,
+        ngf: int = 64,
+        norm: str = "instance",
+        use_dropout: bool = False,
+        n_blocks: int = 6,
+        padding_type: str = "reflect",
+        upsample: str = "transpose",
     ):
         super().__init__()
         if n_blocks < 0:
@@ -129,7 +141,9 @@ def _upsampling(upsample: str, in_nc: int, out_nc: int, use_bias: bool) -> nn.Mo
     if upsample == "transpose":
         return nn.ConvTranspose2d(in_nc, out_nc, 3, stride=2, padding=1, output_padding=1, bias=use_bias)
     return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1), nn.Conv2d(in_nc, out_nc, 3, bias=use_bias),
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.ReflectionPad2d(1),
+        nn.Conv2d(in_nc, out_nc, 3, bias=use_bias),
     )
 
 
@@ -144,8 +158,15 @@ class UnetSkipConnectionBlock(nn.Module):
     """
 
     def __init__(
-        self, outer_nc: int, inner_nc: int, input_nc: int | None = None, submodule: nn.Module | None = None,
-        outermost: bool = False, innermost: bool = False, norm: str = "instance", use_dropout: bool = False,
+        self,
+        outer_nc: int,
+        inner_nc: int,
+        input_nc: int | None = None,
+        submodule: nn.Module | None = None,
+        outermost: bool = False,
+        innermost: bool = False,
+        norm: str = "instance",
+        use_dropout: bool = False,
     ):
         super().__init__()
         self.outermost = outermost
@@ -186,7 +207,13 @@ class UnetGenerator(nn.Module):
     """
 
     def __init__(
-        self, input_nc: int, output_nc: int, num_downs: int, ngf: int = 64, norm: str = "instance", use_dropout: bool = False,
+        self,
+        input_nc: int,
+        output_nc: int,
+        num_downs: int,
+        ngf: int = 64,
+        norm: str = "instance",
+        use_dropout: bool = False,
     ):
         super().__init__()
         if num_downs < 5:
@@ -226,8 +253,11 @@ class NLayerDiscriminator(nn.Module):
         for n in range(1, n_layers + 1):
             mult_prev, mult = mult, min(2**n, 8)
             stride = 2 if n < n_layers else 1
-            layers += [nn.Conv2d(ndf * mult_prev, ndf * mult, 4, stride=stride, padding=1, bias=use_bias), make_norm(ndf * mult),
-                       nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(ndf * mult_prev, ndf * mult, 4, stride=stride, padding=1, bias=use_bias),
+                make_norm(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
         layers += [nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1)]
         self.model = nn.Sequential(*layers)
 
@@ -238,7 +268,12 @@ class NLayerDiscriminator(nn.Module):
 
 @register("cyclegan_resnet", size_multiple=4, tiny={"n_blocks": 1, "ngf": 8})
 def cyclegan_resnet(
-    *, n_blocks: int = 9, ngf: int = 64, use_dropout: bool = False, norm: str = "instance", upsample: str = "transpose",
+    *,
+    n_blocks: int = 9,
+    ngf: int = 64,
+    use_dropout: bool = False,
+    norm: str = "instance",
+    upsample: str = "transpose",
 ) -> ResnetGenerator:
     """RGB -> RGB `ResnetGenerator` with reflection padding (defaults: the original's `resnet_9blocks` with instance norm)."""
     return ResnetGenerator(3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample)

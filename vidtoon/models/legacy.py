@@ -41,7 +41,8 @@ def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """
     state = {key.removeprefix("module."): value for key, value in state.items()}
     return {
-        key: value for key, value in state.items()
+        key: value
+        for key, value in state.items()
         if not (key.rsplit(".", 1)[-1] in _RUNNING_STATS and f"{key.rsplit('.', 1)[0]}.weight" not in state)
     }
 
@@ -68,8 +69,14 @@ def model_from_state_dict(state: dict[str, torch.Tensor], path: Path) -> tuple[n
         raise InputError(f"unrecognised state-dict layout (keys start {first})", path=path, hint=_KNOWN_HINT)
     model = build_model(family, **kwargs)
     card = ModelCard(
-        family=family, kwargs=kwargs, size_multiple=model.size_multiple, value_range=(-1.0, 1.0), name=path.stem,
-        data=UNKNOWN, licence=UNKNOWN, notes={"source": source, "file": path.name},
+        family=family,
+        kwargs=kwargs,
+        size_multiple=model.size_multiple,
+        value_range=(-1.0, 1.0),
+        name=path.stem,
+        data=UNKNOWN,
+        licence=UNKNOWN,
+        notes={"source": source, "file": path.name},
     )
     return model, card
 
@@ -128,7 +135,9 @@ def _animegan_kwargs(state: dict[str, torch.Tensor], path: Path) -> dict[str, An
 def _require_rgb(channels: int, side: str, path: Path) -> None:
     if channels != 3:
         raise InputError(
-            f"the generator's {side} has {channels} channels, vidtoon translates RGB (3)" if channels > 0
+            f"the generator's {side} has {channels} channels, vidtoon translates RGB (3)"
+            if channels > 0
             else f"no {side} layer found where the layout puts it",
-            path=path, hint=_KNOWN_HINT,
+            path=path,
+            hint=_KNOWN_HINT,
         )

@@ -51,7 +51,8 @@ def open_onnx_session(path: Path, *, device: torch.device, threads: int | None =
         import onnxruntime as ort
     except ImportError:
         raise InputError(
-            "ONNX models need onnxruntime, which is not installed", path=path,
+            "ONNX models need onnxruntime, which is not installed",
+            path=path,
             hint="pip install onnxruntime (or onnxruntime-gpu for CUDA)",
         ) from None
     options = ort.SessionOptions()
@@ -94,8 +95,15 @@ class OnnxTranslator:
             rank-4 3-channel image input; layout undecidable without a sidecar).
     """
 
-    def __init__(self, path: str | Path, *, device: torch.device, spec: OnnxSpec | None = None, threads: int | None = None,
-                 constants: Mapping[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        device: torch.device,
+        spec: OnnxSpec | None = None,
+        threads: int | None = None,
+        constants: Mapping[str, np.ndarray] | None = None,
+    ):
         self.path = Path(path)
         self.device = device
         if not self.path.is_file():
@@ -129,11 +137,15 @@ class OnnxTranslator:
             if arg is None or name == self._input_name:
                 raise UsageError(f"{self.path.name} has no further input named {name!r}; its inputs are {list(by_name)}")
             if arg.type not in INPUT_DTYPES:
-                raise UsageError(f"the input {name!r} of {self.path.name} is {arg.type}; constants can be {', '.join(INPUT_DTYPES)}")
+                raise UsageError(
+                    f"the input {name!r} of {self.path.name} is {arg.type}; constants can be {', '.join(INPUT_DTYPES)}"
+                )
             array = np.ascontiguousarray(value, dtype=INPUT_DTYPES[arg.type])
             dims = graph_dims(arg)
             if len(dims) != array.ndim or any(is_int(d) and d != n for d, n in zip(dims, array.shape)):
-                raise UsageError(f"the input {name!r} of {self.path.name} has shape {dims}, the constant given has {list(array.shape)}")
+                raise UsageError(
+                    f"the input {name!r} of {self.path.name} has shape {dims}, the constant given has {list(array.shape)}"
+                )
             checked[name] = array
         missing = [name for name in by_name if name != self._input_name and name not in checked]
         if missing:
@@ -179,7 +191,8 @@ class OnnxTranslator:
         if tuple(y.shape) != feed.shape:
             raise InputError(
                 f"the model turned an input of shape {list(feed.shape)} into {list(y.shape)}; "
-                "a translator must return an image of the input's size", path=self.path,
+                "a translator must return an image of the input's size",
+                path=self.path,
             )
         if self.spec.layout == "nhwc":
             y = y.permute(0, 3, 1, 2)
@@ -194,7 +207,7 @@ class OnnxTranslator:
         step = self._batch or len(feed)
         results = []
         for start in range(0, len(feed), step):
-            piece = feed[start:start + step]
+            piece = feed[start : start + step]
             real = len(piece)
             if real < step:  # a graph with a fixed batch: fill the last piece by repeating its last frame
                 piece = np.concatenate([piece, np.repeat(piece[-1:], step - real, axis=0)])
@@ -202,7 +215,8 @@ class OnnxTranslator:
                 (out,) = self._session.run([self._output_name], self._feed(piece))
             except Exception as exc:  # onnxruntime's own exception types derive from Exception
                 raise InputError(
-                    f"onnxruntime failed on an input of shape {list(piece.shape)}: {exc}", path=self.path,
+                    f"onnxruntime failed on an input of shape {list(piece.shape)}: {exc}",
+                    path=self.path,
                     hint="if the model needs sizes that are multiples of some N, set size_multiple in its sidecar YAML",
                 ) from exc
             results.append(out[:real])

@@ -70,7 +70,9 @@ class OnnxSpec:
             raise UsageError(f"channel_order must be one of {', '.join(CHANNEL_ORDERS)}, got {self.channel_order!r}")
         value_range = self.value_range
         if (
-            not isinstance(value_range, Sequence) or isinstance(value_range, str) or len(value_range) != 2
+            not isinstance(value_range, Sequence)
+            or isinstance(value_range, str)
+            or len(value_range) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value_range)
             or not value_range[0] < value_range[1]
         ):
@@ -81,7 +83,9 @@ class OnnxSpec:
         if self.fixed_size is not None:
             size = self.fixed_size
             if (
-                not isinstance(size, Sequence) or isinstance(size, str) or len(size) != 2
+                not isinstance(size, Sequence)
+                or isinstance(size, str)
+                or len(size) != 2
                 or not all(is_int(v) and v >= 1 for v in size)
             ):
                 raise UsageError(f"fixed_size must be [H, W] of positive integers or null, got {size!r}")
@@ -130,7 +134,8 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     if unknown:
         raise InputError(
             f"unknown key(s) in the model sidecar: {', '.join(unknown)}",
-            path=path, hint=f"known keys: {', '.join(OnnxSpec.keys())}",
+            path=path,
+            hint=f"known keys: {', '.join(OnnxSpec.keys())}",
         )
     return dict(raw)
 
@@ -150,7 +155,8 @@ def pick_arg(args: list[Any], name: str | None, what: str, path: Path) -> Any:
     if len(args) != 1:
         raise InputError(
             f"the model has {len(args)} {what}s ({', '.join(names)}): say which is the image",
-            path=path, hint=f"set {what}_name in a sidecar YAML; {SIDECAR_HINT}",
+            path=path,
+            hint=f"set {what}_name in a sidecar YAML; {SIDECAR_HINT}",
         )
     return args[0]
 
@@ -161,7 +167,8 @@ def _infer_layout(dims: list[int | str | None], path: Path) -> str:
         return "nchw" if at1 else "nhwc"
     raise InputError(
         f"cannot tell whether the input {dims} is NCHW or NHWC (a channel axis of 3 is needed at axis 1 or 3, not both)",
-        path=path, hint=SIDECAR_HINT,
+        path=path,
+        hint=SIDECAR_HINT,
     )
 
 
@@ -175,14 +182,16 @@ def check_against_graph(spec: OnnxSpec, dims: list[int | str | None], path: Path
     if is_int(channels) and channels != 3:
         raise InputError(
             f"the input {dims} has {channels} channels on the channel axis of layout {spec.layout}; vidtoon feeds 3 (RGB)",
-            path=path, hint=SIDECAR_HINT,
+            path=path,
+            hint=SIDECAR_HINT,
         )
     for axis, dim in zip(("height", "width"), _spatial(dims, spec.layout)):
         if not is_int(dim):
             continue
         if spec.fixed_size is None:
             raise InputError(
-                f"the input {dims} fixes its {axis} to {dim} but not both sides", path=path,
+                f"the input {dims} fixes its {axis} to {dim} but not both sides",
+                path=path,
                 hint="set fixed_size: [H, W] in a sidecar YAML",
             )
         if dim != spec.fixed_size[0 if axis == "height" else 1]:
@@ -199,7 +208,8 @@ def image_dims(arg: Any, path: Path) -> list[int | str | None]:
     if len(dims) != 4:
         raise InputError(
             f"vidtoon expects a rank-4 image tensor, this model takes rank {len(dims)} (input {arg.name!r} of shape {dims})",
-            path=path, hint="export the model with an N×3×H×W or N×H×W×3 image input",
+            path=path,
+            hint="export the model with an N×3×H×W or N×H×W×3 image input",
         )
     return dims
 
@@ -227,7 +237,9 @@ def spec_from_sidecar_and_graph(path: Path, inputs: list[Any], outputs: list[Any
         log.warning(
             "%s: the graph does not say its %s; assuming value_range [-1, 1] and channel_order rgb. "
             "If the model expects otherwise (e.g. [0, 1] or [0, 255], bgr), write it in a sidecar %s",
-            path, " or ".join(guessed), (sidecar or path.with_suffix(".yaml")).name,
+            path,
+            " or ".join(guessed),
+            (sidecar or path.with_suffix(".yaml")).name,
         )
     try:
         return OnnxSpec(**values)

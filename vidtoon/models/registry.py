@@ -49,7 +49,12 @@ def register(
         raise ValueError(f"kind must be generator or discriminator, got {kind!r}")
 
     def decorate(build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        FAMILIES.add(name, Family(name=name, build=build, kind=kind, size_multiple=size_multiple, conditional=conditional, tiny=dict(tiny or {})))
+        FAMILIES.add(
+            name,
+            Family(
+                name=name, build=build, kind=kind, size_multiple=size_multiple, conditional=conditional, tiny=dict(tiny or {})
+            ),
+        )
         return build
 
     return decorate

@@ -39,8 +39,14 @@ class TorchTranslator:
     fixed_size = None
 
     def __init__(
-        self, model: nn.Module, card: ModelCard, *, device: torch.device, precision: str = "fp32",
-        label: str | None = None, channels_last: bool = True,
+        self,
+        model: nn.Module,
+        card: ModelCard,
+        *,
+        device: torch.device,
+        precision: str = "fp32",
+        label: str | None = None,
+        channels_last: bool = True,
     ):
         from vidtoon.models.registry import get_family
 
@@ -55,7 +61,9 @@ class TorchTranslator:
             if not card.styles:
                 raise UsageError(f"the {card.family} model has no style labels in its card")
             if label is None:
-                raise UsageError("this model holds several styles: choose one with --to-label", hint=f"labels: {', '.join(card.styles)}")
+                raise UsageError(
+                    "this model holds several styles: choose one with --to-label", hint=f"labels: {', '.join(card.styles)}"
+                )
             if label not in card.styles:
                 raise UsageError(f"unknown style label {label!r}", hint=f"labels of this model: {', '.join(card.styles)}")
             self.label_index = card.styles.index(label)

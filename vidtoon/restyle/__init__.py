@@ -25,8 +25,16 @@ from vidtoon.styles import LoadedStyle, load_translator, resolve_style
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 
 __all__ = [
-    "FaceRestyler", "FrameRestyler", "LoadedStyle", "RestyleOptions", "Restyler", "default_output", "load_translator", "make_restyler",
-    "resolve_style", "restyle",
+    "FaceRestyler",
+    "FrameRestyler",
+    "LoadedStyle",
+    "RestyleOptions",
+    "Restyler",
+    "default_output",
+    "load_translator",
+    "make_restyler",
+    "resolve_style",
+    "restyle",
 ]
 
 
@@ -44,14 +52,33 @@ def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
     """The restyler `options` ask for: whole frames, or only the faces (each face track with its own temporal stage)."""
 
     def make_temporal() -> TemporalStage:
-        return make_temporal_stage(options.consistency, strength=options.strength, flow=options.flow,
-                                   flow_preset=options.flow_preset, flow_weights=options.flow_weights, device=translator.device)
+        return make_temporal_stage(
+            options.consistency,
+            strength=options.strength,
+            flow=options.flow,
+            flow_preset=options.flow_preset,
+            flow_weights=options.flow_weights,
+            device=translator.device,
+        )
 
     if options.faces:
-        return FaceRestyler(translator, make_temporal, face_size=options.face_size, margin=options.face_margin,
-                            max_side=options.max_side, tile=options.tile, overlap=options.overlap)
-    return FrameRestyler(translator, make_temporal(), process_height=options.height,
-                         max_side=options.max_side, tile=options.tile, overlap=options.overlap)
+        return FaceRestyler(
+            translator,
+            make_temporal,
+            face_size=options.face_size,
+            margin=options.face_margin,
+            max_side=options.max_side,
+            tile=options.tile,
+            overlap=options.overlap,
+        )
+    return FrameRestyler(
+        translator,
+        make_temporal(),
+        process_height=options.height,
+        max_side=options.max_side,
+        tile=options.tile,
+        overlap=options.overlap,
+    )
 
 
 def restyle(
@@ -83,5 +110,6 @@ def restyle(
     info = probe(source)
     if info.is_image:
         return restyle_image(source, output, restyler, force=force)
-    return restyle_video(source, output, restyler, options, info=info, resume=resume, force=force, progress=progress,
-                         job_key=job_key or {})
+    return restyle_video(
+        source, output, restyler, options, info=info, resume=resume, force=force, progress=progress, job_key=job_key or {}
+    )

@@ -44,8 +44,19 @@ class FaceRestyler:
         hold: frames a track survives without a detection (not painted meanwhile).
     """
 
-    def __init__(self, translator: Translator, make_temporal: Callable[[], TemporalStage], *, face_size: int = 256, margin: float = 0.4,
-                 feather: float = 0.3, hold: int = 2, max_side: int | None = None, tile: int = 512, overlap: int = 32):
+    def __init__(
+        self,
+        translator: Translator,
+        make_temporal: Callable[[], TemporalStage],
+        *,
+        face_size: int = 256,
+        margin: float = 0.4,
+        feather: float = 0.3,
+        hold: int = 2,
+        max_side: int | None = None,
+        tile: int = 512,
+        overlap: int = 32,
+    ):
         if face_size < 32:
             raise UsageError(f"--face-size must be at least 32 px, got {face_size}", hint="256 suits most face models")
         if margin < 0:
@@ -73,8 +84,11 @@ class FaceRestyler:
     def check_still(self, source: Path) -> None:
         """A photo with no face is an error (the whole picture would come out unchanged)."""
         if self.frames_without_face:
-            raise InputError("no face found in this image", path=source,
-                             hint="drop --faces to restyle the whole picture, or use one with a clear, frontal face")
+            raise InputError(
+                "no face found in this image",
+                path=source,
+                hint="drop --faces to restyle the whole picture, or use one with a clear, frontal face",
+            )
 
     def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
         """frames_u8: N frames H×W×3 uint8, times: their times in seconds (None: one photo each, no smoothing)."""

@@ -52,8 +52,16 @@ class FrameRestyler:
         process_height: height to translate at (None: the frames' own).
     """
 
-    def __init__(self, translator: Translator, temporal: TemporalStage, *, process_height: int | None = None,
-                 max_side: int | None = None, tile: int = 512, overlap: int = 32):
+    def __init__(
+        self,
+        translator: Translator,
+        temporal: TemporalStage,
+        *,
+        process_height: int | None = None,
+        max_side: int | None = None,
+        tile: int = 512,
+        overlap: int = 32,
+    ):
         self.translator = translator
         self.temporal = temporal
         self.process_height = process_height
@@ -81,7 +89,11 @@ class FrameRestyler:
         x = u8_to_unit(np.stack(frames_u8), self.translator.device)  # N×3×H×W in [-1, 1], converted on the device
         height, width = x.shape[-2:]
         ph, pw = self.process_size(height, width)
-        source = x if (ph, pw) == (height, width) else F.interpolate(x, size=(ph, pw), mode="bilinear", antialias=True, align_corners=False)
+        source = (
+            x
+            if (ph, pw) == (height, width)
+            else F.interpolate(x, size=(ph, pw), mode="bilinear", antialias=True, align_corners=False)
+        )
         translated = self._translate(source)
         y = self.temporal(source, translated)
         if (ph, pw) != (height, width):

@@ -76,10 +76,14 @@ class RestyleOptions:
         _choice("--flow", self.flow, FLOW_NAMES)
         _choice("--precision", self.precision, PRECISION_CHOICES)
         if not _number(self.strength) or not 0.0 <= self.strength < 1.0:
-            raise UsageError(f"--strength must be in [0, 1), got {self.strength}",
-                             hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default")
+            raise UsageError(
+                f"--strength must be in [0, 1), got {self.strength}",
+                hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
+            )
         if not _number(self.face_margin) or not 0.0 <= self.face_margin <= 4.0:
-            raise UsageError(f"--face-margin must be in [0, 4] (× the face's size), got {self.face_margin}", hint="0.4 is the default")
+            raise UsageError(
+                f"--face-margin must be in [0, 4] (× the face's size), got {self.face_margin}", hint="0.4 is the default"
+            )
         if self.start is not None and self.start < 0:
             raise UsageError(f"--start must not be negative, got {float(self.start):g}s")
         if self.start is not None and self.end is not None and self.end <= self.start:

@@ -27,8 +27,18 @@ from vidtoon.restyle.options import RestyleOptions
 from vidtoon.streaming import BackgroundSink, prefetch
 
 
-def restyle_video(source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, resume: bool,
-                  force: bool, progress: Progress, job_key: dict) -> Path:
+def restyle_video(
+    source: Path,
+    output: Path,
+    restyler: Restyler,
+    options: RestyleOptions,
+    *,
+    info: VideoInfo,
+    resume: bool,
+    force: bool,
+    progress: Progress,
+    job_key: dict,
+) -> Path:
     """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe)."""
     check_output(output, inputs=(source,), force=force)
     fmt = output_format(output)
@@ -37,9 +47,16 @@ def restyle_video(source: Path, output: Path, restyler: Restyler, options: Resty
     if fmt.muxer == "gif":
         return _restyle_video_direct(source, output, restyler, options, info=info, force=force, progress=progress)
     settings = {
-        "source": str(source.resolve()), "source_size": source.stat().st_size, "model": job_key,
-        "options": {k: (str(v) if isinstance(v, Fraction) else v) for k, v in asdict(options).items() if k not in ("device", "batch_size", "compile")},
-        "format": fmt.muxer, "time_base": str(time_base),
+        "source": str(source.resolve()),
+        "source_size": source.stat().st_size,
+        "model": job_key,
+        "options": {
+            k: (str(v) if isinstance(v, Fraction) else v)
+            for k, v in asdict(options).items()
+            if k not in ("device", "batch_size", "compile")
+        },
+        "format": fmt.muxer,
+        "time_base": str(time_base),
     }
     job = SegmentedJob.open(output, settings, resume=resume, force=force)
     segment = Fraction(options.segment_seconds)
@@ -62,7 +79,9 @@ def restyle_video(source: Path, output: Path, restyler: Restyler, options: Resty
             if state["index"] != index:
                 if state["writer"] is not None:
                     job.finish_segment(state["index"], state["writer"])
-                state["writer"] = job.segment_writer(index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec)
+                state["writer"] = job.segment_writer(
+                    index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec
+                )
                 state["index"] = index
             state["writer"].write(rgb, time)
 
@@ -83,18 +102,28 @@ def restyle_video(source: Path, output: Path, restyler: Restyler, options: Resty
             raise
     restyler.finish("frames")
     audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
-    result = join_segments(job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force)
+    result = join_segments(
+        job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force
+    )
     job.remove()
     return result
 
 
-def _restyle_video_direct(source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, force: bool,
-                          progress: Progress) -> Path:
+def _restyle_video_direct(
+    source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, force: bool, progress: Progress
+) -> Path:
     """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
     with VideoReader(source, start=options.start, end=options.end, info=info) as reader:
-        with VideoWriter(output, fps=info.fps or Fraction(25), time_base=info.time_base, options=options.encode,
-                         audio=AudioSource(source, origin=reader.start, end=options.end), metadata=info.metadata,
-                         inputs=(source,), force=force) as writer:
+        with VideoWriter(
+            output,
+            fps=info.fps or Fraction(25),
+            time_base=info.time_base,
+            options=options.encode,
+            audio=AudioSource(source, origin=reader.start, end=options.end),
+            metadata=info.metadata,
+            inputs=(source,),
+            force=force,
+        ) as writer:
             progress.start(_expected_frames(info, options.start, options.end), source.name)
             restyler.reset()
             for times, frames in batches(prefetch(reader), options.batch_size or 1):

@@ -19,8 +19,18 @@ from vidtoon.styles.kinds import STYLE_KINDS
 from vidtoon.styles.reference import add_reference_style, reference_card
 
 __all__ = [
-    "STYLE_KINDS", "TRAIN_HINT", "LoadedStyle", "add_reference_style", "user_styles_dir", "StyleCard", "find_style", "list_styles", "load_translator", "read_style_card",
-    "resolve_style", "style_dirs",
+    "STYLE_KINDS",
+    "TRAIN_HINT",
+    "LoadedStyle",
+    "add_reference_style",
+    "user_styles_dir",
+    "StyleCard",
+    "find_style",
+    "list_styles",
+    "load_translator",
+    "read_style_card",
+    "resolve_style",
+    "style_dirs",
 ]
 
 
@@ -39,33 +49,57 @@ class LoadedStyle(NamedTuple):
     key: dict
 
 
-def resolve_style(*, style: str | None = None, model: str | Path | None = None, like: str | Path | None = None,
-                  like_strength: float | None = None, style_opts: dict[str, Any] | None = None) -> StyleCard:
+def resolve_style(
+    *,
+    style: str | None = None,
+    model: str | Path | None = None,
+    like: str | Path | None = None,
+    like_strength: float | None = None,
+    style_opts: dict[str, Any] | None = None,
+) -> StyleCard:
     """The card for `--to STYLE`, `--model FILE` or `--like IMAGE` (the last two made on the spot), with `style_opts`
     over its params, checked (files exist, digests match, parameters valid) without loading anything."""
     if sum(choice is not None for choice in (style, model, like)) != 1:
-        raise UsageError("give exactly one of --to STYLE, --model FILE or --like IMAGE", hint="see `vidtoon styles` for installed styles")
+        raise UsageError(
+            "give exactly one of --to STYLE, --model FILE or --like IMAGE", hint="see `vidtoon styles` for installed styles"
+        )
     if like_strength is not None and like is None:
-        raise UsageError("--like-strength goes with --like IMAGE", hint="a reference style card sets it with params: {strength: ...}")
+        raise UsageError(
+            "--like-strength goes with --like IMAGE", hint="a reference style card sets it with params: {strength: ...}"
+        )
     if style is not None:
         card = find_style(style)
     elif like is not None:
         card = reference_card(like, strength=like_strength)
     else:
         path = Path(model)
-        card = StyleCard(name=path.stem, path=None, kind="onnx" if path.suffix.lower() == ".onnx" else "checkpoint", checkpoint=path)
+        card = StyleCard(
+            name=path.stem, path=None, kind="onnx" if path.suffix.lower() == ".onnx" else "checkpoint", checkpoint=path
+        )
     if style_opts:
         if card.kind not in ("procedural", "reference"):
-            raise UsageError(f"--style-opt does not apply to a {card.kind} style ({card.name})",
-                             hint="style options set a procedural or reference style's parameters")
+            raise UsageError(
+                f"--style-opt does not apply to a {card.kind} style ({card.name})",
+                hint="style options set a procedural or reference style's parameters",
+            )
         card = replace(card, params={**card.params, **style_opts})
     STYLE_KINDS.get(card.kind)().check(card)
     return card
 
 
-def load_translator(*, style: str | None = None, model: str | Path | None = None, like: str | Path | None = None,
-                    like_strength: float | None = None, device: str = "auto", precision: str = "auto", label: str | None = None,
-                    compile: bool = False, style_opts: dict[str, Any] | None = None, card: StyleCard | None = None) -> LoadedStyle:
+def load_translator(
+    *,
+    style: str | None = None,
+    model: str | Path | None = None,
+    like: str | Path | None = None,
+    like_strength: float | None = None,
+    device: str = "auto",
+    precision: str = "auto",
+    label: str | None = None,
+    compile: bool = False,
+    style_opts: dict[str, Any] | None = None,
+    card: StyleCard | None = None,
+) -> LoadedStyle:
     """The translator for `--to STYLE`, `--model FILE` or `--like IMAGE` (or an already resolved `card`), on `device`."""
     card = card or resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
     kind = STYLE_KINDS.get(card.kind)()

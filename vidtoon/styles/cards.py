@@ -29,8 +29,22 @@ import yaml
 from vidtoon.errors import InputError, UsageError
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"  # shipped inside the package (package data)
-CARD_KEYS = {"name", "kind", "description", "checkpoint", "sha256", "function", "params", "reference", "preview", "defaults",
-             "licence", "data", "credits", "training"}
+CARD_KEYS = {
+    "name",
+    "kind",
+    "description",
+    "checkpoint",
+    "sha256",
+    "function",
+    "params",
+    "reference",
+    "preview",
+    "defaults",
+    "licence",
+    "data",
+    "credits",
+    "training",
+}
 KIND_KEYS = {"checkpoint": "checkpoint", "onnx": "checkpoint", "procedural": "function", "reference": "reference"}  # required key
 STYLE_DEFAULT_KEYS = ("height", "consistency", "strength", "label", "max_side", "precision", "faces", "face_size", "face_margin")
 TRAIN_HINT = "train your own with `vidtoon train cyclegan --a photos/ --b style_frames/`, then `vidtoon export RUN`"
@@ -102,9 +116,15 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
     if kind not in KIND_KEYS:
         raise InputError(f"style card has an unknown kind {kind!r}", path=path, hint=f"kinds: {', '.join(KIND_KEYS)}")
     if not raw.get(KIND_KEYS[kind]):
-        raise InputError(f"style card of kind {kind!r} has no {KIND_KEYS[kind]!r} entry", path=path,
-                         hint={"checkpoint": "name the checkpoint file the style uses", "function": "name a procedural function",
-                               "reference": "name the reference image"}[KIND_KEYS[kind]])
+        raise InputError(
+            f"style card of kind {kind!r} has no {KIND_KEYS[kind]!r} entry",
+            path=path,
+            hint={
+                "checkpoint": "name the checkpoint file the style uses",
+                "function": "name a procedural function",
+                "reference": "name the reference image",
+            }[KIND_KEYS[kind]],
+        )
     if not isinstance(raw.get("params") or {}, dict) or not isinstance(raw.get("defaults") or {}, dict):
         raise InputError("style card's params and defaults must be mappings", path=path)
     folder = path.parent
@@ -113,11 +133,21 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
         return (folder / str(name)).resolve() if name else None
 
     return StyleCard(
-        name=str(raw.get("name") or path.stem), path=path, kind=kind, checkpoint=beside(checkpoint),
-        function=str(raw["function"]) if raw.get("function") else None, reference=beside(raw.get("reference")),
-        params=dict(raw.get("params") or {}), description=str(raw.get("description", "")), sha256=raw.get("sha256"),
-        preview=beside(raw.get("preview")), licence=str(raw.get("licence", "")), data=str(raw.get("data", "")),
-        credits=str(raw.get("credits", "")), defaults=dict(raw.get("defaults") or {}), bundled=bundled,
+        name=str(raw.get("name") or path.stem),
+        path=path,
+        kind=kind,
+        checkpoint=beside(checkpoint),
+        function=str(raw["function"]) if raw.get("function") else None,
+        reference=beside(raw.get("reference")),
+        params=dict(raw.get("params") or {}),
+        description=str(raw.get("description", "")),
+        sha256=raw.get("sha256"),
+        preview=beside(raw.get("preview")),
+        licence=str(raw.get("licence", "")),
+        data=str(raw.get("data", "")),
+        credits=str(raw.get("credits", "")),
+        defaults=dict(raw.get("defaults") or {}),
+        bundled=bundled,
         training=dict(raw.get("training") or {}),
     )
 
@@ -141,4 +171,6 @@ def find_style(name: str) -> StyleCard:
         if card.name == name:
             return card
     known = ", ".join(card.name for card in styles) or "none installed yet"
-    raise UsageError(f"unknown style {name!r} (installed: {known})", hint=f"pass --model FILE for any checkpoint, or {TRAIN_HINT}")
+    raise UsageError(
+        f"unknown style {name!r} (installed: {known})", hint=f"pass --model FILE for any checkpoint, or {TRAIN_HINT}"
+    )

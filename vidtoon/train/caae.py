@@ -46,8 +46,9 @@ class CAAETrainer(Trainer):
         self.generator_kwargs = {"n_styles": n, "z_dim": config.z_dim, "ngf": config.ngf}
         self.g = self.prepare(build_model("caae", **self.generator_kwargs), normal_init=False)
         self.d_z = self.prepare(build_model("caae_latent_discriminator", z_dim=config.z_dim, ndf=config.ndf_z), normal_init=False)
-        self.d_img = self.prepare(build_model("caae_image_discriminator", n_styles=n, ndf=config.ndf, n_layers=config.d_layers),
-                                  normal_init=False)
+        self.d_img = self.prepare(
+            build_model("caae_image_discriminator", n_styles=n, ndf=config.ndf, n_layers=config.d_layers), normal_init=False
+        )
         self.models = {"g": self.g, "d_z": self.d_z, "d_img": self.d_img}
         self.optimizers = {"g": self.adam([self.g]), "d": self.adam([self.d_z, self.d_img])}
         self.random = torch.Generator().manual_seed(config.seed * 2 + 3)  # prior samples and swapped labels
@@ -83,7 +84,9 @@ class CAAETrainer(Trainer):
             prior = (torch.rand(z.shape, generator=self.random) * 2 - 1).to(self.device, dtype=z.dtype)
             with self.autocast():
                 d_z = 0.5 * (lsgan_loss(self.d_z(prior), True) + lsgan_loss(self.d_z(z.detach()), False))
-                fakes = 0.5 * (lsgan_loss(self.d_img(rec.detach(), label), False) + lsgan_loss(self.d_img(swap.detach(), other), False))
+                fakes = 0.5 * (
+                    lsgan_loss(self.d_img(rec.detach(), label), False) + lsgan_loss(self.d_img(swap.detach(), other), False)
+                )
                 d_img = 0.5 * (lsgan_loss(self.d_img(x, label), True) + fakes)
             self.minimise(d_z + d_img, self.optimizers["d"])
         self.scaler.update()
@@ -114,25 +117,34 @@ class CAAETrainer(Trainer):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         if tuple(state["labels"]) != self.labels:
-            raise UsageError(f"the data's labels {list(self.labels)} differ from the run's {state['labels']}",
-                             hint="resume with the data the run started with, or start a new run")
+            raise UsageError(
+                f"the data's labels {list(self.labels)} differ from the run's {state['labels']}",
+                hint="resume with the data the run started with, or start a new run",
+            )
         self.random.set_state(state["random"])
 
 
 def caae_data(config: CAAEConfig) -> TrainData:
     """Labelled frames from `config.data`/manifest.csv; batches {"x", "label"}."""
     if not config.data:
-        raise UsageError("no training frames given", hint="pass --data FRAMES (a folder with manifest.csv, from `vidtoon frames --tag`)")
+        raise UsageError(
+            "no training frames given", hint="pass --data FRAMES (a folder with manifest.csv, from `vidtoon frames --tag`)"
+        )
     bank = load_labelled(config.data, config.label_column, load_size=config.resolved_load_size)
     order = EpochOrder(len(bank), config.seed, 0)
 
     def make(step: int) -> dict[str, torch.Tensor]:
-        x, label = sample_batch(bank, order, step, size=config.size, batch_size=config.batch_size, augment=config.augment,
-                                seed=config.seed, stream=0)
+        x, label = sample_batch(
+            bank, order, step, size=config.size, batch_size=config.batch_size, augment=config.augment, seed=config.seed, stream=0
+        )
         return {"x": x, "label": label}
 
     per_label = [(bank.labels == k).nonzero().flatten().tolist() for k in range(len(bank.label_names))]
-    picks = [per_label[i % len(per_label)][i // len(per_label)] for i in range(4) if i // len(per_label) < len(per_label[i % len(per_label)])]
+    picks = [
+        per_label[i % len(per_label)][i // len(per_label)]
+        for i in range(4)
+        if i // len(per_label) < len(per_label[i % len(per_label)])
+    ]
     sample = {"x": torch.stack([center_crop(bank.images[i], config.size) for i in picks]), "label": bank.labels[picks]}
     summary = ", ".join(f"{name}: {len(items)}" for name, items in zip(bank.label_names, per_label))
     return TrainData(make, sample, f"{len(bank)} frames ({summary})", labels=bank.label_names)

@@ -78,11 +78,22 @@ class CartoonTrainer(Trainer):
                 detail = l1_loss(self.run_g(real_a), target)
             self.minimise(detail, self.optimizers["g"])
             self.scaler.update()
-            return {"content": 0.0, "detail": float(detail.detach()), "surface": 0.0, "texture": 0.0, "colour": 0.0, "hue": 0.0,
-                    "tv": 0.0, "d_surface": 0.0, "d_texture": 0.0}
+            return {
+                "content": 0.0,
+                "detail": float(detail.detach()),
+                "surface": 0.0,
+                "texture": 0.0,
+                "colour": 0.0,
+                "hue": 0.0,
+                "tv": 0.0,
+                "d_surface": 0.0,
+                "d_texture": 0.0,
+            }
         style_moments = self._update_style_moments(real_b)
-        weights = random_grey_weights(real_a.shape[0] + real_b.shape[0], step_generator(config.seed, TEXTURE_STREAM, step)).to(self.device)
-        w_fake, w_real = weights[: real_a.shape[0]], weights[real_a.shape[0]:]
+        weights = random_grey_weights(real_a.shape[0] + real_b.shape[0], step_generator(config.seed, TEXTURE_STREAM, step)).to(
+            self.device
+        )
+        w_fake, w_real = weights[: real_a.shape[0]], weights[real_a.shape[0] :]
         discriminators = [self.d_surface, self.d_texture]
         set_requires_grad(discriminators, False)
         with self.autocast():
@@ -96,19 +107,39 @@ class CartoonTrainer(Trainer):
         shift = rgb_to_lab(fake32)[:, 1:].mean((2, 3)) - rgb_to_lab(real_a)[:, 1:].mean((2, 3))
         hue = F.relu(shift.norm(dim=1) - config.hue_margin).mean()
         tv = total_variation(fake32)
-        loss = (config.lambda_content * content + config.lambda_detail * detail + config.lambda_surface * surface
-                + config.lambda_texture * texture + config.lambda_colour * colour + config.lambda_hue * hue + config.lambda_tv * tv)
+        loss = (
+            config.lambda_content * content
+            + config.lambda_detail * detail
+            + config.lambda_surface * surface
+            + config.lambda_texture * texture
+            + config.lambda_colour * colour
+            + config.lambda_hue * hue
+            + config.lambda_tv * tv
+        )
         self.minimise(loss, self.optimizers["g"])
         set_requires_grad(discriminators, True)
         fake = fake.detach()
         with self.autocast():
-            d_surface = 0.5 * (lsgan_loss(self.run_ds(surface_view(real_b)), True) + lsgan_loss(self.run_ds(surface_view(fake)), False))
-            d_texture = 0.5 * (lsgan_loss(self.run_dt(texture_view(real_b, w_real)), True)
-                               + lsgan_loss(self.run_dt(texture_view(fake, w_fake)), False))
+            d_surface = 0.5 * (
+                lsgan_loss(self.run_ds(surface_view(real_b)), True) + lsgan_loss(self.run_ds(surface_view(fake)), False)
+            )
+            d_texture = 0.5 * (
+                lsgan_loss(self.run_dt(texture_view(real_b, w_real)), True)
+                + lsgan_loss(self.run_dt(texture_view(fake, w_fake)), False)
+            )
         self.minimise(d_surface + d_texture, self.optimizers["d"])
         self.scaler.update()
-        losses = {"content": content, "detail": detail, "surface": surface, "texture": texture, "colour": colour, "hue": hue, "tv": tv,
-                  "d_surface": d_surface, "d_texture": d_texture}
+        losses = {
+            "content": content,
+            "detail": detail,
+            "surface": surface,
+            "texture": texture,
+            "colour": colour,
+            "hue": hue,
+            "tv": tv,
+            "d_surface": d_surface,
+            "d_texture": d_texture,
+        }
         return {name: float(value.detach()) for name, value in losses.items()}
 
     @torch.no_grad()
@@ -131,8 +162,12 @@ class CartoonTrainer(Trainer):
         return self.g, family, kwargs, ()
 
     def extra_state(self) -> dict[str, Any]:
-        return {"style_moments": self.style_moments.clone(), "style_batches": self.style_batches, "quality": self.quality.clone(),
-                "step": self.step}
+        return {
+            "style_moments": self.style_moments.clone(),
+            "style_batches": self.style_batches,
+            "quality": self.quality.clone(),
+            "step": self.step,
+        }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.style_moments = state["style_moments"].float().cpu()
@@ -164,7 +199,7 @@ def random_crop(image_u8: torch.Tensor, size: int, *, zoom: tuple[float, float],
     side = min(h, w, max(1, round(size / z)))
     y0 = int(torch.randint(0, h - side + 1, (), generator=generator))
     x0 = int(torch.randint(0, w - side + 1, (), generator=generator))
-    crop = to_unit(image_u8[:, y0:y0 + side, x0:x0 + side])[None]
+    crop = to_unit(image_u8[:, y0 : y0 + side, x0 : x0 + side])[None]
     if side != size:
         crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=side > size, align_corners=False)
     return crop[0].clamp_(-1, 1)
@@ -190,8 +225,12 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
 
     def crops(bank: ImageBank, order: EpochOrder, step: int, stream: int) -> torch.Tensor:
         generator = step_generator(config.seed, stream, step)
-        x = torch.stack([random_crop(bank.images[i], config.size, zoom=config.zoom, generator=generator)
-                         for i in order.indices(step, config.batch_size)])
+        x = torch.stack(
+            [
+                random_crop(bank.images[i], config.size, zoom=config.zoom, generator=generator)
+                for i in order.indices(step, config.batch_size)
+            ]
+        )
         return random_flip(x, generator=generator) if config.augment.flip else x
 
     def make(step: int) -> dict[str, torch.Tensor]:

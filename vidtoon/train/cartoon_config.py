@@ -63,7 +63,15 @@ class CartoonConfig(RunConfig):
         if not 0 < low <= high:
             raise UsageError(f"zoom must be [low, high] with 0 < low <= high, got {[low, high]}")
         object.__setattr__(self, "zoom", (float(low), float(high)))
-        weights = ("lambda_content", "lambda_detail", "lambda_surface", "lambda_texture", "lambda_colour", "lambda_hue", "lambda_tv")
+        weights = (
+            "lambda_content",
+            "lambda_detail",
+            "lambda_surface",
+            "lambda_texture",
+            "lambda_colour",
+            "lambda_hue",
+            "lambda_tv",
+        )
         if min(getattr(self, k) for k in weights) < 0 or self.hue_margin < 0 or self.init_steps < 0 or self.holdout < 0:
             raise UsageError("the lambda_* weights, hue_margin, init_steps and holdout must be >= 0")
         if self.sample_size % 16 or self.sample_size < 0:

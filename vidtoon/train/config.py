@@ -45,7 +45,9 @@ class AugmentConfig:
         for key in ("scale", "ratio"):
             low, high = getattr(self, key)
             if not 0 < low <= high or (key == "scale" and high > 1):
-                raise UsageError(f"augment.{key} must be [low, high] with 0 < low <= high{' <= 1' if key == 'scale' else ''}, got {[low, high]}")
+                raise UsageError(
+                    f"augment.{key} must be [low, high] with 0 < low <= high{' <= 1' if key == 'scale' else ''}, got {[low, high]}"
+                )
             object.__setattr__(self, key, (float(low), float(high)))
         for key in ("brightness", "contrast", "saturation"):
             if not 0 <= getattr(self, key) < 1:
@@ -150,8 +152,10 @@ class CycleGANConfig(RunConfig):
             raise UsageError(f"unknown generator {self.generator!r}", hint=f"use one of {', '.join(GENERATORS)}")
         _positive(self, "ngf", "ndf", "d_layers")
         if self.generator == "unet" and self.size % 2**self.num_downs:
-            raise UsageError(f"a U-Net with num_downs={self.num_downs} needs size a multiple of {2**self.num_downs}, got {self.size}",
-                             hint="lower num_downs or change size")
+            raise UsageError(
+                f"a U-Net with num_downs={self.num_downs} needs size a multiple of {2**self.num_downs}, got {self.size}",
+                hint="lower num_downs or change size",
+            )
         if self.lambda_cycle < 0 or self.lambda_identity < 0 or self.pool_size < 0:
             raise UsageError("lambda_cycle, lambda_identity and pool_size must be >= 0")
 
@@ -232,7 +236,9 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"config file is not readable YAML ({str(exc).splitlines()[0]})", path=path, hint="fix its syntax") from None
+        raise InputError(
+            f"config file is not readable YAML ({str(exc).splitlines()[0]})", path=path, hint="fix its syntax"
+        ) from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -276,7 +282,9 @@ def _merge(cls: type, values: dict[str, Any], raw: dict[str, Any], prefix: str) 
     types = _field_types(cls)
     for key, value in raw.items():
         if key not in types:
-            raise UsageError(f"unknown config key {prefix + str(key)!r}", hint=f"known keys: {', '.join(prefix + k for k in types)}")
+            raise UsageError(
+                f"unknown config key {prefix + str(key)!r}", hint=f"known keys: {', '.join(prefix + k for k in types)}"
+            )
         kind = types[key]
         if dataclasses.is_dataclass(kind):
             if not isinstance(value, dict):
@@ -308,7 +316,11 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
             return str(value)
     else:  # tuple[float, float]
         expected = "a pair [low, high]"
-        if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        if (
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        ):
             return [float(v) for v in value]
     raise UsageError(f"config key {key!r} must be {expected}, got {value!r}")
 

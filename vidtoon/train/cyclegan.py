@@ -62,7 +62,8 @@ class CycleGANTrainer(Trainer):
             identity = torch.zeros((), device=self.device)
             if config.lambda_identity > 0:
                 identity = (l1_loss(self.g_ab(real_b), real_b) + l1_loss(self.g_ba(real_a), real_a)) * (
-                    config.lambda_cycle * config.lambda_identity)
+                    config.lambda_cycle * config.lambda_identity
+                )
         self.minimise(adv_ab + adv_ba + cycle + identity, self.optimizers["g"])
         set_requires_grad(discriminators, True)
         old_b = self.pool_b.query(fake_b.detach().float())

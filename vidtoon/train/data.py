@@ -105,7 +105,9 @@ def _read_video(path: Path, load_size: int, fps: Fraction, max_frames: int) -> t
         rate = fps
         if info.duration and info.duration * rate > max_frames:
             rate = Fraction(max_frames) / info.duration
-            log.info("%s: sampling %.3g frames/s instead of %s to keep at most %d frames", path.name, float(rate), fps, max_frames)
+            log.info(
+                "%s: sampling %.3g frames/s instead of %s to keep at most %d frames", path.name, float(rate), fps, max_frames
+            )
         decoded = (_Decoded(index, time, frame) for index, time, frame in reader.decoded())
         for item in sample_at_rate(decoded, rate, info.fps, info.duration):  # only the sampled frames become RGB
             images.append(_to_tensor(reader.rgb(item.frame), load_size))
@@ -139,8 +141,11 @@ def load_domain(path: str | Path, *, load_size: int, fps: str | Fraction = "2", 
     video_files = [p for p in entries if p.suffix.lower() in VIDEO_SUFFIXES]
     if not image_files and not video_files:
         what = f"{len(entries)} files, none an image or a video" if entries else "the folder is empty"
-        raise InputError(f"no training images or videos here ({what})", path=path,
-                         hint=f"images: {', '.join(sorted(IMAGE_SUFFIXES))}; videos: {', '.join(sorted(VIDEO_SUFFIXES))}")
+        raise InputError(
+            f"no training images or videos here ({what})",
+            path=path,
+            hint=f"images: {', '.join(sorted(IMAGE_SUFFIXES))}; videos: {', '.join(sorted(VIDEO_SUFFIXES))}",
+        )
     images, paths = _read_images(image_files, load_size)
     names = [p.name for p in paths]
     for video in video_files:
@@ -148,8 +153,9 @@ def load_domain(path: str | Path, *, load_size: int, fps: str | Fraction = "2", 
         images += frames
         names += frame_names
     if not images:
-        raise InputError(f"none of the {len(image_files)} images can be read (all damaged or not images)", path=path,
-                         hint="check the files")
+        raise InputError(
+            f"none of the {len(image_files)} images can be read (all damaged or not images)", path=path, hint="check the files"
+        )
     return ImageBank(images, names)
 
 
@@ -182,12 +188,18 @@ def load_labelled(folder: str | Path, label_column: str, *, load_size: int) -> I
     rows = [row for row in rows if (row[label_column] or "").strip()]
     label_names = tuple(sorted({row[label_column].strip() for row in rows}))
     if len(label_names) < 2:
-        raise UsageError(f"column {label_column!r} of {manifest} has {len(label_names)} distinct value(s): a CAAE learns at least two styles",
-                         hint=FRAMES_HINT)
+        raise UsageError(
+            f"column {label_column!r} of {manifest} has {len(label_names)} distinct value(s): a CAAE learns at least two styles",
+            hint=FRAMES_HINT,
+        )
     listed = [folder / row["file"] for row in rows]
     missing_files = [p for p in listed if not p.is_file()]
     if missing_files:
-        log.warning("skipped %d manifest rows whose file is missing: %s", len(missing_files), ", ".join(p.name for p in missing_files[:10]))
+        log.warning(
+            "skipped %d manifest rows whose file is missing: %s",
+            len(missing_files),
+            ", ".join(p.name for p in missing_files[:10]),
+        )
     label_of = {folder / row["file"]: label_names.index(row[label_column].strip()) for row in rows}
     images, paths = _read_images([p for p in listed if p.is_file()], load_size)
     if not images:
@@ -200,6 +212,7 @@ def load_labelled(folder: str | Path, label_column: str, *, load_size: int) -> I
 
 
 # --- augmentation: pure functions on tensors, every draw from `generator` ---
+
 
 def _uniform(generator: torch.Generator, low: float, high: float) -> float:
     return low + (high - low) * torch.rand((), generator=generator).item()
@@ -232,7 +245,7 @@ def random_resized_crop(
         side = min(h, w)
         box = ((h - side) // 2, (w - side) // 2, side, side)
     y0, x0, ch, cw = box
-    crop = to_unit(image_u8[:, y0:y0 + ch, x0:x0 + cw])[None]
+    crop = to_unit(image_u8[:, y0 : y0 + ch, x0 : x0 + cw])[None]
     return F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0].clamp_(-1, 1)
 
 
@@ -241,7 +254,7 @@ def center_crop(image_u8: torch.Tensor, size: int) -> torch.Tensor:
     _, h, w = image_u8.shape
     side = min(h, w)
     y0, x0 = (h - side) // 2, (w - side) // 2
-    crop = to_unit(image_u8[:, y0:y0 + side, x0:x0 + side])[None]
+    crop = to_unit(image_u8[:, y0 : y0 + side, x0 : x0 + side])[None]
     return F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0].clamp_(-1, 1)
 
 
@@ -274,7 +287,7 @@ def color_jitter(
     if saturation:
         grey = (y * weights).sum(1, keepdim=True)
         y = (y - grey) * factors(saturation) + grey
-    return (y.clamp(0, 1) * 2 - 1)
+    return y.clamp(0, 1) * 2 - 1
 
 
 def add_noise(x: torch.Tensor, *, std: float, generator: torch.Generator) -> torch.Tensor:
@@ -285,17 +298,22 @@ def add_noise(x: torch.Tensor, *, std: float, generator: torch.Generator) -> tor
 
 def augment_batch(images_u8: list[torch.Tensor], size: int, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
     """Crop, flip, jitter and noise a list of 3×H×W uint8 images -> N×3×size×size float in [-1, 1]."""
-    x = torch.stack([random_resized_crop(img, size, scale=config.scale, ratio=config.ratio, generator=generator) for img in images_u8])
+    x = torch.stack(
+        [random_resized_crop(img, size, scale=config.scale, ratio=config.ratio, generator=generator) for img in images_u8]
+    )
     if config.flip:
         x = random_flip(x, generator=generator)
     if config.brightness or config.contrast or config.saturation:
-        x = color_jitter(x, brightness=config.brightness, contrast=config.contrast, saturation=config.saturation, generator=generator)
+        x = color_jitter(
+            x, brightness=config.brightness, contrast=config.contrast, saturation=config.saturation, generator=generator
+        )
     if config.noise:
         x = add_noise(x, std=config.noise, generator=generator)
     return x
 
 
 # --- the order of the data and batches as a function of the step ---
+
 
 def step_generator(seed: int, stream: int, step: int) -> torch.Generator:
     """A generator seeded by (seed, stream, step), well mixed (SeedSequence): the randomness of one batch."""
@@ -322,8 +340,9 @@ class EpochOrder:
         return [int(self._perm(p // self.n)[p % self.n]) for p in range(step * batch_size, (step + 1) * batch_size)]
 
 
-def sample_batch(bank: ImageBank, order: EpochOrder, step: int, *, size: int, batch_size: int, augment: AugmentConfig,
-                 seed: int, stream: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def sample_batch(
+    bank: ImageBank, order: EpochOrder, step: int, *, size: int, batch_size: int, augment: AugmentConfig, seed: int, stream: int
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(x N×3×size×size in [-1, 1], labels N int64 or None) of step `step` of one data stream."""
     indices = order.indices(step, batch_size)
     x = augment_batch([bank.images[i] for i in indices], size, augment, step_generator(seed, stream, step))
@@ -331,7 +350,9 @@ def sample_batch(bank: ImageBank, order: EpochOrder, step: int, *, size: int, ba
     return x, labels
 
 
-def batches(make: Callable[[int], dict[str, torch.Tensor]], start: int, end: int, workers: int) -> Iterator[dict[str, torch.Tensor]]:
+def batches(
+    make: Callable[[int], dict[str, torch.Tensor]], start: int, end: int, workers: int
+) -> Iterator[dict[str, torch.Tensor]]:
     """make(start), make(start + 1), … make(end - 1), in order; with `workers` threads preparing up to 2×workers ahead."""
     if workers == 0:
         for step in range(start, end):

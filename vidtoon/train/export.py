@@ -56,9 +56,19 @@ class FixedLabel(nn.Module):
         return self.generator(x, label)
 
 
-def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None = None, direction: str = "a2b",
-               onnx: bool = False, licence: str = "", credits: str | None = None, data: str | None = None,
-               provenance: str | None = None, force: bool = False) -> ExportResult:
+def export_run(
+    run_dir: str | Path,
+    output_dir: str | Path,
+    *,
+    name: str | None = None,
+    direction: str = "a2b",
+    onnx: bool = False,
+    licence: str = "",
+    credits: str | None = None,
+    data: str | None = None,
+    provenance: str | None = None,
+    force: bool = False,
+) -> ExportResult:
     """Export the latest checkpoint of `run_dir` as the style `name` (default: the run folder's name) into `output_dir`.
 
     Args:
@@ -89,12 +99,18 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
     model, family, kwargs, styles = trainer.exported_generator(direction)
     model = model.to(memory_format=torch.contiguous_format).float().eval()
 
-    checkpoint, card_path, preview = output_dir / f"{name}.safetensors", output_dir / f"{name}.yaml", output_dir / f"{name}.preview.png"
+    checkpoint, card_path, preview = (
+        output_dir / f"{name}.safetensors",
+        output_dir / f"{name}.yaml",
+        output_dir / f"{name}.preview.png",
+    )
     onnx_dir = output_dir / "onnx"
     targets = [checkpoint, card_path, preview] + ([onnx_dir] if onnx else [])
     existing = [p.name for p in targets if p.exists()]
     if existing and not force:
-        raise OutputError(f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o")
+        raise OutputError(
+            f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o"
+        )
     output_dir.mkdir(parents=True, exist_ok=True)
 
     defaults: dict = {}
@@ -105,13 +121,31 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
         credits = preset.credits if credits is None else credits
         defaults = dict(preset.defaults)
     if data is None:
-        data = f"A: {config.a}; B: {config.b}" if state["kind"] in ("cyclegan", "cartoon") else f"{config.data} (labels from column {config.label_column!r})"
+        data = (
+            f"A: {config.a}; B: {config.b}"
+            if state["kind"] in ("cyclegan", "cartoon")
+            else f"{config.data} (labels from column {config.label_column!r})"
+        )
     credits = credits if credits is not None else f"trained with vidtoon from {run_dir}"
-    notes = {"trainer": state["kind"], "steps": int(state["step"]), "size": config.size, "seed": config.seed,
-             "exported": date.today().isoformat(), "credits": credits,
-             **({"direction": direction} if state["kind"] == "cyclegan" else {})}
-    card = ModelCard(family=family, kwargs=kwargs, size_multiple=int(getattr(model, "size_multiple", 4)), styles=styles, name=name,
-                     data=data, licence=licence, notes=notes)
+    notes = {
+        "trainer": state["kind"],
+        "steps": int(state["step"]),
+        "size": config.size,
+        "seed": config.seed,
+        "exported": date.today().isoformat(),
+        "credits": credits,
+        **({"direction": direction} if state["kind"] == "cyclegan" else {}),
+    }
+    card = ModelCard(
+        family=family,
+        kwargs=kwargs,
+        size_multiple=int(getattr(model, "size_multiple", 4)),
+        styles=styles,
+        name=name,
+        data=data,
+        licence=licence,
+        notes=notes,
+    )
     sha256 = save_checkpoint(model, checkpoint, card, half=True)
     samples = sorted((run_dir / "samples").glob("step_*.png"))
     if samples:
@@ -119,12 +153,30 @@ def export_run(run_dir: str | Path, output_dir: str | Path, *, name: str | None 
     description = {
         "cyclegan": f"CycleGAN ({family}) trained {notes['steps']} steps at {config.size} px",
         "cartoon": f"one-way cartoon generator ({family}) trained {notes['steps']} steps on {config.size} px crops",
-    }.get(state["kind"], f"CAAE trained {notes['steps']} steps at {config.size} px; styles: {', '.join(styles)} (choose with --to-label)")
-    training = {"trainer": state["kind"], "steps": notes["steps"], "resolution": config.size, "size_mb": round(checkpoint.stat().st_size / 1e6, 2),
-                "date": notes["exported"], **look_of(state)}
-    style_card = {"name": name, "description": description, "checkpoint": checkpoint.name, "sha256": sha256,
-                  **({"preview": preview.name} if samples else {}), "data": data, "licence": licence, "credits": credits,
-                  **({"defaults": defaults} if defaults else {}), "training": training}
+    }.get(
+        state["kind"],
+        f"CAAE trained {notes['steps']} steps at {config.size} px; styles: {', '.join(styles)} (choose with --to-label)",
+    )
+    training = {
+        "trainer": state["kind"],
+        "steps": notes["steps"],
+        "resolution": config.size,
+        "size_mb": round(checkpoint.stat().st_size / 1e6, 2),
+        "date": notes["exported"],
+        **look_of(state),
+    }
+    style_card = {
+        "name": name,
+        "description": description,
+        "checkpoint": checkpoint.name,
+        "sha256": sha256,
+        **({"preview": preview.name} if samples else {}),
+        "data": data,
+        "licence": licence,
+        "credits": credits,
+        **({"defaults": defaults} if defaults else {}),
+        "training": training,
+    }
     write_atomic(card_path, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
     onnx_files = export_onnx(model, styles, onnx_dir, name, card.size_multiple, config.size) if onnx else []
     return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
@@ -146,8 +198,15 @@ def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: s
     """
     folder.mkdir(parents=True, exist_ok=True)
     graphs = [(f"{name}.{label}", FixedLabel(model, k).eval()) for k, label in enumerate(styles)] if styles else [(name, model)]
-    sidecar = {"layout": "nchw", "value_range": [-1.0, 1.0], "channel_order": "rgb", "fixed_size": None,
-               "size_multiple": size_multiple, "input_name": "image", "output_name": "stylised"}
+    sidecar = {
+        "layout": "nchw",
+        "value_range": [-1.0, 1.0],
+        "channel_order": "rgb",
+        "fixed_size": None,
+        "size_multiple": size_multiple,
+        "input_name": "image",
+        "output_name": "stylised",
+    }
     written = []
     axes = {0: "batch", 2: "height", 3: "width"}
     for stem, module in graphs:
@@ -155,9 +214,19 @@ def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: s
         example = torch.zeros(1, 3, size, size)
         with warnings.catch_warnings():  # the TorchScript exporter's deprecation and shape-inference notes
             warnings.simplefilter("ignore")
-            write_atomic(target, lambda staged, module=module, example=example: torch.onnx.export(
-                module, (example,), str(staged), dynamo=False, opset_version=17, input_names=["image"], output_names=["stylised"],
-                dynamic_axes={"image": axes, "stylised": axes}))
+            write_atomic(
+                target,
+                lambda staged, module=module, example=example: torch.onnx.export(
+                    module,
+                    (example,),
+                    str(staged),
+                    dynamo=False,
+                    opset_version=17,
+                    input_names=["image"],
+                    output_names=["stylised"],
+                    dynamic_axes={"image": axes, "stylised": axes},
+                ),
+            )
         write_atomic(folder / f"{stem}.yaml", lambda staged: staged.write_text(yaml.safe_dump(sidecar, sort_keys=False)))
         written.append(target)
     return written

@@ -99,5 +99,9 @@ def look_report(x_in: torch.Tensor, x_out: torch.Tensor, *, stride: int = 4) -> 
     """Both measures over a held-out batch: mean and worst colour cast, mean and worst checkerboard score."""
     cast = colour_cast(x_in, x_out)
     checker = checkerboard(x_out, stride)
-    return {"cast_mean": float(cast.mean()), "cast_max": float(cast.max()),
-            "checker_mean": float(checker.mean()), "checker_max": float(checker.max())}
+    return {
+        "cast_mean": float(cast.mean()),
+        "cast_max": float(cast.max()),
+        "checker_mean": float(checker.mean()),
+        "checker_max": float(checker.max()),
+    }

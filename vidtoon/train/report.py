@@ -19,8 +19,18 @@ from vidtoon.io.images import write_image
 
 log = logging.getLogger(__name__)
 
-COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
-           (127, 127, 127), (188, 189, 34), (23, 190, 207)]  # RGB
+COLOURS = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+]  # RGB
 
 
 def image_grid(rows: list[torch.Tensor], gap: int = 2) -> np.ndarray:
@@ -35,7 +45,7 @@ def image_grid(rows: list[torch.Tensor], gap: int = 2) -> np.ndarray:
     for row, h in zip(rows, heights):
         cells = row.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
         for c, cell in enumerate(cells):
-            grid[top:top + h, c * (w + gap):c * (w + gap) + w] = cell
+            grid[top : top + h, c * (w + gap) : c * (w + gap) + w] = cell
         top += h + gap
     return grid
 
@@ -45,7 +55,9 @@ def write_png(path: Path, rgb: np.ndarray) -> Path:
     return write_atomic(path, lambda staged: write_image(staged, rgb))
 
 
-def plot_curves(series: dict[str, list[tuple[int, float]]], *, width: int = 960, height: int = 540, smooth: int = 10) -> np.ndarray:
+def plot_curves(
+    series: dict[str, list[tuple[int, float]]], *, width: int = 960, height: int = 540, smooth: int = 10
+) -> np.ndarray:
     """A line chart of each named series of (step, value): height×width×3 uint8 RGB.
 
     Each series is drawn raw (faint) and as a moving average of `smooth` points; the y axis spans the
@@ -88,7 +100,7 @@ def plot_curves(series: dict[str, list[tuple[int, float]]], *, width: int = 960,
             cv2.polylines(canvas, [to_pixels(data[:, 0], data[:, 1])], False, faint, 1, cv2.LINE_AA)
             k = max(1, min(smooth, len(data) // 3))  # few points: little or no smoothing, so the bold line is drawn
             averaged = np.convolve(data[:, 1], np.ones(k) / k, mode="valid")
-            cv2.polylines(canvas, [to_pixels(data[k - 1:, 0], averaged)], False, colour, 2, cv2.LINE_AA)
+            cv2.polylines(canvas, [to_pixels(data[k - 1 :, 0], averaged)], False, colour, 2, cv2.LINE_AA)
         y = top + 15 + 20 * i
         cv2.line(canvas, (left + plot_w + 10, y - 4), (left + plot_w + 30, y - 4), colour, 2)
         cv2.putText(canvas, name, (left + plot_w + 35, y), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
@@ -144,7 +156,8 @@ class MetricsLog:
                 csv.DictWriter(handle, fieldnames=self.columns).writeheader()
         with self.path.open("a", newline="") as handle:
             csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore").writerow(
-                {"step": step, **{k: f"{v:.6g}" for k, v in values.items()}})
+                {"step": step, **{k: f"{v:.6g}" for k, v in values.items()}}
+            )
         self._remember(step, values)
         if self._writer is not None:
             for name, value in values.items():

@@ -99,8 +99,14 @@ class TrainResult:
     losses: dict[str, float]
 
 
-def resolve_run_config(kind: str, run_dir: str | Path, *, config_file: str | Path | None = None,
-                       overrides: dict[str, Any] | None = None, resume: bool = False) -> RunConfig:
+def resolve_run_config(
+    kind: str,
+    run_dir: str | Path,
+    *,
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    resume: bool = False,
+) -> RunConfig:
     """The configuration of a run: defaults < `config_file` < `overrides`; on `resume`, the run's own
     `config.yaml` takes the file's place and only run-control keys (steps, save_every, ...) may change."""
     cls = get_kind(kind).config
@@ -109,11 +115,16 @@ def resolve_run_config(kind: str, run_dir: str | Path, *, config_file: str | Pat
     run_dir = Path(run_dir)
     saved = run_dir / CONFIG
     if not (run_dir / CHECKPOINT).is_file() or not saved.is_file():
-        raise InputError("no run to resume here (no checkpoints/latest.pt and config.yaml)", path=run_dir,
-                         hint="start a run without --resume, or give the folder of an earlier run with -o")
+        raise InputError(
+            "no run to resume here (no checkpoints/latest.pt and config.yaml)",
+            path=run_dir,
+            hint="start a run without --resume, or give the folder of an earlier run with -o",
+        )
     if config_file is not None:
-        raise UsageError("--config does not go with --resume: a resumed run keeps its saved config.yaml",
-                         hint=f"change run-control settings with flags ({', '.join(sorted(RUN_CONTROL_KEYS))})")
+        raise UsageError(
+            "--config does not go with --resume: a resumed run keeps its saved config.yaml",
+            hint=f"change run-control settings with flags ({', '.join(sorted(RUN_CONTROL_KEYS))})",
+        )
     config = load_config(cls, saved, overrides)
     refuse_changes(load_config(cls, saved), config)
     return config
@@ -123,17 +134,25 @@ def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
     """A resumed run may change only the run-control keys of its saved config."""
     changed = [key for key in changed_keys(saved, config) if key not in RUN_CONTROL_KEYS]
     if changed:
-        raise UsageError(f"a resumed run cannot change {', '.join(changed)}",
-                         hint=f"only {', '.join(sorted(RUN_CONTROL_KEYS))} may change; start a new run (-o NEW) for the rest")
+        raise UsageError(
+            f"a resumed run cannot change {', '.join(changed)}",
+            hint=f"only {', '.join(sorted(RUN_CONTROL_KEYS))} may change; start a new run (-o NEW) for the rest",
+        )
 
 
 def rng_state() -> dict[str, Any]:
     """python, numpy and torch (CPU and CUDA) global RNG states as plain values and tensors."""
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     state = {
-        "python": random.getstate(), "torch": torch.get_rng_state(),
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
-                  "cached": float(cached)},
+        "python": random.getstate(),
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
     }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -144,8 +163,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     numpy_state = state["numpy"]
-    np.random.set_state((numpy_state["kind"], numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"],
-                         numpy_state["has_gauss"], numpy_state["cached"]))
+    np.random.set_state(
+        (
+            numpy_state["kind"],
+            numpy_state["keys"].numpy().astype(np.uint32),
+            numpy_state["pos"],
+            numpy_state["has_gauss"],
+            numpy_state["cached"],
+        )
+    )
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -159,8 +185,11 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(f"training checkpoint is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-                         path=path, hint="use an earlier checkpoints/step_*.pt (copy it over latest.pt)") from None
+        raise InputError(
+            f"training checkpoint is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            path=path,
+            hint="use an earlier checkpoints/step_*.pt (copy it over latest.pt)",
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise InputError("not a vidtoon training checkpoint", path=path, hint="give a run folder made by `vidtoon train`")
     return state
@@ -199,8 +228,10 @@ def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Pa
         return []
     existing = [run_dir / name for name in RUN_ENTRIES if (run_dir / name).exists()]
     if existing and not force:
-        raise UsageError(f"{run_dir} already holds a run ({', '.join(p.name for p in existing)})",
-                         hint="continue it with --resume, replace it with --force, or choose another folder with -o")
+        raise UsageError(
+            f"{run_dir} already holds a run ({', '.join(p.name for p in existing)})",
+            hint="continue it with --resume, replace it with --force, or choose another folder with -o",
+        )
     return existing
 
 
@@ -209,8 +240,15 @@ def _remove(paths: list[Path]) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False,
-          progress: TrainProgress | None = None) -> TrainResult:
+def train(
+    kind: str,
+    config: RunConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    progress: TrainProgress | None = None,
+) -> TrainResult:
     """Train `kind` ("cyclegan" or "caae") with `config` into `run_dir` until `config.steps` or Ctrl-C.
 
     Ctrl-C finishes the current step, saves a checkpoint and returns with `finished=False`; `resume`
@@ -228,7 +266,9 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
     checkpoint_path = run_dir / CHECKPOINT
     state = read_checkpoint(checkpoint_path) if resume else None
     if state is not None and state["kind"] != kind:
-        raise UsageError(f"{run_dir} is a {state['kind']} run, not {kind}", hint=f"resume it with `vidtoon train {state['kind']}`")
+        raise UsageError(
+            f"{run_dir} is a {state['kind']} run, not {kind}", hint=f"resume it with `vidtoon train {state['kind']}`"
+        )
     if state is not None:
         refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
     data = spec.data(config)
@@ -272,8 +312,16 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
                 progress.metrics(losses)
                 if step % config.log_every == 0 or step == config.steps:
                     compute, wait = (sum(w[i] for w in window) / len(window) for i in (0, 1))
-                    metrics.write(step, {"lr": lr, **losses, "step_ms": 1000 * compute, "data_ms": 1000 * wait,
-                                         "images_per_s": config.batch_size / max(compute + wait, 1e-9)})
+                    metrics.write(
+                        step,
+                        {
+                            "lr": lr,
+                            **losses,
+                            "step_ms": 1000 * compute,
+                            "data_ms": 1000 * wait,
+                            "images_per_s": config.batch_size / max(compute + wait, 1e-9),
+                        },
+                    )
                     window.clear()
                 if step % config.sample_every == 0 or step == config.steps:
                     write_samples(trainer, data, run_dir, step, metrics)
@@ -287,9 +335,14 @@ def train(kind: str, config: RunConfig, run_dir: str | Path, *, resume: bool = F
     finally:
         metrics.close()
     return TrainResult(
-        run_dir=run_dir, step=step, finished=step >= config.steps, checkpoint=checkpoint_path,
+        run_dir=run_dir,
+        step=step,
+        finished=step >= config.steps,
+        checkpoint=checkpoint_path,
         steps_per_second=timed / (step_s + data_s) if timed else 0.0,
-        step_ms=1000 * step_s / timed if timed else 0.0, data_ms=1000 * data_s / timed if timed else 0.0, losses=losses,
+        step_ms=1000 * step_s / timed if timed else 0.0,
+        data_ms=1000 * data_s / timed if timed else 0.0,
+        losses=losses,
     )
 
 

@@ -55,8 +55,9 @@ class SmoothResult:
     skipped: list[Path]
 
 
-def smooth_folder(source: str | Path, output: str | Path, *, kernel: int = 5, force: bool = False,
-                  progress: Progress | None = None) -> SmoothResult:
+def smooth_folder(
+    source: str | Path, output: str | Path, *, kernel: int = 5, force: bool = False, progress: Progress | None = None
+) -> SmoothResult:
     """Edge-smooth every image of `source` into `output` (same file names); all appear at once at the end.
 
     Damaged images are skipped with a warning naming them.
@@ -94,5 +95,7 @@ def smooth_folder(source: str | Path, output: str | Path, *, kernel: int = 5, fo
         staging.abort()
         raise
     if skipped:
-        log.warning("skipped %d of %d images that cannot be read: %s", len(skipped), len(files), ", ".join(p.name for p in skipped[:10]))
+        log.warning(
+            "skipped %d of %d images that cannot be read: %s", len(skipped), len(files), ", ".join(p.name for p in skipped[:10])
+        )
     return SmoothResult(written, skipped)
