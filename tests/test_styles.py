@@ -152,3 +152,27 @@ def test_styles_add_refuses_a_bad_strength_before_writing(media, tmp_path):
     result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", "--strength", "2", "--dir", tmp_path / "s")
     assert result.returncode == 1 and "--like-strength must be a number from 0 to 1" in result.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_a_learned_styles_facts_and_height_come_from_its_weights(tmp_path, monkeypatch):
+    folder = tmp_path / "styles"
+    folder.mkdir()
+    family = get_family("cyclegan_resnet")
+    card = ModelCard(
+        family="cyclegan_resnet",
+        kwargs=family.tiny,
+        name="w",
+        licence="CC-BY 3.0",
+        data="films",
+        notes={"credits": "Blender Foundation"},
+        height=360,
+    )
+    sha = save_checkpoint(build_model("cyclegan_resnet", **family.tiny), folder / "w.safetensors", card)
+    (folder / "w.yaml").write_text(f"name: w\ncheckpoint: w.safetensors\nsha256: {sha}\n")
+    (folder / "v.yaml").write_text(
+        f"name: v\ncheckpoint: w.safetensors\nsha256: {sha}\nlicence: mine\ndefaults: {{height: 240}}\n"
+    )
+    monkeypatch.setenv("VIDTOON_STYLES", str(folder))
+    w, v = find_style("w"), find_style("v")
+    assert (w.licence, w.data, w.credits, w.defaults) == ("CC-BY 3.0", "films", "Blender Foundation", {"height": 360})
+    assert (v.licence, v.defaults["height"]) == ("mine", 240)  # the YAML card wins where it speaks

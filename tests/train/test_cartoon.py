@@ -135,8 +135,9 @@ def test_export_card_with_provenance(domains, tmp_path):
     _, model_card = load_checkpoint(card.checkpoint)
     assert model_card.family == "cyclegan_resnet" and model_card.kwargs["upsample"] == "resize"
     pixar = export_run(tmp_path / "run", tmp_path / "styles", name="pixar", provenance="pixar")
-    text = yaml.safe_load(pixar.card.read_text())
-    assert "Blender Foundation" in text["credits"] and "CC-BY 3.0" in text["licence"] and "defaults" not in text
+    text, pixar_card = yaml.safe_load(pixar.card.read_text()), read_style_card(pixar.card)
+    assert "Blender Foundation" in pixar_card.credits and "CC-BY 3.0" in pixar_card.licence and "defaults" not in text
+    assert not {"licence", "data", "credits"} & set(text)  # stated once, in the weights' own card
     with pytest.raises(UsageError, match="unknown provenance"):
         export_run(tmp_path / "run", tmp_path / "other", provenance="ghibli")
 

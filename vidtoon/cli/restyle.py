@@ -142,17 +142,13 @@ def styles(ctx: typer.Context) -> None:
     if not cards:
         done(f"no styles installed yet: {TRAIN_HINT}; or restyle with --model FILE")
         return
-    table = Table("style", "kind", "made of", "description", "licence / credits", "preview")
-    for card in cards:
+    previews = [str(card.preview) if card.preview else "-" for card in cards]
+    table = Table("style", "kind", "made of", "description", "licence / credits")
+    table.add_column("preview", no_wrap=True, min_width=max(len(p) for p in previews))  # a path to open: never cut
+    for card, preview in zip(cards, previews, strict=True):
         terms = " / ".join(part for part in (card.licence, card.credits) if part) or "-"
-        table.add_row(
-            card.name,
-            card.kind,
-            STYLE_KINDS.get(card.kind)().describe(card),
-            card.description or "-",
-            terms,
-            str(card.preview) if card.preview else "-",
-        )
+        kind = STYLE_KINDS.get(card.kind)()
+        table.add_row(card.name, card.kind, kind.describe(card), card.description or "-", terms, preview)
     Console().print(table)
 
 

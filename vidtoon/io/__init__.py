@@ -16,7 +16,7 @@ _LAZY = {
     "VideoReader": "vidtoon.io.reader",
     "read_frames": "vidtoon.io.reader",
     "transcode": "vidtoon.io.transcode",
-    "EncodeOptions": "vidtoon.io.writer",
+    "EncodeOptions": "vidtoon.io.formats",
     "VideoWriter": "vidtoon.io.writer",
 }
 

@@ -73,3 +73,21 @@ def output_format(path: Path) -> OutputFormat:
         raise OutputError(
             f"unknown output type {path.suffix or '(no suffix)'!r}", path=path, hint=f"use one of {known}"
         ) from None
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Video encoder settings.
+
+    Attributes:
+        crf: constant quality (lower is better); None = the codec's sensible default
+            (18 for x264/x265, visually lossless; 31 for VP9).
+        preset: x264/x265 speed preset ("ultrafast" … "veryslow").
+        pix_fmt: None = yuv420p (plays everywhere); "yuv444p" keeps odd sizes and full chroma.
+        codec: None = the container's default (libx264; libvpx-vp9 for .webm; gif for .gif).
+    """
+
+    crf: int | None = None
+    preset: str = "medium"
+    pix_fmt: str | None = None
+    codec: str | None = None

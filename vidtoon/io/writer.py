@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,30 +14,12 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from vidtoon.errors import EncodeError, UsageError
 from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.audio import AudioPassthrough, AudioSource
-from vidtoon.io.formats import OutputFormat, output_format
+from vidtoon.io.formats import EncodeOptions, OutputFormat, output_format
 
 log = logging.getLogger(__name__)
 
 # Container metadata that describes the old file's muxer, not its content.
 _MUXER_KEYS = {"encoder", "major_brand", "minor_version", "compatible_brands", "duration"}
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    """Video encoder settings.
-
-    Attributes:
-        crf: constant quality (lower is better); None = the codec's sensible default
-            (18 for x264/x265, visually lossless; 31 for VP9).
-        preset: x264/x265 speed preset ("ultrafast" … "veryslow").
-        pix_fmt: None = yuv420p (plays everywhere); "yuv444p" keeps odd sizes and full chroma.
-        codec: None = the container's default (libx264; libvpx-vp9 for .webm; gif for .gif).
-    """
-
-    crf: int | None = None
-    preset: str = "medium"
-    pix_fmt: str | None = None
-    codec: str | None = None
 
 
 _PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")

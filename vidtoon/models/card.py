@@ -22,6 +22,8 @@ class ModelCard:
         licence: licence/terms of the data and weights.
         notes: free-form facts (steps, resolution, date, credits).
         vidtoon_version: the vidtoon version that wrote it.
+        height: the processing height (px) the weights work best at; None: the source's. A style card's
+            `defaults.height` or `--height` overrides it.
     """
 
     family: str
@@ -34,6 +36,7 @@ class ModelCard:
     licence: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
     vidtoon_version: str = ""
+    height: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -13,14 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from vidtoon.io.images import IMAGE_SUFFIXES
-from vidtoon.io.probe import probe
 from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.restyle.faces import FaceRestyler
 from vidtoon.restyle.frames import FrameRestyler, Restyler
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.restyle.stills import restyle_folder, restyle_image
-from vidtoon.restyle.video import restyle_video
 from vidtoon.styles import LoadedStyle, load_translator, resolve_style
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 
@@ -104,6 +102,9 @@ def restyle(
     progress = progress or NoProgress()
     source = Path(source)
     output = Path(output) if output is not None else default_output(source, style_name)
+    from vidtoon.io.probe import probe  # PyAV: imported when a restyle runs, so `import vidtoon.restyle` works without it
+    from vidtoon.restyle.video import restyle_video
+
     restyler = make_restyler(translator, options)
     if source.is_dir():
         return restyle_folder(source, output, restyler, force=force, progress=progress)

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from vidtoon.errors import UsageError
-from vidtoon.io.writer import EncodeOptions
+from vidtoon.io.formats import EncodeOptions
 from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, PRECISION_CHOICES
 from vidtoon.styles.cards import STYLE_DEFAULT_KEYS  # the option fields a style card's `defaults:` may set
 

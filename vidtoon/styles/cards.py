@@ -132,6 +132,13 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
     def beside(name: Any) -> Path | None:
         return (folder / str(name)).resolve() if name else None
 
+    weights = _weights_card(beside(checkpoint)) if kind == "checkpoint" else None
+    if weights is not None:  # what the weights say of themselves, unless the card says otherwise
+        raw.setdefault("licence", weights.licence)
+        raw.setdefault("data", weights.data)
+        raw.setdefault("credits", weights.notes.get("credits", ""))
+        if weights.height is not None:
+            raw["defaults"] = {"height": weights.height, **(raw.get("defaults") or {})}
     return StyleCard(
         name=str(raw.get("name") or path.stem),
         path=path,
@@ -150,6 +157,20 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
         bundled=bundled,
         training=dict(raw.get("training") or {}),
     )
+
+
+def _weights_card(checkpoint: Path | None):
+    """The model card inside a vidtoon `.safetensors` checkpoint (its header only), or None (other formats, missing or
+    damaged files: a listing still shows the style, and loading it says what is wrong)."""
+    if checkpoint is None or checkpoint.suffix.lower() != ".safetensors" or not checkpoint.is_file():
+        return None
+    from vidtoon.errors import VidtoonError
+    from vidtoon.models.checkpoint import read_card
+
+    try:
+        return read_card(checkpoint)
+    except VidtoonError:
+        return None
 
 
 def list_styles() -> list[StyleCard]:

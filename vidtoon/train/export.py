@@ -145,6 +145,7 @@ def export_run(
         data=data,
         licence=licence,
         notes=notes,
+        height=defaults.pop("height", None),
     )
     sha256 = save_checkpoint(model, checkpoint, card, half=True)
     samples = sorted((run_dir / "samples").glob("step_*.png"))
@@ -171,9 +172,7 @@ def export_run(
         "checkpoint": checkpoint.name,
         "sha256": sha256,
         **({"preview": preview.name} if samples else {}),
-        "data": data,
-        "licence": licence,
-        "credits": credits,
+        # data, licence, credits and the processing height live in the weights' own card (read from there)
         **({"defaults": defaults} if defaults else {}),
         "training": training,
     }
