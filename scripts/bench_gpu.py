@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             "matmul_tf32": torch.backends.cuda.matmul.allow_tf32}
     report = Report(args.out, meta)
     print("| " + " | ".join(Report.HEADER) + " |", flush=True)
-    frames_u8, origin = source_frames(32 if args.smoke else 48, size)
+    frames_u8, origin = source_frames(16 if args.smoke else 48, size)
     meta["frames"] = origin
     sections = [("1", lambda: bench_filters(report, budget, frames_u8[:16], device, args)),
                 ("2", lambda: bench_temporal(report, budget, frames_u8[:16 if args.smoke else 24], device, args)),

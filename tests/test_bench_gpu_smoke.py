@@ -85,5 +85,5 @@ def test_restyle_path_rows(smoke):
     _, report, _ = smoke
     none, flow = rows(report, "4")
     assert (none["temporal"], flow["temporal"]) == ("PassThrough", "FlowBlend")  # on a CUDA device: TorchFlowBlend
-    assert none["frames"] == flow["frames"] == 32  # 32 frames in batches of 2 after a warm-up batch
+    assert none["frames"] == flow["frames"] == 16  # the 16 smoke frames in batches of 2, after a warm-up batch
     assert none["ratio"] == pytest.approx(1.0) and flow["fps"] > 0
