@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -71,8 +72,9 @@ class Report:
     def write(self) -> None:
         self.meta["elapsed_s"] = round(time.perf_counter() - self.meta["_t0"], 1)
         meta = {k: v for k, v in self.meta.items() if not k.startswith("_")}
-        (self.out / "report.json").write_text(json.dumps({"meta": meta, "rows": self.rows}, indent=1, default=str) + "\n")
-        (self.out / "report.md").write_text(self.markdown())
+        (self.out / "report.json").write_text(json.dumps({"meta": meta, "rows": self.rows}, indent=1, default=str) + "\n",
+                                              encoding="utf-8")
+        (self.out / "report.md").write_text(self.markdown(), encoding="utf-8")
 
     HEADER = ("sec", "what", "size", "batch", "prec", "fps", "ms/frame", "ratio", "vs", "note")
 
@@ -131,7 +133,7 @@ def levels_apart(a: torch.Tensor, b: torch.Tensor) -> tuple[int, float]:
     """(max |a − b| in uint8 grey levels, % of identical values) of two N×3×H×W tensors in [-1, 1]."""
     from vidtoon.convert import unit_to_u8
 
-    ua, ub = unit_to_u8(a.float().clamp(-1, 1)).int(), unit_to_u8(b.float().clamp(-1, 1)).int()
+    ua, ub = unit_to_u8(a.float().clamp(-1, 1)).int(), unit_to_u8(b.to(a.device).float().clamp(-1, 1)).int()
     diff = (ua - ub).abs()
     return int(diff.max()), round(100.0 * float((diff == 0).float().mean()), 3)
 
@@ -298,7 +300,7 @@ def bench_generators(report: Report, budget: Budget, frames_u8: np.ndarray, devi
                 report.add("3", label, size=size, batch=batch, precision=precision, status="skipped", note="time budget spent")
                 continue
             try:
-                model = model or build_generator(kwargs, device)
+                model = build_generator(kwargs, device) if model is None else model
                 x = unit_frames(frames_u8, batch, device)
 
                 def call(model=model, x=x, precision=precision):
@@ -336,7 +338,7 @@ def bench_compile(report: Report, budget: Budget, size: tuple[int, int], device:
     label = next(iter(GENERATORS))
     batch = cfg.batches[1]
     limit = min(cfg.compile_limit + 30, budget.left() - 5)  # + the child's start-up (imports, CUDA init)
-    if cfg.no_compile or limit < 30:
+    if cfg.no_compile or budget.left() < 35:
         report.add("3", f"{label} torch.compile", size=size, batch=batch, precision="bf16", status="skipped",
                    note="--no-compile" if cfg.no_compile else "time budget spent")
         return
@@ -346,15 +348,23 @@ def bench_compile(report: Report, budget: Budget, size: tuple[int, int], device:
                    "--size", f"{size[0]}x{size[1]}", "--batch", str(batch), "--compile-backend", cfg.compile_backend,
                    "--iters", str(cfg.iters), "--max-s", str(cfg.max_s)] + (["--smoke"] if cfg.smoke else [])
         env = dict(os.environ, VIDTOON_BENCH_BLOCK_AV="1") if "av" in sys.modules and sys.modules["av"] is None else None
-        try:
-            child = subprocess.run(command, capture_output=True, text=True, timeout=limit, env=env)
-        except subprocess.TimeoutExpired:
+        log_file = Path(scratch) / "child.log"
+        with log_file.open("w") as log:  # a file, not a pipe: Inductor's worker processes may outlive a killed child
+            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            try:
+                returncode = child.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                returncode = None
+            finally:
+                _kill_group(child)  # the child and its compile workers: they are one process group
+        if returncode is None:
             report.add("3", f"{label} torch.compile", size=size, batch=batch, precision="bf16", status="skipped",
                        note=f"compile + timing did not finish within {limit:.0f} s (killed)")
             return
-        if child.returncode != 0 or not result_file.is_file():
+        if returncode != 0 or not result_file.is_file():
+            tail = " ".join(log_file.read_text(errors="replace").strip().splitlines()[-3:])[-300:]
             report.add("3", f"{label} torch.compile", size=size, batch=batch, precision="bf16", status="failed",
-                       note=f"child exit {child.returncode}: " + " ".join(child.stderr.strip().splitlines()[-3:])[-300:])
+                       note=f"child exit {returncode}: {tail}")
             return
         result = json.loads(result_file.read_text())
     base = eager.get((label, "bf16"))
@@ -363,6 +373,15 @@ def bench_compile(report: Report, budget: Budget, size: tuple[int, int], device:
                fps=result["fps"], baseline="same G bf16 eager", ratio=result["fps"] / base if base else None,
                compile_s=result["compile_s"], child_av_modules=result["av_modules"],
                note=f"compile (first call) {result['compile_s']:.1f} s, limit {cfg.compile_limit:.0f} s")
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    """SIGKILL the process group `child` leads (it was started with start_new_session), then reap the child."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    child.wait()
 
 
 def compile_child(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OUT="${OUT:-out/bench_gpu}"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONIOENCODING=utf-8  # the table has ×, ≥ and ≤ in it, whatever the locale
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else '')"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader || true

@@ -26,7 +26,7 @@ def smoke(tmp_path_factory):
     done = subprocess.run(["bash", str(REPO / "scripts" / "bench_gpu.sh"), "--smoke"], capture_output=True, text=True, env=env,
                           cwd=tmp, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    report = json.loads((out / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return out, report, done.stdout
 
 
@@ -38,7 +38,7 @@ def test_writes_two_small_files_and_prints_the_table(smoke):
     out, report, stdout = smoke
     assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
     assert all(p.stat().st_size < 64_000 for p in out.iterdir())
-    table = (out / "report.md").read_text()
+    table = (out / "report.md").read_text(encoding="utf-8")
     assert table.count("\n| ") == 1 + len(report["rows"])  # the header and one line per row
     assert table.strip() in stdout  # printed at the end: the device tool's output carries it
     assert report["meta"]["smoke"] is True and report["meta"]["device"] == "cpu"
