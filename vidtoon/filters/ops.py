@@ -132,9 +132,9 @@ def luma(rgb: Tensor) -> Tensor:
 def rgb_to_lab(rgb: Tensor) -> Tensor:
     """N×3×H×W sRGB in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b roughly in [-110, 110]."""
     rgb = rgb.clamp(0, 1)
-    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).clamp_min(1e-8) ** 2.4, rgb / 12.92)
+    linear = torch.where(rgb > 0.04045, _power(((rgb + 0.055) / 1.055).clamp_min(1e-8), 2.4), rgb / 12.92)
     xyz = mix_channels(linear, _RGB_TO_XYZ)
-    f = torch.where(xyz > _LAB_EPS, xyz.clamp_min(1e-8) ** (1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
+    f = torch.where(xyz > _LAB_EPS, _power(xyz.clamp_min(1e-8), 1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
     return mix_channels(f, _F_TO_LAB, (-16.0, 0.0, 0.0))
 
 
@@ -143,7 +143,13 @@ def lab_to_rgb(lab: Tensor) -> Tensor:
     f = mix_channels(lab, _LAB_TO_F, (16 / 116, 16 / 116, 16 / 116))
     xyz = torch.where(f > 6 / 29, f**3, (116 * f - 16) / _LAB_KAPPA)
     linear = mix_channels(xyz, _XYZ_TO_RGB).clamp(0, 1)
-    return torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-8) ** (1 / 2.4) - 0.055, 12.92 * linear)
+    return torch.where(linear > 0.0031308, 1.055 * _power(linear.clamp_min(1e-8), 1 / 2.4) - 0.055, 12.92 * linear)
+
+
+def _power(positive: Tensor, exponent: float) -> Tensor:
+    """`positive ** exponent` for a tensor > 0, as exp(exponent · log): on the CPU about twice as fast as pow with a
+    fractional exponent (within float32 rounding of it)."""
+    return torch.log(positive).mul_(exponent).exp_()
 
 
 def guided_filter_coefficients(guide: Tensor, src: Tensor, radius: int, eps: float) -> tuple[Tensor, Tensor]:
