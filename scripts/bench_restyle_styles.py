@@ -61,7 +61,7 @@ def end_to_end(out_dir: Path, variants: bool, with_spin: bool) -> None:
     if with_spin:
         cases.append(("  OMP_WAIT_POLICY=ACTIVE (before)", [*restyle, "-o", str(out_dir / "spin.mp4")], {"OMP_WAIT_POLICY": "ACTIVE"}))
     rows, base = [], None
-    for i, (label, args, env) in enumerate(cases):
+    for label, args, env in cases:
         log_progress(label)
         wall, cpu = run_child(args, env)
         if base is None:
