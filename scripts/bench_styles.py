@@ -36,7 +36,9 @@ What it says:
 - Under oversubscription torch's two OpenMP threads collapse (toon 3970 ms with 2 threads vs 302 with 1): the
   spinning thread waits for a descheduled partner at every small op. OMP_WAIT_POLICY=PASSIVE (set before torch is
   imported) took toon from 1615 to 564 ms at 2 threads in a side run at load 7; one thread was still best (309).
-  The pipeline should pick threads (or the wait policy) for a loaded machine.
+  The pipeline should pick threads (or the wait policy) for a loaded machine. Done since: the CLI sets
+  OMP_WAIT_POLICY=PASSIVE before torch loads (vidtoon/cpu_threads.py); end-to-end and E_warp numbers of the styles:
+  scripts/bench_restyle_styles.py, docs/benchmarks.md#bench_styles.
 - Where the time goes (toon, one thread): upsampling the 7 coefficient planes to 720p ~40 ms, the Lab round trip and
   two guided passes at 270 px ~45 ms, three full-size passes ~25 ms, the antialiased shrink ~9 ms. Colour maps as
   1×1 convolutions instead of unbind/stack took luma at 720p from 10.5 to 1.6 ms (toon -25 %, sketch -55 %);

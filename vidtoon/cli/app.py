@@ -15,6 +15,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from vidtoon.cpu_threads import configure_cpu_threads
 from vidtoon.errors import VidtoonError
 from vidtoon.version import __version__
 
@@ -59,6 +60,7 @@ def main(
     ] = False,
 ) -> None:
     """vidtoon: film restyling that keeps length, timing and sound."""
+    configure_cpu_threads()  # before any command imports torch
     _state["verbose"] = verbose
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

@@ -59,19 +59,35 @@ def _shift_sum(img: Tensor, taps: list[float], dim: int, out: Tensor | None = No
     return out
 
 
-def _separable(img: Tensor, taps: list[float]) -> Tensor:
-    """Filter every channel of N×C×H×W `img` with `taps` along x, then along y (replicated borders).
+def _separable(img: Tensor, taps: list[float], one_pass=None) -> Tensor:
+    """Filter every channel of N×C×H×W `img` with `taps` along x, then along y (replicated borders); `one_pass(img, dim,
+    out=None)` replaces the shifted sum of `taps` along one axis when given.
 
     On the CPU the planes are filtered one at a time, so each stays in the cache between the two passes.
     """
+    one_pass = one_pass or (lambda plane, dim, out=None: _shift_sum(plane, taps, dim, out=out))
     if img.device.type != "cpu" or img.shape[0] * img.shape[1] == 1 or torch.is_grad_enabled() and img.requires_grad:
-        return _shift_sum(_shift_sum(img, taps, -1), taps, -2)
+        return one_pass(one_pass(img, -1), -2)
     n, c, h, w = img.shape
     planes = img.reshape(n * c, 1, h, w)
     out = torch.empty_like(planes)
     for i in range(n * c):
-        _shift_sum(_shift_sum(planes[i:i + 1], taps, -1), taps, -2, out=out[i:i + 1])
+        one_pass(one_pass(planes[i:i + 1], -1), -2, out=out[i:i + 1])
     return out.reshape(n, c, h, w)
+
+
+def _box_of_threes(img: Tensor, radius: int, dim: int, out: Tensor | None = None) -> Tensor:
+    """Mean over the 2 radius + 1 = 3 m pixels around each pixel along `dim` (edges replicated), as a mean of 3
+    neighbours followed by a mean of m samples 3 apart: 3 + m shifted sums instead of 3 m (the same sum of the same
+    pixels, up to float rounding)."""
+    size = img.shape[dim]
+    padded = F.pad(img, (radius, radius, 0, 0) if dim == -1 else (0, 0, radius, radius), mode="replicate")
+    inner = padded.shape[dim] - 2
+    threes = torch.add(padded.narrow(dim, 0, inner), padded.narrow(dim, 1, inner)).add_(padded.narrow(dim, 2, inner))
+    out = torch.mul(threes.narrow(dim, 0, size), 1.0 / (2 * radius + 1), out=out)
+    for i in range(1, (2 * radius + 1) // 3):
+        out.add_(threes.narrow(dim, 3 * i, size), alpha=1.0 / (2 * radius + 1))
+    return out
 
 
 def gaussian_blur(img: Tensor, sigma: float) -> Tensor:
@@ -89,6 +105,8 @@ def box_blur(img: Tensor, radius: int) -> Tensor:
     if radius <= 0:
         return img
     k = 2 * radius + 1
+    if k % 3 == 0 and k <= 15:  # 9, 15: a box of 3 then a sparse box
+        return _separable(img, [], lambda plane, dim, out=None: _box_of_threes(plane, radius, dim, out=out))
     if k <= 9:
         return _separable(img, [1.0 / k] * k)
     sums = F.pad(img, (radius + 1, radius, 0, 0), mode="replicate").cumsum(-1)
@@ -132,9 +150,9 @@ def luma(rgb: Tensor) -> Tensor:
 def rgb_to_lab(rgb: Tensor) -> Tensor:
     """N×3×H×W sRGB in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b roughly in [-110, 110]."""
     rgb = rgb.clamp(0, 1)
-    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).clamp_min(1e-8) ** 2.4, rgb / 12.92)
+    linear = torch.where(rgb > 0.04045, _power(((rgb + 0.055) / 1.055).clamp_min(1e-8), 2.4), rgb / 12.92)
     xyz = mix_channels(linear, _RGB_TO_XYZ)
-    f = torch.where(xyz > _LAB_EPS, xyz.clamp_min(1e-8) ** (1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
+    f = torch.where(xyz > _LAB_EPS, _power(xyz.clamp_min(1e-8), 1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
     return mix_channels(f, _F_TO_LAB, (-16.0, 0.0, 0.0))
 
 
@@ -143,7 +161,13 @@ def lab_to_rgb(lab: Tensor) -> Tensor:
     f = mix_channels(lab, _LAB_TO_F, (16 / 116, 16 / 116, 16 / 116))
     xyz = torch.where(f > 6 / 29, f**3, (116 * f - 16) / _LAB_KAPPA)
     linear = mix_channels(xyz, _XYZ_TO_RGB).clamp(0, 1)
-    return torch.where(linear > 0.0031308, 1.055 * linear.clamp_min(1e-8) ** (1 / 2.4) - 0.055, 12.92 * linear)
+    return torch.where(linear > 0.0031308, 1.055 * _power(linear.clamp_min(1e-8), 1 / 2.4) - 0.055, 12.92 * linear)
+
+
+def _power(positive: Tensor, exponent: float) -> Tensor:
+    """`positive ** exponent` for a tensor > 0, as exp(exponent · log): on the CPU about twice as fast as pow with a
+    fractional exponent (within float32 rounding of it)."""
+    return torch.log(positive).mul_(exponent).exp_()
 
 
 def guided_filter_coefficients(guide: Tensor, src: Tensor, radius: int, eps: float) -> tuple[Tensor, Tensor]:

@@ -48,6 +48,7 @@ class SketchParams(FilterParams):
 def sketch(x: Tensor, params: SketchParams | None = None) -> Tensor:
     """Pencil sketch of N×3×H×W `x` in [-1, 1] (any device, float32) -> N×3×H×W in [-1, 1]."""
     p = params or SketchParams()
+    x = x.contiguous()  # restyle hands channels-last frames: the plane-by-plane blurs want planes (toon 1.5× faster)
     height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
     y = ops.luma(ops.resize(x, h, w)).mul_(0.5).add_(0.5)  # luma in [0, 1]

