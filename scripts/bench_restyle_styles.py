@@ -47,19 +47,27 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float
     """Wall and CPU seconds of `python args...` run from the repository root."""
     child_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     cpu, wall = cpu_seconds(resource.RUSAGE_CHILDREN), time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, cwd=REPO_ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(
+        [sys.executable, *args], check=True, cwd=REPO_ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     return time.perf_counter() - wall, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
 
 
 def end_to_end(out_dir: Path, variants: bool, with_spin: bool) -> None:
     restyle = ["-m", "vidtoon", "restyle", str(SAMPLE), "--to", "toon", "--force"]
-    cases = [("restyle --to toon --end 0.04 (start-up, 1 frame)", [*restyle, "--end", "0.04", "-o", str(out_dir / "one.mp4")], None),
-             ("restyle --to toon (default: flow, preset medium)", [*restyle, "-o", str(out_dir / "toon.mp4")], None)]
+    cases = [
+        ("restyle --to toon --end 0.04 (start-up, 1 frame)", [*restyle, "--end", "0.04", "-o", str(out_dir / "one.mp4")], None),
+        ("restyle --to toon (default: flow, preset medium)", [*restyle, "-o", str(out_dir / "toon.mp4")], None),
+    ]
     if variants:
-        cases += [("  --consistency none", [*restyle, "--consistency", "none", "-o", str(out_dir / "none.mp4")], None),
-                  ("  --preset veryfast", [*restyle, "--preset", "veryfast", "-o", str(out_dir / "fast.mp4")], None)]
+        cases += [
+            ("  --consistency none", [*restyle, "--consistency", "none", "-o", str(out_dir / "none.mp4")], None),
+            ("  --preset veryfast", [*restyle, "--preset", "veryfast", "-o", str(out_dir / "fast.mp4")], None),
+        ]
     if with_spin:
-        cases.append(("  OMP_WAIT_POLICY=ACTIVE (before)", [*restyle, "-o", str(out_dir / "spin.mp4")], {"OMP_WAIT_POLICY": "ACTIVE"}))
+        cases.append(
+            ("  OMP_WAIT_POLICY=ACTIVE (before)", [*restyle, "-o", str(out_dir / "spin.mp4")], {"OMP_WAIT_POLICY": "ACTIVE"})
+        )
     rows, base = [], None
     for label, args, env in cases:
         log_progress(label)
@@ -68,10 +76,21 @@ def end_to_end(out_dir: Path, variants: bool, with_spin: bool) -> None:
             base = (wall, cpu)
             rows.append([label, f"{wall:.1f}", f"{cpu:.1f}", "-", "-", "-", "-"])
             continue
-        rows.append([label, f"{wall:.1f}", f"{cpu:.1f}", f"{wall / SAMPLE_SECONDS:.2f}", f"{(wall - base[0]) / 95 * 1000:.0f}",
-                     f"{(cpu - base[1]) / 95 * 1000:.0f}", "yes" if wall < SAMPLE_SECONDS else "no"])
-    print(f"End to end: {SAMPLE.name} (480x270, 96 frames, {SAMPLE_SECONDS:g} s), fresh process each, {os.cpu_count()} CPUs; "
-          "per frame: over the 1-frame run (start-up, style load, first frame)")
+        rows.append(
+            [
+                label,
+                f"{wall:.1f}",
+                f"{cpu:.1f}",
+                f"{wall / SAMPLE_SECONDS:.2f}",
+                f"{(wall - base[0]) / 95 * 1000:.0f}",
+                f"{(cpu - base[1]) / 95 * 1000:.0f}",
+                "yes" if wall < SAMPLE_SECONDS else "no",
+            ]
+        )
+    print(
+        f"End to end: {SAMPLE.name} (480x270, 96 frames, {SAMPLE_SECONDS:g} s), fresh process each, {os.cpu_count()} CPUs; "
+        "per frame: over the 1-frame run (start-up, style load, first frame)"
+    )
     print_table(["run", "wall s", "CPU s", "wall / film s", "wall ms/frame", "CPU ms/frame", "faster than real time?"], rows)
 
 
@@ -90,16 +109,43 @@ def temporal(data: Path, frames: int, width: int) -> None:
             stage = make_temporal_stage("flow", device=torch.device("cpu"))
             blended = torch.cat([stage(s[None], t[None]) for s, t in zip(source, per_frame)])
         e_source, e_frame, e_blend = e_warp(source, per_frame, blended)
-        rows.append([name, str(len(source)), f"{e_source:.5f}", f"{e_frame:.5f}", f"{e_blend:.5f}", f"{e_frame / e_source:.2f}",
-                     f"{e_blend / e_source:.2f}", f"{e_blend / e_frame:.2f}", "yes" if e_blend <= e_source else "no"])
-    print(f"\nE_warp of toon at {width} px wide (lower = steadier): the source's own, toon per frame, toon + the default temporal stage")
-    print_table(["sequence", "frames", "E source", "E toon/frame", "E toon+flow", "frame/source", "flow/source", "flow/frame",
-                 "flow <= source?"], rows)
+        rows.append(
+            [
+                name,
+                str(len(source)),
+                f"{e_source:.5f}",
+                f"{e_frame:.5f}",
+                f"{e_blend:.5f}",
+                f"{e_frame / e_source:.2f}",
+                f"{e_blend / e_source:.2f}",
+                f"{e_blend / e_frame:.2f}",
+                "yes" if e_blend <= e_source else "no",
+            ]
+        )
+    print(
+        f"\nE_warp of toon at {width} px wide (lower = steadier): the source's own, toon per frame, toon + the default temporal stage"
+    )
+    print_table(
+        [
+            "sequence",
+            "frames",
+            "E source",
+            "E toon/frame",
+            "E toon+flow",
+            "frame/source",
+            "flow/source",
+            "flow/frame",
+            "flow <= source?",
+        ],
+        rows,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("VIDTOON_TEST_DATA", REPO_ROOT.parent / "shared" / "data")))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("VIDTOON_TEST_DATA", REPO_ROOT.parent / "shared" / "data"))
+    )
     parser.add_argument("--frames", type=int, default=48, help="frames per sequence")
     parser.add_argument("--width", type=int, default=480, help="sequences resized to this width")
     parser.add_argument("--quick", action="store_true", help="24 frames per sequence, no end-to-end variants")
@@ -119,8 +165,12 @@ def main() -> None:
             temporal(args.data, 24 if args.quick else args.frames, args.width)
         print(f"load average after: {load_average()}")
     if args.notes is not None:
-        append_notes("bench_styles", report.getvalue(), command=command_line("scripts/bench_restyle_styles.py", sys.argv[1:]),
-                     comment=args.notes)
+        append_notes(
+            "bench_styles",
+            report.getvalue(),
+            command=command_line("scripts/bench_restyle_styles.py", sys.argv[1:]),
+            comment=args.notes,
+        )
 
 
 if __name__ == "__main__":

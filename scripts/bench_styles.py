@@ -128,8 +128,10 @@ def main() -> None:
         cv2.setNumThreads(args.threads)
     frames, clip = load_frames(count)
     load_before = os.getloadavg()
-    print(f"{len(frames)} frames of {clip} at {SIZE[0]}x{SIZE[1]}, best of {repeats}; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; cv2 {cv2.__version__}, {cv2.getNumThreads()} threads")
+    print(
+        f"{len(frames)} frames of {clip} at {SIZE[0]}x{SIZE[1]}, best of {repeats}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; cv2 {cv2.__version__}, {cv2.getNumThreads()} threads"
+    )
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
     results = {}
     with torch.inference_mode():
@@ -138,15 +140,26 @@ def main() -> None:
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
                 out = run(frames[0])
-                cv2.imwrite(str(args.save / f"bench_{name}.png"), cv2.cvtColor(np.concatenate([frames[0], out]), cv2.COLOR_RGB2BGR))
+                cv2.imwrite(
+                    str(args.save / f"bench_{name}.png"), cv2.cvtColor(np.concatenate([frames[0], out]), cv2.COLOR_RGB2BGR)
+                )
     load_after = os.getloadavg()
     base_fps = 1 / results["cv2.stylization"][0]
     rows = []
     for name, (seconds, cpu) in results.items():
         fps = 1 / seconds
         target = TARGETS.get(name)
-        rows.append([name, f"{seconds * 1000:.0f}", f"{fps:.1f}", f"{cpu * 1000:.0f}", f"{fps / base_fps:.2f}x",
-                     f">= {target:g}" if target else "-", ("yes" if fps >= target else "no") if target else "-"])
+        rows.append(
+            [
+                name,
+                f"{seconds * 1000:.0f}",
+                f"{fps:.1f}",
+                f"{cpu * 1000:.0f}",
+                f"{fps / base_fps:.2f}x",
+                f">= {target:g}" if target else "-",
+                ("yes" if fps >= target else "no") if target else "-",
+            ]
+        )
     print_table(["method", "ms/frame", "fps", "CPU ms/frame", "fps vs cv2.stylization", "target fps", "met?"], rows)
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 

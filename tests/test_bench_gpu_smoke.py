@@ -23,8 +23,9 @@ def smoke(tmp_path_factory):
     (tmp / "sitecustomize.py").write_text("import sys\nsys.modules['av'] = None  # PyAV is not on the GPU machine\n")
     out = tmp / "out"
     env = dict(os.environ, PYTHONPATH=f"{tmp}{os.pathsep}{REPO}", PYTHON=sys.executable, OUT=str(out))
-    done = subprocess.run(["bash", str(REPO / "scripts" / "bench_gpu.sh"), "--smoke"], capture_output=True, text=True, env=env,
-                          cwd=tmp, timeout=300)
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "bench_gpu.sh"), "--smoke"], capture_output=True, text=True, env=env, cwd=tmp, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     return out, report, done.stdout
@@ -59,7 +60,11 @@ def test_filter_rows(smoke):
     assert toon[0]["ratio"] == pytest.approx(1.0)  # the baseline row: toon fp32 at batch 1
     assert all(r["fps"] > 0 and r["size"] == "96x64" for r in toon)
     assert [(r["what"], r["precision"]) for r in rows(report, "1")[6:]] == [
-        ("sketch", "fp32"), ("sketch", "bf16"), ("paint", "fp32"), ("paint", "bf16")]
+        ("sketch", "fp32"),
+        ("sketch", "bf16"),
+        ("paint", "fp32"),
+        ("paint", "bf16"),
+    ]
     assert all("bf16_vs_fp32_max_levels" in r for r in rows(report, "1") if r["precision"] == "bf16")
 
 
@@ -76,7 +81,12 @@ def test_generator_rows(smoke):
     _, report, _ = smoke
     generators = rows(report, "3")
     assert [(r["what"][:9], r["precision"]) for r in generators] == [
-        ("cartoon G", "fp32"), ("cartoon G", "bf16"), ("cyclegan_", "fp32"), ("cyclegan_", "bf16"), ("cartoon G", "bf16")]
+        ("cartoon G", "fp32"),
+        ("cartoon G", "bf16"),
+        ("cyclegan_", "fp32"),
+        ("cyclegan_", "bf16"),
+        ("cartoon G", "bf16"),
+    ]
     assert "1.37M params" in generators[0]["note"] and "11.38M params" in generators[2]["note"]
     assert generators[4]["compile_s"] > 0 and generators[4]["fps"] > 0
 

@@ -13,4 +13,15 @@ from vidtoon.filters.registry import PROCEDURAL, Procedural, procedural
 from vidtoon.filters.sketch import SketchParams
 from vidtoon.filters.toon import ToonParams
 
-__all__ = ["PROCEDURAL", "FilterParams", "PaintParams", "Procedural", "SketchParams", "ToonParams", "paint", "procedural", "sketch", "toon"]
+__all__ = [
+    "PROCEDURAL",
+    "FilterParams",
+    "PaintParams",
+    "Procedural",
+    "SketchParams",
+    "ToonParams",
+    "paint",
+    "procedural",
+    "sketch",
+    "toon",
+]

@@ -72,7 +72,7 @@ def _separable(img: Tensor, taps: list[float], one_pass=None) -> Tensor:
     planes = img.reshape(n * c, 1, h, w)
     out = torch.empty_like(planes)
     for i in range(n * c):
-        one_pass(one_pass(planes[i:i + 1], -1), -2, out=out[i:i + 1])
+        one_pass(one_pass(planes[i : i + 1], -1), -2, out=out[i : i + 1])
     return out.reshape(n, c, h, w)
 
 
@@ -124,7 +124,8 @@ def resize(img: Tensor, height: int, width: int) -> Tensor:
         n, c = img.shape[:2]
         planes = img.reshape(n * c, 1, *img.shape[-2:]).split(1)
         return torch.cat([F.interpolate(p, size=(height, width), mode="bilinear", align_corners=False) for p in planes]).reshape(
-            n, c, height, width)
+            n, c, height, width
+        )
     return F.interpolate(img, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink)
 
 

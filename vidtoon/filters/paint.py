@@ -63,8 +63,9 @@ def _sector_matrix(device: torch.device, dtype: torch.dtype) -> Tensor:
     return mix.to(device)
 
 
-def anisotropic_kuwahara(rgb: Tensor, radius: float, *, anisotropy: float = 1.0, sharpness: int = 4, rings: int = 3,
-                         tensor_sigma: float = 2.0) -> Tensor:
+def anisotropic_kuwahara(
+    rgb: Tensor, radius: float, *, anisotropy: float = 1.0, sharpness: int = 4, rings: int = 3, tensor_sigma: float = 2.0
+) -> Tensor:
     """Anisotropic Kuwahara filter of N×3×H×W `rgb` in [0, 1] -> N×3×H×W in [0, 1]; `radius`, `tensor_sigma` in pixels.
 
     On the CPU the rows are filtered in bands of about 16k pixels, so each band's sector sums stay in the cache.
@@ -78,8 +79,10 @@ def anisotropic_kuwahara(rgb: Tensor, radius: float, *, anisotropy: float = 1.0,
     axes = torch.cat((along * tx * (2 / w), along * ty * (2 / h), -across * ty * (2 / w), across * tx * (2 / h)), 1)
     image = rgb.contiguous(memory_format=torch.channels_last)  # grid_sample reads all channels of a pixel together
     band = h if rgb.device.type != "cpu" else max(1, BAND_PIXELS // w)
-    rows = [_filter_rows(image, rgb[:, :, top:top + band], axes[:, :, top:top + band], top, rings, sharpness)
-            for top in range(0, h, band)]
+    rows = [
+        _filter_rows(image, rgb[:, :, top : top + band], axes[:, :, top : top + band], top, rings, sharpness)
+        for top in range(0, h, band)
+    ]
     return torch.cat(rows, 2)
 
 
@@ -130,8 +133,14 @@ def paint(x: Tensor, params: PaintParams | None = None) -> Tensor:
     h, w = ops.work_size(height, width, p.work_height)
     scale = p.scale(height) * h / height
     small = ops.to_unit(ops.resize(x, h, w))
-    out = anisotropic_kuwahara(small, p.radius * scale, anisotropy=p.anisotropy, sharpness=p.sharpness, rings=p.rings,
-                               tensor_sigma=p.tensor_sigma * scale)
+    out = anisotropic_kuwahara(
+        small,
+        p.radius * scale,
+        anisotropy=p.anisotropy,
+        sharpness=p.sharpness,
+        rings=p.rings,
+        tensor_sigma=p.tensor_sigma * scale,
+    )
     if p.saturation != 1:
         grey = ops.luma(out)
         out = grey + p.saturation * (out - grey)
