@@ -119,7 +119,7 @@ def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_pat
     assert sorted(p.name for p in folder.iterdir()) == ["mona.jpg", "mona.yaml"]
     listed = run_cli("styles", env=env)
     row = next(line for line in listed.stdout.splitlines() if " mona " in line)
-    assert "reference" in row and "Apache-2.0" in row
+    assert "reference" in row and "Apache-2.0" in listed.stdout and "Magenta" in listed.stdout
     out = tmp_path / "rocket.png"
     result = run_cli("restyle", REPO_SAMPLE_JPG, "--to", "mona", "-o", out, env=env)
     assert result.returncode == 0, result.stderr

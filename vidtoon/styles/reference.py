@@ -59,7 +59,7 @@ class ReferenceKind:
         return load_reference_translator(card.reference, strength=strength_of(card), device=device)
 
     def describe(self, card: StyleCard) -> str:
-        return f"reference {card.reference.name if card.reference else '-'} (Magenta arbitrary stylization, Apache-2.0)"
+        return f"reference {card.reference.name if card.reference else '-'}"
 
     def key(self, card: StyleCard) -> dict:
         from vidtoon.models.checkpoint import file_sha256
@@ -96,6 +96,8 @@ def add_reference_style(
     picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force)
     with AtomicFile(picture) as staged:
         shutil.copyfile(image, staged.path)
+    from vidtoon.models.reference import REFERENCE_MODEL_CREDIT_LINE
+
     card = {
         "name": name,
         "kind": "reference",
@@ -103,6 +105,8 @@ def add_reference_style(
         "reference": picture.name,
         "params": {"strength": strength},
         "preview": picture.name,
+        "licence": "the picture's own terms; model weights Apache-2.0",
+        "credits": REFERENCE_MODEL_CREDIT_LINE,
     }
     import yaml
 
