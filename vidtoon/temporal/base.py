@@ -6,8 +6,9 @@ from typing import Protocol
 
 import torch
 
+from vidtoon.errors import UsageError
 from vidtoon.registry import Registry
-from vidtoon.settings import CONSISTENCY_MODES
+from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH
 
 
 class TemporalStage(Protocol):
@@ -36,3 +37,42 @@ class PassThrough:
 def build_pass_through(**_settings) -> PassThrough:
     """`--consistency none`: per-frame translations, unchanged."""
     return PassThrough()
+
+
+class FlowBlendSettings:
+    """What both flow-blend stages (OpenCV `FlowBlend`, torch `TorchFlowBlend`) are made with, checked once.
+
+    Args:
+        flow: the flow backend (computed on the input frames).
+        strength: weight of the warped previous output where the flow is trustworthy (0..1).
+        flow_max_side, photometric_tolerance, outlier_threshold, cut_fraction, feather: see `FlowBlend`.
+    """
+
+    def __init__(
+        self,
+        flow,
+        *,
+        strength: float = DEFAULT_STRENGTH,
+        flow_max_side: int = 640,
+        photometric_tolerance: float = 0.6,
+        outlier_threshold: float = 0.8,
+        cut_fraction: float = 0.35,
+        feather: int = 9,
+    ):
+        if not 0.0 <= strength < 1.0:
+            raise UsageError(
+                f"--strength must be in [0, 1), got {strength}",
+                hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
+            )
+        self.flow = flow
+        self.strength = strength
+        self.flow_max_side = flow_max_side
+        self.photometric_tolerance = photometric_tolerance
+        self.outlier_threshold = outlier_threshold
+        self.cut_fraction = cut_fraction
+        self.feather = feather | 1
+        self.cuts = 0  # scene cuts seen (for reports and tests)
+        self.reset()
+
+    def reset(self) -> None:
+        raise NotImplementedError

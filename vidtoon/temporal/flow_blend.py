@@ -15,14 +15,13 @@ import cv2
 import numpy as np
 import torch
 
-from vidtoon.errors import UsageError
-from vidtoon.flow import FlowBackend, make_flow
+from vidtoon.flow import make_flow
 from vidtoon.flow.warp import consistent, remap, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
-from vidtoon.temporal.base import TEMPORAL_MODES
+from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
 
-class FlowBlend:
+class FlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation.
 
     Runs frame by frame on the CPU with OpenCV (remap, resize, box filters: a few ms per 720p frame);
@@ -39,32 +38,6 @@ class FlowBlend:
         feather: side (px, at flow resolution) of the box filters: trust-mask edges, colour low-pass.
             Defaults tuned on the DVP pairs (see scripts/bench_temporal.py).
     """
-
-    def __init__(
-        self,
-        flow: FlowBackend,
-        *,
-        strength: float = DEFAULT_STRENGTH,
-        flow_max_side: int = 640,
-        photometric_tolerance: float = 0.6,
-        outlier_threshold: float = 0.8,
-        cut_fraction: float = 0.35,
-        feather: int = 9,
-    ):
-        if not 0.0 <= strength < 1.0:
-            raise UsageError(
-                f"--strength must be in [0, 1), got {strength}",
-                hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
-            )
-        self.flow = flow
-        self.strength = strength
-        self.flow_max_side = flow_max_side
-        self.photometric_tolerance = photometric_tolerance
-        self.outlier_threshold = outlier_threshold
-        self.cut_fraction = cut_fraction
-        self.feather = feather | 1
-        self.cuts = 0  # scene cuts seen (for reports and tests)
-        self.reset()
 
     def reset(self) -> None:
         self._previous_small: np.ndarray | None = None  # h×w×3 float32 input at flow resolution, [-1, 1]

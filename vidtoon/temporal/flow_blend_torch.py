@@ -31,14 +31,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidtoon.errors import UsageError
-from vidtoon.flow import FlowBackend
-from vidtoon.settings import DEFAULT_STRENGTH
+from vidtoon.temporal.base import FlowBlendSettings
 
 _REMAP_STEPS = 32  # OpenCV's INTER_TAB_SIZE: remap positions are quantized to 1/32 px
 
 
-class TorchFlowBlend:
+class TorchFlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation, on the frames' device.
 
     Same arguments, defaults, state and results as `vidtoon.temporal.FlowBlend` (read its docstring):
@@ -47,32 +45,6 @@ class TorchFlowBlend:
     blending nothing. The flow backend's `estimate` runs where it runs (DIS: the CPU) on uint8 frames
     at flow resolution; everything else stays on `translated`'s device.
     """
-
-    def __init__(
-        self,
-        flow: FlowBackend,
-        *,
-        strength: float = DEFAULT_STRENGTH,
-        flow_max_side: int = 640,
-        photometric_tolerance: float = 0.6,
-        outlier_threshold: float = 0.8,
-        cut_fraction: float = 0.35,
-        feather: int = 9,
-    ):
-        if not 0.0 <= strength < 1.0:
-            raise UsageError(
-                f"--strength must be in [0, 1), got {strength}",
-                hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
-            )
-        self.flow = flow
-        self.strength = strength
-        self.flow_max_side = flow_max_side
-        self.photometric_tolerance = photometric_tolerance
-        self.outlier_threshold = outlier_threshold
-        self.cut_fraction = cut_fraction
-        self.feather = feather | 1
-        self.cuts = 0  # scene cuts seen (for reports and tests)
-        self.reset()
 
     def reset(self) -> None:
         self._previous_small: torch.Tensor | None = None  # 1×3×h×w float32 input at flow resolution, [-1, 1]
