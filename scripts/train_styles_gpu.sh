@@ -8,7 +8,7 @@
 #     .venv/bin/python scripts/prepare_style_data.py anime -o out/gpu_data/anime --short-side 256 --jpeg-quality 90 --limit 700
 # Run it (device tool): command "bash scripts/train_styles_gpu.sh", carry ["out/gpu_data"], timeout_s 600.
 # Writes into $OUT (default out/gpu_styles), 7 files: pixar.{safetensors,yaml,preview.png}, anime.{...}, report.txt.
-# Then, here: copy the safetensors + yaml + preview.png into configs/styles/ if the held-out sheets hold up.
+# Then, here: copy the safetensors + yaml + preview.png into vidtoon/styles/bundled/ if the held-out sheets hold up.
 #
 # Needs on the machine: Python 3.12 with torch (CUDA), numpy, opencv-python-headless, pillow, pyyaml, rich,
 # safetensors, typer (all preinstalled there). No PyAV: the training path reads image folders only.

@@ -105,7 +105,9 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"style card is unreadable ({' '.join(str(exc).split())})", path=path, hint="fix or remove it") from None
     if not isinstance(raw, dict):
-        raise InputError("style card is not a mapping of keys to values", path=path, hint="see configs/styles/ for examples")
+        raise InputError(
+            "style card is not a mapping of keys to values", path=path, hint="see vidtoon/styles/bundled/ for examples"
+        )
     unknown = set(raw) - CARD_KEYS
     unknown_defaults = set(raw.get("defaults") or {}) - set(STYLE_DEFAULT_KEYS)
     if unknown or unknown_defaults:
