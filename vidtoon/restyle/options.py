@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
@@ -104,10 +104,6 @@ class RestyleOptions:
         values = {k: v for k, v in (defaults or {}).items() if k in STYLE_DEFAULT_KEYS and v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-    def but(self, **changes: Any) -> RestyleOptions:
-        """A copy with `changes` (validated again)."""
-        return replace(self, **changes)
 
 
 def _number(value: Any) -> bool:

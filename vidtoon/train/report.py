@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import torch
 
+from vidtoon.convert import unit_to_u8_numpy
 from vidtoon.files import write_atomic
 from vidtoon.io.images import write_image
 
@@ -43,7 +44,7 @@ def image_grid(rows: list[torch.Tensor], gap: int = 2) -> np.ndarray:
     grid = np.full((sum(heights) + gap * (len(rows) - 1), n * (w + gap) - gap, 3), 255, np.uint8)
     top = 0
     for row, h in zip(rows, heights):
-        cells = row.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        cells = unit_to_u8_numpy(row)
         for c, cell in enumerate(cells):
             grid[top : top + h, c * (w + gap) : c * (w + gap) + w] = cell
         top += h + gap
