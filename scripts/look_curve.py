@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from vidtoon.train.quality import CAST_BOUND, CHECKER_BOUND
-from vidtoon.train.run import read_checkpoint
+from vidtoon.train.state import read_checkpoint
 
 
 def main() -> None:

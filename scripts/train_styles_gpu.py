@@ -28,7 +28,8 @@ sys.path.insert(0, str(REPO))
 
 from vidtoon.train.cartoon_config import CartoonConfig  # noqa: E402  (after the sys.path line: runs from a bare checkout)
 from vidtoon.train.export import export_run  # noqa: E402
-from vidtoon.train.run import read_checkpoint, train  # noqa: E402
+from vidtoon.train.run import train  # noqa: E402
+from vidtoon.train.state import read_checkpoint  # noqa: E402
 
 # share of the training budget per style, in the order they are trained
 SHARES = {"pixar": 0.62, "anime": 0.38}

@@ -25,6 +25,23 @@ from vidtoon.restyle import RestyleOptions, load_translator
 FAST = EncodeOptions(preset="ultrafast")
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_b_frames_do_not_put_the_picture_behind_the_sound(tmp_path, suffix):
+    """x264's default preset makes B-frames, so decode times start below zero; the segment files (NUT) delay every
+    packet to keep them non-negative, and the join once copied that delay: the picture came 1-2 frames late."""
+    frames = [np.full((48, 64, 3), 8 * i, np.uint8) for i in range(12)]
+    source = make_clip(tmp_path / f"source{suffix}", frames, fps=Fraction(25), audio_seconds=0.48)
+    out = vidtoon.restyle(
+        source,
+        tmp_path / f"out{suffix}",
+        translator=identity_translator(),
+        options=RestyleOptions(consistency="none", encode=EncodeOptions(preset="medium")),
+    )
+    assert video_times(out) == [Fraction(i, 25) for i in range(12)]
+    assert stream_span(out, "video")[1] == pytest.approx(0.48, abs=1e-3)  # ends with the last frame
+    assert stream_span(out, "audio")[0] == stream_span(source, "audio")[0]
+
+
 def identity_translator():
     card = ModelCard(family="cyclegan_resnet", size_multiple=4)
     return TorchTranslator(nn.Identity(), card, device=torch.device("cpu"), channels_last=False)

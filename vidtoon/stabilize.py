@@ -3,33 +3,34 @@
 Given the processed frames (colourised, enhanced, stylised by any tool) and the original they
 came from, the flow-guided temporal stage removes the flicker the per-frame processing added:
 flow is computed on the original, the processed frames are blended along it.
+
+It is a restyle whose translator is the identity and whose reader pairs each processed frame with its
+original: videos go through the restyle video loop (segments, `--resume`, the processed video's timing
+and sound), folders through the same `FrameRestyler`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from vidtoon.device import resolve_device
-from vidtoon.files import check_output
-from vidtoon.flow import make_flow
-from vidtoon.flow.base import frames_to_tensor, to_rgb_u8
-from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
-from vidtoon.io.audio import AudioSource
+from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
 from vidtoon.io.formats import FORMATS
 from vidtoon.io.images import list_images, write_image_folder
-from vidtoon.io.probe import probe
-from vidtoon.io.reader import Frame
-from vidtoon.io.writer import EncodeOptions, VideoWriter
+from vidtoon.io.probe import VideoInfo, probe
+from vidtoon.io.writer import EncodeOptions
+from vidtoon.models.translator import IdentityTranslator
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
+from vidtoon.restyle.frames import FrameRestyler
+from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.video import restyle_video
 from vidtoon.settings import DEFAULT_STRENGTH
-from vidtoon.streaming import prefetch, zip_in_step
-from vidtoon.temporal import FlowBlend
+from vidtoon.streaming import prefetch
+from vidtoon.temporal import make_temporal_stage
 
 
 def default_stabilize_output(processed: Path) -> Path:
@@ -53,14 +54,16 @@ def stabilize(
     truncate: bool = False,
     options: EncodeOptions = EncodeOptions(),
     fps: str | float | Fraction = 25,
+    resume: bool = False,
     force: bool = False,
     progress: Progress | None = None,
 ) -> Path:
     """Remove per-frame flicker from `processed` using the motion of `source` (videos or frame folders).
 
     The output is a video when its suffix is a video type (.mp4, .mkv, …): from a processed video it
-    keeps that video's timestamps, sound and metadata; from a folder it plays at `fps`. Any other
-    output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
+    keeps that video's timestamps, sound and metadata; from a folder it plays at `fps`. A video is
+    written in resumable segments (`resume` continues an interrupted run with the same settings). Any
+    other output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
     appearing whole when done. The source may differ from the processed frames in size but not in
     aspect ratio: it is resized to them for the flow.
     """
@@ -68,47 +71,61 @@ def stabilize(
     fps = parse_rate(fps)
     processed, source = Path(processed), Path(source)
     output = Path(output) if output is not None else default_stabilize_output(processed)
-    paths = {"processed": processed, "source": source}
-    total, _ = common_frame_count(paths, truncate=truncate)
+    settings = RestyleOptions(strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, encode=options)
+    total, _ = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")
     torch_device = resolve_device(device)
-    blend = FlowBlend(make_flow(flow, preset=flow_preset, weights=flow_weights, device=torch_device), strength=strength)
+    temporal = make_temporal_stage(
+        "flow", strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=torch_device
+    )
+    restyler = FrameRestyler(IdentityTranslator(torch_device), temporal)
 
-    def stabilized() -> Iterator[tuple[Frame, np.ndarray]]:
-        """(processed frame, its stabilized H×W×3 uint8 RGB); reading starts once the output is known to be writable."""
-        # flow runs on the source at the processed frames' size: the output keeps the processed size
-        pairs = zip_in_step(frames_at_size(processed, total, size, size), frames_at_size(source, total, source_size, size))
-        for processed_frame, source_frame in prefetch(pairs, depth=8):
-            yield processed_frame, _step(blend, processed_frame.rgb, source_frame.rgb)
+    def open_frames(start: Fraction) -> closing:
+        return closing(guided_frames(processed, source, total, native=size, guide_native=source_size, fps=fps, start=start))
 
-    progress.start(total, processed.name)
     if output.suffix.lower() not in FORMATS:  # a folder of PNGs, named after the processed files when it is a folder
         names = [f"{path.stem}.png" for path in list_images(processed)] if processed.is_dir() else None
-        images = ((names[frame.index] if names else f"{frame.index:06d}.png", rgb) for frame, rgb in stabilized())
-        return write_image_folder(output, images, inputs=(processed, source), force=force, progress=progress)
-    check_output(output, inputs=(processed, source), force=force)
-    info = None if processed.is_dir() else probe(processed)
-    with VideoWriter(
+        progress.start(total, processed.name)
+
+        def stabilized():
+            with open_frames(Fraction(0)) as frames:
+                for frame in prefetch(frames, depth=8):
+                    yield names[frame.index] if names else f"{frame.index:06d}.png", restyler([frame.rgb], None, [frame.guide])[0]
+
+        return write_image_folder(output, stabilized(), inputs=(processed, source), force=force, progress=progress)
+    info = _folder_info(processed, size, total, fps) if processed.is_dir() else probe(processed)
+    return restyle_video(
+        processed,
         output,
-        fps=info.fps if info and info.fps else fps,
-        time_base=info.time_base if info else None,
-        options=options,
-        audio=AudioSource(processed) if info else None,
-        metadata=info.metadata if info else None,
-        inputs=(processed, source),
+        restyler,
+        settings,
+        info=replace(info, frame_count=total),
+        resume=resume,
         force=force,
-    ) as writer:
-        for frame, rgb in stabilized():
-            writer.write(rgb, frame.time if info else Fraction(frame.index) / fps)
-            progress.advance()
-    return writer.path
+        progress=progress,
+        job_key={"stabilize": {"source": str(source.resolve()), "frames": total}},
+        open_frames=open_frames,
+        inputs=(processed, source),
+    )
 
 
-@torch.inference_mode()
-def _step(blend: FlowBlend, processed_u8: np.ndarray, source_u8: np.ndarray) -> np.ndarray:
-    """One frame: H×W×3 uint8 processed and source (same size) -> the stabilized H×W×3 uint8 frame.
-
-    The stage runs on the CPU whatever the flow backend's device (see `vidtoon.temporal.FlowBlend`).
-    """
-    return to_rgb_u8(blend(frames_to_tensor([source_u8]), frames_to_tensor([processed_u8])))[0]
+def _folder_info(folder: Path, size: tuple[int, int], frames: int, fps: Fraction) -> VideoInfo:
+    """What the video loop needs to know of a frame folder played at `fps`."""
+    return VideoInfo(
+        path=folder,
+        container="folder",
+        codec="png",
+        width=size[0],
+        height=size[1],
+        pix_fmt="rgb24",
+        fps=fps,
+        variable_fps=False,
+        rotation=0,
+        duration=frames / fps,
+        frame_count=frames,
+        frame_count_exact=True,
+        time_base=1 / fps,
+        start_time=Fraction(0),
+        is_image=False,
+    )

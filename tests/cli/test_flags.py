@@ -149,3 +149,19 @@ def test_one_error_boundary_for_every_command(monkeypatch, tmp_path):
     assert result.output.strip() == f"error: {tmp_path / 'nope'}: folder not found — check the name"
     args, kwargs = fake.calls[0]
     assert kwargs["fps"] == "30000/1001" and kwargs["size"] == (64, 48) and kwargs["fit_mode"] == "crop"
+
+
+def test_stabilize_flags_become_the_api_call(monkeypatch, tmp_path):
+    import vidtoon.stabilize
+
+    run = Recorder(result=tmp_path / "p.stable.mp4")
+    monkeypatch.setattr(vidtoon.stabilize, "stabilize", run)
+    result = runner.invoke(
+        app,
+        ["stabilize", "p.mp4", "--source", "s.mp4", "--strength", "0.5", "--truncate", "--resume", "--preset", "veryfast"],
+    )
+    assert result.exit_code == 0, result.output
+    (processed, source, output), kwargs = run.calls[0]
+    assert (processed, source, output) == (Path("p.mp4"), Path("s.mp4"), None)
+    assert (kwargs["strength"], kwargs["truncate"], kwargs["resume"], kwargs["force"]) == (0.5, True, True, False)
+    assert kwargs["options"].preset == "veryfast"

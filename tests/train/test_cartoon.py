@@ -19,7 +19,8 @@ from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import load_config
 from vidtoon.train.data import ImageBank
 from vidtoon.train.export import export_run
-from vidtoon.train.run import read_checkpoint, train
+from vidtoon.train.run import train
+from vidtoon.train.state import read_checkpoint
 
 from .test_run import StopAt
 from .toy import random_png_folder

@@ -9,19 +9,9 @@ import torch
 
 import vidtoon
 from vidtoon.errors import InputError, UsageError
+from vidtoon.train.augment import add_noise, augment_batch, center_crop, color_jitter, random_flip, random_resized_crop
 from vidtoon.train.config import AugmentConfig
-from vidtoon.train.data import (
-    EpochOrder,
-    add_noise,
-    augment_batch,
-    center_crop,
-    color_jitter,
-    load_domain,
-    load_labelled,
-    random_flip,
-    random_resized_crop,
-    sample_batch,
-)
+from vidtoon.train.data import EpochOrder, load_domain, load_labelled, sample_batch
 
 from .toy import random_png_folder, write_manifest
 

@@ -11,7 +11,8 @@ import torch
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.train.config import AugmentConfig, CAAEConfig, CycleGANConfig, load_config
-from vidtoon.train.run import read_checkpoint, train
+from vidtoon.train.run import train
+from vidtoon.train.state import read_checkpoint
 
 from .toy import random_png_folder, write_manifest
 

@@ -79,6 +79,7 @@ PixFmtOption = Annotated[
     str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
+ResumeOption = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")]
 
 
 def encode_options(crf: int | None, preset: str, pix_fmt: str | None):

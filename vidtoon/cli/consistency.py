@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options
+from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, ResumeOption, app, done, encode_options
 from vidtoon.cli.progress import RichProgress
 from vidtoon.settings import DEFAULT_STRENGTH
 
@@ -35,6 +35,7 @@ def stabilize(
     crf: CrfOption = None,
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
+    resume: ResumeOption = False,
     force: ForceOption = False,
 ) -> None:
     """Remove the flicker of any per-frame processing, guided by the original's motion."""
@@ -52,6 +53,7 @@ def stabilize(
             truncate=truncate,
             fps=fps,
             options=encode_options(crf, preset, pix_fmt),
+            resume=resume,
             force=force,
             progress=progress,
         )

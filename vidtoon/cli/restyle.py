@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options
+from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, ResumeOption, app, done, encode_options
 from vidtoon.cli.progress import RichProgress
 from vidtoon.settings import DEFAULT_STRENGTH
 
@@ -69,7 +69,7 @@ def restyle(
     face_margin: Annotated[
         float | None, typer.Option("--face-margin", help="Context around each face, × its size, on every side (default 0.4).")
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")] = False,
+    resume: ResumeOption = False,
     segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
     crf: CrfOption = None,
     preset: PresetOption = "medium",

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from itertools import islice
 from pathlib import Path
+
+import numpy as np
 
 from vidtoon.errors import InputError
 from vidtoon.io.images import resize
 from vidtoon.io.reader import Frame
 from vidtoon.io.sequence import count_frames, read_sequence
+from vidtoon.streaming import zip_in_step
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +74,13 @@ def check_size(
     raise InputError(f"sizes differ: {what}", hint=f"give a {role} of the {base_role}'s size (or at least its aspect ratio)")
 
 
-def frames_at_size(path: Path, count: int, native: tuple[int, int], size: tuple[int, int]) -> Iterator[Frame]:
+def frames_at_size(
+    path: Path, count: int, native: tuple[int, int], size: tuple[int, int], *, fps: Fraction = Fraction(25)
+) -> Iterator[Frame]:
     """The first `count` frames of `path` with their `rgb` at `size` = (width, height); each must have the
-    first frame's `native` size (a frame of another size is an InputError naming its index)."""
-    frames = read_sequence(path)
+    first frame's `native` size (a frame of another size is an InputError naming its index). A folder's
+    frames are timed at `fps`."""
+    frames = read_sequence(path, fps=fps)
     try:
         for frame in islice(frames, count):
             height, width = frame.rgb.shape[:2]
@@ -86,3 +93,32 @@ def frames_at_size(path: Path, count: int, native: tuple[int, int], size: tuple[
             yield frame if (width, height) == size else replace(frame, rgb=resize(frame.rgb, *size))
     finally:
         frames.close()
+
+
+@dataclass(frozen=True, slots=True)
+class GuidedFrame(Frame):
+    """A frame together with the frame of the original it was made from (`guide`: H×W×3 uint8, the frame's size)."""
+
+    guide: np.ndarray | None = None
+
+
+def guided_frames(
+    path: Path,
+    guide_path: Path,
+    count: int,
+    *,
+    native: tuple[int, int],
+    guide_native: tuple[int, int],
+    fps: Fraction = Fraction(25),
+    start: Fraction = Fraction(0),
+) -> Iterator[GuidedFrame]:
+    """The first `count` frames of `path` from time `start` on, each with the frame of `guide_path` at its
+    index resized to its size; times count from `start` (as a reader opened at `start` gives them).
+    `native`, `guide_native`: the first frames' (width, height) (see `first_frame_size`)."""
+    pairs = zip_in_step(
+        frames_at_size(path, count, native, native, fps=fps),
+        frames_at_size(guide_path, count, guide_native, native, fps=fps),
+    )
+    for frame, guide in pairs:
+        if frame.time >= start:
+            yield GuidedFrame(index=frame.index, time=frame.time - start, rgb=frame.rgb, guide=guide.rgb)

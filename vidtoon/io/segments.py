@@ -1,8 +1,9 @@
 """Resumable encoding: a video written as finished segments, joined into the final file without re-encoding.
 
 A job's segments live in a hidden folder beside the output. Each segment is a NUT file (exact
-timestamps in any time base) plus a `.dts` list of its packets' decode timestamps (NUT does
-not return the first ones). A segment counts only once it is complete and listed in
+timestamps in any time base) plus a `.times` list of its packets' presentation and decode timestamps as
+the encoder made them (NUT does not return the first decode times, and delays every packet to keep them
+non-negative). A segment counts only once it is complete and listed in
 `progress.json`; after a crash, a run with resume continues from the first unfinished segment.
 `join_segments` remuxes the segments, in order, into the final container with the source's audio
 and subtitles interleaved, then the folder is removed.
@@ -58,6 +59,7 @@ class SegmentedJob:
             OutputError: an interrupted job exists and neither `resume` nor `force` was given, or
                 `resume` was given for a job made with other settings.
         """
+        settings = {**settings, "segment_files": "nut+times"}  # jobs of older versions (.dts lists) cannot resume
         folder = parts_dir_for(output)
         state_file = folder / _PROGRESS
         if folder.exists():
@@ -110,9 +112,9 @@ class SegmentedJob:
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
         """Close `writer` and record its segment as finished (atomically)."""
         writer.close()
-        dts_file = writer.path.with_suffix(".dts")
-        with AtomicFile(dts_file) as staged:
-            staged.path.write_text("\n".join(str(d) for d in writer.packet_dts))
+        times_file = writer.path.with_suffix(".times")
+        with AtomicFile(times_file) as staged:
+            staged.path.write_text("\n".join(f"{pts} {dts}" for pts, dts in writer.packet_times))
         self.done.append((index, writer.path.name, writer.frames_written))
         self._save()
 
@@ -192,15 +194,22 @@ def _remux_segment(
     with av.open(str(path)) as segment:
         stream = segment.streams.video[0]
         time_base = Fraction(stream.time_base)
-        # decode timestamps as the encoder gave them (in the writer's time base), in this stream's time base
-        dts_list = [round(int(x) * writer_time_base / time_base) for x in path.with_suffix(".dts").read_text().split()]
+        # timestamps as the encoder gave them (in the writer's time base), in this stream's time base: NUT made its
+        # decode times non-negative by delaying every packet, which would put the video behind the sound
+        times = [
+            tuple(round(int(x) * writer_time_base / time_base) for x in line.split())
+            for line in path.with_suffix(".times").read_text().splitlines()
+        ]
         if stream.codec_context.extradata != extradata:
             raise EncodeError(
                 "segments were encoded with different settings and cannot be joined", path=path, hint="start over with --force"
             )
         packets = (p for p in segment.demux(stream) if p.size > 0)
         for index, packet in enumerate(packets):
-            dts = dts_list[index] if index < len(dts_list) else packet.dts
+            if index < len(times):
+                packet.pts, dts = times[index]
+            else:
+                dts = packet.dts
             if last_dts is not None and dts <= last_dts:
                 dts = last_dts + 1
             if packet.pts is not None and dts > packet.pts:

@@ -59,7 +59,9 @@ class VideoWriter:
         self.path = check_output(path, inputs=inputs, force=force)
         self.format: OutputFormat = output_format(self.path)
         self._video_codec = video_codec  # overrides the container's default (segments of a .webm job are VP9)
-        self.packet_dts: list[int] = []  # dts of every video packet written, in order (segments need them)
+        # (pts, dts) of every video packet as the encoder gave them, in order, in the writer's time base (segments
+        # need them: a container such as NUT shifts them to make decode times non-negative)
+        self.packet_times: list[tuple[int, int]] = []
         if fps <= 0:
             raise UsageError(f"frame rate must be above zero, got {fps}")
         if options.preset not in _PRESETS:
@@ -259,7 +261,7 @@ class VideoWriter:
         assert self._container is not None and self._video is not None
         try:
             for packet in self._video.encode(frame):
-                self.packet_dts.append(packet.dts)
+                self.packet_times.append((packet.pts, packet.dts))
                 self._container.mux(packet)
         except av.FFmpegError as exc:
             where = f"frame {self.frames_written}" if frame is not None else "the end of the video"

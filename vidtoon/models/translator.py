@@ -94,3 +94,16 @@ class TorchTranslator:
             y = (y - low) * (2 / (high - low)) - 1
         memory_format = torch.channels_last if self.channels_last and y.dim() == 4 else torch.contiguous_format
         return y.clamp_(-1, 1).contiguous(memory_format=memory_format)
+
+
+class IdentityTranslator:
+    """Frames that are already translated (`stabilize`: another tool's per-frame results), returned as they are."""
+
+    size_multiple = 1
+    fixed_size = None
+
+    def __init__(self, device: torch.device):
+        self.device = device
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return x

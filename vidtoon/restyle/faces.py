@@ -90,8 +90,14 @@ class FaceRestyler:
                 hint="drop --faces to restyle the whole picture, or use one with a clear, frontal face",
             )
 
-    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
-        """frames_u8: N frames H×W×3 uint8, times: their times in seconds (None: one photo each, no smoothing)."""
+    def __call__(
+        self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None, guides_u8: list[np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8, times: their times in seconds (None: one photo each, no smoothing).
+
+        `guides_u8` (already translated frames' originals) has no meaning here: faces are found and translated."""
+        if guides_u8 is not None:
+            raise UsageError("restyling faces needs the original frames, not already translated ones")
         out = []
         for i, rgb in enumerate(frames_u8):
             if times is None:

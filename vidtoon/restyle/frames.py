@@ -30,8 +30,13 @@ class Restyler(Protocol):
 
     translator: Translator
 
-    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
-        """frames_u8: N frames H×W×3 uint8 (consecutive in a video; `times` in seconds, None for photos)."""
+    def __call__(
+        self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None, guides_u8: list[np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8 (consecutive in a video; `times` in seconds, None for photos).
+
+        guides_u8: for frames that are already translated (`stabilize`), the N originals they were made from
+        (same size): the temporal stage follows their motion. None: the frames are the originals."""
 
     def reset(self) -> None:
         """Forget the past (a seek, a segment start, a new photo)."""
@@ -84,17 +89,19 @@ class FrameRestyler:
         self.temporal.reset()
 
     @torch.inference_mode()
-    def __call__(self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None) -> list[np.ndarray]:
-        """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size (`times` unused)."""
+    def __call__(
+        self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None, guides_u8: list[np.ndarray] | None = None
+    ) -> list[np.ndarray]:
+        """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size (`times` unused).
+
+        With `guides_u8` (the originals of already translated frames) the temporal stage follows their motion."""
         x = u8_to_unit(np.stack(frames_u8), self.translator.device)  # N×3×H×W in [-1, 1], converted on the device
         height, width = x.shape[-2:]
         ph, pw = self.process_size(height, width)
-        source = (
-            x
-            if (ph, pw) == (height, width)
-            else F.interpolate(x, size=(ph, pw), mode="bilinear", antialias=True, align_corners=False)
-        )
+        source = self._at_size(x, ph, pw)
         translated = self._translate(source)
+        if guides_u8 is not None:
+            source = self._at_size(u8_to_unit(np.stack(guides_u8), self.translator.device), ph, pw)
         y = self.temporal(source, translated)
         if (ph, pw) != (height, width):
             y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp_(-1, 1)
@@ -105,6 +112,12 @@ class FrameRestyler:
 
     def check_still(self, source: Path) -> None:
         pass
+
+    @staticmethod
+    def _at_size(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        if x.shape[-2:] == (height, width):
+            return x
+        return F.interpolate(x, size=(height, width), mode="bilinear", antialias=True, align_corners=False)
 
     def _translate(self, x: torch.Tensor) -> torch.Tensor:
         translator = self.translator
@@ -145,14 +158,20 @@ class FrameRestyler:
         return torch.cat(outputs)
 
 
-def batches(frames: Iterable, size: int) -> Iterator[tuple[list[Fraction], list[np.ndarray]]]:
-    """Group decoded `Frame`s into lists of `size` (the last may be shorter): yields (times, H×W×3 uint8 arrays)."""
-    times, images = [], []
+def batches(frames: Iterable, size: int) -> Iterator[tuple[list[Fraction], list[np.ndarray], list[np.ndarray] | None]]:
+    """Group decoded `Frame`s into lists of `size` (the last may be shorter): yields (times, H×W×3 uint8 arrays,
+    their guides: the originals of `GuidedFrame`s, else None)."""
+    times, images, guides = [], [], []
     for frame in frames:
         times.append(frame.time)
         images.append(frame.rgb)
+        guides.append(getattr(frame, "guide", None))
         if len(images) == size:
-            yield times, images
-            times, images = [], []
+            yield times, images, _guides(guides)
+            times, images, guides = [], [], []
     if images:
-        yield times, images
+        yield times, images, _guides(guides)
+
+
+def _guides(guides: list[np.ndarray | None]) -> list[np.ndarray] | None:
+    return None if any(guide is None for guide in guides) else guides

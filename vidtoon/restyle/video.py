@@ -3,11 +3,16 @@
 The video is encoded in segments (see `vidtoon.io.segments`) so an interrupted run resumes from the
 last finished segment; the segments are joined with the source's sound at the end. Formats that
 cannot be joined from segments (GIF) are written by one writer in one pass.
+
+The frames come from a `FrameOpener`: by default a `VideoReader` of the source; `stabilize` opens the
+processed frames paired with their originals (`vidtoon.io.aligned.guided_frames`) and drives the same loop.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
@@ -18,13 +23,17 @@ from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
-from vidtoon.io.reader import VideoReader
+from vidtoon.io.reader import Frame, VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
 from vidtoon.io.writer import VideoWriter
 from vidtoon.progress import Progress
 from vidtoon.restyle.frames import Restyler, batches
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.streaming import BackgroundSink, prefetch
+
+# start (seconds of output time, from `options.start`) -> a context manager giving the frames from there on,
+# their times counted from that start
+FrameOpener = Callable[[Fraction], AbstractContextManager[Iterable[Frame]]]
 
 
 def restyle_video(
@@ -38,14 +47,25 @@ def restyle_video(
     force: bool,
     progress: Progress,
     job_key: dict,
+    open_frames: FrameOpener | None = None,
+    inputs: tuple[Path, ...] | None = None,
 ) -> Path:
-    """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe)."""
-    check_output(output, inputs=(source,), force=force)
+    """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe).
+
+    `open_frames`: where the frames come from (default: the source, decoded); `inputs`: every file the run reads
+    (the output must be none of them; default the source). A source that is a folder has no sound."""
+    inputs = inputs or (source,)
+    check_output(output, inputs=inputs, force=force)
+    if open_frames is None:
+
+        def open_frames(start: Fraction) -> VideoReader:
+            return VideoReader(source, start=start, end=options.end, info=info)
+
     fmt = output_format(output)
     fps = info.fps or Fraction(25)
     time_base = 1 / fps if fmt.constant_rate else info.time_base
     if fmt.muxer == "gif":
-        return _restyle_video_direct(source, output, restyler, options, info=info, force=force, progress=progress)
+        return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress)
     settings = {
         "source": str(source.resolve()),
         "source_size": source.stat().st_size,
@@ -71,7 +91,7 @@ def restyle_video(
         progress.advance(job.frame_count())
     batch_size = options.batch_size or (8 if restyler.translator.device.type == "cuda" else 1)
 
-    with VideoReader(source, start=start, end=options.end, info=info) as reader:
+    with open_frames(start) as reader:
         state = {"writer": None, "index": None}
 
         def write(item: tuple[int, Fraction, np.ndarray]) -> None:
@@ -88,8 +108,8 @@ def restyle_video(
         try:
             with BackgroundSink(write, depth=2 * batch_size + 4) as sink:
                 restyler.reset()
-                for times, frames in batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
-                    for time, rgb in zip(times, restyler(frames, times)):
+                for times, frames, guides in batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
+                    for time, rgb in zip(times, restyler(frames, times, guides)):
                         absolute = time + read_from  # output time: from `options.start`
                         if absolute >= resume_at:  # earlier frames only warm the temporal stage up
                             sink.put((int(absolute // segment), absolute, rgb))
@@ -101,37 +121,58 @@ def restyle_video(
                 state["writer"].abort()
             raise
     restyler.finish("frames")
-    audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
     result = join_segments(
-        job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force
+        job,
+        output,
+        fps=fps,
+        time_base=time_base,
+        audio=_sound(source, options),
+        metadata=info.metadata,
+        inputs=inputs,
+        force=force,
     )
     job.remove()
     return result
 
 
 def _restyle_video_direct(
-    source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, force: bool, progress: Progress
+    source: Path,
+    output: Path,
+    restyler: Restyler,
+    options: RestyleOptions,
+    info: VideoInfo,
+    open_frames: FrameOpener,
+    inputs: tuple[Path, ...],
+    force: bool,
+    progress: Progress,
 ) -> Path:
     """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
-    with VideoReader(source, start=options.start, end=options.end, info=info) as reader:
+    with open_frames(options.start or Fraction(0)) as reader:
         with VideoWriter(
             output,
             fps=info.fps or Fraction(25),
             time_base=info.time_base,
             options=options.encode,
-            audio=AudioSource(source, origin=reader.start, end=options.end),
+            audio=_sound(source, options),
             metadata=info.metadata,
-            inputs=(source,),
+            inputs=inputs,
             force=force,
         ) as writer:
             progress.start(_expected_frames(info, options.start, options.end), source.name)
             restyler.reset()
-            for times, frames in batches(prefetch(reader), options.batch_size or 1):
-                for time, rgb in zip(times, restyler(frames, times)):
+            for times, frames, guides in batches(prefetch(reader), options.batch_size or 1):
+                for time, rgb in zip(times, restyler(frames, times, guides)):
                     writer.write(rgb, time)
                 progress.advance(len(frames))
     restyler.finish("frames")
     return writer.path
+
+
+def _sound(source: Path, options: RestyleOptions) -> AudioSource | None:
+    """The source's sound (and subtitles) for the restyled part; a frame folder has none."""
+    if source.is_dir():
+        return None
+    return AudioSource(source, origin=options.start or Fraction(0), end=options.end)
 
 
 def _expected_frames(info: VideoInfo, start: Fraction | None, end: Fraction | None) -> int | None:

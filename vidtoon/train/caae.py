@@ -17,9 +17,10 @@ from torch import nn
 
 from vidtoon.errors import UsageError
 from vidtoon.models.registry import build_model
+from vidtoon.train.augment import center_crop
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.config import CAAEConfig
-from vidtoon.train.data import EpochOrder, TrainData, center_crop, load_labelled, sample_batch
+from vidtoon.train.data import EpochOrder, TrainData, load_labelled, sample_batch
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
 
 MAX_SAMPLE_LABELS = 6

@@ -23,9 +23,10 @@ from torch import nn
 
 from vidtoon.errors import UsageError
 from vidtoon.models.registry import build_model
+from vidtoon.train.augment import center_crop, random_flip, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
-from vidtoon.train.data import EpochOrder, ImageBank, TrainData, center_crop, load_domain, random_flip, step_generator, to_unit
+from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
 from vidtoon.train.quality import checkerboard, colour_cast, look_report, rgb_to_lab
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view

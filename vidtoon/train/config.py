@@ -23,7 +23,7 @@ RUN_CONTROL_KEYS = frozenset({"steps", "save_every", "sample_every", "log_every"
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Augmentation of every training image (see `vidtoon.train.data.augment`).
+    """Augmentation of every training image (see `vidtoon.train.augment`).
 
     Attributes:
         scale: (min, max) fraction of the image area a random resized crop keeps.

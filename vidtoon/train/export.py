@@ -29,7 +29,8 @@ from vidtoon.files import write_atomic
 from vidtoon.models.checkpoint import ModelCard, save_checkpoint
 from vidtoon.train.config import load_config
 from vidtoon.train.provenance import get_provenance
-from vidtoon.train.run import CHECKPOINT, CONFIG, get_kind, read_checkpoint
+from vidtoon.train.run import CHECKPOINT, CONFIG, get_kind
+from vidtoon.train.state import read_checkpoint
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,6 @@ restores the models, optimisers, pools and RNG states and continues with the ver
 from __future__ import annotations
 
 import logging
-import pickle
-import random
 import shutil
 import signal
 import threading
@@ -30,21 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import torch
 
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, UsageError
-from vidtoon.files import write_atomic
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
 from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
 from vidtoon.train.data import TrainData, batches
 from vidtoon.train.report import MetricsLog, image_grid, plot_curves, write_png
+from vidtoon.train.state import read_checkpoint, save_training_checkpoint, set_rng_state
 
 log = logging.getLogger(__name__)
 
-FORMAT = "vidtoon-train/1"
 CHECKPOINT = Path("checkpoints") / "latest.pt"
 CONFIG = "config.yaml"
 RUN_ENTRIES = ("checkpoints", "samples", "tensorboard", "metrics.csv", "loss_curve.png", CONFIG)
@@ -138,66 +134,6 @@ def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
             f"a resumed run cannot change {', '.join(changed)}",
             hint=f"only {', '.join(sorted(RUN_CONTROL_KEYS))} may change; start a new run (-o NEW) for the rest",
         )
-
-
-def rng_state() -> dict[str, Any]:
-    """python, numpy and torch (CPU and CUDA) global RNG states as plain values and tensors."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {
-        "python": random.getstate(),
-        "torch": torch.get_rng_state(),
-        "numpy": {
-            "kind": kind,
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "pos": int(pos),
-            "has_gauss": int(has_gauss),
-            "cached": float(cached),
-        },
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    numpy_state = state["numpy"]
-    np.random.set_state(
-        (
-            numpy_state["kind"],
-            numpy_state["keys"].numpy().astype(np.uint32),
-            numpy_state["pos"],
-            numpy_state["has_gauss"],
-            numpy_state["cached"],
-        )
-    )
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """A training checkpoint, loaded with `weights_only=True` (never runs code from the file)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("training checkpoint not found", path=path, hint="give a run folder made by `vidtoon train`")
-    try:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise InputError(
-            f"training checkpoint is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-            path=path,
-            hint="use an earlier checkpoints/step_*.pt (copy it over latest.pt)",
-        ) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise InputError("not a vidtoon training checkpoint", path=path, hint="give a run folder made by `vidtoon train`")
-    return state
-
-
-def save_training_checkpoint(path: Path, trainer: Trainer, step: int) -> Path:
-    state = {"format": FORMAT, "kind": trainer.kind, "step": step, "trainer": trainer.state_dict(), "rng": rng_state()}
-    return write_atomic(path, lambda staged: torch.save(state, str(staged)))
 
 
 @contextmanager

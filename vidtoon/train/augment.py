@@ -1,0 +1,112 @@
+"""Augmentation of training images: pure functions on tensors, every random draw from the `generator` given.
+
+So a batch is a function of its step's generator (see `vidtoon.train.data.step_generator`): resumed runs see
+exactly the batches an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from vidtoon.train.config import AugmentConfig
+
+
+def _uniform(generator: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * torch.rand((), generator=generator).item()
+
+
+def to_unit(image_u8: torch.Tensor) -> torch.Tensor:
+    """3×H×W uint8 -> 3×H×W float in [-1, 1]."""
+    return image_u8.float().div_(127.5).sub_(1.0)
+
+
+def random_resized_crop(
+    image_u8: torch.Tensor, size: int, *, scale: tuple[float, float], ratio: tuple[float, float], generator: torch.Generator
+) -> torch.Tensor:
+    """A random crop of `scale` × the area and aspect in `ratio`, resized to size×size.
+
+    3×H×W uint8 -> 3×size×size float in [-1, 1]. Falls back to the centred square after ten misses.
+    """
+    _, h, w = image_u8.shape
+    box = None
+    for _ in range(10):
+        area = h * w * _uniform(generator, *scale)
+        aspect = math.exp(_uniform(generator, math.log(ratio[0]), math.log(ratio[1])))
+        cw, ch = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        if 0 < cw <= w and 0 < ch <= h:
+            y0 = int(torch.randint(0, h - ch + 1, (), generator=generator))
+            x0 = int(torch.randint(0, w - cw + 1, (), generator=generator))
+            box = (y0, x0, ch, cw)
+            break
+    if box is None:
+        side = min(h, w)
+        box = ((h - side) // 2, (w - side) // 2, side, side)
+    y0, x0, ch, cw = box
+    crop = to_unit(image_u8[:, y0 : y0 + ch, x0 : x0 + cw])[None]
+    return F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0].clamp_(-1, 1)
+
+
+def center_crop(image_u8: torch.Tensor, size: int) -> torch.Tensor:
+    """The centred square, resized: 3×H×W uint8 -> 3×size×size float in [-1, 1]."""
+    _, h, w = image_u8.shape
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    crop = to_unit(image_u8[:, y0 : y0 + side, x0 : x0 + side])[None]
+    return F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[0].clamp_(-1, 1)
+
+
+def random_flip(x: torch.Tensor, *, generator: torch.Generator, p: float = 0.5) -> torch.Tensor:
+    """Flip each image left-right with probability p. N×C×H×W -> N×C×H×W."""
+    flip = torch.rand(x.shape[0], generator=generator) < p
+    return torch.where(flip[:, None, None, None].to(x.device), x.flip(-1), x)
+
+
+def color_jitter(
+    x: torch.Tensor, *, brightness: float, contrast: float, saturation: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Per-image brightness, contrast and saturation factors drawn from [1 - v, 1 + v].
+
+    N×3×H×W in [-1, 1] -> N×3×H×W in [-1, 1]. Contrast and saturation pull towards the image's grey
+    mean and each pixel's grey value (Rec. 601 luma), as torchvision does.
+    """
+    n = x.shape[0]
+
+    def factors(amount: float) -> torch.Tensor:
+        return (1 + amount * (2 * torch.rand(n, generator=generator) - 1)).to(x)[:, None, None, None]
+
+    y = (x + 1) / 2
+    weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype, device=x.device)[None, :, None, None]
+    if brightness:
+        y = y * factors(brightness)
+    if contrast:
+        mean = (y * weights).sum(1, keepdim=True).mean((2, 3), keepdim=True)
+        y = (y - mean) * factors(contrast) + mean
+    if saturation:
+        grey = (y * weights).sum(1, keepdim=True)
+        y = (y - grey) * factors(saturation) + grey
+    return y.clamp(0, 1) * 2 - 1
+
+
+def add_noise(x: torch.Tensor, *, std: float, generator: torch.Generator) -> torch.Tensor:
+    """x + N(0, std²) noise, clamped to [-1, 1]. N×C×H×W -> N×C×H×W."""
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return (x + std * noise.to(x.device)).clamp(-1, 1)
+
+
+def augment_batch(images_u8: list[torch.Tensor], size: int, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
+    """Crop, flip, jitter and noise a list of 3×H×W uint8 images -> N×3×size×size float in [-1, 1]."""
+    x = torch.stack(
+        [random_resized_crop(img, size, scale=config.scale, ratio=config.ratio, generator=generator) for img in images_u8]
+    )
+    if config.flip:
+        x = random_flip(x, generator=generator)
+    if config.brightness or config.contrast or config.saturation:
+        x = color_jitter(
+            x, brightness=config.brightness, contrast=config.contrast, saturation=config.saturation, generator=generator
+        )
+    if config.noise:
+        x = add_noise(x, std=config.noise, generator=generator)
+    return x
