@@ -79,6 +79,12 @@ PixFmtOption = Annotated[
     str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
+OnCorruptOption = Annotated[
+    str,
+    typer.Option(
+        "--on-corrupt", help="A frame that fails to decode: stop (name it) or conceal (repeat the previous good frame)."
+    ),
+]
 
 
 def encode_options(crf: int | None, preset: str, pix_fmt: str | None):

@@ -38,14 +38,20 @@ def restyle_video(
     force: bool,
     progress: Progress,
     job_key: dict,
+    concealed: list[Fraction] | None = None,
 ) -> Path:
-    """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe)."""
+    """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe).
+
+    `concealed` (with `options.on_corrupt == "conceal"`) receives the input times of the frames that failed to decode.
+    """
     check_output(output, inputs=(source,), force=force)
     fmt = output_format(output)
     fps = info.fps or Fraction(25)
     time_base = 1 / fps if fmt.constant_rate else info.time_base
     if fmt.muxer == "gif":
-        return _restyle_video_direct(source, output, restyler, options, info=info, force=force, progress=progress)
+        return _restyle_video_direct(
+            source, output, restyler, options, info=info, force=force, progress=progress, concealed=concealed
+        )
     settings = {
         "source": str(source.resolve()),
         "source_size": source.stat().st_size,
@@ -53,7 +59,7 @@ def restyle_video(
         "options": {
             k: (str(v) if isinstance(v, Fraction) else v)
             for k, v in asdict(options).items()
-            if k not in ("device", "batch_size", "compile")
+            if k not in ("device", "batch_size", "compile", "on_corrupt")  # a run stopped by a damaged frame resumes concealing
         },
         "format": fmt.muxer,
         "time_base": str(time_base),
@@ -71,7 +77,7 @@ def restyle_video(
         progress.advance(job.frame_count())
     batch_size = options.batch_size or (8 if restyler.translator.device.type == "cuda" else 1)
 
-    with VideoReader(source, start=start, end=options.end, info=info) as reader:
+    with VideoReader(source, start=start, end=options.end, info=info, on_corrupt=options.on_corrupt) as reader:
         state = {"writer": None, "index": None}
 
         def write(item: tuple[int, Fraction, np.ndarray]) -> None:
@@ -100,6 +106,8 @@ def restyle_video(
             if state["writer"] is not None:
                 state["writer"].abort()
             raise
+        if concealed is not None:
+            concealed.extend(reader.concealed)
     restyler.finish("frames")
     audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
     result = join_segments(
@@ -110,10 +118,18 @@ def restyle_video(
 
 
 def _restyle_video_direct(
-    source: Path, output: Path, restyler: Restyler, options: RestyleOptions, *, info: VideoInfo, force: bool, progress: Progress
+    source: Path,
+    output: Path,
+    restyler: Restyler,
+    options: RestyleOptions,
+    *,
+    info: VideoInfo,
+    force: bool,
+    progress: Progress,
+    concealed: list[Fraction] | None,
 ) -> Path:
     """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
-    with VideoReader(source, start=options.start, end=options.end, info=info) as reader:
+    with VideoReader(source, start=options.start, end=options.end, info=info, on_corrupt=options.on_corrupt) as reader:
         with VideoWriter(
             output,
             fps=info.fps or Fraction(25),
@@ -130,6 +146,8 @@ def _restyle_video_direct(
                 for time, rgb in zip(times, restyler(frames, times)):
                     writer.write(rgb, time)
                 progress.advance(len(frames))
+        if concealed is not None:
+            concealed.extend(reader.concealed)
     restyler.finish("frames")
     return writer.path
 
