@@ -53,6 +53,7 @@ class _Track:
             cc = output_stream.codec_context
             self.resampler = av.AudioResampler(format=cc.format.name, layout=cc.layout.name, rate=cc.sample_rate)
         self.failed_packets = 0
+        self.last_dts: int | None = None  # of the last packet copied, in the source's time base
 
 
 class AudioPassthrough:
@@ -194,6 +195,12 @@ class AudioPassthrough:
         if track.copy:
             packet.pts -= track.offset_ticks
             packet.dts -= track.offset_ticks
+            if track.last_dts is not None and packet.dts <= track.last_dts:
+                # Damaged or coarse source timestamps (repeated dts): MP4 refuses a dts that does not grow,
+                # so nudge it one tick on, as the ffmpeg command line does.
+                packet.dts = track.last_dts + 1
+                packet.pts = max(packet.pts, packet.dts)
+            track.last_dts = packet.dts
             packet.stream = track.output
             self._output.mux(packet)
             return

@@ -126,6 +126,9 @@ class VideoReader:
         try:
             for packet in self._container.demux(self._stream):
                 packets += packet.size > 0
+                if timestamps.prefer_dts and packet.size > 0 and packet.dts is not None:
+                    # AVI counts frame slots, and a slot may be empty (a frame shown twice): a packet's dts is its slot
+                    packets = max(packets, packet.dts + 1)
                 lost.sent(packet)
                 try:
                     frames = packet.decode()
