@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from conftest import SAMPLE, make_clip, png_clip_with_broken_frame, stream_span, video_times
@@ -21,9 +22,10 @@ from typer.testing import CliRunner
 
 import vidtoon
 from vidtoon.cli import app
-from vidtoon.errors import DecodeError, UsageError
+from vidtoon.errors import DecodeError, InputError, UsageError
 from vidtoon.frames import extract_frames
 from vidtoon.io import AudioSource, EncodeOptions, VideoReader, VideoWriter, read_frames, transcode
+from vidtoon.io.images import read_image
 from vidtoon.restyle import RestyleOptions, load_translator, resolve_style
 
 FAST = EncodeOptions(preset="ultrafast", crf=23)
@@ -187,3 +189,13 @@ def test_audio_with_repeated_timestamps_goes_into_mp4(media, tmp_path):
     out = transcode(avi, tmp_path / "again.mp4", options=FAST)
     _, _, packets = stream_span(out, "audio")
     assert packets >= 14 and len(video_times(out)) == 11
+
+
+def test_damaged_jpeg_is_an_error_not_a_grey_picture(media, tmp_path):
+    # OpenCV printed libjpeg's "Premature end of JPEG file" to the terminal and returned a half-grey picture
+    data = (media / "face_monalisa.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="cannot be read as an image"):
+        read_image(tmp_path / "cut.jpg")
+    expected = cv2.cvtColor(cv2.imread(str(media / "face_monalisa.jpg")), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(read_image(media / "face_monalisa.jpg"), expected)  # the same pixels as before
