@@ -17,12 +17,12 @@ import av
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE, make_clip, png_clip_with_broken_frame, stream_span, video_times
+from conftest import SAMPLE, make_clip, no_leftovers, png_clip_with_broken_frame, stream_span, video_times
 from typer.testing import CliRunner
 
 import vidtoon
 from vidtoon.cli import app
-from vidtoon.errors import DecodeError, InputError, UsageError
+from vidtoon.errors import DecodeError, EncodeError, InputError, UsageError
 from vidtoon.frames import extract_frames
 from vidtoon.io import AudioSource, EncodeOptions, VideoReader, VideoWriter, read_frames, transcode
 from vidtoon.io.images import read_image
@@ -199,3 +199,14 @@ def test_damaged_jpeg_is_an_error_not_a_grey_picture(media, tmp_path):
         read_image(tmp_path / "cut.jpg")
     expected = cv2.cvtColor(cv2.imread(str(media / "face_monalisa.jpg")), cv2.COLOR_BGR2RGB)
     assert np.array_equal(read_image(media / "face_monalisa.jpg"), expected)  # the same pixels as before
+
+
+def test_a_muxer_refusal_while_copying_sound_is_an_encode_error(tmp_path):
+    # Motion JPEG refuses yuv420p; the encoder opens with the file's header, at the first sound packet: that
+    # av.ArgumentError escaped the writer as a traceback
+    out = tmp_path / "refused.mov"
+    with pytest.raises(EncodeError, match="writing failed"):
+        with VideoWriter(out, fps=Fraction(24), options=EncodeOptions(codec="mjpeg"), audio=AudioSource(SAMPLE)) as writer:
+            for i in range(3):
+                writer.write(np.zeros((32, 32, 3), np.uint8), Fraction(i, 24))
+    assert not out.exists() and no_leftovers(tmp_path) == []
