@@ -210,3 +210,16 @@ def test_a_muxer_refusal_while_copying_sound_is_an_encode_error(tmp_path):
             for i in range(3):
                 writer.write(np.zeros((32, 32, 3), np.uint8), Fraction(i, 24))
     assert not out.exists() and no_leftovers(tmp_path) == []
+
+
+def test_a_demuxer_that_stops_early_is_warned_about(tmp_path, caplog):
+    # A zeroed block stops FFmpeg's Matroska demuxer with no error: 20 of 48 frames came out, and nothing said so
+    path = make_clip(tmp_path / "clip.mkv", 48)
+    damaged = zero_packet(path, tmp_path / "damaged.mkv", 20)
+    with caplog.at_level(logging.WARNING):
+        assert len(list(read_frames(damaged))) == 20
+    assert "the video stops at 0.834 s of the 2.000 s the file declares" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert len(list(read_frames(path))) == 48
+    assert caplog.text == ""

@@ -123,6 +123,7 @@ class VideoReader:
         step = 1 / self.info.fps if self.info.fps else Fraction(1, 25)
         timestamps = _BestEffortTimestamps(prefer_dts=self.info.container == "avi")
         lost = _LostFrames()
+        gaps: list[tuple[Fraction, int]] = []  # (time of the frame before, frames missing) where a constant rate jumps
         try:
             for packet in self._container.demux(self._stream):
                 packets += packet.size > 0
@@ -156,10 +157,13 @@ class VideoReader:
                         if when < 0 and self.start:
                             continue  # decoded from the keyframe before --start
                         if self.end is not None and when >= self.end - self.start:
+                            self._report(lost, gaps, last_time)
                             return
                         if picture is None:
                             picture = previous if previous is not None else frame  # lost before the first good one
                             self.concealed.append(self.start + when)
+                        elif last_time is not None and when - last_time > Fraction(3, 2) * step and not self.info.variable_fps:
+                            gaps.append((self.start + last_time, round((when - last_time) / step) - 1))
                         last_time = when
                         yield index, when, picture
                         index += 1
@@ -186,12 +190,7 @@ class VideoReader:
                 path=self.path,
                 hint="the file is damaged or truncated; check that it plays",
             )
-        if self.concealed:
-            log.warning(concealed_summary(self.concealed))  # short: one line under the CLI's log handler
-        if lost.errors and not self.concealed:
-            log.warning(
-                "%s: %d frames failed to decode and could not be placed in time; they are missing", self.path, lost.errors
-            )
+        self._report(lost, gaps, last_time)
         declared = self.info.frame_count if self.info.frame_count_exact else None
         if declared and not self.start and self.end is None and packets < declared:
             at = last_time + step if last_time is not None else Fraction(0)
@@ -199,6 +198,26 @@ class VideoReader:
                 f"file ends after {packets} of its {declared} frames (at {float(at):.3f}s): it is truncated",
                 path=self.path,
                 hint="copy or download the file again, or use --end to take only the part before the cut",
+            )
+
+    def _report(self, lost: _LostFrames, gaps: list[tuple[Fraction, int]], last_time: Fraction | None) -> None:
+        """One warning line each (short: one line under the CLI's log handler) for what decoding could not show."""
+        if self.concealed:
+            log.warning(concealed_summary(self.concealed))
+        if lost.errors and not self.concealed:
+            log.warning("%d frames failed to decode and could not be placed in time; they are missing", lost.errors)
+        if gaps:
+            missing = sum(count for _, count in gaps)
+            log.warning("about %d frames missing (first after %.3f s): the file is damaged there", missing, float(gaps[0][0]))
+        duration, step = self.info.duration, 1 / self.info.fps if self.info.fps else None
+        whole = not self.start and self.end is None and last_time is not None
+        if whole and duration and step and not self.info.frame_count_exact and last_time + step < duration * 9 / 10 - 2 * step:
+            # a damaged cluster can stop the Matroska/WebM demuxer early without an error (a container's
+            # duration may also count a longer soundtrack: hence a warning with a wide margin, not an error)
+            log.warning(
+                "the video stops at %.3f s of the %.3f s the file declares: it may be damaged or cut there",
+                float(last_time + step),
+                float(duration),
             )
 
     def _time_of(self, key: int | None, last_time: Fraction | None, step: Fraction) -> Fraction:
