@@ -29,6 +29,7 @@ class ExtractedFrames:
 
     files: list[Path]
     manifest: Path
+    concealed: tuple[Fraction, ...] = ()  # input times (s) of frames that failed to decode, shown as the previous good one
 
 
 def shape_frame(rgb: np.ndarray, size: tuple[int, int] | None, crop: str) -> np.ndarray:
@@ -66,12 +67,14 @@ def extract_frames(
     image_format: str = "png",
     force: bool = False,
     progress: Progress | None = None,
+    on_corrupt: str = "stop",
 ) -> ExtractedFrames:
     """Sample `video` at `fps` into images in `output_dir`, listed in `output_dir/manifest.csv`.
 
     The manifest has the columns file, source, timestamp and one per tag (e.g. studio=blender);
     running again on another video into the same folder appends to it, so one folder can hold a
     labelled dataset from many films. All new images appear at once when the run completes.
+    `on_corrupt`: "stop" at a frame that fails to decode, or "conceal" it (see `VideoReader`).
     """
     progress = progress or NoProgress()
     rate = parse_rate(fps) if fps is not None else None
@@ -86,7 +89,7 @@ def extract_frames(
         raise UsageError(f"tag name {sorted(clash)[0]!r} is a manifest column already", hint="choose another tag name")
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError("output is a file, not a folder", path=output_dir, hint="give a folder name with -o")
-    with VideoReader(video, start=start, end=end) as reader:
+    with VideoReader(video, start=start, end=end, on_corrupt=on_corrupt) as reader:
         stem = video.stem
         if output_dir.exists() and not force and any(output_dir.glob(f"{stem}_t*.{image_format}")):
             raise OutputError(
@@ -122,7 +125,7 @@ def extract_frames(
             if created_dir:
                 _remove_if_empty(output_dir)
             raise
-    return ExtractedFrames(files=files, manifest=manifest)
+    return ExtractedFrames(files=files, manifest=manifest, concealed=tuple(reader.concealed))
 
 
 def _stage_manifest(path: Path, new_rows: list[dict[str, str]]) -> AtomicFile:

@@ -8,3 +8,6 @@ PRECISION_CHOICES = ("auto", "fp32", "bf16", "fp16")  # vidtoon.device.PRECISION
 # Weight of the flow-warped previous output where the flow is trusted. 0.75 holds E_warp ≤ 0.5× the
 # per-frame result's with SSIM ≥ 0.94 on both DVP pairs (docs/benchmarks.md, bench_temporal).
 DEFAULT_STRENGTH = 0.75
+
+# What a frame that fails to decode does: "stop" the run naming it, or "conceal" it by repeating the previous good frame.
+ON_CORRUPT_MODES = ("stop", "conceal")

@@ -97,7 +97,7 @@ def test_start_past_end_and_reversed_range():
 def test_damaged_frame_names_index_and_time(tmp_path):
     path = png_clip_with_broken_frame(tmp_path / "png_frames.mov", 5, seed=0)  # frame 5's header damaged
     seen = []
-    with pytest.raises(DecodeError, match=r"frame 5 \(at 0\.208s\)") as caught:
+    with pytest.raises(DecodeError, match=r"decode error at frame 5 \(0\.208 s\)") as caught:
         for frame in read_frames(path):
             seen.append(frame.index)
     assert seen == [0, 1, 2, 3, 4]  # nothing skipped silently: it stops at the damaged frame

@@ -80,6 +80,12 @@ PixFmtOption = Annotated[
 ]
 ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
 ResumeOption = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run of the same output.")]
+OnCorruptOption = Annotated[
+    str,
+    typer.Option(
+        "--on-corrupt", help="A frame that fails to decode: stop (name it) or conceal (repeat the previous good frame)."
+    ),
+]
 
 
 def encode_options(crf: int | None, preset: str, pix_fmt: str | None):

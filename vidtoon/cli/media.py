@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, encode_options, err_console
+from vidtoon.cli.app import CrfOption, ForceOption, OnCorruptOption, PixFmtOption, PresetOption, app, encode_options, err_console
 from vidtoon.cli.progress import RichProgress
 
 
@@ -98,6 +98,7 @@ def frames(
         list[str] | None, typer.Option("--tag", help="Manifest column key=value, e.g. studio=blender (repeatable).")
     ] = None,
     image_format: Annotated[str, typer.Option("--format", help="png or jpg.")] = "png",
+    on_corrupt: OnCorruptOption = "stop",
     force: ForceOption = False,
 ) -> None:
     """Extract a dataset: frames at a given rate, centre-cropped and resized, with a manifest."""
@@ -117,5 +118,6 @@ def frames(
             image_format=image_format,
             force=force,
             progress=progress,
+            on_corrupt=on_corrupt,
         )
     err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")

@@ -9,7 +9,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, ResumeOption, app, done, encode_options
+from vidtoon.cli.app import (
+    CrfOption,
+    ForceOption,
+    OnCorruptOption,
+    PixFmtOption,
+    PresetOption,
+    ResumeOption,
+    app,
+    done,
+    encode_options,
+)
 from vidtoon.cli.progress import RichProgress
 from vidtoon.settings import DEFAULT_STRENGTH
 
@@ -74,6 +84,7 @@ def restyle(
     crf: CrfOption = None,
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
+    on_corrupt: OnCorruptOption = "stop",
     force: ForceOption = False,
 ) -> None:
     """Restyle a film, an image or a folder of images: same length, timing and sound."""
@@ -107,6 +118,7 @@ def restyle(
         faces=faces,
         face_size=face_size,
         face_margin=face_margin,
+        on_corrupt=on_corrupt,
         encode=encode_options(crf, preset, pix_fmt),
     )
     loaded = load_translator(card=card, device=device, precision=precision, label=to_label, compile=compile_model)

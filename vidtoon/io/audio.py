@@ -16,7 +16,7 @@ from pathlib import Path
 
 import av
 
-from vidtoon.errors import InputError
+from vidtoon.errors import EncodeError, InputError
 from vidtoon.io.formats import OutputFormat
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class _Track:
             cc = output_stream.codec_context
             self.resampler = av.AudioResampler(format=cc.format.name, layout=cc.layout.name, rate=cc.sample_rate)
         self.failed_packets = 0
+        self.last_dts: int | None = None  # of the last packet copied, in the source's time base
 
 
 class AudioPassthrough:
@@ -148,7 +149,17 @@ class AudioPassthrough:
         return out
 
     def feed_until(self, time: Fraction) -> None:
-        """Mux every source packet whose output time is at most `time` seconds."""
+        """Mux every source packet whose output time is at most `time` seconds.
+
+        Raises:
+            EncodeError: the output refuses the sound (the muxer or the audio encoder failed).
+        """
+        try:
+            self._feed_until(time)
+        except av.FFmpegError as exc:
+            raise EncodeError(f"writing failed along with the sound ({exc.strerror or exc})", path=self._output_path) from None
+
+    def _feed_until(self, time: Fraction) -> None:
         while not self._done:
             packet = self._pending or self._next_packet()
             if packet is None:
@@ -164,9 +175,12 @@ class AudioPassthrough:
     def finish(self) -> None:
         """Mux what is left up to the source's end (or `end`), then flush the audio encoders."""
         self.feed_until(Fraction(10**12))
-        for track in self._tracks.values():
-            if not track.copy:
-                self._encode(track, None)
+        try:
+            for track in self._tracks.values():
+                if not track.copy:
+                    self._encode(track, None)
+        except av.FFmpegError as exc:
+            raise EncodeError(f"writing failed along with the sound ({exc.strerror or exc})", path=self._output_path) from None
         self._input.close()
 
     def close(self) -> None:
@@ -194,6 +208,12 @@ class AudioPassthrough:
         if track.copy:
             packet.pts -= track.offset_ticks
             packet.dts -= track.offset_ticks
+            if track.last_dts is not None and packet.dts <= track.last_dts:
+                # Damaged or coarse source timestamps (repeated dts): MP4 refuses a dts that does not grow,
+                # so nudge it one tick on, as the ffmpeg command line does.
+                packet.dts = track.last_dts + 1
+                packet.pts = max(packet.pts, packet.dts)
+            track.last_dts = packet.dts
             packet.stream = track.output
             self._output.mux(packet)
             return

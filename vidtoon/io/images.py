@@ -55,9 +55,11 @@ def read_image(path: str | Path) -> np.ndarray:
     16-bit and float images scaled to 8 bits.
 
     Raises:
-        InputError: the file cannot be read as an image.
+        InputError: the file cannot be read as an image (damaged or truncated, too).
     """
     path = Path(path)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        return _read_jpeg(path)
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError("cannot be read as an image (damaged, or not an image)", path=path, hint="remove it or replace it")
@@ -71,6 +73,20 @@ def read_image(path: str | Path) -> np.ndarray:
         alpha = image[:, :, 3:4].astype(np.float32) / 255.0
         image = (image[:, :, :3].astype(np.float32) * alpha + 0.5).astype(np.uint8)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _read_jpeg(path: Path) -> np.ndarray:
+    """A JPEG through Pillow: the same pixels as OpenCV (both libjpeg-turbo), but a damaged or truncated file
+    raises instead of printing libjpeg's warnings to the terminal and coming out grey at the bottom."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise InputError(
+            f"cannot be read as an image (damaged, or not an image: {exc})", path=path, hint="remove it or replace it"
+        ) from None
 
 
 def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:

@@ -21,15 +21,16 @@ def transcode(
     options: EncodeOptions = EncodeOptions(),
     force: bool = False,
     progress: Progress | None = None,
+    on_corrupt: str = "stop",
 ) -> Path:
     """Re-encode `source` into `output` frame for frame (the I/O half of every restyle).
 
     Each frame keeps its timestamp (constant and variable rates survive), the audio and
     subtitle streams are copied (or re-encoded if the container needs it), and the container
-    metadata is kept. `start`/`end` cut the video and its audio together.
+    metadata is kept. `start`/`end` cut the video and its audio together. `on_corrupt`: see `VideoReader`.
     """
     progress = progress or NoProgress()
-    with VideoReader(source, start=start, end=end) as reader:
+    with VideoReader(source, start=start, end=end, on_corrupt=on_corrupt) as reader:
         info = reader.info
         with VideoWriter(
             output,

@@ -10,6 +10,7 @@ Modules: `options` (RestyleOptions), `frames` (the Restyler protocol, FrameResty
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.io.images import IMAGE_SUFFIXES
@@ -90,11 +91,14 @@ def restyle(
     force: bool = False,
     progress: Progress | None = None,
     job_key: dict | None = None,
+    concealed: list[Fraction] | None = None,
 ) -> Path:
     """Restyle a video, an image or a folder of images with `translator`.
 
     Videos keep their frame count, timestamps, audio and subtitles; `resume` continues an
     interrupted run of the same output with the same settings (`job_key` identifies the model).
+    With `options.on_corrupt="conceal"`, the list `concealed` (when given) receives the input times (s)
+    of the frames that failed to decode and were shown as the previous good frame instead.
 
     Returns:
         The finished output (a video, an image, or a folder of images).
@@ -112,5 +116,14 @@ def restyle(
     if info.is_image:
         return restyle_image(source, output, restyler, force=force)
     return restyle_video(
-        source, output, restyler, options, info=info, resume=resume, force=force, progress=progress, job_key=job_key or {}
+        source,
+        output,
+        restyler,
+        options,
+        info=info,
+        resume=resume,
+        force=force,
+        progress=progress,
+        job_key=job_key or {},
+        concealed=concealed,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from vidtoon.errors import UsageError
 from vidtoon.io.formats import EncodeOptions
-from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, PRECISION_CHOICES
+from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, ON_CORRUPT_MODES, PRECISION_CHOICES
 from vidtoon.styles.cards import STYLE_DEFAULT_KEYS  # the option fields a style card's `defaults:` may set
 
 
@@ -37,6 +37,8 @@ class RestyleOptions:
         faces: translate only the faces: each detected face's square crop (`face_margin` × the face's
             size added on every side) at `face_size`×`face_size`, pasted back through a feathered disc;
             every other pixel stays the source's (see `vidtoon.restyle.faces`); `height` is not used.
+        on_corrupt: a frame that fails to decode "stop"s the run (naming its index and time) or is
+            "conceal"ed: the previous good frame is shown at its time, so timing and sound stay in step.
         encode: encoder settings.
     """
 
@@ -61,6 +63,7 @@ class RestyleOptions:
     faces: bool = False
     face_size: int = 256
     face_margin: float = 0.4
+    on_corrupt: str = "stop"
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
     def __post_init__(self) -> None:
@@ -75,6 +78,7 @@ class RestyleOptions:
         _choice("--consistency", self.consistency, CONSISTENCY_MODES)
         _choice("--flow", self.flow, FLOW_NAMES)
         _choice("--precision", self.precision, PRECISION_CHOICES)
+        _choice("--on-corrupt", self.on_corrupt, ON_CORRUPT_MODES)
         if not _number(self.strength) or not 0.0 <= self.strength < 1.0:
             raise UsageError(
                 f"--strength must be in [0, 1), got {self.strength}",

@@ -49,23 +49,28 @@ def restyle_video(
     job_key: dict,
     open_frames: FrameOpener | None = None,
     inputs: tuple[Path, ...] | None = None,
+    concealed: list[Fraction] | None = None,
 ) -> Path:
     """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe).
 
     `open_frames`: where the frames come from (default: the source, decoded); `inputs`: every file the run reads
-    (the output must be none of them; default the source). A source that is a folder has no sound."""
+    (the output must be none of them; default the source). A source that is a folder has no sound.
+    `concealed` (with `options.on_corrupt == "conceal"`) receives the input times of the frames that failed to decode.
+    """
     inputs = inputs or (source,)
     check_output(output, inputs=inputs, force=force)
     if open_frames is None:
 
         def open_frames(start: Fraction) -> VideoReader:
-            return VideoReader(source, start=start, end=options.end, info=info)
+            return VideoReader(source, start=start, end=options.end, info=info, on_corrupt=options.on_corrupt)
 
     fmt = output_format(output)
     fps = info.fps or Fraction(25)
     time_base = 1 / fps if fmt.constant_rate else info.time_base
     if fmt.muxer == "gif":
-        return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress)
+        return _restyle_video_direct(
+            source, output, restyler, options, info, open_frames, inputs, force, progress, concealed=concealed
+        )
     settings = {
         "source": str(source.resolve()),
         "source_size": source.stat().st_size,
@@ -73,7 +78,7 @@ def restyle_video(
         "options": {
             k: (str(v) if isinstance(v, Fraction) else v)
             for k, v in asdict(options).items()
-            if k not in ("device", "batch_size", "compile")
+            if k not in ("device", "batch_size", "compile", "on_corrupt")  # a run stopped by a damaged frame resumes concealing
         },
         "format": fmt.muxer,
         "time_base": str(time_base),
@@ -120,6 +125,8 @@ def restyle_video(
             if state["writer"] is not None:
                 state["writer"].abort()
             raise
+        if concealed is not None:
+            concealed.extend(getattr(reader, "concealed", ()))  # a paired reader conceals nothing
     restyler.finish("frames")
     result = join_segments(
         job,
@@ -145,6 +152,8 @@ def _restyle_video_direct(
     inputs: tuple[Path, ...],
     force: bool,
     progress: Progress,
+    *,
+    concealed: list[Fraction] | None,
 ) -> Path:
     """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
     with open_frames(options.start or Fraction(0)) as reader:
@@ -164,6 +173,8 @@ def _restyle_video_direct(
                 for time, rgb in zip(times, restyler(frames, times, guides)):
                     writer.write(rgb, time)
                 progress.advance(len(frames))
+        if concealed is not None:
+            concealed.extend(getattr(reader, "concealed", ()))  # a paired reader conceals nothing
     restyler.finish("frames")
     return writer.path
 
