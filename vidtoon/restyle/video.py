@@ -8,13 +8,15 @@ cannot be joined from segments (GIF) are written by one writer in one pass.
 from __future__ import annotations
 
 import math
+import signal
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from vidtoon.files import check_output
+from vidtoon.errors import DiskFullError, Interrupted
+from vidtoon.files import check_output, is_disk_full
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
@@ -59,6 +61,50 @@ def restyle_video(
         "time_base": str(time_base),
     }
     job = SegmentedJob.open(output, settings, resume=resume, force=force)
+    try:
+        if not job.complete:
+            _encode_segments(source, restyler, options, job, info=info, fps=fps, time_base=time_base, fmt=fmt, progress=progress)
+            job.mark_complete()
+        else:
+            progress.start(_expected_frames(info, options.start, options.end), source.name)
+            progress.advance(job.frame_count())
+        audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
+        result = join_segments(
+            job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force
+        )
+    except BaseException as exc:
+        job.release()  # the finished segments stay for --resume
+        stopped = _resumable_stop(exc, output, job)
+        if stopped is None:
+            raise
+        raise stopped from None
+    job.remove()
+    return result
+
+
+def _resumable_stop(exc: BaseException, output: Path, job: SegmentedJob) -> BaseException | None:
+    """A signal or a full disk, said in terms of the segments kept for --resume; None for any other failure."""
+    kept = f"{len(job.done)} finished segment(s) of {output} kept"
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted(getattr(exc, "signum", signal.SIGINT), kept=kept)
+    if isinstance(exc, DiskFullError) or is_disk_full(exc):
+        return DiskFullError(output, written=job.bytes_written() + getattr(exc, "written", 0), resumable=True)
+    return None
+
+
+def _encode_segments(
+    source: Path,
+    restyler: Restyler,
+    options: RestyleOptions,
+    job: SegmentedJob,
+    *,
+    info: VideoInfo,
+    fps: Fraction,
+    time_base: Fraction,
+    fmt,
+    progress: Progress,
+) -> None:
+    """Restyle and encode every frame not yet in a finished segment of `job` (warming the temporal stage up first)."""
     segment = Fraction(options.segment_seconds)
     first_segment = job.next_index
     resume_at = first_segment * segment
@@ -101,12 +147,6 @@ def restyle_video(
                 state["writer"].abort()
             raise
     restyler.finish("frames")
-    audio = AudioSource(source, origin=options.start or Fraction(0), end=options.end)
-    result = join_segments(
-        job, output, fps=fps, time_base=time_base, audio=audio, metadata=info.metadata, inputs=(source,), force=force
-    )
-    job.remove()
-    return result
 
 
 def _restyle_video_direct(

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from vidtoon.device import resolve_device, resolve_precision
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import InputError, Interrupted, UsageError
 from vidtoon.files import write_atomic
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
@@ -97,6 +97,7 @@ class TrainResult:
     step_ms: float
     data_ms: float
     losses: dict[str, float]
+    stopped_by: int | None = None
 
 
 def resolve_run_config(
@@ -202,22 +203,26 @@ def save_training_checkpoint(path: Path, trainer: Trainer, step: int) -> Path:
 
 @contextmanager
 def stop_on_sigint():
-    """Within the block, Ctrl-C sets the returned event instead of raising (a second Ctrl-C raises at once)."""
+    """Within the block, Ctrl-C (or SIGTERM) sets the returned event instead of raising; the event's `signum`
+    says which signal it was. A second signal raises `Interrupted` at once."""
     stop = threading.Event()
+    stop.signum = None
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
 
     def handler(signum, frame):
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Interrupted(signum)
+        stop.signum = signum
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Path]:
@@ -343,6 +348,7 @@ def train(
         step_ms=1000 * step_s / timed if timed else 0.0,
         data_ms=1000 * data_s / timed if timed else 0.0,
         losses=losses,
+        stopped_by=stop.signum,
     )
 
 
