@@ -28,6 +28,7 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
             its folder cannot be created or written, or another running vidtoon is writing it.
     """
     path = Path(path)
+    check_unlocked(path)  # first: while another run writes it, "exists" or "is a folder" would mislead
     for source in inputs:
         source = Path(source)
         same = path.resolve() == source.resolve() or (path.exists() and source.exists() and os.path.samefile(source, path))
@@ -41,7 +42,6 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
         raise OutputError("output is an existing folder, not a file name", path=path, hint="give a file name such as out.mp4")
     if path.exists() and not force:
         raise OutputError("output already exists", path=path, hint="choose another name with -o, or pass --force to replace it")
-    check_unlocked(path)
     ensure_writable_dir(path.parent)
     return path
 
