@@ -112,7 +112,7 @@ def test_restyle_disk_full_keeps_segments_and_resume_completes(media, tmp_path):
     code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "4", "-o", output, file_size_limit=400_000))
     assert code == 1
     line = one_line(stderr)
-    assert line.startswith(f"error: disk full while writing {output.name} (") and line.endswith(
+    assert line.startswith(f"error: disk full while writing {output} (") and line.endswith(
         "MB written): free space and run again with --resume"
     ), line
     assert not output.exists() and no_leftovers(tmp_path) == [] and not (tmp_path / "out.mp4.lock").exists()
@@ -129,7 +129,7 @@ def test_restyle_disk_full_inside_a_segment(media, tmp_path):
     clip, output = media / CLIP, tmp_path / "out.mp4"
     code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "2", "-o", output, file_size_limit=100_000))
     assert code == 1
-    assert "disk full while writing out.mp4 (0.1 MB written): free space and run again with --resume" in one_line(stderr)
+    assert f"disk full while writing {output} (0.1 MB written): free space and run again with --resume" in one_line(stderr)
     assert not output.exists() and no_leftovers(tmp_path) == [] and done_segments(output) == 0
     assert parts_leftovers(output) == []
 

@@ -125,6 +125,12 @@ PixFmtOption = Annotated[
     str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")
 ]
 ForceOption = Annotated[bool, typer.Option("--force", "-f", help="Replace the output if it exists.")]
+MaxPixelsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-pixels", min=1, help="Refuse pictures larger than this many pixels, from their header (default 100 megapixels)."
+    ),
+]
 
 
 def encode_options(crf: int | None, preset: str, pix_fmt: str | None):

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options
+from vidtoon.cli.app import CrfOption, ForceOption, MaxPixelsOption, PixFmtOption, PresetOption, app, done, encode_options
 from vidtoon.cli.progress import RichProgress
 from vidtoon.settings import DEFAULT_STRENGTH
 
@@ -75,6 +75,7 @@ def restyle(
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
     force: ForceOption = False,
+    max_pixels: MaxPixelsOption = 100_000_000,
 ) -> None:
     """Restyle a film, an image or a folder of images: same length, timing and sound."""
     from vidtoon.parsing import parse_assignments, parse_time
@@ -121,6 +122,7 @@ def restyle(
             force=force,
             progress=progress,
             job_key=loaded.key,
+            max_pixels=max_pixels,
         )
     done(f"wrote {out}")
 

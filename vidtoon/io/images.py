@@ -12,6 +12,7 @@ import numpy as np
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.files import StagingDir, ensure_writable_dir
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file
 from vidtoon.progress import Progress
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
@@ -50,14 +51,16 @@ def list_images(folder: str | Path, pattern: str | None = None) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read any image as H×W×3 uint8 RGB: greyscale is expanded, alpha composited over black,
     16-bit and float images scaled to 8 bits.
 
     Raises:
-        InputError: the file cannot be read as an image.
+        InputError: the file cannot be read as an image, or its header promises more than `max_pixels`
+            (refused before decoding).
     """
     path = Path(path)
+    check_image_file(path, max_pixels=max_pixels)
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError("cannot be read as an image (damaged, or not an image)", path=path, hint="remove it or replace it")
