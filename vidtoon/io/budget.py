@@ -26,10 +26,9 @@ def check_pixels(width: int, height: int, *, path: Path, max_pixels: int = DEFAU
     pixels = width * height
     if pixels > max_pixels:
         raise InputError(
-            f"{what} is {width}x{height} = {pixels / 1e6:,.0f} megapixels ({_gb(pixels * 3)} as RGB), "
-            f"over the budget of {max_pixels / 1e6:,.0f} megapixels",
+            f"{what} is {width}x{height} = {_count(pixels)} ({_bytes(pixels * 3)} as RGB), over the budget of {_count(max_pixels)}",
             path=path,
-            hint="pass --max-pixels N to allow more if the machine has the memory, or shrink the picture first",
+            hint="pass --max-pixels N to allow more if the machine has the memory, or use a smaller copy",
         )
 
 
@@ -60,5 +59,9 @@ def check_image_file(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Non
         check_pixels(*size, path=path, max_pixels=max_pixels, what="image")
 
 
-def _gb(nbytes: int) -> str:
-    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.0f} MB"
+def _count(pixels: int) -> str:
+    return f"{pixels / 1e6:,.0f} megapixels" if pixels >= 10_000_000 else f"{pixels:,} pixels"
+
+
+def _bytes(nbytes: int) -> str:
+    return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{nbytes / 1e6:.1f} MB"
