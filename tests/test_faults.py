@@ -66,7 +66,9 @@ def interrupt(process: subprocess.Popen, signum: int) -> tuple[int, str, float]:
     sent = time.monotonic()
     process.send_signal(signum)
     code, stderr = finish(process, timeout=60)
-    return code, stderr, time.monotonic() - sent
+    seconds = time.monotonic() - sent
+    print(f"{' '.join(process.args[3:5])}: signal {signum} -> exit {code} in {seconds:.2f} s")  # shown with -s
+    return code, stderr, seconds
 
 
 def done_segments(output: Path) -> int:
@@ -200,3 +202,13 @@ def test_train_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
     text = " ".join(stderr.split())
     assert "interrupted: stopped at step" in text and f"vidtoon train cyclegan -o {run} --resume" in text
     assert (run / "checkpoints" / "latest.pt").exists()
+
+
+def test_frames_disk_full_is_one_line_and_leaves_no_folder(media, tmp_path):
+    """Each 256² PNG is larger than a 20 kB file size limit: the first write fails, the staged frames go."""
+    output = tmp_path / "dataset"
+    code, stderr = finish(start(tmp_path, "frames", media / CLIP, "--end", "2", "-o", output, file_size_limit=20_000))
+    assert code == 1
+    assert one_line(stderr).startswith(f"error: disk full while writing {output} (")
+    assert one_line(stderr).endswith("MB written): free space and run again")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

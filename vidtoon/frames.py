@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtoon.errors import OutputError, UsageError
-from vidtoon.files import AtomicFile, StagingDir, ensure_writable_dir
+from vidtoon.errors import DiskFullError, OutputError, UsageError
+from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.sampling import sample_at_rate
@@ -115,12 +115,15 @@ def extract_frames(
             staged_manifest = _stage_manifest(output_dir / MANIFEST, rows)
             files = staging.commit()
             manifest = staged_manifest.commit()
-        except BaseException:
+        except BaseException as exc:
+            written = bytes_on_disk(staging.path)
             staging.abort()
             if staged_manifest is not None:
                 staged_manifest.abort()
             if created_dir:
                 _remove_if_empty(output_dir)
+            if isinstance(exc, DiskFullError) or is_disk_full(exc):
+                raise DiskFullError(output_dir, written=written) from None
             raise
     return ExtractedFrames(files=files, manifest=manifest)
 
