@@ -158,3 +158,20 @@ def test_atomic_file_keeps_nothing_on_failure(tmp_path):
             staged.path.write_bytes(np.zeros(10, np.uint8).tobytes())
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_training_into_the_same_run_folder_is_refused(tmp_path):
+    from typer.testing import CliRunner
+
+    from vidtoon.cli import app
+
+    run = tmp_path / "run"
+    run.mkdir()
+    child = hold_lock_in_child(run, folder=True)
+    try:
+        result = CliRunner().invoke(app, ["train", "cyclegan", "-o", str(run), "--a", str(tmp_path), "--b", str(tmp_path)])
+    finally:
+        child.kill()
+        child.wait()
+    assert result.exit_code == 1
+    assert f"{run} is being written by process {child.pid} (started " in " ".join(result.stderr.split())

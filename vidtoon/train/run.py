@@ -36,6 +36,7 @@ import torch
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, Interrupted, UsageError
 from vidtoon.files import write_atomic
+from vidtoon.locking import OutputLock, check_unlocked
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
 from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
@@ -267,6 +268,7 @@ def train(
         raise UsageError(f"a {kind} run needs a {spec.config.__name__}, got {type(config).__name__}")
     progress = progress or NoTrainProgress()
     run_dir = Path(run_dir)
+    check_unlocked(run_dir, folder=True)  # another training writing this run folder: refused before any work
     replaced = existing_run_entries(run_dir, resume=resume, force=force)
     checkpoint_path = run_dir / CHECKPOINT
     state = read_checkpoint(checkpoint_path) if resume else None
@@ -289,11 +291,16 @@ def train(
         trainer.load_state_dict(state["trainer"])
         set_rng_state(state["rng"])
         start = int(state["step"])
-    _remove(replaced)  # only now that the data and the models are ready
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / CONFIG)
-    log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
-    metrics = MetricsLog(run_dir, resume_step=start)
+    lock = OutputLock(run_dir, folder=True).acquire()  # one training per run folder, until this one ends
+    try:
+        _remove(replaced)  # only now that the data and the models are ready (and the folder is ours)
+        save_config(config, run_dir / CONFIG)
+        log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
+        metrics = MetricsLog(run_dir, resume_step=start)
+    except BaseException:
+        lock.release()
+        raise
     progress.start(config.steps, f"{kind} {run_dir.name}", completed=start)
     step, saved_step = start, start
     losses: dict[str, float] = {}
@@ -339,6 +346,7 @@ def train(
                 save_training_checkpoint(checkpoint_path, trainer, step)
     finally:
         metrics.close()
+        lock.release()
     return TrainResult(
         run_dir=run_dir,
         step=step,
