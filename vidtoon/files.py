@@ -96,9 +96,7 @@ class AtomicFile:
         self.target = Path(target)
         self._lock = OutputLock(self.target).acquire() if lock else None
         try:
-            fd, name = tempfile.mkstemp(
-                dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix
-            )
+            fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
         except BaseException:
             self._release()
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from contextlib import closing
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -107,11 +108,14 @@ def extract_frames(
             expected = max(1, round(span * rate)) if span is not None and rate is not None else info.frame_count
             progress.start(expected, video.name)
             rows = []
-            for frame in prefetch(sample_at_rate(iter(reader), rate, info.fps, span), depth=4):
-                name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
-                write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
-                rows.append({"file": name, "source": str(video), "timestamp": f"{float(frame.time + reader.start):.6f}", **tags})
-                progress.advance()
+            sampled = closing(prefetch(sample_at_rate(iter(reader), rate, info.fps, span), depth=4))
+            with sampled as frames:  # on a signal the decode thread stops before the reader closes
+                for frame in frames:
+                    name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
+                    write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
+                    time = f"{float(frame.time + reader.start):.6f}"
+                    rows.append({"file": name, "source": str(video), "timestamp": time, **tags})
+                    progress.advance()
             staged_manifest = _stage_manifest(output_dir / MANIFEST, rows)
             files = staging.commit()
             manifest = staged_manifest.commit()

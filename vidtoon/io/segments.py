@@ -203,9 +203,7 @@ def join_segments(
     return staged.commit()
 
 
-def _join_into(
-    path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: Fraction, audio, metadata, output: Path
-) -> None:
+def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: Fraction, audio, metadata, output: Path) -> None:
     with av.open(str(job.folder / job.done[0][1])) as first:
         template = first.streams.video[0]
         extradata = template.codec_context.extradata

@@ -41,7 +41,9 @@ def check_external_data(path: Path) -> None:
     try:
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
-        raise InputError(f"not a valid ONNX model ({type(exc).__name__})", path=path, hint="check that the file is complete") from None
+        raise InputError(
+            f"not a valid ONNX model ({type(exc).__name__})", path=path, hint="check that the file is complete"
+        ) from None
     folder = path.parent
     for name, location in _external_locations(model.graph):
         if not _stays_inside(location):

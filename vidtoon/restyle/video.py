@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import signal
+from contextlib import closing
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
@@ -132,9 +133,13 @@ def _encode_segments(
             state["writer"].write(rgb, time)
 
         try:
-            with BackgroundSink(write, depth=2 * batch_size + 4) as sink:
+            # closing(): on a signal or an error the decode thread stops before the reader closes its container
+            with (
+                BackgroundSink(write, depth=2 * batch_size + 4) as sink,
+                closing(prefetch(reader, depth=2 * batch_size + 2)) as decoded,
+            ):
                 restyler.reset()
-                for times, frames in batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
+                for times, frames in batches(decoded, batch_size):
                     for time, rgb in zip(times, restyler(frames, times)):
                         absolute = time + read_from  # output time: from `options.start`
                         if absolute >= resume_at:  # earlier frames only warm the temporal stage up
