@@ -52,7 +52,9 @@ def open_input(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> av.contai
         container.close()
         raise InputError("video stream has no picture size: the file is damaged or truncated", path=path, hint=_WHAT_TO_DO)
     try:
-        check_pixels(stream.codec_context.width, stream.codec_context.height, path=path, max_pixels=max_pixels, what="video frame")
+        check_pixels(
+            stream.codec_context.width, stream.codec_context.height, path=path, max_pixels=max_pixels, what="video frame"
+        )
     except InputError:
         container.close()
         raise
