@@ -212,3 +212,18 @@ def test_frames_disk_full_is_one_line_and_leaves_no_folder(media, tmp_path):
     assert one_line(stderr).startswith(f"error: disk full while writing {output} (")
     assert one_line(stderr).endswith("MB written): free space and run again")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_train_disk_full_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
+    from train.test_train_cli import TINY
+    from train.toy import random_png_folder
+
+    images = random_png_folder(tmp_path / "imgs", 4)
+    run = tmp_path / "run"
+    args = ["train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", "40", "--save-every", "5", *TINY]
+    code, stderr = finish(start(tmp_path, *args, file_size_limit=40_000))  # the checkpoints (~190 kB) do not fit
+    assert code == 1 and "Traceback" not in stderr
+    last = " ".join(stderr.split())
+    assert "error: disk full while writing " in last and "free space and run again with --resume" in last
+    leftovers = [p.name for p in run.rglob("*") if ".partial" in p.name or p.name.endswith(".lock")]
+    assert leftovers == []

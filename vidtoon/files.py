@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from vidtoon.errors import OutputError
+from vidtoon.errors import DiskFullError, OutputError
 from vidtoon.locking import OutputLock, check_unlocked
 
 # errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
@@ -47,8 +47,8 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    """Whether `exc` is a write that failed for want of room (ENOSPC, EFBIG, EDQUOT)."""
-    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+    """Whether `exc` is a write that failed for want of room (ENOSPC, EFBIG, EDQUOT), or already said so."""
+    return isinstance(exc, DiskFullError) or (isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS)
 
 
 def bytes_on_disk(*paths: Path) -> int:
@@ -129,11 +129,23 @@ class AtomicFile:
             self.abort()
 
 
-def write_atomic(path: Path, write) -> Path:
-    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file)."""
+def write_atomic(path: Path, write, *, resumable: bool = False) -> Path:
+    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file).
+
+    Raises:
+        DiskFullError: `write` ran out of room (ENOSPC, EFBIG, EDQUOT); `path` keeps its old content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with AtomicFile(path) as staged:
+    staged = AtomicFile(path)
+    try:
         write(staged.path)
+    except BaseException as exc:
+        written = max(bytes_on_disk(staged.path), getattr(exc, "written", 0))
+        staged.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(path, written=written, resumable=resumable) from None
+        raise
+    staged.commit()
     return path
 
 
