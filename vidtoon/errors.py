@@ -44,3 +44,50 @@ class EncodeError(VidtoonError):
 
 class UsageError(VidtoonError):
     """An option value is invalid (a frame rate of zero, a malformed size, ...)."""
+
+
+class DiskFullError(OutputError):
+    """The disk (or a file size limit) ran out while writing; what was finished is kept when the run can resume.
+
+    Args:
+        output: the output the user asked for.
+        written: bytes written to it (or its parts) when the write failed.
+        resumable: whether finished parts were kept for `--resume`.
+    """
+
+    def __init__(self, output: str | Path, *, written: int = 0, resumable: bool = False):
+        self.written = written
+        self.resumable = resumable
+        super().__init__(
+            f"disk full while writing {output} ({written / 1e6:.1f} MB written)",
+            path=output,
+            hint="free space and run again with --resume" if resumable else "free space and run again",
+        )
+
+    @property
+    def message(self) -> str:
+        return f"{self.what}: {self.hint}"
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT: Ctrl-C, SIGTERM); the CLI exits with 128 + the signal number.
+
+    Args:
+        signum: the signal that stopped the run.
+        kept: what was kept for a later `--resume` (e.g. "3 segments kept"), or None when nothing was.
+    """
+
+    def __init__(self, signum: int, kept: str | None = None):
+        self.signum = signum
+        self.kept = kept
+        super().__init__(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def message(self) -> str:
+        if self.kept:
+            return f"interrupted: {self.kept}; run again with --resume"
+        return "interrupted: nothing was written under the output name"

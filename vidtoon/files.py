@@ -6,13 +6,18 @@ existing output is replaced only when the user asked for it (`force`).
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from vidtoon.errors import OutputError
+from vidtoon.errors import DiskFullError, OutputError
+from vidtoon.locking import OutputLock, check_unlocked
+
+# errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: bool = False) -> Path:
@@ -20,9 +25,10 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
 
     Raises:
         OutputError: the output is one of the inputs, exists (without `force`), is a folder,
-            or its folder cannot be created or written.
+            its folder cannot be created or written, or another running vidtoon is writing it.
     """
     path = Path(path)
+    check_unlocked(path)  # first: while another run writes it, "exists" or "is a folder" would mislead
     for source in inputs:
         source = Path(source)
         same = path.resolve() == source.resolve() or (path.exists() and source.exists() and os.path.samefile(source, path))
@@ -38,6 +44,25 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
         raise OutputError("output already exists", path=path, hint="choose another name with -o, or pass --force to replace it")
     ensure_writable_dir(path.parent)
     return path
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is a write that failed for want of room (ENOSPC, EFBIG, EDQUOT), or already said so."""
+    return isinstance(exc, DiskFullError) or (isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS)
+
+
+def bytes_on_disk(*paths: Path) -> int:
+    """Total size of the files (and of the files inside the folders) named; missing ones count 0."""
+    total = 0
+    for path in paths:
+        try:
+            if path.is_dir():
+                total += sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+            elif path.exists():
+                total += path.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def ensure_writable_dir(folder: Path) -> None:
@@ -62,21 +87,37 @@ class AtomicFile:
 
         with AtomicFile(path) as staged:
             write_image(staged.path, rgb)
+
+    While it exists it holds the target's `OutputLock` (a second process writing the same target is
+    refused); `lock=False` for files whose folder is already owned by one job (segments, their lists).
     """
 
-    def __init__(self, target: Path):
+    def __init__(self, target: Path, *, lock: bool = True):
         self.target = Path(target)
-        fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
+        self._lock = OutputLock(self.target).acquire() if lock else None
+        try:
+            fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
+        except BaseException:
+            self._release()
+            raise
         os.close(fd)
         self.path = Path(name)
         os.chmod(self.path, 0o666 & ~_umask())  # mkstemp makes 0600; the finished file gets the usual mode
 
     def commit(self) -> Path:
-        os.replace(self.path, self.target)
+        try:
+            os.replace(self.path, self.target)
+        finally:
+            self._release()
         return self.target
 
     def abort(self) -> None:
         self.path.unlink(missing_ok=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -88,11 +129,23 @@ class AtomicFile:
             self.abort()
 
 
-def write_atomic(path: Path, write) -> Path:
-    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file)."""
+def write_atomic(path: Path, write, *, resumable: bool = False) -> Path:
+    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file).
+
+    Raises:
+        DiskFullError: `write` ran out of room (ENOSPC, EFBIG, EDQUOT); `path` keeps its old content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with AtomicFile(path) as staged:
+    staged = AtomicFile(path)
+    try:
         write(staged.path)
+    except BaseException as exc:
+        written = max(bytes_on_disk(staged.path), getattr(exc, "written", 0))
+        staged.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(path, written=written, resumable=resumable) from None
+        raise
+    staged.commit()
     return path
 
 
@@ -105,12 +158,18 @@ def _umask() -> int:
 class StagingDir:
     """A hidden folder inside `folder` whose files move into `folder` on `commit()`.
 
-    Used for frame folders: either every new file appears, or none does.
+    Used for frame folders: either every new file appears, or none does. While it exists it holds
+    the folder's `OutputLock` (`folder/.vidtoon.lock`).
     """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=".vidtoon-partial-"))
+        self._lock = OutputLock(self.folder, folder=True).acquire()
+        try:
+            self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=".vidtoon-partial-"))
+        except BaseException:
+            self._lock.release()
+            raise
         os.chmod(self.path, 0o777 & ~_umask())
 
     def commit(self) -> list[Path]:
@@ -120,7 +179,9 @@ class StagingDir:
             os.replace(item, destination)
             moved.append(destination)
         self.path.rmdir()
+        self._lock.release()
         return moved
 
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        self._lock.release()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+from contextlib import closing
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from vidtoon.errors import OutputError, UsageError
-from vidtoon.files import AtomicFile, StagingDir, ensure_writable_dir
+from vidtoon.errors import DiskFullError, OutputError, UsageError
+from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.sampling import sample_at_rate
@@ -110,20 +111,26 @@ def extract_frames(
             expected = max(1, round(span * rate)) if span is not None and rate is not None else info.frame_count
             progress.start(expected, video.name)
             rows = []
-            for frame in prefetch(sample_at_rate(iter(reader), rate, info.fps, span), depth=4):
-                name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
-                write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
-                rows.append({"file": name, "source": str(video), "timestamp": f"{float(frame.time + reader.start):.6f}", **tags})
-                progress.advance()
+            sampled = closing(prefetch(sample_at_rate(iter(reader), rate, info.fps, span), depth=4))
+            with sampled as frames:  # on a signal the decode thread stops before the reader closes
+                for frame in frames:
+                    name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
+                    write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
+                    time = f"{float(frame.time + reader.start):.6f}"
+                    rows.append({"file": name, "source": str(video), "timestamp": time, **tags})
+                    progress.advance()
             staged_manifest = _stage_manifest(output_dir / MANIFEST, rows)
             files = staging.commit()
             manifest = staged_manifest.commit()
-        except BaseException:
+        except BaseException as exc:
+            written = bytes_on_disk(staging.path)
             staging.abort()
             if staged_manifest is not None:
                 staged_manifest.abort()
             if created_dir:
                 _remove_if_empty(output_dir)
+            if isinstance(exc, DiskFullError) or is_disk_full(exc):
+                raise DiskFullError(output_dir, written=written) from None
             raise
     return ExtractedFrames(files=files, manifest=manifest, concealed=tuple(reader.concealed))
 

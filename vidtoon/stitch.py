@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.io.audio import AudioSource
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import fit, list_images, read_image
 from vidtoon.io.open import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
@@ -32,6 +33,7 @@ def stitch(
     options: EncodeOptions = EncodeOptions(),
     force: bool = False,
     progress: Progress | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
     """Make a video from the images in `frames_dir`, in natural order (frame2 before frame10).
 
@@ -41,6 +43,7 @@ def stitch(
         size: (width, height) of the video; None = the first image's size. Images of another
             size are fitted with `fit_mode` ("pad" letterboxes, "crop", "stretch").
         audio: a file whose sound is laid under the video, cut at the video's end.
+        max_pixels: images whose header promises more pixels are refused before decoding.
 
     Returns:
         The path of the finished video.
@@ -54,7 +57,7 @@ def stitch(
         audio = Path(audio)
         check_input_file(audio)
         audio_source = AudioSource(audio, end=len(files) / rate, required=True)
-    first = read_image(files[0])
+    first = read_image(files[0], max_pixels=max_pixels)
     width, height = size or (first.shape[1], first.shape[0])
     with VideoWriter(
         output,
@@ -66,7 +69,7 @@ def stitch(
         force=force,
     ) as writer:
         progress.start(len(files), Path(frames_dir).name)
-        images = prefetch(((path, read_image(path)) for path in files), depth=4)
+        images = prefetch(((path, read_image(path, max_pixels=max_pixels)) for path in files), depth=4)
         for index, (_path, rgb) in enumerate(images):
             writer.write(fit(rgb, width, height, fit_mode), Fraction(index) / rate)
             progress.advance()

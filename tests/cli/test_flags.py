@@ -107,8 +107,9 @@ def test_style_defaults_sit_under_the_flags(fake_restyle, tiny_checkpoint, tmp_p
     load, run = fake_restyle
     folder = tmp_path / "styles"
     folder.mkdir()
+    (folder / "tiny.safetensors").symlink_to(tiny_checkpoint)  # a card names files beside it, never elsewhere
     (folder / "mine.yaml").write_text(
-        f"name: mine\ncheckpoint: {tiny_checkpoint}\ndefaults:\n  height: 96\n  strength: 0.3\n  faces: true\n"
+        "name: mine\ncheckpoint: tiny.safetensors\ndefaults:\n  height: 96\n  strength: 0.3\n  faces: true\n"
     )
     monkeypatch.setenv("VIDTOON_STYLES", str(folder))
     assert runner.invoke(app, ["restyle", str(SAMPLE), "--to", "mine"]).exit_code == 0

@@ -4,10 +4,12 @@
 commands to it and holds no logic beyond turning flags into an API call.
 """
 
+import os
+import signal
 import sys
 
 from vidtoon.cli import animate, consistency, media, restyle, train  # noqa: F401  (add their commands to the app)
-from vidtoon.cli.app import app, err_console
+from vidtoon.cli.app import app, err_console, install_signal_handlers
 from vidtoon.cli.progress import RichProgress
 
 __all__ = ["RichProgress", "app", "run"]
@@ -15,8 +17,24 @@ __all__ = ["RichProgress", "app", "run"]
 
 def run() -> None:
     """Console-script entry point."""
+    install_signal_handlers()
     try:
         app()
-    except KeyboardInterrupt:
-        err_console.print("[bold red]interrupted[/]: nothing was written under the output name")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:  # before a command started (the commands' own boundary is in `app`)
+        err_console.print("[bold red]interrupted: nothing was written under the output name[/]")
+        _leave(getattr(exc, "exit_code", 130))
+    except SystemExit as exc:
+        if exc.code in INTERRUPTED_CODES:
+            _leave(exc.code)
+        raise
+
+
+INTERRUPTED_CODES = (128 + signal.SIGINT, 128 + signal.SIGTERM)
+
+
+def _leave(code: int) -> None:
+    """Exit at once after an interruption: the run's own cleanup is done, and the interpreter's teardown
+    (collecting torch's objects) can take seconds on a busy machine, past the promptness a signal asks for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,12 +1,19 @@
 """The Typer app, its one error boundary, and the options every command that writes a video shares.
 
 Every `VidtoonError` raised by any command (or sub-command) is caught in one place, `_Commands.invoke`:
-one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback).
+one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback). A write
+that fails for want of room, from any layer, becomes the same one "disk full" line. SIGINT (Ctrl-C)
+and SIGTERM stop a run through `Interrupted` (see `install_signal_handlers`): the library's cleanup runs
+(temporary files removed, encoders and threads stopped, finished segments kept), one line says what was
+kept, and the exit code is 130 or 143.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 from typing import Annotated
 
 import typer
@@ -16,7 +23,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from vidtoon.cpu_threads import configure_cpu_threads
-from vidtoon.errors import VidtoonError
+from vidtoon.errors import DiskFullError, Interrupted, VidtoonError
 from vidtoon.version import __version__
 
 err_console = Console(stderr=True)
@@ -30,10 +37,49 @@ class _Commands(TyperGroup):
         try:
             return super().invoke(ctx)
         except VidtoonError as exc:
+            _say_error(exc.message)
+            raise typer.Exit(code=1) from None
+        except OSError as exc:  # a write deep inside a library that ran out of room
+            from vidtoon.files import is_disk_full
+
+            if not is_disk_full(exc):
+                raise
+            _say_error(DiskFullError(exc.filename or "the output").message)
+            raise typer.Exit(code=1) from None
+        except KeyboardInterrupt as exc:
+            if not isinstance(exc, Interrupted):
+                exc = Interrupted(signal.SIGINT)
             if _state["verbose"]:
                 err_console.print_exception()
-            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(code=1) from None
+            err_console.print(f"[bold red]{escape(exc.message)}[/]", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=exc.exit_code) from None
+
+
+def _say_error(message: str) -> None:
+    if _state["verbose"]:
+        err_console.print_exception()
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+
+
+def install_signal_handlers() -> None:
+    """Make SIGINT and SIGTERM raise `Interrupted` in the main thread, so every `with`/`finally` cleans up.
+
+    A second signal during that cleanup ends the process at once (exit 128 + signal), for a user who
+    does not want to wait.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def leave_now(signum, frame):
+        os._exit(128 + signum)
+
+    def interrupt(signum, frame):
+        signal.signal(signal.SIGINT, leave_now)
+        signal.signal(signal.SIGTERM, leave_now)
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 app = typer.Typer(
@@ -84,6 +130,12 @@ OnCorruptOption = Annotated[
     str,
     typer.Option(
         "--on-corrupt", help="A frame that fails to decode: stop (name it) or conceal (repeat the previous good frame)."
+    ),
+]
+MaxPixelsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-pixels", min=1, help="Refuse pictures larger than this many pixels, from their header (default 100 megapixels)."
     ),
 ]
 

@@ -10,7 +10,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, OnCorruptOption, PixFmtOption, PresetOption, app, encode_options, err_console
+from vidtoon.cli.app import (
+    CrfOption,
+    ForceOption,
+    MaxPixelsOption,
+    OnCorruptOption,
+    PixFmtOption,
+    PresetOption,
+    app,
+    encode_options,
+    err_console,
+)
 from vidtoon.cli.progress import RichProgress
 
 
@@ -62,6 +72,7 @@ def stitch(
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,
     force: ForceOption = False,
+    max_pixels: MaxPixelsOption = 100_000_000,
 ) -> None:
     """Make a movie from a folder of frames."""
     from vidtoon.parsing import parse_size
@@ -79,6 +90,7 @@ def stitch(
             options=encode_options(crf, preset, pix_fmt),
             force=force,
             progress=progress,
+            max_pixels=max_pixels,
         )
     err_console.print(f"wrote {out}")
 

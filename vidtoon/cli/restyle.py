@@ -12,6 +12,7 @@ from rich.table import Table
 from vidtoon.cli.app import (
     CrfOption,
     ForceOption,
+    MaxPixelsOption,
     OnCorruptOption,
     PixFmtOption,
     PresetOption,
@@ -86,6 +87,7 @@ def restyle(
     pix_fmt: PixFmtOption = None,
     on_corrupt: OnCorruptOption = "stop",
     force: ForceOption = False,
+    max_pixels: MaxPixelsOption = 100_000_000,
 ) -> None:
     """Restyle a film, an image or a folder of images: same length, timing and sound."""
     from vidtoon.parsing import parse_assignments, parse_time
@@ -133,6 +135,7 @@ def restyle(
             force=force,
             progress=progress,
             job_key=loaded.key,
+            max_pixels=max_pixels,
         )
     done(f"wrote {out}")
 

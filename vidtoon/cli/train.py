@@ -70,10 +70,10 @@ def _train(
     timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
     if not result.finished:
         err_console.print(
-            f"stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
+            f"interrupted: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
             f"Continue with: vidtoon train {kind} -o {output} --resume"
         )
-        raise typer.Exit(code=130)
+        raise typer.Exit(code=128 + (result.stopped_by or 2))  # 130 after Ctrl-C, 143 after SIGTERM
     err_console.print(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {output}")
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vidtoon.errors import InputError, UsageError
-from vidtoon.files import StagingDir, ensure_writable_dir
+from vidtoon.errors import DiskFullError, InputError, OutputError, UsageError
+from vidtoon.files import StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file
 from vidtoon.progress import Progress
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
@@ -50,14 +51,16 @@ def list_images(folder: str | Path, pattern: str | None = None) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read any image as H×W×3 uint8 RGB: greyscale is expanded, alpha composited over black,
     16-bit and float images scaled to 8 bits.
 
     Raises:
-        InputError: the file cannot be read as an image (damaged or truncated, too).
+        InputError: the file cannot be read as an image (damaged or truncated, too), or its header promises more
+            than `max_pixels` (refused before decoding).
     """
     path = Path(path)
+    check_image_file(path, max_pixels=max_pixels)
     if path.suffix.lower() in (".jpg", ".jpeg"):
         return _read_jpeg(path)
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
@@ -90,12 +93,29 @@ def _read_jpeg(path: Path) -> np.ndarray:
 
 
 def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
-    """Write H×W×3 uint8 RGB to `path` (format from the suffix)."""
+    """Write H×W×3 uint8 RGB to `path` (format from the suffix).
+
+    Raises:
+        DiskFullError: no room left for it (the partly written file is removed).
+        OutputError: the format is unknown or the file cannot be written.
+    """
     params = (
         [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if path.suffix.lower() in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
     )
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params):
-        raise InputError("cannot write this image", path=path, hint="check free space and permissions")
+    try:
+        ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise OutputError("cannot encode an image of this type", path=path, hint="use a .png or .jpg file name")
+    try:
+        path.write_bytes(encoded.tobytes())  # Python's write, not OpenCV's: a full disk comes back as ENOSPC
+    except OSError as exc:
+        written = bytes_on_disk(path)
+        path.unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise DiskFullError(path, written=written) from None
+        raise OutputError(f"cannot write this image ({exc.strerror or exc})", path=path, hint="check permissions") from None
 
 
 def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -167,7 +187,10 @@ def write_image_folder(
             if progress is not None:
                 progress.advance()
         staging.commit()
-    except BaseException:
+    except BaseException as exc:
+        written = bytes_on_disk(staging.path)
         staging.abort()
+        if isinstance(exc, DiskFullError):
+            raise DiskFullError(output, written=written) from None
         raise
     return output

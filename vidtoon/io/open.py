@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 
 from vidtoon.errors import InputError
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file, check_pixels
 
 _WHAT_TO_DO = "give a video (mp4, mkv, webm, avi, mov), a GIF or an image"
 
@@ -25,13 +26,14 @@ def check_input_file(path: Path) -> None:
         raise InputError("file is empty (0 bytes)", path=path, hint="the copy or download is incomplete: get the file again")
 
 
-def open_input(path: Path) -> av.container.InputContainer:
-    """Open `path` for decoding; it must hold a video stream (an image counts as one).
+def open_input(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> av.container.InputContainer:
+    """Open `path` for decoding; it must hold a video stream (an image counts as one) of at most `max_pixels` per frame.
 
     Raises:
-        InputError: with what is wrong and what to do.
+        InputError: with what is wrong and what to do (an image over the budget: before anything is decoded).
     """
     check_input_file(path)
+    check_image_file(path, max_pixels=max_pixels)  # a PNG header promising 30000x30000: refused with the numbers
     try:
         container = av.open(str(path), mode="r", metadata_errors="replace")
     except av.FFmpegError as exc:
@@ -49,6 +51,13 @@ def open_input(path: Path) -> av.container.InputContainer:
     if not stream.codec_context.width or not stream.codec_context.height:
         container.close()
         raise InputError("video stream has no picture size: the file is damaged or truncated", path=path, hint=_WHAT_TO_DO)
+    try:
+        check_pixels(
+            stream.codec_context.width, stream.codec_context.height, path=path, max_pixels=max_pixels, what="video frame"
+        )
+    except InputError:
+        container.close()
+        raise
     _check_complete(container, path)
     return container
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.open import open_input
 
 log = logging.getLogger(__name__)
@@ -83,14 +84,15 @@ class VideoInfo:
         return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
-def probe(path: str | Path) -> VideoInfo:
+def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
     """Describe a video, GIF or image file.
 
     Raises:
-        InputError: missing, a directory, empty, not a media file, or without a video stream.
+        InputError: missing, a directory, empty, not a media file, without a video stream, or with pictures
+            over `max_pixels` (from the header, before decoding).
     """
     path = Path(path)
-    with open_input(path) as container:
+    with open_input(path, max_pixels=max_pixels) as container:
         stream = container.streams.video[0]
         time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1_000_000)
         first = _first_frame(container, stream)

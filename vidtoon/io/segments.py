@@ -6,7 +6,8 @@ the encoder made them (NUT does not return the first decode times, and delays ev
 non-negative). A segment counts only once it is complete and listed in
 `progress.json`; after a crash, a run with resume continues from the first unfinished segment.
 `join_segments` remuxes the segments, in order, into the final container with the source's audio
-and subtitles interleaved, then the folder is removed.
+and subtitles interleaved, then the folder is removed. While a job is open it holds the output's
+`OutputLock`, so a second run writing the same output is refused instead of mixing segments.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any
 
 import av
 
-from vidtoon.errors import EncodeError, OutputError
-from vidtoon.files import AtomicFile, check_output
+from vidtoon.errors import DiskFullError, EncodeError, OutputError
+from vidtoon.files import AtomicFile, bytes_on_disk, check_output, is_disk_full
 from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import output_format
 from vidtoon.io.writer import EncodeOptions, VideoWriter
+from vidtoon.locking import OutputLock
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +47,35 @@ class SegmentedJob:
         folder: the hidden parts folder.
         settings: what must match for a resume to be valid (source, model, sizes, encoder ...).
         done: finished segments, in order, as (index, file name, frame count).
+        complete: every frame is in a finished segment (only the join is left).
+        lock: the output's lock, held until `release()` or `remove()`.
     """
 
     folder: Path
     settings: dict[str, Any]
     done: list[tuple[int, str, int]]
+    complete: bool = False
+    lock: OutputLock | None = None
 
     @classmethod
     def open(cls, output: Path, settings: dict[str, Any], *, resume: bool, force: bool) -> SegmentedJob:
         """Start a job for `output`, or continue the interrupted one when `resume`.
 
         Raises:
-            OutputError: an interrupted job exists and neither `resume` nor `force` was given, or
-                `resume` was given for a job made with other settings.
+            OutputError: an interrupted job exists and neither `resume` nor `force` was given,
+                `resume` was given for a job made with other settings, or another process is writing `output`.
         """
+        lock = OutputLock(output).acquire()
+        try:
+            job = cls._open(output, settings, resume=resume, force=force)
+        except BaseException:
+            lock.release()
+            raise
+        job.lock = lock
+        return job
+
+    @classmethod
+    def _open(cls, output: Path, settings: dict[str, Any], *, resume: bool, force: bool) -> SegmentedJob:
         settings = {**settings, "segment_files": "nut+times"}  # jobs of older versions (.dts lists) cannot resume
         folder = parts_dir_for(output)
         state_file = folder / _PROGRESS
@@ -76,7 +93,7 @@ class SegmentedJob:
                     )
                 for stale in folder.glob(".*partial*"):
                     stale.unlink()
-                job = cls(folder, settings, [tuple(d) for d in state["done"]])
+                job = cls(folder, settings, [tuple(d) for d in state["done"]], complete=bool(state.get("complete")))
                 log.info("resuming %s after %d finished segment(s)", output, len(job.done))
                 return job
             if not force and not resume:
@@ -107,26 +124,45 @@ class SegmentedJob:
             options=options,
             force=True,
             video_codec=video_codec,
+            lock=False,  # the job holds the output's lock
         )
 
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
         """Close `writer` and record its segment as finished (atomically)."""
         writer.close()
         times_file = writer.path.with_suffix(".times")
-        with AtomicFile(times_file) as staged:
+        with AtomicFile(times_file, lock=False) as staged:
             staged.path.write_text("\n".join(f"{pts} {dts}" for pts, dts in writer.packet_times))
         self.done.append((index, writer.path.name, writer.frames_written))
+        self._save()
+
+    def mark_complete(self) -> None:
+        """Record that every frame is in a finished segment: a resumed run goes straight to the join."""
+        self.complete = True
         self._save()
 
     def frame_count(self) -> int:
         return sum(count for _, _, count in self.done)
 
+    def bytes_written(self) -> int:
+        """Bytes of the finished segments (what a resumed run keeps)."""
+        return bytes_on_disk(*(self.folder / name for _, name, _ in self.done))
+
+    def release(self) -> None:
+        """Give up the output's lock; the segments stay for a resumed run."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.release()
 
     def _save(self) -> None:
-        with AtomicFile(self.folder / _PROGRESS) as staged:
-            staged.path.write_text(json.dumps({"settings": self.settings, "done": self.done}, indent=1))
+        with AtomicFile(self.folder / _PROGRESS, lock=False) as staged:
+            staged.path.write_text(
+                json.dumps({"settings": self.settings, "done": self.done, "complete": self.complete}, indent=1)
+            )
 
 
 def _read_state(path: Path) -> dict | None:
@@ -155,37 +191,45 @@ def join_segments(
     fmt = output_format(output)
     if not job.done:
         raise EncodeError("no frames were restyled, so no video was made", path=output)
+    staged = AtomicFile(output)
     try:
-        with AtomicFile(output) as staged:
-            with av.open(str(job.folder / job.done[0][1])) as first:
-                template = first.streams.video[0]
-                extradata = template.codec_context.extradata
-                container = av.open(str(staged.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
-                try:
-                    video = container.add_stream_from_template(template)
-                    video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
-                    container.metadata.update(
-                        {
-                            k: v
-                            for k, v in (metadata or {}).items()
-                            if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")
-                        }
-                    )
-                    passthrough = AudioPassthrough(audio, container, fmt, output) if audio is not None else None
-                    if passthrough is not None:
-                        passthrough.add_streams()
-                    last_dts = None
-                    for _, name, _ in job.done:
-                        last_dts = _remux_segment(
-                            job.folder / name, container, video, extradata, passthrough, last_dts, time_base
-                        )
-                    if passthrough is not None:
-                        passthrough.finish()
-                finally:
-                    container.close()
-    except av.FFmpegError as exc:
-        raise EncodeError(f"joining the restyled segments failed ({exc.strerror or exc})", path=output) from None
-    return output
+        _join_into(staged.path, job, fmt, fps=fps, time_base=time_base, audio=audio, metadata=metadata, output=output)
+    except BaseException as exc:
+        written = bytes_on_disk(staged.path)
+        staged.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(output, written=written, resumable=True) from None
+        if isinstance(exc, av.FFmpegError):
+            raise EncodeError(f"joining the restyled segments failed ({exc.strerror or exc})", path=output) from None
+        raise
+    return staged.commit()
+
+
+def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: Fraction, audio, metadata, output: Path) -> None:
+    with av.open(str(job.folder / job.done[0][1])) as first:
+        template = first.streams.video[0]
+        extradata = template.codec_context.extradata
+        container = av.open(str(path), mode="w", format=fmt.muxer, options=dict(fmt.options))
+        try:
+            video = container.add_stream_from_template(template)
+            video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
+            container.metadata.update(
+                {
+                    k: v
+                    for k, v in (metadata or {}).items()
+                    if k.lower() not in ("encoder", "major_brand", "minor_version", "compatible_brands")
+                }
+            )
+            passthrough = AudioPassthrough(audio, container, fmt, output) if audio is not None else None
+            if passthrough is not None:
+                passthrough.add_streams()
+            last_dts = None
+            for _, name, _ in job.done:
+                last_dts = _remux_segment(job.folder / name, container, video, extradata, passthrough, last_dts, time_base)
+            if passthrough is not None:
+                passthrough.finish()
+        finally:
+            container.close()
 
 
 def _remux_segment(

@@ -11,8 +11,8 @@ import numpy as np
 from av.video.frame import PictureType
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from vidtoon.errors import EncodeError, UsageError
-from vidtoon.files import AtomicFile, check_output
+from vidtoon.errors import DiskFullError, EncodeError, UsageError
+from vidtoon.files import AtomicFile, bytes_on_disk, check_output, is_disk_full
 from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import EncodeOptions, OutputFormat, output_format
 
@@ -41,6 +41,10 @@ class VideoWriter:
         metadata: container metadata to keep (title, creation_time, ...).
         inputs: files that must not be overwritten.
         force: replace an existing output.
+        lock: hold the output's lock while writing (False when a job owning the folder holds one).
+
+    Raises:
+        DiskFullError: the disk (or a file size limit) ran out; the temporary file is removed.
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class VideoWriter:
         inputs: tuple[str | Path, ...] = (),
         force: bool = False,
         video_codec: str | None = None,
+        lock: bool = True,
     ):
         self.path = check_output(path, inputs=inputs, force=force)
         self.format: OutputFormat = output_format(self.path)
@@ -73,7 +78,7 @@ class VideoWriter:
         self.time_base = Fraction(time_base) if time_base else 1 / self.fps
         self._audio_source = audio
         self._metadata = {k: v for k, v in (metadata or {}).items() if k.lower() not in _MUXER_KEYS}
-        self._file = AtomicFile(self.path)
+        self._file = AtomicFile(self.path, lock=lock)
         self._container: av.container.OutputContainer | None = None
         self._video = None
         self._audio: AudioPassthrough | None = None
@@ -152,8 +157,7 @@ class VideoWriter:
                 self._audio.finish()
             self._container.close()
         except av.FFmpegError as exc:
-            self.abort()
-            raise EncodeError(f"writing failed ({exc.strerror or exc})", path=self.path) from None
+            self._fail(exc, "writing failed")
         except BaseException:
             self.abort()
             raise
@@ -217,8 +221,7 @@ class VideoWriter:
                 self._audio = AudioPassthrough(self._audio_source, self._container, fmt, self.path)
                 self._audio.add_streams()
         except av.FFmpegError as exc:
-            self.abort()
-            raise EncodeError(f"cannot start the {codec} encoder ({exc.strerror or exc})", path=self.path) from None
+            self._fail(exc, f"cannot start the {codec} encoder")
         if codec == "gif":
             self._palette = _GifPalette(enc_width, enc_height)
         self._reformatter = VideoReformatter()  # one swscale context for the whole video
@@ -265,8 +268,15 @@ class VideoWriter:
                 self._container.mux(packet)
         except av.FFmpegError as exc:
             where = f"frame {self.frames_written}" if frame is not None else "the end of the video"
-            self.abort()
-            raise EncodeError(f"encoding failed at {where} ({exc.strerror or exc})", path=self.path) from None
+            self._fail(exc, f"encoding failed at {where}")
+
+    def _fail(self, exc: av.FFmpegError, what: str):
+        """Abort (removing the temporary file) and raise DiskFullError or EncodeError for `exc`."""
+        written = bytes_on_disk(self._file.path)
+        self.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(self.path, written=written) from None
+        raise EncodeError(f"{what} ({exc.strerror or exc})", path=self.path) from None
 
 
 class _GifPalette:

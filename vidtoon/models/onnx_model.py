@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.models.onnx_external import check_external_data
 from vidtoon.models.onnx_spec import (
     OnnxSpec,
     check_against_graph,
@@ -45,7 +46,8 @@ def open_onnx_session(path: Path, *, device: torch.device, threads: int | None =
     onnxruntime-gpu is installed, else the CPU with `threads` intra-op threads (None: the CPUs this process may use).
 
     Raises:
-        InputError: onnxruntime is missing, or the file is not a valid ONNX graph.
+        InputError: onnxruntime is missing, the file is not a valid ONNX graph, or it names external
+            weights outside its folder (see `vidtoon.models.onnx_external`).
     """
     try:
         import onnxruntime as ort
@@ -66,6 +68,7 @@ def open_onnx_session(path: Path, *, device: torch.device, threads: int | None =
             providers.insert(0, ("CUDAExecutionProvider", {"device_id": device.index or 0}))
         else:
             log.warning("onnxruntime has no CUDA provider (install onnxruntime-gpu): %s runs on the CPU", path.name)
+    check_external_data(path)  # before onnxruntime reads anything the model names
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) derive from Exception

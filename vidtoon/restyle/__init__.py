@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import IMAGE_SUFFIXES
 from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
@@ -92,11 +93,13 @@ def restyle(
     progress: Progress | None = None,
     job_key: dict | None = None,
     concealed: list[Fraction] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
     """Restyle a video, an image or a folder of images with `translator`.
 
     Videos keep their frame count, timestamps, audio and subtitles; `resume` continues an
-    interrupted run of the same output with the same settings (`job_key` identifies the model).
+    interrupted run of the same output with the same settings (`job_key` identifies the model). Pictures
+    whose header promises more than `max_pixels` are refused before decoding (see `vidtoon.io.budget`).
     With `options.on_corrupt="conceal"`, the list `concealed` (when given) receives the input times (s)
     of the frames that failed to decode and were shown as the previous good frame instead.
 
@@ -111,10 +114,10 @@ def restyle(
 
     restyler = make_restyler(translator, options)
     if source.is_dir():
-        return restyle_folder(source, output, restyler, force=force, progress=progress)
-    info = probe(source)
+        return restyle_folder(source, output, restyler, force=force, progress=progress, max_pixels=max_pixels)
+    info = probe(source, max_pixels=max_pixels)
     if info.is_image:
-        return restyle_image(source, output, restyler, force=force)
+        return restyle_image(source, output, restyler, force=force, max_pixels=max_pixels)
     return restyle_video(
         source,
         output,

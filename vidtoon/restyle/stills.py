@@ -6,17 +6,18 @@ from pathlib import Path
 
 from vidtoon.errors import UsageError
 from vidtoon.files import AtomicFile, check_output
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
 from vidtoon.progress import Progress
 from vidtoon.restyle.frames import Restyler
 
 
-def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool) -> Path:
+def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool, max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
     """One photo -> one image file (written whole or not at all)."""
     check_output(output, inputs=(source,), force=force)
     if output.suffix.lower() not in IMAGE_SUFFIXES:
         raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
-    rgb = read_image(source)
+    rgb = read_image(source, max_pixels=max_pixels)
     restyler.reset()
     restyled = restyler([rgb])[0]
     restyler.check_still(source)
@@ -25,7 +26,9 @@ def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool
     return output
 
 
-def restyle_folder(source: Path, output: Path, restyler: Restyler, *, force: bool, progress: Progress) -> Path:
+def restyle_folder(
+    source: Path, output: Path, restyler: Restyler, *, force: bool, progress: Progress, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Path:
     """A folder of photos -> a folder of PNGs with the same stems (appearing all at once)."""
     files = list_images(source)
     progress.start(len(files), source.name)
@@ -33,7 +36,7 @@ def restyle_folder(source: Path, output: Path, restyler: Restyler, *, force: boo
     def restyled():
         for path in files:
             restyler.reset()  # a folder of photos: no frame follows another
-            yield f"{path.stem}.png", restyler([read_image(path)])[0]
+            yield f"{path.stem}.png", restyler([read_image(path, max_pixels=max_pixels)])[0]
 
     result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
     restyler.finish("images")

@@ -11,15 +11,17 @@ processed frames paired with their originals (`vidtoon.io.aligned.guided_frames`
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from vidtoon.files import check_output
+from vidtoon.errors import DiskFullError, Interrupted
+from vidtoon.files import check_output, is_disk_full
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
@@ -68,9 +70,7 @@ def restyle_video(
     fps = info.fps or Fraction(25)
     time_base = 1 / fps if fmt.constant_rate else info.time_base
     if fmt.muxer == "gif":
-        return _restyle_video_direct(
-            source, output, restyler, options, info, open_frames, inputs, force, progress, concealed=concealed
-        )
+        return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress, concealed)
     settings = {
         "source": str(source.resolve()),
         "source_size": source.stat().st_size,
@@ -78,12 +78,76 @@ def restyle_video(
         "options": {
             k: (str(v) if isinstance(v, Fraction) else v)
             for k, v in asdict(options).items()
-            if k not in ("device", "batch_size", "compile", "on_corrupt")  # a run stopped by a damaged frame resumes concealing
+            if k not in ("device", "batch_size", "compile")
         },
         "format": fmt.muxer,
         "time_base": str(time_base),
     }
     job = SegmentedJob.open(output, settings, resume=resume, force=force)
+    try:
+        if not job.complete:
+            _encode_segments(
+                source.name,
+                restyler,
+                options,
+                job,
+                open_frames,
+                info=info,
+                fps=fps,
+                time_base=time_base,
+                fmt=fmt,
+                progress=progress,
+                concealed=concealed,
+            )
+            job.mark_complete()
+        else:
+            progress.start(_expected_frames(info, options.start, options.end), source.name)
+            progress.advance(job.frame_count())
+        result = join_segments(
+            job,
+            output,
+            fps=fps,
+            time_base=time_base,
+            audio=_sound(source, options),
+            metadata=info.metadata,
+            inputs=inputs,
+            force=force,
+        )
+    except BaseException as exc:
+        job.release()  # the finished segments stay for --resume
+        stopped = _resumable_stop(exc, output, job)
+        if stopped is None:
+            raise
+        raise stopped from None
+    job.remove()
+    return result
+
+
+def _resumable_stop(exc: BaseException, output: Path, job: SegmentedJob) -> BaseException | None:
+    """A signal or a full disk, said in terms of the segments kept for --resume; None for any other failure."""
+    kept = f"{len(job.done)} finished segment(s) of {output} kept"
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted(getattr(exc, "signum", signal.SIGINT), kept=kept)
+    if isinstance(exc, DiskFullError) or is_disk_full(exc):
+        return DiskFullError(output, written=job.bytes_written() + getattr(exc, "written", 0), resumable=True)
+    return None
+
+
+def _encode_segments(
+    name: str,
+    restyler: Restyler,
+    options: RestyleOptions,
+    job: SegmentedJob,
+    open_frames: FrameOpener,
+    *,
+    info: VideoInfo,
+    fps: Fraction,
+    time_base: Fraction,
+    fmt,
+    progress: Progress,
+    concealed: list[Fraction] | None,
+) -> None:
+    """Restyle and encode every frame not yet in a finished segment of `job` (warming the temporal stage up first)."""
     segment = Fraction(options.segment_seconds)
     first_segment = job.next_index
     resume_at = first_segment * segment
@@ -91,7 +155,7 @@ def restyle_video(
     read_from = resume_at - warmup  # output time the reader starts at
     start = (options.start or Fraction(0)) + read_from
     expected = _expected_frames(info, options.start, options.end)
-    progress.start(expected, source.name)
+    progress.start(expected, name)
     if job.done:
         progress.advance(job.frame_count())
     batch_size = options.batch_size or (8 if restyler.translator.device.type == "cuda" else 1)
@@ -111,9 +175,13 @@ def restyle_video(
             state["writer"].write(rgb, time)
 
         try:
-            with BackgroundSink(write, depth=2 * batch_size + 4) as sink:
+            # closing(): on a signal or an error the decode thread stops before the reader closes its container
+            with (
+                BackgroundSink(write, depth=2 * batch_size + 4) as sink,
+                closing(prefetch(reader, depth=2 * batch_size + 2)) as decoded,
+            ):
                 restyler.reset()
-                for times, frames, guides in batches(prefetch(reader, depth=2 * batch_size + 2), batch_size):
+                for times, frames, guides in batches(decoded, batch_size):
                     for time, rgb in zip(times, restyler(frames, times, guides)):
                         absolute = time + read_from  # output time: from `options.start`
                         if absolute >= resume_at:  # earlier frames only warm the temporal stage up
@@ -128,18 +196,6 @@ def restyle_video(
         if concealed is not None:
             concealed.extend(getattr(reader, "concealed", ()))  # a paired reader conceals nothing
     restyler.finish("frames")
-    result = join_segments(
-        job,
-        output,
-        fps=fps,
-        time_base=time_base,
-        audio=_sound(source, options),
-        metadata=info.metadata,
-        inputs=inputs,
-        force=force,
-    )
-    job.remove()
-    return result
 
 
 def _restyle_video_direct(
@@ -152,7 +208,6 @@ def _restyle_video_direct(
     inputs: tuple[Path, ...],
     force: bool,
     progress: Progress,
-    *,
     concealed: list[Fraction] | None,
 ) -> Path:
     """For outputs that cannot be joined from segments (GIF): one writer, no resume."""
@@ -174,7 +229,7 @@ def _restyle_video_direct(
                     writer.write(rgb, time)
                 progress.advance(len(frames))
         if concealed is not None:
-            concealed.extend(getattr(reader, "concealed", ()))  # a paired reader conceals nothing
+            concealed.extend(getattr(reader, "concealed", ()))
     restyler.finish("frames")
     return writer.path
 

@@ -130,6 +130,8 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
     if not isinstance(raw.get("params") or {}, dict) or not isinstance(raw.get("defaults") or {}, dict):
         raise InputError("style card's params and defaults must be mappings", path=path)
     folder = path.parent
+    for key in ("checkpoint", "reference", "preview"):
+        _check_inside(path, key, raw.get(key))
 
     def beside(name: Any) -> Path | None:
         return (folder / str(name)).resolve() if name else None
@@ -159,6 +161,23 @@ def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
         bundled=bundled,
         training=dict(raw.get("training") or {}),
     )
+
+
+def _check_inside(card: Path, key: str, name: Any) -> None:
+    """Refuse a card entry naming a file outside the card's folder: an absolute path or one that climbs out with `..`.
+
+    A card is often copied from someone else; a checkpoint of `../../home/you/.ssh/id_rsa` would have vidtoon read
+    (and hash, and show) a file the style has no business with. Files a card uses live beside it or below it.
+    """
+    if not name:
+        return
+    text = str(name)
+    if os.path.isabs(text) or text.startswith(("~", "\\")) or ".." in Path(text).parts:
+        raise InputError(
+            f"style card's {key} {text!r} is outside the card's folder",
+            path=card,
+            hint=f"cards may only name files beside them (or below): copy the file next to {card.name} and give its name",
+        )
 
 
 def _weights_card(checkpoint: Path | None):

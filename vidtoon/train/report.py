@@ -53,7 +53,7 @@ def image_grid(rows: list[torch.Tensor], gap: int = 2) -> np.ndarray:
 
 def write_png(path: Path, rgb: np.ndarray) -> Path:
     """Write H×W×3 uint8 RGB as a PNG, atomically."""
-    return write_atomic(path, lambda staged: write_image(staged, rgb))
+    return write_atomic(path, lambda staged: write_image(staged, rgb), resumable=True)  # training output: --resume goes on
 
 
 def plot_curves(

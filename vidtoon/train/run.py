@@ -31,7 +31,8 @@ from typing import Any, Protocol
 import torch
 
 from vidtoon.device import resolve_device, resolve_precision
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import InputError, Interrupted, UsageError
+from vidtoon.locking import OutputLock, check_unlocked
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
 from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
@@ -93,6 +94,7 @@ class TrainResult:
     step_ms: float
     data_ms: float
     losses: dict[str, float]
+    stopped_by: int | None = None
 
 
 def resolve_run_config(
@@ -138,22 +140,26 @@ def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
 
 @contextmanager
 def stop_on_sigint():
-    """Within the block, Ctrl-C sets the returned event instead of raising (a second Ctrl-C raises at once)."""
+    """Within the block, Ctrl-C (or SIGTERM) sets the returned event instead of raising; the event's `signum`
+    says which signal it was. A second signal raises `Interrupted` at once."""
     stop = threading.Event()
+    stop.signum = None
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
 
     def handler(signum, frame):
         if stop.is_set():
-            raise KeyboardInterrupt
+            raise Interrupted(signum)
+        stop.signum = signum
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Path]:
@@ -198,6 +204,7 @@ def train(
         raise UsageError(f"a {kind} run needs a {spec.config.__name__}, got {type(config).__name__}")
     progress = progress or NoTrainProgress()
     run_dir = Path(run_dir)
+    check_unlocked(run_dir, folder=True)  # another training writing this run folder: refused before any work
     replaced = existing_run_entries(run_dir, resume=resume, force=force)
     checkpoint_path = run_dir / CHECKPOINT
     state = read_checkpoint(checkpoint_path) if resume else None
@@ -220,11 +227,16 @@ def train(
         trainer.load_state_dict(state["trainer"])
         set_rng_state(state["rng"])
         start = int(state["step"])
-    _remove(replaced)  # only now that the data and the models are ready
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(config, run_dir / CONFIG)
-    log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
-    metrics = MetricsLog(run_dir, resume_step=start)
+    lock = OutputLock(run_dir, folder=True).acquire()  # one training per run folder, until this one ends
+    try:
+        _remove(replaced)  # only now that the data and the models are ready (and the folder is ours)
+        save_config(config, run_dir / CONFIG)
+        log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
+        metrics = MetricsLog(run_dir, resume_step=start)
+    except BaseException:
+        lock.release()
+        raise
     progress.start(config.steps, f"{kind} {run_dir.name}", completed=start)
     step, saved_step = start, start
     losses: dict[str, float] = {}
@@ -270,6 +282,7 @@ def train(
                 save_training_checkpoint(checkpoint_path, trainer, step)
     finally:
         metrics.close()
+        lock.release()
     return TrainResult(
         run_dir=run_dir,
         step=step,
@@ -279,6 +292,7 @@ def train(
         step_ms=1000 * step_s / timed if timed else 0.0,
         data_ms=1000 * data_s / timed if timed else 0.0,
         losses=losses,
+        stopped_by=stop.signum,
     )
 
 

@@ -6,6 +6,7 @@ checkpoint can run code. Restoring the RNG states is what makes a resumed run co
 
 from __future__ import annotations
 
+import io
 import pickle
 import random
 from pathlib import Path
@@ -78,4 +79,6 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def save_training_checkpoint(path: Path, trainer: Trainer, step: int) -> Path:
     state = {"format": FORMAT, "kind": trainer.kind, "step": step, "trainer": trainer.state_dict(), "rng": rng_state()}
-    return write_atomic(path, lambda staged: torch.save(state, str(staged)))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)  # in memory, then Python's write: a full disk comes back as ENOSPC, not torch's RuntimeError
+    return write_atomic(path, lambda staged: staged.write_bytes(buffer.getbuffer()), resumable=True)

@@ -1,0 +1,229 @@
+"""Faults during a run, on the real command line in child processes: a full disk, SIGTERM / SIGINT, a second
+writer of the same output. Each leaves one line, nothing under the final name, no temporary files, and (for a
+restyled film) the finished segments, so `--resume` completes the output once the cause is gone."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from conftest import no_leftovers
+
+from vidtoon.io.probe import probe
+from vidtoon.io.segments import parts_dir_for
+
+REPO = Path(__file__).resolve().parent.parent
+CLIP = "chaplin.mp4"  # 640x360, 25 fps, 241 frames
+RESTYLE = ["--to", "toon", "--consistency", "none", "--height", "64", "--segment-seconds", "1", "--preset", "ultrafast"]
+PROMPT_S = 5.0  # the issue's contract: a signal ends the run within 5 s
+
+
+def start(cwd: Path, *args, file_size_limit: int | None = None) -> subprocess.Popen:
+    """`vidtoon ARGS` in a child process (optionally under RLIMIT_FSIZE: writes past it fail with EFBIG)."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "vidtoon", *[str(a) for a in args]],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"},
+        preexec_fn=limit if file_size_limit else None,
+    )
+
+
+def finish(process: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
+    _, stderr = process.communicate(timeout=timeout)
+    return process.returncode, stderr
+
+
+def wait_until(process: subprocess.Popen, ready, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            pytest.fail(f"the run ended before it was interrupted: {process.communicate()[1]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the run never got to the point of interruption")
+        time.sleep(0.05)
+
+
+def interrupt(process: subprocess.Popen, signum: int) -> tuple[int, str, float]:
+    """Send `signum`; the exit code, stderr and the seconds from the signal to the exit."""
+    sent = time.monotonic()
+    process.send_signal(signum)
+    code, stderr = finish(process, timeout=60)
+    seconds = time.monotonic() - sent
+    print(f"{' '.join(process.args[3:5])}: signal {signum} -> exit {code} in {seconds:.2f} s")  # shown with -s
+    return code, stderr, seconds
+
+
+def done_segments(output: Path) -> int:
+    try:
+        return len(json.loads((parts_dir_for(output) / "progress.json").read_text())["done"])
+    except (OSError, ValueError):
+        return 0
+
+
+def one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+def parts_leftovers(output: Path) -> list[str]:
+    """Files in the parts folder that are not finished segments or the progress list."""
+    folder = parts_dir_for(output)
+    return [p.name for p in folder.iterdir() if not (p.name == "progress.json" or p.suffix in (".nut", ".dts"))]
+
+
+def test_restyle_sigterm_keeps_segments_then_resume(media, tmp_path):
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    first = start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output)
+    wait_until(first, lambda: done_segments(output) >= 1)
+    code, stderr, seconds = interrupt(first, signal.SIGTERM)
+    assert code == 143 and seconds < PROMPT_S, (code, seconds, stderr)
+    kept = done_segments(output)
+    assert one_line(stderr) == f"interrupted: {kept} finished segment(s) of {output} kept; run again with --resume"
+    assert 1 <= kept < 6
+    assert not output.exists() and not (tmp_path / "out.mp4.lock").exists() and no_leftovers(tmp_path) == []
+    assert parts_leftovers(output) == []
+
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output, "--resume"))
+    assert code == 0, stderr
+    assert probe(output).frame_count == 150  # 6 s at 25 fps: the kept segments and the new ones, nothing twice
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_restyle_disk_full_keeps_segments_and_resume_completes(media, tmp_path):
+    """Segments (~150 kB each) fit under a 400 kB file size limit; the joined 4 s film (~650 kB) does not."""
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "4", "-o", output, file_size_limit=400_000))
+    assert code == 1
+    line = one_line(stderr)
+    assert line.startswith(f"error: disk full while writing {output} (") and line.endswith(
+        "MB written): free space and run again with --resume"
+    ), line
+    assert not output.exists() and no_leftovers(tmp_path) == [] and not (tmp_path / "out.mp4.lock").exists()
+    assert done_segments(output) == 4 and parts_leftovers(output) == []
+
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "4", "-o", output, "--resume"))
+    assert code == 0, stderr
+    assert probe(output).frame_count == 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_restyle_disk_full_inside_a_segment(media, tmp_path):
+    """Under 100 kB not even the first segment fits: the failed segment's temporary file goes too."""
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "2", "-o", output, file_size_limit=100_000))
+    assert code == 1
+    assert f"disk full while writing {output} (0.1 MB written): free space and run again with --resume" in one_line(stderr)
+    assert not output.exists() and no_leftovers(tmp_path) == [] and done_segments(output) == 0
+    assert parts_leftovers(output) == []
+
+
+def frame_folder(folder: Path, count: int) -> Path:
+    """`count` 640x360 frames: 6 distinct noisy pictures (x264 has work to do), the rest links to them."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        name = folder / f"f{index:05d}.png"
+        if index < 6:
+            cv2.imwrite(str(name), rng.integers(0, 256, (360, 640, 3), dtype=np.uint8))
+        else:
+            name.symlink_to(folder / f"f{index % 6:05d}.png")
+    return folder
+
+
+def test_stitch_stale_lock_taken_over_second_writer_refused_sigint_leaves_nothing(tmp_path):
+    frames = frame_folder(tmp_path / "frames", 3000)
+    output = tmp_path / "movie.mp4"
+    stale = {"pid": 999_999_999, "started": time.time() - 3600, "host": "elsewhere", "command": "vidtoon stitch"}
+    (tmp_path / "movie.mp4.lock").write_text(json.dumps(stale))
+    process = start(tmp_path, "stitch", frames, "--fps", "25", "--preset", "veryslow", "-o", output)
+
+    def encoding() -> bool:
+        partial = [p for p in tmp_path.iterdir() if ".partial" in p.name]
+        return bool(partial) and partial[0].stat().st_size > 0
+
+    wait_until(process, encoding)
+    assert json.loads((tmp_path / "movie.mp4.lock").read_text())["pid"] == process.pid  # the stale lock was taken over
+    code, stderr = finish(start(tmp_path, "stitch", frames, "--fps", "25", "-o", output))
+    assert code == 1 and process.poll() is None, "the first run should still be writing"
+    text = " ".join(stderr.split())
+    assert f"error: {output} is being written by process {process.pid} (started " in text
+    assert f"wait for it or remove {output}.lock if it is not running" in text
+    code, stderr, seconds = interrupt(process, signal.SIGINT)
+    assert code == 130 and seconds < PROMPT_S, (code, seconds, stderr)
+    assert one_line(stderr) == "interrupted: nothing was written under the output name"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]
+
+
+def test_frames_sigint_leaves_no_folder(media, tmp_path):
+    output = tmp_path / "dataset"
+    process = start(tmp_path, "frames", media / "vtest.avi", "--fps", "all", "--size", "none", "-o", output)
+
+    def writing() -> bool:
+        staging = list(output.glob(".vidtoon-partial-*")) if output.exists() else []
+        return bool(staging) and len(list(staging[0].iterdir())) >= 5
+
+    wait_until(process, writing)
+    code, stderr, seconds = interrupt(process, signal.SIGINT)
+    assert code == 130 and seconds < PROMPT_S, (code, seconds, stderr)
+    assert one_line(stderr) == "interrupted: nothing was written under the output name"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the folder it made is gone again
+
+
+def test_train_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
+    from train.test_train_cli import TINY
+    from train.toy import random_png_folder
+
+    images = random_png_folder(tmp_path / "imgs", 4)
+    run = tmp_path / "run"
+    process = start(tmp_path, "train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", "100000", *TINY)
+    wait_until(process, lambda: (run / "metrics.csv").exists() or (run / "config.yaml").exists())
+    time.sleep(1.0)  # a few steps
+    code, stderr, seconds = interrupt(process, signal.SIGTERM)
+    assert code == 143 and seconds < PROMPT_S, (code, seconds, stderr)
+    text = " ".join(stderr.split())
+    assert "interrupted: stopped at step" in text and f"vidtoon train cyclegan -o {run} --resume" in text
+    assert (run / "checkpoints" / "latest.pt").exists()
+
+
+def test_frames_disk_full_is_one_line_and_leaves_no_folder(media, tmp_path):
+    """Each 256² PNG is larger than a 20 kB file size limit: the first write fails, the staged frames go."""
+    output = tmp_path / "dataset"
+    code, stderr = finish(start(tmp_path, "frames", media / CLIP, "--end", "2", "-o", output, file_size_limit=20_000))
+    assert code == 1
+    assert one_line(stderr).startswith(f"error: disk full while writing {output} (")
+    assert one_line(stderr).endswith("MB written): free space and run again")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_train_disk_full_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
+    from train.test_train_cli import TINY
+    from train.toy import random_png_folder
+
+    images = random_png_folder(tmp_path / "imgs", 4)
+    run = tmp_path / "run"
+    args = ["train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", "40", "--save-every", "5", *TINY]
+    code, stderr = finish(start(tmp_path, *args, file_size_limit=40_000))  # the checkpoints (~190 kB) do not fit
+    assert code == 1 and "Traceback" not in stderr
+    last = " ".join(stderr.split())
+    assert "error: disk full while writing " in last and "free space and run again with --resume" in last
+    leftovers = [p.name for p in run.rglob("*") if ".partial" in p.name or p.name.endswith(".lock")]
+    assert leftovers == []

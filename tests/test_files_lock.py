@@ -1,0 +1,177 @@
+"""Output locks and the failures of writing files: a second writer is refused by name, stale locks are taken over,
+a full disk is one line, the temporary files go."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidtoon.errors import DiskFullError, Interrupted, OutputError
+from vidtoon.files import AtomicFile, StagingDir, check_output, is_disk_full
+from vidtoon.locking import OutputLock, lock_path_for, read_holder
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def hold_lock_in_child(target: Path, *, folder: bool = False) -> subprocess.Popen:
+    """Another process that takes `target`'s lock and sleeps until killed; returns once the lock is held."""
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from vidtoon.locking import OutputLock
+        OutputLock({str(target)!r}, folder={folder}).acquire()
+        print("held", flush=True)
+        time.sleep(120)
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
+    assert child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_lock_file_names():
+    assert lock_path_for(Path("/a/b/out.mp4")) == Path("/a/b/out.mp4.lock")
+    assert lock_path_for(Path("/a/frames"), folder=True) == Path("/a/frames/.vidtoon.lock")
+
+
+def test_lock_holds_pid_and_is_removed_on_release(tmp_path):
+    target = tmp_path / "out.mp4"
+    with OutputLock(target) as lock:
+        holder = read_holder(lock.path)
+        assert holder["pid"] == os.getpid() and abs(holder["started"] - time.time()) < 60
+        with OutputLock(target):  # the same process may take it again (join inside a segmented job)
+            pass
+        assert lock.path.exists()
+    assert not lock.path.exists()
+
+
+def test_second_process_is_refused_with_the_holders_pid(tmp_path):
+    target = tmp_path / "out.mp4"
+    child = hold_lock_in_child(target)
+    try:
+        for attempt in (lambda: check_output(target), lambda: AtomicFile(target), lambda: OutputLock(target).acquire()):
+            with pytest.raises(OutputError) as caught:
+                attempt()
+            message = caught.value.message
+            assert f"is being written by process {child.pid} (started " in message
+            assert f"remove {target}.lock if it is not running" in message
+        assert list(tmp_path.iterdir()) == [tmp_path / "out.mp4.lock"]  # no partial file was made
+    finally:
+        child.kill()
+        child.wait()
+    with AtomicFile(target) as staged:  # the kernel dropped the dead child's lock: taken over
+        staged.path.write_bytes(b"done")
+    assert target.read_bytes() == b"done" and not (tmp_path / "out.mp4.lock").exists()
+
+
+def test_stale_lock_file_of_a_dead_process_is_taken_over(tmp_path):
+    target = tmp_path / "out.png"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = {"pid": int(dead.stdout), "started": time.time() - 3600, "host": "elsewhere", "command": "vidtoon restyle"}
+    lock_path_for(target).write_text(json.dumps(stale))
+    check_output(target)
+    with AtomicFile(target) as staged:
+        staged.path.write_bytes(b"ok")
+        assert read_holder(lock_path_for(target))["pid"] == os.getpid()
+    assert target.read_bytes() == b"ok" and not lock_path_for(target).exists()
+
+
+def test_frame_folder_lock(tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    child = hold_lock_in_child(folder, folder=True)
+    try:
+        with pytest.raises(OutputError, match=f"process {child.pid}"):
+            StagingDir(folder)
+    finally:
+        child.kill()
+        child.wait()
+    staging = StagingDir(folder)
+    (staging.path / "a.png").write_bytes(b"x")
+    staging.commit()
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png"]  # lock and staging folder gone
+
+
+def test_disk_full_error_line():
+    error = DiskFullError("out.mp4", written=12_345_678, resumable=True)
+    assert error.message == "disk full while writing out.mp4 (12.3 MB written): free space and run again with --resume"
+    assert DiskFullError("a.png").message == "disk full while writing a.png (0.0 MB written): free space and run again"
+    assert is_disk_full(OSError(28, "No space left on device")) and is_disk_full(OSError(27, "File too large"))
+    assert not is_disk_full(OSError(13, "Permission denied")) and not is_disk_full(ValueError())
+
+
+def test_interrupted_exit_codes():
+    assert Interrupted(15).exit_code == 143 and Interrupted(2).exit_code == 130
+    assert Interrupted(15, kept="3 finished segment(s) of out.mp4 kept").message == (
+        "interrupted: 3 finished segment(s) of out.mp4 kept; run again with --resume"
+    )
+    assert isinstance(Interrupted(2), KeyboardInterrupt)  # every `except BaseException` cleanup runs for it
+
+
+WRITE_UNDER_LIMIT = """
+import resource, signal, sys
+from fractions import Fraction
+import numpy as np
+from vidtoon.errors import DiskFullError
+from vidtoon.io.writer import VideoWriter
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead of killing us
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+noise = np.random.default_rng(0).integers(0, 256, (40, 120, 160, 3), dtype=np.uint8)
+try:
+    with VideoWriter(sys.argv[1], fps=Fraction(24)) as writer:
+        for index, rgb in enumerate(noise):
+            writer.write(rgb)
+except DiskFullError as exc:
+    print(exc.message)
+"""
+
+
+def test_video_writer_disk_full_removes_its_temporary_file(tmp_path):
+    output = tmp_path / "noise.mp4"
+    result = subprocess.run(
+        [sys.executable, "-c", WRITE_UNDER_LIMIT, str(output)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    line = result.stdout.strip()
+    assert line.startswith(f"disk full while writing {output} (0.2 MB written)"), (result.stdout, result.stderr)
+    assert line.endswith("free space and run again")
+    assert list(tmp_path.iterdir()) == []  # no output, no partial file, no lock
+
+
+def test_atomic_file_keeps_nothing_on_failure(tmp_path):
+    target = tmp_path / "x.bin"
+    with pytest.raises(RuntimeError):
+        with AtomicFile(target) as staged:
+            staged.path.write_bytes(np.zeros(10, np.uint8).tobytes())
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_training_into_the_same_run_folder_is_refused(tmp_path):
+    from typer.testing import CliRunner
+
+    from vidtoon.cli import app
+
+    run = tmp_path / "run"
+    run.mkdir()
+    child = hold_lock_in_child(run, folder=True)
+    try:
+        result = CliRunner().invoke(app, ["train", "cyclegan", "-o", str(run), "--a", str(tmp_path), "--b", str(tmp_path)])
+    finally:
+        child.kill()
+        child.wait()
+    assert result.exit_code == 1
+    assert f"{run} is being written by process {child.pid} (started " in " ".join(result.stderr.split())
