@@ -8,12 +8,14 @@ flow is computed on the original, the processed frames are blended along it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from vidtoon.checks import choice, device_name, flow_name, number_in
 from vidtoon.device import resolve_device
 from vidtoon.files import check_output
 from vidtoon.flow import make_flow
@@ -21,15 +23,41 @@ from vidtoon.flow.base import frames_to_tensor, to_rgb_u8
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, frames_at_size
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.formats import FORMATS
-from vidtoon.io.images import list_images, write_image_folder
+from vidtoon.io.images import check_output_folder, list_images, write_image_folder
 from vidtoon.io.probe import probe
 from vidtoon.io.reader import Frame
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
-from vidtoon.settings import DEFAULT_STRENGTH
+from vidtoon.settings import DEFAULT_STRENGTH, FLOW_PRESETS
 from vidtoon.streaming import prefetch, zip_in_step
 from vidtoon.temporal import FlowBlend
+
+
+@dataclass(frozen=True)
+class StabilizeOptions:
+    """How `stabilize` blends, checked when made (a bad value raises `UsageError` naming the flag).
+
+    Attributes:
+        strength: weight of the warped previous output where the flow is trusted, in [0, 1).
+        flow: "dis", "farneback" or "raft"; flow_preset: DIS's preset; flow_weights: RAFT's weights file.
+        device: "auto", "cpu", "cuda" or "cuda:N".
+        fps: frame rate of a video made from a frame folder (an exact Fraction).
+    """
+
+    strength: float = DEFAULT_STRENGTH
+    flow: str = "dis"
+    flow_preset: str = "fast"
+    flow_weights: str | None = None
+    device: str = "auto"
+    fps: Fraction | float | str = 25
+
+    def __post_init__(self) -> None:
+        number_in("--strength", self.strength, 0.0, 1.0, high_open=True, hint=f"{DEFAULT_STRENGTH} is the default")
+        flow_name("--flow", self.flow)
+        choice("flow preset", self.flow_preset, FLOW_PRESETS)
+        device_name("--device", self.device)
+        object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
 
 
 def default_stabilize_output(processed: Path) -> Path:
@@ -65,9 +93,17 @@ def stabilize(
     aspect ratio: it is resized to them for the flow.
     """
     progress = progress or NoProgress()
-    fps = parse_rate(fps)
+    settings = StabilizeOptions(
+        strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=device, fps=fps
+    )
+    fps = settings.fps
     processed, source = Path(processed), Path(source)
     output = Path(output) if output is not None else default_stabilize_output(processed)
+    to_folder = output.suffix.lower() not in FORMATS
+    if to_folder:
+        check_output_folder(output, inputs=(processed, source), force=force)
+    else:
+        check_output(output, inputs=(processed, source), force=force)
     paths = {"processed": processed, "source": source}
     total, _ = common_frame_count(paths, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
@@ -83,7 +119,7 @@ def stabilize(
             yield processed_frame, _step(blend, processed_frame.rgb, source_frame.rgb)
 
     progress.start(total, processed.name)
-    if output.suffix.lower() not in FORMATS:  # a folder of PNGs, named after the processed files when it is a folder
+    if to_folder:  # a folder of PNGs, named after the processed files when it is a folder
         names = [f"{path.stem}.png" for path in list_images(processed)] if processed.is_dir() else None
         images = ((names[frame.index] if names else f"{frame.index:06d}.png", rgb) for frame, rgb in stabilized())
         return write_image_folder(output, images, inputs=(processed, source), force=force, progress=progress)

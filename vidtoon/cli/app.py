@@ -1,7 +1,8 @@
 """The Typer app, its one error boundary, and the options every command that writes a video shares.
 
 Every `VidtoonError` raised by any command (or sub-command) is caught in one place, `_Commands.invoke`:
-one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback).
+one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback). A flag the
+command line parser refuses (not a number, unknown, missing) is one line too, exit code 2.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
+from typer._click.exceptions import UsageError as FlagError  # typer's own click: a flag it could not parse
 from typer.core import TyperGroup
 
 from vidtoon.cpu_threads import configure_cpu_threads
@@ -32,8 +34,16 @@ class _Commands(TyperGroup):
         except VidtoonError as exc:
             if _state["verbose"]:
                 err_console.print_exception()
-            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True, highlight=False, soft_wrap=True)
+            _error_line(exc.message)
             raise typer.Exit(code=1) from None
+        except FlagError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "vidtoon"
+            _error_line(f"{' '.join(exc.format_message().split())} — see `{command} --help`")
+            raise typer.Exit(code=exc.exit_code) from None
+
+
+def _error_line(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 app = typer.Typer(
