@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from typing import Any
 
 from vidtoon.errors import UsageError
@@ -57,3 +58,12 @@ def flow_name(flag: str, value: Any) -> None:
     """`value` names a flow backend ("dis", "farneback", "raft")."""
     if value not in FLOW_NAMES:
         raise UsageError(f"unknown flow backend {value!r} for {flag}", hint=f"known: {', '.join(FLOW_NAMES)}")
+
+
+def seconds(flag: str, value: Any, *, optional: bool = True) -> Fraction | None:
+    """`value` (an int, a finite float or a Fraction, 0 or more) as exact seconds; None passes when `optional`."""
+    if value is None and optional:
+        return None
+    if not (isinstance(value, Fraction) or is_number(value)) or value < 0:
+        raise UsageError(f"{flag} must be a time of 0 seconds or more, got {value!r}")
+    return value if isinstance(value, Fraction) else Fraction(str(value))

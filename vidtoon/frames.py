@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtoon.checks import choice
+from vidtoon.checks import choice, seconds
 from vidtoon.errors import OutputError, UsageError
 from vidtoon.files import AtomicFile, StagingDir, ensure_writable_dir
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
@@ -57,9 +57,8 @@ class FrameSampling:
             raise UsageError(f"--size must be (width, height) of 2 to 16384 pixels each, got {self.size!r}")
         choice("--crop", self.crop, CROP_MODES)
         choice("--format", self.image_format, IMAGE_FORMATS)
-        for flag, value in (("--start", self.start), ("--end", self.end)):
-            if value is not None and (not isinstance(value, (int, Fraction)) or value < 0):
-                raise UsageError(f"{flag} must be a time of 0 seconds or more, got {value!r}")
+        object.__setattr__(self, "start", seconds("--start", self.start))
+        object.__setattr__(self, "end", seconds("--end", self.end))
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise UsageError(f"--end ({float(self.end):g}s) must be after --start ({float(self.start):g}s)")
         object.__setattr__(self, "tags", dict(self.tags or {}))
@@ -120,7 +119,7 @@ def extract_frames(
     """
     progress = progress or NoProgress()
     sampling = FrameSampling(fps=fps, size=size, crop=crop, start=start, end=end, tags=tags or {}, image_format=image_format)
-    rate, tags = sampling.fps, sampling.tags
+    rate, tags, start, end = sampling.fps, sampling.tags, sampling.start, sampling.end
     video, output_dir = Path(video), Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError("output is a file, not a folder", path=output_dir, hint="give a folder name with -o")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
-from vidtoon.checks import choice, device_name, is_number, whole_number
+from vidtoon.checks import choice, device_name, is_number, seconds, whole_number
 from vidtoon.errors import UsageError
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, FLOW_PRESETS, PRECISION_CHOICES
@@ -80,11 +80,10 @@ class RestyleOptions:
         for flag, value in (("--compile", self.compile), ("--faces", self.faces)):
             if not isinstance(value, bool):
                 raise UsageError(f"{flag} must be true or false, got {value!r}")
-        for flag, value in (("--start", self.start), ("--end", self.end), ("warmup_seconds", self.warmup_seconds)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | Fraction)):
-                raise UsageError(f"{flag} must be a time in seconds (a Fraction), got {value!r}")
-        if self.warmup_seconds < 0:
-            raise UsageError(f"warmup_seconds must not be negative, got {self.warmup_seconds}")
+        if (isinstance(self.start, Fraction) or is_number(self.start)) and self.start < 0:
+            raise UsageError(f"--start must not be negative, got {float(self.start):g}s")
+        for key, flag in (("start", "--start"), ("end", "--end"), ("warmup_seconds", "warmup_seconds")):
+            object.__setattr__(self, key, seconds(flag, getattr(self, key), optional=key != "warmup_seconds"))
         if not isinstance(self.encode, EncodeOptions):
             raise UsageError(f"encode must be EncodeOptions, got {self.encode!r}")
         if not is_number(self.strength) or not 0.0 <= self.strength < 1.0:
@@ -96,8 +95,6 @@ class RestyleOptions:
             raise UsageError(
                 f"--face-margin must be in [0, 4] (× the face's size), got {self.face_margin}", hint="0.4 is the default"
             )
-        if self.start is not None and self.start < 0:
-            raise UsageError(f"--start must not be negative, got {float(self.start):g}s")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise UsageError(f"--end ({float(self.end):g}s) must be after --start ({float(self.start):g}s)")
         if self.end is not None and self.end <= 0:
