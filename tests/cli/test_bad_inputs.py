@@ -7,6 +7,7 @@ and the fragment its error line must hold. `{out}` is a fresh folder per case th
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -198,12 +199,20 @@ CASES = [
 ]
 
 
+# The only refusals that may load a model: the model file itself is what is wrong.
+LOADING = {"restyle-fake-model", "restyle-fake-onnx"}
+
+
 def fill(template: str, work: dict[str, Path], out: Path) -> list[str]:
     return [part.format(w=work["dir"], out=out, model=work["model"]) for part in template.split()]
 
 
-@pytest.mark.parametrize(("command", "fragment"), [pytest.param(c, f, id=i) for i, c, f in CASES])
-def test_bad_input_is_refused_in_one_line(work, tmp_path, command, fragment):
+@pytest.mark.parametrize(("case", "command", "fragment"), [pytest.param(*case, id=case[0]) for case in CASES])
+def test_bad_input_is_refused_in_one_line(work, tmp_path, monkeypatch, case, command, fragment):
+    restyle_api = sys.modules["vidtoon.restyle"]
+    loads = []
+    real_load = restyle_api.load_translator
+    monkeypatch.setattr(restyle_api, "load_translator", lambda **kw: loads.append(kw) or real_load(**kw))
     out = tmp_path / "out"
     out.mkdir()
     before = sorted(p.name for p in work["dir"].iterdir())
@@ -219,4 +228,5 @@ def test_bad_input_is_refused_in_one_line(work, tmp_path, command, fragment):
     assert list(out.iterdir()) == [], "output left behind"
     assert sorted(p.name for p in work["dir"].iterdir()) == before, "a file appeared beside the inputs"
     assert no_leftovers(work["dir"]) == []
+    assert not loads or case in LOADING, "a model was loaded before the cheap checks refused"
     assert seconds < REFUSAL_SECONDS, f"refused after {seconds:.2f} s"

@@ -226,3 +226,11 @@ def test_train(inputs, kind, args):
     out = Path(tempfile.mkdtemp())
     frames = str(inputs["frames"])
     check(["train", kind, "-o", str(out / "run"), "--a", frames, "--b", frames, *args], out / "run" / "config.yaml", out)
+
+
+@FUZZ
+@given(flags({"--name": word("mine", "a.b"), "--direction": word("a2b", "b2a"), "--provenance": word("pixar", "anime")}))
+@example([])
+def test_export(inputs, args):
+    out = Path(tempfile.mkdtemp())  # the frame folder is no run: at best a one-line refusal after the option checks
+    check(["export", str(inputs["frames"]), "-o", str(out / "styles"), *args], out / "styles", out)

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FaceRestyler",
-    "RestyleJob",
     "FrameRestyler",
     "LoadedStyle",
+    "RestyleJob",
     "RestyleOptions",
     "Restyler",
     "check_restyle",
