@@ -134,6 +134,8 @@ CASES = [
     ("restyle-unknown-style-opt", "restyle {w}/clip.mp4 --to toon --style-opt nosuch=3 -o {out}/x.mp4", "nosuch"),
     ("restyle-style-opt-value", "restyle {w}/clip.mp4 --to toon --style-opt levels=many -o {out}/x.mp4", "levels"),
     ("restyle-missing-model", "restyle {w}/clip.mp4 --model {w}/missing.safetensors -o {out}/x.mp4", "not found"),
+    ("restyle-model-folder", "restyle {w}/clip.mp4 --model {w}/a_folder.mp4 -o {out}/x.mp4", "is a folder"),
+    ("restyle-model-empty", "restyle {w}/clip.mp4 --model {w}/empty.mp4 -o {out}/x.mp4", "empty (0 bytes)"),
     ("restyle-fake-model", "restyle {w}/clip.mp4 --model {w}/fake.safetensors -o {out}/x.mp4", "fake.safetensors"),
     ("restyle-fake-onnx", "restyle {w}/clip.mp4 --model {w}/fake.onnx -o {out}/x.mp4", "fake.onnx"),
     ("restyle-height-zero", "restyle {w}/clip.mp4 --to toon --height 0 -o {out}/x.mp4", "--height"),
