@@ -45,6 +45,7 @@ LAYERS = [
             "vidtoon.registry",
             "vidtoon.settings",
             "vidtoon.parsing",
+            "vidtoon.checks",
             "vidtoon.files",
             "vidtoon.progress",
             "vidtoon.device",

@@ -12,9 +12,10 @@ import torch
 
 from vidtoon.errors import UsageError
 from vidtoon.flow import FLOW_BACKENDS
+from vidtoon.flow.dis import PRESETS as DIS_PRESETS
 from vidtoon.models.registry import FAMILIES
 from vidtoon.registry import Registry
-from vidtoon.settings import CONSISTENCY_MODES, FLOW_NAMES
+from vidtoon.settings import CONSISTENCY_MODES, FLOW_NAMES, FLOW_PRESETS
 from vidtoon.styles import STYLE_KINDS
 from vidtoon.styles.cards import KIND_KEYS
 from vidtoon.temporal import TEMPORAL_MODES
@@ -65,6 +66,7 @@ def test_help_choices_are_the_registered_names():
     # the CLI's help reads these tuples without importing torch; they must not drift from the registries
     assert sorted(CONSISTENCY_MODES) == TEMPORAL_MODES.names()
     assert sorted(FLOW_NAMES) == FLOW_BACKENDS.names()
+    assert FLOW_PRESETS == tuple(DIS_PRESETS)
     assert sorted(KIND_KEYS) == STYLE_KINDS.names()
 
 

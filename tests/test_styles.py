@@ -150,7 +150,7 @@ def test_bad_reference_input_is_one_line_and_writes_nothing(tmp_path, args, mess
 
 def test_styles_add_refuses_a_bad_strength_before_writing(media, tmp_path):
     result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", "--strength", "2", "--dir", tmp_path / "s")
-    assert result.returncode == 1 and "--like-strength must be a number from 0 to 1" in result.stderr
+    assert result.returncode == 1 and "--strength must be a number from 0 to 1" in result.stderr  # the flag of `styles add`
     assert not (tmp_path / "s").exists()
 
 

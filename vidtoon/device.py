@@ -17,6 +17,8 @@ def resolve_device(spec: str = "auto") -> torch.device:
     Raises:
         UsageError: a GPU was asked for and none is available, or the spec is malformed.
     """
+    if not isinstance(spec, str | None):
+        raise UsageError(f"--device {spec!r}: unknown device", hint="use auto, cpu, cuda or cuda:N")
     spec = (spec or "auto").strip().lower()
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -28,11 +30,14 @@ def resolve_device(spec: str = "auto") -> torch.device:
                 f"--device {spec} asks for a CUDA GPU, but this machine has none that PyTorch can use",
                 hint="use --device cpu (or auto)",
             )
-        device = torch.device(spec)
+        try:
+            device = torch.device(spec)
+        except RuntimeError:
+            raise UsageError(f"--device {spec}: unknown device", hint="use auto, cpu, cuda or cuda:N") from None
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise UsageError(f"--device {spec}: there are only {torch.cuda.device_count()} GPU(s)", hint="use cuda:0 … or auto")
         return device
-    raise UsageError(f"unknown device {spec!r}", hint="use auto, cpu, cuda or cuda:N")
+    raise UsageError(f"--device {spec}: unknown device", hint="use auto, cpu, cuda or cuda:N")
 
 
 PRECISIONS = ("fp32", "bf16", "fp16")

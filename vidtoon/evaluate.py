@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vidtoon.checks import device_name, flow_name, whole_number
 from vidtoon.device import resolve_device
 from vidtoon.errors import UsageError
 from vidtoon.flow import FlowBackend, make_flow
@@ -100,6 +101,33 @@ class EvalReport:
         return clean({**asdict(self), "truncated": self.truncated})
 
 
+@dataclass(frozen=True)
+class EvalOptions:
+    """What `evaluate` is asked for, checked before any input is read (a bad value raises `UsageError` naming the flag).
+
+    Attributes:
+        flow: a flow backend name (None: a `FlowBackend` object was given).
+        device: "auto", "cpu", "cuda", "cuda:N" or a torch.device.
+        max_side: shrink frames so the longer side is at most this (at least `MIN_SIDE`); None = full size.
+        batch_size: frame pairs per flow call, 1 to 1024; None = 8 on a GPU, 1 on the CPU.
+    """
+
+    flow: str | None = "dis"
+    device: str | torch.device = "auto"
+    max_side: int | None = None
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.flow is not None:
+            flow_name("--flow", self.flow)
+        if isinstance(self.device, str):
+            device_name("--device", self.device)
+        if isinstance(self.max_side, int) and not isinstance(self.max_side, bool) and 0 < self.max_side < MIN_SIDE:
+            raise UsageError(f"--max-side {self.max_side} is too small to measure anything", hint=f"use at least {MIN_SIDE}")
+        whole_number("--max-side", self.max_side, optional=True, minimum=MIN_SIDE, maximum=16384)
+        whole_number("--batch-size", self.batch_size, optional=True, maximum=1024)
+
+
 def evaluate(
     output: str | Path,
     source: str | Path,
@@ -131,8 +159,7 @@ def evaluate(
             fewer than 2 frames.
         UsageError: a bad option (unknown flow backend, max_side too small, no GPU for cuda).
     """
-    if max_side is not None and max_side < MIN_SIDE:
-        raise UsageError(f"--max-side {max_side} is too small to measure anything", hint=f"use at least {MIN_SIDE}")
+    EvalOptions(flow=flow if isinstance(flow, str) else None, device=device, max_side=max_side, batch_size=batch_size)
     device = resolve_device(device) if isinstance(device, str) else torch.device(device)
     if isinstance(flow, str):
         flow = make_flow(flow, weights=None if flow_weights is None else str(flow_weights), device=device)

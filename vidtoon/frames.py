@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from vidtoon.checks import choice, seconds
 from vidtoon.errors import DiskFullError, OutputError, UsageError
 from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
@@ -22,6 +23,49 @@ from vidtoon.streaming import prefetch
 MANIFEST = "manifest.csv"
 BASE_COLUMNS = ("file", "source", "timestamp")
 CROP_MODES = ("center", "none")
+IMAGE_FORMATS = ("png", "jpg")
+
+
+@dataclass(frozen=True)
+class FrameSampling:
+    """How frames are sampled from a video, checked when made (a bad value raises `UsageError` naming the flag).
+
+    Attributes:
+        fps: frames per second to keep (number, "29.97", "30000/1001"; an exact Fraction); None = every frame.
+        size: (width, height) of the images, 2 to 16384 each; None = the video's size.
+        crop: "center" crops to the size's aspect before resizing; "none" only resizes.
+        start, end: seconds of the video to sample (None: its start, its end).
+        tags: manifest columns key=value (keys are identifiers, not the manifest's own columns).
+        image_format: "png" or "jpg".
+    """
+
+    fps: Fraction | float | str | None = 2
+    size: tuple[int, int] | None = (256, 256)
+    crop: str = "center"
+    start: Fraction | None = None
+    end: Fraction | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    image_format: str = "png"
+
+    def __post_init__(self) -> None:
+        if self.fps is not None:
+            object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
+        if self.size is not None and not (
+            isinstance(self.size, tuple)
+            and len(self.size) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 16384 for v in self.size)
+        ):
+            raise UsageError(f"--size must be (width, height) of 2 to 16384 pixels each, got {self.size!r}")
+        choice("--crop", self.crop, CROP_MODES)
+        choice("--format", self.image_format, IMAGE_FORMATS)
+        object.__setattr__(self, "start", seconds("--start", self.start))
+        object.__setattr__(self, "end", seconds("--end", self.end))
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise UsageError(f"--end ({float(self.end):g}s) must be after --start ({float(self.start):g}s)")
+        object.__setattr__(self, "tags", dict(self.tags or {}))
+        clash = set(self.tags) & set(BASE_COLUMNS)
+        if clash:
+            raise UsageError(f"--tag name {sorted(clash)[0]!r} is a manifest column already", hint="choose another tag name")
 
 
 @dataclass(frozen=True)
@@ -78,16 +122,9 @@ def extract_frames(
     `on_corrupt`: "stop" at a frame that fails to decode, or "conceal" it (see `VideoReader`).
     """
     progress = progress or NoProgress()
-    rate = parse_rate(fps) if fps is not None else None
-    if image_format not in ("png", "jpg"):
-        raise UsageError(f"unknown image format {image_format!r}", hint="use png or jpg")
-    if crop not in CROP_MODES:
-        raise UsageError(f"unknown crop mode {crop!r}", hint=f"use one of {', '.join(CROP_MODES)}")
+    sampling = FrameSampling(fps=fps, size=size, crop=crop, start=start, end=end, tags=tags or {}, image_format=image_format)
+    rate, tags, start, end = sampling.fps, sampling.tags, sampling.start, sampling.end
     video, output_dir = Path(video), Path(output_dir)
-    tags = dict(tags or {})
-    clash = set(tags) & set(BASE_COLUMNS)
-    if clash:
-        raise UsageError(f"tag name {sorted(clash)[0]!r} is a manifest column already", hint="choose another tag name")
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError("output is a file, not a folder", path=output_dir, hint="give a folder name with -o")
     with VideoReader(video, start=start, end=end, on_corrupt=on_corrupt) as reader:

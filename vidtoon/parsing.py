@@ -14,45 +14,54 @@ from vidtoon.errors import UsageError
 _NTSC = {Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001), Fraction(120000, 1001)}
 
 
-def parse_rate(text: str | float | Fraction) -> Fraction:
-    """Parse a frame rate: "2", "29.97", "30000/1001" -> Fraction; rejects zero and negatives.
+_DECIMAL = re.compile(r"\s*[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,2})?\s*")
+MAX_RATE = 10_000  # frames per second: above this a "rate" is a typo, and no container keeps its timestamps
+
+
+def parse_rate(text: str | float | Fraction, *, flag: str = "--fps") -> Fraction:
+    """Parse a frame rate: "2", "29.97", "30000/1001" -> Fraction; rejects zero, negatives, NaN, infinity and
+    rates above `MAX_RATE`. Errors name `flag`.
 
     Decimals within 0.001 of an NTSC rate (23.976, 29.97, 59.94) snap to it exactly.
     """
     try:
+        if isinstance(text, bool):
+            raise ValueError
         if isinstance(text, Fraction):
             rate = text
         elif isinstance(text, (int, float)):
             rate = Fraction(str(text))
         elif "/" in text:
             num, den = text.split("/", 1)
-            rate = Fraction(int(num), int(den))
+            rate = Fraction(_decimal(num), _decimal(den))
         else:
-            rate = Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"frame rate {text!r} is not a number", hint="use e.g. 2, 29.97 or 30000/1001") from None
-    if rate <= 0:
-        raise UsageError(f"frame rate {text!r} must be above zero", hint="use e.g. 2, 25 or 30000/1001")
+            rate = _decimal(text)
+    except (ValueError, ZeroDivisionError, TypeError, AttributeError, OverflowError):
+        raise UsageError(f"{flag} {text!r} is not a frame rate (a number)", hint="use e.g. 2, 29.97 or 30000/1001") from None
+    if rate <= 0 or rate > MAX_RATE:
+        raise UsageError(
+            f"{flag} must be a frame rate above zero and at most {MAX_RATE}, got {text!r}", hint="use e.g. 2, 25 or 30000/1001"
+        )
     for ntsc in _NTSC:
         if rate != ntsc and abs(rate - ntsc) < Fraction(1, 1000):
             return ntsc
     return rate
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """Parse "256" (square) or "640x360" into (width, height)."""
-    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*", str(text))
+def parse_size(text: str, *, flag: str = "--size") -> tuple[int, int]:
+    """Parse "256" (square) or "640x360" into (width, height); errors name `flag`."""
+    match = re.fullmatch(r"\s*(\d{1,9})\s*(?:[xX×]\s*(\d{1,9}))?\s*", str(text))
     if not match:
-        raise UsageError(f"size {text!r} is not WIDTHxHEIGHT or a single number", hint="use e.g. 256 or 640x360")
+        raise UsageError(f"{flag} {text!r} is not WIDTHxHEIGHT or a single number", hint="use e.g. 256 or 640x360")
     width = int(match.group(1))
     height = int(match.group(2)) if match.group(2) else width
     if width < 2 or height < 2 or width > 16384 or height > 16384:
-        raise UsageError(f"size {text!r} is out of range", hint="use 2 to 16384 pixels per side")
+        raise UsageError(f"{flag} {text!r} is out of range", hint="use 2 to 16384 pixels per side")
     return width, height
 
 
-def parse_time(text: str | float | None) -> Fraction | None:
-    """Parse a time: seconds ("12.5") or "[[HH:]MM:]SS[.fff]" -> Fraction seconds; None stays None."""
+def parse_time(text: str | float | None, *, flag: str = "--start") -> Fraction | None:
+    """Parse a time: seconds ("12.5") or "[[HH:]MM:]SS[.fff]" -> Fraction seconds; None stays None; errors name `flag`."""
     if text is None:
         return None
     if isinstance(text, (int, float)):
@@ -63,11 +72,11 @@ def parse_time(text: str | float | None) -> Fraction | None:
             raise ValueError
         seconds = Fraction(0)
         for part in parts:
-            seconds = seconds * 60 + Fraction(part)
-    except ValueError:
-        raise UsageError(f"time {text!r} is not seconds or HH:MM:SS", hint="use e.g. 12.5 or 1:02:03.5") from None
+            seconds = seconds * 60 + _decimal(part)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise UsageError(f"{flag} time {text!r} is not seconds or HH:MM:SS", hint="use e.g. 12.5 or 1:02:03.5") from None
     if seconds < 0:
-        raise UsageError(f"time {text!r} is negative", hint="times count from the start of the video")
+        raise UsageError(f"{flag} time {text!r} is negative", hint="times count from the start of the video")
     return seconds
 
 
@@ -78,7 +87,7 @@ def parse_tags(items: list[str] | None) -> dict[str, str]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise UsageError(f"tag {item!r} is not key=value", hint="use e.g. --tag studio=blender")
+            raise UsageError(f"--tag {item!r} is not key=value", hint="use e.g. --tag studio=blender")
         tags[key] = value.strip()
     return tags
 
@@ -92,3 +101,11 @@ def parse_assignments(items: list[str] | None, *, flag: str, example: str) -> di
             raise UsageError(f"{flag} {item!r} is not key=value", hint=f"e.g. {flag} {example}")
         values[key.strip()] = value.strip()
     return values
+
+
+def _decimal(text: str) -> Fraction:
+    """A plain decimal ("12", "29.97", "1e3") as an exact Fraction; ValueError for anything else (NaN, inf, and
+    exponents past 99, which would make Fraction build numbers of unbounded size)."""
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(text)
+    return Fraction(text.strip())

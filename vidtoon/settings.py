@@ -3,6 +3,7 @@ for its help). The choices mirror the registries (`tests/test_registries.py` che
 
 CONSISTENCY_MODES = ("none", "flow")  # vidtoon.temporal.TEMPORAL_MODES
 FLOW_NAMES = ("dis", "farneback", "raft")  # vidtoon.flow.FLOW_BACKENDS
+FLOW_PRESETS = ("ultrafast", "fast", "medium")  # vidtoon.flow.dis.PRESETS
 PRECISION_CHOICES = ("auto", "fp32", "bf16", "fp16")  # vidtoon.device.PRECISIONS + auto
 
 # Weight of the flow-warped previous output where the flow is trusted. 0.75 holds E_warp ≤ 0.5× the

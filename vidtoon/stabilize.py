@@ -17,9 +17,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.device import resolve_device
+from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
 from vidtoon.io.formats import FORMATS
-from vidtoon.io.images import list_images, write_image_folder
+from vidtoon.io.images import check_output_folder, list_images, write_image_folder
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.writer import EncodeOptions
 from vidtoon.models.translator import IdentityTranslator
@@ -68,10 +69,18 @@ def stabilize(
     aspect ratio: it is resized to them for the flow.
     """
     progress = progress or NoProgress()
-    fps = parse_rate(fps)
+    # the blend's settings are checked as restyle's are (a bad value: one UsageError naming the flag)
+    settings = RestyleOptions(
+        strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=device, encode=options
+    )
+    fps = parse_rate(fps, flag="--fps")
     processed, source = Path(processed), Path(source)
     output = Path(output) if output is not None else default_stabilize_output(processed)
-    settings = RestyleOptions(strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, encode=options)
+    to_folder = output.suffix.lower() not in FORMATS
+    if to_folder:  # before any frame is read
+        check_output_folder(output, inputs=(processed, source), force=force)
+    else:
+        check_output(output, inputs=(processed, source), force=force)
     total, _ = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")
@@ -84,7 +93,7 @@ def stabilize(
     def open_frames(start: Fraction) -> closing:
         return closing(guided_frames(processed, source, total, native=size, guide_native=source_size, fps=fps, start=start))
 
-    if output.suffix.lower() not in FORMATS:  # a folder of PNGs, named after the processed files when it is a folder
+    if to_folder:  # a folder of PNGs, named after the processed files when it is a folder
         names = [f"{path.stem}.png" for path in list_images(processed)] if processed.is_dir() else None
         progress.start(total, processed.name)
 

@@ -2,17 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from vidtoon.checks import choice
+from vidtoon.errors import UsageError
+from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.images import fit, list_images, read_image
+from vidtoon.io.formats import output_format
+from vidtoon.io.images import FIT_MODES, fit, list_images, read_image
 from vidtoon.io.open import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import prefetch
+
+
+@dataclass(frozen=True)
+class StitchOptions:
+    """How frames become a movie, checked when made (a bad value raises `UsageError` naming the flag).
+
+    Attributes:
+        fps: frames per second (a number, "29.97" or "30000/1001"; kept as an exact Fraction).
+        size: (width, height) of the video, 2 to 16384 each; None = the first image's size.
+        fit: how images of another size fit: "pad", "crop" or "stretch".
+        pattern: glob on file names; None = every image.
+    """
+
+    fps: Fraction | float | str = 2
+    size: tuple[int, int] | None = None
+    fit: str = "pad"
+    pattern: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
+        if self.size is not None and not (
+            isinstance(self.size, tuple)
+            and len(self.size) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 16384 for v in self.size)
+        ):
+            raise UsageError(f"--size must be (width, height) of 2 to 16384 pixels each, got {self.size!r}")
+        choice("--fit", self.fit, FIT_MODES)
+        if self.pattern is not None and (not isinstance(self.pattern, str) or not self.pattern.strip()):
+            raise UsageError(f"--pattern must be a glob on file names such as 'shot1_*.png', got {self.pattern!r}")
 
 
 def default_stitch_output(frames_dir: Path) -> Path:
@@ -49,16 +83,18 @@ def stitch(
         The path of the finished video.
     """
     progress = progress or NoProgress()
-    rate = parse_rate(fps)
-    files = list_images(frames_dir, pattern)
+    settings = StitchOptions(fps=fps, size=size, fit=fit_mode, pattern=pattern)
+    rate = settings.fps
+    files = list_images(frames_dir, settings.pattern)
     output = Path(output) if output is not None else default_stitch_output(Path(frames_dir))
-    audio_source = None
+    audio = Path(audio) if audio is not None else None
     if audio is not None:
-        audio = Path(audio)
         check_input_file(audio)
-        audio_source = AudioSource(audio, end=len(files) / rate, required=True)
+    check_output(output, inputs=(*files, *([audio] if audio else [])), force=force)  # before any picture is read
+    output_format(output)
+    audio_source = AudioSource(audio, end=len(files) / rate, required=True) if audio is not None else None
     first = read_image(files[0], max_pixels=max_pixels)
-    width, height = size or (first.shape[1], first.shape[0])
+    width, height = settings.size or (first.shape[1], first.shape[0])
     with VideoWriter(
         output,
         fps=rate,
@@ -71,6 +107,6 @@ def stitch(
         progress.start(len(files), Path(frames_dir).name)
         images = prefetch(((path, read_image(path, max_pixels=max_pixels)) for path in files), depth=4)
         for index, (_path, rgb) in enumerate(images):
-            writer.write(fit(rgb, width, height, fit_mode), Fraction(index) / rate)
+            writer.write(fit(rgb, width, height, settings.fit), Fraction(index) / rate)
             progress.advance()
     return writer.path

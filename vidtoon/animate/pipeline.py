@@ -14,6 +14,8 @@ from threadpoolctl import threadpool_limits
 
 from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, detect_landmarks
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
+from vidtoon.animate.options import METHODS as ANIMATE_METHODS
+from vidtoon.animate.options import AnimateOptions
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import OneEuroFilter
@@ -27,7 +29,7 @@ from vidtoon.progress import NoProgress, Progress
 
 log = logging.getLogger(__name__)
 
-METHODS = ("landmarks", "fomm")
+METHODS = ANIMATE_METHODS
 
 
 class Animator(Protocol):
@@ -300,6 +302,7 @@ def animate(
         UsageError: bad option values, or the landmark method without MediaPipe installed.
     """
     progress = progress or NoProgress()
+    AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, size=size, device=device)
     source, driver = Path(source), Path(driver)
     output = Path(output) if output is not None else default_animate_output(source, driver)
     source_rgb = load_source(source, size)

@@ -6,6 +6,7 @@ that fails for want of room, from any layer, becomes the same one "disk full" li
 and SIGTERM stop a run through `Interrupted` (see `install_signal_handlers`): the library's cleanup runs
 (temporary files removed, encoders and threads stopped, finished segments kept), one line says what was
 kept, and the exit code is 130 or 143.
+A flag the command line parser refuses (not a number, unknown, missing) is one line too, exit code 2.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
+from typer._click.exceptions import UsageError as FlagError  # typer's own click: a flag it could not parse
 from typer.core import TyperGroup
 
 from vidtoon.cpu_threads import configure_cpu_threads
@@ -52,6 +54,10 @@ class _Commands(TyperGroup):
             if _state["verbose"]:
                 err_console.print_exception()
             err_console.print(f"[bold red]{escape(exc.message)}[/]", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(code=exc.exit_code) from None
+        except FlagError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "vidtoon"
+            _say_error(f"{' '.join(exc.format_message().split())} — see `{command} --help`")
             raise typer.Exit(code=exc.exit_code) from None
 
 

@@ -91,7 +91,7 @@ def restyle(
 ) -> None:
     """Restyle a film, an image or a folder of images: same length, timing and sound."""
     from vidtoon.parsing import parse_assignments, parse_time
-    from vidtoon.restyle import RestyleOptions, load_translator, resolve_style
+    from vidtoon.restyle import RestyleOptions, check_restyle, load_translator, resolve_style
     from vidtoon.restyle import restyle as run_restyle
 
     card = resolve_style(
@@ -108,8 +108,8 @@ def restyle(
         height=height,
         max_side=max_side,
         batch_size=batch_size,
-        start=parse_time(start),
-        end=parse_time(end),
+        start=parse_time(start, flag="--start"),
+        end=parse_time(end, flag="--end"),
         consistency=consistency,
         strength=strength,
         flow=flow,
@@ -123,11 +123,13 @@ def restyle(
         on_corrupt=on_corrupt,
         encode=encode_options(crf, preset, pix_fmt),
     )
+    # cheap, before the model
+    job = check_restyle(source, output, style_name=card.name, options=options, force=force, max_pixels=max_pixels)
     loaded = load_translator(card=card, device=device, precision=precision, label=to_label, compile=compile_model)
     with RichProgress("fps") as progress:
         out = run_restyle(
-            source,
-            output,
+            job.source,
+            job.output,
             translator=loaded.translator,
             style_name=loaded.name,
             options=options,

@@ -10,21 +10,23 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.models.optical_flow import RAFT, raft_large, raft_small
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.flow.base import FLOW_BACKENDS, check_pair, frames_to_tensor
 
 WEIGHTS_ENV = "VIDTOON_RAFT_WEIGHTS"
+if TYPE_CHECKING:
+    from torchvision.models.optical_flow import RAFT
+
 _HINT = f"give a torchvision RAFT state dict with --flow-weights FILE or ${WEIGHTS_ENV} (--flow dis needs no weights)"
 _FIRST_CONV = "feature_encoder.convnormrelu.0.weight"  # out channels: 64 in raft_large, 32 in raft_small
 _MIN_SIZE = 128  # RAFT's correlation pyramid needs feature maps of ≥ 16 cells at 1/8 scale
 _CHANNELS = {64: "raft_large", 32: "raft_small"}
-_ARCHITECTURES = {"raft_large": raft_large, "raft_small": raft_small}
 
 
 def weights_path(weights: str | os.PathLike | None = None) -> Path:
@@ -74,7 +76,9 @@ def build_raft(state: dict[str, torch.Tensor], *, path: str | os.PathLike | None
         InputError: the state dict is not torchvision RAFT's (unknown shapes, missing or extra keys).
     """
     name = architecture(state, path=path)
-    model = _ARCHITECTURES[name](weights=None, progress=False)
+    from torchvision.models import optical_flow  # 2-6 s to import: only when a RAFT model is built
+
+    model = getattr(optical_flow, name)(weights=None, progress=False)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from vidtoon.errors import OutputError
+from vidtoon.checks import choice, whole_number
+from vidtoon.errors import OutputError, UsageError
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,25 @@ def output_format(path: Path) -> OutputFormat:
         ) from None
 
 
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+# Pixel formats the encoders vidtoon writes with take (x264/x265/VP9: the yuv ones; GIF: pal8/rgb8; PNG-in-MOV: rgb).
+PIX_FMTS = (
+    "yuv420p",
+    "yuvj420p",
+    "yuv422p",
+    "yuv444p",
+    "yuv420p10le",
+    "yuv422p10le",
+    "yuv444p10le",
+    "nv12",
+    "gray",
+    "rgb24",
+    "pal8",
+    "rgb8",
+)
+MAX_CRF = 63  # x264/x265 take 0-51, VP9 0-63
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     """Video encoder settings.
@@ -91,3 +111,12 @@ class EncodeOptions:
     preset: str = "medium"
     pix_fmt: str | None = None
     codec: str | None = None
+
+    def __post_init__(self) -> None:
+        whole_number("--crf", self.crf, optional=True, minimum=0, maximum=MAX_CRF)
+        if self.preset not in PRESETS:
+            raise UsageError(f"--preset {self.preset!r}: unknown preset", hint=f"use one of {', '.join(PRESETS)}")
+        if self.pix_fmt is not None:
+            choice("--pix-fmt", self.pix_fmt, PIX_FMTS)
+        if self.codec is not None and (not isinstance(self.codec, str) or not self.codec.strip()):
+            raise UsageError(f"codec must be an FFmpeg encoder name, got {self.codec!r}")

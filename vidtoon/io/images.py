@@ -161,6 +161,18 @@ def fit(rgb: np.ndarray, width: int, height: int, mode: str = "pad") -> np.ndarr
     return canvas
 
 
+def check_output_folder(output: Path, *, inputs: Iterable[Path] = (), force: bool = False) -> Path:
+    """UsageError unless the folder `output` may be written: absent (or `force`), and not one of `inputs`."""
+    output = Path(output)
+    if output.exists() and not force:
+        raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
+    if any(output.resolve() == Path(path).resolve() for path in inputs):
+        raise UsageError(f"output folder {output} is an input", hint="choose another with -o")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"output {output} is a file, not a folder", hint="give a folder name with -o")
+    return output
+
+
 def write_image_folder(
     output: Path,
     images: Iterable[tuple[str, np.ndarray]],
@@ -174,11 +186,7 @@ def write_image_folder(
     An existing `output` needs `force`; `output` may not be one of `inputs`. The files are staged in a
     hidden folder beside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name.
     """
-    output = Path(output)
-    if output.exists() and not force:
-        raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
-    if any(output.resolve() == Path(path).resolve() for path in inputs):
-        raise UsageError(f"output folder {output} is an input", hint="choose another with -o")
+    output = check_output_folder(output, inputs=inputs, force=force)
     ensure_writable_dir(output)
     staging = StagingDir(output)
     try:

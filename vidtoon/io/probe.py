@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 
+from vidtoon.errors import UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.open import open_input
 
@@ -82,6 +83,16 @@ class VideoInfo:
             return value
 
         return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def check_span(info: VideoInfo, start: Fraction | None, end: Fraction | None, path: Path) -> None:
+    """UsageError unless `start`..`end` (seconds, None: the video's own) lies within the video `info` describes."""
+    if start is not None and end is not None and end <= start:
+        raise UsageError(f"--end ({float(end):g}s) must be after --start ({float(start):g}s)")
+    if start is not None and info.duration is not None and start >= info.duration:
+        raise UsageError(
+            f"--start {float(start):g}s is past the end of the video ({float(info.duration):.3f}s)", hint=f"the input is {path}"
+        )
 
 
 def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:

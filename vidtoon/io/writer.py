@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 _MUXER_KEYS = {"encoder", "major_brand", "minor_version", "compatible_brands", "duration"}
 
 
-_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
-
-
 class VideoWriter:
     """Encodes RGB frames into `path`, keeping each frame's timestamp; source audio carried along.
 
@@ -69,8 +66,6 @@ class VideoWriter:
         self.packet_times: list[tuple[int, int]] = []
         if fps <= 0:
             raise UsageError(f"frame rate must be above zero, got {fps}")
-        if options.preset not in _PRESETS:
-            raise UsageError(f"unknown preset {options.preset!r}", hint=f"use one of {', '.join(_PRESETS)}")
         self.fps = Fraction(fps)
         self.options = options
         if self.format.constant_rate or self.format.muxer == "gif":

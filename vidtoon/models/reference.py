@@ -121,16 +121,16 @@ def check_reference_image(path: str | Path) -> tuple[int, int]:
     return width, height
 
 
-def check_strength(strength: float) -> float:
-    """`strength` as a float in [0, 1] (1 = fully stylised, 0 = the source unchanged).
+def check_strength(strength: float, *, flag: str = "--like-strength") -> float:
+    """`strength` as a float in [0, 1] (1 = fully stylised, 0 = the source unchanged); errors name `flag`.
 
     Raises:
         UsageError: not a number in [0, 1].
     """
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
         raise UsageError(
-            f"--like-strength must be a number from 0 to 1, got {strength!r}",
-            hint="1 = fully stylised, 0 = the source unchanged, e.g. --like-strength 0.7",
+            f"{flag} must be a number from 0 to 1, got {strength!r}",
+            hint=f"1 = fully stylised, 0 = the source unchanged, e.g. {flag} 0.7",
         )
     return float(strength)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
+from vidtoon.errors import UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import IMAGE_SUFFIXES
 from vidtoon.models.translator import Translator
@@ -24,12 +26,17 @@ from vidtoon.restyle.stills import restyle_folder, restyle_image
 from vidtoon.styles import LoadedStyle, load_translator, resolve_style
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 
+if TYPE_CHECKING:
+    from vidtoon.io.probe import VideoInfo
+
 __all__ = [
     "FaceRestyler",
     "FrameRestyler",
     "LoadedStyle",
+    "RestyleJob",
     "RestyleOptions",
     "Restyler",
+    "check_restyle",
     "default_output",
     "load_translator",
     "make_restyler",
@@ -46,6 +53,51 @@ def default_output(source: Path, style: str) -> Path:
         return source.with_name(f"{source.stem}.{style}.png")
     suffix = source.suffix.lower() if source.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
     return source.with_name(f"{source.stem}.{style}{suffix}")
+
+
+class RestyleJob(NamedTuple):
+    """A restyle checked before anything is loaded: the source, the output, and the source's probe (None: a folder)."""
+
+    source: Path
+    output: Path
+    info: VideoInfo | None
+
+
+def check_restyle(
+    source: str | Path,
+    output: str | Path | None,
+    *,
+    style_name: str,
+    options: RestyleOptions,
+    force: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> RestyleJob:
+    """Everything cheap about a restyle, checked before a model is loaded: the source is a readable video, image or
+    image folder; the output may be written (not the input, not existing without `force`, a known type, a folder
+    that can be written); `options.start` lies within the video. Takes milliseconds.
+
+    Raises:
+        InputError, OutputError, UsageError: what is wrong, naming the file or flag.
+    """
+    from vidtoon.files import check_output
+    from vidtoon.io.formats import output_format
+    from vidtoon.io.images import check_output_folder, list_images
+    from vidtoon.io.probe import check_span, probe
+
+    source = Path(source)
+    output = Path(output) if output is not None else default_output(source, style_name)
+    if source.is_dir():
+        list_images(source)
+        return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
+    info = probe(source, max_pixels=max_pixels)
+    if info.is_image:
+        if output.suffix.lower() not in IMAGE_SUFFIXES:
+            raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+    else:
+        output_format(output)
+        check_span(info, options.start, options.end, source)
+    check_output(output, inputs=(source,), force=force)
+    return RestyleJob(source, output, info)
 
 
 def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
@@ -107,15 +159,16 @@ def restyle(
         The finished output (a video, an image, or a folder of images).
     """
     progress = progress or NoProgress()
-    source = Path(source)
-    output = Path(output) if output is not None else default_output(source, style_name)
-    from vidtoon.io.probe import probe  # PyAV: imported when a restyle runs, so `import vidtoon.restyle` works without it
-    from vidtoon.restyle.video import restyle_video
+    from vidtoon.restyle.video import (
+        restyle_video,  # PyAV: imported when a restyle runs, so `import vidtoon.restyle` works without it
+    )
 
+    source, output, info = check_restyle(
+        source, output, style_name=style_name, options=options, force=force, max_pixels=max_pixels
+    )
     restyler = make_restyler(translator, options)
-    if source.is_dir():
+    if info is None:
         return restyle_folder(source, output, restyler, force=force, progress=progress, max_pixels=max_pixels)
-    info = probe(source, max_pixels=max_pixels)
     if info.is_image:
         return restyle_image(source, output, restyler, force=force, max_pixels=max_pixels)
     return restyle_video(

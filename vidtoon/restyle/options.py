@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
+from vidtoon.checks import choice, device_name, is_number, seconds, whole_number
 from vidtoon.errors import UsageError
 from vidtoon.io.formats import EncodeOptions
-from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, ON_CORRUPT_MODES, PRECISION_CHOICES
+from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, FLOW_PRESETS, ON_CORRUPT_MODES, PRECISION_CHOICES
 from vidtoon.styles.cards import STYLE_DEFAULT_KEYS  # the option fields a style card's `defaults:` may set
 
 
@@ -67,29 +67,38 @@ class RestyleOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
     def __post_init__(self) -> None:
-        _positive_int("--height", self.height, optional=True, maximum=16384)
-        _positive_int("--max-side", self.max_side, optional=True, minimum=16)
-        _positive_int("tile", self.tile, minimum=16)
+        whole_number("--height", self.height, optional=True, maximum=16384)
+        whole_number("--max-side", self.max_side, optional=True, minimum=16)
+        whole_number("tile", self.tile, minimum=16)
         if not isinstance(self.overlap, int) or not 0 <= self.overlap < self.tile // 2:
             raise UsageError(f"tile overlap must be 0 or more and under half the tile ({self.tile // 2}), got {self.overlap!r}")
-        _positive_int("--batch-size", self.batch_size, optional=True, maximum=1024)
-        _positive_int("--segment-seconds", self.segment_seconds)
-        _positive_int("--face-size", self.face_size, minimum=32, maximum=4096)
-        _choice("--consistency", self.consistency, CONSISTENCY_MODES)
-        _choice("--flow", self.flow, FLOW_NAMES)
-        _choice("--precision", self.precision, PRECISION_CHOICES)
-        _choice("--on-corrupt", self.on_corrupt, ON_CORRUPT_MODES)
-        if not _number(self.strength) or not 0.0 <= self.strength < 1.0:
+        whole_number("--batch-size", self.batch_size, optional=True, maximum=1024)
+        whole_number("--segment-seconds", self.segment_seconds)
+        whole_number("--face-size", self.face_size, minimum=32, maximum=4096)
+        choice("--consistency", self.consistency, CONSISTENCY_MODES)
+        choice("--flow", self.flow, FLOW_NAMES)
+        choice("--precision", self.precision, PRECISION_CHOICES)
+        choice("--on-corrupt", self.on_corrupt, ON_CORRUPT_MODES)
+        device_name("--device", self.device)
+        choice("flow preset", self.flow_preset, FLOW_PRESETS)
+        for flag, value in (("--compile", self.compile), ("--faces", self.faces)):
+            if not isinstance(value, bool):
+                raise UsageError(f"{flag} must be true or false, got {value!r}")
+        if (isinstance(self.start, Fraction) or is_number(self.start)) and self.start < 0:
+            raise UsageError(f"--start must not be negative, got {float(self.start):g}s")
+        for key, flag in (("start", "--start"), ("end", "--end"), ("warmup_seconds", "warmup_seconds")):
+            object.__setattr__(self, key, seconds(flag, getattr(self, key), optional=key != "warmup_seconds"))
+        if not isinstance(self.encode, EncodeOptions):
+            raise UsageError(f"encode must be EncodeOptions, got {self.encode!r}")
+        if not is_number(self.strength) or not 0.0 <= self.strength < 1.0:
             raise UsageError(
                 f"--strength must be in [0, 1), got {self.strength}",
                 hint=f"0 keeps each frame as translated; {DEFAULT_STRENGTH} is the default",
             )
-        if not _number(self.face_margin) or not 0.0 <= self.face_margin <= 4.0:
+        if not is_number(self.face_margin) or not 0.0 <= self.face_margin <= 4.0:
             raise UsageError(
                 f"--face-margin must be in [0, 4] (× the face's size), got {self.face_margin}", hint="0.4 is the default"
             )
-        if self.start is not None and self.start < 0:
-            raise UsageError(f"--start must not be negative, got {float(self.start):g}s")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise UsageError(f"--end ({float(self.end):g}s) must be after --start ({float(self.start):g}s)")
         if self.end is not None and self.end <= 0:
@@ -108,20 +117,3 @@ class RestyleOptions:
         values = {k: v for k, v in (defaults or {}).items() if k in STYLE_DEFAULT_KEYS and v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive_int(flag: str, value: Any, *, optional: bool = False, minimum: int = 1, maximum: int | None = None) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise UsageError(f"{flag} must be a whole number {bound}, got {value!r}")
-
-
-def _choice(flag: str, value: Any, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise UsageError(f"{flag} must be one of {', '.join(choices)}, got {value!r}")

@@ -15,10 +15,16 @@ from vidtoon.styles.kinds import STYLE_KINDS
 
 
 def _check_file(card: StyleCard) -> Path:
-    """The card's file, checked (an installed style's file must exist and match its sha256; a --model file is
-    checked by its loader, whose errors say what the file is not)."""
+    """The card's file, checked (an installed style's file must exist and match its sha256; a --model file must be a
+    non-empty file here, before anything loads; what else it is not, its loader says)."""
     path = card.checkpoint
     if card.path is None:
+        if path is None or not path.exists():
+            raise InputError("checkpoint not found", path=path, hint="check the --model path")
+        if not path.is_file():
+            raise InputError("is a folder, not a model file", path=path, hint="give the model file itself with --model")
+        if path.stat().st_size == 0:
+            raise InputError("model file is empty (0 bytes)", path=path, hint="the copy or download is incomplete")
         return path
     where = f"reinstall the style (card: {card.path})"
     if path is None or not path.is_file():

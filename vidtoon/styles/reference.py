@@ -88,7 +88,7 @@ def add_reference_style(
         raise UsageError(
             f"style name {name!r} must be letters, digits, - or _", hint="e.g. vidtoon styles add monet --like monet.jpg"
         )
-    strength = check_strength(strength)
+    strength = check_strength(strength, flag="--strength")
     image = Path(image)
     check_reference_image(image)
     folder = Path(folder)

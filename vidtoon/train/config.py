@@ -7,13 +7,16 @@ silently with a default. The resolved configuration is written beside the checkp
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from vidtoon.checks import device_name
 from vidtoon.errors import InputError, UsageError
+from vidtoon.parsing import parse_rate
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 GENERATORS = ("resnet", "unet")
@@ -113,6 +116,13 @@ class RunConfig:
             raise UsageError(f"unknown precision {self.precision!r}", hint=f"use one of {', '.join(PRECISIONS)}")
         if self.workers < 0:
             raise UsageError(f"workers must be >= 0, got {self.workers}")
+        _at_most(self, size=4096, load_size=16384, batch_size=4096, workers=64)
+        if not 0 <= self.seed < 2**63:
+            raise UsageError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed}")
+        if self.lr > 1:
+            raise UsageError(f"lr must be at most 1, got {self.lr}", hint="Adam learning rates are around 1e-4 to 1e-3")
+        parse_rate(self.fps, flag="--fps")
+        device_name("--device", self.device)
 
     @property
     def resolved_load_size(self) -> int:
@@ -203,6 +213,12 @@ class CAAEConfig(RunConfig):
 
 
 C = TypeVar("C", bound=RunConfig)
+
+
+def _at_most(config: Any, **limits: int) -> None:
+    for key, limit in limits.items():
+        if getattr(config, key) > limit:
+            raise UsageError(f"{key} must be at most {limit}, got {getattr(config, key)}")
 
 
 def _positive(config: Any, *keys: str) -> None:
@@ -309,7 +325,8 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif kind is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        expected = "a finite number"
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
     elif kind is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -319,7 +336,7 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
         if (
             isinstance(value, (list, tuple))
             and len(value) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
         ):
             return [float(v) for v in value]
     raise UsageError(f"config key {key!r} must be {expected}, got {value!r}")

@@ -24,6 +24,7 @@ import torch
 import yaml
 from torch import nn
 
+from vidtoon.checks import choice
 from vidtoon.errors import OutputError, UsageError
 from vidtoon.files import write_atomic
 from vidtoon.models.checkpoint import ModelCard, save_checkpoint
@@ -57,6 +58,32 @@ class FixedLabel(nn.Module):
         return self.generator(x, label)
 
 
+DIRECTIONS = ("a2b", "b2a")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What `export_run` is asked for, checked before the run is read (a bad value raises `UsageError` naming the flag).
+
+    Attributes:
+        name: the style's name (letters, digits, '_', '-', '.'); None = the run folder's name.
+        direction: "a2b" (photos -> style) or "b2a" (CycleGAN only).
+        provenance: a preset of `vidtoon.train.provenance` or None.
+    """
+
+    name: str | None = None
+    direction: str = "a2b"
+    provenance: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name is not None and not (isinstance(self.name, str) and re.fullmatch(_NAME, self.name)):
+            raise UsageError(f"style name {self.name!r} must be letters, digits, '_', '-' or '.'", hint="pass --name")
+        choice("--direction", self.direction, DIRECTIONS)
+        if self.provenance is not None:
+            get_provenance(self.provenance)
+
+
 def export_run(
     run_dir: str | Path,
     output_dir: str | Path,
@@ -87,12 +114,13 @@ def export_run(
     Raises:
         InputError: not a run folder; OutputError: the files exist (without `force`); UsageError: a bad name.
     """
+    ExportOptions(name=name, direction=direction, provenance=provenance)
     run_dir, output_dir = Path(run_dir), Path(output_dir)
     state = read_checkpoint(run_dir / CHECKPOINT)
     spec = get_kind(state["kind"])
     config = load_config(spec.config, run_dir / CONFIG)
     name = name or run_dir.resolve().name
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+    if not re.fullmatch(_NAME, name):
         raise UsageError(f"style name {name!r} must be letters, digits, '_', '-' or '.'", hint="pass --name")
     labels = tuple(state["trainer"]["extra"].get("labels", ()))
     trainer = spec.trainer(config, device=torch.device("cpu"), precision="fp32", **({"labels": labels} if labels else {}))

@@ -62,6 +62,7 @@ def get_provenance(name: str) -> Provenance:
     """The provenance preset `name`; an unknown name lists the known ones."""
     if name not in PROVENANCE:
         raise UsageError(
-            f"unknown provenance {name!r}", hint=f"known: {', '.join(PROVENANCE)}; or give --data, --licence, --credits"
+            f"unknown provenance {name!r} for --provenance",
+            hint=f"known: {', '.join(PROVENANCE)}; or give --data, --licence, --credits",
         )
     return PROVENANCE[name]

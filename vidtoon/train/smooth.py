@@ -29,6 +29,12 @@ def edge_band(rgb_u8: np.ndarray, *, kernel: int = 5, low: int = 100, high: int 
     return cv2.dilate(edges, np.ones((kernel, kernel), np.uint8)) > 0
 
 
+def check_kernel(kernel: int) -> None:
+    """UsageError unless `kernel` is an odd whole number from 3 to 99."""
+    if not isinstance(kernel, int) or isinstance(kernel, bool) or not 3 <= kernel <= 99 or kernel % 2 == 0:
+        raise UsageError(f"--kernel (the smoothing kernel) must be odd and from 3 to 99, got {kernel!r}")
+
+
 def smooth_edges(rgb_u8: np.ndarray, *, kernel: int = 5, low: int = 100, high: int = 200) -> np.ndarray:
     """The image with its edge band replaced by a kernel×kernel Gaussian blur: H×W×3 uint8 -> H×W×3 uint8.
 
@@ -38,8 +44,7 @@ def smooth_edges(rgb_u8: np.ndarray, *, kernel: int = 5, low: int = 100, high: i
     """
     if rgb_u8.ndim != 3 or rgb_u8.shape[2] != 3 or rgb_u8.dtype != np.uint8:
         raise ValueError(f"expected an H×W×3 uint8 image, got shape {rgb_u8.shape} dtype {rgb_u8.dtype}")
-    if kernel < 3 or kernel % 2 == 0:
-        raise UsageError(f"the smoothing kernel must be odd and at least 3, got {kernel}")
+    check_kernel(kernel)
     band = edge_band(rgb_u8, kernel=kernel, low=low, high=high)
     blurred = cv2.GaussianBlur(rgb_u8, (kernel, kernel), 0, borderType=cv2.BORDER_REFLECT)
     out = rgb_u8.copy()
@@ -66,6 +71,7 @@ def smooth_folder(
         InputError: `source` is missing, empty, or nothing in it is readable; UsageError: `output` exists (without
             `force`) or is `source`.
     """
+    check_kernel(kernel)
     source, output = Path(source), Path(output)
     files = list_images(source)
     if output.exists() and output.resolve() == source.resolve():
