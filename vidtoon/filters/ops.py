@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from vidtoon.filters import cpu
+
 # sRGB (D65) -> XYZ, rows scaled by the D65 white so that white maps to (1, 1, 1)
 _RGB_TO_XYZ = (
     (0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047),
@@ -94,7 +96,10 @@ def gaussian_blur(img: Tensor, sigma: float) -> Tensor:
     """Separable Gaussian blur of N×C×H×W `img` with standard deviation `sigma` pixels (`sigma` <= 0.05: unchanged)."""
     if sigma <= 0.05:
         return img
-    return _separable(img, gaussian_kernel1d(sigma, dtype=torch.float64).tolist())
+    taps = gaussian_kernel1d(sigma, dtype=torch.float64).tolist()
+    if cpu.usable(img):
+        return cpu.separable(img, taps)
+    return _separable(img, taps)
 
 
 def box_blur(img: Tensor, radius: int) -> Tensor:
@@ -104,6 +109,8 @@ def box_blur(img: Tensor, radius: int) -> Tensor:
     """
     if radius <= 0:
         return img
+    if cpu.usable(img):
+        return cpu.box_blur(img, radius)
     k = 2 * radius + 1
     if k % 3 == 0 and k <= 15:  # 9, 15: a box of 3 then a sparse box
         return _separable(img, [], lambda plane, dim, out=None: _box_of_threes(plane, radius, dim, out=out))
@@ -120,6 +127,8 @@ def resize(img: Tensor, height: int, width: int) -> Tensor:
     if img.shape[-2:] == (height, width):
         return img
     shrink = height < img.shape[-2] or width < img.shape[-1]
+    if not shrink and cpu.usable(img):
+        return cpu.enlarge(img, height, width)
     if img.device.type == "cpu" and not shrink and img.shape[0] * img.shape[1] > 1:  # plane by plane: cache-friendly
         n, c = img.shape[:2]
         planes = img.reshape(n * c, 1, *img.shape[-2:]).split(1)
