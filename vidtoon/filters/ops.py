@@ -36,7 +36,7 @@ def to_unit(x: Tensor) -> Tensor:
 
 def from_unit(rgb: Tensor) -> Tensor:
     """N×3×H×W in [0, 1] -> [-1, 1], clamped."""
-    return (rgb * 2 - 1).clamp(-1, 1)
+    return torch.mul(rgb, 2).sub_(1).clamp_(-1, 1)  # one new tensor, not three
 
 
 def gaussian_kernel1d(sigma: float, *, device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
