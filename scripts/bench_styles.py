@@ -114,6 +114,33 @@ def measure(run, frames: list[np.ndarray], repeats: int) -> tuple[float, float]:
     return best
 
 
+def look(runs: dict[str, callable], frames: list[np.ndarray], save: Path | None, compare: Path | None) -> None:
+    """Save the procedural styles' outputs, or print how far they are (in grey levels of 255) from saved ones: the
+    look bound of a speed change (save with the old code, compare with the new, on the same frames)."""
+    rows = []
+    for name in TARGETS:
+        with torch.inference_mode():
+            out = np.stack([runs[name](rgb) for rgb in frames])
+        if save:
+            save.mkdir(parents=True, exist_ok=True)
+            np.save(save / f"look_{name}.npy", out)
+        if compare and (compare / f"look_{name}.npy").exists():
+            diff = np.abs(out.astype(np.int16) - np.load(compare / f"look_{name}.npy").astype(np.int16))
+            rows.append(
+                [
+                    name,
+                    str(diff.max()),
+                    f"{np.percentile(diff, 99.9):.0f}",
+                    f"{np.percentile(diff, 99):.0f}",
+                    f"{(diff > 0).mean() * 100:.3f}",
+                    f"{(diff > 2).mean() * 100:.4f}",
+                ]
+            )
+    if rows:
+        print(f"\nlook: uint8 outputs against {compare} on the same {len(frames)} frames (grey levels of 255)")
+        print_table(["style", "max", "99.9th pct", "99th pct", "% pixels changed", "% > 2 levels"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 frames, 2 repeats")
@@ -121,6 +148,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch and OpenCV threads (default: theirs)")
     parser.add_argument("--save", type=Path, help="write before/after PNGs of the first frame here")
+    parser.add_argument("--save-look", type=Path, help="write each style's uint8 outputs on the frames here (.npy)")
+    parser.add_argument("--compare-look", type=Path, help="compare each style's outputs with those saved here by --save-look")
     args = parser.parse_args()
     count, repeats = (2, 2) if args.quick else (args.frames, args.repeats)
     if args.threads:
@@ -144,6 +173,8 @@ def main() -> None:
                     str(args.save / f"bench_{name}.png"), cv2.cvtColor(np.concatenate([frames[0], out]), cv2.COLOR_RGB2BGR)
                 )
     load_after = os.getloadavg()
+    if args.save_look or args.compare_look:
+        look(methods(), frames, args.save_look, args.compare_look)
     base_fps = 1 / results["cv2.stylization"][0]
     rows = []
     for name, (seconds, cpu) in results.items():
