@@ -49,8 +49,11 @@ What it says:
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,7 +62,8 @@ import numpy as np
 import torch
 from benchlib import REPO_ROOT, clips_folder, cpu_seconds, print_table
 
-sys.path.insert(0, str(REPO_ROOT))
+# --code DIR: import vidtoon from another checkout (the children of --against)
+sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv else str(REPO_ROOT))
 
 from vidtoon.filters import PROCEDURAL
 from vidtoon.io.reader import VideoReader
@@ -89,6 +93,41 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     return x[0].add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+
+
+def against(baseline: Path, count: int, rounds: int, threads: int | None) -> None:
+    """Before/after in one run: this script's children alternate between `baseline` (a checkout of the old code, e.g.
+    `git archive REV vidtoon | tar -x -C DIR`) and this checkout, `rounds` times; the best of each is kept."""
+    best: dict[tuple[str, str], tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            for label, code in (("before", baseline), ("after", REPO_ROOT)):
+                out = Path(tmp) / "result.json"
+                extra = ["--threads", str(threads)] if threads else []
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--code",
+                    str(code),
+                    "--frames",
+                    str(count),
+                    "--repeats",
+                    "1",
+                    "--json",
+                    str(out),
+                ]
+                subprocess.run([*command, *extra], check=True, stdout=subprocess.DEVNULL)
+                for name, (seconds, cpu) in json.loads(out.read_text()).items():
+                    previous = best.get((label, name), (float("inf"), float("inf")))
+                    best[(label, name)] = (min(previous[0], seconds), min(previous[1], cpu))
+    print(f"\nbefore ({baseline}) / after (this checkout), best of {rounds} alternating child runs of {count} frames")
+    rows = []
+    for name in (*TARGETS, "cv2.stylization"):
+        (wall0, cpu0), (wall1, cpu1) = best[("before", name)], best[("after", name)]
+        rows.append(
+            [name, f"{cpu0 * 1000:.0f}", f"{cpu1 * 1000:.0f}", f"{cpu0 / cpu1:.2f}x", f"{1 / wall0:.1f}", f"{1 / wall1:.1f}"]
+        )
+    print_table(["method", "CPU ms before", "CPU ms after", "CPU speed-up", "fps before", "fps after"], rows)
 
 
 def methods() -> dict[str, callable]:
@@ -150,6 +189,10 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="write before/after PNGs of the first frame here")
     parser.add_argument("--save-look", type=Path, help="write each style's uint8 outputs on the frames here (.npy)")
     parser.add_argument("--compare-look", type=Path, help="compare each style's outputs with those saved here by --save-look")
+    parser.add_argument("--against", type=Path, help="also before/after: a checkout of the old code (its folder)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating child runs per side for --against")
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # import vidtoon from here (read at the top)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child of --against: styles only, results here
     args = parser.parse_args()
     count, repeats = (2, 2) if args.quick else (args.frames, args.repeats)
     if args.threads:
@@ -163,8 +206,11 @@ def main() -> None:
     )
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
     results = {}
+    runs = methods()
+    if args.json:
+        runs = {name: runs[name] for name in (*TARGETS, "cv2.stylization")}
     with torch.inference_mode():
-        for name, run in methods().items():
+        for name, run in runs.items():
             results[name] = measure(run, frames, repeats)
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
@@ -172,6 +218,9 @@ def main() -> None:
                 cv2.imwrite(
                     str(args.save / f"bench_{name}.png"), cv2.cvtColor(np.concatenate([frames[0], out]), cv2.COLOR_RGB2BGR)
                 )
+    if args.json:
+        args.json.write_text(json.dumps(results))
+        return
     load_after = os.getloadavg()
     if args.save_look or args.compare_look:
         look(methods(), frames, args.save_look, args.compare_look)
@@ -192,6 +241,8 @@ def main() -> None:
             ]
         )
     print_table(["method", "ms/frame", "fps", "CPU ms/frame", "fps vs cv2.stylization", "target fps", "met?"], rows)
+    if args.against:
+        against(args.against, count, args.rounds, args.threads)
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
 

@@ -3,6 +3,8 @@
 Conventions: `rgb` is N×3×H×W float in [0, 1] (sRGB, gamma-encoded); `lab` is N×3×H×W CIE L*a*b* (D65) with L in
 [0, 100]; `img` is any N×C×H×W float tensor. Every function works on any device, is batched and differentiable
 (unless it says otherwise), and keeps its input's dtype and device. Borders are handled by replicating the edge.
+On float32 CPU tensors for which no gradient is recorded, the blurs and enlargements run OpenCV's kernels
+(`vidtoon.filters.cpu`: the same values to float rounding, several times faster); elsewhere the torch code below.
 """
 
 from __future__ import annotations
