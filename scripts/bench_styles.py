@@ -95,7 +95,7 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return x[0].add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
-def against(baseline: Path, count: int, rounds: int, threads: int | None) -> None:
+def against(baseline: Path, count: int, repeats: int, rounds: int, threads: int | None) -> None:
     """Before/after in one run: this script's children alternate between `baseline` (a checkout of the old code, e.g.
     `git archive REV vidtoon | tar -x -C DIR`) and this checkout, `rounds` times; the best of each is kept."""
     best: dict[tuple[str, str], tuple[float, float]] = {}
@@ -104,18 +104,8 @@ def against(baseline: Path, count: int, rounds: int, threads: int | None) -> Non
             for label, code in (("before", baseline), ("after", REPO_ROOT)):
                 out = Path(tmp) / "result.json"
                 extra = ["--threads", str(threads)] if threads else []
-                command = [
-                    sys.executable,
-                    __file__,
-                    "--code",
-                    str(code),
-                    "--frames",
-                    str(count),
-                    "--repeats",
-                    "1",
-                    "--json",
-                    str(out),
-                ]
+                options = ["--code", str(code), "--frames", str(count), "--repeats", str(repeats), "--json", str(out)]
+                command = [sys.executable, __file__, *options]
                 subprocess.run([*command, *extra], check=True, stdout=subprocess.DEVNULL)
                 for name, (seconds, cpu) in json.loads(out.read_text()).items():
                     previous = best.get((label, name), (float("inf"), float("inf")))
@@ -242,7 +232,7 @@ def main() -> None:
         )
     print_table(["method", "ms/frame", "fps", "CPU ms/frame", "fps vs cv2.stylization", "target fps", "met?"], rows)
     if args.against:
-        against(args.against, count, args.rounds, args.threads)
+        against(args.against, count, repeats, args.rounds, args.threads)
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
 
