@@ -12,9 +12,19 @@ is printed before and after: on a shared machine read the ratios, not the absolu
     .venv/bin/python scripts/bench_styles.py                  # 6 frames, 3 repeats
     .venv/bin/python scripts/bench_styles.py --quick          # 2 frames, 2 repeats
     .venv/bin/python scripts/bench_styles.py --save /tmp/filters_look   # also write before/after PNGs
+    .venv/bin/python scripts/bench_styles.py --against /tmp/old      # before/after CPU ms, alternating child runs
+        (/tmp/old: `mkdir /tmp/old && git archive REV vidtoon | tar -x -C /tmp/old`, the old code)
+    .venv/bin/python scripts/bench_styles.py --save-look /tmp/look   # with the old code (run from its checkout) ...
+    .venv/bin/python scripts/bench_styles.py --compare-look /tmp/look   # ... then the new: max / 99.9th pct levels
 
 Notes
 =====
+2026-11-30 (docs/benchmarks.md#bench_styles has the tables): OpenCV kernels for CPU blurs and enlargements, toon's
+full-size passes fused over bands of rows, Lab without torch.where. One thread, load 13.5: toon 146 -> 107 CPU ms per
+frame (uint8 conversions, ~20 ms, counted; 75-85 ms with float frames), sketch 62 -> 53, paint 356 -> 320; toon 7.3×
+and sketch 14× as fast as cv2.stylization in the same run. Look: at most 1 grey level from the old outputs.
+
+Earlier:
 Runs of 2026-11-29, 21:05-21:10, 6 BBB frames at 1280×720, on the shared 2-core machine at load 7.5-9.5 (four other
 agents training and testing: each process gets about half a core, so the absolute fps are 3-5× below an idle box):
 
