@@ -25,7 +25,9 @@ def test_usable_only_for_cpu_float32_without_a_gradient():
     with torch.enable_grad():
         assert not cpu.usable(x.clone().requires_grad_())
     with torch.no_grad():
-        assert cpu.usable(x.clone().requires_grad_())  # nothing recorded: OpenCV is fine
+        leaf = x.clone().requires_grad_()
+        assert cpu.usable(leaf)  # nothing recorded: OpenCV is fine
+        assert torch.allclose(ops.box_blur(leaf, 1), ops.box_blur(x, 1))
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 37, 53), (1, 8, 5, 4)])

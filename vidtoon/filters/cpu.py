@@ -27,9 +27,10 @@ def usable(img: Tensor) -> bool:
 
 
 def _planes(img: Tensor) -> Tensor:
-    """N×C×H×W -> (N·C)×H×W view of a contiguous copy (no copy when `img` is already contiguous)."""
+    """N×C×H×W -> (N·C)×H×W view of a contiguous copy (no copy when `img` is already contiguous), detached (no
+    gradient is recorded when this path runs)."""
     n, c, h, w = img.shape
-    return img.contiguous().view(n * c, h, w)
+    return img.detach().contiguous().view(n * c, h, w)
 
 
 def box_blur(img: Tensor, radius: int) -> Tensor:
