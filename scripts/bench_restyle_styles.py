@@ -7,8 +7,8 @@
    Wall and CPU seconds, seconds per second of film (goal < 1: faster than real time on 2 cores), and per frame over
    the 1-frame run. `--with-spin` adds the run with `OMP_WAIT_POLICY=ACTIVE` (the behaviour before the CLI
    set PASSIVE; minutes under load).
-2. Temporal: E_warp (Lai et al. 2018, `vidtoon.metrics`, DIS flow of the source) of the source footage, of `toon` per
-   frame (`--consistency none`) and of `toon` with the default temporal stage (`make_temporal_stage("flow")`, one
+2. Temporal: E_warp (Lai et al. 2018, `vidtoon.metrics`, DIS flow of the source) of the source footage, of `toon` (with
+   the parameters of its shipped card, vidtoon/styles/bundled/toon.yaml) per frame (`--consistency none`) and of `toon` with the default temporal stage (`make_temporal_stage("flow")`, one
    frame per batch as restyle runs it on a CPU), on the DVP and DAVIS sequences in $VIDTOON_TEST_DATA/video_seq.
    Goal (issue #13): toon + temporal ≤ the source's own E_warp.
 
@@ -36,6 +36,7 @@ from benchlib import REPO_ROOT, append_notes, command_line, cpu_seconds, load_av
 sys.path.insert(0, str(REPO_ROOT))
 
 from vidtoon.filters import PROCEDURAL
+from vidtoon.styles.cards import find_style
 from vidtoon.temporal import make_temporal_stage
 
 SAMPLE = REPO_ROOT / "clips" / "sample.mp4"
@@ -96,7 +97,9 @@ def end_to_end(out_dir: Path, variants: bool, with_spin: bool) -> None:
 
 def temporal(data: Path, frames: int, width: int) -> None:
     toon = PROCEDURAL.get("toon")
-    params = toon.params()
+    card = find_style("toon")  # the shipped card's parameters (e.g. line_softness 0.03), as `restyle --to toon` runs it
+    params = toon.params(card.params)
+    print(f"\ntoon parameters of the style card {card.path or card.name}: {dict(card.params)}")
     rows = []
     for name in SEQUENCES:
         folder = data / "video_seq" / name

@@ -12,9 +12,19 @@ is printed before and after: on a shared machine read the ratios, not the absolu
     .venv/bin/python scripts/bench_styles.py                  # 6 frames, 3 repeats
     .venv/bin/python scripts/bench_styles.py --quick          # 2 frames, 2 repeats
     .venv/bin/python scripts/bench_styles.py --save /tmp/filters_look   # also write before/after PNGs
+    .venv/bin/python scripts/bench_styles.py --against /tmp/old      # before/after CPU ms, alternating child runs
+        (/tmp/old: `mkdir /tmp/old && git archive REV vidtoon | tar -x -C /tmp/old`, the old code)
+    .venv/bin/python scripts/bench_styles.py --save-look /tmp/look   # with the old code (run from its checkout) ...
+    .venv/bin/python scripts/bench_styles.py --compare-look /tmp/look   # ... then the new: max / 99.9th pct levels
 
 Notes
 =====
+2026-11-30 (docs/benchmarks.md#bench_styles has the tables): OpenCV kernels for CPU blurs and enlargements, toon's
+full-size passes fused over bands of rows, Lab without torch.where. One thread, load 13.5: toon 146 -> 107 CPU ms per
+frame (uint8 conversions, ~20 ms, counted; 75-85 ms with float frames), sketch 62 -> 53, paint 356 -> 320; toon 7.3×
+and sketch 14× as fast as cv2.stylization in the same run. Look: at most 1 grey level from the old outputs.
+
+Earlier:
 Runs of 2026-11-29, 21:05-21:10, 6 BBB frames at 1280×720, on the shared 2-core machine at load 7.5-9.5 (four other
 agents training and testing: each process gets about half a core, so the absolute fps are 3-5× below an idle box):
 
@@ -49,8 +59,11 @@ What it says:
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,7 +72,8 @@ import numpy as np
 import torch
 from benchlib import REPO_ROOT, clips_folder, cpu_seconds, print_table
 
-sys.path.insert(0, str(REPO_ROOT))
+# --code DIR: import vidtoon from another checkout (the children of --against)
+sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv else str(REPO_ROOT))
 
 from vidtoon.filters import PROCEDURAL
 from vidtoon.io.reader import VideoReader
@@ -91,6 +105,31 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return x[0].add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
+def against(baseline: Path, count: int, repeats: int, rounds: int, threads: int | None) -> None:
+    """Before/after in one run: this script's children alternate between `baseline` (a checkout of the old code, e.g.
+    `git archive REV vidtoon | tar -x -C DIR`) and this checkout, `rounds` times; the best of each is kept."""
+    best: dict[tuple[str, str], tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            for label, code in (("before", baseline), ("after", REPO_ROOT)):
+                out = Path(tmp) / "result.json"
+                extra = ["--threads", str(threads)] if threads else []
+                options = ["--code", str(code), "--frames", str(count), "--repeats", str(repeats), "--json", str(out)]
+                command = [sys.executable, __file__, *options]
+                subprocess.run([*command, *extra], check=True, stdout=subprocess.DEVNULL)
+                for name, (seconds, cpu) in json.loads(out.read_text()).items():
+                    previous = best.get((label, name), (float("inf"), float("inf")))
+                    best[(label, name)] = (min(previous[0], seconds), min(previous[1], cpu))
+    print(f"\nbefore ({baseline}) / after (this checkout), best of {rounds} alternating child runs of {count} frames")
+    rows = []
+    for name in (*TARGETS, "cv2.stylization"):
+        (wall0, cpu0), (wall1, cpu1) = best[("before", name)], best[("after", name)]
+        rows.append(
+            [name, f"{cpu0 * 1000:.0f}", f"{cpu1 * 1000:.0f}", f"{cpu0 / cpu1:.2f}x", f"{1 / wall0:.1f}", f"{1 / wall1:.1f}"]
+        )
+    print_table(["method", "CPU ms before", "CPU ms after", "CPU speed-up", "fps before", "fps after"], rows)
+
+
 def methods() -> dict[str, callable]:
     found = {}
     for name in ("toon", "sketch", "paint"):
@@ -114,6 +153,33 @@ def measure(run, frames: list[np.ndarray], repeats: int) -> tuple[float, float]:
     return best
 
 
+def look(runs: dict[str, callable], frames: list[np.ndarray], save: Path | None, compare: Path | None) -> None:
+    """Save the procedural styles' outputs, or print how far they are (in grey levels of 255) from saved ones: the
+    look bound of a speed change (save with the old code, compare with the new, on the same frames)."""
+    rows = []
+    for name in TARGETS:
+        with torch.inference_mode():
+            out = np.stack([runs[name](rgb) for rgb in frames])
+        if save:
+            save.mkdir(parents=True, exist_ok=True)
+            np.save(save / f"look_{name}.npy", out)
+        if compare and (compare / f"look_{name}.npy").exists():
+            diff = np.abs(out.astype(np.int16) - np.load(compare / f"look_{name}.npy").astype(np.int16))
+            rows.append(
+                [
+                    name,
+                    str(diff.max()),
+                    f"{np.percentile(diff, 99.9):.0f}",
+                    f"{np.percentile(diff, 99):.0f}",
+                    f"{(diff > 0).mean() * 100:.3f}",
+                    f"{(diff > 2).mean() * 100:.4f}",
+                ]
+            )
+    if rows:
+        print(f"\nlook: uint8 outputs against {compare} on the same {len(frames)} frames (grey levels of 255)")
+        print_table(["style", "max", "99.9th pct", "99th pct", "% pixels changed", "% > 2 levels"], rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 frames, 2 repeats")
@@ -121,6 +187,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch and OpenCV threads (default: theirs)")
     parser.add_argument("--save", type=Path, help="write before/after PNGs of the first frame here")
+    parser.add_argument("--save-look", type=Path, help="write each style's uint8 outputs on the frames here (.npy)")
+    parser.add_argument("--compare-look", type=Path, help="compare each style's outputs with those saved here by --save-look")
+    parser.add_argument("--against", type=Path, help="also before/after: a checkout of the old code (its folder)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating child runs per side for --against")
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # import vidtoon from here (read at the top)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child of --against: styles only, results here
     args = parser.parse_args()
     count, repeats = (2, 2) if args.quick else (args.frames, args.repeats)
     if args.threads:
@@ -134,8 +206,11 @@ def main() -> None:
     )
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
     results = {}
+    runs = methods()
+    if args.json:
+        runs = {name: runs[name] for name in (*TARGETS, "cv2.stylization")}
     with torch.inference_mode():
-        for name, run in methods().items():
+        for name, run in runs.items():
             results[name] = measure(run, frames, repeats)
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
@@ -143,7 +218,12 @@ def main() -> None:
                 cv2.imwrite(
                     str(args.save / f"bench_{name}.png"), cv2.cvtColor(np.concatenate([frames[0], out]), cv2.COLOR_RGB2BGR)
                 )
+    if args.json:
+        args.json.write_text(json.dumps(results))
+        return
     load_after = os.getloadavg()
+    if args.save_look or args.compare_look:
+        look(methods(), frames, args.save_look, args.compare_look)
     base_fps = 1 / results["cv2.stylization"][0]
     rows = []
     for name, (seconds, cpu) in results.items():
@@ -161,6 +241,8 @@ def main() -> None:
             ]
         )
     print_table(["method", "ms/frame", "fps", "CPU ms/frame", "fps vs cv2.stylization", "target fps", "met?"], rows)
+    if args.against:
+        against(args.against, count, repeats, args.rounds, args.threads)
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
 

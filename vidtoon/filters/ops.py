@@ -3,6 +3,8 @@
 Conventions: `rgb` is N×3×H×W float in [0, 1] (sRGB, gamma-encoded); `lab` is N×3×H×W CIE L*a*b* (D65) with L in
 [0, 100]; `img` is any N×C×H×W float tensor. Every function works on any device, is batched and differentiable
 (unless it says otherwise), and keeps its input's dtype and device. Borders are handled by replicating the edge.
+On float32 CPU tensors for which no gradient is recorded, the blurs and enlargements run OpenCV's kernels
+(`vidtoon.filters.cpu`: the same values to float rounding, several times faster); elsewhere the torch code below.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from vidtoon.filters import cpu
+
 # sRGB (D65) -> XYZ, rows scaled by the D65 white so that white maps to (1, 1, 1)
 _RGB_TO_XYZ = (
     (0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047),
@@ -22,6 +26,7 @@ _RGB_TO_XYZ = (
 _XYZ_TO_RGB = tuple(tuple(row) for row in torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).tolist())
 _F_TO_LAB = ((0.0, 116.0, 0.0), (500.0, -500.0, 0.0), (0.0, 200.0, -200.0))  # (fx, fy, fz) -> (L + 16, a, b)
 _LAB_TO_F = ((1 / 116, 1 / 500, 0.0), (1 / 116, 0.0, 0.0), (1 / 116, 0.0, -1 / 200))  # (L, a, b) -> f - 16/116
+LUMA = (0.299, 0.587, 0.114)  # Rec. 601 luma weights of R, G, B
 _LAB_EPS = 216 / 24389
 _LAB_KAPPA = 24389 / 27
 
@@ -33,7 +38,7 @@ def to_unit(x: Tensor) -> Tensor:
 
 def from_unit(rgb: Tensor) -> Tensor:
     """N×3×H×W in [0, 1] -> [-1, 1], clamped."""
-    return (rgb * 2 - 1).clamp(-1, 1)
+    return torch.mul(rgb, 2).sub_(1).clamp_(-1, 1)  # one new tensor, not three
 
 
 def gaussian_kernel1d(sigma: float, *, device: torch.device | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -94,7 +99,10 @@ def gaussian_blur(img: Tensor, sigma: float) -> Tensor:
     """Separable Gaussian blur of N×C×H×W `img` with standard deviation `sigma` pixels (`sigma` <= 0.05: unchanged)."""
     if sigma <= 0.05:
         return img
-    return _separable(img, gaussian_kernel1d(sigma, dtype=torch.float64).tolist())
+    taps = gaussian_kernel1d(sigma, dtype=torch.float64).tolist()
+    if cpu.usable(img):
+        return cpu.separable(img, taps)
+    return _separable(img, taps)
 
 
 def box_blur(img: Tensor, radius: int) -> Tensor:
@@ -104,6 +112,8 @@ def box_blur(img: Tensor, radius: int) -> Tensor:
     """
     if radius <= 0:
         return img
+    if cpu.usable(img):
+        return cpu.box_blur(img, radius)
     k = 2 * radius + 1
     if k % 3 == 0 and k <= 15:  # 9, 15: a box of 3 then a sparse box
         return _separable(img, [], lambda plane, dim, out=None: _box_of_threes(plane, radius, dim, out=out))
@@ -120,6 +130,8 @@ def resize(img: Tensor, height: int, width: int) -> Tensor:
     if img.shape[-2:] == (height, width):
         return img
     shrink = height < img.shape[-2] or width < img.shape[-1]
+    if not shrink and cpu.usable(img):
+        return cpu.enlarge(img, height, width)
     if img.device.type == "cpu" and not shrink and img.shape[0] * img.shape[1] > 1:  # plane by plane: cache-friendly
         n, c = img.shape[:2]
         planes = img.reshape(n * c, 1, *img.shape[-2:]).split(1)
@@ -145,24 +157,33 @@ def mix_channels(img: Tensor, matrix: tuple[tuple[float, ...], ...] | Tensor, of
 
 def luma(rgb: Tensor) -> Tensor:
     """Rec. 601 luma of N×3×H×W `rgb`: N×1×H×W (in [0, 1] for `rgb` in [0, 1], in [-1, 1] for [-1, 1])."""
-    return mix_channels(rgb, ((0.299, 0.587, 0.114),))
+    return mix_channels(rgb, (LUMA,))
 
 
 def rgb_to_lab(rgb: Tensor) -> Tensor:
     """N×3×H×W sRGB in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b roughly in [-110, 110]."""
     rgb = rgb.clamp(0, 1)
-    linear = torch.where(rgb > 0.04045, _power(((rgb + 0.055) / 1.055).clamp_min(1e-8), 2.4), rgb / 12.92)
+    linear = _joined(rgb, 0.04045, lambda v: _power(v.add(0.055).mul_(1 / 1.055), 2.4), 1 / 12.92)
     xyz = mix_channels(linear, _RGB_TO_XYZ)
-    f = torch.where(xyz > _LAB_EPS, _power(xyz.clamp_min(1e-8), 1 / 3), (_LAB_KAPPA * xyz + 16) / 116)
+    f = _joined(xyz, _LAB_EPS, lambda v: _power(v, 1 / 3), _LAB_KAPPA / 116)
     return mix_channels(f, _F_TO_LAB, (-16.0, 0.0, 0.0))
 
 
 def lab_to_rgb(lab: Tensor) -> Tensor:
     """N×3×H×W CIE L*a*b* (D65) -> sRGB in [0, 1] (out-of-gamut colours clamped)."""
     f = mix_channels(lab, _LAB_TO_F, (16 / 116, 16 / 116, 16 / 116))
-    xyz = torch.where(f > 6 / 29, f**3, (116 * f - 16) / _LAB_KAPPA)
+    xyz = _joined(f, 6 / 29, lambda v: v.mul(v).mul_(v), 116 / _LAB_KAPPA)
     linear = mix_channels(xyz, _XYZ_TO_RGB).clamp(0, 1)
-    return torch.where(linear > 0.0031308, 1.055 * _power(linear.clamp_min(1e-8), 1 / 2.4) - 0.055, 12.92 * linear)
+    return _joined(linear, 0.0031308, lambda v: torch.log(v).mul_(1 / 2.4).add_(math.log(1.055)).exp_(), 12.92, -0.055)
+
+
+def _joined(t: Tensor, knee: float, curve, slope: float, offset: float = 0.0) -> Tensor:
+    """`curve(t) + offset` above `knee`, `slope · (t - knee) + curve(knee) + offset` below: the sRGB and Lab
+    transfer functions, whose two pieces meet at the knee, evaluated without branches (torch.where on both pieces
+    costs twice as much on the CPU); `curve` gets `t` clamped to >= knee (> 0, so fractional powers are safe)."""
+    below = t.clamp_max(knee).sub_(knee).mul_(slope)
+    below.add_(curve(t.clamp_min(knee)))
+    return below.add_(offset) if offset else below
 
 
 def _power(positive: Tensor, exponent: float) -> Tensor:

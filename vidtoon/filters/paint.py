@@ -95,13 +95,14 @@ def _filter_rows(image: Tensor, centre: Tensor, axes: Tensor, top: int, rings: i
     ys = (torch.arange(top, top + b, device=device, dtype=dtype) * 2 + 1) / h - 1
     xs = (torch.arange(w, device=device, dtype=dtype) * 2 + 1) / w - 1
     base = torch.stack(torch.broadcast_tensors(xs.view(1, w), ys.view(b, 1)), -1).view(1, 1, b, w, 2)
-    angles = torch.arange(DIRECTIONS, device=device, dtype=dtype) * (2 * math.pi / DIRECTIONS)
+    angles = torch.arange(DIRECTIONS // 2, device=device, dtype=dtype) * (2 * math.pi / DIRECTIONS)
     along = axes[:, 0:2].permute(0, 2, 3, 1).unsqueeze(1)  # N×1×b×W×2
     across = axes[:, 2:4].permute(0, 2, 3, 1).unsqueeze(1)
-    offsets = angles.cos().view(1, -1, 1, 1, 1) * along + angles.sin().view(1, -1, 1, 1, 1) * across  # N×16×b×W×2
-    mix = _sector_matrix(device, dtype).expand(n * c, SECTORS, DIRECTIONS)
+    half = torch.addcmul(angles.cos().view(1, -1, 1, 1, 1) * along, angles.sin().view(1, -1, 1, 1, 1), across)
+    offsets = torch.cat((half, -half), 1)  # N×16×b×W×2: the direction t + pi is the opposite point
+    mix = _sector_matrix(device, dtype)
     sums = torch.zeros(n * c, SECTORS, b * w, device=device, dtype=dtype)
-    squares = torch.zeros_like(sums)
+    squares = torch.zeros(n, SECTORS, b * w, device=device, dtype=dtype)  # of |colour|², summed over the channels
     total_weight = 1.0
     for k in range(1, rings + 1):
         rho = k / rings
@@ -109,14 +110,14 @@ def _filter_rows(image: Tensor, centre: Tensor, axes: Tensor, top: int, rings: i
         grid = torch.add(base, offsets, alpha=rho).view(n, DIRECTIONS * b, w, 2)
         ring = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
         ring = ring.reshape(n * c, DIRECTIONS, b * w)
-        sums.baddbmm_(mix, ring, alpha=weight)
-        squares.baddbmm_(mix, ring * ring, alpha=weight)
+        sums.baddbmm_(mix.expand(n * c, SECTORS, DIRECTIONS), ring, alpha=weight)
+        ring = (ring * ring).view(n, c, DIRECTIONS, b * w).sum(1)
+        squares.baddbmm_(mix.expand(n, SECTORS, DIRECTIONS), ring, alpha=weight)
         total_weight += 2 * weight
-    flat = centre.reshape(n * c, 1, b * w)
-    mean = (sums + flat) / total_weight
-    square = (squares + flat * flat) / total_weight
-    mean, square = mean.view(n, c, SECTORS, b * w), square.view(n, c, SECTORS, b * w)
-    variance = (square - mean * mean).sum(1, keepdim=True).clamp_min(0) + FLOOR  # N×1×8×bW
+    flat = centre.reshape(n, c, 1, b * w)
+    mean = sums.view(n, c, SECTORS, b * w).add_(flat).mul_(1 / total_weight)
+    square = squares.add_((flat * flat).sum(1)).mul_(1 / total_weight).unsqueeze(1)  # N×1×8×bW
+    variance = (square - (mean * mean).sum(1, keepdim=True)).clamp_min_(0).add_(FLOOR)  # N×1×8×bW
     ratio = variance.amin(2, keepdim=True) / variance  # in (0, 1]: 1 for the flattest sector
     alpha = ratio
     for _ in range(sharpness - 1):

@@ -16,9 +16,11 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from vidtoon.filters import ops
+from vidtoon.filters import cpu, ops
 from vidtoon.filters.params import FilterParams, option
 from vidtoon.filters.registry import procedural
+
+BAND_PIXELS = 131072  # CPU: pixels per band of rows in the full-size part (its passes stay in the cache)
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,39 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
         narrow, wide = ops.difference_of_gaussians(ops.luma(smooth), max(p.line_width * small_scale, 0.3))
         maps.append(narrow - wide)
     maps = ops.resize(torch.cat(maps, 1), height, width)
-    out = torch.addcmul(maps[:, 3:6], maps[:, 0:3], ops.luma(x))  # the smooth colours at full size, in [-1, 1]
-    luma = ops.luma(out).add_(1).mul_(0.5)
-    shift = (ops.quantize(luma, p.levels, p.softness) - luma).mul_(2)  # moves the luma onto its quantized value
-    if p.lines > 0:
-        keep = 1 - p.lines * ops.smooth_ramp((maps[:, 6:7] + p.line_threshold) * (-1 / p.line_softness))
-        # (out + shift + 1) * keep - 1: the ink darkens towards black
-        out = torch.addcmul(shift.add_(1).mul_(keep).sub_(1), out, keep)
-    else:
-        out += shift
-    return out.clamp_(-1, 1)
+    if not cpu.usable(x):  # GPU, or a gradient to record: one band
+        return _finish(x, maps, p)
+    out = torch.empty_like(x)
+    band = max(1, BAND_PIXELS // width)
+    for top in range(0, height, band):  # rows in bands: each band's dozen element-wise passes stay in the cache
+        out[:, :, top : top + band] = _finish(x[:, :, top : top + band], maps[:, :, top : top + band], p)
+    return out
+
+
+def _luma(img: Tensor, scale: float = 1.0, offset: float = 0.0) -> Tensor:
+    """scale · luma(img) + offset for N×3×h×W `img`: N×1×h×W (three passes over planes, cheaper than a 1×1 conv)."""
+    out = torch.mul(img[:, 0:1], ops.LUMA[0] * scale).add_(img[:, 1:2], alpha=ops.LUMA[1] * scale)
+    out.add_(img[:, 2:3], alpha=ops.LUMA[2] * scale)
+    return out.add_(offset) if offset else out
+
+
+def _finish(x: Tensor, maps: Tensor, p: ToonParams) -> Tensor:
+    """The full-size part of `toon` for rows of N×3×h×W `x` in [-1, 1] and their N×7×h×W enlarged maps (A, A + 2B - 1,
+    DoG): the smooth colours A · luma(x) + (A + 2B - 1), their luma moved onto its quantized level, the ink.
+
+    The quantization is `ops.quantize` written out for the luma's position in its step (the same values to float
+    rounding), the ink `1 - lines · smooth_ramp(-(DoG + threshold) / line_softness)`; both fused into few passes.
+    """
+    levels = p.levels
+    colours = torch.addcmul(maps[:, 3:6], maps[:, 0:3], _luma(x))  # the smooth colours at full size, in [-1, 1]
+    frac = _luma(colours, levels / 2, levels / 2)  # luma in [0, 1] times levels
+    frac = frac.sub_(torch.round(frac))  # the position within the nearest step, in [-0.5, 0.5]
+    t = torch.mul(frac, (1 / levels) / max(p.softness * 0.5 / levels, 1e-6)).clamp_(-1, 1)
+    soft = t.mul(t).mul_(-0.5).add_(1.5).mul_(t)  # ops.soft_sign(t)
+    shift = soft.sub_(frac, alpha=2).mul_(1 / levels)  # quantized luma - luma, in [-1, 1] units
+    if p.lines <= 0:
+        return colours.add_(shift).clamp_(-1, 1)
+    ramp = torch.mul(maps[:, 6:7], -1 / p.line_softness).sub_(p.line_threshold / p.line_softness).clamp_(0, 1)
+    keep = torch.mul(ramp, 2 * p.lines).sub_(3 * p.lines).mul_(ramp).mul_(ramp).add_(1)  # 1 - lines · smooth_ramp
+    # (colours + shift + 1) · keep - 1: the ink darkens towards black
+    return torch.addcmul(shift.add_(1).mul_(keep).sub_(1), colours, keep).clamp_(-1, 1)
