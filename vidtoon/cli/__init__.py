@@ -6,7 +6,7 @@ commands to it and holds no logic beyond turning flags into an API call.
 
 import sys
 
-from vidtoon.cli import animate, consistency, media, restyle, train  # noqa: F401  (add their commands to the app)
+from vidtoon.cli import animate, batch, consistency, media, restyle, train  # noqa: F401  (add their commands to the app)
 from vidtoon.cli.app import app, err_console
 from vidtoon.cli.progress import RichProgress
 
