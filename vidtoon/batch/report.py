@@ -77,4 +77,4 @@ def read_previous(path: str | Path) -> dict[tuple[str, str], JobResult]:
         results = [JobResult(**job) for job in data["jobs"]]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    return {(str(Path(r.source).resolve()), str(Path(r.output).resolve())): r for r in results if r.status in ("done", "skipped")}
+    return {(str(Path(r.source).resolve()), str(Path(r.output).resolve())): r for r in results}
