@@ -153,11 +153,16 @@ def check_jobs(
         for job in jobs
         if getattr(previous.get(_key(job)), "status", None) == "failed" and parts_dir_for(job.output).exists()
     }
-    problems += _check_outputs(jobs, force=force, resume=resume, failed_before=failed_before)
+    sources: dict[Path, int] = {}
+    for entry in job_list.entries:
+        if entry.path is not None:
+            sources.setdefault(entry.path.resolve(), entry.number)
+    output_problems = _check_outputs(jobs, sources, force=force, resume=resume, failed_before=failed_before)
+    problems += output_problems
     checked = []
     for job in jobs:
         reason = _skip_reason(job, force=force, resume=resume, previous=previous)
-        if reason == "":
+        if reason == "" and not any(line.startswith(f"{job.name}: ") for line in output_problems):
             problems.append(
                 f"{job.name}: output exists: {job.output} (pass --force to replace it, or --resume to skip finished jobs)"
             )
@@ -172,9 +177,10 @@ def _key(job: Job) -> tuple[str, str]:
     return str(job.source.resolve()), str(job.output.resolve())
 
 
-def _check_outputs(jobs: list[Job], *, force: bool, resume: bool, failed_before: set[int]) -> list[str]:
+def _check_outputs(jobs: list[Job], sources: dict[Path, int], *, force: bool, resume: bool, failed_before: set[int]) -> list[str]:
+    """Two jobs writing one output, an output that is some job's input (`sources`: resolved path -> job number),
+    interrupted runs nobody said what to do with."""
     problems = []
-    sources = {job.source.resolve(): job for job in jobs}
     writers: dict[Path, Job] = {}
     for job in jobs:
         target = job.output.resolve()
@@ -183,7 +189,7 @@ def _check_outputs(jobs: list[Job], *, force: bool, resume: bool, failed_before:
         writers.setdefault(target, job)
         if target in sources:
             other = sources[target]
-            which = "its own input" if other is job else f"the input of job {other.number}"
+            which = "its own input" if other == job.number else f"the input of job {other}"
             problems.append(f"{job.name}: the output is {which}: {job.output}")
         if parts_dir_for(job.output).exists() and not (resume or force or job.number in failed_before):
             problems.append(
