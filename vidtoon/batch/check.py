@@ -123,10 +123,10 @@ def check_jobs(
         name = f"{job_list.name}: job {entry.number} ({entry.source})"
         before = len(problems)
         problems += [f"{name}: {p}" for p in entry.problems]
-        card = info = None
+        card = info = options = None
         try:
             card = resolve_style(**style_args(entry.settings))
-            restyle_options(entry.settings, card.defaults)
+            options = restyle_options(entry.settings, card.defaults)
         except VidtoonError as exc:
             problems.append(f"{name}: {exc.message}")
         except TypeError as exc:  # a setting of the wrong type (e.g. a list for a number)
@@ -139,13 +139,12 @@ def check_jobs(
                     info = probe(entry.path)
                 except VidtoonError as exc:
                     problems.append(f"{name}: cannot read the source: {exc.message}")
-        if len(problems) > before or card is None or entry.path is None:
+        if len(problems) > before or card is None or options is None or entry.path is None:
             continue
         output = entry.output or default_output(entry.path, card.name)
         if out_dir is not None and entry.output is None:
             output = Path(out_dir) / output.name
-        seconds = float(info.duration) if info is not None and info.duration is not None else None
-        frames = info.frame_count if info is not None else None
+        seconds, frames = _length(info, options)
         jobs.append(Job(entry.number, name, entry.path, output, dict(entry.settings), card.name, seconds, frames))
     previous = previous or {}
     failed_before = {
@@ -171,6 +170,17 @@ def check_jobs(
     if problems:
         raise JobListError(job_list.name, sorted(problems, key=_job_number))
     return checked
+
+
+def _length(info: Any, options: RestyleOptions) -> tuple[float | None, int | None]:
+    """Seconds and frames the job will make (between `start` and `end`), as far as the probe knows."""
+    if info is None or info.duration is None:
+        return None, info.frame_count if info is not None else None
+    end = min(info.duration, options.end) if options.end is not None else info.duration
+    seconds = max(0.0, float(end - (options.start or 0)))
+    if options.start is None and options.end is None:
+        return seconds, info.frame_count
+    return seconds, round(seconds * info.fps) if info.fps else None
 
 
 def _key(job: Job) -> tuple[str, str]:
