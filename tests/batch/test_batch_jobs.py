@@ -144,3 +144,12 @@ def test_worker_counts_and_devices():
     assert worker_devices(2, None, visible_gpus=0) == [None, None]
     with pytest.raises(UsageError, match="--workers"):
         worker_devices(0, None, visible_gpus=0)
+
+
+def test_job_settings_are_restyles_options():
+    from dataclasses import fields
+
+    from vidtoon.batch.jobs import OPTION_KEYS
+    from vidtoon.restyle import RestyleOptions
+
+    assert set(OPTION_KEYS) == {f.name for f in fields(RestyleOptions)} - {"encode"}
