@@ -13,7 +13,7 @@ from typing import Any
 
 from vidtoon.batch.check import Job, JobListError, check_jobs
 from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
-from vidtoon.batch.local import default_workers, run_local, worker_devices
+from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
 from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult, read_previous
 
@@ -95,6 +95,7 @@ def batch(
     """
     progress = progress or NoBatchProgress()
     started = time.perf_counter()
+    start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
     checked, report_path = plan_batch(
         jobs, settings=settings, glob=glob, out_dir=out_dir, force=force, resume=resume, report=report
     )

@@ -97,6 +97,18 @@ def run_local(
     return results
 
 
+def start_server() -> None:
+    """Start the process workers are forked from now, so its imports overlap the checking of the job list.
+
+    The server only imports (`PRELOAD`); it runs nothing, and it ends with this process.
+    """
+    context = _context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _context():
     """The forkserver context, its server preloading the pipeline (spawn where there is no forkserver)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():

@@ -99,12 +99,11 @@ def batch(
         raise typer.Exit(code=1) from None
     ran = len(outcome.jobs) - outcome.count("skipped")
     if ran:
-        table = Table("job", "source", "output", "status", "frames", "seconds", "fps", "error")
-        table.columns[-1].max_width, table.columns[-1].overflow, table.columns[-1].no_wrap = 48, "ellipsis", True
+        table = Table("job", "source", "output", "status", "frames", "seconds", "fps")  # errors: the lines above, the report
         for job in outcome.jobs:
             fps = f"{job.fps:.1f}" if job.fps else "-"
             row = (Path(job.source).name, _shown(job.output), job.status, str(job.frames or "-"), f"{job.seconds:.1f}", fps)
-            table.add_row(str(job.number), *row, job.error or "")
+            table.add_row(str(job.number), *row)
         Console().print(table)
         done(
             f"{outcome.count('done')} done, {outcome.count('failed')} failed, {outcome.count('skipped')} skipped in {outcome.seconds:.1f} s"
