@@ -153,3 +153,23 @@ def test_job_settings_are_restyles_options():
     from vidtoon.restyle import RestyleOptions
 
     assert set(OPTION_KEYS) == {f.name for f in fields(RestyleOptions)} - {"encode"}
+
+
+def test_an_interrupted_run_is_refused_continued_with_resume_or_restarted_with_force(clips, tmp_path):
+    from vidtoon.io.segments import parts_dir_for
+
+    out = tmp_path / "a.mp4"
+    parts_dir_for(out).mkdir()  # what an interrupted restyle of `out` leaves
+    job = [{"source": str(clips / "a.mp4"), "to": "sketch", "output": str(out)}]
+    with pytest.raises(JobListError) as refused:
+        plan_batch(job)
+    assert refused.value.problems == [
+        f"jobs: job 1 ({clips / 'a.mp4'}): an interrupted run of {out} exists: pass --resume to continue it or --force to start over"
+    ]
+    assert plan_batch(job, resume=True)[0][0].resume is True
+    forced = plan_batch(job, force=True)[0][0]
+    assert forced.resume is False and forced.skip is None
+    report = tmp_path / "report.json"  # an earlier run of this batch failed there: a re-run continues it
+    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "failed", 5, 1.0, 5.0, "boom")]).write(report)
+    again = plan_batch(job, report=report)[0][0]
+    assert again.resume is True and again.skip is None

@@ -149,12 +149,11 @@ _worker: _Worker | None = None  # set once per worker process by `_init_worker`
 
 def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
     global _worker
-    from vidtoon.cpu_threads import configure_cpu_threads
-
-    configure_cpu_threads()
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    if "torch" in sys.modules:  # the parent's main module imported it already
+    if "torch" in sys.modules:  # imported already (by the forkserver's preload, or the parent's main module)
         sys.modules["torch"].set_num_threads(threads)
+    if "cv2" in sys.modules:  # the flow of the temporal stage
+        sys.modules["cv2"].setNumThreads(threads)
     _worker = _Worker(events, device_queue.get())
 
 
