@@ -114,3 +114,19 @@ def test_rerunning_skips_finished_jobs_and_says_so(finished):
     assert last.exit_code == 0, last.output
     assert "nothing to do: all 3 job(s) are done already" in last.output
     assert {n: _output(root, n).stat().st_mtime_ns for n in SINGLE} == made
+
+
+def test_the_python_api_takes_dicts_and_returns_the_report(finished, tmp_path):
+    import vidtoon
+
+    root, _ = finished
+    source = root / "clips" / "b.mp4"
+    jobs = [
+        {"source": str(source), "output": str(tmp_path / "b.mp4"), "to": "sketch", "consistency": "none", "preset": "ultrafast"}
+    ]
+    report = vidtoon.batch(jobs, workers=1, report=tmp_path / "report.json")
+    assert report.ok and report.workers == 1
+    (job,) = report.jobs
+    assert (job.status, job.frames, job.style, job.error) == ("done", 12, "sketch", None)
+    assert video_times(tmp_path / "b.mp4") == video_times(source)
+    assert json.loads((tmp_path / "report.json").read_text()) == json.loads(report.to_json())
