@@ -146,13 +146,15 @@ def test_worker_counts_and_devices():
         worker_devices(0, None, visible_gpus=0)
 
 
-def test_job_settings_are_restyles_options():
-    from dataclasses import fields
+def test_every_restyle_flag_is_a_job_setting():
+    import typer.main
 
-    from vidtoon.batch.jobs import OPTION_KEYS
-    from vidtoon.restyle import RestyleOptions
+    from vidtoon.batch.jobs import _ALIASES, SETTING_KEYS
 
-    assert set(OPTION_KEYS) == {f.name for f in fields(RestyleOptions)} - {"encode"}
+    command = typer.main.get_command(app).commands["restyle"]
+    names = {_ALIASES.get(p.name, p.name) for p in command.params}
+    batch_level = {"source", "output", "force", "resume"}  # a job's own keys, and the batch's flags
+    assert names - batch_level <= set(SETTING_KEYS), sorted(names - batch_level - set(SETTING_KEYS))
 
 
 def test_an_interrupted_run_is_refused_continued_with_resume_or_restarted_with_force(clips, tmp_path):

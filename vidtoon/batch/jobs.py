@@ -10,40 +10,19 @@ file's folder. Reading does no checking beyond the shape of the file: `vidtoon.b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.restyle.options import RestyleOptions
 
 # settings that pick the style (passed to `resolve_style`)
 STYLE_KEYS = ("to", "model", "like", "like_strength", "style_opt")
 # settings that become `EncodeOptions`
 ENCODE_KEYS = ("crf", "preset", "pix_fmt")
-# settings that become `RestyleOptions` fields (the CLI's `--to-label` is the field `label`)
-OPTION_KEYS = (
-    "device",
-    "precision",
-    "height",
-    "max_side",
-    "tile",
-    "overlap",
-    "batch_size",
-    "start",
-    "end",
-    "consistency",
-    "strength",
-    "flow",
-    "flow_preset",
-    "flow_weights",
-    "warmup_seconds",
-    "label",
-    "segment_seconds",
-    "compile",
-    "faces",
-    "face_size",
-    "face_margin",
-)
+# settings that become `RestyleOptions` fields (the CLI's `--to-label` is the field `label`): all of them
+OPTION_KEYS = tuple(f.name for f in fields(RestyleOptions) if f.name != "encode")
 SETTING_KEYS = STYLE_KEYS + ENCODE_KEYS + OPTION_KEYS
 _ALIASES = {"to_label": "label", "compile_model": "compile"}
 _PATH_KEYS = ("model", "like", "flow_weights")
