@@ -140,7 +140,10 @@ def test_worker_counts_and_devices():
     assert default_workers(None, cores=16, visible_gpus=0) == 4
     assert default_workers(None, cores=16, visible_gpus=3) == 3
     assert default_workers([0, 2], cores=16, visible_gpus=4) == 2
-    assert worker_devices(3, [0, 2]) == ["cuda:0", "cuda:2", "cuda:0"]
+    assert worker_devices(3, [0, 2], visible_gpus=4) == ["cuda:0", "cuda:2", "cuda:0"]
+    assert worker_devices(2, None, visible_gpus=1) == ["cuda:0", "cuda:0"]
+    with pytest.raises(UsageError, match=r"--gpus 0,1: GPU 1 is not there \(1 visible\)"):
+        worker_devices(2, [0, 1], visible_gpus=1)
     assert worker_devices(2, None, visible_gpus=0) == [None, None]
     with pytest.raises(UsageError, match="--workers"):
         worker_devices(0, None, visible_gpus=0)

@@ -96,12 +96,12 @@ def batch(
     progress = progress or NoBatchProgress()
     started = time.perf_counter()
     start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
+    workers = workers if workers is not None else default_workers(gpus)
+    devices = worker_devices(workers, gpus)
     checked, report_path = plan_batch(
         jobs, settings=settings, glob=glob, out_dir=out_dir, force=force, resume=resume, report=report
     )
     todo = [job for job in checked if job.skip is None]
-    workers = workers if workers is not None else default_workers(gpus)
-    devices = worker_devices(workers, gpus)
     frames = [job.frames for job in todo]
     progress.batch_started(len(todo), sum(frames) if None not in frames else None)
     previous = read_previous(report_path) if report_path is not None else {}

@@ -45,12 +45,22 @@ def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible
 
 
 def worker_devices(workers: int, gpus: list[int] | None, *, visible_gpus: int | None = None) -> list[str | None]:
-    """The device each worker uses for jobs whose `device` is "auto": GPUs round robin, None (the CPU) without any."""
+    """The device each worker uses for jobs whose `device` is "auto": GPUs round robin, None (the CPU) without any.
+
+    Raises:
+        UsageError: no worker, or a GPU in `gpus` that is not visible.
+    """
     if workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}")
+    visible = _visible_gpus() if visible_gpus is None else visible_gpus
     if gpus is None:
-        visible = _visible_gpus() if visible_gpus is None else visible_gpus
         gpus = list(range(visible))
+    missing = [g for g in gpus if g >= visible]
+    if missing:
+        raise UsageError(
+            f"--gpus {','.join(map(str, gpus))}: GPU {missing[0]} is not there ({visible} visible)",
+            hint="leave --gpus out to use every visible GPU, or the CPU when there is none",
+        )
     return [f"cuda:{gpus[i % len(gpus)]}" if gpus else None for i in range(workers)]
 
 
