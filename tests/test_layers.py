@@ -21,6 +21,7 @@ LAYERS = [
             "vidtoon.evaluate",
             "vidtoon.stitch",
             "vidtoon.frames",
+            "vidtoon.batch",
         ),
     ),
     (3, ("vidtoon.temporal",)),

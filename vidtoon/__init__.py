@@ -25,6 +25,8 @@ _LAZY = {
     "stitch": "vidtoon.stitch",
     "restyle": "vidtoon.restyle",
     "RestyleOptions": "vidtoon.restyle",
+    "batch": "vidtoon.batch",
+    "BatchReport": "vidtoon.batch",
 }
 
 
@@ -37,6 +39,7 @@ __all__ = [
     "VidtoonError",
     "__version__",
     "AudioSource",
+    "BatchReport",
     "EncodeOptions",
     "ExtractedFrames",
     "Frame",
@@ -44,6 +47,7 @@ __all__ = [
     "VideoInfo",
     "VideoReader",
     "VideoWriter",
+    "batch",
     "extract_frames",
     "probe",
     "read_frames",

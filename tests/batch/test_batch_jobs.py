@@ -1,0 +1,180 @@
+"""Job lists read and checked whole before anything starts: YAML, text and folder lists, every problem one line,
+outputs named like `vidtoon restyle` names them, and how many workers a machine gets. No worker is started here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_clip
+from typer.testing import CliRunner
+
+from vidtoon.batch import JobListError, default_workers, plan_batch
+from vidtoon.batch.local import worker_devices
+from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult
+from vidtoon.cli import app
+from vidtoon.errors import InputError, UsageError
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sources")
+    for name, frames in (("a.mp4", 12), ("b.mp4", 24), ("c.mov", 6)):
+        make_clip(folder / name, frames)
+    return folder
+
+
+def test_a_yaml_list_merges_defaults_jobs_and_flags(clips, tmp_path):
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        f"defaults: {{to: sketch, consistency: none, height: 32}}\n"
+        f"jobs:\n"
+        f"  - source: {clips / 'a.mp4'}\n"
+        f"  - {{source: {clips / 'b.mp4'}, output: out/b.mkv, height: 24, crf: 30}}\n"
+        f"  - {{source: {clips / 'c.mov'}, to: toon, style-opt: {{levels: 4}}}}\n"
+    )
+    checked, report = plan_batch(jobs, settings={"strength": 0.5, "preset": "ultrafast"})
+    assert report == tmp_path / REPORT_NAME
+    a, b, c = checked
+    assert a.output == clips / "a.sketch.mp4" and a.style == "sketch"  # as `vidtoon restyle` names it
+    assert b.output == tmp_path / "out" / "b.mkv"  # relative to the job file
+    assert c.output == clips / "c.toon.mov" and c.style == "toon"
+    options = [job.options({}) for job in checked]
+    assert [o.height for o in options] == [32, 24, 32]
+    assert [o.strength for o in options] == [0.5, 0.5, 0.5]  # the command line's settings under the list's
+    assert [o.encode.crf for o in options] == [None, 30, None] and options[0].encode.preset == "ultrafast"
+    assert c.style_args()["style_opts"] == {"levels": "4"} and c.style_args()["style"] == "toon"
+    assert (a.frames, b.frames, c.frames) == (12, 24, 6) and b.seconds == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_text_list_and_a_folder_with_a_glob(clips, tmp_path):
+    listing = tmp_path / "films.txt"
+    listing.write_text(f"# two films\n{clips / 'b.mp4'}\n\n{clips / 'a.mp4'}   # the short one\n")
+    checked, _ = plan_batch(listing, settings={"to": "sketch"}, out_dir=tmp_path / "out")
+    assert [job.source.name for job in checked] == ["b.mp4", "a.mp4"]
+    assert [job.output for job in checked] == [tmp_path / "out" / "b.sketch.mp4", tmp_path / "out" / "a.sketch.mp4"]
+    folder, report = plan_batch(clips, glob="*.mp4", settings={"to": "paint"})
+    assert [job.output.name for job in folder] == ["a.paint.mp4", "b.paint.mp4"] and report == clips / REPORT_NAME
+    with pytest.raises(UsageError, match="--glob"):
+        plan_batch(clips, settings={"to": "paint"})
+    with pytest.raises(InputError, match="no file matches"):
+        plan_batch(clips, glob="*.avi", settings={"to": "paint"})
+
+
+def test_a_list_of_dicts_has_no_report_unless_asked(clips, tmp_path):
+    checked, report = plan_batch([{"source": str(clips / "a.mp4"), "to": "sketch", "output": str(tmp_path / "x.mp4")}])
+    assert report is None and checked[0].output == tmp_path / "x.mp4"
+
+
+def test_every_problem_is_one_line_and_nothing_starts(clips, tmp_path):
+    (tmp_path / "exists.mp4").write_bytes(b"made before")
+    (tmp_path / "broken.mp4").write_bytes(b"not a video at all")
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: sketch}\n"
+        "jobs:\n"
+        f"  - {{source: {clips / 'a.mp4'}, to: pixr}}\n"  # 1 unknown style
+        "  - source: missing.mp4\n"  # 2 no such file
+        f"  - {{source: {clips / 'a.mp4'}, output: same.mp4}}\n"  # 3
+        f"  - {{source: {clips / 'b.mp4'}, output: same.mp4}}\n"  # 4 the same output as job 3
+        f"  - {{source: {clips / 'c.mov'}, output: {clips / 'a.mp4'}}}\n"  # 5 writes job 1's input
+        f"  - {{source: {clips / 'b.mp4'}, strength: 2}}\n"  # 6 bad setting
+        f"  - {{source: {clips / 'b.mp4'}, colour: red}}\n"  # 7 unknown setting
+        f"  - {{source: {clips / 'c.mov'}, output: exists.mp4}}\n"  # 8 output exists
+        "  - source: broken.mp4\n"  # 9 unreadable
+    )
+    result = runner.invoke(app, ["batch", str(jobs)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "error: 8 problem(s) in jobs.yaml, nothing was started", result.output
+    expected = [
+        f"jobs.yaml: job 1 ({clips / 'a.mp4'}): unknown style 'pixr' (installed: ",
+        f"jobs.yaml: job 2 (missing.mp4): source not found: {tmp_path / 'missing.mp4'}",
+        f"jobs.yaml: job 4 ({clips / 'b.mp4'}): writes the same output as job 3: {tmp_path / 'same.mp4'}",
+        f"jobs.yaml: job 5 ({clips / 'c.mov'}): the output is the input of job 1: {clips / 'a.mp4'}",
+        f"jobs.yaml: job 6 ({clips / 'b.mp4'}): --strength must be in [0, 1), got 2",
+        f"jobs.yaml: job 7 ({clips / 'b.mp4'}): unknown setting 'colour'; known: to, model, like",
+        f"jobs.yaml: job 8 ({clips / 'c.mov'}): output exists: {tmp_path / 'exists.mp4'} (pass --force",
+        f"jobs.yaml: job 9 (broken.mp4): cannot read the source: {tmp_path / 'broken.mp4'}: ",
+    ]
+    assert len(lines) == 1 + len(expected), result.output
+    for line, start in zip(lines[1:], expected):
+        assert line.startswith(start), (line, start)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4", "exists.mp4", "jobs.yaml"]  # no output, no report
+
+
+def test_existing_outputs_are_replaced_with_force_and_skipped_with_resume(clips, tmp_path):
+    out = tmp_path / "a.mp4"
+    out.write_bytes(b"made before")
+    job = [{"source": str(clips / "a.mp4"), "to": "sketch", "output": str(out)}]
+    with pytest.raises(JobListError) as refused:
+        plan_batch(job)
+    assert len(refused.value.problems) == 1 and "output exists" in refused.value.problems[0]
+    assert plan_batch(job, force=True)[0][0].skip is None
+    assert plan_batch(job, resume=True)[0][0].skip == "output exists"
+    report = tmp_path / "report.json"  # an earlier run's report that made this output: a re-run skips it
+    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "done", 12, 1.0, 12.0)]).write(report)
+    assert plan_batch(job, report=report)[0][0].skip == "done in an earlier run"
+
+
+def test_the_shape_of_a_job_list_is_checked(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    for text, message in (
+        ("jobs: [a.mp4\n", "not valid YAML"),
+        ("defaults: {to: sketch}\n", "needs a `jobs:` list"),
+        ("jobs: [a.mp4]\nextra: 1\n", "unknown top-level key"),
+        ("defaults: {speed: 3}\njobs: [a.mp4]\n", "unknown setting 'speed'"),
+    ):
+        bad.write_text(text)
+        with pytest.raises((InputError, UsageError), match=message):
+            plan_batch(bad)
+    with pytest.raises(InputError, match="job list not found"):
+        plan_batch(tmp_path / "nope.yaml")
+
+
+def test_worker_counts_and_devices():
+    assert default_workers(None, cores=2, visible_gpus=0) == 1
+    assert default_workers(None, cores=4, visible_gpus=0) == 1
+    assert default_workers(None, cores=16, visible_gpus=0) == 4
+    assert default_workers(None, cores=16, visible_gpus=3) == 3
+    assert default_workers([0, 2], cores=16, visible_gpus=4) == 2
+    assert worker_devices(3, [0, 2], visible_gpus=4) == ["cuda:0", "cuda:2", "cuda:0"]
+    assert worker_devices(2, None, visible_gpus=1) == ["cuda:0", "cuda:0"]
+    with pytest.raises(UsageError, match=r"--gpus 0,1: GPU 1 is not there \(1 visible\)"):
+        worker_devices(2, [0, 1], visible_gpus=1)
+    assert worker_devices(2, None, visible_gpus=0) == [None, None]
+    with pytest.raises(UsageError, match="--workers"):
+        worker_devices(0, None, visible_gpus=0)
+
+
+def test_every_restyle_flag_is_a_job_setting():
+    import typer.main
+
+    from vidtoon.batch.jobs import _ALIASES, SETTING_KEYS
+
+    command = typer.main.get_command(app).commands["restyle"]
+    names = {_ALIASES.get(p.name, p.name) for p in command.params}
+    batch_level = {"source", "output", "force", "resume"}  # a job's own keys, and the batch's flags
+    assert names - batch_level <= set(SETTING_KEYS), sorted(names - batch_level - set(SETTING_KEYS))
+
+
+def test_an_interrupted_run_is_refused_continued_with_resume_or_restarted_with_force(clips, tmp_path):
+    from vidtoon.io.segments import parts_dir_for
+
+    out = tmp_path / "a.mp4"
+    parts_dir_for(out).mkdir()  # what an interrupted restyle of `out` leaves
+    job = [{"source": str(clips / "a.mp4"), "to": "sketch", "output": str(out)}]
+    with pytest.raises(JobListError) as refused:
+        plan_batch(job)
+    assert refused.value.problems == [
+        f"jobs: job 1 ({clips / 'a.mp4'}): an interrupted run of {out} exists: pass --resume to continue it or --force to start over"
+    ]
+    assert plan_batch(job, resume=True)[0][0].resume is True
+    forced = plan_batch(job, force=True)[0][0]
+    assert forced.resume is False and forced.skip is None
+    report = tmp_path / "report.json"  # an earlier run of this batch failed there: a re-run continues it
+    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "failed", 5, 1.0, 5.0, "boom")]).write(report)
+    again = plan_batch(job, report=report)[0][0]
+    assert again.resume is True and again.skip is None

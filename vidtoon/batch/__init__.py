@@ -1,0 +1,123 @@
+"""`batch`: many restyle jobs from one list, checked whole first, run by worker processes, reported as JSON.
+
+Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
+anything starts; `Job`), `local` (worker processes on this machine), `progress` (workers' progress to the
+caller), `report` (`JobResult`, `BatchReport`, batch-report.json).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from vidtoon.batch.check import Job, JobListError, check_jobs
+from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
+from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
+from vidtoon.batch.progress import BatchProgress, NoBatchProgress
+from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult, read_previous
+
+__all__ = [
+    "SETTING_KEYS",
+    "BatchProgress",
+    "BatchReport",
+    "Job",
+    "JobListError",
+    "JobResult",
+    "batch",
+    "default_workers",
+    "plan_batch",
+]
+
+
+def plan_batch(
+    jobs: str | Path | list[dict[str, Any]],
+    *,
+    settings: dict[str, Any] | None = None,
+    glob: str | None = None,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    resume: bool = False,
+    report: str | Path | None = None,
+) -> tuple[list[Job], Path | None]:
+    """Read and check a job list (see `batch`) without running it: the jobs (some marked to skip) and the report path.
+
+    Raises:
+        JobListError: one line per problem; InputError / UsageError: the list itself cannot be read.
+    """
+    job_list = read_job_list(jobs, settings=settings, glob=glob)
+    if report is not None:
+        report_path = Path(report)
+    elif job_list.file is None:
+        report_path = None
+    else:
+        report_path = (job_list.file if job_list.file.is_dir() else job_list.file.parent) / REPORT_NAME
+    previous = read_previous(report_path) if report_path is not None and not force else {}
+    checked = check_jobs(job_list, out_dir=out_dir, force=force, resume=resume, previous=previous)
+    return checked, report_path
+
+
+def batch(
+    jobs: str | Path | list[dict[str, Any]],
+    *,
+    workers: int | None = None,
+    gpus: list[int] | None = None,
+    settings: dict[str, Any] | None = None,
+    glob: str | None = None,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    resume: bool = False,
+    report: str | Path | None = None,
+    progress: BatchProgress | None = None,
+) -> BatchReport:
+    """Restyle every job of a job list with worker processes on this machine; returns (and writes) the report.
+
+    Args:
+        jobs: a YAML job list (`defaults:` + `jobs:`), a text file of source paths (`#` comments), a folder of
+            sources (with `glob`), or a list of dicts (`{"source": ..., "output": ..., "to": "sketch", ...}`,
+            relative paths from the current folder). Settings are `vidtoon restyle`'s flag names.
+        workers: worker processes (default: one per GPU in `gpus` or visible; on a CPU box 1 up to 4 cores,
+            else one per 4 cores).
+        gpus: GPU indices to use (workers take them round robin); None = every visible GPU.
+        settings: settings for every job (under the list's `defaults:` and each job's own).
+        out_dir: where outputs go that a job does not name (default: beside each source).
+        force: replace existing outputs and start interrupted runs over.
+        resume: skip jobs whose output exists and continue interrupted ones from their finished segments.
+        report: where to write the JSON report (default: `batch-report.json` beside the job file, inside a
+            source folder, or none for a list of dicts); an earlier report there marks jobs already done.
+        progress: receives progress from the workers (default: none).
+
+    Returns:
+        The `BatchReport`: one `JobResult` per job in list order; `report.ok` is False when any job failed.
+
+    Raises:
+        JobListError: the list has problems (one line each); nothing was started.
+    """
+    progress = progress or NoBatchProgress()
+    started = time.perf_counter()
+    start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
+    workers = workers if workers is not None else default_workers(gpus)
+    devices = worker_devices(workers, gpus)
+    checked, report_path = plan_batch(
+        jobs, settings=settings, glob=glob, out_dir=out_dir, force=force, resume=resume, report=report
+    )
+    todo = [job for job in checked if job.skip is None]
+    frames = [job.frames for job in todo]
+    progress.batch_started(len(todo), sum(frames) if None not in frames else None)
+    previous = read_previous(report_path) if report_path is not None else {}
+    results = {}
+    for job in checked:
+        if job.skip is not None:
+            earlier = previous.get((str(job.source.resolve()), str(job.output.resolve())))
+            frames_before = earlier.frames if earlier else None
+            results[job.number] = JobResult(
+                job.number, str(job.source), str(job.output), "skipped", frames_before, error=job.skip, style=job.style
+            )
+            progress.job_finished(results[job.number])
+    for result in run_local(todo, workers=workers, devices=devices, force=force, progress=progress):
+        results[result.number] = result
+    outcome = BatchReport([results[n] for n in sorted(results)], workers=min(workers, len(todo)), seconds=0.0)
+    outcome.seconds = round(time.perf_counter() - started, 3)
+    if report_path is not None:
+        outcome.write(report_path)
+    return outcome

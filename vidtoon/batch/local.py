@@ -1,0 +1,212 @@
+"""Local mode: checked jobs run by N worker processes on this machine, longest first, each through `vidtoon.restyle`.
+
+Workers come from a `forkserver` (torch is not safe across a plain `fork` of a process that has run it): a clean
+server process imports torch and the restyle pipeline once (`PRELOAD`) and forks each worker from itself, so N
+workers cost one torch import, not N (on a loaded 2-core machine an import takes 10-25 s). Each worker is bound to one device (a GPU from `gpus`, round
+robin, or the CPU with its share of the cores), and each keeps every style it has loaded for the jobs after
+(`_Worker.translators`, keyed by what picks the style and the device). A job that fails is recorded with its
+error line and the others go on; a worker process that dies fails the jobs it took with it.
+
+The unit of work is a whole job here; chunks of one film (cut at keyframes, warmed up, joined without
+re-encoding) and a Ray cluster are the next steps of the same plan (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import queue as queue_module
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from vidtoon.batch.check import Job
+from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
+from vidtoon.batch.report import JobResult
+from vidtoon.errors import UsageError, VidtoonError
+
+PRELOAD = ["vidtoon.batch.local", "vidtoon.restyle", "vidtoon.restyle.video", "vidtoon.styles"]
+
+
+def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible_gpus: int | None = None) -> int:
+    """One worker per GPU (`gpus`, else every visible one); on a CPU box 1 up to 4 cores, else one per 4 cores."""
+    if gpus:
+        return len(gpus)
+    visible = _visible_gpus() if visible_gpus is None else visible_gpus
+    if visible:
+        return visible
+    cores = cores or os.cpu_count() or 1
+    return 1 if cores <= 4 else cores // 4
+
+
+def worker_devices(workers: int, gpus: list[int] | None, *, visible_gpus: int | None = None) -> list[str | None]:
+    """The device each worker uses for jobs whose `device` is "auto": GPUs round robin, None (the CPU) without any.
+
+    Raises:
+        UsageError: no worker, or a GPU in `gpus` that is not visible.
+    """
+    if workers < 1:
+        raise UsageError(f"--workers must be 1 or more, got {workers}")
+    visible = _visible_gpus() if visible_gpus is None else visible_gpus
+    if gpus is None:
+        gpus = list(range(visible))
+    missing = [g for g in gpus if g >= visible]
+    if missing:
+        raise UsageError(
+            f"--gpus {','.join(map(str, gpus))}: GPU {missing[0]} is not there ({visible} visible)",
+            hint="leave --gpus out to use every visible GPU, or the CPU when there is none",
+        )
+    return [f"cuda:{gpus[i % len(gpus)]}" if gpus else None for i in range(workers)]
+
+
+def _visible_gpus() -> int:
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def run_local(
+    jobs: list[Job], *, workers: int, devices: list[str | None], force: bool, progress: BatchProgress
+) -> list[JobResult]:
+    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order."""
+    if not jobs:
+        return []
+    workers = min(workers, len(jobs))
+    context = _context()
+    events, device_queue = context.Queue(), context.Queue()
+    for device in devices[:workers]:
+        device_queue.put(device)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
+    drained.start()
+    results: list[JobResult] = []
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, device_queue, threads))
+    try:
+        order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
+        futures = {pool.submit(_run_job, job, force): job for job in order}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool as exc:
+                result = _result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
+                events.put(("finished", job.number, result))
+            results.append(result)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    drained.join(timeout=10)
+    return results
+
+
+def start_server() -> None:
+    """Start the process workers are forked from now, so its imports overlap the checking of the job list.
+
+    The server only imports (`PRELOAD`); it runs nothing, and it ends with this process.
+    """
+    context = _context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _context():
+    """The forkserver context, its server preloading the pipeline (spawn where there is no forkserver)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
+    """Feed `progress` from the workers' events until every job in `numbers` has finished."""
+    waiting = set(numbers)
+    while waiting:
+        try:
+            event = events.get(timeout=1.0)
+        except queue_module.Empty:
+            continue
+        except (EOFError, OSError):
+            return
+        if event[0] == "finished":
+            if event[1] not in waiting:
+                continue  # a job a dead worker had already reported
+            waiting.discard(event[1])
+        dispatch(event, progress)
+
+
+@dataclass
+class _Worker:
+    """One worker process's state: where its events go, its device, and the styles it has loaded."""
+
+    events: Any
+    device: str | None
+    translators: dict[str, Any] = field(default_factory=dict)
+
+
+_worker: _Worker | None = None  # set once per worker process by `_init_worker`
+
+
+def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
+    global _worker
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    if "torch" in sys.modules:  # imported already (by the forkserver's preload, or the parent's main module)
+        sys.modules["torch"].set_num_threads(threads)
+    if "cv2" in sys.modules:  # the flow of the temporal stage
+        sys.modules["cv2"].setNumThreads(threads)
+    _worker = _Worker(events, device_queue.get())
+
+
+def _run_job(job: Job, force: bool) -> JobResult:
+    """Run one job in this worker through `vidtoon.restyle`; a failure becomes a "failed" result with its error line."""
+    from vidtoon.restyle import load_translator, resolve_style, restyle
+
+    assert _worker is not None, "_run_job runs in a worker started by run_local"
+    progress = QueueProgress(_worker.events, job.number)
+    started = time.perf_counter()
+    try:
+        card = resolve_style(**job.style_args())
+        options = job.options(card.defaults)
+        device = _worker.device if options.device == "auto" and _worker.device else options.device
+        key = json.dumps([job.style_args(), device, options.precision, options.label, options.compile], sort_keys=True)
+        if key not in _worker.translators:
+            _worker.translators[key] = load_translator(
+                card=card, device=device, precision=options.precision, label=options.label, compile=options.compile
+            )
+        loaded = _worker.translators[key]
+        restyle(
+            job.source,
+            job.output,
+            translator=loaded.translator,
+            style_name=loaded.name,
+            options=replace(options, device=device),
+            resume=job.resume,
+            force=force,
+            progress=progress,
+            job_key=loaded.key,
+        )
+        result = _result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
+    except VidtoonError as exc:
+        result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
+    except Exception as exc:  # recorded, not swallowed: the job fails with this line and the batch exits 1
+        error = f"{type(exc).__name__}: {exc}"
+        result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=error)
+    progress.finish(result)
+    return result
+
+
+def _result(job: Job, status: str, *, frames: int | None = None, seconds: float = 0.0, error: str | None = None) -> JobResult:
+    fps = frames / seconds if frames and seconds > 0 else None
+    return JobResult(
+        job.number, str(job.source), str(job.output), status, frames, round(seconds, 3), fps and round(fps, 2), error, job.style
+    )
