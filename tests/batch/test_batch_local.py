@@ -71,7 +71,7 @@ def test_the_damaged_job_fails_and_the_others_finish(finished):
     assert statuses == {1: "done", 2: "done", 3: "done", 4: "failed"}
     assert report["ok"] is False and report["counts"] == {"done": 3, "failed": 1, "skipped": 0}
     bad = report["jobs"][3]
-    assert "cannot decode frame 5" in bad["error"] and bad["source"].endswith("bad.mov")
+    assert "decode error at frame 5" in bad["error"] and bad["source"].endswith("bad.mov")
     assert "job 4 (" in result.output and "failed" in result.output
     assert not (root / "clips" / "bad.sketch.mov").exists()
     frames = {job["number"]: job["frames"] for job in report["jobs"][:3]}

@@ -17,6 +17,7 @@ from typing import Any
 from vidtoon.batch.jobs import ENCODE_KEYS, OPTION_KEYS, JobList
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import UsageError, VidtoonError
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.segments import parts_dir_for
 from vidtoon.parsing import parse_assignments, parse_time
@@ -99,6 +100,16 @@ def restyle_options(settings: dict[str, Any], style_defaults: dict[str, Any]) ->
     return RestyleOptions.from_style(style_defaults, **values, encode=EncodeOptions(**encode))
 
 
+def max_pixels(settings: dict[str, Any]) -> int:
+    """The job's picture budget (`max_pixels`, default 100 megapixels), checked."""
+    value = settings.get("max_pixels")
+    if value is None:
+        return DEFAULT_MAX_PIXELS
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UsageError(f"max_pixels must be a whole number of pixels above 0, got {value!r}")
+    return value
+
+
 def check_jobs(
     job_list: JobList,
     *,
@@ -125,6 +136,7 @@ def check_jobs(
         problems += [f"{name}: {p}" for p in entry.problems]
         card = info = options = None
         try:
+            max_pixels(entry.settings)
             card = resolve_style(**style_args(entry.settings))
             options = restyle_options(entry.settings, card.defaults)
         except VidtoonError as exc:
@@ -136,7 +148,7 @@ def check_jobs(
                 problems.append(f"{name}: source not found: {entry.path}")
             elif entry.path.is_file():
                 try:
-                    info = probe(entry.path)
+                    info = probe(entry.path, max_pixels=max_pixels(entry.settings))
                 except VidtoonError as exc:
                     problems.append(f"{name}: cannot read the source: {exc.message}")
         if len(problems) > before or card is None or options is None or entry.path is None:

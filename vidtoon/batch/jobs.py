@@ -23,7 +23,9 @@ STYLE_KEYS = ("to", "model", "like", "like_strength", "style_opt")
 ENCODE_KEYS = ("crf", "preset", "pix_fmt")
 # settings that become `RestyleOptions` fields (the CLI's `--to-label` is the field `label`): all of them
 OPTION_KEYS = tuple(f.name for f in fields(RestyleOptions) if f.name != "encode")
-SETTING_KEYS = STYLE_KEYS + ENCODE_KEYS + OPTION_KEYS
+# settings of the run itself (passed to `vidtoon.restyle`)
+RUN_KEYS = ("max_pixels",)
+SETTING_KEYS = STYLE_KEYS + ENCODE_KEYS + OPTION_KEYS + RUN_KEYS
 _ALIASES = {"to_label": "label", "compile_model": "compile"}
 _PATH_KEYS = ("model", "like", "flow_weights")
 

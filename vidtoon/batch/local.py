@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vidtoon.batch.check import Job
+from vidtoon.batch.check import Job, max_pixels
 from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import UsageError, VidtoonError
@@ -194,6 +194,7 @@ def _run_job(job: Job, force: bool) -> JobResult:
             force=force,
             progress=progress,
             job_key=loaded.key,
+            max_pixels=max_pixels(job.settings),
         )
         result = _result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
     except VidtoonError as exc:
