@@ -84,6 +84,14 @@ def remap(image: np.ndarray, positions: np.ndarray, out: np.ndarray | None = Non
     return cv2.remap(image, positions, None, cv2.INTER_LINEAR, dst=out, borderMode=cv2.BORDER_REPLICATE)
 
 
+def remap_by_flow(image: np.ndarray, flow_hw2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """`remap(image, sample_positions(flow_hw2))` without the positions array: OpenCV adds the pixel grid itself
+    (`WARP_RELATIVE_MAP`), ~15 % faster and one full-size pass fewer. The flow is rounded to 1/32 px before the grid
+    is added (exactly `grid + round(32·flow) / 32`), where `remap` rounds the float32 sum: the two differ by 1/32 px
+    on the ~0.1 % of pixels where the sum's float rounding crosses a 1/64 boundary."""
+    return cv2.remap(image, flow_hw2, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP, dst=out, borderMode=cv2.BORDER_REPLICATE)
+
+
 def consistent(
     flow_ts: np.ndarray, flow_st: np.ndarray, *, alpha1: float = 0.01, alpha2: float = 0.5, positions: np.ndarray | None = None
 ) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from vidtoon.flow import make_flow
-from vidtoon.flow.warp import consistent, remap, sample_positions
+from vidtoon.flow.warp import consistent, remap, remap_by_flow, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
@@ -96,12 +96,11 @@ class FlowBlend(FlowBlendSettings):
 
     def _blend(self, translated: np.ndarray, backward: np.ndarray, trust: np.ndarray, out: np.ndarray) -> None:
         """out = (1 − w)·translated + w·(previous output warped along `backward`), w = strength × trust scaled up:
-        one resize of the flow (into the positions array, where the pixel grid is then added in place), one remap,
-        one resize of the weight and one `cv2.blendLinear` at full size, all into reused arrays."""
+        one resize of the flow, one remap by it (OpenCV adds the pixel grid), one resize of the weight and one
+        `cv2.blendLinear` at full size, all into reused arrays."""
         size = translated.shape[:2]
-        positions = _upscale_flow(backward, size, out=self._array("positions", (*size, 2)))
-        sample_positions(positions, out=positions)
-        warped = remap(self._previous_output, positions, out=self._array("warped", (*size, 3)))
+        flow = _upscale_flow(backward, size, out=self._array("flow", (*size, 2)))
+        warped = remap_by_flow(self._previous_output, flow, out=self._array("warped", (*size, 3)))
         weight = cv2.resize(trust * self.strength, size[::-1], dst=self._array("weight", size), interpolation=cv2.INTER_LINEAR)
         keep = np.subtract(1, weight, out=self._array("keep", size))
         cv2.blendLinear(translated, warped, keep, weight, dst=out)  # one pass: (1−w)·new + w·warped
