@@ -24,9 +24,10 @@ from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 class FlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation.
 
-    Runs frame by frame on the CPU with OpenCV (remap, resize, box filters: ~10 ms per 720p frame besides the two
-    DIS calls); tensors on another device are copied over and the output copied back. Scratch arrays are kept per
-    frame size and reused, so a frame allocates only its output.
+    Runs frame by frame on the CPU with OpenCV: two flows, the trust mask and its warps at flow resolution; at full
+    size only a resize of the flow and of the weight, one remap and one blend. Tensors on another device are copied
+    over and the output copied back. Work arrays are kept per frame size and reused (a frame allocates only its
+    output); scripts/bench_temporal.py measures it against the implementation before these changes.
 
     Args:
         flow: the flow backend (computed on the input frames).
