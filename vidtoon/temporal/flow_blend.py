@@ -102,7 +102,11 @@ class FlowBlend(FlowBlendSettings):
         size = translated.shape[:2]
         flow = _upscale_flow(backward, size, out=self._array("flow", (*size, 2)))
         warped = remap_by_flow(self._previous_output, flow, out=self._array("warped", (*size, 3)))
-        weight = cv2.resize(trust * self.strength, size[::-1], dst=self._array("weight", size), interpolation=cv2.INTER_LINEAR)
+        weight = self._array("weight", size)
+        if trust.shape == size:  # flow at full size (frames ≤ flow_max_side): no resize, the same values
+            np.multiply(trust, self.strength, out=weight)
+        else:
+            cv2.resize(trust * self.strength, size[::-1], dst=weight, interpolation=cv2.INTER_LINEAR)
         keep = np.subtract(1, weight, out=self._array("keep", size))
         cv2.blendLinear(translated, warped, keep, weight, dst=out)  # one pass: (1−w)·new + w·warped
 
@@ -165,12 +169,11 @@ def _frames_hwc(x: torch.Tensor) -> np.ndarray:
 
 
 def _upscale_flow(flow: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
-    """h×w×2 flow (pixel offsets) -> H×W×2 for `size` = (H, W), offsets scaled with the grid (into `out` if given)."""
+    """h×w×2 flow (pixel offsets) -> H×W×2 for `size` = (H, W), offsets scaled with the grid, into `out` if given
+    (`flow` itself at the same size)."""
     (height, width), (small_h, small_w) = size, flow.shape[:2]
     if (small_h, small_w) == (height, width):
-        out = np.empty_like(flow) if out is None else out
-        np.copyto(out, flow)
-        return out
+        return flow
     scaled = cv2.multiply(flow, (width / small_w, height / small_h, 0, 0))  # scaling first is the same and 4× cheaper
     return cv2.resize(scaled, (width, height), dst=out, interpolation=cv2.INTER_LINEAR)
 
