@@ -10,14 +10,18 @@ and real clips restyled frame by frame with the White-box peer model — it repo
 * SSIM of each against the per-frame result (1 = the per-frame look kept).
 
 Goals (from the issue): vidtoon's E_warp ≤ 0.5 × the per-frame result's, with SSIM ≥ 0.90, and
-lower E_warp than the moving average at equal SSIM. Also the cost of the temporal stage per 720p
-frame (goal ≤ 15 ms with DIS on this CPU).
+lower E_warp than the moving average at equal SSIM. Also the cost of the temporal stage per frame at
+480×270 (batches of 1, as `restyle` runs it) and 1280×720 (goal ≤ 15 ms with DIS on this CPU), wall and
+CPU (process time: all threads), against the stage as it was before its speed-up
+(scripts/temporal_baseline.py) in the same run, and that baseline's E_warp beside the current one's
+(issue #20: within 5 %).
 
 Run from the repository root (data from $VIDTOON_TEST_DATA, clips from $VIDTOON_TEST_MEDIA, the peer
 from $VIDTOON_PEERS; defaults ../shared/...):
 
     .venv/bin/python scripts/bench_temporal.py            # all sequences, frames at most 512 px wide
     .venv/bin/python scripts/bench_temporal.py --quick    # the two DVP pairs at 272 px
+    .venv/bin/python scripts/bench_temporal.py --cost-only   # only the cost table (new against baseline)
 
 notes: docs/benchmarks.md#bench_temporal (dated measurements, with the machine and its load)
 """
@@ -32,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from temporal_baseline import BaselineFlowBlend  # scripts/ (this script's folder, first on sys.path)
 
 from vidtoon.flow import make_flow
 from vidtoon.io.sequence import read_sequence
@@ -67,9 +72,14 @@ def mean_ssim(a: torch.Tensor, b: torch.Tensor) -> float:
     return ssim((a + 1) / 2, (b + 1) / 2).mean().item()
 
 
-def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int = 4) -> tuple[torch.Tensor, float]:
-    """The temporal stage as `restyle` runs it (batches of `batch`); returns the output and ms per frame."""
-    stage = FlowBlend(make_flow("dis"))
+def baseline_stage() -> BaselineFlowBlend:
+    """The temporal stage as it was before the speed-up (a copy kept beside this script)."""
+    return BaselineFlowBlend(make_flow("dis"))
+
+
+def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int = 4, stage=None) -> tuple[torch.Tensor, float]:
+    """The temporal stage (default: vidtoon's) in batches of `batch`; returns the output and ms per frame."""
+    stage = FlowBlend(make_flow("dis")) if stage is None else stage
     start = time.perf_counter()
     out = torch.cat([stage(source[i : i + batch], per_frame[i : i + batch]) for i in range(0, len(source), batch)])
     return out, (time.perf_counter() - start) * 1000 / len(source)
@@ -128,20 +138,51 @@ def sequences(args) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     return found
 
 
-def cost_at_720p(frames: int = 12) -> float:
-    """ms per 1280×720 frame of the temporal stage (DIS fast, flow at ≤ 640 px), after a warm-up."""
+def moving_frames(height: int, width: int, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A smooth random picture panning 2 px a frame: (source, translated) N×3×H×W in [-1, 1]. The source is
+    channels-last (restyle's decoded frames), the translation contiguous N×3×H×W (what `toon` returns)."""
     rng = torch.Generator().manual_seed(0)
-    base = F.interpolate(torch.rand(1, 3, 90, 160, generator=rng) * 2 - 1, size=(720, 1280), mode="bicubic").clamp(-1, 1)
-    # channels-last, as restyle hands the stage its decoded frames and its translations
-    source = torch.cat([torch.roll(base, shifts=2 * i, dims=3) for i in range(frames)]).contiguous(
-        memory_format=torch.channels_last
+    base = F.interpolate(torch.rand(1, 3, 90, 160, generator=rng) * 2 - 1, size=(height, width), mode="bicubic").clamp(-1, 1)
+    frames_ = torch.cat([torch.roll(base, shifts=2 * i, dims=3) for i in range(frames)])
+    return frames_.contiguous(memory_format=torch.channels_last), (frames_ * 0.9).contiguous()
+
+
+def stage_cost(make_stage, source: torch.Tensor, translated: torch.Tensor, batch: int) -> tuple[float, float]:
+    """(wall, CPU) ms per frame of a fresh stage over the frames in batches of `batch`, after a 2-frame warm-up."""
+    stage = make_stage()
+    stage(source[:2], translated[:2])
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, len(source), batch):
+        stage(source[i : i + batch], translated[i : i + batch])
+    return (time.perf_counter() - wall) * 1000 / len(source), (time.process_time() - cpu) * 1000 / len(source)
+
+
+def cost_table(frames: int = 16, repeats: int = 3) -> list[tuple]:
+    """Per size: the baseline's and vidtoon's (wall, CPU) ms per frame, best of `repeats` interleaved runs."""
+    rows = []
+    for (height, width), batch in (((270, 480), 1), ((720, 1280), 4)):
+        source, translated = moving_frames(height, width, frames)
+        runs = {"baseline": [], "vidtoon": []}
+        for _ in range(repeats):  # interleaved: a load change on the shared machine hits both
+            runs["baseline"].append(stage_cost(baseline_stage, source, translated, batch))
+            runs["vidtoon"].append(stage_cost(lambda: FlowBlend(make_flow("dis")), source, translated, batch))
+        best = {name: (min(r[0] for r in times), min(r[1] for r in times)) for name, times in runs.items()}
+        rows.append((f"{width}×{height}", batch, *best["baseline"], *best["vidtoon"]))
+    return rows
+
+
+def print_cost(rows: list[tuple]) -> None:
+    header = f"{'size':>9} {'batch':>5} {'old wall':>8} {'old CPU':>8} {'new wall':>8} {'new CPU':>8} {'wall ×':>6} {'CPU ×':>6}"
+    print(header)
+    print("-" * len(header))
+    for size, batch, old_wall, old_cpu, wall, cpu in rows:
+        print(
+            f"{size:>9} {batch:5d} {old_wall:8.1f} {old_cpu:8.1f} {wall:8.1f} {cpu:8.1f} {old_wall / wall:6.2f} {old_cpu / cpu:6.2f}"
+        )
+    print(
+        "\nms per frame of the temporal stage (DIS fast, flow at ≤ 640 px), best of 3 interleaved runs; old = "
+        "scripts/temporal_baseline.py (the stage before its speed-up); × = old / new (goal: ≤ 15 ms wall at 1280×720 at rest)"
     )
-    stage = FlowBlend(make_flow("dis"))
-    stage(source[:2], source[:2])
-    start = time.perf_counter()
-    for i in range(0, frames, 4):
-        stage(source[i : i + 4], source[i : i + 4])
-    return (time.perf_counter() - start) * 1000 / frames
 
 
 def main() -> None:
@@ -153,40 +194,50 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60, help="frames per DVP sequence")
     parser.add_argument("--whitebox-frames", type=int, default=24, help="frames per White-box sequence")
     parser.add_argument("--quick", action="store_true", help="the DVP pairs only, at 272 px")
+    parser.add_argument("--cost-only", action="store_true", help="only the cost table, no E_warp")
     args = parser.parse_args()
     if args.quick:
         args.width = 272
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rows = []
     with torch.inference_mode():
-        for name, source, per_frame in sequences(args):
-            ours, ms = vidtoon_temporal(source, per_frame)
+        for name, source, per_frame in [] if args.cost_only else sequences(args):
+            ours, _ = vidtoon_temporal(source, per_frame)
+            old, _ = vidtoon_temporal(source, per_frame, stage=baseline_stage())
             ssim_ours = mean_ssim(ours, per_frame)
             weight, baseline = baseline_at_equal_ssim(per_frame, ssim_ours)
-            floor, ceiling, e_ours, e_base = e_warp(source, per_frame, ours, baseline)
+            floor, ceiling, e_ours, e_base, e_old = e_warp(source, per_frame, ours, baseline, old)
             rows.append(
-                (name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, mean_ssim(baseline, per_frame), weight, ms)
+                (name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, mean_ssim(baseline, per_frame), weight, e_old)
             )
-        cost = cost_at_720p()
+        cost = cost_table()
+    if rows:
+        print_quality(rows)
+    print_cost(cost)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def print_quality(rows: list[tuple]) -> None:
     header = (
         f"{'sequence':42} {'frames':>6} {'E_in':>8} {'E_perfr':>8} {'E_ours':>8} {'ratio':>6} {'left':>6} {'SSIM':>6} "
-        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5}"
+        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5} {'E_old':>8} {'new/old':>7}"
     )
     print(header)
     print("-" * len(header))
-    for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, _ in rows:
+    for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, e_old in rows:
         met = e_ours <= 0.5 * ceiling and s_ours >= 0.90 and e_ours < e_base
         left = (e_ours - floor) / (ceiling - floor)
         print(
             f"{name:42} {count:6d} {floor:8.5f} {ceiling:8.5f} {e_ours:8.5f} {e_ours / ceiling:6.2f} {left:6.2f} {s_ours:6.3f} "
-            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5}"
+            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5} {e_old:8.5f} {e_ours / e_old:7.3f}"
         )
     print(
         "\nE_in: the input's own E_warp (floor); E_perfr: per-frame result (ceiling); ratio = E_ours / E_perfr "
         "(goal ≤ 0.5, SSIM ≥ 0.90); left = (E_ours − E_in) / (E_perfr − E_in), the share of the added flicker "
-        "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower)."
+        "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower); E_old: the stage "
+        "before its speed-up (scripts/temporal_baseline.py; goal: new/old within 1 ± 0.05).\n"
     )
-    print(f"temporal stage cost at 1280×720 (DIS fast, flow at 640 px): {cost:.1f} ms per frame (goal ≤ 15 ms)")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,14 @@ class DISFlow:
         return stack_flows(self.estimate(to_rgb_u8(target), to_rgb_u8(source)), target.device)
 
     def estimate(self, targets_u8: Sequence[np.ndarray], sources_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [self._dis.calc(gray_u8(t), gray_u8(s), None) for t, s in zip(targets_u8, sources_u8, strict=True)]
+        grays: dict[int, np.ndarray] = {}  # by object: the temporal stage passes each frame twice (t -> t−1, t−1 -> t)
+
+        def gray(frame: np.ndarray) -> np.ndarray:
+            if id(frame) not in grays:
+                grays[id(frame)] = gray_u8(frame)
+            return grays[id(frame)]
+
+        return [self._dis.calc(gray(t), gray(s), None) for t, s in zip(targets_u8, sources_u8, strict=True)]
 
 
 @FLOW_BACKENDS.register("dis")

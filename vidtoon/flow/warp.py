@@ -71,25 +71,42 @@ def _pixel_grid(height: int, width: int) -> np.ndarray:
     return grid
 
 
-def sample_positions(flow_hw2: np.ndarray) -> np.ndarray:
-    """Where p + flow(p) lands: H×W×2 float32 absolute (x, y) positions, the map `cv2.remap` takes."""
-    return _pixel_grid(*flow_hw2.shape[:2]) + flow_hw2
+def sample_positions(flow_hw2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Where p + flow(p) lands: H×W×2 float32 absolute (x, y) positions, the map `cv2.remap` takes.
+
+    `out`: an H×W×2 float32 array to write them into (it may be `flow_hw2` itself), instead of a new one."""
+    return cv2.add(_pixel_grid(*flow_hw2.shape[:2]), flow_hw2, dst=out)
 
 
-def remap(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
+def remap(image: np.ndarray, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Bilinear sample of `image` (H×W or H×W×C float32, C ≤ 4) at `positions` (H×W×2 from `sample_positions`),
-    nearest border pixel outside: the numpy twin of `backward_warp`."""
-    return cv2.remap(image, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    nearest border pixel outside: the numpy twin of `backward_warp`. `out`: an array to write into (not `image`)."""
+    return cv2.remap(image, positions, None, cv2.INTER_LINEAR, dst=out, borderMode=cv2.BORDER_REPLICATE)
 
 
-def consistent(flow_ts: np.ndarray, flow_st: np.ndarray, *, alpha1: float = 0.01, alpha2: float = 0.5) -> np.ndarray:
-    """H×W bool: the forward–backward check of `consistency_mask` on one H×W×2 float32 flow pair."""
+def remap_by_flow(image: np.ndarray, flow_hw2: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """`remap(image, sample_positions(flow_hw2))` without the positions array: OpenCV adds the pixel grid itself
+    (`WARP_RELATIVE_MAP`), ~15 % faster and one full-size pass fewer. The flow is rounded to 1/32 px before the grid
+    is added (exactly `grid + round(32·flow) / 32`), where `remap` rounds the float32 sum: the two differ by 1/32 px
+    on the ~0.1 % of pixels where the sum's float rounding crosses a 1/64 boundary."""
+    return cv2.remap(image, flow_hw2, None, cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP, dst=out, borderMode=cv2.BORDER_REPLICATE)
+
+
+def consistent(
+    flow_ts: np.ndarray, flow_st: np.ndarray, *, alpha1: float = 0.01, alpha2: float = 0.5, positions: np.ndarray | None = None
+) -> np.ndarray:
+    """H×W bool: the forward–backward check of `consistency_mask` on one H×W×2 float32 flow pair.
+
+    `positions`: `sample_positions(flow_ts)` when the caller has it already (the temporal stage warps with it too)."""
     height, width = flow_ts.shape[:2]
-    positions = sample_positions(flow_ts)
+    positions = sample_positions(flow_ts) if positions is None else positions
     back = remap(flow_st, positions)
-    # OpenCV per-pixel channel sums: 1.7× faster than numpy's einsum, 5× than square().sum(-1)
-    lhs = cv2.transform(cv2.multiply(total := cv2.add(flow_ts, back), total), _SUM)
-    rhs = cv2.transform(cv2.add(cv2.multiply(flow_ts, flow_ts), cv2.multiply(back, back)), _SUM * alpha1) + alpha2
+    total = cv2.add(flow_ts, back)
+    square = cv2.multiply(total, total, dst=total)
+    lhs = np.add(square[..., 0], square[..., 1])  # dx² + dy²: what cv2.transform with [1, 1] gives (exact), faster
+    energy = cv2.add(cv2.multiply(flow_ts, flow_ts), cv2.multiply(back, back, dst=back))
+    rhs = cv2.transform(energy, _SUM * alpha1)  # its own rounding (not numpy's a·x + a·y): the torch twin matches it
+    rhs += alpha2
     inside = cv2.inRange(positions, (0, 0), (width - 1, height - 1)) > 0  # both coordinates, one pass
     return (lhs < rhs) & inside
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from vidtoon.flow import make_flow
-from vidtoon.flow.warp import consistent, remap, sample_positions
+from vidtoon.flow.warp import consistent, remap, remap_by_flow, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
@@ -24,8 +24,10 @@ from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 class FlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation.
 
-    Runs frame by frame on the CPU with OpenCV (remap, resize, box filters: a few ms per 720p frame);
-    tensors on another device are copied over and the output copied back.
+    Runs frame by frame on the CPU with OpenCV: two flows, the trust mask and its warps at flow resolution; at full
+    size only a resize of the flow and of the weight, one remap and one blend. Tensors on another device are copied
+    over and the output copied back. Work arrays are kept per frame size and reused (a frame allocates only its
+    output); scripts/bench_temporal.py measures it against the implementation before these changes.
 
     Args:
         flow: the flow backend (computed on the input frames).
@@ -43,6 +45,7 @@ class FlowBlend(FlowBlendSettings):
         self._previous_small: np.ndarray | None = None  # h×w×3 float32 input at flow resolution, [-1, 1]
         self._previous_small_u8: np.ndarray | None = None  # the same as uint8 RGB, for the flow backend
         self._previous_output: np.ndarray | None = None  # H×W×3 float32, [-1, 1]
+        self._scratch: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}  # reused work arrays, by name and shape
 
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         """source, translated: N×3×H×W in [-1, 1] -> N×3×H×W on translated's device (channels-last). On the CPU the
@@ -50,9 +53,11 @@ class FlowBlend(FlowBlendSettings):
         modify it in place."""
         if source.shape != translated.shape:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
-        source_hwc, translated_hwc = _frames_hwc(source), _frames_hwc(translated)
-        if self._previous_output is not None and self._previous_output.shape != translated_hwc.shape[1:]:
+        count, height, width = translated.shape[0], *translated.shape[2:]
+        if self._previous_output is not None and self._previous_output.shape != (height, width, 3):
             self.reset()
+        source_hwc = _frames_hwc(source)  # a view for channels-last CPU frames (restyle's decoded frames)
+        translated_cpu = translated.detach().to("cpu", torch.float32)
         smalls = [self._downscale(frame) for frame in source_hwc]
         smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
         # every flow of the batch in one call (RAFT batches them on its device): t -> t-1, then t-1 -> t
@@ -60,10 +65,11 @@ class FlowBlend(FlowBlendSettings):
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
         flows = self.flow.estimate(smalls_u8[first:] + previous_u8, previous_u8 + smalls_u8[first:])
         backward, forward = flows[: len(previous_u8)], flows[len(previous_u8) :]
-        output = np.empty_like(translated_hwc)
-        for i in range(len(source_hwc)):
+        output = np.empty((count, height, width, 3), np.float32)
+        for i in range(count):
             k = i - first
-            self._step(smalls[i], smalls_u8[i], translated_hwc[i], output[i], *((backward[k], forward[k]) if k >= 0 else ()))
+            flow_pair = (backward[k], forward[k]) if k >= 0 else ()
+            self._step(smalls[i], smalls_u8[i], self._frame_hwc(translated_cpu[i]), output[i], *flow_pair)
         return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
 
     def _step(
@@ -83,14 +89,26 @@ class FlowBlend(FlowBlendSettings):
             if trust.mean() < self.cut_fraction:
                 self.cuts += 1  # a new shot: nothing from the past
             else:
-                positions = sample_positions(_upscale_flow(backward, translated.shape[:2]))
-                warped = remap(self._previous_output, positions)
-                weight = cv2.resize(trust * self.strength, translated.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-                out[...] = cv2.blendLinear(translated, warped, 1 - weight, weight)  # one pass: (1−w)·new + w·warped
+                self._blend(translated, backward, trust, out)
                 blended = True
         if not blended:
             out[...] = translated
         self._previous_small, self._previous_small_u8, self._previous_output = small, small_u8, out
+
+    def _blend(self, translated: np.ndarray, backward: np.ndarray, trust: np.ndarray, out: np.ndarray) -> None:
+        """out = (1 − w)·translated + w·(previous output warped along `backward`), w = strength × trust scaled up:
+        one resize of the flow, one remap by it (OpenCV adds the pixel grid), one resize of the weight and one
+        `cv2.blendLinear` at full size, all into reused arrays."""
+        size = translated.shape[:2]
+        flow = _upscale_flow(backward, size, out=self._array("flow", (*size, 2)))
+        warped = remap_by_flow(self._previous_output, flow, out=self._array("warped", (*size, 3)))
+        weight = self._array("weight", size)
+        if trust.shape == size:  # flow at full size (frames ≤ flow_max_side): no resize, the same values
+            np.multiply(trust, self.strength, out=weight)
+        else:
+            cv2.resize(trust * self.strength, size[::-1], dst=weight, interpolation=cv2.INTER_LINEAR)
+        keep = np.subtract(1, weight, out=self._array("keep", size))
+        cv2.blendLinear(translated, warped, keep, weight, dst=out)  # one pass: (1−w)·new + w·warped
 
     def trust(self, source: np.ndarray, previous_source: np.ndarray, backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
         """Soft trust h×w float32 in [0, 1]: where the flow is consistent and the input agrees with its warp.
@@ -103,16 +121,19 @@ class FlowBlend(FlowBlendSettings):
         pixel's own colour is far off (the uncovered background behind a moving edge).
         """
         box = (self.feather, self.feather)
-        visible = consistent(backward, forward).astype(np.float32)
-        occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)), box)
-        mismatch = source - remap(previous_source, sample_positions(backward))
+        positions = sample_positions(backward)  # once: for the consistency check and the warp of the past input
+        visible = consistent(backward, forward, positions=positions).view(np.uint8)  # 0/1: a uint8 erode is cheaper
+        occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)).astype(np.float32), box)
+        mismatch = cv2.subtract(source, remap(previous_source, positions))
         low = max(3, self.feather // 2 | 1)
-        difference = cv2.transform(np.abs(cv2.blur(mismatch, (low, low))), _CHANNEL_MEAN)  # h×w: mean over RGB
-        photometric = np.clip(1 - difference / self.photometric_tolerance, 0, 1)
-        worst = np.abs(mismatch)
-        worst = np.maximum(np.maximum(worst[..., 0], worst[..., 1]), worst[..., 2])  # 20× faster than .max(-1)
-        photometric *= worst < self.outlier_threshold
-        return occlusion * photometric
+        smooth = cv2.blur(mismatch, (low, low))
+        difference = cv2.transform(np.abs(smooth, out=smooth), _CHANNEL_MEAN)  # h×w: mean over RGB
+        photometric = np.divide(difference, self.photometric_tolerance, out=difference)  # in place: 1 − d / tolerance, clipped
+        np.clip(np.subtract(1, photometric, out=photometric), 0, 1, out=photometric)
+        # no channel off by the outlier threshold (|m| < t, as inRange's inclusive bounds): one pass over the 3 channels
+        below = float(np.nextafter(np.float32(self.outlier_threshold), np.float32(0)))
+        photometric *= cv2.inRange(mismatch, (-below,) * 3, (below,) * 3) > 0
+        return cv2.multiply(occlusion, photometric, dst=occlusion)
 
     def _downscale(self, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
@@ -121,6 +142,22 @@ class FlowBlend(FlowBlendSettings):
             return frame.copy()  # kept as the next frame's past: never a view of the caller's tensor
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
         return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+    def _frame_hwc(self, frame: torch.Tensor) -> np.ndarray:
+        """3×H×W float32 CPU tensor -> H×W×3 float32 array: a view when channels-last, else its planes interleaved
+        by `cv2.merge` into a reused array (4-7× faster than torch's permute-and-copy)."""
+        hwc = frame.permute(1, 2, 0)
+        if hwc.is_contiguous():
+            return hwc.numpy()
+        planes = [plane.contiguous().numpy() for plane in frame]  # views for a contiguous N×3×H×W batch
+        return cv2.merge(planes, dst=self._array("translated", tuple(hwc.shape)))
+
+    def _array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A float32 work array of `shape`, reused from frame to frame (its contents are overwritten by each user)."""
+        key = (name, shape)
+        if key not in self._scratch:
+            self._scratch[key] = np.empty(shape, np.float32)
+        return self._scratch[key]
 
 
 _CHANNEL_MEAN = np.full((1, 3), 1 / 3)
@@ -131,13 +168,14 @@ def _frames_hwc(x: torch.Tensor) -> np.ndarray:
     return x.detach().to("cpu", torch.float32).permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def _upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """h×w×2 flow (pixel offsets) -> H×W×2 for `size` = (H, W), offsets scaled with the grid."""
+def _upscale_flow(flow: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+    """h×w×2 flow (pixel offsets) -> H×W×2 for `size` = (H, W), offsets scaled with the grid, into `out` if given
+    (`flow` itself at the same size)."""
     (height, width), (small_h, small_w) = size, flow.shape[:2]
     if (small_h, small_w) == (height, width):
         return flow
     scaled = cv2.multiply(flow, (width / small_w, height / small_h, 0, 0))  # scaling first is the same and 4× cheaper
-    return cv2.resize(scaled, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(scaled, (width, height), dst=out, interpolation=cv2.INTER_LINEAR)
 
 
 @TEMPORAL_MODES.register("flow")

@@ -1,0 +1,123 @@
+"""The CPU temporal stage's fast paths give the plain formulas' answers on real frames.
+
+`FlowBlend` reuses scratch arrays, warps by the flow itself (OpenCV's relative map), erodes a uint8 mask, tests
+outliers in one `inRange` pass and interleaves contiguous translations with `cv2.merge`. Each test writes the plain
+formula out with numpy and OpenCV (as the stage computed it before those changes) and compares on real DAVIS/DVP frames.
+"""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
+from vidtoon.flow import make_flow
+from vidtoon.flow.warp import consistent, remap, remap_by_flow, sample_positions
+from vidtoon.io.sequence import read_sequence
+from vidtoon.temporal import FlowBlend
+
+
+def frames(folder, count) -> np.ndarray:
+    """The first `count` frames of an image-folder sequence: N×H×W×3 uint8."""
+    return np.stack([frame.rgb for frame, _ in zip(read_sequence(folder), range(count))])
+
+
+def unit_hwc(frame_u8: np.ndarray) -> np.ndarray:
+    """H×W×3 uint8 -> H×W×3 float32 in [-1, 1]."""
+    return frame_u8.astype(np.float32) / 127.5 - 1
+
+
+@pytest.fixture(scope="module")
+def pair(data):
+    """Two consecutive DAVIS tennis frames (432×240, a moving player) as floats, and DIS flows both ways."""
+    a, b = frames(data / "video_seq" / "propainter_davis_tennis", 2)
+    backward, forward = make_flow("dis").estimate([b, a], [a, b])  # t -> t−1, t−1 -> t
+    return unit_hwc(a), unit_hwc(b), backward, forward
+
+
+def plain_trust(source, previous, backward, forward, feather=9, tolerance=0.6, outlier=0.8):
+    """The trust mask as the stage computed it before its speed-up: float erode, numpy arithmetic, channel max."""
+    box = (feather, feather)
+    occlusion = cv2.blur(cv2.erode(consistent(backward, forward).astype(np.float32), np.ones(box, np.uint8)), box)
+    mismatch = source - remap(previous, sample_positions(backward))
+    low = max(3, feather // 2 | 1)
+    difference = cv2.transform(np.abs(cv2.blur(mismatch, (low, low))), np.full((1, 3), 1 / 3))
+    photometric = np.clip(1 - difference / tolerance, 0, 1)
+    photometric *= np.abs(mismatch).max(axis=-1) < outlier
+    return occlusion * photometric
+
+
+def test_trust_equals_the_plain_formula(pair):
+    previous, source, backward, forward = pair
+    stage = FlowBlend(make_flow("dis"))
+    trust = stage.trust(source, previous, backward, forward)
+    expected = plain_trust(source, previous, backward, forward)
+    assert np.array_equal(trust, expected)  # the same operations on the same values: bit-exact
+    assert 0.3 < (trust > 0.5).mean() < 0.99  # a real mix: the moving player and the uncovered court are distrusted
+
+
+def test_outlier_test_is_strict_at_the_threshold():
+    """|m| < threshold in every channel, computed by one inclusive inRange: a value exactly at the threshold is out."""
+    stage = FlowBlend(make_flow("dis"), outlier_threshold=0.5)
+    still = np.zeros((16, 16, 3), np.float32)
+    flow = np.zeros((16, 16, 2), np.float32)
+    moved = still.copy()
+    moved[2, 3, 1] = np.float32(0.5)  # exactly the threshold: an outlier
+    moved[5, 6, 2] = np.nextafter(np.float32(0.5), np.float32(0))  # just below: kept
+    trust = stage.trust(moved, still, flow, flow)
+    reference = plain_trust(moved, still, flow, flow, tolerance=0.6, outlier=0.5)
+    assert np.array_equal(trust, reference)
+    assert trust[2, 3] == 0 and trust[5, 6] > 0
+
+
+def test_warp_by_flow_rounds_the_flow_to_a_32nd(pair):
+    previous, _, backward, _ = pair
+    image = cv2.resize(previous, (864, 480))  # flow at half size, as for a 720p frame with flow at 640 px
+    flow = cv2.resize(cv2.multiply(backward, (2, 2, 0, 0)), (864, 480))
+    warped = remap_by_flow(image, flow)
+    grid = sample_positions(np.zeros_like(flow))
+    assert np.array_equal(warped, remap(image, grid + np.round(flow * 32) / 32))  # exactly OpenCV's relative map
+    # against the absolute positions (float32 sum, then rounded): the same but where that sum's rounding crosses a 1/64
+    levels = np.abs(np.round((warped + 1) * 127.5) - np.round((remap(image, sample_positions(flow)) + 1) * 127.5))
+    assert (levels == 0).mean() > 0.999 and levels.max() <= 8
+    whole = np.broadcast_to(np.float32([3, -2]), flow.shape).copy()
+    np.testing.assert_array_equal(remap_by_flow(image, whole)[2:, :-3], image[:-2, 3:])  # integer shifts exact
+
+
+def test_one_step_is_the_strength_weighted_blend_of_the_warped_past(data):
+    """Frame 2 of a DVP pair through the stage equals (1 − w)·translated + w·warped output of frame 1, w = 0.75 × trust
+    scaled up, with flow and trust at 640 px of the 910 px frames (the full-size warp by the flow itself)."""
+    folder = data / "video_seq"
+    source = u8_to_unit(frames(folder / "dvp_davis_bike-packing_input", 2))
+    translated = u8_to_unit(frames(folder / "dvp_davis_bike-packing_processed", 2))
+    stage = FlowBlend(make_flow("dis"))
+    out = stage(source, translated).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(out[0], translated[0].permute(1, 2, 0).numpy())  # no past: its own translation
+
+    size = (640, 338)  # (w, h) at flow resolution, as cv2.resize takes it
+    smalls = [cv2.resize(frame, size, interpolation=cv2.INTER_AREA) for frame in source.permute(0, 2, 3, 1).numpy()]
+    smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
+    backward, forward = make_flow("dis").estimate([smalls_u8[1], smalls_u8[0]], [smalls_u8[0], smalls_u8[1]])
+    trust = plain_trust(smalls[1], smalls[0], backward, forward)
+    height, width = out.shape[1:3]
+    flow = cv2.resize(cv2.multiply(backward, (width / size[0], height / size[1], 0, 0)), (width, height))
+    warped = remap(out[0], sample_positions(np.zeros_like(flow)) + np.round(flow * 32) / 32)
+    weight = cv2.resize(trust * 0.75, (width, height))[..., None]
+    expected = (1 - weight) * translated[1].permute(1, 2, 0).numpy() + weight * warped
+    assert np.abs(out[1] - expected).max() < 1e-4  # blendLinear divides by (1 + 1e-5)
+    as_u8 = [unit_to_u8_numpy(torch.from_numpy(np.ascontiguousarray(x))[None].permute(0, 3, 1, 2)) for x in (out[1], expected)]
+    assert np.abs(as_u8[0].astype(int) - as_u8[1]).max() <= 1
+    assert np.abs(out[1] - translated[1].permute(1, 2, 0).numpy()).mean() > 0.01  # it did blend
+
+
+def test_contiguous_and_channels_last_translations_give_the_same_frames(data):
+    folder = data / "video_seq"
+    source = u8_to_unit(frames(folder / "dvp_bedroom_input", 5))
+    translated = u8_to_unit(frames(folder / "dvp_bedroom_processed", 5))  # channels-last (u8_to_unit's layout)
+    planar = translated.contiguous()  # N×3×H×W planes: what a filter style returns
+    assert not planar.permute(0, 2, 3, 1).is_contiguous()
+    a, b = FlowBlend(make_flow("dis")), FlowBlend(make_flow("dis"))
+    first = torch.cat([a(source[i : i + 2], translated[i : i + 2]) for i in range(0, 5, 2)])
+    second = torch.cat([b(source[i : i + 2], planar[i : i + 2]) for i in range(0, 5, 2)])
+    assert torch.equal(first, second)
+    assert not torch.equal(first, translated)
