@@ -48,6 +48,8 @@ LAYERS = [
             "vidtoon.parsing",
             "vidtoon.checks",
             "vidtoon.files",
+            "vidtoon.locking",
+            "vidtoon.cpu_threads",
             "vidtoon.progress",
             "vidtoon.device",
             "vidtoon.convert",

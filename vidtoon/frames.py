@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtoon.checks import choice, seconds
+from vidtoon.checks import choice, frame_size, seconds
 from vidtoon.errors import DiskFullError, OutputError, UsageError
 from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
@@ -50,12 +50,7 @@ class FrameSampling:
     def __post_init__(self) -> None:
         if self.fps is not None:
             object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
-        if self.size is not None and not (
-            isinstance(self.size, tuple)
-            and len(self.size) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 16384 for v in self.size)
-        ):
-            raise UsageError(f"--size must be (width, height) of 2 to 16384 pixels each, got {self.size!r}")
+        frame_size("--size", self.size)
         choice("--crop", self.crop, CROP_MODES)
         choice("--format", self.image_format, IMAGE_FORMATS)
         object.__setattr__(self, "start", seconds("--start", self.start))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from vidtoon.checks import choice
+from vidtoon.checks import choice, frame_size
 from vidtoon.errors import UsageError
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
@@ -38,12 +38,7 @@ class StitchOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
-        if self.size is not None and not (
-            isinstance(self.size, tuple)
-            and len(self.size) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 16384 for v in self.size)
-        ):
-            raise UsageError(f"--size must be (width, height) of 2 to 16384 pixels each, got {self.size!r}")
+        frame_size("--size", self.size)
         choice("--fit", self.fit, FIT_MODES)
         if self.pattern is not None and (not isinstance(self.pattern, str) or not self.pattern.strip()):
             raise UsageError(f"--pattern must be a glob on file names such as 'shot1_*.png', got {self.pattern!r}")
