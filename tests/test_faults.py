@@ -87,7 +87,7 @@ def one_line(stderr: str) -> str:
 def parts_leftovers(output: Path) -> list[str]:
     """Files in the parts folder that are not finished segments or the progress list."""
     folder = parts_dir_for(output)
-    return [p.name for p in folder.iterdir() if not (p.name == "progress.json" or p.suffix in (".nut", ".dts"))]
+    return [p.name for p in folder.iterdir() if not (p.name == "progress.json" or p.suffix in (".nut", ".times"))]
 
 
 def test_restyle_sigterm_keeps_segments_then_resume(media, tmp_path):
