@@ -108,6 +108,29 @@ def test_restyle_sigterm_keeps_segments_then_resume(media, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
 
 
+def test_batch_sigterm_stops_its_workers_and_resume_finishes(media, tmp_path):
+    """SIGTERM reaches only the batch's own process: it must stop its workers' jobs too, not wait for them."""
+    outputs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    settings = "to: toon, consistency: none, height: 64, segment_seconds: 1, preset: ultrafast, end: 6"
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        f"defaults: {{{settings}}}\njobs:\n" + "".join(f"  - {{source: {media / CLIP}, output: {out}}}\n" for out in outputs)
+    )
+    first = start(tmp_path, "batch", jobs, "--workers", "2")
+    wait_until(first, lambda: all(done_segments(out) >= 1 for out in outputs), timeout=300)
+    code, stderr, seconds = interrupt(first, signal.SIGTERM)
+    assert code == 143 and seconds < PROMPT_S, (code, seconds, stderr)
+    assert one_line(stderr) == "interrupted: 0 finished job(s) and the others' finished segments kept; run again with --resume"
+    kept = [done_segments(out) for out in outputs]
+    time.sleep(2)
+    assert [done_segments(out) for out in outputs] == kept, "a worker went on after the batch stopped"
+    assert not any(out.exists() for out in outputs) and all(1 <= k < 6 for k in kept), kept
+
+    code, stderr = finish(start(tmp_path, "batch", jobs, "--workers", "2", "--resume"))
+    assert code == 0, stderr
+    assert [probe(out).frame_count for out in outputs] == [150, 150]  # kept segments + new ones, nothing twice
+
+
 def test_restyle_disk_full_keeps_segments_and_resume_completes(media, tmp_path):
     """Segments (~150 kB each) fit under a 400 kB file size limit; the joined 4 s film (~650 kB) does not."""
     clip, output = media / CLIP, tmp_path / "out.mp4"

@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import queue as queue_module
+import signal
 import sys
 import threading
 import time
@@ -28,7 +29,7 @@ from typing import Any
 from vidtoon.batch.check import Job, max_pixels
 from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
 from vidtoon.batch.report import JobResult
-from vidtoon.errors import UsageError, VidtoonError
+from vidtoon.errors import Interrupted, UsageError, VidtoonError
 
 PRELOAD = ["vidtoon.batch.local", "vidtoon.restyle", "vidtoon.restyle.video", "vidtoon.styles"]
 
@@ -99,12 +100,30 @@ def run_local(
                 result = _result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
                 events.put(("finished", job.number, result))
             results.append(result)
-    except BaseException:
+    except BaseException as exc:  # Ctrl-C, SIGTERM (`Interrupted`), or a failure here: stop the running jobs, not wait
+        _interrupt_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(exc, KeyboardInterrupt):
+            signum = getattr(exc, "signum", signal.SIGINT)
+            raise Interrupted(signum, kept=f"{len(results)} finished job(s) and the others' finished segments kept") from None
         raise
     pool.shutdown(wait=True)
     drained.join(timeout=10)
     return results
+
+
+def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGINT to every live worker: its restyle stops as after Ctrl-C (finished segments kept for --resume).
+
+    A terminal's Ctrl-C reaches the workers itself (one process group); a SIGTERM to this process does not.
+    The executor keeps no public list of its processes, hence `_processes`.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            try:
+                os.kill(process.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
 
 
 def start_server() -> None:

@@ -34,7 +34,15 @@ INTERRUPTED_CODES = (128 + signal.SIGINT, 128 + signal.SIGTERM)
 
 def _leave(code: int) -> None:
     """Exit at once after an interruption: the run's own cleanup is done, and the interpreter's teardown
-    (collecting torch's objects) can take seconds on a busy machine, past the promptness a signal asks for."""
+    (collecting torch's objects) can take seconds on a busy machine, past the promptness a signal asks for.
+
+    multiprocessing's own exit finalizers still run (they are quick): without them the resource tracker that
+    `batch` workers started would print a warning about the worker queues' semaphores after our one line.
+    """
+    if "multiprocessing" in sys.modules:
+        from multiprocessing import util
+
+        util._run_finalizers(0)  # semaphores unlinked and unregistered, queues closed; no process is joined
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
