@@ -75,6 +75,7 @@ from benchlib import REPO_ROOT, clips_folder, cpu_seconds, print_table
 # --code DIR: import vidtoon from another checkout (the children of --against)
 sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv else str(REPO_ROOT))
 
+from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.filters import PROCEDURAL
 from vidtoon.io.reader import VideoReader
 
@@ -98,11 +99,13 @@ def load_frames(count: int) -> tuple[list[np.ndarray], str]:
 
 
 def to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div_(127.5).sub_(1)
+    """H×W×3 uint8 -> 1×3×H×W in [-1, 1], converted as the restyle pipeline converts decoded frames."""
+    return u8_to_unit(rgb[None])
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    return x[0].add(1).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
+    """1×3×H×W in [-1, 1] -> H×W×3 uint8, as the pipeline hands frames to the encoder."""
+    return unit_to_u8_numpy(x)[0]
 
 
 def against(baseline: Path, count: int, repeats: int, rounds: int, threads: int | None) -> None:
