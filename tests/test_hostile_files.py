@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_clip
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
@@ -17,6 +18,7 @@ from vidtoon.errors import InputError
 from vidtoon.io.budget import check_pixels, image_header_size
 from vidtoon.io.images import read_image
 from vidtoon.io.probe import probe
+from vidtoon.io.reader import VideoReader
 from vidtoon.styles.cards import read_style_card
 
 runner = CliRunner()
@@ -187,3 +189,12 @@ def test_onnx_external_data_beside_the_model_loads_and_runs(tmp_path):
     (tmp_path / "model" / "weights.bin").unlink()
     with pytest.raises(InputError, match="tensor 'w' is stored in 'weights.bin', which is missing"):
         open_onnx_session(model, device=torch.device("cpu"), threads=1)
+
+
+def test_the_video_reader_takes_the_budget_it_is_given(tmp_path):
+    """`--max-pixels` reaches the reader (restyle opens it with the budget the source was probed with)."""
+    clip = make_clip(tmp_path / "c.mp4", 3)  # 64x48 = 3,072 pixels
+    with pytest.raises(InputError, match="over the budget of 1,000 pixels"):
+        VideoReader(clip, max_pixels=1000)
+    with VideoReader(clip, max_pixels=3072) as reader:
+        assert len(list(reader)) == 3

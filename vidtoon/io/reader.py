@@ -14,6 +14,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from vidtoon.errors import DecodeError, UsageError
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.open import open_input
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.settings import ON_CORRUPT_MODES
@@ -65,13 +66,15 @@ class VideoReader:
         end: Fraction | None = None,
         info: VideoInfo | None = None,
         on_corrupt: str = "stop",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ):
         if on_corrupt not in ON_CORRUPT_MODES:
             raise UsageError(f"--on-corrupt must be one of {', '.join(ON_CORRUPT_MODES)}, got {on_corrupt!r}")
         self.on_corrupt = on_corrupt
         self.concealed: list[Fraction] = []  # input times (s) of the frames concealed so far (repeats of the previous good one)
         self.path = Path(path)
-        self.info: VideoInfo = info if info is not None else probe(self.path)  # `info`: the caller probed it already
+        # `info`: the caller probed it already (with the same `max_pixels`)
+        self.info: VideoInfo = info if info is not None else probe(self.path, max_pixels=max_pixels)
         if start is not None and end is not None and end <= start:
             raise UsageError(f"--end ({float(end):g}s) must be after --start ({float(start):g}s)")
         if start is not None and self.info.duration is not None and start >= self.info.duration:
@@ -83,7 +86,7 @@ class VideoReader:
         self.end = end
         # Absolute stream time (seconds) that becomes time zero of every frame (and the output).
         self.origin = self.info.start_time + self.start
-        self._container = open_input(self.path)
+        self._container = open_input(self.path, max_pixels=max_pixels)
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
         self._time_base = Fraction(self._stream.time_base) if self._stream.time_base else Fraction(1, 1_000_000)

@@ -182,4 +182,5 @@ def restyle(
         progress=progress,
         job_key=job_key or {},
         concealed=concealed,
+        max_pixels=max_pixels,
     )

@@ -23,6 +23,7 @@ import numpy as np
 from vidtoon.errors import DiskFullError, Interrupted
 from vidtoon.files import check_output, is_disk_full
 from vidtoon.io.audio import AudioSource
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
 from vidtoon.io.reader import Frame, VideoReader
@@ -52,19 +53,23 @@ def restyle_video(
     open_frames: FrameOpener | None = None,
     inputs: tuple[Path, ...] | None = None,
     concealed: list[Fraction] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
     """A film through `restyler`, encoded in resumable segments and joined with the source's sound (`info`: its probe).
 
     `open_frames`: where the frames come from (default: the source, decoded); `inputs`: every file the run reads
     (the output must be none of them; default the source). A source that is a folder has no sound.
     `concealed` (with `options.on_corrupt == "conceal"`) receives the input times of the frames that failed to decode.
+    `max_pixels`: the picture budget the source was probed with (`--max-pixels`).
     """
     inputs = inputs or (source,)
     check_output(output, inputs=inputs, force=force)
     if open_frames is None:
 
         def open_frames(start: Fraction) -> VideoReader:
-            return VideoReader(source, start=start, end=options.end, info=info, on_corrupt=options.on_corrupt)
+            return VideoReader(
+                source, start=start, end=options.end, info=info, on_corrupt=options.on_corrupt, max_pixels=max_pixels
+            )
 
     fmt = output_format(output)
     fps = info.fps or Fraction(25)
