@@ -200,17 +200,10 @@ def make_restyler(translator, height: int | None = None):
 
 
 def make_temporal(options, device):
-    """The temporal stage `restyle` builds for `options` (the same call as in `vidtoon.pipeline.restyle`)."""
-    from vidtoon.temporal import make_temporal_stage
+    """The temporal stage `restyle` builds for `options`."""
+    from vidtoon.restyle.frames import temporal_stage
 
-    return make_temporal_stage(
-        options.consistency,
-        strength=options.strength,
-        flow=options.flow,
-        flow_preset=options.flow_preset,
-        flow_weights=options.flow_weights,
-        device=device,
-    )
+    return temporal_stage(options, device)
 
 
 class TimedTranslator:

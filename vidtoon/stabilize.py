@@ -26,12 +26,11 @@ from vidtoon.io.writer import EncodeOptions
 from vidtoon.models.translator import IdentityTranslator
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
-from vidtoon.restyle.frames import FrameRestyler
+from vidtoon.restyle.frames import FrameRestyler, temporal_stage
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.restyle.video import restyle_video
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.streaming import prefetch
-from vidtoon.temporal import make_temporal_stage
 
 
 def default_stabilize_output(processed: Path) -> Path:
@@ -71,7 +70,13 @@ def stabilize(
     progress = progress or NoProgress()
     # the blend's settings are checked as restyle's are (a bad value: one UsageError naming the flag)
     settings = RestyleOptions(
-        strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=device, encode=options
+        consistency="flow",
+        strength=strength,
+        flow=flow,
+        flow_preset=flow_preset,
+        flow_weights=flow_weights,
+        device=device,
+        encode=options,
     )
     fps = parse_rate(fps, flag="--fps")
     processed, source = Path(processed), Path(source)
@@ -85,10 +90,7 @@ def stabilize(
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")
     torch_device = resolve_device(device)
-    temporal = make_temporal_stage(
-        "flow", strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=torch_device
-    )
-    restyler = FrameRestyler(IdentityTranslator(torch_device), temporal)
+    restyler = FrameRestyler(IdentityTranslator(torch_device), temporal_stage(settings, torch_device))
 
     def open_frames(start: Fraction) -> closing:
         return closing(guided_frames(processed, source, total, native=size, guide_native=source_size, fps=fps, start=start))

@@ -20,11 +20,11 @@ from vidtoon.io.images import IMAGE_SUFFIXES
 from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.restyle.faces import FaceRestyler
-from vidtoon.restyle.frames import FrameRestyler, Restyler
+from vidtoon.restyle.frames import FrameRestyler, Restyler, temporal_stage
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.restyle.stills import restyle_folder, restyle_image
 from vidtoon.styles import LoadedStyle, load_translator, resolve_style
-from vidtoon.temporal import TemporalStage, make_temporal_stage
+from vidtoon.temporal import TemporalStage
 
 if TYPE_CHECKING:
     from vidtoon.io.probe import VideoInfo
@@ -104,14 +104,7 @@ def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
     """The restyler `options` ask for: whole frames, or only the faces (each face track with its own temporal stage)."""
 
     def make_temporal() -> TemporalStage:
-        return make_temporal_stage(
-            options.consistency,
-            strength=options.strength,
-            flow=options.flow,
-            flow_preset=options.flow_preset,
-            flow_weights=options.flow_weights,
-            device=translator.device,
-        )
+        return temporal_stage(options, translator.device)
 
     if options.faces:
         return FaceRestyler(

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
-from vidtoon.temporal import TemporalStage
+from vidtoon.restyle.options import RestyleOptions
+from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,18 @@ class Restyler(Protocol):
 
     def check_still(self, source: Path) -> None:
         """After one photo: raise if it could not be restyled as asked (e.g. --faces and no face)."""
+
+
+def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalStage:
+    """The temporal stage `options` ask for (mode, strength, flow backend), for frames on `device`."""
+    return make_temporal_stage(
+        options.consistency,
+        strength=options.strength,
+        flow=options.flow,
+        flow_preset=options.flow_preset,
+        flow_weights=options.flow_weights,
+        device=device,
+    )
 
 
 class FrameRestyler:
