@@ -16,6 +16,7 @@ from typing import Any
 
 from vidtoon.batch.jobs import ENCODE_KEYS, OPTION_KEYS, JobList
 from vidtoon.batch.report import JobResult
+from vidtoon.checks import whole_number
 from vidtoon.errors import UsageError, VidtoonError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import EncodeOptions
@@ -103,11 +104,8 @@ def restyle_options(settings: dict[str, Any], style_defaults: dict[str, Any]) ->
 def max_pixels(settings: dict[str, Any]) -> int:
     """The job's picture budget (`max_pixels`, default 100 megapixels), checked."""
     value = settings.get("max_pixels")
-    if value is None:
-        return DEFAULT_MAX_PIXELS
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise UsageError(f"max_pixels must be a whole number of pixels above 0, got {value!r}")
-    return value
+    whole_number("max_pixels", value, optional=True)
+    return DEFAULT_MAX_PIXELS if value is None else value
 
 
 def check_jobs(
