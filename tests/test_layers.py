@@ -22,6 +22,7 @@ LAYERS = [
             "vidtoon.stitch",
             "vidtoon.frames",
             "vidtoon.batch",
+            "vidtoon.live",
         ),
     ),
     (3, ("vidtoon.temporal",)),

@@ -27,6 +27,8 @@ _LAZY = {
     "RestyleOptions": "vidtoon.restyle",
     "batch": "vidtoon.batch",
     "BatchReport": "vidtoon.batch",
+    "live": "vidtoon.live",
+    "LiveOptions": "vidtoon.live",
 }
 
 
@@ -43,12 +45,14 @@ __all__ = [
     "EncodeOptions",
     "ExtractedFrames",
     "Frame",
+    "LiveOptions",
     "RestyleOptions",
     "VideoInfo",
     "VideoReader",
     "VideoWriter",
     "batch",
     "extract_frames",
+    "live",
     "probe",
     "read_frames",
     "restyle",

@@ -1,0 +1,108 @@
+"""`vidtoon live` refusals and stops: one line each, nothing half-written; Ctrl-C / SIGTERM close the output properly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import SAMPLE, video_times
+from typer.testing import CliRunner
+
+from vidtoon.cli import app
+
+runner = CliRunner()
+
+
+def free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def refusal(args: list[str]) -> str:
+    result = runner.invoke(app, ["live", *args])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_an_input_that_never_starts_times_out_in_one_line(tmp_path):
+    port = free_port(socket.SOCK_DGRAM)
+    started = time.monotonic()
+    line = refusal([f"udp://127.0.0.1:{port}", str(tmp_path / "out.ts"), "--to", "sketch", "--open-timeout", "1"])
+    assert "nothing arrived within 1 s" in line and f"udp://127.0.0.1:{port}" in line
+    assert time.monotonic() - started < 20
+    assert not list(tmp_path.iterdir()), "nothing written"
+
+
+def test_a_preview_port_in_use_is_refused_before_anything_opens(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = refusal([str(SAMPLE), str(tmp_path / "out.ts"), "--to", "sketch", "--preview", "--port", str(port)])
+    assert f"preview port {port} on 127.0.0.1 is in use" in line and "--port" in line
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["{w}/missing.mp4", "{w}/out.ts", "--to", "sketch"], "does not exist"),
+        (["{sample}", "{w}/out.avi", "--to", "sketch"], "cannot record to a .avi file"),
+        (["{sample}", "ftp://example.com/x", "--to", "sketch"], "cannot send to ftp://"),
+        (["{sample}", "{w}/out.ts", "--to", "pixr"], "unknown style"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--mix", "2"], "--mix"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--port", "70000"], "--port"),
+        (["{sample}", "{sample}", "--to", "sketch", "--force"], "input"),
+    ],
+)
+def test_bad_arguments_are_one_line(tmp_path, args, fragment):
+    filled = [a.format(w=tmp_path, sample=SAMPLE) for a in args]
+    assert fragment in refusal(filled)
+    assert not [p for p in tmp_path.iterdir() if p.name != "out.ts"] and not (tmp_path / "out.ts").exists()
+
+
+def test_an_existing_recording_is_not_overwritten_without_force(tmp_path):
+    (tmp_path / "out.ts").write_bytes(b"keep")
+    assert "exists" in refusal([str(SAMPLE), str(tmp_path / "out.ts"), "--to", "sketch"])
+    assert (tmp_path / "out.ts").read_bytes() == b"keep"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_run_and_closes_the_recording(tmp_path, signum):
+    """A live run is stopped this way: the file is finished (every frame decodes), the summary says so, exit 0."""
+    output = tmp_path / "out.mkv"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidtoon", "live", str(SAMPLE), str(output), "--to", "sketch", "--realtime", "--height", "90"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 120
+    for line in run.stderr:  # wait until it restyles
+        if "Ctrl-C stops" in line or time.monotonic() > deadline:
+            break
+    time.sleep(1.5)
+    run.send_signal(signum)
+    rest = run.stderr.read()
+    assert run.wait(timeout=60) == 0, rest
+    assert "stopped by signal" in rest and "Traceback" not in rest
+    frames = video_times(output)
+    assert 10 <= len(frames) < 4 * 24, "about 1.5 s of a 4 s clip"
+    assert not [p.name for p in tmp_path.iterdir() if p.name != output.name], "no temporary file left"
+
+
+def test_an_input_that_ends_finishes_the_recording(tmp_path):
+    output = tmp_path / "out.ts"
+    result = runner.invoke(app, ["live", str(SAMPLE), str(output), "--to", "sketch", "--height", "90", "--max-frames", "30"])
+    assert result.exit_code == 0, result.output
+    assert "stopped by max frames" in result.output
+    assert len(video_times(output)) == 30

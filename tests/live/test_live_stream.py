@@ -1,0 +1,119 @@
+"""`vidtoon live` on real streams over loopback: a clip published as MPEG-TS over UDP in real time, recorded restyled."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from conftest import stream_span, video_times
+
+from vidtoon.io import read_frames
+from vidtoon.live import LiveOptions, live
+from vidtoon.styles import load_translator
+
+SECONDS = 3.0
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def publish(source: Path, url: str, seconds: float, delay: float) -> None:
+    """Send the first `seconds` of `source` to `url` as MPEG-TS, packets paced by their decode times (as a live
+    encoder would send them), after `delay` seconds (the receiver must be listening: UDP keeps nothing)."""
+    time.sleep(delay)
+    with av.open(str(source)) as clip, av.open(url + "?pkt_size=1316", "w", format="mpegts") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in clip.streams if s.type in ("video", "audio")}
+        start = time.monotonic()
+        for packet in clip.demux():
+            if packet.dts is None or packet.stream.index not in streams:
+                continue
+            at = float(packet.dts * packet.time_base)
+            if at >= seconds:
+                break
+            wait = start + at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+
+
+def receive(url: str, output: Path, source: Path, **settings) -> object:
+    sender = threading.Thread(target=publish, args=(source, url, SECONDS, 1.5), daemon=True)
+    sender.start()
+    report = live(
+        url,
+        str(output),
+        style="toon",
+        settings={"height": 90, **settings},
+        live_options=LiveOptions(open_timeout=30, read_timeout=1.5),
+    )
+    sender.join(timeout=30)
+    return report
+
+
+@pytest.fixture(scope="module")
+def recording(media, tmp_path_factory):
+    """chaplin.mp4 (640x360, 25 fps, MP3 sound), 3 s of it sent over UDP and recorded restyled with toon."""
+    load_translator(style="toon")  # imports done before the sender starts its clock
+    source = media / "chaplin.mp4"
+    output = tmp_path_factory.mktemp("live") / "out.ts"
+    report = receive(f"udp://127.0.0.1:{free_port()}", output, source, consistency="none")
+    return source, output, report
+
+
+def test_a_udp_stream_is_recorded_at_its_frame_rate_and_length(recording):
+    source, output, report = recording
+    times = video_times(output)
+    sent = round(SECONDS * 25)
+    assert abs(len(times) - sent) <= 3, (len(times), report)
+    assert report.written == len(times) and report.frames_in == report.restyled + report.dropped
+    steps = np.diff([float(t) for t in times])
+    assert np.allclose(steps, 0.04, atol=0.002), "one frame every 1/25 s: dropped frames are filled, none doubled"
+    assert abs(float(times[-1] - times[0]) - (SECONDS - 0.04)) <= 3 * 0.04
+
+
+def test_the_sound_comes_along_in_step(recording):
+    source, output, report = recording
+    first_video = float(video_times(output)[0])
+    first, end, packets = stream_span(output, "audio")
+    assert packets > 50, "the MP3 sound is carried"
+    assert abs(first - first_video) <= 0.1, "sound and picture start together"
+    assert abs(end - (first_video + SECONDS)) <= 0.2
+
+
+def test_the_frames_are_restyled(recording):
+    source, output, report = recording
+    with av.open(str(output)) as container:
+        stream = container.streams.video[0]
+        decoded = [(Fraction(f.pts) * stream.time_base, f.to_ndarray(format="rgb24")) for f in container.decode(stream)]
+    origin, last = decoded[0][0], decoded[-1]  # the last input frame is always restyled (the newest is kept)
+    at = last[0] - origin
+    original = next(f.rgb for f in read_frames(source) if abs(f.time - at) < Fraction(1, 50))
+    toon = load_translator(style="toon").translator
+    from vidtoon.restyle import RestyleOptions, make_restyler
+
+    expected = make_restyler(toon, RestyleOptions(height=90, consistency="none"))([original], [at])[0]
+    restyled_error = np.abs(last[1].astype(int) - expected.astype(int)).mean()
+    original_error = np.abs(last[1].astype(int) - original.astype(int)).mean()
+    assert restyled_error < 6, "the picture is toon's (up to the encoder)"
+    assert original_error > 2 * restyled_error, "and not the input's"
+
+
+def test_a_slow_model_drops_frames_at_the_input_and_latency_stays_bounded(media, tmp_path):
+    """toon at full size with the flow stage on 2 busy cores is slower than 25 fps: frames are dropped and counted,
+    the age of each output frame stays bounded instead of growing with the run."""
+    output = tmp_path / "slow.ts"
+    report = receive(f"udp://127.0.0.1:{free_port()}", output, media / "chaplin.mp4", height=360)
+    assert report.dropped > 0 and report.restyled + report.dropped == report.frames_in
+    assert report.written == len(video_times(output)), "the dropped frames' places are filled"
+    per_frame = report.seconds / max(1, report.restyled)
+    assert report.latency_p99_ms / 1000 <= 3 * per_frame + 0.5, report

@@ -1,0 +1,226 @@
+"""The live loop: input thread -> restyle (this thread) -> writer thread, with the preview fed on the side.
+
+Decode, model + temporal stage, and encode run on separate threads, so each stage's time overlaps the others'
+(a serial loop is as slow as their sum). The input keeps only the newest frame for the restyler (`Mailbox`): when
+the model is slower than the input, frames are dropped at the input and counted, never queued, so the latency
+stays bounded. The temporal stage runs online (it only knows the past). Where frames were dropped, the writer
+repeats the last restyled frame at their times, so a recording keeps the input's frame rate and length.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from vidtoon.errors import UsageError
+from vidtoon.live.input import LiveFrame, LiveInput
+from vidtoon.live.mailbox import Closed
+from vidtoon.live.options import LiveOptions
+from vidtoon.live.output import LiveWriter
+from vidtoon.models.translator import Translator
+from vidtoon.restyle import RestyleOptions, make_restyler
+from vidtoon.streaming import BackgroundSink
+
+
+@dataclass
+class LiveControl:
+    """What the preview page can change while running: the mix of restyled and input, and the style (by name)."""
+
+    mix: float = 1.0
+    style: str | None = None
+    styles: list[str] = field(default_factory=list)  # the names the page offers
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def set(self, *, mix: float | None = None, style: str | None = None) -> None:
+        """Change the mix (0..1) or the style (one of `styles`); takes effect from the next frame.
+
+        Raises:
+            UsageError: a mix outside 0..1 or a style not offered.
+        """
+        with self._lock:
+            if mix is not None:
+                if not 0 <= mix <= 1:
+                    raise UsageError(f"mix must be in [0, 1], got {mix}")
+                self.mix = float(mix)
+            if style is not None:
+                if style not in self.styles:
+                    raise UsageError(f"unknown style {style!r}", hint=f"use one of {', '.join(self.styles)}")
+                self.style = style
+
+
+@dataclass
+class LiveStats:
+    """What the run measured: frames in, restyled, dropped, written (and of those repeated), latencies (s)."""
+
+    frames_in: int = 0
+    restyled: int = 0
+    dropped: int = 0
+    written: int = 0
+    repeated: int = 0
+    started: float = field(default_factory=time.monotonic)
+    latencies: list[float] = field(default_factory=list)  # input arrival -> frame encoded and sent, per restyled frame
+    _recent: deque = field(default_factory=lambda: deque(maxlen=120), repr=False)  # monotonic times of restyled frames
+
+    def restyled_now(self) -> None:
+        self.restyled += 1
+        self._recent.append(time.monotonic())
+
+    @property
+    def fps(self) -> float:
+        """Restyled frames per second over the last few seconds."""
+        if len(self._recent) < 2:
+            return 0.0
+        span = self._recent[-1] - self._recent[0]
+        return (len(self._recent) - 1) / span if span > 0 else 0.0
+
+    def latency_ms(self, quantile: float) -> float | None:
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
+
+    def snapshot(self) -> dict:
+        """The numbers the preview page shows (JSON-ready)."""
+        recent = self.latencies[-60:]
+        return {
+            "frames_in": self.frames_in,
+            "restyled": self.restyled,
+            "dropped": self.dropped,
+            "written": self.written,
+            "fps": round(self.fps, 1),
+            "latency_ms": round(1000 * statistics.median(recent), 1) if recent else None,
+        }
+
+
+@dataclass(frozen=True)
+class LiveReport:
+    """The end of a live run: counts, rates, latency percentiles (ms), the output, and why it stopped."""
+
+    output: str | None
+    frames_in: int
+    restyled: int
+    dropped: int
+    written: int
+    repeated: int
+    seconds: float
+    fps: float
+    latency_median_ms: float | None
+    latency_p99_ms: float | None
+    stopped_by: str  # "input end", "max frames", "signal"
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Preview:
+    """What the pipeline tells a preview: the newest input and output pictures (the page's server reads them)."""
+
+    def publish(self, input_rgb: np.ndarray, output_rgb: np.ndarray) -> None: ...
+
+
+def run_live(
+    live_input: LiveInput,
+    writer: LiveWriter | None,
+    *,
+    translator: Translator,
+    options: RestyleOptions,
+    live: LiveOptions,
+    control: LiveControl | None = None,
+    load_style=None,
+    preview: Preview | None = None,
+    stats: LiveStats | None = None,
+) -> LiveReport:
+    """Restyle `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it; the
+    output is closed properly in every case. `load_style(name) -> Translator` serves the preview's style picker."""
+    control = control or LiveControl(mix=live.mix)
+    stats = stats or LiveStats()
+    restyler = make_restyler(translator, options)
+    restyler.reset()
+    style = control.style
+    stopped_by = "input end"
+    frame_step = 1 / live_input.fps
+
+    state = {"last": None}  # (time, rgb) of the last frame written
+
+    def write(item: tuple[LiveFrame, np.ndarray]) -> None:
+        frame, rgb = item
+        last = state["last"]
+        if live.fill_gaps and last is not None:
+            at = last[0] + frame_step
+            while at < frame.time - frame_step / 2:  # dropped input frames: repeat the last picture at their times
+                writer.write(last[1], at)
+                stats.repeated += 1
+                stats.written += 1
+                at += frame_step
+        writer.write(rgb, frame.time)
+        stats.written += 1
+        stats.latencies.append(time.monotonic() - frame.arrival)
+        state["last"] = (frame.time, rgb)
+
+    stats.started = time.monotonic()  # the input is open: its first data has arrived
+    live_input.start(on_audio=writer.add_sound if writer is not None else None)
+    try:
+        with BackgroundSink(write if writer is not None else _discard, depth=4) as sink:
+            while True:
+                try:
+                    frame = live_input.frames.take(timeout=0.5)
+                except Closed:
+                    break
+                if frame is None:
+                    continue
+                if control.style != style and load_style is not None:  # the page picked another style
+                    style = control.style
+                    restyler = make_restyler(load_style(style), options)
+                    restyler.reset()
+                out = restyler([frame.rgb], [frame.time])[0]
+                if control.mix < 1:
+                    out = cv2.addWeighted(out, control.mix, frame.rgb, 1 - control.mix, 0)
+                stats.restyled_now()
+                stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped
+                if preview is not None:
+                    preview.publish(frame.rgb, out)
+                if writer is None:
+                    stats.latencies.append(time.monotonic() - frame.arrival)
+                sink.put((frame, out))
+        if live_input.error is not None:
+            raise live_input.error
+        if live.max_frames is not None and live_input.frames_read >= live.max_frames:
+            stopped_by = "max frames"
+    except KeyboardInterrupt:
+        stopped_by = "signal"  # a live run is stopped this way: close everything properly, report, exit 0
+    except BaseException:
+        live_input.stop()
+        if writer is not None:
+            writer.abort()
+        raise
+    live_input.stop()
+    output = writer.close() if writer is not None else None
+    stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped
+    seconds = time.monotonic() - stats.started
+    return LiveReport(
+        output=output,
+        frames_in=stats.frames_in,
+        restyled=stats.restyled,
+        dropped=stats.dropped,
+        written=stats.written,
+        repeated=stats.repeated,
+        seconds=round(seconds, 3),
+        fps=round(stats.restyled / seconds, 2) if seconds > 0 else 0.0,
+        latency_median_ms=_rounded(stats.latency_ms(0.5)),
+        latency_p99_ms=_rounded(stats.latency_ms(0.99)),
+        stopped_by=stopped_by,
+    )
+
+
+def _discard(item) -> None:
+    """No output (a preview-only run)."""
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
