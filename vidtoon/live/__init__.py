@@ -8,6 +8,7 @@ controls), `preview` (the page and its server).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,13 +37,15 @@ def live(
     precision: str = "auto",
     force: bool = False,
     on_ready: Callable[[str | None], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> LiveReport:
     """Restyle the live `source` (a camera, a stream URL, or a file — with `live_options.realtime` played at its own
     rate) into `output` (a stream URL, a file, or None) until it ends or Ctrl-C / SIGTERM stops it. `settings`: restyle
     settings by their `RestyleOptions` names (height, consistency, strength, flow, faces, ...).
 
     Everything cheap is checked first (the style's card, the output, the preview's port); then the model loads and
-    the input opens. `on_ready(preview_url)` is called once the input is open (None without `--preview`).
+    the input opens. `on_ready(preview_url)` is called once the input is open (None without `--preview`); setting
+    `stop` (from another thread) ends the run cleanly, as Ctrl-C does.
 
     Raises:
         UsageError, InputError, OutputError: one line each, before any frame is processed.
@@ -104,6 +107,7 @@ def live(
             load_style=load_style,
             preview=preview,
             stats=stats,
+            stop=stop,
         )
     finally:
         if preview is not None:

@@ -112,7 +112,7 @@ class LiveReport:
     fps: float
     latency_median_ms: float | None
     latency_p99_ms: float | None
-    stopped_by: str  # "input end", "max frames", "signal"
+    stopped_by: str  # "input end", "max frames", "signal", "request" (the `stop` event)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -135,9 +135,11 @@ def run_live(
     load_style=None,
     preview: Preview | None = None,
     stats: LiveStats | None = None,
+    stop: threading.Event | None = None,
 ) -> LiveReport:
     """Restyle `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it; the
-    output is closed properly in every case. `load_style(name) -> Translator` serves the preview's style picker."""
+    output is closed properly in every case. `load_style(name) -> Translator` serves the preview's style picker; setting
+    `stop` ends the run as a signal would (from another thread: a GUI, a notebook, a test)."""
     control = control or LiveControl(mix=live.mix)
     stats = stats or LiveStats()
     restyler = make_restyler(translator, options)
@@ -167,7 +169,7 @@ def run_live(
     live_input.start(on_audio=writer.add_sound if writer is not None else None)
     try:
         with BackgroundSink(write if writer is not None else _discard, depth=4) as sink:
-            while True:
+            while stop is None or not stop.is_set():
                 try:
                     frame = live_input.frames.take(timeout=0.5)
                 except Closed:
@@ -192,6 +194,8 @@ def run_live(
             raise live_input.error
         if live.max_frames is not None and live_input.frames_read >= live.max_frames:
             stopped_by = "max frames"
+        elif stop is not None and stop.is_set():
+            stopped_by = "request"
     except KeyboardInterrupt:
         stopped_by = "signal"  # a live run is stopped this way: close everything properly, report, exit 0
     except BaseException:
