@@ -117,3 +117,25 @@ def test_a_slow_model_drops_frames_at_the_input_and_latency_stays_bounded(media,
     assert report.written == len(video_times(output)), "the dropped frames' places are filled"
     per_frame = report.seconds / max(1, report.restyled)
     assert report.latency_p99_ms / 1000 <= 3 * per_frame + 0.5, report
+
+
+def test_a_live_input_drives_a_still_face(media, tmp_path):
+    """`vidtoon live INPUT --animate face.jpg`: the talking head drives the portrait; the recording has the portrait's
+    size, one frame per input frame, and the face moves."""
+    from vidtoon.animate.pipeline import load_source
+
+    face = media / "face_monalisa.jpg"
+    still = load_source(face, None)
+    output = tmp_path / "avatar.mkv"
+    report = live(
+        str(media / "talking_head_d3.mp4"),
+        str(output),
+        animate=face,
+        live_options=LiveOptions(realtime=True, max_frames=45),
+    )
+    assert report.frames_in == 45 == report.written == len(video_times(output))
+    with av.open(str(output)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert frames[0].shape == still.shape
+    moved = max(np.abs(f.astype(int) - still.astype(int)).mean() for f in frames)
+    assert moved > 0.3, "the face follows the driver"

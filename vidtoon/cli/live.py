@@ -28,6 +28,9 @@ def live(
     style_opt: Annotated[
         list[str] | None, typer.Option("--style-opt", help="A procedural style's parameter, e.g. --style-opt levels=6.")
     ] = None,
+    animate: Annotated[
+        Path | None, typer.Option("--animate", help="A still image of a face for the input's face to drive (an avatar).")
+    ] = None,
     preview: Annotated[
         bool, typer.Option("--preview", help="Serve a page showing the input and the restyled picture live.")
     ] = False,
@@ -56,7 +59,7 @@ def live(
     report: Annotated[Path | None, typer.Option("--report", help="Write the run's numbers (JSON) here.")] = None,
     force: ForceOption = False,
 ) -> None:
-    """Restyle a camera or a live stream in real time: to a stream, a file, and/or a preview page. Ctrl-C stops it cleanly."""
+    """Restyle a camera or a live stream in real time (or let it drive a face, --animate): to a stream, a file and/or a preview page. Ctrl-C stops it cleanly."""
     from vidtoon.live import LiveOptions
     from vidtoon.live import live as run_live
     from vidtoon.parsing import parse_assignments
@@ -89,6 +92,7 @@ def live(
         like=like,
         style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"),
         settings={"height": height, "consistency": consistency, "strength": strength},
+        animate=animate,
         live_options=options,
         device=device,
         precision=precision,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.live.options import LiveOptions
-from vidtoon.live.pipeline import LiveControl, LiveReport, LiveStats, run_live
+from vidtoon.live.pipeline import LiveControl, LiveReport, LiveStats, Process, restyle_process, run_live
 from vidtoon.restyle.options import RestyleOptions
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ def live(
     like_strength: float | None = None,
     style_opts: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    animate: str | Path | None = None,
     live_options: LiveOptions = LiveOptions(),
     device: str = "auto",
     precision: str = "auto",
@@ -43,9 +44,12 @@ def live(
     rate) into `output` (a stream URL, a file, or None) until it ends or Ctrl-C / SIGTERM stops it. `settings`: restyle
     settings by their `RestyleOptions` names (height, consistency, strength, flow, faces, ...).
 
-    Everything cheap is checked first (the style's card, the output, the preview's port); then the model loads and
-    the input opens. `on_ready(preview_url)` is called once the input is open (None without `--preview`); setting
-    `stop` (from another thread) ends the run cleanly, as Ctrl-C does.
+    With `animate` (a still image of a face), the input drives that face instead (the avatar use of `vidtoon
+    animate`): the output is the face, moving as the input's face does; a style, when given, restyles the still once.
+
+    Everything cheap is checked first (the style's card, the output, the face, the preview's port); then the model
+    loads and the input opens. `on_ready(preview_url)` is called once the input is open (None without `--preview`);
+    setting `stop` (from another thread) ends the run cleanly, as Ctrl-C does.
 
     Raises:
         UsageError, InputError, OutputError: one line each, before any frame is processed.
@@ -55,12 +59,16 @@ def live(
     from vidtoon.live.preview import PreviewServer
     from vidtoon.styles import list_styles, load_translator, resolve_style
 
-    card = resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
-    options = RestyleOptions.from_style(card.defaults, device=device, precision=precision, **(settings or {}))
+    styled = animate is None or any(choice is not None for choice in (style, model, like))
+    card = (
+        resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts) if styled else None
+    )
+    options = RestyleOptions.from_style(card.defaults if card else {}, device=device, precision=precision, **(settings or {}))
     if output is not None:
         check_live_output(output, inputs=(source,), force=force)
-    offered = sorted({c.name for c in list_styles()} | {card.name})
-    control = LiveControl(mix=live_options.mix, style=card.name, styles=offered)
+    face = _load_face(animate) if animate is not None else None
+    offered = sorted({c.name for c in list_styles()} | ({card.name} if card else set()))
+    control = LiveControl(mix=live_options.mix, style=card.name if card else None, styles=offered)
     stats = LiveStats()
     preview = PreviewServer(live_options.host, live_options.port, control=control, stats=stats) if live_options.preview else None
     if preview is not None and live_options.exposed:
@@ -70,13 +78,19 @@ def live(
             live_options.host,
         )
     try:
-        loaded = load_translator(card=card, device=device, precision=precision, compile=options.compile)
+        first = load_translator(card=card, device=device, precision=precision, compile=options.compile) if card else None
 
-        def load_style(name: str):
-            if name == card.name:
-                return loaded.translator
-            return load_translator(style=name, device=device, precision=precision).translator
+        def make_process(name: str | None) -> Process:
+            translator = None
+            if name is not None:
+                translator = (
+                    first.translator if card and name == card.name else load_translator(style=name, device=device).translator
+                )
+            if face is None:
+                return restyle_process(translator, options)
+            return _animate_process(face, animate, translator, options, device)
 
+        process = make_process(card.name if card else None)
         live_input = LiveInput(
             source,
             realtime=live_options.realtime,
@@ -100,11 +114,10 @@ def live(
         return run_live(
             live_input,
             writer,
-            translator=loaded.translator,
-            options=options,
+            process=process,
             live=live_options,
             control=control,
-            load_style=load_style,
+            make_process=make_process,
             preview=preview,
             stats=stats,
             stop=stop,
@@ -112,3 +125,23 @@ def live(
     finally:
         if preview is not None:
             preview.close()
+
+
+def _load_face(path: str | Path):
+    """The still face to animate, as H×W×3 uint8 RGB (checked cheaply: an image that exists)."""
+    from vidtoon.animate.pipeline import load_source
+
+    return load_source(Path(path), None)
+
+
+def _animate_process(face, face_path, translator, options: RestyleOptions, device: str) -> Process:
+    """The input's face drives `face` (restyled once with `translator` when given): MediaPipe landmarks, as `vidtoon
+    animate --method landmarks` does, online."""
+    from vidtoon.animate.pipeline import make_animator
+    from vidtoon.restyle import make_restyler
+
+    if translator is not None:
+        still = make_restyler(translator, RestyleOptions(height=options.height, consistency="none"))
+        face = still([face])[0]
+    animator = make_animator("landmarks", face, Path(face_path), relative=True, crop=True, checkpoint=None, device=device)
+    return lambda rgb, at: animator(rgb, float(at))

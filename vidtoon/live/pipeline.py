@@ -13,7 +13,9 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import cv2
 import numpy as np
@@ -124,26 +126,35 @@ class Preview:
     def publish(self, input_rgb: np.ndarray, output_rgb: np.ndarray) -> None: ...
 
 
+# One frame of the live input (H×W×3 uint8 RGB, its time in s) -> the picture to send (H'×W'×3 uint8 RGB). Stateful:
+# a restyler's temporal stage, or an animator's pose tracking.
+Process = Callable[[np.ndarray, Fraction], np.ndarray]
+
+
+def restyle_process(translator: Translator, options: RestyleOptions) -> Process:
+    """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past)."""
+    restyler = make_restyler(translator, options)
+    restyler.reset()
+    return lambda rgb, at: restyler([rgb], [at])[0]
+
+
 def run_live(
     live_input: LiveInput,
     writer: LiveWriter | None,
     *,
-    translator: Translator,
-    options: RestyleOptions,
+    process: Process,
     live: LiveOptions,
     control: LiveControl | None = None,
-    load_style=None,
+    make_process: Callable[[str], Process] | None = None,
     preview: Preview | None = None,
     stats: LiveStats | None = None,
     stop: threading.Event | None = None,
 ) -> LiveReport:
-    """Restyle `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it; the
-    output is closed properly in every case. `load_style(name) -> Translator` serves the preview's style picker; setting
+    """Run `process` on `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it;
+    the output is closed properly in every case. `make_process(style)` serves the preview's style picker; setting
     `stop` ends the run as a signal would (from another thread: a GUI, a notebook, a test)."""
     control = control or LiveControl(mix=live.mix)
     stats = stats or LiveStats()
-    restyler = make_restyler(translator, options)
-    restyler.reset()
     style = control.style
     stopped_by = "input end"
     frame_step = 1 / live_input.fps
@@ -176,12 +187,11 @@ def run_live(
                     break
                 if frame is None:
                     continue
-                if control.style != style and load_style is not None:  # the page picked another style
+                if control.style != style and make_process is not None:  # the page picked another style
                     style = control.style
-                    restyler = make_restyler(load_style(style), options)
-                    restyler.reset()
-                out = restyler([frame.rgb], [frame.time])[0]
-                if control.mix < 1:
+                    process = make_process(style)
+                out = process(frame.rgb, frame.time)
+                if control.mix < 1 and out.shape == frame.rgb.shape:
                     out = cv2.addWeighted(out, control.mix, frame.rgb, 1 - control.mix, 0)
                 stats.restyled_now()
                 stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped
