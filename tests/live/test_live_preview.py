@@ -20,7 +20,9 @@ from vidtoon.live import LiveOptions, live
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)"
+)
 
 
 def still_clip(path: Path, seconds: int = 60, size: tuple[int, int] = (160, 120)) -> Path:
