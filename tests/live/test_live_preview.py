@@ -148,9 +148,17 @@ def test_the_style_picker_switches_the_style(running, browser):
     browser.get(url)
     wait_until(lambda: len(Select(browser.find_element("id", "style")).options) > 1)
     urllib.request.urlopen(urllib.request.Request(url + "control", data=b'{"mix": 1}', method="POST"), timeout=10).read()
+    time.sleep(1.0)
+    sketch = picture(fetch(url + "output.jpg"))
     Select(browser.find_element("id", "style")).select_by_value("toon")
     wait_until(lambda: json.loads(fetch(url + "stats"))["style"] == "toon")
     time.sleep(1.5)
     toon = picture(fetch(url + "output.jpg"))
-    sketch_like = np.abs(toon[..., 0] - toon[..., 2]).mean() < 3  # sketch is grey: R == B
-    assert not sketch_like, "toon keeps colour, unlike the sketch"
+    browser.save_screenshot(str(folder / "preview-toon.png"))
+    assert saturation(sketch) < 30, "sketch: pencil on paper"
+    assert saturation(toon) > saturation(sketch) + 30, "toon keeps the still's colours"
+
+
+def saturation(rgb: np.ndarray) -> float:
+    """Mean (max - min) over the channels: 0 for greys."""
+    return float((rgb.max(axis=-1) - rgb.min(axis=-1)).mean())

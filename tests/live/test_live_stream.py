@@ -139,3 +139,47 @@ def test_a_live_input_drives_a_still_face(media, tmp_path):
     assert frames[0].shape == still.shape
     moved = max(np.abs(f.astype(int) - still.astype(int)).mean() for f in frames)
     assert moved > 0.3, "the face follows the driver"
+
+
+def test_the_restyled_picture_can_be_sent_on_as_a_stream(media, tmp_path):
+    """OUTPUT a udp:// address: a viewer listening there (here a PyAV reader) receives MPEG-TS with picture and sound."""
+    port = free_port()
+    received, recorded = tmp_path / "received.ts", {}
+
+    def watch() -> None:
+        with av.open(f"udp://127.0.0.1:{port}", timeout=(60, 3)) as stream, av.open(str(received), "w") as copy:
+            mapped = {s.index: copy.add_stream_from_template(s) for s in stream.streams if s.type in ("video", "audio")}
+            try:
+                for packet in stream.demux():
+                    if packet.dts is None or packet.stream.index not in mapped:
+                        continue
+                    packet.stream = mapped[packet.stream.index]
+                    copy.mux(packet)
+            except av.FFmpegError:
+                pass  # the stream went quiet: it has ended
+        recorded["done"] = True
+
+    viewer = threading.Thread(target=watch, daemon=True)
+    viewer.start()
+    time.sleep(1.0)
+    report = live(
+        str(media / "chaplin.mp4"),
+        f"udp://127.0.0.1:{port}",
+        style="sketch",
+        settings={"height": 90, "consistency": "none"},
+        live_options=LiveOptions(realtime=True, max_frames=50),
+    )
+    viewer.join(timeout=60)
+    assert recorded.get("done") and report.written == 50
+    times = video_times(received)
+    assert abs(len(times) - 50) <= 2, "every frame sent arrives (loopback loses nothing)"
+    assert stream_span(received, "audio")[2] > 20, "with its sound"
+    with av.open(str(received)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    from vidtoon.restyle import RestyleOptions, make_restyler
+
+    original = next(iter(read_frames(media / "chaplin.mp4"))).rgb
+    sketch = make_restyler(load_translator(style="sketch").translator, RestyleOptions(height=90, consistency="none"))
+    expected = sketch([original], [Fraction(0)])[0].astype(int)
+    assert np.abs(first - expected).mean() < 6, "the first frame sent is the sketch of the first input frame"
+    assert np.abs(first - original.astype(int)).mean() > 3 * np.abs(first - expected).mean()
