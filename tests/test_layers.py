@@ -22,6 +22,7 @@ LAYERS = [
             "vidtoon.stitch",
             "vidtoon.frames",
             "vidtoon.batch",
+            "vidtoon.compare",
         ),
     ),
     (3, ("vidtoon.temporal",)),

@@ -27,6 +27,9 @@ _LAZY = {
     "RestyleOptions": "vidtoon.restyle",
     "batch": "vidtoon.batch",
     "BatchReport": "vidtoon.batch",
+    "compare": "vidtoon.compare",
+    "CompareOptions": "vidtoon.compare",
+    "tally": "vidtoon.compare",
 }
 
 
@@ -40,6 +43,7 @@ __all__ = [
     "__version__",
     "AudioSource",
     "BatchReport",
+    "CompareOptions",
     "EncodeOptions",
     "ExtractedFrames",
     "Frame",
@@ -48,11 +52,13 @@ __all__ = [
     "VideoReader",
     "VideoWriter",
     "batch",
+    "compare",
     "extract_frames",
     "probe",
     "read_frames",
     "restyle",
     "stitch",
+    "tally",
     "transcode",
 ]
 
