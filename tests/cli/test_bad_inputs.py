@@ -173,7 +173,7 @@ CASES = [
     ("compare-missing", "compare {w}/missing.mp4 --source {w}/clip.mp4 -o {out}/s.png", "file not found"),
     ("compare-source-missing", "compare {w}/clip.mp4 --source {w}/missing.mp4 -o {out}/s.png", "file not found"),
     ("compare-lengths", "compare {w}/other.mp4 --source {w}/clip.mp4 -o {out}/s.png", "--truncate"),
-    ("compare-aspect", "compare {w}/wide.mp4 --source {w}/clip.mp4 -o {out}/s.png", "aspect ratios differ: {w}/wide.mp4"),
+    ("compare-aspect", "compare {w}/wide.mp4 --source {w}/clip.mp4 -o {out}/s.png", "wide.mp4 is 96x48"),
     ("compare-kind", "compare {w}/clip.mp4 --source {w}/clip.mp4 -o {out}/s.xyz", "unknown kind of output"),
     ("compare-page-one", "compare {w}/clip.mp4 --source {w}/clip.mp4 -o {out}/page", "at least two results"),
     ("compare-wipe-two", "compare {w}/clip.mp4 {w}/clip.mp4 --source {w}/clip.mp4 --layout wipe -o {out}/w.mp4", "ONE result"),

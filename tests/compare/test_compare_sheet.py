@@ -24,7 +24,9 @@ def clips(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sheet")
     make_clip(folder / "source.mp4", 24, size=(64, 48))
     make_clip(folder / "same.mp4", 24, size=(64, 48))
-    make_clip(folder / "bright.mp4", [np.clip(index_colour_frame(i).astype(int) + 40, 0, 255).astype(np.uint8) for i in range(24)])
+    make_clip(
+        folder / "bright.mp4", [np.clip(index_colour_frame(i).astype(int) + 40, 0, 255).astype(np.uint8) for i in range(24)]
+    )
     return folder
 
 
@@ -33,8 +35,12 @@ def test_even_times_are_the_middles_of_equal_parts():
 
 
 def test_sheet_layout_and_labels(clips, tmp_path):
-    out = compare([clips / "same.mp4", clips / "bright.mp4"], tmp_path / "sheet.png", source=clips / "source.mp4",
-                  options=CompareOptions(frames=4, height=48))
+    out = compare(
+        [clips / "same.mp4", clips / "bright.mp4"],
+        tmp_path / "sheet.png",
+        source=clips / "source.mp4",
+        options=CompareOptions(frames=4, height=48),
+    )
     sheet = read_image(out)
     lineup = make_lineup([clips / "same.mp4", clips / "bright.mp4"], source=clips / "source.mp4")
     layout = plan_layout(lineup, even_times(lineup.span, 4), 48)
@@ -55,7 +61,9 @@ def test_sheet_layout_and_labels(clips, tmp_path):
 
 def test_cells_hold_the_frame_shown_at_each_time(clips, tmp_path):
     at = [Fraction(0), Fraction(1, 2), Fraction(13, 24) + Fraction(1, 100), Fraction(23, 24)]  # frames 0, 12, 13, 23
-    out = compare([clips / "same.mp4"], tmp_path / "sheet.png", source=clips / "source.mp4", options=CompareOptions(at=tuple(at), height=48))
+    out = compare(
+        [clips / "same.mp4"], tmp_path / "sheet.png", source=clips / "source.mp4", options=CompareOptions(at=tuple(at), height=48)
+    )
     sheet = read_image(out)
     layout = plan_layout(make_lineup([clips / "same.mp4"], source=clips / "source.mp4"), at, 48)
     for row, expected in enumerate([0, 12, 13, 23]):
@@ -67,7 +75,9 @@ def test_cells_hold_the_frame_shown_at_each_time(clips, tmp_path):
 
 def test_cells_match_frames_decoded_directly(media, tmp_path):
     times = [Fraction(1, 2), Fraction(21, 10), Fraction(37, 10)]
-    out = compare([SAMPLE], tmp_path / "sheet.png", source=SAMPLE, options=CompareOptions(at=tuple(times), height=90, labels=("again",)))
+    out = compare(
+        [SAMPLE], tmp_path / "sheet.png", source=SAMPLE, options=CompareOptions(at=tuple(times), height=90, labels=("again",))
+    )
     sheet = read_image(out)
     layout = plan_layout(make_lineup([SAMPLE], source=SAMPLE), times, 90)
     with av.open(str(SAMPLE)) as container:
@@ -84,7 +94,9 @@ def test_cells_match_frames_decoded_directly(media, tmp_path):
 def test_stills_and_frame_folders(clips, tmp_path):
     for name, value in (("a.png", 60), ("b.png", 200)):
         cv2.imwrite(str(tmp_path / name), np.full((30, 40, 3), value, np.uint8))
-    sheet = read_image(compare([tmp_path / "b.png"], tmp_path / "stills.png", source=tmp_path / "a.png", options=CompareOptions(height=30)))
+    sheet = read_image(
+        compare([tmp_path / "b.png"], tmp_path / "stills.png", source=tmp_path / "a.png", options=CompareOptions(height=30))
+    )
     layout = plan_layout(make_lineup([tmp_path / "b.png"], source=tmp_path / "a.png"), [Fraction(0)], 30)
     assert layout.rows == 1 and layout.label_width == 0 and sheet.shape[0] == layout.header + 30 + 2 * GAP
     for col, value in enumerate((60, 200)):
@@ -95,7 +107,11 @@ def test_stills_and_frame_folders(clips, tmp_path):
     for i in range(24):
         cv2.imwrite(str(frames / f"f{i}.png"), cv2.cvtColor(index_colour_frame(i), cv2.COLOR_RGB2BGR))
     # a folder is timed at the video's rate: its frame 12 sits beside the video's frame at 0.5 s
-    sheet = read_image(compare([frames], tmp_path / "mixed.png", source=clips / "source.mp4", options=CompareOptions(at=(Fraction(1, 2),), height=48)))
+    sheet = read_image(
+        compare(
+            [frames], tmp_path / "mixed.png", source=clips / "source.mp4", options=CompareOptions(at=(Fraction(1, 2),), height=48)
+        )
+    )
     layout = plan_layout(make_lineup([frames], source=clips / "source.mp4"), [Fraction(1, 2)], 48)
     for col in range(2):
         x, y = layout.cell(0, col)
@@ -109,8 +125,14 @@ def test_lengths_must_match_unless_truncated(clips, tmp_path):
     assert not (tmp_path / "s.png").exists()
     lineup = make_lineup([tmp_path / "short.mp4"], source=clips / "source.mp4", truncate=True)
     assert lineup.frames == 12 and lineup.span == Fraction(1, 2)
-    sheet = read_image(compare([tmp_path / "short.mp4"], tmp_path / "s.png", source=clips / "source.mp4",
-                               options=CompareOptions(frames=2, height=48, truncate=True)))
+    sheet = read_image(
+        compare(
+            [tmp_path / "short.mp4"],
+            tmp_path / "s.png",
+            source=clips / "source.mp4",
+            options=CompareOptions(frames=2, height=48, truncate=True),
+        )
+    )
     layout = plan_layout(lineup, even_times(lineup.span, 2), 48)
     x, y = layout.cell(1, 0)  # 0.375 s: frame 9 of the first 12
     assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == 9

@@ -59,7 +59,9 @@ def test_tally_counts_wins_per_question_and_names_methods(tmp_path):
     one = _votes(tmp_path / "a.json", votes)
     two = _votes(tmp_path / "b.json", votes[:1], rater="r2")
     key = tmp_path / "key.json"
-    key.write_text(json.dumps({"study": "s1", "methods": {"m1": {"label": "toon"}, "m2": {"label": "sketch"}, "m3": {"label": "paint"}}}))
+    key.write_text(
+        json.dumps({"study": "s1", "methods": {"m1": {"label": "toon"}, "m2": {"label": "sketch"}, "m3": {"label": "paint"}}})
+    )
     result = tally([one, two, one], key=key)  # the same file twice counts once
     assert (result.votes, result.raters, result.files) == (5, 2, 3)
     style = {s.method: s for s in result.scores if s.question == "style"}

@@ -49,7 +49,9 @@ def test_side_by_side_keeps_timing_and_sound(clips, tmp_path):
 
 
 def test_wipe_moves_the_split_between_source_and_result(clips, tmp_path):
-    out = compare([clips / "red.mp4"], tmp_path / "wipe.mp4", source=clips / "source.mp4", options=CompareOptions(layout="wipe", height=48))
+    out = compare(
+        [clips / "red.mp4"], tmp_path / "wipe.mp4", source=clips / "source.mp4", options=CompareOptions(layout="wipe", height=48)
+    )
     frames = decoded(out)
     band = band_height(48)
     assert len(frames) == 24 and frames[0].shape == (band + 48, 64, 3)
@@ -66,5 +68,10 @@ def test_wipe_moves_the_split_between_source_and_result(clips, tmp_path):
 
 def test_wipe_needs_a_source_and_one_result(clips, tmp_path):
     with pytest.raises(UsageError, match="ONE result"):
-        compare([clips / "red.mp4", clips / "red.mp4"], tmp_path / "w.mp4", source=clips / "source.mp4", options=CompareOptions(layout="wipe"))
+        compare(
+            [clips / "red.mp4", clips / "red.mp4"],
+            tmp_path / "w.mp4",
+            source=clips / "source.mp4",
+            options=CompareOptions(layout="wipe"),
+        )
     assert list(tmp_path.iterdir()) == []

@@ -27,10 +27,15 @@ def compare(
     ] = None,
     frames: Annotated[int, typer.Option("--frames", help="Rows of a sheet: this many evenly spaced times.")] = 4,
     at: Annotated[str | None, typer.Option("--at", help="Rows of a sheet at these times instead, e.g. 1.5,3,7.2.")] = None,
-    label: Annotated[list[str] | None, typer.Option("--label", help="A result's name (repeat, one per result, in order).")] = None,
-    layout: Annotated[str, typer.Option("--layout", help="Video layout: side (side by side) or wipe (source | one result).")] = "side",
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="A result's name (repeat, one per result, in order).")
+    ] = None,
+    layout: Annotated[
+        str, typer.Option("--layout", help="Video layout: side (side by side) or wipe (source | one result).")
+    ] = "side",
     height: Annotated[
-        int | None, typer.Option("--height", help="Row height of a sheet (180), panel height of a video, clip height of a page (360).")
+        int | None,
+        typer.Option("--height", help="Row height of a sheet (180), panel height of a video, clip height of a page (360)."),
     ] = None,
     truncate: Annotated[bool, typer.Option("--truncate", help="Frame counts differ: compare the common first frames.")] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Fix the page's hidden method ids (default: random).")] = None,

@@ -32,7 +32,7 @@ MAX_FRAMES = 100
 
 
 def output_kind(output: str | Path) -> str:
-    """"sheet", "video" or "page" from the output's name (UsageError for any other suffix)."""
+    """ "sheet", "video" or "page" from the output's name (UsageError for any other suffix)."""
     path = Path(output)
     suffix = path.suffix.lower()
     if suffix in SHEET_SUFFIXES:

@@ -114,7 +114,10 @@ def make_lineup(
     fps = next((e.info.fps for e in entries if e.kind == "video" and e.info.fps), None) or FOLDER_FPS
     frames = 1
     if not still:
-        roles = {("source" if i == 0 and source is not None else f"result {entry.label}"): entry.path for i, entry in enumerate(entries)}
+        roles = {
+            ("source" if i == 0 and source is not None else f"result {entry.label}"): entry.path
+            for i, entry in enumerate(entries)
+        }
         frames, _ = common_frame_count(roles, truncate=truncate, minimum=1)
     return Lineup(tuple(entries), source is not None, frames, Fraction(fps), still)
 
@@ -122,7 +125,9 @@ def make_lineup(
 def _same_aspect(size: tuple[int, int], base: tuple[int, int]) -> bool:
     """Whether `size` is `base`'s aspect ratio to within one pixel of rounding either way."""
     (width, height), (base_width, base_height) = size, base
-    return abs(round(width * base_height / height) - base_width) <= 1 and abs(round(height * base_width / width) - base_height) <= 1
+    return (
+        abs(round(width * base_height / height) - base_width) <= 1 and abs(round(height * base_width / width) - base_height) <= 1
+    )
 
 
 def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:

@@ -13,7 +13,7 @@ import json
 import random
 import secrets
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def write_page(
         (staging.path / "study.js").write_text(f"window.VIDTOON_STUDY = {json.dumps(config, indent=1)};\n")
         key = {
             "study": study,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "methods": {mid: {"label": e.label, "path": str(e.path.resolve())} for mid, e in sorted(zip(ids, results))},
             "source": str(lineup.entries[0].path.resolve()) if lineup.has_source else None,
         }

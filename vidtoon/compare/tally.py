@@ -229,7 +229,9 @@ def tally(vote_files: list[str | Path], *, key: str | Path | None = None) -> Tal
             if played == 0:
                 continue
             low, high = wilson_interval(won, played)
-            scores.append(MethodScore(question, names.get(ids[i], ids[i]), won, played, won / played, low, high, float(strengths[i]), rank))
+            scores.append(
+                MethodScore(question, names.get(ids[i], ids[i]), won, played, won / played, low, high, float(strengths[i]), rank)
+            )
     if regularised:
         log.info("Bradley–Terry needed a prior of %.1f win each way for: %s", PRIOR_WHEN_UNCONNECTED, ", ".join(regularised))
     return Tally(study, len(vote_files), raters, len(votes), tuple(scores), tuple(regularised))

@@ -66,7 +66,11 @@ def wipe(source: np.ndarray, result: np.ndarray, split: int, labels: tuple[str, 
     canvas[band:, split:] = result[:, split:]
     if 0 < split < width:
         canvas[band:, max(0, split - 1) : split + 1] = SPLIT_COLOUR
-    draw_labels(canvas, [(f"< {labels[0]}", 0, 0, width // 2, band, "left"), (f"{labels[1]} >", width // 2, 0, width, band, "right")], font_px(height))
+    draw_labels(
+        canvas,
+        [(f"< {labels[0]}", 0, 0, width // 2, band, "left"), (f"{labels[1]} >", width // 2, 0, width, band, "right")],
+        font_px(height),
+    )
     return canvas
 
 
@@ -102,7 +106,9 @@ def write_video(
     info = base.info if base.kind == "video" else None
     truncated = info is not None and info.frame_count is not None and lineup.frames < info.frame_count
     audio = AudioSource(base.path, end=lineup.span if truncated else None) if info is not None and info.audio else None
-    streams = [frames_at_size(entry.path, lineup.frames, entry.size, (width, panel_height), fps=lineup.fps) for entry in lineup.entries]
+    streams = [
+        frames_at_size(entry.path, lineup.frames, entry.size, (width, panel_height), fps=lineup.fps) for entry in lineup.entries
+    ]
     labels = [entry.label for entry in lineup.entries]
     progress = progress or NoProgress()
     progress.start(lineup.frames, f"comparing into {Path(output).name}")
@@ -129,4 +135,3 @@ def write_video(
         for stream in streams:
             stream.close()
     return writer.path
-
