@@ -83,7 +83,7 @@ def _print_tally(files: list[Path], key: Path | None, as_json: bool) -> None:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     title = f"study {result.study}: {result.votes} votes from {result.raters} rater(s) in {result.files} file(s)"
-    table = Table("question", "rank", "method", "wins", "win rate", "95 % CI (Wilson)", "Bradley–Terry", title=title)
+    table = Table("question", "rank", "method", "wins", "win rate", "95 % CI (Wilson)", "BT strength", title=title)
     question = None
     for score in result.scores:
         name = score.question + (" *" if score.question in result.regularised else "")
