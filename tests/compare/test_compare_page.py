@@ -148,3 +148,22 @@ def test_clicks_become_votes_that_tally_to_the_clicks(page, tmp_path):
             expected = (expected[0] * 3, 6, expected[2])
         assert (score.wins, score.trials, score.rank) == expected, score
     assert {s.question for s in result.scores} == {"style", "flicker", "preference", "all"}
+
+
+def test_a_page_of_stills_holds_pngs_and_force_replaces_it(tmp_path):
+    import cv2
+
+    for value, name in ((60, "a.png"), (200, "b.png"), (120, "src.png")):
+        cv2.imwrite(str(tmp_path / name), np.full((30, 40, 3), value, np.uint8))
+    results = [tmp_path / "a.png", tmp_path / "b.png"]
+    out = compare(results, tmp_path / "page", source=tmp_path / "src.png", options=CompareOptions(seed=1))
+    study = (out / "study.js").read_text()
+    assert '"kind": "image"' in study and sorted(p.name for p in (out / "clips").iterdir()) == ["m1.png", "m2.png", "source.png"]
+    key = json.loads((out / "key.json").read_text())
+    for method_id, entry in key["methods"].items():  # each hidden id holds its own picture, unchanged (never enlarged)
+        value = 60 if entry["label"] == "a" else 200
+        assert np.abs(cv2.imread(str(out / "clips" / f"{method_id}.png")).astype(int) - value).max() <= 1
+    (out / "clips" / "stale.png").write_bytes(b"old")
+    compare(results, out, source=tmp_path / "src.png", force=True)
+    assert sorted(p.name for p in (out / "clips").iterdir()) == ["m1.png", "m2.png", "source.png"]
+    assert json.loads((out / "key.json").read_text())["study"] != key["study"]

@@ -114,10 +114,11 @@ def make_lineup(
     fps = next((e.info.fps for e in entries if e.kind == "video" and e.info.fps), None) or FOLDER_FPS
     frames = 1
     if not still:
-        roles = {
-            ("source" if i == 0 and source is not None else f"result {entry.label}"): entry.path
-            for i, entry in enumerate(entries)
-        }
+        roles, seen = {}, set()
+        for i, entry in enumerate(entries):  # one count per file: a video without an exact count is decoded to count it
+            if entry.path.resolve() not in seen:
+                seen.add(entry.path.resolve())
+                roles["source" if i == 0 and source is not None else f"result {entry.label}"] = entry.path
         frames, _ = common_frame_count(roles, truncate=truncate, minimum=1)
     return Lineup(tuple(entries), source is not None, frames, Fraction(fps), still)
 
