@@ -75,3 +75,16 @@ def test_wipe_needs_a_source_and_one_result(clips, tmp_path):
             options=CompareOptions(layout="wipe"),
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_video_stops_with_its_sound(clips, tmp_path):
+    make_clip(tmp_path / "short.mp4", [np.full((48, 64, 3), RED, np.uint8)] * 12)
+    out = compare(
+        [tmp_path / "short.mp4"],
+        tmp_path / "cut.mp4",
+        source=clips / "source.mp4",
+        options=CompareOptions(truncate=True, height=48),
+    )
+    assert video_times(out) == video_times(clips / "source.mp4")[:12]
+    first, end, _ = stream_span(out, "audio")
+    assert first == pytest.approx(0, abs=0.03) and end == pytest.approx(0.5, abs=0.05)  # cut at 12 / 24 s, not at 1 s

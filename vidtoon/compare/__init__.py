@@ -21,6 +21,7 @@ from vidtoon.checks import choice, whole_number
 from vidtoon.compare.tally import Tally, bradley_terry, tally, wilson_interval
 from vidtoon.errors import UsageError
 from vidtoon.io.formats import FORMATS, EncodeOptions
+from vidtoon.parsing import parse_time
 from vidtoon.progress import Progress
 
 __all__ = ["CompareOptions", "Tally", "bradley_terry", "compare", "output_kind", "tally", "wilson_interval"]
@@ -53,7 +54,7 @@ class CompareOptions:
 
     Attributes:
         frames: rows of a sheet (evenly spaced times), 1 to 100.
-        at: the sheet's row times in seconds instead (each ≥ 0).
+        at: the sheet's row times instead (seconds as numbers or "HH:MM:SS.fff" strings; kept as Fractions).
         layout: a video's layout: "side" (side by side) or "wipe" (source | one result, a moving split).
         height: row height of a sheet (default 180), panel height of a video (default the source's, at most 720),
             clip height of a page (default 360); 16 to 4320.
@@ -77,8 +78,16 @@ class CompareOptions:
         choice("--layout", self.layout, ("side", "wipe"))
         if len(self.at) > MAX_FRAMES:
             raise UsageError(f"--at gives {len(self.at)} times; at most {MAX_FRAMES}")
-        if any(time < 0 for time in self.at):
-            raise UsageError("--at times must not be negative", hint="times count from the start of the video")
+        object.__setattr__(self, "at", tuple(_seconds(time) for time in self.at))
+
+
+def _seconds(time: Fraction | float | str) -> Fraction:
+    """A time of `--at` as exact seconds (Fractions as they are, numbers and "1:02.5" strings parsed); ≥ 0."""
+    if isinstance(time, Fraction):
+        if time < 0:
+            raise UsageError(f"--at time {float(time):g} is negative", hint="times count from the start of the video")
+        return time
+    return parse_time(time, flag="--at")
 
 
 def compare(

@@ -49,6 +49,7 @@ class Lineup:
         frames: frames compared in every sequence (1 for stills).
         fps: frames per second of the timing base (the first video's nominal rate, else 25).
         still: whether the inputs are still images.
+        truncated: whether some sequence has frames beyond the ones compared (`truncate`).
     """
 
     entries: tuple[Entry, ...]
@@ -56,6 +57,7 @@ class Lineup:
     frames: int
     fps: Fraction
     still: bool
+    truncated: bool = False
 
     @property
     def results(self) -> tuple[Entry, ...]:
@@ -112,15 +114,16 @@ def make_lineup(
             )
     still = kinds == {True}
     fps = next((e.info.fps for e in entries if e.kind == "video" and e.info.fps), None) or FOLDER_FPS
-    frames = 1
+    frames, counts = 1, {}
     if not still:
         roles, seen = {}, set()
         for i, entry in enumerate(entries):  # one count per file: a video without an exact count is decoded to count it
             if entry.path.resolve() not in seen:
                 seen.add(entry.path.resolve())
                 roles["source" if i == 0 and source is not None else f"result {entry.label}"] = entry.path
-        frames, _ = common_frame_count(roles, truncate=truncate, minimum=1)
-    return Lineup(tuple(entries), source is not None, frames, Fraction(fps), still)
+        frames, counts = common_frame_count(roles, truncate=truncate, minimum=1)
+    truncated = any(count != frames for count in counts.values())
+    return Lineup(tuple(entries), source is not None, frames, Fraction(fps), still, truncated)
 
 
 def _same_aspect(size: tuple[int, int], base: tuple[int, int]) -> bool:

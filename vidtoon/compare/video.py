@@ -104,8 +104,7 @@ def write_video(
     band = band_height(panel_height)
     base = lineup.entries[0]
     info = base.info if base.kind == "video" else None
-    truncated = info is not None and info.frame_count is not None and lineup.frames < info.frame_count
-    audio = AudioSource(base.path, end=lineup.span if truncated else None) if info is not None and info.audio else None
+    audio = AudioSource(base.path, end=lineup.span if lineup.truncated else None) if info is not None and info.audio else None
     streams = [
         frames_at_size(entry.path, lineup.frames, entry.size, (width, panel_height), fps=lineup.fps) for entry in lineup.entries
     ]
