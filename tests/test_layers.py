@@ -23,6 +23,7 @@ LAYERS = [
             "vidtoon.frames",
             "vidtoon.batch",
             "vidtoon.live",
+            "vidtoon.compare",
         ),
     ),
     (3, ("vidtoon.temporal",)),

@@ -29,6 +29,9 @@ _LAZY = {
     "BatchReport": "vidtoon.batch",
     "live": "vidtoon.live",
     "LiveOptions": "vidtoon.live",
+    "compare": "vidtoon.compare",
+    "CompareOptions": "vidtoon.compare",
+    "tally": "vidtoon.compare",
 }
 
 
@@ -42,6 +45,7 @@ __all__ = [
     "__version__",
     "AudioSource",
     "BatchReport",
+    "CompareOptions",
     "EncodeOptions",
     "ExtractedFrames",
     "Frame",
@@ -51,12 +55,14 @@ __all__ = [
     "VideoReader",
     "VideoWriter",
     "batch",
+    "compare",
     "extract_frames",
     "live",
     "probe",
     "read_frames",
     "restyle",
     "stitch",
+    "tally",
     "transcode",
 ]
 

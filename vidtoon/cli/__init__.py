@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from vidtoon.cli import animate, batch, consistency, live, media, restyle, train  # noqa: F401  (add their commands to the app)
+from vidtoon.cli import animate, batch, compare, consistency, live, media, restyle, train  # noqa: F401  (add their commands to the app)
 from vidtoon.cli.app import app, err_console, install_signal_handlers
 from vidtoon.cli.progress import RichProgress
 
