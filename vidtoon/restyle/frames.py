@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -20,6 +21,7 @@ from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.restyle.options import RestyleOptions
+from vidtoon.streaming import prefetch
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
 
@@ -59,6 +61,15 @@ def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalSta
         flow_weights=options.flow_weights,
         device=device,
     )
+
+
+class Translated(NamedTuple):
+    """A batch between `FrameRestyler.translate` and `.blend`: the frames the temporal stage follows (N×3×h×w in
+    [-1, 1], at the processing size), their translation (same shape), and the frames' own (height, width)."""
+
+    source: torch.Tensor
+    translated: torch.Tensor
+    size: tuple[int, int]
 
 
 class FrameRestyler:
@@ -101,13 +112,18 @@ class FrameRestyler:
         """Forget the past (a seek, a segment start, a new photo)."""
         self.temporal.reset()
 
-    @torch.inference_mode()
     def __call__(
         self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None, guides_u8: list[np.ndarray] | None = None
     ) -> list[np.ndarray]:
         """frames_u8: N frames H×W×3 uint8 (same size) -> N restyled frames of the same size (`times` unused).
 
         With `guides_u8` (the originals of already translated frames) the temporal stage follows their motion."""
+        return self.blend(self.translate(frames_u8, guides_u8))
+
+    @torch.inference_mode()
+    def translate(self, frames_u8: list[np.ndarray], guides_u8: list[np.ndarray] | None = None) -> Translated:
+        """The first half of `__call__`: the model's work, no state. The video loop runs it on its own thread, a batch
+        ahead of `blend`, so the model and the temporal stage overlap (two cores do both at once)."""
         x = u8_to_unit(np.stack(frames_u8), self.translator.device)  # N×3×H×W in [-1, 1], converted on the device
         height, width = x.shape[-2:]
         ph, pw = self.process_size(height, width)
@@ -115,10 +131,16 @@ class FrameRestyler:
         translated = self._translate(source)
         if guides_u8 is not None:
             source = self._at_size(u8_to_unit(np.stack(guides_u8), self.translator.device), ph, pw)
-        y = self.temporal(source, translated)
-        if (ph, pw) != (height, width):
-            y = F.interpolate(y, size=(height, width), mode="bicubic", align_corners=False).clamp_(-1, 1)
-        return list(unit_to_u8_numpy(y))  # one download per batch
+        return Translated(source, translated, (height, width))
+
+    @torch.inference_mode()
+    def blend(self, batch: Translated) -> list[np.ndarray]:
+        """The second half of `__call__`, in frame order: the temporal stage (stateful), back to the frames' size, and
+        one download per batch."""
+        y = self.temporal(batch.source, batch.translated)
+        if tuple(y.shape[-2:]) != batch.size:
+            y = F.interpolate(y, size=batch.size, mode="bicubic", align_corners=False).clamp_(-1, 1)
+        return list(unit_to_u8_numpy(y))
 
     def finish(self, what: str) -> None:
         pass
@@ -188,3 +210,21 @@ def batches(frames: Iterable, size: int) -> Iterator[tuple[list[Fraction], list[
 
 def _guides(guides: list[np.ndarray | None]) -> list[np.ndarray] | None:
     return None if any(guide is None for guide in guides) else guides
+
+
+def restyled_batches(
+    restyler: Restyler, batched: Iterable[tuple[list[Fraction], list[np.ndarray], list[np.ndarray] | None]]
+) -> Iterator[tuple[list[Fraction], list[np.ndarray]]]:
+    """(times, restyled frames) for each batch of `batches(...)`, in order.
+
+    A `FrameRestyler`'s model runs on a background thread a batch ahead of its temporal stage (`translate` then
+    `blend`): on a CPU the two overlap on two cores instead of taking turns; on a GPU the next batch's kernels queue
+    while the stage runs. Other restylers (faces) run whole, batch by batch."""
+    if not isinstance(restyler, FrameRestyler):
+        for times, frames, guides in batched:
+            yield times, restyler(frames, times, guides)
+        return
+    ahead = prefetch(((times, restyler.translate(frames, guides)) for times, frames, guides in batched), depth=1)
+    with closing(ahead):
+        for times, translated in ahead:
+            yield times, restyler.blend(translated)

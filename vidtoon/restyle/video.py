@@ -30,7 +30,7 @@ from vidtoon.io.reader import Frame, VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
 from vidtoon.io.writer import VideoWriter
 from vidtoon.progress import Progress
-from vidtoon.restyle.frames import Restyler, batches
+from vidtoon.restyle.frames import Restyler, batches, restyled_batches
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.streaming import BackgroundSink, prefetch
 
@@ -186,8 +186,8 @@ def _encode_segments(
                 closing(prefetch(reader, depth=2 * batch_size + 2)) as decoded,
             ):
                 restyler.reset()
-                for times, frames, guides in batches(decoded, batch_size):
-                    for time, rgb in zip(times, restyler(frames, times, guides)):
+                for times, restyled in restyled_batches(restyler, batches(decoded, batch_size)):
+                    for time, rgb in zip(times, restyled):
                         absolute = time + read_from  # output time: from `options.start`
                         if absolute >= resume_at:  # earlier frames only warm the temporal stage up
                             sink.put((int(absolute // segment), absolute, rgb))
@@ -229,10 +229,10 @@ def _restyle_video_direct(
         ) as writer:
             progress.start(_expected_frames(info, options.start, options.end), source.name)
             restyler.reset()
-            for times, frames, guides in batches(prefetch(reader), options.batch_size or 1):
-                for time, rgb in zip(times, restyler(frames, times, guides)):
+            for times, restyled in restyled_batches(restyler, batches(prefetch(reader), options.batch_size or 1)):
+                for time, rgb in zip(times, restyled):
                     writer.write(rgb, time)
-                progress.advance(len(frames))
+                progress.advance(len(restyled))
         if concealed is not None:
             concealed.extend(getattr(reader, "concealed", ()))
     restyler.finish("frames")
