@@ -33,7 +33,7 @@ DEFAULTS = {"to": "sketch", "preset": "ultrafast"}
 SETTINGS = {  # job number -> (source name, its own settings); output: <stem>.sketch.mp4 beside the source
     1: ("a.mp4", {"consistency": "none"}),
     2: ("b.mp4", {"consistency": "flow", "strength": 0.5}),
-    3: ("chaplin.mp4", {"end": 4, "segment_seconds": 1}),
+    3: ("chaplin.mp4", {"end": 4, "segment_seconds": 1, "height": 180}),
 }
 KILLED = 3
 
@@ -143,8 +143,7 @@ def test_each_output_equals_a_single_restyle_of_its_job(finished, media, number,
 def test_rerunning_a_finished_batch_does_nothing_and_says_so(finished, media):
     root, _, _ = finished
     (root / "jobs.yaml").write_text(
-        "defaults: {to: sketch, preset: ultrafast}\njobs:\n"
-        + "".join(f"  - {json.dumps(job)}\n" for job in _jobs(root, media))
+        "defaults: {to: sketch, preset: ultrafast}\njobs:\n" + "".join(f"  - {json.dumps(job)}\n" for job in _jobs(root, media))
     )
     os.replace(root / "report.json", root / "batch-report.json")
     made = {n: _output(root, n).stat().st_mtime_ns for n in SETTINGS}

@@ -142,7 +142,9 @@ def _check_ray(address: str, *, gpus: list[int] | None, workers: int | None) -> 
     from vidtoon.batch.ray_runner import check_address, import_ray
 
     if gpus is not None:
-        raise UsageError("--gpus is for local mode", hint="with --ray each actor takes one GPU of the cluster; pick the count with --workers")
+        raise UsageError(
+            "--gpus is for local mode", hint="with --ray each actor takes one GPU of the cluster; pick the count with --workers"
+        )
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}")
     import_ray()

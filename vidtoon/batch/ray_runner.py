@@ -70,7 +70,9 @@ def check_address(address: str) -> str | None:
         return None
     if address == "auto":
         return address
-    hint = "start a cluster with `ray start --head` and pass the address it prints, --ray auto on one of its nodes, or --ray local"
+    hint = (
+        "start a cluster with `ray start --head` and pass the address it prints, --ray auto on one of its nodes, or --ray local"
+    )
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(f"--ray {address!r} is not local, auto or HOST:PORT", hint=hint)
