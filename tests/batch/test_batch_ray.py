@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -164,3 +165,14 @@ def test_a_bad_address_is_one_line_and_starts_nothing(tmp_path):
     bad = runner.invoke(app, ["batch", str(tmp_path / "jobs.yaml"), "--ray", "nowhere"])
     assert bad.exit_code == 1 and len(bad.output.strip().splitlines()) == 1
     assert "is not local, auto or HOST:PORT" in bad.output
+
+
+def test_without_ray_installed_the_cli_says_what_to_install(tmp_path, monkeypatch):
+    make_clip(tmp_path / "a.mp4", 6)
+    (tmp_path / "jobs.yaml").write_text("defaults: {to: sketch}\njobs:\n  - source: a.mp4\n")
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as where it is not installed
+    result = runner.invoke(app, ["batch", str(tmp_path / "jobs.yaml"), "--ray", "local"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Ray is not installed" in lines[0] and "vidtoon[ray]" in lines[0], result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]

@@ -160,5 +160,5 @@ def _run_ray(
     if not jobs:
         return [], workers or 0
     with connect(address) as cluster:
-        workers = min(workers or cluster.default_workers(jobs), len(jobs))
+        workers = cluster.workers(workers, jobs)
         return run_on_ray(jobs, address=address, workers=workers, force=force, progress=progress), workers

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "install vidtoon[ray] (pip install 'vidtoon[ray]') on this machine and every node of the cluster"
 CONNECT_TIMEOUT = 3.0  # seconds to wait for a cluster address to answer before giving up (Ray itself waits minutes)
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024  # a local cluster moves jobs and results only: a small object store
+READY_TIMEOUT = 600.0  # seconds for the actors to start (placed on nodes, the pipeline imported) before giving up
 
 
 def import_ray() -> Any:
@@ -99,6 +100,21 @@ class Cluster:
             return int(self.gpus)
         cpus = int(self.cpus) or 1
         return 1 if cpus <= 4 else cpus // 4
+
+    def workers(self, requested: int | None, jobs: list[Job]) -> int:
+        """The actors to start for `jobs`: `requested` (default `default_workers`), no more than the jobs, and no
+        more than the GPUs when the actors take one each (one more could never be placed: the batch would wait).
+
+        Raises:
+            UsageError: `requested` is below 1.
+        """
+        if requested is not None and requested < 1:
+            raise UsageError(f"--workers must be 1 or more, got {requested}")
+        count = min(requested or self.default_workers(jobs), len(jobs))
+        if self.gpus >= 1 and _wants_gpu(jobs) and count > self.gpus:
+            log.warning("%d Ray workers asked for, the cluster has %d GPU(s): starting %d", count, self.gpus, self.gpus)
+            count = int(self.gpus)
+        return max(count, 1)
 
 
 @contextmanager
@@ -167,9 +183,7 @@ def run_on_ray(
         return []
     with connect(address) as cluster:
         ray = import_ray()
-        count = min(workers or cluster.default_workers(jobs), len(jobs))
-        if count < 1:
-            raise UsageError(f"--workers must be 1 or more, got {workers}")
+        count = cluster.workers(workers, jobs)
         gpu = cluster.gpus >= 1 and _wants_gpu(jobs)
         units = [_prepare(job, force=force, gpu=gpu) for job in jobs]
         return _Pool(ray, cluster, count, gpu=gpu, max_restarts=max_restarts).run(units, progress)
@@ -216,10 +230,16 @@ class _Pool:
         Raises:
             UsageError: an actor could not start (vidtoon or its dependencies missing on a node, no resources).
         """
-        from ray.exceptions import RayError
+        from ray.exceptions import GetTimeoutError, RayError
 
         try:
-            return self.ray.get([actor.pid.remote() for actor in self.actors])
+            return self.ray.get([actor.pid.remote() for actor in self.actors], timeout=READY_TIMEOUT)
+        except GetTimeoutError:
+            self.stop()
+            raise UsageError(
+                f"the Ray workers did not start within {READY_TIMEOUT:.0f} s",
+                hint="check that the cluster has the CPUs/GPUs asked for (`ray status`), or ask for fewer --workers",
+            ) from None
         except RayError as exc:
             self.stop()
             lines = str(exc).strip().splitlines()
