@@ -27,7 +27,7 @@ def batch(
         typer.Option(
             "--ray",
             help="Run on Ray actors: local (a cluster on this machine), auto (this machine's cluster) or HOST:PORT; "
-            "outputs must be on storage every node sees. Needs vidtoon[ray].",
+            "outputs must be on storage every node sees. Needs vidtoon\\[ray].",
         ),
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Folder for outputs a job does not name.")] = None,
