@@ -1,8 +1,9 @@
 """`batch`: many restyle jobs from one list, checked whole first, run by worker processes, reported as JSON.
 
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
-anything starts; `Job`), `local` (worker processes on this machine), `ray_runner` (Ray actors on a cluster),
-`progress` (workers' progress to the caller), `report` (`JobResult`, `BatchReport`, batch-report.json).
+anything starts; `Job`), `local` (worker processes on this machine), `ray_runner` and `ray_worker` (Ray actors
+on a cluster), `progress` (workers' progress to the caller), `report` (`JobResult`, `BatchReport`,
+batch-report.json).
 """
 
 from __future__ import annotations

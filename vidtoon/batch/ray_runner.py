@@ -1,8 +1,9 @@
 """Ray mode: checked jobs run by a pool of Ray actors (one per GPU, else CPU actors with a share of the cores).
 
-Each actor is a long-lived worker process holding the styles it has loaded (the same per-style cache as local
-mode's `_Worker`: it *is* that worker, set up inside the actor) and runs each unit it is given through the same
-function local mode's workers use (`local._run_job`, i.e. `vidtoon.restyle`), always with resume: a unit whose
+Each actor (`ray_worker.RayWorker`) is a long-lived worker process holding the styles it has loaded (the same
+per-style cache as local mode's `_Worker`: it *is* that worker, set up inside the actor) and runs each unit it is
+given through the same function local mode's workers use (`local._run_job`, i.e. `vidtoon.restyle`), always with
+resume: a unit whose
 worker process dies mid-run is retried (the actor restarts, `max_restarts`; its task runs again,
 `max_task_retries`) and continues from the film's finished segments, so no frame is made twice or lost.
 Units go to idle actors longest first. Progress travels through one `ray.util.queue.Queue` (the restyle's
@@ -32,6 +33,7 @@ from typing import Any
 
 from vidtoon.batch.check import Job
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
+from vidtoon.batch.ray_worker import RayWorker
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import Interrupted, UsageError
 from vidtoon.io.segments import parts_dir_for
@@ -196,7 +198,10 @@ def _prepare(job: Job, *, force: bool, gpu: bool) -> Job:
         parts = parts_dir_for(job.output)
         if parts.exists():
             shutil.rmtree(parts)
-        job.output.unlink(missing_ok=True)
+        if job.output.is_dir():  # a folder of images restyled
+            shutil.rmtree(job.output)
+        else:
+            job.output.unlink(missing_ok=True)
     if gpu and str(job.settings.get("device") or "").startswith("cuda"):
         job = replace(job, settings={**job.settings, "device": "auto"})
     return replace(job, resume=True)
@@ -316,73 +321,6 @@ class _Pool:
         for actor in self.actors:
             self.ray.kill(actor, no_restart=True)
         self.ray.kill(self.events.actor, no_restart=True)
-
-
-class RayWorker:
-    """A Ray actor: local mode's worker (`local._Worker`, its style cache) living in one Ray worker process.
-
-    Args:
-        queue_name: the named `ray.util.queue.Queue` progress events go to.
-        threads: torch / OpenCV threads (the actor's share of its node's cores).
-    """
-
-    def __init__(self, queue_name: str, threads: int):
-        import queue
-
-        import ray
-
-        from vidtoon.batch import local
-
-        device = "cuda:0" if ray.get_gpu_ids() else None  # Ray shows an actor only its own GPU
-        devices: queue.SimpleQueue = queue.SimpleQueue()
-        devices.put(device)
-        self.events = _Events(ray.get_actor(queue_name))
-        local._init_worker(self.events, devices, threads)
-        import vidtoon.restyle  # noqa: F401  the pipeline (torch) imported now: the actor is ready when its pid answers
-
-    def pid(self) -> int:
-        """This worker's process id."""
-        return os.getpid()
-
-    def run(self, job: Job) -> JobResult:
-        """Run one unit with resume: a retried unit continues from its finished segments.
-
-        The output existing means an earlier attempt of this unit finished it (the batch refused or removed existing
-        outputs before any unit started, and outputs are written atomically) and died before returning.
-        """
-        from vidtoon.batch import local
-
-        if job.output.exists():
-            return _finished_before(job)
-        result = local._run_job(job, False)
-        self.events.sync()
-        return result
-
-
-class _Events:
-    """The progress queue as a worker's `QueueProgress` sees it: `put` without waiting (the events of one worker
-    arrive in order: Ray runs one caller's calls to an actor in order); `sync` waits until all have arrived."""
-
-    def __init__(self, queue_actor: Any):
-        self.actor = queue_actor
-
-    def put(self, event: tuple) -> None:
-        self.actor.put_nowait.remote(event)
-
-    def sync(self) -> None:
-        import ray
-
-        ray.get(self.actor.qsize.remote())
-
-
-def _finished_before(job: Job) -> JobResult:
-    from vidtoon.io.probe import probe
-
-    parts = parts_dir_for(job.output)
-    if parts.exists():
-        shutil.rmtree(parts, ignore_errors=True)
-    frames = probe(job.output).frame_count
-    return JobResult(job.number, str(job.source), str(job.output), "done", frames, 0.0, None, None, job.style)
 
 
 def _failed(job: Job, error: str) -> JobResult:
