@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark `vidtoon batch` local mode: N CPU worker processes against the same jobs run one after another.
+"""Benchmark `vidtoon batch`: local mode's N CPU worker processes (and, with --ray, N Ray actors) against the same jobs.
 
 The jobs: 4 clips from $VIDTOON_TEST_MEDIA (default ../shared/clips), the first 2 s of each (`end: 2`), style
 `sketch` (procedural: no weights), temporal consistency on (DIS flow), processing height 180, x264 veryfast.
@@ -8,16 +8,20 @@ The jobs: 4 clips from $VIDTOON_TEST_MEDIA (default ../shared/clips), the first 
                 thread count: every core for one job at a time). The baseline.
     batch       `vidtoon.batch(jobs, workers=N)`: workers forked from a forkserver (which imports torch once),
                 longest job first, one torch thread per core share. Everything from the call to its return.
+    ray         (with --ray) `vidtoon.batch(jobs, workers=N, ray_address="local")`: a Ray cluster started on this
+                machine, N actors (fractional CPUs), progress through a Ray queue. Everything from the call to its
+                return: `ray.init`, the actors' imports, the jobs, `ray.shutdown`.
     ... jobs only   the same without start-up: batch from its first job's start to its last job's end; the
                 sequential loop after its style load. What a long batch approaches.
 
-Goal from the issue (#16): batch with 2 workers <= 0.6 x sequential. On a shared 2-core machine the workers fight
+Goals from the issue (#16): batch with 2 workers <= 0.6 x sequential; Ray <= 1.15 x local mode for the same jobs. On a shared 2-core machine the workers fight
 other work for the same two cores: compare within one run, and look at the load average printed with the table.
 
 Run from the repository root (outputs go to a temporary folder that is removed at the end):
 
     .venv/bin/python scripts/bench_batch.py                 # 2 workers, 1 repeat
     .venv/bin/python scripts/bench_batch.py --workers 4 --repeat 2
+    .venv/bin/python scripts/bench_batch.py --ray             # also Ray mode (needs vidtoon[ray])
 
 This script is a tool for developers; the vidtoon package never imports it.
 """
@@ -40,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, taking turns (best and median shown)")
+    parser.add_argument("--ray", action="store_true", help="also run the jobs on a local Ray cluster")
     args = parser.parse_args()
     media = Path(os.environ.get("VIDTOON_TEST_MEDIA", Path(__file__).resolve().parent.parent.parent / "shared" / "clips"))
     sources = [media / name for name in CLIPS]
@@ -55,7 +60,10 @@ def main() -> None:
     from vidtoon.restyle import load_translator, restyle
 
     batch_name = f"batch, {args.workers} workers"
+    ray_name = f"ray local, {args.workers} actors"
     times: dict[str, list[float]] = {"sequential": [], batch_name: [], "sequential, jobs only": [], "batch, jobs only": []}
+    if args.ray:
+        times.update({ray_name: [], "ray, jobs only": []})
     frames = 0
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         for run in range(args.repeat):
@@ -82,6 +90,17 @@ def main() -> None:
                 sys.exit(f"a job failed: {[j.error for j in report.jobs if j.error]}")
             frames = sum(job.frames or 0 for job in report.jobs)
 
+            if args.ray:
+                out = Path(tmp) / f"ray{run}"
+                jobs = [{"source": str(s), "output": str(out / f"{s.stem}.mp4"), **SETTINGS} for s in sources]
+                started = time.perf_counter()
+                stamps = _Stamps()
+                report = vidtoon.batch(jobs, workers=args.workers, progress=stamps, ray_address="local")
+                times[ray_name].append(time.perf_counter() - started)
+                times["ray, jobs only"].append(stamps.last_finish - stamps.first_start)
+                if not report.ok:
+                    sys.exit(f"a job failed on Ray: {[j.error for j in report.jobs if j.error]}")
+
     load = os.getloadavg()
     print(f"\n{len(sources)} clips, first 2 s each ({frames} frames), sketch, height 180; cores {os.cpu_count()}, "
           f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
@@ -92,6 +111,10 @@ def main() -> None:
     steady = min(times["batch, jobs only"]) / min(times["sequential, jobs only"])
     print(f"ratio batch / sequential: {ratio:.2f}  (goal <= 0.60)")
     print(f"jobs only (first job started .. last finished, against the sequential loop after its style load): {steady:.2f}")
+    if args.ray:
+        ratio = min(times[ray_name]) / min(times[batch_name])
+        steady = min(times["ray, jobs only"]) / min(times["batch, jobs only"])
+        print(f"ratio ray / local batch: {ratio:.2f}  (goal <= 1.15); jobs only: {steady:.2f}")
 
 
 class _Stamps:

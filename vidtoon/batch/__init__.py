@@ -1,8 +1,9 @@
 """`batch`: many restyle jobs from one list, checked whole first, run by worker processes, reported as JSON.
 
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
-anything starts; `Job`), `local` (worker processes on this machine), `progress` (workers' progress to the
-caller), `report` (`JobResult`, `BatchReport`, batch-report.json).
+anything starts; `Job`), `local` (worker processes on this machine), `ray_runner` and `ray_worker` (Ray actors
+on a cluster), `progress` (workers' progress to the caller), `report` (`JobResult`, `BatchReport`,
+batch-report.json).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
 from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
 from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult, read_previous
+from vidtoon.errors import UsageError
 
 __all__ = [
     "SETTING_KEYS",
@@ -69,8 +71,10 @@ def batch(
     resume: bool = False,
     report: str | Path | None = None,
     progress: BatchProgress | None = None,
+    ray_address: str | None = None,
 ) -> BatchReport:
-    """Restyle every job of a job list with worker processes on this machine; returns (and writes) the report.
+    """Restyle every job of a job list with worker processes on this machine (or a Ray cluster's actors); returns
+    (and writes) the report.
 
     Args:
         jobs: a YAML job list (`defaults:` + `jobs:`), a text file of source paths (`#` comments), a folder of
@@ -86,18 +90,25 @@ def batch(
         report: where to write the JSON report (default: `batch-report.json` beside the job file, inside a
             source folder, or none for a list of dicts); an earlier report there marks jobs already done.
         progress: receives progress from the workers (default: none).
+        ray_address: run on Ray actors instead (`vidtoon.batch.ray_runner`): "local" (a cluster on this machine),
+            "auto" (the cluster this machine belongs to) or HOST:PORT; outputs must be on storage every node sees.
+            `workers` then counts actors (default: one per GPU of the cluster, else as for CPU workers above).
 
     Returns:
         The `BatchReport`: one `JobResult` per job in list order; `report.ok` is False when any job failed.
 
     Raises:
         JobListError: the list has problems (one line each); nothing was started.
+        UsageError: with `ray_address`: Ray is not installed, or no cluster answers there (nothing was started).
     """
     progress = progress or NoBatchProgress()
     started = time.perf_counter()
-    start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
-    workers = workers if workers is not None else default_workers(gpus)
-    devices = worker_devices(workers, gpus)
+    if ray_address is not None:
+        _check_ray(ray_address, gpus=gpus, workers=workers)
+    else:
+        start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
+        workers = workers if workers is not None else default_workers(gpus)
+        devices = worker_devices(workers, gpus)
     checked, report_path = plan_batch(
         jobs, settings=settings, glob=glob, out_dir=out_dir, force=force, resume=resume, report=report
     )
@@ -114,10 +125,41 @@ def batch(
                 job.number, str(job.source), str(job.output), "skipped", frames_before, error=job.skip, style=job.style
             )
             progress.job_finished(results[job.number])
-    for result in run_local(todo, workers=workers, devices=devices, force=force, progress=progress):
+    if ray_address is not None:
+        ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress)
+    else:
+        ran = run_local(todo, workers=workers, devices=devices, force=force, progress=progress)
+    for result in ran:
         results[result.number] = result
-    outcome = BatchReport([results[n] for n in sorted(results)], workers=min(workers, len(todo)), seconds=0.0)
+    outcome = BatchReport([results[n] for n in sorted(results)], workers=min(workers or 0, len(todo)), seconds=0.0)
     outcome.seconds = round(time.perf_counter() - started, 3)
     if report_path is not None:
         outcome.write(report_path)
     return outcome
+
+
+def _check_ray(address: str, *, gpus: list[int] | None, workers: int | None) -> None:
+    """Fail before anything starts: Ray missing, a dead or malformed address, local-mode-only settings."""
+    from vidtoon.batch.ray_runner import check_address, import_ray
+
+    if gpus is not None:
+        raise UsageError(
+            "--gpus is for local mode", hint="with --ray each actor takes one GPU of the cluster; pick the count with --workers"
+        )
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be 1 or more, got {workers}")
+    import_ray()
+    check_address(address)
+
+
+def _run_ray(
+    jobs: list[Job], address: str, *, workers: int | None, force: bool, progress: BatchProgress
+) -> tuple[list[JobResult], int]:
+    """The jobs' results from Ray actors, and the actor count (no cluster is reached when there is nothing to do)."""
+    from vidtoon.batch.ray_runner import connect, run_on_ray
+
+    if not jobs:
+        return [], workers or 0
+    with connect(address) as cluster:
+        workers = cluster.workers(workers, jobs)
+        return run_on_ray(jobs, address=address, workers=workers, force=force, progress=progress), workers

@@ -1,4 +1,4 @@
-"""`vidtoon batch`: many restyle jobs from a job list, run by worker processes (`vidtoon.batch`)."""
+"""`vidtoon batch`: many restyle jobs from a job list, run by worker processes or Ray actors (`vidtoon.batch`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,14 @@ def batch(
         int | None, typer.Option("--workers", help="Worker processes (default: one per GPU; CPU: 1 up to 4 cores, else cores/4).")
     ] = None,
     gpus: Annotated[str | None, typer.Option("--gpus", help="GPUs to use, e.g. 0,1 (default: every visible one).")] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run on Ray actors: local (a cluster on this machine), auto (this machine's cluster) or HOST:PORT; "
+            "outputs must be on storage every node sees. Needs vidtoon\\[ray].",
+        ),
+    ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Folder for outputs a job does not name.")] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Where to write the JSON report (default: batch-report.json beside the list).")
@@ -91,6 +99,7 @@ def batch(
                 resume=resume,
                 report=report,
                 progress=progress,
+                ray_address=ray,
             )
     except JobListError as exc:
         err_console.print(f"[bold red]error:[/] {escape(exc.what)}", highlight=False, soft_wrap=True)

@@ -1,0 +1,178 @@
+"""`vidtoon batch` on Ray, for real: a local Ray cluster (2 CPUs), two actors, three jobs, one worker process killed.
+
+One batch runs once for the module: two tiny clips made here (one with sound, one VFR) and the first 4 s of a real
+clip in 1 s segments, whose worker process is SIGKILLed once a segment is finished. Ray restarts the actor and
+retries the unit, which continues from the finished segments. Every output is checked against a single-process
+`vidtoon.restyle` of the same job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from conftest import make_clip, stream_span, video_times
+from typer.testing import CliRunner
+
+from vidtoon.cli import app
+from vidtoon.io.formats import EncodeOptions
+from vidtoon.io.segments import parts_dir_for
+from vidtoon.restyle import RestyleOptions, load_translator, restyle
+
+ray = pytest.importorskip("ray")
+
+runner = CliRunner()
+
+DEFAULTS = {"to": "sketch", "preset": "ultrafast"}
+SETTINGS = {  # job number -> (source name, its own settings); output: <stem>.sketch.mp4 beside the source
+    1: ("a.mp4", {"consistency": "none"}),
+    2: ("b.mp4", {"consistency": "flow", "strength": 0.5}),
+    3: ("chaplin.mp4", {"end": 4, "segment_seconds": 1, "height": 180}),
+}
+KILLED = 3
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Ray cluster with 2 CPUs (this process is its driver), shut down after the module."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 * 1024)
+    yield
+    ray.shutdown()
+
+
+class KillOnce:
+    """A `BatchProgress` that records what it is told and SIGKILLs the worker process running job `KILLED` once
+    that job has finished a segment (its pid from the output's lock file, which the writing process holds)."""
+
+    def __init__(self, output: Path):
+        self.output, self.killed, self.events = output, None, []
+
+    def batch_started(self, jobs, frames):
+        self.events.append(("batch", jobs, frames))
+
+    def job_started(self, number, frames, name):
+        self.events.append(("start", number, frames))
+
+    def job_advanced(self, number, frames):
+        self.events.append(("advance", number, frames))
+        if number == KILLED and self.killed is None:
+            state = parts_dir_for(self.output) / "progress.json"
+            if state.exists() and json.loads(state.read_text())["done"] and not json.loads(state.read_text()).get("complete"):
+                pid = json.loads(self.output.with_name(self.output.name + ".lock").read_text())["pid"]
+                assert b"RayWorker" in Path(f"/proc/{pid}/cmdline").read_bytes()  # a Ray actor's process, nothing else
+                os.kill(pid, signal.SIGKILL)
+                self.killed = pid
+
+    def job_finished(self, result):
+        self.events.append(("finished", result.number, result.status))
+
+
+def _jobs(root: Path, media: Path) -> list[dict]:
+    sources = {1: root / "a.mp4", 2: root / "b.mp4", 3: media / "chaplin.mp4"}
+    return [
+        {"source": str(sources[n]), "output": str(_output(root, n)), **DEFAULTS, **settings}
+        for n, (_, settings) in SETTINGS.items()
+    ]
+
+
+def _output(root: Path, number: int) -> Path:
+    return root / "out" / f"{Path(SETTINGS[number][0]).stem}.sketch.mp4"
+
+
+@pytest.fixture(scope="module")
+def finished(cluster, media, tmp_path_factory):
+    """The batch run once on Ray: its folder, its report, the progress it reported."""
+    import vidtoon
+
+    root = tmp_path_factory.mktemp("ray")
+    make_clip(root / "a.mp4", 24, audio_seconds=1.0)
+    vfr = [Fraction(0), Fraction(1, 24), Fraction(3, 24), Fraction(4, 24), Fraction(7, 24), Fraction(8, 24)]
+    make_clip(root / "b.mp4", 12, times=vfr + [t + Fraction(9, 24) for t in vfr])
+    progress = KillOnce(_output(root, KILLED))
+    report = vidtoon.batch(_jobs(root, media), workers=2, ray_address="auto", progress=progress, report=root / "report.json")
+    return root, report, progress
+
+
+def _frames(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
+def test_every_job_finishes_after_a_worker_is_killed(finished):
+    root, report, progress = finished
+    assert progress.killed is not None, "the slow job finished before a segment of it could be seen"
+    assert not Path(f"/proc/{progress.killed}").exists()
+    assert report.ok and report.workers == 2
+    assert [(job.status, job.frames) for job in report.jobs] == [("done", 24), ("done", 12), ("done", 100)]
+    assert json.loads((root / "report.json").read_text()) == json.loads(report.to_json())
+    starts = [e for e in progress.events if e[:2] == ("start", KILLED)]
+    assert len(starts) == 1  # the retry continues the same bar: its earlier count is taken back, not a second bar
+    advanced = sum(e[2] for e in progress.events if e[:2] == ("advance", KILLED))
+    assert advanced == 100  # what the bar ends at: every frame once
+    assert not parts_dir_for(_output(root, KILLED)).exists()
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_each_output_equals_a_single_restyle_of_its_job(finished, media, number, tmp_path):
+    root, _, _ = finished
+    name, settings = SETTINGS[number]
+    source = media / name if number == 3 else root / name
+    loaded = load_translator(style="sketch", device="cpu")
+    options = RestyleOptions.from_style(loaded.defaults, **settings, encode=EncodeOptions(preset="ultrafast"))
+    single = restyle(source, tmp_path / "single.mp4", translator=loaded.translator, style_name="sketch", options=options)
+    batched = _output(root, number)
+    assert video_times(batched) == video_times(single)
+    assert len(video_times(single)) == {1: 24, 2: 12, 3: 100}[number]
+    with av.open(str(source)) as container:
+        has_audio = bool(container.streams.audio)
+    if has_audio:
+        assert stream_span(batched) == stream_span(single)
+    ours, theirs = _frames(batched).astype(int), _frames(single).astype(int)
+    if number == KILLED:  # resumed after the kill: the segments made before it and after, nothing twice or lost
+        assert max(np.abs(a - b).mean() for a, b in zip(ours, theirs)) < 2
+    else:
+        assert np.array_equal(ours, theirs)
+
+
+def test_rerunning_a_finished_batch_does_nothing_and_says_so(finished, media):
+    root, _, _ = finished
+    (root / "jobs.yaml").write_text(
+        "defaults: {to: sketch, preset: ultrafast}\njobs:\n" + "".join(f"  - {json.dumps(job)}\n" for job in _jobs(root, media))
+    )
+    os.replace(root / "report.json", root / "batch-report.json")
+    made = {n: _output(root, n).stat().st_mtime_ns for n in SETTINGS}
+    again = runner.invoke(app, ["batch", str(root / "jobs.yaml"), "--ray", "auto", "--workers", "2"])
+    assert again.exit_code == 0, again.output
+    assert "nothing to do: all 3 job(s) are done already" in again.output
+    assert {n: _output(root, n).stat().st_mtime_ns for n in SETTINGS} == made
+
+
+def test_a_bad_address_is_one_line_and_starts_nothing(tmp_path):
+    make_clip(tmp_path / "a.mp4", 6)
+    (tmp_path / "jobs.yaml").write_text("defaults: {to: sketch}\njobs:\n  - source: a.mp4\n")
+    result = runner.invoke(app, ["batch", str(tmp_path / "jobs.yaml"), "--ray", "127.0.0.1:1"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "no Ray cluster answers at 127.0.0.1:1" in lines[0], result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]
+    bad = runner.invoke(app, ["batch", str(tmp_path / "jobs.yaml"), "--ray", "nowhere"])
+    assert bad.exit_code == 1 and len(bad.output.strip().splitlines()) == 1
+    assert "is not local, auto or HOST:PORT" in bad.output
+
+
+def test_without_ray_installed_the_cli_says_what_to_install(tmp_path, monkeypatch):
+    make_clip(tmp_path / "a.mp4", 6)
+    (tmp_path / "jobs.yaml").write_text("defaults: {to: sketch}\njobs:\n  - source: a.mp4\n")
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as where it is not installed
+    result = runner.invoke(app, ["batch", str(tmp_path / "jobs.yaml"), "--ray", "local"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Ray is not installed" in lines[0] and "vidtoon[ray]" in lines[0], result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]

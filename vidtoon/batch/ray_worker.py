@@ -1,0 +1,86 @@
+"""The Ray side of Ray mode: `RayWorker`, the actor class each Ray worker process runs (see `ray_runner`).
+
+Ray pickles the class by reference, so this module (and vidtoon) must be importable on every node.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from vidtoon.batch.check import Job
+from vidtoon.batch.report import JobResult
+from vidtoon.errors import VidtoonError
+from vidtoon.io.segments import parts_dir_for
+
+
+class RayWorker:
+    """A Ray actor: local mode's worker (`local._Worker`, its style cache) living in one Ray worker process.
+
+    Args:
+        queue_name: the named `ray.util.queue.Queue` progress events go to.
+        threads: torch / OpenCV threads (the actor's share of its node's cores).
+    """
+
+    def __init__(self, queue_name: str, threads: int):
+        import queue
+
+        import ray
+
+        from vidtoon.batch import local
+
+        device = "cuda:0" if ray.get_gpu_ids() else None  # Ray shows an actor only its own GPU
+        devices: queue.SimpleQueue = queue.SimpleQueue()
+        devices.put(device)
+        self.events = _Events(ray.get_actor(queue_name))
+        local._init_worker(self.events, devices, threads)
+        import vidtoon.restyle  # noqa: F401  the pipeline (torch) imported now: the actor is ready when its pid answers
+
+    def pid(self) -> int:
+        """This worker's process id."""
+        return os.getpid()
+
+    def run(self, job: Job) -> JobResult:
+        """Run one unit with resume: a retried unit continues from its finished segments.
+
+        The output existing means an earlier attempt of this unit finished it (the batch refused or removed existing
+        outputs before any unit started, and outputs are written atomically) and died before returning.
+        """
+        from vidtoon.batch import local
+
+        if job.output.exists():
+            return _finished_before(job)
+        result = local._run_job(job, False)
+        self.events.sync()
+        return result
+
+
+class _Events:
+    """The progress queue as a worker's `QueueProgress` sees it: `put` without waiting (the events of one worker
+    arrive in order: Ray runs one caller's calls to an actor in order); `sync` waits until all have arrived."""
+
+    def __init__(self, queue_actor: Any):
+        self.actor = queue_actor
+
+    def put(self, event: tuple) -> None:
+        self.actor.put_nowait.remote(event)
+
+    def sync(self) -> None:
+        import ray
+
+        ray.get(self.actor.qsize.remote())
+
+
+def _finished_before(job: Job) -> JobResult:
+    """A unit whose output an attempt that died made: its parts (if the attempt died before removing them) go."""
+    from vidtoon.io.probe import probe
+
+    parts = parts_dir_for(job.output)
+    if parts.exists():
+        shutil.rmtree(parts, ignore_errors=True)
+    try:
+        frames = probe(job.output).frame_count
+    except VidtoonError:
+        frames = None
+    return JobResult(job.number, str(job.source), str(job.output), "done", frames, 0.0, None, None, job.style)
