@@ -32,7 +32,7 @@ from vidtoon.errors import InputError
 from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image
 from vidtoon.io.sequence import count_frames, read_sequence
 from vidtoon.metrics.fid import KID, GaussianStats, fid_from_stats, kernel_inception_distance
-from vidtoon.metrics.inception import FEATURES, WEIGHTS_HINT, load_inception, to_network_input
+from vidtoon.metrics.inception import FEATURES, INPUT_SIZE, MIN_INPUT_SIZE, WEIGHTS_HINT, load_inception, to_network_input
 from vidtoon.progress import NoProgress, Progress
 
 FID_SAMPLES = 2048  # fewer samples than feature dimensions: a singular covariance and a clearly biased FID
@@ -89,6 +89,7 @@ def evaluate_fid(
     max_frames: int | None = None,
     device: str | torch.device = "auto",
     batch_size: int | None = None,
+    input_size: int = INPUT_SIZE,
     progress: Progress | None = None,
 ) -> EvalFidReport:
     """FID (and KID) between the frames of `result` and the images in `reference_dir`.
@@ -101,6 +102,8 @@ def evaluate_fid(
         max_frames: score at most this many frames of each side, evenly spaced (None: all).
         device: "auto", "cpu", "cuda[:N]" or a torch.device.
         batch_size: images per network call (default 32 on a GPU, 8 on the CPU).
+        input_size: the side frames are resized to for the network: 299 (pytorch-fid's) for numbers comparable with
+            anyone's; smaller (at least 75) only for tests and quick relative looks.
         progress: receives one step per image.
     Raises:
         InputError: a missing or unreadable input, fewer than 2 frames or images, a weights file that is missing or
@@ -109,6 +112,7 @@ def evaluate_fid(
     """
     whole_number("--fid-frames", max_frames, optional=True, minimum=MIN_SAMPLES)
     whole_number("--batch-size", batch_size, optional=True, maximum=1024)
+    whole_number("input_size", input_size, minimum=MIN_INPUT_SIZE, maximum=4096)
     if isinstance(device, str):
         device_name("--device", device)
     result, reference_dir, weights = Path(result), Path(reference_dir), Path(inception_weights)
@@ -128,7 +132,7 @@ def evaluate_fid(
 
     def features(frames: Iterator[np.ndarray]) -> tuple[GaussianStats, np.ndarray | None]:
         stats, kept = GaussianStats(FEATURES), []
-        for batch in _batches(frames, batch_size, device):
+        for batch in _batches(frames, batch_size, input_size, device):
             with torch.inference_mode():
                 out = network(batch).double().cpu().numpy()
             stats.update(out)
@@ -195,11 +199,11 @@ def _result_frames(result: Path, picks: list[int]) -> Iterator[np.ndarray]:
         frames.close()
 
 
-def _batches(frames: Iterator[np.ndarray], size: int, device: torch.device) -> Iterator[torch.Tensor]:
-    """Network inputs (B×3×299×299 in [-1, 1]) of up to `size` frames each; frames may differ in size."""
+def _batches(frames: Iterator[np.ndarray], size: int, side: int, device: torch.device) -> Iterator[torch.Tensor]:
+    """Network inputs (B×3×side×side in [-1, 1]) of up to `size` frames each; frames may differ in size."""
     batch: list[torch.Tensor] = []
     for rgb in frames:
-        batch.append(to_network_input(rgb[None], device=device))
+        batch.append(to_network_input(rgb[None], size=side, device=device))
         if len(batch) == size:
             yield torch.cat(batch)
             batch = []
