@@ -315,7 +315,9 @@ class TestCli:
         assert "2 frames of clip.mp4 vs 2 images of other" in table.output
         assert "FID" in table.output and "KID" in table.output and "2 subsets" not in table.output
         assert "100 subsets of 2" in table.output and "fewer than 2048 samples is biased" in table.output
-        data = json.loads(runner.invoke(app, [*args, "--json"]).output)["fid"]
+        both = json.loads(runner.invoke(app, [*args, "--json", "--source", str(media_sets["clip"])]).output)
+        assert both["frames"] == 4 and both["warping_error"] == pytest.approx(both["warping_error_source"])  # E_warp too
+        data = both["fid"]
         assert (data["result_samples"], data["reference_samples"], data["result_frames"], data["reference_images"]) == (
             2,
             2,
