@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidtoon.checks import device_name, whole_number
+from vidtoon.checks import choice, device_name, whole_number
 from vidtoon.device import resolve_device
 from vidtoon.errors import InputError
 from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image
@@ -34,6 +34,7 @@ from vidtoon.io.sequence import count_frames, read_sequence
 from vidtoon.metrics.fid import KID, GaussianStats, fid_from_stats, kernel_inception_distance
 from vidtoon.metrics.inception import FEATURES, INPUT_SIZE, MIN_INPUT_SIZE, WEIGHTS_HINT, load_inception, to_network_input
 from vidtoon.progress import NoProgress, Progress
+from vidtoon.settings import FID_MODES
 
 FID_SAMPLES = 2048  # fewer samples than feature dimensions: a singular covariance and a clearly biased FID
 MIN_SAMPLES = 2
@@ -50,6 +51,7 @@ class EvalFidReport:
         result_frames, reference_images: how many there were in all.
         fid: the Fréchet Inception Distance (≥ 0, lower is closer to the style).
         kid: KID (mean, std over subsets, subset count and size), or None when not asked for.
+        mode: the resize in front of the network: "legacy" (pytorch-fid's) or "clean" (clean-fid's).
     """
 
     result: Path
@@ -61,6 +63,7 @@ class EvalFidReport:
     reference_images: int
     fid: float
     kid: KID | None
+    mode: str = "legacy"
 
     @property
     def small_sample(self) -> bool:
@@ -87,6 +90,7 @@ def evaluate_fid(
     inception_weights: str | Path,
     kid: bool = False,
     max_frames: int | None = None,
+    mode: str = "legacy",
     device: str | torch.device = "auto",
     batch_size: int | None = None,
     input_size: int = INPUT_SIZE,
@@ -100,6 +104,8 @@ def evaluate_fid(
         inception_weights: pytorch-fid's `pt_inception-2015-12-05-6726825d.pth` (see `vidtoon.metrics.inception`).
         kid: also compute KID (100 subsets of min(1000, counts) samples).
         max_frames: score at most this many frames of each side, evenly spaced (None: all).
+        mode: "legacy" (pytorch-fid's bilinear resize; the default, comparable with most published FIDs) or "clean"
+            (clean-fid's antialiased PIL-bicubic resize; see `vidtoon.metrics.inception`).
         device: "auto", "cpu", "cuda[:N]" or a torch.device.
         batch_size: images per network call (default 32 on a GPU, 8 on the CPU).
         input_size: the side frames are resized to for the network: 299 (pytorch-fid's) for numbers comparable with
@@ -111,6 +117,7 @@ def evaluate_fid(
         UsageError: a bad option value.
     """
     whole_number("--fid-frames", max_frames, optional=True, minimum=MIN_SAMPLES)
+    choice("--fid-mode", mode, FID_MODES)
     whole_number("--batch-size", batch_size, optional=True, maximum=1024)
     whole_number("input_size", input_size, minimum=MIN_INPUT_SIZE, maximum=4096)
     if isinstance(device, str):
@@ -132,7 +139,7 @@ def evaluate_fid(
 
     def features(frames: Iterator[np.ndarray]) -> tuple[GaussianStats, np.ndarray | None]:
         stats, kept = GaussianStats(FEATURES), []
-        for batch in _batches(frames, batch_size, input_size, device):
+        for batch in _batches(frames, batch_size, input_size, mode, device):
             with torch.inference_mode():
                 out = network(batch).double().cpu().numpy()
             stats.update(out)
@@ -153,6 +160,7 @@ def evaluate_fid(
         reference_images=len(references),
         fid=fid_from_stats(result_stats, reference_stats),
         kid=kernel_inception_distance(result_features, reference_features) if kid else None,
+        mode=mode,
     )
 
 
@@ -199,11 +207,11 @@ def _result_frames(result: Path, picks: list[int]) -> Iterator[np.ndarray]:
         frames.close()
 
 
-def _batches(frames: Iterator[np.ndarray], size: int, side: int, device: torch.device) -> Iterator[torch.Tensor]:
+def _batches(frames: Iterator[np.ndarray], size: int, side: int, mode: str, device: torch.device) -> Iterator[torch.Tensor]:
     """Network inputs (B×3×side×side in [-1, 1]) of up to `size` frames each; frames may differ in size."""
     batch: list[torch.Tensor] = []
     for rgb in frames:
-        batch.append(to_network_input(rgb[None], size=side, device=device))
+        batch.append(to_network_input(rgb[None], size=side, mode=mode, device=device))
         if len(batch) == size:
             yield torch.cat(batch)
             batch = []

@@ -18,3 +18,4 @@ ON_CORRUPT_MODES = ("stop", "conceal")
 FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
 INCEPTION_ENV = "VIDTOON_INCEPTION_WEIGHTS"
 FID_WEIGHTS_HINT = f"use pytorch-fid's FID Inception weights: download {FID_WEIGHTS_URL} once and pass that file"
+FID_MODES = ("legacy", "clean")  # the resize before the network: pytorch-fid's bilinear, or clean-fid's PIL bicubic

@@ -177,6 +177,7 @@ CASES = [
     ("eval-fid-text-weights", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4", "cannot read Inception"),
     ("eval-fid-missing-ref", "eval {w}/clip.mp4 --fid {w}/missing_folder --inception-weights {w}/notes.mp4", "missing_folder"),
     ("eval-fid-photo", "eval {w}/photo.png --fid {w}/frames --inception-weights {w}/notes.mp4", "one image"),
+    ("eval-fid-mode", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4 --fid-mode tf", "--fid-mode"),
     ("eval-fid-frames", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4 --fid-frames 1", "--fid-frames"),
     # animate
     ("animate-missing-source", "animate {w}/missing.png {w}/clip.mp4 -o {out}/x.mp4", "missing.png"),

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.evaluate_fid import evaluate_fid
+from vidtoon.metrics.clean_resize import bicubic_weights, clean_resize
 from vidtoon.metrics.fid import GaussianStats, fid_from_stats, frechet_distance, kernel_inception_distance, mmd2_unbiased
 from vidtoon.metrics.inception import FIDInceptionV3, load_inception, to_network_input
 
@@ -203,6 +204,40 @@ class TestNetwork:
         ours = fid_from_stats(*stats)
         assert ours > 0
         assert ours == pytest.approx(metric.compute().item(), rel=1e-3)
+
+
+class TestCleanResize:
+    def test_equals_pils_float_bicubic(self):
+        image_module = pytest.importorskip("PIL.Image")
+        rng = np.random.default_rng(14)
+        for height, width in [(270, 480), (48, 64), (500, 100)]:
+            rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            theirs = [
+                np.asarray(
+                    image_module.fromarray(rgb[..., c].astype(np.float32), mode="F").resize((299, 299), image_module.BICUBIC)
+                )
+                for c in range(3)
+            ]
+            np.testing.assert_allclose(clean_resize(rgb[None])[0], np.clip(np.stack(theirs, -1), 0, 255), atol=1e-3)
+
+    def test_known_answers(self):
+        np.testing.assert_allclose(bicubic_weights(10, 10), np.eye(10), atol=1e-12)  # same size: unchanged
+        assert np.allclose(bicubic_weights(480, 299).sum(axis=1), 1)
+        flat = clean_resize(np.full((1, 40, 60, 3), 77, np.uint8))
+        assert flat.shape == (1, 299, 299, 3) and np.allclose(flat, 77, atol=1e-4)
+        x = to_network_input(np.full((1, 40, 60, 3), 255, np.uint8), mode="clean")
+        assert torch.allclose(x, torch.full_like(x, 127 / 128), atol=1e-6)  # clean-fid's (x − 128) / 128
+
+    def test_clean_mode_through_evaluate_fid(self, weights, media_sets):
+        report = evaluate_fid(
+            media_sets["clip"],
+            media_sets["same"],
+            inception_weights=weights["path"],
+            device="cpu",
+            input_size=SMALL,
+            mode="clean",
+        )
+        assert report.mode == "clean" and abs(report.fid) < 1e-6 and report.to_dict()["mode"] == "clean"
 
 
 class TestWeightsFile:

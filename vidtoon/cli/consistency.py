@@ -89,12 +89,16 @@ def evaluate_command(
     fid_frames: Annotated[
         int | None, typer.Option("--fid-frames", help="With --fid: at most N frames of each side, evenly spaced.")
     ] = None,
+    fid_mode: Annotated[
+        str,
+        typer.Option("--fid-mode", help="With --fid: legacy (pytorch-fid's bilinear resize) or clean (clean-fid's PIL bicubic)."),
+    ] = "legacy",
 ) -> None:
     """Measure temporal consistency (warping error, Lai et al. 2018), fidelity to the per-frame result, and FID/KID."""
     if source is None and fid is None:
         raise UsageError("nothing to measure: give --source (flicker) and/or --fid REFERENCE_DIR (likeness to a style)")
-    if fid is None and (kid or fid_frames is not None):
-        raise UsageError("--kid and --fid-frames go with --fid REFERENCE_DIR")
+    if fid is None and (kid or fid_frames is not None or fid_mode != "legacy"):
+        raise UsageError("--kid, --fid-frames and --fid-mode go with --fid REFERENCE_DIR")
     if fid is not None and inception_weights is None:
         raise UsageError(f"--fid needs --inception-weights FILE (or ${INCEPTION_ENV})", hint=FID_WEIGHTS_HINT)
     report = fid_report = None
@@ -103,7 +107,14 @@ def evaluate_command(
             from vidtoon.evaluate_fid import evaluate_fid
 
             fid_report = evaluate_fid(
-                output, fid, inception_weights=inception_weights, kid=kid, max_frames=fid_frames, device=device, progress=progress
+                output,
+                fid,
+                inception_weights=inception_weights,
+                kid=kid,
+                max_frames=fid_frames,
+                mode=fid_mode,
+                device=device,
+                progress=progress,
             )
         if source is not None:
             from vidtoon.evaluate import evaluate
@@ -145,7 +156,8 @@ def _print_fid(report) -> None:
         f"{report.result_samples} frames of {report.result.name} vs {report.reference_samples} images of {report.reference.name}"
     )
     table = Table("metric", "value", "note", title=title)
-    table.add_row("FID", f"{report.fid:.3f}", "lower = closer to the style (pytorch-fid's Inception, 299 px bilinear)")
+    resize = "299 px bilinear, as pytorch-fid" if report.mode == "legacy" else "299 px PIL bicubic, as clean-fid"
+    table.add_row("FID", f"{report.fid:.3f}", f"lower = closer to the style ({resize})")
     if report.kid is not None:
         kid = report.kid
         table.add_row("KID", f"{kid.mean:.5f} ± {kid.std:.5f}", f"unbiased MMD², {kid.subsets} subsets of {kid.subset_size}")

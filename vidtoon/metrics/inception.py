@@ -10,8 +10,11 @@ average. Its weights (`pt_inception-2015-12-05-6726825d.pth`, ported from Tensor
 fetches the file once from `FID_WEIGHTS_URL` and passes it with `--inception-weights`.
 
 Input handling ("legacy", pytorch-fid's): RGB in [0, 1], resized to 299×299 by bilinear
-interpolation (`align_corners=False`, no antialiasing), then mapped to [-1, 1] by 2x − 1.
-`FIDInceptionV3.forward` takes the 299×299 [-1, 1] tensor; `to_network_input` makes it from frames.
+interpolation (`align_corners=False`, no antialiasing), then mapped to [-1, 1] by 2x − 1. Or ("clean",
+clean-fid's resize): PIL's antialiased bicubic on float channels, then (x − 128) / 128. clean-fid runs a
+TorchScript export of the TensorFlow graph where vidtoon runs pytorch-fid's port of the same weights, so "clean"
+numbers are close to clean-fid's, not equal. `FIDInceptionV3.forward` takes the 299×299 [-1, 1] tensor;
+`to_network_input` makes it from frames.
 
 Weights load with `torch.load(weights_only=True)` (or safetensors), which executes no code; the keys
 and shapes are checked against this architecture first, so a wrong file is one line naming it.
@@ -28,8 +31,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidtoon.errors import InputError
+from vidtoon.metrics.clean_resize import clean_resize
+from vidtoon.settings import FID_MODES, FID_WEIGHTS_URL
 from vidtoon.settings import FID_WEIGHTS_HINT as WEIGHTS_HINT
-from vidtoon.settings import FID_WEIGHTS_URL
 
 __all__ = ["FID_WEIGHTS_URL", "FEATURES", "FIDInceptionV3", "load_inception", "to_network_input"]
 FEATURES = 2048
@@ -195,16 +199,25 @@ class FIDInceptionV3(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def to_network_input(frames_u8: np.ndarray | torch.Tensor, *, size: int | None = INPUT_SIZE, device=None) -> torch.Tensor:
-    """pytorch-fid's input handling: N×H×W×3 uint8 RGB → N×3×size×size float in [-1, 1].
+def to_network_input(
+    frames_u8: np.ndarray | torch.Tensor, *, size: int | None = INPUT_SIZE, mode: str = "legacy", device=None
+) -> torch.Tensor:
+    """Frames as the network takes them: N×H×W×3 uint8 RGB → N×3×size×size float in [-1, 1].
 
-    Values go to [0, 1] (/255), are resized bilinearly to size×size (`align_corners=False`, no antialiasing: a
-    shrink by more than two skips pixels, as pytorch-fid's does), then mapped by 2x − 1. `size=None` keeps the
-    frames' own size (tests only: numbers are then not comparable with anyone's).
+    mode "legacy" (pytorch-fid's): values go to [0, 1] (/255), are resized bilinearly to size×size
+    (`align_corners=False`, no antialiasing: a shrink by more than two skips pixels), then mapped by 2x − 1.
+    mode "clean" (clean-fid's): each channel resized by PIL's bicubic filter as floats (`clean_resize`), then mapped
+    by (x − 128) / 128 as clean-fid's network wrapper does.
+    `size=None` keeps the frames' own size (tests only: numbers are then not comparable with anyone's).
     """
+    if mode not in FID_MODES:
+        raise ValueError(f"to_network_input: mode must be one of {FID_MODES}, got {mode!r}")
     frames = torch.as_tensor(frames_u8)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != torch.uint8:
         raise ValueError(f"to_network_input: expected N×H×W×3 uint8, got {tuple(frames.shape)} {frames.dtype}")
+    if mode == "clean":
+        resized = frames.numpy() if size is None else clean_resize(frames.cpu().numpy(), size)
+        return (torch.from_numpy(np.ascontiguousarray(resized)).to(device).permute(0, 3, 1, 2).float() - 128) / 128
     x = frames.to(device).permute(0, 3, 1, 2).float() / 255
     if size is not None and tuple(x.shape[-2:]) != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
