@@ -116,18 +116,14 @@ def evaluate_fid(
             not the FID Inception network's.
         UsageError: a bad option value.
     """
-    whole_number("--fid-frames", max_frames, optional=True, minimum=MIN_SAMPLES)
-    choice("--fid-mode", mode, FID_MODES)
     whole_number("--batch-size", batch_size, optional=True, maximum=1024)
     whole_number("input_size", input_size, minimum=MIN_INPUT_SIZE, maximum=4096)
     if isinstance(device, str):
         device_name("--device", device)
+    result_count, references = check_fid(
+        result, reference_dir, inception_weights=inception_weights, max_frames=max_frames, mode=mode
+    )
     result, reference_dir, weights = Path(result), Path(reference_dir), Path(inception_weights)
-    result_count = _count_result(result)
-    references = list_images(reference_dir)
-    if len(references) < MIN_SAMPLES:
-        raise InputError(f"holds {len(references)} image, FID needs at least {MIN_SAMPLES}", path=reference_dir)
-    _check_weights_file(weights)
 
     device = resolve_device(device) if isinstance(device, str) else torch.device(device)
     network = load_inception(weights, device=device)
@@ -162,6 +158,29 @@ def evaluate_fid(
         kid=kernel_inception_distance(result_features, reference_features) if kid else None,
         mode=mode,
     )
+
+
+def check_fid(
+    result: str | Path,
+    reference_dir: str | Path,
+    *,
+    inception_weights: str | Path,
+    max_frames: int | None = None,
+    mode: str = "legacy",
+) -> tuple[int, list[Path]]:
+    """Everything cheap about an `evaluate_fid` call, before any network loads: (frames in the result, reference images).
+
+    Raises:
+        InputError, UsageError: as `evaluate_fid`, except a weights file of the wrong architecture (found on loading).
+    """
+    whole_number("--fid-frames", max_frames, optional=True, minimum=MIN_SAMPLES)
+    choice("--fid-mode", mode, FID_MODES)
+    result_count = _count_result(Path(result))
+    references = list_images(reference_dir)
+    if len(references) < MIN_SAMPLES:
+        raise InputError(f"holds {len(references)} image, FID needs at least {MIN_SAMPLES}", path=reference_dir)
+    _check_weights_file(Path(inception_weights))
+    return result_count, references
 
 
 def _count_result(result: Path) -> int:

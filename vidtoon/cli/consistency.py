@@ -102,20 +102,11 @@ def evaluate_command(
     if fid is not None and inception_weights is None:
         raise UsageError(f"--fid needs --inception-weights FILE (or ${INCEPTION_ENV})", hint=FID_WEIGHTS_HINT)
     report = fid_report = None
-    with RichProgress("fps") as progress:
-        if fid is not None:
-            from vidtoon.evaluate_fid import evaluate_fid
+    if fid is not None:
+        from vidtoon.evaluate_fid import check_fid, evaluate_fid
 
-            fid_report = evaluate_fid(
-                output,
-                fid,
-                inception_weights=inception_weights,
-                kid=kid,
-                max_frames=fid_frames,
-                mode=fid_mode,
-                device=device,
-                progress=progress,
-            )
+        check_fid(output, fid, inception_weights=inception_weights, max_frames=fid_frames, mode=fid_mode)  # before E_warp runs
+    with RichProgress("fps") as progress:
         if source is not None:
             from vidtoon.evaluate import evaluate
 
@@ -128,6 +119,17 @@ def evaluate_command(
                 device=device,
                 truncate=truncate,
                 max_side=max_side,
+                progress=progress,
+            )
+        if fid is not None:
+            fid_report = evaluate_fid(
+                output,
+                fid,
+                inception_weights=inception_weights,
+                kid=kid,
+                max_frames=fid_frames,
+                mode=fid_mode,
+                device=device,
                 progress=progress,
             )
     if as_json:
