@@ -19,6 +19,8 @@ LAYERS = [
             "vidtoon.train",
             "vidtoon.stabilize",
             "vidtoon.evaluate",
+            "vidtoon.evaluate_fid",
+            "vidtoon.preview",
             "vidtoon.stitch",
             "vidtoon.frames",
             "vidtoon.batch",

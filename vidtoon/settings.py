@@ -12,3 +12,10 @@ DEFAULT_STRENGTH = 0.75
 
 # What a frame that fails to decode does: "stop" the run naming it, or "conceal" it by repeating the previous good frame.
 ON_CORRUPT_MODES = ("stop", "conceal")
+
+# FID's Inception-v3 weights (pytorch-fid's port of TensorFlow's inception-2015-12-05): the user downloads the file once
+# from here and passes it with --inception-weights or $VIDTOON_INCEPTION_WEIGHTS; vidtoon never downloads anything.
+FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+INCEPTION_ENV = "VIDTOON_INCEPTION_WEIGHTS"
+FID_WEIGHTS_HINT = f"use pytorch-fid's FID Inception weights: download {FID_WEIGHTS_URL} once and pass that file"
+FID_MODES = ("legacy", "clean")  # the resize before the network: pytorch-fid's bilinear, or clean-fid's PIL bicubic

@@ -30,6 +30,7 @@ def work(tmp_path_factory, tiny_checkpoint) -> dict[str, Path]:
     # Import what the commands import once up front: like interpreter start-up, it is not part of a refusal's time.
     import vidtoon.animate.pipeline  # noqa: F401
     import vidtoon.evaluate  # noqa: F401
+    import vidtoon.evaluate_fid  # noqa: F401
     import vidtoon.restyle  # noqa: F401
     import vidtoon.stabilize  # noqa: F401
     import vidtoon.train.export  # noqa: F401
@@ -185,6 +186,15 @@ CASES = [
     ("compare-stills-and-videos", "compare {w}/photo.png --source {w}/clip.mp4 -o {out}/s.png", "mixed"),
     ("compare-tally-missing", "compare --tally {w}/missing.json", "vote file not found"),
     ("compare-tally-not-votes", "compare --tally {w}/bad.yaml", "not a JSON vote file"),
+    ("eval-nothing", "eval {w}/clip.mp4", "--source"),
+    ("eval-kid-alone", "eval {w}/clip.mp4 --source {w}/clip.mp4 --kid", "--fid"),
+    ("eval-fid-no-weights", "eval {w}/clip.mp4 --fid {w}/frames", "--inception-weights"),
+    ("eval-fid-missing-weights", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/missing.pth", "missing.pth"),
+    ("eval-fid-text-weights", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4", "cannot read Inception"),
+    ("eval-fid-missing-ref", "eval {w}/clip.mp4 --fid {w}/missing_folder --inception-weights {w}/notes.mp4", "missing_folder"),
+    ("eval-fid-photo", "eval {w}/photo.png --fid {w}/frames --inception-weights {w}/notes.mp4", "one image"),
+    ("eval-fid-mode", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4 --fid-mode tf", "--fid-mode"),
+    ("eval-fid-frames", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4 --fid-frames 1", "--fid-frames"),
     # animate
     ("animate-missing-source", "animate {w}/missing.png {w}/clip.mp4 -o {out}/x.mp4", "missing.png"),
     ("animate-missing-driver", "animate {w}/photo.png {w}/missing.mp4 -o {out}/x.mp4", "file not found"),

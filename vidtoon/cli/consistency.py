@@ -12,7 +12,8 @@ from rich.table import Table
 
 from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, ResumeOption, app, done, encode_options
 from vidtoon.cli.progress import RichProgress
-from vidtoon.settings import DEFAULT_STRENGTH
+from vidtoon.errors import UsageError
+from vidtoon.settings import DEFAULT_STRENGTH, FID_WEIGHTS_HINT, FID_WEIGHTS_URL, INCEPTION_ENV
 
 
 @app.command()
@@ -63,7 +64,9 @@ def stabilize(
 @app.command("eval")
 def evaluate_command(
     output: Annotated[Path, typer.Argument(help="The processed video or frame folder to score.")],
-    source: Annotated[Path, typer.Option("--source", help="The original video or frame folder (flow and occlusion).")],
+    source: Annotated[
+        Path | None, typer.Option("--source", help="The original video or frame folder (flow and occlusion): flicker.")
+    ] = None,
     reference: Annotated[Path | None, typer.Option("--reference", help="The per-frame result, for SSIM/PSNR.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with per-frame values) instead of a table.")] = False,
     flow: Annotated[str, typer.Option("--flow", help="Flow backend: dis, farneback or raft.")] = "dis",
@@ -71,24 +74,71 @@ def evaluate_command(
     truncate: Annotated[bool, typer.Option("--truncate", help="Compare the common first frames if counts differ.")] = False,
     max_side: Annotated[int | None, typer.Option("--max-side", help="Shrink frames to at most N px first (faster).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
+    fid: Annotated[
+        Path | None, typer.Option("--fid", help="A folder of images in the target style: FID of the output's frames vs them.")
+    ] = None,
+    inception_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--inception-weights",
+            envvar=INCEPTION_ENV,
+            help=f"pytorch-fid's FID Inception weights (or ${INCEPTION_ENV}); download once from {FID_WEIGHTS_URL}",
+        ),
+    ] = None,
+    kid: Annotated[bool, typer.Option("--kid", help="With --fid: also KID (unbiased MMD², 100 subsets).")] = False,
+    fid_frames: Annotated[
+        int | None, typer.Option("--fid-frames", help="With --fid: at most N frames of each side, evenly spaced.")
+    ] = None,
+    fid_mode: Annotated[
+        str,
+        typer.Option("--fid-mode", help="With --fid: legacy (pytorch-fid's bilinear resize) or clean (clean-fid's PIL bicubic)."),
+    ] = "legacy",
 ) -> None:
-    """Measure temporal consistency (warping error, Lai et al. 2018) and fidelity to the per-frame result."""
-    from vidtoon.evaluate import evaluate
+    """Measure temporal consistency (warping error, Lai et al. 2018), fidelity to the per-frame result, and FID/KID."""
+    if source is None and fid is None:
+        raise UsageError("nothing to measure: give --source (flicker) and/or --fid REFERENCE_DIR (likeness to a style)")
+    if fid is None and (kid or fid_frames is not None or fid_mode != "legacy"):
+        raise UsageError("--kid, --fid-frames and --fid-mode go with --fid REFERENCE_DIR")
+    if fid is not None and inception_weights is None:
+        raise UsageError(f"--fid needs --inception-weights FILE (or ${INCEPTION_ENV})", hint=FID_WEIGHTS_HINT)
+    report = fid_report = None
+    if fid is not None:
+        from vidtoon.evaluate_fid import check_fid, evaluate_fid
 
+        check_fid(output, fid, inception_weights=inception_weights, max_frames=fid_frames, mode=fid_mode)  # before E_warp runs
     with RichProgress("fps") as progress:
-        report = evaluate(
-            output,
-            source,
-            reference,
-            flow=flow,
-            flow_weights=flow_weights,
-            device=device,
-            truncate=truncate,
-            max_side=max_side,
-            progress=progress,
-        )
+        if source is not None:
+            from vidtoon.evaluate import evaluate
+
+            report = evaluate(
+                output,
+                source,
+                reference,
+                flow=flow,
+                flow_weights=flow_weights,
+                device=device,
+                truncate=truncate,
+                max_side=max_side,
+                progress=progress,
+            )
+        if fid is not None:
+            fid_report = evaluate_fid(
+                output,
+                fid,
+                inception_weights=inception_weights,
+                kid=kid,
+                max_frames=fid_frames,
+                mode=fid_mode,
+                device=device,
+                progress=progress,
+            )
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+        data = report.to_dict() if report is not None else {}
+        typer.echo(json.dumps(data | ({"fid": fid_report.to_dict()} if fid_report is not None else {}), indent=2))
+        return
+    if fid_report is not None:
+        _print_fid(fid_report)
+    if report is None:
         return
     width, height = report.size
     title = f"{report.frames} frames at {width}x{height}, {report.flow} flow, {report.valid_fraction:.0%} of pixels non-occluded"
@@ -100,3 +150,22 @@ def evaluate_command(
         table.add_row("SSIM vs reference", f"{report.ssim:.4f}", "1 = the per-frame look, unchanged")
         table.add_row("PSNR vs reference", f"{report.psnr:.2f} dB", "higher = closer to the per-frame result")
     Console().print(table)
+
+
+def _print_fid(report) -> None:
+    """FID (and KID) with the sample counts, and a note when the counts make FID biased."""
+    title = (
+        f"{report.result_samples} frames of {report.result.name} vs {report.reference_samples} images of {report.reference.name}"
+    )
+    table = Table("metric", "value", "note", title=title)
+    resize = "299 px bilinear, as pytorch-fid" if report.mode == "legacy" else "299 px PIL bicubic, as clean-fid"
+    table.add_row("FID", f"{report.fid:.3f}", f"lower = closer to the style ({resize})")
+    if report.kid is not None:
+        kid = report.kid
+        table.add_row("KID", f"{kid.mean:.5f} ± {kid.std:.5f}", f"unbiased MMD², {kid.subsets} subsets of {kid.subset_size}")
+    Console().print(table)
+    if report.small_sample:  # FID_SAMPLES: see vidtoon.evaluate_fid
+        Console().print(
+            "note: FID from fewer than 2048 samples is biased upwards (singular covariances): "
+            "compare only numbers measured with the same sample counts"
+        )
