@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.live.options import LiveOptions
-from vidtoon.live.pipeline import LiveControl, LiveReport, LiveStats, Process, restyle_process, run_live
+from vidtoon.live.pipeline import LiveControl, LiveReport, LiveStats, Stages, restyle_stages, run_live
 from vidtoon.restyle.options import RestyleOptions
 
 log = logging.getLogger(__name__)
@@ -80,17 +80,17 @@ def live(
     try:
         first = load_translator(card=card, device=device, precision=precision, compile=options.compile) if card else None
 
-        def make_process(name: str | None) -> Process:
+        def make_stages(name: str | None) -> Stages:
             translator = None
             if name is not None:
                 translator = (
                     first.translator if card and name == card.name else load_translator(style=name, device=device).translator
                 )
             if face is None:
-                return restyle_process(translator, options)
-            return _animate_process(face, animate, translator, options, device)
+                return restyle_stages(translator, options)
+            return _animate_stages(face, animate, translator, options, device)
 
-        process = make_process(card.name if card else None)
+        stages = make_stages(card.name if card else None)
         live_input = LiveInput(
             source,
             realtime=live_options.realtime,
@@ -114,10 +114,10 @@ def live(
         return run_live(
             live_input,
             writer,
-            process=process,
+            stages=stages,
             live=live_options,
             control=control,
-            make_process=make_process,
+            make_stages=make_stages,
             preview=preview,
             stats=stats,
             stop=stop,
@@ -134,7 +134,7 @@ def _load_face(path: str | Path):
     return load_source(Path(path), None)
 
 
-def _animate_process(face, face_path, translator, options: RestyleOptions, device: str) -> Process:
+def _animate_stages(face, face_path, translator, options: RestyleOptions, device: str) -> Stages:
     """The input's face drives `face` (restyled once with `translator` when given): MediaPipe landmarks, as `vidtoon
     animate --method landmarks` does, online."""
     from vidtoon.animate.pipeline import make_animator
@@ -144,4 +144,4 @@ def _animate_process(face, face_path, translator, options: RestyleOptions, devic
         still = make_restyler(translator, RestyleOptions(height=options.height, consistency="none"))
         face = still([face])[0]
     animator = make_animator("landmarks", face, Path(face_path), relative=True, crop=True, checkpoint=None, device=device)
-    return lambda rgb, at: animator(rgb, float(at))
+    return Stages(lambda rgb, at: (rgb, at), lambda item: animator(item[0], float(item[1])))  # tracking: in order

@@ -1,10 +1,10 @@
-"""The live loop: input thread -> restyle (this thread) -> writer thread, with the preview fed on the side.
+"""The live loop: input thread -> model thread -> finish (this thread) -> writer thread, the preview fed on the side.
 
-Decode, model + temporal stage, and encode run on separate threads, so each stage's time overlaps the others'
-(a serial loop is as slow as their sum). The input keeps only the newest frame for the restyler (`Mailbox`): when
-the model is slower than the input, frames are dropped at the input and counted, never queued, so the latency
-stays bounded. The temporal stage runs online (it only knows the past). Where frames were dropped, the writer
-repeats the last restyled frame at their times, so a recording keeps the input's frame rate and length.
+Decode, the model, the temporal stage (or an animator) and encode run on separate threads, so each stage's time
+overlaps the others' (a serial loop is as slow as their sum). Each hand-over before the writer keeps only the newest
+frame (`Mailbox`): when a stage is slower than the input, frames are dropped and counted, never queued, so the
+latency stays bounded. The temporal stage runs online (it only knows the past). Where frames were dropped, the
+writer repeats the last restyled frame at their times, so a recording keeps the input's frame rate and length.
 """
 
 from __future__ import annotations
@@ -16,17 +16,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 
 from vidtoon.errors import UsageError
 from vidtoon.live.input import LiveFrame, LiveInput
-from vidtoon.live.mailbox import Closed
+from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.options import LiveOptions
 from vidtoon.live.output import LiveWriter
 from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
+from vidtoon.restyle.frames import FrameRestyler
 from vidtoon.streaming import BackgroundSink
 
 
@@ -126,33 +128,45 @@ class Preview:
     def publish(self, input_rgb: np.ndarray, output_rgb: np.ndarray) -> None: ...
 
 
-# One frame of the live input (H×W×3 uint8 RGB, its time in s) -> the picture to send (H'×W'×3 uint8 RGB). Stateful:
-# a restyler's temporal stage, or an animator's pose tracking.
-Process = Callable[[np.ndarray, Fraction], np.ndarray]
+class Stages(NamedTuple):
+    """The per-frame work of a live run, in two halves that overlap on two threads (two cores):
+
+    `model(rgb, time) -> item` holds no state (the translator's work) and runs on the model thread, while `finish(item)
+    -> rgb` (the temporal stage, or an animator's pose tracking: state, so in frame order) runs on the main thread for
+    the frame before. Input frames are H×W×3 uint8 RGB with their time in seconds; the result is the picture to send."""
+
+    model: Callable[[np.ndarray, Fraction], Any]
+    finish: Callable[[Any], np.ndarray]
 
 
-def restyle_process(translator: Translator, options: RestyleOptions) -> Process:
+def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
     """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past)."""
     restyler = make_restyler(translator, options)
     restyler.reset()
-    return lambda rgb, at: restyler([rgb], [at])[0]
+    if isinstance(restyler, FrameRestyler):
+        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
+    return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole
 
 
 def run_live(
     live_input: LiveInput,
     writer: LiveWriter | None,
     *,
-    process: Process,
+    stages: Stages,
     live: LiveOptions,
     control: LiveControl | None = None,
-    make_process: Callable[[str], Process] | None = None,
+    make_stages: Callable[[str], Stages] | None = None,
     preview: Preview | None = None,
     stats: LiveStats | None = None,
     stop: threading.Event | None = None,
 ) -> LiveReport:
-    """Run `process` on `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it;
-    the output is closed properly in every case. `make_process(style)` serves the preview's style picker; setting
-    `stop` ends the run as a signal would (from another thread: a GUI, a notebook, a test)."""
+    """Run `stages` on `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it;
+    the output is closed properly in every case. `make_stages(style)` serves the preview's style picker; setting
+    `stop` ends the run as a signal would (from another thread: a GUI, a notebook, a test).
+
+    Threads: input (decode) -> newest frame -> model thread (`stages.model`) -> newest result -> this thread
+    (`stages.finish`, mix, preview) -> writer thread. Both hand-overs keep only the newest item, so a slow stage drops
+    frames (counted) instead of queueing them."""
     control = control or LiveControl(mix=live.mix)
     stats = stats or LiveStats()
     style = control.style
@@ -177,29 +191,42 @@ def run_live(
         state["last"] = (frame.time, rgb)
 
     stats.started = time.monotonic()  # the input is open: its first data has arrived
+    modelled: Mailbox[tuple[LiveFrame, Stages, Any]] = Mailbox()
+    current = {"stages": stages}
+    model_thread = threading.Thread(
+        target=_run_model, args=(live_input, current, modelled), name="vidtoon-live-model", daemon=True
+    )
     live_input.start(on_audio=writer.add_sound if writer is not None else None)
+    model_thread.start()
+    stale = 0  # frames modelled with a style the page has since replaced
     try:
         with BackgroundSink(write if writer is not None else _discard, depth=4) as sink:
             while stop is None or not stop.is_set():
                 try:
-                    frame = live_input.frames.take(timeout=0.5)
+                    item = modelled.take(timeout=0.5)
                 except Closed:
                     break
-                if frame is None:
+                if item is None:
                     continue
-                if control.style != style and make_process is not None:  # the page picked another style
+                frame, made_by, result = item
+                if control.style != style and make_stages is not None:  # the page picked another style
                     style = control.style
-                    process = make_process(style)
-                out = process(frame.rgb, frame.time)
+                    current["stages"] = make_stages(style)
+                if made_by is not current["stages"]:
+                    stale += 1
+                    continue
+                out = made_by.finish(result)
                 if control.mix < 1 and out.shape == frame.rgb.shape:
                     out = cv2.addWeighted(out, control.mix, frame.rgb, 1 - control.mix, 0)
                 stats.restyled_now()
-                stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped
+                stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped + modelled.dropped + stale
                 if preview is not None:
                     preview.publish(frame.rgb, out)
                 if writer is None:
                     stats.latencies.append(time.monotonic() - frame.arrival)
                 sink.put((frame, out))
+        if "error" in current:
+            raise current["error"]
         if live_input.error is not None:
             raise live_input.error
         if live.max_frames is not None and live_input.frames_read >= live.max_frames:
@@ -209,13 +236,13 @@ def run_live(
     except KeyboardInterrupt:
         stopped_by = "signal"  # a live run is stopped this way: close everything properly, report, exit 0
     except BaseException:
-        live_input.stop()
+        _stop_threads(live_input, modelled, model_thread)
         if writer is not None:
             writer.abort()
         raise
-    live_input.stop()
+    _stop_threads(live_input, modelled, model_thread)
     output = writer.close() if writer is not None else None
-    stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped
+    stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped + modelled.dropped + stale
     seconds = time.monotonic() - stats.started
     return LiveReport(
         output=output,
@@ -230,6 +257,28 @@ def run_live(
         latency_p99_ms=_rounded(stats.latency_ms(0.99)),
         stopped_by=stopped_by,
     )
+
+
+def _run_model(live_input: LiveInput, current: dict, modelled: Mailbox) -> None:
+    """The model thread: the newest input frame through the current stages' `model`, handed on (newest only)."""
+    try:
+        while True:
+            frame = live_input.frames.take(timeout=0.5)
+            if frame is not None:
+                stages = current["stages"]
+                modelled.put((frame, stages, stages.model(frame.rgb, frame.time)))
+    except Closed:  # the input ended (or the run stopped and closed the hand-over)
+        pass
+    except BaseException as exc:  # noqa: BLE001 - raised again on the main thread
+        current["error"] = exc
+    finally:
+        modelled.close()
+
+
+def _stop_threads(live_input: LiveInput, modelled: Mailbox, model_thread: threading.Thread) -> None:
+    modelled.close()
+    live_input.stop()  # closes the input's hand-over: the model thread ends
+    model_thread.join(timeout=30)
 
 
 def _discard(item) -> None:
