@@ -106,3 +106,16 @@ def test_an_input_that_ends_finishes_the_recording(tmp_path):
     assert result.exit_code == 0, result.output
     assert "stopped by max frames" in result.output
     assert len(video_times(output)) == 30
+
+
+def test_a_virtual_camera_without_a_loopback_device_is_one_line(tmp_path):
+    """pyvirtualcam is real here, the v4l2loopback kernel module is not: the refusal names the fix."""
+    pytest.importorskip("pyvirtualcam")
+    line = refusal([str(SAMPLE), "virtualcam:/dev/video63", "--to", "sketch", "--max-frames", "5"])
+    assert "virtualcam:/dev/video63: no virtual camera to send to" in line and "modprobe v4l2loopback" in line
+
+
+def test_a_virtual_camera_without_pyvirtualcam_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # import pyvirtualcam -> ImportError
+    line = refusal([str(SAMPLE), "virtualcam", "--to", "sketch"])
+    assert "needs pyvirtualcam" in line and "vidtoon[virtualcam]" in line

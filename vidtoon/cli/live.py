@@ -18,7 +18,9 @@ def live(
     ],
     output: Annotated[
         str | None,
-        typer.Argument(help="A stream URL (udp:// srt:// tcp:// rtp://: MPEG-TS; rtmp://: FLV) or a file (.ts .mkv .mp4 .flv)."),
+        typer.Argument(
+            help="A stream URL (udp:// srt:// tcp:// rtp://: MPEG-TS; rtmp://: FLV), a file (.ts .mkv .mp4 .flv), or virtualcam[:DEVICE]."
+        ),
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Installed style name (see `vidtoon styles`).")] = None,
     model: Annotated[Path | None, typer.Option("--model", help="A checkpoint or ONNX file.")] = None,

@@ -41,7 +41,7 @@ def live(
     stop: threading.Event | None = None,
 ) -> LiveReport:
     """Restyle the live `source` (a camera, a stream URL, or a file — with `live_options.realtime` played at its own
-    rate) into `output` (a stream URL, a file, or None) until it ends or Ctrl-C / SIGTERM stops it. `settings`: restyle
+    rate) into `output` (a stream URL, a file, `virtualcam[:DEVICE]`, or None) until it ends or Ctrl-C / SIGTERM stops it. `settings`: restyle
     settings by their `RestyleOptions` names (height, consistency, strength, flow, faces, ...).
 
     With `animate` (a still image of a face), the input drives that face instead (the avatar use of `vidtoon
@@ -57,6 +57,7 @@ def live(
     from vidtoon.live.input import LiveInput
     from vidtoon.live.output import LiveWriter, check_live_output
     from vidtoon.live.preview import PreviewServer
+    from vidtoon.live.virtualcam import VirtualCamera, is_virtual_camera
     from vidtoon.styles import list_styles, load_translator, resolve_style
 
     styled = animate is None or any(choice is not None for choice in (style, model, like))
@@ -100,7 +101,10 @@ def live(
         )
         writer = None
         try:
-            if output is not None:
+            if output is not None and is_virtual_camera(output):
+                height, width = face.shape[:2] if face is not None else (live_input.height, live_input.width)
+                writer = VirtualCamera(output, width=width, height=height, fps=live_input.fps)
+            elif output is not None:
                 writer = LiveWriter(
                     output, fps=live_input.fps, options=live_options, audio=live_input.audio, inputs=(source,), force=force
                 )

@@ -113,6 +113,7 @@ class LiveInput:
         self.video = self.container.streams.video[0]
         self.audio = self.container.streams.audio[0] if self.container.streams.audio else None
         self.fps = Fraction(self.video.guessed_rate or self.video.average_rate or 25).limit_denominator(1001)
+        self.width, self.height = self.video.codec_context.width, self.video.codec_context.height
         self.frames = Mailbox()
         self.frames_read = 0
         self.error: BaseException | None = None

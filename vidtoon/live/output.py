@@ -20,6 +20,7 @@ import numpy as np
 from vidtoon.errors import EncodeError, OutputError
 from vidtoon.files import AtomicFile, check_output
 from vidtoon.live.options import LiveOptions, output_muxer
+from vidtoon.live.virtualcam import check_virtual_camera, is_virtual_camera
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,15 @@ _AUDIO_COPY = {
 
 
 def check_live_output(output: str, *, inputs: tuple[str, ...] = (), force: bool = False) -> None:
-    """Cheap checks of OUTPUT before anything opens: a kind live can write; for a file, may be written (not an input,
-    not existing without `force`, its folder writable).
+    """Cheap checks of OUTPUT before anything opens: a kind live can write (a virtual camera: pyvirtualcam installed);
+    for a file, may be written (not an input, not existing without `force`, its folder writable).
 
     Raises:
         UsageError, OutputError: what is wrong, naming the output.
     """
+    if is_virtual_camera(output):
+        check_virtual_camera(output)
+        return
     _, is_stream = output_muxer(output)
     if not is_stream:
         check_output(Path(output), inputs=tuple(Path(i) for i in inputs if "://" not in i), force=force)

@@ -1,0 +1,79 @@
+"""`VirtualCamera`: the restyled picture as a webcam other programs can pick (video calls, OBS), via pyvirtualcam.
+
+OUTPUT `virtualcam` (the first loopback device) or `virtualcam:/dev/video10`. On Linux it needs the v4l2loopback
+kernel module (`sudo modprobe v4l2loopback`); on Windows and macOS, OBS's virtual camera. The optional extra
+`vidtoon[virtualcam]` installs pyvirtualcam. A camera carries no sound: the input's is left out (said once).
+"""
+
+from __future__ import annotations
+
+import logging
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from vidtoon.errors import OutputError, UsageError
+
+log = logging.getLogger(__name__)
+
+PREFIX = "virtualcam"
+
+
+def is_virtual_camera(output: str) -> bool:
+    return output == PREFIX or output.startswith(PREFIX + ":")
+
+
+def check_virtual_camera(output: str) -> None:
+    """Cheap: pyvirtualcam is installed.
+
+    Raises:
+        UsageError: it is not, with what to install.
+    """
+    try:
+        import pyvirtualcam  # noqa: F401
+    except ImportError:
+        raise UsageError(f"{output}: a virtual camera needs pyvirtualcam", hint="pip install 'vidtoon[virtualcam]'") from None
+
+
+class VirtualCamera:
+    """Sends H×W×3 uint8 RGB frames of one size to a virtual camera at `fps` (the writer interface of `LiveWriter`).
+
+    Raises:
+        UsageError: pyvirtualcam is missing. OutputError: no loopback device (or the one named does not exist).
+    """
+
+    def __init__(self, output: str, *, width: int, height: int, fps: Fraction):
+        check_virtual_camera(output)
+        import pyvirtualcam
+
+        self.output = output
+        device = output.split(":", 1)[1] if ":" in output else None
+        try:
+            self._camera = pyvirtualcam.Camera(width, height, float(fps), fmt=pyvirtualcam.PixelFormat.RGB, device=device)
+        except RuntimeError as exc:
+            raise OutputError(
+                f"{output}: no virtual camera to send to ({exc})",
+                hint="on Linux: sudo modprobe v4l2loopback (then name it, e.g. virtualcam:/dev/video10); elsewhere: OBS's virtual camera",
+            ) from None
+        self.frames_written = 0
+        self._sound_said = False
+        self.closed = False
+
+    def add_sound(self, packet: av.Packet, time: Fraction) -> None:
+        if not self._sound_said:
+            log.warning("%s: a camera carries no sound; the input's is left out", self.output)
+            self._sound_said = True
+
+    def write(self, rgb: np.ndarray, time: Fraction) -> None:
+        self._camera.send(np.ascontiguousarray(rgb))
+        self.frames_written += 1
+
+    def close(self) -> str:
+        if not self.closed:
+            self._camera.close()
+            self.closed = True
+        return self.output
+
+    def abort(self) -> None:
+        self.close()
