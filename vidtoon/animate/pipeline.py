@@ -12,7 +12,19 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, detect_landmarks
+from vidtoon.animate.eyes import EyeRig, gaze_shift, lid_ratios
+from vidtoon.animate.landmarks import (
+    CONTROL,
+    EYES,
+    INNER_LIPS,
+    MOUTH_GAP,
+    NUM_LANDMARKS,
+    NUM_REFINED,
+    OUTER_LIPS,
+    RIGID,
+    FaceMeshDetector,
+    detect_landmarks,
+)
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.options import METHODS as ANIMATE_METHODS
 from vidtoon.animate.options import AnimateOptions
@@ -89,7 +101,8 @@ class LandmarkAnimator:
 
     Args:
         source_rgb: H×W×3 uint8 source image.
-        source_points: (468, 2) its landmarks.
+        source_points: (468, 2) its landmarks, or (478, 2) with the irises (`refine`): then the irises follow the
+            driver's gaze. The lids follow its blinks either way.
         relative: transfer the driver's motion relative to its first frame (True) or its absolute shape.
         crop: warp only a box around the face (anchored at the box's border); False warps the whole
             image anchored at the image border.
@@ -100,7 +113,7 @@ class LandmarkAnimator:
         self, source_rgb: np.ndarray, source_points: np.ndarray, *, relative: bool = True, crop: bool = True, smooth: bool = True
     ):
         self.source = source_rgb
-        self.points = source_points
+        self.points = np.asarray(source_points, np.float64)[:NUM_LANDMARKS]
         self.relative = relative
         height, width = source_rgb.shape[:2]
         self.size = face_size(source_points)
@@ -119,11 +132,13 @@ class LandmarkAnimator:
         )
         lips = outer & ~inner
         self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
-        self.detector = FaceMeshDetector(video=True)
+        self.eyes = EyeRig(self.patch, np.asarray(source_points, np.float64) - self.box.offset)
+        self.detector = FaceMeshDetector(video=True, refine=len(source_points) >= NUM_REFINED)
         self.smooth = smooth
         self.filter: OneEuroFilter | None = None
         self.first: np.ndarray | None = None
         self.last: np.ndarray | None = None
+        self.gaze: np.ndarray | None = None
         self.faces_found = 0
 
     def close(self) -> None:
@@ -145,18 +160,30 @@ class LandmarkAnimator:
         return points
 
     def driven_points(self, driver: np.ndarray) -> np.ndarray:
-        """Where the source's landmarks go for these driver landmarks."""
+        """Where the source's (468) landmarks go for these driver landmarks."""
         transfer = transfer_relative if self.relative else transfer_absolute
-        return transfer(self.points, self.first, driver, rigid=np.array(RIGID))
+        n = NUM_LANDMARKS
+        return transfer(self.points, self.first[:n], driver[:n], rigid=np.array(RIGID))
 
-    def render(self, driven: np.ndarray) -> np.ndarray:
-        """The source with its landmarks moved to `driven` ((468, 2) pixels): H×W×3 uint8."""
+    def eye_motion(self, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lid ratios (2,), gaze shift (2,)) of these driver landmarks (see `eyes.lid_ratios`, `eyes.gaze_shift`);
+        the gaze holds still while the eyes are nearly shut (the iris landmarks are guesses then)."""
+        ratios = lid_ratios(driver, self.first)
+        if ratios.min() >= 0.5 or self.gaze is None:
+            self.gaze = gaze_shift(driver, self.first)
+        return ratios, self.gaze
+
+    def render(self, driven: np.ndarray, eyes: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """The source with its landmarks moved to `driven` ((468, 2) pixels) and its eyes set to `eyes`
+        ((lid ratios, gaze shift), as `eye_motion` gives; None: open, looking ahead): H×W×3 uint8."""
+        ratios, look = eyes if eyes is not None else (np.ones(2), np.zeros(2))
         offset = self.box.offset
-        moved, original = driven - offset, self.points - offset
+        moved, original = self.eyes.open_lids(driven - offset, ratios), self.points - offset
         mapping = warp_map(
             moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
         )
-        warped = remap(self.patch, mapping)
+        warped = remap(self.eyes.look(look), mapping)
+        warped = self.eyes.close_lids(warped, moved, ratios)
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
@@ -176,7 +203,7 @@ class LandmarkAnimator:
         driver = self.driver_points(driver_rgb, time)
         if driver is None:
             return self.source.copy()
-        return self.render(self.driven_points(driver))
+        return self.render(self.driven_points(driver), self.eye_motion(driver))
 
 
 def _gap(points: np.ndarray) -> float:
@@ -251,7 +278,7 @@ def make_animator(
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
     if checkpoint is not None:
         raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
-    points = detect_landmarks(source_rgb)
+    points = detect_landmarks(source_rgb, refine=True)
     if points is None:
         raise InputError(
             "no face found in the source image",
