@@ -141,8 +141,9 @@ class EyeRig:
 
     def close_lids(self, warped: np.ndarray, driven: np.ndarray, ratios: np.ndarray) -> np.ndarray:
         """Draw each upper lid down to `ratios` (0 shut … 1 open) of the opening in `driven` (from `open_lids`):
-        the skin above the eye slides down over it (a vertical 2D warp of the lid region, its lower edge the
-        lid line, anti-aliased), the eye below the new lid line stays as it is.
+        the band of lid skin above the lash line (half the open eye's height) unfolds down over the eye (a
+        vertical 2D warp of the lid region whose lower edge is the lash line, anti-aliased); the eye below
+        the new lid line stays as it is, the brow above the band does not move.
 
         Args:
             warped: H×W×3 uint8 image with the eyes open at `driven`.
@@ -162,20 +163,24 @@ class EyeRig:
             upper, lower = driven[list(UPPER_LIDS[eye])], driven[list(LOWER_LIDS[eye])]
             corners = driven[list(EYE_CORNERS[eye])]
             knots = np.r_[corners[:1], upper, corners[1:]]
-            drop = np.r_[0.0, (1.0 - ratios[eye]) * np.maximum(lower[:, 1] - upper[:, 1], 0.0), 0.0]
+            gap = np.maximum(lower[:, 1] - upper[:, 1], 0.0)
+            drop = np.r_[0.0, (1.0 - ratios[eye]) * gap * 1.2, 0.0]  # a shut lid also hides the lower rim
             order = np.argsort(knots[:, 0])
             kx, ky, kd = knots[order, 0], knots[order, 1], drop[order]
-            reach = float(2.0 * kd.max() + 3.0)  # the skin above slides over this height (> the drop: no fold)
+            band = float(max(0.5 * gap.max(), 2.0))  # the lid skin's height above the lash line
             x0, x1 = int(max(0, np.floor(kx[0]) - 1)), int(min(width, np.ceil(kx[-1]) + 2))
-            y0 = int(max(0, np.floor(ky.min() - reach) - 1))
+            y0 = int(max(0, np.floor(ky.min() - band) - 1))
             y1 = int(min(height, np.ceil(max(lower[:, 1].max(), corners[:, 1].max())) + 2))
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
             line = np.interp(xs[0], kx, ky).astype(np.float32)[None, :]
             shift = np.interp(xs[0], kx, kd).astype(np.float32)[None, :]
-            slide = np.clip((ys - (line - reach)) / reach, 0.0, 1.0)
-            lid = cv2.remap(warped, xs, (ys - shift * slide).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+            # [line − band, line + shift] in the output samples [line − band, line]: the band stretched down.
+            top = line - band
+            inside = np.clip((ys - top) / (band + shift), 0.0, 1.0)
+            source_y = np.where(ys < top, ys, top + inside * band).astype(np.float32)
+            lid = cv2.remap(warped, xs, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
             cover = np.clip(line + shift - ys + 0.5, 0.0, 1.0)[..., None]  # 1 above the new lid line
             region = warped[y0:y1, x0:x1].astype(np.float32)
             out[y0:y1, x0:x1] = np.clip(cover * lid + (1 - cover) * region + 0.5, 0, 255).astype(np.uint8)

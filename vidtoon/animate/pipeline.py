@@ -169,7 +169,7 @@ class LandmarkAnimator:
         """(lid ratios (2,), gaze shift (2,)) of these driver landmarks (see `eyes.lid_ratios`, `eyes.gaze_shift`);
         the gaze holds still while the eyes are nearly shut (the iris landmarks are guesses then)."""
         ratios = lid_ratios(driver, self.first)
-        if ratios.min() >= 0.5 or self.gaze is None:
+        if ratios.mean() >= 0.35 or self.gaze is None:
             self.gaze = gaze_shift(driver, self.first)
         return ratios, self.gaze
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidtoon.animate.eyes import gaze
+from vidtoon.animate.eyes import eye_openings, gaze
 from vidtoon.animate.landmarks import EYE_GAPS, MOUTH_GAP, RIGID
 from vidtoon.animate.motion import face_size, fit_similarity
 from vidtoon.errors import UsageError
@@ -27,6 +27,8 @@ def _check_track(track: np.ndarray) -> np.ndarray:
 
 SIGNALS = ("mouth", "eyes", "gaze_x", "gaze_y", "yaw", "pitch", "roll")
 """The signals of `motion_signals`, in report order."""
+SHUT = 0.12
+"""Eye opening (lid gap in eye widths, `eyes.eye_openings`; ~0.3 open) below which the gaze is not measured."""
 
 
 def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
@@ -34,7 +36,7 @@ def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
 
     mouth: inner-lip gap / face size; eyes: mean eyelid gap / face size; gaze_x, gaze_y: the irises'
     offset from their eye's centre along / across the eye, in eye widths, both eyes averaged (NaN without
-    the 478 refined points); roll: head rotation (radians) since frame 0, fitted on the rigid points; yaw,
+    the 478 refined points, or where the eyes are nearly shut: opening < `SHUT` eye widths); roll: head rotation (radians) since frame 0, fitted on the rigid points; yaw,
     pitch: horizontal, vertical nose-tip offset from the rigid points' centre / face size.
     """
     track = _check_track(track)
@@ -50,7 +52,8 @@ def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
         out["roll"][t] = fit_similarity(track[0][rigid], points[rigid]).angle
         out["yaw"][t] = (points[1, 0] - points[rigid, 0].mean()) / size
         out["pitch"][t] = (points[1, 1] - points[rigid, 1].mean()) / size
-        out["gaze_x"][t], out["gaze_y"][t] = np.mean(gaze(points), axis=0)
+        if eye_openings(points).mean() >= SHUT:  # the iris landmarks of a shut eye are guesses
+            out["gaze_x"][t], out["gaze_y"][t] = np.mean(gaze(points), axis=0)
     return out
 
 
