@@ -58,9 +58,9 @@ def lid_ratios(driver: np.ndarray, first: np.ndarray, *, widest: float = 1.25) -
 def gaze_shift(driver: np.ndarray, first: np.ndarray, *, reach: tuple[float, float] = (0.3, 0.15)) -> np.ndarray:
     """(2,) how far the driver's irises moved since its first frame, in eye widths along (x) and across (y) the
     eye, both eyes averaged (they look together), clipped to ±`reach`; zeros without iris landmarks."""
-    shift = np.nanmean(gaze(driver) - gaze(first), axis=0)
-    if np.isnan(shift).any():
+    if min(len(driver), len(first)) < NUM_REFINED:
         return np.zeros(2)
+    shift = np.mean(gaze(driver) - gaze(first), axis=0)
     return np.clip(shift, -np.asarray(reach), np.asarray(reach))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from vidtoon.animate.eyes import eye_openings, gaze
-from vidtoon.animate.landmarks import EYE_GAPS, MOUTH_GAP, RIGID
+from vidtoon.animate.landmarks import EYE_GAPS, MOUTH_GAP, NUM_LANDMARKS, RIGID
 from vidtoon.animate.motion import face_size, fit_similarity
 from vidtoon.errors import UsageError
 
@@ -45,7 +45,7 @@ def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
     for t, points in enumerate(track):
         if np.isnan(points).any():
             continue
-        size = face_size(points)
+        size = face_size(points[:NUM_LANDMARKS])  # the irises (478) would make it follow the gaze
         upper, lower = MOUTH_GAP
         out["mouth"][t] = np.linalg.norm(points[upper] - points[lower]) / size
         out["eyes"][t] = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in EYE_GAPS]) / size
