@@ -28,7 +28,13 @@ def synthetic_eyes(opening=0.3, iris=(0.0, 0.0), *, width=40.0, centres=((100.0,
         points[list(LOWER_LIDS[eye])] = np.c_[xs, np.full(7, cy + opening * width / 2)]
         centre = np.array([cx + iris[0] * width, cy + iris[1] * width])
         radius = 0.2 * width
-        points[list(IRISES[eye])] = [centre, centre + (radius, 0), centre + (0, -radius), centre - (radius, 0), centre + (0, radius)]
+        points[list(IRISES[eye])] = [
+            centre,
+            centre + (radius, 0),
+            centre + (0, -radius),
+            centre - (radius, 0),
+            centre + (0, radius),
+        ]
     c, s = np.cos(angle), np.sin(angle)
     return (points - (140, 100)) @ np.array([[c, -s], [s, c]]).T + (140, 100)
 
@@ -118,7 +124,9 @@ def test_a_shut_lid_shows_skin_and_a_half_shut_one_half_covers():
 def segment(media):
     """The astronaut driven by d3's frames 24–71 (looks aside at 30–45, blinks at 47–61), at 512 px."""
     source = load_source(media / "face_astronaut.png", 512)
-    animator = make_animator("landmarks", source, media / "face_astronaut.png", relative=True, crop=True, checkpoint=None, device="cpu")
+    animator = make_animator(
+        "landmarks", source, media / "face_astronaut.png", relative=True, crop=True, checkpoint=None, device="cpu"
+    )
     frames = []
     with VideoReader(media / DRIVER) as reader:
         for frame in reader:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from vidtoon.animate.avatar import restyle_still
 from vidtoon.animate.eyes import EyeRig, gaze_shift, lid_ratios
+from vidtoon.animate.inputs import check_driver, default_animate_output, load_source
 from vidtoon.animate.landmarks import (
     CONTROL,
     EYES,
@@ -28,13 +30,12 @@ from vidtoon.animate.landmarks import (
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.options import METHODS as ANIMATE_METHODS
 from vidtoon.animate.options import AnimateOptions
+from vidtoon.animate.report import check_report_path, write_report
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
-from vidtoon.io.images import read_image
-from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.progress import NoProgress, Progress
@@ -212,51 +213,6 @@ def _gap(points: np.ndarray) -> float:
     return float(np.linalg.norm(points[upper] - points[lower]))
 
 
-def default_animate_output(source: Path, driver: Path) -> Path:
-    """face.jpg + driver.mp4 -> face.driver.mp4 beside the source."""
-    return source.with_name(f"{source.stem}.{driver.stem}.mp4")
-
-
-def load_source(source: Path, size: int | None) -> np.ndarray:
-    """The source still as H×W×3 uint8 RGB, its longer side scaled to `size` when given.
-
-    Raises:
-        InputError: missing, unreadable, or a video rather than a still image.
-    """
-    info = probe(source)
-    if not info.is_image:
-        raise InputError(
-            "is a video; the face to animate must be a still image",
-            path=source,
-            hint="pick one frame, e.g. `vidtoon frames VIDEO --fps 1 --size none -o frames/`, and pass an image",
-        )
-    rgb = read_image(source)
-    if size is not None:
-        if size < 64:
-            raise UsageError(f"--size must be at least 64 px, got {size}")
-        height, width = rgb.shape[:2]
-        scale = size / max(width, height)
-        new = (max(2, round(width * scale)), max(2, round(height * scale)))
-        rgb = cv2.resize(rgb, new, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    return rgb
-
-
-def check_driver(driver: Path) -> VideoInfo:
-    """The driver's probe; it must be a video (a still image cannot drive anything).
-
-    Raises:
-        InputError: missing, without a video stream, or a still image.
-    """
-    info = probe(driver)
-    if info.is_image:
-        raise InputError(
-            "is a still image; the driver must be a video of a moving face",
-            path=driver,
-            hint="give a video (e.g. .mp4) of someone talking",
-        )
-    return info
-
-
 def make_animator(
     method: str, source_rgb: np.ndarray, source: Path, *, relative: bool, crop: bool, checkpoint: str | Path | None, device: str
 ) -> Animator:
@@ -302,6 +258,10 @@ def animate(
     options: EncodeOptions = EncodeOptions(),
     force: bool = False,
     progress: Progress | None = None,
+    style: str | None = None,
+    model: str | Path | None = None,
+    like: str | Path | None = None,
+    report: str | Path | None = None,
 ) -> Path:
     """Animate the face in the still image `source` with the motion of the face in the video `driver`.
 
@@ -319,7 +279,11 @@ def animate(
         relative: transfer motion relative to the driver's first frame (keeps the source's face shape).
         crop: work on a box around the face and paste it back (False: the whole image).
         size: longer side of the output in pixels (None: the source's size).
-        device: torch device for fomm ("auto", "cpu", "cuda[:N]").
+        device: torch device for fomm and for restyling the still ("auto", "cpu", "cuda[:N]").
+        style, model, like: restyle the still first (`--to STYLE`, `--model FILE`, `--like IMAGE`; at most one),
+            then animate the restyled face (an avatar).
+        report: write a fidelity report here (JSON: per signal the output/driver range ratio and correlation,
+            landmarks re-detected on the output; identity drift; fps). See `vidtoon.animate.report`.
 
     Returns:
         The output path.
@@ -332,11 +296,14 @@ def animate(
     AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, size=size, device=device)
     source, driver = Path(source), Path(driver)
     output = Path(output) if output is not None else default_animate_output(source, driver)
+    report_path = check_report_path(report)
     source_rgb = load_source(source, size)
     info = check_driver(driver)
     check_output(output, inputs=(source, driver), force=force)
+    source_rgb = restyle_still(source_rgb, style=style, model=model, like=like, device=device)
     animator = make_animator(method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device)
     frames = 0
+    started = time.perf_counter()
     try:
         progress.start(info.frame_count, f"animate {source.name}")
         # The per-frame linear algebra is small: extra BLAS threads only contend (×20 slower on 2 busy cores).
@@ -368,7 +335,10 @@ def animate(
         close = getattr(animator, "close", None)
         if close is not None:
             close()
+    fps = frames / max(time.perf_counter() - started, 1e-9)
     missed = frames - animator.faces_found
     if missed:
         log.warning("no face in %d of %d driver frames of %s: the last good pose was held there", missed, frames, driver.name)
+    if report_path is not None:
+        write_report(report_path, source_rgb, driver, writer.path, fps=fps)
     return writer.path

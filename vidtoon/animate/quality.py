@@ -72,7 +72,7 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two (T,) signals over the frames where both are defined (NaN if < 3 or flat)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     ok = ~(np.isnan(a) | np.isnan(b))
-    if ok.sum() < 3 or a[ok].std() == 0 or b[ok].std() == 0:
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:  # (std of equal floats can be 1e-17, not 0)
         return float("nan")
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
