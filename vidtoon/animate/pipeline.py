@@ -178,17 +178,22 @@ class LandmarkAnimator:
         """The source with its landmarks moved to `driven` ((468, 2) pixels) and its eyes set to `eyes`
         ((lid ratios, gaze shift), as `eye_motion` gives; None: open, looking ahead): H×W×3 uint8."""
         ratios, look = eyes if eyes is not None else (np.ones(2), np.zeros(2))
-        offset = self.box.offset
-        moved, original = self.eyes.open_lids(driven - offset, ratios), self.points - offset
-        mapping = warp_map(
-            moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
-        )
+        mapping, moved = self.warp(driven, ratios)
         warped = remap(self.eyes.look(look), mapping)
         warped = self.eyes.close_lids(warped, moved, ratios)
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
         return out
+
+    def warp(self, driven: np.ndarray, ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The face box's backward map (h×w×2 float32, box pixels) for landmarks `driven` ((468, 2) image pixels)
+        with the upper lids held open (`EyeRig.open_lids`), and those moved landmarks in box pixels."""
+        moved, original = self.eyes.open_lids(driven - self.box.offset, ratios), self.points - self.box.offset
+        mapping = warp_map(
+            moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
+        )
+        return mapping, moved
 
     def paint_mouth(self, warped: np.ndarray, moved: np.ndarray) -> np.ndarray:
         """Darken the mouth opening where the driven mouth opens wider than the source's (a warp only stretches lips)."""
