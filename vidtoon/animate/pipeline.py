@@ -108,10 +108,19 @@ class LandmarkAnimator:
         crop: warp only a box around the face (anchored at the box's border); False warps the whole
             image anchored at the image border.
         smooth: One-Euro filter the driver's landmarks (removes jitter without lag).
+        eyes: draw the lids over the eyes as the driver blinks, move the irises with its gaze (False: the eyes are
+            only warped with the rest of the face, as before the eye layers; benchmarks compare the two).
     """
 
     def __init__(
-        self, source_rgb: np.ndarray, source_points: np.ndarray, *, relative: bool = True, crop: bool = True, smooth: bool = True
+        self,
+        source_rgb: np.ndarray,
+        source_points: np.ndarray,
+        *,
+        relative: bool = True,
+        crop: bool = True,
+        smooth: bool = True,
+        eyes: bool = True,
     ):
         self.source = source_rgb
         self.points = np.asarray(source_points, np.float64)[:NUM_LANDMARKS]
@@ -133,8 +142,8 @@ class LandmarkAnimator:
         )
         lips = outer & ~inner
         self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
-        self.eyes = EyeRig(self.patch, np.asarray(source_points, np.float64) - self.box.offset)
-        self.detector = FaceMeshDetector(video=True, refine=len(source_points) >= NUM_REFINED)
+        self.eyes = EyeRig(self.patch, np.asarray(source_points, np.float64) - self.box.offset) if eyes else None
+        self.detector = FaceMeshDetector(video=True, refine=eyes and len(source_points) >= NUM_REFINED)
         self.smooth = smooth
         self.filter: OneEuroFilter | None = None
         self.first: np.ndarray | None = None
@@ -169,6 +178,8 @@ class LandmarkAnimator:
     def eye_motion(self, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(lid ratios (2,), gaze shift (2,)) of these driver landmarks (see `eyes.lid_ratios`, `eyes.gaze_shift`);
         the gaze holds still while the eyes are nearly shut (the iris landmarks are guesses then)."""
+        if self.eyes is None:
+            return np.ones(2), np.zeros(2)
         ratios = lid_ratios(driver, self.first)
         if ratios.mean() >= 0.35 or self.gaze is None:
             self.gaze = gaze_shift(driver, self.first)
@@ -179,8 +190,10 @@ class LandmarkAnimator:
         ((lid ratios, gaze shift), as `eye_motion` gives; None: open, looking ahead): H×W×3 uint8."""
         ratios, look = eyes if eyes is not None else (np.ones(2), np.zeros(2))
         mapping, moved = self.warp(driven, ratios)
-        warped = remap(self.eyes.look(look), mapping)
-        warped = self.eyes.close_lids(warped, moved, ratios)
+        if self.eyes is None:
+            warped = remap(self.patch, mapping)
+        else:
+            warped = self.eyes.close_lids(remap(self.eyes.look(look), mapping), moved, ratios)
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
@@ -189,7 +202,9 @@ class LandmarkAnimator:
     def warp(self, driven: np.ndarray, ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The face box's backward map (h×w×2 float32, box pixels) for landmarks `driven` ((468, 2) image pixels)
         with the upper lids held open (`EyeRig.open_lids`), and those moved landmarks in box pixels."""
-        moved, original = self.eyes.open_lids(driven - self.box.offset, ratios), self.points - self.box.offset
+        moved, original = driven - self.box.offset, self.points - self.box.offset
+        if self.eyes is not None:
+            moved = self.eyes.open_lids(moved, ratios)
         mapping = warp_map(
             moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
         )
