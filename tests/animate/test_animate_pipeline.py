@@ -188,7 +188,7 @@ def test_cli_errors_are_one_line(media, tmp_path):
     assert_one_line_error(cli("animate", media / DRIVER, media / DRIVER, "-o", tmp_path / "o.mp4"), "is a video")
     assert_one_line_error(
         cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anime"),
-        "not available yet",
+        "unknown style 'anime'",
     )
     assert_one_line_error(
         cli(
@@ -226,6 +226,10 @@ def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
             "--preset",
             "fast",
             "--force",
+            "--to",
+            "toon",
+            "--report",
+            "r.json",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -234,6 +238,7 @@ def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
     assert kwargs["method"] == "fomm" and str(kwargs["checkpoint"]) == "vox.pth.tar"
     assert kwargs["relative"] is False and kwargs["crop"] is False and kwargs["size"] == 256 and kwargs["force"] is True
     assert kwargs["options"].preset == "fast"
+    assert kwargs["style"] == "toon" and str(kwargs["report"]) == "r.json" and kwargs["model"] is None and kwargs["like"] is None
 
 
 def test_frames_before_the_first_face_show_the_source(media, tmp_path):

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 NUM_LANDMARKS = 468
 """Points of MediaPipe's face mesh without the iris refinement."""
+NUM_REFINED = 478
+"""Points with `refine_landmarks`: the 468 plus 5 per iris (a centre, then 4 on its rim)."""
 
 # Indices into the 468-point mesh (MediaPipe's canonical face model topology).
 FACE_OVAL = (
@@ -117,6 +119,14 @@ MOUTH_GAP = (13, 14)
 """Upper and lower inner lip at the middle: their distance is how far the mouth is open."""
 EYE_GAPS = ((159, 145), (386, 374))
 """Upper and lower eyelid of each eye."""
+UPPER_LIDS = ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398))
+"""Each eye's upper lid, outer to inner corner (the image's left eye first)."""
+LOWER_LIDS = ((7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382))
+"""Each eye's lower lid, point for point below `UPPER_LIDS`."""
+EYE_CORNERS = ((33, 133), (263, 362))
+"""Each eye's outer and inner corner."""
+IRISES = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
+"""Each eye's iris with `refine_landmarks`: its centre, then 4 points on its rim (same eye order as `UPPER_LIDS`)."""
 
 _INSTALL_HINT = (
     "install the optional landmark model with: pip install 'vidtoon[animate]' (or use --method fomm --checkpoint FILE)"
@@ -176,17 +186,19 @@ class FaceMeshDetector:
     Args:
         video: track across consecutive frames (faster and steadier); False treats every image alone.
         min_confidence: face detection confidence below which no face is reported.
+        refine: MediaPipe's `refine_landmarks`: 478 points, the irises included (`IRISES`).
 
     Use as a context manager or call `close()` (it holds a MediaPipe graph).
     """
 
-    def __init__(self, *, video: bool = True, min_confidence: float = 0.5):
+    def __init__(self, *, video: bool = True, min_confidence: float = 0.5, refine: bool = False):
+        self.count = NUM_REFINED if refine else NUM_LANDMARKS
         face_mesh = load_face_mesh_module()
         with native_stderr_silenced(settle=0.3):
             self._mesh = face_mesh.FaceMesh(
                 static_image_mode=not video,
                 max_num_faces=1,
-                refine_landmarks=False,
+                refine_landmarks=refine,
                 min_detection_confidence=min_confidence,
                 min_tracking_confidence=min_confidence,
             )
@@ -205,7 +217,7 @@ class FaceMeshDetector:
         """Landmarks of the most prominent face in an H×W×3 uint8 RGB image.
 
         Returns:
-            (468, 2) float64 pixel coordinates (x right, y down), or None when no face is found.
+            (468, 2) float64 pixel coordinates (x right, y down) ((478, 2) with `refine`), or None when no face is found.
         """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise UsageError(f"landmarks need an H×W×3 uint8 RGB image, got shape {rgb.shape} of {rgb.dtype}")
@@ -219,24 +231,24 @@ class FaceMeshDetector:
             return None
         height, width = rgb.shape[:2]
         points = result.multi_face_landmarks[0].landmark
-        return np.array([(p.x * width, p.y * height) for p in points[:NUM_LANDMARKS]], dtype=np.float64)
+        return np.array([(p.x * width, p.y * height) for p in points[: self.count]], dtype=np.float64)
 
 
-def detect_landmarks(rgb: np.ndarray) -> np.ndarray | None:
-    """Landmarks of one still image ((468, 2) pixels, or None when no face): see `FaceMeshDetector`."""
-    with FaceMeshDetector(video=False) as detector:
+def detect_landmarks(rgb: np.ndarray, *, refine: bool = False) -> np.ndarray | None:
+    """Landmarks of one still image ((468, 2) pixels, (478, 2) with `refine`, or None when no face): see `FaceMeshDetector`."""
+    with FaceMeshDetector(video=False, refine=refine) as detector:
         return detector(rgb)
 
 
-def track_landmarks(frames_rgb) -> np.ndarray:
+def track_landmarks(frames_rgb, *, refine: bool = False) -> np.ndarray:
     """Landmarks of every frame of a sequence (an iterable of H×W×3 uint8 RGB images, streamed).
 
     Returns:
-        (T, 468, 2) float64 pixels; rows of NaN where no face was found.
+        (T, 468, 2) float64 pixels ((T, 478, 2) with `refine`); rows of NaN where no face was found.
     """
     rows = []
-    with FaceMeshDetector(video=True) as detector:
+    with FaceMeshDetector(video=True, refine=refine) as detector:
         for rgb in frames_rgb:
             points = detector(rgb)
-            rows.append(points if points is not None else np.full((NUM_LANDMARKS, 2), np.nan))
-    return np.stack(rows) if rows else np.zeros((0, NUM_LANDMARKS, 2))
+            rows.append(points if points is not None else np.full((detector.count, 2), np.nan))
+    return np.stack(rows) if rows else np.zeros((0, NUM_REFINED if refine else NUM_LANDMARKS, 2))

@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from vidtoon.animate.landmarks import CONTROL, EYES, INNER_LIPS, MOUTH_GAP, OUTER_LIPS, RIGID, FaceMeshDetector, detect_landmarks
+from vidtoon.animate.avatar import restyle_still
+from vidtoon.animate.eyes import EyeRig, gaze_shift, lid_ratios
+from vidtoon.animate.inputs import check_driver, default_animate_output, load_source
+from vidtoon.animate.landmarks import (
+    CONTROL,
+    EYES,
+    INNER_LIPS,
+    MOUTH_GAP,
+    NUM_LANDMARKS,
+    NUM_REFINED,
+    OUTER_LIPS,
+    RIGID,
+    FaceMeshDetector,
+    detect_landmarks,
+)
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.options import METHODS as ANIMATE_METHODS
 from vidtoon.animate.options import AnimateOptions
+from vidtoon.animate.report import check_report_path, write_report
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
-from vidtoon.io.images import read_image
-from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.progress import NoProgress, Progress
@@ -89,18 +102,28 @@ class LandmarkAnimator:
 
     Args:
         source_rgb: H×W×3 uint8 source image.
-        source_points: (468, 2) its landmarks.
+        source_points: (468, 2) its landmarks, or (478, 2) with the irises (`refine`): then the irises follow the
+            driver's gaze. The lids follow its blinks either way.
         relative: transfer the driver's motion relative to its first frame (True) or its absolute shape.
         crop: warp only a box around the face (anchored at the box's border); False warps the whole
             image anchored at the image border.
         smooth: One-Euro filter the driver's landmarks (removes jitter without lag).
+        eyes: draw the lids over the eyes as the driver blinks, move the irises with its gaze (False: the eyes are
+            only warped with the rest of the face, as before the eye layers; benchmarks compare the two).
     """
 
     def __init__(
-        self, source_rgb: np.ndarray, source_points: np.ndarray, *, relative: bool = True, crop: bool = True, smooth: bool = True
+        self,
+        source_rgb: np.ndarray,
+        source_points: np.ndarray,
+        *,
+        relative: bool = True,
+        crop: bool = True,
+        smooth: bool = True,
+        eyes: bool = True,
     ):
         self.source = source_rgb
-        self.points = source_points
+        self.points = np.asarray(source_points, np.float64)[:NUM_LANDMARKS]
         self.relative = relative
         height, width = source_rgb.shape[:2]
         self.size = face_size(source_points)
@@ -119,11 +142,13 @@ class LandmarkAnimator:
         )
         lips = outer & ~inner
         self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
-        self.detector = FaceMeshDetector(video=True)
+        self.eyes = EyeRig(self.patch, np.asarray(source_points, np.float64) - self.box.offset) if eyes else None
+        self.detector = FaceMeshDetector(video=True, refine=eyes and len(source_points) >= NUM_REFINED)
         self.smooth = smooth
         self.filter: OneEuroFilter | None = None
         self.first: np.ndarray | None = None
         self.last: np.ndarray | None = None
+        self.gaze: np.ndarray | None = None
         self.faces_found = 0
 
     def close(self) -> None:
@@ -145,22 +170,45 @@ class LandmarkAnimator:
         return points
 
     def driven_points(self, driver: np.ndarray) -> np.ndarray:
-        """Where the source's landmarks go for these driver landmarks."""
+        """Where the source's (468) landmarks go for these driver landmarks."""
         transfer = transfer_relative if self.relative else transfer_absolute
-        return transfer(self.points, self.first, driver, rigid=np.array(RIGID))
+        n = NUM_LANDMARKS
+        return transfer(self.points, self.first[:n], driver[:n], rigid=np.array(RIGID))
 
-    def render(self, driven: np.ndarray) -> np.ndarray:
-        """The source with its landmarks moved to `driven` ((468, 2) pixels): H×W×3 uint8."""
-        offset = self.box.offset
-        moved, original = driven - offset, self.points - offset
-        mapping = warp_map(
-            moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
-        )
-        warped = remap(self.patch, mapping)
+    def eye_motion(self, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lid ratios (2,), gaze shift (2,)) of these driver landmarks (see `eyes.lid_ratios`, `eyes.gaze_shift`);
+        the gaze holds still while the eyes are nearly shut (the iris landmarks are guesses then)."""
+        if self.eyes is None:
+            return np.ones(2), np.zeros(2)
+        ratios = lid_ratios(driver, self.first)
+        if ratios.mean() >= 0.35 or self.gaze is None:
+            self.gaze = gaze_shift(driver, self.first)
+        return ratios, self.gaze
+
+    def render(self, driven: np.ndarray, eyes: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """The source with its landmarks moved to `driven` ((468, 2) pixels) and its eyes set to `eyes`
+        ((lid ratios, gaze shift), as `eye_motion` gives; None: open, looking ahead): H×W×3 uint8."""
+        ratios, look = eyes if eyes is not None else (np.ones(2), np.zeros(2))
+        mapping, moved = self.warp(driven, ratios)
+        if self.eyes is None:
+            warped = remap(self.patch, mapping)
+        else:
+            warped = self.eyes.close_lids(remap(self.eyes.look(look), mapping), moved, ratios)
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
         return out
+
+    def warp(self, driven: np.ndarray, ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The face box's backward map (h×w×2 float32, box pixels) for landmarks `driven` ((468, 2) image pixels)
+        with the upper lids held open (`EyeRig.open_lids`), and those moved landmarks in box pixels."""
+        moved, original = driven - self.box.offset, self.points - self.box.offset
+        if self.eyes is not None:
+            moved = self.eyes.open_lids(moved, ratios)
+        mapping = warp_map(
+            moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
+        )
+        return mapping, moved
 
     def paint_mouth(self, warped: np.ndarray, moved: np.ndarray) -> np.ndarray:
         """Darken the mouth opening where the driven mouth opens wider than the source's (a warp only stretches lips)."""
@@ -176,58 +224,13 @@ class LandmarkAnimator:
         driver = self.driver_points(driver_rgb, time)
         if driver is None:
             return self.source.copy()
-        return self.render(self.driven_points(driver))
+        return self.render(self.driven_points(driver), self.eye_motion(driver))
 
 
 def _gap(points: np.ndarray) -> float:
     """How far the mouth is open: the distance between the inner lips' middles, in pixels."""
     upper, lower = MOUTH_GAP
     return float(np.linalg.norm(points[upper] - points[lower]))
-
-
-def default_animate_output(source: Path, driver: Path) -> Path:
-    """face.jpg + driver.mp4 -> face.driver.mp4 beside the source."""
-    return source.with_name(f"{source.stem}.{driver.stem}.mp4")
-
-
-def load_source(source: Path, size: int | None) -> np.ndarray:
-    """The source still as H×W×3 uint8 RGB, its longer side scaled to `size` when given.
-
-    Raises:
-        InputError: missing, unreadable, or a video rather than a still image.
-    """
-    info = probe(source)
-    if not info.is_image:
-        raise InputError(
-            "is a video; the face to animate must be a still image",
-            path=source,
-            hint="pick one frame, e.g. `vidtoon frames VIDEO --fps 1 --size none -o frames/`, and pass an image",
-        )
-    rgb = read_image(source)
-    if size is not None:
-        if size < 64:
-            raise UsageError(f"--size must be at least 64 px, got {size}")
-        height, width = rgb.shape[:2]
-        scale = size / max(width, height)
-        new = (max(2, round(width * scale)), max(2, round(height * scale)))
-        rgb = cv2.resize(rgb, new, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    return rgb
-
-
-def check_driver(driver: Path) -> VideoInfo:
-    """The driver's probe; it must be a video (a still image cannot drive anything).
-
-    Raises:
-        InputError: missing, without a video stream, or a still image.
-    """
-    info = probe(driver)
-    if info.is_image:
-        raise InputError(
-            "is a still image; the driver must be a video of a moving face",
-            path=driver,
-            hint="give a video (e.g. .mp4) of someone talking",
-        )
-    return info
 
 
 def make_animator(
@@ -251,7 +254,7 @@ def make_animator(
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
     if checkpoint is not None:
         raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
-    points = detect_landmarks(source_rgb)
+    points = detect_landmarks(source_rgb, refine=True)
     if points is None:
         raise InputError(
             "no face found in the source image",
@@ -275,6 +278,10 @@ def animate(
     options: EncodeOptions = EncodeOptions(),
     force: bool = False,
     progress: Progress | None = None,
+    style: str | None = None,
+    model: str | Path | None = None,
+    like: str | Path | None = None,
+    report: str | Path | None = None,
 ) -> Path:
     """Animate the face in the still image `source` with the motion of the face in the video `driver`.
 
@@ -292,7 +299,11 @@ def animate(
         relative: transfer motion relative to the driver's first frame (keeps the source's face shape).
         crop: work on a box around the face and paste it back (False: the whole image).
         size: longer side of the output in pixels (None: the source's size).
-        device: torch device for fomm ("auto", "cpu", "cuda[:N]").
+        device: torch device for fomm and for restyling the still ("auto", "cpu", "cuda[:N]").
+        style, model, like: restyle the still first (`--to STYLE`, `--model FILE`, `--like IMAGE`; at most one),
+            then animate the restyled face (an avatar).
+        report: write a fidelity report here (JSON: per signal the output/driver range ratio and correlation,
+            landmarks re-detected on the output; identity drift; fps). See `vidtoon.animate.report`.
 
     Returns:
         The output path.
@@ -305,11 +316,14 @@ def animate(
     AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, size=size, device=device)
     source, driver = Path(source), Path(driver)
     output = Path(output) if output is not None else default_animate_output(source, driver)
+    report_path = check_report_path(report)
     source_rgb = load_source(source, size)
     info = check_driver(driver)
     check_output(output, inputs=(source, driver), force=force)
+    source_rgb = restyle_still(source_rgb, style=style, model=model, like=like, device=device)
     animator = make_animator(method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device)
     frames = 0
+    started = time.perf_counter()
     try:
         progress.start(info.frame_count, f"animate {source.name}")
         # The per-frame linear algebra is small: extra BLAS threads only contend (×20 slower on 2 busy cores).
@@ -341,7 +355,10 @@ def animate(
         close = getattr(animator, "close", None)
         if close is not None:
             close()
+    fps = frames / max(time.perf_counter() - started, 1e-9)
     missed = frames - animator.faces_found
     if missed:
         log.warning("no face in %d of %d driver frames of %s: the last good pose was held there", missed, frames, driver.name)
+    if report_path is not None:
+        write_report(report_path, source_rgb, driver, writer.path, fps=fps)
     return writer.path

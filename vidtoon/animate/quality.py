@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidtoon.animate.landmarks import EYE_GAPS, MOUTH_GAP, RIGID
+from vidtoon.animate.eyes import eye_openings, gaze
+from vidtoon.animate.landmarks import EYE_GAPS, MOUTH_GAP, NUM_LANDMARKS, RIGID
 from vidtoon.animate.motion import face_size, fit_similarity
 from vidtoon.errors import UsageError
 
@@ -24,33 +25,54 @@ def _check_track(track: np.ndarray) -> np.ndarray:
     return track
 
 
-def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-frame expression and pose signals of a (T, 468, 2) track; each (T,), NaN where no face.
+SIGNALS = ("mouth", "eyes", "gaze_x", "gaze_y", "yaw", "pitch", "roll")
+"""The signals of `motion_signals`, in report order."""
+SHUT = 0.12
+"""Eye opening (lid gap in eye widths, `eyes.eye_openings`; ~0.3 open) below which the gaze is not measured."""
 
-    mouth: inner-lip gap / face size; eyes: mean eyelid gap / face size; roll: head rotation (radians)
-    since frame 0, fitted on the rigid points; yaw: horizontal nose-tip offset from the rigid points'
-    centre / face size.
+
+def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-frame expression and pose signals of a (T, 468 or 478, 2) track; each (T,), NaN where no face.
+
+    mouth: inner-lip gap / face size; eyes: mean eyelid gap / face size; gaze_x, gaze_y: the irises'
+    offset from their eye's centre along / across the eye, in eye widths, both eyes averaged (NaN without
+    the 478 refined points, or where the eyes are nearly shut: opening < `SHUT` eye widths); roll: head rotation (radians) since frame 0, fitted on the rigid points; yaw,
+    pitch: horizontal, vertical nose-tip offset from the rigid points' centre / face size.
     """
     track = _check_track(track)
     rigid = list(RIGID)
-    out = {name: np.full(len(track), np.nan) for name in ("mouth", "eyes", "roll", "yaw")}
+    out = {name: np.full(len(track), np.nan) for name in SIGNALS}
     for t, points in enumerate(track):
         if np.isnan(points).any():
             continue
-        size = face_size(points)
+        size = face_size(points[:NUM_LANDMARKS])  # the irises (478) would make it follow the gaze
         upper, lower = MOUTH_GAP
         out["mouth"][t] = np.linalg.norm(points[upper] - points[lower]) / size
         out["eyes"][t] = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in EYE_GAPS]) / size
         out["roll"][t] = fit_similarity(track[0][rigid], points[rigid]).angle
         out["yaw"][t] = (points[1, 0] - points[rigid, 0].mean()) / size
+        out["pitch"][t] = (points[1, 1] - points[rigid, 1].mean()) / size
+        if eye_openings(points).mean() >= SHUT:  # the iris landmarks of a shut eye are guesses
+            out["gaze_x"][t], out["gaze_y"][t] = np.mean(gaze(points), axis=0)
     return out
+
+
+def range_ratio(driver: np.ndarray, output: np.ndarray) -> float:
+    """How much of the driver's swing a signal keeps: (max − min) of `output` ÷ (max − min) of `driver`, both
+    over the frames where both are defined ((T,) signals). 1 = the same swing, 0 = still; NaN if < 3 frames
+    or the driver is flat."""
+    driver, output = np.asarray(driver, np.float64), np.asarray(output, np.float64)
+    ok = ~(np.isnan(driver) | np.isnan(output))
+    if ok.sum() < 3 or np.ptp(driver[ok]) == 0:
+        return float("nan")
+    return float(np.ptp(output[ok]) / np.ptp(driver[ok]))
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two (T,) signals over the frames where both are defined (NaN if < 3 or flat)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     ok = ~(np.isnan(a) | np.isnan(b))
-    if ok.sum() < 3 or a[ok].std() == 0 or b[ok].std() == 0:
+    if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:  # (std of equal floats can be 1e-17, not 0)
         return float("nan")
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 

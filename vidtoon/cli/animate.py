@@ -9,7 +9,6 @@ import typer
 
 from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options
 from vidtoon.cli.progress import RichProgress
-from vidtoon.errors import UsageError
 
 
 @app.command("animate")
@@ -38,7 +37,21 @@ def animate_command(
     size: Annotated[
         int | None, typer.Option("--size", help="Longer side of the output in px (default: the source's size).")
     ] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Restyle the source first (not available yet).")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Restyle the face first with this style (any kind, see `vidtoon styles`), then animate it."),
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Restyle the face first with this model file.")] = None,
+    like: Annotated[
+        Path | None, typer.Option("--like", help="Restyle the face first like this image (its palette and brushwork).")
+    ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write a fidelity report (JSON): per signal the output/driver range ratio and correlation, drift, fps.",
+        ),
+    ] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N (fomm).")] = "auto",
     crf: CrfOption = None,
     preset: PresetOption = "medium",
@@ -48,11 +61,6 @@ def animate_command(
     """Bring a still face to life: the driver's head motion and expressions, its frame timing and its sound."""
     from vidtoon.animate.pipeline import animate as run_animate
 
-    if to is not None:
-        raise UsageError(
-            "--to (restyling the source while animating) is not available yet",
-            hint=f"restyle the image first (`vidtoon restyle {source} --to {to}`), then animate the result",
-        )
     with RichProgress("fps") as progress:
         out = run_animate(
             source,
@@ -67,5 +75,9 @@ def animate_command(
             options=encode_options(crf, preset, pix_fmt),
             force=force,
             progress=progress,
+            style=to,
+            model=model,
+            like=like,
+            report=report,
         )
     done(f"wrote {out}")
