@@ -1,8 +1,9 @@
 """`batch`: many restyle jobs from one list, checked whole first, run by worker processes, reported as JSON.
 
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
-anything starts; `Job`), `local` (worker processes on this machine), `progress` (workers' progress to the
-caller), `report` (`JobResult`, `BatchReport`, batch-report.json).
+anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, run anywhere, joined),
+`local` (worker processes on this machine), `progress` (workers' progress to the caller), `report`
+(`JobResult`, `BatchReport`, batch-report.json).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.batch.check import Job, JobListError, check_jobs
+from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, ChunkResult, join_chunks, plan_chunks, run_chunk
 from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
 from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
@@ -21,12 +23,17 @@ __all__ = [
     "SETTING_KEYS",
     "BatchProgress",
     "BatchReport",
+    "Chunk",
+    "ChunkResult",
     "Job",
     "JobListError",
     "JobResult",
     "batch",
     "default_workers",
+    "join_chunks",
     "plan_batch",
+    "plan_chunks",
+    "run_chunk",
 ]
 
 
@@ -69,6 +76,7 @@ def batch(
     resume: bool = False,
     report: str | Path | None = None,
     progress: BatchProgress | None = None,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> BatchReport:
     """Restyle every job of a job list with worker processes on this machine; returns (and writes) the report.
 
@@ -86,6 +94,8 @@ def batch(
         report: where to write the JSON report (default: `batch-report.json` beside the job file, inside a
             source folder, or none for a list of dicts); an earlier report there marks jobs already done.
         progress: receives progress from the workers (default: none).
+        chunk_seconds: with more workers than jobs, films of two chunks or more are cut at the first keyframe after
+            every `chunk_seconds` and their chunks run in parallel (`vidtoon.batch.chunks`).
 
     Returns:
         The `BatchReport`: one `JobResult` per job in list order; `report.ok` is False when any job failed.
@@ -114,7 +124,7 @@ def batch(
                 job.number, str(job.source), str(job.output), "skipped", frames_before, error=job.skip, style=job.style
             )
             progress.job_finished(results[job.number])
-    for result in run_local(todo, workers=workers, devices=devices, force=force, progress=progress):
+    for result in run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds):
         results[result.number] = result
     outcome = BatchReport([results[n] for n in sorted(results)], workers=min(workers, len(todo)), seconds=0.0)
     outcome.seconds = round(time.perf_counter() - started, 3)

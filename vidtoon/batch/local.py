@@ -7,13 +7,14 @@ robin, or the CPU with its share of the cores), and each keeps every style it ha
 (`_Worker.translators`, keyed by what picks the style and the device). A job that fails is recorded with its
 error line and the others go on; a worker process that dies fails the jobs it took with it.
 
-The unit of work is a whole job here; chunks of one film (cut at keyframes, warmed up, joined without
-re-encoding) and a Ray cluster are the next steps of the same plan (docs/architecture.md).
+The unit of work is a whole job, or, when workers outnumber the jobs, a chunk of a film (`vidtoon.batch.chunks`:
+cut at keyframes, warmed up, joined without re-encoding): this process holds each chunked film's output lock, runs
+its chunks in the workers (longest films first), and joins the film as soon as its last chunk is finished. A
+failing chunk fails its film (its other chunks still queued are dropped; the finished ones stay for --resume).
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import queue as queue_module
@@ -23,10 +24,11 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from vidtoon.batch.check import Job, max_pixels
+from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, join_chunks, load_restyler, open_film, plan_chunks, run_chunk
 from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
@@ -74,26 +76,53 @@ def _visible_gpus() -> int:
 
 
 def run_local(
-    jobs: list[Job], *, workers: int, devices: list[str | None], force: bool, progress: BatchProgress
+    jobs: list[Job],
+    *,
+    workers: int,
+    devices: list[str | None],
+    force: bool,
+    progress: BatchProgress,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> list[JobResult]:
-    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order."""
+    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order.
+
+    With more workers than jobs, films of 2 chunks or more (`chunk_seconds` each) run as chunks, joined here.
+    """
     if not jobs:
         return []
-    workers = min(workers, len(jobs))
     context = _context()
     events, device_queue = context.Queue(), context.Queue()
-    for device in devices[:workers]:
-        device_queue.put(device)
-    threads = max(1, (os.cpu_count() or 1) // workers)
     drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
     drained.start()
     results: list[JobResult] = []
+    films: dict[int, _Film] = {}
+    if workers > len(jobs):
+        films = _open_films(jobs, force, chunk_seconds, events, results)
+    order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
+    units = [(job, chunk) for job in order if job.number in films for chunk in films[job.number].todo]
+    units += [(job, None) for job in order if job.number not in films and not any(r.number == job.number for r in results)]
+    workers = max(1, min(workers, len(units)))
+    for device in devices[:workers]:
+        device_queue.put(device)
+    threads = max(1, (os.cpu_count() or 1) // workers)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, device_queue, threads))
     try:
-        order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
-        futures = {pool.submit(_run_job, job, force): job for job in order}
+        for film in films.values():
+            if not film.todo:  # every chunk was finished by an earlier run: only the join is left
+                results.append(film.finish(events))
+        units.sort(key=lambda unit: (-(unit[0].seconds or 0.0), unit[0].number, unit[1].index if unit[1] else 0))
+        futures = {
+            (pool.submit(_run_chunk, job, chunk) if chunk else pool.submit(_run_job, job, force)): (job, chunk)
+            for job, chunk in units
+        }
         for future in as_completed(futures):
-            job = futures[future]
+            job, chunk = futures[future]
+            if chunk is not None:
+                film = films[job.number]
+                film.settle(chunk, future, [f for f, (j, c) in futures.items() if j is job and c is not None])
+                if film.over():
+                    results.append(film.finish(events))
+                continue
             try:
                 result = future.result()
             except BrokenProcessPool as exc:
@@ -103,6 +132,8 @@ def run_local(
     except BaseException as exc:  # Ctrl-C, SIGTERM (`Interrupted`), or a failure here: stop the running jobs, not wait
         _interrupt_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+        for film in films.values():
+            film.parts.release()
         if isinstance(exc, KeyboardInterrupt):
             signum = getattr(exc, "signum", signal.SIGINT)
             raise Interrupted(signum, kept=f"{len(results)} finished job(s) and the others' finished segments kept") from None
@@ -110,6 +141,85 @@ def run_local(
     pool.shutdown(wait=True)
     drained.join(timeout=10)
     return results
+
+
+@dataclass
+class _Film:
+    """A chunked film in the driver: its chunks, its parts folder (this process holds the output's lock), what is left."""
+
+    job: Job
+    chunks: list[Chunk]
+    parts: Any
+    todo: list[Chunk]
+    frames: int = 0
+    began: float | None = None
+    error: str | None = None
+    waiting: set[int] = field(default_factory=set)
+
+    def settle(self, chunk: Chunk, future: Any, siblings: list[Any]) -> None:
+        """Take in the outcome of `chunk`'s `future`; a failure drops the film's chunks still queued (`siblings`)."""
+        self.waiting.discard(chunk.index)
+        if future.cancelled():
+            return
+        try:
+            outcome, error = future.result()
+        except BrokenProcessPool as exc:
+            outcome, error = None, f"a worker process died while this chunk was queued or running ({exc})"
+        if error is not None:
+            if self.error is None:
+                self.error = f"chunk {chunk.index} ({float(chunk.start):.3f} s): {error}"
+            for sibling in siblings:
+                sibling.cancel()
+            return
+        self.frames += outcome.frames
+        now = time.perf_counter()
+        self.began = min(self.began or now, now - outcome.seconds)
+
+    def over(self) -> bool:
+        return not self.waiting
+
+    def finish(self, events: Any) -> JobResult:
+        """Join the film (or fail it), release its lock, report it; the result."""
+        seconds = time.perf_counter() - self.began if self.began is not None else 0.0
+        if self.error is None:
+            try:
+                join_chunks(self.job, self.chunks)
+            except VidtoonError as exc:
+                self.error = exc.message
+        self.parts.release()
+        status = "done" if self.error is None else "failed"
+        result = _result(self.job, status, frames=self.frames, seconds=seconds, error=self.error)
+        events.put(("finished", self.job.number, result))
+        return result
+
+
+def _open_films(jobs: list[Job], force: bool, chunk_seconds: float, events: Any, results: list[JobResult]) -> dict[int, _Film]:
+    """The jobs of 2 chunks or more, planned and opened (their locks taken); a film that cannot open fails here."""
+    from vidtoon.io.probe import probe
+
+    films = {}
+    for job in jobs:
+        try:
+            chunks = plan_chunks(job, probe(job.source, max_pixels=max_pixels(job.settings)), chunk_seconds=chunk_seconds)
+        except VidtoonError:
+            continue  # run whole: the worker reports the problem as `vidtoon.restyle` would
+        if len(chunks) < 2:
+            continue
+        try:
+            parts = open_film(job, chunks, resume=job.resume, force=force)
+        except VidtoonError as exc:
+            result = _result(job, "failed", error=exc.message)
+            events.put(("finished", job.number, result))
+            results.append(result)
+            continue
+        finished = {index: frames for index, _, frames in parts.done}
+        film = _Film(job, chunks, parts, [c for c in chunks if c.index not in finished], frames=sum(finished.values()))
+        film.waiting = {c.index for c in film.todo}
+        events.put(("start", job.number, (job.frames, job.source.name)))
+        if film.frames:
+            events.put(("advance", job.number, film.frames))
+        films[job.number] = film
+    return films
 
 
 def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
@@ -188,27 +298,19 @@ def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
 
 def _run_job(job: Job, force: bool) -> JobResult:
     """Run one job in this worker through `vidtoon.restyle`; a failure becomes a "failed" result with its error line."""
-    from vidtoon.restyle import load_translator, resolve_style, restyle
+    from vidtoon.restyle import restyle
 
     assert _worker is not None, "_run_job runs in a worker started by run_local"
     progress = QueueProgress(_worker.events, job.number)
     started = time.perf_counter()
     try:
-        card = resolve_style(**job.style_args())
-        options = job.options(card.defaults)
-        device = _worker.device if options.device == "auto" and _worker.device else options.device
-        key = json.dumps([job.style_args(), device, options.precision, options.label, options.compile], sort_keys=True)
-        if key not in _worker.translators:
-            _worker.translators[key] = load_translator(
-                card=card, device=device, precision=options.precision, label=options.label, compile=options.compile
-            )
-        loaded = _worker.translators[key]
+        loaded, options = load_restyler(job, _worker.device, _worker.translators)
         restyle(
             job.source,
             job.output,
             translator=loaded.translator,
             style_name=loaded.name,
-            options=replace(options, device=device),
+            options=options,
             resume=job.resume,
             force=force,
             progress=progress,
@@ -223,6 +325,20 @@ def _run_job(job: Job, force: bool) -> JobResult:
         result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=error)
     progress.finish(result)
     return result
+
+
+def _run_chunk(job: Job, chunk: Chunk) -> tuple[Any, str | None]:
+    """Run one chunk in this worker: (its `ChunkResult`, None), or (None, the error line)."""
+    assert _worker is not None, "_run_chunk runs in a worker started by run_local"
+    progress = QueueProgress(_worker.events, job.number, starts=False)
+    try:
+        return run_chunk(job, chunk, translator_cache=_worker.translators, progress=progress, device=_worker.device), None
+    except VidtoonError as exc:
+        return None, exc.message
+    except Exception as exc:  # recorded, not swallowed: the film fails with this line
+        return None, f"{type(exc).__name__}: {exc}"
+    finally:
+        progress.flush()
 
 
 def _result(job: Job, status: str, *, frames: int | None = None, seconds: float = 0.0, error: str | None = None) -> JobResult:
