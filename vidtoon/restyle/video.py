@@ -6,6 +6,7 @@ cannot be joined from segments (GIF) are written by one writer in one pass.
 
 The frames come from a `FrameOpener`: by default a `VideoReader` of the source; `stabilize` opens the
 processed frames paired with their originals (`vidtoon.io.aligned.guided_frames`) and drives the same loop.
+`encode_frames` is that loop for any span of output time: a chunk of a film (`vidtoon.batch.chunks`) runs it too.
 """
 
 from __future__ import annotations
