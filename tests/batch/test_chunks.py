@@ -22,7 +22,7 @@ from conftest import REPO, make_clip, video_times
 
 from vidtoon.batch import batch, plan_batch
 from vidtoon.batch.chunks import join_chunks, keyframe_times, open_film, plan_chunks, run_chunk
-from vidtoon.errors import OutputError
+from vidtoon.errors import OutputError, UsageError
 from vidtoon.io.probe import probe
 from vidtoon.io.segments import parts_dir_for
 from vidtoon.restyle import load_translator, restyle
@@ -120,6 +120,9 @@ def test_borders_are_the_first_keyframes_after_each_multiple(clip, tmp_path):
     owners = [[c.index for c in chunks if c.start <= t and (c.end is None or t < c.end)] for t in frames]
     assert all(len(o) == 1 for o in owners) and len(frames) == 72  # every frame in exactly one chunk
     assert len(plan_chunks(job, info, chunk_seconds=1.6)) == 1  # shorter than two chunks: one
+    for bad in (0, -1, "1", True):
+        with pytest.raises(UsageError, match="--chunk-seconds must be a positive number"):
+            plan_chunks(job, info, chunk_seconds=bad)
     cut = the_job(clip, tmp_path / "cut.mp4", start="0.25", end="2.75", consistency="none")
     assert [(c.start, c.end, c.warmup_start) for c in plan_chunks(cut, info, chunk_seconds=1)] == [
         (0, Fraction(5, 4), 0),  # the keyframe at 1.5 s of the source

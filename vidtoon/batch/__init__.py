@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.batch.check import Job, JobListError, check_jobs
-from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, ChunkResult, join_chunks, plan_chunks, run_chunk
+from vidtoon.batch.chunks import (
+    DEFAULT_CHUNK_SECONDS,
+    Chunk,
+    ChunkResult,
+    check_chunk_seconds,
+    join_chunks,
+    plan_chunks,
+    run_chunk,
+)
 from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
 from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
@@ -106,6 +114,7 @@ def batch(
     progress = progress or NoBatchProgress()
     started = time.perf_counter()
     start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
+    check_chunk_seconds(chunk_seconds)
     workers = workers if workers is not None else default_workers(gpus)
     devices = worker_devices(workers, gpus)
     checked, report_path = plan_batch(

@@ -78,6 +78,12 @@ def keyframe_times(source: str | Path, info: Any) -> list[Fraction]:
     return sorted(times)
 
 
+def check_chunk_seconds(chunk_seconds: Any) -> None:
+    """Raises UsageError unless `chunk_seconds` is a positive number of seconds."""
+    if isinstance(chunk_seconds, bool) or not isinstance(chunk_seconds, (int, float, Fraction)) or not chunk_seconds > 0:
+        raise UsageError(f"--chunk-seconds must be a positive number of seconds, got {chunk_seconds!r}", hint="e.g. 60")
+
+
 def plan_chunks(job: Job, info: Any, *, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> list[Chunk]:
     """Cut `job`'s film (`info`: its probe) into chunks of about `chunk_seconds` of output, at keyframes.
 
@@ -91,8 +97,7 @@ def plan_chunks(job: Job, info: Any, *, chunk_seconds: float = DEFAULT_CHUNK_SEC
     from vidtoon.restyle import resolve_style
     from vidtoon.restyle.video import warmup_start
 
-    if isinstance(chunk_seconds, bool) or not isinstance(chunk_seconds, (int, float, Fraction)) or not chunk_seconds > 0:
-        raise UsageError(f"--chunk-seconds must be a positive number of seconds, got {chunk_seconds!r}")
+    check_chunk_seconds(chunk_seconds)
     options = job.options(resolve_style(**job.style_args()).defaults)
     step = Fraction(chunk_seconds)
     origin = options.start or Fraction(0)

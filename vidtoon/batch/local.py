@@ -165,6 +165,8 @@ class _Film:
             outcome, error = future.result()
         except BrokenProcessPool as exc:
             outcome, error = None, f"a worker process died while this chunk was queued or running ({exc})"
+        except Exception as exc:  # the worker raised past `_run_chunk` (a signal): the film fails with it
+            outcome, error = None, f"{type(exc).__name__}: {exc}"
         if error is not None:
             if self.error is None:
                 self.error = f"chunk {chunk.index} ({float(chunk.start):.3f} s): {error}"
