@@ -278,14 +278,17 @@ def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
 
 @dataclass
 class _Worker:
-    """One worker process's state: where its events go, its device, and the styles it has loaded."""
+    """One worker process's state: where its events go, its device, the styles it has loaded, and whether it was
+    interrupted (then it starts nothing more: the units already handed to it come back "not started")."""
 
     events: Any
     device: str | None
     translators: dict[str, Any] = field(default_factory=dict)
+    stopping: bool = False
 
 
 _worker: _Worker | None = None  # set once per worker process by `_init_worker`
+_NOT_STARTED = "not started: the batch was interrupted"
 
 
 def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
@@ -305,6 +308,8 @@ def _run_job(job: Job, force: bool) -> JobResult:
     assert _worker is not None, "_run_job runs in a worker started by run_local"
     progress = QueueProgress(_worker.events, job.number)
     started = time.perf_counter()
+    if _worker.stopping:
+        return _result(job, "failed", error=_NOT_STARTED)
     try:
         loaded, options = load_restyler(job, _worker.device, _worker.translators)
         restyle(
@@ -321,6 +326,7 @@ def _run_job(job: Job, force: bool) -> JobResult:
         )
         result = _result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
     except VidtoonError as exc:
+        _worker.stopping = _worker.stopping or isinstance(exc, Interrupted)
         result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
     except Exception as exc:  # recorded, not swallowed: the job fails with this line and the batch exits 1
         error = f"{type(exc).__name__}: {exc}"
@@ -333,8 +339,13 @@ def _run_chunk(job: Job, chunk: Chunk) -> tuple[Any, str | None]:
     """Run one chunk in this worker: (its `ChunkResult`, None), or (None, the error line)."""
     assert _worker is not None, "_run_chunk runs in a worker started by run_local"
     progress = QueueProgress(_worker.events, job.number, starts=False)
+    if _worker.stopping:
+        return None, _NOT_STARTED
     try:
         return run_chunk(job, chunk, translator_cache=_worker.translators, progress=progress, device=_worker.device), None
+    except KeyboardInterrupt:  # the driver stopped the batch (its SIGINT): the chunk's partial segment is gone
+        _worker.stopping = True
+        return None, "interrupted"
     except VidtoonError as exc:
         return None, exc.message
     except Exception as exc:  # recorded, not swallowed: the film fails with this line
