@@ -2,7 +2,7 @@
 
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
 anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, run anywhere, joined),
-`local` (worker processes on this machine), `progress` (workers' progress to the caller), `report`
+`films` (a chunked film in the driver: outcomes gathered, joined), `local` (worker processes on this machine), `progress` (workers' progress to the caller), `report`
 (`JobResult`, `BatchReport`, batch-report.json).
 """
 

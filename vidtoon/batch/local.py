@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vidtoon.batch.check import Job, max_pixels
-from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, join_chunks, load_restyler, open_film, plan_chunks, run_chunk
+from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, run_chunk
+from vidtoon.batch.films import ChunkedFilm, open_films
 from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
-from vidtoon.batch.report import JobResult
+from vidtoon.batch.report import JobResult, job_result
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
 
 PRELOAD = ["vidtoon.batch.local", "vidtoon.restyle", "vidtoon.restyle.video", "vidtoon.styles"]
@@ -95,9 +96,9 @@ def run_local(
     drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
     drained.start()
     results: list[JobResult] = []
-    films: dict[int, _Film] = {}
+    films: dict[int, ChunkedFilm] = {}
     if workers > len(jobs):
-        films = _open_films(jobs, force, chunk_seconds, events, results)
+        films = open_films(jobs, force, chunk_seconds, events, results)
     order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
     units = [(job, chunk) for job in order if job.number in films for chunk in films[job.number].todo]
     units += [(job, None) for job in order if job.number not in films and not any(r.number == job.number for r in results)]
@@ -126,7 +127,7 @@ def run_local(
             try:
                 result = future.result()
             except BrokenProcessPool as exc:
-                result = _result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
+                result = job_result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
                 events.put(("finished", job.number, result))
             results.append(result)
     except BaseException as exc:  # Ctrl-C, SIGTERM (`Interrupted`), or a failure here: stop the running jobs, not wait
@@ -141,87 +142,6 @@ def run_local(
     pool.shutdown(wait=True)
     drained.join(timeout=10)
     return results
-
-
-@dataclass
-class _Film:
-    """A chunked film in the driver: its chunks, its parts folder (this process holds the output's lock), what is left."""
-
-    job: Job
-    chunks: list[Chunk]
-    parts: Any
-    todo: list[Chunk]
-    frames: int = 0
-    began: float | None = None
-    error: str | None = None
-    waiting: set[int] = field(default_factory=set)
-
-    def settle(self, chunk: Chunk, future: Any, siblings: list[Any]) -> None:
-        """Take in the outcome of `chunk`'s `future`; a failure drops the film's chunks still queued (`siblings`)."""
-        self.waiting.discard(chunk.index)
-        if future.cancelled():
-            return
-        try:
-            outcome, error = future.result()
-        except BrokenProcessPool as exc:
-            outcome, error = None, f"a worker process died while this chunk was queued or running ({exc})"
-        except Exception as exc:  # the worker raised past `_run_chunk` (a signal): the film fails with it
-            outcome, error = None, f"{type(exc).__name__}: {exc}"
-        if error is not None:
-            if self.error is None:
-                self.error = f"chunk {chunk.index} ({float(chunk.start):.3f} s): {error}"
-            for sibling in siblings:
-                sibling.cancel()
-            return
-        self.frames += outcome.frames
-        now = time.perf_counter()
-        self.began = min(self.began or now, now - outcome.seconds)
-
-    def over(self) -> bool:
-        return not self.waiting
-
-    def finish(self, events: Any) -> JobResult:
-        """Join the film (or fail it), release its lock, report it; the result."""
-        seconds = time.perf_counter() - self.began if self.began is not None else 0.0
-        if self.error is None:
-            try:
-                join_chunks(self.job, self.chunks)
-            except VidtoonError as exc:
-                self.error = exc.message
-        self.parts.release()
-        status = "done" if self.error is None else "failed"
-        result = _result(self.job, status, frames=self.frames, seconds=seconds, error=self.error)
-        events.put(("finished", self.job.number, result))
-        return result
-
-
-def _open_films(jobs: list[Job], force: bool, chunk_seconds: float, events: Any, results: list[JobResult]) -> dict[int, _Film]:
-    """The jobs of 2 chunks or more, planned and opened (their locks taken); a film that cannot open fails here."""
-    from vidtoon.io.probe import probe
-
-    films = {}
-    for job in jobs:
-        try:
-            chunks = plan_chunks(job, probe(job.source, max_pixels=max_pixels(job.settings)), chunk_seconds=chunk_seconds)
-        except VidtoonError:
-            continue  # run whole: the worker reports the problem as `vidtoon.restyle` would
-        if len(chunks) < 2:
-            continue
-        try:
-            parts = open_film(job, chunks, resume=job.resume, force=force)
-        except VidtoonError as exc:
-            result = _result(job, "failed", error=exc.message)
-            events.put(("finished", job.number, result))
-            results.append(result)
-            continue
-        finished = {index: frames for index, _, frames in parts.done}
-        film = _Film(job, chunks, parts, [c for c in chunks if c.index not in finished], frames=sum(finished.values()))
-        film.waiting = {c.index for c in film.todo}
-        events.put(("start", job.number, (job.frames, job.source.name)))
-        if film.frames:
-            events.put(("advance", job.number, film.frames))
-        films[job.number] = film
-    return films
 
 
 def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
@@ -309,7 +229,7 @@ def _run_job(job: Job, force: bool) -> JobResult:
     progress = QueueProgress(_worker.events, job.number)
     started = time.perf_counter()
     if _worker.stopping:
-        return _result(job, "failed", error=_NOT_STARTED)
+        return job_result(job, "failed", error=_NOT_STARTED)
     try:
         loaded, options = load_restyler(job, _worker.device, _worker.translators)
         restyle(
@@ -324,13 +244,13 @@ def _run_job(job: Job, force: bool) -> JobResult:
             job_key=loaded.key,
             max_pixels=max_pixels(job.settings),
         )
-        result = _result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
+        result = job_result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
     except VidtoonError as exc:
         _worker.stopping = _worker.stopping or isinstance(exc, Interrupted)
-        result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
+        result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
     except Exception as exc:  # recorded, not swallowed: the job fails with this line and the batch exits 1
         error = f"{type(exc).__name__}: {exc}"
-        result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=error)
+        result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=error)
     progress.finish(result)
     return result
 
@@ -352,10 +272,3 @@ def _run_chunk(job: Job, chunk: Chunk) -> tuple[Any, str | None]:
         return None, f"{type(exc).__name__}: {exc}"
     finally:
         progress.flush()
-
-
-def _result(job: Job, status: str, *, frames: int | None = None, seconds: float = 0.0, error: str | None = None) -> JobResult:
-    fps = frames / seconds if frames and seconds > 0 else None
-    return JobResult(
-        job.number, str(job.source), str(job.output), status, frames, round(seconds, 3), fps and round(fps, 2), error, job.style
-    )
