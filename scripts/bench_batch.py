@@ -13,6 +13,10 @@ The jobs: 4 clips from $VIDTOON_TEST_MEDIA (default ../shared/clips), the first 
                 return: `ray.init`, the actors' imports, the jobs, `ray.shutdown`.
     ... jobs only   the same without start-up: batch from its first job's start to its last job's end; the
                 sequential loop after its style load. What a long batch approaches.
+    1 film ...  one longer film (smpte-2997.mp4, 1080p, keyframes every 0.6 s, its first 6 s) with the same
+                settings: `vidtoon.restyle` in this process (sequential) against `vidtoon.batch` with N workers,
+                which cuts it into chunks at keyframes (`--chunk-seconds`, default 3: 2 chunks) run in parallel
+                and joined without re-encoding (the warm-up decodes 1 s before each border once more).
 
 Goals from the issue (#16): batch with 2 workers <= 0.6 x sequential; Ray <= 1.15 x local mode for the same jobs. On a shared 2-core machine the workers fight
 other work for the same two cores: compare within one run, and look at the load average printed with the table.
@@ -38,6 +42,8 @@ from pathlib import Path
 
 CLIPS = ("chaplin.mp4", "talking_head_d3.mp4", "vtest.avi", "Megamind.avi")
 SETTINGS = {"to": "sketch", "end": 2, "height": 180, "preset": "veryfast"}
+FILM = "smpte-2997.mp4"
+FILM_SETTINGS = {**SETTINGS, "end": 6}
 
 
 def main() -> None:
@@ -45,9 +51,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each, taking turns (best and median shown)")
     parser.add_argument("--ray", action="store_true", help="also run the jobs on a local Ray cluster")
+    parser.add_argument("--chunk-seconds", type=float, default=3.0, help="chunk length of the one-film rows")
     args = parser.parse_args()
     media = Path(os.environ.get("VIDTOON_TEST_MEDIA", Path(__file__).resolve().parent.parent.parent / "shared" / "clips"))
-    sources = [media / name for name in CLIPS]
+    sources = [media / name for name in (*CLIPS, FILM)]
     missing = [str(s) for s in sources if not s.exists()]
     if missing:
         sys.exit(f"missing clips: {', '.join(missing)} (set VIDTOON_TEST_MEDIA)")
@@ -59,12 +66,15 @@ def main() -> None:
     from vidtoon.batch import plan_batch
     from vidtoon.restyle import load_translator, restyle
 
+    sources, film = sources[:-1], sources[-1]
     batch_name = f"batch, {args.workers} workers"
     ray_name = f"ray local, {args.workers} actors"
+    chunked_name = f"1 film, {args.workers} workers, chunked"
     times: dict[str, list[float]] = {"sequential": [], batch_name: [], "sequential, jobs only": [], "batch, jobs only": []}
     if args.ray:
         times.update({ray_name: [], "ray, jobs only": []})
-    frames = 0
+    film_times: dict[str, list[float]] = {"1 film, sequential": [], chunked_name: []}
+    frames = film_frames = 0
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         for run in range(args.repeat):
             out = Path(tmp) / f"seq{run}"
@@ -100,6 +110,19 @@ def main() -> None:
                 times["ray, jobs only"].append(stamps.last_finish - stamps.first_start)
                 if not report.ok:
                     sys.exit(f"a job failed on Ray: {[j.error for j in report.jobs if j.error]}")
+            [film_job], _ = plan_batch([{"source": str(film), "output": str(Path(tmp) / f"film-seq{run}.mp4"), **FILM_SETTINGS}])
+            started = time.perf_counter()
+            loaded = load_translator(style="sketch", device="cpu")
+            options = film_job.options(loaded.defaults)
+            restyle(film_job.source, film_job.output, translator=loaded.translator, style_name=loaded.name, options=options)
+            film_times["1 film, sequential"].append(time.perf_counter() - started)
+            jobs = [{"source": str(film), "output": str(Path(tmp) / f"film-chunked{run}.mp4"), **FILM_SETTINGS}]
+            started = time.perf_counter()
+            report = vidtoon.batch(jobs, workers=args.workers, chunk_seconds=args.chunk_seconds)
+            film_times[chunked_name].append(time.perf_counter() - started)
+            if not report.ok:
+                sys.exit(f"the chunked film failed: {report.jobs[0].error}")
+            film_frames = report.jobs[0].frames
 
     load = os.getloadavg()
     print(f"\n{len(sources)} clips, first 2 s each ({frames} frames), sketch, height 180; cores {os.cpu_count()}, "
@@ -115,6 +138,11 @@ def main() -> None:
         ratio = min(times[ray_name]) / min(times[batch_name])
         steady = min(times["ray, jobs only"]) / min(times["batch, jobs only"])
         print(f"ratio ray / local batch: {ratio:.2f}  (goal <= 1.15); jobs only: {steady:.2f}")
+    print(f"\n1 film: {FILM}, first 6 s ({film_frames} frames), chunks of {args.chunk_seconds:g} s at keyframes")
+    print(f"{'run':<30}{'best s':>9}{'median s':>10}{'fps':>8}")
+    for name, values in film_times.items():
+        print(f"{name:<30}{min(values):>9.1f}{statistics.median(values):>10.1f}{film_frames / min(values):>8.1f}")
+    print(f"ratio chunked / sequential: {min(film_times[chunked_name]) / min(film_times['1 film, sequential']):.2f}")
 
 
 class _Stamps:

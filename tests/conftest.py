@@ -45,9 +45,12 @@ def make_clip(
     audio_seconds: float | None = None,
     click_at: float | None = None,
     rotation: int | None = None,
+    keyint: int | None = None,
+    audio_layout: str = "stereo",
 ) -> Path:
     """Write a small real video: solid frames whose colour encodes their index (or the given frames),
-    optional stereo audio (a quiet tone, with a loud click at `click_at` seconds), optional display rotation."""
+    optional audio (a quiet tone in every channel of `audio_layout`, with a loud click at `click_at` seconds),
+    optional display rotation, a keyframe every `keyint` frames (x264; default: its own choice)."""
     if isinstance(frames, int):
         frames = [index_colour_frame(i, size) for i in range(frames)]
     time_base = Fraction(1, 90000) if times else 1 / fps
@@ -58,10 +61,14 @@ def make_clip(
         video.time_base = time_base
         video.codec_context.time_base = time_base
         if codec == "libx264":
-            video.options = {"crf": "1", "preset": "ultrafast"}
+            video.options = {
+                "crf": "1",
+                "preset": "ultrafast",
+                **({"g": str(keyint), "keyint_min": str(keyint)} if keyint else {}),
+            }
         if rotation is not None:
             video.set_display_rotation(rotation)
-        audio = out.add_stream("aac", rate=48000, layout="stereo") if audio_seconds else None
+        audio = out.add_stream("aac", rate=48000, layout=audio_layout) if audio_seconds else None
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pix_fmt)
             frame.pts = round((times[i] if times else i / fps) / time_base)
@@ -75,8 +82,8 @@ def make_clip(
                 start = int(48000 * click_at)
                 wave[start : start + 480] = 0.9
             for offset in range(0, total, 1024):
-                chunk = np.stack([wave[offset : offset + 1024]] * 2).astype(np.float32)
-                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                chunk = np.stack([wave[offset : offset + 1024]] * audio.layout.nb_channels).astype(np.float32)
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=audio_layout)
                 frame.sample_rate, frame.pts, frame.time_base = 48000, offset, Fraction(1, 48000)
                 for packet in audio.encode(frame):
                     out.mux(packet)

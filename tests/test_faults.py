@@ -131,6 +131,33 @@ def test_batch_sigterm_stops_its_workers_and_resume_finishes(media, tmp_path):
     assert [probe(out).frame_count for out in outputs] == [150, 150]  # kept segments + new ones, nothing twice
 
 
+def test_batch_sigterm_keeps_finished_chunks_and_resume_makes_the_rest(media, tmp_path):
+    """One film, two workers: its chunks (cut at keyframes 0.6 s apart) run in parallel; a SIGTERM keeps the finished ones."""
+    output = tmp_path / "film.mp4"
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: toon, consistency: none, height: 64, preset: ultrafast, end: 4}\n"
+        f"jobs:\n  - {{source: {media / 'smpte-2997.mp4'}, output: {output}}}\n"
+    )
+    args = ("batch", jobs, "--workers", "2", "--chunk-seconds", "1")  # borders at 1.2, 2.4 and 3.6 s: 4 chunks
+
+    def chunks_done() -> int:
+        return len(list(parts_dir_for(output).glob("part-*.times")))
+
+    first = start(tmp_path, *args)
+    wait_until(first, lambda: chunks_done() >= 1, timeout=300)
+    code, stderr, seconds = interrupt(first, signal.SIGTERM)
+    assert code == 143 and seconds < PROMPT_S, (code, seconds, stderr)
+    assert one_line(stderr) == "interrupted: 0 finished job(s) and the others' finished segments kept; run again with --resume"
+    kept = chunks_done()
+    time.sleep(2)
+    assert chunks_done() == kept and 1 <= kept < 4 and not output.exists(), kept
+
+    code, stderr = finish(start(tmp_path, *args, "--resume"))
+    assert code == 0, stderr
+    assert probe(output).frame_count == 100 and not parts_dir_for(output).exists()  # kept chunks + new ones, none twice
+
+
 def test_restyle_disk_full_keeps_segments_and_resume_completes(media, tmp_path):
     """Segments (~150 kB each) fit under a 400 kB file size limit; the joined 4 s film (~650 kB) does not."""
     clip, output = media / CLIP, tmp_path / "out.mp4"

@@ -1,9 +1,10 @@
 """`batch`: many restyle jobs from one list, checked whole first, run by worker processes, reported as JSON.
 
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
-anything starts; `Job`), `local` (worker processes on this machine), `ray_runner` and `ray_worker` (Ray actors
-on a cluster), `progress` (workers' progress to the caller), `report` (`JobResult`, `BatchReport`,
-batch-report.json).
+anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, run anywhere, joined),
+`films` (a chunked film in the driver: outcomes gathered, joined), `local` (worker processes on this machine),
+`ray_runner` and `ray_worker` (Ray actors on a cluster), `progress` (workers' progress to the caller), `report`
+(`JobResult`, `BatchReport`, batch-report.json).
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.batch.check import Job, JobListError, check_jobs
+from vidtoon.batch.chunks import (
+    DEFAULT_CHUNK_SECONDS,
+    Chunk,
+    ChunkResult,
+    check_chunk_seconds,
+    join_chunks,
+    plan_chunks,
+    run_chunk,
+)
 from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
 from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
@@ -23,12 +33,17 @@ __all__ = [
     "SETTING_KEYS",
     "BatchProgress",
     "BatchReport",
+    "Chunk",
+    "ChunkResult",
     "Job",
     "JobListError",
     "JobResult",
     "batch",
     "default_workers",
+    "join_chunks",
     "plan_batch",
+    "plan_chunks",
+    "run_chunk",
 ]
 
 
@@ -72,6 +87,7 @@ def batch(
     report: str | Path | None = None,
     progress: BatchProgress | None = None,
     ray_address: str | None = None,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> BatchReport:
     """Restyle every job of a job list with worker processes on this machine (or a Ray cluster's actors); returns
     (and writes) the report.
@@ -93,6 +109,8 @@ def batch(
         ray_address: run on Ray actors instead (`vidtoon.batch.ray_runner`): "local" (a cluster on this machine),
             "auto" (the cluster this machine belongs to) or HOST:PORT; outputs must be on storage every node sees.
             `workers` then counts actors (default: one per GPU of the cluster, else as for CPU workers above).
+        chunk_seconds: with more workers than jobs, films of two chunks or more are cut at the first keyframe after
+            every `chunk_seconds` and their chunks run in parallel (`vidtoon.batch.chunks`).
 
     Returns:
         The `BatchReport`: one `JobResult` per job in list order; `report.ok` is False when any job failed.
@@ -103,6 +121,7 @@ def batch(
     """
     progress = progress or NoBatchProgress()
     started = time.perf_counter()
+    check_chunk_seconds(chunk_seconds)
     if ray_address is not None:
         _check_ray(ray_address, gpus=gpus, workers=workers)
     else:
@@ -128,7 +147,7 @@ def batch(
     if ray_address is not None:
         ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress)
     else:
-        ran = run_local(todo, workers=workers, devices=devices, force=force, progress=progress)
+        ran = run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds)
     for result in ran:
         results[result.number] = result
     outcome = BatchReport([results[n] for n in sorted(results)], workers=min(workers or 0, len(todo)), seconds=0.0)

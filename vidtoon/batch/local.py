@@ -7,13 +7,14 @@ robin, or the CPU with its share of the cores), and each keeps every style it ha
 (`_Worker.translators`, keyed by what picks the style and the device). A job that fails is recorded with its
 error line and the others go on; a worker process that dies fails the jobs it took with it.
 
-The unit of work is a whole job here; chunks of one film (cut at keyframes, warmed up, joined without
-re-encoding) and a Ray cluster are the next steps of the same plan (docs/architecture.md).
+The unit of work is a whole job, or, when workers outnumber the jobs, a chunk of a film (`vidtoon.batch.chunks`:
+cut at keyframes, warmed up, joined without re-encoding): this process holds each chunked film's output lock, runs
+its chunks in the workers (longest films first), and joins the film as soon as its last chunk is finished. A
+failing chunk fails its film (its other chunks still queued are dropped; the finished ones stay for --resume).
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import queue as queue_module
@@ -23,12 +24,14 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from vidtoon.batch.check import Job, max_pixels
+from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, run_chunk
+from vidtoon.batch.films import ChunkedFilm, open_films
 from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
-from vidtoon.batch.report import JobResult
+from vidtoon.batch.report import JobResult, job_result
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
 
 PRELOAD = ["vidtoon.batch.local", "vidtoon.restyle", "vidtoon.restyle.video", "vidtoon.styles"]
@@ -74,35 +77,64 @@ def _visible_gpus() -> int:
 
 
 def run_local(
-    jobs: list[Job], *, workers: int, devices: list[str | None], force: bool, progress: BatchProgress
+    jobs: list[Job],
+    *,
+    workers: int,
+    devices: list[str | None],
+    force: bool,
+    progress: BatchProgress,
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> list[JobResult]:
-    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order."""
+    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order.
+
+    With more workers than jobs, films of 2 chunks or more (`chunk_seconds` each) run as chunks, joined here.
+    """
     if not jobs:
         return []
-    workers = min(workers, len(jobs))
     context = _context()
     events, device_queue = context.Queue(), context.Queue()
-    for device in devices[:workers]:
-        device_queue.put(device)
-    threads = max(1, (os.cpu_count() or 1) // workers)
     drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
     drained.start()
     results: list[JobResult] = []
+    films: dict[int, ChunkedFilm] = {}
+    if workers > len(jobs):
+        films = open_films(jobs, force, chunk_seconds, events, results)
+    order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
+    units = [(job, chunk) for job in order if job.number in films for chunk in films[job.number].todo]
+    units += [(job, None) for job in order if job.number not in films and not any(r.number == job.number for r in results)]
+    workers = max(1, min(workers, len(units)))
+    for device in devices[:workers]:
+        device_queue.put(device)
+    threads = max(1, (os.cpu_count() or 1) // workers)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, device_queue, threads))
     try:
-        order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
-        futures = {pool.submit(_run_job, job, force): job for job in order}
+        for film in films.values():
+            if not film.todo:  # every chunk was finished by an earlier run: only the join is left
+                results.append(film.finish(events))
+        units.sort(key=lambda unit: (-(unit[0].seconds or 0.0), unit[0].number, unit[1].index if unit[1] else 0))
+        futures = {
+            (pool.submit(_run_chunk, job, chunk) if chunk else pool.submit(_run_job, job, force)): (job, chunk)
+            for job, chunk in units
+        }
         for future in as_completed(futures):
-            job = futures[future]
+            job, chunk = futures[future]
+            if chunk is not None:
+                film = films[job.number]
+                film.settle(chunk, future, [f for f, (j, c) in futures.items() if j is job and c is not None])
+                if film.over():
+                    results.append(film.finish(events))
+                continue
             try:
                 result = future.result()
             except BrokenProcessPool as exc:
-                result = _result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
+                result = job_result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
                 events.put(("finished", job.number, result))
             results.append(result)
     except BaseException as exc:  # Ctrl-C, SIGTERM (`Interrupted`), or a failure here: stop the running jobs, not wait
         _interrupt_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+        for film in films.values():
+            film.parts.release()
         if isinstance(exc, KeyboardInterrupt):
             signum = getattr(exc, "signum", signal.SIGINT)
             raise Interrupted(signum, kept=f"{len(results)} finished job(s) and the others' finished segments kept") from None
@@ -166,14 +198,17 @@ def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
 
 @dataclass
 class _Worker:
-    """One worker process's state: where its events go, its device, and the styles it has loaded."""
+    """One worker process's state: where its events go, its device, the styles it has loaded, and whether it was
+    interrupted (then it starts nothing more: the units already handed to it come back "not started")."""
 
     events: Any
     device: str | None
     translators: dict[str, Any] = field(default_factory=dict)
+    stopping: bool = False
 
 
 _worker: _Worker | None = None  # set once per worker process by `_init_worker`
+_NOT_STARTED = "not started: the batch was interrupted"
 
 
 def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
@@ -188,45 +223,52 @@ def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
 
 def _run_job(job: Job, force: bool) -> JobResult:
     """Run one job in this worker through `vidtoon.restyle`; a failure becomes a "failed" result with its error line."""
-    from vidtoon.restyle import load_translator, resolve_style, restyle
+    from vidtoon.restyle import restyle
 
     assert _worker is not None, "_run_job runs in a worker started by run_local"
     progress = QueueProgress(_worker.events, job.number)
     started = time.perf_counter()
+    if _worker.stopping:
+        return job_result(job, "failed", error=_NOT_STARTED)
     try:
-        card = resolve_style(**job.style_args())
-        options = job.options(card.defaults)
-        device = _worker.device if options.device == "auto" and _worker.device else options.device
-        key = json.dumps([job.style_args(), device, options.precision, options.label, options.compile], sort_keys=True)
-        if key not in _worker.translators:
-            _worker.translators[key] = load_translator(
-                card=card, device=device, precision=options.precision, label=options.label, compile=options.compile
-            )
-        loaded = _worker.translators[key]
+        loaded, options = load_restyler(job, _worker.device, _worker.translators)
         restyle(
             job.source,
             job.output,
             translator=loaded.translator,
             style_name=loaded.name,
-            options=replace(options, device=device),
+            options=options,
             resume=job.resume,
             force=force,
             progress=progress,
             job_key=loaded.key,
             max_pixels=max_pixels(job.settings),
         )
-        result = _result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
+        result = job_result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
     except VidtoonError as exc:
-        result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
+        _worker.stopping = _worker.stopping or isinstance(exc, Interrupted)
+        result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
     except Exception as exc:  # recorded, not swallowed: the job fails with this line and the batch exits 1
         error = f"{type(exc).__name__}: {exc}"
-        result = _result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=error)
+        result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=error)
     progress.finish(result)
     return result
 
 
-def _result(job: Job, status: str, *, frames: int | None = None, seconds: float = 0.0, error: str | None = None) -> JobResult:
-    fps = frames / seconds if frames and seconds > 0 else None
-    return JobResult(
-        job.number, str(job.source), str(job.output), status, frames, round(seconds, 3), fps and round(fps, 2), error, job.style
-    )
+def _run_chunk(job: Job, chunk: Chunk) -> tuple[Any, str | None]:
+    """Run one chunk in this worker: (its `ChunkResult`, None), or (None, the error line)."""
+    assert _worker is not None, "_run_chunk runs in a worker started by run_local"
+    progress = QueueProgress(_worker.events, job.number, starts=False)
+    if _worker.stopping:
+        return None, _NOT_STARTED
+    try:
+        return run_chunk(job, chunk, translator_cache=_worker.translators, progress=progress, device=_worker.device), None
+    except KeyboardInterrupt:  # the driver stopped the batch (its SIGINT): the chunk's partial segment is gone
+        _worker.stopping = True
+        return None, "interrupted"
+    except VidtoonError as exc:
+        return None, exc.message
+    except Exception as exc:  # recorded, not swallowed: the film fails with this line
+        return None, f"{type(exc).__name__}: {exc}"
+    finally:
+        progress.flush()

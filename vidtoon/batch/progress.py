@@ -49,16 +49,18 @@ class QueueProgress:
     """The restyle `Progress` of job `number` in a worker: its events go to `queue` as (kind, number, value) tuples.
 
     `frames` counts every frame the restyle reported, the earlier segments of a resumed run included.
+    `starts=False` (a chunk of a film): `start` sends nothing, the advances count towards the film's bar.
     """
 
-    def __init__(self, queue: Any, number: int, *, interval: float = 0.2):
-        self.queue, self.number, self.interval = queue, number, interval
+    def __init__(self, queue: Any, number: int, *, interval: float = 0.2, starts: bool = True):
+        self.queue, self.number, self.interval, self.starts = queue, number, interval, starts
         self.frames = 0
         self._pending = 0
         self._sent_at = 0.0
 
     def start(self, total: int | None, description: str) -> None:
-        self.queue.put(("start", self.number, (total, description)))
+        if self.starts:  # a chunk's worker does not start its film's bar: the driver did, for the whole film
+            self.queue.put(("start", self.number, (total, description)))
 
     def advance(self, steps: int = 1) -> None:
         self.frames += steps

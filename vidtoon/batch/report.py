@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vidtoon.files import write_atomic
 
@@ -78,3 +79,11 @@ def read_previous(path: str | Path) -> dict[tuple[str, str], JobResult]:
     except (OSError, ValueError, KeyError, TypeError):
         return {}
     return {(str(Path(r.source).resolve()), str(Path(r.output).resolve())): r for r in results}
+
+
+def job_result(job: Any, status: str, *, frames: int | None = None, seconds: float = 0.0, error: str | None = None) -> JobResult:
+    """The `JobResult` of a checked `Job` (`vidtoon.batch.check`), its fps from `frames` and `seconds`."""
+    fps = frames / seconds if frames and seconds > 0 else None
+    return JobResult(
+        job.number, str(job.source), str(job.output), status, frames, round(seconds, 3), fps and round(fps, 2), error, job.style
+    )

@@ -55,6 +55,10 @@ def batch(
     flow: Annotated[str | None, typer.Option("--flow", help="dis, farneback or raft.")] = None,
     faces: Annotated[bool | None, typer.Option("--faces/--no-faces", help="Restyle only the faces.")] = None,
     segment_seconds: Annotated[int | None, typer.Option("--segment-seconds", help="Length of resumable segments.")] = None,
+    chunk_seconds: Annotated[
+        float,
+        typer.Option("--chunk-seconds", help="With more workers than films: cut films at keyframes every N s, in parallel."),
+    ] = 60.0,
     crf: CrfOption = None,
     preset: Annotated[str | None, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")] = None,
     pix_fmt: PixFmtOption = None,
@@ -100,6 +104,7 @@ def batch(
                 report=report,
                 progress=progress,
                 ray_address=ray,
+                chunk_seconds=chunk_seconds,
             )
     except JobListError as exc:
         err_console.print(f"[bold red]error:[/] {escape(exc.what)}", highlight=False, soft_wrap=True)

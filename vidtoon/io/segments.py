@@ -3,8 +3,15 @@
 A job's segments live in a hidden folder beside the output. Each segment is a NUT file (exact
 timestamps in any time base) plus a `.times` list of its packets' presentation and decode timestamps as
 the encoder made them (NUT does not return the first decode times, and delays every packet to keep them
-non-negative). A segment counts only once it is complete and listed in
-`progress.json`; after a crash, a run with resume continues from the first unfinished segment.
+non-negative). The `.times` list is written atomically after its segment is closed: a segment whose list
+exists is complete (one line per frame). Segment `i` holds the output times between its borders: by
+default the grid `i * segment_seconds`; a chunked film gives its borders (`SegmentedJob.borders`, stored
+in the settings, so a resume with another plan is refused).
+
+One writer (`vidtoon restyle`) also lists its finished segments in `progress.json`; after a crash, a run
+with resume continues from the first unfinished segment. Many writers (the chunks of one film in other
+processes, or on other machines sharing the folder) `attach` to a folder without taking its lock and never
+rewrite `progress.json`: what is finished is read from the `.times` lists (`finished_segments`).
 `join_segments` remuxes the segments, in order, into the final container with the source's audio
 and subtitles interleaved, then the folder is removed. While a job is open it holds the output's
 `OutputLock`, so a second run writing the same output is refused instead of mixing segments.
@@ -12,8 +19,10 @@ and subtitles interleaved, then the folder is removed. While a job is open it ho
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from fractions import Fraction
@@ -49,6 +58,10 @@ class SegmentedJob:
         done: finished segments, in order, as (index, file name, frame count).
         complete: every frame is in a finished segment (only the join is left).
         lock: the output's lock, held until `release()` or `remove()`.
+        shared: one of many writers (`attach`): finished segments are known from their `.times` lists only.
+
+    `settings["borders"]` (sorted output times as strings, the first segment's start excluded), when present,
+    replaces the `segment_seconds` grid: segment `i` holds the times from border `i - 1` to border `i`.
     """
 
     folder: Path
@@ -56,6 +69,7 @@ class SegmentedJob:
     done: list[tuple[int, str, int]]
     complete: bool = False
     lock: OutputLock | None = None
+    shared: bool = False
 
     @classmethod
     def open(cls, output: Path, settings: dict[str, Any], *, resume: bool, force: bool) -> SegmentedJob:
@@ -83,11 +97,9 @@ class SegmentedJob:
             state = _read_state(state_file)
             if resume and state is not None:
                 if state["settings"] != settings:
-                    changed = sorted(
-                        k for k in set(state["settings"]) | set(settings) if state["settings"].get(k) != settings.get(k)
-                    )
+                    changed = ", ".join(_changed(state["settings"], settings))
                     raise OutputError(
-                        f"cannot resume: the interrupted run used other settings ({', '.join(changed)})",
+                        f"cannot resume: the interrupted run used other settings ({changed})",
                         path=output,
                         hint="run again with the same options, or pass --force to start over",
                     )
@@ -97,7 +109,7 @@ class SegmentedJob:
                 log.info("resuming %s after %d finished segment(s)", output, len(job.done))
                 return job
             if not force and not resume:
-                done = len(state["done"]) if state else 0
+                done = len(list(folder.glob("part-*.times")))  # finished segments, by one writer or many
                 raise OutputError(
                     f"an interrupted run of this output exists ({done} segment(s) finished)",
                     path=output,
@@ -109,9 +121,72 @@ class SegmentedJob:
         job._save()
         return job
 
+    @classmethod
+    def attach(cls, output: Path, settings: dict[str, Any]) -> SegmentedJob:
+        """Join the parts folder of `output` as one of many writers (a chunk): no lock (whoever joins the film
+        holds it), the folder made when missing, its finished segments read from disk.
+
+        Raises:
+            OutputError: the folder was made with other settings (another plan of chunks, another style ...).
+        """
+        settings = {**settings, "segment_files": "nut+times"}
+        folder = parts_dir_for(output)
+        state = _read_state(folder / _PROGRESS)
+        if state is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            with AtomicFile(folder / _PROGRESS, lock=False) as staged:  # writers racing here write the same text
+                staged.path.write_text(json.dumps({"settings": settings, "done": [], "complete": False}, indent=1))
+        elif state["settings"] != settings:
+            raise OutputError(
+                f"the parts folder holds another run of this output ({', '.join(_changed(state['settings'], settings))})",
+                path=output,
+                hint="run the batch again with --force to start over",
+            )
+        job = cls(folder, settings, [], shared=True)
+        job.refresh()
+        return job
+
+    @property
+    def borders(self) -> list[Fraction] | None:
+        """The segments' borders in output time (segment 0 starts before the first), or None: the `segment_seconds` grid."""
+        borders = self.settings.get("borders")
+        return None if borders is None else [Fraction(b) for b in borders]
+
+    def segment_of(self, time: Fraction, segment_seconds: Fraction) -> int:
+        """The segment holding output time `time` (`segment_seconds`: the grid, when the job has no borders)."""
+        borders = self.borders
+        if borders is None:
+            return int(time // segment_seconds)
+        return bisect.bisect_right(borders, time)
+
+    def segment_start(self, index: int, segment_seconds: Fraction) -> Fraction:
+        """Output time where segment `index` starts."""
+        borders = self.borders
+        if borders is None:
+            return index * segment_seconds
+        return Fraction(0) if index == 0 else borders[index - 1]
+
     @property
     def next_index(self) -> int:
         return self.done[-1][0] + 1 if self.done else 0
+
+    def finished_segments(self) -> list[tuple[int, str, int]]:
+        """The complete segments on disk (their `.times` list written), in order, as (index, file name, frame count)."""
+        found = []
+        for times in self.folder.glob("part-*.times"):
+            match = re.fullmatch(r"part-(\d+)\.times", times.name)
+            nut = times.with_suffix(".nut")
+            if match and nut.exists():
+                found.append((int(match.group(1)), nut.name, len(times.read_text().splitlines())))
+        return sorted(found)
+
+    def is_finished(self, index: int) -> bool:
+        """Segment `index` is complete on disk (written by this process or another)."""
+        return (self.folder / f"part-{index:05d}.times").exists() and (self.folder / f"part-{index:05d}.nut").exists()
+
+    def refresh(self) -> None:
+        """`done` from the folder: every complete segment, whoever wrote it."""
+        self.done = self.finished_segments()
 
     def segment_writer(
         self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str
@@ -128,13 +203,15 @@ class SegmentedJob:
         )
 
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
-        """Close `writer` and record its segment as finished (atomically)."""
+        """Close `writer` and record its segment as finished (atomically): its `.times` list, then, for the one
+        writer of a job, `progress.json` (a `shared` folder's writers never rewrite it)."""
         writer.close()
         times_file = writer.path.with_suffix(".times")
         with AtomicFile(times_file, lock=False) as staged:
             staged.path.write_text("\n".join(f"{pts} {dts}" for pts, dts in writer.packet_times))
         self.done.append((index, writer.path.name, writer.frames_written))
-        self._save()
+        if not self.shared:
+            self._save()
 
     def mark_complete(self) -> None:
         """Record that every frame is in a finished segment: a resumed run goes straight to the join."""
@@ -163,6 +240,10 @@ class SegmentedJob:
             staged.path.write_text(
                 json.dumps({"settings": self.settings, "done": self.done, "complete": self.complete}, indent=1)
             )
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
 
 
 def _read_state(path: Path) -> dict | None:

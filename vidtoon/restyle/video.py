@@ -6,6 +6,7 @@ cannot be joined from segments (GIF) are written by one writer in one pass.
 
 The frames come from a `FrameOpener`: by default a `VideoReader` of the source; `stabilize` opens the
 processed frames paired with their originals (`vidtoon.io.aligned.guided_frames`) and drives the same loop.
+`encode_frames` is that loop for any span of output time: a chunk of a film (`vidtoon.batch.chunks`) runs it too.
 """
 
 from __future__ import annotations
@@ -76,19 +77,7 @@ def restyle_video(
     time_base = 1 / fps if fmt.constant_rate else info.time_base
     if fmt.muxer == "gif":
         return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress, concealed)
-    settings = {
-        "source": str(source.resolve()),
-        "source_size": source.stat().st_size,
-        "model": job_key,
-        "options": {
-            k: (str(v) if isinstance(v, Fraction) else v)
-            for k, v in asdict(options).items()
-            if k not in ("device", "batch_size", "compile")
-        },
-        "format": fmt.muxer,
-        "time_base": str(time_base),
-    }
-    job = SegmentedJob.open(output, settings, resume=resume, force=force)
+    job = SegmentedJob.open(output, segment_settings(source, job_key, options, fmt, time_base), resume=resume, force=force)
     try:
         if not job.complete:
             _encode_segments(
@@ -106,14 +95,14 @@ def restyle_video(
             )
             job.mark_complete()
         else:
-            progress.start(_expected_frames(info, options.start, options.end), source.name)
+            progress.start(expected_frames(info, options.start, options.end), source.name)
             progress.advance(job.frame_count())
         result = join_segments(
             job,
             output,
             fps=fps,
             time_base=time_base,
-            audio=_sound(source, options),
+            audio=source_sound(source, options),
             metadata=info.metadata,
             inputs=inputs,
             force=force,
@@ -126,6 +115,22 @@ def restyle_video(
         raise stopped from None
     job.remove()
     return result
+
+
+def segment_settings(source: Path, job_key: dict, options: RestyleOptions, fmt, time_base: Fraction) -> dict:
+    """What must match for a job's finished segments to be reused (source, model, options, format, time base)."""
+    return {
+        "source": str(source.resolve()),
+        "source_size": source.stat().st_size,
+        "model": job_key,
+        "options": {
+            k: (str(v) if isinstance(v, Fraction) else v)
+            for k, v in asdict(options).items()
+            if k not in ("device", "batch_size", "compile")
+        },
+        "format": fmt.muxer,
+        "time_base": str(time_base),
+    }
 
 
 def _resumable_stop(exc: BaseException, output: Path, job: SegmentedJob) -> BaseException | None:
@@ -153,54 +158,93 @@ def _encode_segments(
     concealed: list[Fraction] | None,
 ) -> None:
     """Restyle and encode every frame not yet in a finished segment of `job` (warming the temporal stage up first)."""
-    segment = Fraction(options.segment_seconds)
-    first_segment = job.next_index
-    resume_at = first_segment * segment
-    warmup = min(resume_at, options.warmup_seconds) if options.consistency != "none" else Fraction(0)
-    read_from = resume_at - warmup  # output time the reader starts at
-    start = (options.start or Fraction(0)) + read_from
-    expected = _expected_frames(info, options.start, options.end)
-    progress.start(expected, name)
+    resume_at = job.segment_start(job.next_index, Fraction(options.segment_seconds))
+    read_from = warmup_start(resume_at, options)  # output time the reader starts at
+    progress.start(expected_frames(info, options.start, options.end), name)
     if job.done:
         progress.advance(job.frame_count())
-    batch_size = options.batch_size or (8 if restyler.translator.device.type == "cuda" else 1)
-
-    with open_frames(start) as reader:
-        state = {"writer": None, "index": None}
-
-        def write(item: tuple[int, Fraction, np.ndarray]) -> None:
-            index, time, rgb = item
-            if state["index"] != index:
-                if state["writer"] is not None:
-                    job.finish_segment(state["index"], state["writer"])
-                state["writer"] = job.segment_writer(
-                    index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec
-                )
-                state["index"] = index
-            state["writer"].write(rgb, time)
-
-        try:
-            # closing(): on a signal or an error the decode thread stops before the reader closes its container
-            with (
-                BackgroundSink(write, depth=2 * batch_size + 4) as sink,
-                closing(prefetch(reader, depth=2 * batch_size + 2)) as decoded,
-            ):
-                restyler.reset()
-                for times, restyled in restyled_batches(restyler, batches(decoded, batch_size)):
-                    for time, rgb in zip(times, restyled):
-                        absolute = time + read_from  # output time: from `options.start`
-                        if absolute >= resume_at:  # earlier frames only warm the temporal stage up
-                            sink.put((int(absolute // segment), absolute, rgb))
-                            progress.advance()
-            if state["writer"] is not None:
-                job.finish_segment(state["index"], state["writer"])
-        except BaseException:
-            if state["writer"] is not None:
-                state["writer"].abort()
-            raise
+    with open_frames((options.start or Fraction(0)) + read_from) as reader:
+        encode_frames(
+            restyler,
+            options,
+            job,
+            reader,
+            read_from=read_from,
+            write_from=resume_at,
+            fps=fps,
+            time_base=time_base,
+            fmt=fmt,
+            progress=progress,
+        )
         if concealed is not None:
             concealed.extend(getattr(reader, "concealed", ()))  # a paired reader conceals nothing
     restyler.finish("frames")
+
+
+def warmup_start(write_from: Fraction, options: RestyleOptions) -> Fraction:
+    """Output time to start decoding at so the temporal stage is warm at `write_from` (`options.warmup_seconds` before)."""
+    warmup = min(write_from, options.warmup_seconds) if options.consistency != "none" else Fraction(0)
+    return write_from - warmup
+
+
+def encode_frames(
+    restyler: Restyler,
+    options: RestyleOptions,
+    job: SegmentedJob,
+    reader: Iterable[Frame],
+    *,
+    read_from: Fraction,
+    write_from: Fraction,
+    fps: Fraction,
+    time_base: Fraction,
+    fmt,
+    progress: Progress,
+    write_until: Fraction | None = None,
+) -> int:
+    """The video loop: `reader`'s frames restyled in batches and encoded into `job`'s segments (each by its output time).
+
+    `reader` yields frames timed from output time `read_from`; the frames before output time `write_from` only warm
+    the temporal stage up (as a resume does), those at or after `write_until` (None: no limit) are not written.
+    Returns the frames written; each segment is finished (`job.finish_segment`) when the next starts and at the end.
+    """
+    segment = Fraction(options.segment_seconds)
+    batch_size = options.batch_size or (8 if restyler.translator.device.type == "cuda" else 1)
+    state = {"writer": None, "index": None, "frames": 0}
+
+    def write(item: tuple[int, Fraction, np.ndarray]) -> None:
+        index, time, rgb = item
+        if state["index"] != index:
+            if state["writer"] is not None:
+                job.finish_segment(state["index"], state["writer"])
+            state["writer"] = job.segment_writer(
+                index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec
+            )
+            state["index"] = index
+        state["writer"].write(rgb, time)
+        state["frames"] += 1
+
+    try:
+        # closing(): on a signal or an error the decode thread stops before the reader closes its container
+        with (
+            BackgroundSink(write, depth=2 * batch_size + 4) as sink,
+            closing(prefetch(reader, depth=2 * batch_size + 2)) as decoded,
+        ):
+            restyler.reset()
+            for times, restyled in restyled_batches(restyler, batches(decoded, batch_size)):
+                for time, rgb in zip(times, restyled):
+                    absolute = time + read_from  # output time: from `options.start`
+                    if write_until is not None and absolute >= write_until:
+                        continue
+                    if absolute >= write_from:  # earlier frames only warm the temporal stage up
+                        sink.put((job.segment_of(absolute, segment), absolute, rgb))
+                        progress.advance()
+        if state["writer"] is not None:
+            job.finish_segment(state["index"], state["writer"])
+    except BaseException:
+        if state["writer"] is not None:
+            state["writer"].abort()
+        raise
+    return state["frames"]
 
 
 def _restyle_video_direct(
@@ -222,12 +266,12 @@ def _restyle_video_direct(
             fps=info.fps or Fraction(25),
             time_base=info.time_base,
             options=options.encode,
-            audio=_sound(source, options),
+            audio=source_sound(source, options),
             metadata=info.metadata,
             inputs=inputs,
             force=force,
         ) as writer:
-            progress.start(_expected_frames(info, options.start, options.end), source.name)
+            progress.start(expected_frames(info, options.start, options.end), source.name)
             restyler.reset()
             for times, restyled in restyled_batches(restyler, batches(prefetch(reader), options.batch_size or 1)):
                 for time, rgb in zip(times, restyled):
@@ -239,14 +283,14 @@ def _restyle_video_direct(
     return writer.path
 
 
-def _sound(source: Path, options: RestyleOptions) -> AudioSource | None:
+def source_sound(source: Path, options: RestyleOptions) -> AudioSource | None:
     """The source's sound (and subtitles) for the restyled part; a frame folder has none."""
     if source.is_dir():
         return None
     return AudioSource(source, origin=options.start or Fraction(0), end=options.end)
 
 
-def _expected_frames(info: VideoInfo, start: Fraction | None, end: Fraction | None) -> int | None:
+def expected_frames(info: VideoInfo, start: Fraction | None, end: Fraction | None) -> int | None:
     if info.frame_count is None or not info.fps:
         return info.frame_count
     first = math.floor((start or 0) * info.fps)

@@ -31,6 +31,7 @@ __all__ = [
     "read_style_card",
     "resolve_style",
     "style_dirs",
+    "style_key",
 ]
 
 
@@ -104,4 +105,9 @@ def load_translator(
     card = card or resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
     kind = STYLE_KINDS.get(card.kind)()
     translator = kind.load(card, device=resolve_device(device), precision=precision, label=label, compile=compile)
-    return LoadedStyle(translator, card.name, dict(card.defaults), {**kind.key(card), "kind": card.kind, "label": label})
+    return LoadedStyle(translator, card.name, dict(card.defaults), style_key(card, label))
+
+
+def style_key(card: StyleCard, label: str | None = None) -> dict:
+    """What identifies `card`'s model (with `label`) in a resumable run's settings: `LoadedStyle.key`, without loading it."""
+    return {**STYLE_KINDS.get(card.kind)().key(card), "kind": card.kind, "label": label}
