@@ -109,8 +109,8 @@ def batch(
         ray_address: run on Ray actors instead (`vidtoon.batch.ray_runner`): "local" (a cluster on this machine),
             "auto" (the cluster this machine belongs to) or HOST:PORT; outputs must be on storage every node sees.
             `workers` then counts actors (default: one per GPU of the cluster, else as for CPU workers above).
-        chunk_seconds: with more workers than jobs, films of two chunks or more are cut at the first keyframe after
-            every `chunk_seconds` and their chunks run in parallel (`vidtoon.batch.chunks`).
+        chunk_seconds: with more workers (or Ray actors) than jobs, films of two chunks or more are cut at the first
+            keyframe after every `chunk_seconds` and their chunks run in parallel (`vidtoon.batch.chunks`).
 
     Returns:
         The `BatchReport`: one `JobResult` per job in list order; `report.ok` is False when any job failed.
@@ -145,12 +145,13 @@ def batch(
             )
             progress.job_finished(results[job.number])
     if ray_address is not None:
-        ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress)
+        ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress, chunk_seconds=chunk_seconds)
     else:
         ran = run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds)
     for result in ran:
         results[result.number] = result
-    outcome = BatchReport([results[n] for n in sorted(results)], workers=min(workers or 0, len(todo)), seconds=0.0)
+    used = workers or 0 if ray_address is not None else min(workers, len(todo))  # Ray: the actors (chunks may outnumber jobs)
+    outcome = BatchReport([results[n] for n in sorted(results)], workers=used, seconds=0.0)
     outcome.seconds = round(time.perf_counter() - started, 3)
     if report_path is not None:
         outcome.write(report_path)
@@ -172,13 +173,11 @@ def _check_ray(address: str, *, gpus: list[int] | None, workers: int | None) -> 
 
 
 def _run_ray(
-    jobs: list[Job], address: str, *, workers: int | None, force: bool, progress: BatchProgress
+    jobs: list[Job], address: str, *, workers: int | None, force: bool, progress: BatchProgress, chunk_seconds: float
 ) -> tuple[list[JobResult], int]:
     """The jobs' results from Ray actors, and the actor count (no cluster is reached when there is nothing to do)."""
-    from vidtoon.batch.ray_runner import connect, run_on_ray
+    from vidtoon.batch.ray_runner import run_on_ray
 
     if not jobs:
         return [], workers or 0
-    with connect(address) as cluster:
-        workers = cluster.workers(workers, jobs)
-        return run_on_ray(jobs, address=address, workers=workers, force=force, progress=progress), workers
+    return run_on_ray(jobs, address=address, workers=workers, force=force, progress=progress, chunk_seconds=chunk_seconds)

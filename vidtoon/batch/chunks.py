@@ -245,8 +245,10 @@ def open_film(job: Job, chunks: list[Chunk], *, resume: bool, force: bool) -> An
         OutputError: an interrupted run exists and neither `resume` nor `force`, `resume` with another plan or
         other settings, or another process writes the output.
     """
+    from vidtoon.files import ensure_writable_dir
     from vidtoon.io.segments import SegmentedJob
 
+    ensure_writable_dir(job.output.parent)  # as a single restyle makes an output's missing folder
     key, options = _style_key(job)
     parts = SegmentedJob.open(job.output, chunk_settings(job, chunks[0].borders, options, key), resume=resume, force=force)
     parts.shared = True

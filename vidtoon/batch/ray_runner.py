@@ -13,8 +13,8 @@ tasks' return values.
 Outputs and their parts folders are written where the jobs say, by whichever node runs the unit: every node must
 see those paths (shared storage: NFS, a cluster file system), and vidtoon must be installed on every node.
 
-The unit of work is a whole checked `Job`. Chunks of one film (`vidtoon.batch.chunks`: `plan_chunks`,
-`run_chunk`, `join_chunks`) are the next unit: the same pool, `RayWorker.run` calling `run_chunk` instead.
+The unit of work is a whole checked `Job`, or, with more actors than films, a chunk of a film (`vidtoon.batch.chunks`,
+`RayWorker.run_chunk`); this process holds each chunked film's lock and joins it when its last chunk is in.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vidtoon.batch.check import Job
-from vidtoon.batch.progress import BatchProgress, NoBatchProgress
+from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk
+from vidtoon.batch.films import ChunkedFilm, open_films
+from vidtoon.batch.progress import BatchProgress, NoBatchProgress, dispatch
 from vidtoon.batch.ray_worker import RayWorker
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import Interrupted, UsageError
@@ -103,16 +105,17 @@ class Cluster:
         cpus = int(self.cpus) or 1
         return 1 if cpus <= 4 else cpus // 4
 
-    def workers(self, requested: int | None, jobs: list[Job]) -> int:
-        """The actors to start for `jobs`: `requested` (default `default_workers`), no more than the jobs, and no
-        more than the GPUs when the actors take one each (one more could never be placed: the batch would wait).
+    def workers(self, requested: int | None, jobs: list[Job], units: int | None = None) -> int:
+        """The actors to start for `jobs`: `requested` (default `default_workers`), no more than the units of work
+        (`units`, default one per job), and no more than the GPUs when the actors take one each (one more could never
+        be placed: the batch would wait).
 
         Raises:
             UsageError: `requested` is below 1.
         """
         if requested is not None and requested < 1:
             raise UsageError(f"--workers must be 1 or more, got {requested}")
-        count = min(requested or self.default_workers(jobs), len(jobs))
+        count = min(requested or self.default_workers(jobs), len(jobs) if units is None else units)
         if self.gpus >= 1 and _wants_gpu(jobs) and count > self.gpus:
             log.warning("%d Ray workers asked for, the cluster has %d GPU(s): starting %d", count, self.gpus, self.gpus)
             count = int(self.gpus)
@@ -163,8 +166,10 @@ def run_on_ray(
     force: bool = False,
     progress: BatchProgress | None = None,
     max_restarts: int = 2,
-) -> list[JobResult]:
-    """Run `jobs` (none of them to skip) on a Ray cluster's actors, longest first; one result per job, in finishing order.
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+) -> tuple[list[JobResult], int]:
+    """Run `jobs` (none of them to skip) on a Ray cluster's actors, longest first: one result per job (in finishing
+    order) and the number of actors used.
 
     Args:
         jobs: checked jobs (`vidtoon.batch.check`); their outputs must be on storage every node sees.
@@ -175,6 +180,8 @@ def run_on_ray(
             so that a retried unit can always continue from its segments).
         progress: receives the actors' progress (default: none).
         max_restarts: how often a dead worker process is restarted and its unit retried.
+        chunk_seconds: with more actors than jobs, films of two chunks or more run as chunks (`vidtoon.batch.chunks`),
+            joined here (this process must see the outputs too).
 
     Raises:
         UsageError: Ray is missing or no cluster answers at `address` (nothing was started).
@@ -182,13 +189,59 @@ def run_on_ray(
     """
     progress = progress or NoBatchProgress()
     if not jobs:
-        return []
+        return [], 0
     with connect(address) as cluster:
         ray = import_ray()
-        count = cluster.workers(workers, jobs)
         gpu = cluster.gpus >= 1 and _wants_gpu(jobs)
-        units = [_prepare(job, force=force, gpu=gpu) for job in jobs]
-        return _Pool(ray, cluster, count, gpu=gpu, max_restarts=max_restarts).run(units, progress)
+        prepared = [_prepare(job, force=force, gpu=gpu) for job in jobs]
+        events, results = _DriverEvents(progress), []
+        films: dict[int, ChunkedFilm] = {}
+        if cluster.workers(workers, prepared, units=len(prepared) + 1) > len(prepared):  # more actors than films
+            films = open_films(prepared, False, chunk_seconds, events, results)
+        units: list[Unit] = [(job, chunk) for job in prepared if job.number in films for chunk in films[job.number].todo]
+        done = {result.number for result in results}
+        units += [(job, None) for job in prepared if job.number not in films and job.number not in done]
+        for film in films.values():
+            if not film.todo:  # every chunk was finished by an earlier run: only the join is left
+                results.append(film.finish(events))
+        if not units:
+            return results, 0
+        count = cluster.workers(workers, prepared, units=len(units))
+        pool = _Pool(ray, cluster, count, gpu=gpu, max_restarts=max_restarts)
+        try:
+            return results + pool.run(units, progress, films, events), count
+        finally:
+            for film in films.values():
+                film.parts.release()
+
+
+# A unit of work: a whole job (chunk None), or one chunk of a film.
+Unit = tuple[Job, Chunk | None]
+
+
+class _DriverEvents:
+    """What `films` reports (a film started, its earlier frames, its result) handed straight to the caller's progress."""
+
+    def __init__(self, progress: BatchProgress):
+        self.progress = progress
+
+    def put(self, event: tuple) -> None:
+        dispatch(event, self.progress)
+
+
+class _Outcome:
+    """A finished Ray task as `ChunkedFilm.settle` reads a future: its value, or the error it raised."""
+
+    def __init__(self, value: Any = None, error: BaseException | None = None):
+        self.value, self.error = value, error
+
+    def cancelled(self) -> bool:
+        return False
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 def _prepare(job: Job, *, force: bool, gpu: bool) -> Job:
@@ -252,38 +305,71 @@ class _Pool:
                 f"a Ray worker could not start: {lines[-1] if lines else type(exc).__name__}", hint=INSTALL_HINT
             ) from None
 
-    def run(self, units: list[Job], progress: BatchProgress) -> list[JobResult]:
+    def run(self, units: list[Unit], progress: BatchProgress, films: dict[int, ChunkedFilm], events: Any) -> list[JobResult]:
         ray = self.ray
-        pending = deque(sorted(units, key=lambda job: (-(job.seconds or 0.0), job.number)))  # longest first
+        pending = deque(sorted(units, key=_longest_first))
         idle = list(self.actors)
-        running: dict[Any, tuple[Any, Job, float]] = {}
+        running: dict[Any, tuple[Any, Unit, float]] = {}
         results: list[JobResult] = []
         try:
             while pending or running:
                 while idle and pending:
-                    actor, job = idle.pop(0), pending.popleft()
-                    running[actor.run.remote(job)] = (actor, job, time.perf_counter())
+                    actor, (job, chunk) = idle.pop(0), pending.popleft()
+                    call = actor.run_chunk.remote(job, chunk) if chunk is not None else actor.run.remote(job)
+                    running[call] = (actor, (job, chunk), time.perf_counter())
                 if not running:  # every actor is gone: the units left fail
-                    for job in pending:
-                        results.append(_failed(job, "no Ray worker is left to run it (they died more often than allowed)"))
-                        progress.job_finished(results[-1])
+                    for job, chunk in pending:
+                        if chunk is None:
+                            results.append(_failed(job, "no Ray worker is left to run it (they died more often than allowed)"))
+                            progress.job_finished(results[-1])
+                        else:
+                            films[job.number].settle(chunk, _Outcome(error=RuntimeError("no Ray worker is left to run it")), [])
+                    for number in sorted({job.number for job, chunk in pending if chunk is not None}):
+                        results.append(films[number].finish(events))
                     break
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.25)
                 self._drain(progress)
                 for ref in ready:
-                    actor, job, started = running.pop(ref)
-                    result, alive = self._result(ref, job, started)
+                    actor, (job, chunk), started = running.pop(ref)
+                    if chunk is not None:
+                        alive = self._settle_chunk(ref, films[job.number], chunk, pending)
+                        if films[job.number].over():
+                            results.append(films[job.number].finish(events))
+                    else:
+                        result, alive = self._result(ref, job, started)
+                        self._drain(progress)
+                        results.append(result)
+                        progress.job_finished(result)
                     if alive:
                         idle.append(actor)
-                    self._drain(progress)
-                    results.append(result)
-                    progress.job_finished(result)
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stop the actors (finished segments stay for --resume)
             self.stop()
             signum = getattr(exc, "signum", 2)
             raise Interrupted(signum, kept=f"{len(results)} finished job(s) and the others' finished segments kept") from None
         self.stop()
         return results
+
+    def _settle_chunk(self, ref: Any, film: ChunkedFilm, chunk: Chunk, pending: deque) -> bool:
+        """Hand a chunk's outcome to its film (a failure drops the film's chunks still pending); whether the actor
+        can take another unit."""
+        from ray.exceptions import RayActorError, RayError
+
+        alive = True
+        try:
+            outcome = _Outcome(self.ray.get(ref))
+        except RayActorError as exc:
+            outcome, alive = (
+                _Outcome(error=RuntimeError(f"its Ray worker died more often than allowed ({type(exc).__name__})")),
+                False,
+            )
+        except RayError as exc:
+            outcome = _Outcome(error=RuntimeError(f"Ray: {str(exc).strip().splitlines()[-1]}"))
+        film.settle(chunk, outcome, [])
+        if film.error is not None:  # its chunks not started yet are dropped
+            for unit in [u for u in pending if u[0] is film.job]:
+                pending.remove(unit)
+                film.waiting.discard(unit[1].index)
+        return alive
 
     def _result(self, ref: Any, job: Job, started: float) -> tuple[JobResult, bool]:
         """The unit's result with the wall time of all its attempts, and whether its actor can take another."""
@@ -321,6 +407,11 @@ class _Pool:
         for actor in self.actors:
             self.ray.kill(actor, no_restart=True)
         self.ray.kill(self.events.actor, no_restart=True)
+
+
+def _longest_first(unit: Unit) -> tuple:
+    job, chunk = unit
+    return (-(job.seconds or 0.0), job.number, chunk.index if chunk is not None else 0)
 
 
 def _failed(job: Job, error: str) -> JobResult:

@@ -10,6 +10,7 @@ import shutil
 from typing import Any
 
 from vidtoon.batch.check import Job
+from vidtoon.batch.chunks import Chunk
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import VidtoonError
 from vidtoon.io.segments import parts_dir_for
@@ -54,6 +55,15 @@ class RayWorker:
         result = local._run_job(job, False)
         self.events.sync()
         return result
+
+    def run_chunk(self, job: Job, chunk: Chunk) -> tuple[Any, str | None]:
+        """Run one chunk of a film (`vidtoon.batch.chunks`): (its `ChunkResult`, None) or (None, the error line). A
+        retried chunk writes its segment again from the start (a half-written one is never counted)."""
+        from vidtoon.batch import local
+
+        outcome = local._run_chunk(job, chunk)
+        self.events.sync()
+        return outcome
 
 
 class _Events:
