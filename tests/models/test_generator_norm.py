@@ -49,3 +49,17 @@ def test_a_card_without_norm_is_an_instance_norm_generator(tmp_path):
     new_model, new_card = load_checkpoint(new)
     assert "norm" not in old_card.kwargs and any(isinstance(m, InstanceNorm2d) for m in old_model.modules())
     assert new_card.kwargs["norm"] == "none" and not any(isinstance(m, nn.InstanceNorm2d) for m in new_model.modules())
+
+
+@torch.no_grad()
+def test_skip_learns_the_change_from_the_input():
+    torch.manual_seed(0)
+    model = build_model("cyclegan_resnet", **TINY, norm="none", skip=True).eval()
+    assert model.state_dict().keys() == build_model("cyclegan_resnet", **TINY).state_dict().keys()  # no new parameters
+    head = model.model[-2]
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    x = torch.linspace(-1, 1, 3 * 32 * 32).reshape(1, 3, 32, 32)
+    assert float((model(x) - x.clamp(-0.999, 0.999)).abs().max()) < 1e-5  # a zero change: the input itself
+    head.bias.fill_(0.5)
+    assert torch.allclose(model(torch.zeros(1, 3, 32, 32)), torch.full((1, 3, 32, 32), 0.4621), atol=1e-4)  # tanh(0.5)

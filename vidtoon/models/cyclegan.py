@@ -115,6 +115,9 @@ class ResnetGenerator(nn.Module):
         upsample: "transpose" (the original 3×3 stride-2 ConvTranspose2d) or "resize" (nearest ×2, reflection pad, 3×3 conv:
             no checkerboard artefacts; the upsampling layers become `model.<i>.2.weight` instead of `model.<i>.weight`,
             every other key is unchanged).
+        skip: add the input to the logits before the final tanh, tanh(f(x) + atanh(x)) (input_nc == output_nc): the
+            network learns the change from the input, so it starts near the identity and keeps the input's detail
+            (no parameters added; the state dict is unchanged).
 
     Shapes: N×input_nc×H×W -> N×output_nc×H×W, H and W multiples of 4.
     """
@@ -131,8 +134,12 @@ class ResnetGenerator(nn.Module):
         n_blocks: int = 6,
         padding_type: str = "reflect",
         upsample: str = "transpose",
+        skip: bool = False,
     ):
         super().__init__()
+        if skip and input_nc != output_nc:
+            raise ValueError(f"skip needs as many input as output channels, got {input_nc} and {output_nc}")
+        self.skip = skip
         if n_blocks < 0:
             raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
         if upsample not in UPSAMPLES:
@@ -153,7 +160,9 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """N×input_nc×H×W in [-1, 1] -> N×output_nc×H×W in [-1, 1]."""
-        return self.model(x)
+        if not self.skip:
+            return self.model(x)
+        return torch.tanh(self.model[:-1](x) + torch.atanh(x.clamp(-0.999, 0.999)))
 
 
 def _upsampling(upsample: str, in_nc: int, out_nc: int, use_bias: bool) -> nn.Module:
@@ -294,12 +303,14 @@ def cyclegan_resnet(
     use_dropout: bool = False,
     norm: str = "instance",
     upsample: str = "transpose",
+    skip: bool = False,
 ) -> ResnetGenerator:
     """RGB -> RGB `ResnetGenerator` with reflection padding (defaults: the original's `resnet_9blocks` with instance norm).
 
-    A model card without `norm` in its kwargs is an instance-norm generator (every checkpoint written before the option).
+    A model card without `norm` (`skip`) in its kwargs is an instance-norm generator without the input skip (every
+    checkpoint written before the options).
     """
-    return ResnetGenerator(3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample)
+    return ResnetGenerator(3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample, skip=skip)
 
 
 @register("cyclegan_unet", size_multiple=256, tiny={"num_downs": 5, "ngf": 8})

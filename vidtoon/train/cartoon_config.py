@@ -26,6 +26,7 @@ class CartoonConfig(RunConfig):
         ngf, n_blocks: the generator (`cyclegan_resnet`, resize + conv upsampling).
         norm: the generator's normalisation, "none" (default), "group" (layer norm) or "instance" (runs made before
             the option; it learns colour "droplets" on whole frames when trained on crops: docs/training-notes.md).
+        skip: the generator adds its input before the final tanh (learns the change from the photo; see `cyclegan_resnet`).
         ndf, d_layers: the two PatchGAN discriminators.
         init_steps: anchor-reconstruction steps before the adversarial phase.
         adv_ramp: steps over which the adversarial weights grow linearly from 0 after `init_steps` (0: at once).
@@ -49,6 +50,7 @@ class CartoonConfig(RunConfig):
     ngf: int = 32
     n_blocks: int = 4
     norm: str = "none"
+    skip: bool = False
     ndf: int = 32
     d_layers: int = 3
     init_steps: int = 500
@@ -96,7 +98,7 @@ class CartoonConfig(RunConfig):
 
     def generator_family(self) -> tuple[str, dict[str, Any]]:
         """(registry family, constructor kwargs) of the generator."""
-        return "cyclegan_resnet", {"ngf": self.ngf, "n_blocks": self.n_blocks, "upsample": "resize", "norm": self.norm}
+        return "cyclegan_resnet", {"ngf": self.ngf, "n_blocks": self.n_blocks, "upsample": "resize", "norm": self.norm, "skip": self.skip}
 
     def discriminator_kwargs(self) -> dict[str, Any]:
         return {"ndf": self.ndf, "n_layers": self.d_layers}
