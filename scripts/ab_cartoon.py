@@ -42,7 +42,9 @@ def main() -> None:
     cpu_min = (used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime) / 60
     step, cast, grid, blotch = read_checkpoint(args.run / "checkpoints" / "latest.pt")["trainer"]["extra"]["quality"][-1].tolist()
     recipe = " ".join(args.set) or "defaults"
-    print(f"| {recipe} | {int(step)} | {cpu_min:.1f} ({(time.time() - wall) / 60:.1f} wall) | {cast:.1f} | {grid:.1f} | {blotch:.4f} |")
+    print(
+        f"| {recipe} | {int(step)} | {cpu_min:.1f} ({(time.time() - wall) / 60:.1f} wall) | {cast:.1f} | {grid:.1f} | {blotch:.4f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,10 @@ def main() -> None:
             total += (float(row["step_ms"]) + float(row["data_ms"])) * min(log_every, step - previous) / 3.6e6
             previous = step
             hours_at.append((step, total))
-    print(f"{'step':>8s} {'hours':>7s} {'cast':>6s} {'grid':>6s} {'blotch':>7s}  sheet   "
-          f"(bounds: cast < {CAST_BOUND}, grid < {CHECKER_BOUND}, blotch < {BLOTCH_BOUND})")
+    print(
+        f"{'step':>8s} {'hours':>7s} {'cast':>6s} {'grid':>6s} {'blotch':>7s}  sheet   "
+        f"(bounds: cast < {CAST_BOUND}, grid < {CHECKER_BOUND}, blotch < {BLOTCH_BOUND})"
+    )
     for step, cast, checker, *rest in quality:
         blotch = rest[0] if rest else float("nan")
         hours = max((h for s, h in hours_at if s <= step), default=0.0)

@@ -19,8 +19,11 @@ def test_no_norm_keeps_the_state_dict_layout():
     group = build_model("cyclegan_resnet", **TINY, norm="group")
     norms = [m for m in group.modules() if isinstance(m, nn.GroupNorm)]
     assert len(norms) == 7 and all(m.num_groups == 1 for m in norms)  # stem, 2 down, 2 in the block, 2 up
-    assert set(group.state_dict()) - set(plain.state_dict()) == {f"{m}.{p}" for m in ("model.2", "model.5", "model.8",
-        "model.10.conv_block.2", "model.10.conv_block.6", "model.12", "model.15") for p in ("weight", "bias")}
+    assert set(group.state_dict()) - set(plain.state_dict()) == {
+        f"{m}.{p}"
+        for m in ("model.2", "model.5", "model.8", "model.10.conv_block.2", "model.10.conv_block.6", "model.12", "model.15")
+        for p in ("weight", "bias")
+    }
     with pytest.raises(UsageError, match="norm must be one of"):
         build_model("cyclegan_resnet", **TINY, norm="layer")
 

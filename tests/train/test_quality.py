@@ -6,7 +6,16 @@ import pytest
 import torch
 
 from vidtoon.io.images import read_image
-from vidtoon.train.quality import BLOTCH_BOUND, CAST_BOUND, CHECKER_BOUND, blotches, checkerboard, colour_cast, look_report, rgb_to_lab
+from vidtoon.train.quality import (
+    BLOTCH_BOUND,
+    CAST_BOUND,
+    CHECKER_BOUND,
+    blotches,
+    checkerboard,
+    colour_cast,
+    look_report,
+    rgb_to_lab,
+)
 
 
 def to_x(rgb_u8):

@@ -83,7 +83,13 @@ class CartoonConfig(RunConfig):
             "lambda_hue",
             "lambda_tv",
         )
-        if min(getattr(self, k) for k in weights) < 0 or self.hue_margin < 0 or self.init_steps < 0 or self.holdout < 0 or self.adv_ramp < 0:
+        if (
+            min(getattr(self, k) for k in weights) < 0
+            or self.hue_margin < 0
+            or self.init_steps < 0
+            or self.holdout < 0
+            or self.adv_ramp < 0
+        ):
             raise UsageError("the lambda_* weights, hue_margin, init_steps, adv_ramp and holdout must be >= 0")
         if self.sample_size % 16 or self.sample_size < 0:
             raise UsageError(f"sample_size must be a multiple of 16 (or 0), got {self.sample_size}")
@@ -98,7 +104,13 @@ class CartoonConfig(RunConfig):
 
     def generator_family(self) -> tuple[str, dict[str, Any]]:
         """(registry family, constructor kwargs) of the generator."""
-        return "cyclegan_resnet", {"ngf": self.ngf, "n_blocks": self.n_blocks, "upsample": "resize", "norm": self.norm, "skip": self.skip}
+        return "cyclegan_resnet", {
+            "ngf": self.ngf,
+            "n_blocks": self.n_blocks,
+            "upsample": "resize",
+            "norm": self.norm,
+            "skip": self.skip,
+        }
 
     def discriminator_kwargs(self) -> dict[str, Any]:
         return {"ndf": self.ndf, "n_layers": self.d_layers}
