@@ -15,7 +15,8 @@
 #   (633 photos, 557 Blender frames with green frames capped at the photos' share; shorter side 288 px).
 # Recipe: 96 px crops (zoom 0.8-1.25) of the 288 px frames, batch 6, 500 anchor-only steps, then adversarial;
 # generator cyclegan_resnet ngf 32, 4 blocks, resize+conv, NO normalisation (CartoonConfig.norm's default since
-# 2026-11-30: instance norm gave the cast and the droplets; docs/training-notes.md has the A/B table)SKIPNOTE,
+# 2026-11-30: instance norm gave the cast and the droplets; docs/training-notes.md has the A/B table)
+# and the input added before the final tanh (skip: sharp, no blur; the generator learns the change from the photo),
 # 2.7 MB fp16; steps 200000 (the learning rate stays constant until step 100000). One torch thread, nice 19:
 # tests and other work keep the machine.
 # sample_every 500 (was 1000): FACTS.md's probe gave 0.6 s per 96 px step of a similar recipe on two idle threads

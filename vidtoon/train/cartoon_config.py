@@ -26,7 +26,8 @@ class CartoonConfig(RunConfig):
         ngf, n_blocks: the generator (`cyclegan_resnet`, resize + conv upsampling).
         norm: the generator's normalisation, "none" (default), "group" (layer norm) or "instance" (runs made before
             the option; it learns colour "droplets" on whole frames when trained on crops: docs/training-notes.md).
-        skip: the generator adds its input before the final tanh (learns the change from the photo; see `cyclegan_resnet`).
+        skip: the generator adds its input before the final tanh (learns the change from the photo, starts as the
+            identity and keeps its detail; see `cyclegan_resnet`). Default since 2026-11-30 (docs/training-notes.md).
         ndf, d_layers: the two PatchGAN discriminators.
         init_steps: anchor-reconstruction steps before the adversarial phase.
         adv_ramp: steps over which the adversarial weights grow linearly from 0 after `init_steps` (0: at once).
@@ -50,7 +51,7 @@ class CartoonConfig(RunConfig):
     ngf: int = 32
     n_blocks: int = 4
     norm: str = "none"
-    skip: bool = False
+    skip: bool = True
     ndf: int = 32
     d_layers: int = 3
     init_steps: int = 500
