@@ -14,7 +14,9 @@
 # safetensors, typer (all preinstalled there). No PyAV: the training path reads image folders only.
 #
 # Recipe: `vidtoon train cartoon` (vidtoon/train/cartoon.py): one-way generator cyclegan_resnet (32 base channels,
-# 4 blocks, resize+conv upsampling, 1.37M parameters, 2.7 MB fp16), two PatchGANs (surface and texture views), 256 px crops of
+# 4 blocks, resize+conv upsampling, no normalisation, input skip before the tanh (CartoonConfig's defaults since 2026-11-30: the
+# instance-norm generator gave a colour cast and "droplets" on whole frames, docs/training-notes.md), 1.37M
+# parameters, 2.7 MB fp16), two PatchGANs (surface and texture views), 256 px crops of
 # 256 px-short-side frames, batch 32, bf16 autocast, channels_last, cuDNN benchmark; 300 anchor-only steps,
 # then adversarial. A 30-step calibration per style measures steps/s and sizes the run to its share of
 # BUDGET seconds of training (pixar 62 %, anime 38 %); the learning rate decays over the second half.

@@ -76,7 +76,7 @@ def test_unknown_family_lists_known_names():
         assert name in str(caught.value)
 
 
-@pytest.mark.parametrize("kwargs", [{"no_such_argument": 1}, {"norm": "group"}, {"n_blocks": -1}])
+@pytest.mark.parametrize("kwargs", [{"no_such_argument": 1}, {"norm": "layer"}, {"n_blocks": -1}])
 def test_bad_arguments_are_a_usage_error(kwargs):
     with pytest.raises(UsageError, match="cyclegan_resnet"):
         build_model("cyclegan_resnet", **kwargs)

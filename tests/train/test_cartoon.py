@@ -14,7 +14,7 @@ from vidtoon.cli import app
 from vidtoon.errors import UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
 from vidtoon.styles import read_style_card
-from vidtoon.train.cartoon import caption_row, random_crop, split_holdout
+from vidtoon.train.cartoon import adversarial_ramp, caption_row, random_crop, split_holdout
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import load_config
 from vidtoon.train.data import ImageBank
@@ -76,7 +76,8 @@ def test_config_defaults_file_and_flags(tmp_path):
     config = CartoonConfig()
     family, kwargs = config.generator_family()
     assert (config.size, config.load_size, config.resolved_sample_size) == (96, 288, 256)
-    assert kwargs == {"ngf": 32, "n_blocks": 4, "upsample": "resize"}
+    assert kwargs == {"ngf": 32, "n_blocks": 4, "upsample": "resize", "norm": "none", "skip": True}
+    assert not any(isinstance(m, (torch.nn.InstanceNorm2d, torch.nn.GroupNorm)) for m in build_model(family, **kwargs).modules())
     params = sum(p.numel() for p in build_model(family, **kwargs).parameters())
     assert params * 2 < 10e6, params  # ≤ 10 MB in fp16 (1.9 MB)
     path = tmp_path / "c.yaml"
@@ -87,6 +88,10 @@ def test_config_defaults_file_and_flags(tmp_path):
         CartoonConfig(zoom=(2.0, 1.0))
     with pytest.raises(UsageError, match="lambda"):
         CartoonConfig(lambda_hue=-1)
+    with pytest.raises(UsageError, match="norm must be one of none, group, instance"):
+        CartoonConfig(norm="batch")
+    with pytest.raises(UsageError, match="adv_ramp"):
+        CartoonConfig(adv_ramp=-1)
 
 
 def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
@@ -110,7 +115,8 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     b = read_checkpoint(tmp_path / "split" / "checkpoints" / "latest.pt")["trainer"]
     assert all(torch.equal(a["models"]["g"][k], b["models"]["g"][k]) for k in a["models"]["g"])
     quality = a["extra"]["quality"]
-    assert quality[:, 0].tolist() == [3.0, 6.0] and (quality[:, 1:] >= 0).all()  # (step, cast, checker) per sheet
+    assert quality.shape == (2, 4) and quality[:, 0].tolist() == [3.0, 6.0]  # (step, cast, checker, blotch) per sheet
+    assert (quality[:, 1:] >= 0).all() and (quality[:, 3] <= 1).all()
     sheet = tmp_path / "straight" / "samples" / "step_000006.png"
     assert sheet.exists()
     import cv2
@@ -120,7 +126,7 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
 
 
 def test_caption_row_writes_text():
-    row = caption_row([1.25, 7.5], [1.0, 9.0], 64)
+    row = caption_row([1.25, 7.5], [1.0, 9.0], [0.0, 0.02], 64)
     assert row.shape == (2, 3, 24, 64) and float(row.min()) < 0 and float(row.max()) == 1.0  # dark text on white
 
 
@@ -192,3 +198,29 @@ def test_trains_and_exports_without_pyav(domains, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip()) == 64 and (tmp_path / "out" / "pixar.safetensors").exists()
+
+
+def test_a_norm_the_checkpoint_does_not_have_is_refused_on_resume(domains, tmp_path):
+    run = tmp_path / "old"
+    train("cartoon", config_for(domains, steps=3, norm="instance"), run)
+    path = run / "checkpoints" / "latest.pt"
+    state = torch.load(path, weights_only=True)
+    del state["trainer"]["extra"]["norm"]  # as written before the option: instance norm, 3 look columns
+    state["trainer"]["extra"]["quality"] = state["trainer"]["extra"]["quality"][:, :3]
+    torch.save(state, path)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    del config["norm"]
+    (run / "config.yaml").write_text(yaml.safe_dump(config))  # the new default, "none", would apply
+    with pytest.raises(UsageError, match="'instance' normalisation") as caught:
+        train("cartoon", config_for(domains, steps=4), run, resume=True)
+    assert "norm: instance" in caught.value.hint
+    (run / "config.yaml").write_text(yaml.safe_dump({**config, "norm": "instance"}))
+    resumed = train("cartoon", config_for(domains, steps=4, norm="instance"), run, resume=True)
+    assert resumed.step == 4
+    quality = read_checkpoint(path)["trainer"]["extra"]["quality"]
+    assert quality.shape == (2, 4) and torch.isnan(quality[0, 3]) and 0 <= quality[1, 3] <= 1  # the old sheet had none
+
+
+def test_adversarial_weights_ramp_in():
+    assert adversarial_ramp(500, init_steps=500, ramp=0) == 1.0
+    assert [adversarial_ramp(s, init_steps=10, ramp=100) for s in (10, 59, 109, 500)] == [0.01, 0.5, 1.0, 1.0]

@@ -6,7 +6,16 @@ import pytest
 import torch
 
 from vidtoon.io.images import read_image
-from vidtoon.train.quality import CAST_BOUND, CHECKER_BOUND, checkerboard, colour_cast, look_report, rgb_to_lab
+from vidtoon.train.quality import (
+    BLOTCH_BOUND,
+    CAST_BOUND,
+    CHECKER_BOUND,
+    blotches,
+    checkerboard,
+    colour_cast,
+    look_report,
+    rgb_to_lab,
+)
 
 
 def to_x(rgb_u8):
@@ -78,3 +87,24 @@ def test_bad_inputs():
         colour_cast(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 9))
     with pytest.raises(ValueError, match="smaller than"):
         checkerboard(torch.zeros(1, 3, 8, 8), 4)
+
+
+def test_blotches_find_droplets_not_styles(photo):
+    x = to_x(photo)
+    h, w = photo.shape[:2]
+    yy, xx = np.mgrid[:h, :w]
+    droplets = photo.copy()
+    centres = [(h * i // 4, w * j // 3) for i in (1, 2, 3) for j in (1, 2)]
+    for k, (cy, cx) in enumerate(centres):
+        droplets[(yy - cy) ** 2 + (xx - cx) ** 2 < 12**2] = (230, 255, 120) if k % 2 else (255, 255, 255)  # yellow-green, white
+    fraction = len(centres) * np.pi * 12**2 / (h * w)  # the droplets' share of the frame: 1.1 % of a 500² photo
+    scored = float(blotches(x, to_x(droplets))[0])
+    assert 0.5 * fraction < scored <= 1.05 * fraction and scored > BLOTCH_BOUND, (scored, fraction)
+    assert float(blotches(x, x)[0]) == 0.0
+    brighter = to_x(cv2.convertScaleAbs(photo, alpha=1.3, beta=10))  # a whole-frame change moves the median with it
+    smooth = to_x(cv2.bilateralFilter(photo, 9, 50, 7))  # an edge-preserving abstraction, like the training anchor
+    assert float(blotches(x, brighter)[0]) < BLOTCH_BOUND / 10 and float(blotches(x, smooth)[0]) < BLOTCH_BOUND / 10
+    report = look_report(x, to_x(droplets))
+    assert report["blotch_max"] == pytest.approx(scored)
+    with pytest.raises(ValueError, match="shapes differ"):
+        blotches(x, x[..., 1:])

@@ -23,7 +23,7 @@ from torch import nn
 
 from vidtoon.models.registry import register
 
-NORMS = ("instance", "batch")
+NORMS = ("instance", "batch", "group", "none")
 PADDINGS = ("reflect", "replicate", "zero")
 UPSAMPLES = ("transpose", "resize")
 
@@ -42,12 +42,31 @@ class InstanceNorm2d(nn.InstanceNorm2d):
         return F.group_norm(x, self.num_features, self.weight, self.bias, self.eps)
 
 
+def _no_norm(channels: int) -> nn.Module:
+    return nn.Identity()
+
+
+def _layer_norm(channels: int) -> nn.Module:
+    return nn.GroupNorm(1, channels)
+
+
 def norm_layer(norm: str) -> Callable[[int], nn.Module]:
-    """The original's `get_norm_layer`: "instance" (no affine parameters, no running statistics) or "batch"."""
+    """The original's `get_norm_layer`: "instance" (no affine parameters, no running statistics) or "batch"; and
+    "group" (one group: a layer norm over all channels and pixels, with affine parameters `weight`, `bias`) or "none"
+    (an `nn.Identity` in the same place, so every other key of the state dict stays where it was).
+
+    "instance" normalises each channel over the image it sees: trained on small crops and run on whole frames, its
+    statistics differ, and under an adversary it learns "droplets" (StyleGAN2, Karras et al. 2020, §2). "none" is a
+    purely local, fully convolutional network (White-box Cartoonization's generator has no normalisation either).
+    """
     if norm == "instance":
         return functools.partial(InstanceNorm2d, affine=False, track_running_stats=False)
     if norm == "batch":
         return functools.partial(nn.BatchNorm2d, affine=True, track_running_stats=True)
+    if norm == "group":
+        return _layer_norm
+    if norm == "none":
+        return _no_norm
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
 
 
@@ -88,13 +107,17 @@ class ResnetGenerator(nn.Module):
     Args:
         input_nc, output_nc: image channels in and out.
         ngf: filters of the first layer (64 in the original; the blocks run at 4·ngf).
-        norm: "instance" (the CycleGAN default) or "batch".
+        norm: "instance" (the CycleGAN default), "batch", "group" (layer norm) or "none" (see `norm_layer`; the
+            convolutions have biases unless "batch").
         use_dropout: dropout 0.5 inside each residual block (shifts the second conv from `conv_block.5` to `conv_block.6`).
         n_blocks: residual blocks (6 for 128 px, 9 for 256 px in the original).
         padding_type: "reflect", "replicate" or "zero" inside the residual blocks.
         upsample: "transpose" (the original 3×3 stride-2 ConvTranspose2d) or "resize" (nearest ×2, reflection pad, 3×3 conv:
             no checkerboard artefacts; the upsampling layers become `model.<i>.2.weight` instead of `model.<i>.weight`,
             every other key is unchanged).
+        skip: add the input to the logits before the final tanh, tanh(f(x) + atanh(x)) (input_nc == output_nc): the
+            network learns the change from the input, so it starts near the identity and keeps the input's detail
+            (no parameters added; the state dict is unchanged).
 
     Shapes: N×input_nc×H×W -> N×output_nc×H×W, H and W multiples of 4.
     """
@@ -111,15 +134,19 @@ class ResnetGenerator(nn.Module):
         n_blocks: int = 6,
         padding_type: str = "reflect",
         upsample: str = "transpose",
+        skip: bool = False,
     ):
         super().__init__()
+        if skip and input_nc != output_nc:
+            raise ValueError(f"skip needs as many input as output channels, got {input_nc} and {output_nc}")
+        self.skip = skip
         if n_blocks < 0:
             raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
         if upsample not in UPSAMPLES:
             raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
         self.in_channels = input_nc
         make_norm = norm_layer(norm)
-        use_bias = norm == "instance"
+        use_bias = norm != "batch"
         stem = nn.Conv2d(input_nc, ngf, 7, bias=use_bias)
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), stem, make_norm(ngf), nn.ReLU(True)]
         for mult in (1, 2):
@@ -133,7 +160,9 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """N×input_nc×H×W in [-1, 1] -> N×output_nc×H×W in [-1, 1]."""
-        return self.model(x)
+        if not self.skip:
+            return self.model(x)
+        return torch.tanh(self.model[:-1](x) + torch.atanh(x.clamp(-0.999, 0.999)))
 
 
 def _upsampling(upsample: str, in_nc: int, out_nc: int, use_bias: bool) -> nn.Module:
@@ -171,7 +200,7 @@ class UnetSkipConnectionBlock(nn.Module):
         super().__init__()
         self.outermost = outermost
         make_norm = norm_layer(norm)
-        use_bias = norm == "instance"
+        use_bias = norm != "batch"
         input_nc = outer_nc if input_nc is None else input_nc
         downconv = nn.Conv2d(input_nc, inner_nc, 4, stride=2, padding=1, bias=use_bias)
         if outermost:
@@ -247,7 +276,7 @@ class NLayerDiscriminator(nn.Module):
             raise ValueError(f"n_layers must be >= 1, got {n_layers}")
         self.in_channels = input_nc
         make_norm = norm_layer(norm)
-        use_bias = norm == "instance"
+        use_bias = norm != "batch"
         layers: list[nn.Module] = [nn.Conv2d(input_nc, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
         mult = 1
         for n in range(1, n_layers + 1):
@@ -274,9 +303,14 @@ def cyclegan_resnet(
     use_dropout: bool = False,
     norm: str = "instance",
     upsample: str = "transpose",
+    skip: bool = False,
 ) -> ResnetGenerator:
-    """RGB -> RGB `ResnetGenerator` with reflection padding (defaults: the original's `resnet_9blocks` with instance norm)."""
-    return ResnetGenerator(3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample)
+    """RGB -> RGB `ResnetGenerator` with reflection padding (defaults: the original's `resnet_9blocks` with instance norm).
+
+    A model card without `norm` (`skip`) in its kwargs is an instance-norm generator without the input skip (every
+    checkpoint written before the options).
+    """
+    return ResnetGenerator(3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample, skip=skip)
 
 
 @register("cyclegan_unet", size_multiple=256, tiny={"num_downs": 5, "ngf": 8})

@@ -7,7 +7,8 @@ style frames `b` (both N×3×size×size in [-1, 1]):
 - then G minimises λ_content·L1 at 1/4 resolution and λ_detail·L1 at full resolution to the anchor,
   λ_surface·LSGAN(D_s(surface(G(a)))) + λ_texture·LSGAN(D_t(texture(G(a)))), λ_colour·|moments(G(a)) - moments(B)|
   (spread of lightness and chroma, the batch mean against a running mean over style batches),
-  λ_hue·max(0, |Δ mean (a, b)| - margin) (no colour cast) and λ_tv·TV(G(a));
+  λ_hue·max(0, |Δ mean (a, b)| - margin) (no colour cast) and λ_tv·TV(G(a)); the adversarial weights ramp in
+  linearly over `adv_ramp` steps after the initialisation;
   D_s and D_t minimise their LSGAN losses on the views of `b` (real) and of G(a) (fake).
 """
 
@@ -28,7 +29,7 @@ from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
-from vidtoon.train.quality import checkerboard, colour_cast, look_report, rgb_to_lab
+from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report, rgb_to_lab
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
 
 TEXTURE_STREAM = 7
@@ -36,7 +37,8 @@ TEXTURE_STREAM = 7
 
 class CartoonTrainer(Trainer):
     """Holds G, D_surface, D_texture, two Adam optimisers, the style domain's running colour moments and the
-    look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard).
+    look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction;
+    checkpoints written before the blotch measure have 3 columns and are padded with NaN).
 
     Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1].
     """
@@ -47,7 +49,8 @@ class CartoonTrainer(Trainer):
         super().__init__(config, device=device, precision=precision)
         family, kwargs = config.generator_family()
         torch.manual_seed(config.seed)
-        self.g = self.prepare(build_model(family, **kwargs))
+        # N(0, 0.02) suits normalised networks; without normalisation it shrinks the signal layer by layer (see `prepare`)
+        self.g = self.prepare(build_model(family, **kwargs), normal_init=config.norm != "none")
         self.d_surface = self.prepare(build_model("patchgan", **config.discriminator_kwargs()))
         self.d_texture = self.prepare(build_model("patchgan", **config.discriminator_kwargs()))
         self.models = {"g": self.g, "d_surface": self.d_surface, "d_texture": self.d_texture}
@@ -56,7 +59,7 @@ class CartoonTrainer(Trainer):
         self.run_g, self.run_ds, self.run_dt = run(self.g), run(self.d_surface), run(self.d_texture)
         self.style_moments = torch.zeros(4)
         self.style_batches = 0
-        self.quality = torch.zeros(0, 3)
+        self.quality = torch.zeros(0, 4)
         self.step = 0
 
     def _update_style_moments(self, real_b: torch.Tensor) -> torch.Tensor:
@@ -91,6 +94,7 @@ class CartoonTrainer(Trainer):
                 "d_texture": 0.0,
             }
         style_moments = self._update_style_moments(real_b)
+        ramp = adversarial_ramp(step, init_steps=config.init_steps, ramp=config.adv_ramp)
         weights = random_grey_weights(real_a.shape[0] + real_b.shape[0], step_generator(config.seed, TEXTURE_STREAM, step)).to(
             self.device
         )
@@ -111,8 +115,8 @@ class CartoonTrainer(Trainer):
         loss = (
             config.lambda_content * content
             + config.lambda_detail * detail
-            + config.lambda_surface * surface
-            + config.lambda_texture * texture
+            + ramp * config.lambda_surface * surface
+            + ramp * config.lambda_texture * texture
             + config.lambda_colour * colour
             + config.lambda_hue * hue
             + config.lambda_tv * tv
@@ -145,15 +149,18 @@ class CartoonTrainer(Trainer):
 
     @torch.no_grad()
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        """Rows: held-out photos, their anchors, G(photo), and a caption row with each output's colour cast and
-        checkerboard score (see `vidtoon.train.quality`). Records the batch means in `quality`."""
+        """Rows: held-out photos, their anchors, G(photo), and a caption row with each output's colour cast,
+        checkerboard score and blotch fraction (see `vidtoon.train.quality`). Records the batch means in `quality`."""
         held = self.to_device(batch["held"])
         with self.autocast():
             out = self.g(held).float()
         held = held.float()
         report = look_report(held, out)
-        self.quality = torch.cat([self.quality, torch.tensor([[float(self.step), report["cast_mean"], report["checker_mean"]]])])
-        captions = caption_row(colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), out.shape[-1])
+        row = [float(self.step), report["cast_mean"], report["checker_mean"], report["blotch_mean"]]
+        self.quality = torch.cat([self.quality, torch.tensor([row])])
+        captions = caption_row(
+            colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), blotches(held, out).tolist(), out.shape[-1]
+        )
         return [held, anchor(held), out, captions.to(out.device)]
 
     def exported_generator(self, direction: str = "a2b") -> tuple[nn.Module, str, dict[str, Any], tuple[str, ...]]:
@@ -168,22 +175,37 @@ class CartoonTrainer(Trainer):
             "style_batches": self.style_batches,
             "quality": self.quality.clone(),
             "step": self.step,
+            "norm": self.config.norm,
         }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.style_moments = state["style_moments"].float().cpu()
         self.style_batches = int(state["style_batches"])
-        self.quality = state["quality"].float().cpu()
+        norm = state.get("norm", "instance")  # runs from before the option had instance norm (same state dict as "none")
+        if norm != self.config.norm:
+            raise UsageError(
+                f"this run's generator has {norm!r} normalisation, its config.yaml says {self.config.norm!r}",
+                hint=f"add `norm: {norm}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
+            )
+        quality = state["quality"].float().cpu()
+        self.quality = torch.cat([quality, torch.full((len(quality), 4 - quality.shape[1]), float("nan"))], 1)
         self.step = int(state["step"])
 
 
-def caption_row(casts: list[float], checkers: list[float], size: int) -> torch.Tensor:
+def adversarial_ramp(step: int, *, init_steps: int, ramp: int) -> float:
+    """Factor of the adversarial weights at (0-based) `step`: (step - init_steps + 1) / ramp, at most 1 (1 when ramp is 0)."""
+    return min(1.0, (step - init_steps + 1) / ramp) if ramp else 1.0
+
+
+def caption_row(casts: list[float], checkers: list[float], blots: list[float], size: int) -> torch.Tensor:
     """One white tile per image with its measures written on it: N×3×(size/4)×size in [-1, 1] (at least 24 px high)."""
     height = max(24, size // 4 // 4 * 4)
     tiles = []
     scale = max(0.3, size / 400)
-    for cast, checker in zip(casts, checkers):
+    for cast, checker, blot in zip(casts, checkers, blots):
         tile = np.full((height, size, 3), 255, np.uint8)
+        text = f"blot {100 * blot:.2f}%"
+        cv2.putText(tile, text, (size // 2, height // 2 - 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
         cv2.putText(tile, f"cast {cast:.1f}", (3, height // 2 - 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
         cv2.putText(tile, f"grid {checker:.1f}", (3, height - 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
         tiles.append(torch.from_numpy(tile).permute(2, 0, 1))

@@ -8,6 +8,8 @@ from typing import Any
 from vidtoon.errors import UsageError
 from vidtoon.train.config import RunConfig, _positive
 
+GENERATOR_NORMS = ("none", "group", "instance")
+
 
 @dataclass(frozen=True)
 class CartoonConfig(RunConfig):
@@ -22,8 +24,13 @@ class CartoonConfig(RunConfig):
         holdout: A images left out of training (spread evenly) for the sample sheets and the look measures.
         sample_size: side of the held-out sheet's cells (0: the largest multiple of 16 up to 256 that `load_size` allows).
         ngf, n_blocks: the generator (`cyclegan_resnet`, resize + conv upsampling).
+        norm: the generator's normalisation, "none" (default), "group" (layer norm) or "instance" (runs made before
+            the option; it learns colour "droplets" on whole frames when trained on crops: docs/training-notes.md).
+        skip: the generator adds its input before the final tanh (learns the change from the photo, starts as the
+            identity and keeps its detail; see `cyclegan_resnet`). Default since 2026-11-30 (docs/training-notes.md).
         ndf, d_layers: the two PatchGAN discriminators.
         init_steps: anchor-reconstruction steps before the adversarial phase.
+        adv_ramp: steps over which the adversarial weights grow linearly from 0 after `init_steps` (0: at once).
         lambda_content: L1 to the anchor at 1/4 resolution (layout and tone); lambda_detail: L1 at full resolution.
         lambda_surface, lambda_texture: adversarial weights of the surface and texture views.
         lambda_colour: L1 between the batch's colour moments and the style domain's (running mean).
@@ -43,9 +50,12 @@ class CartoonConfig(RunConfig):
     lr: float = 2e-4
     ngf: int = 32
     n_blocks: int = 4
+    norm: str = "none"
+    skip: bool = True
     ndf: int = 32
     d_layers: int = 3
     init_steps: int = 500
+    adv_ramp: int = 0
     lambda_content: float = 10.0
     lambda_detail: float = 1.0
     lambda_surface: float = 1.0
@@ -59,6 +69,8 @@ class CartoonConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "ngf", "ndf", "d_layers", "n_blocks")
+        if self.norm not in GENERATOR_NORMS:
+            raise UsageError(f"norm must be one of {', '.join(GENERATOR_NORMS)}, got {self.norm!r}")
         low, high = self.zoom
         if not 0 < low <= high:
             raise UsageError(f"zoom must be [low, high] with 0 < low <= high, got {[low, high]}")
@@ -72,8 +84,14 @@ class CartoonConfig(RunConfig):
             "lambda_hue",
             "lambda_tv",
         )
-        if min(getattr(self, k) for k in weights) < 0 or self.hue_margin < 0 or self.init_steps < 0 or self.holdout < 0:
-            raise UsageError("the lambda_* weights, hue_margin, init_steps and holdout must be >= 0")
+        if (
+            min(getattr(self, k) for k in weights) < 0
+            or self.hue_margin < 0
+            or self.init_steps < 0
+            or self.holdout < 0
+            or self.adv_ramp < 0
+        ):
+            raise UsageError("the lambda_* weights, hue_margin, init_steps, adv_ramp and holdout must be >= 0")
         if self.sample_size % 16 or self.sample_size < 0:
             raise UsageError(f"sample_size must be a multiple of 16 (or 0), got {self.sample_size}")
 
@@ -87,7 +105,13 @@ class CartoonConfig(RunConfig):
 
     def generator_family(self) -> tuple[str, dict[str, Any]]:
         """(registry family, constructor kwargs) of the generator."""
-        return "cyclegan_resnet", {"ngf": self.ngf, "n_blocks": self.n_blocks, "upsample": "resize"}
+        return "cyclegan_resnet", {
+            "ngf": self.ngf,
+            "n_blocks": self.n_blocks,
+            "upsample": "resize",
+            "norm": self.norm,
+            "skip": self.skip,
+        }
 
     def discriminator_kwargs(self) -> dict[str, Any]:
         return {"ndf": self.ndf, "n_layers": self.d_layers}

@@ -215,8 +215,11 @@ def look_of(state: dict) -> dict:
     quality = state["trainer"]["extra"].get("quality")
     if quality is None or len(quality) == 0:
         return {}
-    step, cast, checker = (float(v) for v in quality[-1])
-    return {"look": {"step": int(step), "colour_cast_lab": round(cast, 2), "checkerboard": round(checker, 2)}}
+    step, cast, checker, *rest = (float(v) for v in quality[-1])
+    look = {"step": int(step), "colour_cast_lab": round(cast, 2), "checkerboard": round(checker, 2)}
+    if rest and rest[0] == rest[0]:  # runs from before the blotch measure have none (NaN)
+        look["blotches"] = round(rest[0], 4)
+    return {"look": look}
 
 
 def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: str, size_multiple: int, size: int) -> list[Path]:
