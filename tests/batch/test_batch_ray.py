@@ -1,6 +1,6 @@
 """`vidtoon batch` on Ray, for real: a local Ray cluster (2 CPUs), two actors, three jobs, one worker process killed; then one film cut into chunks across the two actors, a chunk's worker killed.
 
-One batch runs once for the module: two tiny clips made here (one with sound, one VFR) and the first 6 s of a real
+One batch runs once for the module: two tiny clips made here (one with 6-channel sound, one VFR) and the first 6 s of a real
 clip in 1 s segments, whose worker process is SIGKILLed once a segment is finished. Ray restarts the actor and
 retries the unit, which continues from the finished segments. Every output is checked against a single-process
 `vidtoon.restyle` of the same job.
@@ -92,7 +92,7 @@ def finished(cluster, media, tmp_path_factory):
     import vidtoon
 
     root = tmp_path_factory.mktemp("ray")
-    make_clip(root / "a.mp4", 24, audio_seconds=1.0)
+    make_clip(root / "a.mp4", 24, audio_seconds=1.0, audio_layout="5.1")  # 6-channel sound
     vfr = [Fraction(0), Fraction(1, 24), Fraction(3, 24), Fraction(4, 24), Fraction(7, 24), Fraction(8, 24)]
     make_clip(root / "b.mp4", 12, times=vfr + [t + Fraction(9, 24) for t in vfr])
     progress = KillOnce(_output(root, KILLED))
@@ -134,6 +134,9 @@ def test_each_output_equals_a_single_restyle_of_its_job(finished, media, number,
         has_audio = bool(container.streams.audio)
     if has_audio:
         assert stream_span(batched) == stream_span(single)
+    if number == 1:
+        with av.open(str(batched)) as container:
+            assert container.streams.audio[0].codec_context.channels == 6, "the 5.1 sound keeps its six channels"
     ours, theirs = _frames(batched).astype(int), _frames(single).astype(int)
     if number == KILLED:  # resumed after the kill: the segments made before it and after, nothing twice or lost
         assert max(np.abs(a - b).mean() for a, b in zip(ours, theirs)) < 2
