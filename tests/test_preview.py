@@ -10,13 +10,15 @@ from conftest import SAMPLE
 
 from vidtoon.errors import UsageError
 from vidtoon.preview import frame_at, png_bytes, preview_frame, style_names, style_parameters
+from vidtoon.styles.cards import find_style
 
 
 def test_style_names_and_parameters():
     assert {"toon", "paint", "sketch"} <= set(style_names())
     toon = {p.name: p for p in style_parameters("toon")}
     assert (toon["levels"].low, toon["levels"].high, toon["levels"].value, toon["levels"].integer) == (2, 32, 10, True)
-    assert toon["line_softness"].value == 0.03  # the card's params win over the function's default (0.01)
+    card = find_style("toon").params["line_softness"]
+    assert toon["line_softness"].value == card != 0.01  # the card's params win over the function's default (0.01)
     assert "reference_height" not in toon and not toon["saturation"].integer
     assert {p.name for p in style_parameters("paint")} >= {"radius", "saturation"}
     with pytest.raises(UsageError, match="unknown style 'nope'"):
@@ -39,7 +41,8 @@ def test_preview_frame_is_the_style_applied():
     frame = np.zeros((48, 64, 3), np.uint8)
     frame[:, 32:] = (200, 120, 40)
     out = preview_frame(frame, style="toon", style_opts={"levels": 4}, device="cpu")
-    expected = unit_to_u8_numpy(PROCEDURAL.get("toon").apply(u8_to_unit(frame[None]), {"line_softness": 0.03, "levels": 4}))[0]
+    card = dict(find_style("toon").params)
+    expected = unit_to_u8_numpy(PROCEDURAL.get("toon").apply(u8_to_unit(frame[None]), {**card, "levels": 4}))[0]
     np.testing.assert_array_equal(out, expected)  # the card's params, the option on top, nothing else
     grey = preview_frame(frame, style="toon", style_opts={"saturation": 0.0}, device="cpu").astype(int)
     assert np.abs(grey - grey.mean(axis=2, keepdims=True)).max() <= 2  # no chroma left

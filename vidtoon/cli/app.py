@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -84,6 +85,19 @@ def install_signal_handlers() -> None:
         signal.signal(signal.SIGTERM, leave_now)
         raise Interrupted(signum)
 
+    default_hook = sys.unraisablehook
+
+    def unraisable(info) -> None:
+        """A signal that lands while Python runs a finalizer (a weakref callback, a `__del__`) cannot stop the run from
+        there: Python would print "Exception ignored in ..." and go on. Deliver it again, to land in the run itself."""
+        if isinstance(info.exc_value, Interrupted):
+            signal.signal(signal.SIGINT, interrupt)
+            signal.signal(signal.SIGTERM, interrupt)
+            os.kill(os.getpid(), info.exc_value.signum)
+            return
+        default_hook(info)
+
+    sys.unraisablehook = unraisable
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
 

@@ -178,6 +178,8 @@ def run_live(
     def write(item: tuple[LiveFrame, np.ndarray]) -> None:
         frame, rgb = item
         last = state["last"]
+        if live.fill_gaps and last is None and frame.time > 0:  # the first frames were dropped: lead in from time 0
+            last = (-frame_step, rgb)
         if live.fill_gaps and last is not None:
             at = last[0] + frame_step
             while at < frame.time - frame_step / 2:  # dropped input frames: repeat the last picture at their times
