@@ -3,7 +3,7 @@
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
 anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, run anywhere, joined),
 `films` (a chunked film in the driver: outcomes gathered, joined), `local` (worker processes on this machine),
-`ray_runner` and `ray_worker` (Ray actors on a cluster), `progress` (workers' progress to the caller), `report`
+`ray_cluster`, `ray_runner` and `ray_worker` (Ray actors on a cluster), `progress` (workers' progress to the caller), `report`
 (`JobResult`, `BatchReport`, batch-report.json).
 """
 
@@ -160,7 +160,7 @@ def batch(
 
 def _check_ray(address: str, *, gpus: list[int] | None, workers: int | None) -> None:
     """Fail before anything starts: Ray missing, a dead or malformed address, local-mode-only settings."""
-    from vidtoon.batch.ray_runner import check_address, import_ray
+    from vidtoon.batch.ray_cluster import check_address, import_ray
 
     if gpus is not None:
         raise UsageError(
