@@ -183,3 +183,24 @@ def test_the_restyled_picture_can_be_sent_on_as_a_stream(media, tmp_path):
     expected = sketch([original], [Fraction(0)])[0].astype(int)
     assert np.abs(first - expected).mean() < 6, "the first frame sent is the sketch of the first input frame"
     assert np.abs(first - original.astype(int)).mean() > 3 * np.abs(first - expected).mean()
+
+
+def test_a_rotated_input_is_restyled_upright(media, tmp_path):
+    """fire2.mp4 carries a 180° display rotation: live shows its frames as the file reader does (rotation applied)."""
+    from vidtoon.restyle import RestyleOptions, make_restyler
+
+    source, output = media / "fire2.mp4", tmp_path / "fire.ts"
+    live(
+        str(source),
+        str(output),
+        style="sketch",
+        settings={"height": 90, "consistency": "none"},
+        live_options=LiveOptions(max_frames=1),
+    )
+    with av.open(str(output)) as container:
+        shown = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    upright = next(iter(read_frames(source))).rgb
+    sketch = make_restyler(load_translator(style="sketch").translator, RestyleOptions(height=90, consistency="none"))
+    expected = sketch([upright], [Fraction(0)])[0].astype(int)
+    flipped = sketch([np.ascontiguousarray(upright[::-1, ::-1])], [Fraction(0)])[0].astype(int)
+    assert np.abs(shown - expected).mean() < 6 < np.abs(shown - flipped).mean()

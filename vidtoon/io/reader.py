@@ -107,7 +107,7 @@ class VideoReader:
 
     def rgb(self, frame: av.VideoFrame) -> np.ndarray:
         """A decoded frame as H×W×3 uint8 RGB, display rotation applied (what iterating yields)."""
-        return _to_rgb(frame, self._reformatter)
+        return frame_to_rgb(frame, self._reformatter)
 
     def decoded(self) -> Iterator[tuple[int, Fraction, av.VideoFrame]]:
         """(index, time, decoded frame) as FFmpeg gives it: no RGB conversion, no rotation applied.
@@ -321,7 +321,7 @@ def _key(frame: av.VideoFrame) -> int | None:
     return frame.pts if frame.pts is not None else frame.dts
 
 
-def _to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
+def frame_to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     """H×W×3 uint8 RGB of any pixel format (10-bit, alpha, palette), display rotation applied."""
     rgb = reformatter.reformat(frame, format="rgb24").to_ndarray()
     turns = (int(frame.rotation or 0) // 90) % 4

@@ -21,6 +21,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from vidtoon.errors import InputError
+from vidtoon.io.reader import frame_to_rgb
 from vidtoon.live.mailbox import Closed, Mailbox
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ class LiveInput:
         self.video = self.container.streams.video[0]
         self.audio = self.container.streams.audio[0] if self.container.streams.audio else None
         self.fps = Fraction(self.video.guessed_rate or self.video.average_rate or 25).limit_denominator(1001)
+        # as coded (a display rotation, applied to the frames, is not known before the first one)
         self.width, self.height = self.video.codec_context.width, self.video.codec_context.height
         self.frames = Mailbox()
         self.frames_read = 0
@@ -171,7 +173,7 @@ class LiveInput:
                         delay = wall_start + float(at) - time.monotonic()
                         if delay > 0 and self._stop.wait(delay):
                             return
-                    self.frames.put(LiveFrame(self.frames_read, at, time.monotonic(), self._rgb(frame)))
+                    self.frames.put(LiveFrame(self.frames_read, at, time.monotonic(), frame_to_rgb(frame, self._reformatter)))
                     self.frames_read += 1
                     if self.max_frames is not None and self.frames_read >= self.max_frames:
                         return
@@ -192,9 +194,6 @@ class LiveInput:
         if at + Fraction(packet.duration or 0) * packet.time_base <= 0:
             return  # wholly before the first picture
         self._on_audio(packet, at)
-
-    def _rgb(self, frame: av.VideoFrame) -> np.ndarray:
-        return self._reformatter.reformat(frame, format="rgb24").to_ndarray()
 
 
 def _open_failure(exc: av.FFmpegError, open_timeout: float) -> str:
