@@ -34,7 +34,13 @@ from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
 from vidtoon.batch.report import JobResult, job_result
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
 
-PRELOAD = ["vidtoon.batch.local", "vidtoon.restyle", "vidtoon.restyle.video", "vidtoon.styles"]
+PRELOAD = [
+    "vidtoon.batch.local",
+    "vidtoon.restyle",
+    "vidtoon.restyle.video",
+    "vidtoon.styles",
+    "vidtoon.batch.forkserver_exit",  # last: its atexit hook runs first
+]
 
 
 def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible_gpus: int | None = None) -> int:
