@@ -52,6 +52,16 @@ def test_guided_filter_flattens_noise_and_keeps_a_step():
     assert out[0, 0, 10, 15].item() < 0.1 and out[0, 0, 10, 16].item() > 0.9  # the edge stays one pixel sharp
 
 
+def test_guided_filter_in_place_path_equals_the_differentiable_one():
+    """Without a gradient to record the coefficients are worked out in place in one tensor: the same values."""
+    torch.manual_seed(1)
+    for guide_channels in (1, 3):
+        guide, src = torch.rand(2, guide_channels, 40, 56), torch.rand(2, 3, 40, 56) * 100
+        fast = ops.guided_filter(guide, src, 2, 25.0)
+        slow = ops.guided_filter(guide.clone().requires_grad_(), src, 2, 25.0)
+        assert torch.allclose(fast, slow.detach(), atol=1e-4)
+
+
 def test_quantize_gives_the_bin_centres():
     ramp = torch.linspace(0.0005, 0.9995, 1000)  # no value on a bin boundary
     hard = ops.quantize(ramp, 4, 0.0)

@@ -70,8 +70,11 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
 
     # joint upsampling: the smooth colours as a local linear function of the luma, A * luma + B, with A and B found
     # at the working size and applied to the full-size luma; both rewritten for [-1, 1] (A * luma(x) + A + 2B - 1)
-    a, b = ops.guided_filter_coefficients(ops.luma(small), smooth, 1, 1e-4)
-    maps = [a, a + 2 * b - 1]
+    if (h, w) == (height, width):  # no enlargement to steer: the smooth colours themselves (A = 0, B = smooth)
+        maps = [torch.zeros_like(smooth), ops.from_unit(smooth)]
+    else:
+        a, b = ops.guided_filter_coefficients(ops.luma(small), smooth, 1, 1e-4)
+        maps = [a, a + 2 * b - 1]
     if p.lines > 0:
         narrow, wide = ops.difference_of_gaussians(ops.luma(smooth), max(p.line_width * small_scale, 0.3))
         maps.append(narrow - wide)
