@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from vidtoon.cli.app import (
     CrfOption,
@@ -142,6 +144,8 @@ def restyle(
     done(f"wrote {out}")
 
 
+WIDE_LISTING = 150  # terminal columns from which `vidtoon styles` is a table (narrower: one block per style)
+
 styles_app = typer.Typer(
     help="Installed styles: list them (the default), or add one made from a picture.", invoke_without_command=True
 )
@@ -159,14 +163,31 @@ def styles(ctx: typer.Context) -> None:
     if not cards:
         done(f"no styles installed yet: {TRAIN_HINT}; or restyle with --model FILE")
         return
-    previews = [str(card.preview) if card.preview else "-" for card in cards]
-    table = Table("style", "kind", "made of", "description", "licence / credits")
-    table.add_column("preview", no_wrap=True, min_width=max(len(p) for p in previews))  # a path to open: never cut
-    for card, preview in zip(cards, previews, strict=True):
-        terms = " / ".join(part for part in (card.licence, card.credits) if part) or "-"
-        kind = STYLE_KINDS.get(card.kind)()
-        table.add_row(card.name, card.kind, kind.describe(card), card.description or "-", terms, preview)
-    Console().print(table)
+    rows = [
+        (
+            card.name,
+            card.kind,
+            STYLE_KINDS.get(card.kind)().describe(card),
+            card.description or "-",
+            " / ".join(part for part in (card.licence, card.credits) if part) or "-",
+            str(card.preview) if card.preview else "-",
+        )
+        for card in cards
+    ]
+    console = Console()
+    if console.width >= WIDE_LISTING:
+        table = Table("style", "kind", "made of", "description", "licence / credits")
+        table.add_column("preview", no_wrap=True, min_width=max(len(row[-1]) for row in rows))  # a path to open: never cut
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    for name, kind, made_of, description, terms, preview in rows:  # a narrow terminal: one block per style, nothing cut
+        made_of = made_of if made_of.startswith(kind) else f"{kind} · {made_of}"
+        console.print(Text.assemble((name, "bold"), "  ", made_of))
+        for label, value in (("", description), ("licence: ", terms), ("preview: ", preview)):
+            console.print(Padding(Text(label + value, overflow="fold"), (0, 0, 0, 2), expand=False))
+        console.print()
 
 
 @styles_app.command("add")
