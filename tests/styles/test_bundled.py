@@ -116,3 +116,25 @@ def test_a_users_procedural_card_is_listed_and_restyles(tmp_path, monkeypatch, i
     )  # (x + (−x)) / 2 = mid grey
     bad = runner.invoke(app, ["restyle", str(photo), "--to", "negative", "--style-opt", "amount=2"])
     assert bad.exit_code == 1 and "test-invert option amount=2" in bad.output
+
+
+def test_styles_in_a_narrow_terminal_are_blocks_with_nothing_cut():
+    listed = runner.invoke(app, ["styles"], env={"COLUMNS": "80"})
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    for name in BUNDLED:
+        header = lines.index(next(line for line in lines if line.startswith(f"{name}  ")))
+        assert lines[header] == f"{name}  procedural {name}"
+        block = lines[header + 1 : lines.index("", header)]
+        assert all(line.startswith("  ") and len(line) <= 80 or "/" in line for line in block)
+        assert block[-1].strip().endswith(f"{name}.png") and block[-1].strip().startswith("preview: /")
+
+
+def test_a_learned_style_that_is_not_installed_and_a_typo_get_their_own_line(tmp_path):
+    pixar = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "pixar", "-o", str(tmp_path / "x.mp4")])
+    assert pixar.exit_code == 1 and pixar.output.count("\n") == 1
+    assert pixar.output.startswith("error: style 'pixar' is not installed: it is a learned style")
+    assert "vidtoon export RUN --name pixar --provenance pixar" in pixar.output
+    typo = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "tooon", "-o", str(tmp_path / "x.mp4")])
+    assert typo.exit_code == 1 and typo.output.startswith("error: unknown style 'tooon': did you mean 'toon'?")
+    assert not list(tmp_path.iterdir())

@@ -11,7 +11,7 @@ import vidtoon
 from vidtoon.cli import app
 from vidtoon.errors import InputError, OutputError
 from vidtoon.models import load_checkpoint
-from vidtoon.styles import read_style_card
+from vidtoon.styles import find_style, read_style_card
 from vidtoon.train.config import AugmentConfig, CAAEConfig, CycleGANConfig
 from vidtoon.train.export import export_run
 from vidtoon.train.run import train
@@ -147,3 +147,15 @@ def test_unet_cyclegan_exports_with_its_size_multiple(runs, media, tmp_path):
         vidtoon.probe(media / "face_monalisa.jpg").width,
         vidtoon.probe(media / "face_monalisa.jpg").height,
     )
+
+
+def test_export_goes_to_the_users_styles_folder_by_default(runs, tmp_path, monkeypatch):
+    """Without -o the style lands where `--to NAME` looks, and the command says so."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("VIDTOON_STYLES", raising=False)
+    result = cli("export", runs / "toon", "--name", "mine")
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "xdg" / "vidtoon" / "styles"
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.preview.png", "mine.safetensors", "mine.yaml"]
+    assert "restyle with: vidtoon restyle FILM --to mine" in result.stderr
+    assert find_style("mine").checkpoint == (folder / "mine.safetensors").resolve()

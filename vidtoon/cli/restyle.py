@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -186,7 +186,8 @@ def styles(ctx: typer.Context) -> None:
         made_of = made_of if made_of.startswith(kind) else f"{kind} · {made_of}"
         console.print(Text.assemble((name, "bold"), "  ", made_of))
         for label, value in (("", description), ("licence: ", terms), ("preview: ", preview)):
-            console.print(Padding(Text(label + value, overflow="fold"), (0, 0, 0, 2), expand=False))
+            lines = textwrap.wrap(label + value, console.width - 2, break_long_words=False, break_on_hyphens=False)
+            console.print("\n".join(f"  {line}" for line in lines), markup=False, highlight=False, soft_wrap=True)
         console.print()
 
 

@@ -182,8 +182,14 @@ def prep_smooth(
 def export_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder made by `vidtoon train`.")],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Style folder to write (NAME.safetensors, NAME.yaml, preview).")
-    ] = Path("styles"),
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Style folder to write (NAME.safetensors, NAME.yaml, preview); default: your styles folder, where "
+            "`--to NAME` finds it.",
+        ),
+    ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Style name (default: the run folder's name).")] = None,
     direction: Annotated[str, typer.Option("--direction", help="CycleGAN: a2b (photos -> style) or b2a.")] = "a2b",
     onnx: Annotated[bool, typer.Option("--onnx", help="Also write ONNX graphs under onnx/.")] = False,
@@ -200,8 +206,10 @@ def export_command(
     force: ForceOption = False,
 ) -> None:
     """Turn a training run into a style: fp16 safetensors checkpoint + style card (+ ONNX)."""
+    from vidtoon.styles.cards import style_dirs, user_styles_dir
     from vidtoon.train.export import export_run
 
+    output = output or user_styles_dir()
     result = export_run(
         run_dir,
         output,
@@ -217,8 +225,11 @@ def export_command(
     err_console.print(
         f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else "")
     )
-    err_console.print(
-        f"restyle with: vidtoon restyle FILM --model {result.checkpoint}"
-        + (f" --to-label {'|'.join(result.styles)}" if result.styles else "")
-        + f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})"
-    )
+    labels = f" --to-label {'|'.join(result.styles)}" if result.styles else ""
+    if any(output.resolve() == folder.resolve() for folder, _ in style_dirs()):
+        err_console.print(f"restyle with: vidtoon restyle FILM --to {result.name}{labels}")
+    else:
+        err_console.print(
+            f"restyle with: vidtoon restyle FILM --model {result.checkpoint}{labels}"
+            f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})"
+        )

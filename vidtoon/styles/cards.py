@@ -19,6 +19,7 @@ Common keys: name, description, preview (an image beside the card), licence, dat
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,6 +214,17 @@ def find_style(name: str) -> StyleCard:
         if card.name == name:
             return card
     known = ", ".join(card.name for card in styles) or "none installed yet"
+    from vidtoon.train.provenance import PROVENANCE  # the learned styles vidtoon has recipes for (pixar, anime)
+
+    if name in PROVENANCE:
+        raise UsageError(
+            f"style {name!r} is not installed: it is a learned style, trained on a GPU, and this install has no weights "
+            f"for it (installed: {known})",
+            hint=f"restyle with one of those or --like PICTURE now; or train it with `vidtoon train cartoon --a photos/ "
+            f"--b frames/`, then `vidtoon export RUN --name {name} --provenance {name}`",
+        )
+    close = difflib.get_close_matches(name, [card.name for card in styles], n=1)
     raise UsageError(
-        f"unknown style {name!r} (installed: {known})", hint=f"pass --model FILE for any checkpoint, or {TRAIN_HINT}"
+        f"unknown style {name!r}" + (f": did you mean {close[0]!r}?" if close else "") + f" (installed: {known})",
+        hint=f"pass --model FILE for any checkpoint, or {TRAIN_HINT}",
     )
