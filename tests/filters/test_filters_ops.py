@@ -39,7 +39,7 @@ def test_lab_known_values_and_round_trip():
     assert lab[2].tolist() == pytest.approx([53.39, 0, 0], abs=0.05)  # sRGB mid grey
     assert lab[3].tolist() == pytest.approx([53.24, 80.09, 67.20], abs=0.1)  # sRGB red
     x = torch.rand(1, 3, 8, 8)
-    assert torch.allclose(ops.lab_to_rgb(ops.rgb_to_lab(x)), x, atol=1e-4)
+    assert torch.allclose(ops.lab_to_rgb(ops.rgb_to_lab(x)), x, atol=5e-4)
 
 
 def test_guided_filter_flattens_noise_and_keeps_a_step():

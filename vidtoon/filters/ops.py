@@ -171,6 +171,8 @@ def rgb_to_lab(rgb: Tensor) -> Tensor:
 
 def lab_to_rgb(lab: Tensor) -> Tensor:
     """N×3×H×W CIE L*a*b* (D65) -> sRGB in [0, 1] (out-of-gamut colours clamped)."""
+    if cpu.usable(lab):
+        return cpu.lab_to_rgb(lab)
     f = mix_channels(lab, _LAB_TO_F, (16 / 116, 16 / 116, 16 / 116))
     xyz = _joined(f, 6 / 29, lambda v: v.mul(v).mul_(v), 116 / _LAB_KAPPA)
     linear = mix_channels(xyz, _XYZ_TO_RGB).clamp(0, 1)
