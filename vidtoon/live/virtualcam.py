@@ -66,7 +66,13 @@ class VirtualCamera:
             self._sound_said = True
 
     def write(self, rgb: np.ndarray, time: Fraction) -> None:
-        self._camera.send(np.ascontiguousarray(rgb))
+        self._last = np.ascontiguousarray(rgb)
+        self._camera.send(self._last)
+        self.frames_written += 1
+
+    def repeat(self, time: Fraction) -> None:
+        """Send the last frame again (a dropped input frame's place)."""
+        self._camera.send(self._last)
         self.frames_written += 1
 
     def close(self) -> str:
