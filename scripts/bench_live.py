@@ -9,10 +9,11 @@ load hits both alike. Latency = a frame's due time -> its restyled frame encoded
 
     before   the live loop's settings until 2026-11-30: torch's own thread count (2) for the model, the temporal
              stage's flow at its own 640 px, x264's own threads, the newest frame whatever its age.
-    after    today's defaults (`LiveOptions()`): one torch thread (the other core runs the temporal stage, the
-             encoder and the input beside the model), flow at 320 px, one x264 thread, frames older than half an
-             interval when the model is free skipped for the next one.
-    --variants adds the single changes (threads1, flow320, x264t1, stale) to see what each gives.
+    after    today's defaults (`LiveOptions()`): the temporal stage's flow at 320 px, one x264 thread, a frame older
+             than half an interval when the model is free skipped for the next one.
+    --variants adds the single changes (flow320, x264t1, stale) and one torch thread for the model (threads1).
+Both run today's code: repeats re-encode the last converted frame and are written right after the frame before (off
+the next frame's path), and the last conversion to uint8 is one OpenCV pass (bench_live's earlier rows had neither).
     --serial   adds the serial loop (decode, restyle, encode one after the other, as fast as it goes).
 
 Goal (#18): at 360p with toon on 2 CPU cores, median latency <= 150 ms and p99 <= 400 ms, at the full 25 fps or

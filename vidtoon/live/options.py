@@ -29,8 +29,9 @@ class LiveOptions:
             output keeps the input's frame rate and length.
         crf, preset: the H.264 encoder's quality and speed (tuned for zero latency).
         encoder_threads: the H.264 encoder's threads (0: x264's own choice, 1.5 per core, sliced).
-        model_threads: torch's threads for the run (None: leave torch's setting); 1 leaves the other core of two to
-            the temporal stage, the encoder and the input, which run beside the model (scripts/bench_live.py).
+        model_threads: torch's threads for the run (None: leave torch's setting). 1 leaves the other core of two to
+            the temporal stage, the encoder and the input beside the model; on a shared busy machine it was slower
+            (the run gets a smaller share of the cores: docs/benchmarks.md#bench_live), hence not the default.
         flow_max_side: the temporal stage's flow and trust mask are estimated at most this long (px), then scaled
             up (None: the stage's own, 640, as `vidtoon restyle`); only the warp and blend run at full size.
         stale_after: when the model is free and the newest frame is older than this share of the frame interval,
@@ -50,7 +51,7 @@ class LiveOptions:
     crf: int = 23
     preset: str = "veryfast"
     encoder_threads: int = 1
-    model_threads: int | None = 1
+    model_threads: int | None = None
     flow_max_side: int | None = 320
     stale_after: float | None = 0.5
     max_frames: int | None = None
