@@ -138,3 +138,50 @@ def test_a_stale_frame_is_still_restyled_when_the_input_ends_or_without_the_poli
         seen, current, thread, _ = run_model(live_input, stale_age=stale_age)
         thread.join(timeout=5)
         assert seen == [0] and current["stale"] == 0
+
+
+class RecordingCamera:
+    """A pyvirtualcam backend (its documented plug-in interface) that keeps what it was opened with and sent."""
+
+    opened: list[RecordingCamera] = []
+
+    def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device, **kw):
+        self.width, self.height, self.frames, self.closed = width, height, [], False
+        RecordingCamera.opened.append(self)
+
+    def send(self, frame: np.ndarray) -> None:
+        self.frames.append(frame.reshape(self.height, self.width, 3).copy())
+
+    def close(self) -> None:
+        self.closed = True
+
+    def device(self) -> str:
+        return "recording"
+
+    def native_fourcc(self):
+        return None
+
+
+def test_a_virtual_camera_takes_the_displayed_size_of_a_rotated_input(tmp_path):
+    """A clip coded 64×48 with a 90° display rotation shows 48×64: the camera sends 48×64 frames, upright."""
+    pyvirtualcam = pytest.importorskip("pyvirtualcam")
+    from conftest import make_clip
+
+    from vidtoon.io import read_frames
+    from vidtoon.live import live
+
+    clip = make_clip(tmp_path / "turned.mp4", 6, size=(64, 48), rotation=90)
+    upright = next(iter(read_frames(clip))).rgb
+    assert upright.shape == (64, 48, 3)
+    pyvirtualcam.register_backend("vidtoon-recording", RecordingCamera)
+    RecordingCamera.opened.clear()
+    try:
+        report = live(str(clip), "virtualcam", style="sketch", settings={"consistency": "none"},
+                      live_options=LiveOptions(max_frames=3))
+    finally:
+        pyvirtualcam.camera.BACKENDS.pop("vidtoon-recording", None)
+    first, camera = RecordingCamera.opened[0], RecordingCamera.opened[-1]
+    assert (first.width, first.height, first.closed) == (64, 48, True), "opened at the coded size, then closed"
+    assert (camera.width, camera.height) == (48, 64) and len(camera.frames) == report.written >= 3
+    sketch = make_restyler(load_translator(style="sketch").translator, RestyleOptions(consistency="none"))
+    assert np.abs(camera.frames[0].astype(int) - sketch([upright])[0].astype(int)).mean() < 1, "the upright frame, restyled"
