@@ -11,7 +11,8 @@ load hits both alike. Latency = a frame's due time -> its restyled frame encoded
              stage's flow at its own 640 px, x264's own threads, the newest frame whatever its age.
     after    today's defaults (`LiveOptions()`): the temporal stage's flow at 320 px, one x264 thread, a frame older
              than half an interval when the model is free skipped for the next one.
-    --variants adds the single changes (flow320, x264t1, stale) and one torch thread for the model (threads1).
+    --variants adds the single changes (flow320, x264t1, stale), one torch thread for the model (threads1), and
+             `after` with toon's smoothing at 180 rows (after+work180: a coarser look, `--style-opt work_height=180`).
 Both run today's code: repeats re-encode the last converted frame and are written right after the frame before (off
 the next frame's path), and the last conversion to uint8 is one OpenCV pass (bench_live's earlier rows had neither).
     --serial   adds the serial loop (decode, restyle, encode one after the other, as fast as it goes).
@@ -47,7 +48,9 @@ SETTINGS = {
     "x264t1": BEFORE | {"encoder_threads": 1},
     "stale": BEFORE | {"stale_after": 0.5},
     "after": {},
+    "after+work180": {},  # and toon's smoothing at 180 rows instead of 270 (a coarser look: --style-opt work_height=180)
 }
+STYLE_OPTS = {"after+work180": {"work_height": "180"}}
 
 
 def main() -> None:
@@ -70,7 +73,10 @@ def main() -> None:
     configure_cpu_threads()
     from vidtoon.live import LiveOptions, live
 
-    names = ["before", "threads1", "flow320", "x264t1", "stale", "after"] if args.variants else ["before", "after"]
+    names = ["before", "after"]
+    if args.variants:
+        names[1:1] = ["threads1", "flow320", "x264t1", "stale"]
+        names += ["after+work180"] if args.style == "toon" else []
     frames_wanted = round(args.seconds * 25)
     settings = {"height": args.height, "consistency": args.consistency}
     load_before = load_average()
@@ -80,7 +86,7 @@ def main() -> None:
             for name in names:
                 options = LiveOptions(realtime=True, max_frames=frames_wanted, **SETTINGS[name])
                 report = live(str(source), str(Path(tmp) / f"{name}{round_}.ts"), style=args.style, settings=settings,
-                              live_options=options)
+                              style_opts=STYLE_OPTS.get(name), live_options=options)
                 runs[name].append(report)
                 print(f"  {name} round {round_ + 1}: median {report.latency_median_ms} ms, {report.fps} fps", file=sys.stderr)
         serial = _serial(source, frames_wanted, args, settings, Path(tmp)) if args.serial else None
