@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--consistency", default="flow")
     parser.add_argument("--variants", action="store_true", help="also each single change on its own")
     parser.add_argument("--serial", action="store_true", help="also the serial loop (slow on a busy machine)")
+    parser.add_argument("--only", nargs="+", choices=list(SETTINGS), help="just these settings (before and after included)")
     args = parser.parse_args()
     media = Path(os.environ.get("VIDTOON_TEST_MEDIA", Path(__file__).resolve().parent.parent.parent / "shared" / "clips"))
     source = media / "chaplin.mp4"
@@ -77,6 +78,8 @@ def main() -> None:
     if args.variants:
         names[1:1] = ["threads1", "flow320", "x264t1", "stale"]
         names += ["after+work180"] if args.style == "toon" else []
+    if args.only:
+        names = [name for name in SETTINGS if name in {"before", "after", *args.only}]
     frames_wanted = round(args.seconds * 25)
     settings = {"height": args.height, "consistency": args.consistency}
     load_before = load_average()
