@@ -225,12 +225,14 @@ def run_live(
         stopped_by = "signal"  # a live run is stopped this way: close everything properly, report, exit 0
     except BaseException:
         _stop_threads(live_input, modelled, model_thread)
-        torch.set_num_threads(torch_threads)
+        if live.model_threads is not None:
+            torch.set_num_threads(torch_threads)
         if writer is not None:
             writer.abort()
         raise
     _stop_threads(live_input, modelled, model_thread)
-    torch.set_num_threads(torch_threads)
+    if live.model_threads is not None:
+        torch.set_num_threads(torch_threads)
     output = writer.close() if writer is not None else None
     stats.frames_in, stats.dropped = live_input.frames_read, dropped()
     seconds = time.monotonic() - stats.started

@@ -46,7 +46,7 @@ class FrameTimes:
 
 @dataclass(frozen=True)
 class StageTime:
-    """One stage over a run: median and 99th percentile (ms), and its share of the median latency."""
+    """One stage over a run: its median, 99th percentile and mean per frame (ms)."""
 
     name: str
     median_ms: float
