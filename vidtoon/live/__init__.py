@@ -1,8 +1,9 @@
 """`live`: restyle a camera or a live stream in real time, to a stream or a file, with a browser preview.
 
 Modules: `options` (LiveOptions, which outputs are streams), `mailbox` (the newest-frame hand-over), `input` (the
-reading thread), `output` (the zero-latency writer with the sound), `pipeline` (the loop, its numbers and
-controls), `preview` (the page and its server).
+reading thread), `output` (the zero-latency writer with the sound), `pipeline` (the loop and its controls),
+`report` (its numbers), `timing` (where each frame's latency goes, stage by stage), `preview` (the page and its
+server).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.live.options import LiveOptions
-from vidtoon.live.pipeline import LiveControl, LiveReport, LiveStats, Stages, restyle_stages, run_live
+from vidtoon.live.pipeline import LiveControl, Stages, restyle_stages, run_live
+from vidtoon.live.report import LiveReport, LiveStats
 from vidtoon.restyle.options import RestyleOptions
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def live(
                     first.translator if card and name == card.name else load_translator(style=name, device=device).translator
                 )
             if face is None:
-                return restyle_stages(translator, options)
+                return restyle_stages(translator, options, flow_max_side=live_options.flow_max_side)
             return _animate_stages(face, animate, translator, options, device)
 
         stages = make_stages(card.name if card else None)

@@ -23,6 +23,7 @@ from av.video.reformatter import VideoReformatter
 from vidtoon.errors import InputError
 from vidtoon.io.reader import frame_to_rgb
 from vidtoon.live.mailbox import Closed, Mailbox
+from vidtoon.live.timing import FrameTimes
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,15 @@ _STREAM_OPTIONS = {
 
 @dataclass(frozen=True)
 class LiveFrame:
-    """One decoded input frame: its index in the input (dropped ones count), time (s from the first frame),
-    the monotonic clock when it arrived, and its H×W×3 uint8 RGB picture."""
+    """One decoded input frame: its index in the input (dropped ones count), time (s from the first frame), the
+    monotonic clock when it arrived (a stream's packet received; a real-time file's frame due), its H×W×3 uint8 RGB
+    picture, and the clock stamps of its way through the pipeline (`times`, filled on the way)."""
 
     index: int
     time: Fraction
     arrival: float
     rgb: np.ndarray
+    times: FrameTimes
 
 
 def describe_source(source: str) -> tuple[str, str | None, dict[str, str]]:
@@ -149,6 +152,7 @@ class LiveInput:
         streams = [self.video] + ([self.audio] if self.audio is not None else [])
         try:
             for packet in self.container.demux(streams):
+                received = time.monotonic()
                 if self._stop.is_set():
                     break
                 if packet.stream.type == "audio":
@@ -169,11 +173,15 @@ class LiveInput:
                             self._send_audio(early, origin)
                         pending_audio.clear()
                     at = source_time - origin
-                    if self.realtime and self.is_file:
-                        delay = wall_start + float(at) - time.monotonic()
+                    arrival = received
+                    if self.realtime and self.is_file:  # due at its time, as a camera would deliver it
+                        arrival = wall_start + float(at)
+                        delay = arrival - time.monotonic()
                         if delay > 0 and self._stop.wait(delay):
                             return
-                    self.frames.put(LiveFrame(self.frames_read, at, time.monotonic(), frame_to_rgb(frame, self._reformatter)))
+                    rgb = frame_to_rgb(frame, self._reformatter)
+                    ready = time.monotonic()
+                    self.frames.put(LiveFrame(self.frames_read, at, arrival, rgb, FrameTimes(arrival, ready)))
                     self.frames_read += 1
                     if self.max_frames is not None and self.frames_read >= self.max_frames:
                         return

@@ -28,6 +28,15 @@ class LiveOptions:
         fill_gaps: where input frames were dropped (the model was busy), repeat the last output at their times so the
             output keeps the input's frame rate and length.
         crf, preset: the H.264 encoder's quality and speed (tuned for zero latency).
+        encoder_threads: the H.264 encoder's threads (0: x264's own choice, 1.5 per core, sliced).
+        model_threads: torch's threads for the run (None: leave torch's setting). 1 leaves the other core of two to
+            the temporal stage, the encoder and the input beside the model; on a shared busy machine it was slower
+            (the run gets a smaller share of the cores: docs/benchmarks.md#bench_live), hence not the default.
+        flow_max_side: the temporal stage's flow and trust mask are estimated at most this long (px), then scaled
+            up (None: the stage's own, 640, as `vidtoon restyle`); only the warp and blend run at full size.
+        stale_after: when the model is free and the newest frame is older than this share of the frame interval,
+            wait for the next frame (due within the interval) instead; the skipped one counts as dropped (None: take
+            whatever is newest).
         max_frames: stop after this many input frames (None: until the input ends or a signal).
     """
 
@@ -41,6 +50,10 @@ class LiveOptions:
     fill_gaps: bool = True
     crf: int = 23
     preset: str = "veryfast"
+    encoder_threads: int = 1
+    model_threads: int | None = None
+    flow_max_side: int | None = 320
+    stale_after: float | None = 0.5
     max_frames: int | None = None
 
     def __post_init__(self) -> None:
@@ -50,6 +63,11 @@ class LiveOptions:
         whole_number("--port", self.port, minimum=0, maximum=65535)
         whole_number("--crf", self.crf, minimum=0, maximum=51)
         whole_number("--max-frames", self.max_frames, optional=True)
+        whole_number("encoder threads", self.encoder_threads, minimum=0, maximum=64)
+        whole_number("model threads", self.model_threads, optional=True, maximum=1024)
+        whole_number("flow max side", self.flow_max_side, optional=True, minimum=16, maximum=16384)
+        if self.stale_after is not None:
+            number_in("stale after", self.stale_after, 0.0, 1.0)
         if not self.host:
             raise UsageError("--host must name an address, e.g. 127.0.0.1")
 

@@ -9,7 +9,7 @@ writer repeats the last restyled frame at their times, so a recording keeps the 
 
 from __future__ import annotations
 
-import statistics
+import os
 import threading
 import time
 from collections import deque
@@ -20,16 +20,21 @@ from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
+import torch
 
+from vidtoon.convert import unit_to_u8_numpy
 from vidtoon.errors import UsageError
 from vidtoon.live.input import LiveFrame, LiveInput
 from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.options import LiveOptions
 from vidtoon.live.output import LiveWriter
+from vidtoon.live.report import LiveReport, LiveStats
+from vidtoon.live.timing import stage_breakdown
 from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
-from vidtoon.restyle.frames import FrameRestyler
+from vidtoon.restyle.frames import FrameRestyler, Translated
 from vidtoon.streaming import BackgroundSink
+from vidtoon.temporal import FlowBlend
 
 
 @dataclass
@@ -58,70 +63,6 @@ class LiveControl:
                 self.style = style
 
 
-@dataclass
-class LiveStats:
-    """What the run measured: frames in, restyled, dropped, written (and of those repeated), latencies (s)."""
-
-    frames_in: int = 0
-    restyled: int = 0
-    dropped: int = 0
-    written: int = 0
-    repeated: int = 0
-    started: float = field(default_factory=time.monotonic)
-    latencies: list[float] = field(default_factory=list)  # input arrival -> frame encoded and sent, per restyled frame
-    _recent: deque = field(default_factory=lambda: deque(maxlen=120), repr=False)  # monotonic times of restyled frames
-
-    def restyled_now(self) -> None:
-        self.restyled += 1
-        self._recent.append(time.monotonic())
-
-    @property
-    def fps(self) -> float:
-        """Restyled frames per second over the last few seconds."""
-        if len(self._recent) < 2:
-            return 0.0
-        span = self._recent[-1] - self._recent[0]
-        return (len(self._recent) - 1) / span if span > 0 else 0.0
-
-    def latency_ms(self, quantile: float) -> float | None:
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
-
-    def snapshot(self) -> dict:
-        """The numbers the preview page shows (JSON-ready)."""
-        recent = self.latencies[-60:]
-        return {
-            "frames_in": self.frames_in,
-            "restyled": self.restyled,
-            "dropped": self.dropped,
-            "written": self.written,
-            "fps": round(self.fps, 1),
-            "latency_ms": round(1000 * statistics.median(recent), 1) if recent else None,
-        }
-
-
-@dataclass(frozen=True)
-class LiveReport:
-    """The end of a live run: counts, rates, latency percentiles (ms), the output, and why it stopped."""
-
-    output: str | None
-    frames_in: int
-    restyled: int
-    dropped: int
-    written: int
-    repeated: int
-    seconds: float
-    fps: float
-    latency_median_ms: float | None
-    latency_p99_ms: float | None
-    stopped_by: str  # "input end", "max frames", "signal", "request" (the `stop` event)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
 class Preview:
     """What the pipeline tells a preview: the newest input and output pictures (the page's server reads them)."""
 
@@ -139,13 +80,29 @@ class Stages(NamedTuple):
     finish: Callable[[Any], np.ndarray]
 
 
-def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
-    """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past)."""
+def restyle_stages(translator: Translator, options: RestyleOptions, *, flow_max_side: int | None = None) -> Stages:
+    """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past); with
+    `flow_max_side`, the CPU flow stage estimates its flow and trust at most that long (px) instead of its own size."""
     restyler = make_restyler(translator, options)
     restyler.reset()
+    temporal = getattr(restyler, "temporal", None)
+    if flow_max_side is not None and type(temporal) is FlowBlend and temporal.flow_max_side != flow_max_side:
+        restyler.temporal = FlowBlend(temporal.flow, strength=temporal.strength, flow_max_side=flow_max_side)
     if isinstance(restyler, FrameRestyler):
-        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
+        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: _blend_one(restyler, batch))
     return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole
+
+
+@torch.inference_mode()
+def _blend_one(restyler: FrameRestyler, batch: Translated) -> np.ndarray:
+    """`restyler.blend(batch)[0]`, its last step (N×3×H×W float in [-1, 1] -> H×W×3 uint8) one OpenCV pass over the
+    CPU temporal stage's H×W×3 array instead of five torch passes (each waking torch's threads: slow on busy cores)."""
+    if batch.size != tuple(batch.translated.shape[-2:]) or batch.translated.device.type != "cpu":
+        return restyler.blend(batch)[0]
+    hwc = restyler.temporal(batch.source, batch.translated)[0].permute(1, 2, 0)
+    if hwc.dtype != torch.float32 or not hwc.is_contiguous():
+        return unit_to_u8_numpy(hwc.permute(2, 0, 1)[None])[0]
+    return cv2.convertScaleAbs(hwc.numpy(), alpha=127.5, beta=127.5)  # rounded half to even, as unit_to_u8
 
 
 def run_live(
@@ -173,34 +130,60 @@ def run_live(
     stopped_by = "input end"
     frame_step = 1 / live_input.fps
 
-    state = {"last": None}  # (time, rgb) of the last frame written
+    state = {"last": None}  # the time of the last frame written
+    taken: deque[Fraction] = deque(maxlen=64)  # times of the frames the model took (appended by the model thread), in order
+
+    def fill(until: Fraction) -> None:
+        """Repeat the last picture at the times of the dropped input frames before `until`."""
+        at = state["last"] + frame_step
+        while at < until - frame_step / 2:
+            writer.repeat(at)
+            stats.repeated += 1
+            stats.written += 1
+            state["last"], at = at, at + frame_step
 
     def write(item: tuple[LiveFrame, np.ndarray]) -> None:
         frame, rgb = item
-        last = state["last"]
-        if live.fill_gaps and last is None and frame.time > 0:  # the first frames were dropped: lead in from time 0
-            last = (-frame_step, rgb)
-        if live.fill_gaps and last is not None:
-            at = last[0] + frame_step
-            while at < frame.time - frame_step / 2:  # dropped input frames: repeat the last picture at their times
-                writer.write(last[1], at)
-                stats.repeated += 1
-                stats.written += 1
-                at += frame_step
+        frame.times.write_start = time.monotonic()
+        if live.fill_gaps and state["last"] is None and frame.time >= frame_step / 2:  # the first frames were dropped
+            writer.write(rgb, Fraction(0))  # lead in from time 0
+            stats.repeated += 1
+            stats.written += 1
+            state["last"] = Fraction(0)
+        if live.fill_gaps and state["last"] is not None:
+            fill(frame.time)  # what was not filled after the frame before (see below)
+        frame.times.fresh_start = time.monotonic()
         writer.write(rgb, frame.time)
         stats.written += 1
-        stats.latencies.append(time.monotonic() - frame.arrival)
-        state["last"] = (frame.time, rgb)
+        _sent(stats, frame)
+        state["last"] = frame.time
+        if live.fill_gaps:  # the frames dropped between this one and the next the model took: now, not before the next
+            while taken and taken[0] <= frame.time:
+                taken.popleft()
+            if taken:
+                fill(taken[0])
 
     stats.started = time.monotonic()  # the input is open: its first data has arrived
+    cpu_started = _cpu_seconds()
     modelled: Mailbox[tuple[LiveFrame, Stages, Any]] = Mailbox()
-    current = {"stages": stages}
+    current = {"stages": stages, "stale": 0, "taken": taken}
+    torch_threads = torch.get_num_threads()
+    if live.model_threads is not None:
+        torch.set_num_threads(live.model_threads)  # before the model thread starts: it takes the count when it starts
+    stale_age = None if live.stale_after is None else live.stale_after * float(frame_step)
     model_thread = threading.Thread(
-        target=_run_model, args=(live_input, current, modelled), name="vidtoon-live-model", daemon=True
+        target=_run_model,
+        args=(live_input, current, modelled, stale_age, float(frame_step)),
+        name="vidtoon-live-model",
+        daemon=True,
     )
     live_input.start(on_audio=writer.add_sound if writer is not None else None)
     model_thread.start()
     stale = 0  # frames modelled with a style the page has since replaced
+
+    def dropped() -> int:
+        return live_input.dropped + modelled.dropped + stale + current["stale"]
+
     try:
         with BackgroundSink(write if writer is not None else _discard, depth=4) as sink:
             while stop is None or not stop.is_set():
@@ -211,6 +194,7 @@ def run_live(
                 if item is None:
                     continue
                 frame, made_by, result = item
+                frame.times.finish_start = time.monotonic()
                 if control.style != style and make_stages is not None:  # the page picked another style
                     style = control.style
                     current["stages"] = make_stages(style)
@@ -221,11 +205,13 @@ def run_live(
                 if control.mix < 1 and out.shape == frame.rgb.shape:
                     out = cv2.addWeighted(out, control.mix, frame.rgb, 1 - control.mix, 0)
                 stats.restyled_now()
-                stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped + modelled.dropped + stale
+                stats.frames_in, stats.dropped = live_input.frames_read, dropped()
                 if preview is not None:
                     preview.publish(frame.rgb, out)
+                frame.times.finished = time.monotonic()
                 if writer is None:
-                    stats.latencies.append(time.monotonic() - frame.arrival)
+                    frame.times.write_start = frame.times.fresh_start = frame.times.finished
+                    _sent(stats, frame)
                 sink.put((frame, out))
         if "error" in current:
             raise current["error"]
@@ -239,12 +225,16 @@ def run_live(
         stopped_by = "signal"  # a live run is stopped this way: close everything properly, report, exit 0
     except BaseException:
         _stop_threads(live_input, modelled, model_thread)
+        if live.model_threads is not None:
+            torch.set_num_threads(torch_threads)
         if writer is not None:
             writer.abort()
         raise
     _stop_threads(live_input, modelled, model_thread)
+    if live.model_threads is not None:
+        torch.set_num_threads(torch_threads)
     output = writer.close() if writer is not None else None
-    stats.frames_in, stats.dropped = live_input.frames_read, live_input.dropped + modelled.dropped + stale
+    stats.frames_in, stats.dropped = live_input.frames_read, dropped()
     seconds = time.monotonic() - stats.started
     return LiveReport(
         output=output,
@@ -258,17 +248,38 @@ def run_live(
         latency_median_ms=_rounded(stats.latency_ms(0.5)),
         latency_p99_ms=_rounded(stats.latency_ms(0.99)),
         stopped_by=stopped_by,
+        cpu_seconds=round(_cpu_seconds() - cpu_started, 2),
+        stages={row.name: {"median_ms": row.median_ms, "p99_ms": row.p99_ms, "mean_ms": row.mean_ms}
+                for row in stage_breakdown(stats.frame_times)},
     )
 
 
-def _run_model(live_input: LiveInput, current: dict, modelled: Mailbox) -> None:
-    """The model thread: the newest input frame through the current stages' `model`, handed on (newest only)."""
+def _run_model(live_input: LiveInput, current: dict, modelled: Mailbox, stale_age: float | None, frame_step: float) -> None:
+    """The model thread: the newest input frame through the current stages' `model`, handed on (newest only).
+
+    With `stale_age` (s): a frame older than that when taken is replaced by the next one if it arrives within the
+    frame interval (`current["stale"]` counts the replaced ones): its latency would start that much behind."""
     try:
-        while True:
+        ended = False
+        while not ended:
             frame = live_input.frames.take(timeout=0.5)
-            if frame is not None:
-                stages = current["stages"]
-                modelled.put((frame, stages, stages.model(frame.rgb, frame.time)))
+            if frame is None:
+                continue
+            age = time.monotonic() - frame.arrival
+            if stale_age is not None and age > stale_age:
+                try:
+                    newer = live_input.frames.take(timeout=max(0.0, frame_step - age) + 0.005)
+                except Closed:  # the input has ended: this frame is its last
+                    newer, ended = None, True
+                if newer is not None:
+                    current["stale"] += 1
+                    frame = newer
+            frame.times.taken = time.monotonic()
+            current["taken"].append(frame.time)
+            stages = current["stages"]
+            result = stages.model(frame.rgb, frame.time)
+            frame.times.modelled = time.monotonic()
+            modelled.put((frame, stages, result))
     except Closed:  # the input ended (or the run stopped and closed the hand-over)
         pass
     except BaseException as exc:  # noqa: BLE001 - raised again on the main thread
@@ -281,6 +292,19 @@ def _stop_threads(live_input: LiveInput, modelled: Mailbox, model_thread: thread
     modelled.close()
     live_input.stop()  # closes the input's hand-over: the model thread ends
     model_thread.join(timeout=30)
+
+
+def _sent(stats: LiveStats, frame: LiveFrame) -> None:
+    """`frame` was handed to the muxer (or, without an output, finished): its latency and stamps are final."""
+    frame.times.sent = time.monotonic()
+    stats.latencies.append(frame.times.sent - frame.arrival)
+    stats.frame_times.append(frame.times)
+
+
+def _cpu_seconds() -> float:
+    """The process's CPU time so far (user + sys, every thread)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _discard(item) -> None:

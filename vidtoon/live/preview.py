@@ -24,7 +24,8 @@ import cv2
 import numpy as np
 
 from vidtoon.errors import UsageError, VidtoonError
-from vidtoon.live.pipeline import LiveControl, LiveStats
+from vidtoon.live.pipeline import LiveControl
+from vidtoon.live.report import LiveStats
 
 log = logging.getLogger(__name__)
 

@@ -45,20 +45,24 @@ class VirtualCamera:
 
     def __init__(self, output: str, *, width: int, height: int, fps: Fraction):
         check_virtual_camera(output)
-        import pyvirtualcam
-
         self.output = output
-        device = output.split(":", 1)[1] if ":" in output else None
-        try:
-            self._camera = pyvirtualcam.Camera(width, height, float(fps), fmt=pyvirtualcam.PixelFormat.RGB, device=device)
-        except RuntimeError as exc:
-            raise OutputError(
-                f"{output}: no virtual camera to send to ({exc})",
-                hint="on Linux: sudo modprobe v4l2loopback (then name it, e.g. virtualcam:/dev/video10); elsewhere: OBS's virtual camera",
-            ) from None
+        self.fps = fps
+        self._device = output.split(":", 1)[1] if ":" in output else None
+        self._camera = self._open(width, height)
         self.frames_written = 0
         self._sound_said = False
         self.closed = False
+
+    def _open(self, width: int, height: int):
+        import pyvirtualcam
+
+        try:
+            return pyvirtualcam.Camera(width, height, float(self.fps), fmt=pyvirtualcam.PixelFormat.RGB, device=self._device)
+        except RuntimeError as exc:
+            raise OutputError(
+                f"{self.output}: no virtual camera to send to ({exc})",
+                hint="on Linux: sudo modprobe v4l2loopback (then name it, e.g. virtualcam:/dev/video10); elsewhere: OBS's virtual camera",
+            ) from None
 
     def add_sound(self, packet: av.Packet, time: Fraction) -> None:
         if not self._sound_said:
@@ -66,7 +70,28 @@ class VirtualCamera:
             self._sound_said = True
 
     def write(self, rgb: np.ndarray, time: Fraction) -> None:
-        self._camera.send(np.ascontiguousarray(rgb))
+        """Send one H×W×3 uint8 RGB frame. The camera was opened at the input's coded size (to fail early): the first
+        frame's own size (a display rotation swaps width and height) opens it again at that size.
+
+        Raises:
+            OutputError: a later frame of another size (a camera keeps one size).
+        """
+        height, width = rgb.shape[:2]
+        if (width, height) != (self._camera.width, self._camera.height):
+            if self.frames_written:
+                raise OutputError(
+                    f"{self.output}: a {width}×{height} frame after {self._camera.width}×{self._camera.height} ones",
+                    hint="a virtual camera keeps the size of its first frame",
+                )
+            self._camera.close()
+            self._camera = self._open(width, height)
+        self._last = np.ascontiguousarray(rgb)
+        self._camera.send(self._last)
+        self.frames_written += 1
+
+    def repeat(self, time: Fraction) -> None:
+        """Send the last frame again (a dropped input frame's place)."""
+        self._camera.send(self._last)
         self.frames_written += 1
 
     def close(self) -> str:
