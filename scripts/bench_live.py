@@ -88,8 +88,14 @@ def main() -> None:
         for round_ in range(args.rounds):
             for name in names:
                 options = LiveOptions(realtime=True, max_frames=frames_wanted, **SETTINGS[name])
-                report = live(str(source), str(Path(tmp) / f"{name}{round_}.ts"), style=args.style, settings=settings,
-                              style_opts=STYLE_OPTS.get(name), live_options=options)
+                report = live(
+                    str(source),
+                    str(Path(tmp) / f"{name}{round_}.ts"),
+                    style=args.style,
+                    settings=settings,
+                    style_opts=STYLE_OPTS.get(name),
+                    live_options=options,
+                )
                 runs[name].append(report)
                 print(f"  {name} round {round_ + 1}: median {report.latency_median_ms} ms, {report.fps} fps", file=sys.stderr)
         serial = _serial(source, frames_wanted, args, settings, Path(tmp)) if args.serial else None
@@ -101,16 +107,36 @@ def main() -> None:
     rows = []
     for name in names:
         for i, r in enumerate(runs[name]):
-            rows.append([
-                name, str(i + 1), f"{r.fps:.1f}", f"{r.dropped} of {r.frames_in} ({100 * r.dropped / max(1, r.frames_in):.0f} %)",
-                f"{r.latency_median_ms:.0f} ms", f"{r.latency_p99_ms:.0f} ms",
-                f"{r.cpu_seconds:.1f} s ({r.cpu_seconds / r.seconds:.2f} cores)", f"{1000 * r.cpu_seconds / max(1, r.restyled):.0f} ms",
-            ])
-    print_table(["settings", "round", "restyled fps", "dropped", "latency median", "latency p99", "CPU (user+sys)",
-                 "CPU / restyled frame"], rows)
+            rows.append(
+                [
+                    name,
+                    str(i + 1),
+                    f"{r.fps:.1f}",
+                    f"{r.dropped} of {r.frames_in} ({100 * r.dropped / max(1, r.frames_in):.0f} %)",
+                    f"{r.latency_median_ms:.0f} ms",
+                    f"{r.latency_p99_ms:.0f} ms",
+                    f"{r.cpu_seconds:.1f} s ({r.cpu_seconds / r.seconds:.2f} cores)",
+                    f"{1000 * r.cpu_seconds / max(1, r.restyled):.0f} ms",
+                ]
+            )
+    print_table(
+        [
+            "settings",
+            "round",
+            "restyled fps",
+            "dropped",
+            "latency median",
+            "latency p99",
+            "CPU (user+sys)",
+            "CPU / restyled frame",
+        ],
+        rows,
+    )
     if serial is not None:
-        print(f"serial loop: {serial[0]:.1f} fps, CPU {serial[1]:.1f} s; fed in real time it would end "
-              f"{max(0.0, frames_wanted / serial[0] - args.seconds):.1f} s behind")
+        print(
+            f"serial loop: {serial[0]:.1f} fps, CPU {serial[1]:.1f} s; fed in real time it would end "
+            f"{max(0.0, frames_wanted / serial[0] - args.seconds):.1f} s behind"
+        )
 
     def mid(name: str, key: str) -> float:
         return statistics.median(getattr(r, key) for r in runs[name])
@@ -120,8 +146,10 @@ def main() -> None:
     print_table(["stage"] + names, [[stage] + [_stage_cell(runs[name], stage) for name in names] for stage in stages])
     ratio = mid("after", "latency_median_ms") / mid("before", "latency_median_ms")
     p99 = mid("after", "latency_p99_ms") / mid("before", "latency_p99_ms")
-    print(f"\nratio after / before (same run, median over the rounds): latency median {ratio:.2f}, p99 {p99:.2f}, "
-          f"restyled fps {mid('after', 'fps') / mid('before', 'fps'):.2f}, CPU {mid('after', 'cpu_seconds') / mid('before', 'cpu_seconds'):.2f}")
+    print(
+        f"\nratio after / before (same run, median over the rounds): latency median {ratio:.2f}, p99 {p99:.2f}, "
+        f"restyled fps {mid('after', 'fps') / mid('before', 'fps'):.2f}, CPU {mid('after', 'cpu_seconds') / mid('before', 'cpu_seconds'):.2f}"
+    )
 
 
 def _stage_cell(reports: list, stage: str) -> str:

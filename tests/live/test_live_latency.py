@@ -176,8 +176,9 @@ def test_a_virtual_camera_takes_the_displayed_size_of_a_rotated_input(tmp_path):
     pyvirtualcam.register_backend("vidtoon-recording", RecordingCamera)
     RecordingCamera.opened.clear()
     try:
-        report = live(str(clip), "virtualcam", style="sketch", settings={"consistency": "none"},
-                      live_options=LiveOptions(max_frames=3))
+        report = live(
+            str(clip), "virtualcam", style="sketch", settings={"consistency": "none"}, live_options=LiveOptions(max_frames=3)
+        )
     finally:
         pyvirtualcam.camera.BACKENDS.pop("vidtoon-recording", None)
     first, camera = RecordingCamera.opened[0], RecordingCamera.opened[-1]

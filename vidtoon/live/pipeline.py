@@ -249,8 +249,10 @@ def run_live(
         latency_p99_ms=_rounded(stats.latency_ms(0.99)),
         stopped_by=stopped_by,
         cpu_seconds=round(_cpu_seconds() - cpu_started, 2),
-        stages={row.name: {"median_ms": row.median_ms, "p99_ms": row.p99_ms, "mean_ms": row.mean_ms}
-                for row in stage_breakdown(stats.frame_times)},
+        stages={
+            row.name: {"median_ms": row.median_ms, "p99_ms": row.p99_ms, "mean_ms": row.mean_ms}
+            for row in stage_breakdown(stats.frame_times)
+        },
     )
 
 

@@ -69,6 +69,9 @@ def stage_breakdown(frames: list[FrameTimes]) -> list[StageTime]:
     rows = []
     for name, start, end in (*STAGES, ("total", "arrival", "sent")):
         spans = [1000 * (getattr(f, end) - getattr(f, start)) for f in done]
-        rows.append(StageTime(name, round(statistics.median(spans), 1), round(percentile(spans, 0.99), 1),
-                              round(statistics.fmean(spans), 1)))
+        rows.append(
+            StageTime(
+                name, round(statistics.median(spans), 1), round(percentile(spans, 0.99), 1), round(statistics.fmean(spans), 1)
+            )
+        )
     return rows
