@@ -65,6 +65,19 @@ def test_gaze_signals_on_a_synthetic_track():
     assert np.allclose(signals["eyes"] / signals["eyes"][0], 1.0)
     shut = np.stack([synthetic_eyes(v, (0.1, 0.0)) for v in (0.3, 0.05, 0.3)])
     assert np.isnan(motion_signals(shut)["gaze_x"]).tolist() == [False, True, False]  # no gaze on a shut eye
+    wink = synthetic_eyes(0.3, (0.1, 0.0))
+    wink[list(UPPER_LIDS[0])] = wink[list(LOWER_LIDS[0])]  # the image's left eye shuts, the right one stays open
+    # a winking eye's iris is a guess: that frame has no gaze (both eyes averaged would mix in the guess)
+    assert np.isnan(motion_signals(np.stack([shut[0], wink]))["gaze_x"]).tolist() == [False, True]
+
+
+def test_gaze_shift_leaves_a_winking_eye_out():
+    first = synthetic_eyes(0.3)
+    wink = synthetic_eyes(0.3, (0.1, 0.0))
+    wink[list(UPPER_LIDS[0])] = wink[list(LOWER_LIDS[0])]
+    wink[IRISES[0][0]] += (-8.0, 0.0)  # the shut eye's iris guess wanders the other way: ignored
+    assert np.allclose(lid_ratios(wink, first), [0.0, 1.0])
+    assert np.allclose(gaze_shift(wink, first), [0.1, 0.0])
 
 
 def test_range_ratio_known_answers():
