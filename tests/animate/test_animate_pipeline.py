@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 import vidtoon.animate.pipeline as pipeline
 from vidtoon.animate.landmarks import detect_landmarks, track_landmarks
-from vidtoon.animate.pipeline import animate, face_box
+from vidtoon.animate.crop import face_box
+from vidtoon.animate.pipeline import animate
 from vidtoon.animate.quality import correlation, identity_drift, motion_signals, relative_keypoint_distance
 from vidtoon.cli import app
 from vidtoon.errors import InputError, UsageError
