@@ -12,8 +12,8 @@ from conftest import make_audio_only, make_clip, no_leftovers, stream_span, vide
 from typer.testing import CliRunner
 
 import vidtoon.animate.pipeline as pipeline
-from vidtoon.animate.landmarks import detect_landmarks, track_landmarks
 from vidtoon.animate.crop import face_box
+from vidtoon.animate.landmarks import detect_landmarks, track_landmarks
 from vidtoon.animate.pipeline import animate
 from vidtoon.animate.quality import correlation, identity_drift, motion_signals, relative_keypoint_distance
 from vidtoon.cli import app
