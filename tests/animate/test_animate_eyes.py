@@ -155,8 +155,9 @@ def segment(media):
 
 def test_blinks_and_gaze_follow_the_driver(segment):
     driver, output = (motion_signals(track) for track in segment)
-    # measured: eyes range 0.77 / correlation 0.92, gaze x 0.83 / 0.95, gaze y 0.84 / 0.88, mouth 0.43 / 0.89
-    # (before the eye layers, on the whole clip: eyes 0.25 / 0.63, gaze x 0.12 / 0.06)
+    # measured (2.5D turns, gaze where both eyes are open): eyes range 0.82 / correlation 0.89, gaze x 0.95 / 0.98,
+    # gaze y 0.93 / 0.90, mouth 0.34 / 0.87, yaw 0.85 / 0.98 (2D turns, gaze on the eyes' mean opening: eyes 0.77 / 0.92,
+    # gaze x 0.83 / 0.95; before the eye layers, on the whole clip: eyes 0.25 / 0.63, gaze x 0.12 / 0.06)
     assert range_ratio(driver["eyes"], output["eyes"]) > 0.6 and correlation(driver["eyes"], output["eyes"]) > 0.8
     assert range_ratio(driver["gaze_x"], output["gaze_x"]) > 0.6 and correlation(driver["gaze_x"], output["gaze_x"]) > 0.8
     assert correlation(driver["gaze_y"], output["gaze_y"]) > 0.7
