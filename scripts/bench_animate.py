@@ -2,24 +2,25 @@
 """Benchmark `vidtoon animate`: does the animated face move like the driver, does it stay itself, how fast.
 
 For each source face (astronaut 512², Mona Lisa 720×1280) driven by each driving clip, at several output
-sizes, with the offline landmark method, twice in the same run — 'before' (the eyes only warped with the
-face, as before the eye layers) and 'layers' (lids drawn over the eyes, irises moved with the gaze) — it
-reports:
+sizes, with the offline landmark method (eye layers on), twice in the same run — '2d' (the driver's 2D landmark
+motion carried over: an in-plane similarity plus the driver's own 2D deformation, as before the head turns) and
+'2.5d' (the driver's 3D pose turns the source's own 3D landmarks: `vidtoon.animate.turn`) — it reports:
 
-* fps of the landmark animator on decoded frames (landmarks, transfer, warp, eye layers; no codec), and the
-  ratio of the two in the same run (the machine is shared: compare within a run); then the fps of the
-  whole `vidtoon animate` command (decode, animate, encode with x264 veryfast);
+* fps of the landmark animator on decoded frames (landmarks, transfer, warp, eye layers; no codec) and its CPU
+  time, and the ratio of the two variants in the same run (the machine is shared: compare within a run); then
+  the fps of the whole `vidtoon animate` command (decode, animate, encode with x264 veryfast);
 * motion fidelity: landmarks (478, irises included) are re-detected on the output frames; per signal
   (mouth, eyes, gaze_x, gaze_y, yaw, pitch, roll: `vidtoon.animate.quality.SIGNALS`) the output/driver
   range ratio and the correlation over time, and a relative keypoint distance in the spirit of FOMM's AKD
-  (`vidtoon.animate.quality.relative_keypoint_distance`; 0 is perfect);
+  (`vidtoon.animate.quality.relative_keypoint_distance`; 0 is perfect); and the head's 3D yaw / pitch / roll
+  (`quality.head_angles`, landmarks with depth re-detected) as range ratio / correlation;
 * identity drift: on the frames where the driver is back near its first frame, how far the output's
   landmarks (aligned by a similarity) are from the source image's, in face sizes;
 * (full run) the smoother: jitter and lag with and without the One-Euro filter; the FOMM architecture's
   speed at 256² on this CPU (random vox-256-size weights), fp32.
 
-Targets (issue #19): range ratio ≥ 0.6 and correlation ≥ 0.8 for mouth, eyes and gaze_x; drift no worse
-than before (0.025–0.034); ≥ 25 fps at 512 px on 2 CPU cores.
+Targets (issue #19): range ratio ≥ 0.6 and correlation ≥ 0.8 for mouth, eyes and gaze_x, ≥ 0.5 / 0.8 for yaw and
+pitch; drift no worse than before (0.025–0.034); ≥ 25 fps at 512 px on 2 CPU cores.
 
 Run from the repository root (clips from $VIDTOON_TEST_MEDIA, default ../shared/clips):
 
@@ -44,7 +45,15 @@ from threadpoolctl import threadpool_limits
 
 from vidtoon.animate.landmarks import detect_landmarks, track_landmarks
 from vidtoon.animate.pipeline import LandmarkAnimator, animate, load_source
-from vidtoon.animate.quality import SIGNALS, correlation, identity_drift, motion_signals, range_ratio, relative_keypoint_distance
+from vidtoon.animate.quality import (
+    SIGNALS,
+    correlation,
+    head_angles,
+    identity_drift,
+    motion_signals,
+    range_ratio,
+    relative_keypoint_distance,
+)
 from vidtoon.io import EncodeOptions, VideoReader
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,10 +68,17 @@ def frames_of(path: Path):
             yield frame.rgb
 
 
+ANGLES = ("yaw", "pitch", "roll")
+
+
 def fidelity(source: Path, driver_track: np.ndarray, output_track: np.ndarray, size: int) -> dict[str, float]:
+    """Tracks (T, 478, 3) with depth: the signals on x, y; the 3D head angles on x, y, z."""
     source_points = detect_landmarks(load_source(source, size))
+    d3, o3 = head_angles(driver_track[:, :468]), head_angles(output_track[:, :468])
+    driver_track, output_track = driver_track[..., :2], output_track[..., :2]
     d, o = motion_signals(driver_track), motion_signals(output_track)
     row = {name: (range_ratio(d[name], o[name]), correlation(d[name], o[name])) for name in SIGNALS}
+    row.update({f"3d {name}": (range_ratio(d3[name], o3[name]), correlation(d3[name], o3[name])) for name in ANGLES})
     row["akd"] = float(np.nanmean(relative_keypoint_distance(driver_track, output_track)))
     row["still"] = float(np.nanmean(relative_keypoint_distance(driver_track, np.repeat(output_track[:1], len(output_track), 0))))
     row["drift"] = identity_drift(source_points, output_track[:, :468], driver_track[:, :468])
@@ -70,16 +86,17 @@ def fidelity(source: Path, driver_track: np.ndarray, output_track: np.ndarray, s
     return row
 
 
-def animator_run(source: Path, frames: list, size: int, *, eyes: bool) -> tuple[float, list]:
-    """(fps, output frames) of the landmark animator alone (landmarks, transfer, warp, eye layers) on decoded frames."""
+def animator_run(source: Path, frames: list, size: int, *, turns: bool) -> tuple[float, float, list]:
+    """(fps, CPU ms per frame, output frames) of the landmark animator alone (landmarks, transfer, warp, eye layers)
+    on decoded frames; `turns`: 2.5D head turns (3D source landmarks) or the 2D transfer."""
     rgb = load_source(source, size)
-    animator = LandmarkAnimator(rgb, detect_landmarks(rgb, refine=True), eyes=eyes)
+    animator = LandmarkAnimator(rgb, detect_landmarks(rgb, refine=True, depth=turns))
     with threadpool_limits(1, "blas"):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         outputs = [animator(frame, i / 30) for i, frame in enumerate(frames)]
-        fps = len(frames) / (time.perf_counter() - start)
+        fps, cpu_ms = len(frames) / (time.perf_counter() - start), 1000 * (time.process_time() - cpu) / len(frames)
     animator.close()
-    return fps, outputs
+    return fps, cpu_ms, outputs
 
 
 def smoother_ablation(source: Path, driver: Path, size: int) -> dict[str, tuple[float, float]]:
@@ -132,35 +149,42 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="astronaut on d3 at 512 only")
     args = parser.parse_args()
     sources, sizes = (SOURCES[:1], (512,)) if args.quick else (SOURCES, (256, 512))
-    print("range ratio / correlation per signal, landmarks (478) re-detected on the output; 'before' = the eyes only warped")
+    print("range ratio / correlation per signal, landmarks (478, with depth) re-detected on the output; '2d' = before the turns")
+    columns = (*SIGNALS, *(f"3d {name}" for name in ANGLES))
     header = (
-        f"{'source':10s}{'size':>5s}{'eyes':>7s}{'fps':>6s}" + "".join(f"{s:>11s}" for s in SIGNALS) + f"{'AKD':>6s}{'drift':>7s}"
+        f"{'source':10s}{'size':>5s}{'turn':>6s}{'fps':>6s}{'cpu ms':>7s}"
+        + "".join(f"{s:>11s}" for s in columns)
+        + f"{'AKD':>6s}{'drift':>7s}"
     )
     print(header)
     for driver_name in DRIVERS:
         driver = MEDIA / driver_name
         frames = list(frames_of(driver))
-        driver_track = track_landmarks(frames, refine=True)
+        driver_track = track_landmarks(frames, refine=True, depth=True)
         for source_name in sources:
             for size in sizes:
                 speeds = {}
-                for eyes in (False, True):
-                    fps, outputs = animator_run(MEDIA / source_name, frames, size, eyes=eyes)
-                    speeds[eyes] = fps
-                    row = fidelity(MEDIA / source_name, driver_track, track_landmarks(outputs, refine=True), size)
+                for turns in (False, True):
+                    fps, cpu_ms, outputs = animator_run(MEDIA / source_name, frames, size, turns=turns)
+                    speeds[turns] = (fps, cpu_ms)
+                    row = fidelity(MEDIA / source_name, driver_track, track_landmarks(outputs, refine=True, depth=True), size)
                     del outputs
                     print(
-                        f"{source_name[5:-4]:10s}{size:5d}{'layers' if eyes else 'before':>7s}{fps:6.1f}"
-                        + "".join(f"{row[s][0]:6.2f}/{row[s][1]:4.2f}" for s in SIGNALS)
+                        f"{source_name[5:-4]:10s}{size:5d}{'2.5d' if turns else '2d':>6s}{fps:6.1f}{cpu_ms:7.1f}"
+                        + "".join(f"{row[s][0]:6.2f}/{row[s][1]:4.2f}" for s in columns)
                         + f"{row['akd']:6.3f}{row['drift']:7.3f}",
                         flush=True,
                     )
-                print(f"  speed with the eye layers / before, same run: {speeds[True] / speeds[False]:.2f}")
+                ratio = speeds[True][0] / speeds[False][0]
+                print(f"  2.5d / 2d in the same run: fps ×{ratio:.2f}, CPU per frame ×{speeds[True][1] / speeds[False][1]:.2f}")
         with tempfile.TemporaryDirectory() as tmp:  # the whole command: decode, animate, encode (x264 veryfast)
             out = Path(tmp) / "astronaut.mp4"
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             animate(MEDIA / SOURCES[0], driver, out, size=512, options=EncodeOptions(preset="veryfast"))
-            print(f"whole `vidtoon animate` command, astronaut at 512: {len(frames) / (time.perf_counter() - start):.1f} fps")
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+            print(
+                f"whole `vidtoon animate` command (2.5d), astronaut at 512: {len(frames) / wall:.1f} fps, CPU {cpu:.1f} s / wall {wall:.1f} s"
+            )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if not args.quick:
         for name, (jitter, lag) in smoother_ablation(MEDIA / SOURCES[0], MEDIA / DRIVERS[0], 512).items():

@@ -50,19 +50,23 @@ def test_to_style_animates_the_restyled_face_and_reports(media, short_driver, tm
     assert set(report["signals"]) == set(SIGNALS)
     assert all(set(v) == {"range_ratio", "correlation"} for v in report["signals"].values())
     assert report["signals"]["yaw"]["correlation"] > 0.8  # the toon face still turns with the driver
+    assert set(report["head_3d"]) == {"yaw", "pitch", "roll"}
     assert 0 <= report["identity_drift"] < 0.1
 
 
 def test_report_known_answers(media, short_driver):
     with VideoReader(short_driver) as reader:
-        track = track_landmarks((f.rgb for f in reader), refine=True)
+        track = track_landmarks((f.rgb for f in reader), refine=True, depth=True)
     source = load_source(media / "face_astronaut.png", 384)
     same = fidelity(source, track, track)
     for name in SIGNALS:  # an output that moves exactly as the driver: every ratio and correlation is 1
         assert same["signals"][name]["range_ratio"] == pytest.approx(1.0)
         assert same["signals"][name]["correlation"] == pytest.approx(1.0)
+    assert all(v == {"range_ratio": pytest.approx(1.0), "correlation": pytest.approx(1.0)} for v in same["head_3d"].values())
+    assert "head_3d" not in fidelity(source, track[..., :2], track[..., :2])  # no depth, no 3D angles
     still = fidelity(source, track, np.repeat(track[:1], len(track), 0))
     assert all(v["range_ratio"] == 0.0 and v["correlation"] is None for v in still["signals"].values()), still  # null in JSON
+    assert all(v["range_ratio"] == 0.0 for v in still["head_3d"].values())
     half = track.copy()
     half[5:] = np.nan  # the output loses the face after 5 frames
     lost = fidelity(source, track, half)

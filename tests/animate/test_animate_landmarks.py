@@ -50,6 +50,16 @@ def test_landmarks_of_a_real_face(media, name):
     assert points[10, 1] < points[1, 1] < points[152, 1]
 
 
+def test_depth_puts_the_nose_in_front(media):
+    rgb = read_image(media / "face_astronaut.png")
+    flat, deep = detect_landmarks(rgb), detect_landmarks(rgb, depth=True)
+    assert deep.shape == (NUM_LANDMARKS, 3)
+    np.testing.assert_allclose(deep[:, :2], flat, atol=1e-6)  # x, y as without depth
+    # z points away from the camera, in pixels of x: the nose tip (1) is nearer than the cheeks' edges (234, 454)
+    face_width = abs(deep[454, 0] - deep[234, 0])
+    assert deep[1, 2] < min(deep[234, 2], deep[454, 2]) - 0.2 * face_width  # measured: ~0.4 face widths in front
+
+
 def test_no_face_gives_none():
     assert detect_landmarks(np.full((256, 256, 3), 127, np.uint8)) is None
 

@@ -12,9 +12,10 @@ from conftest import make_audio_only, make_clip, no_leftovers, stream_span, vide
 from typer.testing import CliRunner
 
 import vidtoon.animate.pipeline as pipeline
+from vidtoon.animate.crop import face_box
 from vidtoon.animate.landmarks import detect_landmarks, track_landmarks
-from vidtoon.animate.pipeline import animate, face_box
-from vidtoon.animate.quality import correlation, identity_drift, motion_signals, relative_keypoint_distance
+from vidtoon.animate.pipeline import animate
+from vidtoon.animate.quality import correlation, identity_drift, motion_signals, range_ratio, relative_keypoint_distance
 from vidtoon.cli import app
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io import EncodeOptions, VideoReader, probe
@@ -36,7 +37,7 @@ def runs(media, tmp_path_factory):
 @pytest.fixture(scope="module")
 def driver_track(media):
     with VideoReader(media / DRIVER) as reader:
-        return track_landmarks(frame.rgb for frame in reader)
+        return track_landmarks((frame.rgb for frame in reader), refine=True)
 
 
 def test_output_has_the_drivers_frames_timing_and_sound(media, runs):
@@ -85,17 +86,24 @@ def test_landmark_motion_follows_the_driver(runs, driver_track, name):
         for frame in reader:
             first = frame.rgb if first is None else first
             frames.append(frame.rgb)
-        output_track = track_landmarks(frames)
+        output_track = track_landmarks(frames, refine=True)
     assert np.isnan(output_track).any(axis=(1, 2)).sum() == 0  # the animated face is always found
-    driver_signals, output_signals = motion_signals(driver_track), motion_signals(output_track)
-    # measured (astronaut / Mona Lisa): mouth 0.98 / 0.95, yaw 0.99 / 0.99, roll 0.97 / 0.80, eyes 0.80 / 0.30
-    assert correlation(driver_signals["mouth"], output_signals["mouth"]) > 0.85
-    assert correlation(driver_signals["yaw"], output_signals["yaw"]) > 0.9
-    assert correlation(driver_signals["roll"], output_signals["roll"]) > 0.65
+    d, o = motion_signals(driver_track), motion_signals(output_track)
+    ratio = {k: range_ratio(d[k], o[k]) for k in d}
+    corr = {k: correlation(d[k], o[k]) for k in d}
+    # measured, range ratio / correlation (astronaut; Mona Lisa): mouth 0.79/0.98; 0.80/0.90, eyes 0.62/0.91; 0.47/0.85,
+    # gaze x 0.74/0.92; 1.30/0.83, yaw 0.72/0.99; 0.82/0.99, pitch 0.95/0.95; 0.62/0.95, roll 0.95/0.93; 0.98/0.94
+    # (2D turns, Mona Lisa: roll 1.32/0.91; gaze on the eyes' mean opening, a wink's guessed iris in: 1.24/0.44)
+    assert corr["mouth"] > 0.85 and ratio["mouth"] > 0.6
+    assert corr["eyes"] > 0.8 and ratio["eyes"] > (0.55 if name == "astronaut" else 0.4)  # her painted lids: see docs
+    assert corr["gaze_x"] > 0.8 and ratio["gaze_x"] > 0.6
+    assert corr["yaw"] > 0.95 and ratio["yaw"] > 0.6
+    assert corr["pitch"] > 0.9 and ratio["pitch"] > 0.5
+    assert corr["roll"] > 0.85
     distance = np.nanmean(relative_keypoint_distance(driver_track, output_track))
     still = np.nanmean(relative_keypoint_distance(driver_track, np.repeat(output_track[:1], len(output_track), 0)))
     assert distance < 0.25 * still  # measured 0.044 vs 0.38 face sizes
-    assert identity_drift(detect_landmarks(first), output_track, driver_track) < 0.08  # measured ~0.03
+    assert identity_drift(detect_landmarks(first), output_track[:, :468], driver_track[:, :468]) < 0.08  # measured ~0.03
 
 
 def driver_with_faceless_frames(media, path, *, face=(20, 10), blank=6, size=256):

@@ -55,12 +55,19 @@ def lid_ratios(driver: np.ndarray, first: np.ndarray, *, widest: float = 1.25) -
     return np.clip(eye_openings(driver) / reference, 0.0, widest)
 
 
+OPEN = 0.5
+"""Lid ratio (`lid_ratios`) below which an eye's iris landmarks are guesses: its gaze is left out (a wink)."""
+
+
 def gaze_shift(driver: np.ndarray, first: np.ndarray, *, reach: tuple[float, float] = (0.3, 0.15)) -> np.ndarray:
     """(2,) how far the driver's irises moved since its first frame, in eye widths along (x) and across (y) the
-    eye, both eyes averaged (they look together), clipped to ±`reach`; zeros without iris landmarks."""
+    eye, averaged over the eyes that are open (lid ratio ≥ `OPEN`: the iris of a winking eye is a guess; both
+    eyes when both are nearly shut), clipped to ±`reach`; zeros without iris landmarks."""
     if min(len(driver), len(first)) < NUM_REFINED:
         return np.zeros(2)
-    shift = np.mean(gaze(driver) - gaze(first), axis=0)
+    shifts = gaze(driver) - gaze(first)
+    open_eyes = lid_ratios(driver, first) >= OPEN
+    shift = np.mean(shifts[open_eyes] if open_eyes.any() else shifts, axis=0)
     return np.clip(shift, -np.asarray(reach), np.asarray(reach))
 
 

@@ -187,12 +187,14 @@ class FaceMeshDetector:
         video: track across consecutive frames (faster and steadier); False treats every image alone.
         min_confidence: face detection confidence below which no face is reported.
         refine: MediaPipe's `refine_landmarks`: 478 points, the irises included (`IRISES`).
+        depth: also return each point's depth z (MediaPipe's, away from the camera, in the pixel unit of x).
 
     Use as a context manager or call `close()` (it holds a MediaPipe graph).
     """
 
-    def __init__(self, *, video: bool = True, min_confidence: float = 0.5, refine: bool = False):
+    def __init__(self, *, video: bool = True, min_confidence: float = 0.5, refine: bool = False, depth: bool = False):
         self.count = NUM_REFINED if refine else NUM_LANDMARKS
+        self.depth = depth
         face_mesh = load_face_mesh_module()
         with native_stderr_silenced(settle=0.3):
             self._mesh = face_mesh.FaceMesh(
@@ -217,7 +219,8 @@ class FaceMeshDetector:
         """Landmarks of the most prominent face in an H×W×3 uint8 RGB image.
 
         Returns:
-            (468, 2) float64 pixel coordinates (x right, y down) ((478, 2) with `refine`), or None when no face is found.
+            (468, 2) float64 pixel coordinates (x right, y down) ((478, 2) with `refine`; (…, 3) with `depth`, z in
+            the pixel unit of x), or None when no face is found.
         """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise UsageError(f"landmarks need an H×W×3 uint8 RGB image, got shape {rgb.shape} of {rgb.dtype}")
@@ -231,24 +234,27 @@ class FaceMeshDetector:
             return None
         height, width = rgb.shape[:2]
         points = result.multi_face_landmarks[0].landmark
+        if self.depth:
+            return np.array([(p.x * width, p.y * height, p.z * width) for p in points[: self.count]], dtype=np.float64)
         return np.array([(p.x * width, p.y * height) for p in points[: self.count]], dtype=np.float64)
 
 
-def detect_landmarks(rgb: np.ndarray, *, refine: bool = False) -> np.ndarray | None:
-    """Landmarks of one still image ((468, 2) pixels, (478, 2) with `refine`, or None when no face): see `FaceMeshDetector`."""
-    with FaceMeshDetector(video=False, refine=refine) as detector:
+def detect_landmarks(rgb: np.ndarray, *, refine: bool = False, depth: bool = False) -> np.ndarray | None:
+    """Landmarks of one still image ((468, 2) pixels, (478, 2) with `refine`, (…, 3) with `depth`, or None when no
+    face): see `FaceMeshDetector`."""
+    with FaceMeshDetector(video=False, refine=refine, depth=depth) as detector:
         return detector(rgb)
 
 
-def track_landmarks(frames_rgb, *, refine: bool = False) -> np.ndarray:
+def track_landmarks(frames_rgb, *, refine: bool = False, depth: bool = False) -> np.ndarray:
     """Landmarks of every frame of a sequence (an iterable of H×W×3 uint8 RGB images, streamed).
 
     Returns:
-        (T, 468, 2) float64 pixels ((T, 478, 2) with `refine`); rows of NaN where no face was found.
+        (T, 468, 2) float64 pixels ((T, 478, ·) with `refine`, (T, ·, 3) with `depth`); rows of NaN where no face was found.
     """
     rows = []
-    with FaceMeshDetector(video=True, refine=refine) as detector:
+    with FaceMeshDetector(video=True, refine=refine, depth=depth) as detector:
         for rgb in frames_rgb:
             points = detector(rgb)
-            rows.append(points if points is not None else np.full((detector.count, 2), np.nan))
-    return np.stack(rows) if rows else np.zeros((0, NUM_REFINED if refine else NUM_LANDMARKS, 2))
+            rows.append(points if points is not None else np.full((detector.count, 3 if depth else 2), np.nan))
+    return np.stack(rows) if rows else np.zeros((0, NUM_REFINED if refine else NUM_LANDMARKS, 3 if depth else 2))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -13,6 +12,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from vidtoon.animate.avatar import restyle_still
+from vidtoon.animate.crop import Box, face_box
 from vidtoon.animate.eyes import EyeRig, gaze_shift, lid_ratios
 from vidtoon.animate.inputs import check_driver, default_animate_output, load_source
 from vidtoon.animate.landmarks import (
@@ -31,6 +31,7 @@ from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relati
 from vidtoon.animate.options import METHODS as ANIMATE_METHODS
 from vidtoon.animate.options import AnimateOptions
 from vidtoon.animate.report import check_report_path, write_report
+from vidtoon.animate.turn import transfer_turn
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
 from vidtoon.errors import InputError, UsageError
 from vidtoon.faces import OneEuroFilter
@@ -55,61 +56,23 @@ class Animator(Protocol):
         """The output frame (H×W×3 uint8, the source's size) for one driver frame (any size) at `time` s."""
 
 
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned pixel rectangle [x0, x1) × [y0, y1)."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.x1 - self.x0, self.y1 - self.y0
-
-    @property
-    def offset(self) -> np.ndarray:
-        return np.array([self.x0, self.y0], np.float64)
-
-
-def face_box(points: np.ndarray, image_size: tuple[int, int], *, margin: float, square: bool = False) -> Box:
-    """The landmarks' bounding box grown by `margin` × its larger side on every side, clipped to the image.
-
-    Args:
-        points: (N, 2) pixel landmarks.
-        image_size: (width, height).
-        margin: growth per side as a fraction of the box's larger side.
-        square: make the box square (around the same centre) before clipping.
-    """
-    width, height = image_size
-    (x0, y0), (x1, y1) = points.min(0), points.max(0)
-    side = max(x1 - x0, y1 - y0)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_w = (side if square else x1 - x0) / 2 + margin * side
-    half_h = (side if square else y1 - y0) / 2 + margin * side
-    box = Box(
-        int(max(0, np.floor(cx - half_w))),
-        int(max(0, np.floor(cy - half_h))),
-        int(min(width, np.ceil(cx + half_w))),
-        int(min(height, np.ceil(cy + half_h))),
-    )
-    return box
-
-
 class LandmarkAnimator:
     """The offline method: MediaPipe landmarks on the driver move the source's, a thin-plate spline warps it.
 
     Args:
         source_rgb: H×W×3 uint8 source image.
         source_points: (468, 2) its landmarks, or (478, 2) with the irises (`refine`): then the irises follow the
-            driver's gaze. The lids follow its blinks either way.
+            driver's gaze. The lids follow its blinks either way. (…, 3) with depth (`detect_landmarks(depth=True)`):
+            the head turns in 2.5D (see `turns`).
         relative: transfer the driver's motion relative to its first frame (True) or its absolute shape.
         crop: warp only a box around the face (anchored at the box's border); False warps the whole
             image anchored at the image border.
         smooth: One-Euro filter the driver's landmarks (removes jitter without lag).
         eyes: draw the lids over the eyes as the driver blinks, move the irises with its gaze (False: the eyes are
             only warped with the rest of the face, as before the eye layers; benchmarks compare the two).
+        turns: with 3D source points, turn the source's own 3D landmarks by the driver's yaw and pitch (`turn.
+            transfer_turn`, limited so the warp does not tear) instead of carrying the driver's 2D face shape over
+            (False, or 2D points: the in-plane similarity plus the driver's 2D deformation, as before).
     """
 
     def __init__(
@@ -121,9 +84,13 @@ class LandmarkAnimator:
         crop: bool = True,
         smooth: bool = True,
         eyes: bool = True,
+        turns: bool = True,
     ):
+        source_points = np.asarray(source_points, np.float64)
+        self.points3 = source_points[:NUM_LANDMARKS] if turns and source_points.shape[1] == 3 else None
+        source_points = source_points[:, :2]
         self.source = source_rgb
-        self.points = np.asarray(source_points, np.float64)[:NUM_LANDMARKS]
+        self.points = source_points[:NUM_LANDMARKS]
         self.relative = relative
         height, width = source_rgb.shape[:2]
         self.size = face_size(source_points)
@@ -143,7 +110,8 @@ class LandmarkAnimator:
         lips = outer & ~inner
         self.mouth_colour = (self.patch[lips].mean(0) * 0.3 if lips.any() else np.array([50.0, 20.0, 20.0])).astype(np.float32)
         self.eyes = EyeRig(self.patch, np.asarray(source_points, np.float64) - self.box.offset) if eyes else None
-        self.detector = FaceMeshDetector(video=True, refine=eyes and len(source_points) >= NUM_REFINED)
+        refine = eyes and len(source_points) >= NUM_REFINED
+        self.detector = FaceMeshDetector(video=True, refine=refine, depth=self.points3 is not None)
         self.smooth = smooth
         self.filter: OneEuroFilter | None = None
         self.first: np.ndarray | None = None
@@ -155,14 +123,15 @@ class LandmarkAnimator:
         self.detector.close()
 
     def driver_points(self, driver_rgb: np.ndarray, time: float) -> np.ndarray | None:
-        """Smoothed driver landmarks of this frame; the last good ones when no face is seen (None before any)."""
+        """Smoothed driver landmarks of this frame ((N, 2), or (N, 3) with depth when the source has it); the last
+        good ones when no face is seen (None before any)."""
         points = self.detector(driver_rgb)
         if points is None:
             return self.last
         self.faces_found += 1
         if self.smooth:
             if self.filter is None:
-                self.filter = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=face_size(points))
+                self.filter = OneEuroFilter(min_cutoff=1.0, beta=5.0, scale=face_size(points[:, :2]))
             points = self.filter(points, time)
         if self.first is None:
             self.first = points
@@ -170,19 +139,22 @@ class LandmarkAnimator:
         return points
 
     def driven_points(self, driver: np.ndarray) -> np.ndarray:
-        """Where the source's (468) landmarks go for these driver landmarks."""
-        transfer = transfer_relative if self.relative else transfer_absolute
+        """Where the source's (468, 2) landmarks go for these driver landmarks ((N, 2) or (N, 3), see `driver_points`)."""
         n = NUM_LANDMARKS
-        return transfer(self.points, self.first[:n], driver[:n], rigid=np.array(RIGID))
+        if self.points3 is not None and self.relative and driver.shape[1] == 3:
+            return transfer_turn(self.points3, self.first[:n], driver[:n], rigid=np.array(RIGID))
+        transfer = transfer_relative if self.relative else transfer_absolute
+        return transfer(self.points, self.first[:n, :2], driver[:n, :2], rigid=np.array(RIGID))
 
     def eye_motion(self, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(lid ratios (2,), gaze shift (2,)) of these driver landmarks (see `eyes.lid_ratios`, `eyes.gaze_shift`);
         the gaze holds still while the eyes are nearly shut (the iris landmarks are guesses then)."""
         if self.eyes is None:
             return np.ones(2), np.zeros(2)
-        ratios = lid_ratios(driver, self.first)
+        driver, first = driver[:, :2], self.first[:, :2]
+        ratios = lid_ratios(driver, first)
         if ratios.mean() >= 0.35 or self.gaze is None:
-            self.gaze = gaze_shift(driver, self.first)
+            self.gaze = gaze_shift(driver, first)
         return ratios, self.gaze
 
     def render(self, driven: np.ndarray, eyes: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
@@ -254,7 +226,7 @@ def make_animator(
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
     if checkpoint is not None:
         raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
-    points = detect_landmarks(source_rgb, refine=True)
+    points = detect_landmarks(source_rgb, refine=True, depth=True)
     if points is None:
         raise InputError(
             "no face found in the source image",

@@ -13,6 +13,7 @@ import numpy as np
 from vidtoon.animate.eyes import eye_openings, gaze
 from vidtoon.animate.landmarks import EYE_GAPS, MOUTH_GAP, NUM_LANDMARKS, RIGID
 from vidtoon.animate.motion import face_size, fit_similarity
+from vidtoon.animate.turn import fit_pose, rotation_angles
 from vidtoon.errors import UsageError
 
 
@@ -35,8 +36,8 @@ def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
     """Per-frame expression and pose signals of a (T, 468 or 478, 2) track; each (T,), NaN where no face.
 
     mouth: inner-lip gap / face size; eyes: mean eyelid gap / face size; gaze_x, gaze_y: the irises'
-    offset from their eye's centre along / across the eye, in eye widths, both eyes averaged (NaN without
-    the 478 refined points, or where the eyes are nearly shut: opening < `SHUT` eye widths); roll: head rotation (radians) since frame 0, fitted on the rigid points; yaw,
+    offset from their eye's centre along / across the eye, in eye widths, both eyes averaged; NaN where either
+    eye is nearly shut (opening < `SHUT` eye widths: a blink or a wink), or without the 478 refined points; roll: head rotation (radians) since frame 0, fitted on the rigid points; yaw,
     pitch: horizontal, vertical nose-tip offset from the rigid points' centre / face size.
     """
     track = _check_track(track)
@@ -52,9 +53,24 @@ def motion_signals(track: np.ndarray) -> dict[str, np.ndarray]:
         out["roll"][t] = fit_similarity(track[0][rigid], points[rigid]).angle
         out["yaw"][t] = (points[1, 0] - points[rigid, 0].mean()) / size
         out["pitch"][t] = (points[1, 1] - points[rigid, 1].mean()) / size
-        if eye_openings(points).mean() >= SHUT:  # the iris landmarks of a shut eye are guesses
+        if (eye_openings(points) >= SHUT).all():  # the iris landmarks of a shut eye are guesses (a wink: one eye)
             out["gaze_x"][t], out["gaze_y"][t] = np.mean(gaze(points), axis=0)
     return out
+
+
+def head_angles(track: np.ndarray) -> dict[str, np.ndarray]:
+    """Head pose since frame 0 of a (T, N, 3) track with depth (`track_landmarks(depth=True)`): the rotation fitted
+    on the rigid points in 3D (`turn.fit_pose`), as yaw, pitch and roll in radians (`turn.rotation_angles`); each
+    (T,), NaN where no face. A truer yaw and pitch than `motion_signals`' nose offsets, which a 2D warp can mimic."""
+    track = np.asarray(track, np.float64)
+    if track.ndim != 3 or track.shape[2] != 3 or len(track) < 2 or np.isnan(track[0]).any():
+        raise UsageError(f"head angles need a T×N×3 track (T ≥ 2, a face in frame 0), got {track.shape}")
+    rigid = list(RIGID)
+    out = np.full((len(track), 3), np.nan)
+    for t, points in enumerate(track):
+        if not np.isnan(points).any():
+            out[t] = rotation_angles(fit_pose(track[0][rigid], points[rigid]).rotation)
+    return {"yaw": out[:, 0], "pitch": out[:, 1], "roll": out[:, 2]}
 
 
 def range_ratio(driver: np.ndarray, output: np.ndarray) -> float:
