@@ -86,7 +86,8 @@ def test_warp_by_flow_rounds_the_flow_to_a_32nd(pair):
 
 def test_one_step_is_the_strength_weighted_blend_of_the_warped_past(data):
     """Frame 2 of a DVP pair through the stage equals (1 − w)·translated + w·warped output of frame 1, w = 0.75 × trust
-    scaled up, with flow and trust at 640 px of the 910 px frames (the full-size warp by the flow itself)."""
+    scaled up, with flow and trust at 640 px of the 910 px frames (the full-size warp by the flow itself, of the past
+    output's grey levels)."""
     folder = data / "video_seq"
     source = u8_to_unit(frames(folder / "dvp_davis_bike-packing_input", 2))
     translated = u8_to_unit(frames(folder / "dvp_davis_bike-packing_processed", 2))
@@ -101,7 +102,9 @@ def test_one_step_is_the_strength_weighted_blend_of_the_warped_past(data):
     trust = plain_trust(smalls[1], smalls[0], backward, forward)
     height, width = out.shape[1:3]
     flow = cv2.resize(cv2.multiply(backward, (width / size[0], height / size[1], 0, 0)), (width, height))
-    warped = remap(out[0], sample_positions(np.zeros_like(flow)) + np.round(flow * 32) / 32)
+    # the past as grey levels, warped (exact bilinear of integers at 1/32 px), rounded half up: OpenCV's uint8 remap
+    levels = cv2.convertScaleAbs(out[0], alpha=127.5, beta=127.5).astype(np.float32)
+    warped = np.floor(remap(levels, sample_positions(np.zeros_like(flow)) + np.round(flow * 32) / 32) + 0.5) / 127.5 - 1
     weight = cv2.resize(trust * 0.75, (width, height))[..., None]
     expected = (1 - weight) * translated[1].permute(1, 2, 0).numpy() + weight * warped
     assert np.abs(out[1] - expected).max() < 1e-4  # blendLinear divides by (1 + 1e-5)

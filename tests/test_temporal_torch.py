@@ -94,8 +94,10 @@ def test_equals_the_opencv_stage_on_real_frames(data, sequence, batch):
     """8 real frames and their flickering per-frame processed versions (910×480 and 800×450: flow at a
     non-integer 640 px), in batches: the uint8 outputs of both stages.
 
-    Measured: identical on 99.994 % of values, 1 level apart on the rest (max 1); float outputs at most
-    6e-5 apart (cv2.resize INTER_LINEAR and remap's rounding of positions differ from ours by ~1e-6 px).
+    Measured: identical on 99.994 % of values, 1 level apart on the rest (max 1). Float outputs: 6e-5 apart at most
+    within a frame (cv2.resize INTER_LINEAR and remap's rounding of positions differ from ours by ~1e-6 px), but both
+    keep the past as grey levels, so where such a difference crosses a rounding boundary the next frame differs by
+    strength × one level (0.0059) there.
     """
     folder = data / "video_seq"
     source = u8_to_unit(frames(folder / f"{sequence}_input", 8))
@@ -105,7 +107,8 @@ def test_equals_the_opencv_stage_on_real_frames(data, sequence, batch):
     assert ours.shape == translated.shape and ours.dtype == torch.float32
     differences = level_differences(ours, expected)
     assert differences.max() <= 1 and (differences == 0).mean() > 0.999
-    assert (ours - expected).abs().max() < 1e-3
+    apart = (ours - expected).abs()
+    assert apart.max() <= 0.75 / 127.5 + 1e-4 and (apart < 1e-4).float().mean() > 0.999
     assert (level_differences(ours, translated) > 1).mean() > 0.3  # the stage did blend (not a pass-through on both)
     assert stage.cuts == reference.cuts == 0
 
@@ -135,7 +138,8 @@ def test_same_scene_cuts_and_resets_as_the_opencv_stage(data):
 
 def test_zero_motion_gives_the_strength_weighted_blend():
     """A static textured shot whose translation alternates between two flat colours: the flow is zero and every
-    pixel trusted, so out_t = (1 − s)·translated_t + s·out_{t−1} (within blendLinear's 1e-5 normaliser)."""
+    pixel trusted, so out_t = (1 − s)·translated_t + s·q(out_{t−1}) (within blendLinear's 1e-5 normaliser), q the past
+    kept as grey levels: round(127.5·x + 127.5) / 127.5 − 1."""
     rng = np.random.default_rng(3)
     still = (
         torch.nn.functional.interpolate(
@@ -146,11 +150,12 @@ def test_zero_motion_gives_the_strength_weighted_blend():
     )
     source = still.repeat(4, 1, 1, 1)
     translated = torch.tensor([-0.5, 0.5, -0.5, 0.5]).view(4, 1, 1, 1).expand(4, 3, 96, 128).contiguous()
-    strength = 0.6
+    strength = 0.55  # no level of the recursion falls on a rounding tie (0.6 would: -0.2588 is level 94.5)
     out = TorchFlowBlend(make_flow("dis"), strength=strength)(source, translated)
     expected = [-0.5]
     for value in (0.5, -0.5, 0.5):
-        expected.append((1 - strength) * value + strength * expected[-1])  # 0.1, -0.14, 0.244
+        past = float(np.round(127.5 * expected[-1] + 127.5)) / 127.5 - 1  # -0.5 -> level 64 -> -0.49804
+        expected.append((1 - strength) * value + strength * past)  # -0.04892, -0.25304, 0.08480
     assert torch.allclose(out.mean(dim=(1, 2, 3)), torch.tensor(expected), atol=1e-4)
     assert (out.amax(dim=(1, 2, 3)) - out.amin(dim=(1, 2, 3))).max() < 1e-4  # flat: no warp artefacts
 
