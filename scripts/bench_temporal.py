@@ -21,6 +21,7 @@ from $VIDTOON_PEERS; defaults ../shared/...):
 
     .venv/bin/python scripts/bench_temporal.py            # all sequences, frames at most 512 px wide
     .venv/bin/python scripts/bench_temporal.py --quick    # the two DVP pairs at 272 px
+    .venv/bin/python scripts/bench_temporal.py --dvp-only # the two DVP pairs at 512 px (issue #20's 5 % check)
     .venv/bin/python scripts/bench_temporal.py --cost-only   # only the cost table (new against old and today)
     .venv/bin/python scripts/bench_temporal.py --cost-only --cv-threads 1   # one OpenCV thread: CPU ms, the honest proxy
 
@@ -135,7 +136,7 @@ def sequences(args) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
         processed = load(data / "video_seq" / f"{name}_processed", args.frames, args.width)
         count = min(len(source), len(processed))
         found.append((f"{name} (DVP processed)", source[:count], processed[:count]))
-    if args.quick:
+    if args.quick or args.dvp_only:
         return found
     peer = peers / "whitebox_int8.onnx"
     for label, path in (
@@ -209,6 +210,7 @@ def main() -> None:
     parser.add_argument("--whitebox-frames", type=int, default=24, help="frames per White-box sequence")
     parser.add_argument("--quick", action="store_true", help="the DVP pairs only, at 272 px")
     parser.add_argument("--cost-only", action="store_true", help="only the cost table, no E_warp")
+    parser.add_argument("--dvp-only", action="store_true", help="the DVP pairs only, at --width (no White-box sequences)")
     parser.add_argument("--cv-threads", type=int, default=None, help="OpenCV threads (default: OpenCV's own choice)")
     parser.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
     args = parser.parse_args()

@@ -20,8 +20,10 @@ from vidtoon.temporal.flow_blend_torch import (
     consistent,
     erode,
     remap,
+    remap_levels,
     resize_linear,
     sample_positions,
+    to_levels,
 )
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -72,6 +74,26 @@ def test_remap_erode_blur_resize_match_opencv():
     small = image[:13, :17, 0].copy()
     ours = resize_linear(torch.from_numpy(small)[None, None], (50, 60))[0, 0].numpy()
     assert np.abs(ours - cv2.resize(small, (60, 50), interpolation=cv2.INTER_LINEAR)).max() < 1e-5
+
+
+def test_remap_levels_is_opencv_uint8_remap_on_real_frames(data):
+    """A DAVIS frame (as the stage's grey-level past) warped along a real DIS flow, scaled ×2 to 864×480 and ×3 so that
+    parts leave the frame: `remap_levels` equals OpenCV's fixed-point uint8 remap on every value, and that remap is the
+    float remap of the same levels within half a level (its one rounding)."""
+    a, b = frames(data / "video_seq" / "propainter_davis_tennis", 2)
+    (backward,) = make_flow("dis").estimate([b], [a])
+    image = cv2.resize(a, (864, 480))
+    flow = cv2.resize(cv2.multiply(backward, (2, 2, 0, 0)), (864, 480)) * 3
+    positions = sample_positions_cv(flow)
+    expected = cv2.remap(image, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ours = remap_levels(nchw(image), sample_positions(nchw(flow)))[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(ours, expected)
+    exact = remap_cv(image.astype(np.float32), positions)
+    assert np.abs(expected - exact).max() <= 0.5 and (np.abs(expected - exact) > 0).mean() > 0.5  # rounded, not truncated
+    assert (np.abs(expected.astype(int) - image) > 8).mean() > 0.1  # it did move
+    x = torch.from_numpy(np.random.default_rng(1).random((1, 3, 40, 50), dtype=np.float32)) * 2 - 1
+    levels = cv2.convertScaleAbs(x[0].permute(1, 2, 0).numpy(), alpha=127.5, beta=127.5)
+    assert np.array_equal(to_levels(x)[0].permute(1, 2, 0).numpy(), levels)  # the past's rounding: OpenCV's
 
 
 def test_forward_backward_check_matches_opencv_on_real_flow(data):

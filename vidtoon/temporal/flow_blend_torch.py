@@ -15,8 +15,7 @@ grey level on real footage, see tests/test_temporal_torch.py):
   bedroom 800 -> 640: 1.0 / 10 / 57. Integer factors (720p, 1080p -> 640) use avg_pool2d.)
 * `cv2.remap(INTER_LINEAR, BORDER_REPLICATE)` (warps): `grid_sample` bilinear with border padding
   (clamping the coordinate = OpenCV's clamping of each neighbour), at positions rounded to 1/32 px as
-  OpenCV's fixed-point remap tables do; for the full-size warp (OpenCV's relative map) the flow is
-  rounded to 1/32 px before the grid is added, as OpenCV does. The past output is kept as grey levels
+  OpenCV's fixed-point remap tables do. The past output is kept as grey levels
   (`cv2.convertScaleAbs`: x·127.5 + 127.5 fused, half to even) and warped as OpenCV warps uint8 images: integer
   bilinear weights in 1/1024ths, the sum rounded half up (`remap_levels`, bit-exact); a level v reads back as
   v / 127.5 − 1 (`FlowBlend`'s table).
@@ -88,8 +87,8 @@ class TorchFlowBlend(FlowBlendSettings):
                 outlier_threshold=self.outlier_threshold,
             )
             means = trusts.mean(dim=(1, 2, 3)).tolist()  # the one synchronisation: which frames are cuts
-            # FlowBlend warps by the flow itself (cv2.remap's relative map): offsets rounded to 1/32 px, then the grid added
-            positions = sample_positions(quantize_flow(upscale_flow(backward, (height, width))))  # count×H×W×2
+            # FlowBlend warps the past at absolute positions (grid + flow in float32, then rounded to 1/32 px by the remap)
+            positions = sample_positions(upscale_flow(backward, (height, width)))  # count×H×W×2
             weights = resize_linear(trusts * self.strength, (height, width))  # count×1×H×W
         for i in range(len(translated)):
             k = i - first
@@ -160,12 +159,6 @@ def sample_positions(flow: torch.Tensor) -> torch.Tensor:
         indexing="ij",
     )
     return torch.stack((xs, ys), dim=-1) + flow.permute(0, 2, 3, 1)
-
-
-def quantize_flow(flow: torch.Tensor) -> torch.Tensor:
-    """Flow offsets rounded to 1/32 px (half to even), as `cv2.remap` with `WARP_RELATIVE_MAP` rounds them before it adds
-    the pixel grid: positions made from them are exact multiples of 1/32, which `remap` leaves as they are."""
-    return torch.round(flow * _REMAP_STEPS) / _REMAP_STEPS
 
 
 def remap(image: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
