@@ -12,16 +12,18 @@ and real clips restyled frame by frame with the White-box peer model — it repo
 Goals (from the issue): vidtoon's E_warp ≤ 0.5 × the per-frame result's, with SSIM ≥ 0.90, and
 lower E_warp than the moving average at equal SSIM. Also the cost of the temporal stage per frame at
 480×270 (batches of 1, as `restyle` runs it) and 1280×720 (goal ≤ 15 ms with DIS on this CPU), wall and
-CPU (process time: all threads), against the stage as it was before its speed-up
-(scripts/temporal_baseline.py) in the same run, and that baseline's E_warp beside the current one's
-(issue #20: within 5 %).
+CPU (process time: all threads), against the stage as it was before its first speed-up
+(scripts/temporal_baseline.py, "old") and after it (scripts/temporal_round1.py, "today") in the same run, and their
+E_warp beside the current one's (issue #20: within 5 %).
 
 Run from the repository root (data from $VIDTOON_TEST_DATA, clips from $VIDTOON_TEST_MEDIA, the peer
 from $VIDTOON_PEERS; defaults ../shared/...):
 
     .venv/bin/python scripts/bench_temporal.py            # all sequences, frames at most 512 px wide
     .venv/bin/python scripts/bench_temporal.py --quick    # the two DVP pairs at 272 px
-    .venv/bin/python scripts/bench_temporal.py --cost-only   # only the cost table (new against baseline)
+    .venv/bin/python scripts/bench_temporal.py --dvp-only # the two DVP pairs at 512 px (issue #20's 5 % check)
+    .venv/bin/python scripts/bench_temporal.py --cost-only   # only the cost table (new against old and today)
+    .venv/bin/python scripts/bench_temporal.py --cost-only --cv-threads 1   # one OpenCV thread: CPU ms, the honest proxy
 
 notes: docs/benchmarks.md#bench_temporal (dated measurements, with the machine and its load)
 """
@@ -33,10 +35,12 @@ import os
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from temporal_baseline import BaselineFlowBlend  # scripts/ (this script's folder, first on sys.path)
+from temporal_round1 import Round1FlowBlend
 
 from vidtoon.flow import make_flow
 from vidtoon.io.sequence import read_sequence
@@ -75,6 +79,14 @@ def mean_ssim(a: torch.Tensor, b: torch.Tensor) -> float:
 def baseline_stage() -> BaselineFlowBlend:
     """The temporal stage as it was before the speed-up (a copy kept beside this script)."""
     return BaselineFlowBlend(make_flow("dis"))
+
+
+def round1_stage() -> Round1FlowBlend:
+    """The temporal stage after its first speed-up, before the second (a copy kept beside this script)."""
+    return Round1FlowBlend(make_flow("dis"))
+
+
+STAGES = {"old": baseline_stage, "today": round1_stage, "new": lambda: FlowBlend(make_flow("dis"))}
 
 
 def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int = 4, stage=None) -> tuple[torch.Tensor, float]:
@@ -124,7 +136,7 @@ def sequences(args) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
         processed = load(data / "video_seq" / f"{name}_processed", args.frames, args.width)
         count = min(len(source), len(processed))
         found.append((f"{name} (DVP processed)", source[:count], processed[:count]))
-    if args.quick:
+    if args.quick or args.dvp_only:
         return found
     peer = peers / "whitebox_int8.onnx"
     for label, path in (
@@ -158,30 +170,33 @@ def stage_cost(make_stage, source: torch.Tensor, translated: torch.Tensor, batch
 
 
 def cost_table(frames: int = 16, repeats: int = 3) -> list[tuple]:
-    """Per size: the baseline's and vidtoon's (wall, CPU) ms per frame, best of `repeats` interleaved runs."""
+    """Per size: old, today's and the new stage's (wall, CPU) ms per frame, each the best of `repeats` interleaved runs."""
     rows = []
     for (height, width), batch in (((270, 480), 1), ((720, 1280), 4)):
         source, translated = moving_frames(height, width, frames)
-        runs = {"baseline": [], "vidtoon": []}
-        for _ in range(repeats):  # interleaved: a load change on the shared machine hits both
-            runs["baseline"].append(stage_cost(baseline_stage, source, translated, batch))
-            runs["vidtoon"].append(stage_cost(lambda: FlowBlend(make_flow("dis")), source, translated, batch))
-        best = {name: (min(r[0] for r in times), min(r[1] for r in times)) for name, times in runs.items()}
-        rows.append((f"{width}×{height}", batch, *best["baseline"], *best["vidtoon"]))
+        runs = {name: [] for name in STAGES}
+        for _ in range(repeats):  # interleaved: a load change on the shared machine hits all three
+            for name, make in STAGES.items():
+                runs[name].append(stage_cost(make, source, translated, batch))
+        best = [(min(r[0] for r in runs[name]), min(r[1] for r in runs[name])) for name in STAGES]
+        rows.append((f"{width}×{height}", batch, *(ms for pair in best for ms in pair)))
     return rows
 
 
 def print_cost(rows: list[tuple]) -> None:
-    header = f"{'size':>9} {'batch':>5} {'old wall':>8} {'old CPU':>8} {'new wall':>8} {'new CPU':>8} {'wall ×':>6} {'CPU ×':>6}"
+    columns = " ".join(f"{f'{name} {kind}':>10}" for name in STAGES for kind in ("wall", "CPU"))
+    header = f"{'size':>9} {'batch':>5} {columns} {'CPU old×':>8} {'CPU today×':>10}"
     print(header)
     print("-" * len(header))
-    for size, batch, old_wall, old_cpu, wall, cpu in rows:
+    for size, batch, *times in rows:
+        cpu_old, cpu_today, cpu_new = times[1], times[3], times[5]
         print(
-            f"{size:>9} {batch:5d} {old_wall:8.1f} {old_cpu:8.1f} {wall:8.1f} {cpu:8.1f} {old_wall / wall:6.2f} {old_cpu / cpu:6.2f}"
+            f"{size:>9} {batch:5d} {' '.join(f'{ms:10.1f}' for ms in times)} {cpu_old / cpu_new:8.2f} {cpu_today / cpu_new:10.2f}"
         )
     print(
         "\nms per frame of the temporal stage (DIS fast, flow at ≤ 640 px), best of 3 interleaved runs; old = "
-        "scripts/temporal_baseline.py (the stage before its speed-up); × = old / new (goal: ≤ 15 ms wall at 1280×720 at rest)"
+        "scripts/temporal_baseline.py (before the first speed-up), today = scripts/temporal_round1.py (before the second); "
+        "× = that stage's CPU / the new one's (goal: ≤ 15 ms at 1280×720 at rest)"
     )
 
 
@@ -195,21 +210,39 @@ def main() -> None:
     parser.add_argument("--whitebox-frames", type=int, default=24, help="frames per White-box sequence")
     parser.add_argument("--quick", action="store_true", help="the DVP pairs only, at 272 px")
     parser.add_argument("--cost-only", action="store_true", help="only the cost table, no E_warp")
+    parser.add_argument("--dvp-only", action="store_true", help="the DVP pairs only, at --width (no White-box sequences)")
+    parser.add_argument("--cv-threads", type=int, default=None, help="OpenCV threads (default: OpenCV's own choice)")
+    parser.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
     args = parser.parse_args()
     if args.quick:
         args.width = 272
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(args.torch_threads or max(1, os.cpu_count() or 1))
+    if args.cv_threads is not None:
+        cv2.setNumThreads(args.cv_threads)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rows = []
     with torch.inference_mode():
         for name, source, per_frame in [] if args.cost_only else sequences(args):
             ours, _ = vidtoon_temporal(source, per_frame)
             old, _ = vidtoon_temporal(source, per_frame, stage=baseline_stage())
+            today, _ = vidtoon_temporal(source, per_frame, stage=round1_stage())
             ssim_ours = mean_ssim(ours, per_frame)
             weight, baseline = baseline_at_equal_ssim(per_frame, ssim_ours)
-            floor, ceiling, e_ours, e_base, e_old = e_warp(source, per_frame, ours, baseline, old)
+            floor, ceiling, e_ours, e_base, e_old, e_today = e_warp(source, per_frame, ours, baseline, old, today)
             rows.append(
-                (name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, mean_ssim(baseline, per_frame), weight, e_old)
+                (
+                    name,
+                    len(source),
+                    floor,
+                    ceiling,
+                    e_ours,
+                    ssim_ours,
+                    e_base,
+                    mean_ssim(baseline, per_frame),
+                    weight,
+                    e_old,
+                    e_today,
+                )
             )
         cost = cost_table()
     if rows:
@@ -221,22 +254,23 @@ def main() -> None:
 def print_quality(rows: list[tuple]) -> None:
     header = (
         f"{'sequence':42} {'frames':>6} {'E_in':>8} {'E_perfr':>8} {'E_ours':>8} {'ratio':>6} {'left':>6} {'SSIM':>6} "
-        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5} {'E_old':>8} {'new/old':>7}"
+        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5} {'E_old':>8} {'new/old':>7} {'E_today':>8} {'new/today':>9}"
     )
     print(header)
     print("-" * len(header))
-    for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, e_old in rows:
+    for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, e_old, e_today in rows:
         met = e_ours <= 0.5 * ceiling and s_ours >= 0.90 and e_ours < e_base
         left = (e_ours - floor) / (ceiling - floor)
         print(
             f"{name:42} {count:6d} {floor:8.5f} {ceiling:8.5f} {e_ours:8.5f} {e_ours / ceiling:6.2f} {left:6.2f} {s_ours:6.3f} "
-            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5} {e_old:8.5f} {e_ours / e_old:7.3f}"
+            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5} {e_old:8.5f} {e_ours / e_old:7.3f} {e_today:8.5f} {e_ours / e_today:9.3f}"
         )
     print(
         "\nE_in: the input's own E_warp (floor); E_perfr: per-frame result (ceiling); ratio = E_ours / E_perfr "
         "(goal ≤ 0.5, SSIM ≥ 0.90); left = (E_ours − E_in) / (E_perfr − E_in), the share of the added flicker "
         "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower); E_old: the stage "
-        "before its speed-up (scripts/temporal_baseline.py; goal: new/old within 1 ± 0.05).\n"
+        "before its first speed-up (scripts/temporal_baseline.py), E_today: before the second (scripts/temporal_round1.py); "
+        "goal: new/old and new/today within 1 ± 0.05.\n"
     )
 
 

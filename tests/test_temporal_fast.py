@@ -1,7 +1,9 @@
 """The CPU temporal stage's fast paths give the plain formulas' answers on real frames.
 
-`FlowBlend` reuses scratch arrays, warps by the flow itself (OpenCV's relative map), erodes a uint8 mask, tests
-outliers in one `inRange` pass and interleaves contiguous translations with `cv2.merge`. Each test writes the plain
+`FlowBlend` reuses scratch arrays, erodes a uint8 mask, tests outliers in one `inRange` pass, keeps the past output as
+grey levels warped by OpenCV's uint8 remap, and runs the full-size blend in strips (interleaving contiguous
+translations with `cv2.merge` strip by strip). `remap_by_flow` (OpenCV's relative map) is kept for callers that warp
+a whole frame. Each test writes the plain
 formula out with numpy and OpenCV (as the stage computed it before those changes) and compares on real DAVIS/DVP frames.
 """
 
@@ -84,24 +86,31 @@ def test_warp_by_flow_rounds_the_flow_to_a_32nd(pair):
     np.testing.assert_array_equal(remap_by_flow(image, whole)[2:, :-3], image[:-2, 3:])  # integer shifts exact
 
 
-def test_one_step_is_the_strength_weighted_blend_of_the_warped_past(data):
+@pytest.mark.parametrize(
+    "sequence, flow_size", [("dvp_davis_bike-packing", (640, 338)), ("dvp_bedroom", (640, 360))]
+)  # 480 rows: 15 whole strips; 450: a last strip of 2 rows
+def test_one_step_is_the_strength_weighted_blend_of_the_warped_past(data, sequence, flow_size):
     """Frame 2 of a DVP pair through the stage equals (1 − w)·translated + w·warped output of frame 1, w = 0.75 × trust
-    scaled up, with flow and trust at 640 px of the 910 px frames (the full-size warp by the flow itself)."""
+    scaled up, with flow and trust at 640 px of the 910 / 800 px frames (the full-size warp of the past output's grey levels,
+    strip by strip)."""
     folder = data / "video_seq"
-    source = u8_to_unit(frames(folder / "dvp_davis_bike-packing_input", 2))
-    translated = u8_to_unit(frames(folder / "dvp_davis_bike-packing_processed", 2))
+    source = u8_to_unit(frames(folder / f"{sequence}_input", 2))
+    translated = u8_to_unit(frames(folder / f"{sequence}_processed", 2)).contiguous()  # planar: merged strip by strip
     stage = FlowBlend(make_flow("dis"))
     out = stage(source, translated).permute(0, 2, 3, 1).numpy()
     assert np.array_equal(out[0], translated[0].permute(1, 2, 0).numpy())  # no past: its own translation
 
-    size = (640, 338)  # (w, h) at flow resolution, as cv2.resize takes it
+    size = flow_size  # (w, h) at flow resolution, as cv2.resize takes it
     smalls = [cv2.resize(frame, size, interpolation=cv2.INTER_AREA) for frame in source.permute(0, 2, 3, 1).numpy()]
     smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
     backward, forward = make_flow("dis").estimate([smalls_u8[1], smalls_u8[0]], [smalls_u8[0], smalls_u8[1]])
     trust = plain_trust(smalls[1], smalls[0], backward, forward)
     height, width = out.shape[1:3]
     flow = cv2.resize(cv2.multiply(backward, (width / size[0], height / size[1], 0, 0)), (width, height))
-    warped = remap(out[0], sample_positions(np.zeros_like(flow)) + np.round(flow * 32) / 32)
+    # the past as grey levels, warped at grid + flow (exact bilinear of integers at 1/32 px), rounded half up: OpenCV's
+    # uint8 remap
+    levels = cv2.convertScaleAbs(out[0], alpha=127.5, beta=127.5).astype(np.float32)
+    warped = np.floor(remap(levels, sample_positions(flow)) + 0.5) / 127.5 - 1
     weight = cv2.resize(trust * 0.75, (width, height))[..., None]
     expected = (1 - weight) * translated[1].permute(1, 2, 0).numpy() + weight * warped
     assert np.abs(out[1] - expected).max() < 1e-4  # blendLinear divides by (1 + 1e-5)

@@ -63,7 +63,7 @@ def consistency_mask(flow_ts: torch.Tensor, flow_st: torch.Tensor, *, alpha1: fl
 
 
 @functools.lru_cache(maxsize=8)
-def _pixel_grid(height: int, width: int) -> np.ndarray:
+def pixel_grid(height: int, width: int) -> np.ndarray:
     """H×W×2 float32 (x, y) pixel coordinates, read-only (cached per size)."""
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
     grid = np.stack((xs, ys), axis=-1)
@@ -75,7 +75,7 @@ def sample_positions(flow_hw2: np.ndarray, out: np.ndarray | None = None) -> np.
     """Where p + flow(p) lands: H×W×2 float32 absolute (x, y) positions, the map `cv2.remap` takes.
 
     `out`: an H×W×2 float32 array to write them into (it may be `flow_hw2` itself), instead of a new one."""
-    return cv2.add(_pixel_grid(*flow_hw2.shape[:2]), flow_hw2, dst=out)
+    return cv2.add(pixel_grid(*flow_hw2.shape[:2]), flow_hw2, dst=out)
 
 
 def remap(image: np.ndarray, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

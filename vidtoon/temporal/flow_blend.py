@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from vidtoon.flow import make_flow
-from vidtoon.flow.warp import consistent, remap, remap_by_flow, sample_positions
+from vidtoon.flow.warp import consistent, pixel_grid, remap, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
@@ -25,9 +25,12 @@ class FlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation.
 
     Runs frame by frame on the CPU with OpenCV: two flows, the trust mask and its warps at flow resolution; at full
-    size only a resize of the flow and of the weight, one remap and one blend. Tensors on another device are copied
-    over and the output copied back. Work arrays are kept per frame size and reused (a frame allocates only its
-    output); scripts/bench_temporal.py measures it against the implementation before these changes.
+    size only a resize of the flow and of the weight, one remap and one blend. The past output is kept as the uint8
+    frame the encoder would write (rounded half to even, as `cv2.convertScaleAbs`): its warp is OpenCV's fixed-point
+    uint8 remap (~1.5× cheaper than the float one, a quarter of the memory traffic) and its values come back to
+    [-1, 1] through a 256-entry table. Tensors on another device are copied over and the output copied back. Work
+    arrays are kept per frame size and reused (a frame allocates only its output); scripts/bench_temporal.py
+    measures it against the implementations before these changes.
 
     Args:
         flow: the flow backend (computed on the input frames).
@@ -44,13 +47,13 @@ class FlowBlend(FlowBlendSettings):
     def reset(self) -> None:
         self._previous_small: np.ndarray | None = None  # h×w×3 float32 input at flow resolution, [-1, 1]
         self._previous_small_u8: np.ndarray | None = None  # the same as uint8 RGB, for the flow backend
-        self._previous_output: np.ndarray | None = None  # H×W×3 float32, [-1, 1]
+        self._previous_output: np.ndarray | None = None  # H×W×3 uint8: the last output rounded to grey levels
         self._scratch: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}  # reused work arrays, by name and shape
+        self._parity = 0  # which of the two past buffers ("past0", "past1") the next frame writes
 
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
-        """source, translated: N×3×H×W in [-1, 1] -> N×3×H×W on translated's device (channels-last). On the CPU the
-        result shares memory with the stage's state (its last frame is the next call's past): read it, do not
-        modify it in place."""
+        """source, translated: N×3×H×W in [-1, 1] -> N×3×H×W float32 on translated's device (channels-last), a new
+        tensor (the stage keeps its own uint8 copy of the last frame)."""
         if source.shape != translated.shape:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
         count, height, width = translated.shape[0], *translated.shape[2:]
@@ -69,46 +72,79 @@ class FlowBlend(FlowBlendSettings):
         for i in range(count):
             k = i - first
             flow_pair = (backward[k], forward[k]) if k >= 0 else ()
-            self._step(smalls[i], smalls_u8[i], self._frame_hwc(translated_cpu[i]), output[i], *flow_pair)
+            self._step(smalls[i], smalls_u8[i], _frame_rows(translated_cpu[i]), output[i], *flow_pair)
         return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
 
     def _step(
         self,
         small: np.ndarray,
         small_u8: np.ndarray,
-        translated: np.ndarray,
+        translated: np.ndarray | tuple[np.ndarray, ...],
         out: np.ndarray,
         backward: np.ndarray | None = None,
         forward: np.ndarray | None = None,
     ) -> None:
         """One frame: its source at flow resolution (float32 and uint8), its translation (H×W×3 float32 in
-        [-1, 1]), the flows to and from the previous frame (none for the first); the result goes into `out`."""
+        [-1, 1], or its three H×W planes), the flows to and from the previous frame (none for the first); the result
+        goes into `out`, its grey levels into the stage's other past buffer, which becomes the past."""
         blended = False
+        past = self._array(f"past{self._parity}", out.shape, np.uint8)  # the buffer the current past is not in
         if backward is not None:
             trust = self.trust(small, self._previous_small, backward, forward)
             if trust.mean() < self.cut_fraction:
                 self.cuts += 1  # a new shot: nothing from the past
             else:
-                self._blend(translated, backward, trust, out)
+                self._blend(translated, backward, trust, out, past)
                 blended = True
         if not blended:
-            out[...] = translated
-        self._previous_small, self._previous_small_u8, self._previous_output = small, small_u8, out
+            if isinstance(translated, tuple):
+                cv2.merge(translated, dst=out)
+            else:
+                out[...] = translated
+            cv2.convertScaleAbs(out, alpha=127.5, beta=127.5, dst=past)  # x·127.5 + 127.5, rounded half to even
+        self._previous_small, self._previous_small_u8, self._previous_output = small, small_u8, past
+        self._parity ^= 1
 
-    def _blend(self, translated: np.ndarray, backward: np.ndarray, trust: np.ndarray, out: np.ndarray) -> None:
-        """out = (1 − w)·translated + w·(previous output warped along `backward`), w = strength × trust scaled up:
-        one resize of the flow, one remap by it (OpenCV adds the pixel grid), one resize of the weight and one
-        `cv2.blendLinear` at full size, all into reused arrays."""
-        size = translated.shape[:2]
-        flow = _upscale_flow(backward, size, out=self._array("flow", (*size, 2)))
-        warped = remap_by_flow(self._previous_output, flow, out=self._array("warped", (*size, 3)))
-        weight = self._array("weight", size)
-        if trust.shape == size:  # flow at full size (frames ≤ flow_max_side): no resize, the same values
+    def _blend(
+        self,
+        translated: np.ndarray | tuple[np.ndarray, ...],
+        backward: np.ndarray,
+        trust: np.ndarray,
+        out: np.ndarray,
+        past: np.ndarray,
+    ) -> None:
+        """out = (1 − w)·translated + w·(previous output warped along `backward`), w = strength × trust scaled up,
+        and `past` = out's grey levels. One resize of the flow and one of the weight at full size; then, in strips of
+        `_STRIP_ROWS` rows that stay in the core's cache, the positions (grid + flow), the uint8 remap of the past,
+        its levels back to [-1, 1] by table, the interleave of a planar translation, `cv2.blendLinear` and the
+        rounding to grey levels: each full-size array is read from memory once instead of once per operation."""
+        height, width = out.shape[:2]
+        flow = _upscale_flow(backward, (height, width), out=self._array("flow", (height, width, 2)))
+        weight = self._array("weight", (height, width))
+        if trust.shape == (height, width):  # flow at full size (frames ≤ flow_max_side): no resize, the same values
             np.multiply(trust, self.strength, out=weight)
         else:
-            cv2.resize(trust * self.strength, size[::-1], dst=weight, interpolation=cv2.INTER_LINEAR)
-        keep = np.subtract(1, weight, out=self._array("keep", size))
-        cv2.blendLinear(translated, warped, keep, weight, dst=out)  # one pass: (1−w)·new + w·warped
+            cv2.resize(trust * self.strength, (width, height), dst=weight, interpolation=cv2.INTER_LINEAR)
+        grid, rows = pixel_grid(height, width), _STRIP_ROWS
+        positions = self._array("positions", (rows, width, 2))
+        warped_u8 = self._array("warped_u8", (rows, width, 3), np.uint8)
+        warped, keep = self._array("warped", (rows, width, 3)), self._array("keep", (rows, width))
+        merged = self._array("merged", (rows, width, 3))
+        for top in range(0, height, rows):
+            strip, n = slice(top, min(top + rows, height)), min(rows, height - top)
+            cv2.add(grid[strip], flow[strip], dst=positions[:n])  # absolute positions, as sample_positions makes them
+            cv2.remap(
+                self._previous_output, positions[:n], None, cv2.INTER_LINEAR, dst=warped_u8[:n], borderMode=cv2.BORDER_REPLICATE
+            )
+            cv2.LUT(warped_u8[:n], _UNIT_LUT, dst=warped[:n])  # level v -> v / 127.5 − 1
+            np.subtract(1, weight[strip], out=keep[:n])
+            fresh = (
+                cv2.merge([plane[strip] for plane in translated], dst=merged[:n])
+                if isinstance(translated, tuple)
+                else translated[strip]
+            )
+            cv2.blendLinear(fresh, warped[:n], keep[:n], weight[strip], dst=out[strip])  # one pass: (1−w)·new + w·warped
+            cv2.convertScaleAbs(out[strip], alpha=127.5, beta=127.5, dst=past[strip])
 
     def trust(self, source: np.ndarray, previous_source: np.ndarray, backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
         """Soft trust h×w float32 in [0, 1]: where the flow is consistent and the input agrees with its warp.
@@ -143,24 +179,27 @@ class FlowBlend(FlowBlendSettings):
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
         return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
-    def _frame_hwc(self, frame: torch.Tensor) -> np.ndarray:
-        """3×H×W float32 CPU tensor -> H×W×3 float32 array: a view when channels-last, else its planes interleaved
-        by `cv2.merge` into a reused array (4-7× faster than torch's permute-and-copy)."""
-        hwc = frame.permute(1, 2, 0)
-        if hwc.is_contiguous():
-            return hwc.numpy()
-        planes = [plane.contiguous().numpy() for plane in frame]  # views for a contiguous N×3×H×W batch
-        return cv2.merge(planes, dst=self._array("translated", tuple(hwc.shape)))
-
-    def _array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A float32 work array of `shape`, reused from frame to frame (its contents are overwritten by each user)."""
+    def _array(self, name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+        """A work array of `shape` and `dtype`, reused from frame to frame (its contents are overwritten by each user)."""
         key = (name, shape)
         if key not in self._scratch:
-            self._scratch[key] = np.empty(shape, np.float32)
+            self._scratch[key] = np.empty(shape, dtype)
         return self._scratch[key]
 
 
 _CHANNEL_MEAN = np.full((1, 3), 1 / 3)
+_STRIP_ROWS = 32  # rows per strip of the full-size blend: its ~6 strip arrays (~1.2 MB at 1280 px) stay in cache
+_UNIT_LUT = (np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1)).reshape(1, 256)  # grey level -> [-1, 1]
+
+
+def _frame_rows(frame: torch.Tensor) -> np.ndarray | tuple[np.ndarray, ...]:
+    """3×H×W float32 CPU tensor -> an H×W×3 array (a view) when channels-last, else its three H×W planes (views for a
+    contiguous N×3×H×W batch), which the stage interleaves strip by strip (`cv2.merge`: 4-7× faster than torch's
+    permute-and-copy)."""
+    hwc = frame.permute(1, 2, 0)
+    if hwc.is_contiguous():
+        return hwc.numpy()
+    return tuple(plane.contiguous().numpy() for plane in frame)
 
 
 def _frames_hwc(x: torch.Tensor) -> np.ndarray:

@@ -15,8 +15,10 @@ grey level on real footage, see tests/test_temporal_torch.py):
   bedroom 800 -> 640: 1.0 / 10 / 57. Integer factors (720p, 1080p -> 640) use avg_pool2d.)
 * `cv2.remap(INTER_LINEAR, BORDER_REPLICATE)` (warps): `grid_sample` bilinear with border padding
   (clamping the coordinate = OpenCV's clamping of each neighbour), at positions rounded to 1/32 px as
-  OpenCV's fixed-point remap tables do; for the full-size warp (OpenCV's relative map) the flow is
-  rounded to 1/32 px before the grid is added, as OpenCV does.
+  OpenCV's fixed-point remap tables do. The past output is kept as grey levels
+  (`cv2.convertScaleAbs`: x·127.5 + 127.5 fused, half to even) and warped as OpenCV warps uint8 images: integer
+  bilinear weights in 1/1024ths, the sum rounded half up (`remap_levels`, bit-exact); a level v reads back as
+  v / 127.5 − 1 (`FlowBlend`'s table).
 * `cv2.erode` with a box (border ignored) = −max_pool(−x); `cv2.blur` (BORDER_REFLECT_101) =
   reflect padding + avg_pool; `cv2.resize(INTER_LINEAR)` = `interpolate(bilinear,
   align_corners=False)` without antialiasing (half-pixel centres, edge clamp);
@@ -50,12 +52,12 @@ class TorchFlowBlend(FlowBlendSettings):
     def reset(self) -> None:
         self._previous_small: torch.Tensor | None = None  # 1×3×h×w float32 input at flow resolution, [-1, 1]
         self._previous_small_u8: np.ndarray | None = None  # h×w×3 uint8 RGB of the same, for the flow backend
-        self._previous_output: torch.Tensor | None = None  # 1×3×H×W float32 output, [-1, 1]
+        self._previous_output: torch.Tensor | None = None  # 1×3×H×W uint8: the last output as grey levels
 
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         """source, translated: N×3×H×W in [-1, 1] (source moved to translated's device) -> N×3×H×W float32 there.
 
-        The result's last frame is kept as the next call's past: read it, do not modify it in place."""
+        A new tensor: the stage keeps its own grey-level copy of the last frame."""
         if source.shape != translated.shape or source.ndim != 4 or source.shape[1] != 3:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} must both be N×3×H×W")
         device = translated.device
@@ -85,8 +87,8 @@ class TorchFlowBlend(FlowBlendSettings):
                 outlier_threshold=self.outlier_threshold,
             )
             means = trusts.mean(dim=(1, 2, 3)).tolist()  # the one synchronisation: which frames are cuts
-            # FlowBlend warps by the flow itself (cv2.remap's relative map): offsets rounded to 1/32 px, then the grid added
-            positions = sample_positions(quantize_flow(upscale_flow(backward, (height, width))))  # count×H×W×2
+            # FlowBlend warps the past at absolute positions (grid + flow in float32, then rounded to 1/32 px by the remap)
+            positions = sample_positions(upscale_flow(backward, (height, width)))  # count×H×W×2
             weights = resize_linear(trusts * self.strength, (height, width))  # count×1×H×W
         for i in range(len(translated)):
             k = i - first
@@ -94,11 +96,11 @@ class TorchFlowBlend(FlowBlendSettings):
                 self.cuts += 1  # a new shot: nothing from the past
                 output[i] = translated[i]
             elif k >= 0:
-                warped = remap(self._previous_output, positions[k : k + 1])
+                warped = remap_levels(self._previous_output, positions[k : k + 1]).to(torch.float32) / 127.5 - 1
                 output[i] = blend_linear(translated[i : i + 1], warped, 1 - weights[k : k + 1], weights[k : k + 1])[0]
             else:
                 output[i] = translated[i]
-            self._previous_output = output[i : i + 1]
+            self._previous_output = to_levels(output[i : i + 1])
         self._previous_small, self._previous_small_u8 = smalls[-1:].clone(), smalls_u8[-1]
         return output
 
@@ -159,12 +161,6 @@ def sample_positions(flow: torch.Tensor) -> torch.Tensor:
     return torch.stack((xs, ys), dim=-1) + flow.permute(0, 2, 3, 1)
 
 
-def quantize_flow(flow: torch.Tensor) -> torch.Tensor:
-    """Flow offsets rounded to 1/32 px (half to even), as `cv2.remap` with `WARP_RELATIVE_MAP` rounds them before it adds
-    the pixel grid: positions made from them are exact multiples of 1/32, which `remap` leaves as they are."""
-    return torch.round(flow * _REMAP_STEPS) / _REMAP_STEPS
-
-
 def remap(image: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     """Bilinear sample of N×C×H×W `image` at N×h×w×2 absolute (x, y) `positions` -> N×C×h×w, nearest border pixel
     outside: `cv2.remap(INTER_LINEAR, BORDER_REPLICATE)`, including its rounding of positions to 1/32 px."""
@@ -173,6 +169,35 @@ def remap(image: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     scale = torch.tensor([2 / max(width - 1, 1), 2 / max(height - 1, 1)], device=positions.device, dtype=torch.float32)
     grid = quantized * scale - 1  # align_corners=True: -1 and 1 are the centres of the corner pixels
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+def remap_levels(levels: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Bilinear sample of N×C×H×W uint8 `levels` at N×h×w×2 absolute (x, y) `positions` -> N×C×h×w uint8, nearest
+    border pixel outside: `cv2.remap(INTER_LINEAR, BORDER_REPLICATE)` of a uint8 image, bit-exact — positions rounded
+    to 1/32 px, the four neighbours weighted by integers summing to 1024 ((32 − fx)(32 − fy), ...), the sum rounded
+    half up. (Exact in float32: sums stay below 2²⁴.)"""
+    count, channels, height, width = levels.shape
+    fixed = torch.round(positions * _REMAP_STEPS)  # N×h×w×2, whole 32nds
+    cell = torch.floor(fixed / _REMAP_STEPS)
+    fraction = fixed - cell * _REMAP_STEPS  # 0..31
+    x0, y0 = cell[..., 0], cell[..., 1]
+    fx, fy = fraction[..., 0], fraction[..., 1]
+    flat = levels.reshape(count, channels, height * width).to(torch.float32)
+    total = torch.zeros(count, channels, *positions.shape[1:3], device=levels.device, dtype=torch.float32)
+    for dy, wy in ((0, _REMAP_STEPS - fy), (1, fy)):
+        for dx, wx in ((0, _REMAP_STEPS - fx), (1, fx)):
+            x = (x0 + dx).clamp(0, width - 1).to(torch.long)
+            y = (y0 + dy).clamp(0, height - 1).to(torch.long)
+            index = (y * width + x).reshape(count, 1, -1).expand(count, channels, -1)
+            total += torch.gather(flat, 2, index).reshape(total.shape) * (wx * wy)[:, None]
+    return torch.floor((total + 512) / 1024).to(torch.uint8)
+
+
+def to_levels(x: torch.Tensor) -> torch.Tensor:
+    """N×3×H×W in [-1, 1] -> N×3×H×W uint8 grey levels as `cv2.convertScaleAbs(x, alpha=127.5, beta=127.5)` makes them:
+    one fused x·127.5 + 127.5, rounded half to even, saturated."""
+    half = torch.full((), 127.5, device=x.device)
+    return torch.addcmul(half, x, half).round_().clamp_(0, 255).to(torch.uint8)
 
 
 def erode(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -305,8 +330,7 @@ def _flow_u8(x: torch.Tensor) -> torch.Tensor:
     """N×3×h×w in [-1, 1] -> N×h×w×3 uint8 as `FlowBlend` makes the flow's input (`cv2.convertScaleAbs(x, 127.5, 127.5)`:
     one fused x·127.5 + 127.5, rounded half to even). `vidtoon.convert.unit_to_u8` computes (x + 1)·127.5, which
     rounds differently on ~1 pixel in 10⁵, and a changed flow input moves the flow (and so the output) a little."""
-    half = torch.full((), 127.5, device=x.device)
-    return torch.addcmul(half, x, half).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    return to_levels(x).permute(0, 2, 3, 1).contiguous()
 
 
 def _flow_size(height: int, width: int, max_side: int) -> tuple[int, int]:
