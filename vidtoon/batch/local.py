@@ -1,9 +1,7 @@
 """Local mode: checked jobs run by N worker processes on this machine, longest first, each through `vidtoon.restyle`.
 
-Workers come from a `forkserver` (torch is not safe across a plain `fork` of a process that has run it): a clean
-server process imports torch and the restyle pipeline once (`PRELOAD`) and forks each worker from itself, so N
-workers cost one torch import, not N (on a loaded 2-core machine an import takes 10-25 s). Each worker is bound to one device (a GPU from `gpus`, round
-robin, or the CPU with its share of the cores), and each keeps every style it has loaded for the jobs after
+Workers are forked from a server that has imported the pipeline once (`vidtoon.batch.server`). Each worker is bound
+to one device (a GPU from `gpus`, round robin, or the CPU with its share of the cores), and each keeps every style it has loaded for the jobs after
 (`_Worker.translators`, keyed by what picks the style and the device). A job that fails is recorded with its
 error line and the others go on; a worker process that dies fails the jobs it took with it.
 
@@ -15,7 +13,6 @@ failing chunk fails its film (its other chunks still queued are dropped; the fin
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue as queue_module
 import signal
@@ -32,15 +29,8 @@ from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, ru
 from vidtoon.batch.films import ChunkedFilm, open_films
 from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
 from vidtoon.batch.report import JobResult, job_result
+from vidtoon.batch.server import worker_context
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
-
-PRELOAD = [
-    "vidtoon.batch.local",
-    "vidtoon.restyle",
-    "vidtoon.restyle.video",
-    "vidtoon.styles",
-    "vidtoon.batch.forkserver_exit",  # last: its atexit hook runs first
-]
 
 
 def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible_gpus: int | None = None) -> int:
@@ -97,7 +87,7 @@ def run_local(
     """
     if not jobs:
         return []
-    context = _context()
+    context = worker_context()
     events, device_queue = context.Queue(), context.Queue()
     drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
     drained.start()
@@ -162,27 +152,6 @@ def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
                 os.kill(process.pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
-
-
-def start_server() -> None:
-    """Start the process workers are forked from now, so its imports overlap the checking of the job list.
-
-    The server only imports (`PRELOAD`); it runs nothing, and it ends with this process.
-    """
-    context = _context()
-    if context.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def _context():
-    """The forkserver context, its server preloading the pipeline (spawn where there is no forkserver)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    return context
 
 
 def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
