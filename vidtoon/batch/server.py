@@ -47,4 +47,3 @@ def worker_context(extra: Sequence[str] = ()):
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([*PRELOAD, *extra, LAST])
     return context
-
