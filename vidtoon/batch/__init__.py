@@ -167,11 +167,10 @@ def batch(
     if ray_address is not None:
         ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress, chunk_seconds=chunk_seconds)
     else:
-        ran = run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds)
+        ran, workers = run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds)
     for result in ran:
         results[result.number] = result
-    used = workers or 0 if ray_address is not None else min(workers, len(todo))  # Ray: the actors (chunks may outnumber jobs)
-    outcome = BatchReport([results[n] for n in sorted(results)], workers=used, seconds=0.0)
+    outcome = BatchReport([results[n] for n in sorted(results)], workers=workers or 0, seconds=0.0)
     outcome.seconds = round(time.perf_counter() - started, 3)
     if report_path is not None:
         outcome.write(report_path)

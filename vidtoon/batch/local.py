@@ -27,7 +27,7 @@ from typing import Any
 from vidtoon.batch.check import Job, max_pixels
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, run_chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
-from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
+from vidtoon.batch.progress import BatchProgress, Dispatcher, QueueProgress
 from vidtoon.batch.report import JobResult, job_result
 from vidtoon.batch.server import worker_context
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
@@ -80,13 +80,14 @@ def run_local(
     force: bool,
     progress: BatchProgress,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-) -> list[JobResult]:
-    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order.
+) -> tuple[list[JobResult], int]:
+    """Run `jobs` (none of them to skip) in up to `workers` processes, longest first: one result per job, in finishing
+    order, and the number of worker processes started (no more than the units of work).
 
     With more workers than jobs, films of 2 chunks or more (`chunk_seconds` each) run as chunks, joined here.
     """
     if not jobs:
-        return []
+        return [], 0
     context = worker_context()
     events, device_queue = context.Queue(), context.Queue()
     drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
@@ -98,7 +99,8 @@ def run_local(
     order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
     units = [(job, chunk) for job in order if job.number in films for chunk in films[job.number].todo]
     units += [(job, None) for job in order if job.number not in films and not any(r.number == job.number for r in results)]
-    workers = max(1, min(workers, len(units)))
+    used = min(workers, len(units))  # chunks may outnumber the films: the report counts the processes started
+    workers = max(1, used)
     for device in devices[:workers]:
         device_queue.put(device)
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -137,7 +139,7 @@ def run_local(
         raise
     pool.shutdown(wait=True)
     drained.join(timeout=10)
-    return results
+    return results, used
 
 
 def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
@@ -157,6 +159,7 @@ def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
 def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
     """Feed `progress` from the workers' events until every job in `numbers` has finished."""
     waiting = set(numbers)
+    dispatch = Dispatcher(progress)
     while waiting:
         try:
             event = events.get(timeout=1.0)
@@ -168,7 +171,7 @@ def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
             if event[1] not in waiting:
                 continue  # a job a dead worker had already reported
             waiting.discard(event[1])
-        dispatch(event, progress)
+        dispatch(event)
 
 
 @dataclass
@@ -233,7 +236,7 @@ def _run_job(job: Job, force: bool) -> JobResult:
 def _run_chunk(job: Job, chunk: Chunk) -> tuple[Any, str | None]:
     """Run one chunk in this worker: (its `ChunkResult`, None), or (None, the error line)."""
     assert _worker is not None, "_run_chunk runs in a worker started by run_local"
-    progress = QueueProgress(_worker.events, job.number, starts=False)
+    progress = QueueProgress(_worker.events, job.number, chunk=chunk.index)
     if _worker.stopping:
         return None, _NOT_STARTED
     try:
