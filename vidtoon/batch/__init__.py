@@ -3,6 +3,7 @@
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
 anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, run anywhere, joined),
 `films` (a chunked film in the driver: outcomes gathered, joined), `local` (worker processes on this machine),
+`server` (the forkserver they are forked from: light, so it can start before the pipeline is imported),
 `ray_cluster`, `ray_runner` and `ray_worker` (Ray actors on a cluster), `progress` (workers' progress to the caller), `report`
 (`JobResult`, `BatchReport`, batch-report.json).
 """
@@ -167,7 +168,9 @@ def batch(
     if ray_address is not None:
         ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress, chunk_seconds=chunk_seconds)
     else:
-        ran, workers = run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds)
+        ran, workers = run_local(
+            todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds
+        )
     for result in ran:
         results[result.number] = result
     outcome = BatchReport([results[n] for n in sorted(results)], workers=workers or 0, seconds=0.0)
