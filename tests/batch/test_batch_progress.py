@@ -87,3 +87,22 @@ def test_a_retried_job_takes_back_its_lost_frames_and_keeps_one_bar():
         for event in events:
             dispatch(event)
         assert bars.frames == {2: 40} and bars.starts == {2: 1} and bars.finished == expected
+
+
+def test_a_unit_found_done_by_its_retry_is_settled_at_its_frames():
+    """Ray: job 3's worker finished the output and died before returning (its last 25 frames' events lost with it);
+    the retry finds the output done and reports nothing. The driver settles the bar at the result's 150 frames; a
+    chunk found complete by its retry likewise, and a bar already right is left alone."""
+    bars = Bars()
+    dispatch = Dispatcher(bars, finished=False)
+    dispatch(("start", 3, (150, "chaplin.mp4")))
+    dispatch(("advance", 3, 125))
+    dispatch.settle(3, 150)
+    assert bars.frames == {3: 150}
+    dispatch.settle(3, 150)
+    bars.job_started(4, 48, "film")
+    dispatch(("chunk_start", 4, 1))
+    dispatch(("chunk_advance", 4, (1, 10)))
+    dispatch.settle(4, 24, chunk=1)
+    dispatch.settle(4, 24, chunk=0)  # chunk 0: skipped by its retry, no event at all
+    assert bars.frames == {3: 150, 4: 48} and bars.starts == {3: 1, 4: 1}

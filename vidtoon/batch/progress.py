@@ -126,6 +126,16 @@ class Dispatcher:
         elif kind == "finished" and self.finished:
             self.progress.job_finished(value)
 
+    def settle(self, number: int, frames: int, chunk: int | None = None) -> None:
+        """Unit (job `number`, or its chunk `chunk`) ended with `frames` made: its bar is brought to that count. A
+        retry that found the unit done by its lost attempt (Ray: the worker died between finishing and returning)
+        reports no frames; the lost attempt's last events may never have arrived."""
+        unit = (number, chunk)
+        missing = frames - self.counted.get(unit, 0)
+        if missing:
+            self.counted[unit] = frames
+            self.progress.job_advanced(number, missing)
+
     def _restart(self, unit: tuple[int, int | None]) -> int | None:
         """A new attempt at `unit`: what an earlier one counted is taken back (None when this is the first)."""
         earlier = self.counted.get(unit)

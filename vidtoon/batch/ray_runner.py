@@ -223,6 +223,8 @@ class _Pool:
                     else:
                         result, alive = self._result(ref, job, started)
                         self._drain()
+                        if result.status == "done" and result.frames is not None:
+                            self.dispatch.settle(job.number, result.frames)
                         results.append(result)
                         progress.job_finished(result)
                     if alive:
@@ -250,6 +252,9 @@ class _Pool:
         except RayError as exc:
             outcome = _Outcome(error=RuntimeError(f"Ray: {str(exc).strip().splitlines()[-1]}"))
         film.settle(chunk, outcome, [])
+        if outcome.error is None and outcome.value[0] is not None:
+            self._drain()
+            self.dispatch.settle(film.job.number, outcome.value[0].frames, chunk.index)
         if film.error is not None:  # its chunks not started yet are dropped
             for unit in [u for u in pending if u[0] is film.job]:
                 pending.remove(unit)
