@@ -122,7 +122,7 @@ def main() -> None:
                 film_rows[f"1 film, batch CLI, {n} workers, chunked"].append(
                     _measure([*cli, "batch", str(film_list), "--workers", str(n), "--chunk-seconds", "3"])
                 )
-                film_frames = _count(out / "fb.mp4")
+                film_frames = _count(out / "f" / "fb.mp4")  # `_write` puts the outputs beside the list
             shutil.rmtree(out, ignore_errors=True)
     _print(rows, frames, args, film_rows, film_frames)
 
