@@ -221,3 +221,17 @@ def test_local_batch_resumes_only_the_missing_chunk(clip, single, tmp_path):
     assert [(j.status, j.frames) for j in report.jobs] == [("done", 72)], report.jobs
     assert_same_film(job.output, single, [c.start for c in chunks])
     assert not parts_dir_for(job.output).exists()
+
+
+def test_local_batch_runs_one_film_as_chunks_on_every_worker(clip, single, tmp_path):
+    """One film, two workers, 1-s chunks: both workers run its chunks (the report counts 2 workers, not 1 per film),
+    the film's one bar counts each of its 72 frames once, and the joined film is the single run's."""
+    from test_batch_progress import Bars
+
+    bars = Bars()
+    output = tmp_path / "film.mp4"
+    report = batch([{"source": str(clip), "output": str(output), **SETTINGS}], workers=2, chunk_seconds=1, progress=bars)
+    assert [(j.status, j.frames) for j in report.jobs] == [("done", 72)], report.jobs
+    assert report.workers == 2
+    assert bars.starts == {1: 1} and bars.frames == {1: 72} and bars.finished == [1]
+    assert_same_film(output, single, [Fraction(0), Fraction(1), Fraction(2)])

@@ -3,6 +3,7 @@
 Modules: `jobs` (reading job lists: YAML, text, folder + glob, dicts), `check` (every problem found before
 anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, run anywhere, joined),
 `films` (a chunked film in the driver: outcomes gathered, joined), `local` (worker processes on this machine),
+`server` (the forkserver they are forked from: light, so it can start before the pipeline is imported),
 `ray_cluster`, `ray_runner` and `ray_worker` (Ray actors on a cluster), `progress` (workers' progress to the caller), `report`
 (`JobResult`, `BatchReport`, batch-report.json).
 """
@@ -11,23 +12,33 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vidtoon.batch.check import Job, JobListError, check_jobs
-from vidtoon.batch.chunks import (
-    DEFAULT_CHUNK_SECONDS,
-    Chunk,
-    ChunkResult,
-    check_chunk_seconds,
-    join_chunks,
-    plan_chunks,
-    run_chunk,
-)
-from vidtoon.batch.jobs import SETTING_KEYS, read_job_list
-from vidtoon.batch.local import default_workers, run_local, start_server, worker_devices
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
 from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult, read_previous
+from vidtoon.batch.server import start_server
 from vidtoon.errors import UsageError
+from vidtoon.lazy import lazy_api
+
+if TYPE_CHECKING:
+    from vidtoon.batch.check import Job
+
+# public name -> module that defines it: imported on first use, so `import vidtoon.batch` stays free of torch and
+# a caller can start the workers' server (`start_server`) before importing the pipeline itself
+lazy_api(
+    __name__,
+    {
+        "SETTING_KEYS": "vidtoon.batch.jobs",
+        "Chunk": "vidtoon.batch.chunks",
+        "ChunkResult": "vidtoon.batch.chunks",
+        "Job": "vidtoon.batch.check",
+        "JobListError": "vidtoon.batch.check",
+        "default_workers": "vidtoon.batch.local",
+        "join_chunks": "vidtoon.batch.chunks",
+        "plan_chunks": "vidtoon.batch.chunks",
+        "run_chunk": "vidtoon.batch.chunks",
+    },
+)
 
 __all__ = [
     "SETTING_KEYS",
@@ -44,6 +55,7 @@ __all__ = [
     "plan_batch",
     "plan_chunks",
     "run_chunk",
+    "start_server",
 ]
 
 
@@ -62,6 +74,9 @@ def plan_batch(
     Raises:
         JobListError: one line per problem; InputError / UsageError: the list itself cannot be read.
     """
+    from vidtoon.batch.check import check_jobs
+    from vidtoon.batch.jobs import read_job_list
+
     job_list = read_job_list(jobs, settings=settings, glob=glob)
     if report is not None:
         report_path = Path(report)
@@ -87,7 +102,7 @@ def batch(
     report: str | Path | None = None,
     progress: BatchProgress | None = None,
     ray_address: str | None = None,
-    chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    chunk_seconds: float | None = None,
 ) -> BatchReport:
     """Restyle every job of a job list with worker processes on this machine (or a Ray cluster's actors); returns
     (and writes) the report.
@@ -110,7 +125,8 @@ def batch(
             "auto" (the cluster this machine belongs to) or HOST:PORT; outputs must be on storage every node sees.
             `workers` then counts actors (default: one per GPU of the cluster, else as for CPU workers above).
         chunk_seconds: with more workers (or Ray actors) than jobs, films of two chunks or more are cut at the first
-            keyframe after every `chunk_seconds` and their chunks run in parallel (`vidtoon.batch.chunks`).
+            keyframe after every `chunk_seconds` (default `chunks.DEFAULT_CHUNK_SECONDS`) and their chunks run in
+            parallel (`vidtoon.batch.chunks`).
 
     Returns:
         The `BatchReport`: one `JobResult` per job in list order; `report.ok` is False when any job failed.
@@ -121,11 +137,16 @@ def batch(
     """
     progress = progress or NoBatchProgress()
     started = time.perf_counter()
+    if ray_address is None:
+        start_server()  # first: the workers' imports overlap this process's own and the checking below
+    from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, check_chunk_seconds
+    from vidtoon.batch.local import default_workers, run_local, worker_devices
+
+    chunk_seconds = DEFAULT_CHUNK_SECONDS if chunk_seconds is None else chunk_seconds
     check_chunk_seconds(chunk_seconds)
     if ray_address is not None:
         _check_ray(ray_address, gpus=gpus, workers=workers)
     else:
-        start_server()  # the workers' imports overlap the checking below (on a bad list, nothing runs in it)
         workers = workers if workers is not None else default_workers(gpus)
         devices = worker_devices(workers, gpus)
     checked, report_path = plan_batch(
@@ -147,11 +168,12 @@ def batch(
     if ray_address is not None:
         ran, workers = _run_ray(todo, ray_address, workers=workers, force=force, progress=progress, chunk_seconds=chunk_seconds)
     else:
-        ran = run_local(todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds)
+        ran, workers = run_local(
+            todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds
+        )
     for result in ran:
         results[result.number] = result
-    used = workers or 0 if ray_address is not None else min(workers, len(todo))  # Ray: the actors (chunks may outnumber jobs)
-    outcome = BatchReport([results[n] for n in sorted(results)], workers=used, seconds=0.0)
+    outcome = BatchReport([results[n] for n in sorted(results)], workers=workers or 0, seconds=0.0)
     outcome.seconds = round(time.perf_counter() - started, 3)
     if report_path is not None:
         outcome.write(report_path)

@@ -1,4 +1,4 @@
-"""Imported only by the forkserver's preload (`vidtoon.batch.local.PRELOAD`, last): its exit skips the interpreter's
+"""Imported only by the forkserver's preload (`vidtoon.batch.server`, last): its exit skips the interpreter's
 teardown.
 
 The forkserver ends when the batch process does (EOF on its pipe) by a normal interpreter shutdown, and with torch

@@ -1,9 +1,7 @@
 """Local mode: checked jobs run by N worker processes on this machine, longest first, each through `vidtoon.restyle`.
 
-Workers come from a `forkserver` (torch is not safe across a plain `fork` of a process that has run it): a clean
-server process imports torch and the restyle pipeline once (`PRELOAD`) and forks each worker from itself, so N
-workers cost one torch import, not N (on a loaded 2-core machine an import takes 10-25 s). Each worker is bound to one device (a GPU from `gpus`, round
-robin, or the CPU with its share of the cores), and each keeps every style it has loaded for the jobs after
+Workers are forked from a server that has imported the pipeline once (`vidtoon.batch.server`). Each worker is bound
+to one device (a GPU from `gpus`, round robin, or the CPU with its share of the cores), and each keeps every style it has loaded for the jobs after
 (`_Worker.translators`, keyed by what picks the style and the device). A job that fails is recorded with its
 error line and the others go on; a worker process that dies fails the jobs it took with it.
 
@@ -15,7 +13,6 @@ failing chunk fails its film (its other chunks still queued are dropped; the fin
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue as queue_module
 import signal
@@ -30,17 +27,10 @@ from typing import Any
 from vidtoon.batch.check import Job, max_pixels
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, run_chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
-from vidtoon.batch.progress import BatchProgress, QueueProgress, dispatch
+from vidtoon.batch.progress import BatchProgress, Dispatcher, QueueProgress
 from vidtoon.batch.report import JobResult, job_result
+from vidtoon.batch.server import worker_context
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
-
-PRELOAD = [
-    "vidtoon.batch.local",
-    "vidtoon.restyle",
-    "vidtoon.restyle.video",
-    "vidtoon.styles",
-    "vidtoon.batch.forkserver_exit",  # last: its atexit hook runs first
-]
 
 
 def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible_gpus: int | None = None) -> int:
@@ -90,14 +80,15 @@ def run_local(
     force: bool,
     progress: BatchProgress,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
-) -> list[JobResult]:
-    """Run `jobs` (none of them to skip) in `workers` processes, longest first; one result per job, in finishing order.
+) -> tuple[list[JobResult], int]:
+    """Run `jobs` (none of them to skip) in up to `workers` processes, longest first: one result per job, in finishing
+    order, and the number of worker processes started (no more than the units of work).
 
     With more workers than jobs, films of 2 chunks or more (`chunk_seconds` each) run as chunks, joined here.
     """
     if not jobs:
-        return []
-    context = _context()
+        return [], 0
+    context = worker_context()
     events, device_queue = context.Queue(), context.Queue()
     drained = threading.Thread(target=_drain, args=(events, progress, {job.number for job in jobs}), daemon=True)
     drained.start()
@@ -108,7 +99,8 @@ def run_local(
     order = sorted(jobs, key=lambda job: (-(job.seconds or 0.0), job.number))  # longest first
     units = [(job, chunk) for job in order if job.number in films for chunk in films[job.number].todo]
     units += [(job, None) for job in order if job.number not in films and not any(r.number == job.number for r in results)]
-    workers = max(1, min(workers, len(units)))
+    used = min(workers, len(units))  # chunks may outnumber the films: the report counts the processes started
+    workers = max(1, used)
     for device in devices[:workers]:
         device_queue.put(device)
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -147,7 +139,7 @@ def run_local(
         raise
     pool.shutdown(wait=True)
     drained.join(timeout=10)
-    return results
+    return results, used
 
 
 def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
@@ -164,30 +156,10 @@ def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
                 pass
 
 
-def start_server() -> None:
-    """Start the process workers are forked from now, so its imports overlap the checking of the job list.
-
-    The server only imports (`PRELOAD`); it runs nothing, and it ends with this process.
-    """
-    context = _context()
-    if context.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
-def _context():
-    """The forkserver context, its server preloading the pipeline (spawn where there is no forkserver)."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    return context
-
-
 def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
     """Feed `progress` from the workers' events until every job in `numbers` has finished."""
     waiting = set(numbers)
+    dispatch = Dispatcher(progress)
     while waiting:
         try:
             event = events.get(timeout=1.0)
@@ -199,7 +171,7 @@ def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:
             if event[1] not in waiting:
                 continue  # a job a dead worker had already reported
             waiting.discard(event[1])
-        dispatch(event, progress)
+        dispatch(event)
 
 
 @dataclass
@@ -264,7 +236,7 @@ def _run_job(job: Job, force: bool) -> JobResult:
 def _run_chunk(job: Job, chunk: Chunk) -> tuple[Any, str | None]:
     """Run one chunk in this worker: (its `ChunkResult`, None), or (None, the error line)."""
     assert _worker is not None, "_run_chunk runs in a worker started by run_local"
-    progress = QueueProgress(_worker.events, job.number, starts=False)
+    progress = QueueProgress(_worker.events, job.number, chunk=chunk.index)
     if _worker.stopping:
         return None, _NOT_STARTED
     try:

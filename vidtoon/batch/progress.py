@@ -49,18 +49,22 @@ class QueueProgress:
     """The restyle `Progress` of job `number` in a worker: its events go to `queue` as (kind, number, value) tuples.
 
     `frames` counts every frame the restyle reported, the earlier segments of a resumed run included.
-    `starts=False` (a chunk of a film): `start` sends nothing, the advances count towards the film's bar.
+    `chunk` (a chunk of a film, by its index): the film's bar was started by the driver, so `start` only marks the
+    beginning of this attempt at the chunk ("chunk_start"), and the advances name the chunk ("chunk_advance",
+    value (chunk, frames)): a chunk run again after its worker died takes back what the lost attempt counted.
     """
 
-    def __init__(self, queue: Any, number: int, *, interval: float = 0.2, starts: bool = True):
-        self.queue, self.number, self.interval, self.starts = queue, number, interval, starts
+    def __init__(self, queue: Any, number: int, *, interval: float = 0.2, chunk: int | None = None):
+        self.queue, self.number, self.interval, self.chunk = queue, number, interval, chunk
         self.frames = 0
         self._pending = 0
         self._sent_at = 0.0
 
     def start(self, total: int | None, description: str) -> None:
-        if self.starts:  # a chunk's worker does not start its film's bar: the driver did, for the whole film
+        if self.chunk is None:
             self.queue.put(("start", self.number, (total, description)))
+        else:
+            self.queue.put(("chunk_start", self.number, self.chunk))
 
     def advance(self, steps: int = 1) -> None:
         self.frames += steps
@@ -72,7 +76,10 @@ class QueueProgress:
 
     def flush(self) -> None:
         if self._pending:
-            self.queue.put(("advance", self.number, self._pending))
+            if self.chunk is None:
+                self.queue.put(("advance", self.number, self._pending))
+            else:
+                self.queue.put(("chunk_advance", self.number, (self.chunk, self._pending)))
             self._pending = 0
 
     def finish(self, result: JobResult) -> None:
@@ -81,7 +88,7 @@ class QueueProgress:
 
 
 def dispatch(event: tuple[str, int, Any], progress: BatchProgress) -> None:
-    """Call `progress` for one event from a worker's `QueueProgress`."""
+    """Call `progress` for one event of the driver's own (a chunked film's start, earlier frames, result)."""
     kind, number, value = event
     if kind == "start":
         progress.job_started(number, *value)
@@ -89,3 +96,54 @@ def dispatch(event: tuple[str, int, Any], progress: BatchProgress) -> None:
         progress.job_advanced(number, value)
     elif kind == "finished":
         progress.job_finished(value)
+
+
+class Dispatcher:
+    """Calls `progress` for the workers' `QueueProgress` events, counting each unit's attempt: a unit that starts
+    again (a job or chunk retried after its worker died) takes back the frames its lost attempt reported, so the
+    bars never count a frame twice.
+
+    Args:
+        progress: the caller's `BatchProgress`.
+        finished: pass "finished" events on (Ray's driver reports results from the tasks' return values instead).
+    """
+
+    def __init__(self, progress: BatchProgress, *, finished: bool = True):
+        self.progress, self.finished = progress, finished
+        self.counted: dict[tuple[int, int | None], int] = {}  # (job, chunk or None) -> frames of its current attempt
+
+    def __call__(self, event: tuple[str, int, Any]) -> None:
+        kind, number, value = event
+        if kind == "start":
+            if self._restart((number, None)) is None:
+                self.progress.job_started(number, *value)
+        elif kind == "chunk_start":
+            self._restart((number, value))
+        elif kind == "advance":
+            self._advance((number, None), value)
+        elif kind == "chunk_advance":
+            self._advance((number, value[0]), value[1])
+        elif kind == "finished" and self.finished:
+            self.progress.job_finished(value)
+
+    def settle(self, number: int, frames: int, chunk: int | None = None) -> None:
+        """Unit (job `number`, or its chunk `chunk`) ended with `frames` made: its bar is brought to that count. A
+        retry that found the unit done by its lost attempt (Ray: the worker died between finishing and returning)
+        reports no frames; the lost attempt's last events may never have arrived."""
+        unit = (number, chunk)
+        missing = frames - self.counted.get(unit, 0)
+        if missing:
+            self.counted[unit] = frames
+            self.progress.job_advanced(number, missing)
+
+    def _restart(self, unit: tuple[int, int | None]) -> int | None:
+        """A new attempt at `unit`: what an earlier one counted is taken back (None when this is the first)."""
+        earlier = self.counted.get(unit)
+        if earlier:
+            self.progress.job_advanced(unit[0], -earlier)
+        self.counted[unit] = 0
+        return earlier
+
+    def _advance(self, unit: tuple[int, int | None], frames: int) -> None:
+        self.counted[unit] = self.counted.get(unit, 0) + frames
+        self.progress.job_advanced(unit[0], frames)

@@ -30,7 +30,7 @@ from typing import Any
 from vidtoon.batch.check import Job
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
-from vidtoon.batch.progress import BatchProgress, NoBatchProgress, dispatch
+from vidtoon.batch.progress import BatchProgress, Dispatcher, NoBatchProgress, dispatch
 from vidtoon.batch.ray_cluster import INSTALL_HINT, Cluster, connect, import_ray, wants_gpu
 from vidtoon.batch.ray_worker import RayWorker
 from vidtoon.batch.report import JobResult
@@ -163,7 +163,7 @@ class _Pool:
             resources["num_gpus"] = 1
         remote = ray.remote(RayWorker).options(max_restarts=max_restarts, max_task_retries=max_restarts, **resources)
         self.actors = [remote.remote(self.queue_name, threads) for _ in range(count)]
-        self.seen: dict[int, int] = {}  # job -> frames reported by its current attempt
+        self.dispatch: Dispatcher | None = None  # the caller's progress, set by `run`
         self.pids = self._ready()
 
     def _ready(self) -> list[int]:
@@ -191,6 +191,7 @@ class _Pool:
 
     def run(self, units: list[Unit], progress: BatchProgress, films: dict[int, ChunkedFilm], events: Any) -> list[JobResult]:
         ray = self.ray
+        self.dispatch = Dispatcher(progress, finished=False)
         pending = deque(sorted(units, key=_longest_first))
         idle = list(self.actors)
         running: dict[Any, tuple[Any, Unit, float]] = {}
@@ -212,7 +213,7 @@ class _Pool:
                         results.append(films[number].finish(events))
                     break
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.25)
-                self._drain(progress)
+                self._drain()
                 for ref in ready:
                     actor, (job, chunk), started = running.pop(ref)
                     if chunk is not None:
@@ -221,7 +222,9 @@ class _Pool:
                             results.append(films[job.number].finish(events))
                     else:
                         result, alive = self._result(ref, job, started)
-                        self._drain(progress)
+                        self._drain()
+                        if result.status == "done" and result.frames is not None:
+                            self.dispatch.settle(job.number, result.frames)
                         results.append(result)
                         progress.job_finished(result)
                     if alive:
@@ -249,6 +252,9 @@ class _Pool:
         except RayError as exc:
             outcome = _Outcome(error=RuntimeError(f"Ray: {str(exc).strip().splitlines()[-1]}"))
         film.settle(chunk, outcome, [])
+        if outcome.error is None and outcome.value[0] is not None:
+            self._drain()
+            self.dispatch.settle(film.job.number, outcome.value[0].frames, chunk.index)
         if film.error is not None:  # its chunks not started yet are dropped
             for unit in [u for u in pending if u[0] is film.job]:
                 pending.remove(unit)
@@ -269,23 +275,13 @@ class _Pool:
         fps = result.frames / seconds if result.frames and result.status == "done" else None
         return replace(result, seconds=round(seconds, 3), fps=fps and round(fps, 2)), True
 
-    def _drain(self, progress: BatchProgress) -> None:
-        """Hand the actors' queued progress events to `progress` (a retried job's count starts again from zero)."""
-        events = self.events
-        size = events.qsize()
+    def _drain(self) -> None:
+        """Hand the actors' queued progress events to the caller's progress (a retried unit takes back its lost count)."""
+        size = self.events.qsize()
         if not size:
             return
-        for kind, number, value in events.get_nowait_batch(size):
-            if kind == "start":
-                if number in self.seen:  # a retry: it reports its finished segments again
-                    progress.job_advanced(number, -self.seen[number])
-                else:
-                    progress.job_started(number, *value)
-                self.seen[number] = 0
-            elif kind == "advance":
-                self.seen[number] = self.seen.get(number, 0) + value
-                progress.job_advanced(number, value)
-            # "finished": the driver reports it from the task's return value
+        for event in self.events.get_nowait_batch(size):
+            self.dispatch(event)  # "finished" is left out: the driver reports it from the task's return value
 
     def stop(self) -> None:
         for actor in self.actors:

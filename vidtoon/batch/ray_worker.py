@@ -29,14 +29,14 @@ class RayWorker:
 
         import ray
 
+        import vidtoon.restyle  # noqa: F401  the pipeline (torch) imported now: the actor is ready when its pid answers
         from vidtoon.batch import local
 
         device = "cuda:0" if ray.get_gpu_ids() else None  # Ray shows an actor only its own GPU
         devices: queue.SimpleQueue = queue.SimpleQueue()
         devices.put(device)
         self.events = _Events(ray.get_actor(queue_name))
-        local._init_worker(self.events, devices, threads)
-        import vidtoon.restyle  # noqa: F401  the pipeline (torch) imported now: the actor is ready when its pid answers
+        local._init_worker(self.events, devices, threads)  # after the import: it sets torch's and OpenCV's threads
 
     def pid(self) -> int:
         """This worker's process id."""

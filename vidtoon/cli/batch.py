@@ -64,6 +64,10 @@ def batch(
     pix_fmt: PixFmtOption = None,
 ) -> None:
     """Restyle many films from a job list with worker processes: checked whole first, longest first, a JSON report."""
+    from vidtoon.batch.server import start_server
+
+    if ray is None:  # the workers' server imports the pipeline while this process does (the imports below)
+        start_server(extra=("vidtoon.cli",))  # each worker imports the command line again as its __main__
     from vidtoon.batch import JobListError
     from vidtoon.batch import batch as run_batch
     from vidtoon.parsing import parse_assignments

@@ -1,0 +1,49 @@
+"""The forkserver local mode's workers are forked from: started early, so its imports overlap the caller's own.
+
+torch is not safe across a plain `fork` of a process that has run it, so workers come from a `forkserver`: a clean
+server process imports torch and the restyle pipeline once (`PRELOAD`) and forks each worker from itself, so N
+workers cost one torch import, not N (on a loaded 2-core machine an import takes 10-25 s wall).
+
+This module imports nothing heavy (no torch, no PyAV), so a caller that has not imported the pipeline yet (the
+command line) can start the server first and import the pipeline itself while the server does the same: the two
+imports overlap instead of following each other. The server runs nothing but imports; it ends with this process
+(`vidtoon.batch.forkserver_exit`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+
+PRELOAD = (
+    "vidtoon.batch.local",
+    "vidtoon.restyle",
+    "vidtoon.restyle.video",
+    "vidtoon.styles",
+)
+LAST = "vidtoon.batch.forkserver_exit"  # imported last: its atexit hook runs first
+
+
+def start_server(extra: Sequence[str] = ()) -> None:
+    """Start the server now (a no-op when it runs already), preloading `PRELOAD` and then the modules in `extra`.
+
+    `extra`: modules the workers would import anyway, e.g. the command line's, which every worker re-imports as its
+    `__main__` (Python 3.11's forkserver does not preload `__main__` itself).
+    """
+    context = worker_context(extra)
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def worker_context(extra: Sequence[str] = ()):
+    """The forkserver context, its server preloading the pipeline (spawn where there is no forkserver).
+
+    The preload list is read when the server starts: once it runs, `extra` changes nothing.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*PRELOAD, *extra, LAST])
+    return context
