@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +32,34 @@ def configure_cpu_threads(environ: MutableMapping[str, str] | None = None) -> bo
         return False
     environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
     return True
+
+
+@contextmanager
+def shared_cores(translator: Any, environ: MutableMapping[str, str] | None = None) -> Iterator[int | None]:
+    """torch's intra-op threads halved while a light CPU model (`translator.light`: a procedural style) runs beside
+    the video loop's other threads (decode, the temporal stage, x264); yields the count set (None: left as it was).
+
+    The loop already runs the model and the temporal stage on two threads (`restyle.frames.restyled_batches`), so
+    each needs a share of the cores, not all of them. Measured on 2 cores at rest, `vidtoon restyle clips/sample.mp4
+    --to toon`, 4 runs each (docs/benchmarks.md): torch on 1 thread 7.0-8.1 s wall / 10.1-11.2 s CPU, on its default
+    2 threads 8.8-10.4 s / 12.5-14.6 s. A learned generator is the whole cost of a frame: it keeps every thread. So
+    does a user's own `OMP_NUM_THREADS`, and a process that has set fewer threads already (a batch worker).
+    """
+    environ = os.environ if environ is None else environ
+    torch = sys.modules.get("torch")
+    device = getattr(translator, "device", None)
+    if (
+        torch is None
+        or not getattr(translator, "light", False)
+        or getattr(device, "type", "cpu") != "cpu"
+        or "OMP_NUM_THREADS" in environ
+        or torch.get_num_threads() < 2
+    ):
+        yield None
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, before // 2))
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)

@@ -224,3 +224,11 @@ def test_a_norm_the_checkpoint_does_not_have_is_refused_on_resume(domains, tmp_p
 def test_adversarial_weights_ramp_in():
     assert adversarial_ramp(500, init_steps=500, ramp=0) == 1.0
     assert [adversarial_ramp(s, init_steps=10, ramp=100) for s in (10, 59, 109, 500)] == [0.01, 0.5, 1.0, 1.0]
+
+
+def test_every_learned_style_named_to_users_has_a_recipe():
+    """`--to pixar` on an install without its weights says how to make it: only for styles with a provenance preset."""
+    from vidtoon.styles.cards import LEARNED_STYLES
+    from vidtoon.train.provenance import PROVENANCE
+
+    assert set(LEARNED_STYLES) == set(PROVENANCE)

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from vidtoon.cpu_threads import shared_cores
 from vidtoon.errors import UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import IMAGE_SUFFIXES
@@ -164,16 +165,17 @@ def restyle(
         return restyle_folder(source, output, restyler, force=force, progress=progress, max_pixels=max_pixels)
     if info.is_image:
         return restyle_image(source, output, restyler, force=force, max_pixels=max_pixels)
-    return restyle_video(
-        source,
-        output,
-        restyler,
-        options,
-        info=info,
-        resume=resume,
-        force=force,
-        progress=progress,
-        job_key=job_key or {},
-        concealed=concealed,
-        max_pixels=max_pixels,
-    )
+    with shared_cores(translator):
+        return restyle_video(
+            source,
+            output,
+            restyler,
+            options,
+            info=info,
+            resume=resume,
+            force=force,
+            progress=progress,
+            job_key=job_key or {},
+            concealed=concealed,
+            max_pixels=max_pixels,
+        )

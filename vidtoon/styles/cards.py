@@ -48,6 +48,7 @@ CARD_KEYS = {
 }
 KIND_KEYS = {"checkpoint": "checkpoint", "onnx": "checkpoint", "procedural": "function", "reference": "reference"}  # required key
 STYLE_DEFAULT_KEYS = ("height", "consistency", "strength", "label", "max_side", "precision", "faces", "face_size", "face_margin")
+LEARNED_STYLES = ("pixar", "anime")  # the learned styles vidtoon has a recipe for (train/provenance.py: data, terms)
 TRAIN_HINT = "train your own with `vidtoon train cyclegan --a photos/ --b style_frames/`, then `vidtoon export RUN`"
 
 
@@ -214,9 +215,7 @@ def find_style(name: str) -> StyleCard:
         if card.name == name:
             return card
     known = ", ".join(card.name for card in styles) or "none installed yet"
-    from vidtoon.train.provenance import PROVENANCE  # the learned styles vidtoon has recipes for (pixar, anime)
-
-    if name in PROVENANCE:
+    if name in LEARNED_STYLES:
         raise UsageError(
             f"style {name!r} is not installed: it is a learned style, trained on a GPU, and this install has no weights "
             f"for it (installed: {known})",

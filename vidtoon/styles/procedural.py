@@ -20,6 +20,7 @@ class ProceduralTranslator:
 
     size_multiple = 1
     fixed_size = None
+    light = True  # cheap per frame: on a CPU the video loop gives it half the cores (`cpu_threads.shared_cores`)
 
     def __init__(self, function, params: Any, *, device: torch.device):
         self.function = function
