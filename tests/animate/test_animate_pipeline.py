@@ -196,7 +196,7 @@ def test_cli_errors_are_one_line(media, tmp_path):
     assert_one_line_error(cli("animate", media / DRIVER, media / DRIVER, "-o", tmp_path / "o.mp4"), "is a video")
     assert_one_line_error(
         cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anime"),
-        "unknown style 'anime'",
+        "style 'anime' is not installed",
     )
     assert_one_line_error(
         cli(
