@@ -8,12 +8,12 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from vidtoon.live.timing import FrameTimes
+from vidtoon.live.timing import FrameTimes, percentile
 
 
 @dataclass
 class LiveStats:
-    """What the run measured: frames in, restyled, dropped, written (and of those repeated), latencies (s)."""
+    """What the run measured: frames in, restyled, dropped, written (and of those repeated), each frame's stamps."""
 
     frames_in: int = 0
     restyled: int = 0
@@ -21,7 +21,6 @@ class LiveStats:
     written: int = 0
     repeated: int = 0
     started: float = field(default_factory=time.monotonic)
-    latencies: list[float] = field(default_factory=list)  # input arrival -> frame encoded and sent, per restyled frame
     frame_times: list[FrameTimes] = field(default_factory=list)  # each restyled frame's stamps (`vidtoon.live.timing`)
     _recent: deque = field(default_factory=lambda: deque(maxlen=120), repr=False)  # monotonic times of restyled frames
 
@@ -38,14 +37,14 @@ class LiveStats:
         return (len(self._recent) - 1) / span if span > 0 else 0.0
 
     def latency_ms(self, quantile: float) -> float | None:
-        if not self.latencies:
+        """The `quantile` of the restyled frames' latencies (input arrival -> handed to the muxer), ms."""
+        if not self.frame_times:
             return None
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
+        return 1000 * percentile([f.latency for f in self.frame_times], quantile)
 
     def snapshot(self) -> dict:
         """The numbers the preview page shows (JSON-ready)."""
-        recent = self.latencies[-60:]
+        recent = [f.latency for f in self.frame_times[-60:]]
         return {
             "frames_in": self.frames_in,
             "restyled": self.restyled,

@@ -55,7 +55,7 @@ class StageTime:
 
 
 def percentile(values: list[float], quantile: float) -> float:
-    """The `quantile` (0..1) of `values` (nearest rank, as `LiveStats.latency_ms`)."""
+    """The `quantile` (0..1) of `values`, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))]
 
