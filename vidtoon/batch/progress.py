@@ -2,7 +2,7 @@
 
 A worker runs `vidtoon.restyle` with a `QueueProgress`, which turns the restyle's `start`/`advance` calls into
 small messages on a multiprocessing queue (advances gathered for up to `interval` seconds, so a fast job does not
-flood it); the parent process reads the queue (`dispatch`) and calls the caller's `BatchProgress`.
+flood it); the parent process reads the queue (`Dispatcher`) and calls the caller's `BatchProgress`.
 """
 
 from __future__ import annotations
@@ -85,17 +85,6 @@ class QueueProgress:
     def finish(self, result: JobResult) -> None:
         self.flush()
         self.queue.put(("finished", self.number, result))
-
-
-def dispatch(event: tuple[str, int, Any], progress: BatchProgress) -> None:
-    """Call `progress` for one event of the driver's own (a chunked film's start, earlier frames, result)."""
-    kind, number, value = event
-    if kind == "start":
-        progress.job_started(number, *value)
-    elif kind == "advance":
-        progress.job_advanced(number, value)
-    elif kind == "finished":
-        progress.job_finished(value)
 
 
 class Dispatcher:

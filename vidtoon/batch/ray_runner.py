@@ -30,7 +30,7 @@ from typing import Any
 from vidtoon.batch.check import Job
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
-from vidtoon.batch.progress import BatchProgress, Dispatcher, NoBatchProgress, dispatch
+from vidtoon.batch.progress import BatchProgress, Dispatcher, NoBatchProgress
 from vidtoon.batch.ray_cluster import INSTALL_HINT, Cluster, connect, import_ray, wants_gpu
 from vidtoon.batch.ray_worker import RayWorker
 from vidtoon.batch.report import JobResult
@@ -107,10 +107,7 @@ class _DriverEvents:
     """What `films` reports (a film started, its earlier frames, its result) handed straight to the caller's progress."""
 
     def __init__(self, progress: BatchProgress):
-        self.progress = progress
-
-    def put(self, event: tuple) -> None:
-        dispatch(event, self.progress)
+        self.put = Dispatcher(progress)
 
 
 class _Outcome:
