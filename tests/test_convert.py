@@ -68,3 +68,15 @@ def test_bad_inputs_say_what_was_expected():
         unit_to_u8(torch.zeros(2, 4, 4, 3))
     with pytest.raises(ValueError, match="3×H×W float"):
         unit_to_image_u8_numpy(torch.zeros(1, 3, 4, 4))
+
+
+def test_channels_last_cpu_frames_take_opencv_and_give_the_same_values():
+    """What the CPU temporal stage returns (channels-last float32) is converted in one OpenCV pass: the torch path's
+    values, the midpoint 0.0 -> 128 and out-of-range values clamped included."""
+    torch.manual_seed(3)
+    x = (torch.rand(2, 37, 53, 3) * 2.6 - 1.3).permute(0, 3, 1, 2)  # channels-last, some values outside [-1, 1]
+    x[0, :, 0, 0] = torch.tensor([0.0, -1.0, 1.0])
+    fast = unit_to_u8_numpy(x)
+    assert x.permute(0, 2, 3, 1).is_contiguous() and fast.shape == (2, 37, 53, 3) and fast.dtype == np.uint8
+    assert np.array_equal(fast, unit_to_u8(x).numpy())
+    assert fast[0, 0, 0].tolist() == [128, 0, 255]

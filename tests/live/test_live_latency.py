@@ -80,7 +80,7 @@ def test_the_live_flow_stage_runs_at_its_own_size_and_leaves_a_still_scene_as_tr
 
 
 def test_the_live_finish_gives_the_restylers_own_values(chaplin):
-    """The one-pass conversion to uint8 and the temporal stage at 640 px: the same pixels as `FrameRestyler.blend`."""
+    """The live finish (the temporal stage at 640 px, then `FrameRestyler.blend`): the restyler's own pixels."""
     toon = load_translator(style="toon").translator
     options = RestyleOptions(consistency="flow")
     stages, restyler = restyle_stages(toon, options, flow_max_side=640), make_restyler(toon, options)

@@ -22,7 +22,6 @@ import cv2
 import numpy as np
 import torch
 
-from vidtoon.convert import unit_to_u8_numpy
 from vidtoon.errors import UsageError
 from vidtoon.live.input import LiveFrame, LiveInput
 from vidtoon.live.mailbox import Closed, Mailbox
@@ -32,7 +31,7 @@ from vidtoon.live.report import LiveReport, LiveStats
 from vidtoon.live.timing import stage_breakdown
 from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
-from vidtoon.restyle.frames import FrameRestyler, Translated
+from vidtoon.restyle.frames import FrameRestyler
 from vidtoon.streaming import BackgroundSink
 from vidtoon.temporal import FlowBlend
 
@@ -89,20 +88,8 @@ def restyle_stages(translator: Translator, options: RestyleOptions, *, flow_max_
     if flow_max_side is not None and type(temporal) is FlowBlend and temporal.flow_max_side != flow_max_side:
         restyler.temporal = FlowBlend(temporal.flow, strength=temporal.strength, flow_max_side=flow_max_side)
     if isinstance(restyler, FrameRestyler):
-        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: _blend_one(restyler, batch))
+        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
     return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole
-
-
-@torch.inference_mode()
-def _blend_one(restyler: FrameRestyler, batch: Translated) -> np.ndarray:
-    """`restyler.blend(batch)[0]`, its last step (N×3×H×W float in [-1, 1] -> H×W×3 uint8) one OpenCV pass over the
-    CPU temporal stage's H×W×3 array instead of five torch passes (each waking torch's threads: slow on busy cores)."""
-    if batch.size != tuple(batch.translated.shape[-2:]) or batch.translated.device.type != "cpu":
-        return restyler.blend(batch)[0]
-    hwc = restyler.temporal(batch.source, batch.translated)[0].permute(1, 2, 0)
-    if hwc.dtype != torch.float32 or not hwc.is_contiguous():
-        return unit_to_u8_numpy(hwc.permute(2, 0, 1)[None])[0]
-    return cv2.convertScaleAbs(hwc.numpy(), alpha=127.5, beta=127.5)  # rounded half to even, as unit_to_u8
 
 
 def run_live(
@@ -299,7 +286,6 @@ def _stop_threads(live_input: LiveInput, modelled: Mailbox, model_thread: thread
 def _sent(stats: LiveStats, frame: LiveFrame) -> None:
     """`frame` was handed to the muxer (or, without an output, finished): its latency and stamps are final."""
     frame.times.sent = time.monotonic()
-    stats.latencies.append(frame.times.sent - frame.arrival)
     stats.frame_times.append(frame.times)
 
 
