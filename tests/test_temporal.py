@@ -6,6 +6,9 @@ import torch
 
 from vidtoon.errors import UsageError
 from vidtoon.flow import make_flow
+from vidtoon.live.options import LiveOptions
+from vidtoon.restyle.frames import temporal_stage
+from vidtoon.restyle.options import RestyleOptions
 from vidtoon.temporal import FlowBlend, PassThrough, make_temporal_stage
 
 
@@ -35,6 +38,16 @@ def test_pass_through_and_modes():
         make_temporal_stage("magic")
     with pytest.raises(UsageError, match="strength"):
         make_temporal_stage("flow", strength=1.5)
+
+
+def test_the_flow_size_reaches_the_stage():
+    """`--flow-size` (RestyleOptions.flow_size) sets the size the flow is estimated at; None keeps the stage's 640."""
+    assert make_temporal_stage("flow").flow_max_side == 640
+    assert temporal_stage(RestyleOptions(flow_size=320), torch.device("cpu")).flow_max_side == 320
+    with pytest.raises(UsageError, match="--flow-size"):
+        RestyleOptions(flow_size=8)
+    with pytest.raises(UsageError, match="--flow-size"):
+        LiveOptions(flow_max_side=0)
 
 
 def test_flicker_on_a_static_shot_is_removed():

@@ -134,6 +134,7 @@ def test_frames(inputs, args):
             "--consistency": word("none", "flow"),
             "--strength": opt("0", "0.5"),
             "--flow": word("dis", "farneback"),
+            "--flow-size": opt("16", "64"),
             "--segment-seconds": opt("1", "30"),
             "--face-size": opt("32", "64"),
             "--face-margin": opt("0", "0.4"),

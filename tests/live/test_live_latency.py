@@ -70,8 +70,9 @@ def chaplin(media):
 
 def test_the_live_flow_stage_runs_at_its_own_size_and_leaves_a_still_scene_as_translated(chaplin):
     toon = load_translator(style="toon").translator
-    options = RestyleOptions(consistency="flow")
-    stages = restyle_stages(toon, options, flow_max_side=320)
+    options = RestyleOptions(consistency="flow", flow_size=320)
+    stages = restyle_stages(toon, options)
+    assert make_restyler(toon, options).temporal.flow_max_side == 320
     frame = chaplin[0]
     outputs = [stages.finish(stages.model(frame, Fraction(i, 25))) for i in range(3)]  # a still: the same frame 3 times
     alone = make_restyler(toon, RestyleOptions(consistency="none"))([frame])[0]
@@ -83,7 +84,7 @@ def test_the_live_finish_gives_the_restylers_own_values(chaplin):
     """The live finish (the temporal stage at 640 px, then `FrameRestyler.blend`): the restyler's own pixels."""
     toon = load_translator(style="toon").translator
     options = RestyleOptions(consistency="flow")
-    stages, restyler = restyle_stages(toon, options, flow_max_side=640), make_restyler(toon, options)
+    stages, restyler = restyle_stages(toon, options), make_restyler(toon, options)
     restyler.reset()
     for frame in chaplin[:4]:
         live_out = stages.finish(stages.model(frame, Fraction(0)))

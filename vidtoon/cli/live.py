@@ -58,6 +58,20 @@ def live(
     open_timeout: Annotated[float, typer.Option("--open-timeout", help="Seconds to wait for the input to start.")] = 10.0,
     read_timeout: Annotated[float, typer.Option("--read-timeout", help="Seconds of silence that end the input.")] = 5.0,
     max_frames: Annotated[int | None, typer.Option("--max-frames", help="Stop after this many input frames.")] = None,
+    flow_size: Annotated[
+        int | None, typer.Option("--flow-size", help="Longest side (px) the temporal stage's flow is estimated at (default 320).")
+    ] = None,
+    encoder_threads: Annotated[
+        int | None,
+        typer.Option("--encoder-threads", help="x264 threads (0: x264's own choice; default 1, the lowest latency)."),
+    ] = None,
+    model_threads: Annotated[
+        int | None, typer.Option("--model-threads", help="torch threads for the model (default: torch's own).")
+    ] = None,
+    stale_after: Annotated[
+        float | None,
+        typer.Option("--stale-after", help="When free, skip a frame older than this share of the frame interval (default 0.5)."),
+    ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the run's numbers (JSON) here.")] = None,
     force: ForceOption = False,
 ) -> None:
@@ -77,6 +91,16 @@ def live(
         crf=crf,
         preset=preset,
         max_frames=max_frames,
+        **{  # tuning flags: LiveOptions' own defaults unless given
+            name: value
+            for name, value in (
+                ("flow_max_side", flow_size),
+                ("encoder_threads", encoder_threads),
+                ("model_threads", model_threads),
+                ("stale_after", stale_after),
+            )
+            if value is not None
+        },
     )
     if output is None and not preview:
         err_console.print("no OUTPUT and no --preview: the restyled picture goes nowhere (useful only to measure speed)")

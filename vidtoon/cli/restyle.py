@@ -69,6 +69,10 @@ def restyle(
     flow_weights: Annotated[
         Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")
     ] = None,
+    flow_size: Annotated[
+        int | None,
+        typer.Option("--flow-size", help="Longest side (px) the flow is estimated at (default 640; smaller is faster)."),
+    ] = None,
     compile_model: Annotated[bool, typer.Option("--compile", help="torch.compile the model (pays off on long films).")] = False,
     faces: Annotated[
         bool | None,
@@ -116,6 +120,7 @@ def restyle(
         strength=strength,
         flow=flow,
         flow_weights=str(flow_weights) if flow_weights else None,
+        flow_size=flow_size,
         label=to_label,
         compile=compile_model,
         segment_seconds=segment_seconds,

@@ -66,7 +66,10 @@ def live(
     card = (
         resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts) if styled else None
     )
-    options = RestyleOptions.from_style(card.defaults if card else {}, device=device, precision=precision, **(settings or {}))
+    settings = dict(settings or {})
+    if settings.get("flow_size") is None:  # the live loop's own flow size unless the settings name one
+        settings["flow_size"] = live_options.flow_max_side
+    options = RestyleOptions.from_style(card.defaults if card else {}, device=device, precision=precision, **settings)
     if output is not None:
         check_live_output(output, inputs=(source,), force=force)
     face = _load_face(animate) if animate is not None else None
@@ -90,7 +93,7 @@ def live(
                     first.translator if card and name == card.name else load_translator(style=name, device=device).translator
                 )
             if face is None:
-                return restyle_stages(translator, options, flow_max_side=live_options.flow_max_side)
+                return restyle_stages(translator, options)
             return _animate_stages(face, animate, translator, options, device)
 
         stages = make_stages(card.name if card else None)

@@ -63,11 +63,11 @@ class LiveOptions:
         whole_number("--port", self.port, minimum=0, maximum=65535)
         whole_number("--crf", self.crf, minimum=0, maximum=51)
         whole_number("--max-frames", self.max_frames, optional=True)
-        whole_number("encoder threads", self.encoder_threads, minimum=0, maximum=64)
-        whole_number("model threads", self.model_threads, optional=True, maximum=1024)
-        whole_number("flow max side", self.flow_max_side, optional=True, minimum=16, maximum=16384)
+        whole_number("--encoder-threads", self.encoder_threads, minimum=0, maximum=64)
+        whole_number("--model-threads", self.model_threads, optional=True, maximum=1024)
+        whole_number("--flow-size", self.flow_max_side, optional=True, minimum=16, maximum=16384)
         if self.stale_after is not None:
-            number_in("stale after", self.stale_after, 0.0, 1.0)
+            number_in("--stale-after", self.stale_after, 0.0, 1.0)
         if not self.host:
             raise UsageError("--host must name an address, e.g. 127.0.0.1")
 

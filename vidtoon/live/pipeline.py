@@ -33,7 +33,6 @@ from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
 from vidtoon.restyle.frames import FrameRestyler
 from vidtoon.streaming import BackgroundSink
-from vidtoon.temporal import FlowBlend
 
 
 @dataclass
@@ -79,14 +78,10 @@ class Stages(NamedTuple):
     finish: Callable[[Any], np.ndarray]
 
 
-def restyle_stages(translator: Translator, options: RestyleOptions, *, flow_max_side: int | None = None) -> Stages:
-    """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past); with
-    `flow_max_side`, the CPU flow stage estimates its flow and trust at most that long (px) instead of its own size."""
+def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
+    """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past)."""
     restyler = make_restyler(translator, options)
     restyler.reset()
-    temporal = getattr(restyler, "temporal", None)
-    if flow_max_side is not None and type(temporal) is FlowBlend and temporal.flow_max_side != flow_max_side:
-        restyler.temporal = FlowBlend(temporal.flow, strength=temporal.strength, flow_max_side=flow_max_side)
     if isinstance(restyler, FrameRestyler):
         return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
     return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole

@@ -59,6 +59,7 @@ def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalSta
         flow=options.flow,
         flow_preset=options.flow_preset,
         flow_weights=options.flow_weights,
+        flow_size=options.flow_size,
         device=device,
     )
 

@@ -29,6 +29,8 @@ class RestyleOptions:
         consistency, strength: the temporal stage (see `vidtoon.temporal`): "flow" blends each
             frame with the previous output along the optical flow; "none" is per frame.
         flow, flow_preset, flow_weights: the flow backend of the temporal stage.
+        flow_size: the temporal stage estimates its flow and trust on frames at most this long (px, the longer side)
+            and scales them up; None: the stage's own (640). Smaller is cheaper (docs/benchmarks.md#bench_temporal).
         warmup_seconds: on resume, frames decoded and blended (not written) before the resume
             point, so the temporal state at the join is what an uninterrupted run would have.
         label: style label of a multi-style (CAAE) model.
@@ -56,6 +58,7 @@ class RestyleOptions:
     flow: str = "dis"
     flow_preset: str = "fast"
     flow_weights: str | None = None
+    flow_size: int | None = None
     warmup_seconds: Fraction = Fraction(1)
     label: str | None = None
     segment_seconds: int = 30
@@ -73,6 +76,7 @@ class RestyleOptions:
         if not isinstance(self.overlap, int) or not 0 <= self.overlap < self.tile // 2:
             raise UsageError(f"tile overlap must be 0 or more and under half the tile ({self.tile // 2}), got {self.overlap!r}")
         whole_number("--batch-size", self.batch_size, optional=True, maximum=1024)
+        whole_number("--flow-size", self.flow_size, optional=True, minimum=16, maximum=16384)
         whole_number("--segment-seconds", self.segment_seconds)
         whole_number("--face-size", self.face_size, minimum=32, maximum=4096)
         choice("--consistency", self.consistency, CONSISTENCY_MODES)

@@ -21,8 +21,12 @@ def make_temporal_stage(
     flow: str = "dis",
     flow_preset: str = "fast",
     flow_weights: str | None = None,
+    flow_size: int | None = None,
     device=None,
 ) -> TemporalStage:
-    """The temporal stage for `mode` (a name in `TEMPORAL_MODES`)."""
+    """The temporal stage for `mode` (a name in `TEMPORAL_MODES`); `flow_size`: the flow's longest side (None: the
+    stage's own)."""
     build = TEMPORAL_MODES.get(mode)
-    return build(strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, device=device)
+    return build(
+        strength=strength, flow=flow, flow_preset=flow_preset, flow_weights=flow_weights, flow_size=flow_size, device=device
+    )

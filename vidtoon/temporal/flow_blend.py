@@ -224,14 +224,16 @@ def build_flow_blend(
     flow: str = "dis",
     flow_preset: str = "fast",
     flow_weights: str | None = None,
+    flow_size: int | None = None,
     device=None,
     **_settings,
 ) -> FlowBlend:
     """`--consistency flow`: the flow backend `flow` (computed on the input frames) and a `FlowBlend` — on a GPU its torch
     twin `TorchFlowBlend` (same trust mask, warp and blend, within 1 level), so frames stay on the device."""
     backend = make_flow(flow, preset=flow_preset, weights=flow_weights, device=device)
+    sizing = {"flow_max_side": flow_size} if flow_size is not None else {}
     if device is not None and torch.device(device).type == "cuda":
         from vidtoon.temporal.flow_blend_torch import TorchFlowBlend
 
-        return TorchFlowBlend(backend, strength=strength)
-    return FlowBlend(backend, strength=strength)
+        return TorchFlowBlend(backend, strength=strength, **sizing)
+    return FlowBlend(backend, strength=strength, **sizing)
