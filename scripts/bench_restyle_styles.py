@@ -12,7 +12,8 @@
 2. Temporal: E_warp (Lai et al. 2018, `vidtoon.metrics`, DIS flow of the source) of the source footage, of `toon` (with
    the parameters of its shipped card, vidtoon/styles/bundled/toon.yaml) per frame (`--consistency none`) and of `toon` with the default temporal stage (`make_temporal_stage("flow")`, one
    frame per batch as restyle runs it on a CPU), on the DVP and DAVIS sequences in $VIDTOON_TEST_DATA/video_seq.
-   Goal (issue #13): toon + temporal ≤ the source's own E_warp.
+   Goal (issue #13): toon + temporal ≤ the source's own E_warp. `--flow-sizes default,480,320` adds the same with the
+   flow estimated at those sizes (`restyle --flow-size`), with the stage's CPU ms per frame: what a smaller flow saves.
 
     .venv/bin/python scripts/bench_restyle_styles.py                    # both parts
     .venv/bin/python scripts/bench_restyle_styles.py --quick            # 24 frames per sequence, no variants
@@ -128,7 +129,7 @@ def _end_to_end_film(
     )
 
 
-def temporal(data: Path, frames: int, width: int) -> None:
+def temporal(data: Path, frames: int, width: int, flow_sizes: list[int | None]) -> None:
     toon = PROCEDURAL.get("toon")
     card = find_style("toon")  # the shipped card's parameters (e.g. line_softness 0.03), as `restyle --to toon` runs it
     params = toon.params(card.params)
@@ -142,29 +143,37 @@ def temporal(data: Path, frames: int, width: int) -> None:
         source = load(folder, frames, width)
         with torch.inference_mode():
             per_frame = torch.cat([toon.function(f[None], params) for f in source])
-            stage = make_temporal_stage("flow", device=torch.device("cpu"))
-            blended = torch.cat([stage(s[None], t[None]) for s, t in zip(source, per_frame)])
-        e_source, e_frame, e_blend = e_warp(source, per_frame, blended)
-        rows.append(
-            [
-                name,
-                str(len(source)),
-                f"{e_source:.5f}",
-                f"{e_frame:.5f}",
-                f"{e_blend:.5f}",
-                f"{e_frame / e_source:.2f}",
-                f"{e_blend / e_source:.2f}",
-                f"{e_blend / e_frame:.2f}",
-                "yes" if e_blend <= e_source else "no",
-            ]
-        )
+            for flow_size in flow_sizes:  # None: the stage's default (what `restyle` runs without --flow-size)
+                stage = make_temporal_stage("flow", flow_size=flow_size, device=torch.device("cpu"))
+                started = cpu_seconds()
+                blended = torch.cat([stage(s[None], t[None]) for s, t in zip(source, per_frame)])
+                stage_ms = 1000 * (cpu_seconds() - started) / len(source)
+                e_source, e_frame, e_blend = e_warp(source, per_frame, blended)
+                rows.append(
+                    [
+                        name,
+                        str(len(source)),
+                        "default" if flow_size is None else str(flow_size),
+                        f"{stage_ms:.1f}",
+                        f"{e_source:.5f}",
+                        f"{e_frame:.5f}",
+                        f"{e_blend:.5f}",
+                        f"{e_frame / e_source:.2f}",
+                        f"{e_blend / e_source:.2f}",
+                        f"{e_blend / e_frame:.2f}",
+                        "yes" if e_blend <= e_source else "no",
+                    ]
+                )
     print(
-        f"\nE_warp of toon at {width} px wide (lower = steadier): the source's own, toon per frame, toon + the default temporal stage"
+        f"\nE_warp of toon at {width} px wide (lower = steadier): the source's own, toon per frame, toon + the temporal "
+        "stage (its flow estimated at --flow-size px at most; CPU ms per frame of the stage, one frame per call)"
     )
     print_table(
         [
             "sequence",
             "frames",
+            "flow size",
+            "stage CPU ms",
             "E source",
             "E toon/frame",
             "E toon+flow",
@@ -186,6 +195,11 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=480, help="sequences resized to this width")
     parser.add_argument("--quick", action="store_true", help="24 frames per sequence, no end-to-end variants")
     parser.add_argument("--with-spin", action="store_true", help="also the run with OMP_WAIT_POLICY=ACTIVE (slow under load)")
+    parser.add_argument(
+        "--flow-sizes",
+        default="default",
+        help="comma-separated --flow-size values for the temporal part ('default': the stage's own), e.g. default,480,320",
+    )
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--skip-temporal", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("/tmp/vidtoon_bench_restyle_styles"))
@@ -198,7 +212,8 @@ def main() -> None:
         if not args.skip_e2e:
             end_to_end(args.out, variants=not args.quick, with_spin=args.with_spin)
         if not args.skip_temporal:
-            temporal(args.data, 24 if args.quick else args.frames, args.width)
+            flow_sizes = [None if size == "default" else int(size) for size in args.flow_sizes.split(",")]
+            temporal(args.data, 24 if args.quick else args.frames, args.width, flow_sizes)
         print(f"load average after: {load_average()}")
     if args.notes is not None:
         append_notes(

@@ -63,7 +63,8 @@ def _to_tensor(rgb: np.ndarray, load_size: int) -> torch.Tensor:
     h, w = rgb.shape[:2]
     scale = load_size / min(h, w)
     rgb = resize(rgb, max(load_size, round(w * scale)), max(load_size, round(h * scale)))
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()
+    # a writable C-contiguous array (a copy only when it is not one): torch warns on read-only memory
+    return torch.from_numpy(np.require(rgb, requirements=("C", "W"))).permute(2, 0, 1).contiguous()
 
 
 def _read_images(paths: list[Path], load_size: int) -> tuple[list[torch.Tensor], list[Path]]:
