@@ -34,6 +34,14 @@ def configure_cpu_threads(environ: MutableMapping[str, str] | None = None) -> bo
     return True
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask on Linux, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @contextmanager
 def shared_cores(translator: Any, environ: MutableMapping[str, str] | None = None) -> Iterator[int | None]:
     """torch's intra-op threads halved while a light CPU model (`translator.light`: a procedural style) runs beside

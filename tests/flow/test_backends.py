@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from torchvision.models.optical_flow import raft_small
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.flow import BACKENDS, make_flow
+from vidtoon.flow.dis import DISFlow
 from vidtoon.flow.raft import WEIGHTS_ENV, RAFTFlow, pad_to_multiple
 
 CLASSICAL = [("dis", "fast"), ("dis", "medium"), ("farneback", "fast")]  # (backend, DIS preset)
@@ -87,6 +89,18 @@ class TestProtocol:
     def test_unknown_dis_preset(self):
         with pytest.raises(UsageError, match="preset"):
             make_flow("dis", preset="turbo")
+
+    def test_dis_pairs_side_by_side_give_the_flows_of_one_worker(self, media):
+        """A batch's pairs on 3 workers (a GPU batch's path): the very flows one instance gives, in order."""
+        with av.open(str(media / "chaplin.mp4")) as container:
+            frames = [f.to_ndarray(format="rgb24") for _, f in zip(range(70), container.decode(video=0))][::10]
+        targets, sources = frames[1:] + frames[:-1], frames[:-1] + frames[1:]  # backward then forward, as the stage asks
+        alone = DISFlow("fast", threads=1).estimate(targets, sources)
+        side_by_side = DISFlow("fast", threads=3)
+        for _ in range(2):  # the instances are reused from call to call
+            flows = side_by_side.estimate(targets, sources)
+            assert len(flows) == 12 and all(np.array_equal(a, b) for a, b in zip(flows, alone))
+        assert len({id(f) for f in flows}) == 12 and max(np.abs(f).max() for f in alone) > 2, "real motion, separate arrays"
 
 
 class TestKnownTranslation:

@@ -9,7 +9,6 @@ onnxruntime is imported when a model is opened, not when vidtoon is imported.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vidtoon.cpu_threads import usable_cores
 from vidtoon.errors import InputError, UsageError
 from vidtoon.models.onnx_external import check_external_data
 from vidtoon.models.onnx_spec import (
@@ -32,13 +32,6 @@ from vidtoon.models.onnx_spec import (
 log = logging.getLogger(__name__)
 
 INPUT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(double)": np.float64}
-
-
-def _cpu_threads() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def open_onnx_session(path: Path, *, device: torch.device, threads: int | None = None) -> Any:
@@ -58,7 +51,7 @@ def open_onnx_session(path: Path, *, device: torch.device, threads: int | None =
             hint="pip install onnxruntime (or onnxruntime-gpu for CUDA)",
         ) from None
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads if threads is not None else _cpu_threads()
+    options.intra_op_num_threads = threads if threads is not None else usable_cores()
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: the library does not print
     available = ort.get_available_providers()
