@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vidtoon.errors import InputError, VidtoonError
+from vidtoon.files import file_sha256
 from vidtoon.styles.cards import StyleCard
 from vidtoon.styles.kinds import STYLE_KINDS
 
@@ -27,8 +28,6 @@ def _check_file(card: StyleCard) -> Path:
         if path.stat().st_size == 0:
             raise InputError("model file is empty (0 bytes)", path=path, hint="the copy or download is incomplete")
         return path
-    from vidtoon.models import file_sha256
-
     where = f"reinstall the style (card: {card.path})"
     if path is None or not path.is_file():
         raise InputError(f"the {card.name!r} style's checkpoint is missing", path=path, hint=where)
