@@ -7,6 +7,7 @@ existing output is replaced only when the user asked for it (`force`).
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import tempfile
@@ -44,6 +45,15 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
         raise OutputError("output already exists", path=path, hint="choose another name with -o, or pass --force to replace it")
     ensure_writable_dir(path.parent)
     return path
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (what a style card records), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def is_disk_full(exc: BaseException) -> bool:

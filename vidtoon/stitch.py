@@ -13,7 +13,7 @@ from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import output_format
 from vidtoon.io.images import FIT_MODES, fit, list_images, read_image
-from vidtoon.io.open import check_input_file
+from vidtoon.io.paths import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress

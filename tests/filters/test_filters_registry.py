@@ -50,3 +50,25 @@ def test_gpu_matches_cpu(name):
     x = to_x(shapes_image(72))
     entry = PROCEDURAL.get(name)
     assert (entry.apply(x.cuda()).cpu() - entry.apply(x)).abs().mean() < 2e-3
+
+
+def test_the_torch_free_parameter_classes_are_the_registered_ones():
+    from vidtoon.filters.param_sets import PARAMS
+
+    assert PARAMS.names() == PROCEDURAL.names() == ["paint", "sketch", "toon"]
+    for name in PROCEDURAL.names():
+        assert PARAMS.get(name) is PROCEDURAL.get(name).params_cls
+    errors = []
+    for registry in (PARAMS, PROCEDURAL):  # an unknown name: the same message from either
+        with pytest.raises(UsageError) as caught:
+            registry.get("tooon")
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1] and "known: paint, sketch, toon" in errors[0]
+
+
+def test_a_filter_registered_with_other_parameters_than_its_name_has_is_refused():
+    from vidtoon.filters.param_sets import PaintParams
+    from vidtoon.filters.registry import procedural
+
+    with pytest.raises(ValueError, match="ToonParams"):
+        procedural("toon", PaintParams)

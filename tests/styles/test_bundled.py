@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from vidtoon.cli import app
 from vidtoon.errors import UsageError
 from vidtoon.filters import PROCEDURAL, Procedural
+from vidtoon.filters.param_sets import PARAMS
 from vidtoon.filters.params import FilterParams, option
 from vidtoon.io import probe, read_frames
 from vidtoon.styles import STYLE_KINDS, list_styles, load_translator, resolve_style
@@ -38,8 +39,10 @@ def invert(x: torch.Tensor, params: InvertParams | None = None) -> torch.Tensor:
 
 @pytest.fixture
 def invert_registered(monkeypatch):
-    """`test-invert` in the procedural registry for one test (removed afterwards: other tests walk the registry)."""
+    """`test-invert` in the procedural registry (and its parameters in `PARAMS`, where cards are checked without torch)
+    for one test (removed afterwards: other tests walk the registries)."""
     monkeypatch.setitem(PROCEDURAL._entries, "test-invert", Procedural("test-invert", invert, InvertParams, "the negative"))
+    monkeypatch.setitem(PARAMS._entries, "test-invert", InvertParams)
 
 
 def test_bundled_styles_are_listed_with_their_previews():

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from vidtoon.batch.check import Job
 
 # public name -> module that defines it: imported on first use, so `import vidtoon.batch` stays free of torch and
-# a caller can start the workers' server (`start_server`) before importing the pipeline itself
+# a caller can start the workers' server (`start_server`) first; the batch process itself never imports torch
 lazy_api(
     __name__,
     {

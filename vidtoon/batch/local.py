@@ -27,6 +27,7 @@ from typing import Any
 from vidtoon.batch.check import Job, max_pixels
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, run_chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
+from vidtoon.batch.gpus import visible_gpus as count_visible_gpus
 from vidtoon.batch.progress import BatchProgress, Dispatcher, QueueProgress
 from vidtoon.batch.report import JobResult, job_result
 from vidtoon.batch.server import worker_context
@@ -37,7 +38,7 @@ def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible
     """One worker per GPU (`gpus`, else every visible one); on a CPU box 1 up to 4 cores, else one per 4 cores."""
     if gpus:
         return len(gpus)
-    visible = _visible_gpus() if visible_gpus is None else visible_gpus
+    visible = count_visible_gpus() if visible_gpus is None else visible_gpus
     if visible:
         return visible
     cores = cores or os.cpu_count() or 1
@@ -52,7 +53,7 @@ def worker_devices(workers: int, gpus: list[int] | None, *, visible_gpus: int | 
     """
     if workers < 1:
         raise UsageError(f"--workers must be 1 or more, got {workers}")
-    visible = _visible_gpus() if visible_gpus is None else visible_gpus
+    visible = count_visible_gpus() if visible_gpus is None else visible_gpus
     if gpus is None:
         gpus = list(range(visible))
     missing = [g for g in gpus if g >= visible]
@@ -62,14 +63,6 @@ def worker_devices(workers: int, gpus: list[int] | None, *, visible_gpus: int | 
             hint="leave --gpus out to use every visible GPU, or the CPU when there is none",
         )
     return [f"cuda:{gpus[i % len(gpus)]}" if gpus else None for i in range(workers)]
-
-
-def _visible_gpus() -> int:
-    try:
-        import torch
-    except ImportError:
-        return 0
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def run_local(

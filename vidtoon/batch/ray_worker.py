@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from importlib import import_module
 from typing import Any
 
 from vidtoon.batch.check import Job
@@ -29,8 +30,11 @@ class RayWorker:
 
         import ray
 
-        import vidtoon.restyle  # noqa: F401  the pipeline (torch) imported now: the actor is ready when its pid answers
         from vidtoon.batch import local
+        from vidtoon.batch.server import PRELOAD
+
+        for module in PRELOAD:  # the pipeline (torch) imported now: the actor is ready when its pid answers
+            import_module(module)
 
         device = "cuda:0" if ray.get_gpu_ids() else None  # Ray shows an actor only its own GPU
         devices: queue.SimpleQueue = queue.SimpleQueue()

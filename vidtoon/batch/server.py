@@ -15,11 +15,14 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Sequence
 
-PRELOAD = (
+PRELOAD = (  # the modules that import torch, PyAV and OpenCV (`vidtoon.restyle` and `vidtoon.styles` themselves do not)
     "vidtoon.batch.local",
-    "vidtoon.restyle",
+    "vidtoon.restyle.pipeline",
     "vidtoon.restyle.video",
     "vidtoon.styles",
+    "vidtoon.device",
+    "vidtoon.models",
+    "vidtoon.filters.catalog",
 )
 LAST = "vidtoon.batch.forkserver_exit"  # imported last: its atexit hook runs first
 

@@ -162,7 +162,7 @@ MaxPixelsOption = Annotated[
 
 def encode_options(crf: int | None, preset: str, pix_fmt: str | None):
     """The encoder flags as `EncodeOptions`."""
-    from vidtoon.io.writer import EncodeOptions
+    from vidtoon.io.formats import EncodeOptions  # not through the writer: no PyAV for checking flags
 
     return EncodeOptions(crf=crf, preset=preset, pix_fmt=pix_fmt)
 

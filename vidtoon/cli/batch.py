@@ -66,7 +66,7 @@ def batch(
     """Restyle many films from a job list with worker processes: checked whole first, longest first, a JSON report."""
     from vidtoon.batch.server import start_server
 
-    if ray is None:  # the workers' server imports the pipeline while this process does (the imports below)
+    if ray is None:  # first: the workers' server imports the pipeline (torch) while this process checks the list
         start_server(extra=("vidtoon.cli",))  # each worker imports the command line again as its __main__
     from vidtoon.batch import JobListError
     from vidtoon.batch import batch as run_batch

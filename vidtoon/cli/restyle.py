@@ -97,9 +97,10 @@ def restyle(
 ) -> None:
     """Restyle a film, an image or a folder of images: same length, timing and sound."""
     from vidtoon.parsing import parse_assignments, parse_time
-    from vidtoon.restyle import RestyleOptions, check_restyle, load_translator, resolve_style
-    from vidtoon.restyle import restyle as run_restyle
+    from vidtoon.restyle import RestyleOptions, check_restyle, check_source, resolve_style
 
+    # cheapest first: none of these imports torch (or PyAV, but for the probe), so a typo answers at once
+    check_source(source)
     card = resolve_style(
         style=to,
         model=model,
@@ -130,8 +131,11 @@ def restyle(
         on_corrupt=on_corrupt,
         encode=encode_options(crf, preset, pix_fmt),
     )
-    # cheap, before the model
+    # the source probed, the output checked: still before the model
     job = check_restyle(source, output, style_name=card.name, options=options, force=force, max_pixels=max_pixels)
+    from vidtoon.restyle import load_translator  # torch, from here on
+    from vidtoon.restyle import restyle as run_restyle
+
     loaded = load_translator(card=card, device=device, precision=precision, label=to_label, compile=compile_model)
     with RichProgress("fps") as progress:
         out = run_restyle(

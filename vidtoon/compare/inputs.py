@@ -17,7 +17,7 @@ import numpy as np
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io.aligned import common_frame_count
 from vidtoon.io.images import list_images, read_image
-from vidtoon.io.open import check_input_file
+from vidtoon.io.paths import check_input_file
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.reader import VideoReader
 

@@ -1,17 +1,25 @@
 """Procedural styles: pure tensor functions N×3×H×W in [-1, 1] -> same, with user-tunable parameters.
 
-Importing this package registers each style in `PROCEDURAL` (each module is imported by name here):
-`toon` (cel shading with ink lines), `paint` (anisotropic Kuwahara), `sketch` (XDoG pencil on paper).
+`PROCEDURAL` (from `vidtoon.filters.catalog`, which imports each filter module by name and so registers it) holds
+`toon` (cel shading with ink lines), `paint` (anisotropic Kuwahara) and `sketch` (XDoG pencil on paper). Names are
+imported on first use (`vidtoon.lazy`): the parameter classes (`vidtoon.filters.param_sets`) need no torch, so a
+style's options are checked before the filters, and torch, are loaded.
 """
 
 from __future__ import annotations
 
-from vidtoon.filters import paint, sketch, toon
-from vidtoon.filters.paint import PaintParams
-from vidtoon.filters.params import FilterParams
-from vidtoon.filters.registry import PROCEDURAL, Procedural, procedural
-from vidtoon.filters.sketch import SketchParams
-from vidtoon.filters.toon import ToonParams
+from vidtoon.lazy import lazy_api
+
+# public name -> module that defines it
+_LAZY = {
+    "PROCEDURAL": "vidtoon.filters.catalog",
+    "FilterParams": "vidtoon.filters.params",
+    "PaintParams": "vidtoon.filters.param_sets",
+    "SketchParams": "vidtoon.filters.param_sets",
+    "ToonParams": "vidtoon.filters.param_sets",
+    "Procedural": "vidtoon.filters.registry",
+    "procedural": "vidtoon.filters.registry",
+}
 
 __all__ = [
     "PROCEDURAL",
@@ -25,3 +33,5 @@ __all__ = [
     "sketch",
     "toon",
 ]
+
+lazy_api(__name__, _LAZY)

@@ -14,43 +14,19 @@ only and varies smoothly with it (no random strokes), so it is temporally cohere
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from vidtoon.filters import ops
-from vidtoon.filters.params import FilterParams, option
+from vidtoon.filters.param_sets import PaintParams
 from vidtoon.filters.registry import procedural
 
 SECTORS = 8
 BAND_PIXELS = 16384  # CPU: pixels per band of rows, so that the per-band work stays in the cache
 FLOOR = 1e-4  # added to every sector variance (summed over RGB in [0, 1]): below it sectors count as equally flat
 DIRECTIONS = 2 * SECTORS  # one sample per sector centre and one on each sector boundary (shared half-half)
-
-
-@dataclass(frozen=True)
-class PaintParams(FilterParams):
-    """Options of `paint`. Radii are in pixels at `reference_height`.
-
-    Attributes:
-        radius: the filter radius (the ellipse's mean semi-axis). anisotropy: alpha; smaller stretches the ellipses
-            more along edges. sharpness: q / 2, the exponent of the sector weights (higher: crisper, blockier).
-        rings: sample rings per direction. tensor_sigma: smoothing of the structure tensor.
-        saturation: chroma gain of the result. work_height: the height the filter runs at (taller frames are
-            shrunk for it and the result enlarged).
-    """
-
-    filter_name: ClassVar[str] = "paint"
-    radius: float = option(20.0, 1.0, 64.0, "filter radius, px at reference height")
-    anisotropy: float = option(0.5, 0.1, 10.0, "alpha: smaller stretches strokes more")
-    sharpness: int = option(4, 1, 8, "exponent q/2 of the sector weights")
-    rings: int = option(2, 1, 8, "sample rings per direction")
-    tensor_sigma: float = option(3.0, 0.5, 16.0, "structure tensor smoothing, px at reference height")
-    saturation: float = option(1.1, 0.0, 3.0, "chroma gain")
-    work_height: int = option(360, 32, 4320, "height the filter runs at")
 
 
 def _sector_matrix(device: torch.device, dtype: torch.dtype) -> Tensor:

@@ -5,8 +5,9 @@
 
     PROCEDURAL.get("toon").apply(x, {"levels": "6"})   # options coerced and range-checked
 
-A `kind: procedural` style card names the entry and its options; `vidtoon/filters/__init__.py` imports each
-filter module by name, which registers it.
+A `kind: procedural` style card names the entry and its options; `vidtoon.filters.catalog` imports each filter
+module by name, which registers it. A filter's parameter class is also known, without torch, to
+`vidtoon.filters.param_sets.PARAMS` under the same name (cards and options are checked from there).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
+from vidtoon.filters.param_sets import HINT, PARAMS
 from vidtoon.filters.params import FilterParams, OptionValue
 from vidtoon.registry import Registry
 
@@ -48,11 +50,16 @@ class Procedural:
         return self.function(x, params)
 
 
-PROCEDURAL: Registry[Procedural] = Registry("procedural style", hint="procedural styles live in vidtoon/filters/")
+PROCEDURAL: Registry[Procedural] = Registry("procedural style", hint=HINT)
 
 
 def procedural(name: str, params_cls: type[FilterParams], *, description: str = "") -> Callable[[FilterFunction], FilterFunction]:
     """Decorator: register the decorated function as procedural style `name` with parameters `params_cls`."""
+
+    if name not in PARAMS:
+        PARAMS.add(name, params_cls)
+    elif PARAMS.get(name) is not params_cls:
+        raise ValueError(f"procedural style {name!r}: its parameters are {PARAMS.get(name).__name__} in param_sets")
 
     def decorate(function: FilterFunction) -> FilterFunction:
         PROCEDURAL.add(name, Procedural(name, function, params_cls, description))

@@ -9,39 +9,15 @@ black blotch). The tone mixes paper and graphite colours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 import torch
 from torch import Tensor
 
 from vidtoon.filters import ops
-from vidtoon.filters.params import FilterParams, option
+from vidtoon.filters.param_sets import SketchParams
 from vidtoon.filters.registry import procedural
 
 PAPER = (0.96, 0.94, 0.89)  # warm off-white, sRGB
 GRAPHITE = (0.16, 0.17, 0.20)  # blue-grey pencil, sRGB
-
-
-@dataclass(frozen=True)
-class SketchParams(FilterParams):
-    """Options of `sketch`. Widths are in pixels at `reference_height`.
-
-    Attributes:
-        line_width: sigma of the inner Gaussian. sharpen: p, the weight of the DoG (edge emphasis).
-        threshold: the sharpened luma (0-1) below which graphite starts. softness: the luma span over which it
-            reaches full strength (larger: softer shading). shading: how dark shaded areas may get (0: lines only).
-        pencil: overall graphite strength. work_height: the height the XDoG runs at (taller frames are shrunk).
-    """
-
-    filter_name: ClassVar[str] = "sketch"
-    line_width: float = option(1.0, 0.3, 8.0, "inner sigma, px at reference height")
-    sharpen: float = option(24.0, 0.0, 200.0, "DoG weight p (edge emphasis)")
-    threshold: float = option(0.55, 0.0, 1.5, "luma below which graphite starts")
-    softness: float = option(0.6, 0.01, 2.0, "luma span to full graphite")
-    shading: float = option(0.45, 0.0, 1.0, "darkest shading of flat dark areas")
-    pencil: float = option(0.9, 0.0, 1.0, "graphite strength")
-    work_height: int = option(720, 32, 4320, "height the XDoG runs at")
 
 
 @procedural("sketch", SketchParams, description="pencil drawing on paper tone (XDoG, Winnemöller 2012)")

@@ -10,44 +10,14 @@ their brightness, so dark areas are never inked; low-contrast texture stays belo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 import torch
 from torch import Tensor
 
 from vidtoon.filters import cpu, ops
-from vidtoon.filters.params import FilterParams, option
+from vidtoon.filters.param_sets import ToonParams
 from vidtoon.filters.registry import procedural
 
 BAND_PIXELS = 131072  # CPU: pixels per band of rows in the full-size part (its passes stay in the cache)
-
-
-@dataclass(frozen=True)
-class ToonParams(FilterParams):
-    """Options of `toon`. Radii and widths are in pixels at `reference_height`.
-
-    Attributes:
-        levels: luminance steps. softness: width of a step's ramp, in steps (0: hard steps).
-        smoothing: guided-filter passes. radius: their box radius. tolerance: the luminance difference (Lab L,
-            0-100) that counts as an edge; smaller differences are smoothed away.
-        saturation: chroma gain. lines: ink strength (0: no lines). line_width: the DoG's inner sigma.
-        line_threshold: the DoG depth (luma, 0-1) where ink starts; line_softness: how much deeper it is full.
-        work_height: the height at which the smoothing runs (frames taller than this are shrunk for it).
-    """
-
-    filter_name: ClassVar[str] = "toon"
-    levels: int = option(10, 2, 32, "luminance steps")
-    softness: float = option(0.35, 0.0, 1.0, "width of a step's ramp, in steps")
-    smoothing: int = option(2, 0, 8, "edge-preserving smoothing passes")
-    radius: float = option(4.0, 0.5, 64.0, "smoothing radius, px at reference height")
-    tolerance: float = option(5.0, 0.5, 50.0, "edge contrast (Lab L) kept by the smoothing")
-    saturation: float = option(1.25, 0.0, 3.0, "chroma gain")
-    lines: float = option(1.0, 0.0, 1.0, "ink strength")
-    line_width: float = option(1.6, 0.3, 8.0, "line sigma, px at reference height")
-    line_threshold: float = option(0.005, 0.0, 0.5, "DoG depth where ink starts (luma 0-1)")
-    line_softness: float = option(0.01, 0.001, 0.5, "extra DoG depth to full ink")
-    work_height: int = option(270, 32, 4320, "height the smoothing runs at")
 
 
 @procedural("toon", ToonParams, description="cel shading: flat colour steps and clean ink outlines (Winnemöller 2006)")

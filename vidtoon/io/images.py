@@ -13,9 +13,9 @@ import numpy as np
 from vidtoon.errors import DiskFullError, InputError, OutputError, UsageError
 from vidtoon.files import StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file
+from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.progress import Progress
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
 FIT_MODES = ("pad", "crop", "stretch")
 
 

@@ -8,22 +8,9 @@ import av
 
 from vidtoon.errors import InputError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file, check_pixels
+from vidtoon.io.paths import check_input_file
 
 _WHAT_TO_DO = "give a video (mp4, mkv, webm, avi, mov), a GIF or an image"
-
-
-def check_input_file(path: Path) -> None:
-    """Raise InputError unless `path` is an existing, non-empty regular file."""
-    if not path.exists():
-        raise InputError("file not found", path=path, hint="check the path and the spelling")
-    if path.is_dir():
-        raise InputError(
-            "is a folder, not a video file",
-            path=path,
-            hint="give a video file (to make a video from a folder of frames, use `vidtoon stitch`)",
-        )
-    if path.stat().st_size == 0:
-        raise InputError("file is empty (0 bytes)", path=path, hint="the copy or download is incomplete: get the file again")
 
 
 def open_input(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> av.container.InputContainer:

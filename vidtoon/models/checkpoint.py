@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from vidtoon.errors import InputError
-from vidtoon.files import AtomicFile
+from vidtoon.files import AtomicFile, file_sha256  # file_sha256: re-exported by vidtoon.models
 from vidtoon.models.card import ModelCard
 from vidtoon.models.legacy import clean_state_dict, model_from_state_dict
 from vidtoon.models.registry import build_model, get_family
@@ -35,15 +35,6 @@ def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
         tensor = tensors[name].detach().cpu().contiguous()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
-    return digest.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's bytes (what a style card records)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 

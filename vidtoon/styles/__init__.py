@@ -1,22 +1,24 @@
 """Styles: named cards of one kind each (`checkpoint`, `onnx`, `procedural`, `reference`), and the one
 function that turns a `--to STYLE`, `--model FILE` or `--like IMAGE` into a `Translator`.
 
-Each kind is a module that registers itself in `STYLE_KINDS` when imported here.
+Each kind is a module that registers itself in `STYLE_KINDS` when imported here. Naming, checking and listing
+styles imports no torch (nor PyAV): only `load_translator` loads a model, and torch with it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from vidtoon.device import resolve_device
 from vidtoon.errors import UsageError
-from vidtoon.models.translator import Translator
 from vidtoon.styles import checkpoint, procedural, reference  # noqa: F401  (register their kinds)
 from vidtoon.styles.cards import TRAIN_HINT, StyleCard, find_style, list_styles, read_style_card, style_dirs, user_styles_dir
 from vidtoon.styles.kinds import STYLE_KINDS
 from vidtoon.styles.reference import add_reference_style, reference_card
+
+if TYPE_CHECKING:
+    from vidtoon.models.translator import Translator
 
 __all__ = [
     "STYLE_KINDS",
@@ -102,6 +104,8 @@ def load_translator(
     card: StyleCard | None = None,
 ) -> LoadedStyle:
     """The translator for `--to STYLE`, `--model FILE` or `--like IMAGE` (or an already resolved `card`), on `device`."""
+    from vidtoon.device import resolve_device  # torch
+
     card = card or resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
     kind = STYLE_KINDS.get(card.kind)()
     translator = kind.load(card, device=resolve_device(device), precision=precision, label=label, compile=compile)

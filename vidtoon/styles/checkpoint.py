@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from vidtoon.device import resolve_precision
 from vidtoon.errors import InputError, VidtoonError
-from vidtoon.models import file_sha256, load_checkpoint, read_card
-from vidtoon.models.translator import TorchTranslator, Translator
+from vidtoon.files import file_sha256
 from vidtoon.styles.cards import StyleCard
 from vidtoon.styles.kinds import STYLE_KINDS
+
+if TYPE_CHECKING:  # torch and the model code are imported by `load` (see `vidtoon.styles.kinds`)
+    import torch
+
+    from vidtoon.models.translator import Translator
 
 
 def _check_file(card: StyleCard) -> Path:
@@ -53,6 +55,12 @@ class CheckpointKind:
         _check_file(card)
 
     def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool) -> Translator:
+        import torch
+
+        from vidtoon.device import resolve_precision
+        from vidtoon.models import load_checkpoint
+        from vidtoon.models.translator import TorchTranslator
+
         module, model_card = load_checkpoint(_check_file(card), device=device)
         chosen = resolve_precision(precision if precision != "auto" else card.defaults.get("precision"), device)
         if compile:
@@ -60,6 +68,8 @@ class CheckpointKind:
         return TorchTranslator(module, model_card, device=device, precision=chosen, label=label or card.defaults.get("label"))
 
     def describe(self, card: StyleCard) -> str:
+        from vidtoon.models import read_card
+
         try:
             family = read_card(card.checkpoint).family if card.checkpoint.suffix == ".safetensors" else card.checkpoint.suffix[1:]
             trained = card.training

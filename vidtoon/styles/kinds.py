@@ -8,18 +8,21 @@ A kind is one module with one decorated class (`@STYLE_KINDS.register("name")`) 
     key(card) -> dict                    what identifies the model in a resumable run's settings
 
 Every kind's translator takes and returns N×3×H×W float in [-1, 1] on one device, so nothing after
-it knows which kind it runs.
+it knows which kind it runs. Only `load` may import torch (or PyAV, OpenCV, onnxruntime): `check`, `describe` and
+`key` run when a style is named or listed, which must answer at once.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import torch
-
-from vidtoon.models.translator import Translator
 from vidtoon.registry import Registry
 from vidtoon.styles.cards import StyleCard
+
+if TYPE_CHECKING:  # torch is imported by `load` alone: checking and listing styles need none
+    import torch
+
+    from vidtoon.models.translator import Translator
 
 
 class StyleKind(Protocol):

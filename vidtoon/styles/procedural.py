@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from vidtoon.styles.cards import StyleCard
 from vidtoon.styles.kinds import STYLE_KINDS
+
+if TYPE_CHECKING:
+    import torch
 
 
 class ProceduralTranslator:
@@ -27,22 +28,26 @@ class ProceduralTranslator:
         self.params = params
         self.device = device
 
-    @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.float()
-        if x.device.type == "cpu" and x.shape[0] > 1:  # one frame at a time: its passes stay in the cache (toon at
-            return torch.cat([self(frame) for frame in x.split(1)])  # 720p: 72 ms a frame alone, 143 in a batch of 4)
-        return self.function(x, self.params).clamp_(-1, 1)
+        import torch  # here, not at the top: checking a procedural style needs no torch
+
+        with torch.inference_mode():
+            x = x.float()
+            if x.device.type == "cpu" and x.shape[0] > 1:  # one frame at a time: its passes stay in the cache (toon
+                return torch.cat([self(frame) for frame in x.split(1)])  # at 720p: 72 ms a frame alone, 143 in a batch of 4)
+            return self.function(x, self.params).clamp_(-1, 1)
 
 
 def _entry(card: StyleCard):
-    from vidtoon.filters import PROCEDURAL
+    from vidtoon.filters import PROCEDURAL  # the filters themselves, and torch
 
     return PROCEDURAL.get(card.function)
 
 
 def _params(card: StyleCard):
-    return _entry(card).params(card.params)  # strings coerced, ranges checked: a bad --style-opt fails here
+    from vidtoon.filters.param_sets import PARAMS  # the parameter classes alone: no torch
+
+    return PARAMS.get(card.function).from_options(card.params)  # strings coerced, ranges checked: a bad --style-opt fails here
 
 
 @STYLE_KINDS.register("procedural")

@@ -7,13 +7,16 @@ A card names the picture (`reference: painting.jpg`, beside the card) and may se
 from __future__ import annotations
 
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from vidtoon.errors import UsageError
-from vidtoon.models.translator import Translator
 from vidtoon.styles.cards import StyleCard
 from vidtoon.styles.kinds import STYLE_KINDS
+
+if TYPE_CHECKING:
+    import torch
+
+    from vidtoon.models.translator import Translator
 
 PARAMS = {"strength": 1.0}  # the reference kind's parameters and their defaults
 

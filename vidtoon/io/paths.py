@@ -1,0 +1,24 @@
+"""Cheap facts about a media path, without PyAV or OpenCV: which suffixes are pictures, and whether an input file is
+there at all (checked first, so a typo answers at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vidtoon.errors import InputError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
+
+
+def check_input_file(path: Path) -> None:
+    """Raise InputError unless `path` is an existing, non-empty regular file."""
+    if not path.exists():
+        raise InputError("file not found", path=path, hint="check the path and the spelling")
+    if path.is_dir():
+        raise InputError(
+            "is a folder, not a video file",
+            path=path,
+            hint="give a video file (to make a video from a folder of frames, use `vidtoon stitch`)",
+        )
+    if path.stat().st_size == 0:
+        raise InputError("file is empty (0 bytes)", path=path, hint="the copy or download is incomplete: get the file again")

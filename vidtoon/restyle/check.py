@@ -1,0 +1,86 @@
+"""Everything cheap about a restyle, checked before anything expensive is loaded: the source is there and readable,
+the output may be written, and what the output is called by default. Imports neither torch nor OpenCV; PyAV only
+to probe a source that exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from vidtoon.errors import UsageError
+from vidtoon.io.budget import DEFAULT_MAX_PIXELS
+from vidtoon.io.paths import IMAGE_SUFFIXES, check_input_file
+from vidtoon.restyle.options import RestyleOptions
+
+if TYPE_CHECKING:
+    from vidtoon.io.probe import VideoInfo
+
+
+def default_output(source: Path, style: str) -> Path:
+    """film.mp4 -> film.pixar.mp4; photo.jpg -> photo.pixar.png; frames/ -> frames.pixar/."""
+    if source.is_dir():
+        return source.resolve().with_name(f"{source.resolve().name}.{style}")
+    if source.suffix.lower() in IMAGE_SUFFIXES:
+        return source.with_name(f"{source.stem}.{style}.png")
+    suffix = source.suffix.lower() if source.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
+    return source.with_name(f"{source.stem}.{style}{suffix}")
+
+
+class RestyleJob(NamedTuple):
+    """A restyle checked before anything is loaded: the source, the output, and the source's probe (None: a folder)."""
+
+    source: Path
+    output: Path
+    info: VideoInfo | None
+
+
+def check_source(source: str | Path) -> Path:
+    """The first and cheapest check of all (microseconds, nothing imported): `source` is a folder, or an existing,
+    non-empty file. What the file holds is `check_restyle`'s to find out.
+
+    Raises:
+        InputError: not found, or an empty file.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        check_input_file(source)
+    return source
+
+
+def check_restyle(
+    source: str | Path,
+    output: str | Path | None,
+    *,
+    style_name: str,
+    options: RestyleOptions,
+    force: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> RestyleJob:
+    """Everything cheap about a restyle, checked before a model is loaded: the source is a readable video, image or
+    image folder; the output may be written (not the input, not existing without `force`, a known type, a folder
+    that can be written); `options.start` lies within the video. Takes milliseconds.
+
+    Raises:
+        InputError, OutputError, UsageError: what is wrong, naming the file or flag.
+    """
+    from vidtoon.files import check_output
+    from vidtoon.io.formats import output_format
+
+    source = check_source(source)
+    output = Path(output) if output is not None else default_output(source, style_name)
+    if source.is_dir():
+        from vidtoon.io.images import check_output_folder, list_images  # OpenCV
+
+        list_images(source)
+        return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
+    from vidtoon.io.probe import check_span, probe  # PyAV
+
+    info = probe(source, max_pixels=max_pixels)
+    if info.is_image:
+        if output.suffix.lower() not in IMAGE_SUFFIXES:
+            raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+    else:
+        output_format(output)
+        check_span(info, options.start, options.end, source)
+    check_output(output, inputs=(source,), force=force)
+    return RestyleJob(source, output, info)
