@@ -365,7 +365,7 @@ GENERATORS = {
 
 
 def build_generator(kwargs: dict, device: torch.device) -> torch.nn.Module:
-    from vidtoon.models.registry import build_model
+    from vidtoon.models.catalog import build_model
 
     torch.manual_seed(0)
     return build_model("cyclegan_resnet", **kwargs).to(device).eval().to(memory_format=torch.channels_last)

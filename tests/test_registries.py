@@ -13,7 +13,7 @@ import torch
 from vidtoon.errors import UsageError
 from vidtoon.flow import FLOW_BACKENDS
 from vidtoon.flow.dis import PRESETS as DIS_PRESETS
-from vidtoon.models.registry import FAMILIES
+from vidtoon.models.catalog import FAMILIES
 from vidtoon.registry import Registry
 from vidtoon.settings import CONSISTENCY_MODES, FLOW_NAMES, FLOW_PRESETS
 from vidtoon.styles import STYLE_KINDS

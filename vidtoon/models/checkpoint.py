@@ -19,12 +19,12 @@ from torch import nn
 
 from vidtoon.errors import InputError
 from vidtoon.files import AtomicFile, file_sha256  # file_sha256: re-exported by vidtoon.models
-from vidtoon.models.card import ModelCard
+from vidtoon.models.card import FORMAT, ModelCard, card_from_metadata, existing_checkpoint, read_card  # noqa: F401 (read_card: re-exported)
+from vidtoon.models.catalog import build_model, get_family
 from vidtoon.models.legacy import clean_state_dict, model_from_state_dict
-from vidtoon.models.registry import build_model, get_family
+from vidtoon.models.safetensors_header import read_metadata
 from vidtoon.version import __version__
 
-FORMAT = "vidtoon-checkpoint/1"
 LEGACY_SUFFIXES = (".pth", ".pt", ".ckpt", ".tar")
 
 
@@ -60,21 +60,6 @@ def save_checkpoint(model: nn.Module, path: str | Path, card: ModelCard, *, half
     return file_sha256(path)
 
 
-def read_card(path: str | Path) -> ModelCard:
-    """The model card of a vidtoon checkpoint, without loading the weights."""
-    from safetensors import safe_open
-
-    path = _existing(path)
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise InputError(
-            f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint"
-        ) from None
-    return _card_from_metadata(metadata, path)
-
-
 def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> tuple[nn.Module, ModelCard]:
     """Load a checkpoint into a ready model (eval mode, float32, on `device`) and its card.
 
@@ -84,7 +69,7 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
     Raises:
         InputError: missing, damaged, tampered, holding code (a pickle payload), or of an unknown layout.
     """
-    path = _existing(path)
+    path = existing_checkpoint(path)
     if path.suffix.lower() in LEGACY_SUFFIXES:
         model, card = _load_legacy(path)
     else:
@@ -94,11 +79,9 @@ def load_checkpoint(path: str | Path, *, device: torch.device | str = "cpu") -> 
             raise InputError(
                 f"not a readable safetensors checkpoint ({exc})", path=path, hint="re-download or re-export the checkpoint"
             ) from None
-        card = read_card(path)
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as handle:
-            recorded = (handle.metadata() or {}).get("tensors_sha256")
+        metadata = read_metadata(path)
+        card = card_from_metadata(metadata, path)
+        recorded = metadata.get("tensors_sha256")
         if recorded and recorded != tensors_sha256(tensors):
             raise InputError(
                 "weights do not match the digest recorded in the checkpoint (damaged or altered)",
@@ -152,29 +135,3 @@ def _load_state(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path) 
             path=path,
             hint="re-export the checkpoint",
         ) from None
-
-
-def _card_from_metadata(metadata: dict[str, str], path: Path) -> ModelCard:
-    if metadata.get("format") != FORMAT or "card" not in metadata:
-        raise InputError(
-            "safetensors file has no vidtoon model card",
-            path=path,
-            hint="export it with `vidtoon export` or give --model a supported file",
-        )
-    try:
-        card = ModelCard.from_json(metadata["card"])
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"model card is unreadable ({exc})", path=path, hint="re-export the checkpoint") from None
-    get_family(card.family)
-    return card
-
-
-def _existing(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(
-            "checkpoint not found" if not path.exists() else "checkpoint is not a file", path=path, hint="check the --model path"
-        )
-    if path.stat().st_size == 0:
-        raise InputError("checkpoint is empty (0 bytes)", path=path, hint="re-download it")
-    return path

@@ -20,7 +20,7 @@ from torch import nn
 
 from vidtoon.errors import InputError
 from vidtoon.models.card import ModelCard
-from vidtoon.models.registry import build_model
+from vidtoon.models.catalog import build_model
 
 KNOWN_LAYOUTS = (
     "pytorch-CycleGAN-and-pix2pix ResnetGenerator (e.g. latest_net_G_A.pth)",

@@ -1,4 +1,6 @@
-"""The model registry: a decorator fills a plain dict; each family module is imported by name.
+"""The model registry: a decorator fills a plain dict; each family module is imported by name in
+`vidtoon.models.catalog`, where the lookups are imported from (this module alone holds an empty `FAMILIES`).
+`vidtoon.models.card.FAMILY_NAMES` knows the names without torch, for checking a checkpoint's card.
 
 A generator takes `x`, N×3×H×W float in [-1, 1] (H and W multiples of its `size_multiple`), and
 returns the translated N×3×H×W in [-1, 1]. A conditional generator (CAAE) also takes `label`, an

@@ -48,7 +48,7 @@ class TorchTranslator:
         label: str | None = None,
         channels_last: bool = True,
     ):
-        from vidtoon.models.registry import get_family
+        from vidtoon.models.catalog import get_family
 
         check_precision(precision, device)
         self.card = card

@@ -188,7 +188,7 @@ def _weights_card(checkpoint: Path | None):
     if checkpoint is None or checkpoint.suffix.lower() != ".safetensors" or not checkpoint.is_file():
         return None
     from vidtoon.errors import VidtoonError
-    from vidtoon.models.checkpoint import read_card
+    from vidtoon.models.card import read_card  # the file's header alone: no torch
 
     try:
         return read_card(checkpoint)

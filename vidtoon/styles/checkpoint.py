@@ -68,7 +68,7 @@ class CheckpointKind:
         return TorchTranslator(module, model_card, device=device, precision=chosen, label=label or card.defaults.get("label"))
 
     def describe(self, card: StyleCard) -> str:
-        from vidtoon.models import read_card
+        from vidtoon.models.card import read_card  # the file's header alone: no torch
 
         try:
             family = read_card(card.checkpoint).family if card.checkpoint.suffix == ".safetensors" else card.checkpoint.suffix[1:]

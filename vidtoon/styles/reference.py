@@ -23,7 +23,7 @@ PARAMS = {"strength": 1.0}  # the reference kind's parameters and their defaults
 
 def strength_of(card: StyleCard) -> float:
     """The card's transfer strength (0..1), checked; unknown parameters are refused."""
-    from vidtoon.models.reference import check_strength
+    from vidtoon.models.reference_check import check_strength
 
     unknown = sorted(set(card.params) - set(PARAMS))
     if unknown:
@@ -48,7 +48,7 @@ class ReferenceKind:
     """`reference:` an image whose look is transferred (Magenta's arbitrary stylization, the `like` extra)."""
 
     def check(self, card: StyleCard) -> None:
-        from vidtoon.models.reference import check_reference_image, model_paths
+        from vidtoon.models.reference_check import check_reference_image, model_paths
 
         strength_of(card)
         check_reference_image(card.reference)
@@ -65,8 +65,8 @@ class ReferenceKind:
         return f"reference {card.reference.name if card.reference else '-'}"
 
     def key(self, card: StyleCard) -> dict:
-        from vidtoon.models.checkpoint import file_sha256
-        from vidtoon.models.reference import PINNED_VERSION
+        from vidtoon.files import file_sha256
+        from vidtoon.models.reference_check import PINNED_VERSION
 
         reference = card.reference
         digest = file_sha256(reference) if reference is not None and reference.is_file() else None
@@ -85,7 +85,7 @@ def add_reference_style(
     import shutil
 
     from vidtoon.files import AtomicFile, check_output
-    from vidtoon.models.reference import check_reference_image, check_strength
+    from vidtoon.models.reference_check import check_reference_image, check_strength
 
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise UsageError(
@@ -99,7 +99,7 @@ def add_reference_style(
     picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force)
     with AtomicFile(picture) as staged:
         shutil.copyfile(image, staged.path)
-    from vidtoon.models.reference import REFERENCE_MODEL_CREDIT_LINE
+    from vidtoon.models.reference_check import REFERENCE_MODEL_CREDIT_LINE
 
     card = {
         "name": name,

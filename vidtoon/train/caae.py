@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from vidtoon.errors import UsageError
-from vidtoon.models.registry import build_model
+from vidtoon.models.catalog import build_model
 from vidtoon.train.augment import center_crop
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.config import CAAEConfig

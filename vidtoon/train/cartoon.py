@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidtoon.errors import UsageError
-from vidtoon.models.registry import build_model
+from vidtoon.models.catalog import build_model
 from vidtoon.train.augment import center_crop, random_flip, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig

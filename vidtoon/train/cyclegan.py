@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from vidtoon.errors import UsageError
-from vidtoon.models.registry import build_model
+from vidtoon.models.catalog import build_model
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.config import CycleGANConfig
 from vidtoon.train.data import EpochOrder, TrainData, fixed_samples, load_domain, sample_batch
