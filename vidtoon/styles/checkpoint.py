@@ -52,7 +52,11 @@ class CheckpointKind:
     """A generator from the model registry with its weights (read without executing code)."""
 
     def check(self, card: StyleCard) -> None:
-        _check_file(card)
+        from vidtoon.models.card import read_card  # the file's header alone: no torch
+
+        path = _check_file(card)
+        if path.suffix.lower() == ".safetensors":  # a damaged header or a foreign file is refused before torch loads
+            read_card(path)
 
     def load(self, card: StyleCard, *, device: torch.device, precision: str, label: str | None, compile: bool) -> Translator:
         import torch
