@@ -21,7 +21,8 @@ PRELOAD = (  # the modules that import torch, PyAV and OpenCV (`vidtoon.restyle`
     "vidtoon.restyle.video",
     "vidtoon.styles",
     "vidtoon.device",
-    "vidtoon.models",
+    "vidtoon.models.catalog",  # the model families, registered
+    "vidtoon.models.checkpoint",
     "vidtoon.filters.catalog",
 )
 LAST = "vidtoon.batch.forkserver_exit"  # imported last: its atexit hook runs first
