@@ -173,7 +173,9 @@ class LandmarkAnimator:
         if self.eyes is None:
             warped = remap(self.patch, mapping)
         else:
-            warped = self.eyes.close_lids(remap(self.eyes.look(look), mapping), moved, ratios)
+            warped = self.eyes.raise_lids(
+                self.eyes.close_lids(remap(self.eyes.look(look), mapping), moved, ratios), moved, ratios
+            )
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
