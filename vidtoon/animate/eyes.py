@@ -83,7 +83,7 @@ def _soft(hard: np.ndarray, sigma: float = 0.7) -> np.ndarray:
     return cv2.GaussianBlur(hard.astype(np.float32), (0, 0), sigma)
 
 
-LASH_DARKEN = 0.5
+LASH_DARKEN = 0.6
 """How much darker a shut eye's lash line (where the lids meet) is drawn: × (1 − `LASH_DARKEN` · (1 − lid ratio)) at
 its centre. Without it the Mona Lisa's faint painted lash line, stretched with the lid, read as an eye a quarter open."""
 LASH_WIDTH = 0.065

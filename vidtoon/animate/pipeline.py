@@ -33,7 +33,7 @@ from vidtoon.animate.options import TURNS, AnimateOptions, check_turn
 from vidtoon.animate.report import check_report_path, write_report
 from vidtoon.animate.turn import transfer_turn
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import InputError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
@@ -229,25 +229,14 @@ def make_animator(
     """The method's animator for this source image (`turn`: the landmark method's head turns, `options.TURNS`).
 
     Raises:
-        UsageError: unknown method or turn, fomm without a checkpoint or with a turn other than the default,
-            landmarks without MediaPipe.
+        UsageError: a bad option (`AnimateOptions`), landmarks without MediaPipe.
         InputError: no face in the source image.
     """
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
-    check_turn(turn)
-    if method == "fomm" and turn != TURNS[0]:
-        raise UsageError("--turn is for --method landmarks", hint="drop --turn, or use --method landmarks")
+    AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, device=device, turn=turn)
     if method == "fomm":
-        if checkpoint is None:
-            raise UsageError(
-                "--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)"
-            )
         from vidtoon.animate.fomm import FommAnimator
 
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
-    if checkpoint is not None:
-        raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
     points = detect_landmarks(source_rgb, refine=True, depth=True)
     if points is None:
         raise InputError(
