@@ -177,7 +177,11 @@ def test_the_turn_switch(three_ways):
     # measured on the driven landmarks (nose-offset yaw range ratio): 1.02 (2.5d), 0.85 (2d), 0.38 (none: no turn is
     # applied; what MediaPipe's depth leaves in the 3D expression of a turning driver still moves the nose a little)
     assert yaw["2.5d"] > 0.6 and yaw["2d"] > 0.6 and yaw["none"] < 0.5 * yaw["2.5d"]
+    mouth = {name: np.ptp(motion_signals(track)["mouth"]) for name, track in tracks.items()}
     assert min(roll.values()) > 0.9  # measured: 0.97–0.99
+    # the expressions still follow: the mouth's swing (face sizes) 0.44 with 'none', 0.51 with 2.5d (the 3D fit on a flat
+    # copy of the source, z = 0, shrank it to ~0.3–0.5×)
+    assert mouth["none"] > 0.7 * mouth["2.5d"]
     # `--turn 2d` is the 2D path as it was (a source without depth): the same landmarks and the same pixels
     np.testing.assert_array_equal(tracks["2d"], tracks["old 2d"])
     for new, old in zip(rendered["2d"], rendered["old 2d"], strict=True):

@@ -90,11 +90,9 @@ class LandmarkAnimator:
     ):
         source_points = np.asarray(source_points, np.float64)
         self.turn = check_turn(turn)
-        self.points3 = None
-        if turn == "none":  # only the in-plane part of the turn is applied: the source's depth does not matter
+        self.points3 = source_points[:NUM_LANDMARKS] if turn != "2d" and source_points.shape[1] == 3 else None
+        if turn == "none" and self.points3 is None:  # only the in-plane turn is applied: depth matters for the fit alone
             self.points3 = np.c_[source_points[:NUM_LANDMARKS, :2], np.zeros(NUM_LANDMARKS)]
-        elif turn == "2.5d" and source_points.shape[1] == 3:
-            self.points3 = source_points[:NUM_LANDMARKS]
         source_points = source_points[:, :2]
         self.source = source_rgb
         self.points = source_points[:NUM_LANDMARKS]
