@@ -106,7 +106,7 @@ def turned(media):
             driven = animator.driven_points(driver)
             ratios, look = animator.eye_motion(driver)
             if i % 8 == 0:
-                mapping, _ = animator.warp(driven, ratios)
+                mapping, _ = animator.warp(driven)
                 dx, dy = np.gradient(mapping[..., 0].astype(np.float64)), np.gradient(mapping[..., 1].astype(np.float64))
                 smallest = min(smallest, float((dx[1] * dy[0] - dx[0] * dy[1]).min()))
             outputs.append(animator.render(driven, (ratios, look)))

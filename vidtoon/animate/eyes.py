@@ -150,10 +150,11 @@ class EyeRig:
             out[y0:y1, x0:x1] = np.clip(alpha * iris + (1 - alpha) * layer["eyeball"] + 0.5, 0, 255).astype(np.uint8)
         return out
 
-    def open_lids(self, driven: np.ndarray, ratios: np.ndarray) -> np.ndarray:
-        """`driven` landmarks with each upper lid put back at the source's own opening (times the ratio where
-        the driver opens wider than at its start), turned and scaled with the head: the warp keeps the eye
-        open and `close_lids` draws the lid, so a closing eye is covered, not squashed."""
+    def open_lids(self, driven: np.ndarray) -> np.ndarray:
+        """`driven` landmarks with each upper lid put back at the source's own opening, turned and scaled with the
+        head: the warp keeps the eye as open as in the source; `close_lids` draws the lid down (a closing eye is
+        covered, not squashed) and `raise_lids` up (the few pixels of a wider eye, which the thin-plate warp smeared
+        away when the lid landmarks were moved instead)."""
         out = np.array(driven, np.float64)
         head = fit_similarity(self.points[list(RIGID)], out[list(RIGID)]).matrix
         for eye in range(2):

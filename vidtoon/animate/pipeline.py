@@ -167,7 +167,7 @@ class LandmarkAnimator:
         """The source with its landmarks moved to `driven` ((468, 2) pixels) and its eyes set to `eyes`
         ((lid ratios, gaze shift), as `eye_motion` gives; None: open, looking ahead): H×W×3 uint8."""
         ratios, look = eyes if eyes is not None else (np.ones(2), np.zeros(2))
-        mapping, moved = self.warp(driven, ratios)
+        mapping, moved = self.warp(driven)
         if self.eyes is None:
             warped = remap(self.patch, mapping)
         else:
@@ -179,12 +179,12 @@ class LandmarkAnimator:
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
         return out
 
-    def warp(self, driven: np.ndarray, ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def warp(self, driven: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The face box's backward map (h×w×2 float32, box pixels) for landmarks `driven` ((468, 2) image pixels)
         with the upper lids held open (`EyeRig.open_lids`), and those moved landmarks in box pixels."""
         moved, original = driven - self.box.offset, self.points - self.box.offset
         if self.eyes is not None:
-            moved = self.eyes.open_lids(moved, ratios)
+            moved = self.eyes.open_lids(moved)
         mapping = warp_map(
             moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
         )
