@@ -26,6 +26,7 @@ Run from the repository root (clips from $VIDTOON_TEST_MEDIA, default ../shared/
 
     .venv/bin/python scripts/bench_animate.py           # everything (~10 min on 2 busy cores)
     .venv/bin/python scripts/bench_animate.py --quick   # astronaut on d3 at 512 only
+    .venv/bin/python scripts/bench_animate.py --sources monalisa,astronaut --sizes 512 --turns 2d,2.5d,none
 
 notes: docs/benchmarks.md#bench_animate (dated measurements, with the machine and its load)
 """
@@ -86,11 +87,11 @@ def fidelity(source: Path, driver_track: np.ndarray, output_track: np.ndarray, s
     return row
 
 
-def animator_run(source: Path, frames: list, size: int, *, turns: bool) -> tuple[float, float, list]:
+def animator_run(source: Path, frames: list, size: int, *, turn: str) -> tuple[float, float, list]:
     """(fps, CPU ms per frame, output frames) of the landmark animator alone (landmarks, transfer, warp, eye layers)
-    on decoded frames; `turns`: 2.5D head turns (3D source landmarks) or the 2D transfer."""
+    on decoded frames; `turn`: its head turns (`vidtoon.animate.options.TURNS`: 2.5d, 2d, none)."""
     rgb = load_source(source, size)
-    animator = LandmarkAnimator(rgb, detect_landmarks(rgb, refine=True, depth=turns))
+    animator = LandmarkAnimator(rgb, detect_landmarks(rgb, refine=True, depth=True), turn=turn)
     with threadpool_limits(1, "blas"):
         start, cpu = time.perf_counter(), time.process_time()
         outputs = [animator(frame, i / 30) for i, frame in enumerate(frames)]
@@ -147,8 +148,19 @@ def fomm_speed(repeats: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="astronaut on d3 at 512 only")
+    parser.add_argument(
+        "--sources",
+        help="comma-separated short names (astronaut, monalisa); default both (restricting skips the smoother and FOMM parts)",
+    )
+    parser.add_argument("--sizes", help="comma-separated output sizes in px; default 256,512")
+    parser.add_argument("--turns", default="2d,2.5d", help="comma-separated head turns (2.5d, 2d, none); default 2d,2.5d")
     args = parser.parse_args()
     sources, sizes = (SOURCES[:1], (512,)) if args.quick else (SOURCES, (256, 512))
+    if args.sources:
+        sources = tuple(f"face_{name}{'.png' if name == 'astronaut' else '.jpg'}" for name in args.sources.split(","))
+    if args.sizes:
+        sizes = tuple(int(size) for size in args.sizes.split(","))
+    turns = tuple(args.turns.split(","))
     print("range ratio / correlation per signal, landmarks (478, with depth) re-detected on the output; '2d' = before the turns")
     columns = (*SIGNALS, *(f"3d {name}" for name in ANGLES))
     header = (
@@ -164,19 +176,20 @@ def main() -> None:
         for source_name in sources:
             for size in sizes:
                 speeds = {}
-                for turns in (False, True):
-                    fps, cpu_ms, outputs = animator_run(MEDIA / source_name, frames, size, turns=turns)
-                    speeds[turns] = (fps, cpu_ms)
+                for turn in turns:
+                    fps, cpu_ms, outputs = animator_run(MEDIA / source_name, frames, size, turn=turn)
+                    speeds[turn] = (fps, cpu_ms)
                     row = fidelity(MEDIA / source_name, driver_track, track_landmarks(outputs, refine=True, depth=True), size)
                     del outputs
                     print(
-                        f"{source_name[5:-4]:10s}{size:5d}{'2.5d' if turns else '2d':>6s}{fps:6.1f}{cpu_ms:7.1f}"
+                        f"{source_name[5:-4]:10s}{size:5d}{turn:>6s}{fps:6.1f}{cpu_ms:7.1f}"
                         + "".join(f"{row[s][0]:6.2f}/{row[s][1]:4.2f}" for s in columns)
                         + f"{row['akd']:6.3f}{row['drift']:7.3f}",
                         flush=True,
                     )
-                ratio = speeds[True][0] / speeds[False][0]
-                print(f"  2.5d / 2d in the same run: fps ×{ratio:.2f}, CPU per frame ×{speeds[True][1] / speeds[False][1]:.2f}")
+                if "2.5d" in speeds and "2d" in speeds:
+                    new, old = speeds["2.5d"], speeds["2d"]
+                    print(f"  2.5d / 2d in the same run: fps ×{new[0] / old[0]:.2f}, CPU per frame ×{new[1] / old[1]:.2f}")
         with tempfile.TemporaryDirectory() as tmp:  # the whole command: decode, animate, encode (x264 veryfast)
             out = Path(tmp) / "astronaut.mp4"
             start, cpu = time.perf_counter(), time.process_time()
@@ -186,7 +199,7 @@ def main() -> None:
                 f"whole `vidtoon animate` command (2.5d), astronaut at 512: {len(frames) / wall:.1f} fps, CPU {cpu:.1f} s / wall {wall:.1f} s"
             )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-    if not args.quick:
+    if not (args.quick or args.sources or args.sizes):
         for name, (jitter, lag) in smoother_ablation(MEDIA / SOURCES[0], MEDIA / DRIVERS[0], 512).items():
             print(f"driven landmarks, {name:9s}: jitter {jitter:.4f} face sizes/frame², mouth lag {lag:+.0f} frames")
         print(f"FOMM vox-256 architecture, 256², fp32: {fomm_speed():.0f} ms/frame")

@@ -169,6 +169,11 @@ def test_bad_options(media, tmp_path):
         animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "b.mp4", method="fomm")
     with pytest.raises(UsageError, match="--size must be at least 64"):
         animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "c.mp4", size=10)
+    with pytest.raises(UsageError, match="unknown head turn '3d' for --turn"):
+        animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "d.mp4", turn="3d")
+    with pytest.raises(UsageError, match="--turn is for --method landmarks"):
+        animate(media / "face_astronaut.png", media / DRIVER, tmp_path / "e.mp4", method="fomm", checkpoint="x.pth", turn="2d")
+    assert not list(tmp_path.iterdir())
 
 
 # -- the command line -------------------------------------------------------------------------------
@@ -238,6 +243,8 @@ def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
             "toon",
             "--report",
             "r.json",
+            "--turn",
+            "none",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -247,6 +254,7 @@ def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
     assert kwargs["relative"] is False and kwargs["crop"] is False and kwargs["size"] == 256 and kwargs["force"] is True
     assert kwargs["options"].preset == "fast"
     assert kwargs["style"] == "toon" and str(kwargs["report"]) == "r.json" and kwargs["model"] is None and kwargs["like"] is None
+    assert kwargs["turn"] == "none"
 
 
 def test_frames_before_the_first_face_show_the_source(media, tmp_path):

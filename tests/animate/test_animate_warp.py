@@ -108,8 +108,7 @@ def test_the_face_warp_never_folds_on_the_real_driver(media):
             driver = animator.driver_points(frame.rgb, float(frame.time))
             if frame.index % 15 or driver is None:
                 continue
-            ratios, _ = animator.eye_motion(driver)
-            mapping, _ = animator.warp(animator.driven_points(driver), ratios)
+            mapping, _ = animator.warp(animator.driven_points(driver))
             dx, dy = np.gradient(mapping[..., 0].astype(np.float64)), np.gradient(mapping[..., 1].astype(np.float64))
             determinant = dx[1] * dy[0] - dx[0] * dy[1]  # ∂x/∂u·∂y/∂v − ∂x/∂v·∂y/∂u
             smallest.append(determinant.min())

@@ -201,6 +201,7 @@ CASES = [
     ("animate-method", "animate {w}/photo.png {w}/clip.mp4 --method puppet -o {out}/x.mp4", "--method"),
     ("animate-fomm-no-checkpoint", "animate {w}/photo.png {w}/clip.mp4 --method fomm -o {out}/x.mp4", "--checkpoint"),
     ("animate-size", "animate {w}/photo.png {w}/clip.mp4 --size 0 -o {out}/x.mp4", "--size"),
+    ("animate-turn", "animate {w}/photo.png {w}/clip.mp4 --turn 3d -o {out}/x.mp4", "unknown head turn '3d' for --turn"),
     ("animate-to", "animate {w}/photo.png {w}/clip.mp4 --to pixr -o {out}/x.mp4", "unknown style 'pixr'"),
     ("animate-driver-audio-only", "animate {w}/photo.png {w}/song.m4a -o {out}/x.mp4", "no video stream"),
     # train, prep, export, styles

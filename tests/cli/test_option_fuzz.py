@@ -180,7 +180,17 @@ def test_eval(inputs, args):
 
 
 @FUZZ
-@given(flags({"--method": word("landmarks", "fomm"), "--size": opt("64", "96"), "--device": word("cpu"), **ENCODE}))
+@given(
+    flags(
+        {
+            "--method": word("landmarks", "fomm"),
+            "--size": opt("64", "96"),
+            "--device": word("cpu"),
+            "--turn": word("2.5d", "2d", "none"),
+            **ENCODE,
+        }
+    )
+)
 def test_animate(inputs, args):
     out = Path(tempfile.mkdtemp())  # the grey photo has no face: at best a one-line refusal after the checks
     check(["animate", str(inputs["photo"]), str(inputs["clip"]), "-o", str(out / "x.mp4"), *args], out / "x.mp4", out)

@@ -61,6 +61,8 @@ def test_a_preview_port_in_use_is_refused_before_anything_opens(tmp_path):
         (["{sample}", "{w}/out.ts", "--to", "pixr"], "unknown style"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--mix", "2"], "--mix"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--port", "70000"], "--port"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--turn", "2d"], "--turn is for --animate"),
+        (["{sample}", "{w}/out.ts", "--animate", "{sample}", "--turn", "3d"], "unknown head turn '3d' for --turn"),
         (["{sample}", "{sample}", "--to", "sketch", "--force"], "input"),
     ],
 )
@@ -119,3 +121,36 @@ def test_a_virtual_camera_without_pyvirtualcam_says_what_to_install(monkeypatch)
     monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # import pyvirtualcam -> ImportError
     line = refusal([str(SAMPLE), "virtualcam", "--to", "sketch"])
     assert "needs pyvirtualcam" in line and "vidtoon[virtualcam]" in line
+
+
+def test_the_turn_switch_reaches_the_animator(media, monkeypatch):
+    """`vidtoon live IN --animate FACE --turn none` builds the animator with that head turn (as `vidtoon animate`)."""
+    import types
+
+    import vidtoon.animate.pipeline
+    from vidtoon.live import live
+
+    calls = []  # (`vidtoon.live` the attribute is the function; the module is in sys.modules)
+    monkeypatch.setattr(
+        sys.modules["vidtoon.live"],
+        "live",
+        lambda *args, **kwargs: (
+            calls.append(kwargs)
+            or types.SimpleNamespace(
+                output=None, restyled=0, fps=0, dropped=0, frames_in=0, repeated=0, latency_median_ms=None, stopped_by="end"
+            )
+        ),
+    )
+    result = runner.invoke(app, ["live", str(SAMPLE), "--animate", str(media / "face_monalisa.jpg"), "--turn", "none"])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["turn"] == "none" and str(calls[0]["animate"]).endswith("face_monalisa.jpg")
+
+    class Built(Exception):
+        pass
+
+    def make_animator(*args, **kwargs):
+        raise Built(kwargs["turn"])
+
+    monkeypatch.setattr(vidtoon.animate.pipeline, "make_animator", make_animator)
+    with pytest.raises(Built, match="^2d$"):
+        live(str(SAMPLE), None, animate=media / "face_monalisa.jpg", turn="2d")

@@ -71,8 +71,23 @@ def gaze_shift(driver: np.ndarray, first: np.ndarray, *, reach: tuple[float, flo
     return np.clip(shift, -np.asarray(reach), np.asarray(reach))
 
 
+def _knots(corners: np.ndarray, lid: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A lid's knots from corner to corner, sorted by x: (x, y, the value at each: `values` on the lid, 0 at the corners)."""
+    points = np.r_[corners[:1], lid, corners[1:]]
+    values = np.r_[0.0, values, 0.0]
+    order = np.argsort(points[:, 0])
+    return points[order, 0], points[order, 1], values[order]
+
+
 def _soft(hard: np.ndarray, sigma: float = 0.7) -> np.ndarray:
     return cv2.GaussianBlur(hard.astype(np.float32), (0, 0), sigma)
+
+
+LASH_DARKEN = 0.6
+"""How much darker a shut eye's lash line (where the lids meet) is drawn: × (1 − `LASH_DARKEN` · (1 − lid ratio)) at
+its centre. Without it the Mona Lisa's faint painted lash line, stretched with the lid, read as an eye a quarter open."""
+LASH_WIDTH = 0.065
+"""The lash line's half-width (a Gaussian's sigma), in eye widths (at least 0.6 px): ~1 px on a 15 px eye."""
 
 
 class EyeRig:
@@ -135,22 +150,68 @@ class EyeRig:
             out[y0:y1, x0:x1] = np.clip(alpha * iris + (1 - alpha) * layer["eyeball"] + 0.5, 0, 255).astype(np.uint8)
         return out
 
-    def open_lids(self, driven: np.ndarray, ratios: np.ndarray) -> np.ndarray:
-        """`driven` landmarks with each upper lid put back at the source's own opening (times the ratio where
-        the driver opens wider than at its start), turned and scaled with the head: the warp keeps the eye
-        open and `close_lids` draws the lid, so a closing eye is covered, not squashed."""
+    def open_lids(self, driven: np.ndarray) -> np.ndarray:
+        """`driven` landmarks with each upper lid put back at the source's own opening, turned and scaled with the
+        head: the warp keeps the eye as open as in the source; `close_lids` draws the lid down (a closing eye is
+        covered, not squashed) and `raise_lids` up (the few pixels of a wider eye, which the thin-plate warp smeared
+        away when the lid landmarks were moved instead)."""
         out = np.array(driven, np.float64)
         head = fit_similarity(self.points[list(RIGID)], out[list(RIGID)]).matrix
         for eye in range(2):
             lower = out[list(LOWER_LIDS[eye])]
-            out[list(UPPER_LIDS[eye])] = lower + max(1.0, float(ratios[eye])) * self.gap[eye] @ head.T
+            out[list(UPPER_LIDS[eye])] = lower + self.gap[eye] @ head.T
+        return out
+
+    def raise_lids(self, warped: np.ndarray, driven: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+        """Raise each upper lid to `ratios` (> 1: wider open than the source) of the opening in `driven` (from
+        `open_lids`), as a surprised eye does: a vertical 2D warp of each column between the lid skin above (a band as
+        tall as the opening, compressed upwards) and the lower lid (the eye's visible inside, iris and white, stretched
+        up to the new lash line); continuous, so nothing is pasted. Eyes with a ratio ≤ 1 are left as they are.
+
+        Args:
+            warped: H×W×3 uint8 image with the eyes open at `driven`.
+            driven: (N, 2) its landmarks.
+            ratios: (2,) per eye.
+
+        Returns:
+            H×W×3 uint8 (`warped` itself when no eye opens wider).
+        """
+        if np.all(ratios <= 1.02):
+            return warped
+        out = warped.copy()
+        height, width = warped.shape[:2]
+        for eye in range(2):
+            if ratios[eye] <= 1.02:
+                continue
+            upper, lower = driven[list(UPPER_LIDS[eye])], driven[list(LOWER_LIDS[eye])]
+            corners = driven[list(EYE_CORNERS[eye])]
+            gap = np.maximum(lower[:, 1] - upper[:, 1], 0.0)
+            ux, uy, lift = _knots(corners, upper, (ratios[eye] - 1.0) * gap)
+            lx, ly, _ = _knots(corners, lower, gap)
+            band = float(max(gap.max(), 2.0))
+            x0, x1 = int(max(0, np.floor(ux[0]) - 1)), int(min(width, np.ceil(ux[-1]) + 2))
+            y0 = int(max(0, np.floor(uy.min() - lift.max() - band) - 1))
+            y1 = int(min(height, np.ceil(max(ly.max(), corners[:, 1].max())) + 2))
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+            line = np.interp(xs[0], ux, uy).astype(np.float32)[None, :]
+            rise = np.interp(xs[0], ux, lift).astype(np.float32)[None, :]
+            low = np.maximum(np.interp(xs[0], lx, ly).astype(np.float32)[None, :], line + 0.5)
+            top, new = line - band - rise, line - rise
+            # [top, new] samples [top, line] (the lid skin squeezed up); [new, low] samples [line, low] (the eye stretched)
+            skin = top + (ys - top) * (line - top) / np.maximum(new - top, 1e-3)
+            eye_inside = line + (ys - new) * (low - line) / np.maximum(low - new, 1e-3)
+            source_y = np.where((ys < top) | (ys > low), ys, np.where(ys < new, skin, eye_inside)).astype(np.float32)
+            out[y0:y1, x0:x1] = cv2.remap(warped, xs, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
         return out
 
     def close_lids(self, warped: np.ndarray, driven: np.ndarray, ratios: np.ndarray) -> np.ndarray:
         """Draw each upper lid down to `ratios` (0 shut … 1 open) of the opening in `driven` (from `open_lids`):
         the band of lid skin above the lash line (half the open eye's height) unfolds down over the eye (a
-        vertical 2D warp of the lid region whose lower edge is the lash line, anti-aliased); the eye below
-        the new lid line stays as it is, the brow above the band does not move.
+        vertical 2D warp of the lid region whose lower edge is the lash line, anti-aliased), its lash line drawn
+        darker the more it shuts (`LASH_DARKEN`); the eye below the new lid line stays as it is, the brow above the
+        band does not move.
 
         Args:
             warped: H×W×3 uint8 image with the eyes open at `driven`.
@@ -177,7 +238,7 @@ class EyeRig:
             band = float(max(0.5 * gap.max(), 2.0))  # the lid skin's height above the lash line
             x0, x1 = int(max(0, np.floor(kx[0]) - 1)), int(min(width, np.ceil(kx[-1]) + 2))
             y0 = int(max(0, np.floor(ky.min() - band) - 1))
-            y1 = int(min(height, np.ceil(max(lower[:, 1].max(), corners[:, 1].max())) + 2))
+            y1 = int(min(height, np.ceil(max(lower[:, 1].max(), corners[:, 1].max(), (ky + kd).max())) + 2))
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
@@ -190,5 +251,9 @@ class EyeRig:
             lid = cv2.remap(warped, xs, source_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
             cover = np.clip(line + shift - ys + 0.5, 0.0, 1.0)[..., None]  # 1 above the new lid line
             region = warped[y0:y1, x0:x1].astype(np.float32)
-            out[y0:y1, x0:x1] = np.clip(cover * lid + (1 - cover) * region + 0.5, 0, 255).astype(np.uint8)
+            # the lash line where the lids meet, drawn darker the more the eye shuts (half a pixel above the lid's edge)
+            sigma = max(0.6, LASH_WIDTH * float(np.linalg.norm(corners[1] - corners[0])))
+            lash = np.exp(-0.5 * ((ys - line - shift + 0.5) / sigma) ** 2)[..., None]
+            mixed = (cover * lid + (1 - cover) * region) * (1 - LASH_DARKEN * (1 - ratios[eye]) * lash)
+            out[y0:y1, x0:x1] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
         return out

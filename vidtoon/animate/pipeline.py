@@ -29,11 +29,11 @@ from vidtoon.animate.landmarks import (
 )
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.options import METHODS as ANIMATE_METHODS
-from vidtoon.animate.options import AnimateOptions
+from vidtoon.animate.options import TURNS, AnimateOptions, check_turn
 from vidtoon.animate.report import check_report_path, write_report
 from vidtoon.animate.turn import transfer_turn
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import InputError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
@@ -70,9 +70,11 @@ class LandmarkAnimator:
         smooth: One-Euro filter the driver's landmarks (removes jitter without lag).
         eyes: draw the lids over the eyes as the driver blinks, move the irises with its gaze (False: the eyes are
             only warped with the rest of the face, as before the eye layers; benchmarks compare the two).
-        turns: with 3D source points, turn the source's own 3D landmarks by the driver's yaw and pitch (`turn.
-            transfer_turn`, limited so the warp does not tear) instead of carrying the driver's 2D face shape over
-            (False, or 2D points: the in-plane similarity plus the driver's 2D deformation, as before).
+        turn: head turns (`options.TURNS`; with `relative`). "2.5d": with 3D source points, turn the source's own 3D
+            landmarks by the driver's yaw and pitch (`turn.transfer_turn`, limited so the warp does not tear) instead of
+            carrying the driver's 2D face shape over ("2d", or 2D points: the in-plane similarity plus the driver's 2D
+            deformation, as before); "none": the driver's pose fitted in 3D, only its in-plane part kept (roll, scale,
+            shift; no yaw or pitch), expressions carried over as in "2.5d".
     """
 
     def __init__(
@@ -84,10 +86,13 @@ class LandmarkAnimator:
         crop: bool = True,
         smooth: bool = True,
         eyes: bool = True,
-        turns: bool = True,
+        turn: str = TURNS[0],
     ):
         source_points = np.asarray(source_points, np.float64)
-        self.points3 = source_points[:NUM_LANDMARKS] if turns and source_points.shape[1] == 3 else None
+        self.turn = check_turn(turn)
+        self.points3 = source_points[:NUM_LANDMARKS] if turn != "2d" and source_points.shape[1] == 3 else None
+        if turn == "none" and self.points3 is None:  # only the in-plane turn is applied: depth matters for the fit alone
+            self.points3 = np.c_[source_points[:NUM_LANDMARKS, :2], np.zeros(NUM_LANDMARKS)]
         source_points = source_points[:, :2]
         self.source = source_rgb
         self.points = source_points[:NUM_LANDMARKS]
@@ -142,7 +147,8 @@ class LandmarkAnimator:
         """Where the source's (468, 2) landmarks go for these driver landmarks ((N, 2) or (N, 3), see `driver_points`)."""
         n = NUM_LANDMARKS
         if self.points3 is not None and self.relative and driver.shape[1] == 3:
-            return transfer_turn(self.points3, self.first[:n], driver[:n], rigid=np.array(RIGID))
+            limits = {"max_yaw": 0.0, "max_pitch": 0.0} if self.turn == "none" else {}
+            return transfer_turn(self.points3, self.first[:n], driver[:n], rigid=np.array(RIGID), **limits)
         transfer = transfer_relative if self.relative else transfer_absolute
         return transfer(self.points, self.first[:n, :2], driver[:n, :2], rigid=np.array(RIGID))
 
@@ -161,22 +167,24 @@ class LandmarkAnimator:
         """The source with its landmarks moved to `driven` ((468, 2) pixels) and its eyes set to `eyes`
         ((lid ratios, gaze shift), as `eye_motion` gives; None: open, looking ahead): H×W×3 uint8."""
         ratios, look = eyes if eyes is not None else (np.ones(2), np.zeros(2))
-        mapping, moved = self.warp(driven, ratios)
+        mapping, moved = self.warp(driven)
         if self.eyes is None:
             warped = remap(self.patch, mapping)
         else:
-            warped = self.eyes.close_lids(remap(self.eyes.look(look), mapping), moved, ratios)
+            warped = self.eyes.raise_lids(
+                self.eyes.close_lids(remap(self.eyes.look(look), mapping), moved, ratios), moved, ratios
+            )
         warped = self.paint_mouth(warped, moved)
         out = self.source.copy()
         out[self.box.y0 : self.box.y1, self.box.x0 : self.box.x1] = blend(warped, self.patch, self.ramp)
         return out
 
-    def warp(self, driven: np.ndarray, ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def warp(self, driven: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The face box's backward map (h×w×2 float32, box pixels) for landmarks `driven` ((468, 2) image pixels)
         with the upper lids held open (`EyeRig.open_lids`), and those moved landmarks in box pixels."""
         moved, original = driven - self.box.offset, self.points - self.box.offset
         if self.eyes is not None:
-            moved = self.eyes.open_lids(moved, ratios)
+            moved = self.eyes.open_lids(moved)
         mapping = warp_map(
             moved[self.control], original[self.control], self.box.size, anchors=8, step=8, regularization=self.stiffness
         )
@@ -206,26 +214,27 @@ def _gap(points: np.ndarray) -> float:
 
 
 def make_animator(
-    method: str, source_rgb: np.ndarray, source: Path, *, relative: bool, crop: bool, checkpoint: str | Path | None, device: str
+    method: str,
+    source_rgb: np.ndarray,
+    source: Path,
+    *,
+    relative: bool,
+    crop: bool,
+    checkpoint: str | Path | None,
+    device: str,
+    turn: str = TURNS[0],
 ) -> Animator:
-    """The method's animator for this source image.
+    """The method's animator for this source image (`turn`: the landmark method's head turns, `options.TURNS`).
 
     Raises:
-        UsageError: unknown method, fomm without a checkpoint, landmarks without MediaPipe.
+        UsageError: a bad option (`AnimateOptions`), landmarks without MediaPipe.
         InputError: no face in the source image.
     """
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
+    AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, device=device, turn=turn)
     if method == "fomm":
-        if checkpoint is None:
-            raise UsageError(
-                "--method fomm needs a checkpoint", hint="pass --checkpoint vox-cpk.pth.tar (the published FOMM weights)"
-            )
         from vidtoon.animate.fomm import FommAnimator
 
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
-    if checkpoint is not None:
-        raise UsageError("--checkpoint is for --method fomm", hint="drop --checkpoint, or add --method fomm")
     points = detect_landmarks(source_rgb, refine=True, depth=True)
     if points is None:
         raise InputError(
@@ -233,7 +242,7 @@ def make_animator(
             path=source,
             hint="use a picture with one clearly visible face, roughly frontal and at least ~100 px tall",
         )
-    return LandmarkAnimator(source_rgb, points, relative=relative, crop=crop)
+    return LandmarkAnimator(source_rgb, points, relative=relative, crop=crop, turn=turn)
 
 
 def animate(
@@ -254,6 +263,7 @@ def animate(
     model: str | Path | None = None,
     like: str | Path | None = None,
     report: str | Path | None = None,
+    turn: str = TURNS[0],
 ) -> Path:
     """Animate the face in the still image `source` with the motion of the face in the video `driver`.
 
@@ -276,6 +286,8 @@ def animate(
             then animate the restyled face (an avatar).
         report: write a fidelity report here (JSON: per signal the output/driver range ratio and correlation,
             landmarks re-detected on the output; identity drift; fps). See `vidtoon.animate.report`.
+        turn: head turns of the landmark method: "2.5d" (the source's own 3D shape turned by the driver's yaw and
+            pitch), "2d" (the driver's 2D landmark motion), "none" (no yaw or pitch; roll, scale and shift kept).
 
     Returns:
         The output path.
@@ -285,7 +297,7 @@ def animate(
         UsageError: bad option values, or the landmark method without MediaPipe installed.
     """
     progress = progress or NoProgress()
-    AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, size=size, device=device)
+    AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, size=size, device=device, turn=turn)
     source, driver = Path(source), Path(driver)
     output = Path(output) if output is not None else default_animate_output(source, driver)
     report_path = check_report_path(report)
@@ -293,7 +305,9 @@ def animate(
     info = check_driver(driver)
     check_output(output, inputs=(source, driver), force=force)
     source_rgb = restyle_still(source_rgb, style=style, model=model, like=like, device=device)
-    animator = make_animator(method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device)
+    animator = make_animator(
+        method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device, turn=turn
+    )
     frames = 0
     started = time.perf_counter()
     try:

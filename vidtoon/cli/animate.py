@@ -52,6 +52,13 @@ def animate_command(
             help="Write a fidelity report (JSON): per signal the output/driver range ratio and correlation, drift, fps.",
         ),
     ] = None,
+    turn: Annotated[
+        str,
+        typer.Option(
+            "--turn",
+            help="Head turns (landmarks): 2.5d turns the face's own 3D shape, 2d carries the driver's 2D motion, none keeps yaw and pitch still.",
+        ),
+    ] = "2.5d",
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N (fomm).")] = "auto",
     crf: CrfOption = None,
     preset: PresetOption = "medium",
@@ -79,5 +86,6 @@ def animate_command(
             model=model,
             like=like,
             report=report,
+            turn=turn,
         )
     done(f"wrote {out}")

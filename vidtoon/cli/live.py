@@ -33,6 +33,9 @@ def live(
     animate: Annotated[
         Path | None, typer.Option("--animate", help="A still image of a face for the input's face to drive (an avatar).")
     ] = None,
+    turn: Annotated[
+        str, typer.Option("--turn", help="With --animate, head turns: 2.5d (default), 2d or none (as `vidtoon animate --turn`).")
+    ] = "2.5d",
     preview: Annotated[
         bool, typer.Option("--preview", help="Serve a page showing the input and the restyled picture live.")
     ] = False,
@@ -119,6 +122,7 @@ def live(
         style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"),
         settings={"height": height, "consistency": consistency, "strength": strength},
         animate=animate,
+        turn=turn,
         live_options=options,
         device=device,
         precision=precision,

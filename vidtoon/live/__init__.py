@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vidtoon.errors import UsageError
 from vidtoon.live.options import LiveOptions
 from vidtoon.live.pipeline import LiveControl, Stages, restyle_stages, run_live
 from vidtoon.live.report import LiveReport, LiveStats
@@ -35,6 +36,7 @@ def live(
     style_opts: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
     animate: str | Path | None = None,
+    turn: str = "2.5d",
     live_options: LiveOptions = LiveOptions(),
     device: str = "auto",
     precision: str = "auto",
@@ -48,6 +50,7 @@ def live(
 
     With `animate` (a still image of a face), the input drives that face instead (the avatar use of `vidtoon
     animate`): the output is the face, moving as the input's face does; a style, when given, restyles the still once.
+    `turn`: its head turns, as `vidtoon animate --turn` ("2.5d", "2d" or "none"; only with `animate`).
 
     Everything cheap is checked first (the style's card, the output, the face, the preview's port); then the model
     loads and the input opens. `on_ready(preview_url)` is called once the input is open (None without `--preview`);
@@ -56,12 +59,16 @@ def live(
     Raises:
         UsageError, InputError, OutputError: one line each, before any frame is processed.
     """
+    from vidtoon.animate.options import TURNS, check_turn
     from vidtoon.live.input import LiveInput
     from vidtoon.live.output import LiveWriter, check_live_output
     from vidtoon.live.preview import PreviewServer
     from vidtoon.live.virtualcam import VirtualCamera, is_virtual_camera
     from vidtoon.styles import list_styles, load_translator, resolve_style
 
+    check_turn(turn)
+    if animate is None and turn != TURNS[0]:
+        raise UsageError("--turn is for --animate", hint="drop --turn, or add --animate FACE")
     styled = animate is None or any(choice is not None for choice in (style, model, like))
     card = (
         resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts) if styled else None
@@ -94,7 +101,7 @@ def live(
                 )
             if face is None:
                 return restyle_stages(translator, options)
-            return _animate_stages(face, animate, translator, options, device)
+            return _animate_stages(face, animate, translator, options, device, turn)
 
         stages = make_stages(card.name if card else None)
         live_input = LiveInput(
@@ -143,7 +150,7 @@ def _load_face(path: str | Path):
     return load_source(Path(path), None)
 
 
-def _animate_stages(face, face_path, translator, options: RestyleOptions, device: str) -> Stages:
+def _animate_stages(face, face_path, translator, options: RestyleOptions, device: str, turn: str) -> Stages:
     """The input's face drives `face` (restyled once with `translator` when given): MediaPipe landmarks, as `vidtoon
     animate --method landmarks` does, online."""
     from vidtoon.animate.pipeline import make_animator
@@ -152,5 +159,7 @@ def _animate_stages(face, face_path, translator, options: RestyleOptions, device
     if translator is not None:
         still = make_restyler(translator, RestyleOptions(height=options.height, consistency="none"))
         face = still([face])[0]
-    animator = make_animator("landmarks", face, Path(face_path), relative=True, crop=True, checkpoint=None, device=device)
+    animator = make_animator(
+        "landmarks", face, Path(face_path), relative=True, crop=True, checkpoint=None, device=device, turn=turn
+    )
     return Stages(lambda rgb, at: (rgb, at), lambda item: animator(item[0], float(item[1])))  # tracking: in order
