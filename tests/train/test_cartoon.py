@@ -92,6 +92,10 @@ def test_config_defaults_file_and_flags(tmp_path):
         CartoonConfig(norm="batch")
     with pytest.raises(UsageError, match="adv_ramp"):
         CartoonConfig(adv_ramp=-1)
+    with pytest.raises(UsageError, match="anchor_eps"):
+        CartoonConfig(anchor_eps=0)
+    with pytest.raises(UsageError, match="anchor_passes"):
+        CartoonConfig(anchor_passes=0)
 
 
 def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):

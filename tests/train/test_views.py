@@ -23,6 +23,20 @@ def test_guided_filter_keeps_flat_and_edges_smooths_noise():
     assert float(surface_view(noise).std()) < 0.5 * float(noise.std())  # texture is smoothed away
 
 
+def test_a_stronger_anchor_flattens_texture_and_keeps_the_edge():
+    # a hard edge between two regions, each with a fine texture (±0.1 noise): the stronger anchor (radius 4, eps 0.02,
+    # two passes) removes far more of the texture than the default one, and the edge stays a step of height ~2
+    noise = torch.randn(1, 3, 48, 48, generator=torch.Generator().manual_seed(0)) * 0.1
+    step = torch.ones(1, 3, 48, 48)
+    step[..., :24] = -1
+    photo = (step * 0.8 + noise).clamp(-1, 1)
+    mild, strong = anchor(photo), anchor(photo, radius=4, eps=0.02, passes=2)
+    inner = (..., slice(4, -4), slice(4, 20))  # inside the left region, away from the edge and the borders
+    assert float(strong[inner].std()) < 0.5 * float(mild[inner].std()) < 0.5 * float(photo[inner].std())
+    assert float(strong[..., 30:].mean() - strong[..., :18].mean()) > 1.5  # the two regions keep their contrast
+    assert float((strong[..., 26] - strong[..., 21]).mean()) > 1.2  # and the edge stays sharp: 5 px apart
+
+
 def test_texture_view_is_grey_with_given_weights():
     x = torch.tensor([1.0, -1.0, 0.0])[None, :, None, None].expand(2, 3, 4, 4)
     weights = torch.tensor([[1.0, 1.0, 2.0], [1.0, 0.0, 0.0]])

@@ -76,7 +76,7 @@ class CartoonTrainer(Trainer):
         config: CartoonConfig = self.config
         self.step = step + 1
         real_a, real_b = self.to_device(batch["a"]), self.to_device(batch["b"])
-        target = anchor(real_a)
+        target = self.anchor(real_a)
         if step < config.init_steps:
             with self.autocast():
                 detail = l1_loss(self.run_g(real_a), target)
@@ -147,6 +147,11 @@ class CartoonTrainer(Trainer):
         }
         return {name: float(value.detach()) for name, value in losses.items()}
 
+    def anchor(self, x: torch.Tensor) -> torch.Tensor:
+        """The run's anchor of N×3×H×W photos `x` (its `anchor_*` settings)."""
+        config: CartoonConfig = self.config
+        return anchor(x, radius=config.anchor_radius, eps=config.anchor_eps, passes=config.anchor_passes)
+
     @torch.no_grad()
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         """Rows: held-out photos, their anchors, G(photo), and a caption row with each output's colour cast,
@@ -161,7 +166,7 @@ class CartoonTrainer(Trainer):
         captions = caption_row(
             colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), blotches(held, out).tolist(), out.shape[-1]
         )
-        return [held, anchor(held), out, captions.to(out.device)]
+        return [held, self.anchor(held), out, captions.to(out.device)]
 
     def exported_generator(self, direction: str = "a2b") -> tuple[nn.Module, str, dict[str, Any], tuple[str, ...]]:
         if direction != "a2b":

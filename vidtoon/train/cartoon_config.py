@@ -29,6 +29,10 @@ class CartoonConfig(RunConfig):
         skip: the generator adds its input before the final tanh (learns the change from the photo, starts as the
             identity and keeps its detail; see `cyclegan_resnet`). Default since 2026-11-30 (docs/training-notes.md).
         ndf, d_layers: the two PatchGAN discriminators.
+        anchor_radius, anchor_eps, anchor_passes: the anchor's self-guided filter (radius in pixels of the crops,
+            which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
+            defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture
+            and keeps outlines (docs/training-notes.md, 2026-11-30 11:40).
         init_steps: anchor-reconstruction steps before the adversarial phase.
         adv_ramp: steps over which the adversarial weights grow linearly from 0 after `init_steps` (0: at once).
         lambda_content: L1 to the anchor at 1/4 resolution (layout and tone); lambda_detail: L1 at full resolution.
@@ -54,6 +58,9 @@ class CartoonConfig(RunConfig):
     skip: bool = True
     ndf: int = 32
     d_layers: int = 3
+    anchor_radius: int = 2
+    anchor_eps: float = 0.01
+    anchor_passes: int = 1
     init_steps: int = 500
     adv_ramp: int = 0
     lambda_content: float = 10.0
@@ -68,7 +75,9 @@ class CartoonConfig(RunConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _positive(self, "ngf", "ndf", "d_layers", "n_blocks")
+        _positive(self, "ngf", "ndf", "d_layers", "n_blocks", "anchor_radius", "anchor_passes")
+        if self.anchor_eps <= 0:
+            raise UsageError(f"anchor_eps must be > 0, got {self.anchor_eps}")
         if self.norm not in GENERATOR_NORMS:
             raise UsageError(f"norm must be one of {', '.join(GENERATOR_NORMS)}, got {self.norm!r}")
         low, high = self.zoom

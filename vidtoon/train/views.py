@@ -42,9 +42,12 @@ def guided_filter(x: torch.Tensor, guide: torch.Tensor, radius: int, eps: float)
     return box_filter(a, radius) * guide + box_filter(b, radius)
 
 
-def anchor(x: torch.Tensor, *, radius: int = 2, eps: float = 0.01) -> torch.Tensor:
-    """Content/structure target: the input with fine texture smoothed and edges kept. N×3×H×W -> N×3×H×W in [-1, 1]."""
-    return guided_filter(x, x, radius, eps).clamp(-1, 1)
+def anchor(x: torch.Tensor, *, radius: int = 2, eps: float = 0.01, passes: int = 1) -> torch.Tensor:
+    """Content/structure target: the input with fine texture smoothed and edges kept, `passes` self-guided filters
+    in a row. N×3×H×W -> N×3×H×W in [-1, 1]."""
+    for _ in range(passes):
+        x = guided_filter(x, x, radius, eps).clamp(-1, 1)
+    return x
 
 
 def surface_view(x: torch.Tensor, *, radius: int = 3, eps: float = 0.05) -> torch.Tensor:
