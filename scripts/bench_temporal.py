@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from temporal_baseline import BaselineFlowBlend  # scripts/ (this script's folder, first on sys.path)
 from temporal_round1 import Round1FlowBlend
+from temporal_round2 import Round2FlowBlend
 
 from vidtoon.flow import make_flow
 from vidtoon.io.sequence import read_sequence
@@ -86,7 +87,12 @@ def round1_stage() -> Round1FlowBlend:
     return Round1FlowBlend(make_flow("dis"))
 
 
-STAGES = {"old": baseline_stage, "today": round1_stage, "new": lambda: FlowBlend(make_flow("dis"))}
+def round2_stage() -> Round2FlowBlend:
+    """The temporal stage after its second speed-up, before the third (a copy kept beside this script)."""
+    return Round2FlowBlend(make_flow("dis"))
+
+
+STAGES = {"today": round2_stage, "new": lambda: FlowBlend(make_flow("dis"))}
 
 
 def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int = 4, stage=None) -> tuple[torch.Tensor, float]:

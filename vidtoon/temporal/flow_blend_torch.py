@@ -73,18 +73,17 @@ class TorchFlowBlend(FlowBlendSettings):
         output = torch.empty_like(translated)
         trusts, means = None, []
         if count:
-            flows = self.flow.estimate(smalls_u8[first:] + previous_u8, previous_u8 + smalls_u8[first:])
-            flows = torch.from_numpy(np.stack(flows)).to(device).permute(0, 3, 1, 2)  # 2·count×2×h×w
-            backward, forward = flows[:count], flows[count:]
+            flows = self.flow.estimate(smalls_u8[first:], previous_u8)  # one flow per frame: t -> t−1
+            backward = torch.from_numpy(np.stack(flows)).to(device).permute(0, 3, 1, 2)  # count×2×h×w
             previous_smalls = torch.cat(([self._previous_small] if first == 0 else []) + [smalls[:-1]])
             trusts = trust_map(
                 smalls[first:],
                 previous_smalls,
                 backward,
-                forward,
                 feather=self.feather,
                 photometric_tolerance=self.photometric_tolerance,
                 outlier_threshold=self.outlier_threshold,
+                contraction=self.contraction,
             )
             means = trusts.mean(dim=(1, 2, 3)).tolist()  # the one synchronisation: which frames are cuts
             # FlowBlend warps the past at absolute positions (grid + flow in float32, then rounded to 1/32 px by the remap)
@@ -109,22 +108,26 @@ def trust_map(
     source: torch.Tensor,
     previous_source: torch.Tensor,
     backward: torch.Tensor,
-    forward: torch.Tensor,
     *,
     feather: int = 9,
     photometric_tolerance: float = 0.6,
     outlier_threshold: float = 0.8,
+    contraction: float = 0.15,
 ) -> torch.Tensor:
     """Soft trust N×1×h×w float32 in [0, 1]: `FlowBlend.trust` for a batch of frame pairs.
 
-    source, previous_source: N×3×h×w float32 in [-1, 1]; backward (t -> t−1), forward (t−1 -> t): N×2×h×w
-    float32 pixel offsets. Occlusion: the forward–backward mask, eroded and box-blurred by `feather`;
-    photometric: box-low-passed |source − warped previous source| ramping trust to 0 at
+    source, previous_source: N×3×h×w float32 in [-1, 1]; backward (t -> t−1): N×2×h×w float32 pixel offsets.
+    Occlusion: pixels whose flow stays in the frame and does not fold (`disoccluded`), eroded and box-blurred by
+    `feather`; photometric: box-low-passed |source − warped previous source| ramping trust to 0 at
     `photometric_tolerance`, and 0 where one pixel differs by `outlier_threshold` or more in a channel.
     """
-    visible = consistent(backward, forward).to(torch.float32)  # N×1×h×w
+    height, width = backward.shape[-2:]
+    positions = sample_positions(backward)  # N×h×w×2
+    x, y = positions[..., 0], positions[..., 1]
+    inside = ((x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1))[:, None]
+    visible = (inside & ~disoccluded(backward, contraction=contraction)).to(torch.float32)  # N×1×h×w
     occlusion = box_blur(erode(visible, feather), feather)
-    mismatch = source - remap(previous_source, sample_positions(backward))
+    mismatch = source - remap(previous_source, positions)
     low = max(3, feather // 2 | 1)
     absolute = box_blur(mismatch, low).abs()
     third = torch.tensor(1 / 3, dtype=torch.float32).item()  # cv2.transform's float matrix entry
@@ -132,6 +135,16 @@ def trust_map(
     photometric = (1 - difference / photometric_tolerance).clamp_(0, 1)
     worst = mismatch.abs().amax(dim=1, keepdim=True)
     return occlusion * (photometric * (worst < outlier_threshold))
+
+
+def disoccluded(flow_ts: torch.Tensor, *, contraction: float = 0.15) -> torch.Tensor:
+    """N×1×h×w bool: `vidtoon.flow.warp.disoccluded` on an N×2×h×w float32 flow: its divergence (central differences,
+    mirrored at the border as `cv2.Sobel(ksize=1)`) at or below −`contraction`. Bit-exact: each difference and their
+    sum are single float32 roundings in both."""
+    padded_x = F.pad(flow_ts[:, :1], (1, 1, 0, 0), mode="reflect")  # reflect = OpenCV's BORDER_REFLECT_101
+    padded_y = F.pad(flow_ts[:, 1:], (0, 0, 1, 1), mode="reflect")
+    total = (padded_x[..., 2:] - padded_x[..., :-2]) + (padded_y[..., 2:, :] - padded_y[..., :-2, :])  # 2 × divergence
+    return total <= torch.tensor(-2 * contraction, dtype=torch.float32).item()
 
 
 def consistent(flow_ts: torch.Tensor, flow_st: torch.Tensor, *, alpha1: float = 0.01, alpha2: float = 0.5) -> torch.Tensor:
