@@ -25,8 +25,8 @@ class DISFlow:
     """DIS flow with a preset ("ultrafast", "fast", "medium").
 
     One OpenCV instance per worker (an instance is not thread-safe). `estimate` runs the pairs of a call side by side
-    on `threads` workers (OpenCV releases the GIL): a GPU batch of 8 frames is 16 pairs, ~7 ms each at 640×360 on
-    one core, which one worker would cap at ~70 fps. The flows are the same as one worker's (each pair is computed
+    on `threads` workers (OpenCV releases the GIL): a GPU batch of 8 frames is 8 pairs, ~7 ms each at 640×360 on
+    one core, which one worker would cap at ~140 fps. The flows are the same as one worker's (each pair is computed
     alone, from the same preset). threads: None = half the usable cores from 4 cores up (at most 8), else all
     of them (the CPU temporal stage's batch on 2 cores), never more than OpenCV's thread count (`cv2.setNumThreads(1)`: one);
     read at each call.

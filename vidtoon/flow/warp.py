@@ -1,4 +1,4 @@
-"""Pure functions on optical flow: backward warping and the forward–backward consistency mask.
+"""Pure functions on optical flow: backward warping, the forward–backward consistency mask and the one-flow disocclusion test.
 
 Convention (every backend follows it): `flow` from frame t to frame s is N×2×H×W pixel offsets
 (dx, dy) on frame t's grid such that frame_t(p) ≈ frame_s(p + flow(p)). Backward warping frame s
