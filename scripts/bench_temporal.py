@@ -214,7 +214,7 @@ def print_cost(rows: list[tuple], stages: list[str]) -> None:
         shares = " ".join(f"{times[2 * k] / wall_new:14.2f} {times[2 * k + 1] / cpu_new:14.2f}" for k in range(len(stages) - 1))
         print(f"{size:>9} {batch:5d} {threads:>11} {' '.join(f'{ms:11.1f}' for ms in times)} {shares}")
     print(
-        "\nms per frame of the temporal stage (DIS fast, flow at ≤ 640 px), best of 3 interleaved runs; threads: OpenCV's "
+        "\nms per frame of the temporal stage (DIS fast, flow at ≤ 640 px), best of --repeats interleaved runs; threads: OpenCV's "
         "(in brackets: what it reports) and torch's; CPU = process time of all threads; old = scripts/temporal_baseline.py, "
         "round1 = scripts/temporal_round1.py, today = scripts/temporal_round2.py (before the third round); name/new = that "
         "stage's ms / the new one's (goal: ≤ 15 ms wall at 1280×720 at rest)"
@@ -236,6 +236,7 @@ def main() -> None:
     parser.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
     parser.add_argument("--stages", default="today,new", help=f"stages to compare, the new one last (of {', '.join(STAGES)})")
     parser.add_argument("--threads", default="1,default", help="thread counts of the cost table (OpenCV's and torch's)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per cost row (the best is kept)")
     args = parser.parse_args()
     if args.quick:
         args.width = 272
@@ -257,7 +258,7 @@ def main() -> None:
             floor, ceiling, e_ours, e_base, *e_others = e_warp(source, per_frame, ours, baseline, *others)
             ssim_base = mean_ssim(baseline, per_frame)
             rows.append((name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, ssim_base, weight, e_others))
-        cost = cost_table(stages, threads)
+        cost = cost_table(stages, threads, repeats=args.repeats)
     if rows:
         print_quality(rows, stages)
     print_cost(cost, stages)

@@ -33,10 +33,10 @@ def unit_hwc(frame_u8: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def pair(data):
-    """Two consecutive DAVIS tennis frames (432×240, a moving player) as floats, and the DIS flow t -> t−1."""
+    """Two consecutive DAVIS tennis frames (432×240 uint8, a moving player) and the DIS flow t -> t−1."""
     a, b = frames(data / "video_seq" / "propainter_davis_tennis", 2)
     (backward,) = make_flow("dis").estimate([b], [a])
-    return unit_hwc(a), unit_hwc(b), backward
+    return a, b, backward
 
 
 def plain_visible(backward, contraction=0.15):
@@ -51,11 +51,13 @@ def plain_visible(backward, contraction=0.15):
     return inside & (divergence > -contraction)
 
 
-def plain_trust(source, previous, backward, feather=9, tolerance=0.6, outlier=0.8):
-    """The trust mask written plainly: float erode, numpy arithmetic, channel max."""
+def plain_trust(source_u8, previous_u8, backward, feather=9, tolerance=0.6, outlier=0.8):
+    """The trust mask written plainly: float erode, numpy arithmetic, channel max; the inputs as uint8 levels, the
+    previous one warped by OpenCV's uint8 remap, both read back as v / 127.5 − 1."""
     box = (feather, feather)
     occlusion = cv2.blur(cv2.erode(plain_visible(backward).astype(np.float32), np.ones(box, np.uint8)), box)
-    mismatch = source - remap(previous, sample_positions(backward))
+    warped = cv2.remap(previous_u8, sample_positions(backward), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    mismatch = unit_hwc(source_u8) - unit_hwc(warped)
     low = max(3, feather // 2 | 1)
     difference = cv2.transform(np.abs(cv2.blur(mismatch, (low, low))), np.full((1, 3), 1 / 3))
     photometric = np.clip(1 - difference / tolerance, 0, 1)
@@ -74,21 +76,22 @@ def test_trust_equals_the_plain_formula(pair):
 
 def test_outlier_test_is_strict_at_the_threshold():
     """|m| < threshold in every channel, computed by one inclusive inRange: a value exactly at the threshold is out."""
-    stage = FlowBlend(make_flow("dis"), outlier_threshold=0.5)
-    still = np.zeros((16, 16, 3), np.float32)
+    threshold = float(unit_hwc(np.uint8([64]))[0] - unit_hwc(np.uint8([0]))[0])  # the mismatch of levels 0 -> 64
+    stage = FlowBlend(make_flow("dis"), outlier_threshold=threshold)
+    still = np.zeros((16, 16, 3), np.uint8)
     flow = np.zeros((16, 16, 2), np.float32)
     moved = still.copy()
-    moved[2, 3, 1] = np.float32(0.5)  # exactly the threshold: an outlier
-    moved[5, 6, 2] = np.nextafter(np.float32(0.5), np.float32(0))  # just below: kept
+    moved[2, 3, 1] = 64  # a mismatch of exactly the threshold: an outlier
+    moved[5, 6, 2] = 63  # below: kept
     trust = stage.trust(moved, still, flow)
-    reference = plain_trust(moved, still, flow, tolerance=0.6, outlier=0.5)
+    reference = plain_trust(moved, still, flow, tolerance=0.6, outlier=threshold)
     assert np.array_equal(trust, reference)
     assert trust[2, 3] == 0 and trust[5, 6] > 0
 
 
 def test_warp_by_flow_rounds_the_flow_to_a_32nd(pair):
     previous, _, backward = pair
-    image = cv2.resize(previous, (864, 480))  # flow at half size, as for a 720p frame with flow at 640 px
+    image = cv2.resize(unit_hwc(previous), (864, 480))  # flow at half size, as for a 720p frame with flow at 640 px
     flow = cv2.resize(cv2.multiply(backward, (2, 2, 0, 0)), (864, 480))
     warped = remap_by_flow(image, flow)
     grid = sample_positions(np.zeros_like(flow))
@@ -118,7 +121,7 @@ def test_one_step_is_the_strength_weighted_blend_of_the_warped_past(data, sequen
     smalls = [cv2.resize(frame, size, interpolation=cv2.INTER_AREA) for frame in source.permute(0, 2, 3, 1).numpy()]
     smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
     (backward,) = make_flow("dis").estimate([smalls_u8[1]], [smalls_u8[0]])
-    trust = plain_trust(smalls[1], smalls[0], backward)
+    trust = plain_trust(smalls_u8[1], smalls_u8[0], backward)
     height, width = out.shape[1:3]
     flow = cv2.resize(cv2.multiply(backward, (width / size[0], height / size[1], 0, 0)), (width, height))
     # the past as grey levels, warped at grid + flow (exact bilinear of integers at 1/32 px), rounded half up: OpenCV's
@@ -165,10 +168,10 @@ def test_one_flow_trust_agrees_with_the_forward_backward_trust(data, sequence, a
         a, b = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (a, b))
     backward, forward = make_flow("dis").estimate([b, a], [a, b])
     box = np.ones((9, 9), np.uint8)
-    new = FlowBlend(make_flow("dis")).trust(unit_hwc(b), unit_hwc(a), backward)
-    photometric = plain_trust(unit_hwc(b), unit_hwc(a), backward) / cv2.blur(
-        cv2.erode(plain_visible(backward).astype(np.float32), box), (9, 9)
-    ).clip(1e-9)
+    new = FlowBlend(make_flow("dis")).trust(b, a, backward)
+    photometric = plain_trust(b, a, backward) / cv2.blur(cv2.erode(plain_visible(backward).astype(np.float32), box), (9, 9)).clip(
+        1e-9
+    )
     two_flows = cv2.blur(cv2.erode(consistent(backward, forward).astype(np.float32), box), (9, 9)) * photometric.clip(0, 1)
     assert ((new > 0.5) == (two_flows > 0.5)).mean() >= agree
     assert np.abs(new - two_flows).mean() <= mean

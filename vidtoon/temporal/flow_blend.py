@@ -19,7 +19,7 @@ import torch
 
 from vidtoon.cpu_threads import usable_cores
 from vidtoon.flow import make_flow
-from vidtoon.flow.warp import disoccluded, pixel_grid, remap, sample_positions
+from vidtoon.flow.warp import disoccluded, pixel_grid, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
@@ -58,8 +58,7 @@ class FlowBlend(FlowBlendSettings):
     _pool_size = 0
 
     def reset(self) -> None:
-        self._previous_small: np.ndarray | None = None  # h×w×3 float32 input at flow resolution, [-1, 1]
-        self._previous_small_u8: np.ndarray | None = None  # the same as uint8 RGB, for the flow backend
+        self._previous_small_u8: np.ndarray | None = None  # h×w×3 uint8 RGB input at flow resolution (grey levels)
         self._previous_output: np.ndarray | None = None  # H×W×3 uint8: the last output rounded to grey levels
         self._scratch: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}  # reused work arrays, by name and shape
         self._parity = 0  # which of the two past buffers ("past0", "past1") the next frame writes
@@ -79,16 +78,15 @@ class FlowBlend(FlowBlendSettings):
         smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
-        previous = ([self._previous_small] if first == 0 else []) + smalls[:-1]
         # one flow per frame, t -> t−1, every pair of the batch in one call (DIS side by side, RAFT batched)
         backward = self.flow.estimate(smalls_u8[first:], previous_u8) if previous_u8 else []
-        trusts = _map(pool, self.trust, smalls[first:], previous, backward)
+        trusts = _map(pool, self.trust, smalls_u8[first:], previous_u8, backward)
         output = np.empty((count, height, width, 3), np.float32)
         for i in range(count):
             k = i - first
             past = (backward[k], trusts[k]) if k >= 0 else ()
             self._step(_frame_rows(translated_cpu[i]), output[i], pool, *past)
-        self._previous_small, self._previous_small_u8 = smalls[-1], smalls_u8[-1]
+        self._previous_small_u8 = smalls_u8[-1]
         return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
 
     def _step(
@@ -186,10 +184,12 @@ class FlowBlend(FlowBlendSettings):
             cv2.blendLinear(fresh, warped[:n], keep[:n], weight[strip], dst=out[strip])  # one pass: (1−w)·new + w·warped
             cv2.convertScaleAbs(out[strip], alpha=127.5, beta=127.5, dst=past[strip])
 
-    def trust(self, source: np.ndarray, previous_source: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    def trust(self, source_u8: np.ndarray, previous_u8: np.ndarray, backward: np.ndarray) -> np.ndarray:
         """Soft trust h×w float32 in [0, 1]: where the flow is trustworthy and the input agrees with its warp.
 
-        source, previous_source: h×w×3 float32 in [-1, 1]; backward (t -> t-1): h×w×2 float32. Occlusion: pixels
+        source_u8, previous_u8: the inputs t and t−1 at flow resolution as h×w×3 uint8 grey levels (what the flow is
+        estimated on; the past one warped by the uint8 remap, ~2× cheaper than the float one; both read back through
+        the level table, so a still shot matches exactly); backward (t -> t-1): h×w×2 float32. Occlusion: pixels
         whose flow leaves the frame or folds onto others (`disoccluded`: what t uncovers behind a moving edge), the
         rest shrunk by the feather radius (min-pool) and softened, so nothing is blended right at an occlusion edge.
         Photometric: |input_t − warped input_{t−1}| of box-low-passed colours (fine texture and noise average out),
@@ -202,7 +202,8 @@ class FlowBlend(FlowBlendSettings):
         folded = disoccluded(backward, contraction=self.contraction)
         visible = np.greater(inside, folded).view(np.uint8)  # inside and not folded (True > False): 0/1
         occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)).astype(np.float32), box)
-        mismatch = cv2.subtract(source, remap(previous_source, positions))
+        warped = cv2.remap(previous_u8, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mismatch = cv2.subtract(cv2.LUT(source_u8, _UNIT_LUT), cv2.LUT(warped, _UNIT_LUT))
         low = max(3, self.feather // 2 | 1)
         smooth = cv2.blur(mismatch, (low, low))
         difference = cv2.transform(np.abs(smooth, out=smooth), _CHANNEL_MEAN)  # h×w: mean over RGB
@@ -226,7 +227,7 @@ class FlowBlend(FlowBlendSettings):
         height, width = frame.shape[:2]
         scale = min(1.0, self.flow_max_side / max(height, width))
         if scale >= 1.0:
-            return frame.copy()  # kept as the next frame's past: never a view of the caller's tensor
+            return frame  # read only, and not kept past the call (the past is its uint8 levels)
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
         return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
