@@ -203,7 +203,8 @@ class FlowBlend(FlowBlendSettings):
         visible = np.greater(inside, folded).view(np.uint8)  # inside and not folded (True > False): 0/1
         occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)).astype(np.float32), box)
         warped = cv2.remap(previous_u8, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        mismatch = cv2.subtract(cv2.LUT(source_u8, _UNIT_LUT), cv2.LUT(warped, _UNIT_LUT))
+        mismatch = cv2.LUT(source_u8, _UNIT_LUT)
+        cv2.subtract(mismatch, cv2.LUT(warped, _UNIT_LUT), dst=mismatch)  # in place: one full array fewer to allocate
         low = max(3, self.feather // 2 | 1)
         smooth = cv2.blur(mismatch, (low, low))
         difference = cv2.transform(np.abs(smooth, out=smooth), _CHANNEL_MEAN)  # h×w: mean over RGB
