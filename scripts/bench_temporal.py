@@ -11,10 +11,11 @@ and real clips restyled frame by frame with the White-box peer model — it repo
 
 Goals (from the issue): vidtoon's E_warp ≤ 0.5 × the per-frame result's, with SSIM ≥ 0.90, and
 lower E_warp than the moving average at equal SSIM. Also the cost of the temporal stage per frame at
-480×270 (batches of 1, as `restyle` runs it) and 1280×720 (goal ≤ 15 ms with DIS on this CPU), wall and
-CPU (process time: all threads), against the stage as it was before its first speed-up
-(scripts/temporal_baseline.py, "old") and after it (scripts/temporal_round1.py, "today") in the same run, and their
-E_warp beside the current one's (issue #20: within 5 %).
+640×360 (batches of 1, as `restyle` runs it) and 1280×720 (batches of 4; goal ≤ 15 ms wall at rest), on one thread
+and on OpenCV's default threads, wall and CPU (process time: all threads), against earlier stages in the same run:
+"today" (scripts/temporal_round2.py, the stage before its third round; default), "round1"
+(scripts/temporal_round1.py) and "old" (scripts/temporal_baseline.py), whose E_warp values are printed beside the
+current one's (issue #20: within 5 %).
 
 Run from the repository root (data from $VIDTOON_TEST_DATA, clips from $VIDTOON_TEST_MEDIA, the peer
 from $VIDTOON_PEERS; defaults ../shared/...):
@@ -22,8 +23,8 @@ from $VIDTOON_PEERS; defaults ../shared/...):
     .venv/bin/python scripts/bench_temporal.py            # all sequences, frames at most 512 px wide
     .venv/bin/python scripts/bench_temporal.py --quick    # the two DVP pairs at 272 px
     .venv/bin/python scripts/bench_temporal.py --dvp-only # the two DVP pairs at 512 px (issue #20's 5 % check)
-    .venv/bin/python scripts/bench_temporal.py --cost-only   # only the cost table (new against old and today)
-    .venv/bin/python scripts/bench_temporal.py --cost-only --cv-threads 1   # one OpenCV thread: CPU ms, the honest proxy
+    .venv/bin/python scripts/bench_temporal.py --cost-only   # only the cost table (new against today), 1 and default threads
+    .venv/bin/python scripts/bench_temporal.py --cost-only --stages old,round1,today,new   # every kept stage
 
 notes: docs/benchmarks.md#bench_temporal (dated measurements, with the machine and its load)
 """
@@ -41,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from temporal_baseline import BaselineFlowBlend  # scripts/ (this script's folder, first on sys.path)
 from temporal_round1 import Round1FlowBlend
+from temporal_round2 import Round2FlowBlend
 
 from vidtoon.flow import make_flow
 from vidtoon.io.sequence import read_sequence
@@ -86,7 +88,17 @@ def round1_stage() -> Round1FlowBlend:
     return Round1FlowBlend(make_flow("dis"))
 
 
-STAGES = {"old": baseline_stage, "today": round1_stage, "new": lambda: FlowBlend(make_flow("dis"))}
+def round2_stage() -> Round2FlowBlend:
+    """The temporal stage after its second speed-up, before the third (a copy kept beside this script)."""
+    return Round2FlowBlend(make_flow("dis"))
+
+
+STAGES = {
+    "old": baseline_stage,
+    "round1": round1_stage,
+    "today": round2_stage,
+    "new": lambda: FlowBlend(make_flow("dis")),
+}  # --stages picks which run (default: today, new)
 
 
 def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int = 4, stage=None) -> tuple[torch.Tensor, float]:
@@ -169,34 +181,43 @@ def stage_cost(make_stage, source: torch.Tensor, translated: torch.Tensor, batch
     return (time.perf_counter() - wall) * 1000 / len(source), (time.process_time() - cpu) * 1000 / len(source)
 
 
-def cost_table(frames: int = 16, repeats: int = 3) -> list[tuple]:
-    """Per size: old, today's and the new stage's (wall, CPU) ms per frame, each the best of `repeats` interleaved runs."""
+def cost_table(stages: list[str], threads: list[int | None], frames: int = 16, repeats: int = 3) -> list[tuple]:
+    """Per size and thread count (None: OpenCV's default): each stage's (wall, CPU) ms per frame, each the best of
+    `repeats` interleaved runs. One thread = `cv2.setNumThreads(1)` (the stage and DIS follow it) and one torch thread."""
     rows = []
-    for (height, width), batch in (((270, 480), 1), ((720, 1280), 4)):
+    torch_default = torch.get_num_threads()
+    for (height, width), batch in (((360, 640), 1), ((720, 1280), 4)):
         source, translated = moving_frames(height, width, frames)
-        runs = {name: [] for name in STAGES}
-        for _ in range(repeats):  # interleaved: a load change on the shared machine hits all three
-            for name, make in STAGES.items():
-                runs[name].append(stage_cost(make, source, translated, batch))
-        best = [(min(r[0] for r in runs[name]), min(r[1] for r in runs[name])) for name in STAGES]
-        rows.append((f"{width}×{height}", batch, *(ms for pair in best for ms in pair)))
+        for count in threads:
+            cv2.setNumThreads(-1 if count is None else count)  # negative: OpenCV's default
+            torch.set_num_threads(torch_default if count is None else count)
+            runs = {name: [] for name in stages}
+            for _ in range(repeats):  # interleaved: a load change on the shared machine hits every stage
+                for name in stages:
+                    runs[name].append(stage_cost(STAGES[name], source, translated, batch))
+            best = [(min(r[0] for r in runs[name]), min(r[1] for r in runs[name])) for name in stages]
+            label = "default" if count is None else str(count)
+            rows.append((f"{width}×{height}", batch, f"{label} ({cv2.getNumThreads()})", *(ms for pair in best for ms in pair)))
+    cv2.setNumThreads(-1)
+    torch.set_num_threads(torch_default)
     return rows
 
 
-def print_cost(rows: list[tuple]) -> None:
-    columns = " ".join(f"{f'{name} {kind}':>10}" for name in STAGES for kind in ("wall", "CPU"))
-    header = f"{'size':>9} {'batch':>5} {columns} {'CPU old×':>8} {'CPU today×':>10}"
+def print_cost(rows: list[tuple], stages: list[str]) -> None:
+    columns = " ".join(f"{f'{name} {kind}':>11}" for name in stages for kind in ("wall", "CPU"))
+    ratios = " ".join(f"{f'{name}/new {kind}':>14}" for name in stages[:-1] for kind in ("wall", "CPU"))
+    header = f"{'size':>9} {'batch':>5} {'threads':>11} {columns} {ratios}"
     print(header)
     print("-" * len(header))
-    for size, batch, *times in rows:
-        cpu_old, cpu_today, cpu_new = times[1], times[3], times[5]
-        print(
-            f"{size:>9} {batch:5d} {' '.join(f'{ms:10.1f}' for ms in times)} {cpu_old / cpu_new:8.2f} {cpu_today / cpu_new:10.2f}"
-        )
+    for size, batch, threads, *times in rows:
+        wall_new, cpu_new = times[-2], times[-1]
+        shares = " ".join(f"{times[2 * k] / wall_new:14.2f} {times[2 * k + 1] / cpu_new:14.2f}" for k in range(len(stages) - 1))
+        print(f"{size:>9} {batch:5d} {threads:>11} {' '.join(f'{ms:11.1f}' for ms in times)} {shares}")
     print(
-        "\nms per frame of the temporal stage (DIS fast, flow at ≤ 640 px), best of 3 interleaved runs; old = "
-        "scripts/temporal_baseline.py (before the first speed-up), today = scripts/temporal_round1.py (before the second); "
-        "× = that stage's CPU / the new one's (goal: ≤ 15 ms at 1280×720 at rest)"
+        "\nms per frame of the temporal stage (DIS fast, flow at ≤ 640 px), best of --repeats interleaved runs; threads: OpenCV's "
+        "(in brackets: what it reports) and torch's; CPU = process time of all threads; old = scripts/temporal_baseline.py, "
+        "round1 = scripts/temporal_round1.py, today = scripts/temporal_round2.py (before the third round); name/new = that "
+        "stage's ms / the new one's (goal: ≤ 15 ms wall at 1280×720 at rest)"
     )
 
 
@@ -213,9 +234,16 @@ def main() -> None:
     parser.add_argument("--dvp-only", action="store_true", help="the DVP pairs only, at --width (no White-box sequences)")
     parser.add_argument("--cv-threads", type=int, default=None, help="OpenCV threads (default: OpenCV's own choice)")
     parser.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
+    parser.add_argument("--stages", default="today,new", help=f"stages to compare, the new one last (of {', '.join(STAGES)})")
+    parser.add_argument("--threads", default="1,default", help="thread counts of the cost table (OpenCV's and torch's)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per cost row (the best is kept)")
     args = parser.parse_args()
     if args.quick:
         args.width = 272
+    stages = args.stages.split(",")
+    if stages[-1] != "new" or any(name not in STAGES for name in stages):
+        parser.error(f"--stages: names of {', '.join(STAGES)}, the new one last")
+    threads = [None if t == "default" else int(t) for t in args.threads.split(",")]
     torch.set_num_threads(args.torch_threads or max(1, os.cpu_count() or 1))
     if args.cv_threads is not None:
         cv2.setNumThreads(args.cv_threads)
@@ -224,53 +252,40 @@ def main() -> None:
     with torch.inference_mode():
         for name, source, per_frame in [] if args.cost_only else sequences(args):
             ours, _ = vidtoon_temporal(source, per_frame)
-            old, _ = vidtoon_temporal(source, per_frame, stage=baseline_stage())
-            today, _ = vidtoon_temporal(source, per_frame, stage=round1_stage())
+            others = [vidtoon_temporal(source, per_frame, stage=STAGES[stage]())[0] for stage in stages[:-1]]
             ssim_ours = mean_ssim(ours, per_frame)
             weight, baseline = baseline_at_equal_ssim(per_frame, ssim_ours)
-            floor, ceiling, e_ours, e_base, e_old, e_today = e_warp(source, per_frame, ours, baseline, old, today)
-            rows.append(
-                (
-                    name,
-                    len(source),
-                    floor,
-                    ceiling,
-                    e_ours,
-                    ssim_ours,
-                    e_base,
-                    mean_ssim(baseline, per_frame),
-                    weight,
-                    e_old,
-                    e_today,
-                )
-            )
-        cost = cost_table()
+            floor, ceiling, e_ours, e_base, *e_others = e_warp(source, per_frame, ours, baseline, *others)
+            ssim_base = mean_ssim(baseline, per_frame)
+            rows.append((name, len(source), floor, ceiling, e_ours, ssim_ours, e_base, ssim_base, weight, e_others))
+        cost = cost_table(stages, threads, repeats=args.repeats)
     if rows:
-        print_quality(rows)
-    print_cost(cost)
+        print_quality(rows, stages)
+    print_cost(cost, stages)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def print_quality(rows: list[tuple]) -> None:
+def print_quality(rows: list[tuple], stages: list[str]) -> None:
+    others = " ".join(f"{f'E_{name}':>9} {f'new/{name}':>10}" for name in stages[:-1])
     header = (
         f"{'sequence':42} {'frames':>6} {'E_in':>8} {'E_perfr':>8} {'E_ours':>8} {'ratio':>6} {'left':>6} {'SSIM':>6} "
-        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5} {'E_old':>8} {'new/old':>7} {'E_today':>8} {'new/today':>9}"
+        f"{'E_avg':>8} {'SSIM':>6} {'w_avg':>5} {'goal':>5} {others}"
     )
     print(header)
     print("-" * len(header))
-    for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, e_old, e_today in rows:
+    for name, count, floor, ceiling, e_ours, s_ours, e_base, s_base, weight, e_others in rows:
         met = e_ours <= 0.5 * ceiling and s_ours >= 0.90 and e_ours < e_base
         left = (e_ours - floor) / (ceiling - floor)
+        compared = " ".join(f"{e:9.6f} {e_ours / e:10.3f}" for e in e_others)
         print(
             f"{name:42} {count:6d} {floor:8.5f} {ceiling:8.5f} {e_ours:8.5f} {e_ours / ceiling:6.2f} {left:6.2f} {s_ours:6.3f} "
-            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5} {e_old:8.5f} {e_ours / e_old:7.3f} {e_today:8.5f} {e_ours / e_today:9.3f}"
+            f"{e_base:8.5f} {s_base:6.3f} {weight:5.2f} {'yes' if met else 'no':>5} {compared}"
         )
     print(
         "\nE_in: the input's own E_warp (floor); E_perfr: per-frame result (ceiling); ratio = E_ours / E_perfr "
         "(goal ≤ 0.5, SSIM ≥ 0.90); left = (E_ours − E_in) / (E_perfr − E_in), the share of the added flicker "
-        "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower); E_old: the stage "
-        "before its first speed-up (scripts/temporal_baseline.py), E_today: before the second (scripts/temporal_round1.py); "
-        "goal: new/old and new/today within 1 ± 0.05.\n"
+        "left (≤ 0: all of it removed); E_avg: moving average at the same SSIM (goal: E_ours lower); E_<stage>: the "
+        "earlier stages of --stages (today = scripts/temporal_round2.py, before the third round); goal: new/today ≤ 1.05.\n"
     )
 
 

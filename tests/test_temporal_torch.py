@@ -9,6 +9,7 @@ from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.errors import UsageError
 from vidtoon.flow import make_flow
 from vidtoon.flow.warp import consistent as consistent_cv
+from vidtoon.flow.warp import disoccluded as disoccluded_cv
 from vidtoon.flow.warp import remap as remap_cv
 from vidtoon.flow.warp import sample_positions as sample_positions_cv
 from vidtoon.io.sequence import read_sequence
@@ -18,6 +19,7 @@ from vidtoon.temporal.flow_blend_torch import (
     area_downscale,
     box_blur,
     consistent,
+    disoccluded,
     erode,
     remap,
     remap_levels,
@@ -106,6 +108,16 @@ def test_forward_backward_check_matches_opencv_on_real_flow(data):
     assert 0.5 < ours.mean() < 1.0  # a real mix of consistent and occluded pixels
     grid = sample_positions(nchw(backward))[0].numpy()
     assert np.array_equal(grid, sample_positions_cv(backward))
+
+
+def test_disocclusion_test_matches_opencv_on_real_flow(data):
+    folder = data / "video_seq" / "propainter_davis_bmx-trees"
+    a, b = frames(folder, 2)
+    (backward,) = make_flow("dis").estimate([b], [a])
+    for contraction in (0.15, 0.05):
+        ours = disoccluded(nchw(backward), contraction=contraction)[0, 0].numpy()
+        assert np.array_equal(ours, disoccluded_cv(backward, contraction=contraction))
+        assert 0.001 < ours.mean() < 0.2  # a real mix: the rider's trailing edges fold, the rest does not
 
 
 # the whole stage

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import av
@@ -14,7 +15,7 @@ from torchvision.models.optical_flow import raft_small
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.flow import BACKENDS, make_flow
-from vidtoon.flow.dis import DISFlow
+from vidtoon.flow.dis import DISFlow, _default_threads
 from vidtoon.flow.raft import WEIGHTS_ENV, RAFTFlow, pad_to_multiple
 
 CLASSICAL = [("dis", "fast"), ("dis", "medium"), ("farneback", "fast")]  # (backend, DIS preset)
@@ -101,6 +102,17 @@ class TestProtocol:
             flows = side_by_side.estimate(targets, sources)
             assert len(flows) == 12 and all(np.array_equal(a, b) for a, b in zip(flows, alone))
         assert len({id(f) for f in flows}) == 12 and max(np.abs(f).max() for f in alone) > 2, "real motion, separate arrays"
+
+    def test_dis_workers_follow_opencv_threads(self):
+        """threads=None: up to the usable cores (half from 4 up), never more than OpenCV's thread count."""
+        before = cv2.getNumThreads()
+        try:
+            cv2.setNumThreads(1)
+            assert _default_threads() == 1
+            cv2.setNumThreads(2)
+            assert _default_threads() == min(2, len(os.sched_getaffinity(0)))
+        finally:
+            cv2.setNumThreads(before)
 
 
 class TestKnownTranslation:

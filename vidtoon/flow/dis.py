@@ -25,9 +25,11 @@ class DISFlow:
     """DIS flow with a preset ("ultrafast", "fast", "medium").
 
     One OpenCV instance per worker (an instance is not thread-safe). `estimate` runs the pairs of a call side by side
-    on `threads` workers (OpenCV releases the GIL): a GPU batch of 8 frames is 16 pairs, ~7 ms each at 640×360 on
-    one core, which one worker would cap at ~70 fps. The flows are the same as one worker's (each pair is computed
-    alone, from the same preset). threads: None = half the usable cores from 4 cores up (at most 8), else 1.
+    on `threads` workers (OpenCV releases the GIL): a GPU batch of 8 frames is 8 pairs, ~7 ms each at 640×360 on
+    one core, which one worker would cap at ~140 fps. The flows are the same as one worker's (each pair is computed
+    alone, from the same preset). threads: None = half the usable cores from 4 cores up (at most 8), else all
+    of them (the CPU temporal stage's batch on 2 cores), never more than OpenCV's thread count (`cv2.setNumThreads(1)`: one);
+    read at each call.
     """
 
     name = "dis"
@@ -36,9 +38,10 @@ class DISFlow:
         if preset not in PRESETS:
             raise UsageError(f"unknown DIS preset {preset!r}", hint=f"use one of {', '.join(PRESETS)}")
         self.preset = preset
-        self.threads = max(1, threads if threads is not None else _default_threads())
+        self.threads = threads
         self._idle: queue.SimpleQueue = queue.SimpleQueue()  # instances not in use
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         check_pair(target, source)
@@ -50,10 +53,11 @@ class DISFlow:
             if id(frame) not in grays:
                 grays[id(frame)] = gray_u8(frame)
         pairs = [(grays[id(t)], grays[id(s)]) for t, s in zip(targets_u8, sources_u8, strict=True)]
-        if self.threads == 1 or len(pairs) < 2:
+        threads = max(1, self.threads if self.threads is not None else _default_threads())
+        if threads == 1 or len(pairs) < 2:
             return [self._calc(pair) for pair in pairs]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="vidtoon-dis")
+        if self._pool is None or self._pool_size != threads:
+            self._pool, self._pool_size = ThreadPoolExecutor(threads, thread_name_prefix="vidtoon-dis"), threads
         return list(self._pool.map(self._calc, pairs))
 
     def _calc(self, pair: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -70,7 +74,7 @@ class DISFlow:
 
 def _default_threads() -> int:
     cores = usable_cores()
-    return min(8, cores // 2) if cores >= 4 else 1
+    return min(8, cores // 2 if cores >= 4 else cores, max(1, cv2.getNumThreads()))
 
 
 @FLOW_BACKENDS.register("dis")

@@ -1,4 +1,4 @@
-"""Pure functions on optical flow: backward warping and the forward–backward consistency mask.
+"""Pure functions on optical flow: backward warping, the forward–backward consistency mask and the one-flow disocclusion test.
 
 Convention (every backend follows it): `flow` from frame t to frame s is N×2×H×W pixel offsets
 (dx, dy) on frame t's grid such that frame_t(p) ≈ frame_s(p + flow(p)). Backward warping frame s
@@ -112,3 +112,15 @@ def consistent(
 
 
 _SUM = np.ones((1, 2))  # cv2.transform matrix: dx + dy per pixel
+
+
+def disoccluded(flow_ts: np.ndarray, *, contraction: float = 0.15) -> np.ndarray:
+    """H×W bool: where the H×W×2 float32 flow (t -> s) folds several pixels of t onto one place of s: its divergence
+    ∂dx/∂x + ∂dy/∂y (central differences, mirrored at the border) is below −`contraction`.
+
+    Behind a moving edge frame t shows background that s did not: the flow there slides from the background's motion
+    to the edge's, so the pixels of t it covers sample a narrower stretch of s (and what they sample there is the edge,
+    not the background). It needs the one flow t -> s, where the forward–backward check (`consistent`) needs both."""
+    dx, dy = cv2.split(flow_ts)
+    total = cv2.add(cv2.Sobel(dx, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(dy, cv2.CV_32F, 0, 1, ksize=1))  # 2 × divergence
+    return np.less_equal(total, np.float32(-2 * contraction))

@@ -45,7 +45,8 @@ class FlowBlendSettings:
     Args:
         flow: the flow backend (computed on the input frames).
         strength: weight of the warped previous output where the flow is trustworthy (0..1).
-        flow_max_side, photometric_tolerance, outlier_threshold, cut_fraction, feather: see `FlowBlend`.
+        flow_max_side, photometric_tolerance, outlier_threshold, cut_fraction, feather, contraction, threads: see
+            `FlowBlend` (`TorchFlowBlend` runs on its device's own threads).
     """
 
     def __init__(
@@ -58,6 +59,8 @@ class FlowBlendSettings:
         outlier_threshold: float = 0.8,
         cut_fraction: float = 0.35,
         feather: int = 9,
+        contraction: float = 0.15,
+        threads: int | None = None,
     ):
         if not 0.0 <= strength < 1.0:
             raise UsageError(
@@ -71,6 +74,8 @@ class FlowBlendSettings:
         self.outlier_threshold = outlier_threshold
         self.cut_fraction = cut_fraction
         self.feather = feather | 1
+        self.contraction = contraction
+        self.threads = threads
         self.cuts = 0  # scene cuts seen (for reports and tests)
         self.reset()
 

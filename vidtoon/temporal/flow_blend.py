@@ -2,7 +2,7 @@
 
 Optical flow is computed on the *input* frames; the previous
 *output* is warped onto the current frame and blended with the fresh translation where the flow
-is trustworthy — visible in both frames (forward–backward consistent), photometrically
+is trustworthy — inside the frame and not folding onto a moving edge (a disocclusion), photometrically
 consistent in the input, and not across a scene cut. Occluded and disoccluded pixels come from
 the fresh translation alone, so moving edges do not ghost; every frame keeps a (1 − strength)
 share of its own translation, so errors fade instead of accumulating. A scene cut (too little of
@@ -11,12 +11,15 @@ the frame trustworthy) resets the state. `none` passes translations through.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 import torch
 
+from vidtoon.cpu_threads import usable_cores
 from vidtoon.flow import make_flow
-from vidtoon.flow.warp import consistent, pixel_grid, remap, sample_positions
+from vidtoon.flow.warp import disoccluded, pixel_grid, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
@@ -24,13 +27,17 @@ from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 class FlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation.
 
-    Runs frame by frame on the CPU with OpenCV: two flows, the trust mask and its warps at flow resolution; at full
-    size only a resize of the flow and of the weight, one remap and one blend. The past output is kept as the uint8
-    frame the encoder would write (rounded half to even, as `cv2.convertScaleAbs`): its warp is OpenCV's fixed-point
-    uint8 remap (~1.5× cheaper than the float one, a quarter of the memory traffic) and its values come back to
-    [-1, 1] through a 256-entry table. Tensors on another device are copied over and the output copied back. Work
-    arrays are kept per frame size and reused (a frame allocates only its output); scripts/bench_temporal.py
+    Runs frame by frame on the CPU with OpenCV: one flow per frame (t -> t−1), the trust mask and its warps at flow
+    resolution; at full size only a resize of the flow and of the weight, one remap and one blend. The past output is
+    kept as the uint8 frame the encoder would write (rounded half to even, as `cv2.convertScaleAbs`): its warp is
+    OpenCV's fixed-point uint8 remap (~1.5× cheaper than the float one, a quarter of the memory traffic) and its values
+    come back to [-1, 1] through a 256-entry table. Tensors on another device are copied over and the output copied
+    back. Work arrays are kept per frame size and reused (a frame allocates only its output); scripts/bench_temporal.py
     measures it against the implementations before these changes.
+
+    On `threads` ≥ 2 a small pool runs a batch's downscales and trust masks side by side and each frame's full-size
+    warp-and-blend in bands of rows (a band per worker; every pixel is computed as on one thread, so the output is
+    the same bit for bit); the flow backend runs a batch's pairs side by side on its own workers (DIS: `DISFlow`).
 
     Args:
         flow: the flow backend (computed on the input frames).
@@ -41,12 +48,17 @@ class FlowBlend(FlowBlendSettings):
             units) at which trust reaches zero (it ramps down linearly from no difference).
         cut_fraction: a frame with less than this fraction of trustworthy pixels starts a new shot.
         feather: side (px, at flow resolution) of the box filters: trust-mask edges, colour low-pass.
+        contraction: the flow's divergence at or below −contraction marks a disocclusion (`disoccluded`).
             Defaults tuned on the DVP pairs (see scripts/bench_temporal.py).
+        threads: workers of the stage's pool; None = the usable cores, at most OpenCV's thread count and 4
+            (`cv2.setNumThreads(1)` gives the one-thread path), read at each call.
     """
 
+    _pool: ThreadPoolExecutor | None = None  # made at the first call with ≥ 2 threads, kept across resets
+    _pool_size = 0
+
     def reset(self) -> None:
-        self._previous_small: np.ndarray | None = None  # h×w×3 float32 input at flow resolution, [-1, 1]
-        self._previous_small_u8: np.ndarray | None = None  # the same as uint8 RGB, for the flow backend
+        self._previous_small_u8: np.ndarray | None = None  # h×w×3 uint8 RGB input at flow resolution (grey levels)
         self._previous_output: np.ndarray | None = None  # H×W×3 uint8: the last output rounded to grey levels
         self._scratch: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}  # reused work arrays, by name and shape
         self._parity = 0  # which of the two past buffers ("past0", "past1") the next frame writes
@@ -59,42 +71,42 @@ class FlowBlend(FlowBlendSettings):
         count, height, width = translated.shape[0], *translated.shape[2:]
         if self._previous_output is not None and self._previous_output.shape != (height, width, 3):
             self.reset()
+        pool = self._workers()
         source_hwc = _frames_hwc(source)  # a view for channels-last CPU frames (restyle's decoded frames)
         translated_cpu = translated.detach().to("cpu", torch.float32)
-        smalls = [self._downscale(frame) for frame in source_hwc]
+        smalls = _map(pool, self._downscale, source_hwc)
         smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
-        # every flow of the batch in one call (RAFT batches them on its device): t -> t-1, then t-1 -> t
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
-        flows = self.flow.estimate(smalls_u8[first:] + previous_u8, previous_u8 + smalls_u8[first:])
-        backward, forward = flows[: len(previous_u8)], flows[len(previous_u8) :]
+        # one flow per frame, t -> t−1, every pair of the batch in one call (DIS side by side, RAFT batched)
+        backward = self.flow.estimate(smalls_u8[first:], previous_u8) if previous_u8 else []
+        trusts = _map(pool, self.trust, smalls_u8[first:], previous_u8, backward)
         output = np.empty((count, height, width, 3), np.float32)
         for i in range(count):
             k = i - first
-            flow_pair = (backward[k], forward[k]) if k >= 0 else ()
-            self._step(smalls[i], smalls_u8[i], _frame_rows(translated_cpu[i]), output[i], *flow_pair)
+            past = (backward[k], trusts[k]) if k >= 0 else ()
+            self._step(_frame_rows(translated_cpu[i]), output[i], pool, *past)
+        self._previous_small_u8 = smalls_u8[-1]
         return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
 
     def _step(
         self,
-        small: np.ndarray,
-        small_u8: np.ndarray,
         translated: np.ndarray | tuple[np.ndarray, ...],
         out: np.ndarray,
+        pool: ThreadPoolExecutor | None,
         backward: np.ndarray | None = None,
-        forward: np.ndarray | None = None,
+        trust: np.ndarray | None = None,
     ) -> None:
-        """One frame: its source at flow resolution (float32 and uint8), its translation (H×W×3 float32 in
-        [-1, 1], or its three H×W planes), the flows to and from the previous frame (none for the first); the result
-        goes into `out`, its grey levels into the stage's other past buffer, which becomes the past."""
+        """One frame: its translation (H×W×3 float32 in [-1, 1], or its three H×W planes), its flow to the previous
+        frame and its trust mask (none for the first); the result goes into `out`, its grey levels into the stage's
+        other past buffer, which becomes the past."""
         blended = False
         past = self._array(f"past{self._parity}", out.shape, np.uint8)  # the buffer the current past is not in
         if backward is not None:
-            trust = self.trust(small, self._previous_small, backward, forward)
             if trust.mean() < self.cut_fraction:
                 self.cuts += 1  # a new shot: nothing from the past
             else:
-                self._blend(translated, backward, trust, out, past)
+                self._blend(translated, backward, trust, out, past, pool)
                 blended = True
         if not blended:
             if isinstance(translated, tuple):
@@ -102,7 +114,7 @@ class FlowBlend(FlowBlendSettings):
             else:
                 out[...] = translated
             cv2.convertScaleAbs(out, alpha=127.5, beta=127.5, dst=past)  # x·127.5 + 127.5, rounded half to even
-        self._previous_small, self._previous_small_u8, self._previous_output = small, small_u8, past
+        self._previous_output = past
         self._parity ^= 1
 
     def _blend(
@@ -112,12 +124,11 @@ class FlowBlend(FlowBlendSettings):
         trust: np.ndarray,
         out: np.ndarray,
         past: np.ndarray,
+        pool: ThreadPoolExecutor | None,
     ) -> None:
         """out = (1 − w)·translated + w·(previous output warped along `backward`), w = strength × trust scaled up,
-        and `past` = out's grey levels. One resize of the flow and one of the weight at full size; then, in strips of
-        `_STRIP_ROWS` rows that stay in the core's cache, the positions (grid + flow), the uint8 remap of the past,
-        its levels back to [-1, 1] by table, the interleave of a planar translation, `cv2.blendLinear` and the
-        rounding to grey levels: each full-size array is read from memory once instead of once per operation."""
+        and `past` = out's grey levels: one resize of the flow and one of the weight at full size, then the rows in
+        bands, one per worker (`_blend_rows`)."""
         height, width = out.shape[:2]
         flow = _upscale_flow(backward, (height, width), out=self._array("flow", (height, width, 2)))
         weight = self._array("weight", (height, width))
@@ -125,13 +136,40 @@ class FlowBlend(FlowBlendSettings):
             np.multiply(trust, self.strength, out=weight)
         else:
             cv2.resize(trust * self.strength, (width, height), dst=weight, interpolation=cv2.INTER_LINEAR)
-        grid, rows = pixel_grid(height, width), _STRIP_ROWS
-        positions = self._array("positions", (rows, width, 2))
-        warped_u8 = self._array("warped_u8", (rows, width, 3), np.uint8)
-        warped, keep = self._array("warped", (rows, width, 3)), self._array("keep", (rows, width))
-        merged = self._array("merged", (rows, width, 3))
-        for top in range(0, height, rows):
-            strip, n = slice(top, min(top + rows, height)), min(rows, height - top)
+        bands = _bands(height, 1 if pool is None else self._pool_size)
+        if len(bands) == 1:
+            self._blend_rows(0, 0, height, translated, flow, weight, out, past)
+            return
+        jobs = [
+            pool.submit(self._blend_rows, n, top, bottom, translated, flow, weight, out, past)
+            for n, (top, bottom) in enumerate(bands)
+        ]
+        for job in jobs:
+            job.result()  # waits, and raises what a worker raised
+
+    def _blend_rows(
+        self,
+        worker: int,
+        top: int,
+        bottom: int,
+        translated: np.ndarray | tuple[np.ndarray, ...],
+        flow: np.ndarray,
+        weight: np.ndarray,
+        out: np.ndarray,
+        past: np.ndarray,
+    ) -> None:
+        """`_blend`'s rows top..bottom, in strips of `_STRIP_ROWS` rows that stay in the core's cache: the positions
+        (grid + flow), the uint8 remap of the past, its levels back to [-1, 1] by table, the interleave of a planar
+        translation, `cv2.blendLinear` and the rounding to grey levels. Each full-size array is read from memory once
+        instead of once per operation; `worker` picks the strip arrays (one set per worker)."""
+        width, rows = out.shape[1], _STRIP_ROWS
+        grid = pixel_grid(*out.shape[:2])
+        positions = self._array(f"positions{worker}", (rows, width, 2))
+        warped_u8 = self._array(f"warped_u8{worker}", (rows, width, 3), np.uint8)
+        warped, keep = self._array(f"warped{worker}", (rows, width, 3)), self._array(f"keep{worker}", (rows, width))
+        merged = self._array(f"merged{worker}", (rows, width, 3))
+        for start in range(top, bottom, rows):
+            strip, n = slice(start, min(start + rows, bottom)), min(rows, bottom - start)
             cv2.add(grid[strip], flow[strip], dst=positions[:n])  # absolute positions, as sample_positions makes them
             cv2.remap(
                 self._previous_output, positions[:n], None, cv2.INTER_LINEAR, dst=warped_u8[:n], borderMode=cv2.BORDER_REPLICATE
@@ -146,21 +184,27 @@ class FlowBlend(FlowBlendSettings):
             cv2.blendLinear(fresh, warped[:n], keep[:n], weight[strip], dst=out[strip])  # one pass: (1−w)·new + w·warped
             cv2.convertScaleAbs(out[strip], alpha=127.5, beta=127.5, dst=past[strip])
 
-    def trust(self, source: np.ndarray, previous_source: np.ndarray, backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
-        """Soft trust h×w float32 in [0, 1]: where the flow is consistent and the input agrees with its warp.
+    def trust(self, source_u8: np.ndarray, previous_u8: np.ndarray, backward: np.ndarray) -> np.ndarray:
+        """Soft trust h×w float32 in [0, 1]: where the flow is trustworthy and the input agrees with its warp.
 
-        source, previous_source: h×w×3 float32 in [-1, 1]; backward (t -> t-1), forward (t-1 -> t):
-        h×w×2 float32. Occlusion: the forward–backward mask, shrunk by the feather radius (min-pool)
-        and softened, so nothing is blended right at an occlusion edge. Photometric: |input_t −
-        warped input_{t−1}| of box-low-passed colours (fine texture and noise average out), ramping
-        trust from 1 at zero difference down to 0 at `photometric_tolerance`, and zero wherever one
-        pixel's own colour is far off (the uncovered background behind a moving edge).
+        source_u8, previous_u8: the inputs t and t−1 at flow resolution as h×w×3 uint8 grey levels (what the flow is
+        estimated on; the past one warped by the uint8 remap, ~2× cheaper than the float one; both read back through
+        the level table, so a still shot matches exactly); backward (t -> t-1): h×w×2 float32. Occlusion: pixels
+        whose flow leaves the frame or folds onto others (`disoccluded`: what t uncovers behind a moving edge), the
+        rest shrunk by the feather radius (min-pool) and softened, so nothing is blended right at an occlusion edge.
+        Photometric: |input_t − warped input_{t−1}| of box-low-passed colours (fine texture and noise average out),
+        ramping trust from 1 at zero difference down to 0 at `photometric_tolerance`, and zero wherever one pixel's
+        own colour is far off (the uncovered background behind a moving edge).
         """
-        box = (self.feather, self.feather)
-        positions = sample_positions(backward)  # once: for the consistency check and the warp of the past input
-        visible = consistent(backward, forward, positions=positions).view(np.uint8)  # 0/1: a uint8 erode is cheaper
+        box, (height, width) = (self.feather, self.feather), backward.shape[:2]
+        positions = sample_positions(backward)  # once: for the frame test and the warp of the past input
+        inside = cv2.inRange(positions, (0, 0), (width - 1, height - 1)) > 0  # both coordinates, one pass
+        folded = disoccluded(backward, contraction=self.contraction)
+        visible = np.greater(inside, folded).view(np.uint8)  # inside and not folded (True > False): 0/1
         occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)).astype(np.float32), box)
-        mismatch = cv2.subtract(source, remap(previous_source, positions))
+        warped = cv2.remap(previous_u8, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mismatch = cv2.LUT(source_u8, _UNIT_LUT)
+        cv2.subtract(mismatch, cv2.LUT(warped, _UNIT_LUT), dst=mismatch)  # in place: one full array fewer to allocate
         low = max(3, self.feather // 2 | 1)
         smooth = cv2.blur(mismatch, (low, low))
         difference = cv2.transform(np.abs(smooth, out=smooth), _CHANNEL_MEAN)  # h×w: mean over RGB
@@ -171,11 +215,20 @@ class FlowBlend(FlowBlendSettings):
         photometric *= cv2.inRange(mismatch, (-below,) * 3, (below,) * 3) > 0
         return cv2.multiply(occlusion, photometric, dst=occlusion)
 
+    def _workers(self) -> ThreadPoolExecutor | None:
+        """The stage's pool for this call (None: one thread), rebuilt when the thread count changed."""
+        threads = self.threads if self.threads is not None else min(4, usable_cores(), max(1, cv2.getNumThreads()))
+        if threads < 2:
+            return None
+        if self._pool is None or self._pool_size != threads:
+            self._pool, self._pool_size = ThreadPoolExecutor(threads, thread_name_prefix="vidtoon-temporal"), threads
+        return self._pool
+
     def _downscale(self, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
         scale = min(1.0, self.flow_max_side / max(height, width))
         if scale >= 1.0:
-            return frame.copy()  # kept as the next frame's past: never a view of the caller's tensor
+            return frame  # read only, and not kept past the call (the past is its uint8 levels)
         size = (max(8, round(width * scale)), max(8, round(height * scale)))
         return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
@@ -185,6 +238,22 @@ class FlowBlend(FlowBlendSettings):
         if key not in self._scratch:
             self._scratch[key] = np.empty(shape, dtype)
         return self._scratch[key]
+
+
+def _map(pool: ThreadPoolExecutor | None, function, *arguments) -> list:
+    """[function(*a) for a in zip(*arguments)], side by side on `pool` when there is one and more than one call."""
+    calls = list(zip(*arguments))
+    if pool is None or len(calls) < 2:
+        return [function(*call) for call in calls]
+    return list(pool.map(function, *arguments))
+
+
+def _bands(height: int, workers: int) -> list[tuple[int, int]]:
+    """(top, bottom) rows of up to `workers` bands of whole strips (`_STRIP_ROWS`), as even as the strips allow."""
+    strips = -(-height // _STRIP_ROWS)
+    count = max(1, min(workers, strips))
+    edges = [min(height, round(strips * n / count) * _STRIP_ROWS) for n in range(count + 1)]
+    return [(top, bottom) for top, bottom in zip(edges, edges[1:]) if bottom > top]
 
 
 _CHANNEL_MEAN = np.full((1, 3), 1 / 3)

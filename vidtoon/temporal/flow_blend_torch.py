@@ -50,7 +50,7 @@ class TorchFlowBlend(FlowBlendSettings):
     """
 
     def reset(self) -> None:
-        self._previous_small: torch.Tensor | None = None  # 1×3×h×w float32 input at flow resolution, [-1, 1]
+        self._previous_levels: torch.Tensor | None = None  # 1×3×h×w uint8 input at flow resolution (grey levels)
         self._previous_small_u8: np.ndarray | None = None  # h×w×3 uint8 RGB of the same, for the flow backend
         self._previous_output: torch.Tensor | None = None  # 1×3×H×W uint8: the last output as grey levels
 
@@ -66,25 +66,27 @@ class TorchFlowBlend(FlowBlendSettings):
         if self._previous_output is not None and self._previous_output.shape[-2:] != (height, width):
             self.reset()
         smalls = area_downscale(source.detach().to(device, torch.float32), _flow_size(height, width, self.flow_max_side))
-        smalls_u8 = list(_flow_u8(smalls).cpu().numpy())  # the one download: small uint8 frames for the flow backend
+        # N×3×h×w uint8: the flow's input and the past input the trust warps, rounded as FlowBlend's convertScaleAbs
+        # (x·127.5 + 127.5 fused, half to even; `vidtoon.convert.unit_to_u8`'s (x + 1)·127.5 differs on ~1 pixel in 10⁵)
+        levels = to_levels(smalls)
+        smalls_u8 = list(levels.permute(0, 2, 3, 1).contiguous().cpu().numpy())  # the one download, for the flow backend
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
         count = len(previous_u8)
         output = torch.empty_like(translated)
         trusts, means = None, []
         if count:
-            flows = self.flow.estimate(smalls_u8[first:] + previous_u8, previous_u8 + smalls_u8[first:])
-            flows = torch.from_numpy(np.stack(flows)).to(device).permute(0, 3, 1, 2)  # 2·count×2×h×w
-            backward, forward = flows[:count], flows[count:]
-            previous_smalls = torch.cat(([self._previous_small] if first == 0 else []) + [smalls[:-1]])
+            flows = self.flow.estimate(smalls_u8[first:], previous_u8)  # one flow per frame: t -> t−1
+            backward = torch.from_numpy(np.stack(flows)).to(device).permute(0, 3, 1, 2)  # count×2×h×w
+            previous_levels = torch.cat(([self._previous_levels] if first == 0 else []) + [levels[:-1]])
             trusts = trust_map(
-                smalls[first:],
-                previous_smalls,
+                levels[first:],
+                previous_levels,
                 backward,
-                forward,
                 feather=self.feather,
                 photometric_tolerance=self.photometric_tolerance,
                 outlier_threshold=self.outlier_threshold,
+                contraction=self.contraction,
             )
             means = trusts.mean(dim=(1, 2, 3)).tolist()  # the one synchronisation: which frames are cuts
             # FlowBlend warps the past at absolute positions (grid + flow in float32, then rounded to 1/32 px by the remap)
@@ -101,30 +103,35 @@ class TorchFlowBlend(FlowBlendSettings):
             else:
                 output[i] = translated[i]
             self._previous_output = to_levels(output[i : i + 1])
-        self._previous_small, self._previous_small_u8 = smalls[-1:].clone(), smalls_u8[-1]
+        self._previous_levels, self._previous_small_u8 = levels[-1:].clone(), smalls_u8[-1]
         return output
 
 
 def trust_map(
-    source: torch.Tensor,
-    previous_source: torch.Tensor,
+    levels: torch.Tensor,
+    previous_levels: torch.Tensor,
     backward: torch.Tensor,
-    forward: torch.Tensor,
     *,
     feather: int = 9,
     photometric_tolerance: float = 0.6,
     outlier_threshold: float = 0.8,
+    contraction: float = 0.15,
 ) -> torch.Tensor:
     """Soft trust N×1×h×w float32 in [0, 1]: `FlowBlend.trust` for a batch of frame pairs.
 
-    source, previous_source: N×3×h×w float32 in [-1, 1]; backward (t -> t−1), forward (t−1 -> t): N×2×h×w
-    float32 pixel offsets. Occlusion: the forward–backward mask, eroded and box-blurred by `feather`;
-    photometric: box-low-passed |source − warped previous source| ramping trust to 0 at
+    levels, previous_levels: the inputs t and t−1 as N×3×h×w uint8 grey levels (the past ones warped as OpenCV warps
+    uint8, `remap_levels`; both read back as v / 127.5 − 1); backward (t -> t−1): N×2×h×w float32 pixel offsets.
+    Occlusion: pixels whose flow stays in the frame and does not fold (`disoccluded`), eroded and box-blurred by
+    `feather`; photometric: box-low-passed |source − warped previous source| ramping trust to 0 at
     `photometric_tolerance`, and 0 where one pixel differs by `outlier_threshold` or more in a channel.
     """
-    visible = consistent(backward, forward).to(torch.float32)  # N×1×h×w
+    height, width = backward.shape[-2:]
+    positions = sample_positions(backward)  # N×h×w×2
+    x, y = positions[..., 0], positions[..., 1]
+    inside = ((x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1))[:, None]
+    visible = (inside & ~disoccluded(backward, contraction=contraction)).to(torch.float32)  # N×1×h×w
     occlusion = box_blur(erode(visible, feather), feather)
-    mismatch = source - remap(previous_source, sample_positions(backward))
+    mismatch = (levels.to(torch.float32) / 127.5 - 1) - (remap_levels(previous_levels, positions).to(torch.float32) / 127.5 - 1)
     low = max(3, feather // 2 | 1)
     absolute = box_blur(mismatch, low).abs()
     third = torch.tensor(1 / 3, dtype=torch.float32).item()  # cv2.transform's float matrix entry
@@ -132,6 +139,16 @@ def trust_map(
     photometric = (1 - difference / photometric_tolerance).clamp_(0, 1)
     worst = mismatch.abs().amax(dim=1, keepdim=True)
     return occlusion * (photometric * (worst < outlier_threshold))
+
+
+def disoccluded(flow_ts: torch.Tensor, *, contraction: float = 0.15) -> torch.Tensor:
+    """N×1×h×w bool: `vidtoon.flow.warp.disoccluded` on an N×2×h×w float32 flow: its divergence (central differences,
+    mirrored at the border as `cv2.Sobel(ksize=1)`) at or below −`contraction`. Bit-exact: each difference and their
+    sum are single float32 roundings in both."""
+    padded_x = F.pad(flow_ts[:, :1], (1, 1, 0, 0), mode="reflect")  # reflect = OpenCV's BORDER_REFLECT_101
+    padded_y = F.pad(flow_ts[:, 1:], (0, 0, 1, 1), mode="reflect")
+    total = (padded_x[..., 2:] - padded_x[..., :-2]) + (padded_y[..., 2:, :] - padded_y[..., :-2, :])  # 2 × divergence
+    return total <= torch.tensor(-2 * contraction, dtype=torch.float32).item()
 
 
 def consistent(flow_ts: torch.Tensor, flow_st: torch.Tensor, *, alpha1: float = 0.01, alpha2: float = 0.5) -> torch.Tensor:
@@ -324,13 +341,6 @@ def _taps(table, source: int, target: int, device: torch.device) -> tuple[torch.
     """(index, weight), target × K each, of `table` on `device` (cached: no upload per batch)."""
     index, weight = _taps_cpu(table, source, target)
     return index.to(device), weight.to(device)
-
-
-def _flow_u8(x: torch.Tensor) -> torch.Tensor:
-    """N×3×h×w in [-1, 1] -> N×h×w×3 uint8 as `FlowBlend` makes the flow's input (`cv2.convertScaleAbs(x, 127.5, 127.5)`:
-    one fused x·127.5 + 127.5, rounded half to even). `vidtoon.convert.unit_to_u8` computes (x + 1)·127.5, which
-    rounds differently on ~1 pixel in 10⁵, and a changed flow input moves the flow (and so the output) a little."""
-    return to_levels(x).permute(0, 2, 3, 1).contiguous()
 
 
 def _flow_size(height: int, width: int, max_side: int) -> tuple[int, int]:
