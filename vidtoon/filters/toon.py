@@ -24,13 +24,17 @@ BAND_PIXELS = 131072  # CPU: pixels per band of rows in the full-size part (its 
 def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     """Cartoon cel look of N×3×H×W `x` in [-1, 1] (any device, float32) -> N×3×H×W in [-1, 1]."""
     p = params or ToonParams()
-    x = x.contiguous()  # restyle hands channels-last frames: the plane-by-plane blurs want planes (toon 1.5× faster)
     height, width = x.shape[-2:]
     h, w = ops.work_size(height, width, p.work_height)
     small_scale = p.scale(height) * h / height  # radii at the reference height -> pixels at the working size
-    small = ops.to_unit(ops.resize(x, h, w))
-
-    lab = ops.rgb_to_lab(small)
+    fast = cpu.usable(x)  # float32 on the CPU, no gradient: OpenCV's kernels, straight from channels-last frames
+    if fast:  # the working-size frame in 8 bits (exact for decoded frames; see `cpu.frames_u8`), Lab by OpenCV
+        small_u8 = cpu.frames_u8(x, h, w)
+        lab = cpu.rgb_to_lab(small_u8)
+    else:
+        x = x.contiguous()  # the plane-by-plane blurs want planes
+        small = ops.to_unit(ops.resize(x, h, w))
+        lab = ops.rgb_to_lab(small)
     radius = max(1, round(p.radius * small_scale))
     eps = p.tolerance**2
     for _ in range(p.smoothing):
@@ -43,18 +47,20 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     if (h, w) == (height, width):  # no enlargement to steer: the smooth colours themselves (A = 0, B = smooth)
         maps = [torch.zeros_like(smooth), ops.from_unit(smooth)]
     else:
-        a, b = ops.guided_filter_coefficients(ops.luma(small), smooth, 1, 1e-4)
+        guide = cpu.luma_of_u8(small_u8) if fast else ops.luma(small)
+        a, b = ops.guided_filter_coefficients(guide, smooth, 1, 1e-4)
         maps = [a, a + 2 * b - 1]
     if p.lines > 0:
         narrow, wide = ops.difference_of_gaussians(ops.luma(smooth), max(p.line_width * small_scale, 0.3))
         maps.append(narrow - wide)
     maps = ops.resize(torch.cat(maps, 1), height, width)
-    if not cpu.usable(x):  # GPU, or a gradient to record: one band
-        return _finish(x, maps, p)
-    out = torch.empty_like(x)
+    if not fast:  # GPU, or a gradient to record: one band
+        return _finish(_luma(x), maps, p)
+    full_luma = cpu.luma(x)  # the full-size frame is read once, here: one OpenCV pass over its interleaved pixels
+    out = torch.empty(x.shape[0], 3, height, width, dtype=x.dtype)
     band = max(1, BAND_PIXELS // width)
     for top in range(0, height, band):  # rows in bands: each band's dozen element-wise passes stay in the cache
-        out[:, :, top : top + band] = _finish(x[:, :, top : top + band], maps[:, :, top : top + band], p)
+        out[:, :, top : top + band] = _finish(full_luma[:, :, top : top + band], maps[:, :, top : top + band], p)
     return out
 
 
@@ -65,15 +71,16 @@ def _luma(img: Tensor, scale: float = 1.0, offset: float = 0.0) -> Tensor:
     return out.add_(offset) if offset else out
 
 
-def _finish(x: Tensor, maps: Tensor, p: ToonParams) -> Tensor:
-    """The full-size part of `toon` for rows of N×3×h×W `x` in [-1, 1] and their N×7×h×W enlarged maps (A, A + 2B - 1,
-    DoG): the smooth colours A · luma(x) + (A + 2B - 1), their luma moved onto its quantized level, the ink.
+def _finish(luma: Tensor, maps: Tensor, p: ToonParams) -> Tensor:
+    """The full-size part of `toon` for rows of N×1×h×W `luma` (of the frame `x` in [-1, 1]) and their N×7×h×W
+    enlarged maps (A, A + 2B - 1, DoG): the smooth colours A · luma + (A + 2B - 1), their luma moved onto its quantized
+    level, the ink.
 
     The quantization is `ops.quantize` written out for the luma's position in its step (the same values to float
     rounding), the ink `1 - lines · smooth_ramp(-(DoG + threshold) / line_softness)`; both fused into few passes.
     """
     levels = p.levels
-    colours = torch.addcmul(maps[:, 3:6], maps[:, 0:3], _luma(x))  # the smooth colours at full size, in [-1, 1]
+    colours = torch.addcmul(maps[:, 3:6], maps[:, 0:3], luma)  # the smooth colours at full size, in [-1, 1]
     frac = _luma(colours, levels / 2, levels / 2)  # luma in [0, 1] times levels
     frac = frac.sub_(torch.round(frac))  # the position within the nearest step, in [-0.5, 0.5]
     t = torch.mul(frac, (1 / levels) / max(p.softness * 0.5 / levels, 1e-6)).clamp_(-1, 1)
