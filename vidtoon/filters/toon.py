@@ -39,7 +39,10 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     eps = p.tolerance**2
     for _ in range(p.smoothing):
         lab = ops.guided_filter(lab[:, :1], lab, radius, eps)
-    lab = lab * torch.tensor([1.0, p.saturation, p.saturation], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+    if fast:  # a new tensor from the filter: the chroma gain in place
+        lab[:, 1:].mul_(p.saturation)
+    else:
+        lab = lab * torch.tensor([1.0, p.saturation, p.saturation], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
     smooth = ops.lab_to_rgb(lab)
 
     # joint upsampling: the smooth colours as a local linear function of the luma, A * luma + B, with A and B found
@@ -60,7 +63,7 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     out = torch.empty(x.shape[0], 3, height, width, dtype=x.dtype)
     band = max(1, BAND_PIXELS // width)
     for top in range(0, height, band):  # rows in bands: each band's dozen element-wise passes stay in the cache
-        out[:, :, top : top + band] = _finish(full_luma[:, :, top : top + band], maps[:, :, top : top + band], p)
+        _finish(full_luma[:, :, top : top + band], maps[:, :, top : top + band], p, out=out[:, :, top : top + band])
     return out
 
 
@@ -71,10 +74,10 @@ def _luma(img: Tensor, scale: float = 1.0, offset: float = 0.0) -> Tensor:
     return out.add_(offset) if offset else out
 
 
-def _finish(luma: Tensor, maps: Tensor, p: ToonParams) -> Tensor:
+def _finish(luma: Tensor, maps: Tensor, p: ToonParams, out: Tensor | None = None) -> Tensor:
     """The full-size part of `toon` for rows of N×1×h×W `luma` (of the frame `x` in [-1, 1]) and their N×7×h×W
     enlarged maps (A, A + 2B - 1, DoG): the smooth colours A · luma + (A + 2B - 1), their luma moved onto its quantized
-    level, the ink.
+    level, the ink; written into `out` (N×3×h×W) when given (no gradient is recorded then).
 
     The quantization is `ops.quantize` written out for the luma's position in its step (the same values to float
     rounding), the ink `1 - lines · smooth_ramp(-(DoG + threshold) / line_softness)`; both fused into few passes.
@@ -87,8 +90,9 @@ def _finish(luma: Tensor, maps: Tensor, p: ToonParams) -> Tensor:
     soft = t.mul(t).mul_(-0.5).add_(1.5).mul_(t)  # ops.soft_sign(t)
     shift = soft.sub_(frac, alpha=2).mul_(1 / levels)  # quantized luma - luma, in [-1, 1] units
     if p.lines <= 0:
-        return colours.add_(shift).clamp_(-1, 1)
+        return torch.add(colours, shift, out=out).clamp_(-1, 1) if out is not None else colours.add_(shift).clamp_(-1, 1)
     ramp = torch.mul(maps[:, 6:7], -1 / p.line_softness).sub_(p.line_threshold / p.line_softness).clamp_(0, 1)
     keep = torch.mul(ramp, 2 * p.lines).sub_(3 * p.lines).mul_(ramp).mul_(ramp).add_(1)  # 1 - lines · smooth_ramp
     # (colours + shift + 1) · keep - 1: the ink darkens towards black
-    return torch.addcmul(shift.add_(1).mul_(keep).sub_(1), colours, keep).clamp_(-1, 1)
+    ink = shift.add_(1).mul_(keep).sub_(1)
+    return (torch.addcmul(ink, colours, keep, out=out) if out is not None else torch.addcmul(ink, colours, keep)).clamp_(-1, 1)
