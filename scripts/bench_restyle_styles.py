@@ -23,6 +23,8 @@
 3. `--against DIR`: only the end-to-end restyle of the sample and of chaplin.mp4's first `--chaplin-seconds` (640×360),
    by the code in DIR and by this tree, interleaved `--rounds` times: wall, CPU, pipeline fps, × real time.
 
+4. `--stages`: CPU ms per frame of each stage (decode, conversions, toon, the temporal stage, encode) of chaplin.mp4's
+   first `--chaplin-seconds`, each run alone in this process (run it from two trees to compare).
 Sequences are read and scored with scripts/bench_temporal.py's helpers (`load`, `e_warp`).
 """
 
@@ -190,6 +192,48 @@ def _end_to_end_film(
     )
 
 
+def stages(film: Path, seconds: int) -> None:
+    """CPU ms per frame of each stage of `restyle --to toon` on `film`'s first `seconds`, each stage run alone in this
+    process (process CPU: the stage's own threads, PyAV's and OpenCV's included), torch on one thread."""
+    import numpy as np
+
+    from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
+    from vidtoon.io.formats import EncodeOptions
+    from vidtoon.io.reader import VideoReader
+    from vidtoon.io.writer import VideoWriter
+    from vidtoon.styles import load_translator
+
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function, *args):
+        started = cpu_seconds()
+        result = function(*args)
+        spent[name] = spent.get(name, 0.0) + cpu_seconds() - started
+        return result
+
+    with VideoReader(film, end=Fraction(seconds)) as reader:
+        frames = timed("decode (PyAV, to RGB)", list, reader)
+    translator = load_translator(style="toon", device="cpu").translator
+    stage = make_temporal_stage("flow", device=torch.device("cpu"))
+    restyled = []
+    with torch.inference_mode():
+        for frame in frames:
+            x = timed("uint8 -> float", u8_to_unit, np.stack([frame.rgb]))
+            y = timed("toon", translator, x)
+            z = timed("temporal stage", stage, x, y)
+            restyled.append((frame.time, timed("float -> uint8", unit_to_u8_numpy, z)[0]))
+
+    def encode() -> None:
+        with VideoWriter(Path("/tmp/vidtoon_bench_stages.mp4"), fps=Fraction(25), options=EncodeOptions(), force=True) as writer:
+            for time_, rgb in restyled:
+                writer.write(rgb, time_)
+
+    timed("encode (RGB -> YUV, x264 default settings)", encode)
+    print(f"\nStages of restyle --to toon, {film.name} ({frames[0].rgb.shape[1]}x{frames[0].rgb.shape[0]}, {len(frames)} frames)")
+    rows = [[name, f"{1000 * value / len(frames):.1f}"] for name, value in spent.items()]
+    print_table(["stage", "CPU ms/frame"], [*rows, ["sum", f"{1000 * sum(spent.values()) / len(frames):.1f}"]])
+
+
 def temporal(data: Path, frames: int, width: int, flow_sizes: list[int | None]) -> None:
     toon = PROCEDURAL.get("toon")
     card = find_style("toon")  # the shipped card's parameters (e.g. line_softness 0.03), as `restyle --to toon` runs it
@@ -264,7 +308,8 @@ def main() -> None:
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--against", type=Path, help="a tree of today's code: compare it with this one (and nothing else)")
     parser.add_argument("--rounds", type=int, default=2, help="--against: interleaved rounds")
-    parser.add_argument("--chaplin-seconds", type=int, default=8, help="--against: seconds of chaplin.mp4")
+    parser.add_argument("--chaplin-seconds", type=int, default=8, help="--against, --stages: seconds of chaplin.mp4")
+    parser.add_argument("--stages", action="store_true", help="only the per-stage CPU of chaplin.mp4 (this tree)")
     parser.add_argument("--skip-temporal", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("/tmp/vidtoon_bench_restyle_styles"))
     parser.add_argument("--notes", nargs="?", const="", help="append the report to docs/benchmarks.md#bench_styles")
@@ -273,6 +318,9 @@ def main() -> None:
     torch.set_num_threads(1)  # this process runs beside its children: one thread, no OpenMP spinning
     with tee_stdout() as report:
         print(f"load average before: {load_average()}")
+        if args.stages:
+            stages(Path(os.environ.get("VIDTOON_TEST_MEDIA", "/nonexistent")) / "chaplin.mp4", args.chaplin_seconds)
+            args.skip_e2e = args.skip_temporal = True
         if args.against is not None:
             against(args.out, args.against, args.rounds, args.chaplin_seconds)
             args.skip_e2e = args.skip_temporal = True
