@@ -25,6 +25,7 @@
 
 4. `--stages`: CPU ms per frame of each stage (decode, conversions, toon, the temporal stage, encode) of chaplin.mp4's
    first `--chaplin-seconds`, each run alone in this process (run it from two trees to compare).
+
 Sequences are read and scored with scripts/bench_temporal.py's helpers (`load`, `e_warp`).
 """
 

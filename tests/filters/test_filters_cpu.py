@@ -107,6 +107,8 @@ def test_eight_bit_working_frames_equal_the_float_ones_within_a_level():
     small = cpu.frames_u8(x, 67, 120)  # the shrink: torch's uint8 kernel against its float one (noise: the worst case)
     reference = (ops.to_unit(ops.resize(x.contiguous(), 67, 120)) * 255).permute(0, 2, 3, 1).numpy()
     assert small.shape == (2, 67, 120, 3) and np.abs(small - reference).max() <= 1.01
+    outside = torch.tensor([-1.5, -1.0, 0.0, 1.0, 1.5]).view(1, 1, 1, 5).expand(1, 3, 1, 5)  # beyond [-1, 1]: clamped
+    assert cpu.frames_u8(outside, 1, 5)[0, 0, :, 0].tolist() == [0, 0, 128, 255, 255]
 
 
 def test_lab_from_eight_bits_equals_the_torch_code():

@@ -113,7 +113,7 @@ def frames_u8(x: Tensor, height: int, width: int) -> np.ndarray:
     hwc = frames_hwc(x)
     out = np.empty(hwc.shape, np.uint8)
     for frame, dst in zip(hwc, out, strict=True):
-        cv2.convertScaleAbs(frame, dst=dst, alpha=127.5, beta=127.5)  # [-1, 1] -> 0..255, rounded half to even, saturated
+        cv2.addWeighted(frame, 127.5, frame, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)  # -> 0..255, rounded, saturated
     if (height, width) == tuple(x.shape[-2:]):
         return out
     small = F.interpolate(
