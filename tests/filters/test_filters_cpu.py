@@ -125,7 +125,9 @@ def test_luma_of_channels_last_and_planar_frames_equals_the_matrix():
     expected = ops.mix_channels(x.contiguous(), (ops.LUMA,))
     for frames in (x, x.contiguous()):
         assert torch.allclose(ops.luma(frames), expected, atol=1e-6)
-    assert torch.allclose(cpu.luma_of_u8(((x + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()), expected / 2 + 0.5, atol=1e-6)
+    assert torch.allclose(
+        cpu.luma_of_u8(((x + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()), expected / 2 + 0.5, atol=1e-6
+    )
 
 
 def test_a_self_guided_filter_equals_the_general_one():
