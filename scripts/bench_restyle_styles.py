@@ -18,6 +18,13 @@
     .venv/bin/python scripts/bench_restyle_styles.py                    # both parts
     .venv/bin/python scripts/bench_restyle_styles.py --quick            # 24 frames per sequence, no variants
     .venv/bin/python scripts/bench_restyle_styles.py --notes "comment"  # also append to docs/benchmarks.md#bench_styles
+    .venv/bin/python scripts/bench_restyle_styles.py --against /tmp/main   # today's code (git archive) against this tree
+
+3. `--against DIR`: only the end-to-end restyle of the sample and of chaplin.mp4's first `--chaplin-seconds` (640×360),
+   by the code in DIR and by this tree, interleaved `--rounds` times: wall, CPU, pipeline fps, × real time.
+
+4. `--stages`: CPU ms per frame of each stage (decode, conversions, toon, the temporal stage, encode) of chaplin.mp4's
+   first `--chaplin-seconds`, each run alone in this process (run it from two trees to compare).
 
 Sequences are read and scored with scripts/bench_temporal.py's helpers (`load`, `e_warp`).
 """
@@ -48,14 +55,71 @@ SAMPLE_SECONDS = 4.0
 SEQUENCES = ("dvp_davis_bike-packing_input", "dvp_bedroom_input", "propainter_davis_tennis", "propainter_davis_bmx-trees")
 
 
-def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall and CPU seconds of `python args...` run from the repository root."""
-    child_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+def run_child(args: list[str], env: dict[str, str] | None = None, tree: Path = REPO_ROOT) -> tuple[float, float]:
+    """Wall and CPU seconds of `python args...` run from `tree` (a checkout of vidtoon; default this one)."""
+    child_env = {**os.environ, "PYTHONPATH": str(tree), **(env or {})}
     cpu, wall = cpu_seconds(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(
-        [sys.executable, *args], check=True, cwd=REPO_ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, *args], check=True, cwd=tree, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     return time.perf_counter() - wall, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
+
+
+def against(out_dir: Path, base: Path, rounds: int, chaplin_seconds: int) -> None:
+    """`restyle --to toon` (defaults: consistency on) of the sample and of chaplin.mp4's first seconds, by the code in
+    `base` (e.g. main's HEAD: `git archive HEAD | tar -x -C DIR`) and by this tree, runs interleaved (base, this, base,
+    this, ...), each with a 1-frame run (`--end 0.04`) as its start-up baseline. Pipeline fps = (frames - 1) / (wall -
+    the 1-frame run's wall): the rate once started; × real time = that over the film's rate (≥ 1: keeps up)."""
+    films = [(SAMPLE, "480x270", 96, Fraction(24), [])]
+    media = Path(os.environ.get("VIDTOON_TEST_MEDIA", "/nonexistent")) / "chaplin.mp4"
+    if media.exists():
+        films.append((media, "640x360", 25 * chaplin_seconds, Fraction(25), ["--end", str(chaplin_seconds)]))
+    trees = [("base", base.resolve()), ("this", REPO_ROOT)]
+    rows = []
+    for film, size, frames, fps, limit in films:
+        restyle = ["-m", "vidtoon", "restyle", str(film), "--to", "toon", "--force"]
+        runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for round_ in range(rounds):
+            for what, args in (("one", ["--end", "0.04"]), ("all", limit)):
+                for name, tree in trees:
+                    log_progress(f"{film.name} round {round_ + 1}: {name} {what}")
+                    out = out_dir / f"{name}_{what}.mp4"
+                    runs.setdefault((name, what), []).append(run_child([*restyle, *args, "-o", str(out)], tree=tree))
+        for name, _ in trees:
+            one = min(w for w, _ in runs[(name, "one")])
+            for (wall, cpu), (one_wall, one_cpu) in zip(runs[(name, "all")], runs[(name, "one")], strict=True):
+                pipeline_fps = (frames - 1) / max(wall - one, 1e-9)
+                rows.append(
+                    [
+                        f"{film.name} {size}, {frames} frames",
+                        name,
+                        f"{one_wall:.1f} / {one_cpu:.1f}",
+                        f"{wall:.1f}",
+                        f"{cpu:.1f}",
+                        f"{(cpu - one_cpu) / (frames - 1) * 1000:.0f}",
+                        f"{pipeline_fps:.1f}",
+                        f"{pipeline_fps / float(fps):.2f}",
+                        f"{frames / float(fps) / wall:.2f}",
+                    ]
+                )
+    print(
+        f"restyle --to toon, today's code ({base}) against this tree ({REPO_ROOT}), interleaved, fresh processes, "
+        f"{os.cpu_count()} CPUs; pipeline fps over the fastest 1-frame run of the same code"
+    )
+    print_table(
+        [
+            "film",
+            "code",
+            "1-frame run wall / CPU s",
+            "wall s",
+            "CPU s",
+            "CPU ms/frame over start-up",
+            "pipeline fps",
+            "× real time (pipeline)",
+            "× real time (end to end)",
+        ],
+        rows,
+    )
 
 
 def end_to_end(out_dir: Path, variants: bool, with_spin: bool) -> None:
@@ -127,6 +191,48 @@ def _end_to_end_film(
         ],
         rows,
     )
+
+
+def stages(film: Path, seconds: int) -> None:
+    """CPU ms per frame of each stage of `restyle --to toon` on `film`'s first `seconds`, each stage run alone in this
+    process (process CPU: the stage's own threads, PyAV's and OpenCV's included), torch on one thread."""
+    import numpy as np
+
+    from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
+    from vidtoon.io.formats import EncodeOptions
+    from vidtoon.io.reader import VideoReader
+    from vidtoon.io.writer import VideoWriter
+    from vidtoon.styles import load_translator
+
+    spent: dict[str, float] = {}
+
+    def timed(name: str, function, *args):
+        started = cpu_seconds()
+        result = function(*args)
+        spent[name] = spent.get(name, 0.0) + cpu_seconds() - started
+        return result
+
+    with VideoReader(film, end=Fraction(seconds)) as reader:
+        frames = timed("decode (PyAV, to RGB)", list, reader)
+    translator = load_translator(style="toon", device="cpu").translator
+    stage = make_temporal_stage("flow", device=torch.device("cpu"))
+    restyled = []
+    with torch.inference_mode():
+        for frame in frames:
+            x = timed("uint8 -> float", u8_to_unit, np.stack([frame.rgb]))
+            y = timed("toon", translator, x)
+            z = timed("temporal stage", stage, x, y)
+            restyled.append((frame.time, timed("float -> uint8", unit_to_u8_numpy, z)[0]))
+
+    def encode() -> None:
+        with VideoWriter(Path("/tmp/vidtoon_bench_stages.mp4"), fps=Fraction(25), options=EncodeOptions(), force=True) as writer:
+            for time_, rgb in restyled:
+                writer.write(rgb, time_)
+
+    timed("encode (RGB -> YUV, x264 default settings)", encode)
+    print(f"\nStages of restyle --to toon, {film.name} ({frames[0].rgb.shape[1]}x{frames[0].rgb.shape[0]}, {len(frames)} frames)")
+    rows = [[name, f"{1000 * value / len(frames):.1f}"] for name, value in spent.items()]
+    print_table(["stage", "CPU ms/frame"], [*rows, ["sum", f"{1000 * sum(spent.values()) / len(frames):.1f}"]])
 
 
 def temporal(data: Path, frames: int, width: int, flow_sizes: list[int | None]) -> None:
@@ -201,6 +307,10 @@ def main() -> None:
         help="comma-separated --flow-size values for the temporal part ('default': the stage's own), e.g. default,480,320",
     )
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--against", type=Path, help="a tree of today's code: compare it with this one (and nothing else)")
+    parser.add_argument("--rounds", type=int, default=2, help="--against: interleaved rounds")
+    parser.add_argument("--chaplin-seconds", type=int, default=8, help="--against, --stages: seconds of chaplin.mp4")
+    parser.add_argument("--stages", action="store_true", help="only the per-stage CPU of chaplin.mp4 (this tree)")
     parser.add_argument("--skip-temporal", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("/tmp/vidtoon_bench_restyle_styles"))
     parser.add_argument("--notes", nargs="?", const="", help="append the report to docs/benchmarks.md#bench_styles")
@@ -209,6 +319,12 @@ def main() -> None:
     torch.set_num_threads(1)  # this process runs beside its children: one thread, no OpenMP spinning
     with tee_stdout() as report:
         print(f"load average before: {load_average()}")
+        if args.stages:
+            stages(Path(os.environ.get("VIDTOON_TEST_MEDIA", "/nonexistent")) / "chaplin.mp4", args.chaplin_seconds)
+            args.skip_e2e = args.skip_temporal = True
+        if args.against is not None:
+            against(args.out, args.against, args.rounds, args.chaplin_seconds)
+            args.skip_e2e = args.skip_temporal = True
         if not args.skip_e2e:
             end_to_end(args.out, variants=not args.quick, with_spin=args.with_spin)
         if not args.skip_temporal:

@@ -295,3 +295,24 @@ def test_finished_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize(
+    ("options", "settings"),
+    [
+        (EncodeOptions(), (b"crf=17.0", b"subme=4", b"ref=2")),  # neither given: x264 faster at CRF 17
+        (EncodeOptions(preset="medium"), (b"crf=18.0", b"subme=7", b"ref=3")),  # today's default, asked for
+        (EncodeOptions(crf=20), (b"crf=20.0", b"subme=7")),  # a CRF alone keeps medium
+        (EncodeOptions(preset="faster", crf=18), (b"crf=18.0", b"subme=4")),
+    ],
+)
+def test_x264_settings_are_written_into_the_file(tmp_path, options, settings):
+    """x264 writes its settings into the stream (an SEI message): what a user's `mediainfo` shows."""
+    out = tmp_path / "settings.mp4"
+    rng = np.random.default_rng(0)
+    with VideoWriter(out, fps=Fraction(25), options=options) as writer:
+        for _ in range(3):
+            writer.write(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    data = out.read_bytes()
+    assert all(setting in data for setting in settings)
+    assert options.x264_settings("libx265") == (options.preset or "medium", options.crf or 18)  # x265: no automatic preset

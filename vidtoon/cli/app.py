@@ -160,7 +160,7 @@ MaxPixelsOption = Annotated[
 ]
 
 
-def encode_options(crf: int | None, preset: str, pix_fmt: str | None):
+def encode_options(crf: int | None, preset: str | None, pix_fmt: str | None):
     """The encoder flags as `EncodeOptions`."""
     from vidtoon.io.formats import EncodeOptions  # not through the writer: no PyAV for checking flags
 

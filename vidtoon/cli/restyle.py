@@ -17,7 +17,6 @@ from vidtoon.cli.app import (
     MaxPixelsOption,
     OnCorruptOption,
     PixFmtOption,
-    PresetOption,
     ResumeOption,
     app,
     done,
@@ -89,7 +88,12 @@ def restyle(
     resume: ResumeOption = False,
     segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
     crf: CrfOption = None,
-    preset: PresetOption = "medium",
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset", help="x264 speed preset: ultrafast … veryslow (default: faster at CRF 17 if no --crf, else medium)."
+        ),
+    ] = None,
     pix_fmt: PixFmtOption = None,
     on_corrupt: OnCorruptOption = "stop",
     force: ForceOption = False,

@@ -9,10 +9,15 @@ tensor's memory (no copies), 3-10× faster than torch's shifted sums and interpo
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
+
+LUMA = np.array([[0.299, 0.587, 0.114]], np.float32)  # Rec. 601 luma weights of R, G, B (`ops.LUMA`)
 
 
 def usable(img: Tensor) -> bool:
@@ -73,4 +78,97 @@ def lab_to_rgb(lab: Tensor) -> Tensor:
         rgb = cv2.cvtColor(cv2.merge(list(image)), cv2.COLOR_Lab2RGB)  # planes interleaved and back: cv2.merge/split
         for plane, channel in zip(cv2.split(rgb), dst, strict=True):
             np.clip(plane, 0, 1, out=channel)
+    return out
+
+
+def frames_hwc(x: Tensor) -> np.ndarray:
+    """N×C×H×W float32 CPU `x` -> N×H×W×C numpy array: a view of a channels-last tensor (restyle's decoded frames),
+    else an interleaved copy."""
+    return x.detach().permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def is_channels_last(x: Tensor) -> bool:
+    """Whether N×C×H×W `x` is laid out as N×H×W×C in memory (restyle's decoded frames)."""
+    return x.permute(0, 2, 3, 1).is_contiguous()
+
+
+def luma(img: Tensor) -> Tensor:
+    """Rec. 601 luma of N×3×H×W `img` (any range: the weights sum to 1): N×1×H×W contiguous.
+
+    Channels-last frames: one OpenCV pass per frame over the interleaved pixels (no planar copy of the frame); planar
+    ones: three passes over the planes. The same sum, up to float rounding."""
+    if not is_channels_last(img):
+        out = torch.mul(img[:, 0:1], float(LUMA[0, 0])).add_(img[:, 1:2], alpha=float(LUMA[0, 1]))
+        return out.add_(img[:, 2:3], alpha=float(LUMA[0, 2]))
+    return luma_of_hwc(frames_hwc(img))
+
+
+def frames_u8(x: Tensor, height: int, width: int) -> np.ndarray:
+    """N×3×H×W `x` in [-1, 1] -> N×height×width×3 uint8 RGB (0..255 for [-1, 1]), shrunk when smaller (antialiased
+    bilinear, `ops.resize`): `ops.to_unit(ops.resize(x, height, width))` rounded to 8 bits, i.e. within half a grey
+    level (a little more where torch's 8-bit kernel rounds its weights).
+
+    Decoded frames are 8-bit already, so the rounding of `x` loses nothing; the shrink runs through torch's uint8
+    channels-last kernel, 4× cheaper than its float kernel on planes, and what follows reads 4× fewer bytes."""
+    hwc = frames_hwc(x)
+    out = np.empty(hwc.shape, np.uint8)
+    for frame, dst in zip(hwc, out, strict=True):
+        cv2.addWeighted(frame, 127.5, frame, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)  # -> 0..255, rounded, saturated
+    if (height, width) == tuple(x.shape[-2:]):
+        return out
+    small = F.interpolate(
+        torch.from_numpy(out).permute(0, 3, 1, 2), size=(height, width), mode="bilinear", antialias=True, align_corners=False
+    )
+    return small.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+@functools.cache
+def _lab_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sRGB curve for the 256 8-bit values (exact, in float64 then rounded), sRGB -> XYZ / white, and
+    (f(X), f(Y), f(Z), 1) -> (L, a, b) (`ops.rgb_to_lab`'s constants)."""
+    from vidtoon.filters import ops  # ops imports this module: its constants are read when first used
+
+    v = np.arange(256, dtype=np.float64) / 255
+    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    to_xyz = np.asarray(ops._RGB_TO_XYZ, np.float32)
+    to_lab = np.asarray([[*row, offset] for row, offset in zip(ops._F_TO_LAB, (-16.0, 0.0, 0.0), strict=True)], np.float32)
+    return linear, to_xyz, to_lab
+
+
+def rgb_to_lab(rgb_u8: np.ndarray) -> Tensor:
+    """N×H×W×3 uint8 sRGB (numpy) -> N×3×H×W CIE L*a*b* (D65) planes: `ops.rgb_to_lab` of `rgb_u8` / 255 within 2e-4,
+    5-8× cheaper. The sRGB curve is a table of the 256 values; XYZ and Lab are one OpenCV matrix pass each; the cube
+    root (OpenCV's pow) and the linear piece below the knee as `ops._joined` writes them."""
+    from vidtoon.filters.ops import _LAB_EPS, _LAB_KAPPA
+
+    linear, to_xyz, to_lab = _lab_tables()
+    n, h, w, _ = rgb_u8.shape
+    out = torch.empty(n, 3, h, w)
+    for frame, dst in zip(rgb_u8, out.numpy(), strict=True):
+        xyz = cv2.transform(cv2.LUT(frame, linear), to_xyz)
+        f = cv2.pow(np.maximum(xyz, np.float32(_LAB_EPS)), 1 / 3)  # the curve, above the knee
+        below = np.minimum(xyz, np.float32(_LAB_EPS))  # the straight piece: slope · (t - knee), 0 above the knee
+        below -= np.float32(_LAB_EPS)
+        below *= np.float32(_LAB_KAPPA / 116)
+        f += below
+        for plane, channel in zip(cv2.split(cv2.transform(f, to_lab)), dst, strict=True):
+            channel[...] = plane
+    return out
+
+
+def luma_of_u8(rgb_u8: np.ndarray) -> Tensor:
+    """N×H×W×3 uint8 RGB (numpy) -> the Rec. 601 luma of `rgb_u8` / 255, N×1×H×W float32 in [0, 1]."""
+    n, h, w, _ = rgb_u8.shape
+    out = torch.empty(n, 1, h, w)
+    for frame, dst in zip(rgb_u8, out.numpy(), strict=True):
+        dst[0] = cv2.transform(frame.astype(np.float32), LUMA / 255)
+    return out
+
+
+def luma_of_hwc(rgb_hwc: np.ndarray) -> Tensor:
+    """N×H×W×3 float32 numpy -> its Rec. 601 luma, N×1×H×W tensor (one OpenCV pass per frame)."""
+    n, h, w, _ = rgb_hwc.shape
+    out = torch.empty(n, 1, h, w)
+    for frame, dst in zip(rgb_hwc, out.numpy(), strict=True):
+        dst[0] = cv2.transform(frame, LUMA)
     return out

@@ -157,6 +157,8 @@ def mix_channels(img: Tensor, matrix: tuple[tuple[float, ...], ...] | Tensor, of
 
 def luma(rgb: Tensor) -> Tensor:
     """Rec. 601 luma of N×3×H×W `rgb`: N×1×H×W (in [0, 1] for `rgb` in [0, 1], in [-1, 1] for [-1, 1])."""
+    if cpu.usable(rgb):
+        return cpu.luma(rgb)
     return mix_channels(rgb, (LUMA,))
 
 
@@ -211,6 +213,8 @@ def guided_filter_coefficients(guide: Tensor, src: Tensor, radius: int, eps: flo
         b = mean_s - a * mean_g
         a, b = box_blur(torch.cat((a, b), 1), radius).chunk(2, 1)
         return a, b
+    if cg == 1 and cs > 1 and guide.data_ptr() == src.data_ptr() and guide.stride() == src.stride():
+        return _self_guided_coefficients(src, radius, eps)
     # the same values with no gradient to record: the four statistics written into one tensor, then worked on in place
     # (about half the passes over memory); B and A end up side by side, blurred as one block
     stats = torch.empty(guide.shape[0], 2 * (cg + cs), *guide.shape[2:], dtype=src.dtype, device=src.device)
@@ -223,6 +227,25 @@ def guided_filter_coefficients(guide: Tensor, src: Tensor, radius: int, eps: flo
     a = corr.sub_(mean_g * mean_s).div_(sq.addcmul_(mean_g, mean_g, value=-1).add_(eps))
     b = mean_s.addcmul_(a, mean_g, value=-1)
     b, a = box_blur(stats[:, 2 * cg :], radius).split(cs, 1)
+    return a, b
+
+
+def _self_guided_coefficients(src: Tensor, radius: int, eps: float) -> tuple[Tensor, Tensor]:
+    """`guided_filter_coefficients(src[:, :1], src, ...)` with no gradient to record: the guide is the first channel,
+    so its mean and its square's mean are the first planes of the source's mean and of guide · source, blurred once
+    instead of twice (2 C planes of statistics, not 2 C + 2: toon's Lab pass blurs 12 planes instead of 14). The same
+    arithmetic, so the same values."""
+    cs = src.shape[1]
+    stats = torch.empty(src.shape[0], 2 * cs, *src.shape[2:], dtype=src.dtype, device=src.device)
+    stats[:, :cs] = src
+    torch.mul(src[:, :1], src, out=stats[:, cs:])
+    stats = box_blur(stats, radius)
+    mean_s, corr = stats.split(cs, 1)
+    mean_g = mean_s[:, :1].clone()
+    denominator = corr[:, :1].addcmul(mean_g, mean_g, value=-1).add_(eps)  # var(guide) + eps
+    a = corr.addcmul_(mean_g, mean_s, value=-1).div_(denominator)
+    mean_s.addcmul_(a, mean_g, value=-1)  # B = mean(src) - A · mean(guide)
+    b, a = box_blur(stats, radius).split(cs, 1)
     return a, b
 
 

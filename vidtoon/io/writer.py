@@ -225,7 +225,8 @@ class VideoWriter:
     def _codec_options(self, codec: str) -> dict[str, str]:
         crf = self.options.crf
         if codec in ("libx264", "libx265"):
-            options = {"crf": str(18 if crf is None else crf), "preset": self.options.preset}
+            preset, crf = self.options.x264_settings(codec)
+            options = {"crf": str(crf), "preset": preset}
             if self.format.constant_rate:
                 options["bf"] = "0"  # AVI stores no timestamps: reordered frames would shift the picture
             return options
