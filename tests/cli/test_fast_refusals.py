@@ -28,7 +28,7 @@ def run_child(body: str, tmp_path: Path) -> tuple[dict, str, str]:
         print(_json.dumps({{**result, "loaded": [m for m in {HEAVY!r} if m in _sys.modules]}}))
         """
     )
-    env = {"PYTHONPATH": str(REPO), "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path), "COLUMNS": "200"}
+    env = {"PYTHONPATH": str(REPO), "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path), "COLUMNS": "400"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     *out, last = done.stdout.strip().splitlines()
