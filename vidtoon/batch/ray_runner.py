@@ -75,6 +75,7 @@ def run_on_ray(
     if not jobs:
         return [], 0
     with connect(address) as cluster:
+        log.debug("mark connected")
         ray = import_ray()
         gpu = cluster.gpus >= 1 and wants_gpu(jobs)
         prepared = [_prepare(job, force=force, gpu=gpu) for job in jobs]
@@ -151,6 +152,7 @@ class _Pool:
         # named, so actors find it by name (an actor handle as a constructor argument would sit in the object store)
         self.queue_name = f"vidtoon-batch-progress-{uuid.uuid4().hex[:12]}"
         self.events = Queue(actor_options={"num_cpus": 0, "name": self.queue_name})
+        log.debug("mark queue created")
         share = cluster.cpus / count
         threads = max(1, int(share))
         # fractional CPUs: with every core reserved by the actors nothing else (a restarted actor, the caller's
@@ -160,8 +162,10 @@ class _Pool:
             resources["num_gpus"] = 1
         remote = ray.remote(RayWorker).options(max_restarts=max_restarts, max_task_retries=max_restarts, **resources)
         self.actors = [remote.remote(self.queue_name, threads) for _ in range(count)]
+        log.debug("mark actors created")
         self.dispatch: Dispatcher | None = None  # the caller's progress, set by `run`
         self.pids = self._ready()
+        log.debug("mark actors ready")
 
     def _ready(self) -> list[int]:
         """Wait for every actor to have started (imported the pipeline), so that a job's time is its own.
