@@ -321,6 +321,7 @@ class _Stamps:
 
 
 def _print(rows: dict, frames: int, args, film_rows: dict, film_frames: int) -> None:
+    print(json.dumps(rows))  # every run's numbers, for the record
     load = os.getloadavg()
     print(f"\n{len(CLIPS)} clips, first {args.seconds:g} s each ({frames} frames), sketch, height 360; cores {os.cpu_count()}, "
           f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
@@ -340,7 +341,7 @@ def _print(rows: dict, frames: int, args, film_rows: dict, film_frames: int) -> 
             order = ("cluster", "call", "first", "last", "returned", "shutdown")
             extra = [k for k in row if k not in (*order, "wall", "cpu", "tree_cpu")]
             marks = sorted(((k, row[k]) for k in (*order, *extra) if k in row and k != "cluster"), key=lambda m: m[1])
-            marks = [("cluster", row["cluster"])] * ("cluster" in row) + marks
+            marks = ([("cluster", row["cluster"])] if "cluster" in row else []) + marks
             text = ", ".join(f"{k} {v:.1f}" + (" (took)" if k in ("cluster", "shutdown") else "") for k, v in marks)
             print(f"  {name:<28}{text}, exit {row['wall']:.1f}; CPU s of the process tree at the return {row['tree_cpu']:.1f}")
     n = args.workers

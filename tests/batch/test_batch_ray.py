@@ -182,8 +182,8 @@ def test_without_ray_installed_the_cli_says_what_to_install(tmp_path, monkeypatc
 
 
 class KillAChunk:
-    """A `BatchProgress` that SIGKILLs the Ray worker process running a chunk (its process title names the task) once the
-    film's bar has counted 8 frames: Ray restarts the actor and runs the chunk again. Counts the bar's frames."""
+    """A `BatchProgress` that SIGKILLs the Ray worker process running the chunks (its process title names the actor) once
+    the film's bar has counted 8 frames: Ray restarts the actor and runs its chunks again. Counts the bar's frames."""
 
     def __init__(self):
         self.killed = None
@@ -202,7 +202,7 @@ class KillAChunk:
                 title = (proc / "cmdline").read_bytes()
             except (OSError, ValueError):
                 continue
-            if proc.name.isdigit() and b"RayWorker.run_chunk" in title:
+            if proc.name.isdigit() and title.startswith(b"ray::RayWorker"):  # the actor (threads: its title names no task)
                 os.kill(int(proc.name), signal.SIGKILL)
                 self.killed = int(proc.name)
                 return

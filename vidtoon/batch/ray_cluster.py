@@ -130,5 +130,29 @@ def _cluster(ray: Any, *, started_here: bool) -> Cluster:
     return Cluster(float(resources.get("CPU", 0)), float(resources.get("GPU", 0)), started_here)
 
 
+def plan_actors(ray: Any, cluster: Cluster, count: int, *, gpu: bool) -> list[tuple[str | None, int, float]]:
+    """Where `count` units at a time run: (node id or None for anywhere, slots, CPUs) per actor.
+
+    With GPUs, one actor per unit, each taking one GPU (Ray places them). Without, one actor per node, the `count`
+    slots shared out among the nodes in proportion to their CPUs (a node with none gets no actor), each actor taking
+    its node's CPUs: one pipeline import and one copy of each style per node.
+    """
+    if gpu:
+        return [(None, 1, cluster.cpus / count)] * count
+    nodes = [
+        (node["NodeID"], float(node["Resources"].get("CPU", 0)))
+        for node in ray.nodes()
+        if node.get("Alive") and node["Resources"].get("CPU", 0) > 0
+    ]
+    if len(nodes) <= 1:  # one machine: no need to say where
+        return [(None, count, cluster.cpus)]
+    total = sum(cpus for _, cpus in nodes)
+    shares = [count * cpus / total for _, cpus in nodes]
+    slots = [int(share) for share in shares]
+    for i in sorted(range(len(nodes)), key=lambda i: slots[i] - shares[i])[: count - sum(slots)]:  # largest remainders
+        slots[i] += 1
+    return [(node, n, cpus) for (node, cpus), n in zip(nodes, slots) if n]
+
+
 def wants_gpu(jobs: list[Job]) -> bool:
     return any(str(job.settings.get("device") or "auto") != "cpu" for job in jobs)
