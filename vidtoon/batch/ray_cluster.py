@@ -130,26 +130,32 @@ def _cluster(ray: Any, *, started_here: bool) -> Cluster:
     return Cluster(float(resources.get("CPU", 0)), float(resources.get("GPU", 0)), started_here)
 
 
-def plan_actors(ray: Any, cluster: Cluster, count: int, *, gpu: bool) -> list[tuple[str | None, int, float]]:
-    """Where `count` units at a time run: (node id or None for anywhere, slots, CPUs) per actor.
-
-    With GPUs, one actor per unit, each taking one GPU (Ray places them). Without, one actor per node, the `count`
-    slots shared out among the nodes in proportion to their CPUs (a node with none gets no actor), each actor taking
-    its node's CPUs: one pipeline import and one copy of each style per node.
-    """
-    if gpu:
-        return [(None, 1, cluster.cpus / count)] * count
-    nodes = [
+def node_cpus(ray: Any) -> list[tuple[str, float]]:
+    """(node id, CPUs) of each live node of the cluster that has CPUs."""
+    return [
         (node["NodeID"], float(node["Resources"].get("CPU", 0)))
         for node in ray.nodes()
         if node.get("Alive") and node["Resources"].get("CPU", 0) > 0
     ]
-    if len(nodes) <= 1:  # one machine: no need to say where
-        return [(None, count, cluster.cpus)]
+
+
+def plan_actors(nodes: list[tuple[str, float]], count: int, *, gpu: bool) -> list[tuple[str | None, int, float]]:
+    """Where `count` units at a time run on a cluster of `nodes` ((id, CPUs) each, `node_cpus`): (node id, or None for
+    anywhere; slots; CPUs) per actor.
+
+    With GPUs, one actor per unit, each taking one GPU (Ray places them) and a share of the CPUs. Without, one actor
+    per node, the `count` slots shared out among the nodes in proportion to their CPUs (largest remainders; a node
+    left without a slot gets no actor), each actor taking its node's CPUs: one pipeline import and one copy of each
+    style per node, not per unit in flight.
+    """
     total = sum(cpus for _, cpus in nodes)
+    if gpu:
+        return [(None, 1, (total or 1.0) / count)] * count
+    if len(nodes) <= 1:  # one machine: no need to say where
+        return [(None, count, total or 1.0)]
     shares = [count * cpus / total for _, cpus in nodes]
     slots = [int(share) for share in shares]
-    for i in sorted(range(len(nodes)), key=lambda i: slots[i] - shares[i])[: count - sum(slots)]:  # largest remainders
+    for i in sorted(range(len(nodes)), key=lambda i: slots[i] - shares[i])[: count - sum(slots)]:
         slots[i] += 1
     return [(node, n, cpus) for (node, cpus), n in zip(nodes, slots) if n]
 

@@ -32,7 +32,7 @@ from vidtoon.batch.check import Job
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
 from vidtoon.batch.progress import BatchProgress, Dispatcher, NoBatchProgress
-from vidtoon.batch.ray_cluster import INSTALL_HINT, Cluster, connect, import_ray, plan_actors, wants_gpu
+from vidtoon.batch.ray_cluster import INSTALL_HINT, connect, import_ray, node_cpus, plan_actors, wants_gpu
 from vidtoon.batch.ray_worker import RayWorker
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import Interrupted, UsageError
@@ -93,7 +93,7 @@ def run_on_ray(
         if not units:
             return results, 0
         count = cluster.workers(workers, prepared, units=len(units))
-        pool = _Pool(ray, cluster, count, gpu=gpu, max_restarts=max_restarts)
+        pool = _Pool(ray, count, gpu=gpu, max_restarts=max_restarts)
         try:
             return results + pool.run(units, progress, films, events), count
         finally:
@@ -160,13 +160,13 @@ class _Pool:
     """The actors (`plan_actors`: one per node, each running its node's share of the units in threads; one per GPU with
     GPUs), and the loop that feeds free slots the longest unit left and gathers the actors' progress."""
 
-    def __init__(self, ray: Any, cluster: Cluster, count: int, *, gpu: bool, max_restarts: int):
+    def __init__(self, ray: Any, count: int, *, gpu: bool, max_restarts: int):
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         self.ray = ray
         remote = ray.remote(RayWorker)
         self.actors: list[_Actor] = []
-        for node, slots, cpus in plan_actors(ray, cluster, count, gpu=gpu):
+        for node, slots, cpus in plan_actors(node_cpus(ray), count, gpu=gpu):
             threads = max(1, int(cpus / slots))
             # fractional CPUs: with every core reserved by the actors nothing else (a restarted actor, the caller's
             # own Ray tasks) could be scheduled (FACTS: Ray deadlocks on 2 CPUs with whole ones)
