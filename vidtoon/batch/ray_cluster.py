@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "install vidtoon[ray] (pip install 'vidtoon[ray]') on this machine and every node of the cluster"
 CONNECT_TIMEOUT = 3.0  # seconds to wait for a cluster address to answer before giving up (Ray itself waits minutes)
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024  # a local cluster moves jobs and results only: a small object store
+# a local cluster started lean (README "Scaling"): no dashboard (above), no usage stats (Ray's default for `ray.init`),
+# no metrics collected (nothing reads them: the cluster ends with the batch)
+LOCAL_SYSTEM_CONFIG = {"enable_metrics_collection": False}
 
 
 def import_ray() -> Any:
@@ -113,7 +116,9 @@ def connect(address: str) -> Iterator[Cluster]:
     target = check_address(address)
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
     if target is None:
-        options.update(num_cpus=os.cpu_count() or 1, object_store_memory=LOCAL_OBJECT_STORE)
+        options.update(
+            num_cpus=os.cpu_count() or 1, object_store_memory=LOCAL_OBJECT_STORE, _system_config=dict(LOCAL_SYSTEM_CONFIG)
+        )
     try:
         ray.init(address=target, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
