@@ -345,8 +345,10 @@ def _print(rows: dict, frames: int, args, film_rows: dict, film_frames: int) -> 
             marks = ([("cluster", row["cluster"])] if "cluster" in row else []) + marks
             text = ", ".join(f"{k} {v:.1f}" + (" (took)" if k in ("cluster", "shutdown") else "") for k, v in marks)
             print(f"  {name:<28}{text}, exit {row['wall']:.1f}")
-            print(f"  {'':<28}CPU s of the process tree (Ray's daemons and actors included): at the call "
-                  f"{row['call_cpu']:.1f}, at the return {row['tree_cpu']:.1f}, the call {row['tree_cpu'] - row['call_cpu']:.1f}")
+            print(
+                f"  {'':<28}CPU s of the process tree (Ray's daemons and actors included): at the call "
+                f"{row['call_cpu']:.1f}, at the return {row['tree_cpu']:.1f}, the call {row['tree_cpu'] - row['call_cpu']:.1f}"
+            )
     n = args.workers
     batch_cli, batch_one = best[f"batch CLI, {n} workers"], best[f"batch, 1 process, {n} workers"]
     print()

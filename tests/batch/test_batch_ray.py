@@ -1,8 +1,9 @@
-"""`vidtoon batch` on Ray, for real: a local Ray cluster (2 CPUs), two actors, three jobs, one worker process killed; then one film cut into chunks across the two actors, a chunk's worker killed.
+"""`vidtoon batch` on Ray, for real: a local Ray cluster (2 CPUs), two workers (one actor running two units at once in
+threads), three jobs, the worker process killed; then one film cut into chunks across the two, the worker killed mid-chunk.
 
 One batch runs once for the module: two tiny clips made here (one with 6-channel sound, one VFR) and the first 6 s of a real
 clip in 1 s segments, whose worker process is SIGKILLed once a segment is finished. Ray restarts the actor and
-retries the unit, which continues from the finished segments. Every output is checked against a single-process
+retries its units, which continue from their finished segments. Every output is checked against a single-process
 `vidtoon.restyle` of the same job.
 """
 
@@ -209,7 +210,7 @@ class KillAChunk:
 
 
 def test_a_film_is_cut_into_chunks_across_actors_and_survives_a_lost_worker(cluster, tmp_path):
-    """One film, two actors: the film runs as chunks (cut at its keyframes), one chunk's worker is killed mid-chunk
+    """One film, two workers: the film runs as chunks (cut at its keyframes), one chunk's worker is killed mid-chunk
     and retried; the joined film has the single restyle's timestamps and sound, and its frames within 2 levels (the
     issue's bound at chunk borders; lossless encode, 1 s warm-up)."""
     import vidtoon
@@ -237,7 +238,7 @@ def test_a_film_is_cut_into_chunks_across_actors_and_survives_a_lost_worker(clus
     assert video_times(output) == video_times(single)
     assert stream_span(output) == stream_span(single)
     differences = [np.abs(a - b).mean() for a, b in zip(_frames(output).astype(int), _frames(single).astype(int))]
-    assert max(differences) <= 2.0, "chunked on two actors, one chunk retried: within 2 levels of the single run everywhere"
+    assert max(differences) <= 2.0, "chunked on two workers, the chunks retried: within 2 levels of the single run everywhere"
     assert np.median(differences) <= 0.5, "and the single run's frames away from the borders"
 
 
