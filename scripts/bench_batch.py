@@ -73,6 +73,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each row, taking turns (best and median shown)")
     parser.add_argument("--ray", action="store_true", help="also the Ray rows (needs vidtoon[ray])")
     parser.add_argument("--film", action="store_true", help="also one film, sequential and chunked")
+    parser.add_argument(
+        "--only-batch", action="store_true", help="only the rows of `batch` (local, and Ray with --ray): no sequential baselines"
+    )
     parser.add_argument("--inner", help=argparse.SUPPRESS)  # one 1-process row, run by the benchmark itself
     parser.add_argument("--jobs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -91,7 +94,7 @@ def main() -> None:
     if not Path(cli[0]).exists():
         cli = [sys.executable, "-m", "vidtoon"]
     n = args.workers
-    rows = {name: [] for name in _row_names(n, args.ray)}
+    rows = {name: [] for name in _row_names(n, args.ray, args.only_batch)}
     film_rows: dict[str, list] = {"1 film, restyle CLI": [], f"1 film, batch CLI, {n} workers, chunked": []}
     frames = film_frames = 0
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
@@ -99,12 +102,13 @@ def main() -> None:
             out = Path(tmp) / f"run{run}"
             jobs = _job_list(out, sources[:-1], args.seconds)
             frames = _frames(jobs)
-            seq_cli = [
-                _measure([*cli, "restyle", j["source"], "-o", j["output"] + ".cli.mp4", *_flags(args.seconds)])
-                for j in jobs["jobs"]
-            ]
-            rows["sequential, CLI"].append(_sum(seq_cli))
-            rows["sequential, 1 process"].append(_inner_row("sequential", out, jobs, n))
+            if not args.only_batch:
+                seq_cli = [
+                    _measure([*cli, "restyle", j["source"], "-o", j["output"] + ".cli.mp4", *_flags(args.seconds)])
+                    for j in jobs["jobs"]
+                ]
+                rows["sequential, CLI"].append(_sum(seq_cli))
+                rows["sequential, 1 process"].append(_inner_row("sequential", out, jobs, n))
             rows[f"batch CLI, {n} workers"].append(_measure([*cli, "batch", str(_write(out / "b", jobs)), "--workers", str(n)]))
             rows[f"batch, 1 process, {n} workers"].append(_inner_row("batch", out, jobs, n))
             if args.ray:
@@ -127,8 +131,9 @@ def main() -> None:
     _print(rows, frames, args, film_rows, film_frames)
 
 
-def _row_names(n: int, ray: bool) -> list[str]:
-    names = ["sequential, CLI", "sequential, 1 process", f"batch CLI, {n} workers", f"batch, 1 process, {n} workers"]
+def _row_names(n: int, ray: bool, only_batch: bool) -> list[str]:
+    names = [] if only_batch else ["sequential, CLI", "sequential, 1 process"]
+    names += [f"batch CLI, {n} workers", f"batch, 1 process, {n} workers"]
     return names + ([f"ray CLI, {n} actors", f"ray, 1 process, {n} actors"] if ray else [])
 
 
@@ -246,11 +251,14 @@ def _inner(mode: str, jobs_file: Path, result: Path, workers: int) -> None:
             phases["cluster"] = clock() - started
             address = "auto"
         stamps = _Stamps(born)
+        _note_marks(phases, born)
+        phases["call_cpu"] = _tree_cpu()
         phases["call"] = clock() - born
         report = vidtoon.batch(
             jobs_file, workers=workers, progress=stamps, ray_address=address, report=jobs_file.parent / "r.json"
         )
         phases["returned"] = clock() - born
+        phases["tree_cpu"] = _tree_cpu()
         if not report.ok:
             sys.exit(f"a job failed: {[j.error for j in report.jobs if j.error]}")
         phases["first"], phases["last"] = stamps.first_start, stamps.last_finish
@@ -261,6 +269,36 @@ def _inner(mode: str, jobs_file: Path, result: Path, workers: int) -> None:
             ray.shutdown()
             phases["shutdown"] = clock() - started
     result.write_text(json.dumps(phases))
+
+
+def _tree_cpu() -> float:
+    """CPU s (user + sys) of this process and every live descendant (with what each has reaped): Ray's daemons and
+    actors included, which the rusage of the row misses when they are killed rather than reaped."""
+    import psutil
+
+    total = 0.0
+    for proc in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def _note_marks(phases: dict, born: float) -> None:
+    """Note the batch's debug marks (`log.debug("mark actors ready")` in `vidtoon.batch`) in `phases`, seconds since `born`."""
+    import logging
+
+    class Marks(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if message.startswith("mark "):
+                phases.setdefault(message[5:], time.time() - born)
+
+    logger = logging.getLogger("vidtoon.batch")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Marks())
 
 
 class _Stamps:
@@ -284,6 +322,7 @@ class _Stamps:
 
 
 def _print(rows: dict, frames: int, args, film_rows: dict, film_frames: int) -> None:
+    print(json.dumps(rows))  # every run's numbers, for the record
     load = os.getloadavg()
     print(f"\n{len(CLIPS)} clips, first {args.seconds:g} s each ({frames} frames), sketch, height 360; cores {os.cpu_count()}, "
           f"load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")  # fmt: skip
@@ -300,23 +339,32 @@ def _print(rows: dict, frames: int, args, film_rows: dict, film_frames: int) -> 
     print("\nphases of the 1-process rows, seconds since the process started:")
     for name, row in best.items():
         if "first" in row:
-            marks = [(k, row[k]) for k in ("cluster", "call", "first", "last", "returned", "shutdown") if k in row]
+            order = ("cluster", "call", "first", "last", "returned", "shutdown")
+            extra = [k for k in row if k not in (*order, "wall", "cpu", "tree_cpu", "call_cpu")]
+            marks = sorted(((k, row[k]) for k in (*order, *extra) if k in row and k != "cluster"), key=lambda m: m[1])
+            marks = ([("cluster", row["cluster"])] if "cluster" in row else []) + marks
             text = ", ".join(f"{k} {v:.1f}" + (" (took)" if k in ("cluster", "shutdown") else "") for k, v in marks)
             print(f"  {name:<28}{text}, exit {row['wall']:.1f}")
+            print(
+                f"  {'':<28}CPU s of the process tree (Ray's daemons and actors included): at the call "
+                f"{row['call_cpu']:.1f}, at the return {row['tree_cpu']:.1f}, the call {row['tree_cpu'] - row['call_cpu']:.1f}"
+            )
     n = args.workers
-    seq_cli, seq_one = best["sequential, CLI"], best["sequential, 1 process"]
     batch_cli, batch_one = best[f"batch CLI, {n} workers"], best[f"batch, 1 process, {n} workers"]
-    print(f"\nbatch CLI / sequential CLI: {batch_cli['wall'] / seq_cli['wall']:.2f}  (the target's ratio, goal <= 0.60; "
-          f"CPU {batch_cli['cpu'] / seq_cli['cpu']:.2f})")  # fmt: skip
-    print(f"batch / sequential, 1 process each: {batch_one['wall'] / seq_one['wall']:.2f}  "
-          f"(jobs only {_jobs(batch_one) / _jobs(seq_one):.2f}; CPU {batch_one['cpu'] / seq_one['cpu']:.2f})")  # fmt: skip
+    print()
+    if not args.only_batch:
+        seq_cli, seq_one = best["sequential, CLI"], best["sequential, 1 process"]
+        print(f"batch CLI / sequential CLI: {batch_cli['wall'] / seq_cli['wall']:.2f}  (the target's ratio, goal <= 0.60; "
+              f"CPU {batch_cli['cpu'] / seq_cli['cpu']:.2f})")  # fmt: skip
+        print(f"batch / sequential, 1 process each: {batch_one['wall'] / seq_one['wall']:.2f}  "
+              f"(jobs only {_jobs(batch_one) / _jobs(seq_one):.2f}; CPU {batch_one['cpu'] / seq_one['cpu']:.2f})")  # fmt: skip
     if args.ray:
         ray_cli, ray_one = best[f"ray CLI, {n} actors"], best[f"ray, 1 process, {n} actors"]
         call = ray_one["returned"] - ray_one["call"]
         print(f"ray CLI / batch CLI (cluster start included): {ray_cli['wall'] / batch_cli['wall']:.2f}  (goal <= 1.15)")
         print(f"ray / batch, 1 process, the batch call on a running cluster: {call / (batch_one['returned'] - batch_one['call']):.2f}  "
-              f"(jobs only {_jobs(ray_one) / _jobs(batch_one):.2f}); ray.init {ray_one['cluster']:.1f} s, "
-              f"ray.shutdown {ray_one['shutdown']:.1f} s")  # fmt: skip
+              f"(jobs only {_jobs(ray_one) / _jobs(batch_one):.2f}; CPU of the call {_call_cpu(ray_one) / _call_cpu(batch_one):.2f}); "
+              f"ray.init {ray_one['cluster']:.1f} s, ray.shutdown {ray_one['shutdown']:.1f} s")  # fmt: skip
     if args.film:
         print(f"\n1 film: {FILM}, first 6 s ({film_frames} frames), chunks of 3 s at keyframes")
         for name, values in film_rows.items():
@@ -324,6 +372,10 @@ def _print(rows: dict, frames: int, args, film_rows: dict, film_frames: int) -> 
             print(f"{name:<40}{row['wall']:>8.1f}{row['cpu']:>8.1f}{film_frames / row['wall']:>7.1f}")
         walls = [min(r["wall"] for r in values) for values in film_rows.values()]
         print(f"ratio chunked / sequential: {walls[1] / walls[0]:.2f}")
+
+
+def _call_cpu(row: dict) -> float:
+    return row["tree_cpu"] - row["call_cpu"]
 
 
 def _jobs(row: dict) -> float:

@@ -130,3 +130,36 @@ def test_the_python_api_takes_dicts_and_returns_the_report(finished, tmp_path):
     assert (job.status, job.frames, job.style, job.error) == ("done", 12, "sketch", None)
     assert video_times(tmp_path / "b.mp4") == video_times(source)
     assert json.loads((tmp_path / "report.json").read_text()) == json.loads(report.to_json())
+
+
+def _stubborn(ready) -> None:
+    """A worker's unit that ignores SIGINT (as a worker stuck in a long cleanup would) and never returns."""
+    import signal
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ready.set()
+    time.sleep(120)
+
+
+def test_an_interrupted_batch_kills_a_worker_that_does_not_stop_within_the_grace():
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from vidtoon.batch.local import _stop_workers
+
+    context = multiprocessing.get_context("fork")
+    ready = context.Manager().Event()
+    pool = ProcessPoolExecutor(1, mp_context=context)
+    future = pool.submit(_stubborn, ready)
+    assert ready.wait(60)
+    (process,) = pool._processes.values()
+    started = time.monotonic()
+    _stop_workers(pool, grace=0.5)
+    took = time.monotonic() - started
+    assert not process.is_alive() and process.exitcode == -9, "SIGINT ignored, so SIGKILL after the grace"
+    assert took < 3.0, took  # the grace and a kill, not the unit's 120 s
+    from concurrent.futures.process import BrokenProcessPool
+
+    assert isinstance(future.exception(timeout=30), BrokenProcessPool)  # the pool knows its worker is gone

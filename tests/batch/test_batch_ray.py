@@ -1,8 +1,9 @@
-"""`vidtoon batch` on Ray, for real: a local Ray cluster (2 CPUs), two actors, three jobs, one worker process killed; then one film cut into chunks across the two actors, a chunk's worker killed.
+"""`vidtoon batch` on Ray, for real: a local Ray cluster (2 CPUs), two workers (one actor running two units at once in
+threads), three jobs, the worker process killed; then one film cut into chunks across the two, the worker killed mid-chunk.
 
 One batch runs once for the module: two tiny clips made here (one with 6-channel sound, one VFR) and the first 6 s of a real
 clip in 1 s segments, whose worker process is SIGKILLed once a segment is finished. Ray restarts the actor and
-retries the unit, which continues from the finished segments. Every output is checked against a single-process
+retries its units, which continue from their finished segments. Every output is checked against a single-process
 `vidtoon.restyle` of the same job.
 """
 
@@ -182,8 +183,8 @@ def test_without_ray_installed_the_cli_says_what_to_install(tmp_path, monkeypatc
 
 
 class KillAChunk:
-    """A `BatchProgress` that SIGKILLs the Ray worker process running a chunk (its process title names the task) once the
-    film's bar has counted 8 frames: Ray restarts the actor and runs the chunk again. Counts the bar's frames."""
+    """A `BatchProgress` that SIGKILLs the Ray worker process running the chunks (its process title names the actor) once
+    the film's bar has counted 8 frames: Ray restarts the actor and runs its chunks again. Counts the bar's frames."""
 
     def __init__(self):
         self.killed = None
@@ -202,14 +203,14 @@ class KillAChunk:
                 title = (proc / "cmdline").read_bytes()
             except (OSError, ValueError):
                 continue
-            if proc.name.isdigit() and b"RayWorker.run_chunk" in title:
+            if proc.name.isdigit() and title.startswith(b"ray::RayWorker"):  # the actor (threads: its title names no task)
                 os.kill(int(proc.name), signal.SIGKILL)
                 self.killed = int(proc.name)
                 return
 
 
 def test_a_film_is_cut_into_chunks_across_actors_and_survives_a_lost_worker(cluster, tmp_path):
-    """One film, two actors: the film runs as chunks (cut at its keyframes), one chunk's worker is killed mid-chunk
+    """One film, two workers: the film runs as chunks (cut at its keyframes), one chunk's worker is killed mid-chunk
     and retried; the joined film has the single restyle's timestamps and sound, and its frames within 2 levels (the
     issue's bound at chunk borders; lossless encode, 1 s warm-up)."""
     import vidtoon
@@ -237,5 +238,61 @@ def test_a_film_is_cut_into_chunks_across_actors_and_survives_a_lost_worker(clus
     assert video_times(output) == video_times(single)
     assert stream_span(output) == stream_span(single)
     differences = [np.abs(a - b).mean() for a, b in zip(_frames(output).astype(int), _frames(single).astype(int))]
-    assert max(differences) <= 2.0, "chunked on two actors, one chunk retried: within 2 levels of the single run everywhere"
+    assert max(differences) <= 2.0, "chunked on two workers, the chunks retried: within 2 levels of the single run everywhere"
     assert np.median(differences) <= 0.5, "and the single run's frames away from the borders"
+
+
+class Overlap:
+    """A `BatchProgress` noting the order of jobs starting and finishing, and the process writing each output (the pid
+    in its lock file, and whether that process is a `RayWorker` actor)."""
+
+    def __init__(self, outputs: dict[int, Path]):
+        self.outputs, self.order, self.pids = outputs, [], {number: set() for number in outputs}
+
+    def batch_started(self, jobs, frames): ...
+
+    def job_started(self, number, frames, name):
+        self.order.append(("start", number))
+
+    def job_advanced(self, number, frames):
+        output = self.outputs[number]
+        try:
+            pid = json.loads(output.with_name(output.name + ".lock").read_text())["pid"]
+            title = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError, KeyError):  # not taken yet, or already given up
+            return
+        self.pids[number].add((pid, title.startswith(b"ray::RayWorker")))
+
+    def job_finished(self, result):
+        self.order.append(("finished", result.number))
+
+
+def test_one_actor_runs_two_jobs_at_once_as_local_mode_would(cluster, tmp_path):
+    """Two workers on one machine are one actor with two threads: both jobs run in one process, side by side, and
+    come out as local mode's worker processes make them (frame count, timestamps, pixels)."""
+    import vidtoon
+
+    textured = np.random.default_rng(1).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    sources = {
+        1: make_clip(tmp_path / "one.mp4", [np.roll(textured, 3 * i, axis=1) for i in range(60)], size=(320, 240)),
+        2: make_clip(tmp_path / "two.mp4", [np.roll(textured, 2 * i, axis=0) for i in range(48)], size=(320, 240)),
+    }
+    settings = {"to": "sketch", "consistency": "flow", "preset": "ultrafast"}
+
+    def jobs(folder: str) -> list[dict]:
+        return [{"source": str(s), "output": str(tmp_path / folder / s.name), **settings} for s in sources.values()]
+
+    outputs = {n: tmp_path / "ray" / s.name for n, s in sources.items()}
+    progress = Overlap(outputs)
+    report = vidtoon.batch(jobs("ray"), workers=2, ray_address="auto", progress=progress)
+    assert report.ok and report.workers == 2 and [job.frames for job in report.jobs] == [60, 48], report.jobs
+    (one,), (two,) = progress.pids[1], progress.pids[2]
+    assert one == two and one[1], "one actor process (a Ray worker running `RayWorker`) wrote both outputs"
+    first_finish = progress.order.index(next(e for e in progress.order if e[0] == "finished"))
+    assert {n for kind, n in progress.order[:first_finish] if kind == "start"} == {1, 2}, "both ran at once"
+    local = vidtoon.batch(jobs("local"), workers=2)
+    assert local.ok and [job.frames for job in local.jobs] == [60, 48]
+    for source in sources.values():
+        ours, theirs = tmp_path / "ray" / source.name, tmp_path / "local" / source.name
+        assert video_times(ours) == video_times(theirs)
+        assert np.array_equal(_frames(ours), _frames(theirs))

@@ -33,6 +33,8 @@ from vidtoon.batch.report import JobResult, job_result
 from vidtoon.batch.server import worker_context
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
 
+STOP_GRACE = 2.0  # seconds a worker has to stop after the batch is interrupted before it is killed
+
 
 def default_workers(gpus: list[int] | None, *, cores: int | None = None, visible_gpus: int | None = None) -> int:
     """One worker per GPU (`gpus`, else every visible one); on a CPU box 1 up to 4 cores, else one per 4 cores."""
@@ -122,8 +124,7 @@ def run_local(
                 events.put(("finished", job.number, result))
             results.append(result)
     except BaseException as exc:  # Ctrl-C, SIGTERM (`Interrupted`), or a failure here: stop the running jobs, not wait
-        _interrupt_workers(pool)
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop_workers(pool)
         for film in films.values():
             film.parts.release()
         if isinstance(exc, KeyboardInterrupt):
@@ -135,18 +136,33 @@ def run_local(
     return results, used
 
 
-def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
-    """SIGINT to every live worker: its restyle stops as after Ctrl-C (finished segments kept for --resume).
+def _stop_workers(pool: ProcessPoolExecutor, grace: float = STOP_GRACE) -> None:
+    """Stop every worker within `grace` seconds: SIGINT first (its restyle stops as after Ctrl-C, its finished segments
+    kept for --resume, its partial one removed), then SIGKILL for one still running after `grace` (a worker slow to
+    clean up on a loaded machine: its finished segments stay, its output lock dies with it).
 
     A terminal's Ctrl-C reaches the workers itself (one process group); a SIGTERM to this process does not.
     The executor keeps no public list of its processes, hence `_processes`.
     """
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        _signal(process, signal.SIGINT)
+    pool.shutdown(wait=False, cancel_futures=True)  # the workers exit once their interrupted units return
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
         if process.is_alive():
-            try:
-                os.kill(process.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
+            _signal(process, signal.SIGKILL)
+            process.join(STOP_GRACE)
+
+
+def _signal(process: Any, signum: int) -> None:
+    if process.is_alive():
+        try:
+            os.kill(process.pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def _drain(events: Any, progress: BatchProgress, numbers: set[int]) -> None:

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "install vidtoon[ray] (pip install 'vidtoon[ray]') on this machine and every node of the cluster"
 CONNECT_TIMEOUT = 3.0  # seconds to wait for a cluster address to answer before giving up (Ray itself waits minutes)
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024  # a local cluster moves jobs and results only: a small object store
+# a local cluster started lean (README "Scaling"): no dashboard (above), no usage stats (Ray's default for `ray.init`),
+# no metrics collected (nothing reads them: the cluster ends with the batch)
+LOCAL_SYSTEM_CONFIG = {"enable_metrics_collection": False}
 
 
 def import_ray() -> Any:
@@ -113,7 +116,9 @@ def connect(address: str) -> Iterator[Cluster]:
     target = check_address(address)
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR}
     if target is None:
-        options.update(num_cpus=os.cpu_count() or 1, object_store_memory=LOCAL_OBJECT_STORE)
+        options.update(
+            num_cpus=os.cpu_count() or 1, object_store_memory=LOCAL_OBJECT_STORE, _system_config=dict(LOCAL_SYSTEM_CONFIG)
+        )
     try:
         ray.init(address=target, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -128,6 +133,36 @@ def connect(address: str) -> Iterator[Cluster]:
 def _cluster(ray: Any, *, started_here: bool) -> Cluster:
     resources = ray.cluster_resources()
     return Cluster(float(resources.get("CPU", 0)), float(resources.get("GPU", 0)), started_here)
+
+
+def node_cpus(ray: Any) -> list[tuple[str, float]]:
+    """(node id, CPUs) of each live node of the cluster that has CPUs."""
+    return [
+        (node["NodeID"], float(node["Resources"].get("CPU", 0)))
+        for node in ray.nodes()
+        if node.get("Alive") and node["Resources"].get("CPU", 0) > 0
+    ]
+
+
+def plan_actors(nodes: list[tuple[str, float]], count: int, *, gpu: bool) -> list[tuple[str | None, int, float]]:
+    """Where `count` units at a time run on a cluster of `nodes` ((id, CPUs) each, `node_cpus`): (node id, or None for
+    anywhere; slots; CPUs) per actor.
+
+    With GPUs, one actor per unit, each taking one GPU (Ray places them) and a share of the CPUs. Without, one actor
+    per node, the `count` slots shared out among the nodes in proportion to their CPUs (largest remainders; a node
+    left without a slot gets no actor), each actor taking its node's CPUs: one pipeline import and one copy of each
+    style per node, not per unit in flight.
+    """
+    total = sum(cpus for _, cpus in nodes)
+    if gpu:
+        return [(None, 1, (total or 1.0) / count)] * count
+    if len(nodes) <= 1:  # one machine: no need to say where
+        return [(None, count, total or 1.0)]
+    shares = [count * cpus / total for _, cpus in nodes]
+    slots = [int(share) for share in shares]
+    for i in sorted(range(len(nodes)), key=lambda i: slots[i] - shares[i])[: count - sum(slots)]:
+        slots[i] += 1
+    return [(node, n, cpus) for (node, cpus), n in zip(nodes, slots) if n]
 
 
 def wants_gpu(jobs: list[Job]) -> bool:

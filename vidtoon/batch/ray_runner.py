@@ -1,19 +1,21 @@
-"""Ray mode: checked jobs run by a pool of Ray actors (one per GPU, else CPU actors with a share of the cores).
+"""Ray mode: checked jobs run by a pool of Ray actors (one per node running that node's share of the units in threads;
+one per GPU with GPUs).
 
 Each actor (`ray_worker.RayWorker`) is a long-lived worker process holding the styles it has loaded (the same
 per-style cache as local mode's `_Worker`: it *is* that worker, set up inside the actor) and runs each unit it is
 given through the same function local mode's workers use (`local._run_job`, i.e. `vidtoon.restyle`), always with
-resume: a unit whose
-worker process dies mid-run is retried (the actor restarts, `max_restarts`; its task runs again,
-`max_task_retries`) and continues from the film's finished segments, so no frame is made twice or lost.
-Units go to idle actors longest first. Progress travels through one `ray.util.queue.Queue` (the restyle's
-`QueueProgress` events, a few a second per job) to the caller's `BatchProgress`; results come back as the
-tasks' return values.
+resume: a unit whose worker process dies mid-run is retried (the actor restarts, `max_restarts`; its tasks run
+again, `max_task_retries`) and continues from the film's finished segments, so no frame is made twice or lost.
+On a CPU cluster one actor per node runs several units at once (Ray's `max_concurrency`, threads: torch, OpenCV and
+PyAV let go of the GIL in their loops), so each node imports the pipeline once, as local mode's forkserver does,
+not once per unit in flight (~5 CPU s each). Units go to free slots longest first. Progress events wait in each
+actor until this process polls for them (`RayWorker.take_events`, a few times a second, never waiting), and once
+more when a unit returns; results come back as the tasks' return values.
 
 Outputs and their parts folders are written where the jobs say, by whichever node runs the unit: every node must
 see those paths (shared storage: NFS, a cluster file system), and vidtoon must be installed on every node.
 
-The unit of work is a whole checked `Job`, or, with more actors than films, a chunk of a film (`vidtoon.batch.chunks`,
+The unit of work is a whole checked `Job`, or, with more slots than films, a chunk of a film (`vidtoon.batch.chunks`,
 `RayWorker.run_chunk`); this process holds each chunked film's lock and joins it when its last chunk is in.
 """
 
@@ -22,16 +24,15 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-import uuid
 from collections import deque
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from vidtoon.batch.check import Job
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
 from vidtoon.batch.progress import BatchProgress, Dispatcher, NoBatchProgress
-from vidtoon.batch.ray_cluster import INSTALL_HINT, Cluster, connect, import_ray, wants_gpu
+from vidtoon.batch.ray_cluster import INSTALL_HINT, connect, import_ray, node_cpus, plan_actors, wants_gpu
 from vidtoon.batch.ray_worker import RayWorker
 from vidtoon.batch.report import JobResult
 from vidtoon.errors import Interrupted, UsageError
@@ -75,6 +76,7 @@ def run_on_ray(
     if not jobs:
         return [], 0
     with connect(address) as cluster:
+        log.debug("mark connected")
         ray = import_ray()
         gpu = cluster.gpus >= 1 and wants_gpu(jobs)
         prepared = [_prepare(job, force=force, gpu=gpu) for job in jobs]
@@ -91,7 +93,7 @@ def run_on_ray(
         if not units:
             return results, 0
         count = cluster.workers(workers, prepared, units=len(units))
-        pool = _Pool(ray, cluster, count, gpu=gpu, max_restarts=max_restarts)
+        pool = _Pool(ray, count, gpu=gpu, max_restarts=max_restarts)
         try:
             return results + pool.run(units, progress, films, events), count
         finally:
@@ -141,27 +143,46 @@ def _prepare(job: Job, *, force: bool, gpu: bool) -> Job:
     return replace(job, resume=True)
 
 
-class _Pool:
-    """The actors, the progress queue, and the loop that feeds idle actors the longest unit left."""
+@dataclass
+class _Actor:
+    """One actor of the pool: its handle, the units it may run at once (`slots`), how many it runs now, each unit's
+    torch/OpenCV threads, and its progress poll in flight (an `ObjectRef` of `take_events`, or None)."""
 
-    def __init__(self, ray: Any, cluster: Cluster, count: int, *, gpu: bool, max_restarts: int):
-        from ray.util.queue import Queue
+    handle: Any
+    slots: int
+    threads: int
+    busy: int = 0
+    alive: bool = True
+    poll: Any = None
+
+
+class _Pool:
+    """The actors (`plan_actors`: one per node, each running its node's share of the units in threads; one per GPU with
+    GPUs), and the loop that feeds free slots the longest unit left and gathers the actors' progress."""
+
+    def __init__(self, ray: Any, count: int, *, gpu: bool, max_restarts: int):
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         self.ray = ray
-        # named, so actors find it by name (an actor handle as a constructor argument would sit in the object store)
-        self.queue_name = f"vidtoon-batch-progress-{uuid.uuid4().hex[:12]}"
-        self.events = Queue(actor_options={"num_cpus": 0, "name": self.queue_name})
-        share = cluster.cpus / count
-        threads = max(1, int(share))
-        # fractional CPUs: with every core reserved by the actors nothing else (a restarted actor, the caller's
-        # own Ray tasks) could be scheduled (FACTS: Ray deadlocks on 2 CPUs with whole ones)
-        resources: dict[str, Any] = {"num_cpus": round(min(1.0, share) * 0.9, 2) if gpu else round(share * 0.9, 2)}
-        if gpu:
-            resources["num_gpus"] = 1
-        remote = ray.remote(RayWorker).options(max_restarts=max_restarts, max_task_retries=max_restarts, **resources)
-        self.actors = [remote.remote(self.queue_name, threads) for _ in range(count)]
+        remote = ray.remote(RayWorker)
+        self.actors: list[_Actor] = []
+        for node, slots, cpus in plan_actors(node_cpus(ray), count, gpu=gpu):
+            threads = max(1, int(cpus / slots))
+            # fractional CPUs: with every core reserved by the actors nothing else (a restarted actor, the caller's
+            # own Ray tasks) could be scheduled (FACTS: Ray deadlocks on 2 CPUs with whole ones)
+            options: dict[str, Any] = {"num_cpus": round(min(1.0, cpus) * 0.9, 2) if gpu else round(cpus * 0.9, 2)}
+            if gpu:
+                options["num_gpus"] = 1
+            if node is not None:  # soft: a lost node's actor is restarted on another
+                options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node, soft=True)
+            handle = remote.options(
+                max_restarts=max_restarts, max_task_retries=max_restarts, max_concurrency=slots + 1, **options
+            ).remote(threads)  # one thread more than units: progress polls never wait behind them
+            self.actors.append(_Actor(handle, slots, threads))
+        log.debug("mark actors created")
         self.dispatch: Dispatcher | None = None  # the caller's progress, set by `run`
         self.pids = self._ready()
+        log.debug("mark actors ready")
 
     def _ready(self) -> list[int]:
         """Wait for every actor to have started (imported the pipeline), so that a job's time is its own.
@@ -172,7 +193,7 @@ class _Pool:
         from ray.exceptions import GetTimeoutError, RayError
 
         try:
-            return self.ray.get([actor.pid.remote() for actor in self.actors], timeout=READY_TIMEOUT)
+            return self.ray.get([actor.handle.pid.remote() for actor in self.actors], timeout=READY_TIMEOUT)
         except GetTimeoutError:
             self.stop()
             raise UsageError(
@@ -190,14 +211,15 @@ class _Pool:
         ray = self.ray
         self.dispatch = Dispatcher(progress, finished=False)
         pending = deque(sorted(units, key=_longest_first))
-        idle = list(self.actors)
-        running: dict[Any, tuple[Any, Unit, float]] = {}
+        running: dict[Any, tuple[_Actor, Unit, float]] = {}
         results: list[JobResult] = []
         try:
             while pending or running:
-                while idle and pending:
-                    actor, (job, chunk) = idle.pop(0), pending.popleft()
-                    call = actor.run_chunk.remote(job, chunk) if chunk is not None else actor.run.remote(job)
+                while pending and (actor := self._free()) is not None:
+                    job, chunk = pending.popleft()
+                    handle = actor.handle
+                    call = handle.run_chunk.remote(job, chunk, actor.threads) if chunk else handle.run.remote(job, actor.threads)
+                    actor.busy += 1
                     running[call] = (actor, (job, chunk), time.perf_counter())
                 if not running:  # every actor is gone: the units left fail
                     for job, chunk in pending:
@@ -213,19 +235,19 @@ class _Pool:
                 self._drain()
                 for ref in ready:
                     actor, (job, chunk), started = running.pop(ref)
+                    actor.busy -= 1
                     if chunk is not None:
-                        alive = self._settle_chunk(ref, films[job.number], chunk, pending)
+                        actor.alive = self._settle_chunk(ref, actor, films[job.number], chunk, pending) and actor.alive
                         if films[job.number].over():
                             results.append(films[job.number].finish(events))
                     else:
                         result, alive = self._result(ref, job, started)
-                        self._drain()
+                        actor.alive = alive and actor.alive
+                        self._drain(actor)
                         if result.status == "done" and result.frames is not None:
                             self.dispatch.settle(job.number, result.frames)
                         results.append(result)
                         progress.job_finished(result)
-                    if alive:
-                        idle.append(actor)
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stop the actors (finished segments stay for --resume)
             self.stop()
             signum = getattr(exc, "signum", 2)
@@ -233,7 +255,12 @@ class _Pool:
         self.stop()
         return results
 
-    def _settle_chunk(self, ref: Any, film: ChunkedFilm, chunk: Chunk, pending: deque) -> bool:
+    def _free(self) -> _Actor | None:
+        """The live actor with the most free slots (None when every slot is taken)."""
+        free = [actor for actor in self.actors if actor.alive and actor.busy < actor.slots]
+        return max(free, key=lambda actor: actor.slots - actor.busy) if free else None
+
+    def _settle_chunk(self, ref: Any, actor: _Actor, film: ChunkedFilm, chunk: Chunk, pending: deque) -> bool:
         """Hand a chunk's outcome to its film (a failure drops the film's chunks still pending); whether the actor
         can take another unit."""
         from ray.exceptions import RayActorError, RayError
@@ -250,7 +277,7 @@ class _Pool:
             outcome = _Outcome(error=RuntimeError(f"Ray: {str(exc).strip().splitlines()[-1]}"))
         film.settle(chunk, outcome, [])
         if outcome.error is None and outcome.value[0] is not None:
-            self._drain()
+            self._drain(actor)
             self.dispatch.settle(film.job.number, outcome.value[0].frames, chunk.index)
         if film.error is not None:  # its chunks not started yet are dropped
             for unit in [u for u in pending if u[0] is film.job]:
@@ -272,18 +299,42 @@ class _Pool:
         fps = result.frames / seconds if result.frames and result.status == "done" else None
         return replace(result, seconds=round(seconds, 3), fps=fps and round(fps, 2)), True
 
-    def _drain(self) -> None:
-        """Hand the actors' queued progress events to the caller's progress (a retried unit takes back its lost count)."""
-        size = self.events.qsize()
-        if not size:
+    def _drain(self, finished: _Actor | None = None) -> None:
+        """Hand the actors' progress events to the caller's progress (a retried unit takes back its lost count).
+
+        Without `finished`: what the polls in flight have brought back, a new poll sent to each live actor without one
+        (never waiting). With it (an actor whose unit has just returned): every event that unit made, waited for, so
+        that its bar is complete before the driver settles it.
+        """
+        actors = [actor for actor in self.actors if actor.alive]
+        for actor in actors:
+            if actor.poll is None:
+                actor.poll = actor.handle.take_events.remote()
+        polls = [actor.poll for actor in actors]
+        done, _ = self.ray.wait(polls, num_returns=len(polls), timeout=0) if polls else ([], [])
+        done = set(done)
+        if finished is not None and finished.alive:
+            done.add(finished.poll)
+        for actor in actors:
+            if actor.poll in done:
+                self._dispatch(actor.poll)
+                actor.poll = None
+        if finished is not None and finished.alive:  # a poll sent before the unit returned may have missed its last events
+            self._dispatch(finished.handle.take_events.remote())
+
+    def _dispatch(self, poll: Any) -> None:
+        from ray.exceptions import RayError
+
+        try:
+            events = self.ray.get(poll)
+        except RayError:  # the actor died (its unit is retried, and the retry's "start" takes back what was counted)
             return
-        for event in self.events.get_nowait_batch(size):
+        for event in events:
             self.dispatch(event)  # "finished" is left out: the driver reports it from the task's return value
 
     def stop(self) -> None:
         for actor in self.actors:
-            self.ray.kill(actor, no_restart=True)
-        self.ray.kill(self.events.actor, no_restart=True)
+            self.ray.kill(actor.handle, no_restart=True)
 
 
 def _longest_first(unit: Unit) -> tuple:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from importlib import import_module
 from typing import Any
 
@@ -18,14 +19,17 @@ from vidtoon.io.segments import parts_dir_for
 
 
 class RayWorker:
-    """A Ray actor: local mode's worker (`local._Worker`, its style cache) living in one Ray worker process.
+    """A Ray actor: local mode's worker (`local._Worker`, its style cache) living in one Ray worker process, running
+    `slots` units at a time in threads (Ray's `max_concurrency`): the pipeline imported and each style loaded once
+    per actor, not once per unit in flight (torch, OpenCV and PyAV let go of the GIL in their loops).
+
+    Progress events wait in the actor (`take_events`) until the driver asks for them: no queue actor in between.
 
     Args:
-        queue_name: the named `ray.util.queue.Queue` progress events go to.
-        threads: torch / OpenCV threads (the actor's share of its node's cores).
+        threads: torch / OpenCV threads of each unit (its share of the node's cores; `run` may change it).
     """
 
-    def __init__(self, queue_name: str, threads: int):
+    def __init__(self, threads: int):
         import queue
 
         import ray
@@ -39,14 +43,19 @@ class RayWorker:
         device = "cuda:0" if ray.get_gpu_ids() else None  # Ray shows an actor only its own GPU
         devices: queue.SimpleQueue = queue.SimpleQueue()
         devices.put(device)
-        self.events = _Events(ray.get_actor(queue_name))
+        self.events = _Events()
+        self.threads = threads
         local._init_worker(self.events, devices, threads)  # after the import: it sets torch's and OpenCV's threads
 
     def pid(self) -> int:
         """This worker's process id."""
         return os.getpid()
 
-    def run(self, job: Job) -> JobResult:
+    def take_events(self) -> list[tuple]:
+        """The progress events of this actor's units since the last call, in the order each unit made them."""
+        return self.events.take()
+
+    def run(self, job: Job, threads: int | None = None) -> JobResult:
         """Run one unit with resume: a retried unit continues from its finished segments.
 
         The output existing means an earlier attempt of this unit finished it (the batch refused or removed existing
@@ -54,36 +63,46 @@ class RayWorker:
         """
         from vidtoon.batch import local
 
+        self._threads(threads)
         if job.output.exists():
             return _finished_before(job)
-        result = local._run_job(job, False)
-        self.events.sync()
-        return result
+        return local._run_job(job, False)
 
-    def run_chunk(self, job: Job, chunk: Chunk) -> tuple[Any, str | None]:
+    def run_chunk(self, job: Job, chunk: Chunk, threads: int | None = None) -> tuple[Any, str | None]:
         """Run one chunk of a film (`vidtoon.batch.chunks`): (its `ChunkResult`, None) or (None, the error line). A
         retried chunk writes its segment again from the start (a half-written one is never counted)."""
         from vidtoon.batch import local
 
-        outcome = local._run_chunk(job, chunk)
-        self.events.sync()
-        return outcome
+        self._threads(threads)
+        return local._run_chunk(job, chunk)
+
+    def _threads(self, threads: int | None) -> None:
+        """torch's and OpenCV's thread counts (process-wide) set to `threads` when the driver asks for another count."""
+        if threads is not None and threads != self.threads:
+            import cv2
+            import torch
+
+            torch.set_num_threads(threads)
+            cv2.setNumThreads(threads)
+            self.threads = threads
 
 
 class _Events:
-    """The progress queue as a worker's `QueueProgress` sees it: `put` without waiting (the events of one worker
-    arrive in order: Ray runs one caller's calls to an actor in order); `sync` waits until all have arrived."""
+    """The progress events of an actor's units as their `QueueProgress` sees them (`put`), kept until the driver takes
+    them (`take`); a lock, since the units run in threads."""
 
-    def __init__(self, queue_actor: Any):
-        self.actor = queue_actor
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.waiting: list[tuple] = []
 
     def put(self, event: tuple) -> None:
-        self.actor.put_nowait.remote(event)
+        with self.lock:
+            self.waiting.append(event)
 
-    def sync(self) -> None:
-        import ray
-
-        ray.get(self.actor.qsize.remote())
+    def take(self) -> list[tuple]:
+        with self.lock:
+            taken, self.waiting = self.waiting, []
+        return taken
 
 
 def _finished_before(job: Job) -> JobResult:
