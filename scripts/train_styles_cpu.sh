@@ -3,12 +3,15 @@
 # folder outside git, started again (resumed) by running this script again.
 #
 #     bash scripts/train_styles_cpu.sh            # start, or resume where the last session stopped; returns at once
-#     tail -f /work/runs/pixar-cpu2.log           # progress (Rich bar) and the final "stopped at step N" line
-#     ls /work/runs/pixar-cpu2/samples/           # held-out sheets: photos, anchors, outputs, cast + grid + blotch scores
-#     .venv/bin/python scripts/look_curve.py /work/runs/pixar-cpu2   # the look measures of every sheet over CPU-hours
-#     kill -INT $(cat /work/runs/pixar-cpu2.pid)  # stop: finishes the step, saves checkpoints/latest.pt
-#     vidtoon export /work/runs/pixar-cpu2 -o styles/ --name pixar --provenance pixar   # a style from its latest checkpoint
+#     tail -f /work/runs/pixar-cpu4.log           # progress (Rich bar) and the final "stopped at step N" line
+#     ls /work/runs/pixar-cpu4/samples/           # held-out sheets: photos, anchors, outputs, cast + grid + blotch scores
+#     .venv/bin/python scripts/look_curve.py /work/runs/pixar-cpu4   # the look measures of every sheet over CPU-hours
+#     kill -INT $(cat /work/runs/pixar-cpu4.pid)  # stop: finishes the step, saves checkpoints/latest.pt
+#     vidtoon export /work/runs/pixar-cpu4 -o styles/ --name pixar --provenance pixar   # a style from its latest checkpoint
 # RUN=/work/runs/NAME picks another run folder. /work/runs/pixar-cpu (2026-11-29, instance norm: green cast and
+# The current run (2026-11-30 11:45): /work/runs/pixar-cpu4, warm-started from pixar-cpu3 (itself from pixar-cpu2) with a
+# stronger anchor (anchor_radius 4, anchor_eps 0.02, anchor_passes 2), lambda_detail 5, lambda_colour 0.3, lambda_hue 2
+# (margin 2) edited into its config.yaml: docs/training-notes.md.
 # "droplets", see docs/training-notes.md) resumes only with `norm: instance` added to its config.yaml.
 #
 # Data (once; needs PyAV): .venv/bin/python scripts/prepare_style_data.py pixar -o /work/runs/data/pixar
@@ -28,7 +31,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
-RUN="${RUN:-/work/runs/pixar-cpu2}"
+RUN="${RUN:-/work/runs/pixar-cpu4}"
 DATA="${DATA:-/work/runs/data/pixar}"
 PY="${PY:-/work/main/.venv/bin/python}"
 LOG="${RUN}.log"
