@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from vidtoon.filters import cielab
+
 LUMA = np.array([[0.299, 0.587, 0.114]], np.float32)  # Rec. 601 luma weights of R, G, B (`ops.LUMA`)
 
 
@@ -126,12 +128,10 @@ def frames_u8(x: Tensor, height: int, width: int) -> np.ndarray:
 def _lab_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sRGB curve for the 256 8-bit values (exact, in float64 then rounded), sRGB -> XYZ / white, and
     (f(X), f(Y), f(Z), 1) -> (L, a, b) (`ops.rgb_to_lab`'s constants)."""
-    from vidtoon.filters import ops  # ops imports this module: its constants are read when first used
-
     v = np.arange(256, dtype=np.float64) / 255
     linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
-    to_xyz = np.asarray(ops._RGB_TO_XYZ, np.float32)
-    to_lab = np.asarray([[*row, offset] for row, offset in zip(ops._F_TO_LAB, (-16.0, 0.0, 0.0), strict=True)], np.float32)
+    to_xyz = np.asarray(cielab.RGB_TO_XYZ, np.float32)
+    to_lab = np.asarray([[*row, offset] for row, offset in zip(cielab.F_TO_LAB, (-16.0, 0.0, 0.0), strict=True)], np.float32)
     return linear, to_xyz, to_lab
 
 
@@ -139,17 +139,15 @@ def rgb_to_lab(rgb_u8: np.ndarray) -> Tensor:
     """N×H×W×3 uint8 sRGB (numpy) -> N×3×H×W CIE L*a*b* (D65) planes: `ops.rgb_to_lab` of `rgb_u8` / 255 within 2e-4,
     5-8× cheaper. The sRGB curve is a table of the 256 values; XYZ and Lab are one OpenCV matrix pass each; the cube
     root (OpenCV's pow) and the linear piece below the knee as `ops._joined` writes them."""
-    from vidtoon.filters.ops import _LAB_EPS, _LAB_KAPPA
-
     linear, to_xyz, to_lab = _lab_tables()
     n, h, w, _ = rgb_u8.shape
     out = torch.empty(n, 3, h, w)
     for frame, dst in zip(rgb_u8, out.numpy(), strict=True):
         xyz = cv2.transform(cv2.LUT(frame, linear), to_xyz)
-        f = cv2.pow(np.maximum(xyz, np.float32(_LAB_EPS)), 1 / 3)  # the curve, above the knee
-        below = np.minimum(xyz, np.float32(_LAB_EPS))  # the straight piece: slope · (t - knee), 0 above the knee
-        below -= np.float32(_LAB_EPS)
-        below *= np.float32(_LAB_KAPPA / 116)
+        f = cv2.pow(np.maximum(xyz, np.float32(cielab.LAB_EPS)), 1 / 3)  # the curve, above the knee
+        below = np.minimum(xyz, np.float32(cielab.LAB_EPS))  # the straight piece: slope · (t - knee), 0 above the knee
+        below -= np.float32(cielab.LAB_EPS)
+        below *= np.float32(cielab.LAB_KAPPA / 116)
         f += below
         for plane, channel in zip(cv2.split(cv2.transform(f, to_lab)), dst, strict=True):
             channel[...] = plane

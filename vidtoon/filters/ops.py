@@ -15,20 +15,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vidtoon.filters import cpu
+from vidtoon.filters import cielab, cpu
 
-# sRGB (D65) -> XYZ, rows scaled by the D65 white so that white maps to (1, 1, 1)
-_RGB_TO_XYZ = (
-    (0.4124564 / 0.95047, 0.3575761 / 0.95047, 0.1804375 / 0.95047),
-    (0.2126729, 0.7151522, 0.0721750),
-    (0.0193339 / 1.08883, 0.1191920 / 1.08883, 0.9503041 / 1.08883),
-)
+_RGB_TO_XYZ, _F_TO_LAB, _LAB_TO_F = cielab.RGB_TO_XYZ, cielab.F_TO_LAB, cielab.LAB_TO_F
 _XYZ_TO_RGB = tuple(tuple(row) for row in torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).tolist())
-_F_TO_LAB = ((0.0, 116.0, 0.0), (500.0, -500.0, 0.0), (0.0, 200.0, -200.0))  # (fx, fy, fz) -> (L + 16, a, b)
-_LAB_TO_F = ((1 / 116, 1 / 500, 0.0), (1 / 116, 0.0, 0.0), (1 / 116, 0.0, -1 / 200))  # (L, a, b) -> f - 16/116
 LUMA = (0.299, 0.587, 0.114)  # Rec. 601 luma weights of R, G, B
-_LAB_EPS = 216 / 24389
-_LAB_KAPPA = 24389 / 27
+_LAB_EPS, _LAB_KAPPA = cielab.LAB_EPS, cielab.LAB_KAPPA
 
 
 def to_unit(x: Tensor) -> Tensor:
