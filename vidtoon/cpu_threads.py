@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,3 +72,23 @@ def shared_cores(translator: Any, environ: MutableMapping[str, str] | None = Non
         yield torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+class SizedPool:
+    """A thread pool whose size is chosen at each use (`sized`): None below 2 threads, else a pool of that many
+    workers, made anew (the one before shut down) when the count changed. Empty until first used, so an object
+    holding one pickles until then."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.size = 0
+        self._executor: ThreadPoolExecutor | None = None
+
+    def sized(self, threads: int) -> ThreadPoolExecutor | None:
+        if threads < 2:
+            return None
+        if self._executor is None or self.size != threads:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+            self._executor, self.size = ThreadPoolExecutor(threads, thread_name_prefix=self.name), threads
+        return self._executor

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 import torch
 
-from vidtoon.cpu_threads import usable_cores
+from vidtoon.cpu_threads import SizedPool, usable_cores
 from vidtoon.errors import UsageError
 from vidtoon.flow.base import FLOW_BACKENDS, check_pair, gray_u8, stack_flows, to_rgb_u8
 
@@ -40,8 +39,7 @@ class DISFlow:
         self.preset = preset
         self.threads = threads
         self._idle: queue.SimpleQueue = queue.SimpleQueue()  # instances not in use
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_size = 0
+        self._pool = SizedPool("vidtoon-dis")
 
     def __call__(self, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
         check_pair(target, source)
@@ -53,12 +51,10 @@ class DISFlow:
             if id(frame) not in grays:
                 grays[id(frame)] = gray_u8(frame)
         pairs = [(grays[id(t)], grays[id(s)]) for t, s in zip(targets_u8, sources_u8, strict=True)]
-        threads = max(1, self.threads if self.threads is not None else _default_threads())
-        if threads == 1 or len(pairs) < 2:
+        pool = self._pool.sized(self.threads if self.threads is not None else _default_threads())
+        if pool is None or len(pairs) < 2:
             return [self._calc(pair) for pair in pairs]
-        if self._pool is None or self._pool_size != threads:
-            self._pool, self._pool_size = ThreadPoolExecutor(threads, thread_name_prefix="vidtoon-dis"), threads
-        return list(self._pool.map(self._calc, pairs))
+        return list(pool.map(self._calc, pairs))
 
     def _calc(self, pair: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """The flow of one (target, source) pair of grey frames, on an instance no other thread is using."""

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from vidtoon.cpu_threads import usable_cores
+from vidtoon.cpu_threads import SizedPool, usable_cores
 from vidtoon.flow import make_flow
 from vidtoon.flow.warp import disoccluded, pixel_grid, sample_positions
 from vidtoon.settings import DEFAULT_STRENGTH
@@ -54,8 +54,7 @@ class FlowBlend(FlowBlendSettings):
             (`cv2.setNumThreads(1)` gives the one-thread path), read at each call.
     """
 
-    _pool: ThreadPoolExecutor | None = None  # made at the first call with ≥ 2 threads, kept across resets
-    _pool_size = 0
+    _pool: SizedPool | None = None  # made at the first call with ≥ 2 threads, kept across resets
 
     def reset(self) -> None:
         self._previous_small_u8: np.ndarray | None = None  # h×w×3 uint8 RGB input at flow resolution (grey levels)
@@ -136,7 +135,7 @@ class FlowBlend(FlowBlendSettings):
             np.multiply(trust, self.strength, out=weight)
         else:
             cv2.resize(trust * self.strength, (width, height), dst=weight, interpolation=cv2.INTER_LINEAR)
-        bands = _bands(height, 1 if pool is None else self._pool_size)
+        bands = _bands(height, 1 if pool is None else self._pool.size)
         if len(bands) == 1:
             self._blend_rows(0, 0, height, translated, flow, weight, out, past)
             return
@@ -219,10 +218,10 @@ class FlowBlend(FlowBlendSettings):
         """The stage's pool for this call (None: one thread), rebuilt when the thread count changed."""
         threads = self.threads if self.threads is not None else min(4, usable_cores(), max(1, cv2.getNumThreads()))
         if threads < 2:
-            return None
-        if self._pool is None or self._pool_size != threads:
-            self._pool, self._pool_size = ThreadPoolExecutor(threads, thread_name_prefix="vidtoon-temporal"), threads
-        return self._pool
+            return None  # no pool made
+        if self._pool is None:
+            self._pool = SizedPool("vidtoon-temporal")
+        return self._pool.sized(threads)
 
     def _downscale(self, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
