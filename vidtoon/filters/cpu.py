@@ -156,17 +156,15 @@ def rgb_to_lab(rgb_u8: np.ndarray) -> Tensor:
 
 def luma_of_u8(rgb_u8: np.ndarray) -> Tensor:
     """N×H×W×3 uint8 RGB (numpy) -> the Rec. 601 luma of `rgb_u8` / 255, N×1×H×W float32 in [0, 1]."""
-    n, h, w, _ = rgb_u8.shape
-    out = torch.empty(n, 1, h, w)
-    for frame, dst in zip(rgb_u8, out.numpy(), strict=True):
-        dst[0] = cv2.transform(frame.astype(np.float32), LUMA / 255)
-    return out
+    return luma_of_hwc(rgb_u8, divisor=255)
 
 
-def luma_of_hwc(rgb_hwc: np.ndarray) -> Tensor:
-    """N×H×W×3 float32 numpy -> its Rec. 601 luma, N×1×H×W tensor (one OpenCV pass per frame)."""
+def luma_of_hwc(rgb_hwc: np.ndarray, divisor: float = 1) -> Tensor:
+    """N×H×W×3 numpy (float32, or uint8 read as float32) -> its Rec. 601 luma / `divisor`, N×1×H×W float32 tensor
+    (one OpenCV pass per frame)."""
     n, h, w, _ = rgb_hwc.shape
     out = torch.empty(n, 1, h, w)
+    weights = LUMA / divisor if divisor != 1 else LUMA
     for frame, dst in zip(rgb_hwc, out.numpy(), strict=True):
-        dst[0] = cv2.transform(frame, LUMA)
+        dst[0] = cv2.transform(frame.astype(np.float32, copy=False), weights)
     return out
