@@ -145,12 +145,11 @@ def _prepare(job: Job, *, force: bool, gpu: bool) -> Job:
 
 @dataclass
 class _Actor:
-    """One actor of the pool: its handle, the units it may run at once (`slots`), how many it runs now, each unit's
-    torch/OpenCV threads, and its progress poll in flight (an `ObjectRef` of `take_events`, or None)."""
+    """One actor of the pool: its handle, the units it may run at once (`slots`), how many it runs now, and its
+    progress poll in flight (an `ObjectRef` of `take_events`, or None)."""
 
     handle: Any
     slots: int
-    threads: int
     busy: int = 0
     alive: bool = True
     poll: Any = None
@@ -178,7 +177,7 @@ class _Pool:
             handle = remote.options(
                 max_restarts=max_restarts, max_task_retries=max_restarts, max_concurrency=slots + 1, **options
             ).remote(threads)  # one thread more than units: progress polls never wait behind them
-            self.actors.append(_Actor(handle, slots, threads))
+            self.actors.append(_Actor(handle, slots))
         log.debug("mark actors created")
         self.dispatch: Dispatcher | None = None  # the caller's progress, set by `run`
         self.pids = self._ready()
@@ -218,7 +217,7 @@ class _Pool:
                 while pending and (actor := self._free()) is not None:
                     job, chunk = pending.popleft()
                     handle = actor.handle
-                    call = handle.run_chunk.remote(job, chunk, actor.threads) if chunk else handle.run.remote(job, actor.threads)
+                    call = handle.run_chunk.remote(job, chunk) if chunk else handle.run.remote(job)
                     actor.busy += 1
                     running[call] = (actor, (job, chunk), time.perf_counter())
                 if not running:  # every actor is gone: the units left fail

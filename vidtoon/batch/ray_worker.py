@@ -26,7 +26,7 @@ class RayWorker:
     Progress events wait in the actor (`take_events`) until the driver asks for them: no queue actor in between.
 
     Args:
-        threads: torch / OpenCV threads of each unit (its share of the node's cores; `run` may change it).
+        threads: torch / OpenCV threads of each unit (its share of the node's cores).
     """
 
     def __init__(self, threads: int):
@@ -44,7 +44,6 @@ class RayWorker:
         devices: queue.SimpleQueue = queue.SimpleQueue()
         devices.put(device)
         self.events = _Events()
-        self.threads = threads
         local._init_worker(self.events, devices, threads)  # after the import: it sets torch's and OpenCV's threads
 
     def pid(self) -> int:
@@ -55,7 +54,7 @@ class RayWorker:
         """The progress events of this actor's units since the last call, in the order each unit made them."""
         return self.events.take()
 
-    def run(self, job: Job, threads: int | None = None) -> JobResult:
+    def run(self, job: Job) -> JobResult:
         """Run one unit with resume: a retried unit continues from its finished segments.
 
         The output existing means an earlier attempt of this unit finished it (the batch refused or removed existing
@@ -63,28 +62,16 @@ class RayWorker:
         """
         from vidtoon.batch import local
 
-        self._threads(threads)
         if job.output.exists():
             return _finished_before(job)
         return local._run_job(job, False)
 
-    def run_chunk(self, job: Job, chunk: Chunk, threads: int | None = None) -> tuple[Any, str | None]:
+    def run_chunk(self, job: Job, chunk: Chunk) -> tuple[Any, str | None]:
         """Run one chunk of a film (`vidtoon.batch.chunks`): (its `ChunkResult`, None) or (None, the error line). A
         retried chunk writes its segment again from the start (a half-written one is never counted)."""
         from vidtoon.batch import local
 
-        self._threads(threads)
         return local._run_chunk(job, chunk)
-
-    def _threads(self, threads: int | None) -> None:
-        """torch's and OpenCV's thread counts (process-wide) set to `threads` when the driver asks for another count."""
-        if threads is not None and threads != self.threads:
-            import cv2
-            import torch
-
-            torch.set_num_threads(threads)
-            cv2.setNumThreads(threads)
-            self.threads = threads
 
 
 class _Events:
