@@ -10,10 +10,12 @@ and real clips restyled frame by frame with the White-box peer model — it repo
 * SSIM of each against the per-frame result (1 = the per-frame look kept).
 
 Goals (from the issue): vidtoon's E_warp ≤ 0.5 × the per-frame result's, with SSIM ≥ 0.90, and
-lower E_warp than the moving average at equal SSIM. Also the cost of the temporal stage per frame at
+lower E_warp than the moving average at equal SSIM. "new" is the stage as restyle's CPU path runs it since
+2026-11-30 (`FlowBlend.blend_u8`: uint8 frames in and out). Also the cost of the temporal stage per frame at
 640×360 (batches of 1, as `restyle` runs it) and 1280×720 (batches of 4; goal ≤ 15 ms wall at rest), on one thread
 and on OpenCV's default threads, wall and CPU (process time: all threads), against earlier stages in the same run:
-"today" (scripts/temporal_round2.py, the stage before its third round; default), "round1"
+"today" (scripts/temporal_round2.py, the stage before its third round; default), "float" (`FlowBlend` on [-1, 1]
+tensors, as before its uint8 entry; default), "round1"
 (scripts/temporal_round1.py) and "old" (scripts/temporal_baseline.py), whose E_warp values are printed beside the
 current one's (issue #20: within 5 %).
 
@@ -93,20 +95,41 @@ def round2_stage() -> Round2FlowBlend:
     return Round2FlowBlend(make_flow("dis"))
 
 
+class Uint8Stage:
+    """`FlowBlend.blend_u8`, the stage as restyle's CPU path runs it: uint8 frames in and out (the frames are made
+    uint8 before the clock starts, as they arrive from the decoder and the model)."""
+
+    def __init__(self):
+        self.stage = FlowBlend(make_flow("dis"))
+
+    @staticmethod
+    def inputs(source: torch.Tensor, translated: torch.Tensor) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return [np.ascontiguousarray(f) for f in to_u8(source)], [np.ascontiguousarray(f) for f in to_u8(translated)]
+
+    def __call__(self, sources_u8: list[np.ndarray], translated_u8: list[np.ndarray]) -> list[np.ndarray]:
+        return self.stage.blend_u8(sources_u8, translated_u8)
+
+
 STAGES = {
     "old": baseline_stage,
     "round1": round1_stage,
     "today": round2_stage,
-    "new": lambda: FlowBlend(make_flow("dis")),
-}  # --stages picks which run (default: today, new)
+    "float": lambda: FlowBlend(make_flow("dis")),
+    "new": Uint8Stage,
+}  # --stages picks which run (default: float, new); "float" = FlowBlend on [-1, 1] tensors, "new" = on uint8 frames
 
 
 def vidtoon_temporal(source: torch.Tensor, per_frame: torch.Tensor, batch: int = 4, stage=None) -> tuple[torch.Tensor, float]:
     """The temporal stage (default: vidtoon's) in batches of `batch`; returns the output and ms per frame."""
-    stage = FlowBlend(make_flow("dis")) if stage is None else stage
+    stage = Uint8Stage() if stage is None else stage
+    inputs = getattr(stage, "inputs", None)
+    frames = inputs(source, per_frame) if inputs else (source, per_frame)
     start = time.perf_counter()
-    out = torch.cat([stage(source[i : i + batch], per_frame[i : i + batch]) for i in range(0, len(source), batch)])
-    return out, (time.perf_counter() - start) * 1000 / len(source)
+    out = [stage(frames[0][i : i + batch], frames[1][i : i + batch]) for i in range(0, len(source), batch)]
+    elapsed = (time.perf_counter() - start) * 1000 / len(source)
+    if inputs:  # uint8 frames back to N×3×H×W in [-1, 1]
+        return torch.from_numpy(np.stack([f for part in out for f in part])).permute(0, 3, 1, 2).float() / 127.5 - 1, elapsed
+    return torch.cat(out), elapsed
 
 
 def moving_average(per_frame: torch.Tensor, weight: float) -> torch.Tensor:
@@ -174,6 +197,8 @@ def moving_frames(height: int, width: int, frames: int) -> tuple[torch.Tensor, t
 def stage_cost(make_stage, source: torch.Tensor, translated: torch.Tensor, batch: int) -> tuple[float, float]:
     """(wall, CPU) ms per frame of a fresh stage over the frames in batches of `batch`, after a 2-frame warm-up."""
     stage = make_stage()
+    inputs = getattr(stage, "inputs", None)
+    source, translated = inputs(source, translated) if inputs else (source, translated)
     stage(source[:2], translated[:2])
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(source), batch):
@@ -234,7 +259,7 @@ def main() -> None:
     parser.add_argument("--dvp-only", action="store_true", help="the DVP pairs only, at --width (no White-box sequences)")
     parser.add_argument("--cv-threads", type=int, default=None, help="OpenCV threads (default: OpenCV's own choice)")
     parser.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
-    parser.add_argument("--stages", default="today,new", help=f"stages to compare, the new one last (of {', '.join(STAGES)})")
+    parser.add_argument("--stages", default="today,float,new", help=f"stages to compare, the new one last (of {', '.join(STAGES)})")
     parser.add_argument("--threads", default="1,default", help="thread counts of the cost table (OpenCV's and torch's)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per cost row (the best is kept)")
     args = parser.parse_args()

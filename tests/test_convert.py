@@ -80,3 +80,15 @@ def test_channels_last_cpu_frames_take_opencv_and_give_the_same_values():
     assert x.permute(0, 2, 3, 1).is_contiguous() and fast.shape == (2, 37, 53, 3) and fast.dtype == np.uint8
     assert np.array_equal(fast, unit_to_u8(x).numpy())
     assert fast[0, 0, 0].tolist() == [128, 0, 255]
+
+
+def test_planar_cpu_frames_take_opencv_and_give_the_same_values():
+    """What the procedural styles return (contiguous N×3×H×W float32 planes) is converted plane by plane by OpenCV and
+    interleaved: the torch path's values, the midpoint and out-of-range values included."""
+    torch.manual_seed(4)
+    x = torch.rand(2, 3, 41, 29) * 2.6 - 1.3
+    x[1, :, 5, 7] = torch.tensor([0.0, -1.0, 1.0])
+    fast = unit_to_u8_numpy(x)
+    assert x.is_contiguous() and fast.shape == (2, 41, 29, 3) and fast.dtype == np.uint8
+    assert np.array_equal(fast, unit_to_u8(x).numpy())
+    assert fast[1, 5, 7].tolist() == [128, 0, 255]

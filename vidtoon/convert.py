@@ -55,16 +55,25 @@ def unit_to_u8(x: torch.Tensor) -> torch.Tensor:
 def unit_to_u8_numpy(x: torch.Tensor) -> np.ndarray:
     """N×3×H×W float in [-1, 1] on any device -> N×H×W×3 uint8 RGB numpy array (converted on the device, one download).
 
-    A channels-last float32 CPU tensor (what the CPU temporal stage returns) is converted by OpenCV in one pass per
-    frame (x · 127.5 + 127.5, rounded half to even and saturated) instead of torch's five: the same values up to
-    float rounding at an exact half level."""
-    if x.device.type == "cpu" and x.dtype == torch.float32 and x.ndim == 4 and x.permute(0, 2, 3, 1).is_contiguous():
-        _check_unit(x, 4, "x", "N×3×H×W")
-        frames = x.detach().permute(0, 2, 3, 1).numpy()
-        out = np.empty(frames.shape, np.uint8)
-        for frame, dst in zip(frames, out, strict=True):
-            cv2.addWeighted(frame, 127.5, frame, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)
-        return out
+    A float32 CPU tensor is converted by OpenCV (x · 127.5 + 127.5, rounded half to even and saturated) instead of
+    torch's five passes: a channels-last one (what the CPU temporal stage returns) in one pass per frame, a contiguous
+    N×3×H×W one (what the procedural styles return) plane by plane, the uint8 planes then interleaved; the same values
+    up to float rounding at an exact half level."""
+    if x.device.type == "cpu" and x.dtype == torch.float32 and x.ndim == 4:
+        if x.permute(0, 2, 3, 1).is_contiguous():
+            _check_unit(x, 4, "x", "N×3×H×W")
+            frames = x.detach().permute(0, 2, 3, 1).numpy()
+            out = np.empty(frames.shape, np.uint8)
+            for frame, dst in zip(frames, out, strict=True):
+                cv2.addWeighted(frame, 127.5, frame, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)
+            return out
+        if x.is_contiguous():
+            _check_unit(x, 4, "x", "N×3×H×W")
+            out = np.empty((x.shape[0], *x.shape[2:], x.shape[1]), np.uint8)
+            for planes, dst in zip(x.detach().numpy(), out, strict=True):
+                levels = [cv2.addWeighted(plane, 127.5, plane, 0.0, 127.5, dtype=cv2.CV_8U) for plane in planes]
+                cv2.merge(levels, dst=dst)
+            return out
     return unit_to_u8(x).cpu().numpy()
 
 

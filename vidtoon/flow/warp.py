@@ -1,4 +1,4 @@
-"""Pure functions on optical flow: backward warping, the forward–backward consistency mask and the one-flow disocclusion test.
+"""Pure functions on optical flow: backward warping, the forward–backward consistency mask, the one-flow disocclusion test and the enlargement of a flow into sample positions.
 
 Convention (every backend follows it): `flow` from frame t to frame s is N×2×H×W pixel offsets
 (dx, dy) on frame t's grid such that frame_t(p) ≈ frame_s(p + flow(p)). Backward warping frame s
@@ -109,6 +109,42 @@ def consistent(
     rhs += alpha2
     inside = cv2.inRange(positions, (0, 0), (width - 1, height - 1)) > 0  # both coordinates, one pass
     return (lhs < rhs) & inside
+
+
+def upscale_positions(flow: np.ndarray, out: np.ndarray) -> None:
+    """Where each pixel of the H×W frame `out` (H×W×2 float32) samples along the h×w×2 `flow` (t -> t−1, at flow
+    resolution) enlarged bilinearly to H×W, its offsets scaled with the grid: `sample_positions` of the enlarged flow,
+    in one pass instead of two.
+
+    The small flow's offsets, scaled, are added to the small pixels' centres in full-size coordinates; enlarging that
+    bilinearly gives each full-size pixel its own coordinates (bilinear interpolation reproduces a linear function
+    exactly) plus the enlarged flow — except within half a small pixel of the border, where the enlargement holds the
+    edge value; there the coordinates are put right (`position_tables`)."""
+    (height, width), (small_h, small_w) = out.shape[:2], flow.shape[:2]
+    centres, (columns, column_shift), (rows, row_shift) = position_tables(small_h, small_w, height, width)
+    small = cv2.multiply(flow, (width / small_w, height / small_h, 0, 0))
+    cv2.add(small, centres, dst=small)
+    cv2.resize(small, (width, height), dst=out, interpolation=cv2.INTER_LINEAR)
+    out[:, columns, 0] += column_shift
+    out[rows, :, 1] += row_shift[:, None]
+
+
+@functools.lru_cache(maxsize=8)
+def position_tables(small_h: int, small_w: int, height: int, width: int) -> tuple[np.ndarray, tuple, tuple]:
+    """For `upscale_positions`: the h×w×2 centres of the small pixels in full-size coordinates ((x + ½)·W/w − ½, ...),
+    and per axis the border pixels whose enlarged coordinate is held at the edge centre, with the shift to their own."""
+    def axis(small: int, full: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        scale = full / small
+        centres = (np.arange(small, dtype=np.float64) + 0.5) * scale - 0.5
+        coordinates = np.arange(full, dtype=np.float64)
+        shift = coordinates - np.clip(coordinates, centres[0], centres[-1])
+        border = np.flatnonzero(shift)
+        return centres.astype(np.float32), (border, shift[border].astype(np.float32))
+
+    (xs, columns), (ys, rows) = axis(small_w, width), axis(small_h, height)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    grid.flags.writeable = False
+    return grid, columns, rows
 
 
 _SUM = np.ones((1, 2))  # cv2.transform matrix: dx + dy per pixel

@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -66,11 +67,13 @@ def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalSta
 
 class Translated(NamedTuple):
     """A batch between `FrameRestyler.translate` and `.blend`: the frames the temporal stage follows (N×3×h×w in
-    [-1, 1], at the processing size), their translation (same shape), and the frames' own (height, width)."""
+    [-1, 1], at the processing size), their translation (same shape), the frames' own (height, width), and for a
+    temporal stage that works on uint8 frames (`blend_u8`) the followed frames as N h×w×3 uint8 arrays (else None)."""
 
     source: torch.Tensor
     translated: torch.Tensor
     size: tuple[int, int]
+    sources_u8: list[np.ndarray] | None = None
 
 
 class FrameRestyler:
@@ -99,6 +102,7 @@ class FrameRestyler:
         self.tile = tile
         self.overlap = overlap
         self._tiled_after_oom: int | None = None
+        self._uint8_stage = hasattr(temporal, "blend_u8")  # the CPU flow stage: uint8 frames in and out
 
     def process_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) the model sees for frames of `height`×`width`."""
@@ -130,14 +134,24 @@ class FrameRestyler:
         ph, pw = self.process_size(height, width)
         source = self._at_size(x, ph, pw)
         translated = self._translate(source)
+        if self._uint8_stage and (ph, pw) == (height, width):  # the stage follows the uint8 frames themselves
+            return Translated(source, translated, (height, width), list(guides_u8 if guides_u8 is not None else frames_u8))
         if guides_u8 is not None:
             source = self._at_size(u8_to_unit(np.stack(guides_u8), self.translator.device), ph, pw)
+        if self._uint8_stage:  # ... shrunk to the processing size as the model's input was
+            return Translated(source, translated, (height, width), list(unit_to_u8_numpy(source)))
         return Translated(source, translated, (height, width))
 
     @torch.inference_mode()
     def blend(self, batch: Translated) -> list[np.ndarray]:
         """The second half of `__call__`, in frame order: the temporal stage (stateful), back to the frames' size, and
-        one download per batch."""
+        one download per batch. A stage on uint8 frames (the CPU's `FlowBlend.blend_u8`) gets the translation as uint8
+        frames and gives back the frames to encode (enlarged by OpenCV when the processing size is another)."""
+        if batch.sources_u8 is not None:
+            frames = self.temporal.blend_u8(batch.sources_u8, list(unit_to_u8_numpy(batch.translated)))
+            if tuple(frames[0].shape[:2]) != batch.size:
+                frames = [cv2.resize(f, batch.size[::-1], interpolation=cv2.INTER_CUBIC) for f in frames]
+            return frames
         y = self.temporal(batch.source, batch.translated)
         if tuple(y.shape[-2:]) != batch.size:
             y = F.interpolate(y, size=batch.size, mode="bicubic", align_corners=False).clamp_(-1, 1)

@@ -11,6 +11,7 @@ the frame trustworthy) resets the state. `none` passes translations through.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -19,7 +20,7 @@ import torch
 
 from vidtoon.cpu_threads import SizedPool, usable_cores
 from vidtoon.flow import make_flow
-from vidtoon.flow.warp import disoccluded, pixel_grid, sample_positions
+from vidtoon.flow.warp import disoccluded, sample_positions, upscale_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
 
@@ -74,19 +75,58 @@ class FlowBlend(FlowBlendSettings):
         source_hwc = _frames_hwc(source)  # a view for channels-last CPU frames (restyle's decoded frames)
         translated_cpu = translated.detach().to("cpu", torch.float32)
         smalls = _map(pool, self._downscale, source_hwc)
-        smalls_u8 = [cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls]
+        motion = self._motion([cv2.convertScaleAbs(small, alpha=127.5, beta=127.5) for small in smalls], pool)
+        output = np.empty((count, height, width, 3), np.float32)
+        for i, past in enumerate(motion):
+            self._step(_frame_rows(translated_cpu[i]), output[i], pool, *past)
+        return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
+
+    def blend_u8(self, sources_u8: Sequence[np.ndarray], translated_u8: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The stage on uint8 frames, no tensors: N consecutive source frames and their translations, each H×W×3 uint8
+        RGB (as decoded, as the encoder takes them) -> N new H×W×3 uint8 frames to encode.
+
+        The same flow, trust and blend as `__call__` (the two share the past: calls may alternate), computed in 8 bits
+        where `__call__` works in float: the sources are shrunk to flow resolution in uint8, and the blend
+        (1 − w)·translated + w·warped past is `cv2.blendLinear` on uint8, rounded once (half to even) — within one grey
+        level of `__call__` on the same frames' [-1, 1] values. A frame that starts a shot (or the very first) is
+        returned as its translation itself, not a copy; the stage keeps the last frame it returned as its past, so
+        callers must not write into the frames they get."""
+        if len(sources_u8) != len(translated_u8) or any(s.shape != t.shape for s, t in zip(sources_u8, translated_u8)):
+            raise ValueError("blend_u8: sources and translations differ in number or shape")
+        if not len(translated_u8):
+            return []
+        height, width = translated_u8[0].shape[:2]
+        if self._previous_output is not None and self._previous_output.shape != (height, width, 3):
+            self.reset()
+        pool = self._workers()
+        outputs = []
+        for translated, past in zip(translated_u8, self._motion(_map(pool, self._downscale, sources_u8), pool), strict=True):
+            if past and self._continues(past[1]):
+                out = np.empty((height, width, 3), np.uint8)
+                self._blend(translated, *past, out, None, pool)
+            else:
+                out = translated
+            self._previous_output = out
+            outputs.append(out)
+        return outputs
+
+    def _motion(self, smalls_u8: list[np.ndarray], pool: ThreadPoolExecutor | None) -> list[tuple[np.ndarray, np.ndarray] | tuple]:
+        """Per frame of a batch (its inputs at flow resolution, uint8): (its flow t -> t−1, its trust mask), or () for
+        the very first frame of a shot-less stage (no past). Keeps the last small input as the past."""
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
         previous_u8 = ([self._previous_small_u8] if first == 0 else []) + smalls_u8[:-1]
         # one flow per frame, t -> t−1, every pair of the batch in one call (DIS side by side, RAFT batched)
         backward = self.flow.estimate(smalls_u8[first:], previous_u8) if previous_u8 else []
         trusts = _map(pool, self.trust, smalls_u8[first:], previous_u8, backward)
-        output = np.empty((count, height, width, 3), np.float32)
-        for i in range(count):
-            k = i - first
-            past = (backward[k], trusts[k]) if k >= 0 else ()
-            self._step(_frame_rows(translated_cpu[i]), output[i], pool, *past)
         self._previous_small_u8 = smalls_u8[-1]
-        return torch.from_numpy(output).permute(0, 3, 1, 2).to(translated.device)
+        return [()] * first + list(zip(backward, trusts, strict=True))
+
+    def _continues(self, trust: np.ndarray) -> bool:
+        """Whether a frame with this trust mask continues the shot (else it is a cut: counted, nothing blended)."""
+        if trust.mean() < self.cut_fraction:
+            self.cuts += 1
+            return False
+        return True
 
     def _step(
         self,
@@ -99,15 +139,11 @@ class FlowBlend(FlowBlendSettings):
         """One frame: its translation (H×W×3 float32 in [-1, 1], or its three H×W planes), its flow to the previous
         frame and its trust mask (none for the first); the result goes into `out`, its grey levels into the stage's
         other past buffer, which becomes the past."""
-        blended = False
         past = self._array(f"past{self._parity}", out.shape, np.uint8)  # the buffer the current past is not in
-        if backward is not None:
-            if trust.mean() < self.cut_fraction:
-                self.cuts += 1  # a new shot: nothing from the past
-            else:
-                self._blend(translated, backward, trust, out, past, pool)
-                blended = True
-        if not blended:
+        blended = backward is not None and self._continues(trust)  # else a new shot (or the first frame): no past
+        if blended:
+            self._blend(translated, backward, trust, out, past, pool)
+        else:
             if isinstance(translated, tuple):
                 cv2.merge(translated, dst=out)
             else:
@@ -122,14 +158,18 @@ class FlowBlend(FlowBlendSettings):
         backward: np.ndarray,
         trust: np.ndarray,
         out: np.ndarray,
-        past: np.ndarray,
+        past: np.ndarray | None,
         pool: ThreadPoolExecutor | None,
     ) -> None:
         """out = (1 − w)·translated + w·(previous output warped along `backward`), w = strength × trust scaled up,
-        and `past` = out's grey levels: one resize of the flow and one of the weight at full size, then the rows in
-        bands, one per worker (`_blend_rows`)."""
+        and `past` = out's grey levels (None: `out` and `translated` are uint8 already, `blend_u8`): one resize of the
+        flow and one of the weight at full size, then the rows in bands, one per worker (`_blend_rows`)."""
         height, width = out.shape[:2]
-        flow = _upscale_flow(backward, (height, width), out=self._array("flow", (height, width, 2)))
+        positions = self._array("positions", (height, width, 2))
+        if backward.shape[:2] == (height, width):  # flow at full size (frames ≤ flow_max_side)
+            sample_positions(backward, out=positions)
+        else:
+            upscale_positions(backward, positions)
         weight = self._array("weight", (height, width))
         if trust.shape == (height, width):  # flow at full size (frames ≤ flow_max_side): no resize, the same values
             np.multiply(trust, self.strength, out=weight)
@@ -137,10 +177,10 @@ class FlowBlend(FlowBlendSettings):
             cv2.resize(trust * self.strength, (width, height), dst=weight, interpolation=cv2.INTER_LINEAR)
         bands = _bands(height, 1 if pool is None else self._pool.size)
         if len(bands) == 1:
-            self._blend_rows(0, 0, height, translated, flow, weight, out, past)
+            self._blend_rows(0, 0, height, translated, positions, weight, out, past)
             return
         jobs = [
-            pool.submit(self._blend_rows, n, top, bottom, translated, flow, weight, out, past)
+            pool.submit(self._blend_rows, n, top, bottom, translated, positions, weight, out, past)
             for n, (top, bottom) in enumerate(bands)
         ]
         for job in jobs:
@@ -152,29 +192,32 @@ class FlowBlend(FlowBlendSettings):
         top: int,
         bottom: int,
         translated: np.ndarray | tuple[np.ndarray, ...],
-        flow: np.ndarray,
+        positions: np.ndarray,
         weight: np.ndarray,
         out: np.ndarray,
-        past: np.ndarray,
+        past: np.ndarray | None,
     ) -> None:
-        """`_blend`'s rows top..bottom, in strips of `_STRIP_ROWS` rows that stay in the core's cache: the positions
-        (grid + flow), the uint8 remap of the past, its levels back to [-1, 1] by table, the interleave of a planar
-        translation, `cv2.blendLinear` and the rounding to grey levels. Each full-size array is read from memory once
-        instead of once per operation; `worker` picks the strip arrays (one set per worker)."""
+        """`_blend`'s rows top..bottom, in strips of `_STRIP_ROWS` rows that stay in the core's cache: the uint8 remap
+        of the past at `positions` (H×W×2, where each pixel's flow lands), its levels back to [-1, 1] by table, the interleave of a planar
+        translation, `cv2.blendLinear` and the rounding to grey levels (uint8 frames: the remap and `cv2.blendLinear`
+        on uint8 alone). Each full-size array is read from memory once instead of once per operation; `worker` picks
+        the strip arrays (one set per worker)."""
         width, rows = out.shape[1], _STRIP_ROWS
-        grid = pixel_grid(*out.shape[:2])
-        positions = self._array(f"positions{worker}", (rows, width, 2))
         warped_u8 = self._array(f"warped_u8{worker}", (rows, width, 3), np.uint8)
-        warped, keep = self._array(f"warped{worker}", (rows, width, 3)), self._array(f"keep{worker}", (rows, width))
-        merged = self._array(f"merged{worker}", (rows, width, 3))
+        keep = self._array(f"keep{worker}", (rows, width))
+        cells, fractions = self._array(f"cells{worker}", (rows, width, 2), np.int16), self._array(f"fractions{worker}", (rows, width), np.uint16)
         for start in range(top, bottom, rows):
             strip, n = slice(start, min(start + rows, bottom)), min(rows, bottom - start)
-            cv2.add(grid[strip], flow[strip], dst=positions[:n])  # absolute positions, as sample_positions makes them
+            cv2.convertMaps(positions[strip], None, cv2.CV_16SC2, dstmap1=cells[:n], dstmap2=fractions[:n])
             cv2.remap(
-                self._previous_output, positions[:n], None, cv2.INTER_LINEAR, dst=warped_u8[:n], borderMode=cv2.BORDER_REPLICATE
+                self._previous_output, cells[:n], fractions[:n], cv2.INTER_LINEAR, dst=warped_u8[:n], borderMode=cv2.BORDER_REPLICATE
             )
-            cv2.LUT(warped_u8[:n], _UNIT_LUT, dst=warped[:n])  # level v -> v / 127.5 − 1
             np.subtract(1, weight[strip], out=keep[:n])
+            if past is None:  # uint8 in, uint8 out: (1 − w)·new + w·warped, rounded once
+                cv2.blendLinear(translated[strip], warped_u8[:n], keep[:n], weight[strip], dst=out[strip])
+                continue
+            warped, merged = self._array(f"warped{worker}", (rows, width, 3)), self._array(f"merged{worker}", (rows, width, 3))
+            cv2.LUT(warped_u8[:n], _UNIT_LUT, dst=warped[:n])  # level v -> v / 127.5 − 1
             fresh = (
                 cv2.merge([plane[strip] for plane in translated], dst=merged[:n])
                 if isinstance(translated, tuple)
@@ -273,16 +316,6 @@ def _frame_rows(frame: torch.Tensor) -> np.ndarray | tuple[np.ndarray, ...]:
 def _frames_hwc(x: torch.Tensor) -> np.ndarray:
     """N×3×H×W tensor -> N×H×W×3 float32 contiguous numpy array on the CPU (no copy for a channels-last CPU tensor)."""
     return x.detach().to("cpu", torch.float32).permute(0, 2, 3, 1).contiguous().numpy()
-
-
-def _upscale_flow(flow: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
-    """h×w×2 flow (pixel offsets) -> H×W×2 for `size` = (H, W), offsets scaled with the grid, into `out` if given
-    (`flow` itself at the same size)."""
-    (height, width), (small_h, small_w) = size, flow.shape[:2]
-    if (small_h, small_w) == (height, width):
-        return flow
-    scaled = cv2.multiply(flow, (width / small_w, height / small_h, 0, 0))  # scaling first is the same and 4× cheaper
-    return cv2.resize(scaled, (width, height), dst=out, interpolation=cv2.INTER_LINEAR)
 
 
 @TEMPORAL_MODES.register("flow")

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidtoon.flow.warp import position_tables
 from vidtoon.temporal.base import FlowBlendSettings
 
 _REMAP_STEPS = 32  # OpenCV's INTER_TAB_SIZE: remap positions are quantized to 1/32 px
@@ -89,8 +90,9 @@ class TorchFlowBlend(FlowBlendSettings):
                 contraction=self.contraction,
             )
             means = trusts.mean(dim=(1, 2, 3)).tolist()  # the one synchronisation: which frames are cuts
-            # FlowBlend warps the past at absolute positions (grid + flow in float32, then rounded to 1/32 px by the remap)
-            positions = sample_positions(upscale_flow(backward, (height, width)))  # count×H×W×2
+            # FlowBlend warps the past at absolute positions (the small pixels' centres + flow, enlarged: `upscale_positions`,
+            # then rounded to 1/32 px by the remap)
+            positions = upscale_positions(backward, (height, width))  # count×H×W×2
             weights = resize_linear(trusts * self.strength, (height, width))  # count×1×H×W
         for i in range(len(translated)):
             k = i - first
@@ -245,13 +247,20 @@ def resize_linear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return _apply_taps(x, *_taps(_linear_taps, height, size[0], x.device), dim=-2)
 
 
-def upscale_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N×2×h×w flow -> N×2×H×W for size (H, W), offsets scaled with the grid (x by W/w, y by H/h)."""
+def upscale_positions(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N×2×h×w flow (t -> t−1) -> N×H×W×2 absolute (x, y) positions for size (H, W): `FlowBlend`'s
+    `upscale_positions` (`vidtoon.flow.warp`) (the small pixels' centres in full-size coordinates plus the scaled flow, enlarged
+    bilinearly, the border pixels put right), so both stages sample the past at the same places."""
     (height, width), (small_h, small_w) = size, flow.shape[-2:]
     if (small_h, small_w) == (height, width):
-        return flow
+        return sample_positions(flow)
+    centres, (columns, column_shift), (rows, row_shift) = position_tables(small_h, small_w, height, width)
     scale = torch.tensor([width / small_w, height / small_h], device=flow.device, dtype=torch.float32).view(1, 2, 1, 1)
-    return resize_linear(flow * scale, size)
+    small = flow * scale + torch.tensor(centres, device=flow.device).permute(2, 0, 1)[None]  # a copy: the table is read-only
+    positions = resize_linear(small, size).permute(0, 2, 3, 1).contiguous()  # N×H×W×2
+    positions[:, :, columns, 0] += torch.tensor(column_shift, device=flow.device)
+    positions[:, rows, :, 1] += torch.tensor(row_shift, device=flow.device)[:, None]
+    return positions
 
 
 def blend_linear(a: torch.Tensor, b: torch.Tensor, weight_a: torch.Tensor, weight_b: torch.Tensor) -> torch.Tensor:
