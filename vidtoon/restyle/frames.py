@@ -17,10 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.transfer import FrameTransfers
 from vidtoon.streaming import prefetch
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
@@ -66,11 +66,13 @@ def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalSta
 
 class Translated(NamedTuple):
     """A batch between `FrameRestyler.translate` and `.blend`: the frames the temporal stage follows (N×3×h×w in
-    [-1, 1], at the processing size), their translation (same shape), and the frames' own (height, width)."""
+    [-1, 1], at the processing size), their translation (same shape), the frames' own (height, width), and on CUDA
+    the event `blend` waits on before it uses them (they were queued on the restyler's compute stream; None else)."""
 
     source: torch.Tensor
     translated: torch.Tensor
     size: tuple[int, int]
+    ready: torch.cuda.Event | None = None
 
 
 class FrameRestyler:
@@ -80,6 +82,9 @@ class FrameRestyler:
         translator: the model, on its device.
         temporal: the temporal stage (stateful; reset on seeks and segment starts).
         process_height: height to translate at (None: the frames' own).
+        overlap_transfers: on CUDA, pinned uploads and downloads with events, the model on its own stream
+            (`vidtoon.restyle.transfer`); False: plain synchronous copies. The frames are the same either way; on the
+            CPU nothing changes.
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class FrameRestyler:
         max_side: int | None = None,
         tile: int = 512,
         overlap: int = 32,
+        overlap_transfers: bool = True,
     ):
         self.translator = translator
         self.temporal = temporal
@@ -99,6 +105,7 @@ class FrameRestyler:
         self.tile = tile
         self.overlap = overlap
         self._tiled_after_oom: int | None = None
+        self.transfers = FrameTransfers(translator.device, overlap=overlap_transfers)
 
     def process_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) the model sees for frames of `height`×`width`."""
@@ -124,24 +131,28 @@ class FrameRestyler:
     @torch.inference_mode()
     def translate(self, frames_u8: list[np.ndarray], guides_u8: list[np.ndarray] | None = None) -> Translated:
         """The first half of `__call__`: the model's work, no state. The video loop runs it on its own thread, a batch
-        ahead of `blend`, so the model and the temporal stage overlap (two cores do both at once)."""
-        x = u8_to_unit(np.stack(frames_u8), self.translator.device)  # N×3×H×W in [-1, 1], converted on the device
-        height, width = x.shape[-2:]
-        ph, pw = self.process_size(height, width)
-        source = self._at_size(x, ph, pw)
-        translated = self._translate(source)
-        if guides_u8 is not None:
-            source = self._at_size(u8_to_unit(np.stack(guides_u8), self.translator.device), ph, pw)
-        return Translated(source, translated, (height, width))
+        ahead of `blend`, so the model and the temporal stage overlap (two cores do both at once; on CUDA the model's
+        kernels run on the restyler's own stream while `blend` waits only for the batch it blends)."""
+        transfers = self.transfers
+        with transfers.translating():
+            x = transfers.upload(frames_u8)  # N×3×H×W in [-1, 1]: uint8 uploaded, converted on the device
+            height, width = x.shape[-2:]
+            ph, pw = self.process_size(height, width)
+            source = self._at_size(x, ph, pw)
+            translated = self._translate(source)
+            if guides_u8 is not None:
+                source = self._at_size(transfers.upload(guides_u8), ph, pw)
+            return Translated(source, translated, (height, width), transfers.ready())
 
     @torch.inference_mode()
     def blend(self, batch: Translated) -> list[np.ndarray]:
         """The second half of `__call__`, in frame order: the temporal stage (stateful), back to the frames' size, and
-        one download per batch."""
+        one download per batch (frames that stay valid however long they are kept)."""
+        self.transfers.receive(batch.ready, batch.source, batch.translated)
         y = self.temporal(batch.source, batch.translated)
         if tuple(y.shape[-2:]) != batch.size:
             y = F.interpolate(y, size=batch.size, mode="bicubic", align_corners=False).clamp_(-1, 1)
-        return list(unit_to_u8_numpy(y))
+        return self.transfers.download(y)
 
     def finish(self, what: str) -> None:
         pass
