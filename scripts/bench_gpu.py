@@ -625,6 +625,18 @@ def bench_restyle(report: Report, budget: Budget, frames_u8: np.ndarray, device:
         free(device)
 
 
+# ---------------------------------------------------------------- 5. end to end (scripts/bench_gpu_e2e.py)
+
+
+def bench_e2e(report: Report, budget: Budget, frames_u8: np.ndarray, device: torch.device, cfg: argparse.Namespace) -> None:
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_gpu_e2e import bench_end_to_end
+
+    restyler_class, how = frame_restyler_class()
+    bench_end_to_end(report, budget, frames_u8, device, cfg, restyler_class, how)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -659,6 +671,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = 1 if args.smoke else 3
     args.batches = (1, 2, 4) if args.smoke else (1, 8, 16)  # smoke: the same rows, batches a CPU gets through
     args.row_need_s = 3 if args.smoke else 10  # seconds a row must have left to start
+    args.e2e_frames = 16 if args.smoke else 240  # section 5: frames through decode -> restyle -> encode
     return args
 
 
@@ -699,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
         ("1", lambda: bench_filters(report, budget, frames_u8[:16], device, args)),
         ("2", lambda: bench_temporal(report, budget, frames_u8[: 16 if args.smoke else 24], device, args)),
         ("4", lambda: bench_restyle(report, budget, frames_u8, device, args)),
+        ("5", lambda: bench_e2e(report, budget, frames_u8, device, args)),
     ]
     eager: dict = {}
     for name, run in sections:

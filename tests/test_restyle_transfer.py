@@ -27,7 +27,9 @@ def panning_frames(count: int, size: tuple[int, int] = (48, 80), step: int = 2) 
     """`count` H×W×3 uint8 frames of one smooth random texture moving `step` px right per frame."""
     height, width = size
     rng = np.random.default_rng(7)
-    texture = cv2.resize(rng.random((height // 6, (width + step * count) // 6, 3), dtype=np.float32), (width + step * count, height))
+    texture = cv2.resize(
+        rng.random((height // 6, (width + step * count) // 6, 3), dtype=np.float32), (width + step * count, height)
+    )
     texture = (np.clip(texture, 0, 1) * 255).astype(np.uint8)
     return [np.ascontiguousarray(texture[:, step * i : step * i + width]) for i in range(count)]
 
