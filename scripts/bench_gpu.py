@@ -12,11 +12,15 @@ Sections (a row that cannot run is recorded as skipped or failed with the reason
   3. `cyclegan_resnet` generators (the cartoon trainer's ngf 32 / 4 blocks / resize-conv, and the default
      9 blocks / ngf 64) at batch 8, fp32 against bf16 autocast, channels_last; then torch.compile of the cartoon
      generator in a child process killed after --compile-limit seconds (compile time reported apart);
-  4. uint8 frames -> `FrameRestyler` (toon + flow temporal stage on the device) -> uint8 frames; encode excluded.
+  4. uint8 frames -> `FrameRestyler` (toon + flow temporal stage on the device) -> uint8 frames; encode excluded;
+  5. end to end (scripts/bench_gpu_e2e.py): decode -> FrameRestyler (ResNet-6 generator, bf16, + the flow stage) ->
+     encode, each stage alone and all together on their threads: overlap = end-to-end fps / min(stage fps), peak GPU
+     memory; the restyle stage with the pinned/stream transfers against plain copies, and their frames compared.
 
 fps counts frames (batch × calls) over wall time with the device synchronised, warm-up calls excluded. Writes
 report.json and report.md into --out after every row (a run cut short keeps what it measured), prints the table.
-Never imports PyAV: the report records whether any `av` module got loaded.
+Sections 1-4 never import PyAV (the report records whether any `av` module got loaded); section 5 decodes and encodes
+with it where it imports (a carried wheel, see bench_gpu.sh), else with OpenCV.
 """
 
 from __future__ import annotations
