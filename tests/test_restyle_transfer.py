@@ -6,6 +6,7 @@ pinned buffers rely on (a frame view keeps its batch's tensor alive)."""
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 
 import cv2
@@ -13,8 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
+from vidtoon.convert import u8_to_unit, unit_to_u8, unit_to_u8_numpy
 from vidtoon.flow import make_flow
+from vidtoon.restyle import transfer
 from vidtoon.restyle.frames import FrameRestyler, Translated, restyled_batches
 from vidtoon.restyle.transfer import FrameTransfers
 from vidtoon.styles import load_translator
@@ -131,3 +133,128 @@ def test_translated_carries_no_event_on_the_cpu(toon):
     batch = restyler.translate(panning_frames(2))
     assert isinstance(batch, Translated) and batch.ready is None and batch.size == (48, 80)
     assert batch.source.shape == batch.translated.shape == (2, 3, 48, 80)
+
+
+class FakeCuda:
+    """torch.cuda's streams, events and pinned memory replaced by recorders on the CPU, so `FrameTransfers`' CUDA branch
+    runs here: its Python logic (shapes, buffers, the order of waits) is checked before the one GPU run."""
+
+    def __init__(self, monkeypatch):
+        self.log: list[str] = []
+        self.pinned = 0
+        log = self.log
+        plain_empty = torch.empty
+
+        class Stream:
+            count = 0
+
+            def __init__(self, *args, name=None, **kwargs):
+                Stream.count += 1
+                self.name = name or f"stream{Stream.count}"
+
+            def wait_event(self, event):
+                log.append(f"{self.name} waits {event.name}")
+
+        class Event:
+            count = 0
+
+            def __init__(self, *args, **kwargs):
+                Event.count += 1
+                self.name = f"event{Event.count}"
+
+            def record(self, stream=None):
+                log.append(f"{self.name} on {stream.name}")
+
+            def synchronize(self):
+                log.append(f"host waits {self.name}")
+
+        default = Stream(name="default")
+        current = threading.local()  # as CUDA's: each thread has its own current stream
+
+        def current_stream(device=None):
+            return getattr(current, "stream", default)
+
+        class StreamContext:
+            def __init__(self, stream):
+                self.stream = stream
+
+            def __enter__(self):
+                self.previous, current.stream = current_stream(), self.stream
+
+            def __exit__(self, *exc):
+                current.stream = self.previous
+
+        def empty(*args, pin_memory=False, **kwargs):
+            self.pinned += bool(pin_memory)
+            return plain_empty(*args, **kwargs)
+
+        monkeypatch.setattr(torch.cuda, "Stream", Stream)
+        monkeypatch.setattr(torch.cuda, "Event", Event)
+        monkeypatch.setattr(torch.cuda, "stream", StreamContext)
+        monkeypatch.setattr(torch.cuda, "current_stream", current_stream)
+        monkeypatch.setattr(torch, "empty", empty)
+        monkeypatch.setattr(torch.Tensor, "record_stream", lambda tensor, stream: log.append(f"record_stream {stream.name}"))
+
+
+def fake_cuda_transfers(monkeypatch) -> tuple[FrameTransfers, FakeCuda]:
+    fake = FakeCuda(monkeypatch)
+    transfers = FrameTransfers(CPU)
+    transfers.cuda = True  # the CUDA branch, on CPU tensors and the fakes above
+    transfers._copy_stream, transfers._compute_stream = torch.cuda.Stream(name="copy"), torch.cuda.Stream(name="compute")
+    return transfers, fake
+
+
+def test_the_cuda_branch_uploads_through_a_pinned_buffer_and_waits_on_events(monkeypatch):
+    transfers, fake = fake_cuda_transfers(monkeypatch)
+    frames = panning_frames(3)
+    with transfers.translating():
+        x = transfers.upload(frames)
+        ready = transfers.ready()
+    assert torch.equal(x, u8_to_unit(np.stack(frames)))
+    assert fake.pinned == 1
+    assert fake.log == [
+        "event1 on copy",  # the copy queued on the side stream
+        "compute waits event1",  # the model's stream waits for it: no device-wide sync
+        "record_stream compute",  # the uploaded uint8 stays allocated until the conversion ran
+        "event2 on compute",  # `ready`: what blend waits on
+    ]
+    fake.log.clear()
+    transfers.receive(ready, x)
+    assert fake.log == ["default waits event2"]  # CPU tensors are not record_stream'ed (`receive` checks the device)
+
+
+def test_the_cuda_branch_downloads_into_a_fresh_pinned_buffer_per_batch(monkeypatch):
+    transfers, fake = fake_cuda_transfers(monkeypatch)
+    x = u8_to_unit(np.stack(panning_frames(2)))
+    first = transfers.download(x)
+    kept = [frame.copy() for frame in first]
+    second = transfers.download(-x)  # the next batch
+    assert fake.pinned == 2 and fake.log == ["event1 on default", "host waits event1", "event2 on default", "host waits event2"]
+    assert all(np.array_equal(a, b) for a, b in zip(first, kept, strict=True)), "the first batch's frames are unchanged"
+    assert np.array_equal(first[0], panning_frames(2)[0]) and np.array_equal(second[0], 255 - panning_frames(2)[0])
+
+
+def test_the_restyler_through_the_cuda_branch_gives_the_cpu_frames(monkeypatch, toon, one_opencv_thread):
+    """The same frames as the plain path gives a GPU tensor: `unit_to_u8_numpy` of a device tensor is torch's
+    `unit_to_u8` (OpenCV's CPU one-pass conversion differs by a level at exact halves)."""
+    frames = panning_frames(6)
+    plain = FrameRestyler(toon, FlowBlend(make_flow("dis")))
+    monkeypatch.setattr(transfer, "unit_to_u8_numpy", lambda y: unit_to_u8(y).numpy())
+    expected = [f for i in range(0, 6, 2) for f in plain(frames[i : i + 2])]
+    monkeypatch.undo()
+    transfers, fake = fake_cuda_transfers(monkeypatch)
+    restyler = FrameRestyler(toon, FlowBlend(make_flow("dis")))
+    restyler.transfers = transfers
+    batched = [([i, i + 1], frames[i : i + 2], None) for i in range(0, 6, 2)]
+    got = [frame for _, out in restyled_batches(restyler, batched) for frame in out]
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert fake.pinned == 6  # an upload and a download per batch
+    # the model thread works on the copy and compute streams, blend (this thread) on the default one: per batch, blend
+    # waits for the model's event, records the batch's download on its stream and waits for that download only
+    events = {line.split()[0]: line.split()[-1] for line in fake.log if " on " in line}
+    assert sorted(events.values()) == ["compute"] * 3 + ["copy"] * 3 + ["default"] * 3
+    waited = [line.split()[-1] for line in fake.log if line.startswith("default waits")]
+    synced = [line.split()[-1] for line in fake.log if line.startswith("host waits")]
+    assert [events[e] for e in waited] == ["compute"] * 3 and [events[e] for e in synced] == ["default"] * 3
+    uploads = [line.split()[-1] for line in fake.log if line.startswith("compute waits")]
+    assert [events[e] for e in uploads] == ["copy"] * 3  # the model's stream waits for each batch's upload

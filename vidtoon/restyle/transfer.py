@@ -94,7 +94,7 @@ class FrameTransfers:
 
     def download(self, x: torch.Tensor) -> list[np.ndarray]:
         """N×3×H×W float in [-1, 1] -> N frames H×W×3 uint8 (numpy, safe to keep: see the module's docstring)."""
-        if not self.cuda or x.device.type != "cuda":
+        if not self.cuda:
             return list(unit_to_u8_numpy(x))
         frames = unit_to_u8(x)  # N×H×W×3 uint8, on the device
         host = torch.empty(frames.shape, dtype=torch.uint8, pin_memory=True)
