@@ -676,6 +676,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.batches = (1, 2, 4) if args.smoke else (1, 8, 16)  # smoke: the same rows, batches a CPU gets through
     args.row_need_s = 3 if args.smoke else 10  # seconds a row must have left to start
     args.e2e_frames = 16 if args.smoke else 240  # section 5: frames through decode -> restyle -> encode
+    args.max_stage_s = 30 if args.smoke else 8  # section 5: fewer frames per row when the restyle stage is slower
     return args
 
 

@@ -10,7 +10,9 @@ Decode and encode use PyAV (`vidtoon.io.VideoReader` / `VideoWriter`: x264 as `r
 where `av` imports, else OpenCV (`cv2.VideoCapture`; `cv2.VideoWriter` MPEG-4 part 2, not x264: noted in the row).
 Two more rows: the restyle stage with the plain synchronous copies (`FrameRestyler(overlap_transfers=False)`: the
 path before the pinned/stream one) as the baseline of the new path, and whether both give the same frames.
-Wall time and the process's CPU time (user + sys) are reported for each row.
+Wall time and the process's CPU time (user + sys) are reported for each row. The run stays within its budget: 240
+frames at 1080p, fewer for the rows after the first restyle row when that stage would take more than
+`cfg.max_stage_s` (8 s) over them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -162,6 +165,7 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
     precision = "bf16" if device.type == "cuda" else "fp32"
     use_av = pyav_available()
     frames = clip_frames(frames_u8, count)
+    limit = {"frames": count}  # lowered after the first restyle row if the stage is slow (each row ≤ ~cfg.max_stage_s)
     fps_of: dict[str, float] = {}
 
     def add(what: str, seconds: float, cpu_s: float, done: int, note: str, **extra) -> None:
@@ -198,7 +202,7 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
             return
 
         def decode_alone() -> int:
-            return sum(1 for _ in decoded(source, use_av))
+            return sum(1 for _ in islice(decoded(source, use_av), limit["frames"]))
 
         done, wall, cpu = clocked(decode_alone, device)
         add("decode alone", wall, cpu, done, "PyAV (vidtoon.io.VideoReader)" if use_av else "OpenCV VideoCapture (no PyAV)")
@@ -206,7 +210,7 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
         def restyle_alone(restyler) -> Callable[[], int]:
             def run() -> int:
                 restyler.reset()
-                batched = ((list(range(i, i + batch)), frames[i : i + batch], None) for i in range(0, len(frames), batch))
+                batched = ((list(range(i, i + batch)), frames[i : i + batch], None) for i in range(0, limit["frames"], batch))
                 return sum(len(out) for _, out in restyled_batches(restyler, batched))
 
             return run
@@ -221,6 +225,8 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
                 restyler = make_restyler(restyler_class, device, precision, mode="flow", overlap=overlap)
                 restyler(frames[:batch])  # warm-up: kernels, cudnn's choice, DIS buffers, pinned blocks
                 done, wall, cpu = clocked(restyle_alone(restyler), device)
+                fits = int(done / wall * cfg.max_stage_s) // batch * batch  # frames a row may take from now on
+                limit["frames"] = min(limit["frames"], max(2 * batch, fits))
                 plain = fps_of.get("restyle alone, plain copies")
                 add(
                     what,
@@ -258,7 +264,7 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
 
         def encode_alone() -> int:
             encoder = Encoder(scratch / "encode", size, use_av)
-            for rgb in encoded:
+            for rgb in encoded[: limit["frames"]]:
                 encoder.write(rgb)
             encoder.close()
             return encoder.count
@@ -284,7 +290,9 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
                 written = 0
                 with (
                     streaming.BackgroundSink(encoder.write, depth=2 * batch + 4) as sink,
-                    closing(streaming.prefetch(decoded(source, use_av), depth=2 * batch + 2)) as frames_in,
+                    closing(
+                        streaming.prefetch(islice(decoded(source, use_av), limit["frames"]), depth=2 * batch + 2)
+                    ) as frames_in,
                 ):
                     for _, restyled in restyled_batches(restyler, batches(frames_in, batch)):
                         for rgb in restyled:
