@@ -12,11 +12,15 @@ Sections (a row that cannot run is recorded as skipped or failed with the reason
   3. `cyclegan_resnet` generators (the cartoon trainer's ngf 32 / 4 blocks / resize-conv, and the default
      9 blocks / ngf 64) at batch 8, fp32 against bf16 autocast, channels_last; then torch.compile of the cartoon
      generator in a child process killed after --compile-limit seconds (compile time reported apart);
-  4. uint8 frames -> `FrameRestyler` (toon + flow temporal stage on the device) -> uint8 frames; encode excluded.
+  4. uint8 frames -> `FrameRestyler` (toon + flow temporal stage on the device) -> uint8 frames; encode excluded;
+  5. end to end (scripts/bench_gpu_e2e.py): decode -> FrameRestyler (ResNet-6 generator, bf16, + the flow stage) ->
+     encode, each stage alone and all together on their threads: overlap = end-to-end fps / min(stage fps), peak GPU
+     memory; the restyle stage with the pinned/stream transfers against plain copies, and their frames compared.
 
 fps counts frames (batch × calls) over wall time with the device synchronised, warm-up calls excluded. Writes
 report.json and report.md into --out after every row (a run cut short keeps what it measured), prints the table.
-Never imports PyAV: the report records whether any `av` module got loaded.
+Sections 1-4 never import PyAV (the report records whether any `av` module got loaded); section 5 decodes and encodes
+with it where it imports (a carried wheel, see bench_gpu.sh), else with OpenCV.
 """
 
 from __future__ import annotations
@@ -625,6 +629,18 @@ def bench_restyle(report: Report, budget: Budget, frames_u8: np.ndarray, device:
         free(device)
 
 
+# ---------------------------------------------------------------- 5. end to end (scripts/bench_gpu_e2e.py)
+
+
+def bench_e2e(report: Report, budget: Budget, frames_u8: np.ndarray, device: torch.device, cfg: argparse.Namespace) -> None:
+    if str(Path(__file__).resolve().parent) not in sys.path:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_gpu_e2e import bench_end_to_end
+
+    restyler_class, how = frame_restyler_class()
+    bench_end_to_end(report, budget, frames_u8, device, cfg, restyler_class, how)
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -659,6 +675,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = 1 if args.smoke else 3
     args.batches = (1, 2, 4) if args.smoke else (1, 8, 16)  # smoke: the same rows, batches a CPU gets through
     args.row_need_s = 3 if args.smoke else 10  # seconds a row must have left to start
+    args.e2e_frames = 16 if args.smoke else 240  # section 5: frames through decode -> restyle -> encode
+    args.max_stage_s = 30 if args.smoke else 8  # section 5: fewer frames per row when the restyle stage is slower
     return args
 
 
@@ -699,6 +717,7 @@ def main(argv: list[str] | None = None) -> int:
         ("1", lambda: bench_filters(report, budget, frames_u8[:16], device, args)),
         ("2", lambda: bench_temporal(report, budget, frames_u8[: 16 if args.smoke else 24], device, args)),
         ("4", lambda: bench_restyle(report, budget, frames_u8, device, args)),
+        ("5", lambda: bench_e2e(report, budget, frames_u8, device, args)),
     ]
     eager: dict = {}
     for name, run in sections:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,3 +98,41 @@ def test_restyle_path_rows(smoke):
     assert (none["temporal"], flow["temporal"]) == ("PassThrough", "FlowBlend")  # on a CUDA device: TorchFlowBlend
     assert none["frames"] == flow["frames"] == 16  # the 16 smoke frames in batches of 2, after a warm-up batch
     assert none["ratio"] == pytest.approx(1.0) and flow["fps"] > 0
+
+
+def test_end_to_end_rows_without_pyav(smoke):
+    """Section 5 on the GPU machine's terms (no PyAV): OpenCV decodes and encodes, every stage sees all 16 frames."""
+    _, report, _ = smoke
+    decode, plain, new, equality, encode, e2e = rows(report, "5")
+    assert [r["what"] for r in (decode, plain, new, encode, e2e)] == [
+        "decode alone",
+        "restyle alone, plain copies",
+        "restyle alone",
+        "encode alone",
+        "end to end",
+    ]
+    assert all(r["frames"] == 16 and r["fps"] > 0 and r["cpu_s"] >= 0 for r in (decode, plain, new, encode, e2e))
+    assert "OpenCV" in decode["note"] and "cv2.VideoWriter" in encode["note"] and "not x264" in e2e["note"]
+    assert plain["overlap_transfers"] is False and new["overlap_transfers"] is True
+    assert new["ratio"] == pytest.approx(new["fps"] / plain["fps"])
+    assert equality["what"].startswith("equality") and equality["max_levels"] == 0 and equality["identical"] is True
+    assert e2e["overlap_ratio"] == pytest.approx(e2e["fps"] / min(decode["fps"], new["fps"], encode["fps"]), rel=1e-3)
+    assert e2e["slowest_stage"] == "restyle alone"  # 16 tiny frames: the model and the flow stage are the slow part
+
+
+def test_end_to_end_rows_with_pyav(tmp_path):
+    """The same section where PyAV imports (a user's machine, or the GPU machine with the av wheel carried): decode
+    through vidtoon.io.VideoReader, encode through VideoWriter's x264."""
+    pytest.importorskip("av")
+    sys.path.insert(0, str(REPO / "scripts"))
+    import bench_gpu
+
+    args = bench_gpu.parse(["--smoke", "--out", str(tmp_path)])
+    report = bench_gpu.Report(tmp_path, {"_t0": 0.0})
+    frames, _ = bench_gpu.source_frames(6, (32, 48))
+    args.e2e_frames = 8
+    bench_gpu.bench_e2e(report, bench_gpu.Budget(120), frames, torch.device("cpu"), args)
+    got = {r["what"]: r for r in report.rows}
+    assert [r["status"] for r in report.rows] == ["ok"] * 6
+    assert "PyAV" in got["decode alone"]["note"] and "x264 via PyAV" in got["encode alone"]["note"]
+    assert got["decode alone"]["frames"] == got["end to end"]["frames"] == 8  # every frame of the x264 clip decoded

@@ -316,3 +316,17 @@ def test_x264_settings_are_written_into_the_file(tmp_path, options, settings):
     data = out.read_bytes()
     assert all(setting in data for setting in settings)
     assert options.x264_settings("libx265") == (options.preset or "medium", options.crf or 18)  # x265: no automatic preset
+
+
+def test_x264_encodes_on_frame_threads_sized_by_x264_to_the_cores(tmp_path):
+    """Frame threads (thread_type AUTO: x264 is not put on slice threads) and thread_count 0: x264 picks its own count,
+    1.5 × the cores it may run on (16 cores: 24), so the encode thread keeps up at GPU rates (issue #20)."""
+    import os
+
+    before = len(os.listdir("/proc/self/task"))
+    with VideoWriter(tmp_path / "t.mp4", fps=Fraction(24)) as writer:
+        for i in range(3):
+            writer.write(index_colour_frame(i, (128, 96)), Fraction(i, 24))
+        context = writer._video.codec_context
+        assert (context.thread_type.name, context.thread_count) == ("AUTO", 0)
+        assert len(os.listdir("/proc/self/task")) - before >= min(2, os.cpu_count())  # the encoder's own threads

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.transfer import FrameTransfers
 from vidtoon.streaming import prefetch
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
@@ -67,12 +67,14 @@ def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalSta
 
 class Translated(NamedTuple):
     """A batch between `FrameRestyler.translate` and `.blend`: the frames the temporal stage follows (N×3×h×w in
-    [-1, 1], at the processing size), their translation (same shape), the frames' own (height, width), and for a
-    temporal stage that works on uint8 frames (`blend_u8`) the followed frames as N h×w×3 uint8 arrays (else None)."""
+    [-1, 1], at the processing size), their translation (same shape), the frames' own (height, width), on CUDA the
+    event `blend` waits on before it uses them (they were queued on the restyler's compute stream; None else), and for
+    a temporal stage that works on uint8 frames (`blend_u8`) the followed frames as N h×w×3 uint8 arrays (else None)."""
 
     source: torch.Tensor
     translated: torch.Tensor
     size: tuple[int, int]
+    ready: torch.cuda.Event | None = None
     sources_u8: list[np.ndarray] | None = None
 
 
@@ -83,6 +85,9 @@ class FrameRestyler:
         translator: the model, on its device.
         temporal: the temporal stage (stateful; reset on seeks and segment starts).
         process_height: height to translate at (None: the frames' own).
+        overlap_transfers: on CUDA, pinned uploads and downloads with events, the model on its own stream
+            (`vidtoon.restyle.transfer`); False: plain synchronous copies. The frames are the same either way; on the
+            CPU nothing changes.
     """
 
     def __init__(
@@ -94,6 +99,7 @@ class FrameRestyler:
         max_side: int | None = None,
         tile: int = 512,
         overlap: int = 32,
+        overlap_transfers: bool = True,
     ):
         self.translator = translator
         self.temporal = temporal
@@ -103,6 +109,7 @@ class FrameRestyler:
         self.overlap = overlap
         self._tiled_after_oom: int | None = None
         self._uint8_stage = hasattr(temporal, "blend_u8")  # the CPU flow stage: uint8 frames in and out
+        self.transfers = FrameTransfers(translator.device, overlap=overlap_transfers)
 
     def process_size(self, height: int, width: int) -> tuple[int, int]:
         """(height, width) the model sees for frames of `height`×`width`."""
@@ -128,34 +135,40 @@ class FrameRestyler:
     @torch.inference_mode()
     def translate(self, frames_u8: list[np.ndarray], guides_u8: list[np.ndarray] | None = None) -> Translated:
         """The first half of `__call__`: the model's work, no state. The video loop runs it on its own thread, a batch
-        ahead of `blend`, so the model and the temporal stage overlap (two cores do both at once)."""
-        x = u8_to_unit(np.stack(frames_u8), self.translator.device)  # N×3×H×W in [-1, 1], converted on the device
-        height, width = x.shape[-2:]
-        ph, pw = self.process_size(height, width)
-        source = self._at_size(x, ph, pw)
-        translated = self._translate(source)
-        if self._uint8_stage and (ph, pw) == (height, width):  # the stage follows the uint8 frames themselves
-            return Translated(source, translated, (height, width), list(guides_u8 if guides_u8 is not None else frames_u8))
-        if guides_u8 is not None:
-            source = self._at_size(u8_to_unit(np.stack(guides_u8), self.translator.device), ph, pw)
-        if self._uint8_stage:  # ... shrunk to the processing size as the model's input was
-            return Translated(source, translated, (height, width), list(unit_to_u8_numpy(source)))
-        return Translated(source, translated, (height, width))
+        ahead of `blend`, so the model and the temporal stage overlap (two cores do both at once; on CUDA the model's
+        kernels run on the restyler's own stream while `blend` waits only for the batch it blends)."""
+        transfers = self.transfers
+        with transfers.translating():
+            x = transfers.upload(frames_u8)  # N×3×H×W in [-1, 1]: uint8 uploaded, converted on the device
+            height, width = x.shape[-2:]
+            ph, pw = self.process_size(height, width)
+            source = self._at_size(x, ph, pw)
+            translated = self._translate(source)
+            followed_u8 = None  # a stage on uint8 frames follows the frames themselves at their size
+            if self._uint8_stage and (ph, pw) == (height, width):
+                followed_u8 = list(guides_u8 if guides_u8 is not None else frames_u8)
+            if guides_u8 is not None:
+                source = self._at_size(transfers.upload(guides_u8), ph, pw)
+            if self._uint8_stage and followed_u8 is None:  # ... or as the model saw them, at the processing size
+                followed_u8 = transfers.download(source)
+            return Translated(source, translated, (height, width), transfers.ready(), followed_u8)
 
     @torch.inference_mode()
     def blend(self, batch: Translated) -> list[np.ndarray]:
         """The second half of `__call__`, in frame order: the temporal stage (stateful), back to the frames' size, and
-        one download per batch. A stage on uint8 frames (the CPU's `FlowBlend.blend_u8`) gets the translation as uint8
-        frames and gives back the frames to encode (enlarged by OpenCV when the processing size is another)."""
+        one download per batch (frames that stay valid however long they are kept). A stage on uint8 frames (the CPU's
+        `FlowBlend.blend_u8`) gets the translation as uint8 frames and gives back the frames to encode (enlarged by
+        OpenCV when the processing size is another)."""
+        self.transfers.receive(batch.ready, batch.source, batch.translated)
         if batch.sources_u8 is not None:
-            frames = self.temporal.blend_u8(batch.sources_u8, list(unit_to_u8_numpy(batch.translated)))
+            frames = self.temporal.blend_u8(batch.sources_u8, self.transfers.download(batch.translated))
             if tuple(frames[0].shape[:2]) != batch.size:
                 frames = [cv2.resize(f, batch.size[::-1], interpolation=cv2.INTER_CUBIC) for f in frames]
             return frames
         y = self.temporal(batch.source, batch.translated)
         if tuple(y.shape[-2:]) != batch.size:
             y = F.interpolate(y, size=batch.size, mode="bicubic", align_corners=False).clamp_(-1, 1)
-        return list(unit_to_u8_numpy(y))
+        return self.transfers.download(y)
 
     def finish(self, what: str) -> None:
         pass
