@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from importlib import import_module
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
-import torch
 
-from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.registry import Registry
+from vidtoon.settings import FLOW_NAMES
+
+if TYPE_CHECKING:  # torch is imported where tensors are handled: DIS on uint8 frames needs none
+    import torch
 
 
 class FlowBackend(Protocol):
@@ -35,8 +38,17 @@ class FlowBackend(Protocol):
 FLOW_BACKENDS: Registry = Registry("flow backend")
 
 
+def make_flow(name: str = "dis", *, preset: str = "fast", weights: str | None = None, device=None) -> FlowBackend:
+    """The backend `name` (see `FLOW_BACKENDS`). `preset` is DIS's; `weights` is RAFT's weights file. Only that
+    backend's module is imported (RAFT's imports torch); an unknown name imports them all, so the error lists them."""
+    import_module(f"vidtoon.flow.{name}" if name in FLOW_NAMES else "vidtoon.flow.catalog")
+    return FLOW_BACKENDS.get(name)(preset=preset, weights=weights, device=device)
+
+
 def to_rgb_u8(frames: torch.Tensor) -> list[np.ndarray]:
     """N×3×H×W in [-1, 1] -> N contiguous H×W×3 uint8 RGB frames."""
+    from vidtoon.convert import unit_to_u8_numpy
+
     return [np.ascontiguousarray(frame) for frame in unit_to_u8_numpy(frames.detach().float())]
 
 
@@ -47,11 +59,15 @@ def gray_u8(frame_u8: np.ndarray) -> np.ndarray:
 
 def stack_flows(flows: list[np.ndarray], device: torch.device) -> torch.Tensor:
     """N H×W×2 float32 arrays -> N×2×H×W float32 tensor on `device`."""
+    import torch
+
     return torch.from_numpy(np.stack(flows)).permute(0, 3, 1, 2).contiguous().to(device)
 
 
 def frames_to_tensor(frames_u8: Sequence[np.ndarray]) -> torch.Tensor:
     """N H×W×3 uint8 RGB frames -> N×3×H×W float32 in [-1, 1] (CPU)."""
+    from vidtoon.convert import u8_to_unit
+
     return u8_to_unit(np.stack(frames_u8), "cpu")
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
 from vidtoon.cpu_threads import SizedPool, usable_cores
 from vidtoon.errors import UsageError
 from vidtoon.flow.base import FLOW_BACKENDS, check_pair, gray_u8, stack_flows, to_rgb_u8
+
+if TYPE_CHECKING:  # tensors only in `__call__`: the temporal stage's `estimate` on uint8 frames needs no torch
+    import torch
 
 PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,

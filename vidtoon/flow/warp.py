@@ -8,14 +8,18 @@ with that flow gives frame s seen from frame t.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+if TYPE_CHECKING:  # the tensor functions import torch themselves: the OpenCV ones below need none
+    import torch
 
 
 def _base_grid(height: int, width: int, device, dtype) -> torch.Tensor:
+    import torch
+
     ys, xs = torch.meshgrid(
         torch.arange(height, device=device, dtype=dtype), torch.arange(width, device=device, dtype=dtype), indexing="ij"
     )
@@ -28,6 +32,9 @@ def backward_warp(image: torch.Tensor, flow: torch.Tensor, *, mode: str = "bilin
     Positions outside the image take the nearest border pixel. Zero flow returns `image`; an
     integer flow shifts it exactly.
     """
+    import torch
+    import torch.nn.functional as F
+
     if image.shape[0] != flow.shape[0] or image.shape[-2:] != flow.shape[-2:] or flow.shape[1] != 2:
         raise ValueError(
             f"image {tuple(image.shape)} and flow {tuple(flow.shape)} must be N×C×H×W and N×2×H×W of the same N, H, W"

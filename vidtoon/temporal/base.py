@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import torch
+from typing import TYPE_CHECKING, Protocol
 
 from vidtoon.errors import UsageError
 from vidtoon.registry import Registry
 from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 
 class TemporalStage(Protocol):
@@ -28,6 +30,10 @@ class PassThrough:
 
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         return translated
+
+    def blend_u8(self, sources_u8: list[np.ndarray], translated_u8: list[np.ndarray]) -> list[np.ndarray]:
+        """The same on uint8 frames (`FlowBlend.blend_u8`'s form)."""
+        return list(translated_u8)
 
     def reset(self) -> None:
         pass

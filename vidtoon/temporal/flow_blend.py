@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
 from vidtoon.cpu_threads import SizedPool, usable_cores
 from vidtoon.flow import make_flow
 from vidtoon.flow.warp import disoccluded, sample_positions, upscale_positions
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
+
+if TYPE_CHECKING:  # the tensor entry (`__call__`) imports torch itself: `blend_u8` needs none
+    import torch
 
 
 class FlowBlend(FlowBlendSettings):
@@ -66,6 +69,8 @@ class FlowBlend(FlowBlendSettings):
     def __call__(self, source: torch.Tensor, translated: torch.Tensor) -> torch.Tensor:
         """source, translated: N×3×H×W in [-1, 1] -> N×3×H×W float32 on translated's device (channels-last), a new
         tensor (the stage keeps its own uint8 copy of the last frame)."""
+        import torch
+
         if source.shape != translated.shape:
             raise ValueError(f"source {tuple(source.shape)} and translated {tuple(translated.shape)} differ in shape")
         count, height, width = translated.shape[0], *translated.shape[2:]
@@ -315,6 +320,8 @@ def _frame_rows(frame: torch.Tensor) -> np.ndarray | tuple[np.ndarray, ...]:
 
 def _frames_hwc(x: torch.Tensor) -> np.ndarray:
     """N×3×H×W tensor -> N×H×W×3 float32 contiguous numpy array on the CPU (no copy for a channels-last CPU tensor)."""
+    import torch
+
     return x.detach().to("cpu", torch.float32).permute(0, 2, 3, 1).contiguous().numpy()
 
 
@@ -333,7 +340,7 @@ def build_flow_blend(
     twin `TorchFlowBlend` (same trust mask, warp and blend, within 1 level), so frames stay on the device."""
     backend = make_flow(flow, preset=flow_preset, weights=flow_weights, device=device)
     sizing = {"flow_max_side": flow_size} if flow_size is not None else {}
-    if device is not None and torch.device(device).type == "cuda":
+    if device is not None and str(device).split(":")[0] == "cuda":  # a torch.device or its name
         from vidtoon.temporal.flow_blend_torch import TorchFlowBlend
 
         return TorchFlowBlend(backend, strength=strength, **sizing)
