@@ -17,7 +17,8 @@ import torch
 from vidtoon.convert import u8_to_unit, unit_to_u8, unit_to_u8_numpy
 from vidtoon.flow import make_flow
 from vidtoon.restyle import transfer
-from vidtoon.restyle.frames import FrameRestyler, Translated, restyled_batches
+from vidtoon.restyle.batches import restyled_batches
+from vidtoon.restyle.frames import FrameRestyler, Translated
 from vidtoon.restyle.transfer import FrameTransfers
 from vidtoon.styles import load_translator
 from vidtoon.temporal import FlowBlend

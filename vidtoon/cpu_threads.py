@@ -48,7 +48,7 @@ def shared_cores(translator: Any, environ: MutableMapping[str, str] | None = Non
     """torch's intra-op threads halved while a light CPU model (`translator.light`: a procedural style) runs beside
     the video loop's other threads (decode, the temporal stage, x264); yields the count set (None: left as it was).
 
-    The loop already runs the model and the temporal stage on two threads (`restyle.frames.restyled_batches`), so
+    The loop already runs the model and the temporal stage on two threads (`restyle.batches.restyled_batches`), so
     each needs a share of the cores, not all of them. Measured on 2 cores at rest, `vidtoon restyle clips/sample.mp4
     --to toon`, 4 runs each (docs/benchmarks.md): torch on 1 thread 7.0-8.1 s wall / 10.1-11.2 s CPU, on its default
     2 threads 8.8-10.4 s / 12.5-14.6 s. A learned generator is the whole cost of a frame: it keeps every thread. So

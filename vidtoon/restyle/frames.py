@@ -1,17 +1,15 @@
-"""Restylers: uint8 frames in, restyled uint8 frames out. `FrameRestyler` translates whole frames.
+"""`FrameRestyler`: uint8 frames in, restyled uint8 frames out, whole frames through a translator's tensors.
 
-A `Restyler` is what the video loop and the stills writer drive; `FrameRestyler` (this module) and
-`FaceRestyler` (`vidtoon.restyle.faces`) are the two. Batching of decoded frames lives here too.
+One of the `Restyler`s the video loop drives (`vidtoon.restyle.batches`, with the batching); `TwinRestyler`
+(`vidtoon.restyle.twins`) is its torch-free counterpart for procedural styles on the CPU.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import closing
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -22,34 +20,10 @@ from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.restyle.transfer import FrameTransfers
-from vidtoon.streaming import prefetch
 from vidtoon.temporal import TemporalStage, make_temporal_stage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
 
 log = logging.getLogger(__name__)
-
-
-class Restyler(Protocol):
-    """uint8 RGB frames in, restyled uint8 RGB frames of the same size out, with a lifetime of one run."""
-
-    translator: Translator
-
-    def __call__(
-        self, frames_u8: list[np.ndarray], times: list[Fraction] | None = None, guides_u8: list[np.ndarray] | None = None
-    ) -> list[np.ndarray]:
-        """frames_u8: N frames H×W×3 uint8 (consecutive in a video; `times` in seconds, None for photos).
-
-        guides_u8: for frames that are already translated (`stabilize`), the N originals they were made from
-        (same size): the temporal stage follows their motion. None: the frames are the originals."""
-
-    def reset(self) -> None:
-        """Forget the past (a seek, a segment start, a new photo)."""
-
-    def finish(self, what: str) -> None:
-        """The run is over: log what the user should know about it (`what`: "frames" or "images")."""
-
-    def check_still(self, source: Path) -> None:
-        """After one photo: raise if it could not be restyled as asked (e.g. --faces and no face)."""
 
 
 def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalStage:
@@ -219,40 +193,3 @@ class FrameRestyler:
                 stats.reuse()
                 outputs.append(translate_tiled(frame, translator, tile=(tile, tile), overlap=self.overlap, multiple=multiple))
         return torch.cat(outputs)
-
-
-def batches(frames: Iterable, size: int) -> Iterator[tuple[list[Fraction], list[np.ndarray], list[np.ndarray] | None]]:
-    """Group decoded `Frame`s into lists of `size` (the last may be shorter): yields (times, H×W×3 uint8 arrays,
-    their guides: the originals of `GuidedFrame`s, else None)."""
-    times, images, guides = [], [], []
-    for frame in frames:
-        times.append(frame.time)
-        images.append(frame.rgb)
-        guides.append(getattr(frame, "guide", None))
-        if len(images) == size:
-            yield times, images, _guides(guides)
-            times, images, guides = [], [], []
-    if images:
-        yield times, images, _guides(guides)
-
-
-def _guides(guides: list[np.ndarray | None]) -> list[np.ndarray] | None:
-    return None if any(guide is None for guide in guides) else guides
-
-
-def restyled_batches(
-    restyler: Restyler, batched: Iterable[tuple[list[Fraction], list[np.ndarray], list[np.ndarray] | None]]
-) -> Iterator[tuple[list[Fraction], list[np.ndarray]]]:
-    """(times, restyled frames) for each batch of `batches(...)`, in order.
-
-    A `FrameRestyler`'s model runs on a background thread a batch ahead of its temporal stage (`translate` then
-    `blend`): on a CPU the two overlap on two cores instead of taking turns; on a GPU the next batch's kernels queue
-    while the stage runs. Other restylers (faces) run whole, batch by batch."""
-    if not isinstance(restyler, FrameRestyler):
-        for times, frames, guides in batched:
-            yield times, restyler(frames, times, guides)
-        return
-    ahead = prefetch(((times, restyler.translate(frames, guides)) for times, frames, guides in batched), depth=1)
-    with closing(ahead):
-        for times, translated in ahead:
-            yield times, restyler.blend(translated)

@@ -9,7 +9,7 @@ from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
 from vidtoon.progress import Progress
-from vidtoon.restyle.frames import Restyler
+from vidtoon.restyle.batches import Restyler
 
 
 def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool, max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:

@@ -31,7 +31,7 @@ from vidtoon.io.reader import Frame, VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
 from vidtoon.io.writer import VideoWriter
 from vidtoon.progress import Progress
-from vidtoon.restyle.frames import Restyler, batches, restyled_batches
+from vidtoon.restyle.batches import Restyler, batches, restyled_batches
 from vidtoon.restyle.options import RestyleOptions
 from vidtoon.streaming import BackgroundSink, prefetch
 
