@@ -1,0 +1,133 @@
+"""Torch-free numpy/OpenCV kernels on interleaved H×W×C float32 arrays: the building blocks of the uint8 frame twins
+(`toon_u8`, `sketch_u8`) and of `vidtoon.filters.cpu` (which wraps some of them for tensors).
+
+Each computes what its `vidtoon.filters.ops` namesake computes, on one image laid out H×W×C instead of N×C×H×W, up
+to float rounding: edges replicated, Gaussian taps of radius ceil(3 sigma) normalised in float64, CIE L*a*b* (D65)
+from the constants in `vidtoon.filters.cielab`. Importing this module imports neither torch nor anything that does.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import cv2
+import numpy as np
+
+from vidtoon.filters import cielab
+
+LUMA = np.array([[0.299, 0.587, 0.114]], np.float32)  # Rec. 601 luma weights of R, G, B (`ops.LUMA`)
+
+
+def work_size(height: int, width: int, work_height: int) -> tuple[int, int]:
+    """The internal processing size: the frame shrunk to at most `work_height` rows, aspect kept (never enlarged)."""
+    if height <= work_height:
+        return height, width
+    return work_height, max(1, round(width * work_height / height))
+
+
+def gaussian_taps(sigma: float) -> np.ndarray:
+    """A normalised 1-D Gaussian of radius ceil(3 sigma) (at least 1 tap each side), float32 (`ops.gaussian_kernel1d`,
+    computed in float64)."""
+    radius = max(1, math.ceil(3 * sigma))
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    return (k / k.sum()).astype(np.float32)
+
+
+def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Separable Gaussian blur of H×W or H×W×C float32 `img` (sigma <= 0.05: `img` itself), edges replicated."""
+    if sigma <= 0.05:
+        return img
+    taps = gaussian_taps(sigma)
+    return cv2.sepFilter2D(img, -1, taps, taps, borderType=cv2.BORDER_REPLICATE)
+
+
+def box_blur(img: np.ndarray, radius: int) -> np.ndarray:
+    """Mean over the (2 radius + 1)² square around each pixel of H×W or H×W×C float32 `img` (radius 0: `img`)."""
+    if radius <= 0:
+        return img
+    k = 2 * radius + 1
+    return cv2.blur(img, (k, k), borderType=cv2.BORDER_REPLICATE)
+
+
+def luma(img: np.ndarray, divisor: float = 1) -> np.ndarray:
+    """Rec. 601 luma of H×W×3 `img` (float32, or uint8 read as float32) divided by `divisor`: H×W float32."""
+    weights = LUMA / np.float32(divisor) if divisor != 1 else LUMA
+    return cv2.transform(img.astype(np.float32, copy=False), weights)
+
+
+@functools.cache
+def lab_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sRGB curve for the 256 8-bit values (exact, in float64 then rounded), sRGB -> XYZ / white, and
+    (f(X), f(Y), f(Z), 1) -> (L, a, b) (`ops.rgb_to_lab`'s constants)."""
+    v = np.arange(256, dtype=np.float64) / 255
+    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    to_xyz = np.asarray(cielab.RGB_TO_XYZ, np.float32)
+    to_lab = np.asarray([[*row, offset] for row, offset in zip(cielab.F_TO_LAB, (-16.0, 0.0, 0.0), strict=True)], np.float32)
+    return linear, to_xyz, to_lab
+
+
+def rgb_to_lab(image_u8: np.ndarray) -> np.ndarray:
+    """H×W×3 uint8 sRGB -> H×W×3 float32 CIE L*a*b* (D65): `ops.rgb_to_lab` of `image_u8` / 255 within 2e-4. The sRGB
+    curve is a table of the 256 values; XYZ and Lab are one OpenCV matrix pass each; the cube root (OpenCV's pow) and
+    the linear piece below the knee as `ops._joined` writes them."""
+    linear, to_xyz, to_lab = lab_tables()
+    xyz = cv2.transform(cv2.LUT(image_u8, linear), to_xyz)
+    f = cv2.pow(np.maximum(xyz, np.float32(cielab.LAB_EPS)), 1 / 3)  # the curve, above the knee
+    below = np.minimum(xyz, np.float32(cielab.LAB_EPS))  # the straight piece: slope · (t - knee), 0 above the knee
+    below -= np.float32(cielab.LAB_EPS)
+    below *= np.float32(cielab.LAB_KAPPA / 116)
+    f += below
+    return cv2.transform(f, to_lab)
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """H×W×3 float32 CIE L*a*b* (D65) -> sRGB in [0, 1], clamped (OpenCV's conversion; `ops.lab_to_rgb` within 4e-4)."""
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+    return np.clip(rgb, 0, 1, out=rgb)
+
+
+def self_guided_filter(src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter of H×W×C float32 `src` steered by its own first channel (`ops.guided_filter(src[:, :1],
+    src, radius, eps)`): a new H×W×C array."""
+    c = src.shape[2]
+    guide = src[..., :1]
+    stats = box_blur(np.concatenate((src, src * guide), axis=2), radius)  # mean(src), mean(guide · src)
+    mean_s, corr = stats[..., :c], stats[..., c:]
+    mean_g = mean_s[..., :1].copy()
+    denominator = corr[..., :1] - mean_g * mean_g + np.float32(eps)  # var(guide) + eps
+    a = (corr - mean_g * mean_s) / denominator
+    coefficients = np.concatenate((mean_s - a * mean_g, a), axis=2)  # B = mean(src) - A · mean(guide), A
+    coefficients = box_blur(coefficients, radius)
+    out = coefficients[..., c:] * guide
+    out += coefficients[..., :c]
+    return out
+
+
+def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """Box-averaged coefficients (A, B) of the guided filter of H×W×C float32 `src` steered by H×W `guide`
+    (`ops.guided_filter_coefficients`): the filtered image is A · guide + B; each H×W×C float32."""
+    c = src.shape[2]
+    g = guide[..., None]
+    stats = box_blur(np.concatenate((g, g * g, src, src * g), axis=2), radius)
+    mean_g, sq, mean_s, corr = stats[..., :1], stats[..., 1:2], stats[..., 2 : 2 + c], stats[..., 2 + c :]
+    a = (corr - mean_g * mean_s) / (sq - mean_g * mean_g + np.float32(eps))
+    coefficients = box_blur(np.concatenate((mean_s - a * mean_g, a), axis=2), radius)
+    return coefficients[..., c:], coefficients[..., :c]
+
+
+def difference_of_gaussians(img: np.ndarray, sigma: float, k: float = 1.6) -> tuple[np.ndarray, np.ndarray]:
+    """(G_sigma * img, G_{k sigma} * img) for float32 `img`; the wider blur is cascaded from the narrower one."""
+    narrow = gaussian_blur(img, sigma)
+    return narrow, gaussian_blur(narrow, sigma * math.sqrt(k * k - 1))
+
+
+def smooth_ramp(t: np.ndarray) -> np.ndarray:
+    """0 below 0, 1 above 1, the smoothstep 3t² - 2t³ between; `t` (float32) is overwritten and returned."""
+    np.clip(t, 0, 1, out=t)
+    ramp = t * np.float32(-2)
+    ramp += np.float32(3)
+    ramp *= t
+    ramp *= t
+    return ramp
