@@ -84,5 +84,7 @@ def check_frame(image_u8: np.ndarray, out: np.ndarray | None) -> np.ndarray:
         return np.empty(image_u8.shape, np.uint8)
     if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != image_u8.shape or not out.flags.c_contiguous:
         got = f"{out.shape} {out.dtype}" if isinstance(out, np.ndarray) else type(out).__name__
-        raise UsageError(f"out must be a C-contiguous {image_u8.shape} uint8 array, got {got}", hint="pass out=None for a new one")
+        raise UsageError(
+            f"out must be a C-contiguous {image_u8.shape} uint8 array, got {got}", hint="pass out=None for a new one"
+        )
     return out
