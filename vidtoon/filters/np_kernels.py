@@ -88,33 +88,58 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return np.clip(rgb, 0, 1, out=rgb)
 
 
+def planes(img: np.ndarray) -> np.ndarray:
+    """H×W×C -> C×H×W contiguous (the blurs and element-wise passes are fastest on single planes)."""
+    return np.ascontiguousarray(img.transpose(2, 0, 1))
+
+
+def blur_planes(stack: np.ndarray, radius: int) -> np.ndarray:
+    """`box_blur` of every plane of C×H×W float32 `stack`, in place; returns it."""
+    for plane in stack:
+        cv2.blur(plane, (2 * radius + 1, 2 * radius + 1), dst=plane, borderType=cv2.BORDER_REPLICATE)
+    return stack
+
+
 def self_guided_filter(src: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter of H×W×C float32 `src` steered by its own first channel (`ops.guided_filter(src[:, :1],
-    src, radius, eps)`): a new H×W×C array."""
-    c = src.shape[2]
-    guide = src[..., :1]
-    stats = box_blur(np.concatenate((src, src * guide), axis=2), radius)  # mean(src), mean(guide · src)
-    mean_s, corr = stats[..., :c], stats[..., c:]
-    mean_g = mean_s[..., :1].copy()
-    denominator = corr[..., :1] - mean_g * mean_g + np.float32(eps)  # var(guide) + eps
-    a = (corr - mean_g * mean_s) / denominator
-    coefficients = np.concatenate((mean_s - a * mean_g, a), axis=2)  # B = mean(src) - A · mean(guide), A
-    coefficients = box_blur(coefficients, radius)
-    out = coefficients[..., c:] * guide
-    out += coefficients[..., :c]
+    """He et al.'s guided filter of C×H×W float32 planes `src` steered by its own first plane (`ops.guided_filter(
+    src[:, :1], src, radius, eps)`, with `_self_guided_coefficients`' arithmetic): a new C×H×W array."""
+    c = src.shape[0]
+    guide = src[0]
+    stats = np.empty((2 * c, *guide.shape), np.float32)  # mean(src), mean(guide · src)
+    stats[:c] = src
+    np.multiply(src, guide, out=stats[c:])
+    blur_planes(stats, radius)
+    mean_s, corr = stats[:c], stats[c:]
+    mean_g = mean_s[0].copy()
+    denominator = corr[0] - mean_g * mean_g
+    denominator += np.float32(eps)  # var(guide) + eps
+    corr -= mean_g * mean_s
+    corr /= denominator  # A
+    mean_s -= corr * mean_g  # B = mean(src) - A · mean(guide)
+    blur_planes(stats, radius)
+    out = stats[c:] * guide
+    out += stats[:c]
     return out
 
 
 def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Box-averaged coefficients (A, B) of the guided filter of H×W×C float32 `src` steered by H×W `guide`
-    (`ops.guided_filter_coefficients`): the filtered image is A · guide + B; each H×W×C float32."""
-    c = src.shape[2]
-    g = guide[..., None]
-    stats = box_blur(np.concatenate((g, g * g, src, src * g), axis=2), radius)
-    mean_g, sq, mean_s, corr = stats[..., :1], stats[..., 1:2], stats[..., 2 : 2 + c], stats[..., 2 + c :]
-    a = (corr - mean_g * mean_s) / (sq - mean_g * mean_g + np.float32(eps))
-    coefficients = box_blur(np.concatenate((mean_s - a * mean_g, a), axis=2), radius)
-    return coefficients[..., c:], coefficients[..., :c]
+    """Box-averaged coefficients (A, B) of the guided filter of C×H×W float32 planes `src` steered by H×W `guide`
+    (`ops.guided_filter_coefficients`): the filtered image is A · guide + B; each C×H×W float32."""
+    c = src.shape[0]
+    stats = np.empty((2 + 2 * c, *guide.shape), np.float32)
+    stats[0] = guide
+    np.multiply(guide, guide, out=stats[1])
+    stats[2 : 2 + c] = src
+    np.multiply(src, guide, out=stats[2 + c :])
+    blur_planes(stats, radius)
+    mean_g, sq, mean_s, corr = stats[0], stats[1], stats[2 : 2 + c], stats[2 + c :]
+    sq -= mean_g * mean_g
+    sq += np.float32(eps)
+    corr -= mean_s * mean_g
+    corr /= sq  # A
+    mean_s -= corr * mean_g  # B
+    blur_planes(stats[2:], radius)
+    return stats[2 + c :], stats[2 : 2 + c]
 
 
 def difference_of_gaussians(img: np.ndarray, sigma: float, k: float = 1.6) -> tuple[np.ndarray, np.ndarray]:

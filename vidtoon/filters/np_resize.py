@@ -20,6 +20,9 @@ import cv2
 import numpy as np
 
 _BLOCK = 16  # output rows per matrix product in `shrink`
+# products of at most this many multiply-adds (m·n·k): OpenBLAS runs them on the calling thread (larger ones it splits
+# over its own threads, which on a loaded 2-core machine made a 720p shrink 20× slower) and they stay in the cache
+_SMALL_PRODUCT = 262144  # (measured here: one thread up to ~500k, then 2 threads and up to 1000× slower)
 
 
 @functools.cache
@@ -61,14 +64,19 @@ def _resample_rows(src: np.ndarray, out_size: int, exact_u8: bool = False) -> np
     out = np.empty((out_size, src.shape[1]), np.float32)
     for block, (lo, hi) in enumerate(zip(first, last, strict=True)):
         rows = slice(block * _BLOCK, (block + 1) * _BLOCK)
-        np.matmul(weights[rows, lo:hi], src[lo:hi].astype(np.float32, copy=False), out=out[rows])
+        step = max(16, _SMALL_PRODUCT // (_BLOCK * (hi - lo)))
+        taps, block_src = weights[rows, lo:hi], src[lo:hi].astype(np.float32, copy=False)
+        for left in range(0, src.shape[1], step):
+            columns = slice(left, left + step)
+            np.matmul(taps, block_src[:, columns], out=out[rows, columns])
     if not exact_u8:
         return out
+    # (sum + 2^(precision - 1)) >> precision, saturated: exact while 255 · 2^precision < 2^24 (float32 sums of integers),
+    # i.e. for reductions up to about 4×; beyond, a sum near a step may round the other way (one level, rarely)
     out += np.float32(1 << precision >> 1)
     out *= np.float32(1 / (1 << precision))
     np.floor(out, out=out)
-    np.minimum(out, 255, out=out)
-    return out.astype(np.uint8)
+    return cv2.convertScaleAbs(out)  # whole numbers >= 0: saturated to 0..255
 
 
 def shrink(img: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -19,7 +19,7 @@ from vidtoon.filters import np_resize
 from vidtoon.filters.frame_twins import check_frame, frame_twin
 from vidtoon.filters.param_sets import ToonParams
 
-BAND_PIXELS = 32768  # full-size pixels per band of rows (a band's float32 colour planes fit in a core's L2 cache)
+BAND_PIXELS = 65536  # full-size pixels per band of rows (a band's float32 colour planes fit in a core's L2 cache)
 _TO_UNIT_LUMA = np.array([[*(nk.LUMA[0] / np.float32(127.5)), -1.0]], np.float32)  # luma of u8 RGB, in [-1, 1]
 
 
@@ -34,22 +34,22 @@ def toon_u8(image_u8: np.ndarray, params: ToonParams | None = None, out: np.ndar
     small_scale = p.scale(height) * h / height  # radii at the reference height -> pixels at the working size
     enlarged = (h, w) != (height, width)
     small_u8 = np_resize.shrink_u8(image_u8, h, w) if enlarged else image_u8
-    lab = nk.rgb_to_lab(small_u8)
+    lab = nk.planes(nk.rgb_to_lab(small_u8))
     radius = max(1, round(p.radius * small_scale))
     for _ in range(p.smoothing):
         lab = nk.self_guided_filter(lab, radius, p.tolerance**2)
-    lab[..., 1:] *= np.float32(p.saturation)
-    smooth = nk.lab_to_rgb(lab)
+    lab[1:] *= np.float32(p.saturation)
+    smooth = nk.lab_to_rgb(cv2.merge(list(lab)))  # h×w×3 in [0, 1]
 
     # joint upsampling: smooth = A · luma + B at the working size, A and B applied to the full-size luma; written for
     # the frame's luma Y in [-1, 1] and colours + 1: A · Y + (A + 2B) (`toon`'s maps A, A + 2B - 1, plus one)
     if enlarged:
-        a, b = nk.guided_coefficients(nk.luma(small_u8, 255), smooth, 1, 1e-4)
+        a, b = nk.guided_coefficients(nk.luma(small_u8, 255), nk.planes(smooth), 1, 1e-4)
         b *= np.float32(2)
         b += a
-        maps = [a, b]
+        maps = [*a, *b]
     else:  # no enlargement to steer: the smooth colours themselves (A = 0)
-        maps = [None, smooth * np.float32(2)]
+        maps = [None, None, None, *(nk.planes(smooth) * np.float32(2))]
     if p.lines > 0:
         narrow, wide = nk.difference_of_gaussians(nk.luma(smooth), max(p.line_width * small_scale, 0.3))
         maps.append(narrow - wide)
@@ -72,42 +72,37 @@ def _bands(small: np.ndarray, height: int, width: int, rows: int, enlarged: bool
 
 
 def _finish(frame_u8: np.ndarray, maps: list, p: ToonParams, out: np.ndarray) -> None:
-    """The full-size part of `toon` for rows of the frame (h×W×3 uint8) and their maps (A: h×W×3 or None, A + 2B:
-    h×W×3, DoG: h×W when there are lines): the smooth colours, their luma moved onto its quantized level, the ink,
-    written to `out` (h×W×3 uint8). `toon._finish`'s arithmetic, regrouped: out = (colours + 1 + shift) · keep."""
+    """The full-size part of `toon` for rows of the frame (h×W×3 uint8) and their maps, h×W planes: A (R, G, B; None
+    when there is no enlargement), A + 2B (R, G, B), and the DoG when there are lines: the smooth colours, their luma
+    moved onto its quantized level, the ink, written to `out` (h×W×3 uint8). `toon._finish`'s arithmetic, regrouped:
+    out = (colours + 1 + shift) · keep, in 8-bit units."""
     levels = p.levels
     if maps[0] is None:
-        colours = maps[1].copy()  # colours + 1
+        colours = maps[3:6]  # colours + 1 (read only)
     else:
         luma = cv2.transform(frame_u8.astype(np.float32), _TO_UNIT_LUMA)
-        colours = maps[0] * luma[..., None]
-        colours += maps[1]
+        colours = [cv2.multiply(a, luma) for a in maps[:3]]
+        for colour, c in zip(colours, maps[3:6], strict=True):
+            colour += c
     # luma(colours) · levels/2 + levels/2 = luma(colours + 1) · levels/2: the luma in [0, 1] times levels
-    frac = cv2.transform(colours, nk.LUMA * np.float32(levels / 2))
+    weights = nk.LUMA[0] * np.float32(levels / 2)
+    frac = cv2.addWeighted(colours[0], float(weights[0]), colours[1], float(weights[1]), 0.0)
+    frac = cv2.scaleAdd(colours[2], float(weights[2]), frac)
     frac -= np.rint(frac)  # the position within the nearest step, in [-0.5, 0.5]
     t = frac * np.float32((1 / levels) / max(p.softness * 0.5 / levels, 1e-6))
     np.clip(t, -1, 1, out=t)
-    soft = t * t
-    soft *= np.float32(-0.5)
+    soft = cv2.multiply(t, t, scale=-0.5)
     soft += np.float32(1.5)
     soft *= t  # ops.soft_sign(t)
-    frac *= np.float32(2)
-    soft -= frac
-    shift = soft
-    shift *= np.float32(127.5 / levels)  # (quantized luma - luma) in 8-bit units
-    if p.lines > 0:
-        ramp = maps[2] * np.float32(-1 / p.line_softness)
-        ramp -= np.float32(p.line_threshold / p.line_softness)
+    shift = cv2.addWeighted(soft, 127.5 / levels, frac, -255.0 / levels, 0.0)  # quantized luma - luma, 8-bit units
+    if len(maps) > 6:  # the ink: keep = 1 - lines · smooth_ramp(-(DoG + threshold) / softness), here times 127.5
+        ramp = cv2.addWeighted(maps[6], -1 / p.line_softness, maps[6], 0.0, -p.line_threshold / p.line_softness)
         np.clip(ramp, 0, 1, out=ramp)
-        keep = ramp * np.float32(2 * p.lines)
-        keep -= np.float32(3 * p.lines)
-        keep *= ramp
-        keep *= ramp
-        keep += np.float32(1)  # 1 - lines · smooth_ramp: the ink darkens towards black
-        shift *= keep
-        keep *= np.float32(127.5)
-        colours *= keep[..., None]
+        keep = cv2.addWeighted(ramp, 2 * p.lines, ramp, 0.0, -3 * p.lines)
+        keep = cv2.multiply(keep, cv2.multiply(ramp, ramp), scale=127.5)
+        keep += np.float32(127.5)
+        shift = cv2.multiply(shift, keep, scale=1 / 127.5)
     else:
-        colours *= np.float32(127.5)
-    colours += shift[..., None]
-    cv2.addWeighted(colours, 1.0, colours, 0.0, 0.0, dst=out, dtype=cv2.CV_8U)
+        keep = np.float32(127.5)
+    channels = [cv2.add(colour * keep, shift, dtype=cv2.CV_8U) for colour in colours]  # rounded, saturated
+    cv2.merge(channels, dst=out)
