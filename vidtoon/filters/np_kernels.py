@@ -51,9 +51,13 @@ def box_blur(img: np.ndarray, radius: int) -> np.ndarray:
     return cv2.blur(img, (k, k), borderType=cv2.BORDER_REPLICATE)
 
 
-def luma(img: np.ndarray, divisor: float = 1) -> np.ndarray:
-    """Rec. 601 luma of H×W×3 `img` (float32, or uint8 read as float32) divided by `divisor`: H×W float32."""
+def luma(img: np.ndarray, divisor: float = 1, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Rec. 601 luma of H×W×3 `img` (float32, or uint8 read as float32, in `scratch` when given: H×W×3 float32)
+    divided by `divisor`: H×W float32."""
     weights = LUMA / np.float32(divisor) if divisor != 1 else LUMA
+    if img.dtype != np.float32 and scratch is not None:
+        np.copyto(scratch, img)
+        img = scratch
     return cv2.transform(img.astype(np.float32, copy=False), weights)
 
 
@@ -68,23 +72,27 @@ def lab_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return linear, to_xyz, to_lab
 
 
-def rgb_to_lab(image_u8: np.ndarray) -> np.ndarray:
+def rgb_to_lab(image_u8: np.ndarray, scratch: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """H×W×3 uint8 sRGB -> H×W×3 float32 CIE L*a*b* (D65): `ops.rgb_to_lab` of `image_u8` / 255 within 2e-4. The sRGB
     curve is a table of the 256 values; XYZ and Lab are one OpenCV matrix pass each; the cube root (OpenCV's pow) and
-    the linear piece below the knee as `ops._joined` writes them."""
+    the linear piece below the knee as `ops._joined` writes them. `scratch`: two H×W×3 float32 arrays to work in (the
+    result is the second), else new ones."""
     linear, to_xyz, to_lab = lab_tables()
-    xyz = cv2.transform(cv2.LUT(image_u8, linear), to_xyz)
-    f = cv2.pow(np.maximum(xyz, np.float32(cielab.LAB_EPS)), 1 / 3)  # the curve, above the knee
-    below = np.minimum(xyz, np.float32(cielab.LAB_EPS))  # the straight piece: slope · (t - knee), 0 above the knee
-    below -= np.float32(cielab.LAB_EPS)
-    below *= np.float32(cielab.LAB_KAPPA / 116)
-    f += below
-    return cv2.transform(f, to_lab)
+    one, two = scratch if scratch is not None else (np.empty(image_u8.shape, np.float32), np.empty(image_u8.shape, np.float32))
+    cv2.transform(cv2.LUT(image_u8, linear, dst=one), to_xyz, dst=two)  # XYZ
+    np.maximum(two, np.float32(cielab.LAB_EPS), out=one)
+    cv2.pow(one, 1 / 3, dst=one)  # the curve, above the knee
+    np.minimum(two, np.float32(cielab.LAB_EPS), out=two)  # the straight piece: slope · (t - knee), 0 above the knee
+    two -= np.float32(cielab.LAB_EPS)
+    two *= np.float32(cielab.LAB_KAPPA / 116)
+    one += two
+    return cv2.transform(one, to_lab, dst=two)
 
 
-def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """H×W×3 float32 CIE L*a*b* (D65) -> sRGB in [0, 1], clamped (OpenCV's conversion; `ops.lab_to_rgb` within 4e-4)."""
-    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+def lab_to_rgb(lab: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    """H×W×3 float32 CIE L*a*b* (D65) -> sRGB in [0, 1], clamped (OpenCV's conversion; `ops.lab_to_rgb` within 4e-4),
+    into `dst` when given."""
+    rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB, dst=dst)
     return np.clip(rgb, 0, 1, out=rgb)
 
 
@@ -100,44 +108,65 @@ def blur_planes(stack: np.ndarray, radius: int) -> np.ndarray:
     return stack
 
 
-def self_guided_filter(src: np.ndarray, radius: int, eps: float) -> np.ndarray:
+def _work(work: np.ndarray | None, count: int, shape: tuple[int, ...]) -> np.ndarray:
+    """`count` planes of `shape` from `work` (float32, at least that many planes), or new ones."""
+    if work is None:
+        return np.empty((count, *shape), np.float32)
+    return work[:count]
+
+
+def self_guided_filter(src: np.ndarray, radius: int, eps: float, work: np.ndarray | None = None) -> np.ndarray:
     """He et al.'s guided filter of C×H×W float32 planes `src` steered by its own first plane (`ops.guided_filter(
-    src[:, :1], src, radius, eps)`, with `_self_guided_coefficients`' arithmetic): a new C×H×W array."""
+    src[:, :1], src, radius, eps)`, with `_self_guided_coefficients`' arithmetic), written over `src` and returned.
+    `work`: at least 2C + 3 scratch planes of H×W float32, else new ones."""
     c = src.shape[0]
-    guide = src[0]
-    stats = np.empty((2 * c, *guide.shape), np.float32)  # mean(src), mean(guide · src)
+    work = _work(work, 2 * c + 3, src.shape[1:])
+    stats, mean_g, denominator, product = work[: 2 * c], work[2 * c], work[2 * c + 1], work[2 * c + 2]
     stats[:c] = src
-    np.multiply(src, guide, out=stats[c:])
-    blur_planes(stats, radius)
+    np.multiply(src, src[0], out=stats[c:])
+    blur_planes(stats, radius)  # mean(src), mean(guide · src)
     mean_s, corr = stats[:c], stats[c:]
-    mean_g = mean_s[0].copy()
-    denominator = corr[0] - mean_g * mean_g
+    mean_g[...] = mean_s[0]
+    np.multiply(mean_g, mean_g, out=product)
+    np.subtract(corr[0], product, out=denominator)
     denominator += np.float32(eps)  # var(guide) + eps
-    corr -= mean_g * mean_s
-    corr /= denominator  # A
-    mean_s -= corr * mean_g  # B = mean(src) - A · mean(guide)
+    for i in range(c):
+        np.multiply(mean_g, mean_s[i], out=product)
+        corr[i] -= product
+        corr[i] /= denominator  # A
+        np.multiply(corr[i], mean_g, out=product)
+        mean_s[i] -= product  # B = mean(src) - A · mean(guide)
     blur_planes(stats, radius)
-    out = stats[c:] * guide
-    out += stats[:c]
-    return out
+    for i in (*range(1, c), 0):  # the guide, src[0], last: the others read it
+        np.multiply(stats[c + i], src[0], out=src[i])
+        src[i] += stats[i]
+    return src
 
 
-def guided_coefficients(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Box-averaged coefficients (A, B) of the guided filter of C×H×W float32 planes `src` steered by H×W `guide`
-    (`ops.guided_filter_coefficients`): the filtered image is A · guide + B; each C×H×W float32."""
+def guided_coefficients(
+    guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Box-averaged coefficients (A, B) of the guided filter of C×H×W float32 planes `src` (any strides) steered by H×W
+    `guide` (`ops.guided_filter_coefficients`): the filtered image is A · guide + B; each C×H×W float32, in `work`
+    (at least 2C + 3 planes of H×W float32) when given."""
     c = src.shape[0]
-    stats = np.empty((2 + 2 * c, *guide.shape), np.float32)
+    work = _work(work, 2 * c + 3, guide.shape)
+    stats, product = work[: 2 * c + 2], work[2 * c + 2]
     stats[0] = guide
     np.multiply(guide, guide, out=stats[1])
     stats[2 : 2 + c] = src
     np.multiply(src, guide, out=stats[2 + c :])
     blur_planes(stats, radius)
     mean_g, sq, mean_s, corr = stats[0], stats[1], stats[2 : 2 + c], stats[2 + c :]
-    sq -= mean_g * mean_g
+    np.multiply(mean_g, mean_g, out=product)
+    sq -= product
     sq += np.float32(eps)
-    corr -= mean_s * mean_g
-    corr /= sq  # A
-    mean_s -= corr * mean_g  # B
+    for i in range(c):
+        np.multiply(mean_s[i], mean_g, out=product)
+        corr[i] -= product
+        corr[i] /= sq  # A
+        np.multiply(corr[i], mean_g, out=product)
+        mean_s[i] -= product  # B
     blur_planes(stats[2:], radius)
     return stats[2 + c :], stats[2 : 2 + c]
 

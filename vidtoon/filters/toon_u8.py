@@ -34,17 +34,21 @@ def toon_u8(image_u8: np.ndarray, params: ToonParams | None = None, out: np.ndar
     small_scale = p.scale(height) * h / height  # radii at the reference height -> pixels at the working size
     enlarged = (h, w) != (height, width)
     small_u8 = np_resize.shrink_u8(image_u8, h, w) if enlarged else image_u8
-    lab = nk.planes(nk.rgb_to_lab(small_u8))
+    work = np.empty((_work_planes(h, w), h, w), np.float32)  # the working-size passes' scratch, reused by each
+    interleaved = work[9:12].reshape(h, w, 3), work[12:15].reshape(h, w, 3)
+    lab = work[:3]
+    lab[...] = nk.rgb_to_lab(small_u8, interleaved).transpose(2, 0, 1)
     radius = max(1, round(p.radius * small_scale))
     for _ in range(p.smoothing):
-        lab = nk.self_guided_filter(lab, radius, p.tolerance**2)
+        nk.self_guided_filter(lab, radius, p.tolerance**2, work[3:12])
     lab[1:] *= np.float32(p.saturation)
-    smooth = nk.lab_to_rgb(cv2.merge(list(lab)))  # h×w×3 in [0, 1]
+    smooth = nk.lab_to_rgb(cv2.merge(list(lab), dst=interleaved[0]), dst=interleaved[1])  # h×w×3 in [0, 1]
 
     # joint upsampling: smooth = A · luma + B at the working size, A and B applied to the full-size luma; written for
     # the frame's luma Y in [-1, 1] and colours + 1: A · Y + (A + 2B) (`toon`'s maps A, A + 2B - 1, plus one)
     if enlarged:
-        a, b = nk.guided_coefficients(nk.luma(small_u8, 255), nk.planes(smooth), 1, 1e-4)
+        guide = nk.luma(small_u8, 255, scratch=interleaved[0])
+        a, b = nk.guided_coefficients(guide, smooth.transpose(2, 0, 1), 1, 1e-4, work[:9])
         b *= np.float32(2)
         b += a
         maps = [*a, *b]
@@ -60,6 +64,14 @@ def toon_u8(image_u8: np.ndarray, params: ToonParams | None = None, out: np.ndar
         bottom = min(top + rows, height)
         _finish(image_u8[top:bottom], band, p, out[top:bottom])
     return out
+
+
+def _work_planes(h: int, w: int) -> int:
+    """Planes of the working-size scratch: 16, or enough for 4 MB when that is less than twice as much (numpy asks the
+    kernel for huge pages from 4 MB on: a few page faults instead of one per 4 kB page, which cost more here than the
+    passes that touch them)."""
+    huge = (1 << 22) // (4 * h * w) + 1
+    return huge if 16 < huge <= 32 else 16
 
 
 def _bands(small: np.ndarray, height: int, width: int, rows: int, enlarged: bool):
