@@ -135,7 +135,9 @@ def enlarge_bands(small: np.ndarray, height: int, width: int, rows: int) -> Iter
     for top in range(0, height, rows):
         bottom = min(top + rows, height)
         first, last = top * q // p, math.ceil(bottom * q / p)
-        lo, hi = max(first - q, 0), min(last + q, h)  # a margin of q source rows each side (p output rows)
+        # above, a margin of q source rows (p output rows: the band's first row keeps its place in the enlargement);
+        # below, the one source row the band's last rows reach
+        lo, hi = max(first - q, 0), min(last + 1, h)
         band = cv2.resize(small[lo:hi], None, fx=fx, fy=fy, interpolation=cv2.INTER_LINEAR)
         skip = (first - lo) * p // q
         yield top, band[skip : skip + bottom - top]
