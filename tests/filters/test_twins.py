@@ -104,6 +104,10 @@ def test_out_is_filled_and_returned_and_input_kept(name):
     result = FRAME_TWINS.get(name).apply(rgb, None, out)
     assert result is out and np.array_equal(out, FRAME_TWINS.get(name).apply(rgb))
     assert np.array_equal(rgb, before)
+    for height in (48, 600):  # in place (out is the frame), without and with a working-size shrink
+        frame = (shapes_image(height) * 255).astype(np.uint8)
+        expected = FRAME_TWINS.get(name).apply(frame)
+        assert FRAME_TWINS.get(name).apply(frame, None, frame) is frame and np.array_equal(frame, expected)
 
 
 @pytest.mark.parametrize("name", ["toon", "sketch"])
