@@ -144,3 +144,12 @@ def test_no_torch_is_imported(module):
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("name", ["toon", "sketch"])
+def test_strided_frames_give_what_contiguous_ones_give(name):
+    """A crop, a flipped and a Fortran-ordered view of a decoded frame: the same output as a contiguous copy."""
+    big = (shapes_image(330) * 255).astype(np.uint8)
+    twin = FRAME_TWINS.get(name)
+    for view in (big[7:307, 11:411], big[::-1, ::-1][:300, :400], np.asfortranarray(big[:300, :400])):
+        assert np.array_equal(twin.apply(view), twin.apply(np.ascontiguousarray(view)))
