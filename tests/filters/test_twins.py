@@ -53,19 +53,19 @@ def real_frame(request) -> np.ndarray:
     return _frame(media / "big_buck_bunny_0_30.webm", 150)
 
 
-@pytest.mark.parametrize("name", ["toon", "sketch"])
+@pytest.mark.parametrize("name", FRAME_TWINS.names())
 @pytest.mark.parametrize("options", ["default", "non-default"])
 def test_twin_matches_the_torch_function_on_real_frames(real_frame, name, options):
     """Measured 2026-11-30 on the three frames, both option sets: mean 0.000003-0.000056 grey levels, 99.9th
     percentile 0, max 1, 0.0003-0.0056 % of the values differ (float rounding at a half level; the working-size shrink
     is torch's uint8 kernel, integer for integer)."""
-    diff = _difference(name, real_frame, NON_DEFAULT[name] if options == "non-default" else {})
+    diff = _difference(name, real_frame, NON_DEFAULT.get(name, {}) if options == "non-default" else {})
     assert diff.max() <= 1
     assert np.percentile(diff, 99.9) == 0
     assert diff.mean() <= 0.0005 and (diff > 0).mean() <= 0.0002
 
 
-@pytest.mark.parametrize("name", ["toon", "sketch"])
+@pytest.mark.parametrize("name", FRAME_TWINS.names())
 @pytest.mark.parametrize("size", [(1, 1), (3, 5), (17, 9), (601, 37), (1080, 1920)])
 def test_twin_matches_at_odd_tiny_and_large_sizes(name, size):
     """Shapes the real frames do not cover: tiny, odd, a size ratio with no short band (601 / 270), 1080p (both twins
@@ -96,7 +96,7 @@ def test_twin_matches_with_extreme_options(name, options):
     assert diff.max() <= 1 and diff.mean() <= 0.002
 
 
-@pytest.mark.parametrize("name", ["toon", "sketch"])
+@pytest.mark.parametrize("name", FRAME_TWINS.names())
 def test_out_is_filled_and_returned_and_input_kept(name):
     rgb = (shapes_image(48) * 255).astype(np.uint8)
     before = rgb.copy()
@@ -110,7 +110,7 @@ def test_out_is_filled_and_returned_and_input_kept(name):
         assert FRAME_TWINS.get(name).apply(frame, None, frame) is frame and np.array_equal(frame, expected)
 
 
-@pytest.mark.parametrize("name", ["toon", "sketch"])
+@pytest.mark.parametrize("name", FRAME_TWINS.names())
 def test_bad_frames_and_options_are_usage_errors(name):
     twin = FRAME_TWINS.get(name)
     with pytest.raises(UsageError, match="H×W×3 uint8 RGB"):
@@ -146,7 +146,7 @@ def test_no_torch_is_imported(module):
     assert run.returncode == 0, run.stderr
 
 
-@pytest.mark.parametrize("name", ["toon", "sketch"])
+@pytest.mark.parametrize("name", FRAME_TWINS.names())
 def test_strided_frames_give_what_contiguous_ones_give(name):
     """A crop, a flipped and a Fortran-ordered view of a decoded frame: the same output as a contiguous copy."""
     big = (shapes_image(330) * 255).astype(np.uint8)
