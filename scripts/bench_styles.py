@@ -25,6 +25,10 @@ uint8 in, uint8 out (into a reused output array), and the ratio twin / torch of 
 
 Notes
 =====
+2026-11-30 14:34 (docs/benchmarks.md#bench_styles): the uint8 twins, load 4, alternating with the torch CPU path,
+CPU per frame twin / torch: toon 0.68 (1 thread) and 0.59 (2) at 720p, 0.76 / 0.71 at 360p; sketch 0.24 / 0.50 at
+720p, 0.59 / 0.69 at 360p (toon 45 against 66 ms, sketch 18 against 76 ms on one thread at 720p).
+
 2026-11-30 (docs/benchmarks.md#bench_styles has the tables): OpenCV kernels for CPU blurs and enlargements, toon's
 full-size passes fused over bands of rows, Lab without torch.where. One thread, load 13.5: toon 146 -> 107 CPU ms per
 frame (uint8 conversions, ~20 ms, counted; 75-85 ms with float frames), sketch 62 -> 53, paint 356 -> 320; toon 7.3×

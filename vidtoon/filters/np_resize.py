@@ -3,6 +3,8 @@
 - `shrink`: antialiased bilinear reduction (torch's `interpolate(mode="bilinear", antialias=True,
   align_corners=False)`: a triangle filter as wide as the scale, half-pixel centres, weights normalised per output
   pixel): the same weights, applied as a banded matrix product along y, then along x.
+- `shrink_u8`: the same reduction of a uint8 frame as torch's uint8 kernel computes it (`cpu.frames_u8`), integer for
+  integer: its fixed-point weights, along x to 8 bits, then along y to 8 bits.
 - `enlarge_bands`: bilinear enlargement (half-pixel centres, edges clamped: `cv2.resize`, as `cpu.enlarge`) one band
   of output rows at a time, each band computed from just the source rows it needs, so a caller can consume the
   enlarged rows while they are in the cache. Bands start at multiples of the size ratio's numerator, where the
@@ -20,9 +22,10 @@ import cv2
 import numpy as np
 
 _BLOCK = 16  # output rows per matrix product in `shrink`
-# products of at most this many multiply-adds (m·n·k): OpenBLAS runs them on the calling thread (larger ones it splits
-# over its own threads, which on a loaded 2-core machine made a 720p shrink 20× slower) and they stay in the cache
-_SMALL_PRODUCT = 262144  # (measured here: one thread up to ~500k, then 2 threads and up to 1000× slower)
+# matrix products of at most this many multiply-adds (m·n·k): OpenBLAS runs them on the calling thread and they stay in
+# the cache. Measured here: one thread up to ~500k; above, two threads, and on a loaded 2-core machine products up to
+# 1000× slower (a 720p shrink took 240 ms instead of 8).
+_SMALL_PRODUCT = 262144
 
 
 @functools.cache
@@ -105,11 +108,6 @@ def shrink_u8(image_u8: np.ndarray, height: int, width: int) -> np.ndarray:
     if height != h:
         out = _resample_rows(out.reshape(h, width * c), height, exact_u8=True).reshape(height, width, c)
     return np.ascontiguousarray(out)
-
-
-def to_u8(img: np.ndarray) -> np.ndarray:
-    """float `img` -> uint8, rounded half to even and saturated (OpenCV's conversion)."""
-    return cv2.addWeighted(img, 1.0, img, 0.0, 0.0, dtype=cv2.CV_8U)
 
 
 def band_rows(small_height: int, height: int, band_pixels: int, width: int) -> int:
