@@ -19,15 +19,15 @@ is printed before and after: on a shared machine read the ratios, not the absolu
     .venv/bin/python scripts/bench_styles.py --twins-only     # only the uint8 twins against the torch CPU path
 
 The uint8 twins (`vidtoon.filters.FRAME_TWINS`: `toon_u8`, `sketch_u8`, numpy + OpenCV, no torch) get their own table
-after the main one: the same frames at 1280×720 and 640×360, one thread and two (torch and OpenCV alike), the torch
+after the main one: the same frames at 1280×720, 640×360 and 480×270, one thread and two (torch and OpenCV alike), the torch
 row uint8 -> [-1, 1] tensor -> style -> uint8 (`vidtoon.convert`, as the restyle pipeline converts), the twin row
 uint8 in, uint8 out (into a reused output array), and the ratio twin / torch of CPU and wall time per frame.
 
 Notes
 =====
-2026-11-30 14:34 (docs/benchmarks.md#bench_styles): the uint8 twins, load 4, alternating with the torch CPU path,
-CPU per frame twin / torch: toon 0.68 (1 thread) and 0.59 (2) at 720p, 0.76 / 0.71 at 360p; sketch 0.24 / 0.50 at
-720p, 0.59 / 0.69 at 360p (toon 45 against 66 ms, sketch 18 against 76 ms on one thread at 720p).
+2026-11-30 14:38 (docs/benchmarks.md#bench_styles): the uint8 twins, load 3-3.5, alternating with the torch CPU path,
+CPU per frame twin / torch: toon 0.64 (1 thread) and 0.59 (2) at 720p, 0.75 / 0.72 at 360p, 0.64 / 0.65 at 480×270;
+sketch 0.23 / 0.68 at 720p, 0.74 / 0.71 at 360p (toon 43 against 67 ms, sketch 18 against 78 ms, one thread, 720p).
 
 2026-11-30 (docs/benchmarks.md#bench_styles has the tables): OpenCV kernels for CPU blurs and enlargements, toon's
 full-size passes fused over bands of rows, Lab without torch.where. One thread, load 13.5: toon 146 -> 107 CPU ms per
@@ -156,11 +156,12 @@ def methods() -> dict[str, callable]:
 
 
 def twins(frames: list[np.ndarray], repeats: int) -> None:
-    """The uint8 twins beside the torch CPU path on the same frames, in this run: 1280×720 and 640×360, 1 and 2 threads.
+    """The uint8 twins beside the torch CPU path on the same frames, in this run: 1280×720, 640×360 and 480×270 (the
+    sample's size: no working-size shrink), 1 and 2 threads.
     Torch and twin alternate, one pass over the frames each, `repeats` times; each keeps its best pass (its least CPU,
     and its least wall time), so a load spike on a shared machine hits both alike."""
     rows = []
-    for width, height in (SIZE, (640, 360)):
+    for width, height in (SIZE, (640, 360), (480, 270)):
         sized = [cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA) for rgb in frames]
         out = np.empty_like(sized[0])
         for threads in (1, 2):
@@ -177,6 +178,8 @@ def twins(frames: list[np.ndarray], repeats: int) -> None:
                 def twin_path(rgb, twin=twin, params=params, out=out):
                     return twin.function(rgb, params, out)
 
+                for rgb in sized:  # a whole unmeasured pass of each first: the process's memory grows here, not below
+                    torch_path(rgb), twin_path(rgb)
                 best = [[float("inf"), float("inf")], [float("inf"), float("inf")]]  # [torch, twin] x [wall, CPU]
                 for _ in range(repeats):
                     for side, run in enumerate((torch_path, twin_path)):
