@@ -16,9 +16,19 @@ is printed before and after: on a shared machine read the ratios, not the absolu
         (/tmp/old: `mkdir /tmp/old && git archive REV vidtoon | tar -x -C /tmp/old`, the old code)
     .venv/bin/python scripts/bench_styles.py --save-look /tmp/look   # with the old code (run from its checkout) ...
     .venv/bin/python scripts/bench_styles.py --compare-look /tmp/look   # ... then the new: max / 99.9th pct levels
+    .venv/bin/python scripts/bench_styles.py --twins-only     # only the uint8 twins against the torch CPU path
+
+The uint8 twins (`vidtoon.filters.FRAME_TWINS`: `toon_u8`, `sketch_u8`, numpy + OpenCV, no torch) get their own table
+after the main one: the same frames at 1280×720, 640×360 and 480×270, one thread and two (torch and OpenCV alike), the torch
+row uint8 -> [-1, 1] tensor -> style -> uint8 (`vidtoon.convert`, as the restyle pipeline converts), the twin row
+uint8 in, uint8 out (into a reused output array), and the ratio twin / torch of CPU and wall time per frame.
 
 Notes
 =====
+2026-11-30 14:38 (docs/benchmarks.md#bench_styles): the uint8 twins, load 3-3.5, alternating with the torch CPU path,
+CPU per frame twin / torch: toon 0.64 (1 thread) and 0.59 (2) at 720p, 0.75 / 0.72 at 360p, 0.64 / 0.65 at 480×270;
+sketch 0.23 / 0.68 at 720p, 0.74 / 0.71 at 360p (toon 43 against 67 ms, sketch 18 against 78 ms, one thread, 720p).
+
 2026-11-30 (docs/benchmarks.md#bench_styles has the tables): OpenCV kernels for CPU blurs and enlargements, toon's
 full-size passes fused over bands of rows, Lab without torch.where. One thread, load 13.5: toon 146 -> 107 CPU ms per
 frame (uint8 conversions, ~20 ms, counted; 75-85 ms with float frames), sketch 62 -> 53, paint 356 -> 320; toon 7.3×
@@ -67,16 +77,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI sets it before torch loads (vidtoon/cpu_threads.py)
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from benchlib import REPO_ROOT, clips_folder, cpu_seconds, print_table
 
 # --code DIR: import vidtoon from another checkout (the children of --against)
 sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv else str(REPO_ROOT))
 
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
-from vidtoon.filters import PROCEDURAL
+from vidtoon.filters import FRAME_TWINS, PROCEDURAL
 from vidtoon.io.reader import VideoReader
 
 SIZE = (1280, 720)
@@ -143,6 +155,54 @@ def methods() -> dict[str, callable]:
     return found
 
 
+def twins(frames: list[np.ndarray], repeats: int) -> None:
+    """The uint8 twins beside the torch CPU path on the same frames, in this run: 1280×720, 640×360 and 480×270 (the
+    sample's size: no working-size shrink), 1 and 2 threads.
+    Torch and twin alternate, one pass over the frames each, `repeats` times; each keeps its best pass (its least CPU,
+    and its least wall time), so a load spike on a shared machine hits both alike."""
+    rows = []
+    for width, height in (SIZE, (640, 360), (480, 270)):
+        sized = [cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA) for rgb in frames]
+        out = np.empty_like(sized[0])
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            cv2.setNumThreads(threads)
+            for name in FRAME_TWINS:
+                entry, twin = PROCEDURAL.get(name), FRAME_TWINS.get(name)
+                params = entry.params()
+
+                def torch_path(rgb, entry=entry, params=params):
+                    with torch.inference_mode():
+                        return to_uint8(entry.apply(to_tensor(rgb), params))
+
+                def twin_path(rgb, twin=twin, params=params, out=out):
+                    return twin.function(rgb, params, out)
+
+                for rgb in sized:  # a whole unmeasured pass of each first: the process's memory grows here, not below
+                    torch_path(rgb), twin_path(rgb)
+                best = [[float("inf"), float("inf")], [float("inf"), float("inf")]]  # [torch, twin] x [wall, CPU]
+                for _ in range(repeats):
+                    for side, run in enumerate((torch_path, twin_path)):
+                        wall, cpu = measure(run, sized, 1)
+                        best[side] = [min(best[side][0], wall), min(best[side][1], cpu)]
+                (wall0, cpu0), (wall1, cpu1) = best
+                rows.append(
+                    [
+                        f"{name} {width}x{height}",
+                        str(threads),
+                        f"{wall0 * 1000:.1f}",
+                        f"{cpu0 * 1000:.1f}",
+                        f"{wall1 * 1000:.1f}",
+                        f"{cpu1 * 1000:.1f}",
+                        f"{cpu1 / cpu0:.2f}",
+                        f"{wall1 / wall0:.2f}",
+                    ]
+                )
+    print(f"\nuint8 twins against the torch CPU path ({len(frames)} frames, alternating, best of {repeats}; ms per frame)")
+    headers = ["style, size", "threads", "torch wall", "torch CPU", "twin wall", "twin CPU", "twin/torch CPU", "twin/torch wall"]
+    print_table(headers, rows)
+
+
 def measure(run, frames: list[np.ndarray], repeats: int) -> tuple[float, float]:
     """(best seconds per frame, CPU seconds per frame of that repeat)."""
     run(frames[0])  # warm-up
@@ -194,6 +254,7 @@ def main() -> None:
     parser.add_argument("--compare-look", type=Path, help="compare each style's outputs with those saved here by --save-look")
     parser.add_argument("--against", type=Path, help="also before/after: a checkout of the old code (its folder)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating child runs per side for --against")
+    parser.add_argument("--twins-only", action="store_true", help="only the uint8 twins against the torch CPU path")
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # import vidtoon from here (read at the top)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child of --against: styles only, results here
     args = parser.parse_args()
@@ -208,6 +269,10 @@ def main() -> None:
         f"{torch.get_num_threads()} threads; cv2 {cv2.__version__}, {cv2.getNumThreads()} threads"
     )
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    if args.twins_only:
+        twins(frames, repeats)
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return
     results = {}
     runs = methods()
     if args.json:
@@ -244,6 +309,8 @@ def main() -> None:
             ]
         )
     print_table(["method", "ms/frame", "fps", "CPU ms/frame", "fps vs cv2.stylization", "target fps", "met?"], rows)
+    if not args.json:
+        twins(frames, repeats)
     if args.against:
         against(args.against, count, repeats, args.rounds, args.threads)
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")

@@ -46,3 +46,31 @@ def dark_flat_areas(x: torch.Tensor) -> np.ndarray:
     mean = cv2.blur(y, (9, 9))
     std = np.sqrt(np.maximum(cv2.blur(y * y, (9, 9)) - mean * mean, 0))
     return cv2.erode(((mean < 0.12) & (std < 0.03)).astype(np.uint8), np.ones((9, 9), np.uint8))
+
+
+U8_STEP = 1 / 127.5  # one grey level in [-1, 1] units: what the uint8 twins' 8-bit input and output may move a value
+
+
+def via_twin(name: str):
+    """`name`'s uint8 frame twin as a function of N×3×H×W `x` in [-1, 1] (and params), like the torch function: each
+    image converted to 8 bits, restyled by the twin, converted back."""
+    from vidtoon.convert import u8_to_unit, unit_to_u8
+    from vidtoon.filters import FRAME_TWINS
+
+    twin = FRAME_TWINS.get(name)
+
+    def run(x: torch.Tensor, params=None) -> torch.Tensor:
+        frames = unit_to_u8(x).numpy()
+        return u8_to_unit(np.stack([twin.function(frame, params) for frame in frames]))
+
+    return run
+
+
+def implementations(name: str, torch_function) -> list:
+    """pytest params: (function, tolerance) for the torch function (0) and its uint8 twin (one grey level)."""
+    import pytest
+
+    return [
+        pytest.param((torch_function, 0.0), id="torch"),
+        pytest.param((via_twin(name), U8_STEP), id="uint8-twin"),
+    ]

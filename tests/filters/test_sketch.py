@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 import torch
-from filter_helpers import dark_flat_areas, line_measures, luma_np, shapes_image, to_x
+from filter_helpers import dark_flat_areas, implementations, line_measures, luma_np, shapes_image, to_x
 
 from vidtoon.filters import SketchParams
 from vidtoon.filters.sketch import GRAPHITE, PAPER, sketch
@@ -14,22 +15,31 @@ PAPER_LUMA = 0.299 * PAPER[0] + 0.587 * PAPER[1] + 0.114 * PAPER[2]
 GRAPHITE_LUMA = 0.299 * GRAPHITE[0] + 0.587 * GRAPHITE[1] + 0.114 * GRAPHITE[2]
 STROKE = PAPER_LUMA - 0.5 * (PAPER_LUMA - GRAPHITE_LUMA)  # darker than this: a pencil stroke
 
+# the known-answer tests run on the torch function and on its uint8 twin (`sketch_u8`, within its 8-bit rounding)
+both = pytest.mark.parametrize("impl", implementations("sketch", sketch))
 
-def test_light_flat_image_is_blank_paper():
+
+@both
+def test_light_flat_image_is_blank_paper(impl):
+    sketch, step = impl
     out = sketch(torch.full((1, 3, 16, 24), 0.8))
     paper = torch.tensor(PAPER).view(1, 3, 1, 1) * 2 - 1
-    assert torch.allclose(out, paper.expand_as(out), atol=1e-5)
+    assert torch.allclose(out, paper.expand_as(out), atol=1e-5 + step / 2)
 
 
-def test_dark_flat_image_gets_light_shading_not_black():
+@both
+def test_dark_flat_image_gets_light_shading_not_black(impl):
+    sketch, step = impl
     params = SketchParams()
     out = luma_np(sketch(torch.full((1, 3, 16, 24), -1.0), params))  # black
     expected = PAPER_LUMA + (GRAPHITE_LUMA - PAPER_LUMA) * params.shading * params.pencil
     assert out.max() - out.min() < 1e-5  # even shading
-    assert expected - 1e-4 <= out.min() < PAPER_LUMA - 0.1  # shaded, at most `shading` of the graphite
+    assert expected - 1e-4 - step / 2 <= out.min() < PAPER_LUMA - 0.1  # shaded, at most `shading` of the graphite
 
 
-def test_step_edge_gets_one_stroke_on_its_dark_side():
+@both
+def test_step_edge_gets_one_stroke_on_its_dark_side(impl):
+    sketch, _ = impl
     x = torch.full((1, 3, 64, 96), 0.7)
     x[..., 48:] = 0.95
     row = luma_np(sketch(x * 2 - 1, SketchParams(reference_height=64)))[32]
@@ -45,7 +55,9 @@ def test_batch_equals_single_images():
     assert torch.allclose(both[:1], sketch(a), atol=1e-5) and torch.allclose(both[1:], sketch(b), atol=1e-5)
 
 
-def test_scale_invariance_twice_the_size_looks_the_same():
+@both
+def test_scale_invariance_twice_the_size_looks_the_same(impl):
+    sketch, _ = impl
     params = SketchParams(reference_height=96)
     small = luma_np(sketch(to_x(shapes_image(96)), params))
     large = luma_np(sketch(to_x(shapes_image(192)), params))
@@ -61,9 +73,11 @@ def test_output_range_and_gradient():
     assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
-def test_real_photo_has_clean_strokes(photo):
+@both
+def test_real_photo_has_clean_strokes(photo, impl):
     """Astronaut portrait, default options. Measured on 2026-11-29: 1.2 % of the stroke pixels isolated; no stroke
     in the large dark flat areas (they get the light shading); ~10 % of the picture stroked."""
+    sketch, _ = impl
     strokes = luma_np(sketch(photo)) < STROKE
     isolated, in_dark = line_measures(strokes, dark_flat_areas(photo))
     assert 0.03 < strokes.mean() < 0.2

@@ -9,17 +9,14 @@ tensor's memory (no copies), 3-10× faster than torch's shifted sums and interpo
 
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from vidtoon.filters import cielab
-
-LUMA = np.array([[0.299, 0.587, 0.114]], np.float32)  # Rec. 601 luma weights of R, G, B (`ops.LUMA`)
+from vidtoon.filters import np_kernels
+from vidtoon.filters.np_kernels import LUMA  # Rec. 601 luma weights of R, G, B (`ops.LUMA`)
 
 
 def usable(img: Tensor) -> bool:
@@ -124,32 +121,13 @@ def frames_u8(x: Tensor, height: int, width: int) -> np.ndarray:
     return small.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-@functools.cache
-def _lab_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sRGB curve for the 256 8-bit values (exact, in float64 then rounded), sRGB -> XYZ / white, and
-    (f(X), f(Y), f(Z), 1) -> (L, a, b) (`ops.rgb_to_lab`'s constants)."""
-    v = np.arange(256, dtype=np.float64) / 255
-    linear = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
-    to_xyz = np.asarray(cielab.RGB_TO_XYZ, np.float32)
-    to_lab = np.asarray([[*row, offset] for row, offset in zip(cielab.F_TO_LAB, (-16.0, 0.0, 0.0), strict=True)], np.float32)
-    return linear, to_xyz, to_lab
-
-
 def rgb_to_lab(rgb_u8: np.ndarray) -> Tensor:
     """N×H×W×3 uint8 sRGB (numpy) -> N×3×H×W CIE L*a*b* (D65) planes: `ops.rgb_to_lab` of `rgb_u8` / 255 within 2e-4,
-    5-8× cheaper. The sRGB curve is a table of the 256 values; XYZ and Lab are one OpenCV matrix pass each; the cube
-    root (OpenCV's pow) and the linear piece below the knee as `ops._joined` writes them."""
-    linear, to_xyz, to_lab = _lab_tables()
+    5-8× cheaper (`np_kernels.rgb_to_lab` on each frame: a table of the sRGB curve, OpenCV matrix passes and pow)."""
     n, h, w, _ = rgb_u8.shape
     out = torch.empty(n, 3, h, w)
     for frame, dst in zip(rgb_u8, out.numpy(), strict=True):
-        xyz = cv2.transform(cv2.LUT(frame, linear), to_xyz)
-        f = cv2.pow(np.maximum(xyz, np.float32(cielab.LAB_EPS)), 1 / 3)  # the curve, above the knee
-        below = np.minimum(xyz, np.float32(cielab.LAB_EPS))  # the straight piece: slope · (t - knee), 0 above the knee
-        below -= np.float32(cielab.LAB_EPS)
-        below *= np.float32(cielab.LAB_KAPPA / 116)
-        f += below
-        for plane, channel in zip(cv2.split(cv2.transform(f, to_lab)), dst, strict=True):
+        for plane, channel in zip(cv2.split(np_kernels.rgb_to_lab(frame)), dst, strict=True):
             channel[...] = plane
     return out
 

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from vidtoon.filters import cielab, cpu
+from vidtoon.filters.np_kernels import work_size  # noqa: F401  (torch-free, shared with the uint8 twins)
 
 _RGB_TO_XYZ, _F_TO_LAB, _LAB_TO_F = cielab.RGB_TO_XYZ, cielab.F_TO_LAB, cielab.LAB_TO_F
 _XYZ_TO_RGB = tuple(tuple(row) for row in torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).tolist())
@@ -131,13 +132,6 @@ def resize(img: Tensor, height: int, width: int) -> Tensor:
             n, c, height, width
         )
     return F.interpolate(img, size=(height, width), mode="bilinear", align_corners=False, antialias=shrink)
-
-
-def work_size(height: int, width: int, work_height: int) -> tuple[int, int]:
-    """The internal processing size: the frame shrunk to at most `work_height` rows, aspect kept (never enlarged)."""
-    if height <= work_height:
-        return height, width
-    return work_height, max(1, round(width * work_height / height))
 
 
 def mix_channels(img: Tensor, matrix: tuple[tuple[float, ...], ...] | Tensor, offset: tuple[float, ...] | None = None) -> Tensor:

@@ -15,9 +15,7 @@ from torch import Tensor
 from vidtoon.filters import ops
 from vidtoon.filters.param_sets import SketchParams
 from vidtoon.filters.registry import procedural
-
-PAPER = (0.96, 0.94, 0.89)  # warm off-white, sRGB
-GRAPHITE = (0.16, 0.17, 0.20)  # blue-grey pencil, sRGB
+from vidtoon.filters.sketch_u8 import GRAPHITE, PAPER  # the two colours (sRGB), shared with the uint8 twin
 
 
 @procedural("sketch", SketchParams, description="pencil drawing on paper tone (XDoG, Winnemöller 2012)")
