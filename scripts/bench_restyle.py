@@ -201,7 +201,7 @@ def make_restyler(translator, height: int | None = None):
 
 def make_temporal(options, device):
     """The temporal stage `restyle` builds for `options`."""
-    from vidtoon.restyle.frames import temporal_stage
+    from vidtoon.restyle.options import temporal_stage
 
     return temporal_stage(options, device)
 

@@ -7,8 +7,7 @@ import torch
 from vidtoon.errors import UsageError
 from vidtoon.flow import make_flow
 from vidtoon.live.options import LiveOptions
-from vidtoon.restyle.frames import temporal_stage
-from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.options import RestyleOptions, temporal_stage
 from vidtoon.temporal import FlowBlend, PassThrough, make_temporal_stage
 
 

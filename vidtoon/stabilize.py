@@ -26,8 +26,8 @@ from vidtoon.io.writer import EncodeOptions
 from vidtoon.models.translator import IdentityTranslator
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
-from vidtoon.restyle.frames import FrameRestyler, temporal_stage
-from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.frames import FrameRestyler
+from vidtoon.restyle.options import RestyleOptions, temporal_stage
 from vidtoon.restyle.video import restyle_video
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.streaming import prefetch

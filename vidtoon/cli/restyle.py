@@ -137,10 +137,12 @@ def restyle(
     )
     # the source probed, the output checked: still before the model
     job = check_restyle(source, output, style_name=card.name, options=options, force=force, max_pixels=max_pixels)
-    from vidtoon.restyle import load_translator  # torch, from here on
+    from vidtoon.restyle import load_translator  # torch from here on (not for a procedural style's twin on the CPU)
     from vidtoon.restyle import restyle as run_restyle
 
-    loaded = load_translator(card=card, device=device, precision=precision, label=to_label, compile=compile_model)
+    loaded = load_translator(
+        card=card, device=device, precision=precision, label=to_label, compile=compile_model, twin=not options.faces
+    )
     with RichProgress("fps") as progress:
         out = run_restyle(
             job.source,

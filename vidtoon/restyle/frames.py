@@ -18,25 +18,11 @@ import torch.nn.functional as F
 
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
-from vidtoon.restyle.options import RestyleOptions
 from vidtoon.restyle.transfer import FrameTransfers
-from vidtoon.temporal import TemporalStage, make_temporal_stage
+from vidtoon.temporal import TemporalStage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
 
 log = logging.getLogger(__name__)
-
-
-def temporal_stage(options: RestyleOptions, device: torch.device) -> TemporalStage:
-    """The temporal stage `options` ask for (mode, strength, flow backend), for frames on `device`."""
-    return make_temporal_stage(
-        options.consistency,
-        strength=options.strength,
-        flow=options.flow,
-        flow_preset=options.flow_preset,
-        flow_weights=options.flow_weights,
-        flow_size=options.flow_size,
-        device=device,
-    )
 
 
 class Translated(NamedTuple):

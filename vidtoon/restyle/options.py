@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidtoon.checks import choice, device_name, is_number, seconds, whole_number
 from vidtoon.errors import UsageError
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.settings import CONSISTENCY_MODES, DEFAULT_STRENGTH, FLOW_NAMES, FLOW_PRESETS, ON_CORRUPT_MODES, PRECISION_CHOICES
 from vidtoon.styles.cards import STYLE_DEFAULT_KEYS  # the option fields a style card's `defaults:` may set
+
+if TYPE_CHECKING:
+    from vidtoon.temporal import TemporalStage
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,19 @@ class RestyleOptions:
         values = {k: v for k, v in (defaults or {}).items() if k in STYLE_DEFAULT_KEYS and v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def temporal_stage(options: RestyleOptions, device) -> TemporalStage:
+    """The temporal stage `options` ask for (mode, strength, flow backend), for frames on `device` (a `torch.device`,
+    or `vidtoon.host.HOST`)."""
+    from vidtoon.temporal import make_temporal_stage  # no torch: the CPU stage and DIS import none
+
+    return make_temporal_stage(
+        options.consistency,
+        strength=options.strength,
+        flow=options.flow,
+        flow_preset=options.flow_preset,
+        flow_weights=options.flow_weights,
+        flow_size=options.flow_size,
+        device=device,
+    )

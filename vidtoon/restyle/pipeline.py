@@ -4,21 +4,34 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vidtoon.cpu_threads import shared_cores
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.models.translator import Translator
 from vidtoon.progress import NoProgress, Progress
+from vidtoon.restyle.batches import Restyler
 from vidtoon.restyle.check import check_restyle
-from vidtoon.restyle.faces import FaceRestyler
-from vidtoon.restyle.frames import FrameRestyler, Restyler, temporal_stage
-from vidtoon.restyle.options import RestyleOptions
+from vidtoon.restyle.options import RestyleOptions, temporal_stage
 from vidtoon.restyle.stills import restyle_folder, restyle_image
-from vidtoon.temporal import TemporalStage
+
+if TYPE_CHECKING:
+    from vidtoon.models.translator import Translator
+    from vidtoon.temporal import TemporalStage
 
 
 def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
-    """The restyler `options` ask for: whole frames, or only the faces (each face track with its own temporal stage)."""
+    """The restyler `options` ask for: whole frames, or only the faces (each face track with its own temporal stage).
+
+    A procedural style's uint8 twin (`vidtoon.styles.procedural.TwinTranslator`) restyles whole frames without torch
+    (`TwinRestyler`); for faces it hands over its torch function (faces are found, cropped and pasted as tensors)."""
+    if getattr(translator, "frames_u8", False):
+        if not options.faces:
+            from vidtoon.restyle.twins import TwinRestyler
+
+            return TwinRestyler(translator, temporal_stage(options, translator.device), process_height=options.height)
+        translator = translator.tensor_translator()
+    from vidtoon.restyle.faces import FaceRestyler  # torch, from here on
+    from vidtoon.restyle.frames import FrameRestyler
 
     def make_temporal() -> TemporalStage:
         return temporal_stage(options, translator.device)

@@ -102,12 +102,22 @@ def load_translator(
     compile: bool = False,
     style_opts: dict[str, Any] | None = None,
     card: StyleCard | None = None,
+    twin: bool = True,
 ) -> LoadedStyle:
-    """The translator for `--to STYLE`, `--model FILE` or `--like IMAGE` (or an already resolved `card`), on `device`."""
-    from vidtoon.device import resolve_device  # torch
+    """The translator for `--to STYLE`, `--model FILE` or `--like IMAGE` (or an already resolved `card`), on `device`.
 
+    A procedural style with a uint8 twin, on a device that can only be the CPU (`vidtoon.host.cpu_only`), in fp32
+    (`auto`), uncompiled: its `TwinTranslator`, and torch is not imported (`twin=False` asks for the tensor one)."""
     card = card or resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
     kind = STYLE_KINDS.get(card.kind)()
+    if twin and hasattr(kind, "load_twin") and precision in ("auto", "fp32") and not compile and label is None:
+        from vidtoon.host import cpu_only
+
+        translator = kind.load_twin(card) if cpu_only(device) else None
+        if translator is not None:
+            return LoadedStyle(translator, card.name, dict(card.defaults), style_key(card, label))
+    from vidtoon.device import resolve_device  # torch
+
     translator = kind.load(card, device=resolve_device(device), precision=precision, label=label, compile=compile)
     return LoadedStyle(translator, card.name, dict(card.defaults), style_key(card, label))
 

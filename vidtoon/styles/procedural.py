@@ -38,6 +38,41 @@ class ProceduralTranslator:
             return self.function(x, self.params).clamp_(-1, 1)
 
 
+class TwinTranslator:
+    """A procedural style's uint8 twin (`vidtoon.filters.FRAME_TWINS`) with its parameters, on the CPU, without torch:
+    H×W×3 uint8 RGB frames in and out (`TwinRestyler` drives it; `tensor_translator` gives the torch function for the
+    paths that need tensors, e.g. `--faces`).
+
+    Args:
+        twin: the `FrameTwin` (its `function(image_u8, params, out)`).
+        params: the style's parameters (its dataclass).
+        card: the style card (to build the torch translator from, when asked).
+    """
+
+    size_multiple = 1
+    fixed_size = None
+    light = True
+    frames_u8 = True  # takes uint8 frames, not tensors
+
+    def __init__(self, twin, params: Any, card: StyleCard):
+        from vidtoon.host import HOST
+
+        self.twin = twin
+        self.params = params
+        self.card = card
+        self.device = HOST
+
+    def __call__(self, frames_u8: list) -> list:
+        """N frames H×W×3 uint8 -> N new restyled frames of the same sizes."""
+        return [self.twin.function(frame, self.params) for frame in frames_u8]
+
+    def tensor_translator(self) -> ProceduralTranslator:
+        """The same style as a tensor `Translator` on the CPU (imports torch)."""
+        import torch
+
+        return ProceduralTranslator(_entry(self.card).function, self.params, device=torch.device("cpu"))
+
+
 def _entry(card: StyleCard):
     from vidtoon.filters import PROCEDURAL  # the filters themselves, and torch
 
@@ -63,6 +98,14 @@ class ProceduralKind:
         if label is not None:
             raise UsageError("--to-label only applies to a multi-style (CAAE) model")
         return ProceduralTranslator(_entry(card).function, _params(card), device=device)
+
+    def load_twin(self, card: StyleCard) -> TwinTranslator | None:
+        """The style's torch-free uint8 twin on the CPU (`TwinTranslator`), or None when it has none (`paint`)."""
+        from vidtoon.filters.twin_catalog import FRAME_TWINS  # numpy and OpenCV alone
+
+        if card.function not in FRAME_TWINS:
+            return None
+        return TwinTranslator(FRAME_TWINS.get(card.function), _params(card), card)
 
     def describe(self, card: StyleCard) -> str:
         return f"procedural {card.function}"
