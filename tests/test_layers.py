@@ -56,6 +56,8 @@ LAYERS = [
             "vidtoon.cpu_threads",
             "vidtoon.progress",
             "vidtoon.device",
+            "vidtoon.host",
+            "vidtoon.gpus",
             "vidtoon.convert",
             "vidtoon.streaming",
             "vidtoon.lazy",

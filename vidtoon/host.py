@@ -7,10 +7,10 @@ whether the user's `--device` can only mean the CPU, answering from what the sys
 
 from __future__ import annotations
 
-import glob
-import os
 import sys
 from dataclasses import dataclass
+
+from vidtoon.gpus import visible_gpus
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,12 @@ HOST = HostDevice()
 
 
 def cpu_only(spec: str | None) -> bool:
-    """Whether `--device spec` means the CPU, decided without torch: "cpu", or "auto" on a Linux machine that shows
-    no GPU (no NVIDIA driver in /proc, no /dev/nvidia device, no AMD /dev/kfd) — where torch would find none either. Everywhere else
-    (a GPU's driver present, another system, another spec) torch decides."""
+    """Whether `--device spec` means the CPU, decided without importing torch where that can be: "cpu", or "auto" on
+    Linux where torch would see no GPU (`gpus.visible_gpus`: a CPU build of torch, or a CUDA build and no device the
+    driver reports; another build asks torch itself). Elsewhere (macOS's MPS, another spec) torch decides."""
     spec = (spec or "auto").strip().lower()
     if spec == "cpu":
         return True
     if spec != "auto" or not sys.platform.startswith("linux"):
         return False
-    return not (os.path.exists("/proc/driver/nvidia/version") or glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd"))
+    return visible_gpus() == 0

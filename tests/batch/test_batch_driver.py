@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from conftest import SAMPLE
 
-from vidtoon.batch.gpus import torch_build
+from vidtoon.gpus import torch_build
 from vidtoon.io import probe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ def test_the_ray_driver_modules_import_no_torch(tmp_path):
 def test_gpus_are_counted_as_torch_counts_them_without_importing_it(tmp_path):
     result = run_child(
         """
-        from vidtoon.batch.gpus import torch_build, visible_gpus
+        from vidtoon.gpus import torch_build, visible_gpus
         result = {"build": torch_build(), "gpus": visible_gpus()}
         """,
         tmp_path,
@@ -74,7 +74,7 @@ def test_gpus_are_counted_as_torch_counts_them_without_importing_it(tmp_path):
 
 
 def test_no_torch_installed_means_no_gpu(tmp_path, monkeypatch):
-    from vidtoon.batch import gpus
+    from vidtoon import gpus
 
     monkeypatch.setattr(gpus, "find_spec", lambda name: None)
     monkeypatch.delitem(sys.modules, "torch")

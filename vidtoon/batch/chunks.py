@@ -137,7 +137,12 @@ def load_restyler(job: Job, device: str | None = None, cache: dict[str, Any] | N
     cache = {} if cache is None else cache
     if key not in cache:
         cache[key] = load_translator(
-            card=card, device=device, precision=options.precision, label=options.label, compile=options.compile
+            card=card,
+            device=device,
+            precision=options.precision,
+            label=options.label,
+            compile=options.compile,
+            twin=not options.faces,  # a procedural style on the CPU: its uint8 twin (`restyle.twins`)
         )
     return cache[key], replace(options, device=device)
 

@@ -27,11 +27,11 @@ from typing import Any
 from vidtoon.batch.check import Job, max_pixels
 from vidtoon.batch.chunks import DEFAULT_CHUNK_SECONDS, Chunk, load_restyler, run_chunk
 from vidtoon.batch.films import ChunkedFilm, open_films
-from vidtoon.batch.gpus import visible_gpus as count_visible_gpus
 from vidtoon.batch.progress import BatchProgress, Dispatcher, QueueProgress
 from vidtoon.batch.report import JobResult, job_result
 from vidtoon.batch.server import worker_context
 from vidtoon.errors import Interrupted, UsageError, VidtoonError
+from vidtoon.gpus import visible_gpus as count_visible_gpus
 
 STOP_GRACE = 2.0  # seconds a worker has to stop after the batch is interrupted before it is killed
 

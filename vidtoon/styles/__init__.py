@@ -102,12 +102,13 @@ def load_translator(
     compile: bool = False,
     style_opts: dict[str, Any] | None = None,
     card: StyleCard | None = None,
-    twin: bool = True,
+    twin: bool = False,
 ) -> LoadedStyle:
     """The translator for `--to STYLE`, `--model FILE` or `--like IMAGE` (or an already resolved `card`), on `device`.
 
-    A procedural style with a uint8 twin, on a device that can only be the CPU (`vidtoon.host.cpu_only`), in fp32
-    (`auto`), uncompiled: its `TwinTranslator`, and torch is not imported (`twin=False` asks for the tensor one)."""
+    With `twin`, a procedural style with a uint8 twin, on a device that can only be the CPU (`vidtoon.host.cpu_only`),
+    in fp32 (`auto`), uncompiled, loads as its `TwinTranslator` (uint8 frames in and out, for `make_restyler`), and
+    torch is not imported: what `vidtoon restyle` asks for. Otherwise (the default) a tensor `Translator`."""
     card = card or resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts)
     kind = STYLE_KINDS.get(card.kind)()
     if twin and hasattr(kind, "load_twin") and precision in ("auto", "fp32") and not compile and label is None:

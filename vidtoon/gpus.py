@@ -1,4 +1,4 @@
-"""How many GPUs torch would see in this process, counted without importing torch.
+"""How many GPUs torch would see in this process, counted without importing torch (the batch process, `host.cpu_only`).
 
 The batch process only hands devices out to its workers (`vidtoon.batch.local`); torch is theirs to import. A CUDA
 build of torch sees the devices the CUDA driver reports (`cuDeviceGetCount`, which honours `CUDA_VISIBLE_DEVICES`),
