@@ -48,8 +48,9 @@ def the_job(source: Path, output: Path, **settings):
 
 
 def single_run(job, output: Path) -> Path:
-    """The same job as one `vidtoon.restyle` call."""
-    loaded = load_translator(style="sketch")
+    """The same job as one `vidtoon.restyle` call, with the style loaded as `vidtoon restyle` and the batch chunks load
+    it (on the CPU: its uint8 twin)."""
+    loaded = load_translator(style="sketch", twin=True)
     options = job.options(loaded.defaults)
     return restyle(job.source, output, translator=loaded.translator, style_name="sketch", options=options, job_key=loaded.key)
 
