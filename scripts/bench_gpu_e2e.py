@@ -156,7 +156,6 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
     """Section 5 rows: decode, restyle, encode alone; end to end with the overlap ratio and peak GPU memory; the restyle
     stage with plain copies; equality of the two restyle paths."""
     import vidtoon.streaming as streaming
-
     from vidtoon.restyle.batches import batches, restyled_batches
     size = frames_u8.shape[1:3]
     batch = cfg.batches[1]
