@@ -157,6 +157,7 @@ def bench_end_to_end(report, budget, frames_u8: np.ndarray, device: torch.device
     stage with plain copies; equality of the two restyle paths."""
     import vidtoon.streaming as streaming
     from vidtoon.restyle.batches import batches, restyled_batches
+
     size = frames_u8.shape[1:3]
     batch = cfg.batches[1]
     count = cfg.e2e_frames

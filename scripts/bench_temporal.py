@@ -259,7 +259,9 @@ def main() -> None:
     parser.add_argument("--dvp-only", action="store_true", help="the DVP pairs only, at --width (no White-box sequences)")
     parser.add_argument("--cv-threads", type=int, default=None, help="OpenCV threads (default: OpenCV's own choice)")
     parser.add_argument("--torch-threads", type=int, default=None, help="torch threads (default: all cores)")
-    parser.add_argument("--stages", default="today,float,new", help=f"stages to compare, the new one last (of {', '.join(STAGES)})")
+    parser.add_argument(
+        "--stages", default="today,float,new", help=f"stages to compare, the new one last (of {', '.join(STAGES)})"
+    )
     parser.add_argument("--threads", default="1,default", help="thread counts of the cost table (OpenCV's and torch's)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per cost row (the best is kept)")
     args = parser.parse_args()

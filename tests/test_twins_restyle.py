@@ -47,7 +47,9 @@ def test_cli_restyles_the_sample_without_torch(tmp_path):
         assert restyled.streams.video[0].average_rate == source.streams.video[0].average_rate
         assert len(restyled.streams.audio) == len(source.streams.audio) == 1
     first, end, packets = stream_span(output, "audio")
-    assert packets > 0 and end - first == pytest.approx(stream_span(SAMPLE, "audio")[1] - stream_span(SAMPLE, "audio")[0], abs=0.05)
+    assert packets > 0 and end - first == pytest.approx(
+        stream_span(SAMPLE, "audio")[1] - stream_span(SAMPLE, "audio")[0], abs=0.05
+    )
     frame = decoded(output, 1)[0]
     assert np.abs(frame.astype(int) - decoded(SAMPLE, 1)[0]).mean() > 3  # restyled, not copied
 

@@ -140,6 +140,7 @@ def upscale_positions(flow: np.ndarray, out: np.ndarray) -> None:
 def position_tables(small_h: int, small_w: int, height: int, width: int) -> tuple[np.ndarray, tuple, tuple]:
     """For `upscale_positions`: the h×w×2 centres of the small pixels in full-size coordinates ((x + ½)·W/w − ½, ...),
     and per axis the border pixels whose enlarged coordinate is held at the edge centre, with the shift to their own."""
+
     def axis(small: int, full: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         scale = full / small
         centres = (np.arange(small, dtype=np.float64) + 0.5) * scale - 0.5

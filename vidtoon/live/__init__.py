@@ -91,13 +91,18 @@ def live(
             live_options.host,
         )
     try:
-        first = load_translator(card=card, device=device, precision=precision, compile=options.compile) if card else None
+        twin = face is None and not options.faces  # a procedural style on the CPU: its uint8 twin (`restyle.twins`)
+        first = (
+            load_translator(card=card, device=device, precision=precision, compile=options.compile, twin=twin) if card else None
+        )
 
         def make_stages(name: str | None) -> Stages:
             translator = None
             if name is not None:
                 translator = (
-                    first.translator if card and name == card.name else load_translator(style=name, device=device).translator
+                    first.translator
+                    if card and name == card.name
+                    else load_translator(style=name, device=device, twin=twin).translator
                 )
             if face is None:
                 return restyle_stages(translator, options)

@@ -31,7 +31,6 @@ from vidtoon.live.report import LiveReport, LiveStats
 from vidtoon.live.timing import stage_breakdown
 from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
-from vidtoon.restyle.frames import FrameRestyler
 from vidtoon.streaming import BackgroundSink
 
 
@@ -82,7 +81,7 @@ def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
     """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past)."""
     restyler = make_restyler(translator, options)
     restyler.reset()
-    if isinstance(restyler, FrameRestyler):
+    if hasattr(restyler, "translate") and hasattr(restyler, "blend"):  # FrameRestyler, TwinRestyler: in two halves
         return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
     return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole
 

@@ -115,7 +115,9 @@ class FlowBlend(FlowBlendSettings):
             outputs.append(out)
         return outputs
 
-    def _motion(self, smalls_u8: list[np.ndarray], pool: ThreadPoolExecutor | None) -> list[tuple[np.ndarray, np.ndarray] | tuple]:
+    def _motion(
+        self, smalls_u8: list[np.ndarray], pool: ThreadPoolExecutor | None
+    ) -> list[tuple[np.ndarray, np.ndarray] | tuple]:
         """Per frame of a batch (its inputs at flow resolution, uint8): (its flow t -> t−1, its trust mask), or () for
         the very first frame of a shot-less stage (no past). Keeps the last small input as the past."""
         first = 0 if self._previous_small_u8 is not None else 1  # the very first frame has no past
@@ -210,12 +212,20 @@ class FlowBlend(FlowBlendSettings):
         width, rows = out.shape[1], _STRIP_ROWS
         warped_u8 = self._array(f"warped_u8{worker}", (rows, width, 3), np.uint8)
         keep = self._array(f"keep{worker}", (rows, width))
-        cells, fractions = self._array(f"cells{worker}", (rows, width, 2), np.int16), self._array(f"fractions{worker}", (rows, width), np.uint16)
+        cells, fractions = (
+            self._array(f"cells{worker}", (rows, width, 2), np.int16),
+            self._array(f"fractions{worker}", (rows, width), np.uint16),
+        )
         for start in range(top, bottom, rows):
             strip, n = slice(start, min(start + rows, bottom)), min(rows, bottom - start)
             cv2.convertMaps(positions[strip], None, cv2.CV_16SC2, dstmap1=cells[:n], dstmap2=fractions[:n])
             cv2.remap(
-                self._previous_output, cells[:n], fractions[:n], cv2.INTER_LINEAR, dst=warped_u8[:n], borderMode=cv2.BORDER_REPLICATE
+                self._previous_output,
+                cells[:n],
+                fractions[:n],
+                cv2.INTER_LINEAR,
+                dst=warped_u8[:n],
+                borderMode=cv2.BORDER_REPLICATE,
             )
             np.subtract(1, weight[strip], out=keep[:n])
             if past is None:  # uint8 in, uint8 out: (1 − w)·new + w·warped, rounded once
