@@ -12,7 +12,8 @@
 # "droplets", see docs/training-notes.md) resumes only with `norm: instance` added to its config.yaml.
 # The current run (2026-11-30 11:45): /work/runs/pixar-cpu4, warm-started from pixar-cpu3 (itself from pixar-cpu2) with a
 # stronger anchor (anchor_radius 4, anchor_eps 0.02, anchor_passes 2), lambda_detail 5, lambda_colour 0.3, lambda_hue 2
-# (margin 2) edited into its config.yaml: docs/training-notes.md.
+# (margin 2) edited into its config.yaml, and from step 8,289 (2026-11-30 15:56) lambda_surface / lambda_texture 2 (were 5):
+# docs/training-notes.md.
 #
 # Data (once; needs PyAV): .venv/bin/python scripts/prepare_style_data.py pixar -o /work/runs/data/pixar
 #   (633 photos, 557 Blender frames with green frames capped at the photos' share; shorter side 288 px).
