@@ -28,7 +28,8 @@ def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
         if not options.faces:
             from vidtoon.restyle.twins import TwinRestyler
 
-            return TwinRestyler(translator, temporal_stage(options, translator.device), process_height=options.height)
+            stage = temporal_stage(options, str(translator.device))  # "cpu": a name every flow backend takes (RAFT too)
+            return TwinRestyler(translator, stage, process_height=options.height)
         translator = translator.tensor_translator()
     from vidtoon.restyle.faces import FaceRestyler  # torch, from here on
     from vidtoon.restyle.frames import FrameRestyler
