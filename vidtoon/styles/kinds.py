@@ -6,6 +6,7 @@ A kind is one module with one decorated class (`@STYLE_KINDS.register("name")`) 
     load(card, *, device, precision, label, compile) -> Translator
     describe(card) -> str                what `vidtoon styles` shows in its "made of" column
     key(card) -> dict                    what identifies the model in a resumable run's settings
+    load_twin(card) -> translator | None optional: a torch-free CPU translator on uint8 frames (`procedural`'s twins)
 
 Every kind's translator takes and returns N×3×H×W float in [-1, 1] on one device, so nothing after
 it knows which kind it runs. Only `load` may import torch (or PyAV, OpenCV, onnxruntime): `check`, `describe` and
