@@ -7,6 +7,7 @@ import torch
 
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.errors import UsageError
+from vidtoon.filters.cv_resize import area_downscale, resize_linear
 from vidtoon.flow import make_flow
 from vidtoon.flow.warp import consistent as consistent_cv
 from vidtoon.flow.warp import disoccluded as disoccluded_cv
@@ -16,14 +17,12 @@ from vidtoon.io.sequence import read_sequence
 from vidtoon.temporal import FlowBlend
 from vidtoon.temporal.flow_blend_torch import (
     TorchFlowBlend,
-    area_downscale,
     box_blur,
     consistent,
     disoccluded,
     erode,
     remap,
     remap_levels,
-    resize_linear,
     sample_positions,
     to_levels,
 )

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from vidtoon.filters import PROCEDURAL, cpu, ops
+from vidtoon.filters.cv_resize import area_downscale
 from vidtoon.filters.toon import ToonParams, _finish
 
 
@@ -104,8 +105,8 @@ def test_eight_bit_working_frames_equal_the_float_ones_within_a_level():
     x = eight_bit_frames(2, 90, 160)
     same = cpu.frames_u8(x, 90, 160)  # 8-bit values go back to their own byte exactly
     assert same.dtype == np.uint8 and np.array_equal(same, ((x + 1) * 127.5).round().permute(0, 2, 3, 1).byte().numpy())
-    small = cpu.frames_u8(x, 67, 120)  # the shrink: torch's uint8 kernel against its float one (noise: the worst case)
-    reference = (ops.to_unit(ops.resize(x.contiguous(), 67, 120)) * 255).permute(0, 2, 3, 1).numpy()
+    small = cpu.frames_u8(x, 67, 120)  # the shrink: OpenCV's uint8 area kernel against the float one in torch (noise)
+    reference = (ops.to_unit(area_downscale(x.contiguous(), (67, 120))) * 255).permute(0, 2, 3, 1).numpy()
     assert small.shape == (2, 67, 120, 3) and np.abs(small - reference).max() <= 1.01
     outside = torch.tensor([-1.5, -1.0, 0.0, 1.0, 1.5]).view(1, 1, 1, 5).expand(1, 3, 1, 5)  # beyond [-1, 1]: clamped
     assert cpu.frames_u8(outside, 1, 5)[0, 0, :, 0].tolist() == [0, 0, 128, 255, 255]

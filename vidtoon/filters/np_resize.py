@@ -3,8 +3,6 @@
 - `shrink`: antialiased bilinear reduction (torch's `interpolate(mode="bilinear", antialias=True,
   align_corners=False)`: a triangle filter as wide as the scale, half-pixel centres, weights normalised per output
   pixel): the same weights, applied as a banded matrix product along y, then along x.
-- `shrink_u8`: the same reduction of a uint8 frame as torch's uint8 kernel computes it (`cpu.frames_u8`), integer for
-  integer: its fixed-point weights, along x to 8 bits, then along y to 8 bits.
 - `enlarge_bands`: bilinear enlargement (half-pixel centres, edges clamped: `cv2.resize`, as `cpu.enlarge`) one band
   of output rows at a time, each band computed from just the source rows it needs, so a caller can consume the
   enlarged rows while they are in the cache. Bands start at multiples of the size ratio's numerator, where the
@@ -29,12 +27,9 @@ _SMALL_PRODUCT = 262144
 
 
 @functools.cache
-def _aa_weights(in_size: int, out_size: int, exact_u8: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(out_size × in_size float32 weights, first and one-past-last nonzero input index per block of `_BLOCK` outputs,
-    fixed-point precision) of torch's antialiased bilinear reduction from `in_size` to `out_size` samples.
-
-    `exact_u8`: the weights of torch's uint8 kernel instead, integers (weight · 2^precision rounded, with the precision
-    that keeps the largest below 2^15), returned as float32 with their precision."""
+def _aa_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(out_size × in_size float32 weights, first and one-past-last nonzero input index per block of `_BLOCK` outputs)
+    of torch's antialiased bilinear reduction from `in_size` to `out_size` samples."""
     scale = in_size / out_size
     support = scale if scale >= 1.0 else 1.0
     invscale = 1.0 / scale if scale >= 1.0 else 1.0
@@ -46,24 +41,16 @@ def _aa_weights(in_size: int, out_size: int, exact_u8: bool) -> tuple[np.ndarray
         taps = np.maximum(0.0, 1.0 - np.abs((np.arange(lo, hi) - centre + 0.5) * invscale))
         total = taps.sum()
         weights[i, lo:hi] = taps / total if total else taps
-    precision = 0
-    if exact_u8:
-        top = weights.max()
-        while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < (1 << 15):
-            precision += 1
-        weights = np.floor(0.5 + weights * (1 << precision))
     blocks = range(0, out_size, _BLOCK)
     nonzero = weights != 0
     first = np.array([np.argmax(nonzero[b : b + _BLOCK].any(0)) for b in blocks])
     last = np.array([in_size - np.argmax(nonzero[b : b + _BLOCK].any(0)[::-1]) for b in blocks])
-    return weights.astype(np.float32), first, last, precision
+    return weights.astype(np.float32), first, last
 
 
-def _resample_rows(src: np.ndarray, out_size: int, exact_u8: bool = False) -> np.ndarray:
-    """Antialiased reduction of the rows of 2-D `src` (in_size × K, any real dtype) to out_size × K float32; with
-    `exact_u8`, of uint8 `src` to uint8 as torch's uint8 kernel computes it (integer weights, the sum shifted right by
-    the precision after adding half, saturated; float32 sums, exact below 2^24)."""
-    weights, first, last, precision = _aa_weights(src.shape[0], out_size, exact_u8)
+def _resample_rows(src: np.ndarray, out_size: int) -> np.ndarray:
+    """Antialiased reduction of the rows of 2-D `src` (in_size × K, any real dtype) to out_size × K float32."""
+    weights, first, last = _aa_weights(src.shape[0], out_size)
     out = np.empty((out_size, src.shape[1]), np.float32)
     for block, (lo, hi) in enumerate(zip(first, last, strict=True)):
         rows = slice(block * _BLOCK, (block + 1) * _BLOCK)
@@ -72,14 +59,7 @@ def _resample_rows(src: np.ndarray, out_size: int, exact_u8: bool = False) -> np
         for left in range(0, src.shape[1], step):
             columns = slice(left, left + step)
             np.matmul(taps, block_src[:, columns], out=out[rows, columns])
-    if not exact_u8:
-        return out
-    # (sum + 2^(precision - 1)) >> precision, saturated: exact while 255 · 2^precision < 2^24 (float32 sums of integers),
-    # i.e. for reductions up to about 4×; beyond, a sum near a step may round the other way (one level, rarely)
-    out += np.float32(1 << precision >> 1)
-    out *= np.float32(1 / (1 << precision))
-    np.floor(out, out=out)
-    return cv2.convertScaleAbs(out)  # whole numbers >= 0: saturated to 0..255
+    return out
 
 
 def shrink(img: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -95,19 +75,6 @@ def shrink(img: np.ndarray, height: int, width: int) -> np.ndarray:
         columns = np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(w, height * c)
         out = np.ascontiguousarray(_resample_rows(columns, width).reshape(width, height, c).transpose(1, 0, 2))
     return out[..., 0] if planar else out
-
-
-def shrink_u8(image_u8: np.ndarray, height: int, width: int) -> np.ndarray:
-    """H×W×3 uint8 `image_u8` reduced to height×width×3 uint8 as torch's uint8 antialiased bilinear kernel does it
-    (`cpu.frames_u8`): along x first, to 8 bits, then along y, to 8 bits; integer weights (`_aa_weights`)."""
-    h, w, c = image_u8.shape
-    out = image_u8
-    if width != w:  # the columns as rows of the transposed image
-        columns = _resample_rows(cv2.transpose(out).reshape(w, h * c), width, exact_u8=True)
-        out = cv2.transpose(columns.reshape(width, h, c))
-    if height != h:
-        out = _resample_rows(out.reshape(h, width * c), height, exact_u8=True).reshape(height, width, c)
-    return np.ascontiguousarray(out)
 
 
 def band_rows(small_height: int, height: int, band_pixels: int, width: int) -> int:

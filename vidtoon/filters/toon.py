@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from vidtoon.filters import cpu, ops
+from vidtoon.filters.cv_resize import area_downscale
 from vidtoon.filters.param_sets import ToonParams
 from vidtoon.filters.registry import procedural
 
@@ -31,9 +32,9 @@ def toon(x: Tensor, params: ToonParams | None = None) -> Tensor:
     if fast:  # the working-size frame in 8 bits (exact for decoded frames; see `cpu.frames_u8`), Lab by OpenCV
         small_u8 = cpu.frames_u8(x, h, w)
         lab = cpu.rgb_to_lab(small_u8)
-    else:
+    else:  # the same area-averaged shrink (`cv2.INTER_AREA`) in torch
         x = x.contiguous()  # the plane-by-plane blurs want planes
-        small = ops.to_unit(ops.resize(x, h, w))
+        small = ops.to_unit(area_downscale(x, (h, w)) if (h, w) != (height, width) else x)
         lab = ops.rgb_to_lab(small)
     radius = max(1, round(p.radius * small_scale))
     eps = p.tolerance**2

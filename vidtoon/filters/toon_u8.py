@@ -1,7 +1,7 @@
 """`toon_u8`: the torch-free twin of `vidtoon.filters.toon.toon` on one uint8 frame (numpy and OpenCV only).
 
 The same algorithm with the same parameters, the same maths up to float rounding (tests/filters/test_twins.py bounds
-the difference on real frames): the frame shrunk to the working height (torch's antialiased bilinear weights), CIE
+the difference on real frames): the frame shrunk to the working height (area averaging, `cv2.INTER_AREA`), CIE
 Lab, `smoothing` self-guided passes, the chroma gain, back to sRGB; joint guided upsampling coefficients (A, B)
 steered by the luma; the difference of Gaussians of the smooth luma. The full-size part then runs in bands of rows
 that stay in the cache: each band's maps are enlarged (exact bilinear, see `np_resize.enlarge_bands`), its luma read
@@ -33,7 +33,7 @@ def toon_u8(image_u8: np.ndarray, params: ToonParams | None = None, out: np.ndar
     h, w = nk.work_size(height, width, p.work_height)
     small_scale = p.scale(height) * h / height  # radii at the reference height -> pixels at the working size
     enlarged = (h, w) != (height, width)
-    small_u8 = np_resize.shrink_u8(image_u8, h, w) if enlarged else image_u8
+    small_u8 = cv2.resize(image_u8, (w, h), interpolation=cv2.INTER_AREA) if enlarged else image_u8  # `cpu.frames_u8`'s
     work = np.empty((_work_planes(h, w), h, w), np.float32)  # the working-size passes' scratch, reused by each
     interleaved = work[9:12].reshape(h, w, 3), work[12:15].reshape(h, w, 3)
     lab = work[:3]

@@ -27,13 +27,11 @@ grey level on real footage, see tests/test_temporal_torch.py):
 
 from __future__ import annotations
 
-import functools
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vidtoon.filters.cv_resize import area_downscale, resize_linear
 from vidtoon.flow.warp import position_tables
 from vidtoon.temporal.base import FlowBlendSettings
 
@@ -234,19 +232,6 @@ def box_blur(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.avg_pool2d(F.avg_pool2d(padded, (1, size), stride=1), (size, 1), stride=1)  # separable: rows, then columns
 
 
-def resize_linear(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N×C×h×w -> N×C×H×W for size (H, W), bilinear with half-pixel centres, edge pixels repeated, no antialiasing:
-    `cv2.resize(INTER_LINEAR)` with OpenCV's coefficients (float32, computed in double), rows first.
-
-    The same sampling as `interpolate(bilinear, align_corners=False)`, which rounds its coefficients differently
-    (~1e-6 apart)."""
-    height, width = x.shape[-2:]
-    if (height, width) == tuple(size):
-        return x
-    x = _apply_taps(x, *_taps(_linear_taps, width, size[1], x.device), dim=-1)
-    return _apply_taps(x, *_taps(_linear_taps, height, size[0], x.device), dim=-2)
-
-
 def upscale_positions(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """N×2×h×w flow (t -> t−1) -> N×H×W×2 absolute (x, y) positions for size (H, W): `FlowBlend`'s
     `upscale_positions` (`vidtoon.flow.warp`) (the small pixels' centres in full-size coordinates plus the scaled flow, enlarged
@@ -266,90 +251,6 @@ def upscale_positions(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor
 def blend_linear(a: torch.Tensor, b: torch.Tensor, weight_a: torch.Tensor, weight_b: torch.Tensor) -> torch.Tensor:
     """(weight_a·a + weight_b·b) / (weight_a + weight_b + 1e-5), per pixel: `cv2.blendLinear`. Weights N×1×H×W."""
     return (a * weight_a + b * weight_b) / (weight_a + weight_b + 1e-5)
-
-
-def area_downscale(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """N×C×H×W -> N×C×h×w for size (h, w) ≤ (H, W): `cv2.resize(INTER_AREA)` (each output pixel the mean of the input
-    area it covers, partial pixels weighted by their overlap). Returns a copy even at the same size."""
-    height, width = x.shape[-2:]
-    if (height, width) == tuple(size):
-        return x.clone()
-    if height % size[0] == 0 and width % size[1] == 0:  # OpenCV's fast path: plain block means (bit-exact at 2×)
-        return F.avg_pool2d(x, (height // size[0], width // size[1]))
-    x = _apply_taps(x, *_taps(_area_taps, width, size[1], x.device), dim=-1)  # rows first, as OpenCV does
-    return _apply_taps(x, *_taps(_area_taps, height, size[0], x.device), dim=-2)
-
-
-def _apply_taps(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, dim: int) -> torch.Tensor:
-    """Σ_k weight[j, k] · x[..., index[j, k], ...] along `dim`, summed in k order (weights K columns of size out)."""
-    shape = [1] * x.ndim
-    shape[dim] = -1
-    total = None
-    for k in range(index.shape[1]):
-        term = x.index_select(dim, index[:, k]) * weight[:, k].view(shape)
-        total = term if total is None else total + term
-    return total
-
-
-def _area_taps(source: int, target: int) -> list[list[tuple[int, float]]]:
-    """OpenCV's INTER_AREA table for one axis (target ≤ source): per target pixel, (source index, weight) pairs.
-
-    A target pixel covers [j·s, (j+1)·s) of the source (s = source / target); whole pixels weigh 1/cell,
-    partial ones their overlap / cell (overlaps under 1e-3 px dropped), cell = min(s, source − j·s).
-    An upscaling axis (only for extreme aspect ratios) gets linear weights instead (OpenCV differs slightly there).
-    """
-    if target > source:
-        return _linear_taps(source, target)
-    scale = 1.0 / (target / source)
-    rows = []
-    for j in range(target):
-        start = j * scale
-        end = start + scale
-        cell = min(scale, source - start)
-        last = min(math.floor(end), source - 1)
-        first = min(math.ceil(start), last)
-        taps = [(first - 1, (first - start) / cell)] if first - start > 1e-3 else []
-        taps += [(i, 1.0 / cell) for i in range(first, last)]
-        if end - last > 1e-3:
-            taps.append((last, min(end - last, 1.0, cell) / cell))
-        rows.append(taps)
-    return rows
-
-
-def _linear_taps(source: int, target: int) -> list[list[tuple[int, float]]]:
-    """OpenCV's INTER_LINEAR table for one axis: position (j + 0.5)·s − 0.5 rounded to float32, its two neighbours
-    weighted 1 − f and f, clamped to the edge pixel outside."""
-    scale = 1.0 / (target / source)
-    rows = []
-    for j in range(target):
-        position = float(np.float32((j + 0.5) * scale - 0.5))
-        left = math.floor(position)
-        fraction = float(np.float32(position - left))
-        if left < 0:
-            left, fraction = 0, 0.0
-        if left >= source - 1:
-            left, fraction = source - 1, 0.0
-        rows.append([(left, float(np.float32(1 - fraction))), (min(left + 1, source - 1), fraction)])
-    return rows
-
-
-@functools.lru_cache(maxsize=32)
-def _taps_cpu(table, source: int, target: int) -> tuple[torch.Tensor, torch.Tensor]:
-    rows = table(source, target)
-    width = max(len(taps) for taps in rows)
-    index = torch.zeros(target, width, dtype=torch.long)  # zero-weight padding: adds exactly 0
-    weight = torch.zeros(target, width, dtype=torch.float32)
-    for j, taps in enumerate(rows):
-        for k, (i, w) in enumerate(taps):
-            index[j, k], weight[j, k] = i, w
-    return index, weight
-
-
-@functools.lru_cache(maxsize=32)
-def _taps(table, source: int, target: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(index, weight), target × K each, of `table` on `device` (cached: no upload per batch)."""
-    index, weight = _taps_cpu(table, source, target)
-    return index.to(device), weight.to(device)
 
 
 def _flow_size(height: int, width: int, max_side: int) -> tuple[int, int]:
