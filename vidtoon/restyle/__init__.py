@@ -4,9 +4,10 @@ The data path is one straight line, each stage overlapping the others:
 
     decode thread -> batches on the device -> translate -> temporal stage -> encode thread
 
-Modules: `options` (RestyleOptions), `check` (the cheap checks and the default output name), `frames` (the
-Restyler protocol, FrameRestyler, batching), `faces` (FaceRestyler), `video` (the segmented, resumable video loop),
-`stills` (photos, folders), `pipeline` (`make_restyler`, `restyle`).
+Modules: `options` (RestyleOptions), `check` (the cheap checks and the default output name), `batches` (the
+Restyler protocol, batching), `frames` (FrameRestyler), `twins` (TwinRestyler: a procedural style's uint8 twin, no
+torch), `faces` (FaceRestyler), `video` (the segmented, resumable video loop), `stills` (photos, folders), `pipeline`
+(`make_restyler`, `restyle`).
 
 Names are imported on first use (`vidtoon.lazy`): `import vidtoon.restyle` imports neither torch nor PyAV, and
 `RestyleOptions`, `resolve_style`, `default_output`, `check_source` and `check_restyle` need no torch, so a bad
@@ -29,7 +30,7 @@ _LAZY = {
     "resolve_style": "vidtoon.styles",
     "FaceRestyler": "vidtoon.restyle.faces",
     "FrameRestyler": "vidtoon.restyle.frames",
-    "Restyler": "vidtoon.restyle.frames",
+    "Restyler": "vidtoon.restyle.batches",
     "make_restyler": "vidtoon.restyle.pipeline",
     "restyle": "vidtoon.restyle.pipeline",
 }
