@@ -31,6 +31,7 @@ from vidtoon.live.report import LiveReport, LiveStats
 from vidtoon.live.timing import stage_breakdown
 from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
+from vidtoon.restyle.batches import in_two_halves
 from vidtoon.streaming import BackgroundSink
 
 
@@ -81,7 +82,7 @@ def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
     """Restyle each frame as `vidtoon restyle` does, the temporal stage online (it knows only the past)."""
     restyler = make_restyler(translator, options)
     restyler.reset()
-    if hasattr(restyler, "translate") and hasattr(restyler, "blend"):  # FrameRestyler, TwinRestyler: in two halves
+    if in_two_halves(restyler):
         return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
     return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole
 

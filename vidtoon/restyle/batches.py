@@ -63,6 +63,12 @@ def _guides(guides: list[np.ndarray | None]) -> list[np.ndarray] | None:
     return None if any(guide is None for guide in guides) else guides
 
 
+def in_two_halves(restyler: Restyler) -> bool:
+    """Whether `restyler` splits its work into a stateless `translate` and an in-order `blend` (`FrameRestyler`,
+    `TwinRestyler`), so a caller can run the two on separate threads."""
+    return hasattr(restyler, "translate") and hasattr(restyler, "blend")
+
+
 def restyled_batches(
     restyler: Restyler, batched: Iterable[tuple[list[Fraction], list[np.ndarray], list[np.ndarray] | None]]
 ) -> Iterator[tuple[list[Fraction], list[np.ndarray]]]:
@@ -72,7 +78,7 @@ def restyled_batches(
     batch ahead of its temporal stage (`translate` then
     `blend`): on a CPU the two overlap on two cores instead of taking turns; on a GPU the next batch's kernels queue
     while the stage runs. Other restylers (faces) run whole, batch by batch."""
-    if not (hasattr(restyler, "translate") and hasattr(restyler, "blend")):
+    if not in_two_halves(restyler):
         for times, frames, guides in batched:
             yield times, restyler(frames, times, guides)
         return
