@@ -51,17 +51,32 @@ def plain_visible(backward, contraction=0.15):
     return inside & (divergence > -contraction)
 
 
-def plain_trust(source_u8, previous_u8, backward, feather=9, tolerance=0.6, outlier=0.8):
-    """The trust mask written plainly: float erode, numpy arithmetic, channel max; the inputs as uint8 levels, the
-    previous one warped by OpenCV's uint8 remap, both read back as v / 127.5 − 1."""
+def shrunk(*images, flows=()):
+    """Images and flows at half the flow's resolution (each side rounded up): area means, the flows' offsets halved
+    with the sides."""
+    height, width = images[0].shape[:2]
+    size = ((width + 1) // 2, (height + 1) // 2)
+    scale = (size[0] / width, size[1] / height, 0, 0)
+    return [cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in images] + [
+        cv2.multiply(cv2.resize(f, size, interpolation=cv2.INTER_AREA), scale) for f in flows
+    ]
+
+
+def plain_trust(source_u8, previous_u8, backward, feather=5, tolerance=0.6, outlier=0.8):
+    """The trust mask written plainly: the previous input warped by OpenCV's uint8 remap and the outlier test (a
+    channel differing by `outlier` × 127.5 levels or more) at flow resolution; the rest at half of it (`shrunk`: the
+    inputs, the warp, the flow, and the outlier test, calm only where the whole block is): float erode, numpy
+    arithmetic in float64, the difference taken in grey levels (127.5 to a unit of `tolerance`)."""
+    warped = cv2.remap(previous_u8, sample_positions(backward), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    calm = (np.abs(source_u8.astype(np.float64) - warped).max(axis=-1) < outlier * 127.5).astype(np.float32)
+    source_u8, warped, calm, backward = shrunk(source_u8, warped, calm, flows=[backward])
     box = (feather, feather)
     occlusion = cv2.blur(cv2.erode(plain_visible(backward).astype(np.float32), np.ones(box, np.uint8)), box)
-    warped = cv2.remap(previous_u8, sample_positions(backward), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    mismatch = unit_hwc(source_u8) - unit_hwc(warped)
+    difference = source_u8.astype(np.float64) - warped
     low = max(3, feather // 2 | 1)
-    difference = cv2.transform(np.abs(cv2.blur(mismatch, (low, low))), np.full((1, 3), 1 / 3))
-    photometric = np.clip(1 - difference / tolerance, 0, 1)
-    photometric *= np.abs(mismatch).max(axis=-1) < outlier
+    magnitude = np.abs(cv2.blur(difference, (low, low))).mean(axis=-1) / 127.5
+    photometric = np.clip(1 - magnitude / tolerance, 0, 1)
+    photometric *= calm == 1
     return occlusion * photometric
 
 
@@ -70,22 +85,24 @@ def test_trust_equals_the_plain_formula(pair):
     stage = FlowBlend(make_flow("dis"))
     trust = stage.trust(source, previous, backward)
     expected = plain_trust(source, previous, backward)
-    assert np.array_equal(trust, expected)  # the same operations on the same values: bit-exact
+    np.testing.assert_allclose(trust, expected, rtol=0, atol=1e-6)  # float32 box sums and ramp against float64
     assert 0.3 < (trust > 0.5).mean() < 0.99  # a real mix: the moving player and the uncovered court are distrusted
 
 
-def test_outlier_test_is_strict_at_the_threshold():
-    """|m| < threshold in every channel, computed by one inclusive inRange: a value exactly at the threshold is out."""
-    threshold = float(unit_hwc(np.uint8([64]))[0] - unit_hwc(np.uint8([0]))[0])  # the mismatch of levels 0 -> 64
+@pytest.mark.parametrize("threshold", [64 / 127.5, 0.8])  # exactly 64 levels; the default, 102 levels
+def test_outlier_test_is_strict_at_the_threshold(threshold):
+    """A pixel is an outlier when a channel differs by the threshold or more (levels / 127.5 ≥ threshold): a
+    difference of exactly the threshold is out, one level less is kept."""
+    levels = round(threshold * 127.5)
     stage = FlowBlend(make_flow("dis"), outlier_threshold=threshold)
     still = np.zeros((16, 16, 3), np.uint8)
     flow = np.zeros((16, 16, 2), np.float32)
     moved = still.copy()
-    moved[2, 3, 1] = 64  # a mismatch of exactly the threshold: an outlier
-    moved[5, 6, 2] = 63  # below: kept
-    trust = stage.trust(moved, still, flow)
+    moved[4:6, 6:8, 1] = levels  # a difference of exactly the threshold (2×2: one pixel of the trust): an outlier
+    moved[10:12, 12:14, 2] = levels - 1  # below: kept
+    trust = stage.trust(moved, still, flow)  # 8×8: half the flow's 16×16
     reference = plain_trust(moved, still, flow, tolerance=0.6, outlier=threshold)
-    assert np.array_equal(trust, reference)
+    np.testing.assert_allclose(trust, reference, rtol=0, atol=1e-6)
     assert trust[2, 3] == 0 and trust[5, 6] > 0
 
 
@@ -155,29 +172,30 @@ def test_contiguous_and_channels_last_translations_give_the_same_frames(data):
 
 
 @pytest.mark.parametrize(
-    "sequence, agree, mean",  # measured: 0.957 / 0.039, 0.952 / 0.045, 0.991 / 0.010, 0.987 / 0.011
+    "sequence, agree, mean",  # measured at half the flow's resolution: 0.952 / 0.045, 0.913 / 0.081, 0.974 / 0.026, 0.983 / 0.017
     [
         ("propainter_davis_tennis", 0.94, 0.05),
-        ("propainter_davis_bmx-trees", 0.94, 0.06),
-        ("dvp_bedroom_input", 0.98, 0.02),
-        ("dvp_davis_bike-packing_input", 0.98, 0.02),
+        ("propainter_davis_bmx-trees", 0.90, 0.09),
+        ("dvp_bedroom_input", 0.96, 0.03),
+        ("dvp_davis_bike-packing_input", 0.97, 0.025),
     ],
 )
 def test_one_flow_trust_agrees_with_the_forward_backward_trust(data, sequence, agree, mean):
     """The stage's trust from the one flow t -> t−1 against the same photometric terms with the occlusion term of the
-    forward–backward check (two flows, as before the third round), on real frames at ≤ 640 px: the trusted (> 0.5)
-    pixels agree and the masks differ little on average."""
+    forward–backward check (two flows, as before the third round; both at the trust's resolution, half the flow's), on
+    real frames at ≤ 640 px: the trusted (> 0.5) pixels agree and the masks differ little on average."""
     a, b = frames(data / "video_seq" / sequence, 2)
     if a.shape[1] > 640:
         size = (640, round(640 * a.shape[0] / a.shape[1]))
         a, b = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (a, b))
     backward, forward = make_flow("dis").estimate([b, a], [a, b])
-    box = np.ones((9, 9), np.uint8)
     new = FlowBlend(make_flow("dis")).trust(b, a, backward)
-    photometric = plain_trust(b, a, backward) / cv2.blur(cv2.erode(plain_visible(backward).astype(np.float32), box), (9, 9)).clip(
-        1e-9
-    )
-    two_flows = cv2.blur(cv2.erode(consistent(backward, forward).astype(np.float32), box), (9, 9)) * photometric.clip(0, 1)
+    backward_half, forward_half = shrunk(backward, forward)
+    box = np.ones((5, 5), np.uint8)
+    occlusion = cv2.blur(cv2.erode(plain_visible(backward_half).astype(np.float32), box), (5, 5))
+    photometric = plain_trust(b, a, backward) / occlusion.clip(1e-9)
+    consistent_half = consistent(backward_half, forward_half).astype(np.float32)
+    two_flows = cv2.blur(cv2.erode(consistent_half, box), (5, 5)) * photometric.clip(0, 1)
     assert ((new > 0.5) == (two_flows > 0.5)).mean() >= agree
     assert np.abs(new - two_flows).mean() <= mean
 

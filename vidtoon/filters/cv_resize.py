@@ -41,6 +41,21 @@ def area_downscale(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return _apply_taps(x, *_taps(_area_taps, height, size[0], x.device), dim=-2)
 
 
+def area_downscale_levels(levels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """N×C×H×W uint8 -> N×C×h×w uint8: `cv2.resize(INTER_AREA)` of a uint8 image, bit-exact. Whole-number factors take
+    OpenCV's integer path (the block's sum, rounded half up); others the float means of `area_downscale`, rounded half
+    to even as OpenCV casts them."""
+    height, width = levels.shape[-2:]
+    if (height, width) == tuple(size):
+        return levels.clone()
+    values = levels.to(torch.float32)
+    if height % size[0] == 0 and width % size[1] == 0:
+        area = (height // size[0]) * (width // size[1])
+        sums = F.avg_pool2d(values, (height // size[0], width // size[1]), divisor_override=1)  # exact: whole numbers
+        return torch.div(sums + area // 2, area, rounding_mode="floor").to(torch.uint8)
+    return area_downscale(values, size).round_().to(torch.uint8)
+
+
 def _apply_taps(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor, dim: int) -> torch.Tensor:
     """Σ_k weight[j, k] · x[..., index[j, k], ...] along `dim`, summed in k order (weights K columns of size out)."""
     shape = [1] * x.ndim

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Protocol
 
 from vidtoon.errors import UsageError
@@ -64,7 +65,7 @@ class FlowBlendSettings:
         photometric_tolerance: float = 0.6,
         outlier_threshold: float = 0.8,
         cut_fraction: float = 0.35,
-        feather: int = 9,
+        feather: int = 5,
         contraction: float = 0.15,
         threads: int | None = None,
     ):
@@ -87,3 +88,26 @@ class FlowBlendSettings:
 
     def reset(self) -> None:
         raise NotImplementedError
+
+
+def photometric_ramp(area: int, tolerance: float) -> tuple[float, float, float, float]:
+    """The trust mask's photometric ramp as a 1×4 affine row (`cv2.transform`'s matrix): |box sums| of RGB level
+    differences over `area` pixels -> 1 − their mean magnitude over RGB / `tolerance` (in [-1, 1] units: a grey level
+    is 1 / 127.5). Both flow-blend stages use it."""
+    weight = -1 / (3 * area * 127.5 * tolerance)
+    return weight, weight, weight, 1.0
+
+
+def outlier_levels(threshold: float) -> int:
+    """The largest difference in grey levels under `threshold` in [-1, 1] units (levels / 127.5 < threshold): a
+    pixel whose difference in a channel exceeds it is an outlier. (The 1e-9: a threshold of exactly k levels, written
+    k / 127.5, stays k whichever way the product rounds.)"""
+    return math.ceil(threshold * 127.5 - 1e-9) - 1
+
+
+def trust_size(height: int, width: int) -> tuple[int, int]:
+    """(h, w) at which both flow-blend stages compute the trust mask for a flow of height × width: half of each side
+    (rounded up, at least 8, at most the side). The mask is smooth (eroded and box-blurred); at half the flow's
+    resolution it costs a quarter, and on the DVP pairs and White-box-restyled clips it removed more flicker for the
+    same SSIM than at the flow's (docs/benchmarks.md, 2026-11-30)."""
+    return min(height, max(8, (height + 1) // 2)), min(width, max(8, (width + 1) // 2))

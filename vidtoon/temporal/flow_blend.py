@@ -22,7 +22,7 @@ from vidtoon.cpu_threads import SizedPool, usable_cores
 from vidtoon.flow import make_flow
 from vidtoon.flow.warp import disoccluded, sample_positions, upscale_positions
 from vidtoon.settings import DEFAULT_STRENGTH
-from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings
+from vidtoon.temporal.base import TEMPORAL_MODES, FlowBlendSettings, outlier_levels, photometric_ramp, trust_size
 
 if TYPE_CHECKING:  # the tensor entry (`__call__`) imports torch itself: `blend_u8` needs none
     import torch
@@ -46,12 +46,13 @@ class FlowBlend(FlowBlendSettings):
     Args:
         flow: the flow backend (computed on the input frames).
         strength: weight of the warped previous output where the flow is trustworthy (0..1).
-        flow_max_side: flow and trust are estimated on frames downscaled to this longer side, then
-            scaled up; only the warp and the blend run at full size.
+        flow_max_side: the flow is estimated on frames downscaled to this longer side, the trust mask at half that
+            (`trust_size`), both then scaled up; only the warp and the blend run at full size.
         photometric_tolerance: mean |input_t − warped input_{t−1}| of low-passed colours (in [-1, 1]
             units) at which trust reaches zero (it ramps down linearly from no difference).
         cut_fraction: a frame with less than this fraction of trustworthy pixels starts a new shot.
-        feather: side (px, at flow resolution) of the box filters: trust-mask edges, colour low-pass.
+        feather: side (px, at the trust mask's resolution: half the flow's) of the trust mask's box filters: its
+            edges (erode and blur), and the colour low-pass (half of it, at least 3).
         contraction: the flow's divergence at or below −contraction marks a disocclusion (`disoccluded`).
             Defaults tuned on the DVP pairs (see scripts/bench_temporal.py).
         threads: workers of the stage's pool; None = the usable cores, at most OpenCV's thread count and 4
@@ -178,7 +179,7 @@ class FlowBlend(FlowBlendSettings):
         else:
             upscale_positions(backward, positions)
         weight = self._array("weight", (height, width))
-        if trust.shape == (height, width):  # flow at full size (frames ≤ flow_max_side): no resize, the same values
+        if trust.shape == (height, width):  # a frame of at most 8 px a side: no resize, the same values
             np.multiply(trust, self.strength, out=weight)
         else:
             cv2.resize(trust * self.strength, (width, height), dst=weight, interpolation=cv2.INTER_LINEAR)
@@ -242,34 +243,42 @@ class FlowBlend(FlowBlendSettings):
             cv2.convertScaleAbs(out[strip], alpha=127.5, beta=127.5, dst=past[strip])
 
     def trust(self, source_u8: np.ndarray, previous_u8: np.ndarray, backward: np.ndarray) -> np.ndarray:
-        """Soft trust h×w float32 in [0, 1]: where the flow is trustworthy and the input agrees with its warp.
+        """Soft trust in [0, 1], float32 at half the flow's resolution (`trust_size`): where the flow is trustworthy
+        and the input agrees with its warp.
 
         source_u8, previous_u8: the inputs t and t−1 at flow resolution as h×w×3 uint8 grey levels (what the flow is
-        estimated on; the past one warped by the uint8 remap, ~2× cheaper than the float one; both read back through
-        the level table, so a still shot matches exactly); backward (t -> t-1): h×w×2 float32. Occlusion: pixels
-        whose flow leaves the frame or folds onto others (`disoccluded`: what t uncovers behind a moving edge), the
-        rest shrunk by the feather radius (min-pool) and softened, so nothing is blended right at an occlusion edge.
-        Photometric: |input_t − warped input_{t−1}| of box-low-passed colours (fine texture and noise average out),
-        ramping trust from 1 at zero difference down to 0 at `photometric_tolerance`, and zero wherever one pixel's
-        own colour is far off (the uncovered background behind a moving edge).
+        estimated on); backward (t -> t-1): h×w×2 float32. At flow resolution: the past input warped along the flow
+        (uint8 remap) and the outlier test, zero wherever one pixel's own colour is off by `outlier_threshold` or more
+        in a channel (the uncovered background behind a moving edge: this sharp test keeps ghosts off moving edges).
+        Then at half that, on area means of the inputs, the warped past, the flow (its offsets scaled with the sides)
+        and the outlier test (a trust pixel is calm only if all it covers is): occlusion, pixels whose flow leaves the
+        frame or folds onto others (`disoccluded`: what t uncovers behind a moving edge), the rest shrunk by the feather
+        radius (min-pool) and softened, so nothing is blended right at an occlusion edge; photometric, in grey levels
+        (integers until the box sums, so a still shot matches exactly), the box-low-passed difference input_t − warped
+        input_{t−1} (fine texture and noise average out), its mean magnitude over RGB ramping trust from 1 at zero down
+        to 0 at `photometric_tolerance` (in [-1, 1] units: 127.5 levels each).
         """
-        box, (height, width) = (self.feather, self.feather), backward.shape[:2]
-        positions = sample_positions(backward)  # once: for the frame test and the warp of the past input
-        inside = cv2.inRange(positions, (0, 0), (width - 1, height - 1)) > 0  # both coordinates, one pass
+        (flow_h, flow_w), (height, width) = backward.shape[:2], trust_size(*backward.shape[:2])
+        warped = cv2.remap(previous_u8, sample_positions(backward), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        calm = cv2.inRange(cv2.absdiff(source_u8, warped), (0,) * 3, (outlier_levels(self.outlier_threshold),) * 3)
+        if (height, width) != (flow_h, flow_w):
+            source_u8, warped, calm = (
+                cv2.resize(x, (width, height), interpolation=cv2.INTER_AREA) for x in (source_u8, warped, calm)
+            )
+            backward = cv2.resize(backward, (width, height), interpolation=cv2.INTER_AREA)
+            cv2.multiply(backward, (width / flow_w, height / flow_h, 0, 0), dst=backward)
+        box = (self.feather, self.feather)
+        inside = cv2.inRange(sample_positions(backward), (0, 0), (width - 1, height - 1)) > 0  # both coordinates, one pass
         folded = disoccluded(backward, contraction=self.contraction)
         visible = np.greater(inside, folded).view(np.uint8)  # inside and not folded (True > False): 0/1
         occlusion = cv2.blur(cv2.erode(visible, np.ones(box, np.uint8)).astype(np.float32), box)
-        warped = cv2.remap(previous_u8, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        mismatch = cv2.LUT(source_u8, _UNIT_LUT)
-        cv2.subtract(mismatch, cv2.LUT(warped, _UNIT_LUT), dst=mismatch)  # in place: one full array fewer to allocate
         low = max(3, self.feather // 2 | 1)
-        smooth = cv2.blur(mismatch, (low, low))
-        difference = cv2.transform(np.abs(smooth, out=smooth), _CHANNEL_MEAN)  # h×w: mean over RGB
-        photometric = np.divide(difference, self.photometric_tolerance, out=difference)  # in place: 1 − d / tolerance, clipped
-        np.clip(np.subtract(1, photometric, out=photometric), 0, 1, out=photometric)
-        # no channel off by the outlier threshold (|m| < t, as inRange's inclusive bounds): one pass over the 3 channels
-        below = float(np.nextafter(np.float32(self.outlier_threshold), np.float32(0)))
-        photometric *= cv2.inRange(mismatch, (-below,) * 3, (below,) * 3) > 0
+        difference = cv2.subtract(source_u8, warped, dtype=cv2.CV_16S)  # levels, exact
+        sums = cv2.boxFilter(difference, cv2.CV_32F, (low, low), normalize=False)  # whole numbers: exact in float32
+        # 1 − mean over RGB of |box mean| / tolerance, in one affine transform; ≤ 1, clipped at 0 below
+        photometric = cv2.transform(np.abs(sums, out=sums), np.array([photometric_ramp(low * low, self.photometric_tolerance)]))
+        np.maximum(photometric, 0, out=photometric)
+        photometric *= calm == 255  # no outlier under the pixel (area means of 0 / 255 stay 255 only where all are)
         return cv2.multiply(occlusion, photometric, dst=occlusion)
 
     def _workers(self) -> ThreadPoolExecutor | None:
@@ -313,7 +322,6 @@ def _bands(height: int, workers: int) -> list[tuple[int, int]]:
     return [(top, bottom) for top, bottom in zip(edges, edges[1:]) if bottom > top]
 
 
-_CHANNEL_MEAN = np.full((1, 3), 1 / 3)
 _STRIP_ROWS = 32  # rows per strip of the full-size blend: its ~6 strip arrays (~1.2 MB at 1280 px) stay in cache
 _UNIT_LUT = (np.arange(256, dtype=np.float32) / np.float32(127.5) - np.float32(1)).reshape(1, 256)  # grey level -> [-1, 1]
 

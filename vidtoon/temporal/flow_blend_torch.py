@@ -31,9 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vidtoon.filters.cv_resize import area_downscale, resize_linear
+from vidtoon.filters.cv_resize import area_downscale, area_downscale_levels, resize_linear
 from vidtoon.flow.warp import position_tables
-from vidtoon.temporal.base import FlowBlendSettings
+from vidtoon.temporal.base import FlowBlendSettings, outlier_levels, photometric_ramp, trust_size
 
 _REMAP_STEPS = 32  # OpenCV's INTER_TAB_SIZE: remap positions are quantized to 1/32 px
 
@@ -112,33 +112,43 @@ def trust_map(
     previous_levels: torch.Tensor,
     backward: torch.Tensor,
     *,
-    feather: int = 9,
+    feather: int = 5,
     photometric_tolerance: float = 0.6,
     outlier_threshold: float = 0.8,
     contraction: float = 0.15,
 ) -> torch.Tensor:
-    """Soft trust N×1×h×w float32 in [0, 1]: `FlowBlend.trust` for a batch of frame pairs.
+    """Soft trust N×1×h'×w' float32 in [0, 1] at half the flow's resolution (`trust_size`): `FlowBlend.trust` for a
+    batch of frame pairs.
 
-    levels, previous_levels: the inputs t and t−1 as N×3×h×w uint8 grey levels (the past ones warped as OpenCV warps
-    uint8, `remap_levels`; both read back as v / 127.5 − 1); backward (t -> t−1): N×2×h×w float32 pixel offsets.
-    Occlusion: pixels whose flow stays in the frame and does not fold (`disoccluded`), eroded and box-blurred by
-    `feather`; photometric: box-low-passed |source − warped previous source| ramping trust to 0 at
-    `photometric_tolerance`, and 0 where one pixel differs by `outlier_threshold` or more in a channel.
+    levels, previous_levels: the inputs t and t−1 as N×3×h×w uint8 grey levels at flow resolution; backward (t -> t−1):
+    N×2×h×w float32 pixel offsets. At flow resolution: the past inputs warped as OpenCV warps uint8 (`remap_levels`)
+    and the outlier test (0 where one pixel differs by `outlier_threshold` or more in a channel, `outlier_levels`).
+    Then at half that, on OpenCV's area means (`area_downscale_levels`, `area_downscale`; the offsets scaled with the
+    sides; a trust pixel is calm only if all it covers is): occlusion, pixels whose flow stays in the frame and does
+    not fold (`disoccluded`), eroded and box-blurred by `feather`; photometric, in grey levels, box sums of
+    source − warped previous source, their mean magnitude over RGB ramping trust to 0 at `photometric_tolerance`
+    (`photometric_ramp`).
     """
-    height, width = backward.shape[-2:]
-    positions = sample_positions(backward)  # N×h×w×2
+    flow_h, flow_w = backward.shape[-2:]
+    warped = remap_levels(previous_levels, sample_positions(backward))
+    calm = (levels.to(torch.int16) - warped.to(torch.int16)).abs().amax(dim=1, keepdim=True) <= outlier_levels(outlier_threshold)
+    height, width = trust_size(flow_h, flow_w)
+    if (height, width) != (flow_h, flow_w):
+        levels, warped = area_downscale_levels(levels, (height, width)), area_downscale_levels(warped, (height, width))
+        calm = area_downscale_levels(calm.to(torch.uint8) * 255, (height, width)) == 255
+        scale = torch.tensor([width / flow_w, height / flow_h], device=backward.device).view(1, 2, 1, 1)
+        backward = area_downscale(backward, (height, width)) * scale
+    positions = sample_positions(backward)  # N×h'×w'×2
     x, y = positions[..., 0], positions[..., 1]
     inside = ((x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1))[:, None]
-    visible = (inside & ~disoccluded(backward, contraction=contraction)).to(torch.float32)  # N×1×h×w
+    visible = (inside & ~disoccluded(backward, contraction=contraction)).to(torch.float32)  # N×1×h'×w'
     occlusion = box_blur(erode(visible, feather), feather)
-    mismatch = (levels.to(torch.float32) / 127.5 - 1) - (remap_levels(previous_levels, positions).to(torch.float32) / 127.5 - 1)
+    difference = levels.to(torch.float32) - warped.to(torch.float32)  # exact
     low = max(3, feather // 2 | 1)
-    absolute = box_blur(mismatch, low).abs()
-    third = torch.tensor(1 / 3, dtype=torch.float32).item()  # cv2.transform's float matrix entry
-    difference = absolute[:, :1] * third + absolute[:, 1:2] * third + absolute[:, 2:3] * third
-    photometric = (1 - difference / photometric_tolerance).clamp_(0, 1)
-    worst = mismatch.abs().amax(dim=1, keepdim=True)
-    return occlusion * (photometric * (worst < outlier_threshold))
+    sums = box_sum(difference, low).abs_()  # whole numbers: exact in float32
+    ramp = [float(np.float32(m)) for m in photometric_ramp(low * low, photometric_tolerance)]  # cv2.transform's float32 matrix
+    photometric = (sums[:, :1] * ramp[0] + sums[:, 1:2] * ramp[1] + sums[:, 2:3] * ramp[2] + ramp[3]).clamp_(min=0)
+    return occlusion * (photometric * calm)
 
 
 def disoccluded(flow_ts: torch.Tensor, *, contraction: float = 0.15) -> torch.Tensor:
@@ -230,6 +240,15 @@ def box_blur(x: torch.Tensor, size: int) -> torch.Tensor:
     pad = size // 2
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
     return F.avg_pool2d(F.avg_pool2d(padded, (1, size), stride=1), (size, 1), stride=1)  # separable: rows, then columns
+
+
+def box_sum(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Sum over a size×size box (odd size), borders mirrored without repeating the edge (BORDER_REFLECT_101):
+    `cv2.boxFilter(normalize=False)`. N×C×H×W -> same (H and W must exceed size // 2)."""
+    pad = size // 2
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    rows = F.avg_pool2d(padded, (1, size), stride=1, divisor_override=1)
+    return F.avg_pool2d(rows, (size, 1), stride=1, divisor_override=1)
 
 
 def upscale_positions(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
