@@ -42,7 +42,7 @@ class TorchFlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation, on the frames' device.
 
     Same arguments, defaults, state and results as `vidtoon.temporal.FlowBlend` (read its docstring):
-    flow and trust at ≤ `flow_max_side`, the previous output warped along the backward flow and blended
+    flow at ≤ `flow_max_side` and trust at half that, the previous output warped along the backward flow and blended
     with weight `strength` × trust, a scene cut (mean trust < `cut_fraction`) counted in `cuts` and
     blending nothing. The flow backend's `estimate` runs where it runs (DIS: the CPU) on uint8 frames
     at flow resolution; everything else stays on `translated`'s device.
