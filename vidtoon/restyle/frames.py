@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from vidtoon.models.norm_stats import SharedNormStats, per_sample_norm_layers
 from vidtoon.models.translator import Translator
+from vidtoon.restyle.options import processing_size
 from vidtoon.restyle.transfer import FrameTransfers
 from vidtoon.temporal import TemporalStage
 from vidtoon.tiling import pad_to_multiple, translate_tiled
@@ -72,13 +73,8 @@ class FrameRestyler:
         self.transfers = FrameTransfers(translator.device, overlap=overlap_transfers)
 
     def process_size(self, height: int, width: int) -> tuple[int, int]:
-        """(height, width) the model sees for frames of `height`×`width`."""
-        if self.process_height is None or self.process_height == height:
-            return height, width
-        multiple = self.translator.size_multiple
-        new_h = self.process_height
-        new_w = max(multiple, round(width * new_h / height / 2) * 2)
-        return new_h, new_w
+        """(height, width) the model sees for frames of `height`×`width` (`options.processing_size`)."""
+        return processing_size(height, width, self.process_height, self.translator.size_multiple)
 
     def reset(self) -> None:
         """Forget the past (a seek, a segment start, a new photo)."""

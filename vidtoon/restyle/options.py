@@ -140,3 +140,12 @@ def temporal_stage(options: RestyleOptions, device) -> TemporalStage:
         flow_size=options.flow_size,
         device=device,
     )
+
+
+def processing_size(height: int, width: int, process_height: int | None, multiple: int = 1) -> tuple[int, int]:
+    """(height, width) a style or model sees for frames of `height`×`width` under `--height process_height` (None or
+    the frames' own height: unchanged): that height, the width following the aspect ratio, rounded to an even number
+    and at least `multiple` (the model's size multiple; tiles pad the rest)."""
+    if process_height is None or process_height == height:
+        return height, width
+    return process_height, max(multiple, round(width * process_height / height / 2) * 2)

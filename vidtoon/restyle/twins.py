@@ -15,6 +15,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from vidtoon.restyle.options import processing_size
+
 
 class TwinBatch(NamedTuple):
     """A batch between `TwinRestyler.translate` and `.blend`: the frames the stage follows and their translations
@@ -40,10 +42,8 @@ class TwinRestyler:
         self.process_height = process_height
 
     def process_size(self, height: int, width: int) -> tuple[int, int]:
-        """(height, width) the style sees for frames of `height`×`width` (even width, as `FrameRestyler`'s)."""
-        if self.process_height is None or self.process_height == height:
-            return height, width
-        return self.process_height, max(1, round(width * self.process_height / height / 2) * 2)
+        """(height, width) the style sees for frames of `height`×`width` (`options.processing_size`)."""
+        return processing_size(height, width, self.process_height)
 
     def reset(self) -> None:
         self.temporal.reset()
