@@ -52,6 +52,12 @@ def unit_to_u8(x: torch.Tensor) -> torch.Tensor:
     return x.detach().float().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
+def unit_to_levels(x: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    """A float32 array in [-1, 1] (a plane, or H×W×C up to 4 channels) -> its uint8 grey levels x · 127.5 + 127.5,
+    rounded half to even and saturated, in one OpenCV pass (into `dst` when given)."""
+    return cv2.addWeighted(x, 127.5, x, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)
+
+
 def unit_to_u8_numpy(x: torch.Tensor) -> np.ndarray:
     """N×3×H×W float in [-1, 1] on any device -> N×H×W×3 uint8 RGB numpy array (converted on the device, one download).
 
@@ -65,13 +71,13 @@ def unit_to_u8_numpy(x: torch.Tensor) -> np.ndarray:
             frames = x.detach().permute(0, 2, 3, 1).numpy()
             out = np.empty(frames.shape, np.uint8)
             for frame, dst in zip(frames, out, strict=True):
-                cv2.addWeighted(frame, 127.5, frame, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)
+                unit_to_levels(frame, dst)
             return out
         if x.is_contiguous():
             _check_unit(x, 4, "x", "N×3×H×W")
             out = np.empty((x.shape[0], *x.shape[2:], x.shape[1]), np.uint8)
             for planes, dst in zip(x.detach().numpy(), out, strict=True):
-                levels = [cv2.addWeighted(plane, 127.5, plane, 0.0, 127.5, dtype=cv2.CV_8U) for plane in planes]
+                levels = [unit_to_levels(plane) for plane in planes]
                 cv2.merge(levels, dst=dst)
             return out
     return unit_to_u8(x).cpu().numpy()

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vidtoon.convert import unit_to_levels
 from vidtoon.filters import np_kernels
 from vidtoon.filters.np_kernels import LUMA  # Rec. 601 luma weights of R, G, B (`ops.LUMA`)
 
@@ -111,7 +112,7 @@ def frames_u8(x: Tensor, height: int, width: int) -> np.ndarray:
     hwc = frames_hwc(x)
     out = np.empty(hwc.shape, np.uint8)
     for frame, dst in zip(hwc, out, strict=True):
-        cv2.addWeighted(frame, 127.5, frame, 0.0, 127.5, dst=dst, dtype=cv2.CV_8U)  # -> 0..255, rounded, saturated
+        unit_to_levels(frame, dst)  # -> 0..255, rounded, saturated
     if (height, width) == tuple(x.shape[-2:]):
         return out
     return np.stack([cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in out])
