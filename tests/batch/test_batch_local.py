@@ -158,7 +158,12 @@ def test_an_interrupted_batch_kills_a_worker_that_does_not_stop_within_the_grace
     started = time.monotonic()
     _stop_workers(pool, grace=0.5)
     took = time.monotonic() - started
-    assert not process.is_alive() and process.exitcode == -9, "SIGINT ignored, so SIGKILL after the grace"
+    # the executor's own thread may reap the killed worker first; its exit code is then set a moment later (CI saw
+    # is_alive() still True right after _stop_workers on a busy machine)
+    settled = time.monotonic() + 5
+    while process.exitcode is None and time.monotonic() < settled:
+        time.sleep(0.01)
+    assert process.exitcode == -9, "SIGINT ignored, so SIGKILL after the grace"
     assert took < 3.0, took  # the grace and a kill, not the unit's 120 s
     from concurrent.futures.process import BrokenProcessPool
 
