@@ -7,7 +7,7 @@ import torch
 
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.errors import UsageError
-from vidtoon.filters.cv_resize import area_downscale, resize_linear
+from vidtoon.filters.cv_resize import area_downscale, area_downscale_levels, resize_linear
 from vidtoon.flow import make_flow
 from vidtoon.flow.warp import consistent as consistent_cv
 from vidtoon.flow.warp import disoccluded as disoccluded_cv
@@ -18,6 +18,7 @@ from vidtoon.temporal import FlowBlend
 from vidtoon.temporal.flow_blend_torch import (
     TorchFlowBlend,
     box_blur,
+    box_sum,
     consistent,
     disoccluded,
     erode,
@@ -61,6 +62,27 @@ def test_area_downscale_is_opencv_inter_area():
     smooth = cv2.resize(rng.random((12, 16, 3), dtype=np.float32), (910, 480))  # image-like: no pixel noise
     pooled = torch.nn.functional.interpolate(nchw(smooth), size=(338, 640), mode="area")[0].permute(1, 2, 0).numpy()
     assert np.abs(pooled - cv2.resize(smooth, (640, 338), interpolation=cv2.INTER_AREA)).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "source_size, size", [((360, 640), (180, 320)), ((338, 640), (169, 320)), ((180, 320), (91, 213))]
+)  # 2× on both sides; 2× with an odd side; 1.98× and 1.50×
+def test_area_downscale_levels_is_opencv_uint8_area_shrink(source_size, size):
+    """The trust's shrink of uint8 levels: OpenCV's integer path for whole factors (sums rounded half up), its float
+    means rounded half to even otherwise, bit for bit."""
+    rng = np.random.default_rng(2)
+    source = cv2.resize(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8), source_size[::-1])
+    source[:, :2] = (7, 8, 9)  # flat columns: 2×2 sums of 28, 32, 36
+    source[::2, 2:4] = 1  # 2×2 sums of 2 and more: exact halves
+    ours = area_downscale_levels(torch.from_numpy(source).permute(2, 0, 1)[None].contiguous(), size)[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(ours, cv2.resize(source, size[::-1], interpolation=cv2.INTER_AREA))
+
+
+def test_box_sum_is_opencv_unnormalised_box_filter():
+    rng = np.random.default_rng(3)
+    difference = rng.integers(-255, 256, (40, 50, 3)).astype(np.int16)
+    ours = box_sum(torch.from_numpy(difference.astype(np.float32)).permute(2, 0, 1)[None], 3)[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(ours, cv2.boxFilter(difference, cv2.CV_32F, (3, 3), normalize=False))
 
 
 def test_remap_erode_blur_resize_match_opencv():

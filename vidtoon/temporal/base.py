@@ -108,6 +108,6 @@ def outlier_levels(threshold: float) -> int:
 def trust_size(height: int, width: int) -> tuple[int, int]:
     """(h, w) at which both flow-blend stages compute the trust mask for a flow of height × width: half of each side
     (rounded up, at least 8, at most the side). The mask is smooth (eroded and box-blurred); at half the flow's
-    resolution it costs a quarter, and on the DVP pairs and White-box-restyled clips it removed more flicker for the
-    same SSIM than at the flow's (docs/benchmarks.md, 2026-11-30)."""
+    resolution it costs a quarter, and on 5 of 6 test sequences (DVP pairs, White-box-restyled clips) it removed more
+    flicker for the same SSIM than at the flow's (docs/benchmarks.md, 2026-11-30)."""
     return min(height, max(8, (height + 1) // 2)), min(width, max(8, (width + 1) // 2))

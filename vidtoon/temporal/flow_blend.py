@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # the tensor entry (`__call__`) imports torch itself: `blend_
 class FlowBlend(FlowBlendSettings):
     """Flow-guided blending of the previous output into the current translation.
 
-    Runs frame by frame on the CPU with OpenCV: one flow per frame (t -> t−1), the trust mask at half its resolution
-    (`trust`); at full size only a resize of the flow and of the weight, one remap and one blend. The past output is
+    Runs frame by frame on the CPU with OpenCV: one flow per frame (t -> t−1), the trust mask at half the flow's
+    resolution (`trust`); at full size only a resize of the flow and of the weight, one remap and one blend. The past output is
     kept as the uint8 frame the encoder would write (rounded half to even, as `cv2.convertScaleAbs`): its warp is
     OpenCV's fixed-point uint8 remap (~1.5× cheaper than the float one, a quarter of the memory traffic) and its values
     come back to [-1, 1] through a 256-entry table. Tensors on another device are copied over and the output copied
