@@ -4,6 +4,8 @@ import subprocess
 import sys
 import textwrap
 
+import cv2
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -14,7 +16,7 @@ from vidtoon.cli import app
 from vidtoon.errors import UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
 from vidtoon.styles import read_style_card
-from vidtoon.train.cartoon import adversarial_ramp, caption_row, random_crop, split_holdout
+from vidtoon.train.cartoon import adversarial_ramp, caption_row, cartoon_data, random_crop, split_holdout
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import load_config
 from vidtoon.train.data import ImageBank
@@ -123,8 +125,6 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     assert (quality[:, 1:] >= 0).all() and (quality[:, 3] <= 1).all()
     sheet = tmp_path / "straight" / "samples" / "step_000006.png"
     assert sheet.exists()
-    import cv2
-
     h, w = cv2.imread(str(sheet)).shape[:2]
     assert (w, h) == (2 * 48 + 2, 3 * 48 + 24 + 3 * 2)  # 2 held-out images: input, anchor, output rows + a caption row
 
@@ -236,3 +236,39 @@ def test_every_learned_style_named_to_users_has_a_recipe():
     from vidtoon.train.provenance import PROVENANCE
 
     assert set(LEARNED_STYLES) == set(PROVENANCE)
+
+
+def test_the_film_anchor_is_cropped_with_its_photo(tmp_path):
+    # two-tone photos (grey levels 80 | 170, the edge at a different column in each): their film-look targets are
+    # nearly themselves, so a crop of the target that does not line up with its photo's crop shows at the edge
+    folder = tmp_path / "a"
+    folder.mkdir()
+    for i, edge in enumerate((20, 31, 44, 52)):
+        photo = np.full((64, 72, 3), 80, np.uint8)
+        photo[:, edge:] = 170
+        cv2.imwrite(str(folder / f"p{i}.png"), photo)
+    b = random_png_folder(tmp_path / "b", 3, seed=2, size=(64, 72))
+    config = CartoonConfig(
+        a=str(folder), b=str(b), anchor="film", size=32, load_size=64, batch_size=4, holdout=1, zoom=(0.7, 1.3)
+    )
+    data = cartoon_data(config)
+    for step in range(3):
+        batch = data.make(step)
+        assert set(batch) == {"a", "b", "a_target"} and batch["a_target"].shape == batch["a"].shape == (4, 3, 32, 32)
+        assert float((batch["a_target"] - batch["a"]).abs().max()) < 0.15  # misaligned, the edge would differ by ~0.7
+    assert (
+        set(data.sample) == {"held", "held_target"}
+        and float((data.sample["held_target"] - data.sample["held"]).abs().max()) < 0.15
+    )
+    with pytest.raises(UsageError, match="anchor must be one of guided, film"):
+        CartoonConfig(anchor="vgg")
+
+
+def test_a_film_anchored_run_trains_and_shows_its_target(domains, tmp_path):
+    config = config_for(domains, steps=3, anchor="film")
+    result = train("cartoon", config, tmp_path / "run")
+    assert result.finished and result.losses["detail"] > 0
+    sheet = cv2.cvtColor(cv2.imread(str(tmp_path / "run" / "samples" / "step_000003.png")), cv2.COLOR_BGR2RGB)
+    target = cartoon_data(config).sample["held_target"][0]  # rows of the sheet: photo, film target, output
+    expected = target.add(1).mul(127.5).round().permute(1, 2, 0).numpy()
+    assert np.abs(sheet[50:98, :48].astype(float) - expected).max() <= 1

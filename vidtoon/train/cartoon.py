@@ -3,7 +3,8 @@ computed by code instead of a pretrained VGG (see `vidtoon.train.views`).
 
 G turns photos into the style; there is no way back and no cycle. Per step, on random crops of photos `a` and
 style frames `b` (both N×3×size×size in [-1, 1]):
-- initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`), L1;
+- initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`, or the
+  film-look target of `vidtoon.train.film_target`), L1;
 - then G minimises λ_content·L1 at 1/4 resolution and λ_detail·L1 at full resolution to the anchor,
   λ_surface·LSGAN(D_s(surface(G(a)))) + λ_texture·LSGAN(D_t(texture(G(a)))), λ_colour·|moments(G(a)) - moments(B)|
   (spread of lightness and chroma, the batch mean against a running mean over style batches),
@@ -28,6 +29,7 @@ from vidtoon.train.augment import center_crop, random_flip, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
+from vidtoon.train.film_target import film_targets
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
 from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report, rgb_to_lab
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
@@ -40,7 +42,8 @@ class CartoonTrainer(Trainer):
     look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction;
     checkpoints written before the blotch measure have 3 columns and are padded with NaN).
 
-    Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1].
+    Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1], and "a_target" (the film-look target of the same crops)
+    when the run's `anchor` is "film".
     """
 
     kind = "cartoon"
@@ -76,7 +79,7 @@ class CartoonTrainer(Trainer):
         config: CartoonConfig = self.config
         self.step = step + 1
         real_a, real_b = self.to_device(batch["a"]), self.to_device(batch["b"])
-        target = self.anchor(real_a)
+        target = self.to_device(batch["a_target"]) if "a_target" in batch else self.anchor(real_a)
         if step < config.init_steps:
             with self.autocast():
                 detail = l1_loss(self.run_g(real_a), target)
@@ -148,7 +151,8 @@ class CartoonTrainer(Trainer):
         return {name: float(value.detach()) for name, value in losses.items()}
 
     def anchor(self, x: torch.Tensor) -> torch.Tensor:
-        """The run's anchor of N×3×H×W photos `x` (its `anchor_*` settings)."""
+        """The run's "guided" anchor of N×3×H×W photos `x` (its `anchor_*` settings). The "film" anchor comes with
+        the batch (`a_target`, `held_target`: computed once per photo by `cartoon_data`)."""
         config: CartoonConfig = self.config
         return anchor(x, radius=config.anchor_radius, eps=config.anchor_eps, passes=config.anchor_passes)
 
@@ -166,7 +170,8 @@ class CartoonTrainer(Trainer):
         captions = caption_row(
             colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), blotches(held, out).tolist(), out.shape[-1]
         )
-        return [held, self.anchor(held), out, captions.to(out.device)]
+        target = self.to_device(batch["held_target"]).float() if "held_target" in batch else self.anchor(held)
+        return [held, target, out, captions.to(out.device)]
 
     def exported_generator(self, direction: str = "a2b") -> tuple[nn.Module, str, dict[str, Any], tuple[str, ...]]:
         if direction != "a2b":
@@ -248,6 +253,9 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
             raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
     full_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
+    film = film_targets(full_a.images) if config.anchor == "film" else None
+    if film is not None:  # each photo and its target travel as one 6-channel image, so they are cropped alike
+        full_a = ImageBank([torch.cat(pair) for pair in zip(full_a.images, film)], full_a.names)
     bank_a, held = split_holdout(full_a, config.holdout)
     orders = (EpochOrder(len(bank_a), config.seed, 0), EpochOrder(len(bank_b), config.seed, 1))
 
@@ -262,10 +270,13 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
         return random_flip(x, generator=generator) if config.augment.flip else x
 
     def make(step: int) -> dict[str, torch.Tensor]:
-        return {"a": crops(bank_a, orders[0], step, 0), "b": crops(bank_b, orders[1], step, 1)}
+        a = crops(bank_a, orders[0], step, 0)
+        batch = {"a": a[:, :3], "b": crops(bank_b, orders[1], step, 1)}
+        return batch | ({"a_target": a[:, 3:]} if film is not None else {})
 
     shown = held or [0]
-    sample = {"held": torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])}
+    held_images = torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])
+    sample = {"held": held_images[:, :3]} | ({"held_target": held_images[:, 3:]} if film is not None else {})
     return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images")
 
 

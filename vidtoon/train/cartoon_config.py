@@ -9,6 +9,7 @@ from vidtoon.errors import UsageError
 from vidtoon.train.config import RunConfig, _positive
 
 GENERATOR_NORMS = ("none", "group", "instance")
+ANCHORS = ("guided", "film")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,11 @@ class CartoonConfig(RunConfig):
         skip: the generator adds its input before the final tanh (learns the change from the photo, starts as the
             identity and keeps its detail; see `cyclegan_resnet`). Default since 2026-11-30 (docs/training-notes.md).
         ndf, d_layers: the two PatchGAN discriminators.
-        anchor_radius, anchor_eps, anchor_passes: the anchor's self-guided filter (radius in pixels of the crops,
+        anchor: what G is pulled towards. "guided" (default): a self-guided filter of each crop (`anchor_*` below);
+            "film": the film-look target of each photo (`vidtoon.train.film_target`: flat surfaces, smooth shading,
+            livelier colour about the photo's own mean hue), computed once per photo when the data is loaded and
+            cropped with it (docs/training-notes.md, 2026-11-30 20:20).
+        anchor_radius, anchor_eps, anchor_passes: the "guided" anchor's self-guided filter (radius in pixels of the crops,
             which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
             defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture
             and keeps outlines (docs/training-notes.md, 2026-11-30 11:40).
@@ -58,6 +63,7 @@ class CartoonConfig(RunConfig):
     skip: bool = True
     ndf: int = 32
     d_layers: int = 3
+    anchor: str = "guided"
     anchor_radius: int = 2
     anchor_eps: float = 0.01
     anchor_passes: int = 1
@@ -78,6 +84,8 @@ class CartoonConfig(RunConfig):
         _positive(self, "ngf", "ndf", "d_layers", "n_blocks", "anchor_radius", "anchor_passes")
         if self.anchor_eps <= 0:
             raise UsageError(f"anchor_eps must be > 0, got {self.anchor_eps}")
+        if self.anchor not in ANCHORS:
+            raise UsageError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
         if self.norm not in GENERATOR_NORMS:
             raise UsageError(f"norm must be one of {', '.join(GENERATOR_NORMS)}, got {self.norm!r}")
         low, high = self.zoom

@@ -1,0 +1,55 @@
+"""The film-look target (`vidtoon.train.film_target`): texture gone, edges and shading kept, livelier colour, no cast."""
+
+import cv2
+import numpy as np
+import torch
+
+from vidtoon.train.film_target import CHROMA_GAIN, film_look, film_targets
+
+
+def lab(rgb_u8: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb_u8.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+
+
+def textured_scene(seed: int = 0) -> np.ndarray:
+    """96×128 RGB: a warm left half and a cool right half (a hard edge at x = 64), a lightness ramp from top to
+    bottom (shading), and a fine ±12-level texture over all of it."""
+    rows = np.linspace(0.75, 1.15, 96, dtype=np.float32)[:, None, None]
+    base = np.empty((96, 128, 3), np.float32)
+    base[:, :64] = (170, 110, 60)
+    base[:, 64:] = (60, 120, 170)
+    texture = np.random.default_rng(seed).uniform(-12, 12, (96, 128, 1)).astype(np.float32)
+    return np.clip(base * rows + texture, 0, 255).round().astype(np.uint8)
+
+
+def test_the_texture_goes_and_the_edge_and_the_shading_stay():
+    photo = textured_scene()
+    target = film_look(photo)
+    assert target.shape == photo.shape and target.dtype == np.uint8
+    light_in, light_out = lab(photo)[..., 0], lab(target)[..., 0]
+    inner = (slice(8, 88), slice(8, 56))  # inside the warm half, away from the edge and the borders
+    detail_in = light_in[inner] - cv2.GaussianBlur(light_in, (0, 0), 4)[inner]
+    detail_out = light_out[inner] - cv2.GaussianBlur(light_out, (0, 0), 4)[inner]
+    assert detail_out.std() < 0.35 * detail_in.std()  # the fine texture is simplified away
+    warm, cool = target[:, 58:61].astype(float).mean((0, 1)), target[:, 67:70].astype(float).mean((0, 1))
+    assert warm[0] - cool[0] > 90 and cool[2] - warm[2] > 90  # the edge is kept sharp: 6 px apart, full contrast
+    top, bottom = light_out[4:16, 8:56].mean(), light_out[80:92, 8:56].mean()
+    assert bottom - top > 0.8 * (light_in[80:92, 8:56].mean() - light_in[4:16, 8:56].mean())  # the shading stays
+
+
+def test_colour_is_livelier_about_the_photos_own_mean_hue():
+    photo = textured_scene(1)
+    lab_in, lab_out = lab(photo).reshape(-1, 3), lab(film_look(photo)).reshape(-1, 3)
+    shift = np.linalg.norm(lab_out[:, 1:].mean(0) - lab_in[:, 1:].mean(0))
+    assert shift < 0.5, shift  # no colour cast: the mean (a, b) is the photo's
+    spread_in, spread_out = lab_in[:, 1:].std(0), lab_out[:, 1:].std(0)
+    # the colours move apart (by less than the gain where they leave the RGB gamut and are clipped)
+    assert ((spread_out / spread_in) > 1 + 0.3 * (CHROMA_GAIN - 1)).all(), spread_out / spread_in
+
+
+def test_film_targets_of_a_bank_keep_order_and_shape():
+    photos = [torch.from_numpy(textured_scene(seed)).permute(2, 0, 1).contiguous() for seed in range(3)]
+    targets = film_targets(photos, threads=2)
+    assert [t.shape for t in targets] == [p.shape for p in photos] and all(t.dtype == torch.uint8 for t in targets)
+    for photo, target in zip(photos, targets):
+        assert np.array_equal(target.permute(1, 2, 0).numpy(), film_look(photo.permute(1, 2, 0).numpy()))
