@@ -17,6 +17,7 @@ is printed before and after: on a shared machine read the ratios, not the absolu
     .venv/bin/python scripts/bench_styles.py --save-look /tmp/look   # with the old code (run from its checkout) ...
     .venv/bin/python scripts/bench_styles.py --compare-look /tmp/look   # ... then the new: max / 99.9th pct levels
     .venv/bin/python scripts/bench_styles.py --twins-only     # only the uint8 twins against the torch CPU path
+    .venv/bin/python scripts/bench_styles.py --learned        # only the bundled learned styles (pixar) at 640x360
 
 The uint8 twins (`vidtoon.filters.FRAME_TWINS`: `toon_u8`, `sketch_u8`, numpy + OpenCV, no torch) get their own table
 after the main one: the same frames at 1280×720, 640×360 and 480×270, one thread and two (torch and OpenCV alike), the torch
@@ -90,6 +91,7 @@ sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.arg
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.filters import FRAME_TWINS, PROCEDURAL
 from vidtoon.io.reader import VideoReader
+from vidtoon.styles import list_styles, load_translator
 
 SIZE = (1280, 720)
 TARGETS = {"toon": 10.0, "sketch": 20.0, "paint": 3.0}
@@ -203,6 +205,42 @@ def twins(frames: list[np.ndarray], repeats: int) -> None:
     print_table(headers, rows)
 
 
+def learned(frames: list[np.ndarray], repeats: int) -> None:
+    """The bundled learned styles on 640×360 frames (the issue's bound: 0.5 s a frame on 2 cores), one thread and two,
+    uint8 in and out as the pipeline converts, against cv2.stylization on the same frames in the same run."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from vidtoon.models import load_checkpoint
+
+    small = [cv2.resize(rgb, (640, 360), interpolation=cv2.INTER_AREA) for rgb in frames]
+    rows = []
+    for card in [card for card in list_styles() if card.bundled and card.kind == "checkpoint"]:
+        translator = load_translator(card=card, device="cpu", precision="fp32").translator
+        model, _ = load_checkpoint(card.checkpoint)
+        with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, 3, 360, 640))
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            cv2.setNumThreads(threads)
+            with torch.inference_mode():
+                seconds, cpu = measure(lambda rgb, t=translator: to_uint8(t(to_tensor(rgb))), small, repeats)
+                base, _ = measure(lambda rgb: cv2.stylization(rgb, sigma_s=60, sigma_r=0.45), small, repeats)
+            rows.append(
+                [
+                    card.name,
+                    str(threads),
+                    f"{counter.get_total_flops() / 2e9:.1f}",
+                    f"{seconds * 1000:.0f}",
+                    f"{cpu * 1000:.0f}",
+                    f"{base * 1000:.0f}",
+                    f"{base / seconds:.2f}x",
+                    "yes" if seconds < 0.5 or threads == 1 else "no",
+                ]
+            )
+    print(f"\nlearned styles at 640x360 ({len(small)} frames, best of {repeats}; the bound: < 500 ms on 2 threads)")
+    print_table(["style", "threads", "GMAC", "ms/frame", "CPU ms/frame", "cv2.stylization ms", "speed vs it", "met?"], rows)
+
+
 def measure(run, frames: list[np.ndarray], repeats: int) -> tuple[float, float]:
     """(best seconds per frame, CPU seconds per frame of that repeat)."""
     run(frames[0])  # warm-up
@@ -255,6 +293,7 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="also before/after: a checkout of the old code (its folder)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating child runs per side for --against")
     parser.add_argument("--twins-only", action="store_true", help="only the uint8 twins against the torch CPU path")
+    parser.add_argument("--learned", action="store_true", help="only the bundled learned styles at 640x360, 1 and 2 threads")
     parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # import vidtoon from here (read at the top)
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # a child of --against: styles only, results here
     args = parser.parse_args()
@@ -269,6 +308,10 @@ def main() -> None:
         f"{torch.get_num_threads()} threads; cv2 {cv2.__version__}, {cv2.getNumThreads()} threads"
     )
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    if args.learned:
+        learned(frames, repeats)
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        return
     if args.twins_only:
         twins(frames, repeats)
         print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

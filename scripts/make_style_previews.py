@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/make_style_previews.py
 
-Writes `vidtoon/styles/bundled/NAME.png` for every bundled procedural style (the input beside the output, three
+Writes `vidtoon/styles/bundled/NAME.png` for every bundled procedural and learned style (the input beside the output, three
 scenes: one frame from each shot of clips/sample.mp4, which is made from public-domain photographs, see
 clips/SOURCES.md) and `docs/images/styles.png` (a row per scene: the input, then every bundled style). Each
 output is the style's translator on the full 480×270 frame (shown at half size), as `vidtoon restyle --to NAME` runs it per frame.
@@ -44,10 +44,10 @@ def small(image: np.ndarray, scale: float = 0.5) -> np.ndarray:
 def main() -> None:
     frames = [frame.rgb for frame in read_frames(SAMPLE)]
     scenes = [frames[i] for i in SCENES]
-    styles = [card for card in list_styles() if card.bundled and card.kind == "procedural"]
+    styles = [card for card in list_styles() if card.bundled and card.kind in ("procedural", "checkpoint")]
     columns = {"input": scenes}
     for card in styles:
-        translator = load_translator(card=card, device="cpu").translator
+        translator = load_translator(card=card, device="cpu", precision="fp32").translator
         columns[card.name] = [unit_to_u8_numpy(translator(u8_to_unit(scene[None])))[0] for scene in scenes]
         sheet = np.vstack(
             [np.hstack([label(small(a), "input"), label(small(b), card.name)]) for a, b in zip(scenes, columns[card.name])]

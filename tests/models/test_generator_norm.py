@@ -66,3 +66,21 @@ def test_skip_learns_the_change_from_the_input():
     assert float((model(x) - x.clamp(-0.999, 0.999)).abs().max()) < 1e-5  # a zero change: the input itself
     head.bias.fill_(0.5)
     assert torch.allclose(model(torch.zeros(1, 3, 32, 32)), torch.full((1, 3, 32, 32), 0.4621), atol=1e-4)  # tanh(0.5)
+
+
+@torch.no_grad()
+def test_long_skips_add_the_full_and_half_resolution_features_back():
+    torch.manual_seed(0)
+    model = build_model("cyclegan_resnet", **TINY, norm="none", skip=True, long_skips=True).eval()
+    plain = build_model("cyclegan_resnet", **TINY, norm="none", skip=True).eval()
+    assert model.state_dict().keys() == plain.state_dict().keys()  # no new parameters
+    plain.load_state_dict(model.state_dict())
+    x = torch.rand(2, 3, 32, 48) * 2 - 1
+    layers = model.model  # stem 0-3, down 4-6 and 7-9, one block 10, up 11-13 and 14-16, pad + conv 17-18, tanh 19
+    full = layers[0:4](x)
+    half = layers[4:7](full)
+    up = layers[14:17](layers[11:14](layers[7:11](half)) + half) + full
+    expected = torch.tanh(layers[17:19](up) + torch.atanh(x.clamp(-0.999, 0.999)))
+    assert torch.allclose(model(x), expected, atol=1e-6) and not torch.allclose(model(x), plain(x), atol=1e-3)
+    deep = build_model("cyclegan_resnet", ngf=8, n_blocks=3, upsample="resize", norm="instance", long_skips=True)
+    assert deep(x).shape == x.shape and float(deep(x).abs().max()) <= 1

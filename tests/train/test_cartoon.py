@@ -78,7 +78,7 @@ def test_config_defaults_file_and_flags(tmp_path):
     config = CartoonConfig()
     family, kwargs = config.generator_family()
     assert (config.size, config.load_size, config.resolved_sample_size) == (96, 288, 256)
-    assert kwargs == {"ngf": 16, "n_blocks": 4, "upsample": "resize", "norm": "none", "skip": True}
+    assert kwargs == {"ngf": 16, "n_blocks": 4, "upsample": "resize", "norm": "none", "skip": True, "long_skips": True}
     assert not any(isinstance(m, (torch.nn.InstanceNorm2d, torch.nn.GroupNorm)) for m in build_model(family, **kwargs).modules())
     params = sum(p.numel() for p in build_model(family, **kwargs).parameters())
     assert params * 2 < 10e6, params  # ≤ 10 MB in fp16 (0.7 MB)
@@ -223,6 +223,23 @@ def test_a_norm_the_checkpoint_does_not_have_is_refused_on_resume(domains, tmp_p
     assert resumed.step == 4
     quality = read_checkpoint(path)["trainer"]["extra"]["quality"]
     assert quality.shape == (2, 4) and torch.isnan(quality[0, 3]) and 0 <= quality[1, 3] <= 1  # the old sheet had none
+
+
+def test_a_run_saved_before_long_skips_resumes_only_without_them(domains, tmp_path):
+    run = tmp_path / "old"
+    train("cartoon", config_for(domains, steps=3, long_skips=False), run)
+    path = run / "checkpoints" / "latest.pt"
+    state = torch.load(path, weights_only=True)
+    del state["trainer"]["extra"]["long_skips"]  # as written before the option
+    torch.save(state, path)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    del config["long_skips"]  # the new default, true, would apply
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(UsageError, match="trained without long skips") as caught:
+        train("cartoon", config_for(domains, steps=4), run, resume=True)
+    assert "long_skips: false" in caught.value.hint
+    (run / "config.yaml").write_text(yaml.safe_dump({**config, "long_skips": False}))
+    assert train("cartoon", config_for(domains, steps=4, long_skips=False), run, resume=True).step == 4
 
 
 def test_adversarial_weights_ramp_in():

@@ -118,6 +118,10 @@ class ResnetGenerator(nn.Module):
         skip: add the input to the logits before the final tanh, tanh(f(x) + atanh(x)) (input_nc == output_nc): the
             network learns the change from the input, so it starts near the identity and keeps the input's detail
             (no parameters added; the state dict is unchanged).
+        long_skips: add the stem's full-resolution features to the last upsampling's output and the first
+            downsampling's to the first upsampling's (a U-Net's skips, by addition): the last layers see the input's fine
+            detail, which the 1/4-resolution blocks cannot carry, so the network can remove texture (an input skip alone
+            can only keep it). No parameters added; the state dict is unchanged.
 
     Shapes: N×input_nc×H×W -> N×output_nc×H×W, H and W multiples of 4.
     """
@@ -135,11 +139,12 @@ class ResnetGenerator(nn.Module):
         padding_type: str = "reflect",
         upsample: str = "transpose",
         skip: bool = False,
+        long_skips: bool = False,
     ):
         super().__init__()
         if skip and input_nc != output_nc:
             raise ValueError(f"skip needs as many input as output channels, got {input_nc} and {output_nc}")
-        self.skip = skip
+        self.skip, self.long_skips = skip, long_skips
         if n_blocks < 0:
             raise ValueError(f"n_blocks must be >= 0, got {n_blocks}")
         if upsample not in UPSAMPLES:
@@ -160,9 +165,23 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """N×input_nc×H×W in [-1, 1] -> N×output_nc×H×W in [-1, 1]."""
-        if not self.skip:
+        if not self.skip and not self.long_skips:
             return self.model(x)
-        return torch.tanh(self.model[:-1](x) + torch.atanh(x.clamp(-0.999, 0.999)))
+        logits = self._long_skip_logits(x) if self.long_skips else self.model[:-1](x)
+        return torch.tanh(logits + torch.atanh(x.clamp(-0.999, 0.999)) if self.skip else logits)
+
+    def _long_skip_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits (before the tanh) with the stem's and the first downsampling's features added back on the way up.
+
+        Layers of `model`: stem 0-3, downsamplings 4-6 and 7-9, blocks, upsamplings (3 layers each), pad + conv, tanh.
+        """
+        layers, ends = self.model, len(self.model)
+        full = layers[0:4](x)
+        half = layers[4:7](full)
+        deep = layers[7 : ends - 9](half)
+        half = layers[ends - 9 : ends - 6](deep) + half
+        full = layers[ends - 6 : ends - 3](half) + full
+        return layers[ends - 3 : ends - 1](full)
 
 
 def _upsampling(upsample: str, in_nc: int, out_nc: int, use_bias: bool) -> nn.Module:
@@ -304,13 +323,16 @@ def cyclegan_resnet(
     norm: str = "instance",
     upsample: str = "transpose",
     skip: bool = False,
+    long_skips: bool = False,
 ) -> ResnetGenerator:
     """RGB -> RGB `ResnetGenerator` with reflection padding (defaults: the original's `resnet_9blocks` with instance norm).
 
-    A model card without `norm` (`skip`) in its kwargs is an instance-norm generator without the input skip (every
-    checkpoint written before the options).
+    A model card without `norm` (`skip`, `long_skips`) in its kwargs is an instance-norm generator without the input
+    skip (without long skips): every checkpoint written before the options.
     """
-    return ResnetGenerator(3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample, skip=skip)
+    return ResnetGenerator(
+        3, 3, ngf=ngf, norm=norm, use_dropout=use_dropout, n_blocks=n_blocks, upsample=upsample, skip=skip, long_skips=long_skips
+    )
 
 
 @register("cyclegan_unet", size_multiple=256, tiny={"num_downs": 5, "ngf": 8})

@@ -186,6 +186,7 @@ class CartoonTrainer(Trainer):
             "quality": self.quality.clone(),
             "step": self.step,
             "norm": self.config.norm,
+            "long_skips": self.config.long_skips,
         }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
@@ -196,6 +197,13 @@ class CartoonTrainer(Trainer):
             raise UsageError(
                 f"this run's generator has {norm!r} normalisation, its config.yaml says {self.config.norm!r}",
                 hint=f"add `norm: {norm}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
+            )
+        long_skips = state.get("long_skips", False)  # runs from before the option had none (same state dict)
+        if long_skips != self.config.long_skips:
+            raise UsageError(
+                f"this run's generator was trained {'with' if long_skips else 'without'} long skips, its config.yaml "
+                f"says long_skips: {str(self.config.long_skips).lower()}",
+                hint=f"add `long_skips: {str(long_skips).lower()}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
             )
         quality = state["quality"].float().cpu()
         self.quality = torch.cat([quality, torch.full((len(quality), 4 - quality.shape[1]), float("nan"))], 1)

@@ -30,6 +30,9 @@ class CartoonConfig(RunConfig):
             the option; it learns colour "droplets" on whole frames when trained on crops: docs/training-notes.md).
         skip: the generator adds its input before the final tanh (learns the change from the photo, starts as the
             identity and keeps its detail; see `cyclegan_resnet`). Default since 2026-11-30 (docs/training-notes.md).
+        long_skips: the generator adds its stem's and first downsampling's features back on the way up (a U-Net's skips;
+            see `cyclegan_resnet`): without them it cannot remove texture, only keep it (docs/training-notes.md,
+            2026-11-30 20:35). Default since then; runs saved before it have none.
         ndf, d_layers: the two PatchGAN discriminators.
         anchor: what G is pulled towards. "guided" (default): a self-guided filter of each crop (`anchor_*` below);
             "film": the film-look target of each photo (`vidtoon.train.film_target`: flat surfaces, smooth shading,
@@ -62,6 +65,7 @@ class CartoonConfig(RunConfig):
     n_blocks: int = 4
     norm: str = "none"
     skip: bool = True
+    long_skips: bool = True
     ndf: int = 32
     d_layers: int = 3
     anchor: str = "guided"
@@ -129,6 +133,7 @@ class CartoonConfig(RunConfig):
             "upsample": "resize",
             "norm": self.norm,
             "skip": self.skip,
+            "long_skips": self.long_skips,
         }
 
     def discriminator_kwargs(self) -> dict[str, Any]:
