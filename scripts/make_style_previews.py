@@ -21,6 +21,7 @@ from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.io import read_frames
 from vidtoon.io.images import write_image
 from vidtoon.styles import list_styles, load_translator
+from vidtoon.tiling import crop_to, pad_to_multiple
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "clips" / "sample.mp4"
@@ -40,6 +41,12 @@ def small(image: np.ndarray, scale: float = 0.5) -> np.ndarray:
     return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
+def translate(translator, rgb: np.ndarray) -> np.ndarray:
+    """One H×W×3 uint8 frame through a translator, padded to its size multiple as the pipeline pads (learned styles)."""
+    x, size = pad_to_multiple(u8_to_unit(rgb[None]), getattr(translator, "size_multiple", 1))
+    return unit_to_u8_numpy(crop_to(translator(x), size))[0]
+
+
 @torch.inference_mode()
 def main() -> None:
     frames = [frame.rgb for frame in read_frames(SAMPLE)]
@@ -48,7 +55,7 @@ def main() -> None:
     columns = {"input": scenes}
     for card in styles:
         translator = load_translator(card=card, device="cpu", precision="fp32").translator
-        columns[card.name] = [unit_to_u8_numpy(translator(u8_to_unit(scene[None])))[0] for scene in scenes]
+        columns[card.name] = [translate(translator, scene) for scene in scenes]
         sheet = np.vstack(
             [np.hstack([label(small(a), "input"), label(small(b), card.name)]) for a, b in zip(scenes, columns[card.name])]
         )

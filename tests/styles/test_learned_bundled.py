@@ -45,7 +45,8 @@ def lab(rgb_u8: np.ndarray) -> np.ndarray:
 def test_pixar_is_listed_with_its_card_and_its_file_is_what_the_card_says(pixar):
     listing = runner.invoke(app, ["styles"])
     assert listing.exit_code == 0 and "pixar  checkpoint" in listing.output
-    assert pixar.kind == "checkpoint" and "CC-BY 3.0" in pixar.licence and "Blender Foundation" in pixar.credits
+    assert pixar.kind == "checkpoint" and "research use" in pixar.licence and "film-look target" in pixar.data
+    assert "Min et al." in pixar.credits  # the methods its target is made with
     assert {"trainer", "steps", "resolution", "size_mb", "date", "look"} <= set(pixar.training)
     assert pixar.preview is not None and pixar.preview.is_file() and pixar.preview.stat().st_size < 400_000
     assert pixar.checkpoint.stat().st_size <= 10e6 and file_sha256(pixar.checkpoint) == pixar.sha256

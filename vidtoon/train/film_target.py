@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 import torch
 
-FGS_LAMBDA, FGS_SIGMA_COLOR = 100.0, 8.0  # global smoother: strength, and the colour step (levels) it keeps as an edge
+FGS_LAMBDA, FGS_SIGMA_COLOR = 300.0, 10.0  # global smoother: strength, and the colour step (levels) kept as an edge
 RF_SIGMA_S, RF_SIGMA_R = 60.0, 0.3  # recursive filter: spatial extent (px) and range (colour distance, 0..1)
-CHROMA_GAIN = 1.3  # chroma spread about the image's mean (a, b)
-CONTRAST_GAIN = 1.08  # lightness spread about the image's mean L
+CHROMA_GAIN = 1.4  # chroma spread about the image's mean (a, b)
+CONTRAST_GAIN = 1.12  # lightness spread about the image's mean L
 CAST_PASSES = 3  # corrections of the mean (a, b) after gamut clipping (each about halves what is left)
 
 
