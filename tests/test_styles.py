@@ -77,8 +77,8 @@ def test_restyle_by_style_name_uses_card_defaults(user_styles, tmp_path):
 
 
 def test_unknown_style_lists_known_ones_and_how_to_train(user_styles):
-    with pytest.raises(UsageError, match=r"unknown style 'pixie' \(installed: .*toon.*\).*vidtoon train"):
-        find_style("pixie")
+    with pytest.raises(UsageError, match=r"unknown style 'zebra' \(installed: .*toon.*\).*vidtoon train"):
+        find_style("zebra")
 
 
 def test_checkpoint_that_does_not_match_its_card_is_refused(user_styles):

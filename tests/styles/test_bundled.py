@@ -66,9 +66,10 @@ def test_bundled_style_restyles_a_frame(name):
     assert (y - x).abs().mean() > 0.03  # the look changed (in [-1, 1] units: > 4 grey levels on average)
 
 
-def test_toon_restyles_the_sample_film_keeping_count_timing_and_sound(tmp_path):
-    out = tmp_path / "toon.mp4"
-    result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "toon", "-o", str(out), "--end", "1", "--preset", "ultrafast"])
+@pytest.mark.parametrize("style", ["toon", "pixar"])  # the README's first command, and the learned style in the wheel
+def test_a_bundled_style_restyles_the_sample_film_keeping_count_timing_and_sound(style, tmp_path):
+    out = tmp_path / f"{style}.mp4"
+    result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", style, "-o", str(out), "--end", "1", "--preset", "ultrafast"])
     assert result.exit_code == 0, result.output
     info, source = probe(out), probe(SAMPLE)
     assert info.frame_count == 24 and info.fps == source.fps and (info.width, info.height) == (source.width, source.height)
@@ -134,10 +135,10 @@ def test_styles_in_a_narrow_terminal_are_blocks_with_nothing_cut():
 
 
 def test_a_learned_style_that_is_not_installed_and_a_typo_get_their_own_line(tmp_path):
-    pixar = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "pixar", "-o", str(tmp_path / "x.mp4")])
-    assert pixar.exit_code == 1 and pixar.output.count("\n") == 1
-    assert pixar.output.startswith("error: style 'pixar' is not installed: it is a learned style")
-    assert "vidtoon export RUN --name pixar --provenance pixar" in pixar.output
+    anime = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "anime", "-o", str(tmp_path / "x.mp4")])
+    assert anime.exit_code == 1 and anime.output.count("\n") == 1
+    assert anime.output.startswith("error: style 'anime' is not installed: it is a learned style")
+    assert "vidtoon export RUN --name anime --provenance anime" in anime.output
     typo = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "tooon", "-o", str(tmp_path / "x.mp4")])
     assert typo.exit_code == 1 and typo.output.startswith("error: unknown style 'tooon': did you mean 'toon'?")
     assert not list(tmp_path.iterdir())

@@ -1,5 +1,6 @@
 """The learned style `pixar`, shipped inside the package: its card and file, its look on footage it was not trained
-on (no colour cast, no checkerboard, simplified texture, livelier colour), its cost, and a whole restyle with it."""
+on (no colour cast, no checkerboard, simplified texture, livelier colour) and its cost. (A whole restyle of the sample
+with it: tests/styles/test_bundled.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE
 from safetensors.torch import load_file
 from torch.utils.flop_counter import FlopCounterMode
 from typer.testing import CliRunner
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from vidtoon.cli import app
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.files import file_sha256
-from vidtoon.io import probe, read_frames
+from vidtoon.io import read_frames
 from vidtoon.models import load_checkpoint
 from vidtoon.styles import list_styles, load_translator
 from vidtoon.train.quality import CHECKER_BOUND, checkerboard, colour_cast
@@ -81,12 +81,3 @@ def test_pixar_costs_under_half_a_second_per_360p_frame_on_two_cores(pixar):
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         model(torch.zeros(1, 3, 360, 640))
     assert counter.get_total_flops() / 2 < MACS_PER_360P_FRAME  # timed in scripts/bench_styles.py --learned
-
-
-def test_restyle_the_sample_with_pixar_keeps_count_timing_and_sound(tmp_path):
-    out = tmp_path / "pixar.mp4"
-    result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "pixar", "-o", str(out), "--end", "1", "--preset", "ultrafast"])
-    assert result.exit_code == 0, result.output
-    info, source = probe(out), probe(SAMPLE)
-    assert info.frame_count == 24 and info.fps == source.fps and (info.width, info.height) == (source.width, source.height)
-    assert info.audio and abs(float(info.duration) - 1.0) < 0.05
