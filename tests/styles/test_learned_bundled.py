@@ -72,8 +72,8 @@ def test_pixar_on_held_out_footage_has_no_cast_no_grid_and_the_look(pixar, media
         lab(o)[..., 1:].reshape(-1, 2).std(0).mean() / lab(f)[..., 1:].reshape(-1, 2).std(0).mean()
         for f, o in zip(frames, outputs)
     ]
-    assert np.mean(texture) < 0.9, texture  # fine texture simplified (the film-look target: 0.71-0.91 on these frames)
-    assert np.mean(chroma) > 1.05, chroma  # livelier colour (target: 1.13-1.19)
+    assert np.mean(texture) < 0.85, texture  # fine texture simplified (shipped: 0.75; its film-look target: 0.73)
+    assert np.mean(chroma) > 1.05, chroma  # livelier colour (shipped: 1.09; its target: 1.17)
 
 
 def test_pixar_costs_under_half_a_second_per_360p_frame_on_two_cores(pixar):

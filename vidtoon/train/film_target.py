@@ -11,7 +11,7 @@ only has to add what code cannot:
 2. smooth shading kept: an edge-aware recursive filter (domain transform, Gastal & Oliveira, SIGGRAPH 2011), which
    smooths texture but keeps gradients; the target is the mean of 1 and 2;
 3. colour: chroma spread about the image's own mean (a, b) and lightness contrast about its mean lightness, so
-   colours are livelier while the mean hue stays the photo's (no colour cast by construction).
+   colours are livelier while the mean hue stays the photo's (put back after gamut clipping: no colour cast is taught).
 
 Works on H×W×3 uint8 RGB at the scale the generator will see (the run's load size).
 """
