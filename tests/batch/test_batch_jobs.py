@@ -90,7 +90,7 @@ def test_every_problem_is_one_line_and_nothing_starts(clips, tmp_path):
     lines = result.output.strip().splitlines()
     assert lines[0] == "error: 8 problem(s) in jobs.yaml, nothing was started", result.output
     expected = [
-        f"jobs.yaml: job 1 ({clips / 'a.mp4'}): unknown style 'pixr' (installed: ",
+        f"jobs.yaml: job 1 ({clips / 'a.mp4'}): unknown style 'pixr': did you mean 'pixar'? (installed: ",
         f"jobs.yaml: job 2 (missing.mp4): source not found: {tmp_path / 'missing.mp4'}",
         f"jobs.yaml: job 4 ({clips / 'b.mp4'}): writes the same output as job 3: {tmp_path / 'same.mp4'}",
         f"jobs.yaml: job 5 ({clips / 'c.mov'}): the output is the input of job 1: {clips / 'a.mp4'}",
