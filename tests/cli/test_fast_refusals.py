@@ -165,7 +165,10 @@ def test_a_typo_with_a_checkpoint_style_installed_is_refused_without_torch(expor
     result, stdout, stderr = run_cli(["restyle", str(SAMPLE), "--to", "tooon"], tmp_path)
     assert result == {"code": 1, "loaded": []} and stdout == "", stderr
     lines = [text for text in stderr.splitlines() if text.strip()]
-    assert len(lines) == 1 and "unknown style 'tooon': did you mean 'toon'? (installed: mine, paint, pixar, sketch, toon)" in lines[0]
+    assert (
+        len(lines) == 1
+        and "unknown style 'tooon': did you mean 'toon'? (installed: mine, paint, pixar, sketch, toon)" in lines[0]
+    )
 
 
 def test_naming_a_checkpoint_style_checks_its_card_without_torch(exported, tmp_path):
