@@ -215,7 +215,7 @@ def test_a_norm_the_checkpoint_does_not_have_is_refused_on_resume(domains, tmp_p
     config = yaml.safe_load((run / "config.yaml").read_text())
     del config["norm"]
     (run / "config.yaml").write_text(yaml.safe_dump(config))  # the new default, "none", would apply
-    with pytest.raises(UsageError, match="'instance' normalisation") as caught:
+    with pytest.raises(UsageError, match="trained with norm: instance, its config.yaml says norm: none") as caught:
         train("cartoon", config_for(domains, steps=4), run, resume=True)
     assert "norm: instance" in caught.value.hint
     (run / "config.yaml").write_text(yaml.safe_dump({**config, "norm": "instance"}))
@@ -235,11 +235,26 @@ def test_a_run_saved_before_long_skips_resumes_only_without_them(domains, tmp_pa
     config = yaml.safe_load((run / "config.yaml").read_text())
     del config["long_skips"]  # the new default, true, would apply
     (run / "config.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(UsageError, match="trained without long skips") as caught:
+    with pytest.raises(UsageError, match="trained with long_skips: false, its config.yaml says long_skips: true") as caught:
         train("cartoon", config_for(domains, steps=4), run, resume=True)
     assert "long_skips: false" in caught.value.hint
     (run / "config.yaml").write_text(yaml.safe_dump({**config, "long_skips": False}))
     assert train("cartoon", config_for(domains, steps=4, long_skips=False), run, resume=True).step == 4
+
+
+def test_a_run_saved_before_the_film_anchor_resumes_with_the_guided_one(domains, tmp_path):
+    run = tmp_path / "old"
+    train("cartoon", config_for(domains, steps=3, anchor="guided"), run)
+    path = run / "checkpoints" / "latest.pt"
+    state = torch.load(path, weights_only=True)
+    del state["trainer"]["extra"]["anchor"]  # as written before the option: pulled towards the guided filter
+    torch.save(state, path)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    del config["anchor"]  # the new default, film, would apply
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(UsageError, match="trained with anchor: guided, its config.yaml says anchor: film") as caught:
+        train("cartoon", config_for(domains, steps=4), run, resume=True)
+    assert "anchor: guided" in caught.value.hint
 
 
 def test_adversarial_weights_ramp_in():

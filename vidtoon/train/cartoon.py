@@ -35,6 +35,14 @@ from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_repo
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
 
 TEXTURE_STREAM = 7
+# settings a checkpoint records, and what runs saved before each option had (their state dicts are the same, so only
+# this record tells them apart): the generator's normalisation, its long skips, and the anchor it was pulled towards
+SAVED_BEFORE_OPTION = {"norm": "instance", "long_skips": False, "anchor": "guided"}
+
+
+def yaml_word(value: Any) -> str:
+    """A setting as config.yaml writes it: true/false for booleans."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class CartoonTrainer(Trainer):
@@ -185,26 +193,19 @@ class CartoonTrainer(Trainer):
             "style_batches": self.style_batches,
             "quality": self.quality.clone(),
             "step": self.step,
-            "norm": self.config.norm,
-            "long_skips": self.config.long_skips,
+            **{key: getattr(self.config, key) for key in SAVED_BEFORE_OPTION},
         }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.style_moments = state["style_moments"].float().cpu()
         self.style_batches = int(state["style_batches"])
-        norm = state.get("norm", "instance")  # runs from before the option had instance norm (same state dict as "none")
-        if norm != self.config.norm:
-            raise UsageError(
-                f"this run's generator has {norm!r} normalisation, its config.yaml says {self.config.norm!r}",
-                hint=f"add `norm: {norm}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
-            )
-        long_skips = state.get("long_skips", False)  # runs from before the option had none (same state dict)
-        if long_skips != self.config.long_skips:
-            raise UsageError(
-                f"this run's generator was trained {'with' if long_skips else 'without'} long skips, its config.yaml "
-                f"says long_skips: {str(self.config.long_skips).lower()}",
-                hint=f"add `long_skips: {str(long_skips).lower()}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
-            )
+        for key, before in SAVED_BEFORE_OPTION.items():  # a setting the checkpoint was trained with must not change
+            saved, wanted = state.get(key, before), getattr(self.config, key)
+            if saved != wanted:
+                raise UsageError(
+                    f"this run was trained with {key}: {yaml_word(saved)}, its config.yaml says {key}: {yaml_word(wanted)}",
+                    hint=f"add `{key}: {yaml_word(saved)}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
+                )
         quality = state["quality"].float().cpu()
         self.quality = torch.cat([quality, torch.full((len(quality), 4 - quality.shape[1]), float("nan"))], 1)
         self.step = int(state["step"])

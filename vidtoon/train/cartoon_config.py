@@ -34,10 +34,10 @@ class CartoonConfig(RunConfig):
             see `cyclegan_resnet`): without them it cannot remove texture, only keep it (docs/training-notes.md,
             2026-11-30 20:35). Default since then; runs saved before it have none.
         ndf, d_layers: the two PatchGAN discriminators.
-        anchor: what G is pulled towards. "guided" (default): a self-guided filter of each crop (`anchor_*` below);
-            "film": the film-look target of each photo (`vidtoon.train.film_target`: flat surfaces, smooth shading,
-            livelier colour about the photo's own mean hue), computed once per photo when the data is loaded and
-            cropped with it (docs/training-notes.md, 2026-11-30 20:20).
+        anchor: what G is pulled towards. "film" (default since 2026-11-30 evening): the film-look target of each
+            photo (`vidtoon.train.film_target`: flat surfaces, smooth shading, livelier colour about the photo's own
+            mean hue), computed once per photo when the data is loaded and cropped with it (docs/training-notes.md);
+            "guided": a self-guided filter of each crop (`anchor_*` below; runs saved before the option).
         anchor_radius, anchor_eps, anchor_passes: the "guided" anchor's self-guided filter (radius in pixels of the crops,
             which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
             defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture
@@ -68,7 +68,7 @@ class CartoonConfig(RunConfig):
     long_skips: bool = True
     ndf: int = 32
     d_layers: int = 3
-    anchor: str = "guided"
+    anchor: str = "film"
     anchor_radius: int = 2
     anchor_eps: float = 0.01
     anchor_passes: int = 1
