@@ -16,7 +16,7 @@ from vidtoon.cli import app
 from vidtoon.errors import UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
 from vidtoon.styles import read_style_card
-from vidtoon.train.cartoon import adversarial_ramp, caption_row, cartoon_data, random_crop, split_holdout
+from vidtoon.train.cartoon import adversarial_ramp, caption_row, cartoon_data, random_crop, split_holdout, yaml_word
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import load_config
 from vidtoon.train.data import ImageBank
@@ -225,36 +225,23 @@ def test_a_norm_the_checkpoint_does_not_have_is_refused_on_resume(domains, tmp_p
     assert quality.shape == (2, 4) and torch.isnan(quality[0, 3]) and 0 <= quality[1, 3] <= 1  # the old sheet had none
 
 
-def test_a_run_saved_before_long_skips_resumes_only_without_them(domains, tmp_path):
+@pytest.mark.parametrize(("key", "before", "now"), [("long_skips", False, True), ("anchor", "guided", "film")])
+def test_a_run_saved_before_an_option_resumes_only_with_what_it_had(domains, tmp_path, key, before, now):
     run = tmp_path / "old"
-    train("cartoon", config_for(domains, steps=3, long_skips=False), run)
+    train("cartoon", config_for(domains, steps=3, **{key: before}), run)
     path = run / "checkpoints" / "latest.pt"
     state = torch.load(path, weights_only=True)
-    del state["trainer"]["extra"]["long_skips"]  # as written before the option
+    del state["trainer"]["extra"][key]  # as written before the option
     torch.save(state, path)
     config = yaml.safe_load((run / "config.yaml").read_text())
-    del config["long_skips"]  # the new default, true, would apply
+    del config[key]  # the new default would apply
     (run / "config.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(UsageError, match="trained with long_skips: false, its config.yaml says long_skips: true") as caught:
+    said = f"trained with {key}: {yaml_word(before)}, its config.yaml says {key}: {yaml_word(now)}"
+    with pytest.raises(UsageError, match=said) as caught:
         train("cartoon", config_for(domains, steps=4), run, resume=True)
-    assert "long_skips: false" in caught.value.hint
-    (run / "config.yaml").write_text(yaml.safe_dump({**config, "long_skips": False}))
-    assert train("cartoon", config_for(domains, steps=4, long_skips=False), run, resume=True).step == 4
-
-
-def test_a_run_saved_before_the_film_anchor_resumes_with_the_guided_one(domains, tmp_path):
-    run = tmp_path / "old"
-    train("cartoon", config_for(domains, steps=3, anchor="guided"), run)
-    path = run / "checkpoints" / "latest.pt"
-    state = torch.load(path, weights_only=True)
-    del state["trainer"]["extra"]["anchor"]  # as written before the option: pulled towards the guided filter
-    torch.save(state, path)
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    del config["anchor"]  # the new default, film, would apply
-    (run / "config.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(UsageError, match="trained with anchor: guided, its config.yaml says anchor: film") as caught:
-        train("cartoon", config_for(domains, steps=4), run, resume=True)
-    assert "anchor: guided" in caught.value.hint
+    assert f"{key}: {yaml_word(before)}" in caught.value.hint
+    (run / "config.yaml").write_text(yaml.safe_dump({**config, key: before}))
+    assert train("cartoon", config_for(domains, steps=4, **{key: before}), run, resume=True).step == 4
 
 
 def test_adversarial_weights_ramp_in():
