@@ -77,7 +77,9 @@ def gpu_config(a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfi
         anchor="film",
         init_steps=1500,
         lambda_detail=5.0,
-        lambda_colour=0.3,
+        # no pull towards the films' colour spreads: they are nearly the photos' own, so it undid the target's chroma
+        # gain in 500 CPU steps (docs/training-notes.md, 2026-11-30 22:35); the cast term still holds the mean hue
+        lambda_colour=0.0,
         lambda_hue=2.0,
         hue_margin=2.0,
         device="cuda",
