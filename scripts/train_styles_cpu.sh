@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The CPU route of vidtoon issue #14: a long, nice'd, two-thread `vidtoon train cartoon` run of `pixar` in a stable
-# folder outside git, started again (resumed) by running this script again.
+# The CPU route of vidtoon issue #14: a long, nice'd, two-thread `vidtoon train cartoon` run of `pixar` (or, with
+# STYLE=anime, of `anime`) in a stable folder outside git, started again (resumed) by running this script again.
 #
 #     bash scripts/train_styles_cpu.sh            # start, or resume where the last session stopped; returns at once
+#     STYLE=anime bash scripts/train_styles_cpu.sh   # the anime recipe: anchor "anime", data /work/runs/data/anime
 #     tail -f /work/runs/pixar-ship-adv.log       # progress (Rich bar) and the final "stopped at step N" line
 #     ls /work/runs/pixar-ship-adv/samples/       # held-out sheets: photos, film-look targets, outputs, cast + grid + blotch
 #     .venv/bin/python scripts/look_curve.py /work/runs/pixar-ship-adv   # the look measures of every sheet over CPU-hours
@@ -27,12 +28,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
-RUN="${RUN:-/work/runs/pixar-ship-adv}"
-DATA="${DATA:-/work/runs/data/pixar}"
+STYLE="${STYLE:-pixar}"
+case "$STYLE" in
+  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-ship-adv ;;
+  anime) ANCHOR=anime; DEFAULT_RUN=/work/runs/anime-cel ;;  # 256 px face crops: .venv/bin/python scripts/prepare_style_data.py anime -o /work/runs/data/anime
+  *) echo "STYLE must be pixar or anime, got $STYLE" >&2; exit 2 ;;
+esac
+RUN="${RUN:-$DEFAULT_RUN}"
+DATA="${DATA:-/work/runs/data/$STYLE}"
 PY="${PY:-/work/main/.venv/bin/python}"
 LOG="${RUN}.log"
 ARGS=(--a "$DATA/a" --b "$DATA/b" -o "$RUN" --size 96 --batch-size 8 --steps 200000 --save-every 250 --sample-every 250
-      --device cpu --precision fp32 --set anchor=film --set init_steps=8000 --set lr=0.0002 --set lambda_detail=5
+      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=8000 --set lr=0.0002 --set lambda_detail=5
       --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set log_every=10 --set workers=1)
 # resume-or-start: a resumed run keeps its own config.yaml (the recipe above is for a fresh RUN)
 if [ -f "$RUN/checkpoints/latest.pt" ]; then ARGS=(-o "$RUN" --resume); fi

@@ -3,8 +3,8 @@ computed by code instead of a pretrained VGG (see `vidtoon.train.views`).
 
 G turns photos into the style; there is no way back and no cycle. Per step, on random crops of photos `a` and
 style frames `b` (both N×3×size×size in [-1, 1]):
-- initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`, or the
-  film-look target of `vidtoon.train.film_target`), L1;
+- initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`, or a
+  look made by code: the film or anime target of `vidtoon.train.look_targets`), L1;
 - then G minimises λ_content·L1 at 1/4 resolution and λ_detail·L1 at full resolution to the anchor,
   λ_surface·LSGAN(D_s(surface(G(a)))) + λ_texture·LSGAN(D_t(texture(G(a)))), λ_colour·|moments(G(a)) - moments(B)|
   (spread of lightness and chroma, the batch mean against a running mean over style batches),
@@ -29,7 +29,7 @@ from vidtoon.train.augment import center_crop, random_flip, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
-from vidtoon.train.film_target import film_targets
+from vidtoon.train.look_targets import LOOK_TARGETS, look_targets
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
 from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report, rgb_to_lab
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
@@ -50,8 +50,8 @@ class CartoonTrainer(Trainer):
     look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction;
     checkpoints written before the blotch measure have 3 columns and are padded with NaN).
 
-    Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1], and "a_target" (the film-look target of the same crops)
-    when the run's `anchor` is "film".
+    Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1], and "a_target" (the look target of the same crops) when the
+    run's `anchor` is a code-made look ("film", "anime").
     """
 
     kind = "cartoon"
@@ -159,8 +159,8 @@ class CartoonTrainer(Trainer):
         return {name: float(value.detach()) for name, value in losses.items()}
 
     def anchor(self, x: torch.Tensor) -> torch.Tensor:
-        """The run's "guided" anchor of N×3×H×W photos `x` (its `anchor_*` settings). The "film" anchor comes with
-        the batch (`a_target`, `held_target`: computed once per photo by `cartoon_data`)."""
+        """The run's "guided" anchor of N×3×H×W photos `x` (its `anchor_*` settings). A code-made look ("film",
+        "anime") comes with the batch (`a_target`, `held_target`: computed once per photo by `cartoon_data`)."""
         config: CartoonConfig = self.config
         return anchor(x, radius=config.anchor_radius, eps=config.anchor_eps, passes=config.anchor_passes)
 
@@ -262,9 +262,9 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
             raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
     full_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
-    film = film_targets(full_a.images) if config.anchor == "film" else None
-    if film is not None:  # each photo and its target travel as one 6-channel image, so they are cropped alike
-        full_a = ImageBank([torch.cat(pair) for pair in zip(full_a.images, film)], full_a.names)
+    coded = look_targets(full_a.images, config.anchor) if config.anchor in LOOK_TARGETS else None
+    if coded is not None:  # each photo and its target travel as one 6-channel image, so they are cropped alike
+        full_a = ImageBank([torch.cat(pair) for pair in zip(full_a.images, coded)], full_a.names)
     bank_a, held = split_holdout(full_a, config.holdout)
     orders = (EpochOrder(len(bank_a), config.seed, 0), EpochOrder(len(bank_b), config.seed, 1))
 
@@ -281,11 +281,11 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
     def make(step: int) -> dict[str, torch.Tensor]:
         a = crops(bank_a, orders[0], step, 0)
         batch = {"a": a[:, :3], "b": crops(bank_b, orders[1], step, 1)}
-        return batch | ({"a_target": a[:, 3:]} if film is not None else {})
+        return batch | ({"a_target": a[:, 3:]} if coded is not None else {})
 
     shown = held or [0]
     held_images = torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])
-    sample = {"held": held_images[:, :3]} | ({"held_target": held_images[:, 3:]} if film is not None else {})
+    sample = {"held": held_images[:, :3]} | ({"held_target": held_images[:, 3:]} if coded is not None else {})
     return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images")
 
 

@@ -9,7 +9,7 @@ from vidtoon.errors import UsageError
 from vidtoon.train.config import RunConfig, _positive
 
 GENERATOR_NORMS = ("none", "group", "instance")
-ANCHORS = ("guided", "film")
+ANCHORS = ("guided", "film", "anime")  # "film", "anime": vidtoon.train.look_targets.LOOK_TARGETS
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class CartoonConfig(RunConfig):
         anchor: what G is pulled towards. "film" (default since 2026-11-30 evening): the film-look target of each
             photo (`vidtoon.train.film_target`: flat surfaces, smooth shading, livelier colour about the photo's own
             mean hue), computed once per photo when the data is loaded and cropped with it (docs/training-notes.md);
-            "guided": a self-guided filter of each crop (`anchor_*` below; runs saved before the option).
+            "anime": the cel-anime target of each face photo (`vidtoon.train.anime_target`: a high key, a few soft
+            tones, ink lines; the `anime` recipe), the same way; "guided": a self-guided filter of each crop (`anchor_*` below; runs saved before the option).
         anchor_radius, anchor_eps, anchor_passes: the "guided" anchor's self-guided filter (radius in pixels of the crops,
             which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
             defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture

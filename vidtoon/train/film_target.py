@@ -18,11 +18,8 @@ Works on H×W×3 uint8 RGB at the scale the generator will see (the run's load s
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import cv2
 import numpy as np
-import torch
 
 FGS_LAMBDA, FGS_SIGMA_COLOR = 300.0, 10.0  # global smoother: strength, and the colour step (levels) kept as an edge
 RF_SIGMA_S, RF_SIGMA_R = 60.0, 0.3  # recursive filter: spatial extent (px) and range (colour distance, 0..1)
@@ -43,18 +40,15 @@ def film_look(rgb: np.ndarray) -> np.ndarray:
     lab = (lab - mean) * gains + mean
     lab[..., 0] = np.clip(lab[..., 0], 0, 100)
     out = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0, 1)
-    for _ in range(CAST_PASSES):  # clipping to the RGB gamut moved the mean (a, b): put the photo's back
-        lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)
-        lab[..., 1:] += mean[1:] - lab[..., 1:].reshape(-1, 2).mean(0)
+    return (put_back_mean_ab(out, mean[1:]) * 255 + 0.5).astype(np.uint8)
+
+
+def put_back_mean_ab(rgb: np.ndarray, mean_ab: np.ndarray) -> np.ndarray:
+    """H×W×3 float32 RGB in [0, 1] with its mean Lab (a, b) moved back to `mean_ab`: clipping to the RGB gamut (and
+    darkening) moved it, and a target whose mean hue is not the photo's would teach a colour cast."""
+    out = rgb
+    for _ in range(CAST_PASSES):  # each pass about halves what is left (clipping again moves it a little)
+        lab = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_RGB2LAB)
+        lab[..., 1:] += mean_ab - lab[..., 1:].reshape(-1, 2).mean(0)
         out = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0, 1)
-    return (out * 255 + 0.5).astype(np.uint8)
-
-
-def film_targets(images: list[torch.Tensor], *, threads: int | None = None) -> list[torch.Tensor]:
-    """`film_look` of every 3×H×W uint8 tensor (a training bank), on a thread pool (OpenCV releases the GIL)."""
-
-    def one(image: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(film_look(image.permute(1, 2, 0).numpy())).permute(2, 0, 1).contiguous()
-
-    with ThreadPoolExecutor(threads or min(16, cv2.getNumberOfCPUs())) as pool:
-        return list(pool.map(one, images))
+    return out

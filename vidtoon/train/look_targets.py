@@ -1,0 +1,41 @@
+"""The code-made looks a cartoon run's anchor phase distils (`CartoonConfig.anchor`), one registry of them.
+
+    LOOK_TARGETS.get("anime")(rgb_u8)         # H×W×3 uint8 RGB -> the same size, in the look
+    look_targets(bank.images, "film")          # every 3×H×W uint8 tensor of a training bank, on a thread pool
+
+- "film" (`vidtoon.train.film_target`): 3D feature animation — flat surfaces, smooth shading, livelier colour;
+- "anime" (`vidtoon.train.anime_target`): a 2D anime portrait — a high key, a few soft cel tones, ink lines.
+
+Each keeps the photo's mean hue, so no colour cast is taught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import torch
+
+from vidtoon.registry import Registry
+from vidtoon.train.anime_target import anime_look
+from vidtoon.train.film_target import film_look
+
+LookFunction = Callable[[np.ndarray], np.ndarray]  # H×W×3 uint8 RGB -> H×W×3 uint8 RGB
+
+LOOK_TARGETS: Registry[LookFunction] = Registry("look target", hint="or anchor: guided (a self-guided filter)")
+LOOK_TARGETS.add("film", film_look)
+LOOK_TARGETS.add("anime", anime_look)
+
+
+def look_targets(images: list[torch.Tensor], look: str, *, threads: int | None = None) -> list[torch.Tensor]:
+    """The look `look` of every 3×H×W uint8 tensor (a training bank), in order, on a thread pool (OpenCV releases
+    the GIL)."""
+    function = LOOK_TARGETS.get(look)
+
+    def one(image: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(function(image.permute(1, 2, 0).numpy())).permute(2, 0, 1).contiguous()
+
+    with ThreadPoolExecutor(threads or min(16, cv2.getNumberOfCPUs())) as pool:
+        return list(pool.map(one, images))
