@@ -1,16 +1,21 @@
 #!/usr/bin/env python
 """Make the bundled styles' preview sheets and the README's before/after picture from the project's own sample.
 
-    .venv/bin/python scripts/make_style_previews.py
+    .venv/bin/python scripts/make_style_previews.py              # every bundled style's preview, and the grid
+    .venv/bin/python scripts/make_style_previews.py --only anime # one style's preview (and the grid)
 
 Writes `vidtoon/styles/bundled/NAME.png` for every bundled procedural and learned style (the input beside the output, three
 scenes: one frame from each shot of clips/sample.mp4, which is made from public-domain photographs, see
 clips/SOURCES.md) and `docs/images/styles.png` (a row per scene: the input, then every bundled style). Each
 output is the style's translator on the full 480×270 frame (shown at half size), as `vidtoon restyle --to NAME` runs it per frame.
+A style made for faces (its card's `faces: true`, e.g. `anime`) is run as `restyle` runs it, on the faces only
+(`FaceRestyler`); its preview shows three frames of the push-in on the astronaut's face as face squares, the input
+beside the output, and its column of the grid the whole frames (shots without a face come out unchanged).
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import cv2
@@ -18,14 +23,19 @@ import numpy as np
 import torch
 
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
+from vidtoon.faces import crop_inside, cut, detect_faces, face_detector, face_square
 from vidtoon.io import read_frames
 from vidtoon.io.images import write_image
+from vidtoon.restyle.faces import FaceRestyler
 from vidtoon.styles import list_styles, load_translator
+from vidtoon.temporal import make_temporal_stage
 from vidtoon.tiling import crop_to, pad_to_multiple
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "clips" / "sample.mp4"
 SCENES = (12, 44, 80)  # one frame of each shot: the astronaut, the rocket, the coffee cup
+FACE_FRAMES = (8, 20, 31)  # frames of the push-in on the astronaut's face (shot 1), for a style made for faces
+FACE_PREVIEW_SIDE = 176  # px of each face square on a faces style's preview
 
 
 def label(image: np.ndarray, text: str) -> np.ndarray:
@@ -47,18 +57,56 @@ def translate(translator, rgb: np.ndarray) -> np.ndarray:
     return unit_to_u8_numpy(crop_to(translator(x), size))[0]
 
 
+def face_restyle(card, translator, rgb: np.ndarray) -> np.ndarray:
+    """One frame with only its faces restyled, as `vidtoon restyle --faces` does a photo (no temporal stage)."""
+    faces = FaceRestyler(
+        translator,
+        lambda: make_temporal_stage("none"),
+        face_size=int(card.defaults.get("face_size", 256)),
+        margin=float(card.defaults.get("face_margin", 0.4)),
+    )
+    return faces([rgb])[0]
+
+
+def face_crop(rgb: np.ndarray, detector) -> tuple[int, int, int]:
+    """The crop box of the first face of `rgb`, as `FaceRestyler` cuts it (margin 0.4)."""
+    face = detect_faces(rgb, detector)[0]
+    return crop_inside(face_square(face, margin=0.4), (rgb.shape[1], rgb.shape[0]))
+
+
+def face_squares(rgb: np.ndarray, detector) -> np.ndarray:
+    """The first face of `rgb` as a `FACE_PREVIEW_SIDE` square."""
+    return cut(rgb, face_crop(rgb, detector), FACE_PREVIEW_SIDE)
+
+
+def cut_like(source: np.ndarray, output: np.ndarray, detector) -> np.ndarray:
+    """The square of `output` where `source`'s first face is, at `FACE_PREVIEW_SIDE`."""
+    return cut(output, face_crop(source, detector), FACE_PREVIEW_SIDE)
+
+
 @torch.inference_mode()
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="write this style's preview only (the grid is always rewritten)")
+    only = parser.parse_args().only
     frames = [frame.rgb for frame in read_frames(SAMPLE)]
     scenes = [frames[i] for i in SCENES]
     styles = [card for card in list_styles() if card.bundled and card.kind in ("procedural", "checkpoint")]
     columns = {"input": scenes}
+    detector = face_detector()
     for card in styles:
         translator = load_translator(card=card, device="cpu", precision="fp32").translator
-        columns[card.name] = [translate(translator, scene) for scene in scenes]
-        sheet = np.vstack(
-            [np.hstack([label(small(a), "input"), label(small(b), card.name)]) for a, b in zip(scenes, columns[card.name])]
-        )
+        if card.defaults.get("faces"):
+            columns[card.name] = [face_restyle(card, translator, scene) for scene in scenes]
+            pairs = [(frames[i], face_restyle(card, translator, frames[i])) for i in FACE_FRAMES]
+            # the face squares of the input, and the same squares of the output (cut where the input's face is)
+            rows = [(face_squares(a, detector), cut_like(a, b, detector)) for a, b in pairs]
+        else:
+            columns[card.name] = [translate(translator, scene) for scene in scenes]
+            rows = [(small(a), small(b)) for a, b in zip(scenes, columns[card.name])]
+        if only and card.name != only:
+            continue
+        sheet = np.vstack([np.hstack([label(a, "input"), label(b, card.name)]) for a, b in rows])
         write_image(card.path.with_suffix(".png"), sheet)
         print("wrote", card.path.with_suffix(".png"))
     grid = np.vstack(

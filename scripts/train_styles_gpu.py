@@ -33,11 +33,14 @@ from vidtoon.train.state import read_checkpoint  # noqa: E402
 
 # share of the training budget per style, in the order they are trained
 SHARES = {"pixar": 0.62, "anime": 0.38}
+# the code-made look each style's anchor phase distils (vidtoon.train.look_targets)
+ANCHORS = {"pixar": "film", "anime": "anime"}
 CALIBRATION_STEPS = 30
 
 
-def gpu_config(a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfig:
-    """The recipe: 256 px crops of 256 px-short-side frames, batch 32, bf16 autocast, channels_last."""
+def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfig:
+    """The recipe of style `name`: 256 px crops of 256 px-short-side frames, batch 32, bf16 autocast, channels_last;
+    the anchor phase towards the style's code-made look (`ANCHORS`), then the adversarial phase."""
     common = {
         "a": str(a),
         "b": str(b),
@@ -60,7 +63,7 @@ def gpu_config(a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfi
             ndf=8,
             d_layers=2,
             holdout=2,
-            anchor="film",
+            anchor=ANCHORS.get(name, "film"),
             init_steps=2,
             device="cpu",
             workers=1,
@@ -72,9 +75,10 @@ def gpu_config(a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfi
         load_size=256,
         zoom=(1.0, 1.25),
         batch_size=32,
-        # the film-look target (docs/training-notes.md, 2026-11-30 evening): the anchor phase distils it, the
-        # adversarial phase adds what code cannot, at weight 1 (5× had added a colour cast on the CPU)
-        anchor="film",
+        # the code-made look (pixar: the film-look target, docs/training-notes.md, 2026-11-30 evening; anime: the
+        # cel-anime target, 2026-11-30 night): the anchor phase distils it, the adversarial phase adds what code
+        # cannot, at weight 1 (5× had added a colour cast on the CPU)
+        anchor=ANCHORS.get(name, "film"),
         init_steps=1500,
         lambda_detail=5.0,
         # no pull towards the films' colour spreads: they are nearly the photos' own, so it undid the target's chroma
@@ -126,7 +130,7 @@ def main() -> int:
             failed = True
             continue
         try:
-            config = gpu_config(folder / "a", folder / "b", smoke=args.smoke, compile_=args.compile)
+            config = gpu_config(name, folder / "a", folder / "b", smoke=args.smoke, compile_=args.compile)
             budget = args.budget * SHARES.get(name, 0.5)
             t0 = time.perf_counter()
             steps, rate = steps_for(budget, config, work / f"{name}-calibrate", args.smoke)

@@ -40,7 +40,10 @@ PROVENANCE: dict[str, Provenance] = {
             + RESEARCH_PHOTOS
             + " The weights are for research use."
         ),
-        credits="Big Buck Bunny and Sintel (c) Blender Foundation | www.blender.org, CC-BY 3.0",
+        credits=(
+            "Big Buck Bunny and Sintel (c) Blender Foundation | www.blender.org, CC-BY 3.0; the film-look target: fast "
+            "global smoother (Min et al., IEEE TIP 2014), domain transform (Gastal & Oliveira, SIGGRAPH 2011)"
+        ),
         defaults={"height": 360},  # the scale it was trained at (288-px frames): at 1080p its smoothing would be too fine
     ),
     "anime": Provenance(
@@ -53,7 +56,10 @@ PROVENANCE: dict[str, Provenance] = {
             "and show identifiable people; the anime faces are cropped from commercial TV anime (copyrighted). Do not "
             "redistribute the weights for commercial use."
         ),
-        credits="selfie2anime data set: Kim et al., U-GAT-IT (ICLR 2020); selfies: Kalantidis et al.",
+        credits=(
+            "selfie2anime data set: Kim et al., U-GAT-IT (ICLR 2020); selfies: Kalantidis et al.; the cel-anime target: "
+            "fast global smoother (Min et al., IEEE TIP 2014), XDoG (Winnemöller, Kyprianidis & Olsen, 2012)"
+        ),
         defaults={"faces": True},
     ),
 }
