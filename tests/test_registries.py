@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -20,6 +21,8 @@ from vidtoon.styles import STYLE_KINDS
 from vidtoon.styles.cards import KIND_KEYS
 from vidtoon.temporal import TEMPORAL_MODES
 from vidtoon.train.base import TRAINERS
+from vidtoon.train.cartoon_config import ANCHORS
+from vidtoon.train.look_targets import LOOK_TARGETS
 
 REGISTRIES = {
     "model family": FAMILIES,
@@ -27,6 +30,7 @@ REGISTRIES = {
     "consistency mode": TEMPORAL_MODES,
     "style kind": STYLE_KINDS,
     "trainer": TRAINERS,
+    "look target": LOOK_TARGETS,
 }
 
 
@@ -68,6 +72,7 @@ def test_help_choices_are_the_registered_names():
     assert sorted(FLOW_NAMES) == FLOW_BACKENDS.names()
     assert FLOW_PRESETS == tuple(DIS_PRESETS)
     assert sorted(KIND_KEYS) == STYLE_KINDS.names()
+    assert sorted(ANCHORS) == sorted(["guided", *LOOK_TARGETS.names()])  # the cartoon config checks anchors torch-free
 
 
 def _textured_pair() -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,3 +127,10 @@ def test_trainer_config_defaults_are_valid(name):
     config = trainer.config()
     assert dataclasses.is_dataclass(config) and config.steps > 0 and config.size % 16 == 0
     assert callable(trainer.trainer) and callable(trainer.data)
+
+
+@pytest.mark.parametrize("name", LOOK_TARGETS.names())
+def test_look_target_keeps_size_and_type_and_changes_the_photo(name):
+    photo = np.clip(cv2.GaussianBlur(np.random.default_rng(1).random((48, 64, 3)) * 255, (0, 0), 2), 0, 255).astype(np.uint8)
+    target = LOOK_TARGETS.get(name)(photo)
+    assert target.shape == photo.shape and target.dtype == np.uint8 and np.abs(target.astype(int) - photo).mean() > 1
