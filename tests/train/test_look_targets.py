@@ -101,8 +101,9 @@ def test_anime_inks_strong_edges_and_leaves_smooth_skin_clean():
     photo = face_like_scene()
     light = lab(anime_look(photo))[..., 0]
     assert light[44:54, 40:88].min(0).mean() < 25  # the eyebrow is drawn dark
-    skin_light = light[60:120, 8:120]
-    assert skin_light.min() > 45  # no line in the smooth skin (a lightness ramp, grain)
+    surroundings = cv2.GaussianBlur(light, (0, 0), 3)
+    skin = (slice(60, 120), slice(8, 120))
+    assert not (light[skin] < surroundings[skin] - 12).any()  # no line in the smooth skin (a lightness ramp, grain)
     cheek_lines = anime_target.xdog_lines(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY))[64:120, 8:120]
     assert cheek_lines.min() > 0.5  # the ink itself is paper there, not merely lifted by the tone
 

@@ -8,11 +8,12 @@ generator (`CartoonConfig.anchor: anime`):
 
 1. flat regions with crisp borders: the fast global smoother (Min et al., IEEE TIP 2014), milder than the film
    target's so hair and the face's outline stay apart;
-2. a high-key cel tone: lightness stretched to the full range (at most 2×) and lifted by a gamma (shadows open
-   up), then pulled towards `LEVELS` soft bands
+2. a high-key cel tone: lightness lifted by a gamma (shadows open up), then pulled towards `LEVELS` soft bands
    (a `tanh` step between bands, so a gradient becomes a few flat tones with narrow transitions);
 3. colour: chroma spread about the image's own mean (a, b), and the mean (a, b) put back after gamut clipping, so
-   no colour cast is taught;
+   no colour cast is taught. The gain is mild (×1.3): the image's mean is something a generator that sees a crop
+   can only guess, and on a strongly tinted face a ×1.6 gain came out as a 3.6 Lab cast (the typical selfie's mean
+   in place of the face's own; docs/training-notes.md). Every other step is local;
 4. ink: an XDoG line drawing (Winnemöller, Kyprianidis & Olsen, "XDoG", Computers & Graphics 2012) of a lightly
    smoothed grey image multiplied in: dark, thin lines on the eyes, brows, mouth, hair and outline, none in the
    smooth skin.
@@ -28,10 +29,9 @@ import numpy as np
 from vidtoon.train.film_target import put_back_mean_ab
 
 FGS_LAMBDA, FGS_SIGMA_COLOR = 80.0, 6.0  # flat regions: the global smoother's strength and the colour step kept
-LIFT_GAMMA = 1.4  # lightness ** (1 / LIFT_GAMMA): a high key, shadows opened
-LEVELS_PERCENTILES, MAX_STRETCH = (1.0, 99.0), 2.0  # lightness stretched to fill [0, 1] between these, at most 2×
+LIFT_GAMMA = 1.5  # lightness ** (1 / LIFT_GAMMA): a high key, shadows opened
 LEVELS, BAND_SOFTNESS, BAND_WEIGHT = 5, 0.18, 0.6  # cel tones: bands over L, their step width, how far L moves to them
-CHROMA_GAIN = 1.6  # chroma spread about the image's mean (a, b)
+CHROMA_GAIN = 1.3  # chroma spread about the image's mean (a, b)
 LINE_SMOOTH = (60.0, 8.0)  # the global smoother before the lines: skin pores and hair noise draw no line
 LINE_SIGMA, LINE_K, LINE_P, LINE_EPS, LINE_PHI = 0.9, 1.6, 22.0, 0.08, 30.0  # XDoG (sigma px, k, p, threshold, phi)
 
@@ -46,12 +46,9 @@ def xdog_lines(grey_u8: np.ndarray) -> np.ndarray:
 
 
 def cel_tone(lightness: np.ndarray) -> np.ndarray:
-    """Lightness in [0, 1] (float32) -> stretched to the full range (a dim selfie too becomes high-key), lifted, and
-    pulled towards `LEVELS` soft bands, in [0, 1]."""
-    low, high = np.percentile(lightness, LEVELS_PERCENTILES)
-    gain = min(MAX_STRETCH, 1 / max(float(high - low), 1e-3))
-    low = min(float(low), max(0.0, float(high) - 1 / gain))  # capped at 2×: the top still reaches white
-    lifted = np.power(np.clip((lightness - low) * gain, 0, 1), 1 / LIFT_GAMMA)
+    """Lightness in [0, 1] (float32) -> lifted and pulled towards `LEVELS` soft bands, in [0, 1]: a function of each
+    pixel alone, which a generator that sees a crop can learn exactly."""
+    lifted = np.power(np.clip(lightness, 0, 1), 1 / LIFT_GAMMA)
     scaled = lifted * LEVELS
     band = np.floor(scaled)
     banded = (band + 0.5 * (1 + np.tanh((scaled - band - 0.5) / BAND_SOFTNESS))) / LEVELS
