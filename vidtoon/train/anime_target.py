@@ -10,10 +10,12 @@ generator (`CartoonConfig.anchor: anime`):
    target's so hair and the face's outline stay apart;
 2. a high-key cel tone: lightness lifted by a gamma (shadows open up), then pulled towards `LEVELS` soft bands
    (a `tanh` step between bands, so a gradient becomes a few flat tones with narrow transitions);
-3. colour: chroma spread about the image's own mean (a, b), and the mean (a, b) put back after gamut clipping, so
-   no colour cast is taught. The gain is mild (×1.3): the image's mean is something a generator that sees a crop
-   can only guess, and on a strongly tinted face a ×1.6 gain came out as a 3.6 Lab cast (the typical selfie's mean
-   in place of the face's own; docs/training-notes.md). Every other step is local;
+3. colour: chroma spread ×1.6 about the *local* mean (a, b) (a Gaussian of σ 24 px: hair, skin, eyes and clothes
+   move apart in colour while a flat region keeps its own). A spread about the image's mean is what the film target
+   does, but a generator that sees a crop can only guess a face's mean: with it, a strongly tinted face came out
+   with a 2.8-3.6 Lab cast (the typical selfie's mean in place of the face's own; docs/training-notes.md). The mean
+   (a, b) is put back after gamut clipping and ink, so no colour cast is taught. Every step but that last
+   correction (a fraction of a Lab unit) is local;
 4. ink: an XDoG line drawing (Winnemöller, Kyprianidis & Olsen, "XDoG", Computers & Graphics 2012) of a lightly
    smoothed grey image multiplied in: dark, thin lines on the eyes, brows, mouth, hair and outline, none in the
    smooth skin.
@@ -31,7 +33,7 @@ from vidtoon.train.film_target import put_back_mean_ab
 FGS_LAMBDA, FGS_SIGMA_COLOR = 80.0, 6.0  # flat regions: the global smoother's strength and the colour step kept
 LIFT_GAMMA = 1.5  # lightness ** (1 / LIFT_GAMMA): a high key, shadows opened
 LEVELS, BAND_SOFTNESS, BAND_WEIGHT = 5, 0.18, 0.6  # cel tones: bands over L, their step width, how far L moves to them
-CHROMA_GAIN = 1.3  # chroma spread about the image's mean (a, b)
+CHROMA_GAIN, CHROMA_SIGMA = 1.6, 24.0  # chroma spread about the local mean (a, b), a Gaussian of this σ (px)
 LINE_SMOOTH = (60.0, 8.0)  # the global smoother before the lines: skin pores and hair noise draw no line
 LINE_SIGMA, LINE_K, LINE_P, LINE_EPS, LINE_PHI = 0.9, 1.6, 22.0, 0.08, 30.0  # XDoG (sigma px, k, p, threshold, phi)
 
@@ -62,7 +64,8 @@ def anime_look(rgb: np.ndarray) -> np.ndarray:
     lab = cv2.cvtColor(flat.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2LAB)
     mean_ab = lab[..., 1:].reshape(-1, 2).mean(0)
     lab[..., 0] = cel_tone(lab[..., 0] / 100) * 100
-    lab[..., 1:] = (lab[..., 1:] - mean_ab) * CHROMA_GAIN + mean_ab
+    local_ab = cv2.GaussianBlur(lab[..., 1:], (0, 0), CHROMA_SIGMA)
+    lab[..., 1:] = (lab[..., 1:] - local_ab) * CHROMA_GAIN + local_ab
     toned = np.clip(cv2.cvtColor(lab, cv2.COLOR_LAB2RGB), 0, 1)
     softened = cv2.ximgproc.fastGlobalSmootherFilter(rgb, rgb, *LINE_SMOOTH)
     inked = toned * xdog_lines(cv2.cvtColor(softened, cv2.COLOR_RGB2GRAY))[..., None]
