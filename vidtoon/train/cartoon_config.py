@@ -38,7 +38,8 @@ class CartoonConfig(RunConfig):
             photo (`vidtoon.train.film_target`: flat surfaces, smooth shading, livelier colour about the photo's own
             mean hue), computed once per photo when the data is loaded and cropped with it (docs/training-notes.md);
             "anime": the cel-anime target of each face photo (`vidtoon.train.anime_target`: a high key, a few soft
-            tones, ink lines; the `anime` recipe), the same way; "guided": a self-guided filter of each crop (`anchor_*` below; runs saved before the option).
+            tones, ink lines; the `anime` recipe), the same way; "guided": a self-guided filter of each crop
+            (`anchor_*` below; runs saved before the option).
         anchor_radius, anchor_eps, anchor_passes: the "guided" anchor's self-guided filter (radius in pixels of the crops,
             which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
             defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture
