@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from vidtoon.models import build_model, file_sha256, load_checkpoint
 from vidtoon.styles import read_style_card
 from vidtoon.train.cartoon import adversarial_ramp, caption_row, cartoon_data, random_crop, split_holdout, yaml_word
 from vidtoon.train.cartoon_config import CartoonConfig
-from vidtoon.train.config import load_config
+from vidtoon.train.config import AugmentConfig, load_config
 from vidtoon.train.data import ImageBank
 from vidtoon.train.export import export_run
 from vidtoon.train.run import train
@@ -279,6 +280,11 @@ def test_the_film_anchor_is_cropped_with_its_photo(tmp_path):
         set(data.sample) == {"held", "held_target"}
         and float((data.sample["held_target"] - data.sample["held"]).abs().max()) < 0.15
     )
+    # a white-balance jitter tints the photo and its target alike: grey photos come out coloured, still aligned
+    tinted = cartoon_data(replace(config, augment=AugmentConfig(flip=True, tint=0.3))).make(0)
+    assert float((tinted["a_target"] - tinted["a"]).abs().max()) < 0.15
+    channel_means = tinted["a"].mean((2, 3))  # N×3: equal for grey, apart once tinted
+    assert float((channel_means.amax(1) - channel_means.amin(1)).max()) > 0.05
     with pytest.raises(UsageError, match="anchor must be one of guided, film"):
         CartoonConfig(anchor="vgg")
 

@@ -9,7 +9,15 @@ import torch
 
 import vidtoon
 from vidtoon.errors import InputError, UsageError
-from vidtoon.train.augment import add_noise, augment_batch, center_crop, color_jitter, random_flip, random_resized_crop
+from vidtoon.train.augment import (
+    add_noise,
+    augment_batch,
+    center_crop,
+    color_jitter,
+    random_flip,
+    random_resized_crop,
+    random_tint,
+)
 from vidtoon.train.config import AugmentConfig
 from vidtoon.train.data import EpochOrder, load_domain, load_labelled, sample_batch
 
@@ -158,6 +166,22 @@ class TestAugmentation:
         assert ((ratio[:, 0] - 1).abs() <= 0.5).all() and not torch.allclose(ratio[:, 0], torch.ones(2))
         grey = torch.zeros(1, 3, 4, 4)
         assert torch.allclose(color_jitter(grey, brightness=0, contrast=0, saturation=0.5, generator=generator()), grey)
+
+    def test_tint_is_one_gain_per_channel_the_same_for_a_photo_and_its_target_and_keeps_grey_luma(self):
+        photo = torch.rand(4, 3, 8, 8, generator=generator()) * 0.8 - 0.9  # (x + 1) / 2 in [0.05, 0.45]: no clipping
+        pair = torch.cat([photo, photo.flip(-1)], 1)  # a photo and its "target", 6 channels
+        tinted = random_tint(pair, amount=0.2, generator=generator())
+        gains = ((tinted + 1) / (pair + 1)).flatten(2)  # N×6×(H·W)
+        assert torch.allclose(gains.min(2).values, gains.max(2).values, atol=1e-4)  # one gain per image and channel
+        assert torch.allclose(gains[:, :3, 0], gains[:, 3:, 0], atol=1e-6)  # the same gains for both halves
+        assert (gains[:, :, 0].log().abs() <= 0.2 * 2 + 1e-4).all() and not torch.allclose(gains[:, 0, 0], gains[:, 2, 0])
+        luma = torch.tensor([0.299, 0.587, 0.114])
+        assert torch.allclose((gains[:, :3, 0] * luma).sum(1), torch.ones(4), atol=1e-5)  # a grey keeps its luma
+        assert torch.equal(random_tint(pair, amount=0.2, generator=generator()), tinted)  # a function of the generator
+        with pytest.raises(ValueError, match="3, 6"):
+            random_tint(torch.zeros(1, 4, 2, 2), amount=0.1, generator=generator())
+        with pytest.raises(UsageError, match="augment.tint"):
+            AugmentConfig(tint=2)
 
     def test_noise_std(self):
         x = torch.zeros(4, 3, 64, 64)

@@ -90,6 +90,19 @@ def color_jitter(
     return y.clamp(0, 1) * 2 - 1
 
 
+def random_tint(x: torch.Tensor, *, amount: float, generator: torch.Generator) -> torch.Tensor:
+    """A random white balance per image: each RGB channel × a gain from [e^-amount, e^amount], the three scaled so
+    the Rec. 601 luma of grey stays. N×3k×H×W in [-1, 1] (k images side by side per sample, e.g. a photo and its
+    target: each gets the same gains) -> the same shape, clamped to [-1, 1]."""
+    n, channels = x.shape[:2]
+    if channels % 3:
+        raise ValueError(f"random_tint needs 3, 6, ... channels, got {channels}")
+    gains = torch.exp(amount * (2 * torch.rand(n, 3, generator=generator) - 1))
+    gains /= (gains * torch.tensor([0.299, 0.587, 0.114])).sum(1, keepdim=True)
+    gains = gains.repeat(1, channels // 3).to(x)[:, :, None, None]
+    return (((x + 1) * gains).clamp_(0, 2) - 1).clamp_(-1, 1)
+
+
 def add_noise(x: torch.Tensor, *, std: float, generator: torch.Generator) -> torch.Tensor:
     """x + N(0, std²) noise, clamped to [-1, 1]. N×C×H×W -> N×C×H×W."""
     noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
@@ -97,7 +110,7 @@ def add_noise(x: torch.Tensor, *, std: float, generator: torch.Generator) -> tor
 
 
 def augment_batch(images_u8: list[torch.Tensor], size: int, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
-    """Crop, flip, jitter and noise a list of 3×H×W uint8 images -> N×3×size×size float in [-1, 1]."""
+    """Crop, flip, jitter, tint and noise a list of 3×H×W uint8 images -> N×3×size×size float in [-1, 1]."""
     x = torch.stack(
         [random_resized_crop(img, size, scale=config.scale, ratio=config.ratio, generator=generator) for img in images_u8]
     )
@@ -107,6 +120,8 @@ def augment_batch(images_u8: list[torch.Tensor], size: int, config: AugmentConfi
         x = color_jitter(
             x, brightness=config.brightness, contrast=config.contrast, saturation=config.saturation, generator=generator
         )
+    if config.tint:
+        x = random_tint(x, amount=config.tint, generator=generator)
     if config.noise:
         x = add_noise(x, std=config.noise, generator=generator)
     return x

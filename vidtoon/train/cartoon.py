@@ -25,7 +25,7 @@ from torch import nn
 
 from vidtoon.errors import UsageError
 from vidtoon.models.catalog import build_model
-from vidtoon.train.augment import center_crop, random_flip, to_unit
+from vidtoon.train.augment import center_crop, random_flip, random_tint, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
@@ -280,6 +280,8 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
 
     def make(step: int) -> dict[str, torch.Tensor]:
         a = crops(bank_a, orders[0], step, 0)
+        if config.augment.tint:  # the photo and its target alike (6 channels): the tint is the shot's, kept
+            a = random_tint(a, amount=config.augment.tint, generator=step_generator(config.seed, 2, step))
         batch = {"a": a[:, :3], "b": crops(bank_b, orders[1], step, 1)}
         return batch | ({"a_target": a[:, 3:]} if coded is not None else {})
 

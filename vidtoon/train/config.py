@@ -34,6 +34,9 @@ class AugmentConfig:
         flip: random horizontal flips.
         brightness, contrast, saturation: colour jitter, each factor drawn from [1 - v, 1 + v]; 0 turns it off.
         noise: standard deviation of added Gaussian noise, in [-1, 1] pixel units; 0 turns it off.
+        tint: white-balance jitter: each RGB channel × a gain drawn from [e^-v, e^v], the three scaled to keep the
+            luma; 0 turns it off. The cartoon trainer applies the same gains to a photo and its code-made target, so
+            the generator learns to keep whatever tint a shot has (no colour cast on footage lit unlike the photos).
     """
 
     scale: tuple[float, float] = (0.6, 1.0)
@@ -43,6 +46,7 @@ class AugmentConfig:
     contrast: float = 0.1
     saturation: float = 0.1
     noise: float = 0.0
+    tint: float = 0.0
 
     def __post_init__(self) -> None:
         for key in ("scale", "ratio"):
@@ -57,6 +61,8 @@ class AugmentConfig:
                 raise UsageError(f"augment.{key} must be in [0, 1), got {getattr(self, key)}")
         if self.noise < 0:
             raise UsageError(f"augment.noise must be >= 0, got {self.noise}")
+        if not 0 <= self.tint <= 1:
+            raise UsageError(f"augment.tint must be in [0, 1], got {self.tint}", hint="0.15 gives ±15 % channel gains")
 
 
 @dataclass(frozen=True)
