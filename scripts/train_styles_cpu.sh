@@ -40,7 +40,7 @@ PY="${PY:-/work/main/.venv/bin/python}"
 LOG="${RUN}.log"
 ARGS=(--a "$DATA/a" --b "$DATA/b" -o "$RUN" --size 96 --batch-size 8 --steps 200000 --save-every 250 --sample-every 250
       --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=8000 --set lr=0.0002 --set lambda_detail=5
-      --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set log_every=10 --set workers=1)
+      --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set augment.tint=0.15 --set log_every=10 --set workers=1)
 # resume-or-start: a resumed run keeps its own config.yaml (the recipe above is for a fresh RUN)
 if [ -f "$RUN/checkpoints/latest.pt" ]; then ARGS=(-o "$RUN" --resume); fi
 cd /  # the run must not depend on this worktree staying checked out at this commit: it imports the code below

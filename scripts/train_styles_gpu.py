@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from vidtoon.train.cartoon_config import CartoonConfig  # noqa: E402  (after the sys.path line: runs from a bare checkout)
+from vidtoon.train.config import AugmentConfig  # noqa: E402
 from vidtoon.train.export import export_run  # noqa: E402
 from vidtoon.train.run import train  # noqa: E402
 from vidtoon.train.state import read_checkpoint  # noqa: E402
@@ -50,6 +51,9 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> C
         "save_every": 10**9,
         "sample_every": 10**9,
         "compile": compile_,
+        # white-balance jitter on a photo and its target alike: the style keeps a shot's tint (no cast on footage lit
+        # unlike the photos; docs/training-notes.md, 2026-11-30 night)
+        "augment": AugmentConfig(tint=0.15),
     }
     if smoke:
         return CartoonConfig(
