@@ -17,11 +17,20 @@ from vidtoon.cli import app
 from vidtoon.errors import UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
 from vidtoon.styles import read_style_card
-from vidtoon.train.cartoon import adversarial_ramp, caption_row, cartoon_data, random_crop, split_holdout, yaml_word
+from vidtoon.train.cartoon import (
+    CartoonTrainer,
+    adversarial_ramp,
+    caption_row,
+    cartoon_data,
+    random_crop,
+    split_holdout,
+    yaml_word,
+)
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import AugmentConfig, load_config
 from vidtoon.train.data import ImageBank
 from vidtoon.train.export import export_run
+from vidtoon.train.quality import rgb_to_lab
 from vidtoon.train.run import train
 from vidtoon.train.state import read_checkpoint
 
@@ -194,6 +203,7 @@ def test_trains_and_exports_without_pyav(domains, tmp_path):
         sys.modules["av"] = None  # importing PyAV now fails, as on the GPU machine
         from vidtoon.train.cartoon_config import CartoonConfig
         from vidtoon.train.export import export_run
+from vidtoon.train.quality import rgb_to_lab
         from vidtoon.train.run import train
         config = CartoonConfig(a={str(a)!r}, b={str(b)!r}, steps=3, **{TINY!r})
         train("cartoon", config, {str(tmp_path / "run")!r})
@@ -287,6 +297,29 @@ def test_the_film_anchor_is_cropped_with_its_photo(tmp_path):
     assert float((channel_means.amax(1) - channel_means.amin(1)).max()) > 0.05
     with pytest.raises(UsageError, match="anchor must be one of guided, film"):
         CartoonConfig(anchor="vgg")
+
+
+def test_the_anchor_cast_term_pulls_a_tinted_generator_back_to_the_targets_hue(domains, tmp_path):
+    # a generator whose output is tinted yellow (a bias on its last layer) learns for 20 anchor steps with and
+    # without the cast term, same data and seed: with it, the tint it is left with is smaller
+    def left_with(weight: float) -> float:
+        config = config_for(domains, steps=20, anchor="film", init_steps=100, lr=1e-3, lambda_anchor_cast=weight)
+        trainer = CartoonTrainer(config, device=torch.device("cpu"))
+        last = [m for m in trainer.g.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+        with torch.no_grad():
+            last.bias += torch.tensor([0.3, 0.3, -0.3])
+        data = cartoon_data(config)
+        for step in range(config.steps):
+            losses = trainer.train_step(data.make(step), step)
+        assert (losses["hue"] > 0) == (weight > 0)
+        with torch.no_grad():
+            photos = data.sample["held"]
+            out = trainer.g(photos)
+        return float(
+            (rgb_to_lab(out)[:, 1:].mean((2, 3)) - rgb_to_lab(data.sample["held_target"])[:, 1:].mean((2, 3))).norm(dim=1).mean()
+        )
+
+    assert left_with(0.2) < 0.8 * left_with(0.0)
 
 
 def test_a_film_anchored_run_trains_and_shows_its_target(domains, tmp_path):

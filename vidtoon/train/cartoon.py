@@ -4,7 +4,8 @@ computed by code instead of a pretrained VGG (see `vidtoon.train.views`).
 G turns photos into the style; there is no way back and no cycle. Per step, on random crops of photos `a` and
 style frames `b` (both N×3×size×size in [-1, 1]):
 - initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`, or a
-  look made by code: the film or anime target of `vidtoon.train.look_targets`), L1;
+  look made by code: the film or anime target of `vidtoon.train.look_targets`), L1, plus λ_anchor_cast·|Δ mean (a, b)|
+  from the anchor's mean (Lab units);
 - then G minimises λ_content·L1 at 1/4 resolution and λ_detail·L1 at full resolution to the anchor,
   λ_surface·LSGAN(D_s(surface(G(a)))) + λ_texture·LSGAN(D_t(texture(G(a)))), λ_colour·|moments(G(a)) - moments(B)|
   (spread of lightness and chroma, the batch mean against a running mean over style batches),
@@ -90,8 +91,12 @@ class CartoonTrainer(Trainer):
         target = self.to_device(batch["a_target"]) if "a_target" in batch else self.anchor(real_a)
         if step < config.init_steps:
             with self.autocast():
-                detail = l1_loss(self.run_g(real_a), target)
-            self.minimise(detail, self.optimizers["g"])
+                fake = self.run_g(real_a)
+                detail = l1_loss(fake, target)
+            cast = torch.zeros((), device=self.device)
+            if config.lambda_anchor_cast:  # the mean hue kept as a goal of its own (no margin: the target has it)
+                cast = (rgb_to_lab(fake.float())[:, 1:].mean((2, 3)) - rgb_to_lab(target)[:, 1:].mean((2, 3))).norm(dim=1).mean()
+            self.minimise(detail + config.lambda_anchor_cast * cast, self.optimizers["g"])
             self.scaler.update()
             return {
                 "content": 0.0,
@@ -99,7 +104,7 @@ class CartoonTrainer(Trainer):
                 "surface": 0.0,
                 "texture": 0.0,
                 "colour": 0.0,
-                "hue": 0.0,
+                "hue": float(cast.detach()),
                 "tv": 0.0,
                 "d_surface": 0.0,
                 "d_texture": 0.0,

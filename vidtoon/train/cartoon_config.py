@@ -50,6 +50,10 @@ class CartoonConfig(RunConfig):
         lambda_surface, lambda_texture: adversarial weights of the surface and texture views.
         lambda_colour: L1 between the batch's colour moments and the style domain's (running mean).
         lambda_hue: penalty on a shift of the mean (a, b) beyond `hue_margin` Lab units (a colour cast).
+        lambda_anchor_cast: in the initialisation, a penalty per Lab unit on the distance between the mean (a, b) of
+            G(a) and of its target (no margin: the target has the photo's mean hue). L1 weighs a cast no more than any
+            other error of the same size; this makes keeping the mean hue a goal of its own (0.02: a 2.7-unit cast
+            costs about what the L1 of a well-trained generator does; docs/training-notes.md, 2026-11-30 night).
         lambda_tv: total variation of the output.
         compile: wrap the networks in `torch.compile` (pays on a GPU for runs longer than its compile time).
     """
@@ -82,6 +86,7 @@ class CartoonConfig(RunConfig):
     lambda_texture: float = 1.0
     lambda_colour: float = 0.05
     lambda_hue: float = 0.5
+    lambda_anchor_cast: float = 0.0
     hue_margin: float = 3.0
     lambda_tv: float = 0.5
     compile: bool = False
@@ -106,6 +111,7 @@ class CartoonConfig(RunConfig):
             "lambda_texture",
             "lambda_colour",
             "lambda_hue",
+            "lambda_anchor_cast",
             "lambda_tv",
         )
         if (
