@@ -17,7 +17,7 @@ is printed before and after: on a shared machine read the ratios, not the absolu
     .venv/bin/python scripts/bench_styles.py --save-look /tmp/look   # with the old code (run from its checkout) ...
     .venv/bin/python scripts/bench_styles.py --compare-look /tmp/look   # ... then the new: max / 99.9th pct levels
     .venv/bin/python scripts/bench_styles.py --twins-only     # only the uint8 twins against the torch CPU path
-    .venv/bin/python scripts/bench_styles.py --learned        # only the bundled learned styles (pixar) at 640x360
+    .venv/bin/python scripts/bench_styles.py --learned        # only the bundled learned styles at 640x360 (+ faces)
 
 The uint8 twins (`vidtoon.filters.FRAME_TWINS`: `toon_u8`, `sketch_u8`, numpy + OpenCV, no torch) get their own table
 after the main one: the same frames at 1280×720, 640×360 and 480×270, one thread and two (torch and OpenCV alike), the torch
@@ -207,38 +207,45 @@ def twins(frames: list[np.ndarray], repeats: int) -> None:
 
 def learned(frames: list[np.ndarray], repeats: int) -> None:
     """The bundled learned styles on 640×360 frames (the issue's bound: 0.5 s a frame on 2 cores), one thread and two,
-    uint8 in and out as the pipeline converts, against cv2.stylization on the same frames in the same run."""
+    uint8 in and out as the pipeline converts, against cv2.stylization on the same frames in the same run. A style
+    made for faces (`anime`: its card's `faces: true`) is also timed on 256×256 squares, what restyle gives it per face
+    (cut from the frames' middles; cv2.stylization on the same squares)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from vidtoon.models import load_checkpoint
 
     small = [cv2.resize(rgb, (640, 360), interpolation=cv2.INTER_AREA) for rgb in frames]
+    squares = [np.ascontiguousarray(rgb[52:308, 192:448]) for rgb in small]
     rows = []
     for card in [card for card in list_styles() if card.bundled and card.kind == "checkpoint"]:
         translator = load_translator(card=card, device="cpu", precision="fp32").translator
         model, _ = load_checkpoint(card.checkpoint)
-        with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-            model(torch.zeros(1, 3, 360, 640))
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            cv2.setNumThreads(threads)
-            with torch.inference_mode():
-                seconds, cpu = measure(lambda rgb, t=translator: to_uint8(t(to_tensor(rgb))), small, repeats)
-                base, _ = measure(lambda rgb: cv2.stylization(rgb, sigma_s=60, sigma_r=0.45), small, repeats)
-            rows.append(
-                [
-                    card.name,
-                    str(threads),
-                    f"{counter.get_total_flops() / 2e9:.1f}",
-                    f"{seconds * 1000:.0f}",
-                    f"{cpu * 1000:.0f}",
-                    f"{base * 1000:.0f}",
-                    f"{base / seconds:.2f}x",
-                    "yes" if seconds < 0.5 or threads == 1 else "no",
-                ]
-            )
-    print(f"\nlearned styles at 640x360 ({len(small)} frames, best of {repeats}; the bound: < 500 ms on 2 threads)")
-    print_table(["style", "threads", "GMAC", "ms/frame", "CPU ms/frame", "cv2.stylization ms", "speed vs it", "met?"], rows)
+        inputs = [("640x360", small)] + ([("256x256 face", squares)] if card.defaults.get("faces") else [])
+        for size, images in inputs:
+            with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+                model(torch.zeros(1, 3, *images[0].shape[:2]))
+            for threads in (1, 2):
+                torch.set_num_threads(threads)
+                cv2.setNumThreads(threads)
+                with torch.inference_mode():
+                    seconds, cpu = measure(lambda rgb, t=translator: to_uint8(t(to_tensor(rgb))), images, repeats)
+                    base, _ = measure(lambda rgb: cv2.stylization(rgb, sigma_s=60, sigma_r=0.45), images, repeats)
+                rows.append(
+                    [
+                        card.name,
+                        size,
+                        str(threads),
+                        f"{counter.get_total_flops() / 2e9:.1f}",
+                        f"{seconds * 1000:.0f}",
+                        f"{cpu * 1000:.0f}",
+                        f"{base * 1000:.0f}",
+                        f"{base / seconds:.2f}x",
+                        "yes" if seconds < 0.5 or threads == 1 else "no",
+                    ]
+                )
+    print(f"\nlearned styles ({len(small)} frames, best of {repeats}; the bound: < 500 ms a 640x360 frame on 2 threads)")
+    headers = ["style", "size", "threads", "GMAC", "ms/frame", "CPU ms/frame", "cv2.stylization ms", "speed vs it", "met?"]
+    print_table(headers, rows)
 
 
 def measure(run, frames: list[np.ndarray], repeats: int) -> tuple[float, float]:

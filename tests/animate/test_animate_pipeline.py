@@ -200,8 +200,8 @@ def test_cli_errors_are_one_line(media, tmp_path):
     )
     assert_one_line_error(cli("animate", media / DRIVER, media / DRIVER, "-o", tmp_path / "o.mp4"), "is a video")
     assert_one_line_error(
-        cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anime"),
-        "style 'anime' is not installed",
+        cli("animate", media / "face_astronaut.png", media / DRIVER, "-o", tmp_path / "o.mp4", "--to", "anmie"),
+        "unknown style 'anmie': did you mean 'anime'?",
     )
     assert_one_line_error(
         cli(

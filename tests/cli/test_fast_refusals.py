@@ -167,7 +167,7 @@ def test_a_typo_with_a_checkpoint_style_installed_is_refused_without_torch(expor
     lines = [text for text in stderr.splitlines() if text.strip()]
     assert (
         len(lines) == 1
-        and "unknown style 'tooon': did you mean 'toon'? (installed: mine, paint, pixar, sketch, toon)" in lines[0]
+        and "unknown style 'tooon': did you mean 'toon'? (installed: mine, anime, paint, pixar, sketch, toon)" in lines[0]
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from vidtoon.filters import PROCEDURAL, Procedural
 from vidtoon.filters.param_sets import PARAMS
 from vidtoon.filters.params import FilterParams, option
 from vidtoon.io import probe, read_frames
-from vidtoon.styles import STYLE_KINDS, list_styles, load_translator, resolve_style
+from vidtoon.styles import STYLE_KINDS, cards, list_styles, load_translator, resolve_style
 
 runner = CliRunner()
 BUNDLED = ("paint", "sketch", "toon")
@@ -66,7 +67,8 @@ def test_bundled_style_restyles_a_frame(name):
     assert (y - x).abs().mean() > 0.03  # the look changed (in [-1, 1] units: > 4 grey levels on average)
 
 
-@pytest.mark.parametrize("style", ["toon", "pixar"])  # the README's first command, and the learned style in the wheel
+# the README's first command, and the learned styles in the wheel (anime: on the faces only, its card's default)
+@pytest.mark.parametrize("style", ["toon", "pixar", "anime"])
 def test_a_bundled_style_restyles_the_sample_film_keeping_count_timing_and_sound(style, tmp_path):
     out = tmp_path / f"{style}.mp4"
     result = runner.invoke(app, ["restyle", str(SAMPLE), "--to", style, "-o", str(out), "--end", "1", "--preset", "ultrafast"])
@@ -74,6 +76,12 @@ def test_a_bundled_style_restyles_the_sample_film_keeping_count_timing_and_sound
     info, source = probe(out), probe(SAMPLE)
     assert info.frame_count == 24 and info.fps == source.fps and (info.width, info.height) == (source.width, source.height)
     assert info.audio and abs(float(info.duration) - 1.0) < 0.05
+    # the first second is the push-in on the astronaut's face: its middle changes; a faces style leaves the corners be
+    before, after = (next(iter(read_frames(path))).rgb.astype(np.int16) for path in (SAMPLE, out))
+    middle, corner = (slice(70, 140), slice(175, 245)), (slice(0, 40), slice(0, 60))  # the face: x 162-258, y 54-150
+    assert np.abs(after[middle] - before[middle]).mean() > 6
+    if style == "anime":
+        assert np.abs(after[corner] - before[corner]).mean() < 3  # only x264's own loss
 
 
 def test_style_options_change_the_look_and_bad_ones_are_one_line(tmp_path):
@@ -134,11 +142,17 @@ def test_styles_in_a_narrow_terminal_are_blocks_with_nothing_cut():
         assert block[-1].strip().endswith(f"{name}.png") and block[-1].strip().startswith("preview: /")
 
 
-def test_a_learned_style_that_is_not_installed_and_a_typo_get_their_own_line(tmp_path):
-    anime = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "anime", "-o", str(tmp_path / "x.mp4")])
+def test_a_learned_style_that_is_not_installed_and_a_typo_get_their_own_line(tmp_path, monkeypatch):
+    # an install whose package lacks the anime weights (the bundled folder without anime.*)
+    trimmed = tmp_path / "bundled"
+    shutil.copytree(cards.BUNDLED_DIR, trimmed, ignore=shutil.ignore_patterns("anime.*"))
+    monkeypatch.setattr(cards, "BUNDLED_DIR", trimmed)
+    out = tmp_path / "out"
+    out.mkdir()
+    anime = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "anime", "-o", str(out / "x.mp4")])
     assert anime.exit_code == 1 and anime.output.count("\n") == 1
     assert anime.output.startswith("error: style 'anime' is not installed: it is a learned style")
     assert "vidtoon export RUN --name anime --provenance anime" in anime.output
-    typo = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "tooon", "-o", str(tmp_path / "x.mp4")])
+    typo = runner.invoke(app, ["restyle", str(SAMPLE), "--to", "tooon", "-o", str(out / "x.mp4")])
     assert typo.exit_code == 1 and typo.output.startswith("error: unknown style 'tooon': did you mean 'toon'?")
-    assert not list(tmp_path.iterdir())
+    assert not list(out.iterdir())

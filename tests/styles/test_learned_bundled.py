@@ -1,6 +1,7 @@
-"""The learned style `pixar`, shipped inside the package: its card and file, its look on footage it was not trained
-on (no colour cast, no checkerboard, simplified texture, livelier colour) and its cost. (A whole restyle of the sample
-with it: tests/styles/test_bundled.py.)"""
+"""The learned styles shipped inside the package, `pixar` and `anime`: their cards and files, their look on footage
+they were not trained on (no colour cast, no checkerboard; pixar: simplified texture, livelier colour; anime: a high
+key, flat skin, ink, livelier colour, on faces) and their cost. (A whole restyle of the sample with each:
+tests/styles/test_bundled.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from vidtoon.cli import app
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
+from vidtoon.faces import crop_inside, cut, detect_faces, face_detector, face_square
 from vidtoon.files import file_sha256
 from vidtoon.io import read_frames
 from vidtoon.models import load_checkpoint
@@ -24,13 +26,26 @@ runner = CliRunner()
 CAST_BOUND_SHIPPED = 3.0  # mean Lab (a, b) shift a shipped style may have on held-out footage (half the tint bound)
 MACS_PER_360P_FRAME = 16e9  # multiply-adds; this family ran 35-46 GMAC/s on 2 cores (ngf 16: 8.0 G in 0.21-0.23 s)
 HELD_OUT = "fire2.mp4"  # a phone clip: no frame of it is in the training data (train/provenance.py)
+HELD_OUT_FACES = "talking_head_d3.mp4"  # a talking head (not a selfie of the training data), for anime
+# anime on the talking head's faces, against the input (shipped: lighter by 7.25 Lab, chroma spread ×1.16, flat share
+# ×2.0, ink share ×5.8, cast 1.14-1.42 Lab; its cel-anime target: 8.4, ×1.23, ×2.7, ×6.7, cast 0.15)
+LIGHTER, CHROMA, FLAT, INK = 4.0, 1.05, 1.5, 3.0
+
+
+def bundled(name: str):
+    cards = [card for card in list_styles() if card.name == name and card.bundled]
+    assert cards, f"the learned style {name} is not bundled"
+    return cards[0]
 
 
 @pytest.fixture(scope="module")
 def pixar():
-    cards = [card for card in list_styles() if card.name == "pixar" and card.bundled]
-    assert cards, "the learned style pixar is not bundled"
-    return cards[0]
+    return bundled("pixar")
+
+
+@pytest.fixture(scope="module")
+def anime():
+    return bundled("anime")
 
 
 def detail(lightness: np.ndarray) -> float:
@@ -42,17 +57,24 @@ def lab(rgb_u8: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb_u8.astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
 
 
-def test_pixar_is_listed_with_its_card_and_its_file_is_what_the_card_says(pixar):
+@pytest.mark.parametrize("name", ["pixar", "anime"])
+def test_a_learned_style_is_listed_with_its_card_and_its_file_is_what_the_card_says(name):
+    style = bundled(name)
     listing = runner.invoke(app, ["styles"])
-    assert listing.exit_code == 0 and "pixar  checkpoint" in listing.output
-    assert pixar.kind == "checkpoint" and "research use" in pixar.licence and "film-look target" in pixar.data
-    assert "Min et al." in pixar.credits  # the methods its target is made with
-    assert {"trainer", "steps", "resolution", "size_mb", "date", "look"} <= set(pixar.training)
-    assert pixar.preview is not None and pixar.preview.is_file() and pixar.preview.stat().st_size < 400_000
-    assert pixar.checkpoint.stat().st_size <= 10e6 and file_sha256(pixar.checkpoint) == pixar.sha256
-    assert all(t.dtype == torch.float16 for t in load_file(pixar.checkpoint).values())  # safetensors: no code runs
-    model, card = load_checkpoint(pixar.checkpoint)
-    assert card.family == "cyclegan_resnet" and card.height == 360 and pixar.defaults.get("height", 360) == 360
+    assert listing.exit_code == 0 and f"{name}  checkpoint" in listing.output
+    assert style.kind == "checkpoint" and "research use" in style.licence.lower()
+    assert {"trainer", "steps", "resolution", "size_mb", "date", "look"} <= set(style.training)
+    assert style.preview is not None and style.preview.is_file() and style.preview.stat().st_size < 400_000
+    assert style.checkpoint.stat().st_size <= 10e6 and file_sha256(style.checkpoint) == style.sha256
+    assert all(t.dtype == torch.float16 for t in load_file(style.checkpoint).values())  # safetensors: no code runs
+    model, card = load_checkpoint(style.checkpoint)
+    assert card.family == "cyclegan_resnet"
+    if name == "pixar":
+        assert "film-look target" in style.data and "Min et al." in style.credits  # the methods its target is made with
+        assert card.height == 360 and style.defaults.get("height", 360) == 360
+    else:  # made for faces: restyle translates the faces only, at 256 px squares, unless --no-faces
+        assert "cel-anime target" in style.data and "selfie2anime" in style.data and "XDoG" in style.credits
+        assert style.defaults.get("faces") is True
 
 
 def test_pixar_on_held_out_footage_has_no_cast_no_grid_and_the_look(pixar, media):
@@ -76,8 +98,56 @@ def test_pixar_on_held_out_footage_has_no_cast_no_grid_and_the_look(pixar, media
     assert np.mean(chroma) > 1.05, chroma  # livelier colour (shipped: 1.09; its target: 1.17)
 
 
-def test_pixar_costs_under_half_a_second_per_360p_frame_on_two_cores(pixar):
-    model, _ = load_checkpoint(pixar.checkpoint)
+@pytest.mark.parametrize("name", ["pixar", "anime"])
+def test_a_learned_style_costs_under_half_a_second_per_360p_frame_on_two_cores(name):
+    model, _ = load_checkpoint(bundled(name).checkpoint)
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         model(torch.zeros(1, 3, 360, 640))
     assert counter.get_total_flops() / 2 < MACS_PER_360P_FRAME  # timed in scripts/bench_styles.py --learned
+
+
+def flat_share(rgb_u8: np.ndarray) -> float:
+    """Share of the middle of a 256-px face square (cheeks, nose, mouth) whose lightness is flat: gradient under
+    0.5 Lab units a pixel (after a σ 0.7 blur). Photos shade everywhere; cel tones are flat with steps between."""
+    lightness = cv2.GaussianBlur(lab(rgb_u8)[..., 0], (0, 0), 0.7)
+    dy, dx = np.gradient(lightness)
+    return float((np.hypot(dx, dy)[100:190, 80:176] < 0.5).mean())
+
+
+def ink_share(rgb_u8: np.ndarray) -> float:
+    """Share of pixels drawn as lines: at least 12 Lab units darker than their σ 3 surroundings."""
+    lightness = lab(rgb_u8)[..., 0]
+    return float((lightness < cv2.GaussianBlur(lightness, (0, 0), 3) - 12).mean())
+
+
+def held_out_faces(media, count: int = 4) -> list[np.ndarray]:
+    """`count` face squares of the talking head, spread over the clip, cut at 256 px as `restyle --faces` cuts them."""
+    detector, squares = face_detector(), []
+    frames = [f.rgb for i, f in enumerate(read_frames(media / HELD_OUT_FACES)) if i % 15 == 0]
+    for rgb in frames[:: max(1, len(frames) // count)][:count]:
+        face = detect_faces(rgb, detector)[0]
+        squares.append(cut(rgb, crop_inside(face_square(face, margin=0.4), (rgb.shape[1], rgb.shape[0])), 256))
+    return squares
+
+
+def test_anime_on_held_out_faces_has_no_cast_no_grid_and_the_look(anime, media):
+    translator = load_translator(card=anime, device="cpu", precision="fp32").translator
+    faces = held_out_faces(media)
+    x = u8_to_unit(np.stack(faces))
+    with torch.inference_mode():
+        y = translator(x)
+    casts, grids = colour_cast(x, y), checkerboard(y, 4)
+    assert float(casts.mean()) < CAST_BOUND_SHIPPED and float(casts.max()) < 2 * CAST_BOUND_SHIPPED, casts
+    assert float(grids.max()) < CHECKER_BOUND, grids
+    outputs = unit_to_u8_numpy(y)
+    lighter = [lab(o)[..., 0].mean() - lab(f)[..., 0].mean() for f, o in zip(faces, outputs)]
+    chroma = [
+        lab(o)[..., 1:].reshape(-1, 2).std(0).mean() / lab(f)[..., 1:].reshape(-1, 2).std(0).mean()
+        for f, o in zip(faces, outputs)
+    ]
+    flat = [flat_share(o) / flat_share(f) for f, o in zip(faces, outputs)]
+    ink = [ink_share(o) / ink_share(f) for f, o in zip(faces, outputs)]
+    assert np.mean(lighter) > LIGHTER, lighter  # a high key
+    assert np.mean(chroma) > CHROMA, chroma  # livelier colour
+    assert np.mean(flat) > FLAT, flat  # flat tones on the face
+    assert np.mean(ink) > INK, ink  # ink lines
