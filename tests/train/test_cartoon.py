@@ -203,7 +203,6 @@ def test_trains_and_exports_without_pyav(domains, tmp_path):
         sys.modules["av"] = None  # importing PyAV now fails, as on the GPU machine
         from vidtoon.train.cartoon_config import CartoonConfig
         from vidtoon.train.export import export_run
-from vidtoon.train.quality import rgb_to_lab
         from vidtoon.train.run import train
         config = CartoonConfig(a={str(a)!r}, b={str(b)!r}, steps=3, **{TINY!r})
         train("cartoon", config, {str(tmp_path / "run")!r})
