@@ -27,8 +27,8 @@ CAST_BOUND_SHIPPED = 3.0  # mean Lab (a, b) shift a shipped style may have on he
 MACS_PER_360P_FRAME = 16e9  # multiply-adds; this family ran 35-46 GMAC/s on 2 cores (ngf 16: 8.0 G in 0.21-0.23 s)
 HELD_OUT = "fire2.mp4"  # a phone clip: no frame of it is in the training data (train/provenance.py)
 HELD_OUT_FACES = "talking_head_d3.mp4"  # a talking head (not a selfie of the training data), for anime
-# anime on the talking head's faces, against the input (shipped: lighter by 7.25 Lab, chroma spread ×1.16, flat share
-# ×2.0, ink share ×5.8, cast 1.14-1.42 Lab; its cel-anime target: 8.4, ×1.23, ×2.7, ×6.7, cast 0.15)
+# anime on the talking head's faces, against the input (shipped: lighter by 7.25 Lab, chroma spread ×1.17, flat share
+# ×2.1, ink share ×6.1, cast 0.72-0.77 Lab; its cel-anime target: 8.4, ×1.23, ×2.7, ×6.7, cast 0.15)
 LIGHTER, CHROMA, FLAT, INK = 4.0, 1.05, 1.5, 3.0
 
 
