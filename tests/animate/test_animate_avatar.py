@@ -54,6 +54,17 @@ def test_to_style_animates_the_restyled_face_and_reports(media, short_driver, tm
     assert 0 <= report["identity_drift"] < 0.1
 
 
+def test_the_anime_avatar_restyles_the_face_only(media):
+    # anime's card turns --faces on: the astronaut's face is restyled (lighter, inked), the background and the suit are
+    # the photo's own, bit for bit outside the pasted disc
+    still = load_source(media / "face_astronaut.png", 384)
+    anime = restyle_still(still, style="anime", device="cpu")
+    assert anime.shape == still.shape and anime is not still
+    face, corner = (slice(55, 120), slice(135, 205)), (slice(0, 40), slice(0, 40))  # the face (x 132-206, y 49-123)
+    assert np.abs(anime[face].astype(np.int16) - still[face]).mean() > 8
+    assert np.array_equal(anime[corner], still[corner])
+
+
 def test_report_known_answers(media, short_driver):
     with VideoReader(short_driver) as reader:
         track = track_landmarks((f.rgb for f in reader), refine=True, depth=True)
