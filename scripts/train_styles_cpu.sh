@@ -14,8 +14,9 @@
 # The recipe (2026-11-30 evening, docs/training-notes.md): `anchor: film` (each photo's film-look target, computed by
 # code once, `vidtoon.train.film_target`), generator cyclegan_resnet ngf 16, 4 blocks, no normalisation, input skip and
 # long skips (0.7 MB fp16, 0.23 s a 640x360 frame on 2 cores), 96 px crops (zoom 0.8-1.25) of the 288 px frames,
-# batch 8. Anchor-only (L1 to the target) for `init_steps`, then the adversarial phase (surface and texture weight 1,
-# the cast term 2 beyond 2 Lab units; no colour-moment term: it undid the chroma gain). The shipped `pixar` is step 8,750 of the anchor
+# batch 8. Anchor-only (L1 to the target, plus 0.03 × the mean-hue distance from it; crops tinted alike with the
+# target: augment.tint 0.15) for `init_steps`, then the adversarial phase (surface and texture weight 1, the cast
+# term 2 beyond 2 Lab units; no colour-moment term: it undid the chroma gain). The shipped `pixar` is step 8,750 of the anchor
 # phase (/work/runs/pixar-ship: 3,995 steps towards a milder target at lr 4e-4, then the present one, lr 1e-4 from
 # step 7,140). /work/runs/pixar-ship-adv is that checkpoint with init_steps 8750 and lr 2e-4 in its config.yaml: the
 # adversarial phase, ~1.3-1.5 s a step on 2 threads. A fresh RUN starts the whole recipe (8,000 anchor steps at 2e-4).
@@ -30,8 +31,10 @@ cd "$(dirname "$0")/.."
 REPO="$PWD"
 STYLE="${STYLE:-pixar}"
 case "$STYLE" in
-  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-ship-adv ;;
-  anime) ANCHOR=anime; DEFAULT_RUN=/work/runs/anime-cel ;;  # 256 px face crops: .venv/bin/python scripts/prepare_style_data.py anime -o /work/runs/data/anime
+  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-ship-adv; INIT_STEPS=8000; LOAD_SIZE=288 ;;
+  # 256 px face photos (.venv/bin/python scripts/prepare_style_data.py anime -o /work/runs/data/anime); the shipped
+  # anime is step 36,250 of the anchor phase (docs/training-notes.md, 2026-11-30 night)
+  anime) ANCHOR=anime; DEFAULT_RUN=/work/runs/anime-cel; INIT_STEPS=40000; LOAD_SIZE=256 ;;
   *) echo "STYLE must be pixar or anime, got $STYLE" >&2; exit 2 ;;
 esac
 RUN="${RUN:-$DEFAULT_RUN}"
@@ -39,8 +42,8 @@ DATA="${DATA:-/work/runs/data/$STYLE}"
 PY="${PY:-/work/main/.venv/bin/python}"
 LOG="${RUN}.log"
 ARGS=(--a "$DATA/a" --b "$DATA/b" -o "$RUN" --size 96 --batch-size 8 --steps 200000 --save-every 250 --sample-every 250
-      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=8000 --set lr=0.0002 --set lambda_detail=5
-      --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set augment.tint=0.15 --set log_every=10 --set workers=1)
+      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=$INIT_STEPS --set load_size=$LOAD_SIZE --set lr=0.0002 --set lambda_detail=5
+      --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set augment.tint=0.15 --set lambda_anchor_cast=0.03 --set log_every=10 --set workers=1)
 # resume-or-start: a resumed run keeps its own config.yaml (the recipe above is for a fresh RUN)
 if [ -f "$RUN/checkpoints/latest.pt" ]; then ARGS=(-o "$RUN" --resume); fi
 cd /  # the run must not depend on this worktree staying checked out at this commit: it imports the code below

@@ -54,6 +54,8 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> C
         # white-balance jitter on a photo and its target alike: the style keeps a shot's tint (no cast on footage lit
         # unlike the photos; docs/training-notes.md, 2026-11-30 night)
         "augment": AugmentConfig(tint=0.15),
+        # the mean hue as a goal of its own in the anchor phase (the same notes: the cast fell from 2.4-2.7 to 0.7-0.8)
+        "lambda_anchor_cast": 0.03,
     }
     if smoke:
         return CartoonConfig(
