@@ -32,7 +32,7 @@ from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
 from vidtoon.train.look_targets import LOOK_TARGETS, look_targets
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
-from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report, rgb_to_lab
+from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
 
 TEXTURE_STREAM = 7
@@ -95,7 +95,7 @@ class CartoonTrainer(Trainer):
                 detail = l1_loss(fake, target)
             cast = torch.zeros((), device=self.device)
             if config.lambda_anchor_cast:  # the mean hue kept as a goal of its own (no margin: the target has it)
-                cast = (rgb_to_lab(fake.float())[:, 1:].mean((2, 3)) - rgb_to_lab(target)[:, 1:].mean((2, 3))).norm(dim=1).mean()
+                cast = colour_cast(target, fake.float()).mean()
             self.minimise(detail + config.lambda_anchor_cast * cast, self.optimizers["g"])
             self.scaler.update()
             return {
@@ -125,8 +125,7 @@ class CartoonTrainer(Trainer):
         content = l1_loss(F.avg_pool2d(fake32, 4), F.avg_pool2d(target, 4))
         detail = l1_loss(fake32, target)
         colour = (colour_moments(fake32).mean(0) - style_moments).abs().mean()
-        shift = rgb_to_lab(fake32)[:, 1:].mean((2, 3)) - rgb_to_lab(real_a)[:, 1:].mean((2, 3))
-        hue = F.relu(shift.norm(dim=1) - config.hue_margin).mean()
+        hue = F.relu(colour_cast(real_a, fake32) - config.hue_margin).mean()
         tv = total_variation(fake32)
         loss = (
             config.lambda_content * content

@@ -52,8 +52,8 @@ class CartoonConfig(RunConfig):
         lambda_hue: penalty on a shift of the mean (a, b) beyond `hue_margin` Lab units (a colour cast).
         lambda_anchor_cast: in the initialisation, a penalty per Lab unit on the distance between the mean (a, b) of
             G(a) and of its target (no margin: the target has the photo's mean hue). L1 weighs a cast no more than any
-            other error of the same size; this makes keeping the mean hue a goal of its own (0.02: a 2.7-unit cast
-            costs about what the L1 of a well-trained generator does; docs/training-notes.md, 2026-11-30 night).
+            other error of the same size; this makes keeping the mean hue a goal of its own (the recipes' 0.03: a 1.5-unit
+            cast costs about what the L1 of a well-trained generator does; docs/training-notes.md, 2026-11-30 night).
         lambda_tv: total variation of the output.
         compile: wrap the networks in `torch.compile` (pays on a GPU for runs longer than its compile time).
     """
