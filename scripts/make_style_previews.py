@@ -57,31 +57,27 @@ def translate(translator, rgb: np.ndarray) -> np.ndarray:
     return unit_to_u8_numpy(crop_to(translator(x), size))[0]
 
 
+def face_margin(card) -> float:
+    """The margin around a face box the style's restyle cuts with (its card's `face_margin`, else restyle's 0.4)."""
+    return float(card.defaults.get("face_margin", 0.4))
+
+
 def face_restyle(card, translator, rgb: np.ndarray) -> np.ndarray:
     """One frame with only its faces restyled, as `vidtoon restyle --faces` does a photo (no temporal stage)."""
     faces = FaceRestyler(
         translator,
         lambda: make_temporal_stage("none"),
         face_size=int(card.defaults.get("face_size", 256)),
-        margin=float(card.defaults.get("face_margin", 0.4)),
+        margin=face_margin(card),
     )
     return faces([rgb])[0]
 
 
-def face_crop(rgb: np.ndarray, detector) -> tuple[int, int, int]:
-    """The crop box of the first face of `rgb`, as `FaceRestyler` cuts it (margin 0.4)."""
-    face = detect_faces(rgb, detector)[0]
-    return crop_inside(face_square(face, margin=0.4), (rgb.shape[1], rgb.shape[0]))
-
-
-def face_squares(rgb: np.ndarray, detector) -> np.ndarray:
-    """The first face of `rgb` as a `FACE_PREVIEW_SIDE` square."""
-    return cut(rgb, face_crop(rgb, detector), FACE_PREVIEW_SIDE)
-
-
-def cut_like(source: np.ndarray, output: np.ndarray, detector) -> np.ndarray:
-    """The square of `output` where `source`'s first face is, at `FACE_PREVIEW_SIDE`."""
-    return cut(output, face_crop(source, detector), FACE_PREVIEW_SIDE)
+def face_square_of(image: np.ndarray, source: np.ndarray, detector, margin: float) -> np.ndarray:
+    """The square of `image` where `source`'s first face is (cut as `FaceRestyler` cuts it), at `FACE_PREVIEW_SIDE`."""
+    face = detect_faces(source, detector)[0]
+    crop = crop_inside(face_square(face, margin=margin), (source.shape[1], source.shape[0]))
+    return cut(image, crop, FACE_PREVIEW_SIDE)
 
 
 @torch.inference_mode()
@@ -100,7 +96,8 @@ def main() -> None:
             columns[card.name] = [face_restyle(card, translator, scene) for scene in scenes]
             pairs = [(frames[i], face_restyle(card, translator, frames[i])) for i in FACE_FRAMES]
             # the face squares of the input, and the same squares of the output (cut where the input's face is)
-            rows = [(face_squares(a, detector), cut_like(a, b, detector)) for a, b in pairs]
+            margin = face_margin(card)
+            rows = [(face_square_of(a, a, detector, margin), face_square_of(b, a, detector, margin)) for a, b in pairs]
         else:
             columns[card.name] = [translate(translator, scene) for scene in scenes]
             rows = [(small(a), small(b)) for a, b in zip(scenes, columns[card.name])]
