@@ -31,10 +31,10 @@ cd "$(dirname "$0")/.."
 REPO="$PWD"
 STYLE="${STYLE:-pixar}"
 case "$STYLE" in
-  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-ship-adv; INIT_STEPS=8000; LOAD_SIZE=288 ;;
+  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-palette; INIT_STEPS=20000; LOAD_SIZE=288; PALETTE=true ;;
   # 256 px face photos (.venv/bin/python scripts/prepare_style_data.py anime -o /work/runs/data/anime); the shipped
   # anime is step 36,250 of the anchor phase (docs/training-notes.md, 2026-11-30 night)
-  anime) ANCHOR=anime; DEFAULT_RUN=/work/runs/anime-cel; INIT_STEPS=40000; LOAD_SIZE=256 ;;
+  anime) ANCHOR=anime; DEFAULT_RUN=/work/runs/anime-cel; INIT_STEPS=40000; LOAD_SIZE=256; PALETTE=false ;;
   *) echo "STYLE must be pixar or anime, got $STYLE" >&2; exit 2 ;;
 esac
 RUN="${RUN:-$DEFAULT_RUN}"
@@ -42,7 +42,7 @@ DATA="${DATA:-/work/runs/data/$STYLE}"
 PY="${PY:-/work/main/.venv/bin/python}"
 LOG="${RUN}.log"
 ARGS=(--a "$DATA/a" --b "$DATA/b" -o "$RUN" --size 96 --batch-size 8 --steps 200000 --save-every 250 --sample-every 250
-      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=$INIT_STEPS --set load_size=$LOAD_SIZE --set lr=0.0002 --set lambda_detail=5
+      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=$INIT_STEPS --set load_size=$LOAD_SIZE --set palette=$PALETTE --set lr=0.0002 --set lambda_detail=5
       --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set augment.tint=0.15 --set lambda_anchor_cast=0.03 --set log_every=10 --set workers=1)
 # resume-or-start: a resumed run keeps its own config.yaml (the recipe above is for a fresh RUN)
 if [ -f "$RUN/checkpoints/latest.pt" ]; then ARGS=(-o "$RUN" --resume); fi

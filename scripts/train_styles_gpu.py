@@ -36,6 +36,8 @@ from vidtoon.train.state import read_checkpoint  # noqa: E402
 SHARES = {"pixar": 0.62, "anime": 0.38}
 # the code-made look each style's anchor phase distils (vidtoon.train.look_targets)
 ANCHORS = {"pixar": "film", "anime": "anime"}
+# the styles whose targets take their domain B's palette (vidtoon.train.palette; docs/training-notes.md, 2026-12-01)
+PALETTE_STYLES = ("pixar",)
 CALIBRATION_STEPS = 30
 
 
@@ -56,6 +58,7 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> C
         "augment": AugmentConfig(tint=0.15),
         # the mean hue as a goal of its own in the anchor phase (the same notes: the cast fell from 2.4-2.7 to 0.7-0.8)
         "lambda_anchor_cast": 0.03,
+        "palette": name in PALETTE_STYLES,
     }
     if smoke:
         return CartoonConfig(

@@ -326,3 +326,22 @@ def test_a_film_anchored_run_trains_and_shows_its_target(domains, tmp_path):
     target = cartoon_data(config).sample["held_target"][0]  # rows of the sheet: photo, film target, output
     expected = target.add(1).mul(127.5).round().permute(1, 2, 0).numpy()
     assert np.abs(sheet[50:98, :48].astype(float) - expected).max() <= 1
+
+
+def test_palette_gives_the_targets_the_style_domains_key_and_is_refused_without_a_code_made_look(tmp_path):
+    # photos and a style domain of the same random scenes, the style's 40 % brighter: the targets brighten
+    a = random_png_folder(tmp_path / "a", 4, seed=1, size=(64, 72))
+    b = tmp_path / "b"
+    b.mkdir()
+    for path in sorted(a.iterdir()):
+        cv2.imwrite(str(b / path.name), np.clip(cv2.imread(str(path)).astype(float) * 1.4, 0, 255).astype(np.uint8))
+    config = CartoonConfig(a=str(a), b=str(b), anchor="film", size=32, load_size=64, batch_size=2, holdout=1)
+    plain, styled = cartoon_data(config), cartoon_data(replace(config, palette=True))
+    assert "B's palette: lightness" in styled.summary and "palette" not in plain.summary
+    lift = styled.sample["held_target"].mean() - plain.sample["held_target"].mean()
+    assert float(lift) > 0.05  # in [-1, 1] units: ~7 grey levels
+    assert torch.equal(styled.sample["held"], plain.sample["held"])  # the photos are not touched
+    cast = colour_cast(plain.sample["held_target"], styled.sample["held_target"])
+    assert float(cast.max()) < 1.0
+    with pytest.raises(UsageError, match="palette needs a code-made anchor"):
+        CartoonConfig(anchor="guided", palette=True)

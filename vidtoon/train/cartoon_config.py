@@ -40,6 +40,10 @@ class CartoonConfig(RunConfig):
             "anime": the cel-anime target of each face photo (`vidtoon.train.anime_target`: a high key, a few soft
             tones, ink lines; the `anime` recipe), the same way; "guided": a self-guided filter of each crop
             (`anchor_*` below; runs saved before the option).
+        palette: a code-made anchor's targets take domain B's palette (`vidtoon.train.palette`: lightness and chroma
+            curves and chroma gains by hue, fitted from the targets to B's images when the data is loaded; the mean
+            hue of each target stays its photo's). The `pixar` recipe's since 2026-12-01: the film's bright key and
+            vivid yellow-greens, which no code-made look knows.
         anchor_radius, anchor_eps, anchor_passes: the "guided" anchor's self-guided filter (radius in pixels of the crops,
             which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
             defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture
@@ -78,6 +82,7 @@ class CartoonConfig(RunConfig):
     anchor_radius: int = 2
     anchor_eps: float = 0.01
     anchor_passes: int = 1
+    palette: bool = False
     init_steps: int = 500
     adv_ramp: int = 0
     lambda_content: float = 10.0
@@ -98,6 +103,8 @@ class CartoonConfig(RunConfig):
             raise UsageError(f"anchor_eps must be > 0, got {self.anchor_eps}")
         if self.anchor not in ANCHORS:
             raise UsageError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
+        if self.palette and self.anchor == "guided":
+            raise UsageError("palette needs a code-made anchor (film or anime): the guided anchor is made on each crop")
         if self.norm not in GENERATOR_NORMS:
             raise UsageError(f"norm must be one of {', '.join(GENERATOR_NORMS)}, got {self.norm!r}")
         low, high = self.zoom

@@ -2,6 +2,7 @@
 
     LOOK_TARGETS.get("anime")(rgb_u8)         # H×W×3 uint8 RGB -> the same size, in the look
     look_targets(bank.images, "film")          # every 3×H×W uint8 tensor of a training bank, on a thread pool
+    map_images(targets, palette.apply)         # any H×W×3 uint8 -> H×W×3 uint8 function over such tensors
 
 - "film" (`vidtoon.train.film_target`): 3D feature animation — flat surfaces, smooth shading, livelier colour;
 - "anime" (`vidtoon.train.anime_target`): a 2D anime portrait — a high key, a few soft cel tones, ink lines.
@@ -30,9 +31,13 @@ LOOK_TARGETS.add("anime", anime_look)
 
 
 def look_targets(images: list[torch.Tensor], look: str, *, threads: int | None = None) -> list[torch.Tensor]:
-    """The look `look` of every 3×H×W uint8 tensor (a training bank), in order, on a thread pool (OpenCV releases
-    the GIL)."""
-    function = LOOK_TARGETS.get(look)
+    """The look `look` of every 3×H×W uint8 tensor (a training bank), in order, on a thread pool."""
+    return map_images(images, LOOK_TARGETS.get(look), threads=threads)
+
+
+def map_images(images: list[torch.Tensor], function: LookFunction, *, threads: int | None = None) -> list[torch.Tensor]:
+    """`function` (H×W×3 uint8 RGB -> the same) of every 3×H×W uint8 tensor, in order, on a thread pool (OpenCV
+    releases the GIL)."""
 
     def one(image: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(function(image.permute(1, 2, 0).numpy())).permute(2, 0, 1).contiguous()
