@@ -91,3 +91,16 @@ def test_describe_names_the_moves():
         hue_gains=(1.0,) * SECTORS,
     )
     assert palette.describe().startswith("lightness 50->50, 75->75, 95->95; chroma 60->60")
+
+
+def test_the_tone_curve_moves_tones_and_keeps_the_texture():
+    # a much brighter style domain: a steep curve through the mid-tones; the fine grain of a photo keeps its size
+    palette = fit_palette([scene(seed) for seed in range(4)], [scene(seed + 10, light=1.6) for seed in range(4)])
+    photo = scene(99)
+    light_in, light_out = lab(photo)[..., 0], lab(palette.apply(photo))[..., 0]
+    assert light_out.mean() - light_in.mean() > 10
+
+    def grain(light: np.ndarray) -> float:
+        return float(np.abs(light - cv2.GaussianBlur(light, (0, 0), 2))[8:56, 26:70].mean())
+
+    assert grain(light_out) < 1.15 * grain(light_in)
