@@ -104,3 +104,15 @@ def test_the_tone_curve_moves_tones_and_keeps_the_texture():
         return float(np.abs(light - cv2.GaussianBlur(light, (0, 0), 2))[8:56, 26:70].mean())
 
     assert grain(light_out) < 1.15 * grain(light_in)
+
+
+def test_a_duller_domain_mutes_no_colour():
+    # muting a colour that fills the frame, then putting the mean (a, b) back, would tint the paler regions
+    dull = [cv2.addWeighted(scene(seed + 10), 0.5, np.full((64, 96, 3), 120, np.uint8), 0.5, 0) for seed in range(4)]
+    palette = fit_palette([scene(seed) for seed in range(4)], dull)
+    assert all(g == 1.0 for g in palette.hue_gains)
+    photo = scene(99)
+    out = palette.apply(photo)
+    chroma_in, chroma_out = (np.hypot(lab(x)[..., 1], lab(x)[..., 2]) for x in (photo, out))
+    assert chroma_out.mean() > chroma_in.mean() - 0.5
+    assert np.abs(lab(out)[..., 1:] - lab(photo)[..., 1:]).mean() < 1.0  # every colour where it was

@@ -17,10 +17,13 @@ pointwise map; it cannot learn one that depends on the whole image):
    Gaussian of σ DETAIL_SIGMA) and the detail about it is kept: applied to each pixel, a curve steeper than 1 would
    sharpen the very texture the look removed (fire2's frames: detail 0.82 of the photo's against the film look's
    0.73; moving the local mean: 0.77);
-2. chroma: the same for chroma (hue kept), with chroma 0 kept at 0 (greys stay grey);
+2. chroma: the same for chroma (hue kept), with chroma 0 kept at 0 (greys stay grey), and never below the
+   target's own: the films' median chroma is below the film looks' (15 against 18), but muting a colour that fills
+   the frame moves its mean (a, b), and putting the mean back then tints the paler regions (a red cup's coffee
+   came out pink);
 3. chroma by hue: per 30° sector of hue, the ratio of B's median chroma to the (mapped) targets', shrunk towards 1
-   (its square root: B is one film's world more than a genre's) and kept within HUE_GAIN_RANGE, interpolated
-   smoothly around the hue circle.
+   (its square root: B is one film's world more than a genre's) and kept within HUE_GAIN_RANGE (lifted, never
+   muted, for the same reason), interpolated smoothly around the hue circle.
 
 The image's mean (a, b) is put back afterwards (`put_back_mean_ab`), so a palette never teaches a colour cast.
 """
@@ -40,7 +43,7 @@ MAX_SLOPE = 2.5  # a tone or chroma curve's slope stays within [1 / MAX_SLOPE, M
 SECTORS = 12  # hue sectors of 30°
 HUE_MIN_CHROMA = 6.0  # pixels with less chroma have no hue worth counting
 HUE_MIN_SHARE = 0.01  # a sector holding less than this share of either domain's coloured pixels keeps gain 1
-HUE_GAIN_RANGE = (0.8, 1.25)  # the chroma gain of a hue sector, after shrinking
+HUE_GAIN_RANGE = (1.0, 1.25)  # the chroma gain of a hue sector, after shrinking: colour is lifted, never muted
 DETAIL_SIGMA = 3.0  # the tone curve moves the local mean lightness (a Gaussian of this σ, px); the detail stays
 SAMPLE_WIDTH = 96  # images are measured at this width (the palette is a distribution: detail does not matter)
 
@@ -62,7 +65,7 @@ class Palette:
         mean_ab = lab[..., 1:].reshape(-1, 2).mean(0)
         chroma = np.hypot(lab[..., 1], lab[..., 2])
         hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360.0
-        mapped = np.interp(chroma, *self.chroma) * hue_gain(hue, np.asarray(self.hue_gains))
+        mapped = np.maximum(np.interp(chroma, *self.chroma), chroma) * hue_gain(hue, np.asarray(self.hue_gains))
         scale = (mapped / np.maximum(chroma, 1e-3)).astype(np.float32)
         lightness = lab[..., 0]
         local = cv2.GaussianBlur(lightness, (0, 0), DETAIL_SIGMA)
@@ -74,11 +77,16 @@ class Palette:
     def describe(self) -> str:
         """One line: where the median and third quartile of lightness and chroma go, and the hue gains."""
 
-        def moves(curve: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
-            return ", ".join(f"{curve[0][q]:.0f}->{curve[1][q]:.0f}" for q in (50, 75, 95))
+        def moves(curve: tuple[tuple[float, ...], tuple[float, ...]], floor: bool = False) -> str:
+            return ", ".join(
+                f"{curve[0][q]:.0f}->{max(curve[1][q], curve[0][q]) if floor else curve[1][q]:.0f}" for q in (50, 75, 95)
+            )
 
         gains = " ".join(f"{g:.2f}" for g in self.hue_gains)
-        return f"lightness {moves(self.lightness)}; chroma {moves(self.chroma)} (percentiles 50, 75, 95); hue gains {gains}"
+        return (
+            f"lightness {moves(self.lightness)}; chroma {moves(self.chroma, floor=True)} (percentiles 50, 75, 95); "
+            f"hue gains {gains}"
+        )
 
 
 def hue_gain(hue: np.ndarray, gains: np.ndarray) -> np.ndarray:
@@ -99,7 +107,7 @@ def fit_palette(targets: Sequence[np.ndarray], films: Sequence[np.ndarray]) -> P
     lightness = _curve(source[:, 0], style[:, 0], low=0.0, high=100.0)
     chroma = _curve(_chroma(source), _chroma(style), low=0.0, high=None)
     mapped = source.copy()
-    scale = np.interp(_chroma(source), *chroma) / np.maximum(_chroma(source), 1e-3)
+    scale = np.maximum(np.interp(_chroma(source), *chroma), _chroma(source)) / np.maximum(_chroma(source), 1e-3)
     mapped[:, 1:] *= scale[:, None]
     return Palette(lightness, chroma, _hue_gains(mapped, style))
 
