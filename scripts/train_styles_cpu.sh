@@ -4,22 +4,25 @@
 #
 #     bash scripts/train_styles_cpu.sh            # start, or resume where the last session stopped; returns at once
 #     STYLE=anime bash scripts/train_styles_cpu.sh   # the anime recipe: anchor "anime", data /work/runs/data/anime
-#     tail -f /work/runs/pixar-ship-adv.log       # progress (Rich bar) and the final "stopped at step N" line
-#     ls /work/runs/pixar-ship-adv/samples/       # held-out sheets: photos, film-look targets, outputs, cast + grid + blotch
-#     .venv/bin/python scripts/look_curve.py /work/runs/pixar-ship-adv   # the look measures of every sheet over CPU-hours
-#     kill -INT $(cat /work/runs/pixar-ship-adv.pid)  # stop: finishes the step, saves checkpoints/latest.pt
-#     vidtoon export /work/runs/pixar-ship-adv -o styles/ --name pixar --provenance pixar   # a style from its latest checkpoint
+#     tail -f /work/runs/pixar-palette3.log       # progress (Rich bar) and the final "stopped at step N" line
+#     ls /work/runs/pixar-palette3/samples/       # held-out sheets: photos, film-look targets, outputs, cast + grid + blotch
+#     .venv/bin/python scripts/look_curve.py /work/runs/pixar-palette3   # the look measures of every sheet over CPU-hours
+#     kill -INT $(cat /work/runs/pixar-palette3.pid)  # stop: finishes the step, saves checkpoints/latest.pt
+#     vidtoon export /work/runs/pixar-palette3 -o styles/ --name pixar --provenance pixar   # a style from its latest checkpoint
 # RUN=/work/runs/NAME picks another run folder (docs/training-notes.md lists them all).
 #
-# The recipe (2026-11-30 evening, docs/training-notes.md): `anchor: film` (each photo's film-look target, computed by
-# code once, `vidtoon.train.film_target`), generator cyclegan_resnet ngf 16, 4 blocks, no normalisation, input skip and
-# long skips (0.7 MB fp16, 0.23 s a 640x360 frame on 2 cores), 96 px crops (zoom 0.8-1.25) of the 288 px frames,
-# batch 8. Anchor-only (L1 to the target, plus 0.03 × the mean-hue distance from it; crops tinted alike with the
-# target: augment.tint 0.15) for `init_steps`, then the adversarial phase (surface and texture weight 1, the cast
-# term 2 beyond 2 Lab units; no colour-moment term: it undid the chroma gain). The shipped `pixar` is step 8,750 of the anchor
-# phase (/work/runs/pixar-ship: 3,995 steps towards a milder target at lr 4e-4, then the present one, lr 1e-4 from
-# step 7,140). /work/runs/pixar-ship-adv is that checkpoint with init_steps 8750 and lr 2e-4 in its config.yaml: the
-# adversarial phase, ~1.3-1.5 s a step on 2 threads. A fresh RUN starts the whole recipe (8,000 anchor steps at 2e-4).
+# The recipe (docs/training-notes.md, 2026-11-30 evening and 2026-12-01): `anchor: film` (each photo's film-look
+# target, computed by code once, `vidtoon.train.film_target`) with `palette: true` (those targets given the Blender
+# films' palette, fitted when the data is loaded: `vidtoon.train.palette`), generator cyclegan_resnet ngf 16, 4 blocks,
+# no normalisation, input skip and long skips (0.7 MB fp16, 0.10-0.23 s a 640x360 frame on 2 cores), 96 px crops
+# (zoom 0.8-1.25) of the 288 px frames, batch 8. Anchor-only (L1 to the target, plus 0.03 × the mean-hue distance
+# from it; crops tinted alike with the target: augment.tint 0.15) for `init_steps`, then the adversarial phase
+# (surface and texture weight 1, the cast term 2 beyond 2 Lab units; no colour-moment term). A fresh RUN starts the
+# whole recipe: 28,000 anchor steps at lr 2e-4 (the shipped one lowered it by hand: 1e-4 from step 9,566, 5e-5 from
+# 15,700; 20,000 steps towards the first palette target, then from step 20,000 towards the present one, lr 1e-4,
+# 5e-5 from 24,250). The pixar runs: /work/runs/pixar-palette (steps 0-20,105), /work/runs/pixar-palette3 (from
+# its step 20,000: the shipped checkpoint). On 2 threads at nice 19: 6.5-7.8 anchor steps a second, the adversarial
+# phase 1.7 (its first 257 steps, /work/runs/pixar-palette-adv, took chroma and the lift back towards the photo).
 #
 # Data (once; needs PyAV): .venv/bin/python scripts/prepare_style_data.py pixar -o /work/runs/data/pixar
 #   (633 photos, 557 Blender frames with green frames capped at the photos' share; shorter side 288 px).
@@ -31,7 +34,7 @@ cd "$(dirname "$0")/.."
 REPO="$PWD"
 STYLE="${STYLE:-pixar}"
 case "$STYLE" in
-  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-palette; INIT_STEPS=20000; LOAD_SIZE=288; PALETTE=true ;;
+  pixar) ANCHOR=film; DEFAULT_RUN=/work/runs/pixar-palette3; INIT_STEPS=28000; LOAD_SIZE=288; PALETTE=true ;;
   # 256 px face photos (.venv/bin/python scripts/prepare_style_data.py anime -o /work/runs/data/anime); the shipped
   # anime is step 36,250 of the anchor phase (docs/training-notes.md, 2026-11-30 night)
   anime) ANCHOR=anime; DEFAULT_RUN=/work/runs/anime-cel; INIT_STEPS=40000; LOAD_SIZE=256; PALETTE=false ;;
