@@ -2,7 +2,7 @@
 
     palette = fit_palette(targets_u8, films_u8)     # lists of H×W×3 uint8 RGB: the look's targets, domain B
     palette.apply(target_u8)                        # H×W×3 uint8 RGB -> the same, in B's lightness and colour
-    palette.describe()                              # "lightness 44->49 (median), 62->73 (3rd quartile), ..."
+    palette.describe()                              # "lightness 44->49, 61->73, 86->92; chroma ... (percentiles ...)"
 
 The code-made looks (`vidtoon.train.look_targets`) decide the shapes: flat surfaces, smooth shading, ink. What
 colours a film uses is in its frames. The Blender films against the photos (Lab, 2026-12-01): the same shadows
