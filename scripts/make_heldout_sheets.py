@@ -24,12 +24,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from make_style_previews import label  # scripts/ is on the path when a script runs
 
 from vidtoon.convert import u8_to_unit, unit_to_u8_numpy
 from vidtoon.faces import crop_inside, cut, detect_faces, face_detector, face_square
 from vidtoon.io import read_frames
 from vidtoon.io.images import read_image, write_image
 from vidtoon.styles import list_styles, load_translator
+from vidtoon.train.cartoon import hwc
 from vidtoon.train.data import load_domain
 from vidtoon.train.look_targets import LOOK_TARGETS
 from vidtoon.train.palette import fit_palette
@@ -41,17 +43,6 @@ PIXAR_LOAD_SIZE = 288  # the pixar recipe's load size: the palette is fitted on 
 SAMPLE_SHOTS = (44, 80)  # the rocket and the cup of clips/sample.mp4
 FIRE2_FRAMES = 2
 ROW_WIDTH = 320  # each pixar cell is shown at 320×180 (half the 640×360 it was made at)
-
-
-def label(image: np.ndarray, text: str) -> np.ndarray:
-    out = image.copy()
-    for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
-        cv2.putText(out, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, thickness, cv2.LINE_AA)
-    return out
-
-
-def hwc(image: torch.Tensor) -> np.ndarray:
-    return image.permute(1, 2, 0).numpy()
 
 
 def pixar_frames() -> list[np.ndarray]:
