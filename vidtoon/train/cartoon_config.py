@@ -35,8 +35,8 @@ class CartoonConfig(RunConfig):
             2026-11-30 20:35). Default since then; runs saved before it have none.
         ndf, d_layers: the two PatchGAN discriminators.
         anchor: what G is pulled towards. "film" (default since 2026-11-30 evening): the film-look target of each
-            photo (`vidtoon.train.film_target`: flat surfaces, smooth shading, livelier colour about the photo's own
-            mean hue), computed once per photo when the data is loaded and cropped with it (docs/training-notes.md);
+            photo (`vidtoon.train.film_target`: flat surfaces, smooth shading, regions moved apart in colour, the
+            photo's mean hue kept), computed once per photo when the data is loaded and cropped with it (docs/training-notes.md);
             "anime": the cel-anime target of each face photo (`vidtoon.train.anime_target`: a high key, a few soft
             tones, ink lines; the `anime` recipe), the same way; "guided": a self-guided filter of each crop
             (`anchor_*` below; runs saved before the option).
