@@ -31,9 +31,8 @@ from vidtoon.faces import crop_inside, cut, detect_faces, face_detector, face_sq
 from vidtoon.io import read_frames
 from vidtoon.io.images import read_image, write_image
 from vidtoon.styles import list_styles, load_translator
-from vidtoon.train.cartoon import hwc
 from vidtoon.train.data import load_domain
-from vidtoon.train.look_targets import LOOK_TARGETS
+from vidtoon.train.look_targets import LOOK_TARGETS, hwc
 from vidtoon.train.palette import fit_palette
 
 REPO = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ from vidtoon.train.augment import center_crop, random_flip, random_tint, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
-from vidtoon.train.look_targets import LOOK_TARGETS, look_targets, map_images
+from vidtoon.train.look_targets import LOOK_TARGETS, hwc, look_targets, map_images
 from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
 from vidtoon.train.palette import fit_palette
 from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report
@@ -268,10 +268,10 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
     full_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
     coded = look_targets(full_a.images, config.anchor) if config.anchor in LOOK_TARGETS else None
-    palette = ""
+    palette_note = ""
     if coded is not None and config.palette:  # the targets take B's palette (fitted on every A image, held-out too)
         fitted = fit_palette([hwc(t) for t in coded], [hwc(b) for b in bank_b.images])
-        coded, palette = map_images(coded, fitted.apply), f"; B's palette: {fitted.describe()}"
+        coded, palette_note = map_images(coded, fitted.apply), f"; B's palette: {fitted.describe()}"
     if coded is not None:  # each photo and its target travel as one 6-channel image, so they are cropped alike
         full_a = ImageBank([torch.cat(pair) for pair in zip(full_a.images, coded)], full_a.names)
     bank_a, held = split_holdout(full_a, config.holdout)
@@ -297,12 +297,7 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
     shown = held or [0]
     held_images = torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])
     sample = {"held": held_images[:, :3]} | ({"held_target": held_images[:, 3:]} if coded is not None else {})
-    return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images{palette}")
-
-
-def hwc(image: torch.Tensor) -> np.ndarray:
-    """A 3×H×W uint8 tensor as the H×W×3 uint8 array it shares memory with."""
-    return image.permute(1, 2, 0).numpy()
+    return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images{palette_note}")
 
 
 TRAINERS.add("cartoon", TrainerKind(CartoonConfig, CartoonTrainer, cartoon_data))

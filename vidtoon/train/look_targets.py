@@ -40,7 +40,12 @@ def map_images(images: list[torch.Tensor], function: LookFunction, *, threads: i
     releases the GIL)."""
 
     def one(image: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(function(image.permute(1, 2, 0).numpy())).permute(2, 0, 1).contiguous()
+        return torch.from_numpy(function(hwc(image))).permute(2, 0, 1).contiguous()
 
     with ThreadPoolExecutor(threads or min(16, cv2.getNumberOfCPUs())) as pool:
         return list(pool.map(one, images))
+
+
+def hwc(image: torch.Tensor) -> np.ndarray:
+    """A 3×H×W uint8 tensor (a training bank's image) as the H×W×3 uint8 array it shares memory with."""
+    return image.permute(1, 2, 0).numpy()

@@ -65,7 +65,7 @@ class Palette:
         mean_ab = lab[..., 1:].reshape(-1, 2).mean(0)
         chroma = np.hypot(lab[..., 1], lab[..., 2])
         hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360.0
-        mapped = np.maximum(np.interp(chroma, *self.chroma), chroma) * hue_gain(hue, np.asarray(self.hue_gains))
+        mapped = lifted_chroma(chroma, self.chroma) * hue_gain(hue, np.asarray(self.hue_gains))
         scale = (mapped / np.maximum(chroma, 1e-3)).astype(np.float32)
         lightness = lab[..., 0]
         local = cv2.GaussianBlur(lightness, (0, 0), DETAIL_SIGMA)
@@ -89,6 +89,11 @@ class Palette:
         )
 
 
+def lifted_chroma(chroma: np.ndarray, curve: tuple[tuple[float, ...], tuple[float, ...]]) -> np.ndarray:
+    """`chroma` (any shape) through the chroma curve, never below itself: colour is lifted, never muted."""
+    return np.maximum(np.interp(chroma, *curve), chroma)
+
+
 def hue_gain(hue: np.ndarray, gains: np.ndarray) -> np.ndarray:
     """The chroma gain at each hue (degrees, any shape): `gains` (SECTORS values, sector centres 30·i + 15°)
     interpolated linearly around the circle."""
@@ -107,8 +112,7 @@ def fit_palette(targets: Sequence[np.ndarray], films: Sequence[np.ndarray]) -> P
     lightness = _curve(source[:, 0], style[:, 0], low=0.0, high=100.0)
     chroma = _curve(_chroma(source), _chroma(style), low=0.0, high=None)
     mapped = source.copy()
-    scale = np.maximum(np.interp(_chroma(source), *chroma), _chroma(source)) / np.maximum(_chroma(source), 1e-3)
-    mapped[:, 1:] *= scale[:, None]
+    mapped[:, 1:] *= (lifted_chroma(_chroma(source), chroma) / np.maximum(_chroma(source), 1e-3))[:, None]
     return Palette(lightness, chroma, _hue_gains(mapped, style))
 
 
