@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 import yaml
 from safetensors.torch import load_file
 from typer.testing import CliRunner
@@ -30,6 +31,7 @@ from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import AugmentConfig, load_config
 from vidtoon.train.data import ImageBank
 from vidtoon.train.export import export_run
+from vidtoon.train.losses import fine_detail
 from vidtoon.train.quality import colour_cast
 from vidtoon.train.run import train
 from vidtoon.train.state import read_checkpoint
@@ -115,6 +117,7 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     assert straight.finished and set(straight.losses) == {
         "content",
         "detail",
+        "fine",
         "surface",
         "texture",
         "colour",
@@ -316,6 +319,32 @@ def test_the_anchor_cast_term_pulls_a_tinted_generator_back_to_the_targets_hue(d
         return float(colour_cast(data.sample["held_target"], out).mean())
 
     assert left_with(0.2) < 0.8 * left_with(0.0)
+
+
+def test_the_fine_term_takes_texture_off_where_the_target_has_none(domains):
+    # photos: flat patches of colour under grain; targets: the same patches without it (what the film look does to
+    # wall grain and skin). The same generator learns 40 anchor steps with and without the fine-detail term, same
+    # batches and seed: with it, less of the grain is left on held-out crops.
+    noise = torch.Generator().manual_seed(3)
+
+    def batch(count: int) -> dict[str, torch.Tensor]:
+        flat = F.interpolate(torch.rand(count, 3, 4, 4, generator=noise) * 1.6 - 0.8, size=(32, 32), mode="nearest")
+        grain = torch.randn(count, 1, 32, 32, generator=noise) * 0.15
+        return {"a": (flat + grain).clamp(-1, 1), "a_target": flat, "b": flat}
+
+    batches, held = [batch(4) for _ in range(40)], batch(8)
+
+    def grain_left(weight: float) -> float:
+        config = config_for(domains, steps=40, anchor="film", init_steps=100, lr=1e-3, lambda_fine=weight)
+        trainer = CartoonTrainer(config, device=torch.device("cpu"))
+        for step, each in enumerate(batches):
+            losses = trainer.train_step(each, step)
+        assert (losses["fine"] > 0) == (weight > 0)
+        with torch.no_grad():
+            out = trainer.g(held["a"])
+        return float(fine_detail(out - held["a_target"])[..., 4:-4, 4:-4].abs().mean())
+
+    assert grain_left(4.0) < 0.88 * grain_left(0.0)  # 0.067 against 0.081
 
 
 def test_a_film_anchored_run_trains_and_shows_its_target(domains, tmp_path):

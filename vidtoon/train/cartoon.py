@@ -4,9 +4,11 @@ computed by code instead of a pretrained VGG (see `vidtoon.train.views`).
 G turns photos into the style; there is no way back and no cycle. Per step, on random crops of photos `a` and
 style frames `b` (both N×3×size×size in [-1, 1]):
 - initialisation (`init_steps`): G learns to reproduce the anchor (an edge-preserving abstraction of `a`, or a
-  look made by code: the film or anime target of `vidtoon.train.look_targets`), L1, plus λ_anchor_cast·|Δ mean (a, b)|
-  from the anchor's mean (Lab units);
-- then G minimises λ_content·L1 at 1/4 resolution and λ_detail·L1 at full resolution to the anchor,
+  look made by code: the film or anime target of `vidtoon.train.look_targets`), L1, plus λ_fine·L1 of the fine
+  detail (`losses.fine_detail`: the texture the look removes) and λ_anchor_cast·|Δ mean (a, b)| from the anchor's
+  mean (Lab units);
+- then G minimises λ_content·L1 at 1/4 resolution, λ_detail·L1 at full resolution and λ_fine·L1 of the fine detail
+  to the anchor,
   λ_surface·LSGAN(D_s(surface(G(a)))) + λ_texture·LSGAN(D_t(texture(G(a)))), λ_colour·|moments(G(a)) - moments(B)|
   (spread of lightness and chroma, the batch mean against a running mean over style batches),
   λ_hue·max(0, |Δ mean (a, b)| - margin) (no colour cast) and λ_tv·TV(G(a)); the adversarial weights ramp in
@@ -31,7 +33,7 @@ from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
 from vidtoon.train.look_targets import LOOK_TARGETS, hwc, look_targets, map_images
-from vidtoon.train.losses import l1_loss, lsgan_loss, total_variation
+from vidtoon.train.losses import fine_detail, l1_loss, lsgan_loss, total_variation
 from vidtoon.train.palette import fit_palette
 from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
@@ -84,6 +86,12 @@ class CartoonTrainer(Trainer):
         self.style_moments = self.style_moments * (1 - rate) + current * rate
         return self.style_moments.to(self.device)
 
+    def _fine_error(self, fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """L1 between the fine detail of G's output and of its target (a scalar; 0, not computed, when `lambda_fine` is 0)."""
+        if not self.config.lambda_fine:
+            return torch.zeros((), device=self.device)
+        return l1_loss(fine_detail(fake), fine_detail(target))
+
     def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         """One step of G, then (after the initialisation) of both discriminators; returns the losses."""
         config: CartoonConfig = self.config
@@ -94,14 +102,16 @@ class CartoonTrainer(Trainer):
             with self.autocast():
                 fake = self.run_g(real_a)
                 detail = l1_loss(fake, target)
+            fine = self._fine_error(fake, target)
             cast = torch.zeros((), device=self.device)
             if config.lambda_anchor_cast:  # the mean hue kept as a goal of its own (no margin: the target has it)
                 cast = colour_cast(target, fake.float()).mean()
-            self.minimise(detail + config.lambda_anchor_cast * cast, self.optimizers["g"])
+            self.minimise(detail + config.lambda_fine * fine + config.lambda_anchor_cast * cast, self.optimizers["g"])
             self.scaler.update()
             return {
                 "content": 0.0,
                 "detail": float(detail.detach()),
+                "fine": float(fine.detach()),
                 "surface": 0.0,
                 "texture": 0.0,
                 "colour": 0.0,
@@ -125,12 +135,14 @@ class CartoonTrainer(Trainer):
         fake32 = fake.float()
         content = l1_loss(F.avg_pool2d(fake32, 4), F.avg_pool2d(target, 4))
         detail = l1_loss(fake32, target)
+        fine = self._fine_error(fake32, target)
         colour = (colour_moments(fake32).mean(0) - style_moments).abs().mean()
         hue = F.relu(colour_cast(real_a, fake32) - config.hue_margin).mean()
         tv = total_variation(fake32)
         loss = (
             config.lambda_content * content
             + config.lambda_detail * detail
+            + config.lambda_fine * fine
             + ramp * config.lambda_surface * surface
             + ramp * config.lambda_texture * texture
             + config.lambda_colour * colour
@@ -153,6 +165,7 @@ class CartoonTrainer(Trainer):
         losses = {
             "content": content,
             "detail": detail,
+            "fine": fine,
             "surface": surface,
             "texture": texture,
             "colour": colour,

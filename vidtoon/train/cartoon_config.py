@@ -51,6 +51,10 @@ class CartoonConfig(RunConfig):
         init_steps: anchor-reconstruction steps before the adversarial phase.
         adv_ramp: steps over which the adversarial weights grow linearly from 0 after `init_steps` (0: at once).
         lambda_content: L1 to the anchor at 1/4 resolution (layout and tone); lambda_detail: L1 at full resolution.
+        lambda_fine: L1 between the fine detail (x minus a Gaussian blur of σ 1.5 px) of G(a) and of its target, in
+            both phases: weighs the texture the look removes (and the crispness of its edges) above the rest of the L1,
+            where a small generator otherwise keeps a third of the texture its target removed (0: off, every run
+            before 2026-12-01).
         lambda_surface, lambda_texture: adversarial weights of the surface and texture views.
         lambda_colour: L1 between the batch's colour moments and the style domain's (running mean).
         lambda_hue: penalty on a shift of the mean (a, b) beyond `hue_margin` Lab units (a colour cast).
@@ -87,6 +91,7 @@ class CartoonConfig(RunConfig):
     adv_ramp: int = 0
     lambda_content: float = 10.0
     lambda_detail: float = 1.0
+    lambda_fine: float = 0.0
     lambda_surface: float = 1.0
     lambda_texture: float = 1.0
     lambda_colour: float = 0.05
@@ -114,6 +119,7 @@ class CartoonConfig(RunConfig):
         weights = (
             "lambda_content",
             "lambda_detail",
+            "lambda_fine",
             "lambda_surface",
             "lambda_texture",
             "lambda_colour",

@@ -20,6 +20,22 @@ def l1_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(x.float(), y.float())
 
 
+def fine_detail(x: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    """x minus its Gaussian blur (σ `sigma` px, reflected borders): the fine detail, texture and the crisp side of edges.
+
+    N×C×H×W -> N×C×H×W float32.
+    """
+    x = x.float()
+    radius = max(1, round(3 * sigma))
+    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype) / sigma) ** 2)
+    taps = taps / taps.sum()
+    channels = x.shape[1]
+    blurred = F.pad(x, (radius,) * 4, mode="reflect")
+    blurred = F.conv2d(blurred, taps.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    blurred = F.conv2d(blurred, taps.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+    return x - blurred
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference of vertical and horizontal neighbours (anisotropic TV). N×C×H×W -> scalar."""
     x = x.float()
