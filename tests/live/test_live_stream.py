@@ -181,7 +181,8 @@ def test_the_restyled_picture_can_be_sent_on_as_a_stream(media, tmp_path):
     original = next(iter(read_frames(media / "chaplin.mp4"))).rgb
     sketch = make_restyler(load_translator(style="sketch").translator, RestyleOptions(height=90, consistency="none"))
     expected = sketch([original], [Fraction(0)])[0].astype(int)
-    assert np.abs(first - expected).mean() < 6, "the first frame sent is the sketch of the first input frame"
+    # crf 23 costs ~5 levels (4.97 at rest; 6.8 once, on a loaded CI machine); the original is ~113 away
+    assert np.abs(first - expected).mean() < 10, "the first frame sent is the sketch of the first input frame"
     assert np.abs(first - original.astype(int)).mean() > 3 * np.abs(first - expected).mean()
 
 
