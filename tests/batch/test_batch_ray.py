@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -244,10 +245,14 @@ def test_a_film_is_cut_into_chunks_across_actors_and_survives_a_lost_worker(clus
 
 class Overlap:
     """A `BatchProgress` noting the order of jobs starting and finishing, and the process writing each output (the pid
-    in its lock file, and whether that process is a `RayWorker` actor)."""
+    in its lock file, and whether that process is a `RayWorker` actor).
+
+    The writers are also looked for every 10 ms by `watch` (run it in a thread for the batch's length): progress comes
+    from the actors a few times a second, so a short job's advances can all arrive after it has let its lock go."""
 
     def __init__(self, outputs: dict[int, Path]):
         self.outputs, self.order, self.pids = outputs, [], {number: set() for number in outputs}
+        self.done = threading.Event()
 
     def batch_started(self, jobs, frames): ...
 
@@ -255,6 +260,12 @@ class Overlap:
         self.order.append(("start", number))
 
     def job_advanced(self, number, frames):
+        self.note_writer(number)
+
+    def job_finished(self, result):
+        self.order.append(("finished", result.number))
+
+    def note_writer(self, number: int) -> None:
         output = self.outputs[number]
         try:
             pid = json.loads(output.with_name(output.name + ".lock").read_text())["pid"]
@@ -263,8 +274,10 @@ class Overlap:
             return
         self.pids[number].add((pid, title.startswith(b"ray::RayWorker")))
 
-    def job_finished(self, result):
-        self.order.append(("finished", result.number))
+    def watch(self) -> None:
+        while not self.done.wait(0.01):
+            for number in self.outputs:
+                self.note_writer(number)
 
 
 def test_one_actor_runs_two_jobs_at_once_as_local_mode_would(cluster, tmp_path):
@@ -284,7 +297,13 @@ def test_one_actor_runs_two_jobs_at_once_as_local_mode_would(cluster, tmp_path):
 
     outputs = {n: tmp_path / "ray" / s.name for n, s in sources.items()}
     progress = Overlap(outputs)
-    report = vidtoon.batch(jobs("ray"), workers=2, ray_address="auto", progress=progress)
+    watcher = threading.Thread(target=progress.watch, daemon=True)
+    watcher.start()
+    try:
+        report = vidtoon.batch(jobs("ray"), workers=2, ray_address="auto", progress=progress)
+    finally:
+        progress.done.set()
+        watcher.join()
     assert report.ok and report.workers == 2 and [job.frames for job in report.jobs] == [60, 48], report.jobs
     (one,), (two,) = progress.pids[1], progress.pids[2]
     assert one == two and one[1], "one actor process (a Ray worker running `RayWorker`) wrote both outputs"
