@@ -1,15 +1,21 @@
 #!/usr/bin/env python
 """Train the bundled learned styles `pixar` (then `anime`) for a fixed wall-clock budget on one GPU; write the
-fp16 checkpoints, the style cards, the held-out preview sheets and a report into one folder.
+fp16 checkpoints, the style cards, held-out sheets against the shipped styles and a report into one folder.
 
     bash scripts/train_styles_gpu.sh                 # on the GPU machine (see its header for the carry paths)
     python scripts/train_styles_gpu.py --smoke --out /tmp/o --data DIR   # the same code path, tiny, on a CPU
 
-Per style: a short calibration run (a few adversarial steps in a scratch folder) measures steps/s on this
-machine; the real run then gets as many steps as fit its share of the budget, so the learning-rate schedule
-(constant, then linear decay over the second half) ends when the time does. Needs no PyAV (image folders only).
+The recipe is the one that made the shipped styles on the CPU (docs/training-notes.md), given a GPU's throughput:
+each style's generator starts from the shipped one (`init_from`; `--from-scratch`: random weights) and distils its
+code-made look (the anchor phase only: on the CPU the adversarial phase only ever pulled the look back towards the
+photo; `--adversarial` runs it after 1,500 anchor steps), on 256 px crops of frames at the CPU recipe's scale, batch 32,
+bf16. Per style a short calibration run measures steps/s on this machine; the real run then gets as many steps as fit
+its share of the budget, so the learning-rate schedule (constant, then linear decay over the second half) ends when
+the time does. Afterwards the shipped and the new generator restyle the run's held-out photos: their distance to the
+look target and their colour cast go into the report, and NAME.heldout.png shows photo, target, shipped, new. Needs
+no PyAV (image folders only).
 
-Writes into --out (at most 7 files): NAME.safetensors, NAME.yaml, NAME.preview.png per style, report.txt.
+Writes into --out (7 files): NAME.safetensors, NAME.yaml, NAME.heldout.png per style, report.txt.
 """
 
 from __future__ import annotations
@@ -26,9 +32,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from vidtoon.train.cartoon_config import CartoonConfig  # noqa: E402  (after the sys.path line: runs from a bare checkout)
+import torch  # noqa: E402  (after the sys.path line: runs from a bare checkout)
+
+from vidtoon.models.checkpoint import load_checkpoint  # noqa: E402
+from vidtoon.styles.cards import find_style  # noqa: E402
+from vidtoon.train.cartoon import cartoon_data  # noqa: E402
+from vidtoon.train.cartoon_config import CartoonConfig  # noqa: E402
 from vidtoon.train.config import AugmentConfig  # noqa: E402
 from vidtoon.train.export import export_run  # noqa: E402
+from vidtoon.train.quality import colour_cast  # noqa: E402
+from vidtoon.train.report import image_grid, write_png  # noqa: E402
 from vidtoon.train.run import train  # noqa: E402
 from vidtoon.train.state import read_checkpoint  # noqa: E402
 
@@ -39,14 +52,23 @@ ANCHORS = {"pixar": "film", "anime": "anime"}
 # the styles whose targets take their domain B's palette (vidtoon.train.palette; docs/training-notes.md, 2026-12-01)
 PALETTE_STYLES = ("pixar",)
 # the L1 of the fine detail alone, weighted (`lambda_fine`): without it the small generator keeps a third of the texture
-# its target removes (docs/training-notes.md, 2026-12-01 morning: pixar's fine texture 0.82 -> 0.79 of the photo's)
-FINE_DETAIL = {"pixar": 6.0}
+# its target removes (docs/training-notes.md, 2026-12-01 morning: pixar's fine texture 0.82 -> 0.79 of the photo's);
+# both shipped styles were fine-tuned with it
+FINE_DETAIL = {"pixar": 6.0, "anime": 6.0}
+# the shorter side the frames are loaded at: the CPU recipe's, so the targets have the scale the shipped generators
+# learned (the look's filters work in pixels) and a 360p film frame meets the scale it was trained on
+LOAD_SIZES = {"pixar": 288, "anime": 256}
+# the generator's architecture, taken from the shipped style's card when it starts from it
+ARCHITECTURE = ("ngf", "n_blocks", "norm", "skip", "long_skips")
 CALIBRATION_STEPS = 30
+ADVERSARIAL_AFTER = 1500  # --adversarial: anchor-only steps first
 
 
-def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> CartoonConfig:
-    """The recipe of style `name`: 256 px crops of 256 px-short-side frames, batch 32, bf16 autocast, channels_last;
-    the anchor phase towards the style's code-made look (`ANCHORS`), then the adversarial phase."""
+def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool, scratch: bool, adversarial: bool) -> CartoonConfig:
+    """The recipe of style `name`: the shipped generator (unless `scratch`) distilling the style's code-made look
+    (`ANCHORS`) on 256 px crops, batch 32, bf16 autocast, channels_last; after `ADVERSARIAL_AFTER` steps the
+    adversarial phase too when `adversarial`. `smoke`: the same path, tiny, on the CPU."""
+    start = {} if scratch else {"init_from": name, **architecture_of(name)}
     common = {
         "a": str(a),
         "b": str(b),
@@ -63,21 +85,21 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> C
         "lambda_anchor_cast": 0.03,
         "palette": name in PALETTE_STYLES,
         "lambda_fine": FINE_DETAIL.get(name, 0.0),
+        "anchor": ANCHORS.get(name, "film"),
+        **start,
     }
     if smoke:
+        tiny = {"ngf": 8, "n_blocks": 1} if scratch else {}
         return CartoonConfig(
-            **common,
+            **{"ngf": 16, **common, **tiny},
             size=32,
             load_size=48,
             zoom=(1.0, 1.25),
             batch_size=2,
-            ngf=8,
-            n_blocks=1,
             ndf=8,
             d_layers=2,
             holdout=2,
-            anchor=ANCHORS.get(name, "film"),
-            init_steps=2,
+            init_steps=2 if adversarial else 10**9,
             device="cpu",
             workers=1,
             steps=6,
@@ -85,14 +107,10 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> C
     return CartoonConfig(
         **common,
         size=256,
-        load_size=256,
-        zoom=(1.0, 1.25),
+        load_size=LOAD_SIZES.get(name, 256),
+        zoom=(1.0, 1.125),
         batch_size=32,
-        # the code-made look (pixar: the film-look target, docs/training-notes.md, 2026-11-30 evening; anime: the
-        # cel-anime target, 2026-11-30 night): the anchor phase distils it, the adversarial phase adds what code
-        # cannot, at weight 1 (5× had added a colour cast on the CPU)
-        anchor=ANCHORS.get(name, "film"),
-        init_steps=1500,
+        init_steps=ADVERSARIAL_AFTER if adversarial else 10**9,
         lambda_detail=5.0,
         # no pull towards the films' colour spreads: they are nearly the photos' own, so it undid the target's chroma
         # gain in 500 CPU steps (docs/training-notes.md, 2026-11-30 22:35); the cast term still holds the mean hue
@@ -101,21 +119,45 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool) -> C
         hue_margin=2.0,
         device="cuda",
         workers=8,
-        lr=2e-4,
+        # a shipped generator is fine-tuned (the CPU runs' 1e-4 after their first 20,000 steps); a fresh one learns
+        lr=2e-4 if scratch else 1e-4,
         steps=10**6,
     )
 
 
+def architecture_of(name: str) -> dict:
+    """The generator settings of the shipped style `name` (from its card), for a run that starts from it."""
+    _, card = load_checkpoint(find_style(name).checkpoint)
+    return {key: card.kwargs[key] for key in ARCHITECTURE if key in card.kwargs}
+
+
 def steps_for(budget_s: float, config: CartoonConfig, scratch: Path, smoke: bool) -> tuple[int, float]:
-    """(steps that fit `budget_s`, measured adversarial steps/s) from a calibration run in `scratch`."""
+    """(steps that fit `budget_s`, measured steps/s) from a calibration run in `scratch`: anchor steps for an
+    anchor-only run, else adversarial ones (about twice as dear: the budget holds)."""
+    anchor_only = config.init_steps >= config.steps
+    probe = replace(config, steps=3 if smoke else CALIBRATION_STEPS, init_steps=config.init_steps if anchor_only else 0)
+    rate = train("cartoon", probe, scratch, force=True).steps_per_second
     if smoke:
-        probe = replace(config, steps=3, init_steps=0)
-        result = train("cartoon", probe, scratch, force=True)
-        return config.steps, result.steps_per_second
-    probe = replace(config, steps=CALIBRATION_STEPS, init_steps=0)
-    result = train("cartoon", probe, scratch, force=True)
-    rate = result.steps_per_second
-    return max(config.init_steps + 100, int(budget_s * rate * 0.97)), rate
+        return config.steps, rate
+    least = 100 if anchor_only else config.init_steps + 100
+    return max(least, int(budget_s * rate * 0.97)), rate
+
+
+def held_out_comparison(name: str, config: CartoonConfig, new_checkpoint: Path, sheet: Path) -> str:
+    """The shipped and the new generator on the run's held-out photos: their mean distance to the look target (grey
+    levels) and colour cast (Lab), as a report line; `sheet`: rows of photo, target, shipped, new."""
+    sample = cartoon_data(config).sample  # the held-out photos and their targets, as the run made them
+    held, target = sample["held"], sample["held_target"]
+    rows, parts = [held, target], []
+    for label, path in (("shipped", find_style(name).checkpoint), ("new", new_checkpoint)):
+        model, _ = load_checkpoint(path)
+        with torch.inference_mode():
+            out = model(held).clamp(-1, 1)
+        rows.append(out)
+        distance = float((out - target).abs().mean()) * 127.5
+        parts.append(f"{label} {distance:.2f} levels from the target, cast {float(colour_cast(held, out).mean()):.2f}")
+    write_png(sheet, image_grid(rows))
+    return f"  held-out ({len(held)} photos): " + "; ".join(parts)
 
 
 def main() -> int:
@@ -130,9 +172,18 @@ def main() -> int:
     parser.add_argument(
         "--smoke", action="store_true", help="tiny sizes and a few steps on the CPU: the same code path and outputs"
     )
+    parser.add_argument(
+        "--from-scratch", action="store_true", help="random weights, not the shipped styles' generators, to start from"
+    )
+    parser.add_argument(
+        "--adversarial", action="store_true", help=f"the adversarial phase after {ADVERSARIAL_AFTER} anchor-only steps"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    report = [f"train_styles_gpu: budget {args.budget:.0f} s, smoke={args.smoke}, compile={args.compile}"]
+    report = [
+        f"train_styles_gpu: budget {args.budget:.0f} s, smoke={args.smoke}, compile={args.compile}, "
+        f"from_scratch={args.from_scratch}, adversarial={args.adversarial}"
+    ]
     work = Path(tempfile.mkdtemp(prefix="vidtoon-gpu-runs-"))
     failed = False
     started = time.perf_counter()
@@ -143,7 +194,15 @@ def main() -> int:
             failed = True
             continue
         try:
-            config = gpu_config(name, folder / "a", folder / "b", smoke=args.smoke, compile_=args.compile)
+            config = gpu_config(
+                name,
+                folder / "a",
+                folder / "b",
+                smoke=args.smoke,
+                compile_=args.compile,
+                scratch=args.from_scratch,
+                adversarial=args.adversarial,
+            )
             budget = args.budget * SHARES.get(name, 0.5)
             t0 = time.perf_counter()
             steps, rate = steps_for(budget, config, work / f"{name}-calibrate", args.smoke)
@@ -151,16 +210,22 @@ def main() -> int:
             result = train("cartoon", replace(config, steps=steps), run)
             took = time.perf_counter() - t0
             exported = export_run(run, args.out, name=name, provenance=name, force=True)
+            (args.out / f"{name}.preview.png").unlink(missing_ok=True)  # the held-out sheet below shows more
             look = read_checkpoint(run / "checkpoints" / "latest.pt")["trainer"]["extra"]["quality"][-1].tolist()
             images = result.step * config.batch_size
+            anchor_steps = min(config.init_steps, result.step)
+            start = f"from the shipped {name}" if config.init_from else "from random weights"
             report.append(
-                f"{name}: {result.step} steps ({config.init_steps} anchor-only) at {config.size} px, batch {config.batch_size}: "
-                f"{images} crops seen; calibrated {rate:.2f} adversarial steps/s, run {result.steps_per_second:.2f} steps/s "
+                f"{name}: {result.step} steps ({anchor_steps} anchor-only) {start} at {config.size} px, batch {config.batch_size}: "
+                f"{images} crops seen; calibrated {rate:.2f} steps/s, run {result.steps_per_second:.2f} steps/s "
                 f"(compute {result.step_ms:.0f} ms, data wait {result.data_ms:.1f} ms); {took:.0f} s with calibration; "
                 f"held-out colour cast {look[1]:.2f} Lab, checkerboard {look[2]:.2f}, blotches {look[3]:.4f}; "
                 f"{exported.checkpoint.name} {exported.checkpoint.stat().st_size / 1e6:.2f} MB sha256 {exported.sha256[:12]}"
             )
             report.append("  last losses: " + ", ".join(f"{k} {v:.3g}" for k, v in result.losses.items()))
+            t0 = time.perf_counter()
+            report.append(held_out_comparison(name, config, exported.checkpoint, args.out / f"{name}.heldout.png"))
+            report[-1] += f" ({time.perf_counter() - t0:.0f} s)"
         except Exception as exc:  # noqa: BLE001 - one style failing must not lose the other's results
             report.append(f"{name}: FAILED {type(exc).__name__}: {exc}")
             failed = True

@@ -3,31 +3,37 @@
 #
 # CARRY (ignored paths that must travel with the working tree; the device tool's `carry`):
 #     out/gpu_data
-# made beforehand on any machine with PyAV (pixar 30.0 MiB + anime 23.2 MiB = 53.4 MiB; the tracked tree ~1 MiB; all must stay under 64 MiB):
-#     .venv/bin/python scripts/prepare_style_data.py pixar -o out/gpu_data/pixar --short-side 256 --jpeg-quality 90
-#     .venv/bin/python scripts/prepare_style_data.py anime -o out/gpu_data/anime --short-side 256 --jpeg-quality 90 --limit 700
+# made beforehand on any machine with PyAV, at the CPU recipe's scales (pixar 35.7 MiB + anime 16.6 MiB = 52.4 MiB;
+# the tracked tree 6.9 MiB; everything must stay under 64 MiB):
+#     .venv/bin/python scripts/prepare_style_data.py pixar -o out/gpu_data/pixar --short-side 288 --jpeg-quality 90
+#     .venv/bin/python scripts/prepare_style_data.py anime -o out/gpu_data/anime --short-side 256 --jpeg-quality 90 --limit 500
 # Run it (device tool): command "bash scripts/train_styles_gpu.sh", carry ["out/gpu_data"], timeout_s 600.
-# Writes into $OUT (default out/gpu_styles), 7 files: pixar.{safetensors,yaml,preview.png}, anime.{...}, report.txt.
-# Then, here: copy the safetensors + yaml + preview.png into vidtoon/styles/bundled/ if the held-out sheets hold up.
+# Writes into $OUT (default out/gpu_styles), 7 files: pixar.{safetensors,yaml,heldout.png}, anime.{...}, report.txt.
+# Then, here: if the report's held-out distance to the target is below the shipped style's and the sheet holds up,
+# measure it as the shipped ones were (docs/training-notes.md) and copy the safetensors into vidtoon/styles/bundled/.
 #
 # Needs on the machine: Python 3.12 with torch (CUDA), numpy, opencv-python-headless, pillow, pyyaml, rich,
 # safetensors, typer (all preinstalled there). No PyAV: the training path reads image folders only.
 #
-# Recipe: `vidtoon train cartoon` (vidtoon/train/cartoon.py): one-way generator cyclegan_resnet (32 base channels,
-# 4 blocks, resize+conv upsampling, no normalisation, input skip before the tanh (CartoonConfig's defaults since 2026-11-30: the
-# instance-norm generator gave a colour cast and "droplets" on whole frames, docs/training-notes.md), 1.37M
-# parameters, 2.7 MB fp16), two PatchGANs (surface and texture views), 256 px crops of
-# 256 px-short-side frames, batch 32, bf16 autocast, channels_last, cuDNN benchmark; 300 anchor-only steps,
-# then adversarial. A 30-step calibration per style measures steps/s and sizes the run to its share of
-# BUDGET seconds of training (pixar 62 %, anime 38 %); the learning rate decays over the second half.
+# Recipe (scripts/train_styles_gpu.py; the CPU recipe that made the shipped styles, given a GPU's throughput): each
+# style's generator starts from the shipped one (`vidtoon train cartoon --init-from NAME`: its architecture, from its
+# card: 16 base channels, 4 blocks, long skips, 0.35M parameters, 0.7 MB fp16) and distils its code-made look (the
+# anchor phase only; pixar: the film look with the Blender films' palette, anime: the cel-anime portrait; the fine
+# detail weighted, lambda_fine 6), on 256 px crops of 288 px (pixar) / 256 px (anime) frames, batch 32, lr 1e-4,
+# bf16 autocast, channels_last, cuDNN benchmark. A 30-step calibration per style measures steps/s and sizes the run
+# to its share of BUDGET seconds of training (pixar 62 %, anime 38 %); the learning rate decays over the second half.
+# `--from-scratch`: random weights (lr 2e-4); `--adversarial`: the adversarial phase after 1,500 anchor steps (on the
+# CPU it only ever pulled the look back towards the photo: docs/training-notes.md).
 #
-# Budget notes: BUDGET=420 s of training + start-up (imports, reading ~1,200 + 1,400 JPEGs twice, calibration,
-# cuDNN autotuning; estimated 40–80 s) + export ≈ 8–9 minutes of the 10-minute command limit.
-# steps/s on the H200: NOT MEASURED YET (no GPU was lent to the session that wrote this). Estimate from FLOPs
-# (~80 GFLOP per 256 px crop per step, G + both Ds, fwd + bwd): 5–15 steps/s at batch 32, i.e. 1,300–4,000 pixar
-# steps ≈ 40k–130k crops seen. report.txt records the measured rate, steps and crops seen: copy them here.
-# torch.compile: off by default (`--compile`): untested on the GPU; compile time (~30–60 s for G + 2 Ds) would eat
-# 10–15 % of this budget, so it pays only if it speeds steps up by more than that.
+# Budget notes: BUDGET=420 s of training + start-up (imports, reading ~1,200 + 1,000 JPEGs three times: calibration,
+# run, held-out comparison; the look targets on 16 threads, ~70 ms a photo each; cuDNN autotuning; estimated 40-80 s)
+# + export ≈ 8-9 minutes of the 10-minute command limit.
+# steps/s on the H200: NOT MEASURED YET (no GPU was lent to the sessions that wrote this). Estimate: G alone (anchor
+# phase) is ~35 k multiply-adds a pixel, ~0.4 TFLOP a step of 32 crops of 256 px (forward + backward), so 20-60
+# steps/s if the data keeps up (8 workers), i.e. 5,000-15,000 pixar steps: 6-20x the pixels the CPU run saw in all.
+# report.txt records the measured rate, steps and crops seen: copy them here.
+# torch.compile: off by default (`--compile`): untested on the GPU; compile time (~30-60 s) would eat 10-15 % of this
+# budget, so it pays only if it speeds steps up by more than that.
 # CPU check of the same path, tiny and in seconds (tests/train/test_train_styles_gpu.py):
 #     python scripts/train_styles_gpu.py --smoke --out /tmp/o --data DIR_WITH_pixar_AND_anime
 set -euo pipefail

@@ -103,6 +103,11 @@ def parse_assignments(items: list[str] | None, *, flag: str, example: str) -> di
     return values
 
 
+def setting_word(value: object) -> str:
+    """A setting's value as `--set key=VALUE` and config.yaml write it (true/false for booleans)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _decimal(text: str) -> Fraction:
     """A plain decimal ("12", "29.97", "1e3") as an exact Fraction; ValueError for anything else (NaN, inf, and
     exponents past 99, which would make Fraction build numbers of unbounded size)."""

@@ -15,8 +15,9 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
-from vidtoon.errors import UsageError
+from vidtoon.errors import InputError, UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
+from vidtoon.parsing import setting_word
 from vidtoon.styles import read_style_card
 from vidtoon.train.cartoon import (
     CartoonTrainer,
@@ -25,7 +26,6 @@ from vidtoon.train.cartoon import (
     cartoon_data,
     random_crop,
     split_holdout,
-    yaml_word,
 )
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import AugmentConfig, load_config
@@ -249,10 +249,10 @@ def test_a_run_saved_before_an_option_resumes_only_with_what_it_had(domains, tmp
     config = yaml.safe_load((run / "config.yaml").read_text())
     del config[key]  # the new default would apply
     (run / "config.yaml").write_text(yaml.safe_dump(config))
-    said = f"trained with {key}: {yaml_word(before)}, its config.yaml says {key}: {yaml_word(now)}"
+    said = f"trained with {key}: {setting_word(before)}, its config.yaml says {key}: {setting_word(now)}"
     with pytest.raises(UsageError, match=said) as caught:
         train("cartoon", config_for(domains, steps=4), run, resume=True)
-    assert f"{key}: {yaml_word(before)}" in caught.value.hint
+    assert f"{key}: {setting_word(before)}" in caught.value.hint
     (run / "config.yaml").write_text(yaml.safe_dump({**config, key: before}))
     assert train("cartoon", config_for(domains, steps=4, **{key: before}), run, resume=True).step == 4
 
@@ -374,3 +374,60 @@ def test_palette_gives_the_targets_the_style_domains_key_and_is_refused_without_
     assert float(cast.max()) < 1.0
     with pytest.raises(UsageError, match="palette needs a code-made anchor"):
         CartoonConfig(anchor="guided", palette=True)
+
+
+def test_a_run_starts_from_an_exported_generator_and_its_card_says_so(domains, tmp_path):
+    train("cartoon", config_for(domains, steps=3), tmp_path / "first")
+    exported = export_run(tmp_path / "first", tmp_path / "styles", name="mine")
+    started, _ = load_checkpoint(exported.checkpoint)
+    config = config_for(domains, steps=1, lr=1e-9, init_from=str(exported.checkpoint))  # a step that moves nothing
+    train("cartoon", config, tmp_path / "second")
+    again = export_run(tmp_path / "second", tmp_path / "styles", name="again")
+    loaded, _ = load_checkpoint(again.checkpoint)
+    for name, tensor in started.state_dict().items():
+        assert torch.equal(loaded.state_dict()[name], tensor), name
+    assert read_style_card(again.card).training["init_from"] == str(exported.checkpoint)
+    fresh = CartoonTrainer(config_for(domains), device=torch.device("cpu"))  # random weights: unlike the export
+    assert not torch.equal(fresh.g.state_dict()["model.1.weight"], started.state_dict()["model.1.weight"])
+    # resumed, the run continues from its own checkpoint: the file it started from is not needed again
+    exported.checkpoint.unlink()
+    result = train("cartoon", replace(config, steps=3), tmp_path / "second", resume=True)
+    assert result.step == 3
+
+
+def test_init_from_is_checked_before_the_data_loads(domains, tmp_path):
+    train("cartoon", config_for(domains, steps=1), tmp_path / "first")
+    exported = export_run(tmp_path / "first", tmp_path / "styles", name="mine")
+    nowhere = config_for(domains, a=str(tmp_path / "no-photos"))  # the data would fail too, but later
+    with pytest.raises(
+        UsageError, match=r"its generator is cyclegan_resnet \(n_blocks 1\), this run's is .*\(n_blocks 2\)"
+    ) as caught:
+        train("cartoon", replace(nowhere, n_blocks=2, init_from=str(exported.checkpoint)), tmp_path / "r1")
+    assert caught.value.hint == "train the same generator (--set n_blocks=1)"
+    with pytest.raises(UsageError, match="the 'toon' style is procedural, not a generator vidtoon trained"):
+        train("cartoon", replace(nowhere, init_from="toon"), tmp_path / "r2")
+    with pytest.raises(UsageError, match="unknown style 'pixr': did you mean 'pixar'"):
+        train("cartoon", replace(nowhere, init_from="pixr"), tmp_path / "r3")
+    with pytest.raises(InputError, match="not found|does not exist|missing"):
+        train("cartoon", replace(nowhere, init_from=str(tmp_path / "gone.safetensors")), tmp_path / "r4")
+    assert not any((tmp_path / f"r{i}").exists() for i in range(1, 5))  # nothing written
+
+
+def test_the_cli_fine_tunes_a_bundled_style(domains, tmp_path):
+    a, b = domains
+    common = ["train", "cartoon", "--a", str(a), "--b", str(b), "--steps", "1", "--size", "32", "--device", "cpu"]
+    sets = [x for k, v in TINY.items() if k in ("load_size", "batch_size", "holdout") for x in ("--set", f"{k}={v}")]
+    result = CliRunner().invoke(app, [*common, *sets, "-o", str(tmp_path / "run"), "--init-from", "pixar"])
+    assert result.exit_code == 0, result.stderr
+    pixar, _ = load_checkpoint(read_style_card_named("pixar").checkpoint)
+    state = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["trainer"]["models"]["g"]
+    moved = max(float((state[k] - v).abs().max()) for k, v in pixar.state_dict().items())
+    assert 0 < moved < 0.01  # one step from pixar's weights, not from random ones
+    wrong = CliRunner().invoke(app, [*common, *sets, "-o", str(tmp_path / "r2"), "--init-from", "pixar", "--set", "ngf=8"])
+    assert wrong.exit_code != 0 and "--set ngf=16" in " ".join(wrong.stderr.split())
+
+
+def read_style_card_named(name):
+    from vidtoon.styles.cards import find_style
+
+    return find_style(name)

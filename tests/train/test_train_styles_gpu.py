@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import torch
 from safetensors.torch import load_file
 
 from vidtoon.models import file_sha256, load_checkpoint
 from vidtoon.styles import read_style_card
+from vidtoon.styles.cards import find_style
 
 from .toy import random_png_folder
 
@@ -38,28 +40,49 @@ def test_gpu_recipe_smoke_without_pyav(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     files = sorted(p.name for p in out.iterdir())
     assert files == [
-        "anime.preview.png",
+        "anime.heldout.png",
         "anime.safetensors",
         "anime.yaml",
-        "pixar.preview.png",
+        "pixar.heldout.png",
         "pixar.safetensors",
         "pixar.yaml",
         "report.txt",
     ]
     assert all(p.stat().st_size < 16 * 2**20 for p in out.iterdir())
     report = (out / "report.txt").read_text()
-    assert "pixar: 6 steps (2 anchor-only) at 32 px, batch 2: 12 crops seen" in report and "anime: 6 steps" in report, report
+    said = "pixar: 6 steps (6 anchor-only) from the shipped pixar at 32 px, batch 2: 12 crops seen"
+    assert said in report and "anime: 6 steps (6 anchor-only) from the shipped anime" in report, report
     assert "held-out colour cast" in report and "FAILED" not in report
+    assert report.count("held-out (2 photos): shipped ") == 2 and "levels from the target" in report
+    # the sheet: photo, target, shipped, new (4 rows of the 2 held-out photos' 48 px centres, 2 px gaps)
+    assert cv2.imread(str(out / "pixar.heldout.png")).shape == (4 * 48 + 3 * 2, 2 * 48 + 2, 3)
     for style in ("pixar", "anime"):
         card = read_style_card(out / f"{style}.yaml")
         assert card.sha256 == file_sha256(card.checkpoint) and card.training["steps"] == 6 and "look" in card.training
         assert all(t.dtype == torch.float16 for t in load_file(card.checkpoint).values())
-        model, _ = load_checkpoint(card.checkpoint)
+        model, model_card = load_checkpoint(card.checkpoint)
+        _, shipped_card = load_checkpoint(find_style(style).checkpoint)
+        assert card.training["init_from"] == style and model_card.kwargs == shipped_card.kwargs
         with torch.no_grad():
             y = model(torch.zeros(1, 3, 360 // 4 * 4, 640))
         assert y.shape == (1, 3, 360, 640) and bool(y.abs().le(1).all())
     assert read_style_card(out / "anime.yaml").defaults == {"faces": True}
     assert "Blender Foundation" in read_style_card(out / "pixar.yaml").credits
+
+
+def test_gpu_recipe_smoke_from_scratch_with_the_adversarial_phase(tmp_path):
+    data = tmp_path / "gpu_data"
+    random_png_folder(data / "pixar" / "a", 5, seed=0, size=(48, 64))
+    random_png_folder(data / "pixar" / "b", 4, seed=1, size=(48, 48))
+    out = tmp_path / "out"
+    args = ["--smoke", "--out", str(out), "--data", str(data), "--styles", "pixar", "--from-scratch", "--adversarial"]
+    done = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = (out / "report.txt").read_text()
+    assert "pixar: 6 steps (2 anchor-only) from random weights at 32 px" in report, report
+    _, card = load_checkpoint(out / "pixar.safetensors")
+    assert card.kwargs["ngf"] == 8 and card.kwargs["n_blocks"] == 1  # the tiny smoke generator, not the shipped one
+    assert "init_from" not in read_style_card(out / "pixar.yaml").training
 
 
 def test_missing_data_is_reported_and_fails(tmp_path):

@@ -154,12 +154,19 @@ def train_cartoon(
     seed: SeedOption = None,
     save_every: SaveEveryOption = None,
     sample_every: SampleEveryOption = None,
+    init_from: Annotated[
+        str | None,
+        typer.Option(
+            "--init-from",
+            help="Start from a trained generator: a style's name (e.g. pixar) or a .safetensors from `vidtoon export`.",
+        ),
+    ] = None,
     resume: ResumeOption = False,
     force: ForceOption = False,
 ) -> None:
     """One-way cartoon generator on small crops, no VGG: L1 to an edge-preserving anchor, surface + texture discriminators."""
     common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
-    _train("cartoon", output, config, sets, resume, force, {"a": a, "b": b, "fps": fps, **common})
+    _train("cartoon", output, config, sets, resume, force, {"a": a, "b": b, "fps": fps, "init_from": init_from, **common})
 
 
 @prep_app.command("smooth")

@@ -95,6 +95,9 @@ class Trainer:
         self.scaler.scale(loss).backward()
         self.scaler.step(optimizer)
 
+    def start_fresh(self) -> None:
+        """Called once on a new run (not on a resumed one), before its first step: e.g. load the weights it starts from."""
+
     def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, float]:
         raise NotImplementedError
 
@@ -138,11 +141,13 @@ class Trainer:
 
 @dataclass(frozen=True)
 class TrainerKind:
-    """One trainer (`vidtoon train NAME`): its config class, trainer class and data builder (config -> TrainData)."""
+    """One trainer (`vidtoon train NAME`): its config class, trainer class and data builder (config -> TrainData), and
+    `check` (config -> None, raises): what a new run checks before its data loads (files it names, cheap)."""
 
     config: type[RunConfig]
     trainer: Callable[..., Trainer]
     data: Callable[[Any], Any]
+    check: Callable[[Any], None] | None = None
 
 
 # trainer name -> TrainerKind; each trainer module registers its own (imported by name in vidtoon.train.run)

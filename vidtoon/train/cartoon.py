@@ -28,10 +28,13 @@ from torch import nn
 
 from vidtoon.errors import UsageError
 from vidtoon.models.catalog import build_model
+from vidtoon.models.checkpoint import load_checkpoint
+from vidtoon.parsing import setting_word
 from vidtoon.train.augment import center_crop, random_flip, random_tint, to_unit
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
+from vidtoon.train.init_from import init_checkpoint
 from vidtoon.train.look_targets import LOOK_TARGETS, hwc, look_targets, map_images
 from vidtoon.train.losses import fine_detail, l1_loss, lsgan_loss, total_variation
 from vidtoon.train.palette import fit_palette
@@ -42,11 +45,6 @@ TEXTURE_STREAM = 7
 # settings a checkpoint records, and what runs saved before each option had (their state dicts are the same, so only
 # this record tells them apart): the generator's normalisation, its long skips, and the anchor it was pulled towards
 SAVED_BEFORE_OPTION = {"norm": "instance", "long_skips": False, "anchor": "guided"}
-
-
-def yaml_word(value: Any) -> str:
-    """A setting as config.yaml writes it: true/false for booleans."""
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class CartoonTrainer(Trainer):
@@ -76,6 +74,13 @@ class CartoonTrainer(Trainer):
         self.style_batches = 0
         self.quality = torch.zeros(0, 4)
         self.step = 0
+
+    def start_fresh(self) -> None:
+        """Load the generator the run starts from (`init_from`), if any."""
+        if self.config.init_from:
+            family, kwargs = self.config.generator_family()
+            start, _ = load_checkpoint(init_checkpoint(self.config.init_from, family, kwargs))
+            self.g.load_state_dict(start.state_dict())
 
     def _update_style_moments(self, real_b: torch.Tensor) -> torch.Tensor:
         """Running mean of the style batches' colour moments (plain mean over the first 100 batches, then EMA 0.99)."""
@@ -221,8 +226,8 @@ class CartoonTrainer(Trainer):
             saved, wanted = state.get(key, before), getattr(self.config, key)
             if saved != wanted:
                 raise UsageError(
-                    f"this run was trained with {key}: {yaml_word(saved)}, its config.yaml says {key}: {yaml_word(wanted)}",
-                    hint=f"add `{key}: {yaml_word(saved)}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
+                    f"this run was trained with {key}: {setting_word(saved)}, its config.yaml says {key}: {setting_word(wanted)}",
+                    hint=f"add `{key}: {setting_word(saved)}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
                 )
         quality = state["quality"].float().cpu()
         self.quality = torch.cat([quality, torch.full((len(quality), 4 - quality.shape[1]), float("nan"))], 1)
@@ -313,4 +318,10 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
     return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images{palette_note}")
 
 
-TRAINERS.add("cartoon", TrainerKind(CartoonConfig, CartoonTrainer, cartoon_data))
+def check_cartoon(config: CartoonConfig) -> None:
+    """What a new cartoon run names, checked before its data loads: the generator it starts from."""
+    if config.init_from:
+        init_checkpoint(config.init_from, *config.generator_family())
+
+
+TRAINERS.add("cartoon", TrainerKind(CartoonConfig, CartoonTrainer, cartoon_data, check_cartoon))

@@ -64,6 +64,9 @@ class CartoonConfig(RunConfig):
             cast costs about what the L1 of a well-trained generator does; docs/training-notes.md, 2026-11-30 night).
         lambda_tv: total variation of the output.
         compile: wrap the networks in `torch.compile` (pays on a GPU for runs longer than its compile time).
+        init_from: the generator a fresh run starts from: an installed style's name (`pixar`) or a `.safetensors` file
+            of `vidtoon export`, of this run's architecture (`vidtoon.train.init_from`); "" (default): random weights.
+            Fine-tunes a trained look instead of learning it again; a resumed run continues from its own checkpoint.
     """
 
     a: str = ""
@@ -100,6 +103,7 @@ class CartoonConfig(RunConfig):
     hue_margin: float = 3.0
     lambda_tv: float = 0.5
     compile: bool = False
+    init_from: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -193,6 +193,7 @@ def export_run(
         "resolution": config.size,
         "size_mb": round(checkpoint.stat().st_size / 1e6, 2),
         "date": notes["exported"],
+        **({"init_from": config.init_from} if getattr(config, "init_from", "") else {}),
         **look_of(state),
     }
     style_card = {

@@ -214,6 +214,8 @@ def train(
         )
     if state is not None:
         refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
+    elif spec.check is not None:
+        spec.check(config)  # what a new run names is checked before its data loads
     data = spec.data(config)
     device = resolve_device(config.device)
     precision = resolve_precision(None if config.precision == "auto" else config.precision, device)  # warns if emulated
@@ -227,6 +229,8 @@ def train(
         trainer.load_state_dict(state["trainer"])
         set_rng_state(state["rng"])
         start = int(state["step"])
+    else:
+        trainer.start_fresh()
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = OutputLock(run_dir, folder=True).acquire()  # one training per run folder, until this one ends
     try:
