@@ -42,9 +42,10 @@ def init_checkpoint(init_from: str, family: str, kwargs: dict[str, Any]) -> Path
 
 
 def _named_file(init_from: str) -> Path:
-    """The file of a style name or a path (a path: anything with a suffix or a folder in it)."""
+    """The file of a style name or a path (a path: an existing file, a `.safetensors` name or anything with a folder in
+    it; style names may hold dots)."""
     given = Path(init_from).expanduser()
-    if given.suffix or len(given.parts) > 1:
+    if given.is_file() or given.suffix.lower() == ".safetensors" or len(given.parts) > 1:
         return given  # read_card says what is wrong with it
     from vidtoon.styles.cards import find_style  # a style name: the installed styles' cards
 
