@@ -4,9 +4,9 @@
     .venv/bin/python scripts/look_curve.py /work/runs/pixar-cpu
 
 One row per held-out sheet: step, compute hours so far (sum of step_ms + data_ms over metrics.csv rows, each row
-standing for `log_every` steps), mean colour cast (Lab units; bound 6), mean checkerboard score (bound 5), mean blotch fraction (bound 0.005;
-NaN for sheets from before the measure), and
-the sheet's file. Reads the checkpoint with weights_only (no code runs).
+standing for `log_every` steps), mean colour cast (Lab units; bound 6), mean checkerboard score (bound 5), mean blotch
+fraction (bound 0.005), mean distance to the target (grey levels; what an anchor-only run drives down), NaN for sheets
+from before a measure, and the sheet's file. Reads the checkpoint with weights_only (no code runs).
 """
 
 from __future__ import annotations
@@ -37,14 +37,16 @@ def main() -> None:
             previous = step
             hours_at.append((step, total))
     print(
-        f"{'step':>8s} {'hours':>7s} {'cast':>6s} {'grid':>6s} {'blotch':>7s}  sheet   "
+        f"{'step':>8s} {'hours':>7s} {'cast':>6s} {'grid':>6s} {'blotch':>7s} {'target':>7s}  sheet   "
         f"(bounds: cast < {CAST_BOUND}, grid < {CHECKER_BOUND}, blotch < {BLOTCH_BOUND})"
     )
     for step, cast, checker, *rest in quality:
-        blotch = rest[0] if rest else float("nan")
+        blotch, distance = (rest + [float("nan")] * 2)[:2]
         hours = max((h for s, h in hours_at if s <= step), default=0.0)
         sheet = args.run / "samples" / f"step_{int(step):06d}.png"
-        print(f"{int(step):8d} {hours:7.2f} {cast:6.2f} {checker:6.2f} {blotch:7.4f}  {sheet if sheet.exists() else '-'}")
+        print(
+            f"{int(step):8d} {hours:7.2f} {cast:6.2f} {checker:6.2f} {blotch:7.4f} {distance:7.2f}  {sheet if sheet.exists() else '-'}"
+        )
 
 
 if __name__ == "__main__":

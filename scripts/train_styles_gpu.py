@@ -219,7 +219,8 @@ def main() -> int:
                 f"{name}: {result.step} steps ({anchor_steps} anchor-only) {start} at {config.size} px, batch {config.batch_size}: "
                 f"{images} crops seen; calibrated {rate:.2f} steps/s, run {result.steps_per_second:.2f} steps/s "
                 f"(compute {result.step_ms:.0f} ms, data wait {result.data_ms:.1f} ms); {took:.0f} s with calibration; "
-                f"held-out colour cast {look[1]:.2f} Lab, checkerboard {look[2]:.2f}, blotches {look[3]:.4f}; "
+                f"held-out colour cast {look[1]:.2f} Lab, checkerboard {look[2]:.2f}, blotches {look[3]:.4f}, "
+                f"{look[4]:.2f} levels from the target; "
                 f"{exported.checkpoint.name} {exported.checkpoint.stat().st_size / 1e6:.2f} MB sha256 {exported.sha256[:12]}"
             )
             report.append("  last losses: " + ", ".join(f"{k} {v:.3g}" for k, v in result.losses.items()))

@@ -134,8 +134,8 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     b = read_checkpoint(tmp_path / "split" / "checkpoints" / "latest.pt")["trainer"]
     assert all(torch.equal(a["models"]["g"][k], b["models"]["g"][k]) for k in a["models"]["g"])
     quality = a["extra"]["quality"]
-    assert quality.shape == (2, 4) and quality[:, 0].tolist() == [3.0, 6.0]  # (step, cast, checker, blotch) per sheet
-    assert (quality[:, 1:] >= 0).all() and (quality[:, 3] <= 1).all()
+    assert quality.shape == (2, 5) and quality[:, 0].tolist() == [3.0, 6.0]  # (step, cast, checker, blotch, distance)
+    assert (quality[:, 1:] >= 0).all() and (quality[:, 3] <= 1).all() and (quality[:, 4] < 128).all()
     sheet = tmp_path / "straight" / "samples" / "step_000006.png"
     assert sheet.exists()
     h, w = cv2.imread(str(sheet)).shape[:2]
@@ -154,6 +154,7 @@ def test_export_card_with_provenance(domains, tmp_path):
     assert card.defaults == {"faces": True} and "research use" in card.licence.lower() and "selfie2anime" in card.data
     assert card.training["trainer"] == "cartoon" and card.training["steps"] == 3 and card.training["resolution"] == 32
     assert card.training["look"]["step"] == 3 and card.training["date"][:2] == "20" and 0 < card.training["size_mb"] < 10
+    assert 0 < card.training["look"]["distance_to_target"] < 128  # grey levels from the anchor on the held-out photos
     assert file_sha256(card.checkpoint) == card.sha256 and card.preview.exists()
     assert all(t.dtype == torch.float16 for t in load_file(card.checkpoint).values())
     _, model_card = load_checkpoint(card.checkpoint)
@@ -235,7 +236,8 @@ def test_a_norm_the_checkpoint_does_not_have_is_refused_on_resume(domains, tmp_p
     resumed = train("cartoon", config_for(domains, steps=4, norm="instance"), run, resume=True)
     assert resumed.step == 4
     quality = read_checkpoint(path)["trainer"]["extra"]["quality"]
-    assert quality.shape == (2, 4) and torch.isnan(quality[0, 3]) and 0 <= quality[1, 3] <= 1  # the old sheet had none
+    assert quality.shape == (2, 5) and torch.isnan(quality[0, 3:]).all() and 0 <= quality[1, 3] <= 1  # the old sheet had none
+    assert 0 < quality[1, 4] < 128
 
 
 @pytest.mark.parametrize(("key", "before", "now"), [("long_skips", False, True), ("anchor", "guided", "film")])

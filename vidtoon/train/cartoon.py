@@ -42,6 +42,8 @@ from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_repo
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
 
 TEXTURE_STREAM = 7
+# a held-out sheet's look measures: step, mean cast, mean checkerboard, mean blotch fraction, mean distance to the target
+QUALITY_COLUMNS = 5
 # settings a checkpoint records, and what runs saved before each option had (their state dicts are the same, so only
 # this record tells them apart): the generator's normalisation, its long skips, and the anchor it was pulled towards
 SAVED_BEFORE_OPTION = {"norm": "instance", "long_skips": False, "anchor": "guided"}
@@ -49,8 +51,8 @@ SAVED_BEFORE_OPTION = {"norm": "instance", "long_skips": False, "anchor": "guide
 
 class CartoonTrainer(Trainer):
     """Holds G, D_surface, D_texture, two Adam optimisers, the style domain's running colour moments and the
-    look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction;
-    checkpoints written before the blotch measure have 3 columns and are padded with NaN).
+    look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction,
+    mean distance to the target in grey levels; checkpoints written before a measure lack its column: NaN).
 
     Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1], and "a_target" (the look target of the same crops) when the
     run's `anchor` is a code-made look ("film", "anime").
@@ -72,7 +74,7 @@ class CartoonTrainer(Trainer):
         self.run_g, self.run_ds, self.run_dt = run(self.g), run(self.d_surface), run(self.d_texture)
         self.style_moments = torch.zeros(4)
         self.style_batches = 0
-        self.quality = torch.zeros(0, 4)
+        self.quality = torch.zeros(0, QUALITY_COLUMNS)
         self.step = 0
 
     def start_fresh(self) -> None:
@@ -190,18 +192,20 @@ class CartoonTrainer(Trainer):
     @torch.no_grad()
     def sample_rows(self, batch: dict[str, torch.Tensor]) -> list[torch.Tensor]:
         """Rows: held-out photos, their anchors, G(photo), and a caption row with each output's colour cast,
-        checkerboard score and blotch fraction (see `vidtoon.train.quality`). Records the batch means in `quality`."""
+        checkerboard score and blotch fraction (see `vidtoon.train.quality`). Records the batch means in `quality`,
+        with the mean distance of G(photo) from its target (grey levels: what the anchor phase drives down)."""
         held = self.to_device(batch["held"])
         with self.autocast():
             out = self.g(held).float()
         held = held.float()
+        target = self.to_device(batch["held_target"]).float() if "held_target" in batch else self.anchor(held)
         report = look_report(held, out)
-        row = [float(self.step), report["cast_mean"], report["checker_mean"], report["blotch_mean"]]
+        distance = float((out - target).abs().mean()) * 127.5
+        row = [float(self.step), report["cast_mean"], report["checker_mean"], report["blotch_mean"], distance]
         self.quality = torch.cat([self.quality, torch.tensor([row])])
         captions = caption_row(
             colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), blotches(held, out).tolist(), out.shape[-1]
         )
-        target = self.to_device(batch["held_target"]).float() if "held_target" in batch else self.anchor(held)
         return [held, target, out, captions.to(out.device)]
 
     def exported_generator(self, direction: str = "a2b") -> tuple[nn.Module, str, dict[str, Any], tuple[str, ...]]:
@@ -230,7 +234,8 @@ class CartoonTrainer(Trainer):
                     hint=f"add `{key}: {setting_word(saved)}` to the run's config.yaml to resume it, or start a new run (-o NEW)",
                 )
         quality = state["quality"].float().cpu()
-        self.quality = torch.cat([quality, torch.full((len(quality), 4 - quality.shape[1]), float("nan"))], 1)
+        missing = torch.full((len(quality), QUALITY_COLUMNS - quality.shape[1]), float("nan"))  # measures added since
+        self.quality = torch.cat([quality, missing], 1)
         self.step = int(state["step"])
 
 

@@ -218,8 +218,11 @@ def look_of(state: dict) -> dict:
         return {}
     step, cast, checker, *rest = (float(v) for v in quality[-1])
     look = {"step": int(step), "colour_cast_lab": round(cast, 2), "checkerboard": round(checker, 2)}
-    if rest and rest[0] == rest[0]:  # runs from before the blotch measure have none (NaN)
-        look["blotches"] = round(rest[0], 4)
+    blotch, distance = (rest + [float("nan")] * 2)[:2]  # sheets from before a measure have none (NaN)
+    if blotch == blotch:
+        look["blotches"] = round(blotch, 4)
+    if distance == distance:
+        look["distance_to_target"] = round(distance, 2)
     return {"look": look}
 
 
