@@ -10,6 +10,8 @@
 #     kill -INT $(cat /work/runs/pixar-fine.pid)  # stop: finishes the step, saves checkpoints/latest.pt
 #     vidtoon export /work/runs/pixar-fine -o styles/ --name pixar --provenance pixar   # a style from its latest checkpoint
 # RUN=/work/runs/NAME picks another run folder (docs/training-notes.md lists them all).
+# INIT_FROM=pixar (a style, or an exported .safetensors) starts a new RUN from that generator instead of random weights
+# (`vidtoon train cartoon --init-from`; fresh Adam state, so give it LR=0.0001 to fine-tune).
 #
 # The recipe (docs/training-notes.md, 2026-11-30 evening and 2026-12-01): `anchor: film` (each photo's film-look
 # target, computed by code once, `vidtoon.train.film_target`) with `palette: true` (those targets given the Blender
@@ -47,8 +49,9 @@ DATA="${DATA:-/work/runs/data/$STYLE}"
 PY="${PY:-/work/main/.venv/bin/python}"
 LOG="${RUN}.log"
 ARGS=(--a "$DATA/a" --b "$DATA/b" -o "$RUN" --size 96 --batch-size 8 --steps 200000 --save-every 250 --sample-every 250
-      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=$INIT_STEPS --set load_size=$LOAD_SIZE --set palette=$PALETTE --set lambda_fine=$LAMBDA_FINE --set lr=0.0002 --set lambda_detail=5
+      --device cpu --precision fp32 --set anchor=$ANCHOR --set init_steps=$INIT_STEPS --set load_size=$LOAD_SIZE --set palette=$PALETTE --set lambda_fine=$LAMBDA_FINE --set lr=${LR:-0.0002} --set lambda_detail=5
       --set lambda_colour=0 --set lambda_hue=2 --set hue_margin=2 --set augment.tint=0.15 --set lambda_anchor_cast=0.03 --set log_every=10 --set workers=1)
+if [ -n "${INIT_FROM:-}" ]; then ARGS+=(--init-from "$INIT_FROM"); fi
 # resume-or-start: a resumed run keeps its own config.yaml (the recipe above is for a fresh RUN)
 if [ -f "$RUN/checkpoints/latest.pt" ]; then ARGS=(-o "$RUN" --resume); fi
 cd /  # the run must not depend on this worktree staying checked out at this commit: it imports the code below
