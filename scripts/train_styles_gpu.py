@@ -34,13 +34,14 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402  (after the sys.path line: runs from a bare checkout)
 
+from vidtoon.models.card import read_card  # noqa: E402
 from vidtoon.models.checkpoint import load_checkpoint  # noqa: E402
 from vidtoon.styles.cards import find_style  # noqa: E402
 from vidtoon.train.cartoon import cartoon_data  # noqa: E402
 from vidtoon.train.cartoon_config import CartoonConfig  # noqa: E402
 from vidtoon.train.config import AugmentConfig  # noqa: E402
 from vidtoon.train.export import export_run  # noqa: E402
-from vidtoon.train.quality import colour_cast  # noqa: E402
+from vidtoon.train.quality import colour_cast, target_distance  # noqa: E402
 from vidtoon.train.report import image_grid, write_png  # noqa: E402
 from vidtoon.train.run import train  # noqa: E402
 from vidtoon.train.state import read_checkpoint  # noqa: E402
@@ -127,7 +128,7 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool, scra
 
 def architecture_of(name: str) -> dict:
     """The generator settings of the shipped style `name` (from its card), for a run that starts from it."""
-    _, card = load_checkpoint(find_style(name).checkpoint)
+    card = read_card(find_style(name).checkpoint)  # the header alone
     return {key: card.kwargs[key] for key in ARCHITECTURE if key in card.kwargs}
 
 
@@ -154,8 +155,8 @@ def held_out_comparison(name: str, config: CartoonConfig, new_checkpoint: Path, 
         with torch.inference_mode():
             out = model(held).clamp(-1, 1)
         rows.append(out)
-        distance = float((out - target).abs().mean()) * 127.5
-        parts.append(f"{label} {distance:.2f} levels from the target, cast {float(colour_cast(held, out).mean()):.2f}")
+        distance, cast = target_distance(out, target), float(colour_cast(held, out).mean())
+        parts.append(f"{label} {distance:.2f} levels from the target, cast {cast:.2f}")
     write_png(sheet, image_grid(rows))
     return f"  held-out ({len(held)} photos): " + "; ".join(parts)
 

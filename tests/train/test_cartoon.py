@@ -19,6 +19,7 @@ from vidtoon.errors import InputError, UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
 from vidtoon.parsing import setting_word
 from vidtoon.styles import read_style_card
+from vidtoon.styles.cards import find_style
 from vidtoon.train.cartoon import (
     CartoonTrainer,
     adversarial_ramp,
@@ -421,15 +422,9 @@ def test_the_cli_fine_tunes_a_bundled_style(domains, tmp_path):
     sets = [x for k, v in TINY.items() if k in ("load_size", "batch_size", "holdout") for x in ("--set", f"{k}={v}")]
     result = CliRunner().invoke(app, [*common, *sets, "-o", str(tmp_path / "run"), "--init-from", "pixar"])
     assert result.exit_code == 0, result.stderr
-    pixar, _ = load_checkpoint(read_style_card_named("pixar").checkpoint)
+    pixar, _ = load_checkpoint(find_style("pixar").checkpoint)
     state = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["trainer"]["models"]["g"]
     moved = max(float((state[k] - v).abs().max()) for k, v in pixar.state_dict().items())
     assert 0 < moved < 0.01  # one step from pixar's weights, not from random ones
     wrong = CliRunner().invoke(app, [*common, *sets, "-o", str(tmp_path / "r2"), "--init-from", "pixar", "--set", "ngf=8"])
     assert wrong.exit_code != 0 and "--set ngf=16" in " ".join(wrong.stderr.split())
-
-
-def read_style_card_named(name):
-    from vidtoon.styles.cards import find_style
-
-    return find_style(name)

@@ -38,7 +38,7 @@ from vidtoon.train.init_from import init_checkpoint
 from vidtoon.train.look_targets import LOOK_TARGETS, hwc, look_targets, map_images
 from vidtoon.train.losses import fine_detail, l1_loss, lsgan_loss, total_variation
 from vidtoon.train.palette import fit_palette
-from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report
+from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report, target_distance
 from vidtoon.train.views import anchor, colour_moments, random_grey_weights, surface_view, texture_view
 
 TEXTURE_STREAM = 7
@@ -200,8 +200,7 @@ class CartoonTrainer(Trainer):
         held = held.float()
         target = self.to_device(batch["held_target"]).float() if "held_target" in batch else self.anchor(held)
         report = look_report(held, out)
-        distance = float((out - target).abs().mean()) * 127.5
-        row = [float(self.step), report["cast_mean"], report["checker_mean"], report["blotch_mean"], distance]
+        row = [float(self.step), report["cast_mean"], report["checker_mean"], report["blotch_mean"], target_distance(out, target)]
         self.quality = torch.cat([self.quality, torch.tensor([row])])
         captions = caption_row(
             colour_cast(held, out).tolist(), checkerboard(out, 4).tolist(), blotches(held, out).tolist(), out.shape[-1]

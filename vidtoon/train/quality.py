@@ -56,6 +56,11 @@ def colour_cast(x_in: torch.Tensor, x_out: torch.Tensor) -> torch.Tensor:
     return shift.norm(dim=1)
 
 
+def target_distance(x_out: torch.Tensor, target: torch.Tensor) -> float:
+    """Mean absolute difference between outputs and their targets, two N×3×H×W in [-1, 1], in grey levels (0-255)."""
+    return float((x_out - target).abs().mean()) * 127.5
+
+
 def _spectrum(x: torch.Tensor, multiple: int, tile: int = 128) -> torch.Tensor:
     """Welch's estimate of the grey image's amplitude spectrum: N×3×H×W -> N×t×t, t = `tile` (or less for small images).
 
