@@ -20,8 +20,10 @@
 # card: 16 base channels, 4 blocks, long skips, 0.35M parameters, 0.7 MB fp16) and distils its code-made look (the
 # anchor phase only; pixar: the film look with the Blender films' palette, anime: the cel-anime portrait; the fine
 # detail weighted, lambda_fine 6), on 256 px crops of 288 px (pixar) / 256 px (anime) frames, batch 32, lr 1e-4,
-# bf16 autocast, channels_last, cuDNN benchmark. A 30-step calibration per style measures steps/s and sizes the run
-# to its share of BUDGET seconds of training (pixar 62 %, anime 38 %); the learning rate decays over the second half.
+# bf16 autocast, channels_last, cuDNN benchmark. A 120-step calibration per style measures steps/s (on the steps after
+# the 40th: before, the batch queue was full and nothing waited for data) and sizes the run to its share of BUDGET
+# seconds of training (pixar 62 %, anime 38 %); the learning rate decays over the second half; the run also stops at
+# its share of the budget (`time_limit`), should the rate have been misjudged, with its outputs written.
 # `--from-scratch`: random weights (lr 2e-4); `--adversarial`: the adversarial phase after 1,500 anchor steps (on the
 # CPU it only ever pulled the look back towards the photo: docs/training-notes.md).
 #
@@ -32,8 +34,8 @@
 # phase) is ~35 k multiply-adds a pixel, ~0.4 TFLOP a step of 32 crops of 256 px (forward + backward), so 20-60
 # steps/s if the data keeps up (8 workers), i.e. 5,000-15,000 pixar steps: 6-20x the pixels the CPU run saw in all.
 # report.txt records the measured rate, steps and crops seen: copy them here.
-# torch.compile: off by default (`--compile`): untested on the GPU; compile time (~30-60 s) would eat 10-15 % of this
-# budget, so it pays only if it speeds steps up by more than that.
+# torch.compile: off by default (`--compile`): untested on the GPU. Each train() call compiles again (calibration and
+# run, per style): ~30-60 s each, counted inside the run's time limit, so it pays only if it speeds steps up by more.
 # CPU check of the same path, tiny and in seconds (tests/train/test_train_styles_gpu.py):
 #     python scripts/train_styles_gpu.py --smoke --out /tmp/o --data DIR_WITH_pixar_AND_anime
 set -euo pipefail

@@ -180,3 +180,28 @@ def test_train_on_real_photos_and_a_film(data, media, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "A: 4 images, B: 6 images" in " ".join(result.stderr.split())  # 30 s of film at 0.2 frames/s
     assert (run / "samples" / "step_000002.png").exists() and (run / "checkpoints" / "latest.pt").exists()
+
+
+def test_a_time_limit_stops_with_a_checkpoint_and_a_sheet_and_resume_goes_on(tmp_path):
+    images = random_png_folder(tmp_path / "imgs", 4)
+    run = tmp_path / "run"
+    began = time.monotonic()
+    result = cli("train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", 100000, "--time-limit", 2, *TINY)
+    took = time.monotonic() - began
+    assert result.exit_code == 0, (result.stderr, result.exception)  # an expected end, not an interruption
+    text = " ".join(result.stderr.split())
+    assert "time limit reached: stopped at step" in text and "--resume" in text, text
+    step = int(text.split("stopped at step ")[1].split()[0])
+    assert 1 <= step < 100000 and took < 60
+    assert (run / "samples" / f"step_{step:06d}.png").is_file()  # the look where it stopped
+    resumed = cli("train", "cyclegan", "-o", run, "--resume", "--steps", step + 2, "--time-limit", "0")
+    assert resumed.exit_code == 0 and "done: " in resumed.stderr, resumed.stderr
+    rows = (run / "metrics.csv").read_text().splitlines()
+    assert int(rows[-1].split(",")[0]) == step + 2
+
+
+@pytest.mark.parametrize("limit", ["-5", "soon"])
+def test_a_bad_time_limit_is_one_line(good, tmp_path, limit):
+    run = tmp_path / "run"
+    assert_one_line_error(cli("train", "cyclegan", "--a", good, "--b", good, "-o", run, "--time-limit", limit), "--time-limit")
+    assert not run.exists()

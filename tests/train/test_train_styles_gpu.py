@@ -104,3 +104,16 @@ def test_missing_data_is_reported_and_fails(tmp_path):
         check=False,
     )
     assert done.returncode == 1 and "pixar: no data in" in done.stdout
+
+
+def test_the_calibration_rate_leaves_out_the_steps_the_full_batch_queue_paid_for(tmp_path):
+    import runpy
+
+    steady_rate = runpy.run_path(str(SCRIPT))["steady_rate"]
+    metrics = tmp_path / "metrics.csv"
+    rows = ["step,lr,step_ms,data_ms"]  # 20 steps a row: the first two rows never waited for data (queue full)
+    rows += [f"{step},0.0001,10,{0 if step <= 40 else 40}" for step in range(20, 121, 20)]
+    metrics.write_text("\n".join(rows) + "\n")
+    assert abs(steady_rate(metrics) - 20.0) < 1e-9  # 50 ms a step after step 40: 20 steps/s, not the mean's 26
+    metrics.write_text("step,lr,step_ms,data_ms\n20,0.0001,10,0\n")
+    assert steady_rate(metrics) is None  # a smoke run: too short to say

@@ -27,6 +27,13 @@ SetOption = Annotated[
     list[str] | None, typer.Option("--set", help="Any config key, e.g. --set lambda_cycle=5 --set augment.flip=false.")
 ]
 StepsOption = Annotated[int | None, typer.Option("--steps", help="Optimiser steps in total (default 10000).")]
+TimeLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--time-limit",
+        help="Stop after this much training (seconds or HH:MM:SS, e.g. 1:30:00) with a checkpoint; --resume goes on.",
+    ),
+]
 SizeOption = Annotated[int | None, typer.Option("--size", help="Training crop in pixels, multiple of 16 (default 128).")]
 BatchOption = Annotated[int | None, typer.Option("--batch-size", help="Images per step (default 1).")]
 FpsOption = Annotated[str | None, typer.Option("--fps", help="Frames per second sampled from videos given as data (default 2).")]
@@ -38,10 +45,17 @@ SampleEveryOption = Annotated[int | None, typer.Option("--sample-every", help="S
 ResumeOption = Annotated[bool, typer.Option("--resume", help="Continue the run in -o exactly where it stopped.")]
 
 
-def _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every) -> dict:
-    """The flags both trainers take, as config keys (None: not given)."""
+def _common_flags(steps, time_limit, size, batch_size, device, precision, seed, save_every, sample_every) -> dict:
+    """The flags every trainer takes, as config keys (None: not given)."""
+    from vidtoon.errors import UsageError
+    from vidtoon.parsing import parse_time
+
+    if time_limit is not None and time_limit.strip().startswith("-"):
+        raise UsageError(f"--time-limit {time_limit!r} is negative", hint="give the training time, e.g. 3600 or 1:00:00")
+    limit = parse_time(time_limit, flag="--time-limit")
     return {
         "steps": steps,
+        "time_limit": None if limit is None else float(limit),
         "size": size,
         "batch_size": batch_size,
         "device": device,
@@ -68,6 +82,12 @@ def _train(
     with RichProgress("it/s", show_metrics=True) as progress:
         result = train(kind, config, output, resume=resume, force=force, progress=progress)
     timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
+    if result.out_of_time:
+        err_console.print(
+            f"time limit reached: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
+            f"Continue with: vidtoon train {kind} -o {output} --resume"
+        )
+        return
     if not result.finished:
         err_console.print(
             f"interrupted: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
@@ -86,6 +106,7 @@ def train_cyclegan(
     config: ConfigOption = None,
     sets: SetOption = None,
     steps: StepsOption = None,
+    time_limit: TimeLimitOption = None,
     size: SizeOption = None,
     batch_size: BatchOption = None,
     fps: FpsOption = None,
@@ -98,7 +119,7 @@ def train_cyclegan(
     force: ForceOption = False,
 ) -> None:
     """CycleGAN: two generators, two PatchGANs, LSGAN + cycle (λ=10) + identity (0.5λ) losses, 50-image pool."""
-    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    common = _common_flags(steps, time_limit, size, batch_size, device, precision, seed, save_every, sample_every)
     _train("cyclegan", output, config, sets, resume, force, {"a": a, "b": b, "generator": generator, "fps": fps, **common})
 
 
@@ -115,6 +136,7 @@ def train_caae(
     config: ConfigOption = None,
     sets: SetOption = None,
     steps: StepsOption = None,
+    time_limit: TimeLimitOption = None,
     size: SizeOption = None,
     batch_size: BatchOption = None,
     device: TrainDeviceOption = None,
@@ -126,7 +148,7 @@ def train_caae(
     force: ForceOption = False,
 ) -> None:
     """CAAE: encoder, label-conditioned decoder, latent and image discriminators; L1 + TV reconstruction."""
-    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    common = _common_flags(steps, time_limit, size, batch_size, device, precision, seed, save_every, sample_every)
     _train(
         "caae",
         output,
@@ -146,6 +168,7 @@ def train_cartoon(
     config: ConfigOption = None,
     sets: SetOption = None,
     steps: StepsOption = None,
+    time_limit: TimeLimitOption = None,
     size: Annotated[int | None, typer.Option("--size", help="Crop in pixels, multiple of 16 (default 96).")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Crops per step (default 8).")] = None,
     fps: FpsOption = None,
@@ -165,7 +188,7 @@ def train_cartoon(
     force: ForceOption = False,
 ) -> None:
     """One-way cartoon generator on small crops, no VGG: L1 to an edge-preserving anchor, surface + texture discriminators."""
-    common = _common_flags(steps, size, batch_size, device, precision, seed, save_every, sample_every)
+    common = _common_flags(steps, time_limit, size, batch_size, device, precision, seed, save_every, sample_every)
     _train("cartoon", output, config, sets, resume, force, {"a": a, "b": b, "fps": fps, "init_from": init_from, **common})
 
 

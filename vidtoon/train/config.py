@@ -21,7 +21,7 @@ from vidtoon.parsing import parse_rate
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 GENERATORS = ("resnet", "unet")
 # Keys a resumed run may change: they steer the run, not what is learnt.
-RUN_CONTROL_KEYS = frozenset({"steps", "save_every", "sample_every", "log_every", "device", "workers"})
+RUN_CONTROL_KEYS = frozenset({"steps", "time_limit", "save_every", "sample_every", "log_every", "device", "workers"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,9 @@ class RunConfig:
         max_frames: at most this many frames kept per video (evenly spread over it).
         batch_size: images per step.
         steps: optimiser steps in total (a resumed run continues to this).
+        time_limit: seconds of training in one session, first step (and any compiling) included; 0: no limit. At the
+            limit the run stops as after Ctrl-C (a checkpoint, and a sample sheet so its look is measured), to be
+            resumed.
         decay_start: fraction of `steps` after which the learning rate decays linearly to zero.
         lr, beta1, beta2: Adam.
         seed: seeds data order, augmentation, initial weights, the image pool and the prior.
@@ -94,6 +97,7 @@ class RunConfig:
     max_frames: int = 3000
     batch_size: int = 1
     steps: int = 10000
+    time_limit: float = 0.0
     decay_start: float = 0.5
     lr: float = 2e-4
     beta1: float = 0.5
@@ -110,6 +114,8 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "size", "batch_size", "steps", "save_every", "sample_every", "log_every", "max_frames")
+        if not 0 <= self.time_limit < math.inf:
+            raise UsageError(f"time_limit must be seconds >= 0 (0: no limit), got {self.time_limit}")
         if self.size % 16:
             raise UsageError(f"size must be a multiple of 16, got {self.size}")
         if self.load_size and self.load_size < self.size:

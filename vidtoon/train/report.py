@@ -136,10 +136,12 @@ class MetricsLog:
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
+
+                self._writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step + 1 if resume_step else None)
             except ImportError:
                 log.debug("tensorboard is not installed: metrics go to %s only", self.path)
-            else:
-                self._writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step + 1 if resume_step else None)
+            except Exception as error:  # noqa: BLE001 - a broken tensorboard install must not stop a training run
+                log.warning("tensorboard could not start (%s: %s): metrics go to %s only", type(error).__name__, error, self.path)
 
     @property
     def tensorboard(self) -> bool:

@@ -18,6 +18,7 @@ restores the models, optimisers, pools and RNG states and continues with the ver
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import signal
 import threading
@@ -79,11 +80,13 @@ class TrainResult:
 
     Attributes:
         step: steps done in total (including those of earlier, resumed runs).
-        finished: all `steps` were done; False: stopped early (Ctrl-C) with a checkpoint to resume from.
+        finished: all `steps` were done; False: stopped early (Ctrl-C, or `time_limit`) with a checkpoint to resume from.
         checkpoint: the latest checkpoint.
         steps_per_second: optimiser steps per second in this session (after the first step).
         step_ms, data_ms: mean milliseconds per step spent computing / waiting for the batch.
         losses: the losses of the last step.
+        stopped_by: the signal that stopped the run early, if one did.
+        out_of_time: the run stopped early at its `time_limit`.
     """
 
     run_dir: Path
@@ -95,6 +98,7 @@ class TrainResult:
     data_ms: float
     losses: dict[str, float]
     stopped_by: int | None = None
+    out_of_time: bool = False
 
 
 def resolve_run_config(
@@ -191,9 +195,11 @@ def train(
     force: bool = False,
     progress: TrainProgress | None = None,
 ) -> TrainResult:
-    """Train `kind` ("cyclegan" or "caae") with `config` into `run_dir` until `config.steps` or Ctrl-C.
+    """Train `kind` ("cyclegan", "cartoon" or "caae") with `config` into `run_dir` until `config.steps`, Ctrl-C or
+    `config.time_limit`.
 
-    Ctrl-C finishes the current step, saves a checkpoint and returns with `finished=False`; `resume`
+    Ctrl-C finishes the current step, saves a checkpoint and returns with `finished=False`; so does the time limit,
+    which also writes a sample sheet (the look measures of where the run stopped); `resume`
     continues from `run_dir/checkpoints/latest.pt` exactly where it stopped.
 
     Raises:
@@ -246,10 +252,15 @@ def train(
     losses: dict[str, float] = {}
     step_s, data_s, timed = 0.0, 0.0, 0
     window: list[tuple[float, float]] = []
+    deadline = time.monotonic() + config.time_limit if config.time_limit else math.inf
+    out_of_time = False
     try:
         with stop_on_sigint() as stop:
             stream = batches(make, start, config.steps, config.workers)
             while step < config.steps and not stop.is_set():
+                if time.monotonic() >= deadline:
+                    out_of_time = True
+                    break
                 waited = time.perf_counter()
                 batch = next(stream)
                 began = time.perf_counter()
@@ -282,6 +293,8 @@ def train(
                     shutil.copyfile(checkpoint_path, run_dir / "checkpoints" / f"step_{step:06d}.pt")
                     saved_step = step
             stream.close()
+            if out_of_time and step > start and step % config.sample_every:
+                write_samples(trainer, data, run_dir, step, metrics)
             if step != saved_step or not checkpoint_path.exists():
                 save_training_checkpoint(checkpoint_path, trainer, step)
     finally:
@@ -297,12 +310,15 @@ def train(
         data_ms=1000 * data_s / timed if timed else 0.0,
         losses=losses,
         stopped_by=stop.signum,
+        out_of_time=out_of_time,
     )
 
 
 def _pinned(make: Callable[[int], dict[str, torch.Tensor]]) -> Callable[[int], dict[str, torch.Tensor]]:
     def pinned(step: int) -> dict[str, torch.Tensor]:
-        return {name: tensor.pin_memory() for name, tensor in make(step).items()}
+        # contiguous first: a channel slice pinned as it is keeps its strides, and its copy to the GPU is then staged
+        # through pageable memory (synchronously)
+        return {name: tensor.contiguous().pin_memory() for name, tensor in make(step).items()}
 
     return pinned
 
