@@ -119,3 +119,12 @@ def test_progress_bar_shows_rate_and_eta():
 
 def test_module_entry_point_exists():
     assert (Path(__file__).resolve().parent.parent / "vidtoon" / "__main__.py").exists()
+
+
+def test_restyle_into_an_existing_folder_writes_the_default_name_there(tmp_path):
+    folder = tmp_path / "renders"
+    folder.mkdir()
+    result = run("restyle", SAMPLE, "--to", "toon", "--height", "64", "--end", "0.5", "-o", folder)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["sample.toon.mp4"]
+    assert f"wrote {folder / 'sample.toon.mp4'}" in result.stderr.replace("\n", "")

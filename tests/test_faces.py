@@ -187,7 +187,7 @@ def test_video_without_faces_passes_through_with_a_warning(tmp_path, translator,
             translator=translator,
             options=RestyleOptions(faces=True, encode=EncodeOptions(preset="ultrafast", crf=0), segment_seconds=1),
         )
-    assert "12 of 12 frames had no face and were left unchanged" in caplog.text
+    assert "12 of 12 frames had no face and were left unchanged (--no-faces restyles the whole frame)" in caplog.text
     before = [f.rgb.astype(int) for f in read_frames(clip)]
     after = [f.rgb.astype(int) for f in read_frames(out)]
     assert len(after) == 12 and max(np.abs(a - b).max() for a, b in zip(before, after)) <= 3  # only the re-encode
@@ -212,7 +212,7 @@ def test_cli_photo_without_a_face_is_one_line_exit_1(media, tmp_path, tiny_check
     )
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "no face found" in lines[0] and "drop --faces" in lines[0]
+    assert lines[0].startswith("error: ") and "no face found" in lines[0] and "--no-faces" in lines[0]
     assert "Traceback" not in result.stderr
 
 

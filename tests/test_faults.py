@@ -90,6 +90,34 @@ def parts_leftovers(output: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if not (p.name == "progress.json" or p.suffix in (".nut", ".times"))]
 
 
+def test_an_interrupted_run_over_an_older_output_says_resume_with_force(media, tmp_path):
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    output.write_bytes(b"an older film")
+    first = start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output, "--force")
+    wait_until(first, lambda: done_segments(output) >= 1)
+    code, stderr, _ = interrupt(first, signal.SIGTERM)
+    kept = done_segments(output)
+    assert code == 143 and one_line(stderr) == (
+        f"interrupted: {kept} finished segment(s) of {output} kept; run again with --resume --force"
+    )
+    assert output.read_bytes() == b"an older film"  # nothing replaced yet
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output, "--resume", "--force"))
+    assert code == 0, stderr
+    assert probe(output).frame_count == 150
+
+
+def test_a_run_interrupted_before_its_first_segment_leaves_nothing_to_resume(media, tmp_path):
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    whole = [a if a != "1" else "60" for a in RESTYLE]  # one segment for the whole clip: none is finished early
+    first = start(tmp_path, "restyle", clip, *whole, "-o", output)
+    wait_until(first, lambda: parts_dir_for(output).exists())
+    code, stderr, _ = interrupt(first, signal.SIGINT)
+    assert code == 130 and one_line(stderr) == "interrupted: nothing was written under the output name"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no parts folder to refuse the next run with
+    code, stderr = finish(start(tmp_path, "restyle", clip, *whole, "--end", "1", "-o", output))
+    assert code == 0, stderr
+
+
 def test_restyle_sigterm_keeps_segments_then_resume(media, tmp_path):
     clip, output = media / CLIP, tmp_path / "out.mp4"
     first = start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output)

@@ -129,6 +129,21 @@ def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_pat
     assert after.shape == before.shape and abs(after - before).mean() > 10  # the look changed, the size did not
     again = run_cli("styles", "add", "mona", "--like", media / "face_monalisa.jpg", env=env)
     assert again.returncode == 1 and "already exists" in again.stderr and "--force" in again.stderr
+    assert "with -o" not in again.stderr  # `styles add` has no -o to suggest
+
+
+def test_styles_add_does_not_hide_a_built_in_style_without_force(media, tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""}
+    refused = run_cli("styles", "add", "toon", "--like", media / "face_monalisa.jpg", env=env)
+    lines = refused.stderr.strip().splitlines()
+    assert refused.returncode == 1 and len(lines) == 1 and "toon is a built-in style" in lines[0] and "--force" in lines[0]
+    assert not (tmp_path / "xdg" / "vidtoon" / "styles").exists()
+    listed = run_cli("styles", env=env)
+    assert any(line.split()[1:4] == ["toon", "│", "procedural"] for line in listed.stdout.splitlines())  # the built-in
+    forced = run_cli("styles", "add", "toon", "--like", media / "face_monalisa.jpg", "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    listed = run_cli("styles", env=env)
+    assert any(line.split()[1:4] == ["toon", "│", "reference"] for line in listed.stdout.splitlines())  # asked: hidden
 
 
 @pytest.mark.parametrize(

@@ -75,11 +75,13 @@ class Interrupted(KeyboardInterrupt):
     Args:
         signum: the signal that stopped the run.
         kept: what was kept for a later `--resume` (e.g. "3 segments kept"), or None when nothing was.
+        again: the flags that continue the run ("--resume --force" when an older output is still to be replaced).
     """
 
-    def __init__(self, signum: int, kept: str | None = None):
+    def __init__(self, signum: int, kept: str | None = None, again: str = "--resume"):
         self.signum = signum
         self.kept = kept
+        self.again = again
         super().__init__(signum)
 
     @property
@@ -89,5 +91,5 @@ class Interrupted(KeyboardInterrupt):
     @property
     def message(self) -> str:
         if self.kept:
-            return f"interrupted: {self.kept}; run again with --resume"
+            return f"interrupted: {self.kept}; run again with {self.again}"
         return "interrupted: nothing was written under the output name"

@@ -156,6 +156,7 @@ CASES = [
     ("restyle-like-missing", "restyle {w}/clip.mp4 --like {w}/missing.png -o {out}/x.mp4", "missing.png"),
     ("restyle-like-strength", "restyle {w}/clip.mp4 --like {w}/photo.png --like-strength 7 -o {out}/x.mp4", "strength"),
     ("restyle-suffix", "restyle {w}/clip.mp4 --to toon -o {out}/x.xyz", "unknown output type"),
+    ("restyle-no-suffix", "restyle {w}/clip.mp4 --to toon -o {out}/newdir", "has no file type"),
     # stabilize and eval
     ("stabilize-missing", "stabilize {w}/missing.mp4 --source {w}/clip.mp4 -o {out}/x.mp4", "file not found"),
     ("stabilize-source-missing", "stabilize {w}/clip.mp4 --source {w}/missing.mp4 -o {out}/x.mp4", "file not found"),
@@ -225,6 +226,7 @@ CASES = [
     ("export-provenance", "export {w}/not_a_run -o {out}/styles --provenance disney", "--provenance"),
     ("styles-add-missing", "styles add mine --like {w}/missing.png --dir {out}/styles", "missing.png"),
     ("styles-add-name", "styles add ../evil --like {w}/photo.png --dir {out}/styles", "name"),
+    ("styles-add-builtin", "styles add toon --like {w}/photo.png --dir {out}/styles", "built-in style"),
     ("styles-add-strength", "styles add mine --like {w}/photo.png --strength 3 --dir {out}/styles", "--strength"),
 ]
 

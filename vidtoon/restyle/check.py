@@ -68,6 +68,8 @@ def check_restyle(
 
     source = check_source(source)
     output = Path(output) if output is not None else default_output(source, style_name)
+    if not source.is_dir() and output.is_dir():  # -o FOLDER: the default name, in that folder
+        output = output / default_output(source, style_name).name
     if source.is_dir():
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
@@ -80,6 +82,12 @@ def check_restyle(
         if output.suffix.lower() not in IMAGE_SUFFIXES:
             raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
     else:
+        if not output.suffix:
+            raise UsageError(
+                f"output {output} has no file type",
+                hint=f"end it in .mp4, .mkv, .mov, .webm or .gif, or give an existing folder to write "
+                f"{default_output(source, style_name).name} into",
+            )
         output_format(output)
         check_span(info, options.start, options.end, source)
     check_output(output, inputs=(source,), force=force)

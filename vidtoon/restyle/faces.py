@@ -79,7 +79,13 @@ class FaceRestyler:
     def finish(self, what: str) -> None:
         """Say how many frames (or images) had no face and were left unchanged."""
         if self.frames_without_face:
-            log.warning("%d of %d %s had no face and were left unchanged", self.frames_without_face, self.frames_seen, what)
+            log.warning(
+                "%d of %d %s had no face and were left unchanged (--no-faces restyles the whole %s)",
+                self.frames_without_face,
+                self.frames_seen,
+                what,
+                "frame" if what == "frames" else "picture",
+            )
 
     def check_still(self, source: Path) -> None:
         """A photo with no face is an error (the whole picture would come out unchanged)."""
@@ -87,7 +93,7 @@ class FaceRestyler:
             raise InputError(
                 "no face found in this image",
                 path=source,
-                hint="drop --faces to restyle the whole picture, or use one with a clear, frontal face",
+                hint="restyle the whole picture with --no-faces, or use one with a clear, frontal face",
             )
 
     def __call__(

@@ -134,10 +134,17 @@ def segment_settings(source: Path, job_key: dict, options: RestyleOptions, fmt, 
 
 
 def _resumable_stop(exc: BaseException, output: Path, job: SegmentedJob) -> BaseException | None:
-    """A signal or a full disk, said in terms of the segments kept for --resume; None for any other failure."""
+    """A signal or a full disk, said in terms of the segments kept for --resume; None for any other failure. A signal
+    before the first segment was finished leaves nothing to resume: the parts folder goes too (a later run starts
+    afresh without --resume or --force)."""
     kept = f"{len(job.done)} finished segment(s) of {output} kept"
     if isinstance(exc, KeyboardInterrupt):
-        return Interrupted(getattr(exc, "signum", signal.SIGINT), kept=kept)
+        signum = getattr(exc, "signum", signal.SIGINT)
+        if not job.done:
+            job.remove()
+            return Interrupted(signum)
+        # an older output is still there (the run had --force): continuing must say so again
+        return Interrupted(signum, kept=kept, again="--resume --force" if output.exists() else "--resume")
     if isinstance(exc, DiskFullError) or is_disk_full(exc):
         return DiskFullError(output, written=job.bytes_written() + getattr(exc, "written", 0), resumable=True)
     return None

