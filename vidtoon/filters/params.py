@@ -101,9 +101,12 @@ class FilterParams:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
+KIND_WORDS = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
+
+
 def _coerce(filter_name: str, key: str, value: OptionValue, kind: type, f: dataclasses.Field) -> OptionValue:
     lo, hi = f.metadata.get("range", (None, None))
-    allowed = f"a {kind.__name__}" + (f" in [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None else "")
+    allowed = KIND_WORDS.get(kind, f"a {kind.__name__}") + (f" in [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None else "")
     bad = UsageError(f"{filter_name} option {key}={value!r} is not {allowed}", hint=f"e.g. {key}={_fmt(f.default)}")
     if kind is bool:
         if isinstance(value, bool):
