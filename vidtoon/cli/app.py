@@ -139,7 +139,10 @@ def main(
 
 
 # Options shared by every command that writes a video.
-CrfOption = Annotated[int | None, typer.Option("--crf", help="Quality, lower is better (H.264: 17 at preset faster with neither flag, else 18; VP9: 31).")]
+CrfOption = Annotated[
+    int | None,
+    typer.Option("--crf", help="Quality, lower is better (H.264: 17 at preset faster with neither flag, else 18; VP9: 31)."),
+]
 PresetOption = Annotated[str, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")]
 PixFmtOption = Annotated[
     str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")
