@@ -3,6 +3,7 @@ outputs named like `vidtoon restyle` names them, and how many workers a machine 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from conftest import make_clip
 from typer.testing import CliRunner
 
 from vidtoon.batch import JobListError, default_workers, plan_batch
+from vidtoon.batch.jobs import folder_sources, style_names
 from vidtoon.batch.local import worker_devices
 from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult
 from vidtoon.cli import app
@@ -114,9 +116,48 @@ def test_existing_outputs_are_replaced_with_force_and_skipped_with_resume(clips,
     assert len(refused.value.problems) == 1 and "output exists" in refused.value.problems[0]
     assert plan_batch(job, force=True)[0][0].skip is None
     assert plan_batch(job, resume=True)[0][0].skip == "output exists"
-    report = tmp_path / "report.json"  # an earlier run's report that made this output: a re-run skips it
-    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "done", 12, 1.0, 12.0)]).write(report)
+    made_with = plan_batch(job, force=True)[0][0].made_with
+    report = tmp_path / "report.json"  # an earlier run's report that made this output so: a re-run skips it
+    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "done", 12, 1.0, 12.0, made_with=made_with)]).write(report)
     assert plan_batch(job, report=report)[0][0].skip == "done in an earlier run"
+    assert plan_batch(job, report=report, resume=True)[0][0].skip == "done in an earlier run"
+    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "done", 12, 1.0, 12.0)]).write(report)  # says not how
+    with pytest.raises(JobListError, match="output exists: "):
+        plan_batch(job, report=report)
+    assert plan_batch(job, report=report, resume=True)[0][0].skip == "output exists"
+
+
+def test_what_made_an_output_is_the_style_the_model_and_the_options_that_change_pixels(clips, tmp_path):
+    job = {"source": str(clips / "a.mp4"), "to": "sketch", "output": str(tmp_path / "a.mp4"), "height": 32}
+
+    def made_with(**settings):
+        return plan_batch([{**job, **settings}])[0][0].made_with
+
+    first = made_with()
+    assert first["style"] == "sketch" and first["options"]["height"] == 32
+    assert first["source_size"] == (clips / "a.mp4").stat().st_size
+    for unchanged in ({"device": "cpu"}, {"batch_size": 4}, {"segment_seconds": 5}, {"compile": False}):
+        assert made_with(**unchanged) == first, unchanged
+    for changed in ({"to": "paint"}, {"height": 48}, {"crf": 30}, {"strength": 0.2}, {"style_opt": {"shading": 0.2}}):
+        assert made_with(**changed) != first, changed
+
+
+def test_a_weights_file_is_known_by_its_digest(tiny_checkpoint, clips, tmp_path):
+    copy = tmp_path / "model.safetensors"
+    copy.write_bytes(tiny_checkpoint.read_bytes())
+    job = [{"source": str(clips / "a.mp4"), "model": str(copy), "output": str(tmp_path / "a.mp4")}]
+    before = plan_batch(job)[0][0].made_with
+    assert before["model"]["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
+    data = bytearray(copy.read_bytes())
+    data[-1] ^= 1  # weights retrained in place: the same size, other bytes
+    copy.write_bytes(bytes(data))
+    retrained = plan_batch(job)[0][0].made_with
+    assert retrained["model"]["sha256"] != before["model"]["sha256"]
+    assert retrained["model"] == {"kind": "checkpoint", "label": None, "sha256": hashlib.sha256(data).hexdigest()}
+    moved = tmp_path / "elsewhere" / "model.safetensors"  # the same weights in another folder: the same model
+    moved.parent.mkdir()
+    copy.rename(moved)
+    assert plan_batch([{**job[0], "model": str(moved)}])[0][0].made_with == retrained
 
 
 def test_the_shape_of_a_job_list_is_checked(tmp_path):
@@ -178,3 +219,38 @@ def test_an_interrupted_run_is_refused_continued_with_resume_or_restarted_with_f
     BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "failed", 5, 1.0, 5.0, "boom")]).write(report)
     again = plan_batch(job, report=report)[0][0]
     assert again.resume is True and again.skip is None
+
+
+def test_a_changed_job_whose_output_exists_is_refused_with_what_changed(clips, tmp_path):
+    out = tmp_path / "a.mp4"
+    out.write_bytes(b"made before")
+    job = [{"source": str(clips / "a.mp4"), "to": "sketch", "output": str(out), "height": 32}]
+    made_with = plan_batch(job, force=True)[0][0].made_with
+    report = tmp_path / "report.json"
+    BatchReport([JobResult(1, str(clips / "a.mp4"), str(out), "done", 12, 1.0, 12.0, made_with=made_with)]).write(report)
+    for settings, changed in (({"height": 48}, "height 32 → 48"), ({"to": "paint"}, "style sketch → paint")):
+        for resume in (False, True):  # --resume keeps what exists, not what is known to be stale
+            with pytest.raises(JobListError) as refused:
+                plan_batch([{**job[0], **settings}], report=report, resume=resume)
+            assert refused.value.problems == [
+                f"jobs: job 1 ({clips / 'a.mp4'}): output exists, made with other settings ({changed}): {out} "
+                "(pass --force to make it again)"
+            ]
+        assert plan_batch([{**job[0], **settings}], report=report, force=True)[0][0].skip is None
+
+
+def test_a_folder_takes_no_output_of_vidtoon_for_a_source(clips, tmp_path):
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for name in ("a.mp4", "a.part2.mp4", "b.mp4"):
+        (folder / name).write_bytes((clips / "a.mp4").read_bytes())
+    for name in ("a.toon.mp4", "a.sketch.mp4", "mine.mp4", REPORT_NAME):  # vidtoon made these
+        (folder / name).write_bytes(b"an output")
+    BatchReport([JobResult(1, str(folder / "b.mp4"), str(folder / "mine.mp4"), "done", 12)]).write(folder / REPORT_NAME)
+    checked, _ = plan_batch(folder, glob="*", settings={"to": "toon"}, resume=True)
+    assert [job.source.name for job in checked] == ["a.mp4", "a.part2.mp4", "b.mp4"]  # a.part2: no style of that name
+    (folder / "b.like-monalisa.mp4").write_bytes(b"an output of --like monalisa.png")
+    assert [p.name for p in folder_sources(folder, "b*.mp4", style_names({"like": "pictures/monalisa.png"}))] == ["b.mp4"]
+    assert "like-monalisa" not in style_names({"to": "toon"}) and "mine" in style_names({"model": "models/mine.onnx"})
+    with pytest.raises(InputError, match=r"no file matches 'mine\.mp4' besides 1 file\(s\) vidtoon made"):
+        plan_batch(folder, glob="mine.mp4", settings={"to": "toon"})

@@ -11,6 +11,7 @@ anything starts; `Job`), `chunks` (a film cut at keyframes into units of work, r
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,16 +78,23 @@ def plan_batch(
     from vidtoon.batch.check import check_jobs
     from vidtoon.batch.jobs import read_job_list
 
-    job_list = read_job_list(jobs, settings=settings, glob=glob)
-    if report is not None:
-        report_path = Path(report)
-    elif job_list.file is None:
-        report_path = None
-    else:
-        report_path = (job_list.file if job_list.file.is_dir() else job_list.file.parent) / REPORT_NAME
-    previous = read_previous(report_path) if report_path is not None and not force else {}
-    checked = check_jobs(job_list, out_dir=out_dir, force=force, resume=resume, previous=previous)
+    report_path = _report_path(jobs, report)
+    earlier = read_previous(report_path) if report_path is not None else {}
+    # a folder's earlier outputs (and the report) are never sources, even when they match the glob
+    made = [Path(output) for _, output in earlier] + ([report_path] if report_path is not None else [])
+    job_list = read_job_list(jobs, settings=settings, glob=glob, exclude=made)
+    checked = check_jobs(job_list, out_dir=out_dir, force=force, resume=resume, previous={} if force else earlier)
     return checked, report_path
+
+
+def _report_path(jobs: str | Path | list[dict[str, Any]], report: str | Path | None) -> Path | None:
+    """Where the report goes: `report`; else beside the job file or inside the source folder; None for dicts."""
+    if report is not None:
+        return Path(report)
+    if isinstance(jobs, (list, tuple)):
+        return None
+    path = Path(jobs)
+    return (path if path.is_dir() else path.parent) / REPORT_NAME
 
 
 def batch(
@@ -161,8 +169,16 @@ def batch(
         if job.skip is not None:
             earlier = previous.get((str(job.source.resolve()), str(job.output.resolve())))
             frames_before = earlier.frames if earlier else None
+            done_before = earlier is not None and earlier.made_with == job.made_with  # kept for the next run
             results[job.number] = JobResult(
-                job.number, str(job.source), str(job.output), "skipped", frames_before, error=job.skip, style=job.style
+                job.number,
+                str(job.source),
+                str(job.output),
+                "skipped",
+                frames_before,
+                error=job.skip,
+                style=job.style,
+                made_with=job.made_with if done_before else None,
             )
             progress.job_finished(results[job.number])
     if ray_address is not None:
@@ -171,8 +187,9 @@ def batch(
         ran, workers = run_local(
             todo, workers=workers, devices=devices, force=force, progress=progress, chunk_seconds=chunk_seconds
         )
-    for result in ran:
-        results[result.number] = result
+    made_with = {job.number: job.made_with for job in todo}
+    for result in ran:  # what made each output goes in the report, whichever runner made it
+        results[result.number] = replace(result, made_with=made_with[result.number]) if result.status == "done" else result
     outcome = BatchReport([results[n] for n in sorted(results)], workers=workers or 0, seconds=0.0)
     outcome.seconds = round(time.perf_counter() - started, 3)
     if report_path is not None:

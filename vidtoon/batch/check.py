@@ -4,13 +4,18 @@ Each job's style is resolved (`resolve_style`: cheap, loads nothing), its settin
 range and choice checked), its source is probed (missing or unreadable files fail here, and the duration
 orders the work: longest first), and its output is named. Then the list is checked as a whole: two jobs
 writing one output, an output that is some job's input, outputs that exist (replaced with `force`, skipped with
-`resume`, skipped when an earlier run of this batch made them), interrupted runs (continued with `resume`).
+`resume`, skipped when an earlier run of this batch made them with the same settings, refused when it made them
+with other settings), interrupted runs (continued with `resume`).
+
+What a job's output is made with (`Job.made_with`: the style, the model's identity, the options that change pixels,
+the source's size) is recorded in the report; a later run counts the job done only while it still matches.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +23,16 @@ from vidtoon.batch.jobs import ENCODE_KEYS, OPTION_KEYS, JobList
 from vidtoon.batch.report import JobResult
 from vidtoon.checks import whole_number
 from vidtoon.errors import UsageError, VidtoonError
+from vidtoon.files import file_sha256
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.segments import parts_dir_for
 from vidtoon.parsing import parse_assignments, parse_time
 from vidtoon.restyle import RestyleOptions, default_output, resolve_style
+from vidtoon.styles import StyleCard, style_key
+
+# options that change how a job runs, not what its output shows: a change of these alone leaves a job done
+_NOT_PIXELS = ("device", "batch_size", "compile", "segment_seconds", "warmup_seconds")
 
 
 class JobListError(UsageError):
@@ -51,6 +61,7 @@ class Job:
         frames: the expected frame count, when known.
         skip: why the job will not run (its output is done already), or None.
         resume: continue an interrupted run of this output from its finished segments.
+        made_with: what makes the output what it is, as JSON values (`made_with`); recorded in the report.
     """
 
     number: int
@@ -63,6 +74,7 @@ class Job:
     frames: int | None
     skip: str | None = None
     resume: bool = False
+    made_with: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def style_args(self) -> dict[str, Any]:
         """Keyword arguments of `resolve_style` / `load_translator` that pick the style."""
@@ -101,6 +113,26 @@ def restyle_options(settings: dict[str, Any], style_defaults: dict[str, Any]) ->
     return RestyleOptions.from_style(style_defaults, **values, encode=EncodeOptions(**encode))
 
 
+def made_with(card: StyleCard, options: RestyleOptions, source: Path, *, digests: dict[Path, str] | None = None) -> dict:
+    """What makes a job's output what it is, as JSON values: the style's name, its model's identity (`style_key`; a
+    weights or ONNX file by its sha256, wherever it lies), every option but those in `_NOT_PIXELS` (encoder settings
+    included), and the source's size. `digests` caches the files' sha256 across the jobs of one check."""
+    model = style_key(card, options.label)
+    if card.kind in ("checkpoint", "onnx") and card.checkpoint is not None and card.checkpoint.is_file():
+        digests = {} if digests is None else digests
+        path = card.checkpoint.resolve()
+        if path not in digests:
+            digests[path] = card.sha256 or file_sha256(path)  # an installed style's file was checked against its card
+        model = {"kind": card.kind, "label": options.label, "sha256": digests[path]}
+    recipe = {
+        "style": card.name,
+        "model": model,
+        "options": {k: v for k, v in asdict(options).items() if k not in _NOT_PIXELS},
+        "source_size": source.stat().st_size if source.is_file() else None,
+    }
+    return json.loads(json.dumps(recipe, default=str, sort_keys=True))  # as a report reads back: Fractions as strings
+
+
 def max_pixels(settings: dict[str, Any]) -> int:
     """The job's picture budget (`max_pixels`, default 100 megapixels), checked."""
     value = settings.get("max_pixels")
@@ -119,7 +151,9 @@ def check_jobs(
     """The entries of `job_list` as checked `Job`s (some marked to skip, some to resume).
 
     `previous` maps (source, output) as resolved strings to an earlier run's result for them (from its report):
-    outputs it made are skipped rather than refused, and a job it left failed with its segments continues.
+    outputs it made with the job's settings (`Job.made_with`) are skipped rather than refused, outputs it made with
+    other settings are refused (even with `resume`; `force` makes them again), and a job it left failed with its
+    segments continues.
 
     Raises:
         JobListError: one line for each problem found, in job order.
@@ -128,6 +162,7 @@ def check_jobs(
 
     problems: list[str] = []
     jobs: list[Job] = []
+    digests: dict[Path, str] = {}
     for entry in job_list.entries:
         name = f"{job_list.name}: job {entry.number} ({entry.source})"
         before = len(problems)
@@ -155,7 +190,13 @@ def check_jobs(
         if out_dir is not None and entry.output is None:
             output = Path(out_dir) / output.name
         seconds, frames = _length(info, options)
-        jobs.append(Job(entry.number, name, entry.path, output, dict(entry.settings), card.name, seconds, frames))
+        try:
+            recipe = made_with(card, options, entry.path, digests=digests)
+        except OSError as exc:
+            problems.append(f"{name}: cannot read the model file: {exc}")
+            continue
+        job = Job(entry.number, name, entry.path, output, dict(entry.settings), card.name, seconds, frames, made_with=recipe)
+        jobs.append(job)
     previous = previous or {}
     failed_before = {
         job.number
@@ -170,11 +211,9 @@ def check_jobs(
     problems += output_problems
     checked = []
     for job in jobs:
-        reason = _skip_reason(job, force=force, resume=resume, previous=previous)
-        if reason == "" and not any(line.startswith(f"{job.name}: ") for line in output_problems):
-            problems.append(
-                f"{job.name}: output exists: {job.output} (pass --force to replace it, or --resume to skip finished jobs)"
-            )
+        reason, refusal = _skip_reason(job, force=force, resume=resume, previous=previous)
+        if refusal and not any(line.startswith(f"{job.name}: ") for line in output_problems):
+            problems.append(f"{job.name}: {refusal}")
         continues = not force and (resume or job.number in failed_before)
         checked.append(replace(job, skip=reason or None, resume=continues))
     if problems:
@@ -218,15 +257,51 @@ def _check_outputs(jobs: list[Job], sources: dict[Path, int], *, force: bool, re
     return problems
 
 
-def _skip_reason(job: Job, *, force: bool, resume: bool, previous: dict[tuple[str, str], JobResult]) -> str | None:
-    """None: run it; a reason: skip it; "": refuse it (its output exists and nothing says it may go)."""
+def _skip_reason(
+    job: Job, *, force: bool, resume: bool, previous: dict[tuple[str, str], JobResult]
+) -> tuple[str | None, str | None]:
+    """(why the job is skipped, or None; why it is refused, or None): its output exists and nothing says it may go,
+    or an earlier run of this batch made it with other settings. Neither: run it."""
     if force or not job.output.exists():
-        return None
-    if getattr(previous.get(_key(job)), "status", None) in ("done", "skipped"):
-        return "done in an earlier run"
+        return None, None
+    earlier = previous.get(_key(job))
+    if earlier is not None and earlier.status in ("done", "skipped") and earlier.made_with is not None:
+        if earlier.made_with == job.made_with:
+            return "done in an earlier run", None
+        changed = ", ".join(_changed(earlier.made_with, job.made_with))
+        return None, f"output exists, made with other settings ({changed}): {job.output} (pass --force to make it again)"
     if resume:
-        return "output exists"
-    return ""
+        return "output exists", None
+    return None, f"output exists: {job.output} (pass --force to replace it, or --resume to skip finished jobs)"
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any], shown: int = 3) -> list[str]:
+    """What differs between two `made_with`s, as `key old → new` (a model's own keys only when the style is the same;
+    long values only by name), at most `shown` of them."""
+    before, after = _flat(old), _flat(new)
+    keys = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    if "style" in keys:
+        keys = ["style"] + [k for k in keys if k != "style" and not k.startswith("model.")]
+    lines = []
+    for key in keys:
+        name = key.removeprefix("options.").removeprefix("encode.")
+        old_value, new_value = _shown(before.get(key)), _shown(after.get(key))
+        lines.append(f"{name} changed" if len(old_value) + len(new_value) > 40 else f"{name} {old_value} → {new_value}")
+    return lines[:shown] + ([f"{len(lines) - shown} more"] if len(lines) > shown else [])
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _shown(value: Any) -> str:
+    return "unset" if value is None else str(value)
 
 
 def _job_number(problem: str) -> int:

@@ -4,17 +4,20 @@ A YAML job list has `defaults:` (settings every job starts from) and `jobs:` (ea
 `output` and its own settings). Settings are `vidtoon restyle`'s flags without their dashes (`to`, `model`,
 `like`, `height`, `consistency`, `strength`, `crf`, `preset`, ...; `-` and `_` both work), or the names of
 `RestyleOptions` fields. Relative paths (sources, outputs, `model`, `like`, `flow_weights`) count from the job
-file's folder. Reading does no checking beyond the shape of the file: `vidtoon.batch.check` checks the jobs.
+file's folder. A folder's jobs are its files matching a glob, less vidtoon's own outputs (`folder_sources`). Reading
+does no checking beyond the shape of the file: `vidtoon.batch.check` checks the jobs.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from vidtoon.errors import InputError, UsageError
+from vidtoon.errors import InputError, UsageError, VidtoonError
 from vidtoon.restyle.options import RestyleOptions
 
 # settings that pick the style (passed to `resolve_style`)
@@ -28,6 +31,8 @@ RUN_KEYS = ("max_pixels",)
 SETTING_KEYS = STYLE_KEYS + ENCODE_KEYS + OPTION_KEYS + RUN_KEYS
 _ALIASES = {"to_label": "label", "compile_model": "compile"}
 _PATH_KEYS = ("model", "like", "flow_weights")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,11 +72,17 @@ class JobList:
 
 
 def read_job_list(
-    jobs: str | Path | list[dict[str, Any]], *, settings: dict[str, Any] | None = None, glob: str | None = None
+    jobs: str | Path | list[dict[str, Any]],
+    *,
+    settings: dict[str, Any] | None = None,
+    glob: str | None = None,
+    exclude: Iterable[str | Path] = (),
 ) -> JobList:
     """Read `jobs` (a .yaml/.yml file, a text file of paths, a folder with `glob`, or a list of dicts) into entries.
 
     `settings` (the command line's) apply to every job; a YAML list's `defaults:` and each job's keys override them.
+    A folder's files matching `glob` are its jobs, less vidtoon's own outputs (`folder_sources`): those in `exclude`
+    (what an earlier run's report lists, the report itself) and restyles of the folder's other files.
 
     Raises:
         InputError: the file or folder is missing or unreadable, or the YAML is malformed.
@@ -86,9 +97,7 @@ def read_job_list(
     if path.is_dir():
         if not glob:
             raise UsageError(f"{path} is a folder: say which files are jobs with --glob", hint="e.g. --glob '*.mp4'")
-        sources = sorted(p for p in path.glob(glob) if p.is_file())
-        if not sources:
-            raise InputError(f"no file matches {glob!r}", path=path, hint="check the pattern, e.g. --glob '*.mp4'")
+        sources = folder_sources(path, glob, style_names(base), exclude=exclude)
         entries = [_entry(i, {"source": str(p.relative_to(path))}, base, path) for i, p in enumerate(sources, 1)]
         return JobList(path.name, path, path, entries)
     if glob:
@@ -113,6 +122,49 @@ def read_job_list(
     if not entries:
         raise UsageError("the job list holds no jobs", path=path)
     return JobList(path.name, folder, path, entries)
+
+
+def folder_sources(folder: Path, glob: str, styles: Iterable[str], *, exclude: Iterable[str | Path] = ()) -> list[Path]:
+    """The files of `folder` matching `glob`, sorted, less vidtoon's own outputs: those in `exclude`, and those named
+    as `vidtoon restyle` names a restyle of another matching file in one of `styles` (NAME.STYLE.mp4 beside NAME.mp4),
+    so that running a folder batch again does not take its outputs for new films.
+
+    Raises:
+        InputError: no file matches, or only vidtoon's outputs do.
+    """
+    from vidtoon.restyle.check import default_output
+
+    files = sorted(p for p in folder.glob(glob) if p.is_file())
+    present = set(files)
+    made = {Path(p).resolve() for p in exclude}
+    outputs = {out for f in files for style in styles if (out := default_output(f, style)) in present and out != f}
+    left_out = [p for p in files if p in outputs or p.resolve() in made]
+    sources = [p for p in files if p not in left_out]
+    if left_out:
+        shown = ", ".join(p.name for p in left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
+        log.info("%s: left out %d file(s) vidtoon made (not sources): %s", folder, len(left_out), shown)
+    if not sources:
+        besides = f" besides {len(left_out)} file(s) vidtoon made" if left_out else ""
+        raise InputError(f"no file matches {glob!r}{besides}", path=folder, hint="check the pattern, e.g. --glob '*.mp4'")
+    return sources
+
+
+def style_names(settings: dict[str, Any]) -> set[str]:
+    """The names outputs of a folder batch may carry (film.NAME.mp4): the style `settings` pick and every installed one."""
+    from vidtoon.styles import list_styles, reference_card
+
+    names = set()
+    if isinstance(settings.get("to"), str):
+        names.add(settings["to"])
+    if isinstance(settings.get("model"), (str, Path)):
+        names.add(Path(settings["model"]).stem)  # as `resolve_style` names a --model file
+    if isinstance(settings.get("like"), (str, Path)):
+        names.add(reference_card(settings["like"]).name)
+    try:
+        names |= {card.name for card in list_styles()}
+    except VidtoonError:  # a broken style card: the check names it
+        pass
+    return names
 
 
 def _read_yaml(text: str, path: Path) -> tuple[dict[str, Any], list[Any]]:

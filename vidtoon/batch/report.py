@@ -26,6 +26,9 @@ class JobResult:
         fps: frames per second of this run (None when nothing ran).
         error: the error line of a failed job, or why a job was skipped.
         style: the style's name.
+        made_with: what made the output (`vidtoon.batch.check.Job.made_with`: style, model identity, the options that
+            change pixels, the source's size) for a job done, or skipped as done in an earlier run (the batch driver
+            fills it in); None otherwise. A later run counts the job done only while this still matches.
     """
 
     number: int
@@ -37,6 +40,7 @@ class JobResult:
     fps: float | None = None
     error: str | None = None
     style: str | None = None
+    made_with: dict[str, Any] | None = None
 
 
 @dataclass
