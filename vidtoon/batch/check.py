@@ -2,9 +2,10 @@
 
 Each job's style is resolved (`resolve_style`: cheap, loads nothing), its settings become `RestyleOptions` (every
 range and choice checked), its source is probed (missing or unreadable files fail here, and the duration
-orders the work: longest first), and its output is named. Then the list is checked as a whole: two jobs
-writing one output, an output that is some job's input, outputs that exist (replaced with `force`, skipped with
-`resume`, skipped when an earlier run of this batch made them), interrupted runs (continued with `resume`).
+orders the work: longest first), and its output is named and, for a video, checked (a known suffix, a pixel format
+its encoder takes). Then the list is checked as a whole: two jobs writing one output, an output that is some job's
+input, outputs that exist (replaced with `force`, skipped with `resume`, skipped when an earlier run of this batch
+made them), interrupted runs (continued with `resume`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from vidtoon.batch.report import JobResult
 from vidtoon.checks import whole_number
 from vidtoon.errors import UsageError, VidtoonError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.formats import EncodeOptions
+from vidtoon.io.formats import EncodeOptions, check_encoding
 from vidtoon.io.segments import parts_dir_for
 from vidtoon.parsing import parse_assignments, parse_time
 from vidtoon.restyle import RestyleOptions, default_output, resolve_style
@@ -154,6 +155,12 @@ def check_jobs(
         output = entry.output or default_output(entry.path, card.name)
         if out_dir is not None and entry.output is None:
             output = Path(out_dir) / output.name
+        if info is not None and not info.is_image:
+            try:
+                check_encoding(output, options.encode)  # the suffix, and pix_fmt for its encoder
+            except VidtoonError as exc:
+                problems.append(f"{name}: {exc.message}")
+                continue
         seconds, frames = _length(info, options)
         jobs.append(Job(entry.number, name, entry.path, output, dict(entry.settings), card.name, seconds, frames))
     previous = previous or {}
