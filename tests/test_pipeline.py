@@ -17,6 +17,7 @@ from conftest import SAMPLE, make_clip, no_leftovers, stream_span, video_times
 from torch import nn
 
 import vidtoon
+from vidtoon.errors import EncodeError
 from vidtoon.io import EncodeOptions, probe, read_frames
 from vidtoon.models import ModelCard
 from vidtoon.models.translator import TorchTranslator
@@ -271,6 +272,44 @@ def test_bad_restyle_inputs_are_one_line(tmp_path, tiny_checkpoint, args, fragme
     assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:"), result.stderr
     assert fragment in lines[0]
     assert not marker.exists() and not (tmp_path / "out.mp4").exists()
+
+
+def test_pixel_format_the_encoder_refuses_is_one_line_and_leaves_nothing(media, tmp_path):
+    """The acceptance audit's commands: pal8 into MP4 crashed with an AttributeError, rgb24 failed at frame 0; both
+    left a parts folder that refused the next run as "interrupted". Now: one line, before anything is made."""
+    source, out = media / "bbb_2s_example2.mp4", tmp_path / "m2.mp4"
+    for pix_fmt, name, fragment in (
+        ("pal8", "m2.mp4", "--pix-fmt pal8: the libx264 encoder of .mp4 files cannot encode it — use one of yuv420p"),
+        ("rgb24", "p.mp4", "--pix-fmt rgb24: the libx264 encoder of .mp4 files cannot encode it"),
+        ("rgb24", "p.webm", "--pix-fmt rgb24: the libvpx-vp9 encoder of .webm files cannot encode it"),
+    ):
+        result = run_cli("restyle", source, "--to", "toon", "--height", "180", "--pix-fmt", pix_fmt, "-o", tmp_path / name)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.returncode == 1 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert lines[0].startswith(f"error: {tmp_path / name}: {fragment}"), lines[0]
+        assert list(tmp_path.iterdir()) == []  # no output, no hidden parts folder
+    args = ("--to", "toon", "--height", "180", "--end", "0.5", "--preset", "ultrafast")
+    result = run_cli("restyle", source, *args, "--pix-fmt", "yuv444p", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert (probe(out).pix_fmt, probe(out).frame_count) == ("yuv444p", 12)
+    result = run_cli("restyle", source, *args, "--pix-fmt", "pal8", "-o", tmp_path / "m2.gif")
+    assert result.returncode == 0, result.stderr
+    assert (probe(tmp_path / "m2.gif").codec, probe(tmp_path / "m2.gif").frame_count) == ("gif", 12)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m2.gif", "m2.mp4"]
+
+
+def test_encoder_failing_at_the_first_frame_leaves_no_parts_folder(tmp_path):
+    """Any encoder failure before a segment is finished: the error names the user's file, not the hidden part, and
+    leaves no empty parts folder for the next run to refuse as an interrupted one."""
+    source = make_clip(tmp_path / "source.mp4", [np.full((48, 64, 3), 8 * i, np.uint8) for i in range(6)])
+    out = tmp_path / "out.mp4"
+    h261 = RestyleOptions(consistency="none", encode=EncodeOptions(codec="h261"))  # H.261 takes only 176x144 or 352x288
+    with pytest.raises(EncodeError) as failed:
+        vidtoon.restyle(source, out, translator=identity_translator(), options=h261)
+    assert failed.value.message.startswith(f"{out}: encoding failed at frame 0, 0.000 s ("), failed.value.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source.mp4"]
+    vidtoon.restyle(source, out, translator=identity_translator(), options=RestyleOptions(consistency="none", encode=FAST))
+    assert probe(out).frame_count == 6
 
 
 def test_foreign_cyclegan_checkpoint_restyles_from_the_command_line(tmp_path):

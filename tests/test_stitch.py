@@ -8,7 +8,7 @@ import pytest
 from conftest import index_colour, index_colour_frame, make_clip, nearest_index, no_leftovers, stream_span
 
 from vidtoon import probe, read_frames, stitch
-from vidtoon.errors import InputError, OutputError
+from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.io import EncodeOptions
 from vidtoon.io.images import natural_key
 
@@ -86,6 +86,18 @@ def test_gif_and_webm_outputs(tmp_path):
     assert nearest_index(list(read_frames(gif))[3].rgb, 5) == 3
     webm = stitch(frames, tmp_path / "a.webm", fps=2)
     assert sum(1 for _ in read_frames(webm)) == 5
+
+
+def test_pixel_format_is_checked_against_the_encoder_before_anything_is_written(tmp_path):
+    frames = write_frames(tmp_path / "f", 5)
+    for name, pix_fmt in (("st.mp4", "pal8"), ("st_rgb.mp4", "rgb24"), ("st.webm", "rgb24")):
+        with pytest.raises(UsageError, match=f"--pix-fmt {pix_fmt}: the .* encoder of .* files cannot encode it"):
+            stitch(frames, tmp_path / name, fps=2, options=EncodeOptions(pix_fmt=pix_fmt))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+    gif = stitch(frames, tmp_path / "pal8.gif", fps=2, options=EncodeOptions(pix_fmt="pal8"))
+    assert [nearest_index(f.rgb, 5) for f in read_frames(gif)] == [0, 1, 2, 3, 4]
+    full = stitch(frames, tmp_path / "full.mp4", fps=2, options=EncodeOptions(preset="ultrafast", pix_fmt="yuv444p"))
+    assert (probe(full).pix_fmt, probe(full).frame_count) == ("yuv444p", 5)
 
 
 def test_errors(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 from vidtoon.device import resolve_device
 from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
-from vidtoon.io.formats import FORMATS
+from vidtoon.io.formats import FORMATS, check_encoding
 from vidtoon.io.images import check_output_folder, list_images, write_image_folder
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.writer import EncodeOptions
@@ -86,6 +86,7 @@ def stabilize(
         check_output_folder(output, inputs=(processed, source), force=force)
     else:
         check_output(output, inputs=(processed, source), force=force)
+        check_encoding(output, options)  # --pix-fmt for the output's encoder, before a parts folder exists
     total, _ = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")

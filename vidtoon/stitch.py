@@ -11,7 +11,7 @@ from vidtoon.errors import UsageError
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.formats import output_format
+from vidtoon.io.formats import check_encoding
 from vidtoon.io.images import FIT_MODES, fit, list_images, read_image
 from vidtoon.io.paths import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
@@ -86,7 +86,7 @@ def stitch(
     if audio is not None:
         check_input_file(audio)
     check_output(output, inputs=(*files, *([audio] if audio else [])), force=force)  # before any picture is read
-    output_format(output)
+    check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder
     audio_source = AudioSource(audio, end=len(files) / rate, required=True) if audio is not None else None
     first = read_image(files[0], max_pixels=max_pixels)
     width, height = settings.size or (first.shape[1], first.shape[0])

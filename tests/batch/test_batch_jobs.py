@@ -107,6 +107,30 @@ def test_every_problem_is_one_line_and_nothing_starts(clips, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4", "exists.mp4", "jobs.yaml"]  # no output, no report
 
 
+def test_a_pixel_format_the_output_encoder_refuses_is_a_problem_of_its_job(clips, tmp_path):
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: sketch}\n"
+        "jobs:\n"
+        f"  - {{source: {clips / 'a.mp4'}, output: a.mp4, pix_fmt: pal8}}\n"  # 1 a palette: GIF only
+        f"  - {{source: {clips / 'b.mp4'}, output: b.webm, pix_fmt: rgb24}}\n"  # 2 VP9 takes no RGB
+        f"  - {{source: {clips / 'c.mov'}, output: c.gif, pix_fmt: pal8}}\n"  # 3 fine
+    )
+    result = runner.invoke(app, ["batch", str(jobs)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: 2 problem(s) in jobs.yaml, nothing was started",
+        f"jobs.yaml: job 1 ({clips / 'a.mp4'}): {tmp_path / 'a.mp4'}: --pix-fmt pal8: the libx264 encoder of .mp4 files "
+        "cannot encode it — use one of yuv420p, yuvj420p, yuv422p, yuv444p, yuv420p10le, yuv422p10le, yuv444p10le, nv12, "
+        "gray; pal8 is for .gif files",
+        f"jobs.yaml: job 2 ({clips / 'b.mp4'}): {tmp_path / 'b.webm'}: --pix-fmt rgb24: the libvpx-vp9 encoder of .webm "
+        "files cannot encode it — use one of yuv420p, yuv422p, yuv444p",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.yaml"]  # no output, no parts folder, no report
+    gif = {"source": str(clips / "a.mp4"), "to": "sketch", "output": str(tmp_path / "a.gif"), "pix_fmt": "pal8"}
+    assert plan_batch([gif])[0][0].output == tmp_path / "a.gif"
+
+
 def test_existing_outputs_are_replaced_with_force_and_skipped_with_resume(clips, tmp_path):
     out = tmp_path / "a.mp4"
     out.write_bytes(b"made before")

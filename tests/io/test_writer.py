@@ -108,6 +108,57 @@ def test_odd_sizes_are_padded_for_yuv420_or_kept_with_yuv444(tmp_path, caplog):
     assert (info.width, info.height, info.pix_fmt) == (51, 33, "yuv444p")
 
 
+@pytest.mark.parametrize(
+    ("name", "pix_fmt", "fragment"),
+    [
+        ("p.mp4", "pal8", "--pix-fmt pal8: the libx264 encoder of .mp4 files cannot encode it"),
+        (
+            "p.mp4",
+            "pal8",
+            "use one of yuv420p, yuvj420p, yuv422p, yuv444p, yuv420p10le, yuv422p10le, yuv444p10le, nv12, gray; pal8 is for .gif files",
+        ),
+        ("p.mp4", "rgb24", "--pix-fmt rgb24: the libx264 encoder of .mp4 files cannot encode it — use one of yuv420p"),
+        ("p.webm", "rgb24", "libvpx-vp9 encoder of .webm files cannot encode it — use one of yuv420p, yuv422p, yuv444p"),
+        ("p.gif", "yuv420p", "use one of gray, pal8, rgb8; yuv420p is for .avi, .m4v, .mkv, .mov, .mp4, .webm files"),
+    ],
+)
+def test_pixel_format_the_encoder_cannot_take_is_refused_before_any_file(tmp_path, name, pix_fmt, fragment):
+    with pytest.raises(UsageError) as refused:
+        VideoWriter(tmp_path / name, fps=Fraction(5), options=EncodeOptions(pix_fmt=pix_fmt))
+    assert refused.value.message.startswith(f"{tmp_path / name}: ") and fragment in refused.value.message
+    assert list(tmp_path.iterdir()) == []
+
+
+# (file, encoder, pixel format) -> the pixel format a reader sees (a GIF decodes to bgra whatever it was written in)
+PIXEL_FORMATS = [
+    ("a.mp4", None, "yuv444p", "yuv444p"),
+    ("a.mp4", None, "gray", "yuv420p"),  # x264's 4:0:0 decodes as yuv420p with flat chroma
+    ("a.mkv", None, "yuv420p10le", "yuv420p10le"),
+    ("a.webm", None, "yuv444p", "yuv444p"),
+    ("a.gif", None, "pal8", "bgra"),
+    ("a.gif", None, "rgb8", "bgra"),
+    ("a.mov", "png", "rgb24", "rgb24"),
+    ("a.mov", "png", "pal8", "pal8"),  # the palette is made per frame for any encoder, not only GIF's
+]
+
+
+@pytest.mark.parametrize(("name", "codec", "pix_fmt", "read_as"), PIXEL_FORMATS)
+def test_pixel_formats_the_encoder_takes_are_written(tmp_path, name, codec, pix_fmt, read_as):
+    frames = [index_colour_frame(i) for i in range(4)]
+    with VideoWriter(
+        tmp_path / name, fps=Fraction(5), options=EncodeOptions(preset="ultrafast", codec=codec, pix_fmt=pix_fmt)
+    ) as writer:
+        for frame in frames:
+            writer.write(frame)
+    info = probe(tmp_path / name)
+    assert (info.pix_fmt, info.frame_count) == (read_as, 4)
+    decoded = [f.rgb.astype(int) for f in read_frames(tmp_path / name)]
+    if pix_fmt == "gray":
+        assert all(np.abs(rgb - rgb[..., :1]).max() <= 1 for rgb in decoded)  # no colour left
+    else:
+        assert [nearest_index(rgb, 4) for rgb in decoded] == [0, 1, 2, 3]
+
+
 def test_failure_leaves_nothing_under_the_final_name(tmp_path):
     target = tmp_path / "film.mp4"
     with pytest.raises(RuntimeError):

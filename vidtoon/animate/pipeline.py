@@ -37,6 +37,7 @@ from vidtoon.errors import InputError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
+from vidtoon.io.formats import check_encoding
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.progress import NoProgress, Progress
@@ -304,6 +305,7 @@ def animate(
     source_rgb = load_source(source, size)
     info = check_driver(driver)
     check_output(output, inputs=(source, driver), force=force)
+    check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder, before a model loads
     source_rgb = restyle_still(source_rgb, style=style, model=model, like=like, device=device)
     animator = make_animator(
         method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device, turn=turn

@@ -20,7 +20,7 @@ from pathlib import Path
 from vidtoon.checks import choice, whole_number
 from vidtoon.compare.tally import Tally, bradley_terry, tally, wilson_interval
 from vidtoon.errors import UsageError
-from vidtoon.io.formats import FORMATS, EncodeOptions
+from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding
 from vidtoon.parsing import parse_time
 from vidtoon.progress import Progress
 
@@ -118,6 +118,8 @@ def compare(
             f"--layout wipe shows the source and ONE result; got {len(results)} result(s){'' if source else ' and no --source'}",
             hint="give --source and one result, or use --layout side",
         )
+    if kind == "video":
+        check_encoding(output, options.encode)  # --pix-fmt for the video's encoder, before any input is opened
     lineup = make_lineup(
         [Path(p) for p in results],
         source=Path(source) if source is not None else None,

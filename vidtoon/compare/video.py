@@ -18,7 +18,7 @@ from vidtoon.errors import UsageError
 from vidtoon.files import check_output
 from vidtoon.io.aligned import frames_at_size
 from vidtoon.io.audio import AudioSource
-from vidtoon.io.formats import EncodeOptions, output_format
+from vidtoon.io.formats import EncodeOptions, check_encoding
 from vidtoon.io.writer import VideoWriter
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import zip_in_step
@@ -99,7 +99,7 @@ def write_video(
         )
     inputs = [entry.path for entry in lineup.entries]
     check_output(output, inputs=inputs, force=force)
-    output_format(Path(output))
+    check_encoding(output, options)
     width, panel_height = panel_size(lineup, height)
     band = band_height(panel_height)
     base = lineup.entries[0]

@@ -78,6 +78,7 @@ def output_format(path: Path) -> OutputFormat:
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 # Pixel formats the encoders vidtoon writes with take (x264/x265/VP9: the yuv ones; GIF: pal8/rgb8; PNG-in-MOV: rgb).
+# Which of them an output's encoder takes is `check_encoding`'s to say (FFmpeg's list for that encoder).
 PIX_FMTS = (
     "yuv420p",
     "yuvj420p",
@@ -106,7 +107,8 @@ class EncodeOptions:
         preset: x264/x265 speed preset ("ultrafast" … "veryslow"); None = automatic (`x264_settings`): with no `crf`
             either, x264 `faster` at CRF 17 (the same quality as `medium` at 18 for a third less encoder CPU), else
             `medium`.
-        pix_fmt: None = yuv420p (plays everywhere); "yuv444p" keeps odd sizes and full chroma.
+        pix_fmt: None = yuv420p (plays everywhere; pal8 for GIF); "yuv444p" keeps odd sizes and full chroma. One of
+            `PIX_FMTS`; whether the output's encoder takes it is checked by `check_encoding`.
         codec: None = the container's default (libx264; libvpx-vp9 for .webm; gif for .gif).
     """
 
@@ -134,3 +136,44 @@ class EncodeOptions:
         if self.preset is None and self.crf is None and codec == "libx264":
             return AUTO_X264
         return self.preset or "medium", 18 if self.crf is None else self.crf
+
+
+def encoder_pix_fmts(codec: str) -> tuple[str, ...] | None:
+    """The pixel formats the FFmpeg encoder `codec` takes, as this build of FFmpeg says (`AVCodec.pix_fmts`, read
+    through PyAV); None when the encoder is missing or does not say. Imports PyAV."""
+    import av  # only here: EncodeOptions and output_format stay free of PyAV
+
+    try:
+        formats = av.codec.Codec(codec, "w").video_formats
+    except (ValueError, av.FFmpegError):  # not in this build (UnknownCodecError is a ValueError)
+        return None
+    return tuple(f.name for f in formats) if formats else None
+
+
+def check_encoding(path: str | Path, options: EncodeOptions, *, video_codec: str | None = None) -> OutputFormat:
+    """The `OutputFormat` for `path`, with `options.pix_fmt` checked against the encoder that will write it
+    (`options.codec`, else `video_codec`, else the suffix's default): the cheap check of an output, made before any
+    file is created. Imports PyAV when a pixel format is given.
+
+    Raises:
+        OutputError: an unknown suffix.
+        UsageError: a pixel format the encoder cannot take, naming the ones it can.
+    """
+    path = Path(path)
+    fmt = output_format(path)
+    pix_fmt = options.pix_fmt
+    if pix_fmt is None:
+        return fmt
+    codec = options.codec or video_codec or fmt.video_codec
+    accepted = encoder_pix_fmts(codec)
+    if accepted is None or pix_fmt in accepted:
+        return fmt
+    usable = [name for name in PIX_FMTS if name in accepted]
+    public = {suffix: other for suffix, other in FORMATS.items() if suffix != ".nut"}
+    elsewhere = sorted(suffix for suffix, other in public.items() if pix_fmt in (encoder_pix_fmts(other.video_codec) or ()))
+    hint = f"use one of {', '.join(usable)}" if usable else "leave --pix-fmt out"
+    if elsewhere and not options.codec:
+        hint += f"; {pix_fmt} is for {', '.join(elsewhere)} files"
+    raise UsageError(
+        f"--pix-fmt {pix_fmt}: the {codec} encoder of {path.suffix.lower()} files cannot encode it", path=path, hint=hint
+    )

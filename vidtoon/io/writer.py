@@ -14,7 +14,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from vidtoon.errors import DiskFullError, EncodeError, UsageError
 from vidtoon.files import AtomicFile, bytes_on_disk, check_output, is_disk_full
 from vidtoon.io.audio import AudioPassthrough, AudioSource
-from vidtoon.io.formats import EncodeOptions, OutputFormat, output_format
+from vidtoon.io.formats import EncodeOptions, OutputFormat, check_encoding
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class VideoWriter:
         lock: hold the output's lock while writing (False when a job owning the folder holds one).
 
     Raises:
+        UsageError: a pixel format the encoder cannot take (`check_encoding`), before any file is made.
         DiskFullError: the disk (or a file size limit) ran out; the temporary file is removed.
     """
 
@@ -59,7 +60,8 @@ class VideoWriter:
         lock: bool = True,
     ):
         self.path = check_output(path, inputs=inputs, force=force)
-        self.format: OutputFormat = output_format(self.path)
+        # the suffix and the pixel format for its encoder, before any file is made
+        self.format: OutputFormat = check_encoding(self.path, options, video_codec=video_codec)
         self._video_codec = video_codec  # overrides the container's default (segments of a .webm job are VP9)
         # (pts, dts) of every video packet as the encoder gave them, in order, in the writer's time base (segments
         # need them: a container such as NUT shifts them to make decode times non-negative)
@@ -217,7 +219,7 @@ class VideoWriter:
                 self._audio.add_streams()
         except av.FFmpegError as exc:
             self._fail(exc, f"cannot start the {codec} encoder")
-        if codec == "gif":
+        if pix_fmt == "pal8":  # whatever the encoder (gif, png): `_to_frame` picks each frame's palette
             self._palette = _GifPalette(enc_width, enc_height)
         self._reformatter = VideoReformatter()  # one swscale context for the whole video
         self._rgb_frame: av.VideoFrame | None = None
@@ -263,7 +265,9 @@ class VideoWriter:
                 self.packet_times.append((packet.pts, packet.dts))
                 self._container.mux(packet)
         except av.FFmpegError as exc:
-            where = f"frame {self.frames_written}" if frame is not None else "the end of the video"
+            where = (
+                f"frame {self.frames_written}, {float(self._last_time):.3f} s" if frame is not None else "the end of the video"
+            )
             self._fail(exc, f"encoding failed at {where}")
 
     def _fail(self, exc: av.FFmpegError, what: str):

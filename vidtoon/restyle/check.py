@@ -58,13 +58,13 @@ def check_restyle(
 ) -> RestyleJob:
     """Everything cheap about a restyle, checked before a model is loaded: the source is a readable video, image or
     image folder; the output may be written (not the input, not existing without `force`, a known type, a folder
-    that can be written); `options.start` lies within the video. Takes milliseconds.
+    that can be written, a pixel format its encoder takes); `options.start` lies within the video. Takes milliseconds.
 
     Raises:
         InputError, OutputError, UsageError: what is wrong, naming the file or flag.
     """
     from vidtoon.files import check_output
-    from vidtoon.io.formats import output_format
+    from vidtoon.io.formats import check_encoding
 
     source = check_source(source)
     output = Path(output) if output is not None else default_output(source, style_name)
@@ -88,7 +88,7 @@ def check_restyle(
                 hint=f"end it in .mp4, .mkv, .mov, .webm or .gif, or give an existing folder to write "
                 f"{default_output(source, style_name).name} into",
             )
-        output_format(output)
+        check_encoding(output, options.encode)  # the suffix, and --pix-fmt for its encoder
         check_span(info, options.start, options.end, source)
     check_output(output, inputs=(source,), force=force)
     return RestyleJob(source, output, info)

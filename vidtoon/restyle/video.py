@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtoon.errors import DiskFullError, Interrupted
+from vidtoon.errors import DiskFullError, EncodeError, Interrupted
 from vidtoon.files import check_output, is_disk_full
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
@@ -108,8 +108,12 @@ def restyle_video(
             force=force,
         )
     except BaseException as exc:
-        job.release()  # the finished segments stay for --resume
         stopped = _resumable_stop(exc, output, job)
+        if stopped is None and not job.done:
+            job.remove()  # nothing to resume: no empty parts folder to refuse the next run as "interrupted"
+        else:
+            job.release()  # the finished segments stay for --resume
+        stopped = stopped or _said_of_output(exc, output, job)
         if stopped is None:
             raise
         raise stopped from None
@@ -148,6 +152,14 @@ def _resumable_stop(exc: BaseException, output: Path, job: SegmentedJob) -> Base
     if isinstance(exc, DiskFullError) or is_disk_full(exc):
         return DiskFullError(output, written=job.bytes_written() + getattr(exc, "written", 0), resumable=True)
     return None
+
+
+def _said_of_output(exc: BaseException, output: Path, job: SegmentedJob) -> EncodeError | None:
+    """An encoder's failure in a segment, said of `output` (the user's file, not the hidden part); None for others."""
+    if not isinstance(exc, EncodeError) or exc.path is None or exc.path.parent != job.folder:
+        return None
+    kept = f"{len(job.done)} finished segment(s) kept: run again with --resume once the cause is gone"
+    return EncodeError(exc.what, path=output, hint=kept if job.done else exc.hint)
 
 
 def _encode_segments(
