@@ -191,6 +191,7 @@ def test_the_shape_of_a_job_list_is_checked(tmp_path):
         ("defaults: {to: sketch}\n", "needs a `jobs:` list"),
         ("jobs: [a.mp4]\nextra: 1\n", "unknown top-level key"),
         ("defaults: {speed: 3}\njobs: [a.mp4]\n", "unknown setting 'speed'"),
+        ("defaults: {heigth: 64}\njobs: [a.mp4]\n", "unknown setting 'heigth' \\(did you mean 'height'\\?\\)"),
     ):
         bad.write_text(text)
         with pytest.raises((InputError, UsageError), match=message):

@@ -10,6 +10,7 @@ does no checking beyond the shape of the file: `vidtoon.batch.check` checks the 
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable
@@ -224,7 +225,9 @@ def _normalise(settings: dict[str, Any], *, where: str) -> tuple[dict[str, Any],
         name = _ALIASES.get(name, name)
         if name not in SETTING_KEYS:
             prefix = f"{where}: " if where else ""
-            problems.append(f"{prefix}unknown setting {key!r}; known: {', '.join(SETTING_KEYS)}")
+            close = difflib.get_close_matches(name, SETTING_KEYS, n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{prefix}unknown setting {key!r}{guess}; known: {', '.join(SETTING_KEYS)}")
             continue
         values[name] = value
     return values, problems
