@@ -17,6 +17,11 @@ Sections (a row that cannot run is recorded as skipped or failed with the reason
      encode, each stage alone and all together on their threads: overlap = end-to-end fps / min(stage fps), peak GPU
      memory; the restyle stage with the pinned/stream transfers against plain copies, and their frames compared.
 
+Reading the bf16 rows: under CUDA autocast `F.interpolate` and `group_norm` (which `InstanceNorm2d` uses) run and
+return fp32, so a generator with instance norm converts back and forth after every norm and gains less from bf16 than
+its convolutions alone would; `toon`, `sketch` and `paint` are mostly element-wise work that autocast leaves in fp32,
+so their bf16 rows are close to fp32 runs. (CPU autocast keeps those ops in bf16: the --smoke run cannot show this.)
+
 fps counts frames (batch × calls) over wall time with the device synchronised, warm-up calls excluded. Writes
 report.json and report.md into --out after every row (a run cut short keeps what it measured), prints the table.
 Sections 1-4 never import PyAV (the report records whether any `av` module got loaded); section 5 decodes and encodes
