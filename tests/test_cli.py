@@ -128,3 +128,13 @@ def test_restyle_into_an_existing_folder_writes_the_default_name_there(tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["sample.toon.mp4"]
     assert f"wrote {folder / 'sample.toon.mp4'}" in result.stderr.replace("\n", "")
+
+
+def test_a_folder_restyle_names_its_output_as_the_user_named_the_folder(tmp_path):
+    (tmp_path / "frames").mkdir()
+    for i in range(2):
+        cv2.imwrite(str(tmp_path / "frames" / f"f{i}.png"), np.full((32, 48, 3), 60 * i + 40, np.uint8))
+    result = run("restyle", "frames/", "--to", "sketch", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "wrote frames.sketch"  # not the absolute path
+    assert sorted(p.name for p in (tmp_path / "frames.sketch").iterdir()) == ["f0.png", "f1.png"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -238,5 +239,7 @@ def _resolve_paths(settings: dict[str, Any], folder: Path) -> dict[str, Any]:
 
 
 def _resolve(path: str | Path, folder: Path) -> Path:
+    """`path` as written in a job list in `folder`: absolute as it is, else from the folder, without `..` steps (so
+    messages name `clips/film.mp4`, not `jobs/../clips/film.mp4`)."""
     path = Path(path).expanduser()
-    return path if path.is_absolute() else folder / path
+    return Path(os.path.normpath(path if path.is_absolute() else folder / path))

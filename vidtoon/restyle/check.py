@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def default_output(source: Path, style: str) -> Path:
     """film.mp4 -> film.pixar.mp4; photo.jpg -> photo.pixar.png; frames/ -> frames.pixar/."""
     if source.is_dir():
-        return source.resolve().with_name(f"{source.resolve().name}.{style}")
+        folder = source.resolve()  # "." and "frames/" have a name once resolved
+        output = folder.with_name(f"{folder.name}.{style}")
+        return output.relative_to(Path.cwd()) if output.is_relative_to(Path.cwd()) else output
     if source.suffix.lower() in IMAGE_SUFFIXES:
         return source.with_name(f"{source.stem}.{style}.png")
     suffix = source.suffix.lower() if source.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
