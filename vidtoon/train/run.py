@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import signal
 import threading
@@ -254,6 +255,11 @@ def train(
     window: list[tuple[float, float]] = []
     deadline = time.monotonic() + config.time_limit if config.time_limit else math.inf
     out_of_time = False
+    threads = torch.get_num_threads()
+    if device.type == "cuda" and config.workers > 1:
+        # the batch threads crop on the CPU while the GPU trains: each gets its share of the cores (each with torch's
+        # default intra-op pool, 8 threads on 16 cores would run 128)
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // config.workers))
     try:
         with stop_on_sigint() as stop:
             stream = batches(make, start, config.steps, config.workers)
@@ -298,6 +304,7 @@ def train(
             if step != saved_step or not checkpoint_path.exists():
                 save_training_checkpoint(checkpoint_path, trainer, step)
     finally:
+        torch.set_num_threads(threads)
         metrics.close()
         lock.release()
     return TrainResult(
