@@ -84,7 +84,9 @@ def test_split_holdout():
     bank = ImageBank([torch.zeros(3, 4, 4, dtype=torch.uint8)] * 20, [f"n{i}" for i in range(20)])
     rest, held = split_holdout(bank, 4)
     assert held == [2, 8, 12, 18] and len(rest) == 16 and not {"n2", "n8", "n12", "n18"} & set(rest.names)
-    assert len(split_holdout(bank, 0)[0]) == 20 and len(split_holdout(bank, 50)[0]) == 1
+    assert len(split_holdout(bank, 0)[0]) == 20 and len(split_holdout(bank, 50)[0]) == 10  # at most half held out
+    small = ImageBank(bank.images[:4], bank.names[:4])
+    assert len(split_holdout(small, 8)[0]) == 2 and len(split_holdout(ImageBank(bank.images[:1], ["x"]), 8)[0]) == 1
 
 
 def test_config_defaults_file_and_flags(tmp_path):
