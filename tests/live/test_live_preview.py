@@ -147,7 +147,10 @@ def test_the_style_picker_switches_the_style(running, browser):
     url, folder = running
     browser.get(url)
     wait_until(lambda: len(Select(browser.find_element("id", "style")).options) > 1)
-    urllib.request.urlopen(urllib.request.Request(url + "control", data=b'{"mix": 1}', method="POST"), timeout=10).read()
+    urllib.request.urlopen(
+        urllib.request.Request(url + "control", data=b'{"mix": 1}', method="POST", headers={"Content-Type": "application/json"}),
+        timeout=10,
+    ).read()
     time.sleep(1.0)
     sketch = picture(fetch(url + "output.jpg"))
     Select(browser.find_element("id", "style")).select_by_value("toon")

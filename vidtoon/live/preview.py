@@ -6,7 +6,9 @@ A small HTTP server (the standard library's, one thread per client) on 127.0.0.1
     /input.mjpg       the input as an MJPEG stream;  /output.mjpg  the restyled picture
     /input.jpg        the newest input picture;      /output.jpg   the newest restyled picture
     /stats            JSON: the run's numbers, the mix, the style and the styles offered
-    /control          POST JSON {"mix": 0..1} or {"style": NAME}: takes effect from the next frame
+    /control          POST JSON {"mix": 0..1} or {"style": NAME}: takes effect from the next frame; only with
+                      Content-Type application/json and, from a browser, from this page's own origin (another
+                      site's page open in the same browser cannot change the run)
 
 Pictures are JPEG-encoded by the serving thread, only while someone watches.
 """
@@ -19,6 +21,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
@@ -135,9 +138,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != "/control":
             self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
             return
+        refusal = self._cross_site()
+        if refusal:
+            self._send(HTTPStatus.FORBIDDEN, json.dumps({"error": refusal}).encode(), "application/json")
+            return
         try:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(min(length, 10_000)) or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError('the body must be a JSON object, e.g. {"mix": 0.5}')
             mix = body.get("mix")
             self.preview.control.set(mix=float(mix) if mix is not None else None, style=body.get("style"))
         except (ValueError, TypeError, AttributeError, VidtoonError) as exc:
@@ -146,6 +155,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         control = self.preview.control
         self._send(HTTPStatus.OK, json.dumps({"mix": control.mix, "style": control.style}).encode(), "application/json")
+
+    def _cross_site(self) -> str | None:
+        """Why a POST may not change the run, or None. Another site's page in the user's browser may not: a browser
+        names the page's origin in `Origin`, which must be this server's own address; and the body must be declared
+        JSON, a type no other site can send without the preflight this server never grants."""
+        origin = self.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != self.headers.get("Host", ""):
+            return f"a page from {origin} may not control this run"
+        if self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() != "application/json":
+            return "send the change as Content-Type: application/json"
+        return None
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
