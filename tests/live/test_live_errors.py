@@ -42,6 +42,35 @@ def test_an_input_that_never_starts_times_out_in_one_line(tmp_path):
     assert not list(tmp_path.iterdir()), "nothing written"
 
 
+def test_ctrl_c_while_waiting_for_the_input_stops_at_once(tmp_path):
+    """FFmpeg waits for a stream's first data in C: the wait must still end on Ctrl-C, not at --open-timeout."""
+    port = free_port(socket.SOCK_DGRAM)
+    output = tmp_path / "out.ts"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "vidtoon", "live", f"udp://127.0.0.1:{port}", str(output), "--to", "sketch"]
+        + ["--open-timeout", "120"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and run.poll() is None:  # until the run listens on the port
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    sent = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    code = run.wait(timeout=60)
+    stderr = run.stderr.read()
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert code == 130 and time.monotonic() - sent < 5, (code, stderr)
+    assert len(lines) == 1 and lines[0].startswith("interrupted") and "Traceback" not in stderr, stderr
+    assert not list(tmp_path.iterdir()), "nothing written"
+
+
 def test_a_preview_port_in_use_is_refused_before_anything_opens(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

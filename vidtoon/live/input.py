@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 import av
 import numpy as np
@@ -24,6 +25,8 @@ from vidtoon.errors import InputError
 from vidtoon.io.reader import frame_to_rgb
 from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.timing import FrameTimes
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,27 @@ def describe_source(source: str) -> tuple[str, str | None, dict[str, str]]:
     return source, None, {}
 
 
+def open_in_thread(opener: Callable[[], T]) -> T:
+    """`opener()` on a daemon thread, waited for in short steps: FFmpeg waits for a stream's first data in C, where
+    Python's signal handler cannot run, so Ctrl-C would otherwise wait out the whole open timeout. An open given up
+    this way ends by its own timeout on its thread."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = opener()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as it is
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="vidtoon-live-open", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 class LiveInput:
     """Opens `source` (see `describe_source`); `start()` runs the reading thread.
 
@@ -106,8 +130,10 @@ class LiveInput:
         target, input_format, options = describe_source(source)
         self.is_file = input_format is None and "://" not in source
         try:
-            self.container = av.open(
-                target, format=input_format, options=options, timeout=(open_timeout, read_timeout), metadata_errors="replace"
+            self.container = open_in_thread(
+                lambda: av.open(
+                    target, format=input_format, options=options, timeout=(open_timeout, read_timeout), metadata_errors="replace"
+                )
             )
         except av.FFmpegError as exc:
             raise InputError(f"{source}: {_open_failure(exc, open_timeout)}", hint=_open_hint(source)) from None
