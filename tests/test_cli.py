@@ -106,6 +106,22 @@ def test_stitch_and_frames_from_the_command_line(tmp_path):
     assert_one_line_error(run("frames", SAMPLE, "-o", tmp_path / "x", "--tag", "oops"), "key=value")
 
 
+def test_frames_force_replaces_the_earlier_run(tmp_path):
+    # the audit's case: --fps 4 then --fps 1 --force leaves the second run only
+    assert run("frames", SAMPLE, "--fps", "4", "--size", "32", "-o", "ds", "--end", "2", cwd=tmp_path).returncode == 0
+    assert_one_line_error(run("frames", SAMPLE, "--size", "32", "-o", "ds", cwd=tmp_path), "8 frames of", "--force")
+    result = run("frames", SAMPLE, "--fps", "1", "--size", "32", "-o", "ds", "--end", "2", "--force", cwd=tmp_path)
+    assert result.returncode == 0 and "wrote 2 frames" in result.stderr, result.stderr
+    assert sorted(p.name for p in (tmp_path / "ds").glob("*.png")) == ["sample_t000000.000.png", "sample_t000001.000.png"]
+    assert len((tmp_path / "ds" / "manifest.csv").read_text().splitlines()) == 1 + 2
+    same_name = tmp_path / "other" / "sample.mp4"
+    same_name.parent.mkdir()
+    make_clip(same_name, 48)  # 2 s at 24 fps
+    result = run("frames", same_name, "--fps", "1", "--size", "32", "-o", "ds", cwd=tmp_path)
+    assert result.returncode == 0 and "frames of another video named sample.mp4" in result.stderr, result.stderr
+    assert len(list((tmp_path / "ds").glob("*.png"))) == 4
+
+
 def test_progress_bar_shows_rate_and_eta():
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120)

@@ -95,3 +95,52 @@ def test_bad_options(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(OutputError, match="not a folder"):
         extract_frames(SAMPLE, tmp_path / "file.txt")
+
+
+def two_films_named_alike(media, tmp_path):
+    """bbb_2s_example2.mp4 as a/src.mp4 and chaplin.mp4 as other/src.mp4: two videos, one file name."""
+    first, second = tmp_path / "a" / "src.mp4", tmp_path / "other" / "src.mp4"
+    for clip, path in ((media / "bbb_2s_example2.mp4", first), (media / "chaplin.mp4", second)):
+        path.parent.mkdir()
+        path.write_bytes(clip.read_bytes())
+    return first, second
+
+
+def test_force_replaces_this_videos_frames_and_keeps_the_others(media, tmp_path):
+    first, second = two_films_named_alike(media, tmp_path)
+    folder = tmp_path / "ds"
+    assert len(extract_frames(first, folder, fps=4, size=(32, 32)).files) == 8
+    other = extract_frames(second, folder, fps=1, size=(32, 32), end=Fraction(2))
+    # same file name, another film: its own names, nothing of the first overwritten
+    assert other.stem.startswith("src-") and len(other.stem) == len("src-") + 6
+    assert all(p.name.startswith(other.stem + "_t") for p in other.files) and len(other.files) == 2
+    kept = {p.name: p.read_bytes() for p in other.files}
+    with pytest.raises(OutputError, match="8 frames of .*src.mp4 are already in this folder.*--force"):
+        extract_frames(first, folder, fps=1, size=(32, 32))
+    rerun = extract_frames(first, folder, fps=1, size=(32, 32), force=True)
+    assert [p.name for p in rerun.files] == ["src_t000000.000.png", "src_t000001.000.png"]
+    rows = read_manifest(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([r["file"] for r in rows] + [MANIFEST])
+    assert [r["file"] for r in rows if r["source"] == str(first)] == [p.name for p in rerun.files]
+    assert [r["file"] for r in rows if r["source"] == str(second)] == sorted(kept)
+    assert {name: (folder / name).read_bytes() for name in kept} == kept
+    # the other film again, with --force: the same names, the first film's frames untouched
+    again = extract_frames(second, folder, fps=2, size=(32, 32), end=Fraction(1), force=True)
+    assert again.stem == other.stem and len(again.files) == 2
+    rows = read_manifest(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([r["file"] for r in rows] + [MANIFEST])
+    assert [r["file"] for r in rows if r["source"] == str(first)] == [p.name for p in rerun.files]
+    assert len(rows) == 4
+
+
+def test_force_that_fails_keeps_the_old_frames(tmp_path):
+    video = tmp_path / "clip.mp4"
+    data = SAMPLE.read_bytes()
+    video.write_bytes(data)
+    folder = tmp_path / "ds"
+    extract_frames(video, folder, fps=1, size=(32, 32))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    video.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(Exception, match="truncated"):
+        extract_frames(video, folder, fps=2, size=(32, 32), force=True)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
+import re
 from contextlib import closing
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -70,6 +73,7 @@ class ExtractedFrames:
     files: list[Path]
     manifest: Path
     concealed: tuple[Fraction, ...] = ()  # input times (s) of frames that failed to decode, shown as the previous good one
+    stem: str = ""  # what the image names start with: the video's stem, or stem-<6 hex> beside a same-named video
 
 
 def shape_frame(rgb: np.ndarray, size: tuple[int, int] | None, crop: str) -> np.ndarray:
@@ -114,6 +118,10 @@ def extract_frames(
     The manifest has the columns file, source, timestamp and one per tag (e.g. studio=blender);
     running again on another video into the same folder appends to it, so one folder can hold a
     labelled dataset from many films. All new images appear at once when the run completes.
+    Frames of this video already listed (its `source` is the same file) raise `OutputError` unless
+    `force`: then its old images and rows are removed once the new ones are in place, and other
+    videos' are kept. Another video with the same file name gets names with a short suffix from
+    its path (`clip-1a2b3c_t000000.000.png`), so no image of another video is overwritten.
     `on_corrupt`: "stop" at a frame that fails to decode, or "conceal" it (see `VideoReader`).
     """
     progress = progress or NoProgress()
@@ -123,13 +131,14 @@ def extract_frames(
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError("output is a file, not a folder", path=output_dir, hint="give a folder name with -o")
     with VideoReader(video, start=start, end=end, on_corrupt=on_corrupt) as reader:
-        stem = video.stem
-        if output_dir.exists() and not force and any(output_dir.glob(f"{stem}_t*.{image_format}")):
+        mine, others = _owners(output_dir, video, image_format)
+        if mine and not force:
             raise OutputError(
-                f"frames of {video.name} are already in this folder",
+                f"{len(mine)} frames of {video} are already in this folder",
                 path=output_dir,
                 hint="pass --force to replace them, or choose another folder with -o",
             )
+        stem = _frame_stem(video, taken=others)
         created_dir = not output_dir.exists()
         ensure_writable_dir(output_dir)
         staging = StagingDir(output_dir)
@@ -151,9 +160,10 @@ def extract_frames(
                     time = f"{float(frame.time + reader.start):.6f}"
                     rows.append({"file": name, "source": str(video), "timestamp": time, **tags})
                     progress.advance()
-            staged_manifest = _stage_manifest(output_dir / MANIFEST, rows)
+            staged_manifest = _stage_manifest(output_dir / MANIFEST, rows, video)
             files = staging.commit()
             manifest = staged_manifest.commit()
+            _remove_replaced(output_dir, mine - {path.name for path in files} - others)
         except BaseException as exc:
             written = bytes_on_disk(staging.path)
             staging.abort()
@@ -164,21 +174,64 @@ def extract_frames(
             if isinstance(exc, DiskFullError) or is_disk_full(exc):
                 raise DiskFullError(output_dir, written=written) from None
             raise
-    return ExtractedFrames(files=files, manifest=manifest, concealed=tuple(reader.concealed))
+    return ExtractedFrames(files=files, manifest=manifest, concealed=tuple(reader.concealed), stem=stem)
 
 
-def _stage_manifest(path: Path, new_rows: list[dict[str, str]]) -> AtomicFile:
-    """The manifest at `path` with `new_rows` merged in (rows for the same file replaced),
-    written beside it, ready to `commit()`."""
-    rows: list[dict[str, str]] = []
+def _read_manifest(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The manifest's columns (the base ones first) and rows; none when it does not exist."""
     columns = list(BASE_COLUMNS)
-    if path.exists():
-        with path.open(newline="") as handle:
-            reader = csv.DictReader(handle)
-            columns += [c for c in reader.fieldnames or [] if c not in columns]
-            rows = list(reader)
+    if not path.exists():
+        return columns, []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns += [c for c in reader.fieldnames or [] if c not in columns]
+        return columns, list(reader)
+
+
+def _same_source(recorded: str, video: Path) -> bool:
+    """Whether a manifest's `source` names `video`: the same path, resolved from here, or the same file."""
+    if not recorded:
+        return False
+    path = Path(recorded)
+    if path == video or path.resolve() == video.resolve():
+        return True
+    try:
+        return os.path.samefile(path, video)
+    except OSError:
+        return False
+
+
+def _owners(folder: Path, video: Path, image_format: str) -> tuple[set[str], set[str]]:
+    """Image names in `folder` listed for `video` in its manifest, and the names that belong to
+    something else: listed for another source, or images named like `video`'s frames that the
+    manifest does not list."""
+    _, rows = _read_manifest(folder / MANIFEST)
+    mine = {row.get("file") or "" for row in rows if _same_source(row.get("source") or "", video)}
+    others = {row.get("file") or "" for row in rows if not _same_source(row.get("source") or "", video)}
+    pattern = re.compile(rf"{re.escape(video.stem)}_t\d+\.\d{{3}}\.{re.escape(image_format)}")
+    if folder.is_dir():
+        others |= {p.name for p in folder.iterdir() if pattern.fullmatch(p.name) and p.name not in mine}
+    return mine - {""}, others - {""}
+
+
+def _frame_stem(video: Path, *, taken: set[str]) -> str:
+    """The name the frames of `video` start with: its stem, or when a name in `taken` (another
+    video's frames) starts the same way, its stem plus six hex digits of its resolved path."""
+    stem = video.stem
+    pattern = re.compile(rf"{re.escape(stem)}_t\d+\.\d{{3}}\.[a-z]+")
+    if not any(pattern.fullmatch(name) for name in taken):
+        return stem
+    return f"{stem}-{hashlib.sha1(str(video.resolve()).encode()).hexdigest()[:6]}"
+
+
+def _stage_manifest(path: Path, new_rows: list[dict[str, str]], video: Path) -> AtomicFile:
+    """The manifest at `path` with `video`'s rows replaced by `new_rows` (and any row for one of the
+    new files), written beside it, ready to `commit()`."""
+    columns, rows = _read_manifest(path)
     replaced = {row["file"] for row in new_rows}
-    rows = [row for row in rows if row.get("file") not in replaced] + new_rows
+    rows = [
+        row for row in rows if row.get("file") not in replaced and not _same_source(row.get("source") or "", video)
+    ] + new_rows
     for row in new_rows:
         columns += [c for c in row if c not in columns]
     staged = AtomicFile(path)  # committed by the caller, with the frames
@@ -191,6 +244,14 @@ def _stage_manifest(path: Path, new_rows: list[dict[str, str]]) -> AtomicFile:
         staged.abort()
         raise
     return staged
+
+
+def _remove_replaced(folder: Path, names: set[str]) -> None:
+    """Delete the images `names` in `folder` that an earlier run of the same video left (names
+    with a folder part are not ours and are left alone)."""
+    for name in sorted(names):
+        if Path(name).name == name and name not in (MANIFEST, ".", ".."):
+            (folder / name).unlink(missing_ok=True)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -133,3 +133,7 @@ def frames(
             on_corrupt=on_corrupt,
         )
     err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
+    if result.stem != Path(video).stem:
+        err_console.print(
+            f"named {result.stem}_t*: frames of another video named {Path(video).name} are in this folder", markup=False
+        )
