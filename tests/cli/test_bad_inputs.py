@@ -154,6 +154,8 @@ CASES = [
     ("restyle-face-margin", "restyle {w}/clip.mp4 --to toon --face-margin -1 -o {out}/x.mp4", "--face-margin"),
     ("restyle-max-side", "restyle {w}/clip.mp4 --to toon --max-side 4 -o {out}/x.mp4", "--max-side"),
     ("restyle-start-text", "restyle {w}/clip.mp4 --to toon --start soon -o {out}/x.mp4", "--start"),
+    ("restyle-start-seconds-75", "restyle {w}/clip.mp4 --to toon --start 1:75 -o {out}/x.mp4", "--start time '1:75'"),
+    ("train-time-limit-61", "train cyclegan -o {out}/run --a {w}/frames --b {w}/frames --time-limit 1:61", "--time-limit"),
     ("restyle-crf", "restyle {w}/clip.mp4 --to toon --crf 500 -o {out}/x.mp4", "--crf"),
     ("restyle-like-missing", "restyle {w}/clip.mp4 --like {w}/missing.png -o {out}/x.mp4", "missing.png"),
     ("restyle-like-strength", "restyle {w}/clip.mp4 --like {w}/photo.png --like-strength 7 -o {out}/x.mp4", "strength"),
