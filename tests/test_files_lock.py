@@ -160,6 +160,22 @@ def test_atomic_file_keeps_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_atomic_file_gets_the_umasks_mode_even_when_the_writer_replaced_it(tmp_path, umask):
+    """Writers such as safetensors put a new 0600 file where the temporary one was: the finished file still gets
+    the mode any new file gets under the user's umask (0644 under 022), like the files written directly."""
+    old = os.umask(umask)
+    try:
+        with AtomicFile(tmp_path / "w.safetensors") as staged:
+            staged.path.unlink()
+            os.close(os.open(staged.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "w.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "plain.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_a_second_training_into_the_same_run_folder_is_refused(tmp_path):
     from typer.testing import CliRunner
 

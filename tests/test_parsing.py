@@ -46,6 +46,22 @@ def test_times():
         parse_time("1::2")
 
 
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("75:00", 4500), ("100:00:00", 360000), ("1:59.999", 119.999)])
+def test_the_first_field_of_a_time_may_be_any_size(text, seconds):
+    assert parse_time(text) == Fraction(str(seconds))
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("1:61", "seconds"), ("1:75", "seconds"), ("0:60", "seconds"), ("1:60:00", "minutes"), ("1:00:60.5", "seconds")],
+)
+def test_minutes_and_seconds_after_a_colon_stay_below_60(text, unit):
+    with pytest.raises(UsageError) as info:
+        parse_time(text, flag="--time-limit")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"--time-limit time {text!r}") and f"the {unit} after" in message
+
+
 def test_tags():
     assert parse_tags(["studio=blender", "medium=3d"]) == {"studio": "blender", "medium": "3d"}
     with pytest.raises(UsageError, match="key=value"):

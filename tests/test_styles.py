@@ -163,6 +163,27 @@ def test_bad_reference_input_is_one_line_and_writes_nothing(tmp_path, args, mess
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("command", ["restyle video", "restyle still", "animate", "styles add"])
+def test_a_truncated_reference_is_one_line_before_anything_is_written(media, tmp_path, command):
+    trunc = tmp_path / "in" / "trunc.jpg"
+    trunc.parent.mkdir()
+    trunc.write_bytes((media / "face_monalisa.jpg").read_bytes()[:3000])  # the header is whole, the pixels are not
+    out = tmp_path / "out"
+    out.mkdir()
+    args = {
+        "restyle video": ["restyle", SAMPLE, "--like", trunc, "-o", out / "l2.mp4"],
+        "restyle still": ["restyle", REPO_SAMPLE_JPG, "--like", trunc, "-o", out / "l2.png"],
+        "animate": ["animate", media / "face_monalisa.jpg", media / "talking_head_d3.mp4", "--like", trunc, "-o", out / "a.mp4"],
+        "styles add": ["styles", "add", "trunc", "--like", trunc, "--dir", out / "styles"],
+    }[command]
+    result = run_cli(*args, env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""})
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and str(trunc) in lines[0]
+    assert "cannot be read as an image: truncated or corrupt" in lines[0] and "Traceback" not in result.stderr
+    assert not list(out.iterdir()) and not (tmp_path / "xdg").exists()
+
+
 def test_styles_add_refuses_a_bad_strength_before_writing(media, tmp_path):
     result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", "--strength", "2", "--dir", tmp_path / "s")
     assert result.returncode == 1 and "--strength must be a number from 0 to 1" in result.stderr  # the flag of `styles add`

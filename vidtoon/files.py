@@ -115,7 +115,10 @@ class AtomicFile:
         os.chmod(self.path, 0o666 & ~_umask())  # mkstemp makes 0600; the finished file gets the usual mode
 
     def commit(self) -> Path:
+        """Move the temporary file onto the target, with the mode a new file gets under the umask (0644 under 022):
+        writers that replace the temporary file (safetensors, the ONNX exporter) leave it 0600."""
         try:
+            os.chmod(self.path, 0o666 & ~_umask())
             os.replace(self.path, self.target)
         finally:
             self._release()
@@ -160,6 +163,13 @@ def write_atomic(path: Path, write, *, resumable: bool = False) -> Path:
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (setting it is process-wide, threads too)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

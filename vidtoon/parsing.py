@@ -61,7 +61,10 @@ def parse_size(text: str, *, flag: str = "--size") -> tuple[int, int]:
 
 
 def parse_time(text: str | float | None, *, flag: str = "--start") -> Fraction | None:
-    """Parse a time: seconds ("12.5") or "[[HH:]MM:]SS[.fff]" -> Fraction seconds; None stays None; errors name `flag`."""
+    """Parse a time: seconds ("12.5") or "[[HH:]MM:]SS[.fff]" -> Fraction seconds; None stays None; errors name `flag`.
+
+    The first field may be any size ("90", "75:00"); the minutes and seconds after a ':' must be below 60.
+    """
     if text is None:
         return None
     if isinstance(text, (int, float)):
@@ -70,11 +73,20 @@ def parse_time(text: str | float | None, *, flag: str = "--start") -> Fraction |
     try:
         if len(parts) > 3 or not all(parts):
             raise ValueError
-        seconds = Fraction(0)
-        for part in parts:
-            seconds = seconds * 60 + _decimal(part)
+        values = [_decimal(part) for part in parts]
     except (ValueError, ZeroDivisionError, OverflowError):
         raise UsageError(f"{flag} time {text!r} is not seconds or HH:MM:SS", hint="use e.g. 12.5 or 1:02:03.5") from None
+    units = ("minutes", "seconds")[-(len(values) - 1) :] if len(values) > 1 else ()
+    seconds = Fraction(0)
+    for value in values:
+        seconds = seconds * 60 + value
+    for unit, value in zip(units, values[1:], strict=True):
+        if not 0 <= value < 60:
+            plain = f"{float(seconds):g}" if seconds.denominator != 1 else str(seconds)
+            raise UsageError(
+                f"{flag} time {text!r}: the {unit} after a ':' must be from 0 to 59",
+                hint=f"write {plain} s as plain seconds ({flag} {plain}) or as [HH:]MM:SS with fields below 60",
+            )
     if seconds < 0:
         raise UsageError(f"{flag} time {text!r} is negative", hint="times count from the start of the video")
     return seconds

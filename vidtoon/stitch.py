@@ -80,7 +80,7 @@ def stitch(
     progress = progress or NoProgress()
     settings = StitchOptions(fps=fps, size=size, fit=fit_mode, pattern=pattern)
     rate = settings.fps
-    files = list_images(frames_dir, settings.pattern)
+    files = list_images(frames_dir, settings.pattern, pattern_flag="--pattern")
     output = Path(output) if output is not None else default_stitch_output(Path(frames_dir))
     audio = Path(audio) if audio is not None else None
     if audio is not None:

@@ -154,6 +154,8 @@ CASES = [
     ("restyle-face-margin", "restyle {w}/clip.mp4 --to toon --face-margin -1 -o {out}/x.mp4", "--face-margin"),
     ("restyle-max-side", "restyle {w}/clip.mp4 --to toon --max-side 4 -o {out}/x.mp4", "--max-side"),
     ("restyle-start-text", "restyle {w}/clip.mp4 --to toon --start soon -o {out}/x.mp4", "--start"),
+    ("restyle-start-seconds-75", "restyle {w}/clip.mp4 --to toon --start 1:75 -o {out}/x.mp4", "--start time '1:75'"),
+    ("train-time-limit-61", "train cyclegan -o {out}/run --a {w}/frames --b {w}/frames --time-limit 1:61", "--time-limit"),
     ("restyle-crf", "restyle {w}/clip.mp4 --to toon --crf 500 -o {out}/x.mp4", "--crf"),
     ("restyle-like-missing", "restyle {w}/clip.mp4 --like {w}/missing.png -o {out}/x.mp4", "missing.png"),
     ("restyle-like-strength", "restyle {w}/clip.mp4 --like {w}/photo.png --like-strength 7 -o {out}/x.mp4", "strength"),
@@ -201,6 +203,7 @@ CASES = [
     ("eval-fid-no-weights", "eval {w}/clip.mp4 --fid {w}/frames", "--inception-weights"),
     ("eval-fid-missing-weights", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/missing.pth", "missing.pth"),
     ("eval-fid-text-weights", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4", "cannot read Inception"),
+    ("eval-fid-no-images", "eval {w}/clip.mp4 --fid {w}/no_images --inception-weights {w}/notes.mp4", "no images"),
     ("eval-fid-missing-ref", "eval {w}/clip.mp4 --fid {w}/missing_folder --inception-weights {w}/notes.mp4", "missing_folder"),
     ("eval-fid-photo", "eval {w}/photo.png --fid {w}/frames --inception-weights {w}/notes.mp4", "one image"),
     ("eval-fid-mode", "eval {w}/clip.mp4 --fid {w}/frames --inception-weights {w}/notes.mp4 --fid-mode tf", "--fid-mode"),
@@ -272,3 +275,17 @@ def test_bad_input_is_refused_in_one_line(work, tmp_path, monkeypatch, case, com
     assert no_leftovers(work["dir"]) == []
     assert not loads or case in LOADING, "a model was loaded before the cheap checks refused"
     assert seconds < REFUSAL_SECONDS, f"refused after {seconds:.2f} s of CPU"
+
+
+@pytest.mark.parametrize(
+    ("command", "hint"),
+    [
+        ("stitch {w}/no_images -o {out}/x.mp4", "check the folder, or pass --pattern"),  # stitch has --pattern
+        ("eval {w}/clip.mp4 --fid {w}/no_images --inception-weights {w}/notes.mp4", "check the folder"),  # eval has not
+    ],
+)
+def test_an_empty_folders_hint_names_only_flags_the_command_has(work, tmp_path, command, hint):
+    result = runner.invoke(app, fill(command, work, tmp_path))
+    line = " ".join(result.output.split())
+    assert result.exit_code == 1 and line.startswith("error: ") and "no_images: no images" in line, result.output
+    assert line.endswith(hint) and ("--pattern" in hint) == ("--pattern" in line)

@@ -166,3 +166,19 @@ def test_stabilize_flags_become_the_api_call(monkeypatch, tmp_path):
     assert (processed, source, output) == (Path("p.mp4"), Path("s.mp4"), None)
     assert (kwargs["strength"], kwargs["truncate"], kwargs["resume"], kwargs["force"]) == (0.5, True, True, False)
     assert kwargs["options"].preset == "veryfast"
+
+
+@pytest.mark.parametrize("name", ["restyle", "batch", "compare", "stabilize", "stitch", "animate"])
+def test_crf_help_states_the_default_the_command_uses(name):
+    """--crf's help gives the H.264 quality the command really encodes at when --crf is not given (its --preset's
+    default decides: none = the automatic faster/CRF 17, a fixed preset = CRF 18)."""
+    import typer.main
+
+    from vidtoon.io.formats import EncodeOptions
+
+    command = typer.main.get_command(app).commands[name]
+    params = {param.name: param for param in command.params}
+    preset, crf = EncodeOptions(preset=params["preset"].default).x264_settings("libx264")
+    help_text = " ".join(params["crf"].help.split())
+    assert f"H.264 {crf}" in help_text and "VP9 31" in help_text, (name, help_text)
+    assert ("17 at preset faster" in help_text) == ((preset, crf) == ("faster", 17)), (name, help_text)

@@ -224,10 +224,17 @@ class TestBadInput:
             load_reference_translator(path)
         one_line_error(info, str(path), "megapixels", "smaller copy")
 
-    def test_header_size_is_reported(self, tmp_path):
+    def test_size_is_reported(self, tmp_path):
+        path = tmp_path / "wide.png"
+        cv2.imwrite(str(path), np.full((20, 300, 3), 128, np.uint8))
+        assert check_reference_image(path) == (300, 20)
+
+    def test_a_header_without_pixels_is_truncated(self, tmp_path):
         path = tmp_path / "wide.png"
         path.write_bytes(png_header(300, 20))
-        assert check_reference_image(path) == (300, 20)
+        with pytest.raises(InputError) as info:
+            check_reference_image(path)
+        one_line_error(info, "truncated or corrupt", str(path))
 
     @pytest.mark.parametrize("strength", [1.5, -0.1, float("nan"), True])
     def test_strength_out_of_range(self, monalisa, strength):

@@ -1,5 +1,9 @@
 """`vidtoon export RUN`: a run becomes a style that `vidtoon restyle` uses on a real clip (--model, --to, ONNX, --to-label)."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import onnxruntime
 import pytest
@@ -12,6 +16,7 @@ from vidtoon.cli import app
 from vidtoon.errors import InputError, OutputError
 from vidtoon.models import load_checkpoint
 from vidtoon.styles import find_style, read_style_card
+from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import AugmentConfig, CAAEConfig, CycleGANConfig
 from vidtoon.train.export import export_run
 from vidtoon.train.run import train
@@ -159,3 +164,66 @@ def test_export_goes_to_the_users_styles_folder_by_default(runs, tmp_path, monke
     assert sorted(p.name for p in folder.iterdir()) == ["mine.preview.png", "mine.safetensors", "mine.yaml"]
     assert "restyle with: vidtoon restyle FILM --to mine" in result.stderr
     assert find_style("mine").checkpoint == (folder / "mine.safetensors").resolve()
+
+
+@pytest.fixture(scope="module")
+def cartoon_run(tmp_path_factory):
+    """A `train cartoon` run: its generator has the skip connection (tanh(logits + atanh(x)))."""
+    root = tmp_path_factory.mktemp("cartoon")
+    a, b = random_png_folder(root / "a", 6, seed=1, size=(48, 64)), random_png_folder(root / "b", 5, seed=2, size=(48, 64))
+    tiny = {"size": 32, "load_size": 48, "batch_size": 2, "ngf": 8, "n_blocks": 1, "ndf": 8, "d_layers": 2, "holdout": 2}
+    config = CartoonConfig(a=str(a), b=str(b), init_steps=2, steps=3, sample_every=3, device="cpu", precision="fp32", **tiny)
+    train("cartoon", config, root / "run")
+    return root / "run"
+
+
+def test_a_cartoon_run_exports_onnx_that_restyles_like_its_weights(cartoon_run, media, tmp_path):
+    old = os.umask(0o022)
+    try:
+        result = cli("export", cartoon_run, "-o", tmp_path / "styles", "--name", "toon", "--onnx")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.stderr
+    styles = tmp_path / "styles"
+    written = sorted(p.relative_to(styles).as_posix() for p in styles.rglob("*"))
+    assert written == ["onnx", "onnx/toon.onnx", "onnx/toon.yaml", "toon.preview.png", "toon.safetensors", "toon.yaml"]
+    assert {p.name: p.stat().st_mode & 0o777 for p in styles.rglob("*") if p.is_file()} == dict.fromkeys(
+        ["toon.onnx", "toon.yaml", "toon.preview.png", "toon.safetensors"], 0o644
+    )
+    image = media / "face_monalisa.jpg"
+    outs = {}
+    for kind, model in (("weights", styles / "toon.safetensors"), ("onnx", styles / "onnx" / "toon.onnx")):
+        outs[kind] = tmp_path / f"face.{kind}.png"
+        done = cli("restyle", image, "--model", model, "-o", outs[kind], "--consistency", "none", "--device", "cpu")
+        assert done.exit_code == 0, done.stderr
+    from vidtoon.io.images import read_image
+
+    weights, graph, source = (read_image(p).astype(float) for p in (outs["weights"], outs["onnx"], image))
+    assert graph.shape == weights.shape == source.shape
+    assert np.abs(graph - weights).max() <= 3 and np.abs(graph - weights).mean() < 0.5  # fp16 weights vs fp32 graph
+    assert np.abs(weights - source).mean() > 1  # and the style did something
+
+
+def test_a_failed_onnx_export_leaves_nothing_behind(cartoon_run, tmp_path):
+    """The exporter refusing an operation (as it refused aten::atanh) is one line, and no part of the style is left."""
+    code = (
+        "import contextlib, runpy, sys\n"
+        "import vidtoon.train.export as export\n"
+        "export._atanh_symbolic = contextlib.nullcontext  # as before the fix: no symbolic for aten::atanh\n"
+        "sys.argv = ['vidtoon', *sys.argv[1:]]\n"
+        "runpy.run_module('vidtoon', run_name='__main__')\n"
+    )
+
+    def export(out):
+        args = [sys.executable, "-c", code, "export", str(cartoon_run), "-o", str(out), "--onnx"]
+        return subprocess.run(args, capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"}, check=False)
+
+    result = export(tmp_path / "new" / "styles")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "cannot be exported to ONNX" in lines[0] and "aten::atanh" in lines[0] and "export without --onnx" in lines[0]
+    assert not (tmp_path / "new").exists()  # nor the folders it made
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "mine.txt").write_text("the user's")
+    result = export(tmp_path / "kept")
+    assert result.returncode == 1 and [p.name for p in (tmp_path / "kept").iterdir()] == ["mine.txt"]

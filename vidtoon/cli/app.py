@@ -139,9 +139,16 @@ def main(
 
 
 # Options shared by every command that writes a video.
-CrfOption = Annotated[
+CrfOption = Annotated[  # commands whose --preset has a fixed default (compare, stabilize, stitch, animate)
+    int | None, typer.Option("--crf", help="Quality, lower is better (default: H.264 18, VP9 31).")
+]
+AutoCrfOption = Annotated[  # commands that leave the preset to `EncodeOptions.x264_settings` (restyle, batch)
     int | None,
-    typer.Option("--crf", help="Quality, lower is better (H.264: 17 at preset faster with neither flag, else 18; VP9: 31)."),
+    typer.Option(
+        "--crf",
+        help="Quality, lower is better (default: H.264 17 at preset faster when neither --crf nor --preset is given, "
+        "else 18; VP9 31).",
+    ),
 ]
 PresetOption = Annotated[str, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")]
 PixFmtOption = Annotated[

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, PixFmtOption, app, done, err_console
+from vidtoon.cli.app import AutoCrfOption, PixFmtOption, app, done, err_console
 
 
 @app.command()
@@ -59,7 +59,7 @@ def batch(
         float,
         typer.Option("--chunk-seconds", help="With more workers than films: cut films at keyframes every N s, in parallel."),
     ] = 60.0,
-    crf: CrfOption = None,
+    crf: AutoCrfOption = None,
     preset: Annotated[str | None, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")] = None,
     pix_fmt: PixFmtOption = None,
 ) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vidtoon.cli.app import (
-    CrfOption,
+    AutoCrfOption,
     ForceOption,
     MaxPixelsOption,
     OnCorruptOption,
@@ -87,7 +87,7 @@ def restyle(
     ] = None,
     resume: ResumeOption = False,
     segment_seconds: Annotated[int, typer.Option("--segment-seconds", help="Length of the resumable segments.")] = 30,
-    crf: CrfOption = None,
+    crf: AutoCrfOption = None,
     preset: Annotated[
         str | None,
         typer.Option(

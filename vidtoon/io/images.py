@@ -24,11 +24,13 @@ def natural_key(name: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name))
 
 
-def list_images(folder: str | Path, pattern: str | None = None) -> list[Path]:
+def list_images(folder: str | Path, pattern: str | None = None, *, pattern_flag: str | None = None) -> list[Path]:
     """Image files in `folder` (not its subfolders), in natural order.
 
     Args:
         pattern: a glob on file names (e.g. "shot1_*.png"); None = every image suffix.
+        pattern_flag: the caller's option that sets `pattern` (e.g. "--pattern"), suggested when nothing matches;
+            None for commands that have none.
 
     Raises:
         InputError: the folder is missing, a file, or holds no matching image.
@@ -47,7 +49,8 @@ def list_images(folder: str | Path, pattern: str | None = None) -> list[Path]:
     ]
     if not files:
         looked_for = f"files matching {pattern!r}" if pattern else f"images ({', '.join(sorted(IMAGE_SUFFIXES))})"
-        raise InputError(f"no {looked_for} in this folder", path=folder, hint="check the folder, or pass --pattern")
+        hint = "check the folder" + (f", or pass {pattern_flag}" if pattern_flag else "")
+        raise InputError(f"no {looked_for} in this folder", path=folder, hint=hint)
     return sorted(files, key=lambda p: natural_key(p.name))
 
 

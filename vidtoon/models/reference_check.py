@@ -1,5 +1,5 @@
 """The reference style's (`--like IMAGE`) cheap checks, without torch, onnxruntime or the model: the picture (from its
-header), the strength, and the optional `like` extra's model files (found through the import system without importing
+decoded once), the strength, and the optional `like` extra's model files (found through the import system without importing
 the package, and checked against the pinned release's sha256 sums). `vidtoon.models.reference` holds the translator.
 """
 
@@ -44,14 +44,15 @@ REFERENCE_MODEL_CREDIT_LINE = (
 
 
 def check_reference_image(path: str | Path) -> tuple[int, int]:
-    """Check a reference image from its header alone: it exists, is an image, and each side is at least
-    `MIN_SIDE` (16) px with at most `MAX_PIXELS` (40 megapixels) in all. No pixels are decoded.
+    """Check a reference image: it exists, is an image, each side is at least `MIN_SIDE` (16) px with at most
+    `MAX_PIXELS` (40 megapixels) in all (from the header, before decoding), and it decodes in full (JPEGs at a
+    reduced scale), so a truncated or corrupt file is refused here rather than when the style is applied.
 
     Returns:
         (width, height) as stored (before any EXIF rotation).
 
     Raises:
-        InputError: missing, a folder, not an image, too small or too large (with the path and a hint).
+        InputError: missing, a folder, not an image, truncated or corrupt, too small or too large (with the path and a hint).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -63,19 +64,32 @@ def check_reference_image(path: str | Path) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:  # reads the header only
+            with Image.open(path) as image:  # the header: the size, and a bomb refused before decoding
                 width, height = image.size
+                if min(width, height) >= MIN_SIDE and width * height <= MAX_PIXELS:
+                    image.draft("RGB", (256, 256))  # JPEG: decode at a reduced scale, still every byte
+                    image.load()  # a truncated or corrupt file fails here, before any model loads
     except Image.DecompressionBombError:
         raise InputError(
             f"the reference image is far larger than {MAX_PIXELS // 1_000_000} megapixels",
             path=path,
             hint="use a smaller copy of it (style transfer only looks at 256×256 of it)",
         ) from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except UnidentifiedImageError as exc:
         raise InputError(
             f"the reference cannot be read as an image ({type(exc).__name__})",
             path=path,
             hint="give a PNG, JPEG, WebP, BMP or TIFF picture as the style",
+        ) from None
+    except PermissionError:
+        raise InputError(
+            "the reference image cannot be read: permission denied", path=path, hint="check its permissions"
+        ) from None
+    except (OSError, ValueError, SyntaxError):  # PIL: "image file is truncated", "broken data stream", ...
+        raise InputError(
+            "the reference cannot be read as an image: truncated or corrupt",
+            path=path,
+            hint="copy or download the picture again, or open and re-save it in an image editor",
         ) from None
     if min(width, height) < MIN_SIDE:
         raise InputError(

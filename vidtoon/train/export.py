@@ -7,14 +7,20 @@ Writes, in the output folder:
     NAME.preview.png      the run's latest sample grid
     onnx/NAME.onnx        with --onnx (a CAAE: onnx/NAME.LABEL.onnx per label), each with its sidecar YAML
 
+Either every file appears or none does: everything is written into a hidden folder inside the output folder (the
+ONNX graphs first, the step most likely to fail) and moved into place only when all of it is written.
+
 Put the folder in `$VIDTOON_STYLES` (or copy it to ~/.local/share/vidtoon/styles) and restyle with
 `--to NAME`, or give the checkpoint directly: `--model NAME.safetensors`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -140,7 +146,6 @@ def export_run(
         raise OutputError(
             f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o"
         )
-    output_dir.mkdir(parents=True, exist_ok=True)
 
     defaults: dict = {}
     if provenance is not None:
@@ -176,10 +181,38 @@ def export_run(
         notes=notes,
         height=defaults.pop("height", None),
     )
-    sha256 = save_checkpoint(model, checkpoint, card, half=True)
     samples = sorted((run_dir / "samples").glob("step_*.png"))
-    if samples:
-        shutil.copyfile(samples[-1], preview)
+    created = [folder for folder in (output_dir, *output_dir.parents) if not folder.exists()]
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(dir=output_dir, prefix=f".{name}.export-"))
+    try:
+        onnx_files = export_onnx(model, styles, stage / "onnx", name, card.size_multiple, config.size) if onnx else []
+        sha256 = save_checkpoint(model, stage / checkpoint.name, card, half=True)
+        if samples:
+            shutil.copyfile(samples[-1], stage / preview.name)
+        shown = preview.name if samples else None
+        style_card = _style_card(state, config, name, family, styles, notes, defaults, stage / checkpoint.name, sha256, shown)
+        write_atomic(stage / card_path.name, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
+        if onnx:  # in place: the graphs, then the weights and the preview, the card that names them last
+            onnx_dir.mkdir(exist_ok=True)
+            for item in sorted((stage / "onnx").iterdir()):
+                os.replace(item, onnx_dir / item.name)
+        for target in (checkpoint, preview, card_path):
+            if (stage / target.name).exists():
+                os.replace(stage / target.name, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        for folder in created:  # the folders this call made, innermost first, when nothing else is in them
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+    onnx_files = [onnx_dir / path.name for path in onnx_files]
+    return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
+
+
+def _style_card(state, config, name, family, styles, notes, defaults, checkpoint: Path, sha256: str, preview) -> dict:
+    """The style card's fields (NAME.yaml) for the weights written at `checkpoint` (and the preview's name, or None)."""
     description = {
         "cyclegan": f"CycleGAN ({family}) trained {notes['steps']} steps at {config.size} px",
         "cartoon": f"one-way cartoon generator ({family}) trained {notes['steps']} steps on {config.size} px crops",
@@ -196,19 +229,16 @@ def export_run(
         **({"init_from": config.init_from} if getattr(config, "init_from", "") else {}),
         **look_of(state),
     }
-    style_card = {
+    return {
         "name": name,
         "description": description,
         "checkpoint": checkpoint.name,
         "sha256": sha256,
-        **({"preview": preview.name} if samples else {}),
+        **({"preview": preview} if preview else {}),
         # data, licence, credits and the processing height live in the weights' own card (read from there)
         **({"defaults": defaults} if defaults else {}),
         "training": training,
     }
-    write_atomic(card_path, lambda staged: staged.write_text(yaml.safe_dump(style_card, sort_keys=False)))
-    onnx_files = export_onnx(model, styles, onnx_dir, name, card.size_multiple, config.size) if onnx else []
-    return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
 
 
 def look_of(state: dict) -> dict:
@@ -226,10 +256,27 @@ def look_of(state: dict) -> dict:
     return {"look": look}
 
 
+@contextlib.contextmanager
+def _atanh_symbolic():
+    """While exporting, write `torch.atanh` (the CycleGAN skip connection's) as ONNX's own Atanh (opset 9 on).
+
+    The TorchScript exporter has no symbolic for aten::atanh although ONNX has the operator; the mapping is
+    registered for the export only and removed after it.
+    """
+    torch.onnx.register_custom_op_symbolic("aten::atanh", lambda g, x: g.op("Atanh", x), 9)
+    try:
+        yield
+    finally:
+        torch.onnx.unregister_custom_op_symbolic("aten::atanh", 9)
+
+
 def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: str, size_multiple: int, size: int) -> list[Path]:
     """ONNX graphs (N×3×H×W in [-1, 1] -> same; batch, height and width dynamic), each with its sidecar YAML.
 
     A conditional model gives one graph per label (NAME.LABEL.onnx) with the label built in.
+
+    Raises:
+        UsageError: the model holds an operation the exporter cannot write (one line, naming it).
     """
     folder.mkdir(parents=True, exist_ok=True)
     graphs = [(f"{name}.{label}", FixedLabel(model, k).eval()) for k, label in enumerate(styles)] if styles else [(name, model)]
@@ -247,21 +294,25 @@ def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: s
     for stem, module in graphs:
         target = folder / f"{stem}.onnx"
         example = torch.zeros(1, 3, size, size)
-        with warnings.catch_warnings():  # the TorchScript exporter's deprecation and shape-inference notes
+        with warnings.catch_warnings(), _atanh_symbolic():  # (the exporter's deprecation and shape-inference notes)
             warnings.simplefilter("ignore")
-            write_atomic(
-                target,
-                lambda staged, module=module, example=example: torch.onnx.export(
-                    module,
-                    (example,),
-                    str(staged),
-                    dynamo=False,
-                    opset_version=17,
-                    input_names=["image"],
-                    output_names=["stylised"],
-                    dynamic_axes={"image": axes, "stylised": axes},
-                ),
-            )
+            try:
+                write_atomic(
+                    target,
+                    lambda staged, module=module, example=example: torch.onnx.export(
+                        module,
+                        (example,),
+                        str(staged),
+                        dynamo=False,
+                        opset_version=17,
+                        input_names=["image"],
+                        output_names=["stylised"],
+                        dynamic_axes={"image": axes, "stylised": axes},
+                    ),
+                )
+            except torch.onnx.errors.OnnxExporterError as exc:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise UsageError(f"this model cannot be exported to ONNX: {reason}", hint="export without --onnx") from None
         write_atomic(folder / f"{stem}.yaml", lambda staged: staged.write_text(yaml.safe_dump(sidecar, sort_keys=False)))
         written.append(target)
     return written
