@@ -109,10 +109,10 @@ def restyle_video(
         )
     except BaseException as exc:
         stopped = _resumable_stop(exc, output, job)
-        if stopped is None and not job.done:
+        if not job.done and not isinstance(stopped, DiskFullError):
             job.remove()  # nothing to resume: no empty parts folder to refuse the next run as "interrupted"
         else:
-            job.release()  # the finished segments stay for --resume
+            job.release()  # the finished segments (or, on a full disk, the written bytes) stay for --resume
         stopped = stopped or _said_of_output(exc, output, job)
         if stopped is None:
             raise
@@ -139,13 +139,12 @@ def segment_settings(source: Path, job_key: dict, options: RestyleOptions, fmt, 
 
 def _resumable_stop(exc: BaseException, output: Path, job: SegmentedJob) -> BaseException | None:
     """A signal or a full disk, said in terms of the segments kept for --resume; None for any other failure. A signal
-    before the first segment was finished leaves nothing to resume: the parts folder goes too (a later run starts
-    afresh without --resume or --force)."""
+    before the first segment was finished leaves nothing to resume (the caller removes the parts folder, so a later
+    run starts afresh without --resume or --force)."""
     kept = f"{len(job.done)} finished segment(s) of {output} kept"
     if isinstance(exc, KeyboardInterrupt):
         signum = getattr(exc, "signum", signal.SIGINT)
         if not job.done:
-            job.remove()
             return Interrupted(signum)
         # an older output is still there (the run had --force): continuing must say so again
         return Interrupted(signum, kept=kept, again="--resume --force" if output.exists() else "--resume")
