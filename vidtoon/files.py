@@ -21,8 +21,15 @@ from vidtoon.locking import OutputLock, check_unlocked
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
-def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: bool = False) -> Path:
-    """Check that `path` may be written; create its parent folder. Returns the path.
+def check_output(
+    path: str | Path,
+    *,
+    inputs: Iterable[str | Path] = (),
+    force: bool = False,
+    exists_hint: str = "choose another name with -o, or pass --force to replace it",
+) -> Path:
+    """Check that `path` may be written; create its parent folder. Returns the path. `exists_hint`: what to do when
+    it exists (for commands whose output is not named with -o).
 
     Raises:
         OutputError: the output is one of the inputs, exists (without `force`), is a folder,
@@ -42,7 +49,7 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path] = (), force: 
     if path.is_dir():
         raise OutputError("output is an existing folder, not a file name", path=path, hint="give a file name such as out.mp4")
     if path.exists() and not force:
-        raise OutputError("output already exists", path=path, hint="choose another name with -o, or pass --force to replace it")
+        raise OutputError("output already exists", path=path, hint=exists_hint)
     ensure_writable_dir(path.parent)
     return path
 

