@@ -118,8 +118,7 @@ class AtomicFile:
             self._release()
             raise
         os.close(fd)
-        self.path = Path(name)
-        os.chmod(self.path, 0o666 & ~_umask())  # mkstemp makes 0600; the finished file gets the usual mode
+        self.path = Path(name)  # mkstemp makes it 0600: `commit` gives the finished file the usual mode
 
     def commit(self) -> Path:
         """Move the temporary file onto the target, with the mode a new file gets under the umask (0644 under 022):
