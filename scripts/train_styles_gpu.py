@@ -84,6 +84,9 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool, scra
         "save_every": 10**9,
         "sample_every": 10**9,
         "compile": compile_,
+        # the uint8 frames (and targets) go to the GPU once and every batch is cut there: cut on the CPU, a batch of
+        # 32 pixar crops took 0.19-0.31 s of a core, which could have capped the run near 30 steps/s on 8 threads
+        "data_on_device": True,
         # white-balance jitter on a photo and its target alike: the style keeps a shot's tint (no cast on footage lit
         # unlike the photos; docs/training-notes.md, 2026-11-30 night)
         "augment": AugmentConfig(tint=0.15),
@@ -124,7 +127,9 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool, scra
         lambda_hue=2.0,
         hue_margin=2.0,
         device="cuda",
-        workers=8,
+        # two threads queue the next batches' crop kernels while the main thread queues the step's (about 200 small
+        # kernels a batch: ~1-2 ms of Python each)
+        workers=2,
         # a shipped generator is fine-tuned (the CPU runs' 1e-4 after their first 20,000 steps); a fresh one learns
         lr=2e-4 if scratch else 1e-4,
         steps=10**6,

@@ -32,11 +32,11 @@
 # + export ≈ 8-9 minutes of the 10-minute command limit.
 # steps/s on the H200: NOT MEASURED YET (no GPU was lent to the sessions that wrote this). Estimate: G alone (anchor
 # phase) is ~35 k multiply-adds a pixel, ~0.4 TFLOP a step of 32 crops of 256 px (forward + backward), so 20-60
-# steps/s if the data keeps up (8 workers), i.e. 5,000-15,000 pixar steps: 6-20x the pixels the CPU run saw in all.
-# The batches are cropped on the CPU by 8 threads (2 torch threads each): one batch of 32 pixar crops (photo, target
-# and film frame at 256 px) took 0.19-0.31 s on one core of the 2-core machine, so the data may cap the run near 30
-# steps/s. report.txt's "data wait" says whether it did; if so, the next step is cropping on the GPU (the uint8 banks,
-# ~0.7 GB, fit in its memory).
+# steps/s, i.e. 5,000-15,000 pixar steps: 6-20x the pixels the CPU run saw in all.
+# The batches are cut on the GPU (`data_on_device`: the uint8 frames and targets, ~0.8 GB for pixar, uploaded once;
+# two threads queue the crop kernels ahead): cut on the CPU, one batch of 32 pixar crops took 0.19-0.31 s of one
+# core of the 2-core machine, which could have capped the run near 30 steps/s on 8 threads. The anchor phase cuts no
+# film-frame crops at all (it never looks at them). report.txt's "data wait" says whether the data still held it back.
 # report.txt records the measured rate, steps and crops seen: copy them here.
 # torch.compile: off by default (`--compile`): untested on the GPU. Each train() call compiles again (calibration and
 # run, per style): ~30-60 s each, counted inside the run's time limit, so it pays only if it speeds steps up by more.

@@ -131,7 +131,9 @@ def test_train_resumes_exactly_and_records_the_look(domains, tmp_path):
     }
     stopped = train("cartoon", config_for(domains), tmp_path / "split", progress=StopAt(3))  # Ctrl-C after step 3
     assert stopped.step == 3 and not stopped.finished
-    resumed = train("cartoon", config_for(domains), tmp_path / "split", resume=True)
+    # resumed with the images held on the training device (a run-control key: a GPU run's batches cut on the GPU;
+    # on the CPU the same tensors, so the same batches)
+    resumed = train("cartoon", config_for(domains, data_on_device=True), tmp_path / "split", resume=True)
     assert resumed.step == 6 and resumed.losses == straight.losses
     a = read_checkpoint(tmp_path / "straight" / "checkpoints" / "latest.pt")["trainer"]
     b = read_checkpoint(tmp_path / "split" / "checkpoints" / "latest.pt")["trainer"]
@@ -288,7 +290,7 @@ def test_the_film_anchor_is_cropped_with_its_photo(tmp_path):
     config = CartoonConfig(
         a=str(folder), b=str(b), anchor="film", size=32, load_size=64, batch_size=4, holdout=1, zoom=(0.7, 1.3)
     )
-    data = cartoon_data(config)
+    data = cartoon_data(replace(config, init_steps=0))
     for step in range(3):
         batch = data.make(step)
         assert set(batch) == {"a", "b", "a_target"} and batch["a_target"].shape == batch["a"].shape == (4, 3, 32, 32)
@@ -304,6 +306,17 @@ def test_the_film_anchor_is_cropped_with_its_photo(tmp_path):
     assert float((channel_means.amax(1) - channel_means.amin(1)).max()) > 0.05
     with pytest.raises(UsageError, match="anchor must be one of guided, film"):
         CartoonConfig(anchor="vgg")
+
+
+def test_the_anchor_phase_cuts_no_style_crops_and_the_style_stream_does_not_depend_on_it(domains):
+    # the anchor phase never looks at B: its batches carry none (a third of a batch's cost); from init_steps on they do,
+    # and B's crops of a step are the same as in a run that was adversarial from the start
+    config = config_for(domains, steps=6, anchor="film", init_steps=3)
+    data, adversarial_from_start = cartoon_data(config), cartoon_data(replace(config, init_steps=0))
+    assert [set(data.make(step)) for step in range(5)] == [{"a", "a_target"}] * 3 + [{"a", "b", "a_target"}] * 2
+    for step in (3, 4):
+        assert torch.equal(data.make(step)["b"], adversarial_from_start.make(step)["b"])
+        assert torch.equal(data.make(step)["a"], adversarial_from_start.make(step)["a"])
 
 
 def test_the_anchor_cast_term_pulls_a_tinted_generator_back_to_the_targets_hue(domains, tmp_path):

@@ -141,12 +141,13 @@ class Trainer:
 
 @dataclass(frozen=True)
 class TrainerKind:
-    """One trainer (`vidtoon train NAME`): its config class, trainer class and data builder (config -> TrainData), and
-    `check` (config -> None, raises): what a new run checks before its data loads (files it names, cheap)."""
+    """One trainer (`vidtoon train NAME`): its config class, trainer class and data builder ((config, device) ->
+    TrainData: the images held on that device, None: the CPU), and `check` (config -> None, raises): what a new run
+    checks before its data loads (files it names, cheap)."""
 
     config: type[RunConfig]
     trainer: Callable[..., Trainer]
-    data: Callable[[Any], Any]
+    data: Callable[[Any, torch.device | None], Any]
     check: Callable[[Any], None] | None = None
 
 

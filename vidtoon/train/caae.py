@@ -125,13 +125,13 @@ class CAAETrainer(Trainer):
         self.random.set_state(state["random"])
 
 
-def caae_data(config: CAAEConfig) -> TrainData:
-    """Labelled frames from `config.data`/manifest.csv; batches {"x", "label"}."""
+def caae_data(config: CAAEConfig, device: torch.device | None = None) -> TrainData:
+    """Labelled frames from `config.data`/manifest.csv (held on `device`, None: the CPU); batches {"x", "label"}."""
     if not config.data:
         raise UsageError(
             "no training frames given", hint="pass --data FRAMES (a folder with manifest.csv, from `vidtoon frames --tag`)"
         )
-    bank = load_labelled(config.data, config.label_column, load_size=config.resolved_load_size)
+    bank = load_labelled(config.data, config.label_column, load_size=config.resolved_load_size).to(device)
     order = EpochOrder(len(bank), config.seed, 0)
 
     def make(step: int) -> dict[str, torch.Tensor]:

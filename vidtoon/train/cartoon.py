@@ -54,8 +54,8 @@ class CartoonTrainer(Trainer):
     look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction,
     mean distance to the target in grey levels; checkpoints written before a measure lack its column: NaN).
 
-    Batches: {"a": N×3×H×W, "b": N×3×H×W} in [-1, 1], and "a_target" (the look target of the same crops) when the
-    run's `anchor` is a code-made look ("film", "anime").
+    Batches: {"a": N×3×H×W} in [-1, 1], "b" (N×3×H×W) from step `init_steps` on, and "a_target" (the look target of
+    the same crops) when the run's `anchor` is a code-made look ("film", "anime").
     """
 
     kind = "cartoon"
@@ -103,7 +103,7 @@ class CartoonTrainer(Trainer):
         """One step of G, then (after the initialisation) of both discriminators; returns the losses."""
         config: CartoonConfig = self.config
         self.step = step + 1
-        real_a, real_b = self.to_device(batch["a"]), self.to_device(batch["b"])
+        real_a = self.to_device(batch["a"])
         target = self.to_device(batch["a_target"]) if "a_target" in batch else self.anchor(real_a)
         if step < config.init_steps:
             with self.autocast():
@@ -127,6 +127,7 @@ class CartoonTrainer(Trainer):
                 "d_surface": 0.0,
                 "d_texture": 0.0,
             }
+        real_b = self.to_device(batch["b"])  # a batch carries B only from the adversarial phase on
         style_moments = self._update_style_moments(real_b)
         ramp = adversarial_ramp(step, init_steps=config.init_steps, ramp=config.adv_ramp)
         weights = random_grey_weights(real_a.shape[0] + real_b.shape[0], step_generator(config.seed, TEXTURE_STREAM, step)).to(
@@ -283,8 +284,9 @@ def split_holdout(bank: ImageBank, count: int) -> tuple[ImageBank, list[int]]:
     return ImageBank([bank.images[i] for i in keep], [bank.names[i] for i in keep]), held
 
 
-def cartoon_data(config: CartoonConfig) -> TrainData:
-    """Crops of A (minus the held-out images) and of B, drawn independently per step; the sample batch is the held-out A."""
+def cartoon_data(config: CartoonConfig, device: torch.device | None = None) -> TrainData:
+    """Crops of A (minus the held-out images) and, once the adversarial phase starts (`init_steps`), of B, drawn
+    independently per step from images held on `device` (None: the CPU); the sample batch is the held-out A."""
     for key, flag in (("a", "--a PHOTOS"), ("b", "--b STYLE")):
         if not getattr(config, key):
             raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
@@ -298,6 +300,7 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
     if coded is not None:  # each photo and its target travel as one 6-channel image, so they are cropped alike
         full_a = ImageBank([torch.cat(pair) for pair in zip(full_a.images, coded)], full_a.names)
     bank_a, held = split_holdout(full_a, config.holdout)
+    bank_a, bank_b = bank_a.to(device), bank_b.to(device)
     orders = (EpochOrder(len(bank_a), config.seed, 0), EpochOrder(len(bank_b), config.seed, 1))
 
     def crops(bank: ImageBank, order: EpochOrder, step: int, stream: int) -> torch.Tensor:
@@ -314,8 +317,9 @@ def cartoon_data(config: CartoonConfig) -> TrainData:
         a = crops(bank_a, orders[0], step, 0)
         if config.augment.tint:  # the photo and its target alike (6 channels): the tint is the shot's, kept
             a = random_tint(a, amount=config.augment.tint, generator=step_generator(config.seed, 2, step))
-        batch = {"a": a[:, :3], "b": crops(bank_b, orders[1], step, 1)}
-        return batch | ({"a_target": a[:, 3:]} if coded is not None else {})
+        batch = {"a": a[:, :3]} | ({"a_target": a[:, 3:]} if coded is not None else {})
+        # the anchor phase never looks at B (its crops cost a third of a batch); B's draws depend on the step alone
+        return batch | ({"b": crops(bank_b, orders[1], step, 1)} if step >= config.init_steps else {})
 
     shown = held or [0]
     held_images = torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])

@@ -99,13 +99,14 @@ class CycleGANTrainer(Trainer):
         self.pool_b.load_state_dict(state["pool_b"], self.device)
 
 
-def cyclegan_data(config: CycleGANConfig) -> TrainData:
-    """Both domains loaded; batches {"a", "b"} drawn independently (unpaired), each from its own seeded stream."""
+def cyclegan_data(config: CycleGANConfig, device: torch.device | None = None) -> TrainData:
+    """Both domains loaded (held on `device`, None: the CPU); batches {"a", "b"} drawn independently (unpaired), each
+    from its own seeded stream."""
     for key, flag in (("a", "--a PHOTOS"), ("b", "--b STYLE")):
         if not getattr(config, key):
             raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
-    bank_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
+    bank_a, bank_b = load_domain(config.a, **load).to(device), load_domain(config.b, **load).to(device)
     orders = (EpochOrder(len(bank_a), config.seed, 0), EpochOrder(len(bank_b), config.seed, 1))
     common = {"size": config.size, "batch_size": config.batch_size, "augment": config.augment, "seed": config.seed}
 

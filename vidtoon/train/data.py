@@ -57,6 +57,13 @@ class ImageBank:
     def __len__(self) -> int:
         return len(self.images)
 
+    def to(self, device: torch.device | None) -> ImageBank:
+        """The same bank with its images (and labels) on `device` (None: where they are), for batches cut there."""
+        if device is None:
+            return self
+        labels = self.labels.to(device) if self.labels is not None else None
+        return ImageBank([image.to(device) for image in self.images], self.names, labels, self.label_names)
+
 
 def _to_tensor(rgb: np.ndarray, load_size: int) -> torch.Tensor:
     """H×W×3 uint8 -> 3×h×w uint8 with the shorter side `load_size`."""

@@ -223,14 +223,15 @@ def train(
         refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
     elif spec.check is not None:
         spec.check(config)  # what a new run names is checked before its data loads
-    data = spec.data(config)
     device = resolve_device(config.device)
+    data = spec.data(config, device if config.data_on_device else None)
     precision = resolve_precision(None if config.precision == "auto" else config.precision, device)  # warns if emulated
     trainer = spec.trainer(config, device=device, precision=precision, **({"labels": data.labels} if data.labels else {}))
     make = data.make
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed training size: let cuDNN pick its fastest kernels once
-        make = _pinned(data.make)  # page-locked batches copy to the GPU asynchronously
+        if not config.data_on_device:
+            make = _pinned(data.make)  # page-locked batches copy to the GPU asynchronously
     start = 0
     if state is not None:
         trainer.load_state_dict(state["trainer"])
@@ -256,7 +257,7 @@ def train(
     deadline = time.monotonic() + config.time_limit if config.time_limit else math.inf
     out_of_time = False
     threads = torch.get_num_threads()
-    if device.type == "cuda" and config.workers > 1:
+    if device.type == "cuda" and config.workers > 1 and not config.data_on_device:
         # the batch threads crop on the CPU while the GPU trains: each gets its share of the cores (each with torch's
         # default intra-op pool, 8 threads on 16 cores would run 128)
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // config.workers))
