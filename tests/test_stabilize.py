@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_clip, no_leftovers, stream_span
+from conftest import loudest_time, make_clip, no_leftovers, stream_span
 
 from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.evaluate import evaluate
@@ -68,6 +68,30 @@ def test_a_video_keeps_timing_and_sound_and_a_folder_becomes_a_video(tmp_path):
         write_image(folder / f"f{i}.png", rgb)
     video = stabilize(folder, source, tmp_path / "from_folder.mkv", fps="12", device="cpu")
     assert (probe(video).frame_count, probe(video).fps) == (12, Fraction(12))
+
+
+def test_a_folder_made_from_a_video_keeps_that_videos_timing_and_sound(tmp_path):
+    # another tool's frames of a film (a folder) and the film: the output plays as the film did, with its sound,
+    # the click where it was; with --truncate (the tool dropped the last frames) the sound ends with the picture
+    rng = np.random.default_rng(1)
+    base = rng.integers(40, 200, (48, 64, 3), dtype=np.uint8)
+    source = make_clip(tmp_path / "film.mp4", [base] * 24, fps=Fraction(30000, 1001), audio_seconds=0.8, click_at=0.5)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(24):
+        write_image(folder / f"frame{i}.png", np.clip(base.astype(int) + (12 if i % 2 else -12), 0, 255).astype(np.uint8))
+    video = stabilize(folder, source, tmp_path / "stable.mp4", device="cpu")
+    info = probe(video)
+    assert (info.frame_count, info.fps) == (24, Fraction(30000, 1001))
+    assert abs(loudest_time(video) - 0.5) < 0.03
+    assert abs(stream_span(video, "audio")[1] - 0.8) < 0.05
+    for image in list_images(folder)[16:]:
+        image.unlink()
+    with pytest.raises(InputError, match="frame counts differ"):
+        stabilize(folder, source, tmp_path / "short.mp4", device="cpu")
+    short = stabilize(folder, source, tmp_path / "short.mp4", truncate=True, device="cpu")
+    assert probe(short).frame_count == 16
+    assert abs(stream_span(short, "audio")[1] - 16 * 1001 / 30000) < 0.05  # 0.534 s: the sound stops with the picture
 
 
 def test_frame_counts_that_differ_name_both_unless_truncated(data, tmp_path, caplog):

@@ -53,7 +53,7 @@ def stabilize(
     device: str = "auto",
     truncate: bool = False,
     options: EncodeOptions = EncodeOptions(),
-    fps: str | float | Fraction = 25,
+    fps: str | float | Fraction | None = None,
     resume: bool = False,
     force: bool = False,
     progress: Progress | None = None,
@@ -61,7 +61,9 @@ def stabilize(
     """Remove per-frame flicker from `processed` using the motion of `source` (videos or frame folders).
 
     The output is a video when its suffix is a video type (.mp4, .mkv, …): from a processed video it
-    keeps that video's timestamps, sound and metadata; from a folder it plays at `fps`. A video is
+    keeps that video's timestamps, sound and metadata; from a folder made from a source video it keeps the
+    source's (frame i is shown when the source's frame i was), unless `fps` is given; from a folder made from
+    a folder it plays at `fps` (default 25). A video is
     written in resumable segments (`resume` continues an interrupted run with the same settings). Any
     other output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
     appearing whole when done. The source may differ from the processed frames in size but not in
@@ -78,8 +80,10 @@ def stabilize(
         device=device,
         encode=options,
     )
-    fps = parse_rate(fps, flag="--fps")
     processed, source = Path(processed), Path(source)
+    # a folder of frames made from a video plays as that video: its timestamps and its sound
+    timed_by_source = fps is None and processed.is_dir() and not source.is_dir()
+    fps = parse_rate(25 if fps is None else fps, flag="--fps")
     output = Path(output) if output is not None else default_stabilize_output(processed)
     to_folder = output.suffix.lower() not in FORMATS
     if to_folder:  # before any frame is read
@@ -87,14 +91,25 @@ def stabilize(
     else:
         check_output(output, inputs=(processed, source), force=force)
         check_encoding(output, options)  # --pix-fmt for the output's encoder, before a parts folder exists
-    total, _ = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
+    total, counts = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")
     torch_device = resolve_device(device)
     restyler = FrameRestyler(IdentityTranslator(torch_device), temporal_stage(settings, torch_device))
 
     def open_frames(start: Fraction) -> closing:
-        return closing(guided_frames(processed, source, total, native=size, guide_native=source_size, fps=fps, start=start))
+        return closing(
+            guided_frames(
+                processed,
+                source,
+                total,
+                native=size,
+                guide_native=source_size,
+                fps=fps,
+                start=start,
+                timed_by_guide=timed_by_source,
+            )
+        )
 
     if to_folder:  # a folder of PNGs, named after the processed files when it is a folder
         names = [f"{path.stem}.png" for path in list_images(processed)] if processed.is_dir() else None
@@ -106,9 +121,17 @@ def stabilize(
                     yield names[frame.index] if names else f"{frame.index:06d}.png", restyler([frame.rgb], None, [frame.guide])[0]
 
         return write_image_folder(output, stabilized(), inputs=(processed, source), force=force, progress=progress)
-    info = _folder_info(processed, size, total, fps) if processed.is_dir() else probe(processed)
+    job_key = {"stabilize": {"source": str(source.resolve()), "frames": total}}
+    timing = processed  # the video whose timestamps, sound and metadata the output keeps (a folder: none)
+    if timed_by_source:
+        timing, job_key["stabilize"]["processed"] = source, str(processed.resolve())
+        info = probe(source)
+        if total < counts["source"] and info.fps:  # --truncate: the sound ends with the last frame used
+            settings = replace(settings, end=Fraction(total) / info.fps)
+    else:
+        info = _folder_info(processed, size, total, fps) if processed.is_dir() else probe(processed)
     return restyle_video(
-        processed,
+        timing,
         output,
         restyler,
         settings,
@@ -116,7 +139,7 @@ def stabilize(
         resume=resume,
         force=force,
         progress=progress,
-        job_key={"stabilize": {"source": str(source.resolve()), "frames": total}},
+        job_key=job_key,
         open_frames=open_frames,
         inputs=(processed, source),
     )

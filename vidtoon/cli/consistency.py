@@ -31,8 +31,13 @@ def stabilize(
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
     truncate: Annotated[bool, typer.Option("--truncate", help="Frame counts differ: use the common prefix.")] = False,
     fps: Annotated[
-        str, typer.Option("--fps", help="Frame rate of a video made from a frame folder (e.g. 24, 30000/1001).")
-    ] = "25",
+        str | None,
+        typer.Option(
+            "--fps",
+            help="Frame rate of a video made from a frame folder (e.g. 24, 30000/1001); default: the source video's "
+            "timing and sound, or 25 when the source is a folder too.",
+        ),
+    ] = None,
     crf: CrfOption = None,
     preset: PresetOption = "medium",
     pix_fmt: PixFmtOption = None,

@@ -111,14 +111,17 @@ def guided_frames(
     guide_native: tuple[int, int],
     fps: Fraction = Fraction(25),
     start: Fraction = Fraction(0),
+    timed_by_guide: bool = False,
 ) -> Iterator[GuidedFrame]:
     """The first `count` frames of `path` from time `start` on, each with the frame of `guide_path` at its
-    index resized to its size; times count from `start` (as a reader opened at `start` gives them).
+    index resized to its size; times count from `start` (as a reader opened at `start` gives them) and are the
+    frames' own, or with `timed_by_guide` the guide's (a folder of frames made from a video plays as that video).
     `native`, `guide_native`: the first frames' (width, height) (see `first_frame_size`)."""
     pairs = zip_in_step(
         frames_at_size(path, count, native, native, fps=fps),
         frames_at_size(guide_path, count, guide_native, native, fps=fps),
     )
     for frame, guide in pairs:
-        if frame.time >= start:
-            yield GuidedFrame(index=frame.index, time=frame.time - start, rgb=frame.rgb, guide=guide.rgb)
+        time = guide.time if timed_by_guide else frame.time
+        if time >= start:
+            yield GuidedFrame(index=frame.index, time=time - start, rgb=frame.rgb, guide=guide.rgb)
