@@ -197,7 +197,7 @@ def test_cli_json(clips):
 def test_cli_table_and_bad_input(clips):
     result = run_cli("eval", clips["output"], "--source", clips["source"], "--max-side", "64")
     assert result.returncode == 0, result.stderr
-    assert "E_warp output" in result.stdout and "floor" in result.stdout and "64x48" in result.stdout
+    assert "E_warp output" in result.stdout and "E_warp source" in result.stdout and "64x48" in result.stdout
     result = run_cli("eval", clips["root"] / "nope", "--source", clips["source"])
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr

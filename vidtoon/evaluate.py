@@ -4,8 +4,8 @@
 in any mix), estimates flow and occlusion on the SOURCE once per frame pair, and reports:
 
 - E_warp of the output (Lai et al. 2018, see `vidtoon.metrics.temporal`): lower is steadier;
-- E_warp of the source itself: the floor, the flicker the original footage already has under this
-  flow (noise, compression, flow errors);
+- E_warp of the source itself: a baseline, the flicker the original footage already has under this
+  flow (noise, compression, flow errors); an output flatter than the source (a cartoon) can go below it;
 - with a reference (the per-frame result, no temporal stage): its E_warp (the ceiling a temporal
   stage should go below), and SSIM and PSNR of the output against it (how much of the per-frame
   look the temporal stage kept).
@@ -54,7 +54,7 @@ class EvalReport:
         frame_counts: frames in each input before truncation, by role ("output", "source", "reference").
         size: (width, height) at which everything was measured (the source's, or smaller with max_side).
         warping_error: E_warp of the output.
-        warping_error_source: E_warp of the source itself (the floor).
+        warping_error_source: E_warp of the source itself (a baseline, not a floor: flatter outputs go below it).
         warping_error_reference: E_warp of the reference (the ceiling), or None.
         ssim, psnr: SSIM (mean over frames) and PSNR (dB, of the mean squared error over frames, so one
             identical frame does not make it infinite) of output vs reference, or None; psnr is inf
