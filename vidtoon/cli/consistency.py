@@ -149,7 +149,11 @@ def evaluate_command(
     title = f"{report.frames} frames at {width}x{height}, {report.flow} flow, {report.valid_fraction:.0%} of pixels non-occluded"
     table = Table("metric", "value", "note", title=title)
     table.add_row("E_warp output", f"{report.warping_error:.6f}", "lower is steadier")
-    table.add_row("E_warp source", f"{report.warping_error_source:.6f}", "the input's own (noise, flow errors); flatter outputs can go below")
+    table.add_row(
+        "E_warp source",
+        f"{report.warping_error_source:.6f}",
+        "the input's own (noise, flow errors); flatter outputs can go below",
+    )
     if report.reference is not None:
         table.add_row("E_warp reference", f"{report.warping_error_reference:.6f}", "ceiling: the per-frame result")
         table.add_row("SSIM vs reference", f"{report.ssim:.4f}", "1 = the per-frame look, unchanged")
