@@ -30,8 +30,16 @@ def assert_one_line_error(result, *fragments):
 
 
 def test_help_and_version():
+    from vidtoon.cli.app import COMMAND_ORDER, app
+
     result = run("--help")
     assert result.returncode == 0 and "stitch" in result.stdout and "frames" in result.stdout
+    listed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and line[2:3].isalpha()]
+    assert listed[0] == "restyle" and listed == list(COMMAND_ORDER), listed  # what most users came for, first
+    import typer.main
+
+    registered = set(typer.main.get_command(app).commands)
+    assert registered == set(COMMAND_ORDER), "a new command needs its place in COMMAND_ORDER"
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("vidtoon ")
 

@@ -33,8 +33,31 @@ err_console = Console(stderr=True)
 _state = {"verbose": False}
 
 
+# `vidtoon --help` lists the commands in this order (what most users came for first); any other after them
+COMMAND_ORDER = (
+    "restyle",
+    "styles",
+    "stitch",
+    "animate",
+    "batch",
+    "live",
+    "compare",
+    "stabilize",
+    "eval",
+    "probe",
+    "frames",
+    "train",
+    "export",
+    "prep",
+)
+
+
 class _Commands(TyperGroup):
     """The root command group: the error boundary for every command below it."""
+
+    def list_commands(self, ctx) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: COMMAND_ORDER.index(name) if name in COMMAND_ORDER else len(COMMAND_ORDER))
 
     def invoke(self, ctx):
         try:
