@@ -319,6 +319,18 @@ def test_the_anchor_phase_cuts_no_style_crops_and_the_style_stream_does_not_depe
         assert torch.equal(data.make(step)["a"], adversarial_from_start.make(step)["a"])
 
 
+def test_batches_are_cut_where_the_images_are_held(domains):
+    # data_on_device: the images go to the training device and every crop, flip and tint happens there; the meta
+    # device stands in for a GPU (an op that mixes a CPU tensor in fails there as it would on CUDA)
+    config = config_for(domains, anchor="film", palette=True, init_steps=1, augment=AugmentConfig(flip=True, tint=0.15))
+    data = cartoon_data(config, torch.device("meta"))
+    for step in (0, 1):
+        batch = data.make(step)
+        assert {name: tensor.device.type for name, tensor in batch.items()} == dict.fromkeys(batch, "meta")
+        assert batch["a"].shape == batch["a_target"].shape == (2, 3, 32, 32)
+    assert set(batch) == {"a", "a_target", "b"}
+
+
 def test_the_anchor_cast_term_pulls_a_tinted_generator_back_to_the_targets_hue(domains, tmp_path):
     # a generator whose output is tinted yellow (a bias on its last layer) learns for 20 anchor steps with and
     # without the cast term, same data and seed: with it, the tint it is left with is smaller

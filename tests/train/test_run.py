@@ -116,6 +116,22 @@ def test_caae_resume_is_exact_across_the_warmup(tmp_path):
     assert grid.shape == (4 * 34 - 2, 4 * 34 - 2, 3)  # inputs, reconstructions, style a, style b
 
 
+def test_cyclegan_and_caae_batches_are_cut_where_the_images_are_held(domains, tmp_path):
+    # data_on_device: crops, flips, jitter and noise on the training device (the meta device stands in for a GPU:
+    # an op that mixes a CPU tensor in fails there as it would on CUDA); labels travel along
+    from vidtoon.train.caae import caae_data
+    from vidtoon.train.cyclegan import cyclegan_data
+
+    jitter = AugmentConfig(flip=True, brightness=0.1, contrast=0.1, saturation=0.1, noise=0.02)
+    batch = cyclegan_data(cyclegan_config(domains, augment=jitter), torch.device("meta")).make(0)
+    assert {name: (t.device.type, tuple(t.shape)) for name, t in batch.items()} == dict.fromkeys("ab", ("meta", (2, 3, 32, 32)))
+    folder = random_png_folder(tmp_path / "frames", 4)
+    write_manifest(folder, [{"file": f"n{i:03d}.png", "studio": "ab"[i % 2]} for i in range(4)])
+    config = CAAEConfig(data=str(folder), label_column="studio", z_dim=8, ndf_z=8, **{**TINY, "augment": jitter})
+    batch = caae_data(config, torch.device("meta")).make(0)
+    assert (batch["x"].device.type, batch["label"].device.type, tuple(batch["x"].shape)) == ("meta", "meta", (2, 3, 32, 32))
+
+
 def test_an_existing_run_is_not_overwritten(domains, tmp_path):
     config = cyclegan_config(domains, steps=1)
     train("cyclegan", config, tmp_path / "run")

@@ -131,12 +131,13 @@ def caae_data(config: CAAEConfig, device: torch.device | None = None) -> TrainDa
         raise UsageError(
             "no training frames given", hint="pass --data FRAMES (a folder with manifest.csv, from `vidtoon frames --tag`)"
         )
-    bank = load_labelled(config.data, config.label_column, load_size=config.resolved_load_size).to(device)
+    bank = load_labelled(config.data, config.label_column, load_size=config.resolved_load_size)
+    held = bank.to(device)  # what the batches are cut from
     order = EpochOrder(len(bank), config.seed, 0)
 
     def make(step: int) -> dict[str, torch.Tensor]:
         x, label = sample_batch(
-            bank, order, step, size=config.size, batch_size=config.batch_size, augment=config.augment, seed=config.seed, stream=0
+            held, order, step, size=config.size, batch_size=config.batch_size, augment=config.augment, seed=config.seed, stream=0
         )
         return {"x": x, "label": label}
 
