@@ -116,7 +116,9 @@ def test_end_to_end_rows_without_pyav(smoke):
     assert plain["overlap_transfers"] is False and new["overlap_transfers"] is True
     assert new["ratio"] == pytest.approx(new["fps"] / plain["fps"])
     assert equality["what"].startswith("equality") and equality["max_levels"] == 0 and equality["identical"] is True
-    assert e2e["overlap_ratio"] == pytest.approx(e2e["fps"] / min(decode["fps"], new["fps"], encode["fps"]), rel=1e-3)
+    assert e2e["overlap_ratio"] == pytest.approx(
+        e2e["fps"] / min(decode["fps"], new["fps"], encode["fps"]), abs=0.005
+    )  # rounded values
     assert e2e["slowest_stage"] == "restyle alone"  # 16 tiny frames: the model and the flow stage are the slow part
 
 
