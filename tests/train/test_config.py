@@ -3,6 +3,7 @@
 import pytest
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import AugmentConfig, CAAEConfig, CycleGANConfig, config_to_dict, load_config, save_config
 from vidtoon.train.run import resolve_run_config
 
@@ -58,6 +59,16 @@ def test_unknown_keys_are_refused(tmp_path):
 def test_bad_values(overrides, message):
     with pytest.raises(UsageError, match=message):
         load_config(CycleGANConfig, None, overrides)
+
+
+@pytest.mark.parametrize("cls", [CycleGANConfig, CartoonConfig, CAAEConfig])
+def test_crops_too_small_for_the_discriminators_are_refused(cls):
+    # each strided layer halves the crop; the last two 4×4 convolutions need 3×3 cells (16 >> 3 = 2 failed in torch)
+    with pytest.raises(UsageError, match=r"size 16 is too small for discriminators with d_layers=3 .*size >= 32.*d_layers=2"):
+        cls(size=16)
+    with pytest.raises(UsageError, match=r"size 64 .* d_layers=5 .*size >= 96"):
+        cls(size=64, d_layers=5)
+    assert cls(size=16, d_layers=2).d_layers == 2 and cls(size=48, d_layers=4).size == 48  # 48 >> 4 = 3: just enough
 
 
 def test_bad_files(tmp_path):

@@ -70,6 +70,9 @@ def test_bad_training_inputs(good, tmp_path):
     assert_one_line_error(cli("train", "cyclegan", "--set", "augment.flipp=1", "-o", run), "'augment.flipp'")
     assert_one_line_error(cli("train", "cyclegan", "--set", "steps", "-o", run), "not key=value")
     assert_one_line_error(cli("train", "cyclegan", "--size", "50", "-o", run), "multiple of 16")
+    assert_one_line_error(
+        cli("train", "cyclegan", "--a", good, "--b", good, "--size", "16", "-o", run), "too small", "--set d_layers=2"
+    )
     assert_one_line_error(cli("train", "caae", "--data", good, "--label-column", "studio", "-o", run), "no manifest.csv")
     assert_one_line_error(cli("train", "cyclegan", "-o", tmp_path / "never", "--resume"), "no run to resume")
     assert_one_line_error(cli("export", tmp_path / "never"), "training checkpoint not found")
