@@ -92,3 +92,16 @@ def test_resume_keeps_the_saved_config(tmp_path):
         resolve_run_config("cyclegan", tmp_path, overrides={"size": 64}, resume=True)
     with pytest.raises(InputError, match="no run to resume"):
         resolve_run_config("cyclegan", tmp_path / "elsewhere", resume=True)
+
+
+def test_resuming_with_another_trainer_names_the_runs_own(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "latest.pt").write_bytes(b"x")
+    save_config(CycleGANConfig(a="A", b="B"), tmp_path / "config.yaml")
+    for kind in ("cartoon", "caae"):  # not "unknown config key 'generator'" and the other trainer's 60 keys
+        with pytest.raises(UsageError, match=f"is a cyclegan run, not {kind} .*`vidtoon train cyclegan -o "):
+            resolve_run_config(kind, tmp_path, resume=True)
+    with (tmp_path / "config.yaml").open("a") as handle:
+        handle.write("lambda_cycel: 5\n")  # damaged: no trainer reads it, so its unknown key is what is said
+    with pytest.raises(InputError, match="unknown config key 'lambda_cycel'"):
+        resolve_run_config("cyclegan", tmp_path, resume=True)

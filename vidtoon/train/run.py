@@ -128,9 +128,29 @@ def resolve_run_config(
             "--config does not go with --resume: a resumed run keeps its saved config.yaml",
             hint=f"change run-control settings with flags ({', '.join(sorted(RUN_CONTROL_KEYS))})",
         )
+    try:
+        recorded = load_config(cls, saved)
+    except InputError:
+        other = _kind_of(saved)
+        if other is not None and other != kind:  # another trainer's keys, not a damaged file
+            raise UsageError(
+                f"{run_dir} is a {other} run, not {kind}", hint=f"resume it with `vidtoon train {other} -o {run_dir} --resume`"
+            ) from None
+        raise
     config = load_config(cls, saved, overrides)
-    refuse_changes(load_config(cls, saved), config)
+    refuse_changes(recorded, config)
     return config
+
+
+def _kind_of(saved: Path) -> str | None:
+    """The trainer whose configuration the saved `config.yaml` is (None: none of them)."""
+    for name in TRAINERS.names():
+        try:
+            load_config(get_kind(name).config, saved)
+        except (InputError, UsageError):
+            continue
+        return name
+    return None
 
 
 def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
