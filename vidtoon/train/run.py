@@ -194,6 +194,11 @@ def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Pa
     if resume:
         return []
     existing = [run_dir / name for name in RUN_ENTRIES if (run_dir / name).exists()]
+    if existing and not force and not (run_dir / CHECKPOINT).is_file():  # a run that failed before its first checkpoint
+        raise UsageError(
+            f"{run_dir} holds a run that saved no checkpoint ({', '.join(p.name for p in existing)}): nothing to resume",
+            hint="replace it with --force, or choose another folder with -o",
+        )
     if existing and not force:
         raise UsageError(
             f"{run_dir} already holds a run ({', '.join(p.name for p in existing)})",
