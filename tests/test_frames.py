@@ -50,6 +50,14 @@ def test_frames_are_the_right_ones_and_centre_cropped(tmp_path):
     assert len(kept.files) == 20 and cv2.imread(str(kept.files[0])).shape == (24, 48, 3)  # shorter side 24
 
 
+def test_python_callers_may_pass_a_list_for_size_and_all_for_fps(tmp_path):
+    clip = make_clip(tmp_path / "c.mp4", [index_colour_frame(i, (96, 48)) for i in range(6)], fps=Fraction(10))
+    listed = extract_frames(clip, tmp_path / "ds", fps="all", size=[32, 24])  # as read from JSON or YAML; as --fps all
+    assert len(listed.files) == 6 and cv2.imread(str(listed.files[0])).shape == (24, 32, 3)
+    with pytest.raises(UsageError, match="--size must be"):
+        extract_frames(clip, tmp_path / "bad", size=[32, 24, 3])
+
+
 def test_tags_and_appending_build_a_labelled_dataset(tmp_path):
     folder = tmp_path / "ds"
     extract_frames(SAMPLE, folder, fps=1, size=(64, 64), tags={"studio": "blender", "medium": "3d"})

@@ -323,3 +323,13 @@ def test_foreign_cyclegan_checkpoint_restyles_from_the_command_line(tmp_path):
     result = run_cli("restyle", SAMPLE, "--model", checkpoint, "-o", out, "--end", "0.5", "--preset", "ultrafast")
     assert result.returncode == 0, result.stderr
     assert probe(out).frame_count == 12 and len(probe(out).audio) == 1
+
+
+def test_the_api_says_what_translator_and_options_are(tmp_path, tiny_checkpoint):
+    with pytest.raises(vidtoon.UsageError, match="restyle needs a loaded style as translator, got 'toon'") as caught:
+        vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator="toon")  # a style's name: restyle_with takes those
+    assert "restyle_with" in caught.value.hint and "load_translator" in caught.value.hint
+    translator = load_translator(model=tiny_checkpoint, device="cpu").translator
+    with pytest.raises(vidtoon.UsageError, match="options must be a RestyleOptions, got dict"):
+        vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator=translator, options={"height": 64})
+    assert not (tmp_path / "out.mp4").exists()

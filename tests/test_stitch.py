@@ -38,6 +38,12 @@ def test_n_images_at_2_fps_make_n_frames_lasting_n_over_2_seconds(tmp_path):
     assert [f.time for f in decoded] == [Fraction(i, 2) for i in range(12)]
 
 
+def test_a_size_may_be_a_list(tmp_path):
+    frames = write_frames(tmp_path / "frames", 3)
+    out = stitch(frames, tmp_path / "listed.mp4", fps=2, size=[32, 24], options=FAST)  # a Python caller's natural list
+    assert (probe(out).width, probe(out).height) == (32, 24)
+
+
 def test_pattern_and_ntsc_rate(tmp_path):
     frames = write_frames(tmp_path / "f", 6, name="shot1_{}.png")
     write_frames(frames, 3, name="shot2_{}.png")

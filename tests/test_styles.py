@@ -132,6 +132,28 @@ def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_pat
     assert "with -o" not in again.stderr  # `styles add` has no -o to suggest
 
 
+def test_styles_add_into_another_folder_says_how_restyle_finds_it(media, tmp_path):
+    env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""}
+    elsewhere = tmp_path / "mine"
+    added = run_cli("styles", "add", "mona", "--like", media / "face_monalisa.jpg", "--dir", elsewhere, env=env)
+    assert added.returncode == 0, added.stderr
+    said = " ".join(added.stderr.split())
+    assert f"restyle with: VIDTOON_STYLES={elsewhere} vidtoon restyle FILM --to mona" in said  # plain --to mona: unknown
+    listed = run_cli("styles", env={**env, "VIDTOON_STYLES": str(elsewhere)})
+    assert any(line.split()[1:2] == ["mona"] for line in listed.stdout.splitlines()), listed.stdout
+    inside = run_cli(
+        "styles",
+        "add",
+        "lisa",
+        "--like",
+        media / "face_monalisa.jpg",
+        "--dir",
+        elsewhere,
+        env={**env, "VIDTOON_STYLES": str(elsewhere)},
+    )
+    assert inside.returncode == 0 and "restyle with: vidtoon restyle FILM --to lisa" in " ".join(inside.stderr.split())
+
+
 def test_styles_add_does_not_hide_a_built_in_style_without_force(media, tmp_path):
     env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""}
     refused = run_cli("styles", "add", "toon", "--like", media / "face_monalisa.jpg", env=env)

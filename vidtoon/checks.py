@@ -42,16 +42,18 @@ def number_in(
         raise UsageError(f"{flag} must be in {interval}{unit}, got {value!r}", hint=hint)
 
 
-def frame_size(flag: str, value: Any, *, optional: bool = True) -> None:
-    """`value` is (width, height) of 2 to 16384 pixels each (None passes when `optional`)."""
+def frame_size(flag: str, value: Any, *, optional: bool = True) -> tuple[int, int] | None:
+    """`value` is (width, height) of 2 to 16384 pixels each, a tuple or a list (None passes when `optional`); returns it
+    as a tuple."""
     if value is None and optional:
-        return
+        return None
     if not (
-        isinstance(value, tuple)
+        isinstance(value, (tuple, list))
         and len(value) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 16384 for v in value)
     ):
         raise UsageError(f"{flag} must be (width, height) of 2 to 16384 pixels each, got {value!r}")
+    return (value[0], value[1])
 
 
 def choice(flag: str, value: Any, choices: tuple[str, ...] | frozenset[str]) -> None:

@@ -34,7 +34,7 @@ class FrameSampling:
     """How frames are sampled from a video, checked when made (a bad value raises `UsageError` naming the flag).
 
     Attributes:
-        fps: frames per second to keep (number, "29.97", "30000/1001"; an exact Fraction); None = every frame.
+        fps: frames per second to keep (number, "29.97", "30000/1001"; an exact Fraction); None (or "all") = every frame.
         size: (width, height) of the images, 2 to 16384 each; None = the video's size.
         crop: "center" crops to the size's aspect before resizing; "none" only resizes.
         start, end: seconds of the video to sample (None: its start, its end).
@@ -51,9 +51,11 @@ class FrameSampling:
     image_format: str = "png"
 
     def __post_init__(self) -> None:
-        if self.fps is not None:
+        if self.fps is not None and self.fps != "all":  # "all", as on the command line: every frame (None)
             object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
-        frame_size("--size", self.size)
+        else:
+            object.__setattr__(self, "fps", None)
+        object.__setattr__(self, "size", frame_size("--size", self.size))  # a list too: [256, 256]
         choice("--crop", self.crop, CROP_MODES)
         choice("--format", self.image_format, IMAGE_FORMATS)
         object.__setattr__(self, "start", seconds("--start", self.start))
@@ -156,7 +158,7 @@ def extract_frames(
             with sampled as frames:  # on a signal the decode thread stops before the reader closes
                 for frame in frames:
                     name = frame_file_name(stem, frame.time + reader.start, f".{image_format}")
-                    write_image(staging.path / name, shape_frame(frame.rgb, size, crop))
+                    write_image(staging.path / name, shape_frame(frame.rgb, sampling.size, crop))
                     time = f"{float(frame.time + reader.start):.6f}"
                     rows.append({"file": name, "source": str(video), "timestamp": time, **tags})
                     progress.advance()

@@ -38,7 +38,7 @@ class StitchOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fps", parse_rate(self.fps, flag="--fps"))
-        frame_size("--size", self.size)
+        object.__setattr__(self, "size", frame_size("--size", self.size))  # a list too: [256, 256]
         choice("--fit", self.fit, FIT_MODES)
         if self.pattern is not None and (not isinstance(self.pattern, str) or not self.pattern.strip()):
             raise UsageError(f"--pattern must be a glob on file names such as 'shot1_*.png', got {self.pattern!r}")

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from vidtoon.cli import app
 from vidtoon.errors import InputError, UsageError
 from vidtoon.models import build_model, file_sha256, load_checkpoint
+from vidtoon.models.checkpoint import ModelCard, save_checkpoint
 from vidtoon.parsing import setting_word
 from vidtoon.styles import read_style_card
 from vidtoon.styles.cards import find_style
@@ -436,8 +437,16 @@ def test_init_from_is_checked_before_the_data_loads(domains, tmp_path):
     assert caught.value.hint == "train the same generator (--set n_blocks=1)"
     with pytest.raises(UsageError, match="the 'toon' style is procedural, not a generator vidtoon trained"):
         train("cartoon", replace(nowhere, init_from="toon"), tmp_path / "r2")
-    with pytest.raises(UsageError, match="unknown style 'pixr': did you mean 'pixar'"):
+    with pytest.raises(UsageError, match="--init-from pixr: unknown style 'pixr': did you mean 'pixar'") as caught:
         train("cartoon", replace(nowhere, init_from="pixr"), tmp_path / "r3")
+    assert "--model" not in caught.value.hint and "vidtoon export" in caught.value.hint  # train has no --model flag
+    caae = tmp_path / "studios.safetensors"  # another family: named alone, not its arguments set against ours
+    save_checkpoint(
+        build_model("caae", n_styles=2, ngf=8, z_dim=8), caae, ModelCard("caae", {"n_styles": 2, "ngf": 8, "z_dim": 8})
+    )
+    with pytest.raises(UsageError, match="its generator is caae, this run's is cyclegan_resnet —") as caught:
+        train("cartoon", replace(nowhere, init_from=str(caae)), tmp_path / "r3")
+    assert caught.value.hint == "start from random weights"
     with pytest.raises(InputError, match="not found|does not exist|missing"):
         train("cartoon", replace(nowhere, init_from=str(tmp_path / "gone.safetensors")), tmp_path / "r4")
     assert not any((tmp_path / f"r{i}").exists() for i in range(1, 5))  # nothing written

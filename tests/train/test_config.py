@@ -3,6 +3,7 @@
 import pytest
 
 from vidtoon.errors import InputError, UsageError
+from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.config import AugmentConfig, CAAEConfig, CycleGANConfig, config_to_dict, load_config, save_config
 from vidtoon.train.run import resolve_run_config
 
@@ -60,6 +61,16 @@ def test_bad_values(overrides, message):
         load_config(CycleGANConfig, None, overrides)
 
 
+@pytest.mark.parametrize("cls", [CycleGANConfig, CartoonConfig, CAAEConfig])
+def test_crops_too_small_for_the_discriminators_are_refused(cls):
+    # each strided layer halves the crop; the last two 4×4 convolutions need 3×3 cells (16 >> 3 = 2 failed in torch)
+    with pytest.raises(UsageError, match=r"size 16 is too small for discriminators with d_layers=3 .*size >= 32.*d_layers=2"):
+        cls(size=16)
+    with pytest.raises(UsageError, match=r"size 64 .* d_layers=5 .*size >= 96"):
+        cls(size=64, d_layers=5)
+    assert cls(size=16, d_layers=2).d_layers == 2 and cls(size=48, d_layers=4).size == 48  # 48 >> 4 = 3: just enough
+
+
 def test_bad_files(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_config(CycleGANConfig, tmp_path / "missing.yaml")
@@ -81,3 +92,16 @@ def test_resume_keeps_the_saved_config(tmp_path):
         resolve_run_config("cyclegan", tmp_path, overrides={"size": 64}, resume=True)
     with pytest.raises(InputError, match="no run to resume"):
         resolve_run_config("cyclegan", tmp_path / "elsewhere", resume=True)
+
+
+def test_resuming_with_another_trainer_names_the_runs_own(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "latest.pt").write_bytes(b"x")
+    save_config(CycleGANConfig(a="A", b="B"), tmp_path / "config.yaml")
+    for kind in ("cartoon", "caae"):  # not "unknown config key 'generator'" and the other trainer's 60 keys
+        with pytest.raises(UsageError, match=f"is a cyclegan run, not {kind} .*`vidtoon train cyclegan -o "):
+            resolve_run_config(kind, tmp_path, resume=True)
+    with (tmp_path / "config.yaml").open("a") as handle:
+        handle.write("lambda_cycel: 5\n")  # damaged: no trainer reads it, so its unknown key is what is said
+    with pytest.raises(InputError, match="unknown config key 'lambda_cycel'"):
+        resolve_run_config("cyclegan", tmp_path, resume=True)

@@ -142,6 +142,21 @@ def test_an_existing_run_is_not_overwritten(domains, tmp_path):
         train("caae", CAAEConfig(data="x", label_column="y", **TINY), tmp_path / "run", resume=True)
 
 
+def test_a_run_that_saved_no_checkpoint_is_not_offered_to_resume(domains, tmp_path):
+    # what a run that failed in its first step leaves (a CUDA OOM, say): its config and an empty metrics log
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("steps: 1\n")
+    (run / "metrics.csv").write_text("")
+    config = cyclegan_config(domains, steps=1)
+    with pytest.raises(
+        UsageError, match=r"saved no checkpoint \(metrics.csv, config.yaml\): nothing to resume — .*--force"
+    ) as caught:
+        train("cyclegan", config, run)
+    assert "--resume" not in str(caught.value)
+    assert train("cyclegan", config, run, force=True).finished
+
+
 def test_checkpoints_never_run_code(tmp_path):
     class Payload:
         def __reduce__(self):

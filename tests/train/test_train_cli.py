@@ -70,6 +70,9 @@ def test_bad_training_inputs(good, tmp_path):
     assert_one_line_error(cli("train", "cyclegan", "--set", "augment.flipp=1", "-o", run), "'augment.flipp'")
     assert_one_line_error(cli("train", "cyclegan", "--set", "steps", "-o", run), "not key=value")
     assert_one_line_error(cli("train", "cyclegan", "--size", "50", "-o", run), "multiple of 16")
+    assert_one_line_error(
+        cli("train", "cyclegan", "--a", good, "--b", good, "--size", "16", "-o", run), "too small", "--set d_layers=2"
+    )
     assert_one_line_error(cli("train", "caae", "--data", good, "--label-column", "studio", "-o", run), "no manifest.csv")
     assert_one_line_error(cli("train", "cyclegan", "-o", tmp_path / "never", "--resume"), "no run to resume")
     assert_one_line_error(cli("export", tmp_path / "never"), "training checkpoint not found")
@@ -191,6 +194,7 @@ def test_a_time_limit_stops_with_a_checkpoint_and_a_sheet_and_resume_goes_on(tmp
     assert result.exit_code == 0, (result.stderr, result.exception)  # an expected end, not an interruption
     text = " ".join(result.stderr.split())
     assert "time limit reached: stopped at step" in text and "--resume" in text, text
+    assert "time limit of 2 s applies again; --time-limit 0 lifts it" in text  # it is saved with the run's config
     step = int(text.split("stopped at step ")[1].split()[0])
     assert 1 <= step < 100000 and took < 60
     assert (run / "samples" / f"step_{step:06d}.png").is_file()  # the look where it stopped

@@ -218,9 +218,11 @@ def styles_add(
     force: ForceOption = False,
 ) -> None:
     """Make a named style from a picture (a reference style): then `vidtoon restyle FILM --to NAME`."""
-    from vidtoon.styles import add_reference_style, user_styles_dir
+    from vidtoon.styles import add_reference_style, style_dirs, user_styles_dir
 
-    card = add_reference_style(
-        name, like, folder=folder or user_styles_dir(), strength=strength, description=description, force=force
-    )
-    done(f"wrote {card}; restyle with: vidtoon restyle FILM --to {name}")
+    folder = folder or user_styles_dir()
+    card = add_reference_style(name, like, folder=folder, strength=strength, description=description, force=force)
+    if any(folder.resolve() == known.resolve() for known, _ in style_dirs()):
+        done(f"wrote {card}; restyle with: vidtoon restyle FILM --to {name}")
+    else:  # --dir elsewhere: `--to NAME` finds it only through $VIDTOON_STYLES
+        done(f"wrote {card}; restyle with: VIDTOON_STYLES={folder} vidtoon restyle FILM --to {name}")

@@ -79,16 +79,19 @@ def _train(
     with RichProgress("it/s", show_metrics=True) as progress:
         result = train(kind, config, output, resume=resume, force=force, progress=progress)
     timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
+    again = f"vidtoon train {kind} -o {output} --resume"
+    if config.time_limit:  # saved in config.yaml: a resumed run stops after as long again unless told otherwise
+        again += f" (the run's time limit of {config.time_limit:g} s applies again; --time-limit 0 lifts it)"
     if result.out_of_time:
         err_console.print(
             f"time limit reached: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
-            f"Continue with: vidtoon train {kind} -o {output} --resume"
+            f"Continue with: {again}"
         )
         return
     if not result.finished:
         err_console.print(
             f"interrupted: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
-            f"Continue with: vidtoon train {kind} -o {output} --resume"
+            f"Continue with: {again}"
         )
         raise typer.Exit(code=128 + (result.stopped_by or 2))  # 130 after Ctrl-C, 143 after SIGTERM
     err_console.print(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {output}")

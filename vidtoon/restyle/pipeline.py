@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vidtoon.cpu_threads import shared_cores
+from vidtoon.errors import UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.restyle.batches import Restyler
@@ -81,7 +82,22 @@ def restyle(
 
     Returns:
         The finished output (a video, an image, or a folder of images).
+
+    Raises:
+        UsageError: `translator` is not a loaded style (a style's name, say) or `options` not a `RestyleOptions`; and
+            as `check_restyle`.
     """
+    if not callable(translator) or not hasattr(translator, "device"):
+        raise UsageError(
+            f"restyle needs a loaded style as translator, got {translator!r}",
+            hint="by a style's name: vidtoon.preview.restyle_with(source, output, style='toon'); or pass "
+            "translator=vidtoon.restyle.load_translator(style='toon').translator",
+        )
+    if not isinstance(options, RestyleOptions):
+        raise UsageError(
+            f"restyle's options must be a RestyleOptions, got {type(options).__name__}",
+            hint="e.g. options=vidtoon.RestyleOptions(height=360, strength=0.5)",
+        )
     progress = progress or NoProgress()
     from vidtoon.restyle.video import (
         restyle_video,  # PyAV: imported when a restyle runs, so `import vidtoon.restyle` works without it

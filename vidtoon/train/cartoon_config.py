@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vidtoon.errors import UsageError
-from vidtoon.train.config import RunConfig, _positive
+from vidtoon.train.config import RunConfig, _patches_fit, _positive
 
 GENERATOR_NORMS = ("none", "group", "instance")
 ANCHORS = ("guided", "film", "anime")  # "film", "anime": vidtoon.train.look_targets.LOOK_TARGETS
@@ -108,6 +108,7 @@ class CartoonConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "ngf", "ndf", "d_layers", "n_blocks", "anchor_radius", "anchor_passes")
+        _patches_fit(self)
         if self.anchor_eps <= 0:
             raise UsageError(f"anchor_eps must be > 0, got {self.anchor_eps}")
         if self.anchor not in ANCHORS:

@@ -178,6 +178,7 @@ class CycleGANConfig(RunConfig):
         if self.generator not in GENERATORS:
             raise UsageError(f"unknown generator {self.generator!r}", hint=f"use one of {', '.join(GENERATORS)}")
         _positive(self, "ngf", "ndf", "d_layers")
+        _patches_fit(self)
         if self.generator == "unet" and self.size % 2**self.num_downs:
             raise UsageError(
                 f"a U-Net with num_downs={self.num_downs} needs size a multiple of {2**self.num_downs}, got {self.size}",
@@ -225,6 +226,7 @@ class CAAEConfig(RunConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         _positive(self, "z_dim", "ngf", "ndf", "d_layers", "ndf_z")
+        _patches_fit(self)
         if min(self.lambda_l1, self.lambda_tv, self.lambda_z, self.lambda_img) < 0 or self.warmup_steps < 0:
             raise UsageError("the lambda_* weights and warmup_steps must be >= 0")
 
@@ -242,6 +244,19 @@ def _positive(config: Any, *keys: str) -> None:
     for key in keys:
         if getattr(config, key) < 1:
             raise UsageError(f"{key} must be >= 1, got {getattr(config, key)}")
+
+
+def _patches_fit(config: Any) -> None:
+    """The PatchGAN discriminators see `size`-px crops and halve them `d_layers` times: their last two 4×4 convolutions
+    need at least 3×3 cells left (`size >> d_layers >= 3`), or the first step fails inside torch."""
+    size, layers = config.size, config.d_layers
+    if size >> layers < 3:
+        fewest = -(-(3 << layers) // 16) * 16
+        most = (size // 3).bit_length() - 1
+        raise UsageError(
+            f"size {size} is too small for discriminators with d_layers={layers} (they need size >= {fewest})",
+            hint=f"pass --size {fewest} or more, or --set d_layers={most}",
+        )
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:

@@ -31,12 +31,13 @@ def init_checkpoint(init_from: str, family: str, kwargs: dict[str, Any]) -> Path
     theirs = _with_defaults(card.family, card.kwargs)
     ours = _with_defaults(family, kwargs)
     if card.family != family or theirs != ours:
-        different = sorted(key for key in set(theirs) | set(ours) if theirs.get(key) != ours.get(key))
+        same_family = card.family == family  # another family: its arguments say nothing more
+        different = sorted(key for key in set(theirs) | set(ours) if theirs.get(key) != ours.get(key)) if same_family else []
         flags = " ".join(f"--set {key}={setting_word(theirs[key])}" for key in different if key in theirs)
         raise UsageError(
             f"--init-from {init_from}: its generator is {_describe(card.family, theirs, different)}, this run's is "
             f"{_describe(family, ours, different)}",
-            hint=f"train the same generator ({flags})" if card.family == family and flags else "start from random weights",
+            hint=f"train the same generator ({flags})" if same_family and flags else "start from random weights",
         )
     return path
 
@@ -49,7 +50,13 @@ def _named_file(init_from: str) -> Path:
         return given  # read_card says what is wrong with it
     from vidtoon.styles.cards import find_style  # a style name: the installed styles' cards
 
-    style = find_style(init_from)  # an unknown name lists the installed ones
+    try:
+        style = find_style(init_from)  # an unknown name lists the installed ones
+    except UsageError as exc:  # its hint is restyle's (--model FILE), a flag `train` does not have
+        raise UsageError(
+            f"--init-from {init_from}: {exc.what}",
+            hint="give a learned style's name (`vidtoon styles` lists them) or a .safetensors file from `vidtoon export`",
+        ) from None
     if style.kind != "checkpoint" or style.checkpoint is None or style.checkpoint.suffix.lower() != ".safetensors":
         raise UsageError(
             f"--init-from {init_from}: the {init_from!r} style is {style.kind}, not a generator vidtoon trained",

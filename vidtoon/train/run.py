@@ -128,9 +128,29 @@ def resolve_run_config(
             "--config does not go with --resume: a resumed run keeps its saved config.yaml",
             hint=f"change run-control settings with flags ({', '.join(sorted(RUN_CONTROL_KEYS))})",
         )
+    try:
+        recorded = load_config(cls, saved)
+    except InputError:
+        other = _kind_of(saved)
+        if other is not None and other != kind:  # another trainer's keys, not a damaged file
+            raise UsageError(
+                f"{run_dir} is a {other} run, not {kind}", hint=f"resume it with `vidtoon train {other} -o {run_dir} --resume`"
+            ) from None
+        raise
     config = load_config(cls, saved, overrides)
-    refuse_changes(load_config(cls, saved), config)
+    refuse_changes(recorded, config)
     return config
+
+
+def _kind_of(saved: Path) -> str | None:
+    """The trainer whose configuration the saved `config.yaml` is (None: none of them)."""
+    for name in TRAINERS.names():
+        try:
+            load_config(get_kind(name).config, saved)
+        except (InputError, UsageError):
+            continue
+        return name
+    return None
 
 
 def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
@@ -174,6 +194,11 @@ def existing_run_entries(run_dir: Path, *, resume: bool, force: bool) -> list[Pa
     if resume:
         return []
     existing = [run_dir / name for name in RUN_ENTRIES if (run_dir / name).exists()]
+    if existing and not force and not (run_dir / CHECKPOINT).is_file():  # a run that failed before its first checkpoint
+        raise UsageError(
+            f"{run_dir} holds a run that saved no checkpoint ({', '.join(p.name for p in existing)}): nothing to resume",
+            hint="replace it with --force, or choose another folder with -o",
+        )
     if existing and not force:
         raise UsageError(
             f"{run_dir} already holds a run ({', '.join(p.name for p in existing)})",
