@@ -177,3 +177,7 @@ def test_resume_refuses_a_different_recipe(domains, tmp_path):
     with pytest.raises(UsageError, match="cannot change lambda_cycle"):
         train("cyclegan", replace(config, steps=2, lambda_cycle=3.0), tmp_path / "run", resume=True)
     assert train("cyclegan", replace(config, steps=2), tmp_path / "run", resume=True).step == 2
+    # resumed at its end: said at once (it used to load all the data and report 0.00 steps/s)
+    with pytest.raises(UsageError, match="already reached step 2 of its 2: nothing to resume") as finished:
+        train("cyclegan", replace(config, steps=2), tmp_path / "run", resume=True)
+    assert "--resume --steps N (more than 2)" in finished.value.hint

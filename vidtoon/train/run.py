@@ -246,6 +246,12 @@ def train(
         )
     if state is not None:
         refuse_changes(load_config(spec.config, run_dir / CONFIG), config)
+        if int(state["step"]) >= config.steps:  # before the data loads: there is nothing to train
+            raise UsageError(
+                f"{run_dir} has already reached step {int(state['step'])} of its {config.steps}: nothing to resume",
+                hint=f"train on with --resume --steps N (more than {int(state['step'])}), or make it a style: "
+                f"vidtoon export {run_dir}",
+            )
     elif spec.check is not None:
         spec.check(config)  # what a new run names is checked before its data loads
     device = resolve_device(config.device)
