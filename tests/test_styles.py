@@ -47,6 +47,14 @@ def test_user_style_is_found_and_listed(user_styles):
     assert result.returncode == 0
     row = next(line for line in result.stdout.splitlines() if " toon " in line)
     assert "cyclegan_resnet" in row and "MB" in row and "CC-BY 4.0" in row and "toon.png" in row
+    # a narrow terminal: a block per style, the licence and the credits each under its own label (a style without
+    # credits has no credits line, and the credits never pass for the licence)
+    result = subprocess.run(
+        [sys.executable, "-m", "vidtoon", "styles"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}
+    )
+    blocks = {block.split()[0]: block for block in result.stdout.split("\n\n") if block.strip()}
+    assert "  licence: CC-BY 4.0 (test data)\n" in blocks["toon"] and "credits:" not in blocks["toon"]
+    assert "\n  licence: Style frames: Big Buck Bunny" in blocks["pixar"] and "\n  credits: Big Buck Bunny" in blocks["pixar"]
 
 
 def test_restyle_by_style_name_uses_card_defaults(user_styles, tmp_path):

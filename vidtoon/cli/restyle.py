@@ -184,7 +184,8 @@ def styles(ctx: typer.Context) -> None:
             card.kind,
             STYLE_KINDS.get(card.kind)().describe(card),
             card.description or "-",
-            " / ".join(part for part in (card.licence, card.credits) if part) or "-",
+            card.licence,
+            card.credits,
             str(card.preview) if card.preview else "-",
         )
         for card in cards
@@ -193,14 +194,16 @@ def styles(ctx: typer.Context) -> None:
     if console.width >= WIDE_LISTING:
         table = Table("style", "kind", "made of", "description", "licence / credits")
         table.add_column("preview", no_wrap=True, min_width=max(len(row[-1]) for row in rows))  # a path to open: never cut
-        for row in rows:
-            table.add_row(*row)
+        for *named, licence, credits, preview in rows:
+            table.add_row(*named, " / ".join(part for part in (licence, credits) if part) or "-", preview)
         console.print(table)
         return
-    for name, kind, made_of, description, terms, preview in rows:  # a narrow terminal: one block per style, nothing cut
+    for name, kind, made_of, description, licence, credits, preview in rows:  # a narrow terminal: a block per style
         made_of = made_of if made_of.startswith(kind) else f"{kind} · {made_of}"
         console.print(Text.assemble((name, "bold"), "  ", made_of))
-        for label, value in (("", description), ("licence: ", terms), ("preview: ", preview)):
+        for label, value in (("", description), ("licence: ", licence), ("credits: ", credits), ("preview: ", preview)):
+            if not value:
+                continue
             lines = textwrap.wrap(label + value, console.width - 2, break_long_words=False, break_on_hyphens=False)
             console.print("\n".join(f"  {line}" for line in lines), markup=False, highlight=False, soft_wrap=True)
         console.print()
