@@ -14,6 +14,15 @@ import torch.nn.functional as F
 from vidtoon.train.config import AugmentConfig
 
 
+def _beside(drawn: torch.Tensor, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A CPU tensor of random draws on `x`'s device, in `dtype` (default x's). To a GPU through pinned memory: a copy
+    from pageable memory waits for all the work queued on the device first, stalling a batch thread behind training."""
+    drawn = drawn.to(dtype or x.dtype)
+    if x.device.type == "cuda":
+        return drawn.pin_memory().to(x.device, non_blocking=True)
+    return drawn.to(x.device)
+
+
 def _uniform(generator: torch.Generator, low: float, high: float) -> float:
     return low + (high - low) * torch.rand((), generator=generator).item()
 
@@ -61,7 +70,7 @@ def center_crop(image_u8: torch.Tensor, size: int) -> torch.Tensor:
 def random_flip(x: torch.Tensor, *, generator: torch.Generator, p: float = 0.5) -> torch.Tensor:
     """Flip each image left-right with probability p. N×C×H×W -> N×C×H×W."""
     flip = torch.rand(x.shape[0], generator=generator) < p
-    return torch.where(flip[:, None, None, None].to(x.device), x.flip(-1), x)
+    return torch.where(_beside(flip, x, torch.bool)[:, None, None, None], x.flip(-1), x)
 
 
 def color_jitter(
@@ -75,7 +84,7 @@ def color_jitter(
     n = x.shape[0]
 
     def factors(amount: float) -> torch.Tensor:
-        return (1 + amount * (2 * torch.rand(n, generator=generator) - 1)).to(x)[:, None, None, None]
+        return _beside(1 + amount * (2 * torch.rand(n, generator=generator) - 1), x)[:, None, None, None]
 
     y = (x + 1) / 2
     weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype, device=x.device)[None, :, None, None]
@@ -99,7 +108,7 @@ def random_tint(x: torch.Tensor, *, amount: float, generator: torch.Generator) -
         raise ValueError(f"random_tint needs 3, 6, ... channels, got {channels}")
     gains = torch.exp(amount * (2 * torch.rand(n, 3, generator=generator) - 1))
     gains /= (gains * torch.tensor([0.299, 0.587, 0.114])).sum(1, keepdim=True)
-    gains = gains.repeat(1, channels // 3).to(x)[:, :, None, None]
+    gains = _beside(gains.repeat(1, channels // 3), x)[:, :, None, None]
     return (((x + 1) * gains).clamp_(0, 2) - 1).clamp_(-1, 1)
 
 
