@@ -3,11 +3,21 @@ there at all (checked first, so a typo answers at once)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from vidtoon.errors import InputError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
+
+# FFmpeg's image2 demuxer reads `img%03d.png` as a numbered sequence (img001.png, img002.png ...): a file is one file
+FFMPEG_READ_OPTIONS = {"pattern_type": "none"}
+
+
+def ffmpeg_path(path: str | Path) -> str:
+    """A local file's name as FFmpeg must get it: absolute, so `a:b.mp4` or `file:x.mp4` is never taken for a
+    protocol (`a:`, `file:`), whatever the current folder."""
+    return os.path.abspath(path)
 
 
 def check_input_file(path: Path) -> None:
