@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vidtoon.errors import DiskFullError, OutputError
-from vidtoon.locking import OutputLock, check_unlocked
+from vidtoon.locking import OutputLock, check_unlocked, sidecar_name
 
 # errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -113,7 +113,9 @@ class AtomicFile:
         self.target = Path(target)
         self._lock = OutputLock(self.target).acquire() if lock else None
         try:
-            fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
+            suffix = self.target.suffix
+            prefix = sidecar_name(".", self.target.stem, ".partial-", reserve=len(os.fsencode(suffix)) + 8)  # 8 random
+            fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=prefix, suffix=suffix)
         except BaseException:
             self._release()
             raise

@@ -37,7 +37,7 @@ from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import output_format
 from vidtoon.io.paths import ffmpeg_path
 from vidtoon.io.writer import EncodeOptions, VideoWriter
-from vidtoon.locking import OutputLock
+from vidtoon.locking import OutputLock, sidecar_name
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ _PROGRESS = "progress.json"
 
 def parts_dir_for(output: Path) -> Path:
     """Where the segments of the job writing `output` live: a hidden folder beside it."""
-    return output.parent / f".{output.name}.vidtoon-parts"
+    return output.parent / sidecar_name(".", output.name, ".vidtoon-parts")
 
 
 @dataclass
