@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vidtoon.errors import DiskFullError, OutputError
-from vidtoon.locking import OutputLock, check_unlocked, sidecar_name
+from vidtoon.locking import NAME_MAX, OutputLock, check_unlocked, overlong_part, sidecar_name
 
 # errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -36,6 +36,7 @@ def check_output(
             its folder cannot be created or written, or another running vidtoon is writing it.
     """
     path = Path(path)
+    check_name_length(path)
     check_unlocked(path)  # first: while another run writes it, "exists" or "is a folder" would mislead
     for source in inputs:
         source = Path(source)
@@ -52,6 +53,18 @@ def check_output(
         raise OutputError("output already exists", path=path, hint=exists_hint)
     ensure_writable_dir(path.parent)
     return path
+
+
+def check_name_length(path: str | Path) -> None:
+    """Raise OutputError when a part of `path` is longer than a file name may be (NAME_MAX bytes)."""
+    part = overlong_part(path)
+    if part is not None:
+        raise OutputError(
+            f"{'name' if part == Path(path).name else 'a folder name'} is {len(os.fsencode(part))} bytes, more than the "
+            f"{NAME_MAX} a file name may have",
+            path=path,
+            hint="choose a shorter name with -o",
+        )
 
 
 def file_sha256(path: str | Path) -> str:

@@ -36,6 +36,11 @@ def lock_path_for(target: Path, *, folder: bool = False) -> Path:
     return target / FOLDER_LOCK if folder else target.with_name(sidecar_name("", target.name, ".lock"))
 
 
+def overlong_part(path: str | Path) -> str | None:
+    """The first part of `path` longer than NAME_MAX bytes (no file system takes it: every use of it fails), or None."""
+    return next((part for part in Path(path).parts if len(os.fsencode(part)) > NAME_MAX), None)
+
+
 def sidecar_name(prefix: str, name: str, suffix: str, *, reserve: int = 0) -> str:
     """`prefix + name + suffix`: the name of a file vidtoon keeps beside `name` (its lock, its temporary, its parts).
     Where that would pass NAME_MAX bytes (with `reserve` more for the caller to add), `name` is cut and a hash of it

@@ -114,7 +114,7 @@ def frames(
     force: ForceOption = False,
 ) -> None:
     """Extract a dataset: frames at a given rate, centre-cropped and resized, with a manifest."""
-    from vidtoon.frames import extract_frames
+    from vidtoon.frames import extract_frames, frame_name_stem
     from vidtoon.parsing import parse_size, parse_tags, parse_time
 
     with RichProgress("frames/s") as progress:
@@ -133,7 +133,7 @@ def frames(
             on_corrupt=on_corrupt,
         )
     err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
-    if result.stem != Path(video).stem:
+    if result.stem != frame_name_stem(Path(video)):
         err_console.print(
             f"named {result.stem}_t*: frames of another video named {Path(video).name} are in this folder", markup=False
         )
