@@ -1,6 +1,7 @@
 """Style cards: found in user folders, listed with their facts, checked against their sha256."""
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -134,11 +135,18 @@ def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_pat
 
 def test_styles_add_into_another_folder_says_how_restyle_finds_it(media, tmp_path):
     env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""}
-    elsewhere = tmp_path / "mine"
+    elsewhere = tmp_path / "my styles [1]"  # the command to paste quotes it
     added = run_cli("styles", "add", "mona", "--like", media / "face_monalisa.jpg", "--dir", elsewhere, env=env)
     assert added.returncode == 0, added.stderr
-    said = " ".join(added.stderr.split())
-    assert f"restyle with: VIDTOON_STYLES={elsewhere} vidtoon restyle FILM --to mona" in said  # plain --to mona: unknown
+    said = added.stderr.split("restyle with: ")[1]
+    assert shlex.split(said) == [
+        f"VIDTOON_STYLES={elsewhere}",
+        "vidtoon",
+        "restyle",
+        "FILM",
+        "--to",
+        "mona",
+    ]  # --to mona: unknown
     listed = run_cli("styles", env={**env, "VIDTOON_STYLES": str(elsewhere)})
     assert any(line.split()[1:2] == ["mona"] for line in listed.stdout.splitlines()), listed.stdout
     inside = run_cli(

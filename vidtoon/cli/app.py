@@ -205,5 +205,6 @@ def encode_options(crf: int | None, preset: str | None, pix_fmt: str | None):
 
 
 def done(message: str) -> None:
-    """The one line a finished command prints (stderr, like the progress bar)."""
-    err_console.print(message)
+    """The one line a finished command prints (stderr, like the progress bar): as written, file names in it too (no
+    markup: "take [b].mp4" keeps its brackets; not wrapped: a long path stays one line in a pipe or a narrow terminal)."""
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)

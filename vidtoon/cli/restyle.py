@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -194,7 +196,7 @@ def styles(ctx: typer.Context) -> None:
         table = Table("style", "kind", "made of", "description", "licence / credits")
         table.add_column("preview", no_wrap=True, min_width=max(len(row[-1]) for row in rows))  # a path to open: never cut
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*map(escape, row))
         console.print(table)
         return
     for name, kind, made_of, description, terms, preview in rows:  # a narrow terminal: one block per style, nothing cut
@@ -225,4 +227,4 @@ def styles_add(
     if any(folder.resolve() == known.resolve() for known, _ in style_dirs()):
         done(f"wrote {card}; restyle with: vidtoon restyle FILM --to {name}")
     else:  # --dir elsewhere: `--to NAME` finds it only through $VIDTOON_STYLES
-        done(f"wrote {card}; restyle with: VIDTOON_STYLES={folder} vidtoon restyle FILM --to {name}")
+        done(f"wrote {card}; restyle with: VIDTOON_STYLES={shlex.quote(str(folder))} vidtoon restyle FILM --to {name}")
