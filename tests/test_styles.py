@@ -220,6 +220,14 @@ def test_styles_add_refuses_a_bad_strength_before_writing(media, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+def test_styles_add_into_a_folder_it_cannot_write_names_its_own_flag(media):
+    env = {"XDG_DATA_HOME": "/proc/vidtoon", "VIDTOON_STYLES": ""}  # a home that cannot be written (even by root)
+    result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", env=env)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "/proc/vidtoon/vidtoon/styles: cannot write to this folder" in result.stderr
+    assert result.stderr.endswith("choose a styles folder you can write to with --dir\n")  # it has no -o
+
+
 def test_a_learned_styles_facts_and_height_come_from_its_weights(tmp_path, monkeypatch):
     folder = tmp_path / "styles"
     folder.mkdir()

@@ -95,8 +95,9 @@ def bytes_on_disk(*paths: Path) -> int:
     return total
 
 
-def ensure_writable_dir(folder: Path) -> None:
-    """Create `folder` if needed and prove it writable by creating and removing a file in it."""
+def ensure_writable_dir(folder: Path, *, hint: str = "choose an output in a folder you can write to with -o") -> None:
+    """Create `folder` if needed and prove it writable by creating and removing a file in it. `hint`: what to do when
+    it is not (for commands whose output is not named with -o)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".vidtoon-write-test-"):
@@ -105,7 +106,7 @@ def ensure_writable_dir(folder: Path) -> None:
         raise OutputError(
             f"cannot write to this folder ({exc.strerror or exc})",
             path=folder,
-            hint="choose an output in a folder you can write to with -o",
+            hint=hint,
         ) from None
 
 
