@@ -217,3 +217,10 @@ def test_restyle_to_a_name_of_255_bytes(tmp_path):
     output = tmp_path / ("é" * 123 + ".toon.mp4")
     assert len(os.fsencode(output.name)) == NAME_MAX and probe(output).frame_count == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([source.name, output.name])
+
+
+def test_an_unwritable_current_folder_is_named_by_its_path(monkeypatch):
+    monkeypatch.chdir("/proc")  # not writable, even by root
+    with pytest.raises(OutputError) as caught:
+        check_output("out.mp4")
+    assert caught.value.message.startswith("/proc: cannot write to this folder")  # was ".: cannot write ..."

@@ -105,9 +105,17 @@ def ensure_writable_dir(folder: Path, *, hint: str = "choose an output in a fold
     except OSError as exc:
         raise OutputError(
             f"cannot write to this folder ({exc.strerror or exc})",
-            path=folder,
+            path=_named(folder),
             hint=hint,
         ) from None
+
+
+def _named(folder: Path) -> Path:
+    """`folder` as an error names it: the current folder by its path (". : cannot write" says nothing)."""
+    try:
+        return Path.cwd() if folder == Path(".") else folder
+    except OSError:  # the current folder was deleted
+        return folder
 
 
 class AtomicFile:
