@@ -1,6 +1,7 @@
 """The command line: thin over the API; every bad input is one clear line, exit 1, nothing left behind."""
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,7 +152,7 @@ def test_restyle_into_an_existing_folder_writes_the_default_name_there(tmp_path)
     result = run("restyle", SAMPLE, "--to", "toon", "--height", "64", "--end", "0.5", "-o", folder)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["sample.toon.mp4"]
-    assert f"wrote {folder / 'sample.toon.mp4'}" in result.stderr.replace("\n", "")
+    assert f"wrote {folder / 'sample.toon.mp4'}\n" in result.stderr
 
 
 def test_a_folder_restyle_names_its_output_as_the_user_named_the_folder(tmp_path):
@@ -162,3 +163,16 @@ def test_a_folder_restyle_names_its_output_as_the_user_named_the_folder(tmp_path
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "wrote frames.sketch"  # not the absolute path
     assert sorted(p.name for p in (tmp_path / "frames.sketch").iterdir()) == ["f0.png", "f1.png"]
+
+
+def test_file_names_are_printed_as_named_on_one_line_in_a_pipe(tmp_path):
+    folder = tmp_path / ("a folder named at length " * 4).strip()
+    folder.mkdir()
+    clip = make_clip(folder / "take [b] [red].mp4", 6)  # Rich markup: printed as "take  .mp4" before
+    env = {**os.environ, "COLUMNS": "40", "NO_COLOR": "1"}
+    result = subprocess.run(
+        [*VIDTOON, "restyle", str(clip), "--to", "toon", "--device", "cpu"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0 and result.stderr == f"wrote {folder / 'take [b] [red].toon.mp4'}\n", result.stderr
+    result = subprocess.run([*VIDTOON, "probe", str(clip)], capture_output=True, text=True, env={**env, "COLUMNS": "400"})
+    assert result.stdout.splitlines()[0].split(maxsplit=1)[1].strip() == str(clip), result.stdout

@@ -16,7 +16,7 @@ import pytest
 
 from vidtoon.errors import DiskFullError, Interrupted, OutputError
 from vidtoon.files import AtomicFile, StagingDir, check_output, is_disk_full
-from vidtoon.locking import OutputLock, lock_path_for, read_holder
+from vidtoon.locking import NAME_MAX, OutputLock, lock_path_for, read_holder, sidecar_name
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -191,3 +191,36 @@ def test_a_second_training_into_the_same_run_folder_is_refused(tmp_path):
         child.wait()
     assert result.exit_code == 1
     assert f"{run} is being written by process {child.pid} (started " in " ".join(result.stderr.split())
+
+
+def test_sidecar_names_stay_within_the_file_name_limit():
+    assert sidecar_name(".", "out.mp4", ".vidtoon-parts") == ".out.mp4.vidtoon-parts"
+    long_names = ["é" * 127, "é" * 126 + "x", "L" * 255]  # 254, 253, 255 bytes: files the system allows
+    shortened = {sidecar_name(".", name, ".vidtoon-parts") for name in long_names}
+    assert len(shortened) == 3
+    for name in shortened:
+        assert len(os.fsencode(name)) <= NAME_MAX and name.startswith(".") and name.endswith(".vidtoon-parts")
+        name.encode("utf-8")  # cut between characters, never inside one
+    assert len(os.fsencode(sidecar_name(".", "L" * 250, ".partial-", reserve=12))) == NAME_MAX - 12
+
+
+def test_restyle_to_a_name_of_255_bytes(tmp_path):
+    from conftest import make_clip
+    from typer.testing import CliRunner
+
+    from vidtoon.cli import app
+    from vidtoon.io.probe import probe
+
+    source = make_clip(tmp_path / ("é" * 123 + ".mp4"), 6, audio_seconds=0.25)  # default output: 246 + 9 = 255 bytes
+    result = CliRunner().invoke(app, ["restyle", str(source), "--to", "toon", "--device", "cpu"])
+    assert result.exit_code == 0, result.output  # was: cannot create the lock file ... (File name too long)
+    output = tmp_path / ("é" * 123 + ".toon.mp4")
+    assert len(os.fsencode(output.name)) == NAME_MAX and probe(output).frame_count == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([source.name, output.name])
+
+
+def test_an_unwritable_current_folder_is_named_by_its_path(monkeypatch):
+    monkeypatch.chdir("/proc")  # not writable, even by root
+    with pytest.raises(OutputError) as caught:
+        check_output("out.mp4")
+    assert caught.value.message.startswith("/proc: cannot write to this folder")  # was ".: cannot write ..."

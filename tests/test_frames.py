@@ -152,3 +152,13 @@ def test_force_that_fails_keeps_the_old_frames(tmp_path):
     with pytest.raises(Exception, match="truncated"):
         extract_frames(video, folder, fps=2, size=(32, 32), force=True)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_video_named_near_the_limit_gets_frame_names_the_system_takes(tmp_path):
+    video = make_clip(tmp_path / ("é" * 125 + ".mp4"), 12)  # 250 + 4 bytes: its frames' names would be 267
+    folder = tmp_path / "ds"
+    for force in (False, True):  # again with --force: the same (shortened) names are found and replaced
+        result = extract_frames(video, folder, fps=4, size=(32, 32), force=force)
+        assert len(result.files) == 2 and len(read_manifest(folder)) == 2
+        assert all(len(path.name.encode()) <= 255 and path.name.startswith("é" * 100) for path in result.files)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*(p.name for p in result.files), MANIFEST])

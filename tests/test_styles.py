@@ -1,6 +1,7 @@
 """Style cards: found in user folders, listed with their facts, checked against their sha256."""
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -142,11 +143,18 @@ def test_styles_add_makes_a_reference_style_that_restyles_by_name(media, tmp_pat
 
 def test_styles_add_into_another_folder_says_how_restyle_finds_it(media, tmp_path):
     env = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "VIDTOON_STYLES": ""}
-    elsewhere = tmp_path / "mine"
+    elsewhere = tmp_path / "my styles [1]"  # the command to paste quotes it
     added = run_cli("styles", "add", "mona", "--like", media / "face_monalisa.jpg", "--dir", elsewhere, env=env)
     assert added.returncode == 0, added.stderr
-    said = " ".join(added.stderr.split())
-    assert f"restyle with: VIDTOON_STYLES={elsewhere} vidtoon restyle FILM --to mona" in said  # plain --to mona: unknown
+    said = added.stderr.split("restyle with: ")[1]
+    assert shlex.split(said) == [
+        f"VIDTOON_STYLES={elsewhere}",
+        "vidtoon",
+        "restyle",
+        "FILM",
+        "--to",
+        "mona",
+    ]  # --to mona: unknown
     listed = run_cli("styles", env={**env, "VIDTOON_STYLES": str(elsewhere)})
     assert any(line.split()[1:2] == ["mona"] for line in listed.stdout.splitlines()), listed.stdout
     inside = run_cli(
@@ -218,6 +226,14 @@ def test_styles_add_refuses_a_bad_strength_before_writing(media, tmp_path):
     result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", "--strength", "2", "--dir", tmp_path / "s")
     assert result.returncode == 1 and "--strength must be a number from 0 to 1" in result.stderr  # the flag of `styles add`
     assert not (tmp_path / "s").exists()
+
+
+def test_styles_add_into_a_folder_it_cannot_write_names_its_own_flag(media):
+    env = {"XDG_DATA_HOME": "/proc/vidtoon", "VIDTOON_STYLES": ""}  # a home that cannot be written (even by root)
+    result = run_cli("styles", "add", "x", "--like", media / "face_monalisa.jpg", env=env)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "/proc/vidtoon/vidtoon/styles: cannot write to this folder" in result.stderr
+    assert result.stderr.endswith("choose a styles folder you can write to with --dir\n")  # it has no -o
 
 
 def test_a_learned_styles_facts_and_height_come_from_its_weights(tmp_path, monkeypatch):

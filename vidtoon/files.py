@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vidtoon.errors import DiskFullError, OutputError
-from vidtoon.locking import OutputLock, check_unlocked
+from vidtoon.locking import NAME_MAX, OutputLock, check_unlocked, overlong_part, sidecar_name
 
 # errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -36,6 +36,7 @@ def check_output(
             its folder cannot be created or written, or another running vidtoon is writing it.
     """
     path = Path(path)
+    check_name_length(path)
     check_unlocked(path)  # first: while another run writes it, "exists" or "is a folder" would mislead
     for source in inputs:
         source = Path(source)
@@ -52,6 +53,18 @@ def check_output(
         raise OutputError("output already exists", path=path, hint=exists_hint)
     ensure_writable_dir(path.parent)
     return path
+
+
+def check_name_length(path: str | Path) -> None:
+    """Raise OutputError when a part of `path` is longer than a file name may be (NAME_MAX bytes)."""
+    part = overlong_part(path)
+    if part is not None:
+        raise OutputError(
+            f"{'name' if part == Path(path).name else 'a folder name'} is {len(os.fsencode(part))} bytes, more than the "
+            f"{NAME_MAX} a file name may have",
+            path=path,
+            hint="choose a shorter name with -o",
+        )
 
 
 def file_sha256(path: str | Path) -> str:
@@ -82,8 +95,9 @@ def bytes_on_disk(*paths: Path) -> int:
     return total
 
 
-def ensure_writable_dir(folder: Path) -> None:
-    """Create `folder` if needed and prove it writable by creating and removing a file in it."""
+def ensure_writable_dir(folder: Path, *, hint: str = "choose an output in a folder you can write to with -o") -> None:
+    """Create `folder` if needed and prove it writable by creating and removing a file in it. `hint`: what to do when
+    it is not (for commands whose output is not named with -o)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".vidtoon-write-test-"):
@@ -91,9 +105,17 @@ def ensure_writable_dir(folder: Path) -> None:
     except OSError as exc:
         raise OutputError(
             f"cannot write to this folder ({exc.strerror or exc})",
-            path=folder,
-            hint="choose an output in a folder you can write to with -o",
+            path=_named(folder),
+            hint=hint,
         ) from None
+
+
+def _named(folder: Path) -> Path:
+    """`folder` as an error names it: the current folder by its path (". : cannot write" says nothing)."""
+    try:
+        return Path.cwd() if folder == Path(".") else folder
+    except OSError:  # the current folder was deleted
+        return folder
 
 
 class AtomicFile:
@@ -113,7 +135,9 @@ class AtomicFile:
         self.target = Path(target)
         self._lock = OutputLock(self.target).acquire() if lock else None
         try:
-            fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.stem}.partial-", suffix=self.target.suffix)
+            suffix = self.target.suffix
+            prefix = sidecar_name(".", self.target.stem, ".partial-", reserve=len(os.fsencode(suffix)) + 8)  # 8 random
+            fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=prefix, suffix=suffix)
         except BaseException:
             self._release()
             raise

@@ -19,6 +19,7 @@ from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, ensure_writable
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.sampling import sample_at_rate
+from vidtoon.locking import sidecar_name
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import prefetch
@@ -98,6 +99,11 @@ def shape_frame(rgb: np.ndarray, size: tuple[int, int] | None, crop: str) -> np.
 def frame_file_name(stem: str, time: Fraction, suffix: str) -> str:
     """e.g. vtest_t000012.500.png: the source name and the timestamp in seconds."""
     return f"{stem}_t{float(time):010.3f}{suffix}"
+
+
+def frame_name_stem(video: Path) -> str:
+    """`video`'s stem, cut (with a hash) where its frames' names (stem-1a2b3c_t000012.500.jpeg) would pass NAME_MAX."""
+    return sidecar_name("", video.stem, "", reserve=len("-1a2b3c_t000012.500.jpeg"))
 
 
 def extract_frames(
@@ -210,7 +216,7 @@ def _owners(folder: Path, video: Path, image_format: str) -> tuple[set[str], set
     _, rows = _read_manifest(folder / MANIFEST)
     mine = {row.get("file") or "" for row in rows if _same_source(row.get("source") or "", video)}
     others = {row.get("file") or "" for row in rows if not _same_source(row.get("source") or "", video)}
-    pattern = re.compile(rf"{re.escape(video.stem)}_t\d+\.\d{{3}}\.{re.escape(image_format)}")
+    pattern = re.compile(rf"{re.escape(frame_name_stem(video))}_t\d+\.\d{{3}}\.{re.escape(image_format)}")
     if folder.is_dir():
         others |= {p.name for p in folder.iterdir() if pattern.fullmatch(p.name) and p.name not in mine}
     return mine - {""}, others - {""}
@@ -219,7 +225,7 @@ def _owners(folder: Path, video: Path, image_format: str) -> tuple[set[str], set
 def _frame_stem(video: Path, *, taken: set[str]) -> str:
     """The name the frames of `video` start with: its stem, or when a name in `taken` (another
     video's frames) starts the same way, its stem plus six hex digits of its resolved path."""
-    stem = video.stem
+    stem = frame_name_stem(video)
     pattern = re.compile(rf"{re.escape(stem)}_t\d+\.\d{{3}}\.[a-z]+")
     if not any(pattern.fullmatch(name) for name in taken):
         return stem

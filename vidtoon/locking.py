@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ from pathlib import Path
 from vidtoon.errors import OutputError
 
 FOLDER_LOCK = ".vidtoon.lock"
+NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, tmpfs, APFS)
 
 _HELD: dict[Path, list[int]] = {}  # lock file -> [file descriptor, times taken] for locks this process holds
 
@@ -31,7 +33,26 @@ _HELD: dict[Path, list[int]] = {}  # lock file -> [file descriptor, times taken]
 def lock_path_for(target: Path, *, folder: bool = False) -> Path:
     """The lock file of `target`: `target.lock` beside a file, `target/.vidtoon.lock` inside a folder."""
     target = Path(target).absolute()
-    return target / FOLDER_LOCK if folder else target.with_name(target.name + ".lock")
+    return target / FOLDER_LOCK if folder else target.with_name(sidecar_name("", target.name, ".lock"))
+
+
+def overlong_part(path: str | Path) -> str | None:
+    """The first part of `path` longer than NAME_MAX bytes (no file system takes it: every use of it fails), or None."""
+    return next((part for part in Path(path).parts if len(os.fsencode(part)) > NAME_MAX), None)
+
+
+def sidecar_name(prefix: str, name: str, suffix: str, *, reserve: int = 0) -> str:
+    """`prefix + name + suffix`: the name of a file vidtoon keeps beside `name` (its lock, its temporary, its parts).
+    Where that would pass NAME_MAX bytes (with `reserve` more for the caller to add), `name` is cut and a hash of it
+    added, so an output whose own name is near the limit still gets one, and two such outputs get different ones."""
+    room = NAME_MAX - reserve - len(os.fsencode(prefix + suffix))
+    if len(os.fsencode(name)) <= room:
+        return prefix + name + suffix
+    digest = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+    short = name
+    while short and len(os.fsencode(short + digest)) > room:
+        short = short[:-1]
+    return prefix + short + digest + suffix
 
 
 class OutputLock:

@@ -65,6 +65,15 @@ def test_a_text_list_and_a_folder_with_a_glob(clips, tmp_path):
         plan_batch(clips, glob="*.avi", settings={"to": "paint"})
 
 
+def test_a_text_list_line_naming_a_file_with_a_hash_is_that_file(clips, tmp_path):
+    (tmp_path / "Episode #1.mp4").write_bytes((clips / "a.mp4").read_bytes())
+    listing = tmp_path / "films.txt"
+    listing.write_text(f"Episode #1.mp4\n{clips / 'b.mp4'}  # a comment: no file is named so\n")
+    checked, _ = plan_batch(listing, settings={"to": "sketch"})
+    assert [job.source.name for job in checked] == ["Episode #1.mp4", "b.mp4"]  # was: source not found: Episode
+    assert checked[0].output == tmp_path / "Episode #1.sketch.mp4" and checked[0].frames == 12
+
+
 def test_a_list_of_dicts_has_no_report_unless_asked(clips, tmp_path):
     checked, report = plan_batch([{"source": str(clips / "a.mp4"), "to": "sketch", "output": str(tmp_path / "x.mp4")}])
     assert report is None and checked[0].output == tmp_path / "x.mp4"

@@ -62,12 +62,20 @@ def work(tmp_path_factory, tiny_checkpoint) -> dict[str, Path]:
     (folder / "fake.safetensors").write_text("not weights")
     (folder / "fake.onnx").write_text("not a graph")
     (folder / "not_a_run").mkdir()
+    make_clip(folder / ("M" * 250 + ".mp4"), 4)  # a name the system takes; its default output's (259 bytes) it does not
     return {"dir": folder, "model": tiny_checkpoint}
 
 
 # (case id, command line, fragment of the one error line). Placeholders: {w} the work folder, {out} a fresh
-# folder that must stay empty, {model} a tiny real checkpoint.
+# folder that must stay empty, {model} a tiny real checkpoint, {long} a name of 300 bytes (no file system takes it).
 CASES = [
+    # names longer than a file name may be: one line, not ENAMETOOLONG's traceback
+    ("probe-name-too-long", "probe {w}/{long}.mp4", "file not found: its name is 304 bytes"),
+    ("restyle-output-name-too-long", "restyle {w}/clip.mp4 --to toon -o {out}/{long}/x.mp4", "a folder name is 300 bytes"),
+    ("restyle-default-name-too-long", "restyle {w}/" + "M" * 250 + ".mp4 --to toon", "name is 259 bytes"),
+    ("restyle-model-name-too-long", "restyle {w}/clip.mp4 --model {w}/{long}.pt -o {out}/x.mp4", "at most 255 bytes"),
+    ("compare-name-too-long", "compare {w}/clip.mp4 {w}/{long}.mp4 -o {out}/x.mp4", "at most 255 bytes"),
+    ("batch-list-name-too-long", "batch {w}/{long}.yaml", "at most 255 bytes"),
     # probe
     ("probe-missing", "probe {w}/missing.mp4", "file not found"),
     ("probe-folder", "probe {w}/a_folder.mp4", "is a folder"),
@@ -249,7 +257,7 @@ LOADING = {"restyle-fake-model", "restyle-fake-onnx"}
 
 
 def fill(template: str, work: dict[str, Path], out: Path) -> list[str]:
-    return [part.format(w=work["dir"], out=out, model=work["model"]) for part in template.split()]
+    return [part.format(w=work["dir"], out=out, model=work["model"], long="N" * 300) for part in template.split()]
 
 
 @pytest.mark.parametrize(("case", "command", "fragment"), [pytest.param(*case, id=case[0]) for case in CASES])

@@ -24,6 +24,7 @@ from typing import Any
 
 from vidtoon.batch.check import Job, max_pixels
 from vidtoon.errors import OutputError, UsageError
+from vidtoon.io.paths import FFMPEG_READ_OPTIONS, ffmpeg_path
 from vidtoon.progress import NoProgress, Progress
 
 DEFAULT_CHUNK_SECONDS = 60
@@ -69,7 +70,7 @@ def keyframe_times(source: str | Path, info: Any) -> list[Fraction]:
     import av
 
     times = set()
-    with av.open(str(source)) as container:
+    with av.open(ffmpeg_path(source), options=FFMPEG_READ_OPTIONS) as container:
         stream = container.streams.video[0]
         time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1_000_000)
         for packet in container.demux(stream):

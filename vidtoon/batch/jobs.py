@@ -119,7 +119,7 @@ def read_job_list(
         base = _merge(base, _resolve_paths(merged, folder))
         entries = [_entry(i, raw, base, folder) for i, raw in enumerate(raw_jobs, 1)]
     else:
-        lines = [re.sub(r"(^|\s)#.*$", "", line).strip() for line in text.splitlines()]  # `#` starts a comment
+        lines = [_without_comment(line, folder) for line in text.splitlines()]
         entries = [_entry(i, {"source": line}, base, folder) for i, line in enumerate((s for s in lines if s), 1)]
     if not entries:
         raise UsageError("the job list holds no jobs", path=path)
@@ -209,6 +209,15 @@ def _entry(number: int, raw: Any, base: dict[str, Any], folder: Path) -> Entry:
         else:
             entry.output = _resolve(output, folder)
     return entry
+
+
+def _without_comment(line: str, folder: Path) -> str:
+    """A text list's line less its comment (`#` at its start or after a space), unless the whole line names an existing
+    file: `Episode #1.mp4` is a film, not `Episode` and a comment."""
+    whole = line.strip()
+    if whole and not whole.startswith("#") and _resolve(whole, folder).is_file():
+        return whole
+    return re.sub(r"(^|\s)#.*$", "", line).strip()
 
 
 def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,10 @@ imports overlap instead of following each other. The server runs nothing but imp
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Sequence
+
+from vidtoon.errors import UsageError
 
 PRELOAD = (  # the modules that import torch, PyAV and OpenCV (`vidtoon.restyle` and `vidtoon.styles` themselves do not)
     "vidtoon.batch.local",
@@ -45,7 +48,16 @@ def worker_context(extra: Sequence[str] = ()):
     """The forkserver context, its server preloading the pipeline (spawn where there is no forkserver).
 
     The preload list is read when the server starts: once it runs, `extra` changes nothing.
+
+    Raises:
+        UsageError: the current folder was deleted (a new process starts in it: multiprocessing's os.getcwd() fails).
     """
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise UsageError(
+            "the current folder no longer exists, so no worker can start in it", hint="cd to a folder that exists and run again"
+        ) from None
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")

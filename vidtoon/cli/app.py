@@ -2,8 +2,8 @@
 
 Every `VidtoonError` raised by any command (or sub-command) is caught in one place, `_Commands.invoke`:
 one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback). A write
-that fails for want of room, from any layer, becomes the same one "disk full" line. SIGINT (Ctrl-C)
-and SIGTERM stop a run through `Interrupted` (see `install_signal_handlers`): the library's cleanup runs
+that fails for want of room, from any layer, becomes the same one "disk full" line; a name longer than a file
+system takes, one line too. SIGINT (Ctrl-C) and SIGTERM stop a run through `Interrupted` (see `install_signal_handlers`): the library's cleanup runs
 (temporary files removed, encoders and threads stopped, finished segments kept), one line says what was
 kept, and the exit code is 130 or 143.
 A flag the command line parser refuses (not a number, unknown, missing) is one line too, exit code 2.
@@ -11,6 +11,7 @@ A flag the command line parser refuses (not a number, unknown, missing) is one l
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -65,9 +66,12 @@ class _Commands(TyperGroup):
         except VidtoonError as exc:
             _say_error(exc.message)
             raise typer.Exit(code=1) from None
-        except OSError as exc:  # a write deep inside a library that ran out of room
+        except OSError as exc:  # a write deep inside a library that ran out of room, or a name no file system takes
             from vidtoon.files import is_disk_full
 
+            if exc.errno == errno.ENAMETOOLONG:
+                _say_error(f"{exc.filename}: {exc.strerror} (a file name may have at most 255 bytes) — use a shorter name")
+                raise typer.Exit(code=1) from None
             if not is_disk_full(exc):
                 raise
             _say_error(DiskFullError(exc.filename or "the output").message)
@@ -201,5 +205,6 @@ def encode_options(crf: int | None, preset: str | None, pix_fmt: str | None):
 
 
 def done(message: str) -> None:
-    """The one line a finished command prints (stderr, like the progress bar)."""
-    err_console.print(message)
+    """The one line a finished command prints (stderr, like the progress bar): as written, file names in it too (no
+    markup: "take [b].mp4" keeps its brackets; not wrapped: a long path stays one line in a pipe or a narrow terminal)."""
+    err_console.print(message, markup=False, highlight=False, soft_wrap=True)

@@ -121,7 +121,7 @@ def batch(
         for job in outcome.jobs:
             fps = f"{job.fps:.1f}" if job.fps else "-"
             row = (Path(job.source).name, _shown(job.output), job.status, str(job.frames or "-"), f"{job.seconds:.1f}", fps)
-            table.add_row(str(job.number), *row)
+            table.add_row(str(job.number), *map(escape, row))
         Console().print(table)
         done(
             f"{outcome.count('done')} done, {outcome.count('failed')} failed, {outcome.count('skipped')} skipped in {outcome.seconds:.1f} s"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, ResumeOption, app, done, encode_options
@@ -163,7 +164,7 @@ def evaluate_command(
 
 def _print_fid(report) -> None:
     """FID (and KID) with the sample counts, and a note when the counts make FID biased."""
-    title = (
+    title = escape(
         f"{report.result_samples} frames of {report.result.name} vs {report.reference_samples} images of {report.reference.name}"
     )
     table = Table("metric", "value", "note", title=title)

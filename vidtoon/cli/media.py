@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vidtoon.cli.app import (
@@ -18,8 +19,8 @@ from vidtoon.cli.app import (
     PixFmtOption,
     PresetOption,
     app,
+    done,
     encode_options,
-    err_console,
 )
 from vidtoon.cli.progress import RichProgress
 
@@ -53,7 +54,7 @@ def probe(
     ]
     rows += [(f"subtitle #{s.index}", f"{s.codec} {s.language or ''}".strip()) for s in info.subtitles]
     for key, value in rows:
-        table.add_row(f"[bold]{key}", value)
+        table.add_row(f"[bold]{key}", escape(value))  # a file named "take [b].mp4" shown as named
     Console().print(table)
 
 
@@ -92,7 +93,7 @@ def stitch(
             progress=progress,
             max_pixels=max_pixels,
         )
-    err_console.print(f"wrote {out}")
+    done(f"wrote {out}")
 
 
 @app.command()
@@ -114,7 +115,7 @@ def frames(
     force: ForceOption = False,
 ) -> None:
     """Extract a dataset: frames at a given rate, centre-cropped and resized, with a manifest."""
-    from vidtoon.frames import extract_frames
+    from vidtoon.frames import extract_frames, frame_name_stem
     from vidtoon.parsing import parse_size, parse_tags, parse_time
 
     with RichProgress("frames/s") as progress:
@@ -132,8 +133,6 @@ def frames(
             progress=progress,
             on_corrupt=on_corrupt,
         )
-    err_console.print(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
-    if result.stem != Path(video).stem:
-        err_console.print(
-            f"named {result.stem}_t*: frames of another video named {Path(video).name} are in this folder", markup=False
-        )
+    done(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
+    if result.stem != frame_name_stem(Path(video)):
+        done(f"named {result.stem}_t*: frames of another video named {Path(video).name} are in this folder")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -195,7 +197,8 @@ def styles(ctx: typer.Context) -> None:
         table = Table("style", "kind", "made of", "description", "licence / credits")
         table.add_column("preview", no_wrap=True, min_width=max(len(row[-1]) for row in rows))  # a path to open: never cut
         for *named, licence, credits, preview in rows:
-            table.add_row(*named, " / ".join(part for part in (licence, credits) if part) or "-", preview)
+            terms = " / ".join(part for part in (licence, credits) if part) or "-"
+            table.add_row(*map(escape, (*named, terms, preview)))
         console.print(table)
         return
     for name, kind, made_of, description, licence, credits, preview in rows:  # a narrow terminal: a block per style
@@ -228,4 +231,4 @@ def styles_add(
     if any(folder.resolve() == known.resolve() for known, _ in style_dirs()):
         done(f"wrote {card}; restyle with: vidtoon restyle FILM --to {name}")
     else:  # --dir elsewhere: `--to NAME` finds it only through $VIDTOON_STYLES
-        done(f"wrote {card}; restyle with: VIDTOON_STYLES={folder} vidtoon restyle FILM --to {name}")
+        done(f"wrote {card}; restyle with: VIDTOON_STYLES={shlex.quote(str(folder))} vidtoon restyle FILM --to {name}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vidtoon.cli.app import ForceOption, app, err_console
+from vidtoon.cli.app import ForceOption, app, done
 from vidtoon.cli.progress import RichProgress
 
 train_app = typer.Typer(
@@ -79,22 +80,22 @@ def _train(
     with RichProgress("it/s", show_metrics=True) as progress:
         result = train(kind, config, output, resume=resume, force=force, progress=progress)
     timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
-    again = f"vidtoon train {kind} -o {output} --resume"
+    again = f"vidtoon train {kind} -o {shlex.quote(str(output))} --resume"
     if config.time_limit:  # saved in config.yaml: a resumed run stops after as long again unless told otherwise
         again += f" (the run's time limit of {config.time_limit:g} s applies again; --time-limit 0 lifts it)"
     if result.out_of_time:
-        err_console.print(
+        done(
             f"time limit reached: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
             f"Continue with: {again}"
         )
         return
     if not result.finished:
-        err_console.print(
+        done(
             f"interrupted: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
             f"Continue with: {again}"
         )
         raise typer.Exit(code=128 + (result.stopped_by or 2))  # 130 after Ctrl-C, 143 after SIGTERM
-    err_console.print(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {output}")
+    done(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {shlex.quote(str(output))}")
 
 
 @train_app.command("cyclegan")
@@ -205,7 +206,7 @@ def prep_smooth(
     with RichProgress("img/s") as progress:
         result = smooth_folder(source, output, kernel=kernel, force=force, progress=progress)
     skipped = f" ({len(result.skipped)} unreadable skipped)" if result.skipped else ""
-    err_console.print(f"wrote {len(result.files)} smoothed images to {output}{skipped}")
+    done(f"wrote {len(result.files)} smoothed images to {output}{skipped}")
 
 
 @app.command("export")
@@ -252,14 +253,12 @@ def export_command(
         provenance=provenance,
         force=force,
     )
-    err_console.print(
-        f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else "")
-    )
+    done(f"wrote {result.checkpoint} and {result.card}" + (f" and {len(result.onnx)} ONNX graph(s)" if result.onnx else ""))
     labels = f" --to-label {'|'.join(result.styles)}" if result.styles else ""
     if any(output.resolve() == folder.resolve() for folder, _ in style_dirs()):
-        err_console.print(f"restyle with: vidtoon restyle FILM --to {result.name}{labels}")
+        done(f"restyle with: vidtoon restyle FILM --to {result.name}{labels}")
     else:
-        err_console.print(
-            f"restyle with: vidtoon restyle FILM --model {result.checkpoint}{labels}"
-            f"  (or VIDTOON_STYLES={output} vidtoon restyle FILM --to {result.name})"
+        done(
+            f"restyle with: vidtoon restyle FILM --model {shlex.quote(str(result.checkpoint))}{labels}"
+            f"  (or VIDTOON_STYLES={shlex.quote(str(output))} vidtoon restyle FILM --to {result.name})"
         )

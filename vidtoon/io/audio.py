@@ -18,6 +18,7 @@ import av
 
 from vidtoon.errors import EncodeError, InputError
 from vidtoon.io.formats import OutputFormat
+from vidtoon.io.paths import FFMPEG_READ_OPTIONS, ffmpeg_path
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class AudioPassthrough:
         self._fmt = fmt
         self._output_path = output_path
         try:
-            self._input = av.open(str(source.path), metadata_errors="replace")
+            self._input = av.open(ffmpeg_path(source.path), options=FFMPEG_READ_OPTIONS, metadata_errors="replace")
         except av.FFmpegError as exc:
             raise InputError(
                 f"cannot read its audio ({exc.strerror})", path=source.path, hint="give a file with a readable audio track"

@@ -8,7 +8,7 @@ import av
 
 from vidtoon.errors import InputError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file, check_pixels
-from vidtoon.io.paths import check_input_file
+from vidtoon.io.paths import FFMPEG_READ_OPTIONS, check_input_file, ffmpeg_path
 
 _WHAT_TO_DO = "give a video (mp4, mkv, webm, avi, mov), a GIF or an image"
 
@@ -22,7 +22,7 @@ def open_input(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> av.contai
     check_input_file(path)
     check_image_file(path, max_pixels=max_pixels)  # a PNG header promising 30000x30000: refused with the numbers
     try:
-        container = av.open(str(path), mode="r", metadata_errors="replace")
+        container = av.open(ffmpeg_path(path), mode="r", options=FFMPEG_READ_OPTIONS, metadata_errors="replace")
     except av.FFmpegError as exc:
         raise InputError(
             f"not a video or image FFmpeg can read, or the file is damaged/truncated ({exc.strerror})",

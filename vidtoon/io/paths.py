@@ -3,15 +3,34 @@ there at all (checked first, so a typo answers at once)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from vidtoon.errors import InputError
+from vidtoon.locking import NAME_MAX, overlong_part
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
+
+# FFmpeg's image2 demuxer reads `img%03d.png` as a numbered sequence (img001.png, img002.png ...): a file is one file
+FFMPEG_READ_OPTIONS = {"pattern_type": "none"}
+
+
+def ffmpeg_path(path: str | Path) -> str:
+    """A local file's name as FFmpeg must get it: absolute, so `a:b.mp4` or `file:x.mp4` is never taken for a
+    protocol (`a:`, `file:`), whatever the current folder."""
+    return os.path.abspath(path)
 
 
 def check_input_file(path: Path) -> None:
     """Raise InputError unless `path` is an existing, non-empty regular file."""
+    part = overlong_part(path)
+    if part is not None:  # no such file can exist (and asking the system raises ENAMETOOLONG)
+        raise InputError(
+            f"file not found: {'its name' if part == Path(path).name else 'a folder name'} is {len(os.fsencode(part))} bytes, "
+            f"more than the {NAME_MAX} a file name may have",
+            path=path,
+            hint="check the path",
+        )
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path and the spelling")
     if path.is_dir():

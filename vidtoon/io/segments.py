@@ -35,8 +35,9 @@ from vidtoon.errors import DiskFullError, EncodeError, OutputError
 from vidtoon.files import AtomicFile, bytes_on_disk, check_output, is_disk_full
 from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import output_format
+from vidtoon.io.paths import ffmpeg_path
 from vidtoon.io.writer import EncodeOptions, VideoWriter
-from vidtoon.locking import OutputLock
+from vidtoon.locking import OutputLock, sidecar_name
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ _PROGRESS = "progress.json"
 
 def parts_dir_for(output: Path) -> Path:
     """Where the segments of the job writing `output` live: a hidden folder beside it."""
-    return output.parent / f".{output.name}.vidtoon-parts"
+    return output.parent / sidecar_name(".", output.name, ".vidtoon-parts")
 
 
 @dataclass
@@ -287,10 +288,10 @@ def join_segments(
 
 
 def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: Fraction, audio, metadata, output: Path) -> None:
-    with av.open(str(job.folder / job.done[0][1])) as first:
+    with av.open(ffmpeg_path(job.folder / job.done[0][1])) as first:
         template = first.streams.video[0]
         extradata = template.codec_context.extradata
-        container = av.open(str(path), mode="w", format=fmt.muxer, options=dict(fmt.options))
+        container = av.open(ffmpeg_path(path), mode="w", format=fmt.muxer, options=dict(fmt.options))
         try:
             video = container.add_stream_from_template(template)
             video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
@@ -316,7 +317,7 @@ def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: 
 def _remux_segment(
     path: Path, container, video, extradata, passthrough, last_dts: int | None, writer_time_base: Fraction
 ) -> int | None:
-    with av.open(str(path)) as segment:
+    with av.open(ffmpeg_path(path)) as segment:
         stream = segment.streams.video[0]
         time_base = Fraction(stream.time_base)
         # timestamps as the encoder gave them (in the writer's time base), in this stream's time base: NUT made its

@@ -15,6 +15,7 @@ from vidtoon.errors import DiskFullError, EncodeError, UsageError
 from vidtoon.files import AtomicFile, bytes_on_disk, check_output, is_disk_full
 from vidtoon.io.audio import AudioPassthrough, AudioSource
 from vidtoon.io.formats import EncodeOptions, OutputFormat, check_encoding
+from vidtoon.io.paths import ffmpeg_path
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class VideoWriter:
         self._pad = (enc_height - height, enc_width - width)
         self._pix_fmt = pix_fmt
         try:
-            self._container = av.open(str(self._file.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
+            self._container = av.open(ffmpeg_path(self._file.path), mode="w", format=fmt.muxer, options=dict(fmt.options))
             stream = self._container.add_stream(codec, rate=self.fps)
             stream.width, stream.height, stream.pix_fmt = enc_width, enc_height, pix_fmt
             stream.time_base = self.time_base

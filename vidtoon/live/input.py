@@ -22,6 +22,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from vidtoon.errors import InputError
+from vidtoon.io.paths import ffmpeg_path
 from vidtoon.io.reader import frame_to_rgb
 from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.timing import FrameTimes
@@ -79,7 +80,7 @@ def describe_source(source: str) -> tuple[str, str | None, dict[str, str]]:
             path=source,
             hint="give a camera (/dev/video0), a stream URL (udp://, rtmp://, srt://, rtsp://) or a file",
         )
-    return source, None, {}
+    return ffmpeg_path(source), None, {}
 
 
 def open_in_thread(opener: Callable[[], T]) -> T:

@@ -19,6 +19,7 @@ import numpy as np
 
 from vidtoon.errors import EncodeError, OutputError
 from vidtoon.files import AtomicFile, check_output
+from vidtoon.io.paths import ffmpeg_path
 from vidtoon.live.options import LiveOptions, output_muxer
 from vidtoon.live.virtualcam import check_virtual_camera, is_virtual_camera
 
@@ -163,7 +164,7 @@ class LiveWriter:
     # -- internals ---------------------------------------------------------------------------
 
     def _open(self, width: int, height: int) -> None:
-        target = str(self._file.path) if self._file is not None else _with_packet_size(self.output)
+        target = ffmpeg_path(self._file.path) if self._file is not None else _with_packet_size(self.output)
         try:
             self._container = av.open(target, mode="w", format=self.muxer)
             stream = self._container.add_stream("libx264", rate=self.fps)

@@ -65,11 +65,12 @@ def check_restyle(
     Raises:
         InputError, OutputError, UsageError: what is wrong, naming the file or flag.
     """
-    from vidtoon.files import check_output
+    from vidtoon.files import check_name_length, check_output
     from vidtoon.io.formats import check_encoding
 
     source = check_source(source)
     output = Path(output) if output is not None else default_output(source, style_name)
+    check_name_length(output)  # a long film's default name too: before the file system is asked about it
     if not source.is_dir() and output.is_dir():  # -o FOLDER: the default name, in that folder
         output = output / default_output(source, style_name).name
     if source.is_dir():

@@ -95,7 +95,7 @@ def add_reference_style(
     """
     import shutil
 
-    from vidtoon.files import AtomicFile, check_output
+    from vidtoon.files import AtomicFile, check_output, ensure_writable_dir
     from vidtoon.models.reference_check import check_reference_image, check_strength
 
     if not name or not name.replace("-", "").replace("_", "").isalnum():
@@ -108,6 +108,7 @@ def add_reference_style(
     folder = Path(folder)
     refuse_hiding(name, force=force)
     replace = "choose another name, or pass --force to replace it"
+    ensure_writable_dir(folder, hint="choose a styles folder you can write to with --dir")  # `styles add` has no -o
     card_path = check_output(folder / f"{name}.yaml", inputs=(image,), force=force, exists_hint=replace)
     picture = check_output(folder / f"{name}{image.suffix.lower()}", inputs=(image,), force=force, exists_hint=replace)
     with AtomicFile(picture) as staged:

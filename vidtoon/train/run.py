@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shlex
 import shutil
 import signal
 import threading
@@ -134,7 +135,8 @@ def resolve_run_config(
         other = _kind_of(saved)
         if other is not None and other != kind:  # another trainer's keys, not a damaged file
             raise UsageError(
-                f"{run_dir} is a {other} run, not {kind}", hint=f"resume it with `vidtoon train {other} -o {run_dir} --resume`"
+                f"{run_dir} is a {other} run, not {kind}",
+                hint=f"resume it with `vidtoon train {other} -o {shlex.quote(str(run_dir))} --resume`",
             ) from None
         raise
     config = load_config(cls, saved, overrides)
