@@ -16,6 +16,11 @@ look target and their colour cast go into the report, and NAME.heldout.png shows
 no PyAV (image folders only).
 
 Writes into --out (7 files): NAME.safetensors, NAME.yaml, NAME.heldout.png per style, report.txt.
+
+The GPU machine's OpenCV (opencv-python-headless) has no `ximgproc`, whose fast global smoother both looks need: the
+targets are made here beforehand (`--prepare`: each photo's target, the palette applied, into DATA/NAME/targets as
+JPEG q90, which travels instead of the film frames) and the GPU run reads them (`anchor: images`). A style without a
+targets folder has its look computed where it runs (needs opencv-contrib).
 """
 
 from __future__ import annotations
@@ -33,15 +38,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import torch  # noqa: E402  (after the sys.path line: runs from a bare checkout)
+import cv2  # noqa: E402  (after the sys.path line: runs from a bare checkout)
+import torch  # noqa: E402
 
+from vidtoon.io.images import write_image  # noqa: E402
 from vidtoon.models.card import read_card  # noqa: E402
 from vidtoon.models.checkpoint import load_checkpoint  # noqa: E402
 from vidtoon.styles.cards import find_style  # noqa: E402
-from vidtoon.train.cartoon import cartoon_data  # noqa: E402
+from vidtoon.train.cartoon import cartoon_data, photo_targets  # noqa: E402
 from vidtoon.train.cartoon_config import CartoonConfig  # noqa: E402
 from vidtoon.train.config import AugmentConfig  # noqa: E402
+from vidtoon.train.data import load_domain  # noqa: E402
 from vidtoon.train.export import export_run  # noqa: E402
+from vidtoon.train.look_targets import hwc  # noqa: E402
 from vidtoon.train.quality import colour_cast, target_distance  # noqa: E402
 from vidtoon.train.report import image_grid, write_png  # noqa: E402
 from vidtoon.train.run import train  # noqa: E402
@@ -68,16 +77,28 @@ ARCHITECTURE = ("ngf", "n_blocks", "norm", "skip", "long_skips")
 CALIBRATION_STEPS = 120
 CALIBRATION_SKIP = 40
 ADVERSARIAL_AFTER = 1500  # --adversarial: anchor-only steps first
+TARGETS = "targets"  # DATA/NAME/TARGETS: each photo's target, made by --prepare
+TARGET_QUALITY = 90  # JPEG quality of the targets, as the photos': 1.7 grey levels from the exact targets on average (q95:
+# 1.3, but 1.4x the bytes; q85: 1.9), within the 64 MiB that travel with pixar and anime (scripts/train_styles_gpu.sh)
 
 
-def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool, scratch: bool, adversarial: bool) -> CartoonConfig:
-    """The recipe of style `name`: the shipped generator (unless `scratch`) distilling the style's code-made look
-    (`ANCHORS`) on 256 px crops, batch 32, bf16 autocast, channels_last; after `ADVERSARIAL_AFTER` steps the
-    adversarial phase too when `adversarial`. `smoke`: the same path, tiny, on the CPU."""
+def gpu_config(
+    name: str, folder: Path, *, smoke: bool, compile_: bool, scratch: bool, adversarial: bool, made: bool = True
+) -> CartoonConfig:
+    """The recipe of style `name` on the data in `folder` (a/, b/, targets/): the shipped generator (unless `scratch`)
+    distilling the style's look on 256 px crops, batch 32, bf16 autocast, channels_last; after `ADVERSARIAL_AFTER`
+    steps the adversarial phase too when `adversarial`. The look: the targets `--prepare` made when `made` and they
+    are there, else the code-made look (`ANCHORS`, computed when the data loads). `smoke`: the same path, tiny, on
+    the CPU."""
     start = {} if scratch else {"init_from": name, **architecture_of(name)}
+    targets = folder / TARGETS
+    if made and targets.is_dir():  # the palette is in them already; the film frames only for an adversarial phase
+        look = {"anchor": "images", "targets": str(targets), "palette": False, "b": str(folder / "b") if adversarial else ""}
+    else:
+        look = {"anchor": ANCHORS.get(name, "film"), "palette": name in PALETTE_STYLES, "b": str(folder / "b")}
     common = {
-        "a": str(a),
-        "b": str(b),
+        "a": str(folder / "a"),
+        **look,
         "precision": "bf16",
         "channels_last": True,
         "log_every": 20,
@@ -92,9 +113,7 @@ def gpu_config(name: str, a: Path, b: Path, *, smoke: bool, compile_: bool, scra
         "augment": AugmentConfig(tint=0.15),
         # the mean hue as a goal of its own in the anchor phase (the same notes: the cast fell from 2.4-2.7 to 0.7-0.8)
         "lambda_anchor_cast": 0.03,
-        "palette": name in PALETTE_STYLES,
         "lambda_fine": FINE_DETAIL.get(name, 0.0),
-        "anchor": ANCHORS.get(name, "film"),
         **start,
     }
     if smoke:
@@ -187,6 +206,25 @@ def held_out_comparison(name: str, config: CartoonConfig, new_checkpoint: Path, 
     return f"  held-out ({len(held)} photos): " + "; ".join(parts)
 
 
+def prepare_targets(name: str, folder: Path, *, smoke: bool) -> str:
+    """Each photo of `folder`/a's target (the style's code-made look, with its palette), as the run would make it,
+    into `folder`/targets (JPEG q90, named as the photos); returns a report line. Needs opencv-contrib (here)."""
+    config = gpu_config(name, folder, smoke=smoke, compile_=False, scratch=False, adversarial=False, made=False)
+    load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
+    photos = load_domain(config.a, **load)
+    style = load_domain(config.b, **load) if config.palette else None
+    targets, note = photo_targets(config, photos, style)
+    staging = folder / f".{TARGETS}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    for photo_name, target in zip(photos.names, targets):
+        write_image(staging / f"{Path(photo_name).stem}.jpg", hwc(target), jpeg_quality=TARGET_QUALITY)
+    shutil.rmtree(folder / TARGETS, ignore_errors=True)
+    staging.rename(folder / TARGETS)
+    size = sum(p.stat().st_size for p in (folder / TARGETS).iterdir())
+    return f"{name}: {len(targets)} targets ({config.anchor} look{note}) in {folder / TARGETS}, {size / 2**20:.1f} MiB"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "out/gpu_styles")))
@@ -205,7 +243,15 @@ def main() -> int:
     parser.add_argument(
         "--adversarial", action="store_true", help=f"the adversarial phase after {ADVERSARIAL_AFTER} anchor-only steps"
     )
+    parser.add_argument(
+        "--prepare", action="store_true", help="make each style's targets into DATA/NAME/targets (here: needs opencv-contrib)"
+    )
     args = parser.parse_args()
+    styles = [s for s in args.styles.split(",") if s]
+    if args.prepare:
+        lines = [prepare_targets(name, args.data / name, smoke=args.smoke) for name in styles]
+        print("\n".join(lines))
+        return 0
     args.out.mkdir(parents=True, exist_ok=True)
     report = [
         f"train_styles_gpu: budget {args.budget:.0f} s, smoke={args.smoke}, compile={args.compile}, "
@@ -214,17 +260,18 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="vidtoon-gpu-runs-"))
     failed = False
     started = time.perf_counter()
-    for name in [s for s in args.styles.split(",") if s]:
+    for name in styles:
         folder = args.data / name
-        if not (folder / "a").is_dir() or not (folder / "b").is_dir():
-            report.append(f"{name}: no data in {folder}/{{a,b}} (prepare it with scripts/prepare_style_data.py): skipped")
+        if not (folder / "a").is_dir() or not ((folder / TARGETS).is_dir() or (folder / "b").is_dir()):
+            report.append(f"{name}: no data in {folder}/{{a,{TARGETS}}} (scripts/prepare_style_data.py, then --prepare): skipped")
             failed = True
             continue
         try:
+            if not (folder / TARGETS).is_dir() and not hasattr(cv2, "ximgproc"):
+                raise RuntimeError(f"this OpenCV has no ximgproc for the {name} look: make {folder / TARGETS} with --prepare")
             config = gpu_config(
                 name,
-                folder / "a",
-                folder / "b",
+                folder,
                 smoke=args.smoke,
                 compile_=args.compile,
                 scratch=args.from_scratch,

@@ -72,7 +72,7 @@ def test_help_choices_are_the_registered_names():
     assert sorted(FLOW_NAMES) == FLOW_BACKENDS.names()
     assert FLOW_PRESETS == tuple(DIS_PRESETS)
     assert sorted(KIND_KEYS) == STYLE_KINDS.names()
-    assert sorted(ANCHORS) == sorted(["guided", *LOOK_TARGETS.names()])  # the cartoon config checks anchors torch-free
+    assert sorted(ANCHORS) == sorted(["guided", "images", *LOOK_TARGETS.names()])  # the cartoon config checks anchors torch-free
 
 
 def _textured_pair() -> tuple[torch.Tensor, torch.Tensor]:

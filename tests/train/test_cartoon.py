@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -332,6 +333,51 @@ def test_batches_are_cut_where_the_images_are_held(domains):
     assert set(batch) == {"a", "a_target", "b"}
 
 
+def smooth_photos(folder: Path, count: int, size: tuple[int, int] = (48, 64)) -> Path:
+    """`count` PNGs of smooth colour ramps (H, W): resizing them up and down again changes them by a level or so."""
+    folder.mkdir(parents=True)
+    ys, xs = np.mgrid[0 : size[0], 0 : size[1]].astype(np.float32)
+    for i in range(count):
+        ramp = np.stack([40 + 2 * xs + 10 * i, 60 + 2 * ys, 200 - xs - ys], -1)
+        cv2.imwrite(str(folder / f"p{i}.png"), np.clip(ramp, 0, 255).astype(np.uint8))
+    return folder
+
+
+def test_targets_made_by_any_tool_are_learnt_without_a_style_domain(tmp_path):
+    # anchor "images": each photo's target read from a folder (here the photo inverted, at twice its size), cropped
+    # with its photo; a run that never reaches an adversarial phase needs no style frames (B)
+    photos = smooth_photos(tmp_path / "a", 4)
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    for path in photos.iterdir():
+        inverted = 255 - cv2.imread(str(path))
+        cv2.imwrite(str(targets / path.name), cv2.resize(inverted, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
+    config = CartoonConfig(
+        **{**TINY, "batch_size": 4, "holdout": 1, "init_steps": 10}, a=str(photos), targets=str(targets), anchor="images", steps=3
+    )
+    data = cartoon_data(config)
+    batch = data.make(0)
+    assert set(batch) == {"a", "a_target"} and float((batch["a_target"] + batch["a"]).abs().max()) < 0.05
+    assert float((data.sample["held_target"] + data.sample["held"]).abs().max()) < 0.05
+    assert train("cartoon", config, tmp_path / "run").finished
+    sets = [x for k in ("load_size", "ngf", "n_blocks", "holdout") for x in ("--set", f"{k}={getattr(config, k)}")]
+    common = ["train", "cartoon", "--a", str(photos), "--targets", str(targets), "--steps", "2", "--size", "32", *sets]
+    cli = CliRunner().invoke(app, [*common, "--device", "cpu", "-o", str(tmp_path / "cli")])
+    assert cli.exit_code == 0, cli.stderr
+    assert load_config(CartoonConfig, tmp_path / "cli" / "config.yaml").anchor == "images"
+    # what is wrong is said before anything trains
+    (targets / "p3.png").unlink()
+    with pytest.raises(InputError, match="1 of 4 photos have no target here: p3.png"):
+        cartoon_data(config)
+    cv2.imwrite(str(targets / "p3.png"), np.zeros((48, 48, 3), np.uint8))
+    with pytest.raises(InputError, match="48x48, its photo 64x48 as loaded: another aspect ratio"):
+        cartoon_data(config)
+    with pytest.raises(UsageError, match="no domain B given"):
+        cartoon_data(replace(config, init_steps=2))  # an adversarial phase: the style's frames are needed
+    with pytest.raises(UsageError, match="anchor images and targets go together"):
+        CartoonConfig(anchor="images")
+
+
 def test_the_anchor_cast_term_pulls_a_tinted_generator_back_to_the_targets_hue(domains, tmp_path):
     # a generator whose output is tinted yellow (a bias on its last layer) learns for 20 anchor steps with and
     # without the cast term, same data and seed: with it, the tint it is left with is smaller
@@ -403,7 +449,7 @@ def test_palette_gives_the_targets_the_style_domains_key_and_is_refused_without_
     assert torch.equal(styled.sample["held"], plain.sample["held"])  # the photos are not touched
     cast = colour_cast(plain.sample["held_target"], styled.sample["held_target"])
     assert float(cast.max()) < 1.0
-    with pytest.raises(UsageError, match="palette needs a code-made anchor"):
+    with pytest.raises(UsageError, match="palette needs targets"):
         CartoonConfig(anchor="guided", palette=True)
 
 

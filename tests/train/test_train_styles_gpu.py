@@ -1,6 +1,7 @@
 """scripts/train_styles_gpu.py --smoke: the GPU recipe's code path, tiny, on the CPU and without PyAV, so GPU time is
 never spent discovering a bug. Checks the outputs the GPU run must bring back."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,9 +25,19 @@ def test_gpu_recipe_smoke_without_pyav(tmp_path):
     for k, style in enumerate(("pixar", "anime")):
         random_png_folder(data / style / "a", 5, seed=2 * k, size=(48, 64))
         random_png_folder(data / style / "b", 4, seed=2 * k + 1, size=(48, 48))
+    # here (OpenCV with ximgproc): each photo's target, the palette applied, as the run would have made it
+    made = subprocess.run(
+        [sys.executable, str(SCRIPT), "--prepare", "--smoke", "--data", str(data)], capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "pixar: 5 targets (film look; B's palette: " in made.stdout and "anime: 5 targets (anime look)" in made.stdout
+    assert sorted(p.name for p in (data / "pixar" / "targets").iterdir()) == [f"n{i:03d}.jpg" for i in range(5)]
+    for style in ("pixar", "anime"):
+        shutil.rmtree(data / style / "b")  # the film frames stay here: the anchor-only run needs none
     out = tmp_path / "out"
     runner = (
-        "import runpy, sys; sys.modules['av'] = None; "  # as on the GPU machine: importing PyAV fails
+        "import runpy, sys; sys.modules['av'] = None; "  # as on the GPU machine: importing PyAV fails,
+        "import cv2; del cv2.ximgproc; "  # and its OpenCV (opencv-python-headless) has no ximgproc
         f"sys.argv = [{str(SCRIPT)!r}] + sys.argv[1:]; runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
     )
     done = subprocess.run(
@@ -68,6 +79,17 @@ def test_gpu_recipe_smoke_without_pyav(tmp_path):
         assert y.shape == (1, 3, 360, 640) and bool(y.abs().le(1).all())
     assert read_style_card(out / "anime.yaml").defaults == {"faces": True}
     assert "Blender Foundation" in read_style_card(out / "pixar.yaml").credits
+    # without the targets, a machine without ximgproc says what to do
+    shutil.rmtree(data / "pixar" / "targets")
+    (data / "pixar" / "b").mkdir()
+    again = subprocess.run(
+        [sys.executable, "-c", runner, "--smoke", "--out", str(tmp_path / "o2"), "--data", str(data), "--styles", "pixar"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 1 and "this OpenCV has no ximgproc for the pixar look: make " in again.stdout
 
 
 def test_gpu_recipe_smoke_from_scratch_with_the_adversarial_phase(tmp_path):

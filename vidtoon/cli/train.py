@@ -166,6 +166,14 @@ def train_cartoon(
     output: RunOption = Path("runs/cartoon"),
     a: Annotated[str | None, typer.Option("--a", help="Photos: folder of images and/or videos, or a video.")] = None,
     b: Annotated[str | None, typer.Option("--b", help="The style: folder of images and/or videos, or a film.")] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option(
+            "--targets",
+            help="Each photo's look, made by any tool: a folder of images named as the photos in --a (the generator "
+            "learns that look; --b only needed for an adversarial phase).",
+        ),
+    ] = None,
     config: ConfigOption = None,
     sets: SetOption = None,
     steps: StepsOption = None,
@@ -190,7 +198,10 @@ def train_cartoon(
 ) -> None:
     """One-way cartoon generator on small crops, no VGG: L1 to an edge-preserving anchor, surface + texture discriminators."""
     common = _common_flags(steps, time_limit, size, batch_size, device, precision, seed, save_every, sample_every)
-    _train("cartoon", output, config, sets, resume, force, {"a": a, "b": b, "fps": fps, "init_from": init_from, **common})
+    paired = {"targets": targets, "anchor": "images"} if targets else {}
+    _train(
+        "cartoon", output, config, sets, resume, force, {"a": a, "b": b, "fps": fps, "init_from": init_from, **paired, **common}
+    )
 
 
 @prep_app.command("smooth")

@@ -35,7 +35,7 @@ from vidtoon.train.base import TRAINERS, Trainer, TrainerKind, set_requires_grad
 from vidtoon.train.cartoon_config import CartoonConfig
 from vidtoon.train.data import EpochOrder, ImageBank, TrainData, load_domain, step_generator
 from vidtoon.train.init_from import init_checkpoint
-from vidtoon.train.look_targets import LOOK_TARGETS, hwc, look_targets, map_images
+from vidtoon.train.look_targets import LOOK_TARGETS, hwc, look_targets, map_images, read_targets
 from vidtoon.train.losses import fine_detail, l1_loss, lsgan_loss, total_variation
 from vidtoon.train.palette import fit_palette
 from vidtoon.train.quality import blotches, checkerboard, colour_cast, look_report, target_distance
@@ -287,16 +287,15 @@ def split_holdout(bank: ImageBank, count: int) -> tuple[ImageBank, list[int]]:
 def cartoon_data(config: CartoonConfig, device: torch.device | None = None) -> TrainData:
     """Crops of A (minus the held-out images) and, once the adversarial phase starts (`init_steps`), of B, drawn
     independently per step from images held on `device` (None: the CPU); the sample batch is the held-out A."""
+    # B: the style's frames, for the adversarial phase and the palette; a run that only learns its targets needs none
+    needs_b = config.anchor == "guided" or config.init_steps < config.steps or config.palette
     for key, flag in (("a", "--a PHOTOS"), ("b", "--b STYLE")):
-        if not getattr(config, key):
+        if not getattr(config, key) and (key == "a" or needs_b):
             raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
-    full_a, bank_b = load_domain(config.a, **load), load_domain(config.b, **load)
-    coded = look_targets(full_a.images, config.anchor) if config.anchor in LOOK_TARGETS else None
-    palette_note = ""
-    if coded is not None and config.palette:  # the targets take B's palette (fitted on every A image, held-out too)
-        fitted = fit_palette([hwc(t) for t in coded], [hwc(b) for b in bank_b.images])
-        coded, palette_note = map_images(coded, fitted.apply), f"; B's palette: {fitted.describe()}"
+    full_a = load_domain(config.a, **load)
+    bank_b = load_domain(config.b, **load) if config.b else ImageBank([], [])
+    coded, palette_note = photo_targets(config, full_a, bank_b)
     if coded is not None:  # each photo and its target travel as one 6-channel image, so they are cropped alike
         full_a = ImageBank([torch.cat(pair) for pair in zip(full_a.images, coded)], full_a.names)
     bank_a, held = split_holdout(full_a, config.holdout)
@@ -325,6 +324,22 @@ def cartoon_data(config: CartoonConfig, device: torch.device | None = None) -> T
     held_images = torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])
     sample = {"held": held_images[:, :3]} | ({"held_target": held_images[:, 3:]} if coded is not None else {})
     return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images{palette_note}")
+
+
+def photo_targets(config: CartoonConfig, photos: ImageBank, style: ImageBank) -> tuple[list[torch.Tensor] | None, str]:
+    """(each photo's target, 3×H×W uint8 at its size, or None for the "guided" anchor; a note on the palette) as the
+    run's `anchor` makes them: a code-made look, or read from `targets`; with `palette`, given `style`'s palette
+    (fitted on every photo, held-out ones too)."""
+    if config.anchor in LOOK_TARGETS:
+        targets = look_targets(photos.images, config.anchor)
+    elif config.anchor == "images":
+        targets = read_targets(config.targets, photos.images, photos.names)
+    else:
+        return None, ""
+    if not config.palette:
+        return targets, ""
+    fitted = fit_palette([hwc(t) for t in targets], [hwc(b) for b in style.images])
+    return map_images(targets, fitted.apply), f"; B's palette: {fitted.describe()}"
 
 
 def check_cartoon(config: CartoonConfig) -> None:

@@ -9,7 +9,7 @@ from vidtoon.errors import UsageError
 from vidtoon.train.config import RunConfig, _patches_fit, _positive
 
 GENERATOR_NORMS = ("none", "group", "instance")
-ANCHORS = ("guided", "film", "anime")  # "film", "anime": vidtoon.train.look_targets.LOOK_TARGETS
+ANCHORS = ("guided", "film", "anime", "images")  # "film", "anime": vidtoon.train.look_targets.LOOK_TARGETS
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,12 @@ class CartoonConfig(RunConfig):
             photo (`vidtoon.train.film_target`: flat surfaces, smooth shading, regions moved apart in colour, the
             photo's mean hue kept), computed once per photo when the data is loaded and cropped with it (docs/training-notes.md);
             "anime": the cel-anime target of each face photo (`vidtoon.train.anime_target`: a high key, a few soft
-            tones, ink lines; the `anime` recipe), the same way; "guided": a self-guided filter of each crop
-            (`anchor_*` below; runs saved before the option).
+            tones, ink lines; the `anime` recipe), the same way; "images": each photo's target read from `targets`
+            (made by any tool: the run distils that look into a fast generator; the GPU recipe carries its code-made
+            targets so, as the GPU machine's OpenCV lacks the smoother they need); "guided": a self-guided filter of
+            each crop (`anchor_*` below; runs saved before the option).
+        targets: with anchor "images", the folder holding each A photo's target under the photo's file name (any size
+            of the photo's aspect ratio: it is resized to the photo as loaded).
         palette: a code-made anchor's targets take domain B's palette (`vidtoon.train.palette`: lightness and chroma
             curves and chroma gains by hue, fitted from the targets to B's images when the data is loaded; the mean
             hue of each target stays its photo's). The `pixar` recipe's since 2026-12-01: the film's bright key and
@@ -71,6 +75,7 @@ class CartoonConfig(RunConfig):
 
     a: str = ""
     b: str = ""
+    targets: str = ""
     size: int = 96
     load_size: int = 288
     zoom: tuple[float, float] = (0.8, 1.25)
@@ -113,8 +118,13 @@ class CartoonConfig(RunConfig):
             raise UsageError(f"anchor_eps must be > 0, got {self.anchor_eps}")
         if self.anchor not in ANCHORS:
             raise UsageError(f"anchor must be one of {', '.join(ANCHORS)}, got {self.anchor!r}")
+        if (self.anchor == "images") != bool(self.targets):
+            raise UsageError(
+                "anchor images and targets go together: each photo's target is read from the targets folder",
+                hint="pass --targets DIR (a folder of each photo's target, under the photo's file name)",
+            )
         if self.palette and self.anchor == "guided":
-            raise UsageError("palette needs a code-made anchor (film or anime): the guided anchor is made on each crop")
+            raise UsageError("palette needs targets (film, anime or images): the guided anchor is made on each crop")
         if self.norm not in GENERATOR_NORMS:
             raise UsageError(f"norm must be one of {', '.join(GENERATOR_NORMS)}, got {self.norm!r}")
         low, high = self.zoom
