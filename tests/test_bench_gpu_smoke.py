@@ -1,4 +1,5 @@
-"""scripts/bench_gpu.sh --smoke: the GPU benchmark's code path on the CPU at 64×96, with PyAV blocked in every process.
+"""scripts/bench_gpu.sh --smoke: the GPU benchmark's code path on the CPU at 64×96, with PyAV blocked in every process
+(and OpenCV's contrib module ximgproc removed, as on that machine).
 
 The GPU machine has no PyAV, and the benchmark runs there once with no second try: this runs the same script
 through the same shell wrapper, with `sys.modules['av'] = None` set before anything imports vidtoon (a
@@ -21,7 +22,10 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench_gpu")
-    (tmp / "sitecustomize.py").write_text("import sys\nsys.modules['av'] = None  # PyAV is not on the GPU machine\n")
+    (tmp / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['av'] = None  # PyAV is not on the GPU machine\n"
+        "import cv2\ndel cv2.ximgproc  # its OpenCV is opencv-python-headless: no contrib modules\n"
+    )
     out = tmp / "out"
     env = dict(os.environ, PYTHONPATH=f"{tmp}{os.pathsep}{REPO}", PYTHON=sys.executable, OUT=str(out))
     done = subprocess.run(
