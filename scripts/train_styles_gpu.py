@@ -83,16 +83,16 @@ TARGET_QUALITY = 90  # JPEG quality of the targets, as the photos': 1.7 grey lev
 
 
 def gpu_config(
-    name: str, folder: Path, *, smoke: bool, compile_: bool, scratch: bool, adversarial: bool, made: bool = True
+    name: str, folder: Path, *, smoke: bool, compile_: bool, scratch: bool, adversarial: bool, read_targets: bool = True
 ) -> CartoonConfig:
     """The recipe of style `name` on the data in `folder` (a/, b/, targets/): the shipped generator (unless `scratch`)
     distilling the style's look on 256 px crops, batch 32, bf16 autocast, channels_last; after `ADVERSARIAL_AFTER`
-    steps the adversarial phase too when `adversarial`. The look: the targets `--prepare` made when `made` and they
-    are there, else the code-made look (`ANCHORS`, computed when the data loads). `smoke`: the same path, tiny, on
-    the CPU."""
+    steps the adversarial phase too when `adversarial`. The look: the targets `--prepare` made, when `read_targets`
+    and they are there, else the code-made look (`ANCHORS`, computed when the data loads). `smoke`: the same path,
+    tiny, on the CPU."""
     start = {} if scratch else {"init_from": name, **architecture_of(name)}
     targets = folder / TARGETS
-    if made and targets.is_dir():  # the palette is in them already; the film frames only for an adversarial phase
+    if read_targets and targets.is_dir():  # the palette is in them already; the film frames only for an adversarial phase
         look = {"anchor": "images", "targets": str(targets), "palette": False, "b": str(folder / "b") if adversarial else ""}
     else:
         look = {"anchor": ANCHORS.get(name, "film"), "palette": name in PALETTE_STYLES, "b": str(folder / "b")}
@@ -209,7 +209,7 @@ def held_out_comparison(name: str, config: CartoonConfig, new_checkpoint: Path, 
 def prepare_targets(name: str, folder: Path, *, smoke: bool) -> str:
     """Each photo of `folder`/a's target (the style's code-made look, with its palette), as the run would make it,
     into `folder`/targets (JPEG q90, named as the photos); returns a report line. Needs opencv-contrib (here)."""
-    config = gpu_config(name, folder, smoke=smoke, compile_=False, scratch=False, adversarial=False, made=False)
+    config = gpu_config(name, folder, smoke=smoke, compile_=False, scratch=False, adversarial=False, read_targets=False)
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
     photos = load_domain(config.a, **load)
     style = load_domain(config.b, **load) if config.palette else None
@@ -228,7 +228,9 @@ def prepare_targets(name: str, folder: Path, *, smoke: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "out/gpu_styles")))
-    parser.add_argument("--data", type=Path, default=REPO / "out" / "gpu_data", help="holds pixar/{a,b} and anime/{a,b}")
+    parser.add_argument(
+        "--data", type=Path, default=REPO / "out" / "gpu_data", help="holds pixar/{a,b,targets} and anime/{a,b,targets}"
+    )
     parser.add_argument("--styles", default="pixar,anime")
     parser.add_argument("--budget", type=float, default=420, help="seconds of training for all styles together")
     parser.add_argument(
