@@ -165,7 +165,7 @@ def steps_for(budget_s: float, config: CartoonConfig, scratch: Path, smoke: bool
     """(steps that fit `budget_s`, measured steps/s) from a calibration run in `scratch`: anchor steps for an
     anchor-only run, else adversarial ones (about twice as dear: the budget holds). The real run also stops at
     `budget_s` (`time_limit`) should the rate have been misjudged."""
-    anchor_only = config.init_steps >= config.steps
+    anchor_only = config.adversarial_start >= config.steps
     probe = replace(
         config,
         steps=3 if smoke else CALIBRATION_STEPS,
@@ -289,7 +289,7 @@ def main() -> int:
             (args.out / f"{name}.preview.png").unlink(missing_ok=True)  # the held-out sheet below shows more
             look = read_checkpoint(run / "checkpoints" / "latest.pt")["trainer"]["extra"]["quality"][-1].tolist()
             images = result.step * config.batch_size
-            anchor_steps = min(config.init_steps, result.step)
+            anchor_steps = min(config.adversarial_start, result.step)
             start = f"from the shipped {name}" if config.init_from else "from random weights"
             report.append(
                 f"{name}: {result.step} steps ({anchor_steps} anchor-only) {start} at {config.size} px, batch {config.batch_size}: "

@@ -171,7 +171,7 @@ def train_cartoon(
         typer.Option(
             "--targets",
             help="Each photo's look, made by any tool: a folder of images named as the photos in --a (the generator "
-            "learns that look; --b only needed for an adversarial phase).",
+            "learns that look; with --b an adversarial phase follows after init_steps).",
         ),
     ] = None,
     config: ConfigOption = None,

@@ -54,7 +54,7 @@ class CartoonTrainer(Trainer):
     look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction,
     mean distance to the target in grey levels; checkpoints written before a measure lack its column: NaN).
 
-    Batches: {"a": N×3×H×W} in [-1, 1], "b" (N×3×H×W) from step `init_steps` on, and "a_target" (the look target of
+    Batches: {"a": N×3×H×W} in [-1, 1], "b" (N×3×H×W) from step `adversarial_start` on, and "a_target" (the look target of
     the same crops) when the run's `anchor` is a code-made look ("film", "anime").
     """
 
@@ -105,7 +105,7 @@ class CartoonTrainer(Trainer):
         self.step = step + 1
         real_a = self.to_device(batch["a"])
         target = self.to_device(batch["a_target"]) if "a_target" in batch else self.anchor(real_a)
-        if step < config.init_steps:
+        if step < config.adversarial_start:
             with self.autocast():
                 fake = self.run_g(real_a)
                 detail = l1_loss(fake, target)
@@ -285,13 +285,15 @@ def split_holdout(bank: ImageBank, count: int) -> tuple[ImageBank, list[int]]:
 
 
 def cartoon_data(config: CartoonConfig, device: torch.device | None = None) -> TrainData:
-    """Crops of A (minus the held-out images) and, once the adversarial phase starts (`init_steps`), of B, drawn
-    independently per step from images held on `device` (None: the CPU); the sample batch is the held-out A."""
-    # B: the style's frames, for the adversarial phase and the palette; a run that only learns its targets needs none
-    needs_b = config.anchor == "guided" or config.init_steps < config.steps or config.palette
-    for key, flag in (("a", "--a PHOTOS"), ("b", "--b STYLE")):
-        if not getattr(config, key) and (key == "a" or needs_b):
-            raise UsageError(f"no domain {key.upper()} given", hint=f"pass {flag} (a folder of images and/or videos, or a video)")
+    """Crops of A (minus the held-out images) and, once the adversarial phase starts (`adversarial_start`), of B,
+    drawn independently per step from images held on `device` (None: the CPU); the sample batch is the held-out A.
+    Without B (the style's frames) a run learns its targets only."""
+    for key, flag, needed in (("a", "--a PHOTOS", True), ("b", "--b STYLE", config.palette)):
+        if not getattr(config, key) and needed:
+            what = "" if key == "a" else " (the palette is fitted to it)"
+            raise UsageError(
+                f"no domain {key.upper()} given{what}", hint=f"pass {flag} (a folder of images and/or videos, or a video)"
+            )
     load = {"load_size": config.resolved_load_size, "fps": config.fps, "max_frames": config.max_frames}
     full_a = load_domain(config.a, **load)
     bank_b = load_domain(config.b, **load) if config.b else ImageBank([], [])
@@ -318,12 +320,13 @@ def cartoon_data(config: CartoonConfig, device: torch.device | None = None) -> T
             a = random_tint(a, amount=config.augment.tint, generator=step_generator(config.seed, 2, step))
         batch = {"a": a[:, :3]} | ({"a_target": a[:, 3:]} if coded is not None else {})
         # the anchor phase never looks at B (its crops cost a third of a batch); B's draws depend on the step alone
-        return batch | ({"b": crops(bank_b, orders[1], step, 1)} if step >= config.init_steps else {})
+        return batch | ({"b": crops(bank_b, orders[1], step, 1)} if step >= config.adversarial_start else {})
 
     shown = held or [0]
     held_images = torch.stack([center_crop(full_a.images[i], config.resolved_sample_size) for i in shown])
     sample = {"held": held_images[:, :3]} | ({"held_target": held_images[:, 3:]} if coded is not None else {})
-    return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {len(bank_b)} images{palette_note}")
+    style = f"{len(bank_b)} images" if config.b else "none (the targets only, no adversarial phase)"
+    return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {style}{palette_note}")
 
 
 def photo_targets(config: CartoonConfig, photos: ImageBank, style: ImageBank) -> tuple[list[torch.Tensor] | None, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,8 @@ class CartoonConfig(RunConfig):
             which keep the frames' scale; larger eps and more passes flatten more texture while edges stay). The
             defaults (2, 0.01, 1) barely smooth a 288-px frame; (4, 0.02, 2) removes fur, grass and gravel texture
             and keeps outlines (docs/training-notes.md, 2026-11-30 11:40).
-        init_steps: anchor-reconstruction steps before the adversarial phase.
+        init_steps: anchor-reconstruction steps before the adversarial phase (which needs `b`: without it a run
+            learns its targets only).
         adv_ramp: steps over which the adversarial weights grow linearly from 0 after `init_steps` (0: at once).
         lambda_content: L1 to the anchor at 1/4 resolution (layout and tone); lambda_detail: L1 at full resolution.
         lambda_fine: L1 between the fine detail (x minus a Gaussian blur of σ 1.5 px) of G(a) and of its target, in
@@ -152,6 +154,12 @@ class CartoonConfig(RunConfig):
             raise UsageError("the lambda_* weights, hue_margin, init_steps, adv_ramp and holdout must be >= 0")
         if self.sample_size % 16 or self.sample_size < 0:
             raise UsageError(f"sample_size must be a multiple of 16 (or 0), got {self.sample_size}")
+
+    @property
+    def adversarial_start(self) -> float:
+        """The step the adversarial phase starts at: `init_steps`, or never (inf) without a style domain `b`: such a
+        run learns its targets only."""
+        return self.init_steps if self.b else math.inf
 
     @property
     def resolved_load_size(self) -> int:
