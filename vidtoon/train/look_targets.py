@@ -51,7 +51,7 @@ def read_targets(folder: str | Path, photos: list[torch.Tensor], names: list[str
     if not folder.is_dir():
         raise InputError("the targets folder is not found", path=folder, hint="give the folder of each photo's target")
     by_stem = {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
-    found = [by_stem.get(Path(name).stem) if "@" not in name else None for name in names]
+    found = [by_stem.get(Path(name).stem) for name in names]  # a video's frame (clip.mp4@1.000s) has none
     missing = [name for name, path in zip(names, found) if path is None]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
