@@ -175,8 +175,11 @@ def _check_trial(trial: object, path: Path) -> None:
         isinstance(trial, dict)
         and isinstance(trial.get("pair"), list)
         and len(trial["pair"]) == 2
+        and all(isinstance(method, str) for method in trial["pair"])
+        and trial["pair"][0] != trial["pair"][1]
         and trial.get("choice") in trial["pair"]
         and isinstance(trial.get("question"), str)
+        and (trial.get("trial") is None or type(trial["trial"]) is int)
     )
     if not ok:
         raise InputError(f"a trial is malformed: {json.dumps(trial)[:120]}", path=path, hint="give a file the page saved")
@@ -206,6 +209,12 @@ def tally(vote_files: list[str | Path], *, key: str | Path | None = None) -> Tal
     study, votes, raters = read_votes([Path(p) for p in vote_files])
     names = read_key(Path(key), study) if key is not None else {}
     ids = sorted({method for vote in votes for method in vote["pair"]})
+    if key is not None and (unknown := [method for method in ids if method not in names]):
+        raise InputError(
+            f"the votes name method(s) {', '.join(unknown)} that this key does not list",
+            path=Path(key),
+            hint="give the key.json of the page the votes came from",
+        )
     index = {method: i for i, method in enumerate(ids)}
     questions = sorted({vote["question"] for vote in votes})
     scores, regularised = [], []
