@@ -73,6 +73,25 @@ def test_cells_hold_the_frame_shown_at_each_time(clips, tmp_path):
             assert nearest_index(cell, 24) == expected, (row, col)
 
 
+def test_a_result_at_another_frame_rate_is_matched_frame_for_frame(clips, tmp_path):
+    # the same 24 frames at 12 fps: the side-by-side video pairs frame n with frame n, and so must the sheet's rows
+    make_clip(tmp_path / "half_rate.mp4", 24, fps=Fraction(12), size=(64, 48))
+    at = [Fraction(1, 4), Fraction(3, 4)]  # frames 6 and 18 of the 24 fps source
+    lineup = make_lineup([tmp_path / "half_rate.mp4"], source=clips / "source.mp4")
+    out = compare(
+        [tmp_path / "half_rate.mp4"],
+        tmp_path / "sheet.png",
+        source=clips / "source.mp4",
+        options=CompareOptions(at=tuple(at), height=48),
+    )
+    sheet = read_image(out)
+    layout = plan_layout(lineup, at, 48)
+    for row, expected in enumerate([6, 18]):
+        for col in range(2):
+            x, y = layout.cell(row, col)
+            assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == expected, (row, col)
+
+
 def test_cells_match_frames_decoded_directly(media, tmp_path):
     times = [Fraction(1, 2), Fraction(21, 10), Fraction(37, 10)]
     out = compare(

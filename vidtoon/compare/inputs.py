@@ -138,13 +138,17 @@ def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:
     """H×W×3 uint8: the frame of `entry` shown at `time` seconds (the last one starting at or before it).
 
     Videos are read through `VideoReader` from a little before `time` (a seek to the keyframe before it); a
-    folder's frame is number floor(time × fps); a still image is itself.
+    folder's frame is number floor(time × fps); a still image is itself. `time` is on the line-up's clock (`fps`):
+    a video at another nominal rate is matched frame for frame, as the side-by-side video and the page pair
+    frames, so its frame number floor(time × fps) is taken, not the frame it shows at `time` on its own clock.
     """
     if entry.kind == "image":
         return read_image(entry.path)
     if entry.kind == "folder":
         files = list_images(entry.path)
         return read_image(files[min(len(files) - 1, int(time * fps))])
+    if entry.info.fps and entry.info.fps != fps:
+        time = Fraction(int(time * fps)) / entry.info.fps
     step = 1 / entry.info.fps if entry.info.fps else Fraction(1, 25)
     for start in (max(Fraction(0), time - 2 * step), None):
         found = None
