@@ -116,3 +116,11 @@ def test_votes_for_methods_the_key_does_not_list_are_refused(tmp_path):
     key.write_text(json.dumps({"study": "s1", "methods": {"m1": {"label": "toon"}, "m2": {"label": "sketch"}}}))
     with pytest.raises(InputError, match="m9 that this key does not list"):
         tally([votes], key=key)
+
+
+def test_a_tie_shares_a_rank(tmp_path):
+    # a cycle, m1 > m2 > m3 > m1: equal strengths, so no method is ranked above another
+    votes = _votes(tmp_path / "a.json", [("m1", "m2", "style", "m1"), ("m2", "m3", "style", "m2"), ("m1", "m3", "style", "m3")])
+    style = [s for s in tally([votes]).scores if s.question == "style"]
+    assert [s.rank for s in style] == [1, 1, 1] and all(s.strength == pytest.approx(1 / 3) for s in style)
+    assert json.loads(json.dumps(tally([votes]).to_dict()))["scores"][0]["rank"] == 1

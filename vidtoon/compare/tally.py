@@ -92,7 +92,8 @@ def bradley_terry(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-10, m
 
 @dataclass(frozen=True)
 class MethodScore:
-    """One method's record on one question: `wins` of `trials`, the rate, its 95 % Wilson interval, BT strength and rank."""
+    """One method's record on one question: `wins` of `trials`, the rate, its 95 % Wilson interval, BT strength and rank
+    (1 + the methods stronger on that question: a tie shares a rank)."""
 
     question: str
     method: str
@@ -233,7 +234,8 @@ def tally(vote_files: list[str | Path], *, key: str | Path | None = None) -> Tal
             strengths = bradley_terry(wins, prior=PRIOR_WHEN_UNCONNECTED)
             regularised.append(question)
         order = sorted(range(len(ids)), key=lambda i: -strengths[i])
-        for rank, i in enumerate(order, start=1):
+        for i in order:
+            rank = 1 + int(sum(strengths[j] > strengths[i] + 1e-9 for j in order))  # equal strengths share a rank
             won, played = int(wins[i].sum()), int(wins[i].sum() + wins[:, i].sum())
             if played == 0:
                 continue
