@@ -14,7 +14,7 @@ from vidtoon.compare import CompareOptions, compare
 from vidtoon.compare.inputs import make_lineup
 from vidtoon.compare.labels import BAND_COLOUR
 from vidtoon.compare.sheet import GAP, even_times, plan_layout
-from vidtoon.errors import InputError
+from vidtoon.errors import InputError, UsageError
 from vidtoon.io.images import read_image
 
 
@@ -108,6 +108,16 @@ def test_cells_match_frames_decoded_directly(media, tmp_path):
             x, y = layout.cell(row, col)
             cell = sheet[y : y + 90, x : x + layout.cell_width].astype(int)
             assert np.abs(cell - expected).mean() <= 2, (row, col)
+
+
+def test_results_with_the_same_stem_get_told_apart(clips, tmp_path):
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "out.mp4").write_bytes((clips / "same.mp4").read_bytes())
+    lineup = make_lineup([tmp_path / "a" / "out.mp4", tmp_path / "b" / "out.mp4"], source=clips / "source.mp4")
+    assert [entry.label for entry in lineup.results] == ["a/out", "b/out"]
+    with pytest.raises(UsageError, match="both named x"):
+        make_lineup([tmp_path / "a" / "out.mp4", tmp_path / "b" / "out.mp4"], source=clips / "source.mp4", labels=["x", "x"])
 
 
 def test_stills_and_frame_folders(clips, tmp_path):

@@ -94,7 +94,13 @@ def make_lineup(
         raise UsageError("nothing to compare", hint="give one or more results (videos, images or frame folders)")
     if labels and len(labels) != len(results):
         raise UsageError(f"{len(labels)} --label for {len(results)} results", hint="give one --label per result, in order")
-    names = labels or [p.stem or p.name for p in results]
+    names = list(labels or _default_names(results))
+    if len(set(names)) < len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise UsageError(
+            f"two results are both named {', '.join(twice)}: the sheet, the video and the page's key could not tell them apart",
+            hint="give one distinct --label per result, in order",
+        )
     entries = ([describe(source, "source")] if source is not None else []) + [describe(p, n) for p, n in zip(results, names)]
     kinds = {entry.kind == "image" for entry in entries}
     if len(kinds) > 1:
@@ -124,6 +130,12 @@ def make_lineup(
         frames, counts = common_frame_count(roles, truncate=truncate, minimum=1)
     truncated = any(count != frames for count in counts.values())
     return Lineup(tuple(entries), source is not None, frames, Fraction(fps), still, truncated)
+
+
+def _default_names(results: list[Path]) -> list[str]:
+    """Each result's file stem, or folder/stem where stems repeat (runs/a/out.mp4, runs/b/out.mp4 -> a/out, b/out)."""
+    stems = [p.stem or p.name for p in results]
+    return [f"{p.resolve().parent.name}/{stem}" if stems.count(stem) > 1 else stem for p, stem in zip(results, stems)]
 
 
 def _same_aspect(size: tuple[int, int], base: tuple[int, int]) -> bool:
