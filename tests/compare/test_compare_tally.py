@@ -124,3 +124,12 @@ def test_a_tie_shares_a_rank(tmp_path):
     style = [s for s in tally([votes]).scores if s.question == "style"]
     assert [s.rank for s in style] == [1, 1, 1] and all(s.strength == pytest.approx(1 / 3) for s in style)
     assert json.loads(json.dumps(tally([votes]).to_dict()))["scores"][0]["rank"] == 1
+
+
+def test_a_vote_file_without_a_rater_id_is_refused(tmp_path):
+    # two such files would share the rater "None" and their votes on the same trials would be dropped as repeats
+    path = tmp_path / "votes.json"
+    trial = {"trial": 0, "pair": ["m1", "m2"], "question": "style", "choice": "m1"}
+    path.write_text(json.dumps({"format": "vidtoon-ab-votes", "study": "s1", "trials": [trial]}))
+    with pytest.raises(InputError, match="without its study and rater ids"):
+        tally([path])

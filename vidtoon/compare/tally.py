@@ -154,6 +154,9 @@ def read_votes(paths: list[Path]) -> tuple[str, list[dict], int]:
             raise InputError(f"not a JSON vote file ({exc})", path=path, hint="give a file the A/B page saved") from None
         if not isinstance(data, dict) or data.get("format") != VOTES_FORMAT or not isinstance(data.get("trials"), list):
             raise InputError("not a vote file of a vidtoon A/B page", path=path, hint="give a file the page's button saved")
+        if not all(isinstance(data.get(name), str) and data[name] for name in ("study", "rater")):
+            # without a rater id, two raters' votes on the same trial would count as one vote seen twice
+            raise InputError("a vote file without its study and rater ids", path=path, hint="give a file the page's button saved")
         studies.add(str(data.get("study")))
         rater = str(data.get("rater"))
         raters.add(rater)
