@@ -133,3 +133,9 @@ def test_a_vote_file_without_a_rater_id_is_refused(tmp_path):
     path.write_text(json.dumps({"format": "vidtoon-ab-votes", "study": "s1", "trials": [trial]}))
     with pytest.raises(InputError, match="without its study and rater ids"):
         tally([path])
+
+
+def test_a_folder_of_votes_is_named_as_a_folder(tmp_path):
+    (tmp_path / "votes").mkdir()
+    with pytest.raises(InputError, match="is a folder, not a vote file"):
+        tally([tmp_path / "votes"])

@@ -146,10 +146,14 @@ def read_votes(paths: list[Path]) -> tuple[str, list[dict], int]:
     studies, seen, votes, raters = set(), set(), [], set()
     for path in paths:
         path = Path(path)
+        if path.is_dir():
+            raise InputError("is a folder, not a vote file", path=path, hint="give the JSON files in it: folder/*.json")
         if not path.is_file():
             raise InputError("vote file not found", path=path, hint="check the path and the spelling")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read the vote file ({exc.strerror})", path=path, hint="check its permissions") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"not a JSON vote file ({exc})", path=path, hint="give a file the A/B page saved") from None
         if not isinstance(data, dict) or data.get("format") != VOTES_FORMAT or not isinstance(data.get("trials"), list):
