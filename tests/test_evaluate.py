@@ -100,6 +100,14 @@ def test_frame_count_mismatch_names_both_counts(clips):
     assert str(clips["short"]) in message and str(clips["source"]) in message
 
 
+def test_a_single_frame_input_is_too_short_not_a_count_mismatch(clips, tmp_path):
+    # one still against a 6-frame source: "--truncate to use the first 1 frames" would not help
+    still = write_folder(tmp_path / "still", [texture()])
+    with pytest.raises(InputError, match="has 1 frame") as info:
+        evaluate(clips["output"], still, device="cpu")
+    assert "--truncate" not in str(info.value) and str(still) in str(info.value)
+
+
 def test_truncate_uses_the_common_prefix(clips, caplog):
     with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
         report = evaluate(clips["short"], clips["source"], device="cpu", truncate=True)
@@ -113,6 +121,7 @@ def test_size_mismatch_names_both_sizes_and_files(clips):
         evaluate(clips["narrow"], clips["source"], device="cpu")
     message = info.value.message
     assert "80x72" in message and "96x72" in message and str(clips["narrow"]) in message and str(clips["source"]) in message
+    assert "give an output of the source's size" in str(info.value)
 
 
 def test_same_aspect_ratio_is_resized_to_the_source(clips, caplog):

@@ -41,3 +41,9 @@ def test_notebook_runs_headless(tmp_path, monkeypatch):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     widgets = [o for cell in code for o in cell.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(widgets) == 2  # the controls with the before/after frames, and the button with its progress bar
+
+
+def test_notebook_calls_the_sources_e_warp_a_baseline_not_a_floor():
+    # a flat style's E_warp goes below the source's (sample.mp4 in toon: 0.000086 vs 0.000134), as `vidtoon eval` says
+    text = NOTEBOOK.read_text(encoding="utf-8")
+    assert "(the floor)" not in text and "a baseline, flat styles go below it" in text

@@ -59,3 +59,12 @@ def test_a_real_run_writes_a_sheet(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s.png").stat().st_size > 1000 and "wrote" in result.output
+
+
+def test_tally_flags_are_not_silently_ignored(tmp_path):
+    for args in (["x.mp4", "-o", str(tmp_path / "s.png"), "--json"], ["x.mp4", "-o", str(tmp_path / "s.png"), "--key", "k.json"]):
+        result = runner.invoke(app, ["compare", *args])
+        assert result.exit_code == 1 and "go with --tally" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["compare", "--tally", "votes.json", "-o", str(tmp_path / "s.png")])
+    assert result.exit_code == 1 and "writes nothing" in result.output
+    assert not (tmp_path / "s.png").exists()

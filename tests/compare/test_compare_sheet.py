@@ -14,7 +14,7 @@ from vidtoon.compare import CompareOptions, compare
 from vidtoon.compare.inputs import make_lineup
 from vidtoon.compare.labels import BAND_COLOUR
 from vidtoon.compare.sheet import GAP, even_times, plan_layout
-from vidtoon.errors import InputError
+from vidtoon.errors import InputError, UsageError
 from vidtoon.io.images import read_image
 
 
@@ -73,6 +73,25 @@ def test_cells_hold_the_frame_shown_at_each_time(clips, tmp_path):
             assert nearest_index(cell, 24) == expected, (row, col)
 
 
+def test_a_result_at_another_frame_rate_is_matched_frame_for_frame(clips, tmp_path):
+    # the same 24 frames at 12 fps: the side-by-side video pairs frame n with frame n, and so must the sheet's rows
+    make_clip(tmp_path / "half_rate.mp4", 24, fps=Fraction(12), size=(64, 48))
+    at = [Fraction(1, 4), Fraction(3, 4)]  # frames 6 and 18 of the 24 fps source
+    lineup = make_lineup([tmp_path / "half_rate.mp4"], source=clips / "source.mp4")
+    out = compare(
+        [tmp_path / "half_rate.mp4"],
+        tmp_path / "sheet.png",
+        source=clips / "source.mp4",
+        options=CompareOptions(at=tuple(at), height=48),
+    )
+    sheet = read_image(out)
+    layout = plan_layout(lineup, at, 48)
+    for row, expected in enumerate([6, 18]):
+        for col in range(2):
+            x, y = layout.cell(row, col)
+            assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == expected, (row, col)
+
+
 def test_cells_match_frames_decoded_directly(media, tmp_path):
     times = [Fraction(1, 2), Fraction(21, 10), Fraction(37, 10)]
     out = compare(
@@ -89,6 +108,16 @@ def test_cells_match_frames_decoded_directly(media, tmp_path):
             x, y = layout.cell(row, col)
             cell = sheet[y : y + 90, x : x + layout.cell_width].astype(int)
             assert np.abs(cell - expected).mean() <= 2, (row, col)
+
+
+def test_results_with_the_same_stem_get_told_apart(clips, tmp_path):
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "out.mp4").write_bytes((clips / "same.mp4").read_bytes())
+    lineup = make_lineup([tmp_path / "a" / "out.mp4", tmp_path / "b" / "out.mp4"], source=clips / "source.mp4")
+    assert [entry.label for entry in lineup.results] == ["a/out", "b/out"]
+    with pytest.raises(UsageError, match="both named x"):
+        make_lineup([tmp_path / "a" / "out.mp4", tmp_path / "b" / "out.mp4"], source=clips / "source.mp4", labels=["x", "x"])
 
 
 def test_stills_and_frame_folders(clips, tmp_path):

@@ -93,3 +93,49 @@ def test_vote_files_are_read_strictly(tmp_path):
     bad = _votes(tmp_path / "bad.json", [("m1", "m2", "style", "m9")])
     with pytest.raises(InputError, match="malformed"):
         tally([bad])
+
+
+@pytest.mark.parametrize(
+    "trial",
+    [
+        {"trial": 0, "pair": [1, "m1"], "question": "style", "choice": 1},  # not method ids: sorted() raised TypeError
+        {"trial": [0], "pair": ["m1", "m2"], "question": "style", "choice": "m1"},  # unhashable trial number
+        {"trial": 0, "pair": ["m1", "m1"], "question": "style", "choice": "m1"},  # a method against itself
+    ],
+)
+def test_malformed_trials_are_one_clear_error(tmp_path, trial):
+    path = tmp_path / "votes.json"
+    path.write_text(json.dumps({"format": "vidtoon-ab-votes", "study": "s1", "rater": "r1", "trials": [trial]}))
+    with pytest.raises(InputError, match="malformed"):
+        tally([path])
+
+
+def test_votes_for_methods_the_key_does_not_list_are_refused(tmp_path):
+    votes = _votes(tmp_path / "a.json", [("m1", "m2", "style", "m1"), ("m1", "m9", "style", "m9")])
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps({"study": "s1", "methods": {"m1": {"label": "toon"}, "m2": {"label": "sketch"}}}))
+    with pytest.raises(InputError, match="m9 that this key does not list"):
+        tally([votes], key=key)
+
+
+def test_a_tie_shares_a_rank(tmp_path):
+    # a cycle, m1 > m2 > m3 > m1: equal strengths, so no method is ranked above another
+    votes = _votes(tmp_path / "a.json", [("m1", "m2", "style", "m1"), ("m2", "m3", "style", "m2"), ("m1", "m3", "style", "m3")])
+    style = [s for s in tally([votes]).scores if s.question == "style"]
+    assert [s.rank for s in style] == [1, 1, 1] and all(s.strength == pytest.approx(1 / 3) for s in style)
+    assert json.loads(json.dumps(tally([votes]).to_dict()))["scores"][0]["rank"] == 1
+
+
+def test_a_vote_file_without_a_rater_id_is_refused(tmp_path):
+    # two such files would share the rater "None" and their votes on the same trials would be dropped as repeats
+    path = tmp_path / "votes.json"
+    trial = {"trial": 0, "pair": ["m1", "m2"], "question": "style", "choice": "m1"}
+    path.write_text(json.dumps({"format": "vidtoon-ab-votes", "study": "s1", "trials": [trial]}))
+    with pytest.raises(InputError, match="without its study and rater ids"):
+        tally([path])
+
+
+def test_a_folder_of_votes_is_named_as_a_folder(tmp_path):
+    (tmp_path / "votes").mkdir()
+    with pytest.raises(InputError, match="is a folder, not a vote file"):
+        tally([tmp_path / "votes"])

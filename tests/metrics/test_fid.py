@@ -271,8 +271,15 @@ class TestWeightsFile:
 
     def test_pickled_code_is_not_run(self, tmp_path):
         torch.save(torch.nn.Linear(2, 2), tmp_path / "module.pth")  # a whole module: only unpicklable with code
-        with pytest.raises(InputError, match="cannot read Inception weights"):
+        with pytest.raises(InputError, match="cannot read Inception weights") as error:
             load_inception(tmp_path / "module.pth")
+        assert "weights_only set to False" not in str(error.value)  # torch's unsafe advice, cut mid-sentence, is not passed on
+
+    def test_a_file_of_other_bytes_is_no_checkpoint(self, tmp_path):
+        (tmp_path / "notes.pth").write_text("not a checkpoint")
+        with pytest.raises(InputError, match="no checkpoint") as error:
+            load_inception(tmp_path / "notes.pth")
+        assert "notes.pth" in str(error.value) and "weights_only set to False" not in str(error.value)
 
     def test_safetensors(self, weights, tmp_path):
         from safetensors.torch import save_file

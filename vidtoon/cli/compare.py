@@ -51,8 +51,12 @@ def compare(
     from vidtoon.errors import UsageError
 
     if tally:
+        if output is not None or source is not None:
+            raise UsageError("--tally counts votes and writes nothing: -o and --source go with results to compare")
         _print_tally(list(inputs or []), key, as_json)
         return
+    if key is not None or as_json:
+        raise UsageError("--key and --json go with --tally VOTES.json", hint="add --tally to count an A/B page's votes")
     if output is None:
         raise UsageError("no output given", hint="give -o sheet.png, -o cmp.mp4 or -o page/ (or --tally votes.json)")
     from vidtoon.compare import CompareOptions

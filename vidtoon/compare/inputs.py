@@ -94,7 +94,13 @@ def make_lineup(
         raise UsageError("nothing to compare", hint="give one or more results (videos, images or frame folders)")
     if labels and len(labels) != len(results):
         raise UsageError(f"{len(labels)} --label for {len(results)} results", hint="give one --label per result, in order")
-    names = labels or [p.stem or p.name for p in results]
+    names = list(labels or _default_names(results))
+    if len(set(names)) < len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise UsageError(
+            f"two results are both named {', '.join(twice)}: the sheet, the video and the page's key could not tell them apart",
+            hint="give one distinct --label per result, in order",
+        )
     entries = ([describe(source, "source")] if source is not None else []) + [describe(p, n) for p, n in zip(results, names)]
     kinds = {entry.kind == "image" for entry in entries}
     if len(kinds) > 1:
@@ -126,6 +132,12 @@ def make_lineup(
     return Lineup(tuple(entries), source is not None, frames, Fraction(fps), still, truncated)
 
 
+def _default_names(results: list[Path]) -> list[str]:
+    """Each result's file stem, or folder/stem where stems repeat (runs/a/out.mp4, runs/b/out.mp4 -> a/out, b/out)."""
+    stems = [p.stem or p.name for p in results]
+    return [f"{p.resolve().parent.name}/{stem}" if stems.count(stem) > 1 else stem for p, stem in zip(results, stems)]
+
+
 def _same_aspect(size: tuple[int, int], base: tuple[int, int]) -> bool:
     """Whether `size` is `base`'s aspect ratio to within one pixel of rounding either way."""
     (width, height), (base_width, base_height) = size, base
@@ -138,13 +150,17 @@ def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:
     """H×W×3 uint8: the frame of `entry` shown at `time` seconds (the last one starting at or before it).
 
     Videos are read through `VideoReader` from a little before `time` (a seek to the keyframe before it); a
-    folder's frame is number floor(time × fps); a still image is itself.
+    folder's frame is number floor(time × fps); a still image is itself. `time` is on the line-up's clock (`fps`):
+    a video at another nominal rate is matched frame for frame, as the side-by-side video and the page pair
+    frames, so its frame number floor(time × fps) is taken, not the frame it shows at `time` on its own clock.
     """
     if entry.kind == "image":
         return read_image(entry.path)
     if entry.kind == "folder":
         files = list_images(entry.path)
         return read_image(files[min(len(files) - 1, int(time * fps))])
+    if entry.info.fps and entry.info.fps != fps:
+        time = Fraction(int(time * fps)) / entry.info.fps
     step = 1 / entry.info.fps if entry.info.fps else Fraction(1, 25)
     for start in (max(Fraction(0), time - 2 * step), None):
         found = None

@@ -92,7 +92,8 @@ def bradley_terry(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-10, m
 
 @dataclass(frozen=True)
 class MethodScore:
-    """One method's record on one question: `wins` of `trials`, the rate, its 95 % Wilson interval, BT strength and rank."""
+    """One method's record on one question: `wins` of `trials`, the rate, its 95 % Wilson interval, BT strength and rank
+    (1 + the methods stronger on that question: a tie shares a rank)."""
 
     question: str
     method: str
@@ -145,14 +146,21 @@ def read_votes(paths: list[Path]) -> tuple[str, list[dict], int]:
     studies, seen, votes, raters = set(), set(), [], set()
     for path in paths:
         path = Path(path)
+        if path.is_dir():
+            raise InputError("is a folder, not a vote file", path=path, hint="give the JSON files in it: folder/*.json")
         if not path.is_file():
             raise InputError("vote file not found", path=path, hint="check the path and the spelling")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"cannot read the vote file ({exc.strerror})", path=path, hint="check its permissions") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"not a JSON vote file ({exc})", path=path, hint="give a file the A/B page saved") from None
         if not isinstance(data, dict) or data.get("format") != VOTES_FORMAT or not isinstance(data.get("trials"), list):
             raise InputError("not a vote file of a vidtoon A/B page", path=path, hint="give a file the page's button saved")
+        if not all(isinstance(data.get(name), str) and data[name] for name in ("study", "rater")):
+            # without a rater id, two raters' votes on the same trial would count as one vote seen twice
+            raise InputError("a vote file without its study and rater ids", path=path, hint="give a file the page's button saved")
         studies.add(str(data.get("study")))
         rater = str(data.get("rater"))
         raters.add(rater)
@@ -175,8 +183,11 @@ def _check_trial(trial: object, path: Path) -> None:
         isinstance(trial, dict)
         and isinstance(trial.get("pair"), list)
         and len(trial["pair"]) == 2
+        and all(isinstance(method, str) for method in trial["pair"])
+        and trial["pair"][0] != trial["pair"][1]
         and trial.get("choice") in trial["pair"]
         and isinstance(trial.get("question"), str)
+        and (trial.get("trial") is None or type(trial["trial"]) is int)
     )
     if not ok:
         raise InputError(f"a trial is malformed: {json.dumps(trial)[:120]}", path=path, hint="give a file the page saved")
@@ -206,6 +217,12 @@ def tally(vote_files: list[str | Path], *, key: str | Path | None = None) -> Tal
     study, votes, raters = read_votes([Path(p) for p in vote_files])
     names = read_key(Path(key), study) if key is not None else {}
     ids = sorted({method for vote in votes for method in vote["pair"]})
+    if key is not None and (unknown := [method for method in ids if method not in names]):
+        raise InputError(
+            f"the votes name method(s) {', '.join(unknown)} that this key does not list",
+            path=Path(key),
+            hint="give the key.json of the page the votes came from",
+        )
     index = {method: i for i, method in enumerate(ids)}
     questions = sorted({vote["question"] for vote in votes})
     scores, regularised = [], []
@@ -224,7 +241,8 @@ def tally(vote_files: list[str | Path], *, key: str | Path | None = None) -> Tal
             strengths = bradley_terry(wins, prior=PRIOR_WHEN_UNCONNECTED)
             regularised.append(question)
         order = sorted(range(len(ids)), key=lambda i: -strengths[i])
-        for rank, i in enumerate(order, start=1):
+        for i in order:
+            rank = 1 + int(sum(strengths[j] > strengths[i] + 1e-9 for j in order))  # equal strengths share a rank
             won, played = int(wins[i].sum()), int(wins[i].sum() + wins[:, i].sum())
             if played == 0:
                 continue

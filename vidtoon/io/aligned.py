@@ -35,14 +35,14 @@ def common_frame_count(paths: dict[str, Path], *, truncate: bool, minimum: int =
     """
     counts = {role: count_frames(path) for role, path in paths.items()}
     frames = min(counts.values())
+    if frames < minimum:  # before the counts: --truncate would not help
+        short = min(counts, key=counts.get)
+        raise InputError(f"has {frames} frame(s); temporal consistency needs at least {minimum}", path=paths[short])
     if len(set(counts.values())) > 1:
         listed = ", ".join(f"{role} {paths[role]} has {count}" for role, count in counts.items())
         if not truncate:
             raise InputError(f"frame counts differ: {listed}", hint=f"pass --truncate to use the first {frames} frames")
         log.warning("frame counts differ (%s): using the first %d frames", listed, frames)
-    if frames < minimum:
-        short = min(counts, key=counts.get)
-        raise InputError(f"has {frames} frame(s); temporal consistency needs at least {minimum}", path=paths[short])
     return frames, counts
 
 
@@ -71,7 +71,10 @@ def check_size(
     if same_aspect and abs(round(height * base_width / width) - base_height) <= 1:
         log.warning("%s: same aspect ratio, so the %s is resized to %dx%d", what, role, base_width, base_height)
         return
-    raise InputError(f"sizes differ: {what}", hint=f"give a {role} of the {base_role}'s size (or at least its aspect ratio)")
+    raise InputError(
+        f"sizes differ: {what}",
+        hint=f"give {'an' if role[0] in 'aeiou' else 'a'} {role} of the {base_role}'s size (or at least its aspect ratio)",
+    )
 
 
 def frames_at_size(

@@ -295,6 +295,10 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # any unreadable file: torch and safetensors raise many types
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if first.startswith("Weights only load failed"):  # torch's advice to load with weights_only=False runs the file's code
+            first = (
+                "not a PyTorch tensor file: torch.load(weights_only=True) refused it, it holds other objects or is no checkpoint"
+            )
         raise InputError(f"cannot read Inception weights ({first[:200]})", path=path, hint=WEIGHTS_HINT) from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]

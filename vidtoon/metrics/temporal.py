@@ -121,8 +121,8 @@ def warping_errors(
             whatever the length of the video (1: frame pairs only; more helps GPU backends).
         device: where the frames, flows and errors are computed.
     Returns:
-        One `WarpingError` per tuple element, in order: element 0 is the source's own E_warp (the
-        floor any processed version is compared with).
+        One `WarpingError` per tuple element, in order: element 0 is the source's own E_warp (a
+        baseline, not a floor: a processed version flatter than the source goes below it).
     Raises:
         InputError: fewer than 2 frames, frames of another size or type than the first.
     """
