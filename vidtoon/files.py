@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vidtoon.errors import DiskFullError, OutputError
-from vidtoon.locking import NAME_MAX, OutputLock, check_unlocked, overlong_part, sidecar_name
+from vidtoon.locking import OutputLock, check_unlocked, overlong_name, sidecar_name
 
 # errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -57,14 +57,9 @@ def check_output(
 
 def check_name_length(path: str | Path) -> None:
     """Raise OutputError when a part of `path` is longer than a file name may be (NAME_MAX bytes)."""
-    part = overlong_part(path)
-    if part is not None:
-        raise OutputError(
-            f"{'name' if part == Path(path).name else 'a folder name'} is {len(os.fsencode(part))} bytes, more than the "
-            f"{NAME_MAX} a file name may have",
-            path=path,
-            hint="choose a shorter name with -o",
-        )
+    overlong = overlong_name(path)
+    if overlong is not None:
+        raise OutputError(overlong, path=path, hint="choose a shorter name with -o")
 
 
 def file_sha256(path: str | Path) -> str:

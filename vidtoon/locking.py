@@ -36,9 +36,14 @@ def lock_path_for(target: Path, *, folder: bool = False) -> Path:
     return target / FOLDER_LOCK if folder else target.with_name(sidecar_name("", target.name, ".lock"))
 
 
-def overlong_part(path: str | Path) -> str | None:
-    """The first part of `path` longer than NAME_MAX bytes (no file system takes it: every use of it fails), or None."""
-    return next((part for part in Path(path).parts if len(os.fsencode(part)) > NAME_MAX), None)
+def overlong_name(path: str | Path) -> str | None:
+    """What is wrong when a part of `path` is longer than NAME_MAX bytes (no file system takes it: every use of it
+    fails), as an error says it ("its name is 300 bytes, more than the 255 ..."), or None."""
+    part = next((part for part in Path(path).parts if len(os.fsencode(part)) > NAME_MAX), None)
+    if part is None:
+        return None
+    which = "its name" if part == Path(path).name else "a folder name"
+    return f"{which} is {len(os.fsencode(part))} bytes, more than the {NAME_MAX} a file name may have"
 
 
 def sidecar_name(prefix: str, name: str, suffix: str, *, reserve: int = 0) -> str:

@@ -120,6 +120,12 @@ def setting_word(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def first_few(names: list[str], shown: int = 10) -> str:
+    """Names as a message lists them: the first `shown`, comma-separated, and "and N more" for the rest."""
+    rest = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {rest} more" if rest > 0 else "")
+
+
 def _decimal(text: str) -> Fraction:
     """A plain decimal ("12", "29.97", "1e3") as an exact Fraction; ValueError for anything else (NaN, inf, and
     exponents past 99, which would make Fraction build numbers of unbounded size)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.errors import InputError, UsageError, VidtoonError
+from vidtoon.parsing import first_few
 from vidtoon.restyle.options import RestyleOptions
 
 # settings that pick the style (passed to `resolve_style`)
@@ -143,7 +144,7 @@ def folder_sources(folder: Path, glob: str, styles: Iterable[str], *, exclude: I
     left_out = [p for p in files if p in outputs or p.resolve() in made]
     sources = [p for p in files if p not in left_out]
     if left_out:
-        shown = ", ".join(p.name for p in left_out[:10]) + (f" and {len(left_out) - 10} more" if len(left_out) > 10 else "")
+        shown = first_few([p.name for p in left_out])
         log.info("%s: left out %d file(s) vidtoon made (not sources): %s", folder, len(left_out), shown)
     if not sources:
         besides = f" besides {len(left_out)} file(s) vidtoon made" if left_out else ""

@@ -68,9 +68,10 @@ class _Commands(TyperGroup):
             raise typer.Exit(code=1) from None
         except OSError as exc:  # a write deep inside a library that ran out of room, or a name no file system takes
             from vidtoon.files import is_disk_full
+            from vidtoon.locking import NAME_MAX
 
             if exc.errno == errno.ENAMETOOLONG:
-                _say_error(f"{exc.filename}: {exc.strerror} (a file name may have at most 255 bytes) — use a shorter name")
+                _say_error(f"{exc.filename}: {exc.strerror} (a file name may have at most {NAME_MAX} bytes) — use a shorter name")
                 raise typer.Exit(code=1) from None
             if not is_disk_full(exc):
                 raise

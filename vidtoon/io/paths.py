@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from vidtoon.errors import InputError
-from vidtoon.locking import NAME_MAX, overlong_part
+from vidtoon.locking import overlong_name
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
 
@@ -23,14 +23,9 @@ def ffmpeg_path(path: str | Path) -> str:
 
 def check_input_file(path: Path) -> None:
     """Raise InputError unless `path` is an existing, non-empty regular file."""
-    part = overlong_part(path)
-    if part is not None:  # no such file can exist (and asking the system raises ENAMETOOLONG)
-        raise InputError(
-            f"file not found: {'its name' if part == Path(path).name else 'a folder name'} is {len(os.fsencode(part))} bytes, "
-            f"more than the {NAME_MAX} a file name may have",
-            path=path,
-            hint="check the path",
-        )
+    overlong = overlong_name(path)
+    if overlong is not None:  # no such file can exist (and asking the system raises ENAMETOOLONG)
+        raise InputError(f"file not found: {overlong}", path=path, hint="check the path")
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path and the spelling")
     if path.is_dir():

@@ -54,8 +54,8 @@ class CartoonTrainer(Trainer):
     look measures of every held-out sheet (`quality`: rows of step, mean cast, mean checkerboard, mean blotch fraction,
     mean distance to the target in grey levels; checkpoints written before a measure lack its column: NaN).
 
-    Batches: {"a": N×3×H×W} in [-1, 1], "b" (N×3×H×W) from step `adversarial_start` on, and "a_target" (the look target of
-    the same crops) when the run's `anchor` is a code-made look ("film", "anime").
+    Batches: {"a": N×3×H×W} in [-1, 1], "b" (N×3×H×W) from step `adversarial_start` on, and "a_target" (the look
+    target of the same crops) unless the run's `anchor` is "guided" (made from each crop here).
     """
 
     kind = "cartoon"

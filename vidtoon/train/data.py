@@ -27,7 +27,7 @@ import torch
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io.images import IMAGE_SUFFIXES, natural_key, read_image, resize
-from vidtoon.parsing import parse_rate
+from vidtoon.parsing import first_few, parse_rate
 from vidtoon.train.augment import augment_batch, center_crop
 from vidtoon.train.config import AugmentConfig
 
@@ -84,7 +84,7 @@ def _read_images(paths: list[Path], load_size: int) -> tuple[list[torch.Tensor],
         except InputError:
             skipped.append(path)
     if skipped:
-        shown = ", ".join(p.name for p in skipped[:10]) + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+        shown = first_few([p.name for p in skipped])
         log.warning("skipped %d of %d images that cannot be read: %s", len(skipped), len(paths), shown)
     return images, names
 

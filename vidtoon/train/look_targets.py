@@ -23,6 +23,7 @@ import torch
 
 from vidtoon.errors import InputError
 from vidtoon.io.images import IMAGE_SUFFIXES, read_image, resize
+from vidtoon.parsing import first_few
 from vidtoon.registry import Registry
 from vidtoon.train.anime_target import anime_look
 from vidtoon.train.film_target import film_look
@@ -54,9 +55,8 @@ def read_targets(folder: str | Path, photos: list[torch.Tensor], names: list[str
     found = [by_stem.get(Path(name).stem) for name in names]  # a video's frame (clip.mp4@1.000s) has none
     missing = [name for name, path in zip(names, found) if path is None]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise InputError(
-            f"{len(missing)} of {len(names)} photos have no target here: {shown}",
+            f"{len(missing)} of {len(names)} photos have no target here: {first_few(missing, 5)}",
             path=folder,
             hint="name each photo's target as the photo (frames of a video in --a have none: give images)",
         )

@@ -252,7 +252,7 @@ def train(
             raise UsageError(
                 f"{run_dir} has already reached step {int(state['step'])} of its {config.steps}: nothing to resume",
                 hint=f"train on with --resume --steps N (more than {int(state['step'])}), or make it a style: "
-                f"vidtoon export {run_dir}",
+                f"vidtoon export {shlex.quote(str(run_dir))}",
             )
     elif spec.check is not None:
         spec.check(config)  # what a new run names is checked before its data loads
