@@ -329,10 +329,10 @@ def cartoon_data(config: CartoonConfig, device: torch.device | None = None) -> T
     return TrainData(make, sample, f"A: {len(bank_a)} images (+{len(held)} held out), B: {style}{palette_note}")
 
 
-def photo_targets(config: CartoonConfig, photos: ImageBank, style: ImageBank) -> tuple[list[torch.Tensor] | None, str]:
+def photo_targets(config: CartoonConfig, photos: ImageBank, style: ImageBank | None) -> tuple[list[torch.Tensor] | None, str]:
     """(each photo's target, 3×H×W uint8 at its size, or None for the "guided" anchor; a note on the palette) as the
     run's `anchor` makes them: a code-made look, or read from `targets`; with `palette`, given `style`'s palette
-    (fitted on every photo, held-out ones too)."""
+    (fitted on every photo, held-out ones too; `style` is read only then)."""
     if config.anchor in LOOK_TARGETS:
         targets = look_targets(photos.images, config.anchor)
     elif config.anchor == "images":
