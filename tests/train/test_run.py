@@ -11,7 +11,7 @@ import torch
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.train.config import AugmentConfig, CAAEConfig, CycleGANConfig, load_config
-from vidtoon.train.run import train
+from vidtoon.train.run import resolve_run_config, train
 from vidtoon.train.state import read_checkpoint
 
 from .toy import random_png_folder, write_manifest
@@ -154,6 +154,10 @@ def test_a_run_that_saved_no_checkpoint_is_not_offered_to_resume(domains, tmp_pa
     ) as caught:
         train("cyclegan", config, run)
     assert "--resume" not in str(caught.value)
+    with pytest.raises(
+        InputError, match=r"saved no checkpoint before it stopped: nothing to resume — start it again with --force"
+    ):
+        resolve_run_config("cyclegan", run, resume=True)
     assert train("cyclegan", config, run, force=True).finished
 
 

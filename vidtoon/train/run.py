@@ -118,6 +118,12 @@ def resolve_run_config(
         return load_config(cls, config_file, overrides)
     run_dir = Path(run_dir)
     saved = run_dir / CONFIG
+    if saved.is_file() and not (run_dir / CHECKPOINT).is_file():  # it stopped before its first checkpoint
+        raise InputError(
+            "this run saved no checkpoint before it stopped: nothing to resume",
+            path=run_dir,
+            hint=f"start it again with --force (replaces {run_dir}), or choose another folder with -o",
+        )
     if not (run_dir / CHECKPOINT).is_file() or not saved.is_file():
         raise InputError(
             "no run to resume here (no checkpoints/latest.pt and config.yaml)",
