@@ -336,3 +336,18 @@ def test_ray_auto_without_a_running_cluster_says_how_to_start_one(tmp_path):
         "the address it prints, --ray auto on one of its nodes, or --ray local"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]
+
+
+def test_relative_paths_are_this_folder_s_not_the_ray_worker_s(cluster, tmp_path, monkeypatch):
+    """--out-dir and a folder of sources given relative to where the batch runs: the outputs are made there, though
+    the cluster's workers were started in another folder."""
+    (tmp_path / "films").mkdir()
+    make_clip(tmp_path / "films" / "a.mp4", 6, audio_seconds=0.25)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["batch", "films", "--glob", "*.mp4", "--to", "sketch", "--ray", "auto", "--out-dir", "out"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.sketch.mp4"]
+    with av.open(str(tmp_path / "out" / "a.sketch.mp4")) as container:
+        assert container.streams.video[0].frames == 6 and len(container.streams.audio) == 1
+    report = json.loads((tmp_path / "films" / "batch-report.json").read_text())
+    assert [job["output"] for job in report["jobs"]] == [str(tmp_path / "out" / "a.sketch.mp4")]

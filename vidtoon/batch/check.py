@@ -191,6 +191,7 @@ def check_jobs(
         output = entry.output or default_output(entry.path, card.name)
         if out_dir is not None and entry.output is None:
             output = Path(out_dir) / output.name
+        output = output.absolute()  # as the source: a Ray worker runs in another folder
         if info is not None:
             try:
                 check_output_fits(info, entry.path, output, options)  # its type, pix_fmt, start inside the film
