@@ -164,6 +164,24 @@ def test_a_start_past_the_end_and_a_video_name_for_a_picture_are_refused_before_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.yaml", "still.png"]  # no output, no report
 
 
+def test_a_report_that_cannot_be_written_is_refused_before_any_job_runs(clips, tmp_path):
+    (tmp_path / "jobs.txt").write_text(f"{clips / 'a.mp4'}\n")
+    (tmp_path / "reports").mkdir()
+    base = ["batch", str(tmp_path / "jobs.txt"), "--to", "sketch", "--out-dir", str(tmp_path / "out")]
+    folder = runner.invoke(app, [*base, "--report", str(tmp_path / "reports")])
+    assert folder.exit_code == 1
+    assert folder.output.strip().splitlines() == [
+        f"error: {tmp_path / 'reports'}: the report's name is a folder — pass --report {tmp_path / 'reports' / REPORT_NAME}"
+    ]
+    under_a_file = runner.invoke(app, [*base, "--report", str(tmp_path / "jobs.txt" / "report.json")])
+    assert under_a_file.exit_code == 1
+    (line,) = under_a_file.output.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'jobs.txt'}: cannot write to this folder (")
+    assert line.endswith(" — pass --report with a file in a folder you can write to")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.txt", "reports"]  # no output, no partial report
+    assert list((tmp_path / "reports").iterdir()) == []
+
+
 def test_existing_outputs_are_replaced_with_force_and_skipped_with_resume(clips, tmp_path):
     out = tmp_path / "a.mp4"
     out.write_bytes(b"made before")
