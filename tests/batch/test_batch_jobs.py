@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import make_clip
 from typer.testing import CliRunner
@@ -138,6 +139,47 @@ def test_a_pixel_format_the_output_encoder_refuses_is_a_problem_of_its_job(clips
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.yaml"]  # no output, no parts folder, no report
     gif = {"source": str(clips / "a.mp4"), "to": "sketch", "output": str(tmp_path / "a.gif"), "pix_fmt": "pal8"}
     assert plan_batch([gif])[0][0].output == tmp_path / "a.gif"
+
+
+def test_a_start_past_the_end_and_a_video_name_for_a_picture_are_refused_before_anything_starts(clips, tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "still.png"), np.full((48, 64, 3), 128, np.uint8))
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: sketch}\n"
+        "jobs:\n"
+        f"  - {{source: {clips / 'a.mp4'}, output: a.mp4, start: 3}}\n"  # 1 the clip lasts 0.5 s
+        "  - {source: still.png, output: still.mp4}\n"  # 2 a picture's output is a picture
+        f"  - {{source: {clips / 'b.mp4'}, output: b.mp4, start: 0.5}}\n"  # 3 fine
+    )
+    result = runner.invoke(app, ["batch", str(jobs)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: 2 problem(s) in jobs.yaml, nothing was started",
+        f"jobs.yaml: job 1 ({clips / 'a.mp4'}): --start 3s is past the end of the video (0.500s) — the input is "
+        f"{clips / 'a.mp4'}",
+        f"jobs.yaml: job 2 (still.png): output {tmp_path / 'still.mp4'} of an image must be an image file — use .png or .jpg",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.yaml", "still.png"]  # no output, no report
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_any_job_runs(clips, tmp_path):
+    (tmp_path / "jobs.txt").write_text(f"{clips / 'a.mp4'}\n")
+    (tmp_path / "reports").mkdir()
+    base = ["batch", str(tmp_path / "jobs.txt"), "--to", "sketch", "--out-dir", str(tmp_path / "out")]
+    folder = runner.invoke(app, [*base, "--report", str(tmp_path / "reports")])
+    assert folder.exit_code == 1
+    assert folder.output.strip().splitlines() == [
+        f"error: {tmp_path / 'reports'}: the report's name is a folder — pass --report {tmp_path / 'reports' / REPORT_NAME}"
+    ]
+    under_a_file = runner.invoke(app, [*base, "--report", str(tmp_path / "jobs.txt" / "report.json")])
+    assert under_a_file.exit_code == 1
+    (line,) = under_a_file.output.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'jobs.txt'}: cannot write to this folder (")
+    assert line.endswith(" — pass --report with a file in a folder you can write to")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.txt", "reports"]  # no output, no partial report
+    assert list((tmp_path / "reports").iterdir()) == []
 
 
 def test_existing_outputs_are_replaced_with_force_and_skipped_with_resume(clips, tmp_path):

@@ -168,3 +168,27 @@ def test_an_interrupted_batch_kills_a_worker_that_does_not_stop_within_the_grace
     from concurrent.futures.process import BrokenProcessPool
 
     assert isinstance(future.exception(timeout=30), BrokenProcessPool)  # the pool knows its worker is gone
+
+
+def test_ctrl_c_stops_the_batch_without_starting_the_queued_job(media, tmp_path):
+    """Ctrl-C during the first of two jobs on one worker: exit 130, and the second job (already handed to the worker)
+    is never started, so it leaves no parts folder, lock or output behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "jobs.txt").write_text(f"{media / 'vtest.avi'}\n{media / 'chaplin.mp4'}\n")
+    command = [sys.executable, "-m", "vidtoon", "batch", "jobs.txt", "--to", "toon", "--workers", "1", "--out-dir", "out"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    batch = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    while not (tmp_path / "out" / ".vtest.toon.mp4.vidtoon-parts").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # the first job is encoding
+    batch.send_signal(signal.SIGINT)
+    output, _ = batch.communicate(timeout=60)
+    assert batch.returncode == 130, output
+    assert "interrupted" in output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [], "nothing of either job is left"

@@ -315,3 +315,39 @@ def test_one_actor_runs_two_jobs_at_once_as_local_mode_would(cluster, tmp_path):
         ours, theirs = tmp_path / "ray" / source.name, tmp_path / "local" / source.name
         assert video_times(ours) == video_times(theirs)
         assert np.array_equal(_frames(ours), _frames(theirs))
+
+
+def test_ray_auto_without_a_running_cluster_says_how_to_start_one(tmp_path):
+    import subprocess
+
+    from ray._private.services import find_gcs_addresses
+
+    if find_gcs_addresses():
+        pytest.skip("a Ray cluster runs on this machine: --ray auto would join it")
+    make_clip(tmp_path / "a.mp4", 6)
+    (tmp_path / "jobs.yaml").write_text("defaults: {to: sketch}\njobs:\n  - source: a.mp4\n")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    command = [sys.executable, "-m", "vidtoon", "batch", "jobs.yaml", "--ray", "auto"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        "error: --ray auto: no Ray cluster is running on this machine — start a cluster with `ray start --head` and pass "
+        "the address it prints, --ray auto on one of its nodes, or --ray local"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]
+
+
+def test_relative_paths_are_this_folder_s_not_the_ray_worker_s(cluster, tmp_path, monkeypatch):
+    """--out-dir and a folder of sources given relative to where the batch runs: the outputs are made there, though
+    the cluster's workers were started in another folder."""
+    (tmp_path / "films").mkdir()
+    make_clip(tmp_path / "films" / "a.mp4", 6, audio_seconds=0.25)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["batch", "films", "--glob", "*.mp4", "--to", "sketch", "--ray", "auto", "--out-dir", "out"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.sketch.mp4"]
+    with av.open(str(tmp_path / "out" / "a.sketch.mp4")) as container:
+        assert container.streams.video[0].frames == 6 and len(container.streams.audio) == 1
+    report = json.loads((tmp_path / "films" / "batch-report.json").read_text())
+    assert [job["output"] for job in report["jobs"]] == [str(tmp_path / "out" / "a.sketch.mp4")]

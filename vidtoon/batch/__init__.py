@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from vidtoon.batch.progress import BatchProgress, NoBatchProgress
 from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult, read_previous
 from vidtoon.batch.server import start_server
-from vidtoon.errors import UsageError
+from vidtoon.errors import OutputError, UsageError
 from vidtoon.lazy import lazy_api
 
 if TYPE_CHECKING:
@@ -84,7 +84,22 @@ def plan_batch(
     made = [Path(output) for _, output in earlier] + ([report_path] if report_path is not None else [])
     job_list = read_job_list(jobs, settings=settings, glob=glob, exclude=made)
     checked = check_jobs(job_list, out_dir=out_dir, force=force, resume=resume, previous={} if force else earlier)
+    if report_path is not None:  # before the work, not after it
+        _check_report_path(report_path)
     return checked, report_path
+
+
+def _check_report_path(path: Path) -> None:
+    """The report can be written at `path`: not a folder, in a folder that can be written (created if need be).
+
+    Raises:
+        OutputError: it cannot.
+    """
+    from vidtoon.files import ensure_writable_dir
+
+    if path.is_dir():
+        raise OutputError("the report's name is a folder", path=path, hint=f"pass --report {path / REPORT_NAME}")
+    ensure_writable_dir(path.parent, hint="pass --report with a file in a folder you can write to")
 
 
 def _report_path(jobs: str | Path | list[dict[str, Any]], report: str | Path | None) -> Path | None:

@@ -2,11 +2,11 @@
 
 Each job's style is resolved (`resolve_style`: cheap, loads nothing), its settings become `RestyleOptions` (every
 range and choice checked), its source is probed (missing or unreadable files fail here, and the duration
-orders the work: longest first), and its output is named and, for a video, checked (a known suffix, a pixel format
-its encoder takes). Then the list is checked as a whole: two jobs writing one output, an output that is some job's
-input, outputs that exist (replaced with `force`, skipped with `resume`, skipped when an earlier run of this batch
-made them with the same settings, refused when it made them with other settings), interrupted runs (continued with
-`resume`).
+orders the work: longest first), and its output is named and checked (`check_output_fits`: an image file for an
+image; for a video a known suffix, a pixel format its encoder takes, a start inside the film). Then the list is
+checked as a whole: two jobs writing one output, an output that is some job's input, outputs that exist (replaced
+with `force`, skipped with `resume`, skipped when an earlier run of this batch made them with the same settings,
+refused when it made them with other settings), interrupted runs (continued with `resume`).
 
 What a job's output is made with (`Job.made_with`: the style, the model's identity, the options that change pixels,
 the source's size) is recorded in the report; a later run counts the job done only while it still matches.
@@ -26,10 +26,11 @@ from vidtoon.checks import whole_number
 from vidtoon.errors import UsageError, VidtoonError
 from vidtoon.files import file_sha256
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.formats import EncodeOptions, check_encoding
+from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.segments import parts_dir_for
 from vidtoon.parsing import parse_assignments, parse_time
 from vidtoon.restyle import RestyleOptions, default_output, resolve_style
+from vidtoon.restyle.check import check_output_fits
 from vidtoon.styles import StyleCard, style_key
 
 # options that change how a job runs, not what its output shows: a change of these alone leaves a job done
@@ -190,9 +191,10 @@ def check_jobs(
         output = entry.output or default_output(entry.path, card.name)
         if out_dir is not None and entry.output is None:
             output = Path(out_dir) / output.name
-        if info is not None and not info.is_image:
+        output = output.absolute()  # as the source: a Ray worker runs in another folder
+        if info is not None:
             try:
-                check_encoding(output, options.encode)  # the suffix, and pix_fmt for its encoder
+                check_output_fits(info, entry.path, output, options)  # its type, pix_fmt, start inside the film
             except VidtoonError as exc:
                 problems.append(f"{name}: {exc.message}")
                 continue

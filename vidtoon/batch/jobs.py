@@ -94,6 +94,7 @@ def read_job_list(
     base, problems = _normalise(settings or {}, where="settings")
     if problems:
         raise UsageError(problems[0])
+    base = _resolve_paths(base, Path.cwd())  # absolute: a Ray worker runs elsewhere
     if isinstance(jobs, (list, tuple)):
         return JobList("jobs", Path.cwd(), None, [_entry(i, raw, base, Path.cwd()) for i, raw in enumerate(jobs, 1)])
     path = Path(jobs)
@@ -249,7 +250,7 @@ def _resolve_paths(settings: dict[str, Any], folder: Path) -> dict[str, Any]:
 
 
 def _resolve(path: str | Path, folder: Path) -> Path:
-    """`path` as written in a job list in `folder`: absolute as it is, else from the folder, without `..` steps (so
-    messages name `clips/film.mp4`, not `jobs/../clips/film.mp4`)."""
+    """`path` as written in a job list in `folder`, made absolute (a Ray worker runs in another folder) without `..`
+    steps (so messages name `clips/film.mp4`, not `jobs/../clips/film.mp4`)."""
     path = Path(path).expanduser()
-    return Path(os.path.normpath(path if path.is_absolute() else folder / path))
+    return Path(os.path.abspath(path if path.is_absolute() else folder / path))

@@ -232,8 +232,10 @@ def _run_job(job: Job, force: bool) -> JobResult:
             max_pixels=max_pixels(job.settings),
         )
         result = job_result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
+    except KeyboardInterrupt:  # the driver stopped the batch (its SIGINT): this worker starts none of its queued jobs
+        _worker.stopping = True
+        result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error="interrupted")
     except VidtoonError as exc:
-        _worker.stopping = _worker.stopping or isinstance(exc, Interrupted)
         result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
     except Exception as exc:  # recorded, not swallowed: the job fails with this line and the batch exits 1
         error = f"{type(exc).__name__}: {exc}"

@@ -20,6 +20,9 @@ from vidtoon.errors import UsageError
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "install vidtoon[ray] (pip install 'vidtoon[ray]') on this machine and every node of the cluster"
+START_HINT = (
+    "start a cluster with `ray start --head` and pass the address it prints, --ray auto on one of its nodes, or --ray local"
+)
 CONNECT_TIMEOUT = 3.0  # seconds to wait for a cluster address to answer before giving up (Ray itself waits minutes)
 LOCAL_OBJECT_STORE = 200 * 1024 * 1024  # a local cluster moves jobs and results only: a small object store
 # a local cluster started lean (README "Scaling"): no dashboard (above), no usage stats (Ray's default for `ray.init`),
@@ -54,18 +57,15 @@ def check_address(address: str) -> str | None:
         return None
     if address == "auto":
         return address
-    hint = (
-        "start a cluster with `ray start --head` and pass the address it prints, --ray auto on one of its nodes, or --ray local"
-    )
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--ray {address!r} is not local, auto or HOST:PORT", hint=hint)
+        raise UsageError(f"--ray {address!r} is not local, auto or HOST:PORT", hint=START_HINT)
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise UsageError(f"no Ray cluster answers at {address} ({reason})", hint=hint) from None
+        raise UsageError(f"no Ray cluster answers at {address} ({reason})", hint=START_HINT) from None
     return address
 
 
@@ -122,6 +122,8 @@ def connect(address: str) -> Iterator[Cluster]:
     try:
         ray.init(address=target, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
+        if target == "auto" and isinstance(exc, ConnectionError):  # Ray's own line names its `--address` flag
+            raise UsageError("--ray auto: no Ray cluster is running on this machine", hint=START_HINT) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot connect to a Ray cluster at {address}: {first}", hint=INSTALL_HINT) from None
     try:

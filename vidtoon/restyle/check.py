@@ -66,7 +66,6 @@ def check_restyle(
         InputError, OutputError, UsageError: what is wrong, naming the file or flag.
     """
     from vidtoon.files import check_name_length, check_output
-    from vidtoon.io.formats import check_encoding
 
     source = check_source(source)
     output = Path(output) if output is not None else default_output(source, style_name)
@@ -78,20 +77,33 @@ def check_restyle(
 
         list_images(source)
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
-    from vidtoon.io.probe import check_span, probe  # PyAV
+    from vidtoon.io.probe import probe  # PyAV
 
     info = probe(source, max_pixels=max_pixels)
+    if not info.is_image and not output.suffix:
+        raise UsageError(
+            f"output {output} has no file type",
+            hint=f"end it in .mp4, .mkv, .mov, .webm or .gif, or give an existing folder to write "
+            f"{default_output(source, style_name).name} into",
+        )
+    check_output_fits(info, source, output, options)
+    check_output(output, inputs=(source,), force=force)
+    return RestyleJob(source, output, info)
+
+
+def check_output_fits(info: VideoInfo, source: Path, output: Path, options: RestyleOptions) -> None:
+    """The output's type fits the probed `source` (an image file for an image; for a video a known suffix and a pixel
+    format its encoder takes) and `options.start`..`options.end` lies within the video. Reads nothing.
+
+    Raises:
+        UsageError, OutputError: what does not fit, naming the file or flag.
+    """
+    from vidtoon.io.formats import check_encoding
+    from vidtoon.io.probe import check_span  # PyAV
+
     if info.is_image:
         if output.suffix.lower() not in IMAGE_SUFFIXES:
             raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
-    else:
-        if not output.suffix:
-            raise UsageError(
-                f"output {output} has no file type",
-                hint=f"end it in .mp4, .mkv, .mov, .webm or .gif, or give an existing folder to write "
-                f"{default_output(source, style_name).name} into",
-            )
-        check_encoding(output, options.encode)  # the suffix, and --pix-fmt for its encoder
-        check_span(info, options.start, options.end, source)
-    check_output(output, inputs=(source,), force=force)
-    return RestyleJob(source, output, info)
+        return
+    check_encoding(output, options.encode)  # the suffix, and --pix-fmt for its encoder
+    check_span(info, options.start, options.end, source)
