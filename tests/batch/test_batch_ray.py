@@ -9,11 +9,14 @@ retries its units, which continue from their finished segments. Every output is 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
 import sys
+import tempfile
 import threading
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -41,12 +44,23 @@ SETTINGS = {  # job number -> (source name, its own settings); output: <stem>.sk
 KILLED = 3
 
 
+@contextmanager
+def no_other_cluster_starting():
+    """Held while this module's cluster runs, and by a test that needs no cluster on the machine while it checks and
+    runs: under `pytest -n 2` the other worker may start the module's cluster at any moment, and `--ray auto` joins
+    any cluster it finds. (A POSIX record lock: one process may take it again while it holds it.)"""
+    with open(Path(tempfile.gettempdir()) / "vidtoon-tests-ray.lock", "w") as handle:
+        fcntl.lockf(handle, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """A local Ray cluster with 2 CPUs (this process is its driver), shut down after the module."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 * 1024)
-    yield
-    ray.shutdown()
+    with no_other_cluster_starting():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, object_store_memory=100 * 1024 * 1024)
+        yield
+        ray.shutdown()
 
 
 class KillOnce:
@@ -105,6 +119,29 @@ def finished(cluster, media, tmp_path_factory):
 def _frames(path: Path) -> np.ndarray:
     with av.open(str(path)) as container:
         return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
+def test_ray_auto_without_a_running_cluster_says_how_to_start_one(tmp_path):
+    # first in the module: it runs before this worker starts the module's cluster, and waits while the other's runs
+    import subprocess
+
+    from ray._private.services import find_gcs_addresses
+
+    make_clip(tmp_path / "a.mp4", 6)
+    (tmp_path / "jobs.yaml").write_text("defaults: {to: sketch}\njobs:\n  - source: a.mp4\n")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    command = [sys.executable, "-m", "vidtoon", "batch", "jobs.yaml", "--ray", "auto"]
+    with no_other_cluster_starting():
+        if find_gcs_addresses():
+            pytest.skip("a Ray cluster runs on this machine: --ray auto would join it")
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert (result.stdout + result.stderr).strip().splitlines() == [
+        "error: --ray auto: no Ray cluster is running on this machine — start a cluster with `ray start --head` and pass "
+        "the address it prints, --ray auto on one of its nodes, or --ray local"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]
 
 
 def test_every_job_finishes_after_a_worker_is_killed(finished):
@@ -315,27 +352,6 @@ def test_one_actor_runs_two_jobs_at_once_as_local_mode_would(cluster, tmp_path):
         ours, theirs = tmp_path / "ray" / source.name, tmp_path / "local" / source.name
         assert video_times(ours) == video_times(theirs)
         assert np.array_equal(_frames(ours), _frames(theirs))
-
-
-def test_ray_auto_without_a_running_cluster_says_how_to_start_one(tmp_path):
-    import subprocess
-
-    from ray._private.services import find_gcs_addresses
-
-    if find_gcs_addresses():
-        pytest.skip("a Ray cluster runs on this machine: --ray auto would join it")
-    make_clip(tmp_path / "a.mp4", 6)
-    (tmp_path / "jobs.yaml").write_text("defaults: {to: sketch}\njobs:\n  - source: a.mp4\n")
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
-    command = [sys.executable, "-m", "vidtoon", "batch", "jobs.yaml", "--ray", "auto"]
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
-    assert (result.stdout + result.stderr).strip().splitlines() == [
-        "error: --ray auto: no Ray cluster is running on this machine — start a cluster with `ray start --head` and pass "
-        "the address it prints, --ray auto on one of its nodes, or --ray local"
-    ]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "jobs.yaml"]
 
 
 def test_relative_paths_are_this_folder_s_not_the_ray_worker_s(cluster, tmp_path, monkeypatch):
