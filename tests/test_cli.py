@@ -176,3 +176,7 @@ def test_file_names_are_printed_as_named_on_one_line_in_a_pipe(tmp_path):
     assert result.returncode == 0 and result.stderr == f"wrote {folder / 'take [b] [red].toon.mp4'}\n", result.stderr
     result = subprocess.run([*VIDTOON, "probe", str(clip)], capture_output=True, text=True, env={**env, "COLUMNS": "400"})
     assert result.stdout.splitlines()[0].split(maxsplit=1)[1].strip() == str(clip), result.stdout
+    # no $COLUMNS, as in `vidtoon probe x | tee log`: a table is printed whole, not cut at 80 columns ("…") or wrapped
+    plain = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+    result = subprocess.run([*VIDTOON, "probe", str(clip)], capture_output=True, text=True, env=plain)
+    assert len(str(clip)) > 100 and result.stdout.splitlines()[0].split(maxsplit=1)[1].strip() == str(clip), result.stdout

@@ -31,6 +31,16 @@ from vidtoon.errors import DiskFullError, Interrupted, VidtoonError
 from vidtoon.version import __version__
 
 err_console = Console(stderr=True)
+PIPE_WIDTH = 1000  # columns a table may take in a pipe or a file: none of its cells cut short ("…") or wrapped
+
+
+def table_console() -> Console:
+    """The console the commands print their tables on: the terminal's width; in a pipe or a file (no terminal, no
+    $COLUMNS), wide enough that every cell is printed whole, so a log keeps each path and number."""
+    console = Console()
+    return console if console.is_terminal or os.environ.get("COLUMNS") else Console(width=PIPE_WIDTH)
+
+
 _state = {"verbose": False}
 
 

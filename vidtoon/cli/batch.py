@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from vidtoon.cli.app import AutoCrfOption, PixFmtOption, app, done, err_console
+from vidtoon.cli.app import AutoCrfOption, PixFmtOption, app, done, err_console, table_console
 
 
 @app.command()
@@ -122,7 +122,7 @@ def batch(
             fps = f"{job.fps:.1f}" if job.fps else "-"
             row = (Path(job.source).name, _shown(job.output), job.status, str(job.frames or "-"), f"{job.seconds:.1f}", fps)
             table.add_row(str(job.number), *map(escape, row))
-        Console().print(table)
+        table_console().print(table)
         done(
             f"{outcome.count('done')} done, {outcome.count('failed')} failed, {outcome.count('skipped')} skipped in {outcome.seconds:.1f} s"
         )

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options
+from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options, table_console
 from vidtoon.cli.progress import RichProgress
 
 
@@ -102,6 +101,6 @@ def _print_tally(files: list[Path], key: Path | None, as_json: bool) -> None:
             end_section=False,
         )
         question = score.question
-    Console().print(table)
+    table_console().print(table)
     if result.regularised:
-        Console().print("* a method never lost or never won there: Bradley–Terry with 0.5 pseudo-wins each way per pair")
+        table_console().print("* a method never lost or never won there: Bradley–Terry with 0.5 pseudo-wins each way per pair")

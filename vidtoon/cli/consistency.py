@@ -7,11 +7,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, ResumeOption, app, done, encode_options
+from vidtoon.cli.app import (
+    CrfOption,
+    ForceOption,
+    PixFmtOption,
+    PresetOption,
+    ResumeOption,
+    app,
+    done,
+    encode_options,
+    table_console,
+)
 from vidtoon.cli.progress import RichProgress
 from vidtoon.errors import UsageError
 from vidtoon.settings import DEFAULT_STRENGTH, FID_WEIGHTS_HINT, FID_WEIGHTS_URL, INCEPTION_ENV
@@ -159,7 +168,7 @@ def evaluate_command(
         table.add_row("E_warp reference", f"{report.warping_error_reference:.6f}", "ceiling: the per-frame result")
         table.add_row("SSIM vs reference", f"{report.ssim:.4f}", "1 = the per-frame look, unchanged")
         table.add_row("PSNR vs reference", f"{report.psnr:.2f} dB", "higher = closer to the per-frame result")
-    Console().print(table)
+    table_console().print(table)
 
 
 def _print_fid(report) -> None:
@@ -173,9 +182,9 @@ def _print_fid(report) -> None:
     if report.kid is not None:
         kid = report.kid
         table.add_row("KID", f"{kid.mean:.5f} ± {kid.std:.5f}", f"unbiased MMD², {kid.subsets} subsets of {kid.subset_size}")
-    Console().print(table)
+    table_console().print(table)
     if report.small_sample:  # FID_SAMPLES: see vidtoon.evaluate_fid
-        Console().print(
+        table_console().print(
             "note: FID from fewer than 2048 samples is biased upwards (singular covariances): "
             "compare only numbers measured with the same sample counts"
         )

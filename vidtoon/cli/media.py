@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -21,6 +20,7 @@ from vidtoon.cli.app import (
     app,
     done,
     encode_options,
+    table_console,
 )
 from vidtoon.cli.progress import RichProgress
 
@@ -55,7 +55,7 @@ def probe(
     rows += [(f"subtitle #{s.index}", f"{s.codec} {s.language or ''}".strip()) for s in info.subtitles]
     for key, value in rows:
         table.add_row(f"[bold]{key}", escape(value))  # a file named "take [b].mp4" shown as named
-    Console().print(table)
+    table_console().print(table)
 
 
 @app.command()
