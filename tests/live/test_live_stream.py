@@ -205,3 +205,20 @@ def test_a_rotated_input_is_restyled_upright(media, tmp_path):
     expected = sketch([upright], [Fraction(0)])[0].astype(int)
     flipped = sketch([np.ascontiguousarray(upright[::-1, ::-1])], [Fraction(0)])[0].astype(int)
     assert np.abs(shown - expected).mean() < 6 < np.abs(shown - flipped).mean()
+
+
+def test_an_avi_with_reordered_timestamps_is_recorded_one_frame_per_interval(media, tmp_path):
+    """Megamind.avi (MPEG-4 with packed B-frames: the decoder's pts run 1 2 3 5 4 6 ...) played live: each input frame
+    once, a frame interval apart, as `vidtoon restyle` reads it; not some frames three times at one instant."""
+    output = tmp_path / "megamind.mkv"
+    report = live(
+        str(media / "Megamind.avi"),
+        str(output),
+        style="sketch",
+        settings={"height": 90, "consistency": "none"},
+        live_options=LiveOptions(realtime=True, max_frames=30),
+    )
+    times = video_times(output)
+    assert len(times) == report.written == 30, report
+    steps = np.diff([float(t) for t in times])
+    assert np.allclose(steps, 125 / 2997, atol=0.002), steps

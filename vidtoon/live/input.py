@@ -23,7 +23,7 @@ from av.video.reformatter import VideoReformatter
 
 from vidtoon.errors import InputError
 from vidtoon.io.paths import ffmpeg_path
-from vidtoon.io.reader import frame_to_rgb
+from vidtoon.io.reader import BestEffortTimestamps, frame_to_rgb
 from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.timing import FrameTimes
 
@@ -174,6 +174,10 @@ class LiveInput:
 
     def _read(self) -> None:
         origin: Fraction | None = None  # source time of the first video frame
+        last: Fraction | None = None  # source time of the frame before
+        step = 1 / self.fps
+        # reordered or missing pts (an AVI's packed B-frames): FFmpeg's best effort, as `VideoReader` reads a file
+        timestamps = BestEffortTimestamps(prefer_dts=self.container.format.name == "avi")
         pending_audio: list[av.Packet] = []  # sound before the first picture (kept if it starts with it)
         wall_start = time.monotonic()
         streams = [self.video] + ([self.audio] if self.audio is not None else [])
@@ -191,9 +195,13 @@ class LiveInput:
                         self._send_audio(packet, origin)
                     continue
                 for frame in self.video.decode(packet):
-                    if frame.pts is None:
+                    ts = timestamps.guess(frame)
+                    source_time = Fraction(ts) * self.video.time_base if ts is not None else None
+                    if last is not None and (source_time is None or source_time <= last):
+                        source_time = last + step  # no usable timestamp: one step after the frame before
+                    if source_time is None:
                         continue
-                    source_time = Fraction(frame.pts) * self.video.time_base
+                    last = source_time
                     if origin is None:
                         origin = source_time
                         for early in pending_audio:
