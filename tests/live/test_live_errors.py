@@ -93,6 +93,8 @@ def test_a_preview_port_in_use_is_refused_before_anything_opens(tmp_path):
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--turn", "2d"], "--turn is for --animate"),
         (["{sample}", "{w}/out.ts", "--animate", "{sample}", "--turn", "3d"], "unknown head turn '3d' for --turn"),
         (["{sample}", "{sample}", "--to", "sketch", "--force"], "input"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--report", "{w}/missing/run.json"], "--report's folder"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--report", "{w}"], "--report must name a .json file"),
     ],
 )
 def test_bad_arguments_are_one_line(tmp_path, args, fragment):
