@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -68,6 +69,16 @@ def recording(media, tmp_path_factory):
     output = tmp_path_factory.mktemp("live") / "out.ts"
     report = receive(f"udp://127.0.0.1:{free_port()}", output, source, consistency="none")
     return source, output, report
+
+
+def test_a_udp_stream_that_stops_sending_ends_the_run_in_plain_words(media, tmp_path, caplog):
+    """UDP has no end: --read-timeout of silence is one. The line says so, not FFmpeg's "Immediate exit requested"."""
+    url = f"udp://127.0.0.1:{free_port()}"
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = receive(url, tmp_path / "out.ts", media / "chaplin.mp4", consistency="none")
+    assert report.stopped_by == "input end" and (tmp_path / "out.ts").exists()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith(f"{url}: the input ended (nothing for 1.5 s, --read-timeout) after "), lines
 
 
 def test_a_udp_stream_is_recorded_at_its_frame_rate_and_length(recording):

@@ -127,6 +127,7 @@ class LiveInput:
     ):
         self.source = source
         self.realtime = realtime
+        self.read_timeout = read_timeout
         self.max_frames = max_frames
         target, input_format, options = describe_source(source)
         self.is_file = input_format is None and "://" not in source
@@ -221,10 +222,14 @@ class LiveInput:
                     if self.max_frames is not None and self.frames_read >= self.max_frames:
                         return
         except av.FFmpegError as exc:
+            # FFmpeg's "Immediate exit requested" is its interrupt: `read_timeout` without a packet (how a UDP stream ends)
+            reason = (
+                f"nothing for {self.read_timeout:g} s, --read-timeout" if isinstance(exc, av.ExitError) else exc.strerror or exc
+            )
             if not self._stop.is_set() and self.frames_read == 0:
-                self.error = InputError(f"{self.source}: stopped before its first picture ({exc.strerror or exc})")
+                self.error = InputError(f"{self.source}: stopped before its first picture ({reason})")
             elif not self._stop.is_set():
-                log.warning("%s: the input ended (%s) after %d frames", self.source, exc.strerror or exc, self.frames_read)
+                log.warning("%s: the input ended (%s) after %d frames", self.source, reason, self.frames_read)
         except Closed:
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
