@@ -157,6 +157,24 @@ def test_a_source_with_two_faces_animates_the_largest_and_says_so(media, tmp_pat
     assert change[moved] > 3 * change[1 - moved], change
 
 
+def test_a_phone_photo_stored_sideways_is_animated_as_it_is_shown(media, tmp_path):
+    """A portrait JPEG stored on its side with EXIF orientation 6 (as phones save them): the output is upright and
+    portrait, the painting as every viewer shows it, not turned a quarter."""
+    from PIL import Image
+
+    painting = Image.open(media / "face_monalisa.jpg").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise
+    painting.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
+    driver = driver_with_faceless_frames(media, tmp_path / "d3.mp4", face=(10, 0), blank=0)
+    out = animate(tmp_path / "phone.jpg", driver, tmp_path / "out.mp4", size=512, options=FAST)
+    assert (probe(out).width, probe(out).height) == (288, 512)
+    with VideoReader(out) as reader:
+        first = next(iter(reader)).rgb.astype(np.float32)
+    upright = cv2.resize(np.asarray(painting), (288, 512), interpolation=cv2.INTER_AREA).astype(np.float32)
+    assert np.abs(first - upright).mean() < 8
+
+
 def test_no_face_in_the_source(media, tmp_path):
     cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 200, np.uint8))
     with pytest.raises(InputError, match="no face found in the source image"):
