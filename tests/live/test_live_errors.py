@@ -103,6 +103,36 @@ def test_bad_arguments_are_one_line(tmp_path, args, fragment):
     assert not [p for p in tmp_path.iterdir() if p.name != "out.ts"] and not (tmp_path / "out.ts").exists()
 
 
+@pytest.mark.parametrize("scheme", ["tcp", "rtmp"])
+def test_a_stream_output_nobody_receives_is_one_line_with_what_to_check(scheme):
+    """Sending to a tcp:// or rtmp:// receiver that is not running: one error line that says so (not first a warning
+    that a sound packet was refused), exit 1."""
+    port = free_port(socket.SOCK_STREAM)
+    url = f"{scheme}://127.0.0.1:{port}" + ("/live/x" if scheme == "rtmp" else "")
+    result = runner.invoke(app, ["live", str(SAMPLE), url, "--to", "sketch", "--height", "90", "--max-frames", "10"])
+    lines = [line for line in result.output.splitlines() if line.strip() and not line.startswith("live: restyling")]
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert lines == [
+        f"error: {url}: cannot be opened for writing (Connection refused) — check the receiver is running and listening at that address"
+    ], lines
+
+
+def test_a_protocol_this_ffmpeg_lacks_is_named_as_such(tmp_path):
+    """PyAV's own FFmpeg often has no SRT: say that, not "check the sender is running"."""
+    port = free_port(socket.SOCK_DGRAM)
+    result = runner.invoke(
+        app, ["live", f"srt://127.0.0.1:{port}", str(tmp_path / "o.ts"), "--to", "sketch", "--open-timeout", "1"]
+    )
+    if "built without it" not in result.output:
+        pytest.skip("this FFmpeg reads srt://")
+    line = refusal([f"srt://127.0.0.1:{port}", str(tmp_path / "o.ts"), "--to", "sketch", "--open-timeout", "1"])
+    assert (
+        line
+        == f"error: srt://127.0.0.1:{port}: this FFmpeg cannot read that protocol (built without it) — use udp://, tcp://, rtmp:// or rtsp://"
+    )
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_existing_recording_is_not_overwritten_without_force(tmp_path):
     (tmp_path / "out.ts").write_bytes(b"keep")
     assert "exists" in refusal([str(SAMPLE), str(tmp_path / "out.ts"), "--to", "sketch"])

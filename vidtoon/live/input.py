@@ -138,7 +138,8 @@ class LiveInput:
                 )
             )
         except av.FFmpegError as exc:
-            raise InputError(f"{source}: {_open_failure(exc, open_timeout)}", hint=_open_hint(source)) from None
+            hint = "use udp://, tcp://, rtmp:// or rtsp://" if isinstance(exc, av.ProtocolNotFoundError) else _open_hint(source)
+            raise InputError(f"{source}: {_open_failure(exc, open_timeout)}", hint=hint) from None
         if not self.container.streams.video:
             self.container.close()
             raise InputError(f"{source}: has no video stream", hint="give a camera, stream or file with pictures")
@@ -246,6 +247,8 @@ class LiveInput:
 
 def _open_failure(exc: av.FFmpegError, open_timeout: float) -> str:
     text = exc.strerror or str(exc)
+    if isinstance(exc, av.ProtocolNotFoundError):
+        return "this FFmpeg cannot read that protocol (built without it)"
     if exc.errno in (98, 48) or "in use" in text.lower():
         return f"cannot listen: the port is in use ({text})"
     if isinstance(exc, av.ExitError) or "exit" in text.lower() or exc.errno == 110:

@@ -184,9 +184,17 @@ class LiveWriter:
             self._video = stream
             if self._audio_in is not None:
                 self._add_sound_stream(self._audio_in)
+            self._container.start_encoding()  # a stream connects here: a receiver not there fails now, in one line
         except av.FFmpegError as exc:
             self.abort()
-            raise OutputError(f"{self.output}: cannot be opened for writing ({exc.strerror or exc})") from None
+            if isinstance(exc, av.ProtocolNotFoundError):
+                scheme = self.output.split("://", 1)[0]
+                raise OutputError(
+                    f"{self.output}: this FFmpeg cannot send {scheme}:// (built without it)",
+                    hint="send udp://, tcp:// or rtmp:// instead",
+                ) from None
+            hint = "check the receiver is running and listening at that address" if self.is_stream else None
+            raise OutputError(f"{self.output}: cannot be opened for writing ({exc.strerror or exc})", hint=hint) from None
 
     def _add_sound_stream(self, source: av.audio.stream.AudioStream) -> None:
         codec = source.codec_context.codec.canonical_name if source.codec_context.codec else source.codec_context.name
