@@ -81,6 +81,32 @@ def test_a_udp_stream_that_stops_sending_ends_the_run_in_plain_words(media, tmp_
     assert len(lines) == 1 and lines[0].startswith(f"{url}: the input ended (nothing for 1.5 s, --read-timeout) after "), lines
 
 
+def test_a_sender_that_restarts_gets_one_warning_about_the_sound_not_one_per_packet(media, tmp_path, caplog):
+    """The sender stops and starts again (its sound's clock back at zero): the muxer refuses the sound that goes back
+    in time. Said once, then counted at the end; the picture goes on and the recording is finished."""
+    url = f"udp://127.0.0.1:{free_port()}"
+
+    def twice() -> None:
+        publish(media / "chaplin.mp4", url, 1.5, 1.5)
+        publish(media / "chaplin.mp4", url, 1.5, 0.2)
+
+    sender = threading.Thread(target=twice, daemon=True)
+    sender.start()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = live(
+            url,
+            str(tmp_path / "out.ts"),
+            style="sketch",
+            settings={"height": 90, "consistency": "none"},
+            live_options=LiveOptions(open_timeout=30, read_timeout=1.5),
+        )
+    sender.join(timeout=30)
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 2, refused
+    assert "a sound packet at" in refused[0] and "sound packets were refused in all: the sound has gaps" in refused[1]
+    assert report.written == len(video_times(tmp_path / "out.ts")) > 60
+
+
 def test_a_udp_stream_is_recorded_at_its_frame_rate_and_length(recording):
     source, output, report = recording
     times = video_times(output)
