@@ -178,6 +178,23 @@ def test_a_live_input_drives_a_still_face(media, tmp_path):
     assert moved > 0.3, "the face follows the driver"
 
 
+def test_an_input_without_a_face_says_so_as_animate_does(media, tmp_path, caplog):
+    """`vidtoon live CLIP --animate face.png` where CLIP shows no human face: the recording is the still throughout,
+    and a warning says why (as `vidtoon animate` does for its driver), not nothing."""
+    clip = media / "bbb_2s_example2.mp4"
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = live(
+            str(clip),
+            str(tmp_path / "avatar.mkv"),
+            animate=media / "face_astronaut.png",
+            live_options=LiveOptions(realtime=True, max_frames=24),
+        )
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        f"no face in {report.restyled} of {report.restyled} frames of {clip}: the face held its last pose there (the still, before the first face)"
+    ]
+
+
 def test_the_restyled_picture_can_be_sent_on_as_a_stream(media, tmp_path):
     """OUTPUT a udp:// address: a viewer listening there (here a PyAV reader) receives MPEG-TS with picture and sound."""
     port = free_port()
