@@ -137,6 +137,44 @@ def test_no_face_in_any_driver_frame(media, tmp_path):
     assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path) == []
 
 
+def test_a_source_with_two_faces_animates_the_largest_and_says_so(media, tmp_path, caplog):
+    """The astronaut (512²) beside the Mona Lisa (288×512): a warning names how many faces and which one moves; the
+    named one moves, the other stays still."""
+    astronaut, monalisa = read_image(media / "face_astronaut.png"), read_image(media / "face_monalisa.jpg")
+    pair = np.concatenate([astronaut, cv2.resize(monalisa, (288, 512), interpolation=cv2.INTER_AREA)], axis=1)
+    cv2.imwrite(str(tmp_path / "pair.png"), cv2.cvtColor(pair, cv2.COLOR_RGB2BGR))
+    driver = driver_with_faceless_frames(media, tmp_path / "d3.mp4", face=(30, 0), blank=0)
+    with caplog.at_level(logging.WARNING):
+        out = animate(tmp_path / "pair.png", driver, tmp_path / "out.mp4", options=FAST)
+    warning = [r.getMessage() for r in caplog.records if "faces found" in r.getMessage()]
+    assert len(warning) == 1 and warning[0].startswith("pair.png: 2 faces found; the largest, around x="), warning
+    x = int(warning[0].split("x=")[1].split()[0])
+    moved = 0 if x < 512 else 1
+    with VideoReader(out) as reader:
+        frames = [f.rgb.astype(np.float32) for f in reader]
+    assert len(frames) == 30
+    change = [max(np.abs(f[:, half] - frames[0][:, half]).mean() for f in frames) for half in (np.s_[:512], np.s_[512:])]
+    assert change[moved] > 3 * change[1 - moved], change
+
+
+def test_a_phone_photo_stored_sideways_is_animated_as_it_is_shown(media, tmp_path):
+    """A portrait JPEG stored on its side with EXIF orientation 6 (as phones save them): the output is upright and
+    portrait, the painting as every viewer shows it, not turned a quarter."""
+    from PIL import Image
+
+    painting = Image.open(media / "face_monalisa.jpg").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise
+    painting.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
+    driver = driver_with_faceless_frames(media, tmp_path / "d3.mp4", face=(10, 0), blank=0)
+    out = animate(tmp_path / "phone.jpg", driver, tmp_path / "out.mp4", size=512, options=FAST)
+    assert (probe(out).width, probe(out).height) == (288, 512)
+    with VideoReader(out) as reader:
+        first = next(iter(reader)).rgb.astype(np.float32)
+    upright = cv2.resize(np.asarray(painting), (288, 512), interpolation=cv2.INTER_AREA).astype(np.float32)
+    assert np.abs(first - upright).mean() < 8
+
+
 def test_no_face_in_the_source(media, tmp_path):
     cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 200, np.uint8))
     with pytest.raises(InputError, match="no face found in the source image"):

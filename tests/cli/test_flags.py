@@ -122,7 +122,7 @@ def test_style_defaults_sit_under_the_flags(fake_restyle, tiny_checkpoint, tmp_p
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--height", "0"], "--height must be a whole number between 1 and 16384, got 0"),
+        (["--height", "0"], "--height must be a whole number between 16 and 16384, got 0"),
         (["--height", "-5"], "--height must be a whole number"),
         (["--strength", "1.5"], "--strength must be in [0, 1)"),
         (["--batch-size", "0"], "--batch-size must be a whole number"),

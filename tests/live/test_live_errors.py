@@ -90,15 +90,49 @@ def test_a_preview_port_in_use_is_refused_before_anything_opens(tmp_path):
         (["{sample}", "{w}/out.ts", "--to", "pixr"], "unknown style"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--mix", "2"], "--mix"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--port", "70000"], "--port"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--height", "7"], "--height must be a whole number between 16 and 16384"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--preset", "superfastest"], "--preset 'superfastest': unknown preset"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--turn", "2d"], "--turn is for --animate"),
         (["{sample}", "{w}/out.ts", "--animate", "{sample}", "--turn", "3d"], "unknown head turn '3d' for --turn"),
         (["{sample}", "{sample}", "--to", "sketch", "--force"], "input"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--report", "{w}/missing/run.json"], "--report's folder"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--report", "{w}"], "--report must name a .json file"),
     ],
 )
 def test_bad_arguments_are_one_line(tmp_path, args, fragment):
     filled = [a.format(w=tmp_path, sample=SAMPLE) for a in args]
     assert fragment in refusal(filled)
     assert not [p for p in tmp_path.iterdir() if p.name != "out.ts"] and not (tmp_path / "out.ts").exists()
+
+
+@pytest.mark.parametrize("scheme", ["tcp", "rtmp"])
+def test_a_stream_output_nobody_receives_is_one_line_with_what_to_check(scheme):
+    """Sending to a tcp:// or rtmp:// receiver that is not running: one error line that says so (not first a warning
+    that a sound packet was refused), exit 1."""
+    port = free_port(socket.SOCK_STREAM)
+    url = f"{scheme}://127.0.0.1:{port}" + ("/live/x" if scheme == "rtmp" else "")
+    result = runner.invoke(app, ["live", str(SAMPLE), url, "--to", "sketch", "--height", "90", "--max-frames", "10"])
+    lines = [line for line in result.output.splitlines() if line.strip() and not line.startswith("live: restyling")]
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert lines == [
+        f"error: {url}: cannot be opened for writing (Connection refused) — check the receiver is running and listening at that address"
+    ], lines
+
+
+def test_a_protocol_this_ffmpeg_lacks_is_named_as_such(tmp_path):
+    """PyAV's own FFmpeg often has no SRT: say that, not "check the sender is running"."""
+    port = free_port(socket.SOCK_DGRAM)
+    result = runner.invoke(
+        app, ["live", f"srt://127.0.0.1:{port}", str(tmp_path / "o.ts"), "--to", "sketch", "--open-timeout", "1"]
+    )
+    if "built without it" not in result.output:
+        pytest.skip("this FFmpeg reads srt://")
+    line = refusal([f"srt://127.0.0.1:{port}", str(tmp_path / "o.ts"), "--to", "sketch", "--open-timeout", "1"])
+    assert (
+        line
+        == f"error: srt://127.0.0.1:{port}: this FFmpeg cannot read that protocol (built without it) — use udp://, tcp://, rtmp:// or rtsp://"
+    )
+    assert not list(tmp_path.iterdir())
 
 
 def test_an_existing_recording_is_not_overwritten_without_force(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -68,6 +69,42 @@ def recording(media, tmp_path_factory):
     output = tmp_path_factory.mktemp("live") / "out.ts"
     report = receive(f"udp://127.0.0.1:{free_port()}", output, source, consistency="none")
     return source, output, report
+
+
+def test_a_udp_stream_that_stops_sending_ends_the_run_in_plain_words(media, tmp_path, caplog):
+    """UDP has no end: --read-timeout of silence is one. The line says so, not FFmpeg's "Immediate exit requested"."""
+    url = f"udp://127.0.0.1:{free_port()}"
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = receive(url, tmp_path / "out.ts", media / "chaplin.mp4", consistency="none")
+    assert report.stopped_by == "input end" and (tmp_path / "out.ts").exists()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and lines[0].startswith(f"{url}: the input ended (nothing for 1.5 s, --read-timeout) after "), lines
+
+
+def test_a_sender_that_restarts_gets_one_warning_about_the_sound_not_one_per_packet(media, tmp_path, caplog):
+    """The sender stops and starts again (its sound's clock back at zero): the muxer refuses the sound that goes back
+    in time. Said once, then counted at the end; the picture goes on and the recording is finished."""
+    url = f"udp://127.0.0.1:{free_port()}"
+
+    def twice() -> None:
+        publish(media / "chaplin.mp4", url, 1.5, 1.5)
+        publish(media / "chaplin.mp4", url, 1.5, 0.2)
+
+    sender = threading.Thread(target=twice, daemon=True)
+    sender.start()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = live(
+            url,
+            str(tmp_path / "out.ts"),
+            style="sketch",
+            settings={"height": 90, "consistency": "none"},
+            live_options=LiveOptions(open_timeout=30, read_timeout=1.5),
+        )
+    sender.join(timeout=30)
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 2, refused
+    assert "a sound packet at" in refused[0] and "sound packets were refused in all: the sound has gaps" in refused[1]
+    assert report.written == len(video_times(tmp_path / "out.ts")) > 60
 
 
 def test_a_udp_stream_is_recorded_at_its_frame_rate_and_length(recording):
@@ -141,6 +178,23 @@ def test_a_live_input_drives_a_still_face(media, tmp_path):
     assert moved > 0.3, "the face follows the driver"
 
 
+def test_an_input_without_a_face_says_so_as_animate_does(media, tmp_path, caplog):
+    """`vidtoon live CLIP --animate face.png` where CLIP shows no human face: the recording is the still throughout,
+    and a warning says why (as `vidtoon animate` does for its driver), not nothing."""
+    clip = media / "bbb_2s_example2.mp4"
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = live(
+            str(clip),
+            str(tmp_path / "avatar.mkv"),
+            animate=media / "face_astronaut.png",
+            live_options=LiveOptions(realtime=True, max_frames=24),
+        )
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        f"no face in {report.restyled} of {report.restyled} frames of {clip}: the face held its last pose there (the still, before the first face)"
+    ]
+
+
 def test_the_restyled_picture_can_be_sent_on_as_a_stream(media, tmp_path):
     """OUTPUT a udp:// address: a viewer listening there (here a PyAV reader) receives MPEG-TS with picture and sound."""
     port = free_port()
@@ -205,3 +259,20 @@ def test_a_rotated_input_is_restyled_upright(media, tmp_path):
     expected = sketch([upright], [Fraction(0)])[0].astype(int)
     flipped = sketch([np.ascontiguousarray(upright[::-1, ::-1])], [Fraction(0)])[0].astype(int)
     assert np.abs(shown - expected).mean() < 6 < np.abs(shown - flipped).mean()
+
+
+def test_an_avi_with_reordered_timestamps_is_recorded_one_frame_per_interval(media, tmp_path):
+    """Megamind.avi (MPEG-4 with packed B-frames: the decoder's pts run 1 2 3 5 4 6 ...) played live: each input frame
+    once, a frame interval apart, as `vidtoon restyle` reads it; not some frames three times at one instant."""
+    output = tmp_path / "megamind.mkv"
+    report = live(
+        str(media / "Megamind.avi"),
+        str(output),
+        style="sketch",
+        settings={"height": 90, "consistency": "none"},
+        live_options=LiveOptions(realtime=True, max_frames=30),
+    )
+    times = video_times(output)
+    assert len(times) == report.written == 30, report
+    steps = np.diff([float(t) for t in times])
+    assert np.allclose(steps, 125 / 2997, atol=0.002), steps

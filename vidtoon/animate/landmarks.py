@@ -188,18 +188,21 @@ class FaceMeshDetector:
         min_confidence: face detection confidence below which no face is reported.
         refine: MediaPipe's `refine_landmarks`: 478 points, the irises included (`IRISES`).
         depth: also return each point's depth z (MediaPipe's, away from the camera, in the pixel unit of x).
+        max_faces: how many faces `faces` looks for (calling the detector returns the first).
 
     Use as a context manager or call `close()` (it holds a MediaPipe graph).
     """
 
-    def __init__(self, *, video: bool = True, min_confidence: float = 0.5, refine: bool = False, depth: bool = False):
+    def __init__(
+        self, *, video: bool = True, min_confidence: float = 0.5, refine: bool = False, depth: bool = False, max_faces: int = 1
+    ):
         self.count = NUM_REFINED if refine else NUM_LANDMARKS
         self.depth = depth
         face_mesh = load_face_mesh_module()
         with native_stderr_silenced(settle=0.3):
             self._mesh = face_mesh.FaceMesh(
                 static_image_mode=not video,
-                max_num_faces=1,
+                max_num_faces=max_faces,
                 refine_landmarks=refine,
                 min_detection_confidence=min_confidence,
                 min_tracking_confidence=min_confidence,
@@ -222,6 +225,12 @@ class FaceMeshDetector:
             (468, 2) float64 pixel coordinates (x right, y down) ((478, 2) with `refine`; (…, 3) with `depth`, z in
             the pixel unit of x), or None when no face is found.
         """
+        faces = self.faces(rgb)
+        return faces[0] if faces else None
+
+    def faces(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Landmarks of each face found in an H×W×3 uint8 RGB image (at most `max_faces`, MediaPipe's order), each
+        as `__call__` returns them; empty when there is none."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise UsageError(f"landmarks need an H×W×3 uint8 RGB image, got shape {rgb.shape} of {rgb.dtype}")
         if self._quiet_calls:
@@ -230,13 +239,11 @@ class FaceMeshDetector:
                 result = self._mesh.process(np.ascontiguousarray(rgb))
         else:
             result = self._mesh.process(np.ascontiguousarray(rgb))
-        if not result.multi_face_landmarks:
-            return None
         height, width = rgb.shape[:2]
-        points = result.multi_face_landmarks[0].landmark
+        faces = [face.landmark[: self.count] for face in result.multi_face_landmarks or []]
         if self.depth:
-            return np.array([(p.x * width, p.y * height, p.z * width) for p in points[: self.count]], dtype=np.float64)
-        return np.array([(p.x * width, p.y * height) for p in points[: self.count]], dtype=np.float64)
+            return [np.array([(p.x * width, p.y * height, p.z * width) for p in face], dtype=np.float64) for face in faces]
+        return [np.array([(p.x * width, p.y * height) for p in face], dtype=np.float64) for face in faces]
 
 
 def detect_landmarks(rgb: np.ndarray, *, refine: bool = False, depth: bool = False) -> np.ndarray | None:
@@ -244,6 +251,13 @@ def detect_landmarks(rgb: np.ndarray, *, refine: bool = False, depth: bool = Fal
     face): see `FaceMeshDetector`."""
     with FaceMeshDetector(video=False, refine=refine, depth=depth) as detector:
         return detector(rgb)
+
+
+def detect_faces(rgb: np.ndarray, *, refine: bool = False, depth: bool = False, max_faces: int = 4) -> list[np.ndarray]:
+    """Landmarks of each face in one still image (at most `max_faces`; empty when none), each as `detect_landmarks`
+    returns them."""
+    with FaceMeshDetector(video=False, refine=refine, depth=depth, max_faces=max_faces) as detector:
+        return detector.faces(rgb)
 
 
 def track_landmarks(frames_rgb, *, refine: bool = False, depth: bool = False) -> np.ndarray:

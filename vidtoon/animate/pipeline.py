@@ -25,7 +25,7 @@ from vidtoon.animate.landmarks import (
     OUTER_LIPS,
     RIGID,
     FaceMeshDetector,
-    detect_landmarks,
+    detect_faces,
 )
 from vidtoon.animate.motion import face_size, transfer_absolute, transfer_relative
 from vidtoon.animate.options import METHODS as ANIMATE_METHODS
@@ -236,14 +236,23 @@ def make_animator(
         from vidtoon.animate.fomm import FommAnimator
 
         return FommAnimator(source_rgb, source, checkpoint, relative=relative, crop=crop, device=device)
-    points = detect_landmarks(source_rgb, refine=True, depth=True)
-    if points is None:
+    faces = sorted(detect_faces(source_rgb, refine=True, depth=True), key=lambda p: face_size(p[:, :2]), reverse=True)
+    if not faces:
         raise InputError(
             "no face found in the source image",
             path=source,
             hint="use a picture with one clearly visible face, roughly frontal and at least ~100 px tall",
         )
-    return LandmarkAnimator(source_rgb, points, relative=relative, crop=crop, turn=turn)
+    if len(faces) > 1:
+        x, y = faces[0][:, :2].mean(0)
+        log.warning(
+            "%s: %d faces found; the largest, around x=%d y=%d px, is animated (crop the image to choose another)",
+            source.name,
+            len(faces),
+            x,
+            y,
+        )
+    return LandmarkAnimator(source_rgb, faces[0], relative=relative, crop=crop, turn=turn)
 
 
 def animate(

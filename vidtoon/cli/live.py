@@ -79,9 +79,12 @@ def live(
     force: ForceOption = False,
 ) -> None:
     """Restyle a camera or a live stream in real time (or let it drive a face, --animate): to a stream, a file and/or a preview page. Ctrl-C stops it cleanly."""
+    from vidtoon.animate.report import check_report_path
     from vidtoon.live import LiveOptions
     from vidtoon.live import live as run_live
     from vidtoon.parsing import parse_assignments
+
+    report = check_report_path(report)  # before the run: a bad name must not cost the session's numbers at its end
 
     options = LiveOptions(
         realtime=realtime,

@@ -124,7 +124,7 @@ class VideoReader:
         last_time: Fraction | None = None
         previous: av.VideoFrame | None = None  # the last good frame: what a concealed frame repeats
         step = 1 / self.info.fps if self.info.fps else Fraction(1, 25)
-        timestamps = _BestEffortTimestamps(prefer_dts=self.info.container == "avi")
+        timestamps = BestEffortTimestamps(prefer_dts=self.info.container == "avi")
         lost = _LostFrames()
         gaps: list[tuple[Fraction, int]] = []  # (time of the frame before, frames missing) where a constant rate jumps
         try:
@@ -243,7 +243,7 @@ def concealed_summary(times: list[Fraction]) -> str:
     return f"concealed {frames} that failed to decode (first at {float(min(times)):.3f} s)"
 
 
-class _BestEffortTimestamps:
+class BestEffortTimestamps:
     """FFmpeg's best-effort timestamp: trust pts unless it goes backwards more often than dts.
 
     Some files carry reordered, repeating pts while their dts are right. AVI stores no

@@ -90,6 +90,7 @@ def live(
             preview.url,
             live_options.host,
         )
+    animators: list = []  # the face's animators (a style picked on the page makes another): how many faces they saw
     try:
         twin = face is None and not options.faces  # a procedural style on the CPU: its uint8 twin (`restyle.twins`)
         first = (
@@ -106,7 +107,7 @@ def live(
                 )
             if face is None:
                 return restyle_stages(translator, options)
-            return _animate_stages(face, animate, translator, options, device, turn)
+            return _animate_stages(face, animate, translator, options, device, turn, animators)
 
         stages = make_stages(card.name if card else None)
         live_input = LiveInput(
@@ -132,7 +133,7 @@ def live(
         except BaseException:
             live_input.stop()
             raise
-        return run_live(
+        report = run_live(
             live_input,
             writer,
             stages=stages,
@@ -143,6 +144,15 @@ def live(
             stats=stats,
             stop=stop,
         )
+        missed = report.restyled - sum(animator.faces_found for animator in animators)
+        if animators and missed > 0:  # as `vidtoon animate` says it: else a face that never moved is a mystery
+            log.warning(
+                "no face in %d of %d frames of %s: the face held its last pose there (the still, before the first face)",
+                missed,
+                report.restyled,
+                source,
+            )
+        return report
     finally:
         if preview is not None:
             preview.close()
@@ -155,9 +165,9 @@ def _load_face(path: str | Path):
     return load_source(Path(path), None)
 
 
-def _animate_stages(face, face_path, translator, options: RestyleOptions, device: str, turn: str) -> Stages:
+def _animate_stages(face, face_path, translator, options: RestyleOptions, device: str, turn: str, animators: list) -> Stages:
     """The input's face drives `face` (restyled once with `translator` when given): MediaPipe landmarks, as `vidtoon
-    animate --method landmarks` does, online."""
+    animate --method landmarks` does, online. The animator is added to `animators`."""
     from vidtoon.animate.pipeline import make_animator
     from vidtoon.restyle import make_restyler
 
@@ -167,4 +177,5 @@ def _animate_stages(face, face_path, translator, options: RestyleOptions, device
     animator = make_animator(
         "landmarks", face, Path(face_path), relative=True, crop=True, checkpoint=None, device=device, turn=turn
     )
+    animators.append(animator)
     return Stages(lambda rgb, at: (rgb, at), lambda item: animator(item[0], float(item[1])))  # tracking: in order

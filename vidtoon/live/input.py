@@ -23,7 +23,7 @@ from av.video.reformatter import VideoReformatter
 
 from vidtoon.errors import InputError
 from vidtoon.io.paths import ffmpeg_path
-from vidtoon.io.reader import frame_to_rgb
+from vidtoon.io.reader import BestEffortTimestamps, frame_to_rgb
 from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.timing import FrameTimes
 
@@ -127,6 +127,7 @@ class LiveInput:
     ):
         self.source = source
         self.realtime = realtime
+        self.read_timeout = read_timeout
         self.max_frames = max_frames
         target, input_format, options = describe_source(source)
         self.is_file = input_format is None and "://" not in source
@@ -137,7 +138,8 @@ class LiveInput:
                 )
             )
         except av.FFmpegError as exc:
-            raise InputError(f"{source}: {_open_failure(exc, open_timeout)}", hint=_open_hint(source)) from None
+            hint = "use udp://, tcp://, rtmp:// or rtsp://" if isinstance(exc, av.ProtocolNotFoundError) else _open_hint(source)
+            raise InputError(f"{source}: {_open_failure(exc, open_timeout)}", hint=hint) from None
         if not self.container.streams.video:
             self.container.close()
             raise InputError(f"{source}: has no video stream", hint="give a camera, stream or file with pictures")
@@ -174,6 +176,10 @@ class LiveInput:
 
     def _read(self) -> None:
         origin: Fraction | None = None  # source time of the first video frame
+        last: Fraction | None = None  # source time of the frame before
+        step = 1 / self.fps
+        # reordered or missing pts (an AVI's packed B-frames): FFmpeg's best effort, as `VideoReader` reads a file
+        timestamps = BestEffortTimestamps(prefer_dts=self.container.format.name == "avi")
         pending_audio: list[av.Packet] = []  # sound before the first picture (kept if it starts with it)
         wall_start = time.monotonic()
         streams = [self.video] + ([self.audio] if self.audio is not None else [])
@@ -191,9 +197,13 @@ class LiveInput:
                         self._send_audio(packet, origin)
                     continue
                 for frame in self.video.decode(packet):
-                    if frame.pts is None:
+                    ts = timestamps.guess(frame)
+                    source_time = Fraction(ts) * self.video.time_base if ts is not None else None
+                    if last is not None and (source_time is None or source_time <= last):
+                        source_time = last + step  # no usable timestamp: one step after the frame before
+                    if source_time is None:
                         continue
-                    source_time = Fraction(frame.pts) * self.video.time_base
+                    last = source_time
                     if origin is None:
                         origin = source_time
                         for early in pending_audio:
@@ -213,10 +223,14 @@ class LiveInput:
                     if self.max_frames is not None and self.frames_read >= self.max_frames:
                         return
         except av.FFmpegError as exc:
+            # FFmpeg's "Immediate exit requested" is its interrupt: `read_timeout` without a packet (how a UDP stream ends)
+            reason = (
+                f"nothing for {self.read_timeout:g} s, --read-timeout" if isinstance(exc, av.ExitError) else exc.strerror or exc
+            )
             if not self._stop.is_set() and self.frames_read == 0:
-                self.error = InputError(f"{self.source}: stopped before its first picture ({exc.strerror or exc})")
+                self.error = InputError(f"{self.source}: stopped before its first picture ({reason})")
             elif not self._stop.is_set():
-                log.warning("%s: the input ended (%s) after %d frames", self.source, exc.strerror or exc, self.frames_read)
+                log.warning("%s: the input ended (%s) after %d frames", self.source, reason, self.frames_read)
         except Closed:
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
@@ -233,6 +247,8 @@ class LiveInput:
 
 def _open_failure(exc: av.FFmpegError, open_timeout: float) -> str:
     text = exc.strerror or str(exc)
+    if isinstance(exc, av.ProtocolNotFoundError):
+        return "this FFmpeg cannot read that protocol (built without it)"
     if exc.errno in (98, 48) or "in use" in text.lower():
         return f"cannot listen: the port is in use ({text})"
     if isinstance(exc, av.ExitError) or "exit" in text.lower() or exc.errno == 110:

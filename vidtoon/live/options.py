@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vidtoon.checks import number_in, whole_number
 from vidtoon.errors import UsageError
+from vidtoon.io.formats import PRESETS
 
 # Stream outputs and the container each one carries.
 STREAM_MUXERS = {"udp": "mpegts", "srt": "mpegts", "rtp": "rtp_mpegts", "tcp": "mpegts", "rtmp": "flv", "rtmps": "flv"}
@@ -62,6 +63,8 @@ class LiveOptions:
         number_in("--mix", self.mix, 0.0, 1.0)
         whole_number("--port", self.port, minimum=0, maximum=65535)
         whole_number("--crf", self.crf, minimum=0, maximum=51)
+        if self.preset not in PRESETS:  # else x264 refuses it only once the first frame is restyled
+            raise UsageError(f"--preset {self.preset!r}: unknown preset", hint=f"use one of {', '.join(PRESETS)}")
         whole_number("--max-frames", self.max_frames, optional=True)
         whole_number("--encoder-threads", self.encoder_threads, minimum=0, maximum=64)
         whole_number("--model-threads", self.model_threads, optional=True, maximum=1024)

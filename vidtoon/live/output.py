@@ -92,6 +92,7 @@ class LiveWriter:
         self._last_pts = -1
         self._last_frame: av.VideoFrame | None = None  # in the encoder's format: what `repeat` sends again
         self.frames_written = 0
+        self.sound_refused = 0  # sound packets the muxer refused (said once, counted at the close)
         self.closed = False
 
     def add_sound(self, packet: av.Packet, time: Fraction) -> None:
@@ -146,6 +147,8 @@ class LiveWriter:
         self.closed = True
         if self._file is not None:
             self._file.commit()
+        if self.sound_refused > 1:
+            log.warning("%s: %d sound packets were refused in all: the sound has gaps", self.output, self.sound_refused)
         return self.output
 
     def abort(self) -> None:
@@ -184,9 +187,17 @@ class LiveWriter:
             self._video = stream
             if self._audio_in is not None:
                 self._add_sound_stream(self._audio_in)
+            self._container.start_encoding()  # a stream connects here: a receiver not there fails now, in one line
         except av.FFmpegError as exc:
             self.abort()
-            raise OutputError(f"{self.output}: cannot be opened for writing ({exc.strerror or exc})") from None
+            if isinstance(exc, av.ProtocolNotFoundError):
+                scheme = self.output.split("://", 1)[0]
+                raise OutputError(
+                    f"{self.output}: this FFmpeg cannot send {scheme}:// (built without it)",
+                    hint="send udp://, tcp:// or rtmp:// instead",
+                ) from None
+            hint = "check the receiver is running and listening at that address" if self.is_stream else None
+            raise OutputError(f"{self.output}: cannot be opened for writing ({exc.strerror or exc})", hint=hint) from None
 
     def _add_sound_stream(self, source: av.audio.stream.AudioStream) -> None:
         codec = source.codec_context.codec.canonical_name if source.codec_context.codec else source.codec_context.name
@@ -233,7 +244,9 @@ class LiveWriter:
                         decoded.time_base = Fraction(1, decoded.sample_rate)
                         self._encode_sound(decoded)
             except av.FFmpegError as exc:
-                log.warning("%s: a sound packet at %.3f s was refused (%s)", self.output, float(at), exc.strerror or exc)
+                self.sound_refused += 1
+                if self.sound_refused == 1:  # once: a sender that restarts has every later packet refused
+                    log.warning("%s: a sound packet at %.3f s was refused (%s)", self.output, float(at), exc.strerror or exc)
 
     def _encode_sound(self, frame: av.AudioFrame | None) -> None:
         for resampled in self._resampler.resample(frame):

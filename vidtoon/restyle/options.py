@@ -73,7 +73,7 @@ class RestyleOptions:
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
     def __post_init__(self) -> None:
-        whole_number("--height", self.height, optional=True, maximum=16384)
+        whole_number("--height", self.height, optional=True, minimum=16, maximum=16384)  # the flow needs 12 px or more
         whole_number("--max-side", self.max_side, optional=True, minimum=16)
         whole_number("tile", self.tile, minimum=16)
         if not isinstance(self.overlap, int) or not 0 <= self.overlap < self.tile // 2:
