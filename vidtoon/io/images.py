@@ -17,6 +17,7 @@ from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.progress import Progress
 
 FIT_MODES = ("pad", "crop", "stretch")
+ORIENTATION_TAG = 0x0112  # EXIF: how the stored pixels are turned for display (1: as stored)
 
 
 def natural_key(name: str) -> tuple:
@@ -56,7 +57,7 @@ def list_images(folder: str | Path, pattern: str | None = None, *, pattern_flag:
 
 def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read any image as H×W×3 uint8 RGB: greyscale is expanded, alpha composited over black,
-    16-bit and float images scaled to 8 bits.
+    16-bit and float images scaled to 8 bits, a JPEG turned upright by its EXIF orientation.
 
     Raises:
         InputError: the file cannot be read as an image (damaged or truncated, too), or its header promises more
@@ -83,12 +84,14 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
 
 def _read_jpeg(path: Path) -> np.ndarray:
     """A JPEG through Pillow: the same pixels as OpenCV (both libjpeg-turbo), but a damaged or truncated file
-    raises instead of printing libjpeg's warnings to the terminal and coming out grey at the bottom."""
-    from PIL import Image, UnidentifiedImageError
+    raises instead of printing libjpeg's warnings to the terminal and coming out grey at the bottom. Turned upright
+    by its EXIF orientation (a phone's portrait photo), as viewers, `probe` and the video reader show it."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
+            upright = ImageOps.exif_transpose(image) if image.getexif().get(ORIENTATION_TAG, 1) != 1 else image
+            return np.asarray(upright.convert("RGB"))
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InputError(
             f"cannot be read as an image (damaged, or not an image: {exc})", path=path, hint="remove it or replace it"

@@ -1,0 +1,36 @@
+"""`vidtoon restyle` of photos and folders of photos, as a user sees the files it writes."""
+
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+VIDTOON = [sys.executable, "-m", "vidtoon"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def test_a_phone_photo_comes_out_upright_as_its_exif_orientation_shows_it(tmp_path):
+    stored = np.zeros((24, 40, 3), np.uint8)  # stored landscape: white left half, black right half
+    stored[:, :20] = 255
+    photo = Image.fromarray(stored)
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown turned 90° clockwise: portrait, the white half on top
+    photo.save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
+    result = run("restyle", tmp_path / "phone.jpg", "--to", "toon")
+    assert result.returncode == 0, result.stderr
+    restyled = np.asarray(Image.open(tmp_path / "phone.toon.png").convert("L"), np.float32)
+    assert restyled.shape == (40, 24)  # was 24x40: the photo lay on its side
+    assert restyled[:16].mean() > restyled[24:].mean() + 100
