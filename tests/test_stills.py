@@ -34,3 +34,15 @@ def test_a_phone_photo_comes_out_upright_as_its_exif_orientation_shows_it(tmp_pa
     restyled = np.asarray(Image.open(tmp_path / "phone.toon.png").convert("L"), np.float32)
     assert restyled.shape == (40, 24)  # was 24x40: the photo lay on its side
     assert restyled[:16].mean() > restyled[24:].mean() + 100
+
+
+def test_a_folder_whose_pictures_share_a_name_is_refused_before_one_replaces_the_other(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(np.full((24, 32, 3), 200, np.uint8)).save(photos / "a.png")
+    Image.fromarray(np.full((24, 32, 3), 50, np.uint8)).save(photos / "a.jpg")
+    Image.fromarray(np.full((24, 32, 3), 90, np.uint8)).save(photos / "b.png")
+    result = run("restyle", photos, "--to", "toon")
+    # was exit 0 and 2 of 3 pictures in photos.toon/: a.jpg's result overwrote a.png's
+    assert_one_line_error(result, "a.jpg and a.png would both be written as a.png", "rename one")
+    assert not (tmp_path / "photos.toon").exists()

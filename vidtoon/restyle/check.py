@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from vidtoon.errors import UsageError
+from vidtoon.errors import InputError, UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.paths import IMAGE_SUFFIXES, check_input_file
 from vidtoon.restyle.options import RestyleOptions
@@ -26,6 +26,25 @@ def default_output(source: Path, style: str) -> Path:
         return source.with_name(f"{source.stem}.{style}.png")
     suffix = source.suffix.lower() if source.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
     return source.with_name(f"{source.stem}.{style}{suffix}")
+
+
+def still_names(files: list[Path], source: Path) -> list[str]:
+    """The file name each of a folder's pictures `files` gets in the output folder: its stem, as PNG.
+
+    Raises:
+        InputError: two pictures would get one name (photo.jpg and photo.png), so one would replace the other.
+    """
+    names = [f"{path.stem}.png" for path in files]
+    seen: dict[str, Path] = {}
+    for path, name in zip(files, names):
+        if name in seen:
+            raise InputError(
+                f"{seen[name].name} and {path.name} would both be written as {name}",
+                path=source,
+                hint="rename one of them, or move it to another folder",
+            )
+        seen[name] = path
+    return names
 
 
 class RestyleJob(NamedTuple):
@@ -75,7 +94,7 @@ def check_restyle(
     if source.is_dir():
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
-        list_images(source)
+        still_names(list_images(source), source)
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
     from vidtoon.io.probe import probe  # PyAV
 

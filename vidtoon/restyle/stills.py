@@ -10,6 +10,7 @@ from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
 from vidtoon.progress import Progress
 from vidtoon.restyle.batches import Restyler
+from vidtoon.restyle.check import still_names
 
 
 def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool, max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
@@ -31,12 +32,13 @@ def restyle_folder(
 ) -> Path:
     """A folder of photos -> a folder of PNGs with the same stems (appearing all at once)."""
     files = list_images(source)
+    names = still_names(files, source)
     progress.start(len(files), source.name)
 
     def restyled():
-        for path in files:
+        for path, name in zip(files, names):
             restyler.reset()  # a folder of photos: no frame follows another
-            yield f"{path.stem}.png", restyler([read_image(path, max_pixels=max_pixels)])[0]
+            yield name, restyler([read_image(path, max_pixels=max_pixels)])[0]
 
     result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
     restyler.finish("images")
