@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 VIDTOON = [sys.executable, "-m", "vidtoon"]
@@ -46,3 +47,28 @@ def test_a_folder_whose_pictures_share_a_name_is_refused_before_one_replaces_the
     # was exit 0 and 2 of 3 pictures in photos.toon/: a.jpg's result overwrote a.png's
     assert_one_line_error(result, "a.jpg and a.png would both be written as a.png", "rename one")
     assert not (tmp_path / "photos.toon").exists()
+
+
+def photo(path, size=(24, 32)):
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".exr", ".pgm"])
+def test_an_image_type_that_cannot_hold_the_result_is_refused_at_once_naming_the_output(tmp_path, suffix):
+    source = photo(tmp_path / "photo.png")
+    result = run("restyle", source, "--to", "toon", "-o", tmp_path / f"out{suffix}")
+    # was, after the restyle: "error: .../.out.partial-x237o9qo.exr: cannot encode an image of this type", OpenCV noise
+    assert_one_line_error(result, f"output {tmp_path / f'out{suffix}'}: a colour picture cannot be written as {suffix}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".tiff", ".bmp", ".ppm"])
+def test_other_image_types_are_written_as_named_without_opencv_warnings(tmp_path, suffix):
+    source = photo(tmp_path / "photo.png")
+    output = tmp_path / f"out{suffix}"
+    result = run("restyle", source, "--to", "toon", "-o", output)
+    assert result.returncode == 0 and result.stderr == f"wrote {output}\n", result.stderr  # was: [ WARN:0@0.155] ...
+    with Image.open(output) as written:
+        assert written.size == (32, 24) and written.format == {".tiff": "TIFF"}.get(suffix, suffix[1:].upper())

@@ -105,9 +105,11 @@ def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
         DiskFullError: no room left for it (the partly written file is removed).
         OutputError: the format is unknown or the file cannot be written.
     """
-    params = (
-        [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if path.suffix.lower() in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
-    )
+    params = []  # each encoder gets only its own settings: another's makes OpenCV print a warning
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
+    elif path.suffix.lower() == ".png":
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
     try:
         ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
     except cv2.error:

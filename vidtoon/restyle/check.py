@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.paths import IMAGE_SUFFIXES, check_input_file
+from vidtoon.io.paths import IMAGE_SUFFIXES, WRITABLE_IMAGE_SUFFIXES, check_input_file
 from vidtoon.restyle.options import RestyleOptions
 
 if TYPE_CHECKING:
@@ -110,6 +110,15 @@ def check_restyle(
     return RestyleJob(source, output, info)
 
 
+def check_image_output(output: Path) -> None:
+    """UsageError unless `output`, the restyle of an image, is named as a picture that can be written."""
+    suffix = output.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+    if suffix not in WRITABLE_IMAGE_SUFFIXES:
+        raise UsageError(f"output {output}: a colour picture cannot be written as {suffix}", hint="use .png or .jpg")
+
+
 def check_output_fits(info: VideoInfo, source: Path, output: Path, options: RestyleOptions) -> None:
     """The output's type fits the probed `source` (an image file for an image; for a video a known suffix and a pixel
     format its encoder takes) and `options.start`..`options.end` lies within the video. Reads nothing.
@@ -121,8 +130,7 @@ def check_output_fits(info: VideoInfo, source: Path, output: Path, options: Rest
     from vidtoon.io.probe import check_span  # PyAV
 
     if info.is_image:
-        if output.suffix.lower() not in IMAGE_SUFFIXES:
-            raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+        check_image_output(output)
         return
     check_encoding(output, options.encode)  # the suffix, and --pix-fmt for its encoder
     check_span(info, options.start, options.end, source)

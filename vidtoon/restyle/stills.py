@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidtoon.errors import UsageError
 from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
+from vidtoon.io.images import list_images, read_image, write_image, write_image_folder
 from vidtoon.progress import Progress
 from vidtoon.restyle.batches import Restyler
-from vidtoon.restyle.check import still_names
+from vidtoon.restyle.check import check_image_output, still_names
 
 
 def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool, max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
     """One photo -> one image file (written whole or not at all)."""
     check_output(output, inputs=(source,), force=force)
-    if output.suffix.lower() not in IMAGE_SUFFIXES:
-        raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+    check_image_output(output)
     rgb = read_image(source, max_pixels=max_pixels)
     restyler.reset()
     restyled = restyler([rgb])[0]
