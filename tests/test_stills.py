@@ -72,3 +72,33 @@ def test_other_image_types_are_written_as_named_without_opencv_warnings(tmp_path
     assert result.returncode == 0 and result.stderr == f"wrote {output}\n", result.stderr  # was: [ WARN:0@0.155] ...
     with Image.open(output) as written:
         assert written.size == (32, 24) and written.format == {".tiff": "TIFF"}.get(suffix, suffix[1:].upper())
+
+
+def sticker(path):
+    """A 24x32 RGBA picture: an opaque, half-transparent and clear band, top to bottom."""
+    rgba = np.zeros((24, 32, 4), np.uint8)
+    rgba[..., :3] = np.random.default_rng(1).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    rgba[:8, :, 3], rgba[8:16, :, 3] = 255, 128
+    Image.fromarray(rgba, "RGBA").save(path)
+    return rgba[..., 3]
+
+
+def test_a_transparent_picture_keeps_its_transparency_where_the_output_type_holds_it(tmp_path):
+    alpha = sticker(tmp_path / "sticker.png")
+    result = run("restyle", tmp_path / "sticker.png", "--to", "toon")
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "sticker.toon.png") as written:  # was RGB, the clear part opaque black
+        assert written.mode == "RGBA" and written.size == (32, 24)
+        assert np.array_equal(np.asarray(written)[..., 3], alpha)
+    result = run("restyle", tmp_path / "sticker.png", "--to", "toon", "-o", tmp_path / "sticker.jpg")
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "sticker.jpg") as written:  # a JPEG has no alpha: restyled over black
+        assert written.mode == "RGB" and written.size == (32, 24)
+        assert np.asarray(written)[20:].max() < 40
+    (tmp_path / "folder").mkdir()
+    sticker(tmp_path / "folder" / "a.png")
+    photo(tmp_path / "folder" / "b.png")
+    result = run("restyle", tmp_path / "folder", "--to", "sketch")
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "folder.sketch" / "a.png") as a, Image.open(tmp_path / "folder.sketch" / "b.png") as b:
+        assert a.mode == "RGBA" and np.array_equal(np.asarray(a)[..., 3], alpha) and b.mode == "RGB"

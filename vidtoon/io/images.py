@@ -17,6 +17,7 @@ from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.progress import Progress
 
 FIT_MODES = ("pad", "crop", "stretch")
+ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # written with their transparency
 ORIENTATION_TAG = 0x0112  # EXIF: how the stored pixels are turned for display (1: as stored)
 
 
@@ -63,10 +64,20 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
         InputError: the file cannot be read as an image (damaged or truncated, too), or its header promises more
             than `max_pixels` (refused before decoding).
     """
+    return read_image_and_alpha(path, max_pixels=max_pixels)[0]
+
+
+def read_image_and_alpha(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, np.ndarray | None]:
+    """`read_image`'s H×W×3 uint8 RGB (alpha composited over black) and the image's alpha, H×W uint8 (None when
+    it has none, or is opaque throughout).
+
+    Raises:
+        InputError: as `read_image`.
+    """
     path = Path(path)
     check_image_file(path, max_pixels=max_pixels)
     if path.suffix.lower() in (".jpg", ".jpeg"):
-        return _read_jpeg(path)
+        return _read_jpeg(path), None
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError("cannot be read as an image (damaged, or not an image)", path=path, hint="remove it or replace it")
@@ -75,11 +86,13 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
     elif image.dtype != np.uint8:
         image = (np.clip(image.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB), None
+    alpha = None
     if image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-        image = (image[:, :, :3].astype(np.float32) * alpha + 0.5).astype(np.uint8)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        alpha = image[:, :, 3]
+        image = (image[:, :, :3].astype(np.float32) * (alpha[:, :, None] / np.float32(255.0)) + 0.5).astype(np.uint8)
+        alpha = None if alpha.min() == 255 else alpha.copy()
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), alpha
 
 
 def _read_jpeg(path: Path) -> np.ndarray:
@@ -99,7 +112,7 @@ def _read_jpeg(path: Path) -> np.ndarray:
 
 
 def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
-    """Write H×W×3 uint8 RGB to `path` (format from the suffix).
+    """Write H×W×3 uint8 RGB (or H×W×4 RGBA, for a suffix in `ALPHA_SUFFIXES`) to `path` (format from the suffix).
 
     Raises:
         DiskFullError: no room left for it (the partly written file is removed).
@@ -111,7 +124,8 @@ def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
     elif path.suffix.lower() == ".png":
         params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
     try:
-        ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGBA2BGRA if rgb.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+        ok, encoded = cv2.imencode(path.suffix, bgr, params)
     except cv2.error:
         ok = False
     if not ok:
