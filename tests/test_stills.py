@@ -102,3 +102,17 @@ def test_a_transparent_picture_keeps_its_transparency_where_the_output_type_hold
     assert result.returncode == 0, result.stderr
     with Image.open(tmp_path / "folder.sketch" / "a.png") as a, Image.open(tmp_path / "folder.sketch" / "b.png") as b:
         assert a.mode == "RGBA" and np.array_equal(np.asarray(a)[..., 3], alpha) and b.mode == "RGB"
+
+
+def test_a_folder_restyle_stopped_by_a_damaged_picture_leaves_no_folder_to_refuse_the_next_run(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    photo(photos / "a.png")
+    (photos / "b.png").write_bytes((photos / "a.png").read_bytes()[:300])  # cut short
+    result = run("restyle", photos, "--to", "toon")
+    assert_one_line_error(result, f"{photos / 'b.png'}: cannot be read as an image")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]  # was an empty photos.toon/ left behind
+    (photos / "b.png").unlink()
+    result = run("restyle", photos, "--to", "toon")  # was "output folder photos.toon exists — ... or pass --force"
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "photos.toon").iterdir()) == ["a.png"]

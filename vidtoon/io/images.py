@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import re
 from collections.abc import Iterable
@@ -206,9 +207,11 @@ def write_image_folder(
     """Write (file name, H×W×3 uint8 RGB) pairs into the folder `output`, all appearing at once when the last is done.
 
     An existing `output` needs `force`; `output` may not be one of `inputs`. The files are staged in a
-    hidden folder beside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name.
+    hidden folder inside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name, nor an empty
+    one made for it (which would refuse the next run).
     """
     output = check_output_folder(output, inputs=inputs, force=force)
+    created = not output.exists()
     ensure_writable_dir(output)
     staging = StagingDir(output)
     try:
@@ -220,6 +223,9 @@ def write_image_folder(
     except BaseException as exc:
         written = bytes_on_disk(staging.path)
         staging.abort()
+        if created:  # made for this run and still empty: the next run is not refused as "output folder exists"
+            with contextlib.suppress(OSError):
+                output.rmdir()
         if isinstance(exc, DiskFullError):
             raise DiskFullError(output, written=written) from None
         raise
