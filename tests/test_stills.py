@@ -116,3 +116,13 @@ def test_a_folder_restyle_stopped_by_a_damaged_picture_leaves_no_folder_to_refus
     result = run("restyle", photos, "--to", "toon")  # was "output folder photos.toon exists — ... or pass --force"
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "photos.toon").iterdir()) == ["a.png"]
+
+
+@pytest.mark.parametrize("name", ["out.png", "out.mp4"])
+def test_a_folder_restyle_named_as_a_file_is_refused_before_anything_loads(tmp_path, name):
+    (tmp_path / "photos").mkdir()
+    photo(tmp_path / "photos" / "a.png")
+    result = run("restyle", "photos", "--to", "toon", "-o", name, cwd=tmp_path)
+    # was exit 0 and a folder named out.png (out.mp4) holding a.png
+    assert_one_line_error(result, f"output {name} of a folder of images is a folder", "the default is photos.toon")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]

@@ -92,8 +92,14 @@ def check_restyle(
     if not source.is_dir() and output.is_dir():  # -o FOLDER: the default name, in that folder
         output = output / default_output(source, style_name).name
     if source.is_dir():
+        from vidtoon.io.formats import FORMATS
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
+        if not output.is_dir() and output.suffix.lower() in IMAGE_SUFFIXES | FORMATS.keys():
+            raise UsageError(
+                f"output {output} of a folder of images is a folder of images, not a {output.suffix} file",
+                hint=f"give a folder name with -o (the default is {default_output(source, style_name)})",
+            )
         still_names(list_images(source), source)
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
     from vidtoon.io.probe import probe  # PyAV
