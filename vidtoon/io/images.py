@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import re
 from collections.abc import Iterable
@@ -17,6 +18,8 @@ from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.progress import Progress
 
 FIT_MODES = ("pad", "crop", "stretch")
+ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # written with their transparency
+ORIENTATION_TAG = 0x0112  # EXIF: how the stored pixels are turned for display (1: as stored)
 
 
 def natural_key(name: str) -> tuple:
@@ -56,16 +59,26 @@ def list_images(folder: str | Path, pattern: str | None = None, *, pattern_flag:
 
 def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read any image as H×W×3 uint8 RGB: greyscale is expanded, alpha composited over black,
-    16-bit and float images scaled to 8 bits.
+    16-bit and float images scaled to 8 bits, a JPEG turned upright by its EXIF orientation.
 
     Raises:
         InputError: the file cannot be read as an image (damaged or truncated, too), or its header promises more
             than `max_pixels` (refused before decoding).
     """
+    return read_image_and_alpha(path, max_pixels=max_pixels)[0]
+
+
+def read_image_and_alpha(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, np.ndarray | None]:
+    """`read_image`'s H×W×3 uint8 RGB (alpha composited over black) and the image's alpha, H×W uint8 (None when
+    it has none, or is opaque throughout).
+
+    Raises:
+        InputError: as `read_image`.
+    """
     path = Path(path)
     check_image_file(path, max_pixels=max_pixels)
     if path.suffix.lower() in (".jpg", ".jpeg"):
-        return _read_jpeg(path)
+        return _read_jpeg(path), None
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputError("cannot be read as an image (damaged, or not an image)", path=path, hint="remove it or replace it")
@@ -74,11 +87,13 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
     elif image.dtype != np.uint8:
         image = (np.clip(image.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB), None
+    alpha = None
     if image.shape[2] == 4:
-        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-        image = (image[:, :, :3].astype(np.float32) * alpha + 0.5).astype(np.uint8)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        alpha = image[:, :, 3]
+        image = (image[:, :, :3].astype(np.float32) * (alpha[:, :, None] / np.float32(255.0)) + 0.5).astype(np.uint8)
+        alpha = None if alpha.min() == 255 else alpha.copy()
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), alpha
 
 
 def shown_upright(rgb: np.ndarray, path: str | Path) -> np.ndarray:
@@ -106,12 +121,14 @@ def shown_upright(rgb: np.ndarray, path: str | Path) -> np.ndarray:
 
 def _read_jpeg(path: Path) -> np.ndarray:
     """A JPEG through Pillow: the same pixels as OpenCV (both libjpeg-turbo), but a damaged or truncated file
-    raises instead of printing libjpeg's warnings to the terminal and coming out grey at the bottom."""
-    from PIL import Image, UnidentifiedImageError
+    raises instead of printing libjpeg's warnings to the terminal and coming out grey at the bottom. Turned upright
+    by its EXIF orientation (a phone's portrait photo), as viewers, `probe` and the video reader show it."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
+            upright = ImageOps.exif_transpose(image) if image.getexif().get(ORIENTATION_TAG, 1) != 1 else image
+            return np.asarray(upright.convert("RGB"))
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InputError(
             f"cannot be read as an image (damaged, or not an image: {exc})", path=path, hint="remove it or replace it"
@@ -119,17 +136,20 @@ def _read_jpeg(path: Path) -> np.ndarray:
 
 
 def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
-    """Write H×W×3 uint8 RGB to `path` (format from the suffix).
+    """Write H×W×3 uint8 RGB (or H×W×4 RGBA, for a suffix in `ALPHA_SUFFIXES`) to `path` (format from the suffix).
 
     Raises:
         DiskFullError: no room left for it (the partly written file is removed).
         OutputError: the format is unknown or the file cannot be written.
     """
-    params = (
-        [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if path.suffix.lower() in (".jpg", ".jpeg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
-    )
+    params = []  # each encoder gets only its own settings: another's makes OpenCV print a warning
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
+    elif path.suffix.lower() == ".png":
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
     try:
-        ok, encoded = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGBA2BGRA if rgb.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+        ok, encoded = cv2.imencode(path.suffix, bgr, params)
     except cv2.error:
         ok = False
     if not ok:
@@ -210,9 +230,11 @@ def write_image_folder(
     """Write (file name, H×W×3 uint8 RGB) pairs into the folder `output`, all appearing at once when the last is done.
 
     An existing `output` needs `force`; `output` may not be one of `inputs`. The files are staged in a
-    hidden folder beside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name.
+    hidden folder inside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name, nor an empty
+    one made for it (which would refuse the next run).
     """
     output = check_output_folder(output, inputs=inputs, force=force)
+    created = not output.exists()
     ensure_writable_dir(output)
     staging = StagingDir(output)
     try:
@@ -224,6 +246,9 @@ def write_image_folder(
     except BaseException as exc:
         written = bytes_on_disk(staging.path)
         staging.abort()
+        if created:  # made for this run and still empty: the next run is not refused as "output folder exists"
+            with contextlib.suppress(OSError):
+                output.rmdir()
         if isinstance(exc, DiskFullError):
             raise DiskFullError(output, written=written) from None
         raise

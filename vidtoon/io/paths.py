@@ -10,6 +10,8 @@ from vidtoon.errors import InputError
 from vidtoon.locking import overlong_name
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
+# the ones an RGB picture can be written as (.pgm holds grey only; OpenCV's OpenEXR codec is off by default)
+WRITABLE_IMAGE_SUFFIXES = IMAGE_SUFFIXES - {".pgm", ".exr"}
 
 # FFmpeg's image2 demuxer reads `img%03d.png` as a numbered sequence (img001.png, img002.png ...): a file is one file
 FFMPEG_READ_OPTIONS = {"pattern_type": "none"}

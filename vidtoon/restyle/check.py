@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from vidtoon.errors import UsageError
+from vidtoon.errors import InputError, UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.paths import IMAGE_SUFFIXES, check_input_file
+from vidtoon.io.paths import IMAGE_SUFFIXES, WRITABLE_IMAGE_SUFFIXES, check_input_file
 from vidtoon.restyle.options import RestyleOptions
 
 if TYPE_CHECKING:
@@ -26,6 +26,25 @@ def default_output(source: Path, style: str) -> Path:
         return source.with_name(f"{source.stem}.{style}.png")
     suffix = source.suffix.lower() if source.suffix.lower() in (".mp4", ".mkv", ".mov", ".webm") else ".mp4"
     return source.with_name(f"{source.stem}.{style}{suffix}")
+
+
+def still_names(files: list[Path], source: Path) -> list[str]:
+    """The file name each of a folder's pictures `files` gets in the output folder: its stem, as PNG.
+
+    Raises:
+        InputError: two pictures would get one name (photo.jpg and photo.png), so one would replace the other.
+    """
+    names = [f"{path.stem}.png" for path in files]
+    seen: dict[str, Path] = {}
+    for path, name in zip(files, names):
+        if name in seen:
+            raise InputError(
+                f"{seen[name].name} and {path.name} would both be written as {name}",
+                path=source,
+                hint="rename one of them, or move it to another folder",
+            )
+        seen[name] = path
+    return names
 
 
 class RestyleJob(NamedTuple):
@@ -73,9 +92,15 @@ def check_restyle(
     if not source.is_dir() and output.is_dir():  # -o FOLDER: the default name, in that folder
         output = output / default_output(source, style_name).name
     if source.is_dir():
+        from vidtoon.io.formats import FORMATS
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
-        list_images(source)
+        if not output.is_dir() and output.suffix.lower() in IMAGE_SUFFIXES | FORMATS.keys():
+            raise UsageError(
+                f"output {output} of a folder of images is a folder of images, not a {output.suffix} file",
+                hint=f"give a folder name with -o (the default is {default_output(source, style_name)})",
+            )
+        still_names(list_images(source), source)
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
     from vidtoon.io.probe import probe  # PyAV
 
@@ -91,6 +116,15 @@ def check_restyle(
     return RestyleJob(source, output, info)
 
 
+def check_image_output(output: Path) -> None:
+    """UsageError unless `output`, the restyle of an image, is named as a picture that can be written."""
+    suffix = output.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+    if suffix not in WRITABLE_IMAGE_SUFFIXES:
+        raise UsageError(f"output {output}: a colour picture cannot be written as {suffix}", hint="use .png or .jpg")
+
+
 def check_output_fits(info: VideoInfo, source: Path, output: Path, options: RestyleOptions) -> None:
     """The output's type fits the probed `source` (an image file for an image; for a video a known suffix and a pixel
     format its encoder takes) and `options.start`..`options.end` lies within the video. Reads nothing.
@@ -102,8 +136,7 @@ def check_output_fits(info: VideoInfo, source: Path, output: Path, options: Rest
     from vidtoon.io.probe import check_span  # PyAV
 
     if info.is_image:
-        if output.suffix.lower() not in IMAGE_SUFFIXES:
-            raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
+        check_image_output(output)
         return
     check_encoding(output, options.encode)  # the suffix, and --pix-fmt for its encoder
     check_span(info, options.start, options.end, source)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vidtoon.errors import UsageError
+import numpy as np
+
 from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.images import IMAGE_SUFFIXES, list_images, read_image, write_image, write_image_folder
+from vidtoon.io.images import ALPHA_SUFFIXES, list_images, read_image_and_alpha, write_image, write_image_folder
 from vidtoon.progress import Progress
 from vidtoon.restyle.batches import Restyler
+from vidtoon.restyle.check import check_image_output, still_names
 
 
 def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool, max_pixels: int = DEFAULT_MAX_PIXELS) -> Path:
-    """One photo -> one image file (written whole or not at all)."""
+    """One photo -> one image file (written whole or not at all); a transparent one keeps its alpha in a .png, .webp
+    or .tiff (other types get the picture restyled over black)."""
     check_output(output, inputs=(source,), force=force)
-    if output.suffix.lower() not in IMAGE_SUFFIXES:
-        raise UsageError(f"output {output} of an image must be an image file", hint="use .png or .jpg")
-    rgb = read_image(source, max_pixels=max_pixels)
-    restyler.reset()
-    restyled = restyler([rgb])[0]
+    check_image_output(output)
+    restyled = _restyle_still(source, restyler, max_pixels=max_pixels, keep_alpha=output.suffix.lower() in ALPHA_SUFFIXES)
     restyler.check_still(source)
     with AtomicFile(output) as staged:
         write_image(staged.path, restyled)
@@ -29,15 +29,27 @@ def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool
 def restyle_folder(
     source: Path, output: Path, restyler: Restyler, *, force: bool, progress: Progress, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Path:
-    """A folder of photos -> a folder of PNGs with the same stems (appearing all at once)."""
+    """A folder of photos -> a folder of PNGs with the same stems (appearing all at once; transparent ones keep their
+    alpha)."""
     files = list_images(source)
+    names = still_names(files, source)
     progress.start(len(files), source.name)
 
     def restyled():
-        for path in files:
-            restyler.reset()  # a folder of photos: no frame follows another
-            yield f"{path.stem}.png", restyler([read_image(path, max_pixels=max_pixels)])[0]
+        for path, name in zip(files, names):
+            yield name, _restyle_still(path, restyler, max_pixels=max_pixels, keep_alpha=True)
 
     result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
     restyler.finish("images")
     return result
+
+
+def _restyle_still(path: Path, restyler: Restyler, *, max_pixels: int, keep_alpha: bool) -> np.ndarray:
+    """The picture at `path` restyled on its own (no temporal state carried over): H×W×3 uint8 RGB, or H×W×4 RGBA
+    with the source's alpha when `keep_alpha` and the source has transparency (restyled over black)."""
+    rgb, alpha = read_image_and_alpha(path, max_pixels=max_pixels)
+    restyler.reset()  # no frame follows another
+    restyled = restyler([rgb])[0]
+    if not keep_alpha or alpha is None or restyled.shape[:2] != alpha.shape:
+        return restyled
+    return np.dstack([restyled, alpha])
