@@ -96,29 +96,6 @@ def read_image_and_alpha(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXE
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), alpha
 
 
-def shown_upright(rgb: np.ndarray, path: str | Path) -> np.ndarray:
-    """`rgb` (the H×W×3 pixels of the image at `path`, as `read_image` gives them, as stored) turned the way its EXIF
-    orientation says it is shown: a phone's portrait photo is often stored sideways with a tag saying so. For a still a
-    person chose by how it looks (a face to animate); frame folders stay as stored."""
-    from PIL import Image, UnidentifiedImageError
-
-    turns = {
-        2: Image.Transpose.FLIP_LEFT_RIGHT,
-        3: Image.Transpose.ROTATE_180,
-        4: Image.Transpose.FLIP_TOP_BOTTOM,
-        5: Image.Transpose.TRANSPOSE,
-        6: Image.Transpose.ROTATE_270,
-        7: Image.Transpose.TRANSVERSE,
-        8: Image.Transpose.ROTATE_90,
-    }
-    try:
-        with Image.open(path) as image:
-            turn = turns.get(image.getexif().get(0x0112, 1))  # 0x0112: Orientation
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError):
-        return rgb  # Pillow cannot read its tags (a format only OpenCV reads): as stored
-    return rgb if turn is None else np.asarray(Image.fromarray(rgb).transpose(turn))
-
-
 def _read_jpeg(path: Path) -> np.ndarray:
     """A JPEG through Pillow: the same pixels as OpenCV (both libjpeg-turbo), but a damaged or truncated file
     raises instead of printing libjpeg's warnings to the terminal and coming out grey at the bottom. Turned upright
