@@ -173,6 +173,14 @@ def test_an_input_that_ends_finishes_the_recording(tmp_path):
     assert len(video_times(output)) == 30
 
 
+def test_a_file_read_faster_than_the_style_runs_points_to_realtime(tmp_path):
+    output = tmp_path / "out.ts"
+    result = runner.invoke(app, ["live", str(SAMPLE), str(output), "--to", "paint"])  # paint: far slower than decoding
+    assert result.exit_code == 0, result.output
+    assert "most of its frames were dropped: --realtime plays it at its own rate" in " ".join(result.output.split())
+    assert len(video_times(output)) == 96  # the recording still has every frame's time (the last picture repeated)
+
+
 def test_a_virtual_camera_without_a_loopback_device_is_one_line(tmp_path):
     """pyvirtualcam is real here, the v4l2loopback kernel module is not: the refusal names the fix."""
     pytest.importorskip("pyvirtualcam")

@@ -140,3 +140,8 @@ def live(
         f"{where}{result.restyled} frames restyled ({result.fps} fps), {result.dropped} dropped of {result.frames_in}, "
         f"{result.repeated} repeated; {latency}; stopped by {result.stopped_by}"
     )
+    if not realtime and Path(source).is_file() and result.dropped > result.restyled:
+        done(
+            "note: a file is read as fast as it decodes, so most of its frames were dropped: --realtime plays it at its "
+            "own rate; `vidtoon restyle` restyles every frame"
+        )

@@ -133,6 +133,7 @@ def frames(
             progress=progress,
             on_corrupt=on_corrupt,
         )
-    done(f"wrote {len(result.files)} frames to {Path(output)} (listed in {result.manifest.name})")
+    count = len(result.files)
+    done(f"wrote {count} frame{'' if count == 1 else 's'} to {Path(output)} (listed in {result.manifest.name})")
     if result.stem != frame_name_stem(Path(video)):
         done(f"named {result.stem}_t*: frames of another video named {Path(video).name} are in this folder")
