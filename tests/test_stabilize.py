@@ -165,3 +165,16 @@ def test_cli_writes_the_default_output(tmp_path):
     result = run_cli("stabilize", processed, "--source", source, "--strength", "0.5")
     assert result.returncode == 0, result.stderr
     assert probe(tmp_path / "p.stable.mp4").frame_count == 6
+
+
+def test_a_folder_whose_frames_would_share_a_name_is_refused(tmp_path):
+    # f1.jpg and f1.png both become f1.png in a folder output: one would silently replace the other
+    rng = np.random.default_rng(0)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for name in ("f0.png", "f1.png", "f1.jpg"):
+        write_image(frames / name, rng.integers(40, 200, (48, 64, 3), dtype=np.uint8))
+    source = make_clip(tmp_path / "source.mp4", 3)
+    with pytest.raises(InputError, match="f1.jpg and f1.png would both be written as f1.png"):
+        stabilize(frames, source, tmp_path / "stable", device="cpu")
+    assert not (tmp_path / "stable").exists()

@@ -26,6 +26,7 @@ from vidtoon.io.writer import EncodeOptions
 from vidtoon.models.translator import IdentityTranslator
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
+from vidtoon.restyle.check import still_names
 from vidtoon.restyle.frames import FrameRestyler
 from vidtoon.restyle.options import RestyleOptions, temporal_stage
 from vidtoon.restyle.video import restyle_video
@@ -112,7 +113,7 @@ def stabilize(
         )
 
     if to_folder:  # a folder of PNGs, named after the processed files when it is a folder
-        names = [f"{path.stem}.png" for path in list_images(processed)] if processed.is_dir() else None
+        names = still_names(list_images(processed), processed) if processed.is_dir() else None  # no two alike
         progress.start(total, processed.name)
 
         def stabilized():
