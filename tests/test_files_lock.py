@@ -224,3 +224,19 @@ def test_an_unwritable_current_folder_is_named_by_its_path(monkeypatch):
     with pytest.raises(OutputError) as caught:
         check_output("out.mp4")
     assert caught.value.message.startswith("/proc: cannot write to this folder")  # was ".: cannot write ..."
+
+
+def test_a_staging_folder_that_made_its_output_folder_removes_it_again_on_abort(tmp_path):
+    # an output folder made for a run that then failed would refuse the next run as "exists — pass --force"
+    made = StagingDir(tmp_path / "new" / "out", make=True)
+    (made.path / "a.png").write_bytes(b"x")
+    made.abort()
+    assert not (tmp_path / "new" / "out").exists()
+    (tmp_path / "kept").mkdir()
+    existing = StagingDir(tmp_path / "kept", make=True)
+    existing.abort()
+    assert (tmp_path / "kept").is_dir() and list((tmp_path / "kept").iterdir()) == []  # the user's own folder stays
+    done = StagingDir(tmp_path / "done", make=True)
+    (done.path / "a.png").write_bytes(b"x")
+    done.commit()
+    assert [p.name for p in (tmp_path / "done").iterdir()] == ["a.png"]

@@ -6,6 +6,7 @@ existing output is replaced only when the user asked for it (`force`).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -207,8 +208,13 @@ class StagingDir:
     the folder's `OutputLock` (`folder/.vidtoon.lock`).
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, make: bool = False):
+        """`make`: create `folder` (and its parents) when it does not exist, checked writable; `abort` then removes it
+        again if it is empty, so a failed run leaves no empty folder to refuse the next one as existing."""
         self.folder = Path(folder)
+        self._made = make and not self.folder.exists()
+        if make:
+            ensure_writable_dir(self.folder)
         self._lock = OutputLock(self.folder, folder=True).acquire()
         try:
             self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=".vidtoon-partial-"))
@@ -230,3 +236,6 @@ class StagingDir:
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         self._lock.release()
+        if self._made:
+            with contextlib.suppress(OSError):  # not empty: something else was written there meanwhile
+                self.folder.rmdir()

@@ -15,7 +15,7 @@ import numpy as np
 
 from vidtoon.checks import choice, frame_size, seconds
 from vidtoon.errors import DiskFullError, OutputError, UsageError
-from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
+from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, is_disk_full
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.sampling import sample_at_rate
@@ -147,9 +147,7 @@ def extract_frames(
                 hint="pass --force to replace them, or choose another folder with -o",
             )
         stem = _frame_stem(video, taken=others)
-        created_dir = not output_dir.exists()
-        ensure_writable_dir(output_dir)
-        staging = StagingDir(output_dir)
+        staging = StagingDir(output_dir, make=True)
         staged_manifest: AtomicFile | None = None
         try:
             info = reader.info
@@ -174,11 +172,9 @@ def extract_frames(
             _remove_replaced(output_dir, mine - {path.name for path in files} - others)
         except BaseException as exc:
             written = bytes_on_disk(staging.path)
-            staging.abort()
             if staged_manifest is not None:
                 staged_manifest.abort()
-            if created_dir:
-                _remove_if_empty(output_dir)
+            staging.abort()  # and the folder, when it was made for this run
             if isinstance(exc, DiskFullError) or is_disk_full(exc):
                 raise DiskFullError(output_dir, written=written) from None
             raise
@@ -260,10 +256,3 @@ def _remove_replaced(folder: Path, names: set[str]) -> None:
     for name in sorted(names):
         if Path(name).name == name and name not in (MANIFEST, ".", ".."):
             (folder / name).unlink(missing_ok=True)
-
-
-def _remove_if_empty(folder: Path) -> None:
-    try:
-        folder.rmdir()
-    except OSError:
-        pass

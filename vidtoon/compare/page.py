@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vidtoon.compare.inputs import Entry, Lineup
 from vidtoon.errors import UsageError
-from vidtoon.files import StagingDir, ensure_writable_dir
+from vidtoon.files import StagingDir
 from vidtoon.io.aligned import frames_at_size
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.images import check_output_folder, read_image, resize, write_image
@@ -72,8 +72,7 @@ def write_page(
     study = secrets.token_hex(6) if seed is None else f"{rng.getrandbits(48):012x}"
     progress = progress or NoProgress()
     progress.start(lineup.frames * len(lineup.entries), f"writing the page {output.name}")
-    ensure_writable_dir(output)
-    staging = StagingDir(output)
+    staging = StagingDir(output, make=True)
     try:
         clips = staging.path / "clips"
         clips.mkdir()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import re
 from collections.abc import Iterable
@@ -12,7 +11,7 @@ import cv2
 import numpy as np
 
 from vidtoon.errors import DiskFullError, InputError, OutputError, UsageError
-from vidtoon.files import StagingDir, bytes_on_disk, ensure_writable_dir, is_disk_full
+from vidtoon.files import StagingDir, bytes_on_disk, is_disk_full
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file
 from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.progress import Progress
@@ -211,9 +210,7 @@ def write_image_folder(
     one made for it (which would refuse the next run).
     """
     output = check_output_folder(output, inputs=inputs, force=force)
-    created = not output.exists()
-    ensure_writable_dir(output)
-    staging = StagingDir(output)
+    staging = StagingDir(output, make=True)
     try:
         for name, rgb in images:
             write_image(staging.path / name, rgb)
@@ -222,10 +219,7 @@ def write_image_folder(
         staging.commit()
     except BaseException as exc:
         written = bytes_on_disk(staging.path)
-        staging.abort()
-        if created:  # made for this run and still empty: the next run is not refused as "output folder exists"
-            with contextlib.suppress(OSError):
-                output.rmdir()
+        staging.abort()  # a folder made for this run goes too: the next run is not refused as "output folder exists"
         if isinstance(exc, DiskFullError):
             raise DiskFullError(output, written=written) from None
         raise

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.files import StagingDir, ensure_writable_dir
+from vidtoon.files import StagingDir
 from vidtoon.io.images import list_images, read_image, write_image
 from vidtoon.progress import NoProgress, Progress
 
@@ -81,8 +81,7 @@ def smooth_folder(
     if output.exists() and any(output.iterdir()) and not force:
         raise UsageError(f"output folder {output} is not empty", hint="choose another with -o, or pass --force")
     progress = progress or NoProgress()
-    ensure_writable_dir(output)
-    staging = StagingDir(output)
+    staging = StagingDir(output, make=True)
     skipped = []
     progress.start(len(files), source.name)
     try:
