@@ -233,8 +233,8 @@ def _run_job(job: Job, force: bool) -> JobResult:
         )
         result = job_result(job, "done", frames=progress.frames, seconds=time.perf_counter() - started)
     except KeyboardInterrupt:  # the driver stopped the batch (its SIGINT): this worker starts none of its queued jobs
-        _worker.stopping = True
-        result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error="interrupted")
+        _worker.stopping = True  # and the driver's one "interrupted: ..." line says it all: no line for this job
+        return job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error="interrupted")
     except VidtoonError as exc:
         result = job_result(job, "failed", frames=progress.frames, seconds=time.perf_counter() - started, error=exc.message)
     except Exception as exc:  # recorded, not swallowed: the job fails with this line and the batch exits 1
