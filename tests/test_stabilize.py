@@ -7,12 +7,14 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from conftest import loudest_time, make_clip, no_leftovers, stream_span
+from conftest import SAMPLE, loudest_time, make_clip, no_leftovers, stream_span
 
 from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.evaluate import evaluate
+from vidtoon.io import VideoReader, VideoWriter
 from vidtoon.io.images import list_images, write_image
 from vidtoon.io.probe import probe
 from vidtoon.stabilize import stabilize
@@ -119,6 +121,19 @@ def test_a_source_at_another_scale_is_resized_but_another_aspect_is_refused(tmp_
         stabilize(processed, wide, tmp_path / "bad.mp4", device="cpu")
     assert "96x48" in info.value.message and "64x48" in info.value.message
     assert not (tmp_path / "bad.mp4").exists()
+
+
+def test_an_original_at_half_size_with_its_odd_side_rounded_is_the_same_aspect(tmp_path, caplog):
+    """The bundled sample (480x270) against itself at half size as an encoder makes it, 240x136 (yuv420p needs even
+    sides): README's "the original may be at another scale (it is resized)". It was refused: "sizes differ"."""
+    half = tmp_path / "half.mp4"
+    with VideoReader(SAMPLE, end=Fraction(1, 2)) as reader, VideoWriter(half, fps=reader.info.fps) as writer:
+        for frame in reader:
+            writer.write(cv2.resize(frame.rgb, (240, 136), interpolation=cv2.INTER_AREA), frame.time)
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
+        out = stabilize(SAMPLE, half, tmp_path / "stable.mp4", truncate=True, device="cpu")
+    assert "resized to 480x270" in caplog.text
+    assert (probe(out).width, probe(out).height, probe(out).frame_count) == (480, 270, 12)
 
 
 def test_existing_output_needs_force(tmp_path):

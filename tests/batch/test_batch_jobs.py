@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_clip
+from conftest import SAMPLE, make_clip
 from typer.testing import CliRunner
 
 from vidtoon.batch import JobListError, default_workers, plan_batch
@@ -73,6 +73,17 @@ def test_a_text_list_line_naming_a_file_with_a_hash_is_that_file(clips, tmp_path
     checked, _ = plan_batch(listing, settings={"to": "sketch"})
     assert [job.source.name for job in checked] == ["Episode #1.mp4", "b.mp4"]  # was: source not found: Episode
     assert checked[0].output == tmp_path / "Episode #1.sketch.mp4" and checked[0].frames == 12
+
+
+def test_a_video_is_a_list_of_one_film(tmp_path):
+    """`vidtoon batch film.mp4` (the bundled sample; it was read as a text list: "cannot read the job list")."""
+    film = tmp_path / "film.mp4"
+    film.write_bytes(SAMPLE.read_bytes())
+    checked, report = plan_batch(film, settings={"to": "toon"})
+    assert [(job.source, job.output, job.frames) for job in checked] == [(film, tmp_path / "film.toon.mp4", 96)]
+    assert report == tmp_path / REPORT_NAME
+    with pytest.raises(JobListError, match="source not found"):
+        plan_batch(tmp_path / "missing.mkv", settings={"to": "toon"})
 
 
 def test_a_list_of_dicts_has_no_report_unless_asked(clips, tmp_path):

@@ -8,6 +8,7 @@ group of pictures: about 1.5 grey levels at the default crf) does not hide what 
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import REPO, make_clip, video_times
+from conftest import REPO, SAMPLE, make_clip, video_times
 
 from vidtoon.batch import batch, plan_batch
 from vidtoon.batch.chunks import join_chunks, keyframe_times, open_film, plan_chunks, run_chunk
@@ -236,3 +237,18 @@ def test_local_batch_runs_one_film_as_chunks_on_every_worker(clip, single, tmp_p
     assert report.workers == 2
     assert bars.starts == {1: 1} and bars.frames == {1: 72} and bars.finished == [1]
     assert_same_film(output, single, [Fraction(0), Fraction(1), Fraction(2)])
+
+
+def test_the_command_takes_one_film_and_runs_its_chunks_on_every_worker(tmp_path):
+    """`vidtoon batch film.mp4 --workers 2` (README, "One film, many workers"): the bundled sample is the one job, its
+    chunks run on both workers, and the output keeps the film's frame times and sound."""
+    film = tmp_path / "film.mp4"
+    film.write_bytes(SAMPLE.read_bytes())
+    command = [sys.executable, "-m", "vidtoon", "batch", film.name, "--workers", "2", "--to", "sketch", "--chunk-seconds", "1"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "batch-report.json").read_text())
+    assert report["workers"] == 2 and [(j["status"], j["frames"]) for j in report["jobs"]] == [("done", 96)], report
+    output = tmp_path / "film.sketch.mp4"
+    assert video_times(output) == video_times(film)
+    assert [s.codec for s in probe(output).audio] == ["aac"]

@@ -1,4 +1,4 @@
-"""Job lists: a YAML file, a text file of paths, a folder and a glob, or a list of dicts -> entries to check.
+"""Job lists: a YAML file, a text file of paths, a folder and a glob, one film, or a list of dicts -> entries to check.
 
 A YAML job list has `defaults:` (settings every job starts from) and `jobs:` (each a `source`, an optional
 `output` and its own settings). Settings are `vidtoon restyle`'s flags without their dashes (`to`, `model`,
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vidtoon.errors import InputError, UsageError, VidtoonError
+from vidtoon.io.paths import VIDEO_SUFFIXES
 from vidtoon.parsing import first_few
 from vidtoon.restyle.options import RestyleOptions
 
@@ -81,7 +82,8 @@ def read_job_list(
     glob: str | None = None,
     exclude: Iterable[str | Path] = (),
 ) -> JobList:
-    """Read `jobs` (a .yaml/.yml file, a text file of paths, a folder with `glob`, or a list of dicts) into entries.
+    """Read `jobs` (a .yaml/.yml file, a text file of paths, a folder with `glob`, a video: one job, or a list of dicts)
+    into entries.
 
     `settings` (the command line's) apply to every job; a YAML list's `defaults:` and each job's keys override them.
     A folder's files matching `glob` are its jobs, less vidtoon's own outputs (`folder_sources`): those in `exclude`
@@ -106,6 +108,9 @@ def read_job_list(
         return JobList(path.name, path, path, entries)
     if glob:
         raise UsageError("--glob goes with a folder of sources", hint=f"{path} is not a folder")
+    if path.suffix.lower() in VIDEO_SUFFIXES:  # one film (`vidtoon batch film.mp4 --workers 8`: its chunks in parallel)
+        folder = path.resolve().parent
+        return JobList(path.name, folder, path, [_entry(1, {"source": path.name}, base, folder)])
     try:
         text = path.read_text()
     except FileNotFoundError:

@@ -16,7 +16,7 @@ from vidtoon.cli.app import AutoCrfOption, PixFmtOption, app, done, err_console,
 
 @app.command()
 def batch(
-    jobs: Annotated[Path, typer.Argument(help="A YAML job list, a text file of paths, or a folder (with --glob).")],
+    jobs: Annotated[Path, typer.Argument(help="A YAML job list, a text file of paths, a folder (with --glob), or a video.")],
     glob: Annotated[str | None, typer.Option("--glob", help="With a folder: which files are jobs, e.g. '*.mp4'.")] = None,
     workers: Annotated[
         int | None, typer.Option("--workers", help="Worker processes (default: one per GPU; CPU: 1 up to 4 cores, else cores/4).")

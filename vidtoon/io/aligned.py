@@ -58,17 +58,24 @@ def first_frame_size(path: Path) -> tuple[int, int]:
     return rgb.shape[1], rgb.shape[0]
 
 
+def same_aspect(size: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether one scale maps the larger of two W×H sizes onto the smaller with each side within a pixel: the same
+    picture at another scale, an odd side rounded by its encoder (480x270 at half size is 240x136) included."""
+    (width, height), (big_width, big_height) = sorted((size, other))
+    lowest = max((width - 1) / big_width, (height - 1) / big_height)
+    return lowest <= min((width + 1) / big_width, (height + 1) / big_height)
+
+
 def check_size(
     role: str, path: Path, size: tuple[int, int], base_path: Path, base_size: tuple[int, int], *, base_role: str = "source"
 ) -> None:
-    """Accept `size` (of `role` at `path`) if it is `base_size`, or that aspect ratio to within a pixel (a warning:
-    it will be resized to `base_size`); else InputError naming both files and sizes."""
+    """Accept `size` (of `role` at `path`) if it is `base_size`, or that aspect ratio to within a pixel of the smaller
+    of the two (a warning: it will be resized to `base_size`); else InputError naming both files and sizes."""
     if size == base_size:
         return
     (width, height), (base_width, base_height) = size, base_size
     what = f"the {role} {path} is {width}x{height}, the {base_role} {base_path} is {base_width}x{base_height}"
-    same_aspect = abs(round(width * base_height / height) - base_width) <= 1
-    if same_aspect and abs(round(height * base_width / width) - base_height) <= 1:
+    if same_aspect(size, base_size):
         log.warning("%s: same aspect ratio, so the %s is resized to %dx%d", what, role, base_width, base_height)
         return
     raise InputError(

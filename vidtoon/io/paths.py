@@ -12,6 +12,8 @@ from vidtoon.locking import overlong_name
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".exr"})
 # the ones an RGB picture can be written as (.pgm holds grey only; OpenCV's OpenEXR codec is off by default)
 WRITABLE_IMAGE_SUFFIXES = IMAGE_SUFFIXES - {".pgm", ".exr"}
+# files taken for videos where a path could also be something else (a job list, a folder of training data)
+VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".webm", ".avi", ".gif", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
 
 # FFmpeg's image2 demuxer reads `img%03d.png` as a numbered sequence (img001.png, img002.png ...): a file is one file
 FFMPEG_READ_OPTIONS = {"pattern_type": "none"}

@@ -27,13 +27,13 @@ import torch
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.io.images import IMAGE_SUFFIXES, natural_key, read_image, resize
+from vidtoon.io.paths import VIDEO_SUFFIXES
 from vidtoon.parsing import first_few, parse_rate
 from vidtoon.train.augment import augment_batch, center_crop
 from vidtoon.train.config import AugmentConfig
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".mov", ".webm", ".avi", ".gif", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
 MANIFEST = "manifest.csv"  # as `vidtoon.frames.MANIFEST` (that module imports PyAV)
 FRAMES_HINT = "make a labelled frame folder with `vidtoon frames FILM -o DIR --tag studio=NAME`"
 
