@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import make_clip
+from conftest import REPO, make_clip
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
@@ -134,7 +134,24 @@ def test_card_paths_inside_the_folder_are_fine(tmp_path):
 def test_styles_listing_with_a_hostile_card_is_one_line(tmp_path, monkeypatch):
     (tmp_path / "evil.yaml").write_text("name: evil\ncheckpoint: ../../etc/passwd\n")
     monkeypatch.setenv("VIDTOON_STYLES", str(tmp_path))
-    assert "evil.yaml: style card's checkpoint '../../etc/passwd' is outside" in one_line_error(runner.invoke(app, ["styles"]))
+    assert "evil.yaml: style card's checkpoint '../../etc/passwd' is outside" in one_line_error(
+        runner.invoke(app, ["restyle", str(REPO / "clips" / "sample.jpg"), "--to", "evil", "-o", str(tmp_path / "x.png")])
+    )
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_one_broken_card_leaves_the_other_styles_usable(tmp_path, monkeypatch):
+    # a card copied in wrong (or left from an old version) must not take `--to toon` and the listing down with it
+    (tmp_path / "evil.yaml").write_text("name: evil\ncheckpoint: ../../etc/passwd\n")
+    monkeypatch.setenv("VIDTOON_STYLES", str(tmp_path))
+    listing = runner.invoke(app, ["styles"])
+    names = [line.split()[0] for line in listing.output.splitlines() if line[:1].isalpha() and not line.startswith("WARNING")]
+    assert listing.exit_code == 0 and "toon" in names and "evil" not in names, listing.output
+    said = " ".join(listing.output.split())
+    assert "style card's checkpoint '../../etc/passwd' is outside the card's folder" in said
+    assert said.startswith("WARNING") and "left out of the styles" in said
+    result = runner.invoke(app, ["restyle", str(REPO / "clips" / "sample.jpg"), "--to", "toon", "-o", str(tmp_path / "x.png")])
+    assert result.exit_code == 0 and (tmp_path / "x.png").is_file()
 
 
 # -- ONNX external data ------------------------------------------------------------------------------------

@@ -100,10 +100,12 @@ def test_checkpoint_that_does_not_match_its_card_is_refused(user_styles):
         load_translator(style="toon", device="cpu")
 
 
-def test_card_with_unknown_keys_is_refused(user_styles):
+def test_card_with_unknown_keys_is_refused(user_styles, caplog):
     (user_styles / "bad.yaml").write_text("checkpoint: toon.safetensors\ncolour: blue\n")
+    assert "bad" not in [card.name for card in list_styles()]  # the others stay usable
+    assert "unknown keys ['colour']" in caplog.text and "left out of the styles" in caplog.text
     with pytest.raises(InputError, match="unknown keys.*colour"):
-        list_styles()
+        find_style("bad")
 
 
 # --- reference styles: `--like IMAGE` and `vidtoon styles add NAME --like IMAGE` -------------------------------------

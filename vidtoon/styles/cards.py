@@ -3,7 +3,8 @@
 Styles are found, in order, in `$VIDTOON_STYLES` (folders separated by the OS path separator),
 the user's folder (`$XDG_DATA_HOME/vidtoon/styles`, default `~/.local/share/vidtoon/styles`),
 and the styles bundled with vidtoon (`vidtoon/styles/bundled/`, shipped in the wheel). A user style of the same name hides a
-bundled one.
+bundled one. A card that cannot be used (damaged, unknown keys, naming a file outside its folder) is left out of
+the styles with a warning; `--to` its name (its file's stem) says what is wrong with it.
 
 A card's `kind:` says what makes the style (see `vidtoon.styles.kinds`):
 
@@ -20,6 +21,7 @@ Common keys: name, description, preview (an image beside the card), licence, dat
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,9 @@ from typing import Any
 import yaml
 
 from vidtoon.errors import InputError, UsageError
+
+log = logging.getLogger(__name__)
+_warned: set[Path] = set()  # broken cards already warned about in this process
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"  # shipped inside the package (package data)
 CARD_KEYS = {
@@ -197,20 +202,37 @@ def _weights_card(checkpoint: Path | None):
 
 
 def list_styles() -> list[StyleCard]:
-    """Every installed style, user styles first; a name appears once (the first found wins)."""
+    """Every installed style, user styles first; a name appears once (the first found wins). A card that cannot be
+    used is left out, with a warning (once per process): one broken card must not take every other style with it."""
+    return _installed()[0]
+
+
+def _installed() -> tuple[list[StyleCard], dict[str, InputError]]:
+    """The usable cards (as `list_styles`) and, by their file's stem, what is wrong with each card that is not."""
     found: dict[str, StyleCard] = {}
+    broken: dict[str, InputError] = {}
     for folder, bundled in style_dirs():
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.yaml")):
-            card = read_style_card(path, bundled=bundled)
+            try:
+                card = read_style_card(path, bundled=bundled)
+            except InputError as exc:
+                broken.setdefault(path.stem, exc)
+                if path not in _warned:
+                    _warned.add(path)
+                    log.warning("%s — left out of the styles", exc.message)
+                continue
             found.setdefault(card.name, card)
-    return list(found.values())
+    return list(found.values()), broken
 
 
 def find_style(name: str) -> StyleCard:
-    """The style called `name`; an unknown name lists the installed ones and how to train one."""
-    styles = list_styles()
+    """The style called `name`; an unknown name lists the installed ones and how to train one; the name of a card that
+    cannot be used raises what is wrong with it."""
+    styles, broken = _installed()
+    if name in broken:  # the user's own card, not a bundled style of that name that it was meant to replace
+        raise broken[name]
     for card in styles:
         if card.name == name:
             return card
