@@ -162,8 +162,13 @@ def test_export_goes_to_the_users_styles_folder_by_default(runs, tmp_path, monke
     assert result.exit_code == 0, result.stderr
     folder = tmp_path / "xdg" / "vidtoon" / "styles"
     assert sorted(p.name for p in folder.iterdir()) == ["mine.preview.png", "mine.safetensors", "mine.yaml"]
-    assert "restyle with: vidtoon restyle FILM --to mine" in result.stderr
+    assert "restyle with: vidtoon restyle FILM --to mine" in result.stderr and "hides" not in result.stderr
     assert find_style("mine").checkpoint == (folder / "mine.safetensors").resolve()
+    # a bundled style's name (retraining pixar): it takes that name's place, and the command says so
+    result = cli("export", runs / "toon", "--name", "sketch")
+    assert result.exit_code == 0, result.stderr
+    assert f"note: it hides the built-in sketch; remove {folder / 'sketch.yaml'} to get that one back" in result.stderr
+    assert find_style("sketch").checkpoint == (folder / "sketch.safetensors").resolve()
 
 
 @pytest.fixture(scope="module")

@@ -248,7 +248,7 @@ def export_command(
     force: ForceOption = False,
 ) -> None:
     """Turn a training run into a style: fp16 safetensors checkpoint + style card (+ ONNX)."""
-    from vidtoon.styles.cards import style_dirs, user_styles_dir
+    from vidtoon.styles.cards import BUNDLED_DIR, style_dirs, user_styles_dir
     from vidtoon.train.export import export_run
 
     output = output or user_styles_dir()
@@ -268,6 +268,8 @@ def export_command(
     labels = f" --to-label {'|'.join(result.styles)}" if result.styles else ""
     if any(output.resolve() == folder.resolve() for folder, _ in style_dirs()):
         done(f"restyle with: vidtoon restyle FILM --to {result.name}{labels}")
+        if (BUNDLED_DIR / f"{result.name}.yaml").is_file():  # as meant when retraining a bundled style: said, not silent
+            done(f"note: it hides the built-in {result.name}; remove {shlex.quote(str(result.card))} to get that one back")
     else:
         done(
             f"restyle with: vidtoon restyle FILM --model {shlex.quote(str(result.checkpoint))}{labels}"
