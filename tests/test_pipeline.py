@@ -333,3 +333,17 @@ def test_the_api_says_what_translator_and_options_are(tmp_path, tiny_checkpoint)
     with pytest.raises(vidtoon.UsageError, match="options must be a RestyleOptions, got dict"):
         vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator=translator, options={"height": 64})
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_odd_size_is_said_once_of_the_output(tmp_path):
+    """641x359 in 1-s segments: the padding warning named each hidden part (.odd.mp4.vidtoon-parts/part-00000.nut),
+    once per segment (a long film: hundreds of lines). Now one warning, naming the output the user asked for."""
+    source = make_clip(tmp_path / "odd.mp4", 30, fps=Fraction(10), size=(641, 359), pix_fmt="yuv444p")
+    args = ("--to", "toon", "--segment-seconds", "1", "--preset", "ultrafast", "-o", "odd.toon.mp4")
+    result = run_cli("restyle", source, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())  # Rich wraps the line
+    assert said.count("is odd; padded to 642x360") == 1, result.stderr
+    assert "odd.toon.mp4: 641x359 is odd" in said and "vidtoon-parts" not in said
+    info = probe(tmp_path / "odd.toon.mp4")
+    assert (info.width, info.height, info.frame_count) == (642, 360, 30)

@@ -201,6 +201,7 @@ class SegmentedJob:
             force=True,
             video_codec=video_codec,
             lock=False,  # the job holds the output's lock
+            warn_padding=False,  # said once, of the output (`restyle_video`), not of each hidden part
         )
 
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
