@@ -347,3 +347,35 @@ def test_odd_size_is_said_once_of_the_output(tmp_path):
     assert "odd.toon.mp4: 641x359 is odd" in said and "vidtoon-parts" not in said
     info = probe(tmp_path / "odd.toon.mp4")
     assert (info.width, info.height, info.frame_count) == (642, 360, 30)
+
+
+def subtitle_cues(path) -> list[tuple[float, float, bytes]]:
+    """(start, end, text) of each non-empty subtitle cue, in seconds."""
+    with av.open(str(path)) as container:
+        stream = container.streams.subtitles[0]
+        return [
+            (float(p.pts * stream.time_base), float((p.pts + p.duration) * stream.time_base), bytes(p).lstrip(b"\0\5"))
+            for p in container.demux(stream)
+            if p.pts is not None and bytes(p).strip(b"\0")
+        ]
+
+
+@pytest.mark.parametrize(("suffix", "subtitles"), [(".mkv", "srt"), (".mp4", "mov_text")])
+def test_a_cue_showing_at_the_start_keeps_the_subtitles_in_time(tmp_path, suffix, subtitles):
+    """--start 1 inside a cue (0.5-1.5 s): the MP4 showed every later cue 0.5 s early, the MKV started its picture
+    and sound 0.5 s late. Now the cue shows from 0 to 0.5 s and 'World' (3-4 s in the source) from 2 to 3 s."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    srt = tmp_path / "subs.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n\n2\n00:00:03,000 --> 00:00:04,000\nWorld\n")
+    plain = make_clip(tmp_path / "plain.mp4", 50, fps=Fraction(10), audio_seconds=5.0)
+    source = tmp_path / f"subs{suffix}"
+    mux = ["-map", "0", "-map", "1", "-c", "copy", "-c:s", subtitles]
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", plain, "-i", srt, *mux, source], check=True)
+    out = vidtoon.restyle(
+        source,
+        tmp_path / f"out{suffix}",
+        translator=identity_translator(),
+        options=RestyleOptions(consistency="none", encode=FAST, start=Fraction(1), end=Fraction(4)),
+    )
+    assert subtitle_cues(out) == [(0.0, 0.5, b"Hello"), (2.0, 3.0, b"World")]
+    assert video_times(out)[0] == 0 and stream_span(out, "video")[0] == 0.0
