@@ -204,6 +204,10 @@ def test_resume_after_a_killed_run_gives_the_same_film(tmp_path, tiny_checkpoint
     assert 2 <= done_before < 4 and not target.exists()
     refused = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2")
     assert refused.returncode == 1 and "--resume" in refused.stderr
+    other = ("--preset", "medium", "--crf", "20", "--resume")  # the refusal names each changed flag (was "(options)")
+    changed = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", *other)
+    said = " ".join(changed.stderr.split())
+    assert changed.returncode == 1 and "other settings (--crf default → 20, --preset ultrafast → medium)" in said, said
     resumed = run_cli(
         "restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", "--preset", "ultrafast", "--resume"
     )

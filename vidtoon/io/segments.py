@@ -244,8 +244,26 @@ class SegmentedJob:
             )
 
 
-def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+def _changed(old: dict[str, Any], new: dict[str, Any], *, options: bool = False) -> list[str]:
+    """What differs between two jobs' settings: the top-level names ('model', 'source_size'), and each changed option
+    as its flag with both values ('--crf default → 20'), not just 'options'."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if key in ("options", "encode") and isinstance(before, dict) and isinstance(after, dict):
+            changed += _changed(before, after, options=True)
+        elif options:
+            flag = "--" + ("to-label" if key == "label" else key.replace("_", "-"))
+            changed.append(f"{flag} {_said(before)} → {_said(after)}")
+        else:
+            changed.append(key)
+    return changed
+
+
+def _said(value: Any) -> str:
+    return "default" if value is None else str(value)
 
 
 def _read_state(path: Path) -> dict | None:
