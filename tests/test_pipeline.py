@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE, make_clip, no_leftovers, stream_span, video_times
+from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index, no_leftovers, stream_span, video_times
 from torch import nn
 
 import vidtoon
@@ -383,3 +383,24 @@ def test_a_cue_showing_at_the_start_keeps_the_subtitles_in_time(tmp_path, suffix
     )
     assert subtitle_cues(out) == [(0.0, 0.5, b"Hello"), (2.0, 3.0, b"World")]
     assert video_times(out)[0] == 0 and stream_span(out, "video")[0] == 0.0
+
+
+def test_an_avi_output_keeps_every_frame_in_order_and_its_rate(tmp_path):
+    """AVI stores no timestamps; its segments were joined at a 1/600 s tick with B-frames, so a 20-frame restyle
+    read as 432 frames at 600 fps, the pictures out of order. Now: 20 frames at 10 fps, each where it was."""
+    frames = [index_colour_frame(i, (160, 120)) for i in range(20)]
+    for i, frame in enumerate(frames):
+        frame[50:60, 6 * i : 6 * i + 10] = 255  # a moving box: x264 makes B-frames
+    source = make_clip(tmp_path / "clip.mp4", frames, fps=Fraction(10), audio_seconds=2.0)
+    out = vidtoon.restyle(
+        source,
+        tmp_path / "out.avi",
+        translator=identity_translator(),
+        options=RestyleOptions(consistency="none", segment_seconds=1, encode=EncodeOptions(preset="medium")),
+    )
+    info = probe(out)
+    assert (info.fps, info.frame_count) == (10, 20) and float(info.duration) == pytest.approx(2.0, abs=0.05)
+    assert [nearest_index(frame.rgb, 20) for frame in read_frames(out)] == list(range(20))
+    with av.open(str(out)) as container:  # the times FFmpeg-based players show the pictures at, in their order
+        times = [frame.pts for frame in container.decode(video=0)]
+    assert len(times) == 20 and {b - a for a, b in zip(times, times[1:])} == {1}, times

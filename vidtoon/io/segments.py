@@ -190,9 +190,10 @@ class SegmentedJob:
         self.done = self.finished_segments()
 
     def segment_writer(
-        self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str
+        self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str, reorder: bool = True
     ) -> VideoWriter:
-        """A writer for segment `index` (NUT, no sound); pass it to `finish_segment` when complete."""
+        """A writer for segment `index` (NUT, no sound); pass it to `finish_segment` when complete. `reorder`: False for
+        the parts of an output that stores no timestamps (AVI): no B-frames."""
         return VideoWriter(
             self.folder / f"part-{index:05d}.nut",
             fps=fps,
@@ -202,6 +203,7 @@ class SegmentedJob:
             video_codec=video_codec,
             lock=False,  # the job holds the output's lock
             warn_padding=False,  # said once, of the output (`restyle_video`), not of each hidden part
+            reorder=reorder,
         )
 
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
@@ -314,6 +316,8 @@ def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: 
         try:
             video = container.add_stream_from_template(template)
             video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
+            if fmt.constant_rate:
+                video.time_base = time_base  # AVI counts frames: one tick a frame
             container.metadata.update(
                 {
                     k: v

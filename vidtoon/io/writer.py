@@ -63,6 +63,8 @@ class VideoWriter:
         force: replace an existing output.
         lock: hold the output's lock while writing (False when a job owning the folder holds one).
         warn_padding: warn when an odd size is padded for the pixel format (`warn_padding`).
+        reorder: let the encoder reorder frames (B-frames); never for a container that stores no timestamps (AVI),
+            nor for the parts of one (False).
 
     Raises:
         UsageError: a pixel format the encoder cannot take (`check_encoding`), before any file is made.
@@ -83,11 +85,13 @@ class VideoWriter:
         video_codec: str | None = None,
         lock: bool = True,
         warn_padding: bool = True,
+        reorder: bool = True,
     ):
         self.path = check_output(path, inputs=inputs, force=force)
         self._warn_padding = warn_padding  # False for the parts of a segmented output: it is said once, of the output
         # the suffix and the pixel format for its encoder, before any file is made
         self.format: OutputFormat = check_encoding(self.path, options, video_codec=video_codec)
+        self._reorder = reorder and not self.format.constant_rate
         self._video_codec = video_codec  # overrides the container's default (segments of a .webm job are VP9)
         # (pts, dts) of every video packet as the encoder gave them, in order, in the writer's time base (segments
         # need them: a container such as NUT shifts them to make decode times non-negative)
@@ -245,7 +249,7 @@ class VideoWriter:
         if codec in ("libx264", "libx265"):
             preset, crf = self.options.x264_settings(codec)
             options = {"crf": str(crf), "preset": preset}
-            if self.format.constant_rate:
+            if not self._reorder:
                 options["bf"] = "0"  # AVI stores no timestamps: reordered frames would shift the picture
             return options
         if codec in ("libvpx-vp9", "libvpx"):

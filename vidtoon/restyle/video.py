@@ -236,7 +236,12 @@ def encode_frames(
             if state["writer"] is not None:
                 job.finish_segment(state["index"], state["writer"])
             state["writer"] = job.segment_writer(
-                index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec
+                index,
+                fps=fps,
+                time_base=time_base,
+                options=options.encode,
+                video_codec=fmt.video_codec,
+                reorder=not fmt.constant_rate,
             )
             state["index"] = index
         state["writer"].write(rgb, time)
