@@ -404,3 +404,21 @@ def test_an_avi_output_keeps_every_frame_in_order_and_its_rate(tmp_path):
     with av.open(str(out)) as container:  # the times FFmpeg-based players show the pictures at, in their order
         times = [frame.pts for frame in container.decode(video=0)]
     assert len(times) == 20 and {b - a for a, b in zip(times, times[1:])} == {1}, times
+
+
+def test_a_killed_gif_restyle_leaves_no_hidden_partial_file_after_the_next_run(tmp_path):
+    """A GIF is written in one pass under a hidden name; SIGKILL left .out.partial-XXXXXXXX.gif (as large as the GIF
+    so far) beside it for good. The next run of the same output, holding its lock, removes it."""
+    source = make_clip(tmp_path / "clip.mp4", 1000, fps=Fraction(25), size=(320, 240))  # about 7 s to restyle
+    command = [sys.executable, "-m", "vidtoon", "restyle", str(source), "--to", "toon", "-o", str(tmp_path / "out.gif")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(tmp_path.glob(".out.partial-*.gif")):
+        time.sleep(0.01)
+    time.sleep(0.5)  # frames being written
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert [p.name for p in tmp_path.glob(".out.partial-*.gif")] != [] and not (tmp_path / "out.gif").exists()
+    again = run_cli("restyle", source, "--to", "toon", "--end", "0.2", "-o", tmp_path / "out.gif")
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.gif"]
