@@ -95,12 +95,12 @@ def check_restyle(
         from vidtoon.io.formats import FORMATS
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
+        still_names(list_images(source), source)  # first: a folder without images (a film's name?) says so
         if not output.is_dir() and output.suffix.lower() in IMAGE_SUFFIXES | FORMATS.keys():
             raise UsageError(
                 f"output {output} of a folder of images is a folder of images, not a {output.suffix} file",
                 hint=f"give a folder name with -o (the default is {default_output(source, style_name)})",
             )
-        still_names(list_images(source), source)
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
     from vidtoon.io.probe import probe  # PyAV
 
