@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE, make_clip, no_leftovers, stream_span, video_times
+from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index, no_leftovers, stream_span, video_times
 from torch import nn
 
 import vidtoon
@@ -204,6 +204,10 @@ def test_resume_after_a_killed_run_gives_the_same_film(tmp_path, tiny_checkpoint
     assert 2 <= done_before < 4 and not target.exists()
     refused = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2")
     assert refused.returncode == 1 and "--resume" in refused.stderr
+    other = ("--preset", "medium", "--crf", "20", "--resume")  # the refusal names each changed flag (was "(options)")
+    changed = run_cli("restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", *other)
+    said = " ".join(changed.stderr.split())
+    assert changed.returncode == 1 and "other settings (--crf default → 20, --preset ultrafast → medium)" in said, said
     resumed = run_cli(
         "restyle", source, "--model", tiny_checkpoint, "-o", target, "--segment-seconds", "2", "--preset", "ultrafast", "--resume"
     )
@@ -292,7 +296,7 @@ def test_pixel_format_the_encoder_refuses_is_one_line_and_leaves_nothing(media, 
     result = run_cli("restyle", source, *args, "--pix-fmt", "yuv444p", "-o", out)
     assert result.returncode == 0, result.stderr
     assert (probe(out).pix_fmt, probe(out).frame_count) == ("yuv444p", 12)
-    result = run_cli("restyle", source, *args, "--pix-fmt", "pal8", "-o", tmp_path / "m2.gif")
+    result = run_cli("restyle", source, *args[:-2], "--pix-fmt", "pal8", "-o", tmp_path / "m2.gif")  # no --preset
     assert result.returncode == 0, result.stderr
     assert (probe(tmp_path / "m2.gif").codec, probe(tmp_path / "m2.gif").frame_count) == ("gif", 12)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m2.gif", "m2.mp4"]
@@ -333,3 +337,88 @@ def test_the_api_says_what_translator_and_options_are(tmp_path, tiny_checkpoint)
     with pytest.raises(vidtoon.UsageError, match="options must be a RestyleOptions, got dict"):
         vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator=translator, options={"height": 64})
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_odd_size_is_said_once_of_the_output(tmp_path):
+    """641x359 in 1-s segments: the padding warning named each hidden part (.odd.mp4.vidtoon-parts/part-00000.nut),
+    once per segment (a long film: hundreds of lines). Now one warning, naming the output the user asked for."""
+    source = make_clip(tmp_path / "odd.mp4", 30, fps=Fraction(10), size=(641, 359), pix_fmt="yuv444p")
+    args = ("--to", "toon", "--segment-seconds", "1", "--preset", "ultrafast", "-o", "odd.toon.mp4")
+    result = run_cli("restyle", source, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())  # Rich wraps the line
+    assert said.count("is odd; padded to 642x360") == 1, result.stderr
+    assert "odd.toon.mp4: 641x359 is odd" in said and "vidtoon-parts" not in said
+    info = probe(tmp_path / "odd.toon.mp4")
+    assert (info.width, info.height, info.frame_count) == (642, 360, 30)
+
+
+def subtitle_cues(path) -> list[tuple[float, float, bytes]]:
+    """(start, end, text) of each non-empty subtitle cue, in seconds."""
+    with av.open(str(path)) as container:
+        stream = container.streams.subtitles[0]
+        return [
+            (float(p.pts * stream.time_base), float((p.pts + p.duration) * stream.time_base), bytes(p).lstrip(b"\0\5"))
+            for p in container.demux(stream)
+            if p.pts is not None and bytes(p).strip(b"\0")
+        ]
+
+
+@pytest.mark.parametrize(("suffix", "subtitles"), [(".mkv", "srt"), (".mp4", "mov_text")])
+def test_a_cue_showing_at_the_start_keeps_the_subtitles_in_time(tmp_path, suffix, subtitles):
+    """--start 1 inside a cue (0.5-1.5 s): the MP4 showed every later cue 0.5 s early, the MKV started its picture
+    and sound 0.5 s late. Now the cue shows from 0 to 0.5 s and 'World' (3-4 s in the source) from 2 to 3 s."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    srt = tmp_path / "subs.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n\n2\n00:00:03,000 --> 00:00:04,000\nWorld\n")
+    plain = make_clip(tmp_path / "plain.mp4", 50, fps=Fraction(10), audio_seconds=5.0)
+    source = tmp_path / f"subs{suffix}"
+    mux = ["-map", "0", "-map", "1", "-c", "copy", "-c:s", subtitles]
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", plain, "-i", srt, *mux, source], check=True)
+    out = vidtoon.restyle(
+        source,
+        tmp_path / f"out{suffix}",
+        translator=identity_translator(),
+        options=RestyleOptions(consistency="none", encode=FAST, start=Fraction(1), end=Fraction(4)),
+    )
+    assert subtitle_cues(out) == [(0.0, 0.5, b"Hello"), (2.0, 3.0, b"World")]
+    assert video_times(out)[0] == 0 and stream_span(out, "video")[0] == 0.0
+
+
+def test_an_avi_output_keeps_every_frame_in_order_and_its_rate(tmp_path):
+    """AVI stores no timestamps; its segments were joined at a 1/600 s tick with B-frames, so a 20-frame restyle
+    read as 432 frames at 600 fps, the pictures out of order. Now: 20 frames at 10 fps, each where it was."""
+    frames = [index_colour_frame(i, (160, 120)) for i in range(20)]
+    for i, frame in enumerate(frames):
+        frame[50:60, 6 * i : 6 * i + 10] = 255  # a moving box: x264 makes B-frames
+    source = make_clip(tmp_path / "clip.mp4", frames, fps=Fraction(10), audio_seconds=2.0)
+    out = vidtoon.restyle(
+        source,
+        tmp_path / "out.avi",
+        translator=identity_translator(),
+        options=RestyleOptions(consistency="none", segment_seconds=1, encode=EncodeOptions(preset="medium")),
+    )
+    info = probe(out)
+    assert (info.fps, info.frame_count) == (10, 20) and float(info.duration) == pytest.approx(2.0, abs=0.05)
+    assert [nearest_index(frame.rgb, 20) for frame in read_frames(out)] == list(range(20))
+    with av.open(str(out)) as container:  # the times FFmpeg-based players show the pictures at, in their order
+        times = [frame.pts for frame in container.decode(video=0)]
+    assert len(times) == 20 and {b - a for a, b in zip(times, times[1:])} == {1}, times
+
+
+def test_a_killed_gif_restyle_leaves_no_hidden_partial_file_after_the_next_run(tmp_path):
+    """A GIF is written in one pass under a hidden name; SIGKILL left .out.partial-XXXXXXXX.gif (as large as the GIF
+    so far) beside it for good. The next run of the same output, holding its lock, removes it."""
+    source = make_clip(tmp_path / "clip.mp4", 1000, fps=Fraction(25), size=(320, 240))  # about 7 s to restyle
+    command = [sys.executable, "-m", "vidtoon", "restyle", str(source), "--to", "toon", "-o", str(tmp_path / "out.gif")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(tmp_path.glob(".out.partial-*.gif")):
+        time.sleep(0.01)
+    time.sleep(0.5)  # frames being written
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert [p.name for p in tmp_path.glob(".out.partial-*.gif")] != [] and not (tmp_path / "out.gif").exists()
+    again = run_cli("restyle", source, "--to", "toon", "--end", "0.2", "-o", tmp_path / "out.gif")
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.gif"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import os
 import shutil
@@ -125,6 +126,7 @@ class AtomicFile:
 
     While it exists it holds the target's `OutputLock` (a second process writing the same target is
     refused); `lock=False` for files whose folder is already owned by one job (segments, their lists).
+    Taking the lock, it removes the temporary files a killed writer of the same target left (SIGKILL, power loss).
     """
 
     def __init__(self, target: Path, *, lock: bool = True):
@@ -133,6 +135,9 @@ class AtomicFile:
         try:
             suffix = self.target.suffix
             prefix = sidecar_name(".", self.target.stem, ".partial-", reserve=len(os.fsencode(suffix)) + 8)  # 8 random
+            if self._lock is not None:  # ours alone now: what a killed writer of this target left goes
+                for stale in self.target.parent.glob(glob.escape(prefix) + "?" * 8 + glob.escape(suffix)):
+                    stale.unlink(missing_ok=True)
             fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=prefix, suffix=suffix)
         except BaseException:
             self._release()

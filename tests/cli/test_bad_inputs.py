@@ -174,6 +174,10 @@ CASES = [
     ("restyle-pix-fmt-rgb24", "restyle {w}/clip.mp4 --to toon --pix-fmt rgb24 -o {out}/x.mp4", "x.mp4: --pix-fmt rgb24"),
     ("restyle-pix-fmt-webm", "restyle {w}/clip.mp4 --to toon --pix-fmt rgb24 -o {out}/x.webm", "yuv420p, yuv422p, yuv444p"),
     ("restyle-pix-fmt-gif", "restyle {w}/clip.mp4 --to toon --pix-fmt yuv444p -o {out}/x.gif", "gray, pal8, rgb8"),
+    # a flag the output's encoder has no use for: refused, not silently ignored
+    ("restyle-preset-webm", "restyle {w}/clip.mp4 --to toon --preset slow -o {out}/x.webm", "no x264 speed presets"),
+    ("restyle-preset-gif", "restyle {w}/clip.mp4 --to toon --preset slow -o {out}/x.gif", "--preset slow: the gif"),
+    ("restyle-crf-gif", "restyle {w}/clip.mp4 --to toon --crf 5 -o {out}/x.gif", "--crf 5: the gif encoder"),
     # stabilize and eval
     ("stabilize-missing", "stabilize {w}/missing.mp4 --source {w}/clip.mp4 -o {out}/x.mp4", "file not found"),
     ("stabilize-source-missing", "stabilize {w}/clip.mp4 --source {w}/missing.mp4 -o {out}/x.mp4", "file not found"),

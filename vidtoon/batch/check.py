@@ -28,6 +28,7 @@ from vidtoon.files import file_sha256
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.segments import parts_dir_for
+from vidtoon.io.writer import warn_padding
 from vidtoon.parsing import parse_assignments, parse_time
 from vidtoon.restyle import RestyleOptions, default_output, resolve_style
 from vidtoon.restyle.check import check_output_fits
@@ -198,6 +199,8 @@ def check_jobs(
             except VidtoonError as exc:
                 problems.append(f"{name}: {exc.message}")
                 continue
+            if not info.is_image and output.suffix.lower() != ".gif":  # a chunk's parts do not say it
+                warn_padding(output, info.width, info.height, options.encode.pix_fmt or "yuv420p")
         seconds, frames = _length(info, options)
         try:
             recipe = made_with(card, options, entry.path, digests=digests)

@@ -209,6 +209,12 @@ class AudioPassthrough:
         if track.copy:
             packet.pts -= track.offset_ticks
             packet.dts -= track.offset_ticks
+            if packet.pts < 0 and track.source.type == "subtitle":
+                # a cue still showing at a cut's start shows from the start on: a negative time made MP4 show every
+                # later cue early by as much, and Matroska start the whole film that much late
+                if packet.duration:
+                    packet.duration += packet.pts
+                packet.pts = packet.dts = 0
             if track.last_dts is not None and packet.dts <= track.last_dts:
                 # Damaged or coarse source timestamps (repeated dts): MP4 refuses a dts that does not grow,
                 # so nudge it one tick on, as the ffmpeg command line does.

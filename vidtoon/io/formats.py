@@ -177,3 +177,25 @@ def check_encoding(path: str | Path, options: EncodeOptions, *, video_codec: str
     raise UsageError(
         f"--pix-fmt {pix_fmt}: the {codec} encoder of {path.suffix.lower()} files cannot encode it", path=path, hint=hint
     )
+
+
+def check_quality_flags(path: str | Path, options: EncodeOptions) -> None:
+    """UsageError when `options.preset` or `options.crf` was given for an encoder that has no such setting (x264
+    presets for VP9 or GIF, a CRF for GIF): the flag would change nothing. For commands whose `preset` is None unless
+    the user gives one (restyle, batch).
+    """
+    path = Path(path)
+    codec = options.codec or output_format(path).video_codec
+    suffix = path.suffix.lower()
+    if options.preset is not None and codec not in ("libx264", "libx265"):
+        raise UsageError(
+            f"--preset {options.preset}: the {codec} encoder of {suffix} files has no x264 speed presets",
+            path=path,
+            hint="leave --preset out" + ("; --crf sets its quality" if codec.startswith("libvpx") else ""),
+        )
+    if options.crf is not None and codec not in ("libx264", "libx265", "libvpx-vp9", "libvpx"):
+        raise UsageError(
+            f"--crf {options.crf}: the {codec} encoder of {suffix} files has no quality setting",
+            path=path,
+            hint="leave --crf out",
+        )

@@ -190,9 +190,10 @@ class SegmentedJob:
         self.done = self.finished_segments()
 
     def segment_writer(
-        self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str
+        self, index: int, *, fps: Fraction, time_base: Fraction, options: EncodeOptions, video_codec: str, reorder: bool = True
     ) -> VideoWriter:
-        """A writer for segment `index` (NUT, no sound); pass it to `finish_segment` when complete."""
+        """A writer for segment `index` (NUT, no sound); pass it to `finish_segment` when complete. `reorder`: False for
+        the parts of an output that stores no timestamps (AVI): no B-frames."""
         return VideoWriter(
             self.folder / f"part-{index:05d}.nut",
             fps=fps,
@@ -201,6 +202,8 @@ class SegmentedJob:
             force=True,
             video_codec=video_codec,
             lock=False,  # the job holds the output's lock
+            warn_padding=False,  # said once, of the output (`restyle_video`), not of each hidden part
+            reorder=reorder,
         )
 
     def finish_segment(self, index: int, writer: VideoWriter) -> None:
@@ -243,8 +246,26 @@ class SegmentedJob:
             )
 
 
-def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+def _changed(old: dict[str, Any], new: dict[str, Any], *, options: bool = False) -> list[str]:
+    """What differs between two jobs' settings: the top-level names ('model', 'source_size'), and each changed option
+    as its flag with both values ('--crf default → 20'), not just 'options'."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if key in ("options", "encode") and isinstance(before, dict) and isinstance(after, dict):
+            changed += _changed(before, after, options=True)
+        elif options:
+            flag = "--" + ("to-label" if key == "label" else key.replace("_", "-"))
+            changed.append(f"{flag} {_said(before)} → {_said(after)}")
+        else:
+            changed.append(key)
+    return changed
+
+
+def _said(value: Any) -> str:
+    return "default" if value is None else str(value)
 
 
 def _read_state(path: Path) -> dict | None:
@@ -295,6 +316,8 @@ def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: 
         try:
             video = container.add_stream_from_template(template)
             video.codec_context.framerate = fps  # NUT keeps no frame rate: its template says 1/time_base
+            if fmt.constant_rate:
+                video.time_base = time_base  # AVI counts frames: one tick a frame
             container.metadata.update(
                 {
                     k: v

@@ -23,6 +23,28 @@ log = logging.getLogger(__name__)
 _MUXER_KEYS = {"encoder", "major_brand", "minor_version", "compatible_brands", "duration"}
 
 
+def padded_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
+    """(width, height) a `pix_fmt` encoder can take: rounded up to even sizes for the subsampled formats."""
+    if pix_fmt.startswith(("yuv420", "yuvj420", "nv12", "yuv422")):
+        return width + width % 2, height + height % 2
+    return width, height
+
+
+def warn_padding(path: Path, width: int, height: int, pix_fmt: str) -> None:
+    """Warn, naming `path`, when frames of `width`×`height` are padded to encode as `pix_fmt` (`padded_size`)."""
+    padded = padded_size(width, height, pix_fmt)
+    if padded != (width, height):
+        log.warning(
+            "%s: %dx%d is odd; padded to %dx%d (repeating the last row/column) because %s needs even sizes; "
+            "pass --pix-fmt yuv444p to keep the exact size",
+            path,
+            width,
+            height,
+            *padded,
+            pix_fmt,
+        )
+
+
 class VideoWriter:
     """Encodes RGB frames into `path`, keeping each frame's timestamp; source audio carried along.
 
@@ -40,6 +62,9 @@ class VideoWriter:
         inputs: files that must not be overwritten.
         force: replace an existing output.
         lock: hold the output's lock while writing (False when a job owning the folder holds one).
+        warn_padding: warn when an odd size is padded for the pixel format (`warn_padding`).
+        reorder: let the encoder reorder frames (B-frames); never for a container that stores no timestamps (AVI),
+            nor for the parts of one (False).
 
     Raises:
         UsageError: a pixel format the encoder cannot take (`check_encoding`), before any file is made.
@@ -59,10 +84,14 @@ class VideoWriter:
         force: bool = False,
         video_codec: str | None = None,
         lock: bool = True,
+        warn_padding: bool = True,
+        reorder: bool = True,
     ):
         self.path = check_output(path, inputs=inputs, force=force)
+        self._warn_padding = warn_padding  # False for the parts of a segmented output: it is said once, of the output
         # the suffix and the pixel format for its encoder, before any file is made
         self.format: OutputFormat = check_encoding(self.path, options, video_codec=video_codec)
+        self._reorder = reorder and not self.format.constant_rate
         self._video_codec = video_codec  # overrides the container's default (segments of a .webm job are VP9)
         # (pts, dts) of every video packet as the encoder gave them, in order, in the writer's time base (segments
         # need them: a container such as NUT shifts them to make decode times non-negative)
@@ -182,19 +211,9 @@ class VideoWriter:
         codec = self.options.codec or self._video_codec or fmt.video_codec
         pix_fmt = self.options.pix_fmt or ("pal8" if codec == "gif" else "yuv420p")
         self._size = (width, height)
-        enc_width, enc_height = width, height
-        if pix_fmt.startswith(("yuv420", "yuvj420", "nv12", "yuv422")) and (width % 2 or height % 2):
-            enc_width, enc_height = width + width % 2, height + height % 2
-            log.warning(
-                "%s: %dx%d is odd; padded to %dx%d (repeating the last row/column) because %s needs even sizes; "
-                "pass --pix-fmt yuv444p to keep the exact size",
-                self.path,
-                width,
-                height,
-                enc_width,
-                enc_height,
-                pix_fmt,
-            )
+        enc_width, enc_height = padded_size(width, height, pix_fmt)
+        if self._warn_padding:
+            warn_padding(self.path, width, height, pix_fmt)
         self._pad = (enc_height - height, enc_width - width)
         self._pix_fmt = pix_fmt
         try:
@@ -230,7 +249,7 @@ class VideoWriter:
         if codec in ("libx264", "libx265"):
             preset, crf = self.options.x264_settings(codec)
             options = {"crf": str(crf), "preset": preset}
-            if self.format.constant_rate:
+            if not self._reorder:
                 options["bf"] = "0"  # AVI stores no timestamps: reordered frames would shift the picture
             return options
         if codec in ("libvpx-vp9", "libvpx"):

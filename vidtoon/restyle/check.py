@@ -95,13 +95,12 @@ def check_restyle(
         from vidtoon.io.formats import FORMATS
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
-        pictures = list_images(source)  # first: a folder with no pictures (a_folder.mp4, say) is the problem to name
+        still_names(list_images(source), source)  # first: a folder without images (a film's name?) says so
         if not output.is_dir() and output.suffix.lower() in IMAGE_SUFFIXES | FORMATS.keys():
             raise UsageError(
                 f"output {output} of a folder of images is a folder of images, not a {output.suffix} file",
                 hint=f"give a folder name with -o (the default is {default_output(source, style_name)})",
             )
-        still_names(pictures, source)
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
     from vidtoon.io.probe import probe  # PyAV
 
@@ -128,16 +127,18 @@ def check_image_output(output: Path) -> None:
 
 def check_output_fits(info: VideoInfo, source: Path, output: Path, options: RestyleOptions) -> None:
     """The output's type fits the probed `source` (an image file for an image; for a video a known suffix and a pixel
-    format its encoder takes) and `options.start`..`options.end` lies within the video. Reads nothing.
+    format its encoder takes, --preset/--crf only for an encoder that has them) and `options.start`..`options.end`
+    lies within the video. Reads nothing.
 
     Raises:
         UsageError, OutputError: what does not fit, naming the file or flag.
     """
-    from vidtoon.io.formats import check_encoding
+    from vidtoon.io.formats import check_encoding, check_quality_flags
     from vidtoon.io.probe import check_span  # PyAV
 
     if info.is_image:
         check_image_output(output)
         return
     check_encoding(output, options.encode)  # the suffix, and --pix-fmt for its encoder
+    check_quality_flags(output, options.encode)  # --preset and --crf only where the encoder has them
     check_span(info, options.start, options.end, source)

@@ -29,7 +29,7 @@ from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
 from vidtoon.io.reader import Frame, VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
-from vidtoon.io.writer import VideoWriter
+from vidtoon.io.writer import VideoWriter, warn_padding
 from vidtoon.progress import Progress
 from vidtoon.restyle.batches import Restyler, batches, restyled_batches
 from vidtoon.restyle.options import RestyleOptions
@@ -78,6 +78,7 @@ def restyle_video(
     if fmt.muxer == "gif":
         return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress, concealed)
     job = SegmentedJob.open(output, segment_settings(source, job_key, options, fmt, time_base), resume=resume, force=force)
+    warn_padding(output, info.width, info.height, options.encode.pix_fmt or "yuv420p")  # once, not in every segment
     try:
         if not job.complete:
             _encode_segments(
@@ -235,7 +236,12 @@ def encode_frames(
             if state["writer"] is not None:
                 job.finish_segment(state["index"], state["writer"])
             state["writer"] = job.segment_writer(
-                index, fps=fps, time_base=time_base, options=options.encode, video_codec=fmt.video_codec
+                index,
+                fps=fps,
+                time_base=time_base,
+                options=options.encode,
+                video_codec=fmt.video_codec,
+                reorder=not fmt.constant_rate,
             )
             state["index"] = index
         state["writer"].write(rgb, time)
