@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +14,24 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "clips" / "sample.mp4"
+VIDTOON = [sys.executable, "-m", "vidtoon"]  # the command line, as a user runs it
+
+
+def run_vidtoon(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """`vidtoon ARGS` in a child process, as a user runs it (one torch thread, as in the test process: two xdist
+    workers share two cores; `env` adds to the environment): its exit code, stdout and stderr."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A refusal as the house rule has it: exit 1, one `error:` line on stderr holding each fragment, no traceback."""
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
 
 
 def _folder_from_env(variable: str, skip_reason: str) -> Path:

@@ -3,31 +3,17 @@
 import io
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE, make_audio_only, make_clip, no_leftovers
+from conftest import SAMPLE, VIDTOON, assert_one_line_error, make_audio_only, make_clip, no_leftovers, run_vidtoon
 from rich.console import Console
 
 from vidtoon.cli import RichProgress
 
-VIDTOON = [sys.executable, "-m", "vidtoon"]
-
-
-def run(*args, cwd=None):
-    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 1, result
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
+run = run_vidtoon
 
 
 def test_help_and_version():

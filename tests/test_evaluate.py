@@ -3,21 +3,16 @@
 import json
 import logging
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import make_clip
+from conftest import make_clip, run_vidtoon
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.evaluate import EvalReport, evaluate
 from vidtoon.io.images import write_image
-
-VIDTOON = [sys.executable, "-m", "vidtoon"]
 
 
 def texture(height=72, width=96, seed=0) -> np.ndarray:
@@ -162,10 +157,7 @@ def test_real_pair_with_different_counts(data, caplog):
     assert report.warping_error > 2 * report.warping_error_source
 
 
-def run_cli(*args):
-    # one torch thread, as in the test process (conftest): two xdist workers share two cores
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, timeout=120, env=env)
+run_cli = run_vidtoon
 
 
 def test_cli_json(clips):

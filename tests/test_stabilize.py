@@ -1,16 +1,13 @@
 """`vidtoon stabilize`: flicker removed from real per-frame-processed sequences, outputs of every kind, bad inputs."""
 
 import logging
-import os
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLE, loudest_time, make_clip, no_leftovers, stream_span
+from conftest import SAMPLE, loudest_time, make_clip, no_leftovers, run_vidtoon, stream_span
 
 from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.evaluate import evaluate
@@ -18,8 +15,6 @@ from vidtoon.io import VideoReader, VideoWriter
 from vidtoon.io.images import list_images, write_image
 from vidtoon.io.probe import probe
 from vidtoon.stabilize import stabilize
-
-VIDTOON = [sys.executable, "-m", "vidtoon"]
 
 
 def first_frames(folder: Path, count: int, into: Path) -> Path:
@@ -148,9 +143,7 @@ def test_existing_output_needs_force(tmp_path):
         stabilize(processed, source, tmp_path / "folder", device="cpu")
 
 
-def run_cli(*args, env=None):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, timeout=120, env=env)
+run_cli = run_vidtoon
 
 
 def one_error_line(result) -> str:

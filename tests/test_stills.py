@@ -1,26 +1,11 @@
 """`vidtoon restyle` of photos and folders of photos, as a user sees the files it writes."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, run_vidtoon
 from PIL import Image
 
-VIDTOON = [sys.executable, "-m", "vidtoon"]
-
-
-def run(*args, cwd=None):
-    return subprocess.run([*VIDTOON, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 1, result
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
+run = run_vidtoon
 
 
 def test_a_phone_photo_comes_out_upright_as_its_exif_orientation_shows_it(tmp_path):

@@ -8,7 +8,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
-from conftest import make_audio_only, make_clip, no_leftovers, stream_span, video_times
+from conftest import assert_one_line_error, make_audio_only, make_clip, no_leftovers, stream_span, video_times
 from typer.testing import CliRunner
 
 import vidtoon.animate.pipeline as pipeline
@@ -220,15 +220,6 @@ def test_bad_options(media, tmp_path):
 def cli(*args, prelude="pass"):
     code = f"import sys; {prelude}; sys.argv = ['vidtoon', *sys.argv[1:]]; from vidtoon.cli import run; run()"
     return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=300)
-
-
-def assert_one_line_error(result, *fragments):
-    assert result.returncode == 1, result
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 def test_cli_errors_are_one_line(media, tmp_path):
