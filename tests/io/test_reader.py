@@ -112,6 +112,22 @@ def test_truncated_file_is_an_error_not_a_short_video(tmp_path):
         list(read_frames(cut))
 
 
+def test_a_file_cut_while_it_is_read_up_to_end_is_an_error_not_a_short_video(tmp_path):
+    """The source truncated mid-run (its index already read): with --end past the cut, the frames stop early."""
+    source = tmp_path / "source.mp4"
+    source.write_bytes(SAMPLE.read_bytes())  # 96 frames at 24 fps
+    with VideoReader(source, end=Fraction(3)) as reader:
+        with source.open("r+b") as handle:
+            handle.truncate(source.stat().st_size // 2)
+        with pytest.raises(DecodeError, match=r"file ends after \d+ of its 96 frames .*: it is truncated"):
+            list(reader)
+
+
+def test_an_end_past_the_last_frame_reads_the_whole_file():
+    with VideoReader(SAMPLE, end=Fraction(60)) as reader:
+        assert sum(1 for _ in reader) == 96
+
+
 def test_failing_audio_does_not_stop_video(media):
     assert sum(1 for _ in read_frames(media / "video_with_failing_audio.mp4")) == 280
 

@@ -195,7 +195,9 @@ class VideoReader:
             )
         self._report(lost, gaps, last_time)
         declared = self.info.frame_count if self.info.frame_count_exact else None
-        if declared and not self.start and self.end is None and packets < declared:
+        # here the stream itself ended (an `end` within the video returned above): every declared frame is due,
+        # `end` or not (a file cut while a run reads it, after its index was read, ends early without an error)
+        if declared and not self.start and packets < declared:
             at = last_time + step if last_time is not None else Fraction(0)
             raise DecodeError(
                 f"file ends after {packets} of its {declared} frames (at {float(at):.3f}s): it is truncated",
