@@ -305,3 +305,16 @@ def test_train_disk_full_is_one_line_and_keeps_the_last_checkpoint(tmp_path):
     assert "error: disk full while writing " in last and "free space and run again with --resume" in last
     leftovers = [p.name for p in run.rglob("*") if ".partial" in p.name or p.name.endswith(".lock")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("command", ["restyle", "compare"])
+def test_a_full_disk_writing_a_picture_names_the_output_not_its_temporary_file(tmp_path, command):
+    """A restyled photo and a comparison sheet: the error names the file asked for, and nothing is left behind."""
+    sample = REPO / "clips" / ("sample.jpg" if command == "restyle" else "sample.mp4")
+    output = tmp_path / "picture.png"
+    args = ["--to", "toon"] if command == "restyle" else ["--source", sample, "--label", "result"]
+    code, stderr = finish(start(tmp_path, command, sample, *args, "-o", output, file_size_limit=20_000))
+    assert code == 1
+    line = one_line(stderr)
+    assert line.startswith(f"error: disk full while writing {output} (") and line.endswith("free space and run again"), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

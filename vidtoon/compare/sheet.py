@@ -16,7 +16,7 @@ import numpy as np
 from vidtoon.compare.inputs import Lineup, frame_at
 from vidtoon.compare.labels import BAND_COLOUR, band_height, draw_labels, font_px, text_width
 from vidtoon.errors import UsageError
-from vidtoon.files import AtomicFile, check_output
+from vidtoon.files import check_output, write_atomic
 from vidtoon.io.images import resize, write_image
 from vidtoon.progress import NoProgress, Progress
 
@@ -138,6 +138,4 @@ def write_sheet(
     """Render the sheet and write it to `output` (.png, .jpg); nothing appears under that name on failure."""
     check_output(output, inputs=[entry.path for entry in lineup.entries], force=force)
     sheet = render_sheet(lineup, times, row_height, progress)
-    with AtomicFile(Path(output)) as staged:
-        write_image(staged.path, sheet)
-    return Path(output)
+    return write_atomic(Path(output), lambda staged: write_image(staged, sheet))  # a full disk names `output`

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidtoon.files import AtomicFile, check_output
+from vidtoon.files import check_output, write_atomic
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.images import ALPHA_SUFFIXES, list_images, read_image_and_alpha, write_image, write_image_folder
 from vidtoon.progress import Progress
@@ -21,9 +21,7 @@ def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool
     check_image_output(output)
     restyled = _restyle_still(source, restyler, max_pixels=max_pixels, keep_alpha=output.suffix.lower() in ALPHA_SUFFIXES)
     restyler.check_still(source)
-    with AtomicFile(output) as staged:
-        write_image(staged.path, restyled)
-    return output
+    return write_atomic(output, lambda staged: write_image(staged, restyled))  # a full disk names `output`
 
 
 def restyle_folder(
