@@ -318,3 +318,16 @@ def test_a_full_disk_writing_a_picture_names_the_output_not_its_temporary_file(t
     line = one_line(stderr)
     assert line.startswith(f"error: disk full while writing {output} (") and line.endswith("free space and run again"), line
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("sample", ["sample.jpg", "sample.mp4"])
+def test_a_full_disk_writing_an_ab_page_names_the_page_and_leaves_no_folder(tmp_path, sample):
+    results = [REPO / "clips" / sample] * 2
+    page = tmp_path / "page"
+    code, stderr = finish(
+        start(tmp_path, "compare", *results, "--label", "a", "--label", "b", "-o", page, file_size_limit=20_000)
+    )
+    assert code == 1
+    line = one_line(stderr)
+    assert line.startswith(f"error: disk full while writing {page} (") and line.endswith("free space and run again"), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the page folder it made is gone again

@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 
 from vidtoon.compare.inputs import Entry, Lineup
-from vidtoon.errors import UsageError
-from vidtoon.files import StagingDir
+from vidtoon.errors import DiskFullError, UsageError
+from vidtoon.files import StagingDir, bytes_on_disk, is_disk_full
 from vidtoon.io.aligned import frames_at_size
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.images import check_output_folder, read_image, resize, write_image
@@ -102,8 +102,11 @@ def write_page(
         if (output / "clips").is_dir():  # an earlier page replaced (--force): its clips go, the new ones come
             shutil.rmtree(output / "clips")
         staging.commit()
-    except BaseException:
+    except BaseException as exc:
+        written = bytes_on_disk(staging.path)
         staging.abort()
+        if is_disk_full(exc):  # said of the page, not of a file in its hidden staging folder
+            raise DiskFullError(output, written=written) from None
         raise
     return output
 
