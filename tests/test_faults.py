@@ -331,3 +331,22 @@ def test_a_full_disk_writing_an_ab_page_names_the_page_and_leaves_no_folder(tmp_
     line = one_line(stderr)
     assert line.startswith(f"error: disk full while writing {page} (") and line.endswith("free space and run again"), line
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # the page folder it made is gone again
+
+
+def test_frames_killed_outright_leaves_frames_the_next_run_into_that_folder_removes(media, tmp_path):
+    """SIGKILL (the OOM killer) gives no chance to clean up: the staged frames stay hidden in the folder until the
+    next run writing it, which takes the folder's lock, knows them to be no one's, and removes them."""
+    output = tmp_path / "dataset"
+    process = start(tmp_path, "frames", media / "vtest.avi", "--fps", "all", "--size", "none", "-o", output)
+
+    def writing() -> bool:
+        staging = list(output.glob(".vidtoon-partial-*")) if output.exists() else []
+        return bool(staging) and len(list(staging[0].iterdir())) >= 5
+
+    wait_until(process, writing)
+    process.kill()
+    process.communicate(timeout=60)
+    assert list(output.glob(".vidtoon-partial-*")) != []
+    code, stderr = finish(start(tmp_path, "frames", media / "vtest.avi", "--end", "1", "-o", output))
+    assert code == 0, stderr
+    assert sorted(p.name for p in output.iterdir()) == ["manifest.csv", "vtest_t000000.000.png", "vtest_t000000.500.png"]

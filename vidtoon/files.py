@@ -206,11 +206,15 @@ def _umask() -> int:
     return mask
 
 
+_STAGING_PREFIX = ".vidtoon-partial-"
+
+
 class StagingDir:
     """A hidden folder inside `folder` whose files move into `folder` on `commit()`.
 
     Used for frame folders: either every new file appears, or none does. While it exists it holds
-    the folder's `OutputLock` (`folder/.vidtoon.lock`).
+    the folder's `OutputLock` (`folder/.vidtoon.lock`); taking it, it removes the staging folders a killed
+    writer of the same folder left (SIGKILL, power loss), as `AtomicFile` does its temporary files.
     """
 
     def __init__(self, folder: Path, *, make: bool = False):
@@ -222,7 +226,9 @@ class StagingDir:
             ensure_writable_dir(self.folder)
         self._lock = OutputLock(self.folder, folder=True).acquire()
         try:
-            self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=".vidtoon-partial-"))
+            for stale in self.folder.glob(_STAGING_PREFIX + "*"):  # the folder is ours alone now
+                shutil.rmtree(stale, ignore_errors=True)
+            self.path = Path(tempfile.mkdtemp(dir=self.folder, prefix=_STAGING_PREFIX))
         except BaseException:
             self._lock.release()
             raise
