@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, run_vidtoon
 
 from vidtoon.errors import DiskFullError, Interrupted, OutputError
 from vidtoon.files import AtomicFile, StagingDir, check_output, is_disk_full
@@ -240,3 +241,14 @@ def test_a_staging_folder_that_made_its_output_folder_removes_it_again_on_abort(
     (done.path / "a.png").write_bytes(b"x")
     done.commit()
     assert [p.name for p in (tmp_path / "done").iterdir()] == ["a.png"]
+
+
+def test_a_dangling_link_under_the_output_name_is_kept_unless_forced(tmp_path):
+    """A live link is refused as an existing output; a link to a missing file was silently replaced by the output."""
+    output = tmp_path / "out.png"
+    output.symlink_to(tmp_path / "renders" / "out.png")  # its folder is not made yet
+    args = ["restyle", REPO / "clips" / "sample.jpg", "--to", "toon", "-o", output]
+    assert_one_line_error(run_vidtoon(*args), f"output is a symbolic link to {tmp_path / 'renders' / 'out.png'}", "--force")
+    assert output.is_symlink()
+    assert run_vidtoon(*args, "--force").returncode == 0
+    assert output.is_file() and not output.is_symlink() and not (tmp_path / "renders").exists()

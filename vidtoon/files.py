@@ -34,7 +34,7 @@ def check_output(
     it exists (for commands whose output is not named with -o).
 
     Raises:
-        OutputError: the output is one of the inputs, exists (without `force`), is a folder,
+        OutputError: the output is one of the inputs, exists or is a dangling link (without `force`), is a folder,
             its folder cannot be created or written, or another running vidtoon is writing it.
     """
     path = Path(path)
@@ -53,6 +53,8 @@ def check_output(
         raise OutputError("output is an existing folder, not a file name", path=path, hint="give a file name such as out.mp4")
     if path.exists() and not force:
         raise OutputError("output already exists", path=path, hint=exists_hint)
+    if path.is_symlink() and not path.exists() and not force:  # the link is the user's, replaced by the output
+        raise OutputError(f"output is a symbolic link to {os.readlink(path)}, which does not exist", path=path, hint=exists_hint)
     ensure_writable_dir(path.parent)
     return path
 
