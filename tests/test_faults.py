@@ -350,3 +350,40 @@ def test_frames_killed_outright_leaves_frames_the_next_run_into_that_folder_remo
     code, stderr = finish(start(tmp_path, "frames", media / "vtest.avi", "--end", "1", "-o", output))
     assert code == 0, stderr
     assert sorted(p.name for p in output.iterdir()) == ["manifest.csv", "vtest_t000000.000.png", "vtest_t000000.500.png"]
+
+
+def gone(pid: int) -> bool:
+    """Whether process `pid` has ended (a zombie not yet reaped counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_batch_killed_outright_takes_its_workers_with_it_and_resume_finishes(media, tmp_path):
+    """SIGKILL (the OOM killer) gives the batch no chance to stop its workers: they used to finish their jobs behind
+    the user's back, holding the outputs' locks, then wait for work for good (a forkserver and two torch processes)."""
+    output = tmp_path / "film.mp4"
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: toon, consistency: none, height: 64, segment_seconds: 1, preset: ultrafast, end: 9}\n"
+        f"jobs:\n  - {{source: {media / CLIP}, output: {output}}}\n"
+    )
+    first = start(tmp_path, "batch", jobs, "--workers", "1")
+    wait_until(first, lambda: done_segments(output) >= 1, timeout=300)
+    worker = json.loads((tmp_path / "film.mp4.lock").read_text())["pid"]  # the lock names the worker writing it
+    assert worker != first.pid
+    first.kill()
+    first.wait(timeout=60)
+    deadline = time.monotonic() + 20
+    while not gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert gone(worker), "the worker went on after its batch was killed"
+    first.communicate(timeout=10)  # nothing holds the batch's stdout and stderr open any more (`vidtoon batch | tee`)
+    kept = done_segments(output)
+    assert not output.exists() and not (tmp_path / "film.mp4.lock").exists() and 1 <= kept < 9, kept
+
+    code, stderr = finish(start(tmp_path, "batch", jobs, "--workers", "1", "--resume"))
+    assert code == 0, stderr
+    assert probe(output).frame_count == 225

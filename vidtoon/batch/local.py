@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import queue as queue_module
+import select
 import signal
 import sys
 import threading
@@ -99,7 +100,8 @@ def run_local(
     for device in devices[:workers]:
         device_queue.put(device)
     threads = max(1, (os.cpu_count() or 1) // workers)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, device_queue, threads))
+    initargs = (events, device_queue, threads, os.getpid())
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=initargs)
     try:
         for film in films.values():
             if not film.todo:  # every chunk was finished by an earlier run: only the join is left
@@ -198,14 +200,44 @@ _worker: _Worker | None = None  # set once per worker process by `_init_worker`
 _NOT_STARTED = "not started: the batch was interrupted"
 
 
-def _init_worker(events: Any, device_queue: Any, threads: int) -> None:
+def _init_worker(events: Any, device_queue: Any, threads: int, batch_pid: int | None = None) -> None:
+    """`batch_pid`: the local batch process this worker serves, watched (a Ray actor lives as long as Ray has it)."""
     global _worker
+    if batch_pid is not None:
+        threading.Thread(target=_stop_when_gone, args=(batch_pid,), daemon=True, name="batch-watch").start()
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     if "torch" in sys.modules:  # imported already (by the forkserver's preload, or the parent's main module)
         sys.modules["torch"].set_num_threads(threads)
     if "cv2" in sys.modules:  # the flow of the temporal stage
         sys.modules["cv2"].setNumThreads(threads)
     _worker = _Worker(events, device_queue.get())
+
+
+def _stop_when_gone(batch_pid: int) -> None:
+    """Stop this worker once the batch process is gone without stopping it (SIGKILL, the OOM killer, a crash): its
+    unit stops as on the batch's own SIGINT (finished segments kept for --resume) and it exits, instead of finishing
+    the unit behind the user's back, holding its output's lock, then waiting for work for good (the executor's queues
+    never end: every worker holds both of their ends)."""
+    try:
+        select.select([os.pidfd_open(batch_pid)], [], [])  # readable once the batch process has ended
+    except ProcessLookupError:
+        pass  # ended already
+    except (AttributeError, OSError):  # no pidfd (not Linux, or Linux before 5.3): look every second
+        while _alive(batch_pid):
+            time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(STOP_GRACE)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process has its pid now
+        return False
+    return True
 
 
 def _run_job(job: Job, force: bool) -> JobResult:
