@@ -387,3 +387,15 @@ def test_a_batch_killed_outright_takes_its_workers_with_it_and_resume_finishes(m
     code, stderr = finish(start(tmp_path, "batch", jobs, "--workers", "1", "--resume"))
     assert code == 0, stderr
     assert probe(output).frame_count == 225
+
+
+def test_restyle_on_a_disk_too_full_for_its_progress_list_leaves_nothing_to_refuse_the_next_run(media, tmp_path):
+    """Not even the parts folder's progress list (~1 kB) fits: the empty parts folder it had made refused the next
+    run as "an interrupted run of this output exists (0 segment(s) finished)", and the error said "the output"."""
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "1", "-o", output, file_size_limit=100))
+    assert code == 1
+    assert one_line(stderr) == f"error: disk full while writing {output} (0.0 MB written): free space and run again"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "1", "-o", output))
+    assert code == 0, stderr

@@ -83,8 +83,10 @@ class SegmentedJob:
         lock = OutputLock(output).acquire()
         try:
             job = cls._open(output, settings, resume=resume, force=force)
-        except BaseException:
+        except BaseException as exc:
             lock.release()
+            if is_disk_full(exc):  # not even the progress list fits: said of the output, nothing to resume
+                raise DiskFullError(output) from None
             raise
         job.lock = lock
         return job
@@ -119,7 +121,11 @@ class SegmentedJob:
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         job = cls(folder, settings, [])
-        job._save()
+        try:
+            job._save()
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # an empty parts folder would refuse the next run as "interrupted"
+            raise
         return job
 
     @classmethod
