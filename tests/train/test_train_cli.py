@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+from conftest import run_vidtoon
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
@@ -202,6 +203,21 @@ def test_a_time_limit_stops_with_a_checkpoint_and_a_sheet_and_resume_goes_on(tmp
     assert resumed.exit_code == 0 and "done: " in resumed.stderr, resumed.stderr
     rows = (run / "metrics.csv").read_text().splitlines()
     assert int(rows[-1].split(",")[0]) == step + 2
+
+
+def test_a_run_given_relative_data_paths_resumes_from_another_directory(data, tmp_path):
+    work = tmp_path / "work"
+    photos = work / "photos"
+    photos.mkdir(parents=True)
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:4]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    started = run_vidtoon("train", "cyclegan", "--a", "photos", "--b", "photos", "-o", "run", "--steps", 2, *TINY, cwd=work)
+    assert started.returncode == 0, started.stderr
+    # before: "error: photos: not found", the relative path of config.yaml read against the new working directory
+    resumed = run_vidtoon("train", "cyclegan", "-o", work / "run", "--resume", "--steps", 3, cwd=tmp_path)
+    assert resumed.returncode == 0 and "done: 3 steps" in resumed.stderr, resumed.stderr
+    again = run_vidtoon("train", "cyclegan", "-o", "run", "--resume", "--steps", 4, "--a", "photos", cwd=work)
+    assert again.returncode == 0 and "done: 4 steps" in again.stderr, again.stderr  # the same folder, named as at first
 
 
 @pytest.mark.parametrize("limit", ["-5", "soon"])

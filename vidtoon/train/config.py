@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -232,6 +233,25 @@ class CAAEConfig(RunConfig):
 
 
 C = TypeVar("C", bound=RunConfig)
+
+# Keys naming data folders or files (cyclegan/cartoon `a`, `b`, cartoon `targets`, caae `data`): saved absolute in a
+# run's config.yaml, so that `--resume` finds the data from any working directory.
+DATA_PATH_KEYS = ("a", "b", "targets", "data")
+
+
+def absolute_data_paths(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (config keys, e.g. overrides) with the relative paths of `DATA_PATH_KEYS` made absolute (against the
+    working directory, where they are read); other keys and empty values unchanged."""
+    return {
+        key: os.path.abspath(value) if key in DATA_PATH_KEYS and isinstance(value, str) and value else value
+        for key, value in values.items()
+    }
+
+
+def with_absolute_data_paths(config: C) -> C:
+    """`config` with its data paths (`DATA_PATH_KEYS`) absolute."""
+    keys = {f.name for f in fields(config)}
+    return dataclasses.replace(config, **absolute_data_paths({k: getattr(config, k) for k in DATA_PATH_KEYS if k in keys}))
 
 
 def _at_most(config: Any, **limits: int) -> None:

@@ -38,7 +38,15 @@ from vidtoon.errors import InputError, Interrupted, UsageError
 from vidtoon.locking import OutputLock, check_unlocked
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
-from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
+from vidtoon.train.config import (
+    RUN_CONTROL_KEYS,
+    RunConfig,
+    absolute_data_paths,
+    changed_keys,
+    load_config,
+    save_config,
+    with_absolute_data_paths,
+)
 from vidtoon.train.data import TrainData, batches
 from vidtoon.train.report import MetricsLog, image_grid, plot_curves, write_png
 from vidtoon.train.state import read_checkpoint, save_training_checkpoint, set_rng_state
@@ -112,10 +120,13 @@ def resolve_run_config(
     resume: bool = False,
 ) -> RunConfig:
     """The configuration of a run: defaults < `config_file` < `overrides`; on `resume`, the run's own
-    `config.yaml` takes the file's place and only run-control keys (steps, save_every, ...) may change."""
+    `config.yaml` takes the file's place and only run-control keys (steps, save_every, ...) may change.
+
+    Data paths (`DATA_PATH_KEYS`) come out absolute, so the saved config.yaml finds the data from any directory."""
     cls = get_kind(kind).config
     if not resume:
-        return load_config(cls, config_file, overrides)
+        return with_absolute_data_paths(load_config(cls, config_file, overrides))
+    overrides = absolute_data_paths(overrides or {})  # `--a photos/` again: the same folder as the saved absolute path
     run_dir = Path(run_dir)
     saved = run_dir / CONFIG
     if saved.is_file() and not (run_dir / CHECKPOINT).is_file():  # it stopped before its first checkpoint
