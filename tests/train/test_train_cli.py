@@ -93,6 +93,19 @@ def test_corrupt_images_are_skipped_with_a_warning(tmp_path):
     assert_one_line_error(again, "already holds a run", "--resume")
 
 
+def test_a_precision_the_device_cannot_run_is_refused_before_the_data_loads(data, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:3]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    (photos / "damaged.jpg").write_text("not a jpeg")  # loading the data would warn about it
+    run = tmp_path / "run"
+    result = cli("train", "cyclegan", "--a", photos, "--b", photos, "-o", run, *TINY, "--precision", "fp16")
+    # before: "skipped 1 of 4 images that cannot be read" first (the data loaded, on a film: minutes), then the error
+    assert_one_line_error(result, "fp16 needs a CUDA GPU", "--precision")
+    assert not run.exists()
+
+
 def test_caae_label_column_errors(tmp_path):
     frames = random_png_folder(tmp_path / "frames", 4)
     write_manifest(frames, [{"file": f"n{i:03d}.png", "studio": "a" if i % 2 else "b"} for i in range(4)])

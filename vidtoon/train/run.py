@@ -274,8 +274,8 @@ def train(
     elif spec.check is not None:
         spec.check(config)  # what a new run names is checked before its data loads
     device = resolve_device(config.device)
-    data = spec.data(config, device if config.data_on_device else None)
     precision = resolve_precision(None if config.precision == "auto" else config.precision, device)  # warns if emulated
+    data = spec.data(config, device if config.data_on_device else None)  # (after the cheap checks: it may take minutes)
     trainer = spec.trainer(config, device=device, precision=precision, **({"labels": data.labels} if data.labels else {}))
     make = data.make
     if device.type == "cuda":
