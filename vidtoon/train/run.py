@@ -120,12 +120,10 @@ def resolve_run_config(
     resume: bool = False,
 ) -> RunConfig:
     """The configuration of a run: defaults < `config_file` < `overrides`; on `resume`, the run's own
-    `config.yaml` takes the file's place and only run-control keys (steps, save_every, ...) may change.
-
-    Data paths (`DATA_PATH_KEYS`) come out absolute, so the saved config.yaml finds the data from any directory."""
+    `config.yaml` takes the file's place and only run-control keys (steps, save_every, ...) may change."""
     cls = get_kind(kind).config
     if not resume:
-        return with_absolute_data_paths(load_config(cls, config_file, overrides))
+        return load_config(cls, config_file, overrides)
     overrides = absolute_data_paths(overrides or {})  # `--a photos/` again: the same folder as the saved absolute path
     run_dir = Path(run_dir)
     saved = run_dir / CONFIG
@@ -293,7 +291,7 @@ def train(
     lock = OutputLock(run_dir, folder=True).acquire()  # one training per run folder, until this one ends
     try:
         _remove(replaced)  # only now that the data and the models are ready (and the folder is ours)
-        save_config(config, run_dir / CONFIG)
+        save_config(with_absolute_data_paths(config), run_dir / CONFIG)  # `--resume` finds the data from any directory
         log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
         metrics = MetricsLog(run_dir, resume_step=start)
     except BaseException:
