@@ -1,12 +1,13 @@
 """`vidtoon train / prep / export` on the command line: bad inputs are one clear line and exit 1; Ctrl-C saves."""
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import run_vidtoon
+from conftest import VIDTOON, run_vidtoon
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
@@ -155,6 +156,47 @@ def test_ctrl_c_saves_and_resume_finishes(tmp_path):
     assert result.exit_code == 0, result.stderr
     rows = (run / "metrics.csv").read_text().splitlines()
     assert [int(r.split(",")[0]) for r in rows[1:]] == list(range(1, step + 3))
+
+
+def _ctrl_c_twice(run, rows, *args):
+    """`vidtoon train cyclegan ARGS -o RUN` on slow 256 px steps (a metrics row each), Ctrl-C 0.2 s after metrics.csv
+    exists with `rows` rows (into the next step) and again 0.4 s later, while that step is still running: (exit code,
+    stderr)."""
+    command = [*VIDTOON, "train", "cyclegan", "-o", str(run), "--size", "256", "--device", "cpu", "--precision", "fp32"]
+    command += ["--set", "log_every=1", *map(str, args)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    metrics, deadline = run / "metrics.csv", time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= rows + (1 if rows else 0):  # (and the header)
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.4)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, " ".join(stderr.split())
+
+
+def test_a_second_ctrl_c_says_what_the_run_folder_holds(data, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:2]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    run = tmp_path / "run"
+    # before: "interrupted: nothing was written under the output name", beside the run's config.yaml and metrics.csv
+    code, text = _ctrl_c_twice(run, 0, "--a", photos, "--b", photos, "--steps", 1000)
+    assert code == 130 and "Traceback" not in text, text
+    assert f"interrupted: stopped at step 0, before the run's first checkpoint: {run} has none; run again with --force" in text
+    assert (run / "config.yaml").is_file() and not (run / "checkpoints" / "latest.pt").exists()
+    # a checkpoint every 2 steps; Ctrl-C twice during step 4 (before: "nothing was written" as well)
+    code, text = _ctrl_c_twice(run, 3, "--a", photos, "--b", photos, "--steps", 1000, "--save-every", 2, "--force")
+    assert code == 130 and "Traceback" not in text, text
+    assert "without saving it; the checkpoint of step 2 is kept; run again with --resume" in text, text
+    resumed = cli("train", "cyclegan", "-o", run, "--resume", "--steps", 3)
+    assert resumed.exit_code == 0 and "step 2 of 3" in " ".join(resumed.stderr.split()), resumed.stderr
 
 
 def test_prep_smooth_command(data, tmp_path):

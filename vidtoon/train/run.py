@@ -345,13 +345,22 @@ def train(
                     write_samples(trainer, data, run_dir, step, metrics)
                 if step % config.save_every == 0:
                     save_training_checkpoint(checkpoint_path, trainer, step)
-                    shutil.copyfile(checkpoint_path, run_dir / "checkpoints" / f"step_{step:06d}.pt")
                     saved_step = step
+                    shutil.copyfile(checkpoint_path, run_dir / "checkpoints" / f"step_{step:06d}.pt")
             stream.close()
             if out_of_time and step > start and step % config.sample_every:
                 write_samples(trainer, data, run_dir, step, metrics)
             if step != saved_step or not checkpoint_path.exists():
                 save_training_checkpoint(checkpoint_path, trainer, step)
+    except Interrupted as exc:  # a second Ctrl-C: no checkpoint of this step; say what the folder holds, and what to do
+        if checkpoint_path.exists():
+            unsaved = "" if step == saved_step else " without saving it"
+            raise Interrupted(
+                exc.signum, kept=f"stopped at step {step}{unsaved}; the checkpoint of step {saved_step} is kept"
+            ) from None
+        raise Interrupted(
+            exc.signum, kept=f"stopped at step {step}, before the run's first checkpoint: {run_dir} has none", again="--force"
+        ) from None
     finally:
         torch.set_num_threads(threads)
         metrics.close()
