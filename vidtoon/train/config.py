@@ -239,19 +239,11 @@ C = TypeVar("C", bound=RunConfig)
 DATA_PATH_KEYS = ("a", "b", "targets", "data")
 
 
-def absolute_data_paths(values: dict[str, Any]) -> dict[str, Any]:
-    """`values` (config keys, e.g. overrides) with the relative paths of `DATA_PATH_KEYS` made absolute (against the
-    working directory, where they are read); other keys and empty values unchanged."""
-    return {
-        key: os.path.abspath(value) if key in DATA_PATH_KEYS and isinstance(value, str) and value else value
-        for key, value in values.items()
-    }
-
-
 def with_absolute_data_paths(config: C) -> C:
-    """`config` with its data paths (`DATA_PATH_KEYS`) absolute."""
-    keys = {f.name for f in fields(config)}
-    return dataclasses.replace(config, **absolute_data_paths({k: getattr(config, k) for k in DATA_PATH_KEYS if k in keys}))
+    """`config` with the relative paths of its `DATA_PATH_KEYS` made absolute (against the working directory, where
+    they are read); empty ones unchanged."""
+    paths = {key: getattr(config, key) for key in DATA_PATH_KEYS if hasattr(config, key)}
+    return dataclasses.replace(config, **{key: os.path.abspath(path) for key, path in paths.items() if path})
 
 
 def _at_most(config: Any, **limits: int) -> None:

@@ -41,7 +41,6 @@ from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
 from vidtoon.train.config import (
     RUN_CONTROL_KEYS,
     RunConfig,
-    absolute_data_paths,
     changed_keys,
     load_config,
     save_config,
@@ -124,7 +123,6 @@ def resolve_run_config(
     cls = get_kind(kind).config
     if not resume:
         return load_config(cls, config_file, overrides)
-    overrides = absolute_data_paths(overrides or {})  # `--a photos/` again: the same folder as the saved absolute path
     run_dir = Path(run_dir)
     saved = run_dir / CONFIG
     if saved.is_file() and not (run_dir / CHECKPOINT).is_file():  # it stopped before its first checkpoint
@@ -171,7 +169,9 @@ def _kind_of(saved: Path) -> str | None:
 
 
 def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
-    """A resumed run may change only the run-control keys of its saved config."""
+    """A resumed run may change only the run-control keys of its saved config (`--a photos/` names the folder saved
+    as its absolute path)."""
+    saved, config = with_absolute_data_paths(saved), with_absolute_data_paths(config)
     changed = [key for key in changed_keys(saved, config) if key not in RUN_CONTROL_KEYS]
     if changed:
         raise UsageError(
