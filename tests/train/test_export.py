@@ -139,6 +139,20 @@ def test_export_errors(runs, tmp_path):
     assert result.exit_code == 1 and result.stderr.startswith("error: style name 'bad name!'")
 
 
+def test_a_second_style_exports_its_onnx_beside_the_first(runs, tmp_path):
+    styles = tmp_path / "styles"
+    assert cli("export", runs / "toon", "-o", styles, "--onnx").exit_code == 0
+    first = (styles / "onnx" / "toon.onnx").read_bytes()
+    # before: "error: styles: already holds onnx — pass --force to replace" (the folder every style's graphs share)
+    result = cli("export", runs / "multi", "-o", styles, "--onnx")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (styles / "onnx").glob("*.onnx")) == ["multi.ghibli.onnx", "multi.pixar.onnx", "toon.onnx"]
+    assert (styles / "onnx" / "toon.onnx").read_bytes() == first
+    again = cli("export", runs / "toon", "-o", styles, "--onnx")  # its own graphs are what it would replace
+    assert again.exit_code == 1 and "onnx/toon.onnx, onnx/toon.yaml — pass --force" in again.stderr, again.stderr
+    assert "multi" not in again.stderr
+
+
 def test_unet_cyclegan_exports_with_its_size_multiple(runs, media, tmp_path):
     a = runs / "a"
     train("cyclegan", CycleGANConfig(a=str(a), b=str(a), generator="unet", num_downs=5, steps=1, **TINY), tmp_path / "unet")

@@ -1,11 +1,13 @@
 """`vidtoon train / prep / export` on the command line: bad inputs are one clear line and exit 1; Ctrl-C saves."""
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
+from conftest import VIDTOON, run_vidtoon
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
@@ -92,6 +94,19 @@ def test_corrupt_images_are_skipped_with_a_warning(tmp_path):
     assert_one_line_error(again, "already holds a run", "--resume")
 
 
+def test_a_precision_the_device_cannot_run_is_refused_before_the_data_loads(data, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:3]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    (photos / "damaged.jpg").write_text("not a jpeg")  # loading the data would warn about it
+    run = tmp_path / "run"
+    result = cli("train", "cyclegan", "--a", photos, "--b", photos, "-o", run, *TINY, "--precision", "fp16")
+    # before: "skipped 1 of 4 images that cannot be read" first (the data loaded, on a film: minutes), then the error
+    assert_one_line_error(result, "fp16 needs a CUDA GPU", "--precision")
+    assert not run.exists()
+
+
 def test_caae_label_column_errors(tmp_path):
     frames = random_png_folder(tmp_path / "frames", 4)
     write_manifest(frames, [{"file": f"n{i:03d}.png", "studio": "a" if i % 2 else "b"} for i in range(4)])
@@ -141,6 +156,47 @@ def test_ctrl_c_saves_and_resume_finishes(tmp_path):
     assert result.exit_code == 0, result.stderr
     rows = (run / "metrics.csv").read_text().splitlines()
     assert [int(r.split(",")[0]) for r in rows[1:]] == list(range(1, step + 3))
+
+
+def _ctrl_c_twice(run, rows, *args):
+    """`vidtoon train cyclegan ARGS -o RUN` on slow 256 px steps (a metrics row each), Ctrl-C 0.2 s after metrics.csv
+    exists with `rows` rows (into the next step) and again 0.4 s later, while that step is still running: (exit code,
+    stderr)."""
+    command = [*VIDTOON, "train", "cyclegan", "-o", str(run), "--size", "256", "--device", "cpu", "--precision", "fp32"]
+    command += ["--set", "log_every=1", *map(str, args)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    metrics, deadline = run / "metrics.csv", time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None:
+        if metrics.exists() and len(metrics.read_text().splitlines()) >= rows + (1 if rows else 0):  # (and the header)
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.4)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, " ".join(stderr.split())
+
+
+def test_a_second_ctrl_c_says_what_the_run_folder_holds(data, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:2]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    run = tmp_path / "run"
+    # before: "interrupted: nothing was written under the output name", beside the run's config.yaml and metrics.csv
+    code, text = _ctrl_c_twice(run, 0, "--a", photos, "--b", photos, "--steps", 1000)
+    assert code == 130 and "Traceback" not in text, text
+    assert f"interrupted: stopped at step 0, before the run's first checkpoint: {run} has none; run again with --force" in text
+    assert (run / "config.yaml").is_file() and not (run / "checkpoints" / "latest.pt").exists()
+    # a checkpoint every 2 steps; Ctrl-C twice during step 4 (before: "nothing was written" as well)
+    code, text = _ctrl_c_twice(run, 3, "--a", photos, "--b", photos, "--steps", 1000, "--save-every", 2, "--force")
+    assert code == 130 and "Traceback" not in text, text
+    assert "without saving it; the checkpoint of step 2 is kept; run again with --resume" in text, text
+    resumed = cli("train", "cyclegan", "-o", run, "--resume", "--steps", 3)
+    assert resumed.exit_code == 0 and "step 2 of 3" in " ".join(resumed.stderr.split()), resumed.stderr
 
 
 def test_prep_smooth_command(data, tmp_path):
@@ -202,6 +258,21 @@ def test_a_time_limit_stops_with_a_checkpoint_and_a_sheet_and_resume_goes_on(tmp
     assert resumed.exit_code == 0 and "done: " in resumed.stderr, resumed.stderr
     rows = (run / "metrics.csv").read_text().splitlines()
     assert int(rows[-1].split(",")[0]) == step + 2
+
+
+def test_a_run_given_relative_data_paths_resumes_from_another_directory(data, tmp_path):
+    work = tmp_path / "work"
+    photos = work / "photos"
+    photos.mkdir(parents=True)
+    for path in sorted((data / "photos" / "bsds500").glob("*.jpg"))[:4]:
+        (photos / path.name).write_bytes(path.read_bytes())
+    started = run_vidtoon("train", "cyclegan", "--a", "photos", "--b", "photos", "-o", "run", "--steps", 2, *TINY, cwd=work)
+    assert started.returncode == 0, started.stderr
+    # before: "error: photos: not found", the relative path of config.yaml read against the new working directory
+    resumed = run_vidtoon("train", "cyclegan", "-o", work / "run", "--resume", "--steps", 3, cwd=tmp_path)
+    assert resumed.returncode == 0 and "done: 3 steps" in resumed.stderr, resumed.stderr
+    again = run_vidtoon("train", "cyclegan", "-o", "run", "--resume", "--steps", 4, "--a", "photos", cwd=work)
+    assert again.returncode == 0 and "done: 4 steps" in again.stderr, again.stderr  # the same folder, named as at first
 
 
 @pytest.mark.parametrize("limit", ["-5", "soon"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -232,6 +233,17 @@ class CAAEConfig(RunConfig):
 
 
 C = TypeVar("C", bound=RunConfig)
+
+# Keys naming data folders or files (cyclegan/cartoon `a`, `b`, cartoon `targets`, caae `data`): saved absolute in a
+# run's config.yaml, so that `--resume` finds the data from any working directory.
+DATA_PATH_KEYS = ("a", "b", "targets", "data")
+
+
+def with_absolute_data_paths(config: C) -> C:
+    """`config` with the relative paths of its `DATA_PATH_KEYS` made absolute (against the working directory, where
+    they are read); empty ones unchanged."""
+    paths = {key: getattr(config, key) for key in DATA_PATH_KEYS if hasattr(config, key)}
+    return dataclasses.replace(config, **{key: os.path.abspath(path) for key, path in paths.items() if path})
 
 
 def _at_most(config: Any, **limits: int) -> None:

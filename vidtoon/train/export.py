@@ -140,8 +140,9 @@ def export_run(
         output_dir / f"{name}.preview.png",
     )
     onnx_dir = output_dir / "onnx"
-    targets = [checkpoint, card_path, preview] + ([onnx_dir] if onnx else [])
-    existing = [p.name for p in targets if p.exists()]
+    graphs = [onnx_dir / f"{stem}{suffix}" for stem in onnx_stems(name, styles) for suffix in (".onnx", ".yaml")]
+    targets = [checkpoint, card_path, preview] + (graphs if onnx else [])  # other styles' graphs in onnx/ stay
+    existing = [p.relative_to(output_dir).as_posix() for p in targets if p.exists()]
     if existing and not force:
         raise OutputError(
             f"already holds {', '.join(existing)}", path=output_dir, hint="pass --force to replace, or another --name/-o"
@@ -270,6 +271,11 @@ def _atanh_symbolic():
         torch.onnx.unregister_custom_op_symbolic("aten::atanh", 9)
 
 
+def onnx_stems(name: str, styles: tuple[str, ...]) -> list[str]:
+    """The file stems of a style's ONNX graphs: NAME, or NAME.LABEL per label of a conditional model."""
+    return [f"{name}.{label}" for label in styles] if styles else [name]
+
+
 def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: str, size_multiple: int, size: int) -> list[Path]:
     """ONNX graphs (N×3×H×W in [-1, 1] -> same; batch, height and width dynamic), each with its sidecar YAML.
 
@@ -279,7 +285,8 @@ def export_onnx(model: nn.Module, styles: tuple[str, ...], folder: Path, name: s
         UsageError: the model holds an operation the exporter cannot write (one line, naming it).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    graphs = [(f"{name}.{label}", FixedLabel(model, k).eval()) for k, label in enumerate(styles)] if styles else [(name, model)]
+    modules = [FixedLabel(model, k).eval() for k in range(len(styles))] if styles else [model]
+    graphs = list(zip(onnx_stems(name, styles), modules, strict=True))
     sidecar = {
         "layout": "nchw",
         "value_range": [-1.0, 1.0],

@@ -38,7 +38,14 @@ from vidtoon.errors import InputError, Interrupted, UsageError
 from vidtoon.locking import OutputLock, check_unlocked
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
-from vidtoon.train.config import RUN_CONTROL_KEYS, RunConfig, changed_keys, load_config, save_config
+from vidtoon.train.config import (
+    RUN_CONTROL_KEYS,
+    RunConfig,
+    changed_keys,
+    load_config,
+    save_config,
+    with_absolute_data_paths,
+)
 from vidtoon.train.data import TrainData, batches
 from vidtoon.train.report import MetricsLog, image_grid, plot_curves, write_png
 from vidtoon.train.state import read_checkpoint, save_training_checkpoint, set_rng_state
@@ -162,7 +169,9 @@ def _kind_of(saved: Path) -> str | None:
 
 
 def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
-    """A resumed run may change only the run-control keys of its saved config."""
+    """A resumed run may change only the run-control keys of its saved config (`--a photos/` names the folder saved
+    as its absolute path)."""
+    saved, config = with_absolute_data_paths(saved), with_absolute_data_paths(config)
     changed = [key for key in changed_keys(saved, config) if key not in RUN_CONTROL_KEYS]
     if changed:
         raise UsageError(
@@ -263,8 +272,8 @@ def train(
     elif spec.check is not None:
         spec.check(config)  # what a new run names is checked before its data loads
     device = resolve_device(config.device)
-    data = spec.data(config, device if config.data_on_device else None)
     precision = resolve_precision(None if config.precision == "auto" else config.precision, device)  # warns if emulated
+    data = spec.data(config, device if config.data_on_device else None)  # (after the cheap checks: it may take minutes)
     trainer = spec.trainer(config, device=device, precision=precision, **({"labels": data.labels} if data.labels else {}))
     make = data.make
     if device.type == "cuda":
@@ -282,7 +291,7 @@ def train(
     lock = OutputLock(run_dir, folder=True).acquire()  # one training per run folder, until this one ends
     try:
         _remove(replaced)  # only now that the data and the models are ready (and the folder is ours)
-        save_config(config, run_dir / CONFIG)
+        save_config(with_absolute_data_paths(config), run_dir / CONFIG)  # `--resume` finds the data from any directory
         log.info("%s: %s; %s, %s; step %d of %d", kind, data.summary, device, precision, start, config.steps)
         metrics = MetricsLog(run_dir, resume_step=start)
     except BaseException:
@@ -336,13 +345,22 @@ def train(
                     write_samples(trainer, data, run_dir, step, metrics)
                 if step % config.save_every == 0:
                     save_training_checkpoint(checkpoint_path, trainer, step)
-                    shutil.copyfile(checkpoint_path, run_dir / "checkpoints" / f"step_{step:06d}.pt")
                     saved_step = step
+                    shutil.copyfile(checkpoint_path, run_dir / "checkpoints" / f"step_{step:06d}.pt")
             stream.close()
             if out_of_time and step > start and step % config.sample_every:
                 write_samples(trainer, data, run_dir, step, metrics)
             if step != saved_step or not checkpoint_path.exists():
                 save_training_checkpoint(checkpoint_path, trainer, step)
+    except Interrupted as exc:  # a second Ctrl-C: no checkpoint of this step; say what the folder holds, and what to do
+        if checkpoint_path.exists():
+            unsaved = "" if step == saved_step else " without saving it"
+            raise Interrupted(
+                exc.signum, kept=f"stopped at step {step}{unsaved}; the checkpoint of step {saved_step} is kept"
+            ) from None
+        raise Interrupted(
+            exc.signum, kept=f"stopped at step {step}, before the run's first checkpoint: {run_dir} has none", again="--force"
+        ) from None
     finally:
         torch.set_num_threads(threads)
         metrics.close()
