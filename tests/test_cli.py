@@ -166,3 +166,13 @@ def test_file_names_are_printed_as_named_on_one_line_in_a_pipe(tmp_path):
     plain = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
     result = subprocess.run([*VIDTOON, "probe", str(clip)], capture_output=True, text=True, env=plain)
     assert len(str(clip)) > 100 and result.stdout.splitlines()[0].split(maxsplit=1)[1].strip() == str(clip), result.stdout
+
+
+def test_a_non_utf8_locale_lists_and_restyles_without_a_traceback(tmp_path):
+    # LANG=C with Python's UTF-8 fallbacks off: the bundled cards (their credits hold "ö") were read in ASCII
+    env = {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    listing = run_vidtoon("styles", env=env)
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr, listing.stderr
+    assert "toon  procedural toon" in listing.stdout
+    result = run_vidtoon("restyle", SAMPLE.with_name("sample.jpg"), "--to", "toon", "-o", tmp_path / "x.png", env=env)
+    assert result.returncode == 0 and (tmp_path / "x.png").is_file(), result.stderr

@@ -112,7 +112,7 @@ def read_job_list(
         folder = path.resolve().parent
         return JobList(path.name, folder, path, [_entry(1, {"source": path.name}, base, folder)])
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("job list not found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -19,6 +19,9 @@ __all__ = ["RichProgress", "app", "run"]
 
 def run() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show "·" or "ö" (LANG=C) shows "?" instead of a
+        if "utf" not in (getattr(stream, "encoding", "") or "utf").lower() and hasattr(stream, "reconfigure"):  # traceback
+            stream.reconfigure(errors="replace")
     install_signal_handlers()
     atexit.register(_skip_teardown)  # registered before torch & co. are imported: runs after their exit hooks
     try:

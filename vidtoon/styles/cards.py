@@ -108,7 +108,7 @@ def style_dirs() -> list[tuple[Path, bool]]:
 def read_style_card(path: Path, *, bundled: bool = False) -> StyleCard:
     """Parse one style card; unknown keys, an unknown kind and a missing required key are refused."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}  # any locale: cards credit Winnemöller
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"style card is unreadable ({' '.join(str(exc).split())})", path=path, hint="fix or remove it") from None
     if not isinstance(raw, dict):

@@ -294,7 +294,7 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError("config file not found", path=path, hint="check the --config path")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             f"config file is not readable YAML ({str(exc).splitlines()[0]})", path=path, hint="fix its syntax"
