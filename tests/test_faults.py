@@ -251,15 +251,17 @@ def test_stitch_stale_lock_taken_over_second_writer_refused_sigint_leaves_nothin
     assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]
 
 
+def staged_frames(output: Path) -> int:
+    """How many frames a `frames` run has staged so far in its hidden folder inside `output`."""
+    staging = list(output.glob(".vidtoon-partial-*")) if output.exists() else []
+    return len(list(staging[0].iterdir())) if staging else 0
+
+
 def test_frames_sigint_leaves_no_folder(media, tmp_path):
     output = tmp_path / "dataset"
     process = start(tmp_path, "frames", media / "vtest.avi", "--fps", "all", "--size", "none", "-o", output)
 
-    def writing() -> bool:
-        staging = list(output.glob(".vidtoon-partial-*")) if output.exists() else []
-        return bool(staging) and len(list(staging[0].iterdir())) >= 5
-
-    wait_until(process, writing)
+    wait_until(process, lambda: staged_frames(output) >= 5)
     code, stderr, seconds = interrupt(process, signal.SIGINT)
     assert code == 130 and seconds < PROMPT_S, (code, seconds, stderr)
     assert one_line(stderr) == "interrupted: nothing was written under the output name"
@@ -339,11 +341,7 @@ def test_frames_killed_outright_leaves_frames_the_next_run_into_that_folder_remo
     output = tmp_path / "dataset"
     process = start(tmp_path, "frames", media / "vtest.avi", "--fps", "all", "--size", "none", "-o", output)
 
-    def writing() -> bool:
-        staging = list(output.glob(".vidtoon-partial-*")) if output.exists() else []
-        return bool(staging) and len(list(staging[0].iterdir())) >= 5
-
-    wait_until(process, writing)
+    wait_until(process, lambda: staged_frames(output) >= 5)
     process.kill()
     process.communicate(timeout=60)
     assert list(output.glob(".vidtoon-partial-*")) != []
