@@ -246,6 +246,14 @@ class StagingDir:
         self._lock.release()
         return moved
 
+    def fail(self, exc: BaseException) -> None:
+        """`abort()` after `exc`; a full disk is raised again as a `DiskFullError` of the folder with what had been
+        written (not of a file inside the hidden staging folder). Any other `exc` is the caller's to raise."""
+        written = bytes_on_disk(self.path)
+        self.abort()
+        if is_disk_full(exc):
+            raise DiskFullError(self.folder, written=written) from None
+
     def abort(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         self._lock.release()

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from vidtoon.checks import choice, frame_size, seconds
-from vidtoon.errors import DiskFullError, OutputError, UsageError
-from vidtoon.files import AtomicFile, StagingDir, bytes_on_disk, is_disk_full
+from vidtoon.errors import OutputError, UsageError
+from vidtoon.files import AtomicFile, StagingDir
 from vidtoon.io.images import center_crop_to_aspect, resize, write_image
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.sampling import sample_at_rate
@@ -171,12 +171,9 @@ def extract_frames(
             manifest = staged_manifest.commit()
             _remove_replaced(output_dir, mine - {path.name for path in files} - others)
         except BaseException as exc:
-            written = bytes_on_disk(staging.path)
             if staged_manifest is not None:
                 staged_manifest.abort()
-            staging.abort()  # and the folder, when it was made for this run
-            if isinstance(exc, DiskFullError) or is_disk_full(exc):
-                raise DiskFullError(output_dir, written=written) from None
+            staging.fail(exc)  # and the folder goes, when it was made for this run
             raise
     return ExtractedFrames(files=files, manifest=manifest, concealed=tuple(reader.concealed), stem=stem)
 

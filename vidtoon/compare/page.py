@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 
 from vidtoon.compare.inputs import Entry, Lineup
-from vidtoon.errors import DiskFullError, UsageError
-from vidtoon.files import StagingDir, bytes_on_disk, is_disk_full
+from vidtoon.errors import UsageError
+from vidtoon.files import StagingDir
 from vidtoon.io.aligned import frames_at_size
 from vidtoon.io.formats import EncodeOptions
 from vidtoon.io.images import check_output_folder, read_image, resize, write_image
@@ -103,10 +103,7 @@ def write_page(
             shutil.rmtree(output / "clips")
         staging.commit()
     except BaseException as exc:
-        written = bytes_on_disk(staging.path)
-        staging.abort()
-        if is_disk_full(exc):  # said of the page, not of a file in its hidden staging folder
-            raise DiskFullError(output, written=written) from None
+        staging.fail(exc)  # a full disk is said of the page, not of a file in its hidden staging folder
         raise
     return output
 

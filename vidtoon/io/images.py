@@ -218,9 +218,6 @@ def write_image_folder(
                 progress.advance()
         staging.commit()
     except BaseException as exc:
-        written = bytes_on_disk(staging.path)
-        staging.abort()  # a folder made for this run goes too: the next run is not refused as "output folder exists"
-        if isinstance(exc, DiskFullError):
-            raise DiskFullError(output, written=written) from None
+        staging.fail(exc)  # a folder made for this run goes too: the next run is not refused as "output folder exists"
         raise
     return output
