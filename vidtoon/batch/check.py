@@ -26,9 +26,9 @@ from vidtoon.checks import whole_number
 from vidtoon.errors import UsageError, VidtoonError
 from vidtoon.files import file_sha256
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.formats import EncodeOptions
+from vidtoon.io.formats import EncodeOptions, output_format
 from vidtoon.io.segments import parts_dir_for
-from vidtoon.io.writer import warn_padding
+from vidtoon.io.writer import encoder_pix_fmt, warn_padding
 from vidtoon.parsing import parse_assignments, parse_time
 from vidtoon.restyle import RestyleOptions, default_output, resolve_style
 from vidtoon.restyle.check import check_output_fits
@@ -199,8 +199,9 @@ def check_jobs(
             except VidtoonError as exc:
                 problems.append(f"{name}: {exc.message}")
                 continue
-            if not info.is_image and output.suffix.lower() != ".gif":  # a chunk's parts do not say it
-                warn_padding(output, info.width, info.height, options.encode.pix_fmt or "yuv420p")
+            if not info.is_image:  # a chunk's parts do not say it
+                pix_fmt = encoder_pix_fmt(options.encode, output_format(output).video_codec)
+                warn_padding(output, info.width, info.height, pix_fmt)
         seconds, frames = _length(info, options)
         try:
             recipe = made_with(card, options, entry.path, digests=digests)

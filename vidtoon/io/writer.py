@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 _MUXER_KEYS = {"encoder", "major_brand", "minor_version", "compatible_brands", "duration"}
 
 
+def encoder_pix_fmt(options: EncodeOptions, codec: str) -> str:
+    """The pixel format frames are encoded in: `options.pix_fmt`, else yuv420p (plays everywhere), pal8 for a GIF.
+    `codec`: the container's encoder, unless `options.codec` names another."""
+    return options.pix_fmt or ("pal8" if (options.codec or codec) == "gif" else "yuv420p")
+
+
 def padded_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
     """(width, height) a `pix_fmt` encoder can take: rounded up to even sizes for the subsampled formats."""
     if pix_fmt.startswith(("yuv420", "yuvj420", "nv12", "yuv422")):
@@ -143,8 +149,8 @@ class VideoWriter:
     def can_pass_through(self, frame: av.VideoFrame) -> bool:
         """Whether a decoded frame can be encoded as it is (`write_frame`): same pixel format as the
         output, an even size for subsampled formats, not a GIF."""
-        pix_fmt = self.options.pix_fmt or "yuv420p"
         codec = self.options.codec or self._video_codec or self.format.video_codec
+        pix_fmt = encoder_pix_fmt(self.options, codec)
         even = not pix_fmt.startswith(("yuv420", "yuv422")) or (frame.width % 2 == 0 and frame.height % 2 == 0)
         return codec != "gif" and frame.format.name == pix_fmt and even and self._size in (None, (frame.width, frame.height))
 
@@ -209,7 +215,7 @@ class VideoWriter:
     def _open(self, *, width: int, height: int, colour_of: av.VideoFrame | None = None) -> None:
         fmt = self.format
         codec = self.options.codec or self._video_codec or fmt.video_codec
-        pix_fmt = self.options.pix_fmt or ("pal8" if codec == "gif" else "yuv420p")
+        pix_fmt = encoder_pix_fmt(self.options, codec)
         self._size = (width, height)
         enc_width, enc_height = padded_size(width, height, pix_fmt)
         if self._warn_padding:

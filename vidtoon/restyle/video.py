@@ -29,7 +29,7 @@ from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
 from vidtoon.io.reader import Frame, VideoReader
 from vidtoon.io.segments import SegmentedJob, join_segments
-from vidtoon.io.writer import VideoWriter, warn_padding
+from vidtoon.io.writer import VideoWriter, encoder_pix_fmt, warn_padding
 from vidtoon.progress import Progress
 from vidtoon.restyle.batches import Restyler, batches, restyled_batches
 from vidtoon.restyle.options import RestyleOptions
@@ -78,7 +78,8 @@ def restyle_video(
     if fmt.muxer == "gif":
         return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress, concealed)
     job = SegmentedJob.open(output, segment_settings(source, job_key, options, fmt, time_base), resume=resume, force=force)
-    warn_padding(output, info.width, info.height, options.encode.pix_fmt or "yuv420p")  # once, not in every segment
+    pix_fmt = encoder_pix_fmt(options.encode, fmt.video_codec)
+    warn_padding(output, info.width, info.height, pix_fmt)  # once, not in every segment
     try:
         if not job.complete:
             _encode_segments(
