@@ -114,6 +114,23 @@ def make_clip(
     return path
 
 
+def make_alpha_clip(path: Path, codec: str, pix_fmt: str, frames: int = 6, size: tuple[int, int] = (64, 48)) -> Path:
+    """Write a small video with transparency (qtrle/argb or png/rgba in .mov, libvpx-vp9/yuva420p in .webm, ...) at
+    24 fps: each frame `index_colour_frame`'s colour, its left half opaque and its right half clear."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(codec, rate=24)
+        video.width, video.height, video.pix_fmt = width, height, pix_fmt
+        for i in range(frames):
+            rgba = np.dstack([index_colour_frame(i, size), np.zeros((height, width), np.uint8)])
+            rgba[:, : width // 2, 3] = 255
+            for packet in video.encode(av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix_fmt)):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    return path
+
+
 def make_audio_only(path: Path, samples: int = 4096) -> Path:
     """A real audio-only file (silent stereo AAC, e.g. song.m4a): a "video" without a video stream."""
     with av.open(str(path), "w") as out:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import SAMPLE, index_colour_frame, make_clip, nearest_index, no_leftovers, stream_span, video_times
+from conftest import SAMPLE, index_colour_frame, make_alpha_clip, make_clip, nearest_index, no_leftovers, stream_span, video_times
 from torch import nn
 
 import vidtoon
@@ -337,6 +337,24 @@ def test_the_api_says_what_translator_and_options_are(tmp_path, tiny_checkpoint)
     with pytest.raises(vidtoon.UsageError, match="options must be a RestyleOptions, got dict"):
         vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator=translator, options={"height": 64})
     assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.parametrize(("name", "codec", "pix_fmt"), [("clip.mov", "qtrle", "argb"), ("clip.webm", "libvpx-vp9", "yuva420p")])
+def test_a_transparent_video_is_restyled_opaque_and_the_user_is_told_once(tmp_path, name, codec, pix_fmt):
+    """Transparency was dropped without a word: now one warning names the file and says the output is opaque."""
+    source = make_alpha_clip(tmp_path / name, codec, pix_fmt)
+    output = tmp_path / f"out{source.suffix}"
+    fast = ("--preset", "ultrafast") if codec == "qtrle" else ()  # x264 in the .mov; VP9 has no presets
+    result = run_cli("restyle", source, "--to", "toon", *fast, "-o", output)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())  # Rich wraps the line
+    assert said.count("alpha channel") == 1, result.stderr
+    squeezed = "".join(said.split())  # a long path may be wrapped anywhere
+    assert f"{source}:itsalphachannel(transparency)isdropped:theoutputisopaque" in squeezed
+    info = probe(output)
+    assert info.frame_count == 6 and not info.alpha
+    opaque = run_cli("restyle", make_clip(tmp_path / "opaque.mp4", 6), "--to", "toon", "--preset", "ultrafast")
+    assert opaque.returncode == 0 and "alpha" not in opaque.stderr, opaque.stderr
 
 
 def test_odd_size_is_said_once_of_the_output(tmp_path):

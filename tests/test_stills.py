@@ -22,6 +22,48 @@ def test_a_phone_photo_comes_out_upright_as_its_exif_orientation_shows_it(tmp_pa
     assert restyled[:16].mean() > restyled[24:].mean() + 100
 
 
+def test_a_png_webp_or_tiff_comes_out_upright_as_its_exif_orientation_shows_it(tmp_path):
+    """PNG, WebP and TIFF carry EXIF orientations too, and viewers honour them; only a JPEG's was (2026-12-02)."""
+    stored = np.zeros((24, 40, 3), np.uint8)  # stored landscape: white left half, black right half
+    stored[:, :20] = 255
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    # the shape shown, a corner in the white half and one in the black half
+    shown = {6: ((40, 24), (0, 0), (-1, -1)), 8: ((40, 24), (-1, 0), (0, -1)), 3: ((24, 40), (0, -1), (0, 0))}
+    for suffix in ("png", "webp", "tiff"):
+        for orientation in shown:
+            photo = Image.fromarray(stored)
+            exif = photo.getexif()
+            exif[0x0112] = orientation
+            photo.save(
+                photos / f"{suffix}{orientation}.{suffix}",
+                exif=exif.tobytes(),
+                **({"lossless": True} if suffix == "webp" else {}),
+            )
+    result = run("restyle", photos, "--to", "toon")
+    assert result.returncode == 0 and "ERROR" not in result.stderr, result.stderr  # was: OpenCV's error on a turned TIFF
+    for suffix in ("png", "webp", "tiff"):
+        for orientation, (shape, white, black) in shown.items():
+            restyled = np.asarray(Image.open(tmp_path / "photos.toon" / f"{suffix}{orientation}.png").convert("L"))
+            assert restyled.shape == shape, (suffix, orientation)  # was (24, 40) for all: shown as stored
+            assert restyled[white] > 200 and restyled[black] < 50, (suffix, orientation)
+
+
+def test_a_turned_transparent_picture_keeps_its_transparency_turned_with_it(tmp_path):
+    rgba = np.full((24, 40, 4), 255, np.uint8)
+    rgba[:, :20, 3] = 0  # stored: the left half clear
+    picture = Image.fromarray(rgba, "RGBA")
+    exif = picture.getexif()
+    exif[0x0112] = 8  # shown turned 90° counter-clockwise: the clear half at the bottom
+    picture.save(tmp_path / "sticker.png", exif=exif.tobytes())
+    result = run("restyle", tmp_path / "sticker.png", "--to", "toon")
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "sticker.toon.png") as written:
+        alpha = np.asarray(written)[..., 3]
+        assert written.mode == "RGBA" and alpha.shape == (40, 24)
+        assert (alpha[20:] == 0).all() and (alpha[:20] == 255).all()
+
+
 def test_a_folder_whose_pictures_share_a_name_is_refused_before_one_replaces_the_other(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()

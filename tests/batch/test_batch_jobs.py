@@ -17,6 +17,7 @@ from vidtoon.batch.local import worker_devices
 from vidtoon.batch.report import REPORT_NAME, BatchReport, JobResult
 from vidtoon.cli import app
 from vidtoon.errors import InputError, UsageError
+from vidtoon.io.formats import EncodeOptions
 
 runner = CliRunner()
 
@@ -50,6 +51,29 @@ def test_a_yaml_list_merges_defaults_jobs_and_flags(clips, tmp_path):
     assert [o.encode.crf for o in options] == [None, 30, None] and options[0].encode.preset == "ultrafast"
     assert c.style_args()["style_opts"] == {"levels": "4"} and c.style_args()["style"] == "toon"
     assert (a.frames, b.frames, c.frames) == (12, 24, 6) and b.seconds == pytest.approx(1.0, abs=0.05)
+
+
+def test_the_encoder_flags_are_for_the_films_of_a_batch_not_its_pictures(clips, tmp_path):
+    """`vidtoon restyle photo.png --crf 18` is refused (a picture has no video encoder), but a batch's --crf and
+    --preset are for its films: its picture and folder jobs drop them and still run (restyle's own check passes)."""
+    import cv2
+
+    from vidtoon.restyle import check_restyle
+
+    cv2.imwrite(str(tmp_path / "photo.png"), np.full((24, 32, 3), 90, np.uint8))
+    (tmp_path / "stills").mkdir()
+    cv2.imwrite(str(tmp_path / "stills" / "f0.png"), np.full((24, 32, 3), 40, np.uint8))
+    listing = tmp_path / "mixed.txt"
+    listing.write_text(f"{clips / 'a.mp4'}\n{tmp_path / 'photo.png'}\n{tmp_path / 'stills'}\n")
+    settings = {"to": "sketch", "crf": 30, "preset": "ultrafast", "pix_fmt": "yuv444p"}
+    checked, _ = plan_batch(listing, settings=settings, out_dir=tmp_path / "out")
+    by_name = {job.source.name: job for job in checked}
+    film = by_name["a.mp4"].options({}).encode
+    assert (film.crf, film.preset, film.pix_fmt) == (30, "ultrafast", "yuv444p")
+    for name in ("photo.png", "stills"):
+        job = by_name[name]
+        assert job.options({}).encode == EncodeOptions()
+        check_restyle(job.source, job.output, style_name=job.style, options=job.options({}))  # not refused
 
 
 def test_a_text_list_and_a_folder_with_a_glob(clips, tmp_path):

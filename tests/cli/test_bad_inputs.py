@@ -178,6 +178,14 @@ CASES = [
     ("restyle-preset-webm", "restyle {w}/clip.mp4 --to toon --preset slow -o {out}/x.webm", "no x264 speed presets"),
     ("restyle-preset-gif", "restyle {w}/clip.mp4 --to toon --preset slow -o {out}/x.gif", "--preset slow: the gif"),
     ("restyle-crf-gif", "restyle {w}/clip.mp4 --to toon --crf 5 -o {out}/x.gif", "--crf 5: the gif encoder"),
+    # pictures are written without a video encoder: its flags would change nothing
+    ("restyle-crf-photo", "restyle {w}/photo.png --to toon --crf 18 -o {out}/x.png", "x.png: --crf 18: the output is a picture"),
+    ("restyle-preset-frames", "restyle {w}/frames --to toon --preset slow -o {out}/styled", "is a folder of pictures"),
+    (
+        "restyle-pix-fmt-photo",
+        "restyle {w}/photo.png --to toon --pix-fmt yuv444p --crf 5 -o {out}/x.jpg",
+        "leave --crf and --pix-fmt out",
+    ),
     # stabilize and eval
     ("stabilize-missing", "stabilize {w}/missing.mp4 --source {w}/clip.mp4 -o {out}/x.mp4", "file not found"),
     ("stabilize-source-missing", "stabilize {w}/clip.mp4 --source {w}/missing.mp4 -o {out}/x.mp4", "file not found"),

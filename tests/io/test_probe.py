@@ -85,3 +85,27 @@ def test_audio_only_file(tmp_path):
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+ALPHA_CLIPS = {"qtrle.mov": ("qtrle", "argb"), "png.mov": ("png", "rgba"), "vp9.webm": ("libvpx-vp9", "yuva420p")}
+
+
+@pytest.mark.parametrize("name", sorted(ALPHA_CLIPS))
+def test_probe_says_which_videos_carry_transparency(tmp_path, name):
+    """A WebM's alpha lies beside the VP9 picture (alpha_mode 1; FFmpeg decodes it as yuv420p), a .mov's in its
+    pixel format: both are transparent, and `vidtoon probe` says so in its own row."""
+    from conftest import make_alpha_clip, make_clip, run_vidtoon
+
+    source = make_alpha_clip(tmp_path / name, *ALPHA_CLIPS[name])
+    info = probe(source)
+    assert info.alpha and not info.is_image and info.frame_count == 6
+    assert not probe(make_clip(tmp_path / "opaque.mp4", 3)).alpha
+    result = run_vidtoon("probe", source)
+    assert result.returncode == 0 and any(
+        line.split() == ["alpha", "yes", "(transparency)"] for line in result.stdout.splitlines()
+    )
+
+
+def test_probe_alpha_of_real_clips(media):
+    assert probe(media / "transparent.webm").alpha and probe(media / "pigs_in_a_polka.gif").alpha  # clear first frame
+    assert not probe(media / "chaplin.mp4").alpha and not probe(media / "face_astronaut.png").alpha

@@ -18,7 +18,7 @@ def default_animate_output(source: Path, driver: Path) -> Path:
 
 
 def load_source(source: Path, size: int | None) -> np.ndarray:
-    """The source still as H×W×3 uint8 RGB (a JPEG upright, as its EXIF orientation says), its longer side scaled to `size`
+    """The source still as H×W×3 uint8 RGB (upright, as its EXIF orientation says), its longer side scaled to `size`
     when given.
 
     Raises:
@@ -31,7 +31,7 @@ def load_source(source: Path, size: int | None) -> np.ndarray:
             path=source,
             hint="pick one frame, e.g. `vidtoon frames VIDEO --fps 1 --size none -o frames/`, and pass an image",
         )
-    rgb = read_image(source)  # a phone's JPEG upright, as its EXIF orientation says it is shown
+    rgb = read_image(source)  # a phone's photo upright, as its EXIF orientation says it is shown
     if size is not None:
         if size < 64:
             raise UsageError(f"--size must be at least 64 px, got {size}")

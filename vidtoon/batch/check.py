@@ -3,7 +3,8 @@
 Each job's style is resolved (`resolve_style`: cheap, loads nothing), its settings become `RestyleOptions` (every
 range and choice checked), its source is probed (missing or unreadable files fail here, and the duration
 orders the work: longest first), and its output is named and checked (`check_output_fits`: an image file for an
-image; for a video a known suffix, a pixel format its encoder takes, a start inside the film). Then the list is
+image; for a video a known suffix, a pixel format its encoder takes, a start inside the film; a picture's or a
+folder's job drops the encoder settings `crf`, `preset`, `pix_fmt`, which are for the films). Then the list is
 checked as a whole: two jobs writing one output, an output that is some job's input, outputs that exist (replaced
 with `force`, skipped with `resume`, skipped when an earlier run of this batch made them with the same settings,
 refused when it made them with other settings), interrupted runs (continued with `resume`).
@@ -208,7 +209,10 @@ def check_jobs(
         except OSError as exc:
             problems.append(f"{name}: cannot read the model file: {exc}")
             continue
-        job = Job(entry.number, name, entry.path, output, dict(entry.settings), card.name, seconds, frames, made_with=recipe)
+        settings = dict(entry.settings)
+        if info is None or info.is_image:  # pictures are written without a video encoder: the batch's --crf,
+            settings = {k: v for k, v in settings.items() if k not in ENCODE_KEYS}  # --preset are for its films
+        job = Job(entry.number, name, entry.path, output, settings, card.name, seconds, frames, made_with=recipe)
         jobs.append(job)
     previous = previous or {}
     failed_before = {

@@ -44,6 +44,7 @@ def probe(
         ("file", str(info.path)),
         ("container", info.container),
         ("video", f"{info.codec} {info.width}x{info.height} {info.pix_fmt}"),
+        ("alpha", "yes (transparency)" if info.alpha else "no"),
         ("frame rate", rate + (" variable" if info.variable_fps else "")),
         ("rotation", f"{info.rotation}°"),
         ("duration", f"{float(info.duration):.3f} s" if info.duration is not None else "unknown"),

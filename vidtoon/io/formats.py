@@ -199,3 +199,27 @@ def check_quality_flags(path: str | Path, options: EncodeOptions) -> None:
             path=path,
             hint="leave --crf out",
         )
+
+
+def check_picture_flags(output: str | Path, options: EncodeOptions, *, what: str) -> None:
+    """UsageError when a video encoder's flag (`--crf`, `--preset`, `--pix-fmt`) was given for an output written as
+    pictures (`what`, e.g. "a picture" or "a folder of pictures"), where no video encoder runs: the flag would change
+    nothing. For commands whose encoder flags are None unless the user gives them (restyle).
+    """
+    given = [
+        (flag, value)
+        for flag, value in (("--crf", options.crf), ("--preset", options.preset), ("--pix-fmt", options.pix_fmt))
+        if value is not None
+    ]
+    if not given:
+        return
+    flags = " ".join(f"{flag} {value}" for flag, value in given)
+    names = [flag for flag, _ in given]
+    names = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    many = len(given) > 1
+    raise UsageError(
+        f"{flags}: the output is {what}, written without a video encoder, so {'these flags change' if many else 'it changes'} "
+        "nothing",
+        path=output,
+        hint=f"leave {names} out ({'they set' if many else 'it sets'} the encoder of a video output: .mp4, .mkv, .mov, .webm)",
+    )

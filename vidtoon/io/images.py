@@ -19,6 +19,7 @@ from vidtoon.progress import Progress
 FIT_MODES = ("pad", "crop", "stretch")
 ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # written with their transparency
 ORIENTATION_TAG = 0x0112  # EXIF: how the stored pixels are turned for display (1: as stored)
+ORIENTED_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # besides JPEG: the stills that carry an orientation
 
 
 def natural_key(name: str) -> tuple:
@@ -58,7 +59,8 @@ def list_images(folder: str | Path, pattern: str | None = None, *, pattern_flag:
 
 def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read any image as H×W×3 uint8 RGB: greyscale is expanded, alpha composited over black,
-    16-bit and float images scaled to 8 bits, a JPEG turned upright by its EXIF orientation.
+    16-bit and float images scaled to 8 bits, turned upright by its EXIF orientation (`exif_orientation`: a JPEG,
+    PNG, WebP or TIFF), as viewers and `probe` show it.
 
     Raises:
         InputError: the file cannot be read as an image (damaged or truncated, too), or its header promises more
@@ -68,8 +70,8 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.
 
 
 def read_image_and_alpha(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.ndarray, np.ndarray | None]:
-    """`read_image`'s H×W×3 uint8 RGB (alpha composited over black) and the image's alpha, H×W uint8 (None when
-    it has none, or is opaque throughout).
+    """`read_image`'s H×W×3 uint8 RGB (alpha composited over black, upright) and the image's alpha, H×W uint8, turned
+    with it (None when it has none, or is opaque throughout).
 
     Raises:
         InputError: as `read_image`.
@@ -78,9 +80,14 @@ def read_image_and_alpha(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXE
     check_image_file(path, max_pixels=max_pixels)
     if path.suffix.lower() in (".jpg", ".jpeg"):
         return _read_jpeg(path), None
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    orientation = exif_orientation(path) if path.suffix.lower() in ORIENTED_SUFFIXES else 1
+    if orientation != 1 and path.suffix.lower() in (".tif", ".tiff"):
+        image = _read_turned_tiff(path, max_pixels=max_pixels)
+    else:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)  # as stored (OpenCV ignores a PNG's or WebP's orientation)
     if image is None:
         raise InputError("cannot be read as an image (damaged, or not an image)", path=path, hint="remove it or replace it")
+    image = upright(image, orientation)  # before alpha is split off and bit depths scaled: all of it turns
     if image.dtype == np.uint16:
         image = (image.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
     elif image.dtype != np.uint8:
@@ -93,6 +100,64 @@ def read_image_and_alpha(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXE
         image = (image[:, :, :3].astype(np.float32) * (alpha[:, :, None] / np.float32(255.0)) + 0.5).astype(np.uint8)
         alpha = None if alpha.min() == 255 else alpha.copy()
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB), alpha
+
+
+def exif_orientation(path: str | Path) -> int:
+    """The EXIF orientation of a still (1-8, as `ORIENTATION_TAG`; 1: shown as stored), from its header through
+    Pillow's lazy open: a JPEG's, PNG's (its eXIf chunk, or ImageMagick's "Raw profile type exif", before the pixels:
+    where viewers look for it), WebP's or TIFF's. 1 for a file without one, a value outside 1-8, or a format Pillow
+    does not read (the decoder says what is wrong with a damaged file)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            if image.format == "PNG" and "exif" not in image.info and "Raw profile type exif" not in image.info:
+                return 1  # the common case, without asking `getexif`, which would decode the pixels to look after them
+            orientation = image.getexif().get(ORIENTATION_TAG, 1)
+    except Exception:  # noqa: BLE001 - not an image Pillow knows, or a damaged header: the decoder will say
+        return 1
+    return orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+
+
+def upright(image: np.ndarray, orientation: int) -> np.ndarray:
+    """An H×W(×C) image as stored, turned as EXIF `orientation` says it is shown (Pillow's `ImageOps.exif_transpose`:
+    6 is turned 90° clockwise, 8 counter-clockwise, 3 half a turn, 2/4/5/7 mirrored). Any dtype and channel count;
+    contiguous; the same array for orientation 1."""
+    turned = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+        8: lambda a: np.rot90(a, 1),
+    }.get(orientation)
+    return image if turned is None else np.ascontiguousarray(turned(image))
+
+
+def _read_turned_tiff(path: Path, *, max_pixels: int) -> np.ndarray:
+    """A TIFF whose EXIF orientation is not 1, decoded by FFmpeg as stored, in the layout OpenCV reads it in (BGR,
+    BGRA or grey; 8 or 16 bits), for `upright` to turn: OpenCV's TIFF decoder turns orientations 2-4 itself, even
+    under IMREAD_UNCHANGED, and fails on 5-8 (printing an error line); Pillow's turns an RGB one but mirrors an RGBA
+    one (OpenCV 4.14, Pillow 13). Imports PyAV."""
+    import av
+
+    from vidtoon.io.open import open_input
+
+    with open_input(path, max_pixels=max_pixels) as container:
+        try:
+            frame = next(container.decode(video=0))
+        except (av.FFmpegError, StopIteration):
+            raise InputError(
+                "cannot be read as an image (damaged, or not an image)", path=path, hint="remove it or replace it"
+            ) from None
+    fmt = frame.format
+    deep = max(component.bits for component in fmt.components) > 8
+    alpha = fmt.has_palette or len(fmt.components) in (2, 4)
+    if len(fmt.components) == 1 and not fmt.has_palette:
+        return frame.to_ndarray(format="gray16le" if deep else "gray")
+    array = frame.to_ndarray(format=("rgba64le" if deep else "rgba") if alpha else ("rgb48le" if deep else "rgb24"))
+    return cv2.cvtColor(array, cv2.COLOR_RGBA2BGRA if alpha else cv2.COLOR_RGB2BGR)
 
 
 def _read_jpeg(path: Path) -> np.ndarray:

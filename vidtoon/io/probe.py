@@ -44,7 +44,7 @@ class VideoInfo:
     `width`/`height` are as displayed: after the rotation in the container is applied.
     `fps` is the nominal rate (exact `Fraction`); for a variable-rate video it is the average.
     `frame_count` is exact when `frame_count_exact`, else estimated from duration × fps
-    (None when neither is known). Times are in seconds.
+    (None when neither is known). Times are in seconds. `alpha`: the pictures carry transparency (`has_alpha`).
     """
 
     path: Path
@@ -65,6 +65,7 @@ class VideoInfo:
     audio: tuple[StreamInfo, ...] = ()
     subtitles: tuple[StreamInfo, ...] = ()
     metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+    alpha: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (Fractions as strings "num/den", paths as strings)."""
@@ -131,6 +132,7 @@ def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInf
                 time_base=time_base,
                 start_time=Fraction(0),
                 is_image=True,
+                alpha=has_alpha(stream, first),
             )
 
         variable = _is_variable_rate(container, stream)
@@ -162,7 +164,26 @@ def probe(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInf
             audio=tuple(_stream_info(s) for s in container.streams.audio),
             subtitles=tuple(_stream_info(s) for s in container.streams.subtitles),
             metadata=dict(container.metadata),
+            alpha=has_alpha(stream, first),
         )
+
+
+def has_alpha(stream: av.video.stream.VideoStream, first: av.VideoFrame | None) -> bool:
+    """Whether a video stream's pictures carry transparency: WebM says so (`alpha_mode` 1: FFmpeg's VP8/VP9 decoder
+    leaves the alpha layer out, so the pixel format does not show it), or the pixel format has an alpha channel
+    (ProRes 4444, QuickTime RLE argb, PNG rgba, ...) — for a GIF, which FFmpeg always decodes as bgra, only when
+    its `first` frame is not opaque throughout."""
+    if str(stream.metadata.get("alpha_mode", stream.metadata.get("ALPHA_MODE", ""))).strip() == "1":
+        return True
+    try:
+        fmt = av.VideoFormat(str(stream.codec_context.pix_fmt))
+    except (ValueError, TypeError):  # no or unknown pixel format
+        return False
+    if fmt.has_palette or len(fmt.components) not in (2, 4):
+        return False
+    if stream.codec_context.name != "gif":
+        return True
+    return first is not None and int(first.to_ndarray(format="rgba")[..., 3].min()) < 255
 
 
 def _first_frame(container: av.container.InputContainer, stream) -> av.VideoFrame | None:

@@ -323,6 +323,17 @@ def _key(frame: av.VideoFrame) -> int | None:
     return frame.pts if frame.pts is not None else frame.dts
 
 
+def warn_alpha(info: VideoInfo) -> None:
+    """Warn, naming the file, when a video's transparency (`VideoInfo.alpha`) is about to be lost: its frames are
+    read as RGB (`frame_to_rgb`), and no video vidtoon writes has an alpha channel."""
+    if info.alpha and not info.is_image:
+        log.warning(
+            "%s: its alpha channel (transparency) is dropped: the output is opaque, showing the colours stored "
+            "under the transparent parts; vidtoon keeps transparency only in pictures (.png, .webp, .tiff)",
+            info.path,
+        )
+
+
 def frame_to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     """H×W×3 uint8 RGB of any pixel format (10-bit, alpha, palette), display rotation applied."""
     rgb = reformatter.reformat(frame, format="rgb24").to_ndarray()

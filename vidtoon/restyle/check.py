@@ -92,7 +92,7 @@ def check_restyle(
     if not source.is_dir() and output.is_dir():  # -o FOLDER: the default name, in that folder
         output = output / default_output(source, style_name).name
     if source.is_dir():
-        from vidtoon.io.formats import FORMATS
+        from vidtoon.io.formats import FORMATS, check_picture_flags
         from vidtoon.io.images import check_output_folder, list_images  # OpenCV
 
         still_names(list_images(source), source)  # first: a folder without images (a film's name?) says so
@@ -101,6 +101,7 @@ def check_restyle(
                 f"output {output} of a folder of images is a folder of images, not a {output.suffix} file",
                 hint=f"give a folder name with -o (the default is {default_output(source, style_name)})",
             )
+        check_picture_flags(output, options.encode, what="a folder of pictures")
         return RestyleJob(source, check_output_folder(output, inputs=(source,), force=force), None)
     from vidtoon.io.probe import probe  # PyAV
 
@@ -112,6 +113,10 @@ def check_restyle(
             f"{default_output(source, style_name).name} into",
         )
     check_output_fits(info, source, output, options)
+    if info.is_image:  # not in check_output_fits: batch's flags apply to its films, and its pictures' jobs drop them
+        from vidtoon.io.formats import check_picture_flags
+
+        check_picture_flags(output, options.encode, what="a picture")
     check_output(output, inputs=(source,), force=force)
     return RestyleJob(source, output, info)
 

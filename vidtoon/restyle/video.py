@@ -27,7 +27,7 @@ from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import output_format
 from vidtoon.io.probe import VideoInfo
-from vidtoon.io.reader import Frame, VideoReader
+from vidtoon.io.reader import Frame, VideoReader, warn_alpha
 from vidtoon.io.segments import SegmentedJob, join_segments
 from vidtoon.io.writer import VideoWriter, encoder_pix_fmt, warn_padding
 from vidtoon.progress import Progress
@@ -75,6 +75,7 @@ def restyle_video(
     fmt = output_format(output)
     fps = info.fps or Fraction(25)
     time_base = 1 / fps if fmt.constant_rate else info.time_base
+    warn_alpha(info)  # once, before the first frame
     if fmt.muxer == "gif":
         return _restyle_video_direct(source, output, restyler, options, info, open_frames, inputs, force, progress, concealed)
     job = SegmentedJob.open(output, segment_settings(source, job_key, options, fmt, time_base), resume=resume, force=force)
