@@ -127,6 +127,16 @@ def test_the_sound_comes_along_in_step(recording):
     assert abs(end - (first_video + SECONDS)) <= 0.2
 
 
+def test_a_udp_stream_starts_moving_at_once(recording):
+    """FFmpeg's probe held 20 frames (0.8 s) to guess the frame rate and let them out in one burst, all dropped but the
+    last: the recording began with one picture held 0.8 s. Five frames are enough (`fpsprobesize`)."""
+    source, output, report = recording
+    with av.open(str(output)) as container:
+        first = [f.to_ndarray(format="rgb24").astype(int) for _, f in zip(range(15), container.decode(video=0))]
+    held = next((i for i, frame in enumerate(first) if np.abs(frame - first[0]).mean() > 1), len(first))
+    assert held <= 8, f"the first picture is held {held} frames"
+
+
 def test_the_frames_are_restyled(recording):
     source, output, report = recording
     with av.open(str(output)) as container:

@@ -36,18 +36,26 @@ def padded_size(width: int, height: int, pix_fmt: str) -> tuple[int, int]:
     return width, height
 
 
-def warn_padding(path: Path, width: int, height: int, pix_fmt: str) -> None:
-    """Warn, naming `path`, when frames of `width`×`height` are padded to encode as `pix_fmt` (`padded_size`)."""
+def warn_padding(
+    path: Path | str,
+    width: int,
+    height: int,
+    pix_fmt: str,
+    *,
+    hint: str = "pass --pix-fmt yuv444p to keep the exact size",
+) -> None:
+    """Warn, naming `path`, when frames of `width`×`height` are padded to encode as `pix_fmt` (`padded_size`); `hint`:
+    how to keep the exact size (`vidtoon live`, which has no --pix-fmt, says its own)."""
     padded = padded_size(width, height, pix_fmt)
     if padded != (width, height):
         log.warning(
-            "%s: %dx%d is odd; padded to %dx%d (repeating the last row/column) because %s needs even sizes; "
-            "pass --pix-fmt yuv444p to keep the exact size",
+            "%s: %dx%d is odd; padded to %dx%d (repeating the last row/column) because %s needs even sizes; %s",
             path,
             width,
             height,
             *padded,
             pix_fmt,
+            hint,
         )
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from vidtoon.errors import EncodeError, OutputError
 from vidtoon.files import AtomicFile, check_output
 from vidtoon.io.paths import ffmpeg_path
+from vidtoon.io.writer import padded_size, warn_padding
 from vidtoon.live.options import LiveOptions, output_muxer
 from vidtoon.live.virtualcam import check_virtual_camera, is_virtual_camera
 
@@ -100,7 +101,8 @@ class LiveWriter:
         self._sound.append((time, packet))
 
     def write(self, rgb: np.ndarray, time: Fraction) -> None:
-        """Encode one H×W×3 uint8 RGB frame at `time`, after the sound up to it. Frames keep the first one's size."""
+        """Encode one H×W×3 uint8 RGB frame at `time`, after the sound up to it. All frames must have the first one's size
+        (the live loop fits a resized input's pictures into it); an odd size is padded to even (said once)."""
         if self._container is None:
             self._open(rgb.shape[1], rgb.shape[0])
         self._mux_sound_until(time)
@@ -171,7 +173,8 @@ class LiveWriter:
         try:
             self._container = av.open(target, mode="w", format=self.muxer)
             stream = self._container.add_stream("libx264", rate=self.fps)
-            stream.width, stream.height, stream.pix_fmt = width + width % 2, height + height % 2, "yuv420p"
+            stream.width, stream.height = padded_size(width, height, "yuv420p")
+            stream.pix_fmt = "yuv420p"
             stream.time_base = stream.codec_context.time_base = _TIME_BASE
             settings = {
                 "preset": self.options.preset,
@@ -198,6 +201,7 @@ class LiveWriter:
                 ) from None
             hint = "check the receiver is running and listening at that address" if self.is_stream else None
             raise OutputError(f"{self.output}: cannot be opened for writing ({exc.strerror or exc})", hint=hint) from None
+        warn_padding(self.output, width, height, "yuv420p", hint="live encodes yuv420p only: send an even size to keep it")
 
     def _add_sound_stream(self, source: av.audio.stream.AudioStream) -> None:
         codec = source.codec_context.codec.canonical_name if source.codec_context.codec else source.codec_context.name

@@ -5,10 +5,13 @@ overlaps the others' (a serial loop is as slow as their sum). Each hand-over bef
 frame (`Mailbox`): when a stage is slower than the input, frames are dropped and counted, never queued, so the
 latency stays bounded. The temporal stage runs online (it only knows the past). Where frames were dropped, the
 writer repeats the last restyled frame at their times, so a recording keeps the input's frame rate and length.
+An input that changes size mid-stream (a camera switched, a scene change in OBS) restarts the temporal stage and is
+fitted into the output's size, keeping its shape (black bars): a stream or an encoder keeps one size.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -23,6 +26,7 @@ import numpy as np
 import torch
 
 from vidtoon.errors import UsageError
+from vidtoon.io.images import fit
 from vidtoon.live.input import LiveFrame, LiveInput
 from vidtoon.live.mailbox import Closed, Mailbox
 from vidtoon.live.options import LiveOptions
@@ -33,6 +37,8 @@ from vidtoon.models.translator import Translator
 from vidtoon.restyle import RestyleOptions, make_restyler
 from vidtoon.restyle.batches import in_two_halves
 from vidtoon.streaming import BackgroundSink
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -72,10 +78,13 @@ class Stages(NamedTuple):
 
     `model(rgb, time) -> item` holds no state (the translator's work) and runs on the model thread, while `finish(item)
     -> rgb` (the temporal stage, or an animator's pose tracking: state, so in frame order) runs on the main thread for
-    the frame before. Input frames are H×W×3 uint8 RGB with their time in seconds; the result is the picture to send."""
+    the frame before. Input frames are H×W×3 uint8 RGB with their time in seconds; the result is the picture to send.
+    `reset()` (None: nothing to forget) makes `finish` forget the past, as at a scene cut: the loop calls it when the
+    input changes size, so two differently framed pictures are never blended."""
 
     model: Callable[[np.ndarray, Fraction], Any]
     finish: Callable[[Any], np.ndarray]
+    reset: Callable[[], None] | None = None
 
 
 def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
@@ -83,8 +92,8 @@ def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
     restyler = make_restyler(translator, options)
     restyler.reset()
     if in_two_halves(restyler):
-        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0])
-    return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0])  # faces: whole
+        return Stages(lambda rgb, at: restyler.translate([rgb]), lambda batch: restyler.blend(batch)[0], restyler.reset)
+    return Stages(lambda rgb, at: (rgb, at), lambda item: restyler([item[0]], [item[1]])[0], restyler.reset)  # faces: whole
 
 
 def run_live(
@@ -162,6 +171,7 @@ def run_live(
     live_input.start(on_audio=writer.add_sound if writer is not None else None)
     model_thread.start()
     stale = 0  # frames modelled with a style the page has since replaced
+    sizes: dict[str, tuple[int, int]] = {}  # "input": the last finished frame's (h, w); "output": the first picture's
 
     def dropped() -> int:
         return live_input.dropped + modelled.dropped + stale + current["stale"]
@@ -183,9 +193,11 @@ def run_live(
                 if made_by is not current["stages"]:
                     stale += 1
                     continue
+                resized = _input_resized(sizes, frame, made_by)
                 out = made_by.finish(result)
                 if control.mix < 1 and out.shape == frame.rgb.shape:
                     out = cv2.addWeighted(out, control.mix, frame.rgb, 1 - control.mix, 0)
+                out = _fitted(sizes, out, frame, resized)
                 stats.restyled_now()
                 stats.frames_in, stats.dropped = live_input.frames_read, dropped()
                 if preview is not None:
@@ -270,6 +282,35 @@ def _run_model(live_input: LiveInput, current: dict, modelled: Mailbox, stale_ag
         current["error"] = exc
     finally:
         modelled.close()
+
+
+def _input_resized(sizes: dict, frame: LiveFrame, stages: Stages) -> tuple[int, int] | None:
+    """The input's previous (h, w) when `frame` has another size (its stages' past forgotten), else None."""
+    size, before = frame.rgb.shape[:2], sizes.get("input")
+    sizes["input"] = size
+    if before is None or size == before:
+        return None
+    if stages.reset is not None:
+        stages.reset()  # as at a scene cut: nothing of the old framing is blended into the new
+    return before
+
+
+def _fitted(sizes: dict, out: np.ndarray, frame: LiveFrame, resized: tuple[int, int] | None) -> np.ndarray:
+    """`out` at the output's size (its first picture's: an encoder, a stream or a camera keeps one), fitted into it
+    keeping its shape (black bars) when it differs; said once per change of the input's size."""
+    size = sizes.setdefault("output", out.shape[:2])
+    if resized is not None:
+        log.warning(
+            "input changed size from %dx%d to %dx%d at frame %d: fitted into %dx%d, keeping its shape",
+            resized[1],
+            resized[0],
+            frame.rgb.shape[1],
+            frame.rgb.shape[0],
+            frame.index,
+            size[1],
+            size[0],
+        )
+    return out if out.shape[:2] == size else fit(out, size[1], size[0], "pad")
 
 
 def _stop_threads(live_input: LiveInput, modelled: Mailbox, model_thread: threading.Thread) -> None:
