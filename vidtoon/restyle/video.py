@@ -23,6 +23,7 @@ import numpy as np
 
 from vidtoon.errors import DiskFullError, EncodeError, Interrupted
 from vidtoon.files import check_output, is_disk_full
+from vidtoon.interrupts import held_signals
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import output_format
@@ -108,6 +109,7 @@ def restyle_video(
             metadata=info.metadata,
             inputs=inputs,
             force=force,
+            final=True,  # from its rename on, a signal no longer stops the command (the CLI says what it wrote)
         )
     except BaseException as exc:
         stopped = _resumable_stop(exc, output, job)
@@ -119,7 +121,8 @@ def restyle_video(
         if stopped is None:
             raise
         raise stopped from None
-    job.remove()
+    with held_signals():  # the output is in place: its parts folder goes whole, whatever arrives meanwhile
+        job.remove()
     return result
 
 
