@@ -526,3 +526,24 @@ def test_a_signal_at_the_outputs_rename_leaves_the_finished_film_and_says_so(med
     assert run.returncode == 0 and one_line(run.stderr) == f"wrote {output}", run.stderr
     assert probe(output).frame_count == 50
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # no parts folder, lock or temporary file
+
+
+def test_a_signal_at_the_outputs_rename_in_the_python_api_keeps_the_film_and_no_parts(media, tmp_path, monkeypatch):
+    """Without the CLI the held signal reaches the caller (KeyboardInterrupt, as Ctrl-C in a notebook): the film is
+    in place all the same, and its parts folder is gone rather than kept for a --resume with nothing to do."""
+    from vidtoon.preview import restyle_with
+
+    output = tmp_path / "out.mp4"
+    rename = os.replace
+
+    def replace(source, target, **kw):
+        if Path(target) == output:
+            os.kill(os.getpid(), signal.SIGINT)  # just before the rename: held until it is done
+        rename(source, target, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        restyle_with(media / CLIP, output, style="toon", seconds=1, device="cpu")
+    monkeypatch.undo()
+    assert probe(output).frame_count == 25
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]

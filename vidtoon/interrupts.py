@@ -67,6 +67,6 @@ def output_finished(path: Path) -> None:
     _finished.append(Path(path))
 
 
-def finished_output() -> Path | None:
-    """The output this process finished, if one is in place (see `output_finished`)."""
-    return _finished[-1] if _finished else None
+def finished_outputs() -> tuple[Path, ...]:
+    """The outputs this process has finished so far, in order (see `output_finished`)."""
+    return tuple(_finished)

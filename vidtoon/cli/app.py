@@ -28,7 +28,7 @@ from typer.core import TyperGroup
 
 from vidtoon.cpu_threads import configure_cpu_threads
 from vidtoon.errors import DiskFullError, Interrupted, VidtoonError
-from vidtoon.interrupts import finished_output, stop_signals
+from vidtoon.interrupts import finished_outputs, stop_signals
 from vidtoon.version import __version__
 
 err_console = Console(stderr=True)
@@ -124,7 +124,7 @@ def install_signal_handlers() -> None:
         os._exit(128 + signum)
 
     def interrupt(signum, frame):
-        if finished_output() is not None:
+        if finished_outputs():
             return  # the output is complete: what is left is the command's report
         for s in signums:
             signal.signal(s, leave_now)
