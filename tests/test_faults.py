@@ -27,16 +27,20 @@ RESTYLE = ["--to", "toon", "--consistency", "none", "--height", "64", "--segment
 PROMPT_S = 5.0  # the issue's contract: a signal ends the run within 5 s
 
 
-def start(cwd: Path, *args, file_size_limit: int | None = None) -> subprocess.Popen:
-    """`vidtoon ARGS` in a child process (optionally under RLIMIT_FSIZE: writes past it fail with EFBIG)."""
+def start(
+    cwd: Path, *args, file_size_limit: int | None = None, launcher: tuple[str, ...] = (), session: bool = False
+) -> subprocess.Popen:
+    """`vidtoon ARGS` in a child process (optionally under RLIMIT_FSIZE: writes past it fail with EFBIG), run through
+    `launcher` (e.g. `nohup`); `session`: in a session of its own, so `hang_up` reaches it and its workers alone."""
 
     def limit() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
     return subprocess.Popen(
-        [sys.executable, "-m", "vidtoon", *[str(a) for a in args]],
+        [*launcher, sys.executable, "-m", "vidtoon", *[str(a) for a in args]],
         cwd=cwd,
+        start_new_session=session,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -69,6 +73,15 @@ def interrupt(process: subprocess.Popen, signum: int) -> tuple[int, str, float]:
     seconds = time.monotonic() - sent
     print(f"{' '.join(process.args[3:5])}: signal {signum} -> exit {code} in {seconds:.2f} s")  # shown with -s
     return code, stderr, seconds
+
+
+def hang_up(process: subprocess.Popen) -> tuple[int, str, float]:
+    """What a closing terminal does: SIGHUP to every process of the job (the command and its workers); the exit
+    code, stderr and the seconds from the signal to the exit."""
+    sent = time.monotonic()
+    os.killpg(process.pid, signal.SIGHUP)
+    code, stderr = finish(process, timeout=60)
+    return code, stderr, time.monotonic() - sent
 
 
 def done_segments(output: Path) -> int:
@@ -397,3 +410,140 @@ def test_restyle_on_a_disk_too_full_for_its_progress_list_leaves_nothing_to_refu
     assert sorted(p.name for p in tmp_path.iterdir()) == []
     code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "1", "-o", output))
     assert code == 0, stderr
+
+
+HUNG_UP = "interrupted by SIGHUP (terminal closed)"
+
+
+def test_restyle_sighup_keeps_segments_exits_129_and_resume_finishes(media, tmp_path):
+    """A closed terminal (an SSH session dropped) stops the run as SIGTERM does: the partial segment and the lock go,
+    the finished segments stay, one line names the cause (in the log the user reads later), exit 128 + 1."""
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    first = start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output, session=True)
+    wait_until(first, lambda: done_segments(output) >= 1)
+    code, stderr, seconds = hang_up(first)
+    assert code == 129 and seconds < PROMPT_S, (code, seconds, stderr)
+    kept = done_segments(output)
+    assert one_line(stderr) == f"{HUNG_UP}: {kept} finished segment(s) of {output} kept; run again with --resume"
+    assert 1 <= kept < 6
+    assert not output.exists() and not (tmp_path / "out.mp4.lock").exists() and no_leftovers(tmp_path) == []
+    assert parts_leftovers(output) == []
+
+    code, stderr = finish(start(tmp_path, "restyle", clip, *RESTYLE, "--end", "6", "-o", output, "--resume"))
+    assert code == 0, stderr
+    assert probe(output).frame_count == 150
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_restyle_under_nohup_goes_on_after_its_terminal_closes(media, tmp_path):
+    """`nohup` sets SIGHUP to ignored before vidtoon starts: it must stay ignored, and the run finish."""
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    run = start(tmp_path, "restyle", clip, *RESTYLE, "--end", "3", "-o", output, launcher=("nohup",), session=True)
+    wait_until(run, lambda: done_segments(output) >= 1)
+    os.killpg(run.pid, signal.SIGHUP)
+    code, stderr = finish(run)
+    assert code == 0, stderr
+    assert stderr.splitlines()[-1] == f"wrote {output}"
+    assert probe(output).frame_count == 75 and sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_batch_sighup_to_its_whole_job_stops_the_workers_and_keeps_their_segments(media, tmp_path):
+    """The terminal's SIGHUP reaches the batch, its workers and multiprocessing's helpers at once (one process
+    group): the workers stop as on the batch's own SIGINT, and the one line is the batch's."""
+    outputs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    settings = "to: toon, consistency: none, height: 64, segment_seconds: 1, preset: ultrafast, end: 6"
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        f"defaults: {{{settings}}}\njobs:\n" + "".join(f"  - {{source: {media / CLIP}, output: {out}}}\n" for out in outputs)
+    )
+    first = start(tmp_path, "batch", jobs, "--workers", "2", session=True)
+    wait_until(first, lambda: all(done_segments(out) >= 1 for out in outputs), timeout=300)
+    code, stderr, seconds = hang_up(first)
+    assert code == 129 and seconds < PROMPT_S, (code, seconds, stderr)
+    assert one_line(stderr) == f"{HUNG_UP}: 0 finished job(s) and the others' finished segments kept; run again with --resume"
+    kept = [done_segments(out) for out in outputs]
+    time.sleep(2)
+    assert [done_segments(out) for out in outputs] == kept, "a worker went on after the batch stopped"
+    assert not any(out.exists() for out in outputs) and all(1 <= k < 6 for k in kept), kept
+    assert all(parts_leftovers(out) == [] for out in outputs)  # no worker died with its partial segment
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".a.mp4.vidtoon-parts", ".b.mp4.vidtoon-parts", "jobs.yaml"]
+
+
+def test_train_sighup_saves_a_checkpoint_and_exits_129(tmp_path):
+    from train.test_train_cli import TINY
+    from train.toy import random_png_folder
+
+    images = random_png_folder(tmp_path / "imgs", 4)
+    run = tmp_path / "run"
+    process = start(tmp_path, "train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", "100000", *TINY)
+    wait_until(process, lambda: (run / "metrics.csv").exists() or (run / "config.yaml").exists())
+    time.sleep(1.0)  # a few steps
+    code, stderr, seconds = interrupt(process, signal.SIGHUP)
+    assert code == 129 and seconds < PROMPT_S, (code, seconds, stderr)
+    text = " ".join(stderr.split())
+    assert f"{HUNG_UP}: stopped at step" in text and f"vidtoon train cyclegan -o {run} --resume" in text
+    assert (run / "checkpoints" / "latest.pt").exists()
+
+
+# `vidtoon restyle ARGV`, with a SIGTERM sent to itself by os.replace just before or just after the output's rename
+AT_THE_RENAME = """
+import os, signal, sys
+from pathlib import Path
+
+output, when, argv = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
+rename = os.replace
+
+def replace(source, target, **kw):
+    if Path(target) == output and when == "before":
+        os.kill(os.getpid(), signal.SIGTERM)
+    rename(source, target, **kw)
+    if Path(target) == output and when == "after":
+        os.kill(os.getpid(), signal.SIGTERM)
+
+os.replace = replace
+sys.argv = ["vidtoon", *argv]
+from vidtoon.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_signal_at_the_outputs_rename_leaves_the_finished_film_and_says_so(media, tmp_path, when):
+    """The window at the very end: a signal just before or after the joined film is renamed into its final name
+    cannot cut the rename short or report a complete film as "nothing was written" (with its parts folder kept for
+    a --resume that has nothing left to do). The rename is the point of no return: the film is in place, the run
+    cleans up and says `wrote`, exit 0."""
+    clip, output = media / CLIP, tmp_path / "out.mp4"
+    args = ["restyle", clip, *RESTYLE, "--end", "2", "-o", output]
+    run = subprocess.run(
+        [sys.executable, "-c", AT_THE_RENAME, output, when, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=300,
+    )
+    assert run.returncode == 0 and one_line(run.stderr) == f"wrote {output}", run.stderr
+    assert probe(output).frame_count == 50
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # no parts folder, lock or temporary file
+
+
+def test_a_signal_at_the_outputs_rename_in_the_python_api_keeps_the_film_and_no_parts(media, tmp_path, monkeypatch):
+    """Without the CLI the held signal reaches the caller (KeyboardInterrupt, as Ctrl-C in a notebook): the film is
+    in place all the same, and its parts folder is gone rather than kept for a --resume with nothing to do."""
+    from vidtoon.preview import restyle_with
+
+    output = tmp_path / "out.mp4"
+    rename = os.replace
+
+    def replace(source, target, **kw):
+        if Path(target) == output:
+            os.kill(os.getpid(), signal.SIGINT)  # just before the rename: held until it is done
+        rename(source, target, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        restyle_with(media / CLIP, output, style="toon", seconds=1, device="cpu")
+    monkeypatch.undo()
+    assert probe(output).frame_count == 25
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]

@@ -53,6 +53,7 @@ LAYERS = [
             "vidtoon.checks",
             "vidtoon.files",
             "vidtoon.locking",
+            "vidtoon.interrupts",
             "vidtoon.cpu_threads",
             "vidtoon.progress",
             "vidtoon.device",

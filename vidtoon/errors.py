@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+
+from vidtoon.interrupts import cause
 
 
 class VidtoonError(Exception):
@@ -70,7 +73,8 @@ class DiskFullError(OutputError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """The run was stopped by a signal (SIGINT: Ctrl-C, SIGTERM); the CLI exits with 128 + the signal number.
+    """The run was stopped by a signal (SIGINT: Ctrl-C, SIGTERM, SIGHUP: the terminal closed); the CLI exits with
+    128 + the signal number. The message names SIGHUP (its run's terminal is gone: a log is where it is read).
 
     Args:
         signum: the signal that stopped the run.
@@ -91,5 +95,15 @@ class Interrupted(KeyboardInterrupt):
     @property
     def message(self) -> str:
         if self.kept:
-            return f"interrupted: {self.kept}; run again with {self.again}"
-        return "interrupted: nothing was written under the output name"
+            return f"{self.said}: {self.kept}; run again with {self.again}"
+        return f"{self.said}: nothing was written under the output name"
+
+    @property
+    def said(self) -> str:
+        """ "interrupted", or "interrupted by SIGHUP (terminal closed)" for a signal other than Ctrl-C and SIGTERM."""
+        return interrupted_by(self.signum)
+
+
+def interrupted_by(signum: int) -> str:
+    """How a message starts that says the run was stopped by `signum` (Ctrl-C and SIGTERM: plain "interrupted")."""
+    return "interrupted" if signum in (signal.SIGINT, signal.SIGTERM) else f"interrupted by {cause(signum)}"

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vidtoon.errors import DiskFullError, OutputError
+from vidtoon.interrupts import held_signals, output_finished
 from vidtoon.locking import OutputLock, check_unlocked, overlong_name, sidecar_name
 
 # errno values that mean "no room": a full disk, a file size limit (RLIMIT_FSIZE, FAT32's 4 GiB), a quota
@@ -147,14 +148,22 @@ class AtomicFile:
         os.close(fd)
         self.path = Path(name)  # mkstemp makes it 0600: `commit` gives the finished file the usual mode
 
-    def commit(self) -> Path:
+    def commit(self, *, final: bool = False) -> Path:
         """Move the temporary file onto the target, with the mode a new file gets under the umask (0644 under 022):
-        writers that replace the temporary file (safetensors, the ONNX exporter) leave it 0600."""
-        try:
-            os.chmod(self.path, 0o666 & ~_umask())
-            os.replace(self.path, self.target)
-        finally:
-            self._release()
+        writers that replace the temporary file (safetensors, the ONNX exporter) leave it 0600.
+
+        A signal cannot cut the move in two (the rename done, the lock not released, or the lock released and the
+        temporary file left): one that arrives meanwhile is delivered once the move is over. `final`: the target is
+        the command's finished output, recorded as such (`interrupts.output_finished`) in the same step as the move,
+        so the command line lets the command finish from there on."""
+        with held_signals():
+            try:
+                os.chmod(self.path, 0o666 & ~_umask())
+                os.replace(self.path, self.target)
+                if final:
+                    output_finished(self.target)
+            finally:
+                self._release()
         return self.target
 
     def abort(self) -> None:

@@ -141,7 +141,7 @@ def test_an_existing_recording_is_not_overwritten_without_force(tmp_path):
     assert (tmp_path / "out.ts").read_bytes() == b"keep"
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_signal_stops_the_run_and_closes_the_recording(tmp_path, signum):
     """A live run is stopped this way: the file is finished (every frame decodes), the summary says so, exit 0."""
     output = tmp_path / "out.mkv"

@@ -125,7 +125,7 @@ def run_local(
                 result = job_result(job, "failed", error=f"a worker process died while this job was queued or running ({exc})")
                 events.put(("finished", job.number, result))
             results.append(result)
-    except BaseException as exc:  # Ctrl-C, SIGTERM (`Interrupted`), or a failure here: stop the running jobs, not wait
+    except BaseException as exc:  # Ctrl-C, SIGTERM, SIGHUP (`Interrupted`), or a failure here: stop the jobs, not wait
         _stop_workers(pool)
         for film in films.values():
             film.parts.release()
@@ -143,7 +143,8 @@ def _stop_workers(pool: ProcessPoolExecutor, grace: float = STOP_GRACE) -> None:
     kept for --resume, its partial one removed), then SIGKILL for one still running after `grace` (a worker slow to
     clean up on a loaded machine: its finished segments stay, its output lock dies with it).
 
-    A terminal's Ctrl-C reaches the workers itself (one process group); a SIGTERM to this process does not.
+    A terminal's Ctrl-C reaches the workers itself (one process group); a SIGTERM to this process does not, and a
+    closing terminal's SIGHUP is ignored by them (`batch.server`): either way this SIGINT stops them.
     The executor keeps no public list of its processes, hence `_processes`.
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())

@@ -70,7 +70,7 @@ def run_on_ray(
 
     Raises:
         UsageError: Ray is missing or no cluster answers at `address` (nothing was started).
-        Interrupted: Ctrl-C or SIGTERM; the actors are stopped, finished segments kept for --resume.
+        Interrupted: Ctrl-C, SIGTERM or SIGHUP; the actors are stopped, finished segments kept for --resume.
     """
     progress = progress or NoBatchProgress()
     if not jobs:
@@ -247,7 +247,7 @@ class _Pool:
                             self.dispatch.settle(job.number, result.frames)
                         results.append(result)
                         progress.job_finished(result)
-        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stop the actors (finished segments stay for --resume)
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP: stop the actors (finished segments stay for --resume)
             self.stop()
             signum = getattr(exc, "signum", 2)
             raise Interrupted(signum, kept=f"{len(results)} finished job(s) and the others' finished segments kept") from None

@@ -13,6 +13,7 @@ import sys
 from vidtoon.cli import animate, batch, compare, consistency, live, media, restyle, train  # noqa: F401  (add their commands to the app)
 from vidtoon.cli.app import app, err_console, install_signal_handlers
 from vidtoon.cli.progress import RichProgress
+from vidtoon.errors import Interrupted
 
 __all__ = ["RichProgress", "app", "run"]
 
@@ -27,8 +28,9 @@ def run() -> None:
     try:
         app()
     except KeyboardInterrupt as exc:  # before a command started (the commands' own boundary is in `app`)
-        err_console.print("[bold red]interrupted: nothing was written under the output name[/]")
-        _leave(getattr(exc, "exit_code", 130))
+        exc = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+        err_console.print(f"[bold red]{exc.message}[/]")
+        _leave(exc.exit_code)
     except SystemExit as exc:
         if exc.code in INTERRUPTED_CODES:
             _leave(exc.code)
@@ -52,7 +54,7 @@ def _skip_teardown() -> None:
     os._exit(_finished["code"])
 
 
-INTERRUPTED_CODES = (128 + signal.SIGINT, 128 + signal.SIGTERM)
+INTERRUPTED_CODES = (128 + signal.SIGINT, 128 + signal.SIGTERM, 128 + signal.SIGHUP)
 
 
 def _leave(code: int) -> None:

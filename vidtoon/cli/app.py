@@ -3,9 +3,9 @@
 Every `VidtoonError` raised by any command (or sub-command) is caught in one place, `_Commands.invoke`:
 one red `error:` line naming the file and what to do, exit code 1 (`-v` adds the traceback). A write
 that fails for want of room, from any layer, becomes the same one "disk full" line; a name longer than a file
-system takes, one line too. SIGINT (Ctrl-C) and SIGTERM stop a run through `Interrupted` (see `install_signal_handlers`): the library's cleanup runs
-(temporary files removed, encoders and threads stopped, finished segments kept), one line says what was
-kept, and the exit code is 130 or 143.
+system takes, one line too. SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed; not under `nohup`) stop a run
+through `Interrupted` (see `install_signal_handlers`): the library's cleanup runs (temporary files removed, encoders
+and threads stopped, finished segments kept), one line says what was kept, and the exit code is 130, 143 or 129.
 A flag the command line parser refuses (not a number, unknown, missing) is one line too, exit code 2.
 """
 
@@ -28,6 +28,7 @@ from typer.core import TyperGroup
 
 from vidtoon.cpu_threads import configure_cpu_threads
 from vidtoon.errors import DiskFullError, Interrupted, VidtoonError
+from vidtoon.interrupts import finished_outputs, stop_signals
 from vidtoon.version import __version__
 
 err_console = Console(stderr=True)
@@ -107,20 +108,26 @@ def _say_error(message: str) -> None:
 
 
 def install_signal_handlers() -> None:
-    """Make SIGINT and SIGTERM raise `Interrupted` in the main thread, so every `with`/`finally` cleans up.
+    """Make SIGINT, SIGTERM and SIGHUP raise `Interrupted` in the main thread, so every `with`/`finally` cleans up.
 
-    A second signal during that cleanup ends the process at once (exit 128 + signal), for a user who
-    does not want to wait.
+    SIGHUP (an SSH session dropped, a terminal closed) stops a run as SIGTERM does (exit 129); where it is ignored
+    when the command starts (`nohup`), it stays ignored and the run goes on. A second signal during that cleanup ends
+    the process at once (exit 128 + signal), for a user who does not want to wait. Once the command's output is in
+    its final name (`interrupts.output_finished`) a signal no longer stops it: the command finishes, says what it
+    wrote and exits 0, so a finished output is never reported as "nothing was written".
     """
     if threading.current_thread() is not threading.main_thread():
         return
+    signums = stop_signals()  # SIGHUP only where it is not ignored: decided once, before any handler is ours
 
     def leave_now(signum, frame):
         os._exit(128 + signum)
 
     def interrupt(signum, frame):
-        signal.signal(signal.SIGINT, leave_now)
-        signal.signal(signal.SIGTERM, leave_now)
+        if finished_outputs():
+            return  # the output is complete: what is left is the command's report
+        for s in signums:
+            signal.signal(s, leave_now)
         raise Interrupted(signum)
 
     default_hook = sys.unraisablehook
@@ -129,15 +136,15 @@ def install_signal_handlers() -> None:
         """A signal that lands while Python runs a finalizer (a weakref callback, a `__del__`) cannot stop the run from
         there: Python would print "Exception ignored in ..." and go on. Deliver it again, to land in the run itself."""
         if isinstance(info.exc_value, Interrupted):
-            signal.signal(signal.SIGINT, interrupt)
-            signal.signal(signal.SIGTERM, interrupt)
+            for s in signums:
+                signal.signal(s, interrupt)
             os.kill(os.getpid(), info.exc_value.signum)
             return
         default_hook(info)
 
     sys.unraisablehook = unraisable
-    signal.signal(signal.SIGINT, interrupt)
-    signal.signal(signal.SIGTERM, interrupt)
+    for s in signums:
+        signal.signal(s, interrupt)
 
 
 app = typer.Typer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from vidtoon.cli.app import ForceOption, app, done
 from vidtoon.cli.progress import RichProgress
+from vidtoon.errors import interrupted_by
 
 train_app = typer.Typer(
     help="Train your own style: cyclegan (photos -> one style, unpaired), cartoon (one-way, small crops, fast on a CPU) or caae (one model, many labelled styles).",
@@ -91,10 +93,11 @@ def _train(
         return
     if not result.finished:
         done(
-            f"interrupted: stopped at step {result.step} of {config.steps}, saved {result.checkpoint}; {timing}. "
+            f"{interrupted_by(result.stopped_by or signal.SIGINT)}: stopped at step {result.step} of {config.steps}, "
+            f"saved {result.checkpoint}; {timing}. "
             f"Continue with: {again}"
         )
-        raise typer.Exit(code=128 + (result.stopped_by or 2))  # 130 after Ctrl-C, 143 after SIGTERM
+        raise typer.Exit(code=128 + (result.stopped_by or signal.SIGINT))  # 130 after Ctrl-C, 143 SIGTERM, 129 SIGHUP
     done(f"done: {result.step} steps in {output}; {timing}. Make it a style with: vidtoon export {shlex.quote(str(output))}")
 
 

@@ -291,10 +291,12 @@ def join_segments(
     metadata: dict[str, str] | None,
     inputs: tuple[Path, ...],
     force: bool,
+    final: bool = False,
 ) -> Path:
     """Remux the job's finished segments, in order, into `output` with the source's sound; no re-encoding.
 
-    `time_base` is the segment writers' time base (their recorded decode timestamps are in it).
+    `time_base` is the segment writers' time base (their recorded decode timestamps are in it). `final`: `output` is
+    the command's own output (`AtomicFile.commit`'s `final`).
     """
     output = check_output(output, inputs=inputs, force=force)
     fmt = output_format(output)
@@ -311,7 +313,7 @@ def join_segments(
         if isinstance(exc, av.FFmpegError):
             raise EncodeError(f"joining the restyled segments failed ({exc.strerror or exc})", path=output) from None
         raise
-    return staged.commit()
+    return staged.commit(final=final)
 
 
 def _join_into(path: Path, job: SegmentedJob, fmt, *, fps: Fraction, time_base: Fraction, audio, metadata, output: Path) -> None:

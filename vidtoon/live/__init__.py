@@ -45,7 +45,7 @@ def live(
     stop: threading.Event | None = None,
 ) -> LiveReport:
     """Restyle the live `source` (a camera, a stream URL, or a file — with `live_options.realtime` played at its own
-    rate) into `output` (a stream URL, a file, `virtualcam[:DEVICE]`, or None) until it ends or Ctrl-C / SIGTERM stops it. `settings`: restyle
+    rate) into `output` (a stream URL, a file, `virtualcam[:DEVICE]`, or None) until it ends or Ctrl-C / SIGTERM / SIGHUP stops it. `settings`: restyle
     settings by their `RestyleOptions` names (height, consistency, strength, flow, faces, ...).
 
     With `animate` (a still image of a face), the input drives that face instead (the avatar use of `vidtoon

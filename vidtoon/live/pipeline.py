@@ -108,7 +108,7 @@ def run_live(
     stats: LiveStats | None = None,
     stop: threading.Event | None = None,
 ) -> LiveReport:
-    """Run `stages` on `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM) stops it;
+    """Run `stages` on `live_input` until it ends, `live.max_frames` are read, or a signal (Ctrl-C, SIGTERM, SIGHUP) stops it;
     the output is closed properly in every case. `make_stages(style)` serves the preview's style picker; setting
     `stop` ends the run as a signal would (from another thread: a GUI, a notebook, a test).
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from vidtoon.errors import DiskFullError, EncodeError, Interrupted
 from vidtoon.files import check_output, is_disk_full
+from vidtoon.interrupts import finished_outputs, held_signals
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import output_format
@@ -81,6 +82,7 @@ def restyle_video(
     job = SegmentedJob.open(output, segment_settings(source, job_key, options, fmt, time_base), resume=resume, force=force)
     pix_fmt = encoder_pix_fmt(options.encode, fmt.video_codec)
     warn_padding(output, info.width, info.height, pix_fmt)  # once, not in every segment
+    finished_before = len(finished_outputs())
     try:
         if not job.complete:
             _encode_segments(
@@ -109,8 +111,15 @@ def restyle_video(
             metadata=info.metadata,
             inputs=inputs,
             force=force,
+            final=True,  # from its rename on, a signal no longer stops the command (the CLI says what it wrote)
         )
     except BaseException as exc:
+        if len(finished_outputs()) > finished_before:
+            # the film is in place; a signal held over its rename reached a caller that is not the CLI (whose handler
+            # lets the command finish): nothing is left to resume, so no segments are kept
+            with held_signals():
+                job.remove()
+            raise
         stopped = _resumable_stop(exc, output, job)
         if not job.done and not isinstance(stopped, DiskFullError):
             job.remove()  # nothing to resume: no empty parts folder to refuse the next run as "interrupted"
@@ -120,7 +129,8 @@ def restyle_video(
         if stopped is None:
             raise
         raise stopped from None
-    job.remove()
+    with held_signals():  # the output is in place: its parts folder goes whole, whatever arrives meanwhile
+        job.remove()
     return result
 
 

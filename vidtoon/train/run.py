@@ -35,6 +35,7 @@ import torch
 
 from vidtoon.device import resolve_device, resolve_precision
 from vidtoon.errors import InputError, Interrupted, UsageError
+from vidtoon.interrupts import stop_signals
 from vidtoon.locking import OutputLock, check_unlocked
 from vidtoon.train import caae, cartoon, cyclegan  # noqa: F401  (registers the trainers)
 from vidtoon.train.base import TRAINERS, Trainer, TrainerKind
@@ -182,8 +183,9 @@ def refuse_changes(saved: RunConfig, config: RunConfig) -> None:
 
 @contextmanager
 def stop_on_sigint():
-    """Within the block, Ctrl-C (or SIGTERM) sets the returned event instead of raising; the event's `signum`
-    says which signal it was. A second signal raises `Interrupted` at once."""
+    """Within the block, Ctrl-C (or SIGTERM, or SIGHUP: the terminal closed) sets the returned event instead of
+    raising; the event's `signum` says which signal it was. A second signal raises `Interrupted` at once. SIGHUP
+    ignored (`nohup`) stays ignored: the run goes on."""
     stop = threading.Event()
     stop.signum = None
     if threading.current_thread() is not threading.main_thread():
@@ -196,7 +198,7 @@ def stop_on_sigint():
         stop.signum = signum
         stop.set()
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in stop_signals()}
     try:
         yield stop
     finally:
