@@ -169,8 +169,11 @@ def _ctrl_c_twice(run, rows, *args):
     )
     metrics, deadline = run / "metrics.csv", time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
-        if metrics.exists() and len(metrics.read_text().splitlines()) >= rows + (1 if rows else 0):  # (and the header)
-            break
+        try:  # a --force run removes the previous run's metrics.csv: it may go between a look and a read
+            if len(metrics.read_text().splitlines()) >= rows + (1 if rows else 0):  # (and the header)
+                break
+        except FileNotFoundError:
+            pass
         time.sleep(0.05)
     time.sleep(0.2)
     process.send_signal(signal.SIGINT)
