@@ -173,6 +173,9 @@ def test_cli_writes_the_default_output(tmp_path):
     result = run_cli("stabilize", processed, "--source", source, "--strength", "0.5")
     assert result.returncode == 0, result.stderr
     assert probe(tmp_path / "p.stable.mp4").frame_count == 6
+    # --preset has no default (a folder output refuses it), yet the video is x264 medium at CRF 18, as before
+    data = (tmp_path / "p.stable.mp4").read_bytes()
+    assert all(setting in data for setting in (b"crf=18.0", b"subme=7", b"ref=3"))
 
 
 def test_a_folder_whose_frames_would_share_a_name_is_refused(tmp_path):

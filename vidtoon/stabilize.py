@@ -19,7 +19,7 @@ from pathlib import Path
 from vidtoon.device import resolve_device
 from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
-from vidtoon.io.formats import FORMATS, check_encoding
+from vidtoon.io.formats import FORMATS, check_encoding, check_picture_flags
 from vidtoon.io.images import check_output_folder, list_images, write_image_folder
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.writer import EncodeOptions
@@ -32,6 +32,8 @@ from vidtoon.restyle.options import RestyleOptions, temporal_stage
 from vidtoon.restyle.video import restyle_video
 from vidtoon.settings import DEFAULT_STRENGTH
 from vidtoon.streaming import prefetch
+
+PRESET = "medium"  # x264's preset of a video output when none is given (with CRF 18 unless one is given)
 
 
 def default_stabilize_output(processed: Path) -> Path:
@@ -69,6 +71,9 @@ def stabilize(
     other output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
     appearing whole when done. The source may differ from the processed frames in size but not in
     aspect ratio: it is resized to them for the flow.
+
+    `options` set a video output's encoder (x264 at `PRESET` when they give no preset); given for a folder of
+    pictures, they are refused (`UsageError`: they would change nothing).
     """
     progress = progress or NoProgress()
     # the blend's settings are checked as restyle's are (a bad value: one UsageError naming the flag)
@@ -88,10 +93,13 @@ def stabilize(
     output = Path(output) if output is not None else default_stabilize_output(processed)
     to_folder = output.suffix.lower() not in FORMATS
     if to_folder:  # before any frame is read
+        check_picture_flags(output, options, what="a folder of pictures")  # the encoder's flags would change nothing
         check_output_folder(output, inputs=(processed, source), force=force)
     else:
         check_output(output, inputs=(processed, source), force=force)
         check_encoding(output, options)  # --pix-fmt for the output's encoder, before a parts folder exists
+        if options.preset is None:
+            settings = replace(settings, encode=replace(options, preset=PRESET))
     total, counts = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")

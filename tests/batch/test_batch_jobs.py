@@ -76,6 +76,37 @@ def test_the_encoder_flags_are_for_the_films_of_a_batch_not_its_pictures(clips, 
         check_restyle(job.source, job.output, style_name=job.style, options=job.options({}))  # not refused
 
 
+def test_a_picture_jobs_own_encoder_settings_are_refused_with_its_number(clips, tmp_path):
+    """The batch's --crf and `defaults:` are for its films, but a picture job's own `crf: 20` was meant for that job,
+    and was dropped without a word: now the check refuses it, naming the job and its file, and nothing starts."""
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "photo.png"), np.full((24, 32, 3), 90, np.uint8))
+    (tmp_path / "stills").mkdir()
+    cv2.imwrite(str(tmp_path / "stills" / "f0.png"), np.full((24, 32, 3), 40, np.uint8))
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: sketch, crf: 30}\n"  # for the films: the pictures drop it
+        "jobs:\n"
+        f"  - {{source: {clips / 'a.mp4'}, crf: 20}}\n"
+        "  - {source: photo.png, crf: 20}\n"
+        "  - {source: stills, preset: slow, pix-fmt: yuv444p}\n"
+        "  - {source: photo.png, output: plain.png}\n"
+    )
+    with pytest.raises(JobListError) as refused:
+        plan_batch(jobs, settings={"preset": "ultrafast"}, out_dir=tmp_path / "out")
+    assert refused.value.problems == [
+        "jobs.yaml: job 2 (photo.png): crf: 20: the output is a picture, written without a video encoder, so it changes "
+        "nothing; leave crf out of this job (a video's encoder settings)",
+        "jobs.yaml: job 3 (stills): preset: slow, pix_fmt: yuv444p: the output is a folder of pictures, written without a "
+        "video encoder, so they change nothing; leave preset and pix_fmt out of this job (a video's encoder settings)",
+    ]
+    assert not (tmp_path / "out").exists()
+    result = runner.invoke(app, ["batch", str(jobs), "--out-dir", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "job 2 (photo.png): crf: 20" in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["jobs.yaml", "photo.png", "stills"]
+
+
 def test_a_text_list_and_a_folder_with_a_glob(clips, tmp_path):
     listing = tmp_path / "films.txt"
     listing.write_text(f"# two films\n{clips / 'b.mp4'}\n\n{clips / 'a.mp4'}   # the short one\n")

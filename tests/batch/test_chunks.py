@@ -19,7 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import REPO, SAMPLE, make_clip, video_times
+from conftest import REPO, SAMPLE, make_alpha_clip, make_clip, video_times
 
 from vidtoon.batch import batch, plan_batch
 from vidtoon.batch.chunks import join_chunks, keyframe_times, open_film, plan_chunks, run_chunk
@@ -252,3 +252,19 @@ def test_the_command_takes_one_film_and_runs_its_chunks_on_every_worker(tmp_path
     output = tmp_path / "film.sketch.mp4"
     assert video_times(output) == video_times(film)
     assert [s.codec for s in probe(output).audio] == ["aac"]
+
+
+def test_a_transparent_film_cut_into_chunks_is_said_once(tmp_path, caplog):
+    """`vidtoon restyle` says a transparent film's alpha is dropped; a batch film cut into chunks never went through
+    `restyle_video` and said nothing. Now the driver says it once for the film (not once per chunk)."""
+    import logging
+
+    source = make_alpha_clip(tmp_path / "film.mov", "png", "rgba", frames=48)  # every frame a keyframe: 1-s chunks
+    output = tmp_path / "film.sketch.mp4"
+    assert len(plan_chunks(the_job(source, output), probe(source), chunk_seconds=1)) == 2
+    with caplog.at_level(logging.WARNING):
+        report = batch([{"source": str(source), "output": str(output), **SETTINGS}], workers=2, chunk_seconds=1)
+    assert [(j.status, j.frames) for j in report.jobs] == [("done", 48)], report.jobs
+    said = [r.getMessage() for r in caplog.records if "alpha channel" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{source}: its alpha channel (transparency) is dropped"), said
+    assert not probe(output).alpha

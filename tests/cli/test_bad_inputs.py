@@ -195,6 +195,12 @@ CASES = [
     ("stabilize-fps", "stabilize {w}/frames --source {w}/frames --fps 0 -o {out}/x.mp4", "--fps"),
     ("stabilize-device", "stabilize {w}/clip.mp4 --source {w}/clip.mp4 --device gpu9 -o {out}/x.mp4", "--device"),
     ("stabilize-pix-fmt", "stabilize {w}/clip.mp4 --source {w}/clip.mp4 --pix-fmt pal8 -o {out}/x.mp4", "--pix-fmt pal8"),
+    # a folder of frames is written without a video encoder: its flags would change nothing (--preset has no default)
+    (
+        "stabilize-preset-frames",
+        "stabilize {w}/clip.mp4 --source {w}/clip.mp4 --preset slow --pix-fmt yuv444p -o {out}/stable",
+        "stable: --preset slow --pix-fmt yuv444p: the output is a folder of pictures",
+    ),
     ("stabilize-is-input", "stabilize {w}/clip.mp4 --source {w}/other.mp4 -o {w}/clip.mp4 --force", "same file"),
     ("eval-missing", "eval {w}/missing.mp4 --source {w}/clip.mp4", "file not found"),
     ("eval-text", "eval {w}/notes.mp4 --source {w}/clip.mp4", "not a video"),
@@ -210,6 +216,18 @@ CASES = [
     ("compare-page-one", "compare {w}/clip.mp4 --source {w}/clip.mp4 -o {out}/page", "at least two results"),
     ("compare-wipe-two", "compare {w}/clip.mp4 {w}/clip.mp4 --source {w}/clip.mp4 --layout wipe -o {out}/w.mp4", "ONE result"),
     ("compare-pix-fmt", "compare {w}/clip.mp4 --source {w}/clip.mp4 --pix-fmt rgb24 -o {out}/w.mp4", "--pix-fmt rgb24"),
+    # a sheet and a page have no encoder the flags could set
+    (
+        "compare-crf-sheet",
+        "compare {w}/clip.mp4 --source {w}/clip.mp4 --crf 20 -o {out}/s.png",
+        "s.png: --crf 20: the output is a sheet",
+    ),
+    (
+        "compare-preset-page",
+        "compare {w}/clip.mp4 {w}/clip.mp4 --preset slow -o {out}/page",
+        "page: --preset slow: the output is an A/B page",
+    ),
+    ("compare-pix-fmt-page", "compare {w}/clip.mp4 {w}/clip.mp4 --pix-fmt yuv444p -o {out}/page", "leave --pix-fmt out"),
     ("compare-layout", "compare {w}/clip.mp4 --layout grid -o {out}/w.mp4", "--layout"),
     ("compare-no-output", "compare {w}/clip.mp4 --source {w}/clip.mp4", "no output"),
     ("compare-at-past", "compare {w}/clip.mp4 --at 0.2,9 -o {out}/s.png", "--at 9"),

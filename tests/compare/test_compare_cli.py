@@ -68,3 +68,15 @@ def test_tally_flags_are_not_silently_ignored(tmp_path):
     result = runner.invoke(app, ["compare", "--tally", "votes.json", "-o", str(tmp_path / "s.png")])
     assert result.exit_code == 1 and "writes nothing" in result.output
     assert not (tmp_path / "s.png").exists()
+
+
+def test_a_video_is_encoded_at_preset_veryfast_unless_another_is_given(tmp_path):
+    """--preset has no default (so a sheet or a page can refuse it); a video still gets x264 veryfast at CRF 18, as
+    x264 writes into the stream (veryfast: one reference frame, subme 2; slow: five, subme 8)."""
+    clip = make_clip(tmp_path / "clip.mp4", 12, size=(64, 48))
+    for extra, settings in (((), (b"crf=18.0", b"subme=2", b"ref=1")), (("--preset", "slow"), (b"crf=18.0", b"subme=8"))):
+        out = tmp_path / f"cmp{len(extra)}.mp4"
+        result = runner.invoke(app, ["compare", str(clip), "--source", str(clip), "-o", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        data = out.read_bytes()
+        assert all(setting in data for setting in settings), (extra, settings)

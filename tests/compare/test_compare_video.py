@@ -13,6 +13,7 @@ from vidtoon.compare import CompareOptions, compare
 from vidtoon.compare.labels import band_height
 from vidtoon.compare.video import wipe_split
 from vidtoon.errors import UsageError
+from vidtoon.io.formats import EncodeOptions
 
 RED = (220, 30, 30)
 
@@ -49,9 +50,9 @@ def test_side_by_side_keeps_timing_and_sound(clips, tmp_path):
 
 
 def test_wipe_moves_the_split_between_source_and_result(clips, tmp_path):
-    out = compare(
-        [clips / "red.mp4"], tmp_path / "wipe.mp4", source=clips / "source.mp4", options=CompareOptions(layout="wipe", height=48)
-    )
+    fine = EncodeOptions(preset="faster", crf=17)  # 4 px from a moving edge: veryfast (compare's default) smears it
+    options = CompareOptions(layout="wipe", height=48, encode=fine)
+    out = compare([clips / "red.mp4"], tmp_path / "wipe.mp4", source=clips / "source.mp4", options=options)
     frames = decoded(out)
     band = band_height(48)
     assert len(frames) == 24 and frames[0].shape == (band + 48, 64, 3)

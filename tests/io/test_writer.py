@@ -11,6 +11,7 @@ from conftest import (
     SAMPLE,
     index_colour_frame,
     loudest_time,
+    make_alpha_clip,
     make_clip,
     nearest_index,
     no_leftovers,
@@ -381,3 +382,19 @@ def test_x264_encodes_on_frame_threads_sized_by_x264_to_the_cores(tmp_path):
         context = writer._video.codec_context
         assert (context.thread_type.name, context.thread_count) == ("AUTO", 0)
         assert len(os.listdir("/proc/self/task")) - before >= min(2, os.cpu_count())  # the encoder's own threads
+
+
+def test_a_transparent_source_is_transcoded_opaque_and_the_user_is_told_once(tmp_path, caplog):
+    """`transcode` drops the alpha channel as restyle does (no video vidtoon writes keeps it): said once, naming the
+    file, not per frame; an opaque source says nothing."""
+    source = make_alpha_clip(tmp_path / "clip.mov", "qtrle", "argb")
+    with caplog.at_level(logging.WARNING):
+        out = transcode(source, tmp_path / "out.mp4", options=FAST)
+    said = [r.getMessage() for r in caplog.records if "alpha channel" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{source}: its alpha channel (transparency) is dropped"), said
+    info = probe(out)
+    assert info.frame_count == 6 and not info.alpha
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        transcode(make_clip(tmp_path / "opaque.mp4", 6), tmp_path / "out2.mp4", options=FAST)
+    assert not [r for r in caplog.records if "alpha" in r.getMessage()]

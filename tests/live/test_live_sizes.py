@@ -20,20 +20,19 @@ from vidtoon.styles import load_translator
 SEGMENTS = [(160, 90, 100, 25), (320, 180, 140, 15), (120, 90, 180, 20)]
 
 
-def resizing_stream(folder: Path) -> Path:
-    """One MPEG-TS whose H.264 changes size twice: the segments of SEGMENTS, coded apart and joined as a sender
-    switching sources would send them (in-band parameter sets, timestamps running on)."""
+def resizing_stream(folder: Path, segments: list[list[np.ndarray]] | None = None) -> Path:
+    """One MPEG-TS whose H.264 changes size: the `segments` of frames (default: SEGMENTS' grey frames, two changes),
+    coded apart and joined as a sender switching sources would send them (in-band parameter sets, timestamps running
+    on)."""
+    if segments is None:
+        segments = [[np.full((height, width, 3), grey, np.uint8)] * count for width, height, grey, count in SEGMENTS]
     joined, start = folder / "resizing.ts", 0
     with joined.open("wb") as out:
-        for i, (width, height, grey, count) in enumerate(SEGMENTS):
-            part = make_clip(
-                folder / f"part{i}.ts",
-                [np.full((height, width, 3), grey, np.uint8)] * count,
-                fps=Fraction(25),
-                times=[Fraction(start + k, 25) for k in range(count)],
-            )
+        for i, frames in enumerate(segments):
+            times = [Fraction(start + k, 25) for k in range(len(frames))]
+            part = make_clip(folder / f"part{i}.ts", frames, fps=Fraction(25), times=times)
             out.write(part.read_bytes())
-            start += count
+            start += len(frames)
     return joined
 
 
@@ -84,6 +83,36 @@ def test_an_input_that_changes_size_keeps_the_output_size_and_is_fitted_keeping_
         bright = np.flatnonzero(frame[45, :, 0] > 100)
         assert abs(bright.size - 120) <= 4 and abs(bright[0] - 20) <= 2, bright
         assert abs(frame[10:-10, 26:-26].mean() - third) < 4, "the picture itself, not stretched"
+
+
+def test_an_animated_face_keeps_its_size_and_starts_its_motion_afresh_when_the_input_changes_size(media, tmp_path, caplog):
+    """`live --animate`: the output is the still's size whatever drives it, so the line says the output stays that
+    size (it said "fitted into", which never happened). The motion restarts from the new framing: measured against
+    the old framing's first frame, the same face at twice the size was taken for a face come twice as close (the
+    still's face grown, ~9.6 grey levels from the still); now the first frame of the new size is the still as it is."""
+    import cv2
+
+    from vidtoon.animate.pipeline import load_source
+
+    with av.open(str(media / "talking_head_d3.mp4")) as container:  # 512x512
+        frames = [f.to_ndarray(format="rgb24") for _, f in zip(range(40), container.decode(video=0))]
+    small = [cv2.resize(f, (256, 256), interpolation=cv2.INTER_AREA) for f in frames[:20]]
+    source = resizing_stream(tmp_path, [small, frames[20:]])  # a camera switched to twice the resolution
+    face = media / "face_monalisa.jpg"
+    still = load_source(face, None).astype(int)
+    with caplog.at_level(logging.WARNING, logger="vidtoon.live"):
+        report = live(str(source), str(tmp_path / "avatar.mkv"), animate=face, live_options=LiveOptions(realtime=True))
+    changes = [
+        re.fullmatch(r"input changed size from 256x256 to 512x512 at frame (\d+): the output stays 720x1280", r.getMessage())
+        for r in caplog.records
+        if r.getMessage().startswith("input changed")
+    ]
+    assert len(changes) == 1 and changes[0], [r.getMessage() for r in caplog.records]
+    with av.open(str(tmp_path / "avatar.mkv")) as container:
+        out = [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
+    assert len(out) == report.written == 40 and {f.shape for f in out} == {still.shape}
+    changed = int(changes[0].group(1))  # output frame i shows input frame i's result (or a repeat before it)
+    assert np.abs(out[changed] - still).mean() < 4, "the new framing's first frame: the still, as at the start"
 
 
 def test_an_odd_size_is_padded_with_one_warning(tmp_path, caplog):

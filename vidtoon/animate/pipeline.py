@@ -128,6 +128,14 @@ class LandmarkAnimator:
     def close(self) -> None:
         self.detector.close()
 
+    def reset(self) -> None:
+        """Forget the driver's past, as for a new driver: its first frame (what `relative` motion is measured from), its
+        smoothing, its last pose and gaze. `live` calls it when its input changes size (another camera, another
+        framing): landmarks of the new framing measured against the old first frame would move the face by the change of
+        framing, and the smoothing would glide from the old framing's points to the new. The next frame with a face is
+        the new first (the still as it is); until then the still is shown."""
+        self.filter = self.first = self.last = self.gaze = None
+
     def driver_points(self, driver_rgb: np.ndarray, time: float) -> np.ndarray | None:
         """Smoothed driver landmarks of this frame ((N, 2), or (N, 3) with depth when the source has it); the last
         good ones when no face is seen (None before any)."""

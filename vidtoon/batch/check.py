@@ -4,7 +4,8 @@ Each job's style is resolved (`resolve_style`: cheap, loads nothing), its settin
 range and choice checked), its source is probed (missing or unreadable files fail here, and the duration
 orders the work: longest first), and its output is named and checked (`check_output_fits`: an image file for an
 image; for a video a known suffix, a pixel format its encoder takes, a start inside the film; a picture's or a
-folder's job drops the encoder settings `crf`, `preset`, `pix_fmt`, which are for the films). Then the list is
+folder's job drops the encoder settings `crf`, `preset`, `pix_fmt` of the command line and of `defaults:`, which are
+for the films, and is refused when its own line sets them). Then the list is
 checked as a whole: two jobs writing one output, an output that is some job's input, outputs that exist (replaced
 with `force`, skipped with `resume`, skipped when an earlier run of this batch made them with the same settings,
 refused when it made them with other settings), interrupted runs (continued with `resume`).
@@ -203,6 +204,12 @@ def check_jobs(
             if not info.is_image:  # a chunk's parts do not say it
                 pix_fmt = encoder_pix_fmt(options.encode, output_format(output).video_codec)
                 warn_padding(output, info.width, info.height, pix_fmt)
+        if info is None or info.is_image:  # the job's own line sets a video encoder for pictures: it means this job
+            given = [key for key in ENCODE_KEYS if key in entry.own and entry.settings.get(key) is not None]
+            if given:
+                what = "a folder of pictures" if info is None else "a picture"
+                problems.append(f"{name}: {_picture_settings(given, entry.settings, what)}")
+                continue
         seconds, frames = _length(info, options)
         try:
             recipe = made_with(card, options, entry.path, digests=digests)
@@ -211,7 +218,7 @@ def check_jobs(
             continue
         settings = dict(entry.settings)
         if info is None or info.is_image:  # pictures are written without a video encoder: the batch's --crf,
-            settings = {k: v for k, v in settings.items() if k not in ENCODE_KEYS}  # --preset are for its films
+            settings = {k: v for k, v in settings.items() if k not in ENCODE_KEYS}  # --preset, `defaults:` are for its films
         job = Job(entry.number, name, entry.path, output, settings, card.name, seconds, frames, made_with=recipe)
         jobs.append(job)
     previous = previous or {}
@@ -236,6 +243,16 @@ def check_jobs(
     if problems:
         raise JobListError(job_list.name, sorted(problems, key=_job_number))
     return checked
+
+
+def _picture_settings(keys: list[str], settings: dict[str, Any], what: str) -> str:
+    """The problem of a picture job whose own line sets the video encoder's `keys` (crf, preset, pix_fmt)."""
+    given = ", ".join(f"{key}: {_shown(settings[key])}" for key in keys)
+    names = " and ".join(keys)
+    return (
+        f"{given}: the output is {what}, written without a video encoder, so {'they change' if len(keys) > 1 else 'it changes'} "
+        f"nothing; leave {names} out of this job (a video's encoder settings)"
+    )
 
 
 def _length(info: Any, options: RestyleOptions) -> tuple[float | None, int | None]:

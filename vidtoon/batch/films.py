@@ -73,13 +73,16 @@ class ChunkedFilm:
 def open_films(
     jobs: list[Job], force: bool, chunk_seconds: float, events: Any, results: list[JobResult]
 ) -> dict[int, ChunkedFilm]:
-    """The jobs of 2 chunks or more, planned and opened (their locks taken); a film that cannot open fails here."""
+    """The jobs of 2 chunks or more, planned and opened (their locks taken); a film that cannot open fails here. A
+    transparent film is said once here (`warn_alpha`): its chunks are read by `run_chunk`, not by `restyle_video`."""
     from vidtoon.io.probe import probe
+    from vidtoon.io.reader import warn_alpha
 
     films = {}
     for job in jobs:
         try:
-            chunks = plan_chunks(job, probe(job.source, max_pixels=max_pixels(job.settings)), chunk_seconds=chunk_seconds)
+            info = probe(job.source, max_pixels=max_pixels(job.settings))
+            chunks = plan_chunks(job, info, chunk_seconds=chunk_seconds)
         except VidtoonError:
             continue  # run whole: the worker reports the problem as `vidtoon.restyle` would
         if len(chunks) < 2:
@@ -91,6 +94,7 @@ def open_films(
             events.put(("finished", job.number, result))
             results.append(result)
             continue
+        warn_alpha(info)
         finished = {index: frames for index, _, frames in parts.done}
         film = ChunkedFilm(job, chunks, parts, [c for c in chunks if c.index not in finished], frames=sum(finished.values()))
         film.waiting = {c.index for c in film.todo}

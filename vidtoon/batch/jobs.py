@@ -49,6 +49,7 @@ class Entry:
         output: the output resolved against the list's folder, or None (named by the check).
         settings: the job's settings over the list's defaults over the caller's, keys normalised; paths resolved.
         problems: what is wrong with the entry's shape (unknown keys, no source).
+        own: the settings the job's own line (or dict) gives, not the list's `defaults:` nor the caller's.
     """
 
     number: int
@@ -57,6 +58,7 @@ class Entry:
     output: Path | None
     settings: dict[str, Any]
     problems: list[str] = field(default_factory=list)
+    own: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -204,7 +206,13 @@ def _entry(number: int, raw: Any, base: dict[str, Any], folder: Path) -> Entry:
     output = raw.pop("output", None)
     own, problems = _normalise(raw, where="")
     entry = Entry(
-        number, str(source) if source is not None else "?", None, None, _merge(base, _resolve_paths(own, folder)), problems
+        number,
+        str(source) if source is not None else "?",
+        None,
+        None,
+        _merge(base, _resolve_paths(own, folder)),
+        problems,
+        own=frozenset(own),
     )
     if not isinstance(source, (str, Path)) or not str(source).strip():
         entry.problems.append("no `source` given")

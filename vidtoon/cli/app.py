@@ -184,7 +184,7 @@ def main(
 
 
 # Options shared by every command that writes a video.
-CrfOption = Annotated[  # commands whose --preset has a fixed default (compare, stabilize, stitch, animate)
+CrfOption = Annotated[  # commands whose video has a fixed default preset (compare, stabilize, stitch, animate)
     int | None, typer.Option("--crf", help="Quality, lower is better (default: H.264 18, VP9 31).")
 ]
 AutoCrfOption = Annotated[  # commands that leave the preset to `EncodeOptions.x264_settings` (restyle, batch)
@@ -195,7 +195,12 @@ AutoCrfOption = Annotated[  # commands that leave the preset to `EncodeOptions.x
         "else 18; VP9 31).",
     ),
 ]
-PresetOption = Annotated[str, typer.Option("--preset", help="x264 speed preset: ultrafast … veryslow.")]
+PresetOption = Annotated[
+    str,
+    typer.Option(  # commands that always write a video (stitch, animate)
+        "--preset", help="x264 speed preset: ultrafast … veryslow."
+    ),
+]
 PixFmtOption = Annotated[
     str | None, typer.Option("--pix-fmt", help="Output pixel format (default yuv420p; yuv444p keeps odd sizes).")
 ]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, PresetOption, app, done, encode_options, table_console
+from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, app, done, encode_options, table_console
 from vidtoon.cli.progress import RichProgress
 
 
@@ -42,7 +42,9 @@ def compare(
     key: Annotated[Path | None, typer.Option("--key", help="With --tally: the page's key.json, to name the methods.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="With --tally: print JSON instead of a table.")] = False,
     crf: CrfOption = None,
-    preset: PresetOption = "veryfast",
+    preset: Annotated[
+        str | None, typer.Option("--preset", help="x264 speed preset of a video: ultrafast … veryslow (default veryfast).")
+    ] = None,
     pix_fmt: PixFmtOption = None,
     force: ForceOption = False,
 ) -> None:

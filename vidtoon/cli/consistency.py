@@ -14,7 +14,6 @@ from vidtoon.cli.app import (
     CrfOption,
     ForceOption,
     PixFmtOption,
-    PresetOption,
     ResumeOption,
     app,
     done,
@@ -49,7 +48,9 @@ def stabilize(
         ),
     ] = None,
     crf: CrfOption = None,
-    preset: PresetOption = "medium",
+    preset: Annotated[
+        str | None, typer.Option("--preset", help="x264 speed preset of a video: ultrafast … veryslow (default medium).")
+    ] = None,
     pix_fmt: PixFmtOption = None,
     resume: ResumeOption = False,
     force: ForceOption = False,

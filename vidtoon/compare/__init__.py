@@ -20,7 +20,7 @@ from pathlib import Path
 from vidtoon.checks import choice, whole_number
 from vidtoon.compare.tally import Tally, bradley_terry, tally, wilson_interval
 from vidtoon.errors import UsageError
-from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding
+from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding, check_picture_flags
 from vidtoon.parsing import parse_time
 from vidtoon.progress import Progress
 
@@ -61,6 +61,8 @@ class CompareOptions:
         labels: the results' names (default their file stems), one per result.
         truncate: compare the common first frames when frame counts differ (else an error).
         seed: fixes the page's method ids (None: random).
+        encode: a video output's encoder settings (a preset not given: `video.PRESET`); given for a sheet or a
+            page, `compare` refuses them (they would change nothing).
     """
 
     frames: int = 4
@@ -120,6 +122,10 @@ def compare(
         )
     if kind == "video":
         check_encoding(output, options.encode)  # --pix-fmt for the video's encoder, before any input is opened
+    elif kind == "sheet":  # the encoder's flags would change nothing: refused before any input is opened
+        check_picture_flags(output, options.encode, what="a sheet (one picture)")
+    else:
+        check_picture_flags(output, options.encode, what="an A/B page", how="its clips encoded small at fixed settings")
     lineup = make_lineup(
         [Path(p) for p in results],
         source=Path(source) if source is not None else None,

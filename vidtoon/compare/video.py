@@ -7,6 +7,7 @@ however long the film. A label band on top names each panel.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,6 +28,7 @@ LAYOUTS = ("side", "wipe")
 WIPE_PERIOD = Fraction(4)  # seconds for the split to sweep right, left and back to the middle
 WIPE_REACH = 0.4  # the split moves between 10 % and 90 % of the width
 SPLIT_COLOUR = (255, 255, 255)
+PRESET = "veryfast"  # x264's preset when none is given (with CRF 18 unless --crf): quick to write, for watching
 
 
 def wipe_split(time: Fraction, width: int) -> int:
@@ -84,7 +86,8 @@ def write_video(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Path:
-    """Write the comparison video (see the module doc) to `output` (.mp4 .mkv .mov .webm .avi .gif).
+    """Write the comparison video (see the module doc) to `output` (.mp4 .mkv .mov .webm .avi .gif), encoded with
+    `options` (x264 at `PRESET` when they give no preset).
 
     Raises:
         UsageError: stills (a video needs sequences); a wipe without exactly a source and one result.
@@ -100,6 +103,8 @@ def write_video(
     inputs = [entry.path for entry in lineup.entries]
     check_output(output, inputs=inputs, force=force)
     check_encoding(output, options)
+    if options.preset is None:
+        options = replace(options, preset=PRESET)
     width, panel_height = panel_size(lineup, height)
     band = band_height(panel_height)
     base = lineup.entries[0]

@@ -201,10 +201,13 @@ def check_quality_flags(path: str | Path, options: EncodeOptions) -> None:
         )
 
 
-def check_picture_flags(output: str | Path, options: EncodeOptions, *, what: str) -> None:
+def check_picture_flags(
+    output: str | Path, options: EncodeOptions, *, what: str, how: str = "written without a video encoder"
+) -> None:
     """UsageError when a video encoder's flag (`--crf`, `--preset`, `--pix-fmt`) was given for an output written as
-    pictures (`what`, e.g. "a picture" or "a folder of pictures"), where no video encoder runs: the flag would change
-    nothing. For commands whose encoder flags are None unless the user gives them (restyle).
+    pictures (`what`, e.g. "a picture" or "a folder of pictures"; `how` it is written), where no video encoder runs
+    on the user's settings: the flag would change nothing. For commands whose encoder flags are None unless the user
+    gives them (restyle, compare, stabilize).
     """
     given = [
         (flag, value)
@@ -218,8 +221,7 @@ def check_picture_flags(output: str | Path, options: EncodeOptions, *, what: str
     names = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     many = len(given) > 1
     raise UsageError(
-        f"{flags}: the output is {what}, written without a video encoder, so {'these flags change' if many else 'it changes'} "
-        "nothing",
+        f"{flags}: the output is {what}, {how}, so {'these flags change' if many else 'it changes'} nothing",
         path=output,
         hint=f"leave {names} out ({'they set' if many else 'it sets'} the encoder of a video output: .mp4, .mkv, .mov, .webm)",
     )

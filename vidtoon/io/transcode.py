@@ -6,7 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.io.audio import AudioSource
-from vidtoon.io.reader import VideoReader
+from vidtoon.io.reader import VideoReader, warn_alpha
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import prefetch
@@ -27,11 +27,13 @@ def transcode(
 
     Each frame keeps its timestamp (constant and variable rates survive), the audio and
     subtitle streams are copied (or re-encoded if the container needs it), and the container
-    metadata is kept. `start`/`end` cut the video and its audio together. `on_corrupt`: see `VideoReader`.
+    metadata is kept. `start`/`end` cut the video and its audio together. `on_corrupt`: see `VideoReader`. A
+    transparent source is said once (`warn_alpha`): the output is opaque.
     """
     progress = progress or NoProgress()
     with VideoReader(source, start=start, end=end, on_corrupt=on_corrupt) as reader:
         info = reader.info
+        warn_alpha(info)
         with VideoWriter(
             output,
             fps=info.fps or Fraction(25),

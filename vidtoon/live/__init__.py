@@ -178,4 +178,5 @@ def _animate_stages(face, face_path, translator, options: RestyleOptions, device
         "landmarks", face, Path(face_path), relative=True, crop=True, checkpoint=None, device=device, turn=turn
     )
     animators.append(animator)
-    return Stages(lambda rgb, at: (rgb, at), lambda item: animator(item[0], float(item[1])))  # tracking: in order
+    # tracking: in order; an input of another size starts the motion afresh (`LandmarkAnimator.reset`)
+    return Stages(lambda rgb, at: (rgb, at), lambda item: animator(item[0], float(item[1])), animator.reset)

@@ -5,8 +5,9 @@ overlaps the others' (a serial loop is as slow as their sum). Each hand-over bef
 frame (`Mailbox`): when a stage is slower than the input, frames are dropped and counted, never queued, so the
 latency stays bounded. The temporal stage runs online (it only knows the past). Where frames were dropped, the
 writer repeats the last restyled frame at their times, so a recording keeps the input's frame rate and length.
-An input that changes size mid-stream (a camera switched, a scene change in OBS) restarts the temporal stage and is
-fitted into the output's size, keeping its shape (black bars): a stream or an encoder keeps one size.
+An input that changes size mid-stream (a camera switched, a scene change in OBS) restarts the temporal stage (or the
+animator's motion) and is fitted into the output's size, keeping its shape (black bars): a stream or an encoder keeps
+one size (an animated face has the still's size whatever the input's).
 """
 
 from __future__ import annotations
@@ -297,20 +298,25 @@ def _input_resized(sizes: dict, frame: LiveFrame, stages: Stages) -> tuple[int, 
 
 def _fitted(sizes: dict, out: np.ndarray, frame: LiveFrame, resized: tuple[int, int] | None) -> np.ndarray:
     """`out` at the output's size (its first picture's: an encoder, a stream or a camera keeps one), fitted into it
-    keeping its shape (black bars) when it differs; said once per change of the input's size."""
+    keeping its shape (black bars) when it differs; said once per change of the input's size, as it is: fitted, or
+    the output unchanged (an animated face keeps the still's size whatever drives it; an input back at its first
+    size)."""
     size = sizes.setdefault("output", out.shape[:2])
+    fitted = out.shape[:2] != size
     if resized is not None:
         log.warning(
-            "input changed size from %dx%d to %dx%d at frame %d: fitted into %dx%d, keeping its shape",
+            "input changed size from %dx%d to %dx%d at frame %d: %s %dx%d%s",
             resized[1],
             resized[0],
             frame.rgb.shape[1],
             frame.rgb.shape[0],
             frame.index,
+            "fitted into" if fitted else "the output stays",
             size[1],
             size[0],
+            ", keeping its shape" if fitted else "",
         )
-    return out if out.shape[:2] == size else fit(out, size[1], size[0], "pad")
+    return fit(out, size[1], size[0], "pad") if fitted else out
 
 
 def _stop_threads(live_input: LiveInput, modelled: Mailbox, model_thread: threading.Thread) -> None:
