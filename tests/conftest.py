@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from fractions import Fraction
@@ -15,6 +16,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "clips" / "sample.mp4"
 VIDTOON = [sys.executable, "-m", "vidtoon"]  # the command line, as a user runs it
+
+# The signals as a terminal gives them, whoever started the suite: a script's background job (`cmd &`: SIGINT ignored)
+# or `nohup` (SIGHUP ignored) hands an ignored signal on to every child, and vidtoon keeps SIGHUP ignored where it finds
+# it so (its `nohup` support) — the tests of Ctrl-C and of a closing terminal would then test nothing.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def run_vidtoon(*args, cwd=None, env=None) -> subprocess.CompletedProcess:
