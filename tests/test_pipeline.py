@@ -440,3 +440,35 @@ def test_a_killed_gif_restyle_leaves_no_hidden_partial_file_after_the_next_run(t
     again = run_cli("restyle", source, "--to", "toon", "--end", "0.2", "-o", tmp_path / "out.gif")
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.gif"]
+
+
+class _StopAfter:
+    """Progress that, at frame `at`, records another output as finished (as a restyle in another thread of this
+    process would) and then stops the run as Ctrl-C does."""
+
+    def __init__(self, at: int, other):
+        self.at, self.other, self.done = at, other, 0
+
+    def start(self, total, description):
+        pass
+
+    def advance(self, steps=1):
+        from vidtoon.interrupts import output_finished
+
+        self.done += steps
+        if self.done >= self.at:
+            output_finished(self.other)
+            raise KeyboardInterrupt
+
+
+def test_a_stopped_run_keeps_its_segments_though_another_output_finished_meanwhile(tmp_path):
+    out = tmp_path / "out.mp4"
+    loaded = load_translator(style="toon", device="cpu", twin=True)
+    options = RestyleOptions(end=Fraction(2), segment_seconds=1, encode=FAST)
+    with pytest.raises(vidtoon.Interrupted) as caught:
+        vidtoon.restyle(SAMPLE, out, translator=loaded.translator, options=options, progress=_StopAfter(30, tmp_path / "b.mp4"))
+    assert str(caught.value) == f"interrupted: 1 finished segment(s) of {out} kept; run again with --resume"
+    assert not out.exists()
+    assert vidtoon.restyle(SAMPLE, out, translator=loaded.translator, options=options, resume=True) == out
+    assert probe(out).frame_count == 48
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
