@@ -528,3 +528,30 @@ def test_restyle_by_name_refuses_before_loading_and_fills_the_styles_defaults(tm
     assert with_style_defaults({"height": 360}, RestyleOptions(end=1)).height == 360
     assert with_style_defaults({"height": 360}, RestyleOptions(height=136)).height == 136
     assert with_style_defaults({"faces": True}, None).faces is True
+
+
+class _CtrlCAt:
+    """Progress that sends this process a real SIGINT at frame `at` (Python's own handler: KeyboardInterrupt)."""
+
+    def __init__(self, at: int):
+        self.at, self.done = at, 0
+
+    def start(self, total, description):
+        pass
+
+    def advance(self, steps=1):
+        self.done += steps
+        if self.done >= self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+
+
+def test_a_second_restyle_in_the_same_process_is_stopped_by_ctrl_c_as_the_first_would_be(tmp_path):
+    loaded = load_translator(style="toon", device="cpu", twin=True)
+    options = RestyleOptions(end=Fraction(2), segment_seconds=1, encode=FAST)
+    before = signal.getsignal(signal.SIGINT)
+    first = vidtoon.restyle(SAMPLE, tmp_path / "first.mp4", translator=loaded.translator, options=options)
+    assert probe(first).frame_count == 48 and signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(vidtoon.Interrupted, match="1 finished segment"):
+        vidtoon.restyle(SAMPLE, tmp_path / "second.mp4", translator=loaded.translator, options=options, progress=_CtrlCAt(30))
+    assert not (tmp_path / "second.mp4").exists() and signal.getsignal(signal.SIGINT) is before
