@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+from vidtoon.checks import seconds
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.writer import EncodeOptions, VideoWriter
@@ -29,6 +30,7 @@ def transcode(
     subtitle streams are copied (or re-encoded if the container needs it), and the container
     metadata is kept. `start`/`end` cut the video and its audio together. `on_corrupt`: see `VideoReader`.
     """
+    start, end = seconds("--start", start), seconds("--end", end)  # before anything is opened
     progress = progress or NoProgress()
     with VideoReader(source, start=start, end=end, on_corrupt=on_corrupt) as reader:
         info = reader.info
