@@ -252,3 +252,49 @@ def test_a_dangling_link_under_the_output_name_is_kept_unless_forced(tmp_path):
     assert output.is_symlink()
     assert run_vidtoon(*args, "--force").returncode == 0
     assert output.is_file() and not output.is_symlink() and not (tmp_path / "renders").exists()
+
+
+def test_a_commit_holds_a_signal_until_the_rename_is_done_and_puts_the_handlers_back_exactly(tmp_path):
+    import signal
+    import threading
+
+    from vidtoon.files import AtomicFile as Staged
+
+    arrived = []
+
+    def mine(signum, frame):
+        arrived.append((signum, (tmp_path / "out.txt").exists()))
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, mine)
+    try:
+        staged = Staged(tmp_path / "out.txt")
+        staged.path.write_text("done")
+        os.kill(os.getpid(), signal.SIGINT)
+        assert arrived == [(signal.SIGINT, False)]  # delivered at once outside a hold...
+        arrived.clear()
+        from vidtoon.interrupts import held_signals
+
+        with held_signals():
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just before the rename
+            time.sleep(0.05)
+            assert arrived == []  # ...and held inside one
+            staged.commit()  # its own hold, nested
+        assert arrived == [(signal.SIGINT, True)]  # after the rename, to the handler that was there, once
+        assert signal.getsignal(signal.SIGINT) is mine and signal.getsignal(signal.SIGTERM) is saved[signal.SIGTERM]
+        # from another thread (a notebook's worker, a Ray actor's unit): no handler is touched, the commit works
+        seen = []
+
+        def commit_in_a_thread():
+            with Staged(tmp_path / "thread.txt") as other:
+                other.path.write_text("thread")
+            seen.append(signal.getsignal(signal.SIGINT))
+
+        worker = threading.Thread(target=commit_in_a_thread)
+        worker.start()
+        worker.join()
+        assert seen == [mine] and (tmp_path / "thread.txt").read_text() == "thread"
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "thread.txt"]

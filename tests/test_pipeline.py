@@ -331,8 +331,8 @@ def test_foreign_cyclegan_checkpoint_restyles_from_the_command_line(tmp_path):
 
 def test_the_api_says_what_translator_and_options_are(tmp_path, tiny_checkpoint):
     with pytest.raises(vidtoon.UsageError, match="restyle needs a loaded style as translator, got 'toon'") as caught:
-        vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator="toon")  # a style's name: restyle_with takes those
-    assert "restyle_with" in caught.value.hint and "load_translator" in caught.value.hint
+        vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator="toon")  # a style's name: to= takes those
+    assert "to='toon'" in caught.value.hint and "load_translator" in caught.value.hint
     translator = load_translator(model=tiny_checkpoint, device="cpu").translator
     with pytest.raises(vidtoon.UsageError, match="options must be a RestyleOptions, got dict"):
         vidtoon.restyle(SAMPLE, tmp_path / "out.mp4", translator=translator, options={"height": 64})
@@ -440,3 +440,118 @@ def test_a_killed_gif_restyle_leaves_no_hidden_partial_file_after_the_next_run(t
     again = run_cli("restyle", source, "--to", "toon", "--end", "0.2", "-o", tmp_path / "out.gif")
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out.gif"]
+
+
+class _StopAfter:
+    """Progress that, at frame `at`, records another output as finished (as a restyle in another thread of this
+    process would) and then stops the run as Ctrl-C does."""
+
+    def __init__(self, at: int, other):
+        self.at, self.other, self.done = at, other, 0
+
+    def start(self, total, description):
+        pass
+
+    def advance(self, steps=1):
+        from vidtoon.interrupts import output_finished
+
+        self.done += steps
+        if self.done >= self.at:
+            output_finished(self.other)
+            raise KeyboardInterrupt
+
+
+def test_a_stopped_run_keeps_its_segments_though_another_output_finished_meanwhile(tmp_path):
+    out = tmp_path / "out.mp4"
+    loaded = load_translator(style="toon", device="cpu", twin=True)
+    options = RestyleOptions(end=Fraction(2), segment_seconds=1, encode=FAST)
+    with pytest.raises(vidtoon.Interrupted) as caught:
+        vidtoon.restyle(SAMPLE, out, translator=loaded.translator, options=options, progress=_StopAfter(30, tmp_path / "b.mp4"))
+    assert str(caught.value) == f"interrupted: 1 finished segment(s) of {out} kept; run again with --resume"
+    assert not out.exists()
+    assert vidtoon.restyle(SAMPLE, out, translator=loaded.translator, options=options, resume=True) == out
+    assert probe(out).frame_count == 48
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_restyle_by_a_styles_name_is_the_command_line_as_a_call(tmp_path):
+    film = tmp_path / "film.mp4"
+    film.write_bytes(SAMPLE.read_bytes())
+    out = vidtoon.restyle(film, to="toon", options=RestyleOptions(height=136, end=Fraction(1, 2)))
+    assert out == tmp_path / "film.toon.mp4"  # the command line's default name
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vidtoon",
+            "restyle",
+            film,
+            "--to",
+            "toon",
+            "--height",
+            "136",
+            "--end",
+            "0.5",
+            "-o",
+            tmp_path / "cli.mp4",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    called, typed = list(read_frames(out)), list(read_frames(tmp_path / "cli.mp4"))
+    assert len(called) == len(typed) == 12 and probe(out).audio
+    assert [f.time for f in called] == [f.time for f in typed]
+    assert max(int(np.abs(a.rgb.astype(int) - b.rgb.astype(int)).max()) for a, b in zip(called, typed, strict=True)) <= 1
+
+
+def test_restyle_by_name_refuses_before_loading_and_fills_the_styles_defaults(tmp_path, tiny_checkpoint):
+    from vidtoon.restyle.pipeline import with_style_defaults
+
+    out = tmp_path / "out.mp4"
+    with pytest.raises(vidtoon.UsageError, match="restyle needs a style: to=STYLE, model=FILE or like=IMAGE"):
+        vidtoon.restyle(SAMPLE, out)
+    with pytest.raises(vidtoon.UsageError, match="unknown style 'nope'"):
+        vidtoon.restyle(SAMPLE, out, to="nope")
+    with pytest.raises(vidtoon.UsageError, match="give exactly one of --to STYLE, --model FILE or --like IMAGE"):
+        vidtoon.restyle(SAMPLE, out, to="toon", model=tiny_checkpoint)
+    translator = load_translator(style="toon", device="cpu", twin=True).translator
+    with pytest.raises(vidtoon.UsageError, match=r"not both \(translator and to\)"):
+        vidtoon.restyle(SAMPLE, out, to="toon", translator=translator)
+    with pytest.raises(vidtoon.InputError, match="file not found"):
+        vidtoon.restyle(tmp_path / "missing.mp4", out, to="nope")  # the source first, as the command line
+    out.write_bytes(b"older")
+    with pytest.raises(vidtoon.OutputError, match="output already exists"):
+        vidtoon.restyle(SAMPLE, out, model=tiny_checkpoint)
+    assert out.read_bytes() == b"older"
+    # a field left at its default takes the card's (pixar: height 360); one given wins
+    assert with_style_defaults({"height": 360}, RestyleOptions(end=1)).height == 360
+    assert with_style_defaults({"height": 360}, RestyleOptions(height=136)).height == 136
+    assert with_style_defaults({"faces": True}, None).faces is True
+
+
+class _CtrlCAt:
+    """Progress that sends this process a real SIGINT at frame `at` (Python's own handler: KeyboardInterrupt)."""
+
+    def __init__(self, at: int):
+        self.at, self.done = at, 0
+
+    def start(self, total, description):
+        pass
+
+    def advance(self, steps=1):
+        self.done += steps
+        if self.done >= self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+
+
+def test_a_second_restyle_in_the_same_process_is_stopped_by_ctrl_c_as_the_first_would_be(tmp_path):
+    loaded = load_translator(style="toon", device="cpu", twin=True)
+    options = RestyleOptions(end=Fraction(2), segment_seconds=1, encode=FAST)
+    before = signal.getsignal(signal.SIGINT)
+    first = vidtoon.restyle(SAMPLE, tmp_path / "first.mp4", translator=loaded.translator, options=options)
+    assert probe(first).frame_count == 48 and signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(vidtoon.Interrupted, match="1 finished segment"):
+        vidtoon.restyle(SAMPLE, tmp_path / "second.mp4", translator=loaded.translator, options=options, progress=_CtrlCAt(30))
+    assert not (tmp_path / "second.mp4").exists() and signal.getsignal(signal.SIGINT) is before

@@ -5,7 +5,16 @@ imported on first use (PEP 562), so `import vidtoon` is cheap and pulls in neith
 the training code runs on machines without PyAV, and the CLI's help stays fast.
 """
 
-from vidtoon.errors import DecodeError, EncodeError, InputError, OutputError, UsageError, VidtoonError
+from vidtoon.errors import (
+    DecodeError,
+    DiskFullError,
+    EncodeError,
+    InputError,
+    Interrupted,
+    OutputError,
+    UsageError,
+    VidtoonError,
+)
 from vidtoon.lazy import lazy_api
 from vidtoon.version import __version__
 
@@ -37,8 +46,10 @@ _LAZY = {
 
 __all__ = [
     "DecodeError",
+    "DiskFullError",
     "EncodeError",
     "InputError",
+    "Interrupted",
     "OutputError",
     "UsageError",
     "VidtoonError",

@@ -88,6 +88,9 @@ class Interrupted(KeyboardInterrupt):
         self.again = again
         super().__init__(signum)
 
+    def __str__(self) -> str:
+        return self.message  # what a notebook's traceback shows, not the bare signal number
+
     @property
     def exit_code(self) -> int:
         return 128 + self.signum

@@ -165,3 +165,9 @@ def test_lengths_must_match_unless_truncated(clips, tmp_path):
     layout = plan_layout(lineup, even_times(lineup.span, 2), 48)
     x, y = layout.cell(1, 0)  # 0.375 s: frame 9 of the first 12
     assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == 9
+
+
+def test_one_result_given_as_a_plain_path_is_one_column_not_its_characters(clips, tmp_path):
+    as_list = compare([clips / "bright.mp4"], tmp_path / "list.png", source=clips / "source.mp4")
+    alone = compare(str(clips / "bright.mp4"), tmp_path / "alone.png", source=clips / "source.mp4")
+    assert np.array_equal(read_image(alone), read_image(as_list))

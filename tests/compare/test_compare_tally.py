@@ -139,3 +139,8 @@ def test_a_folder_of_votes_is_named_as_a_folder(tmp_path):
     (tmp_path / "votes").mkdir()
     with pytest.raises(InputError, match="is a folder, not a vote file"):
         tally([tmp_path / "votes"])
+
+
+def test_one_vote_file_given_as_a_plain_path_is_counted(tmp_path):
+    one = _votes(tmp_path / "a.json", [("m1", "m2", "style", "m1")])
+    assert (tally(str(one)).votes, tally(one).votes) == (1, 1)

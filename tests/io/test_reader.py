@@ -94,6 +94,19 @@ def test_start_past_end_and_reversed_range():
         VideoReader(SAMPLE, start=Fraction(2), end=Fraction(1))
 
 
+def test_start_and_end_as_plain_numbers_cut_as_fractions_do_and_a_string_is_one_line(tmp_path):
+    from vidtoon.io import transcode
+
+    as_floats = [f.time for f in read_frames(SAMPLE, start=1.5, end=2)]
+    assert as_floats == [f.time for f in read_frames(SAMPLE, start=Fraction(3, 2), end=Fraction(2))]
+    assert len(as_floats) == 12 and as_floats[-1] == Fraction(11, 24)
+    with pytest.raises(UsageError, match="--start must be a time of 0 seconds or more, got '1'"):
+        VideoReader(SAMPLE, start="1")
+    with pytest.raises(UsageError, match="--end must be a time of 0 seconds or more, got '2'"):
+        transcode(SAMPLE, tmp_path / "cut.mp4", start=1, end="2")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_damaged_frame_names_index_and_time(tmp_path):
     path = png_clip_with_broken_frame(tmp_path / "png_frames.mov", 5, seed=0)  # frame 5's header damaged
     seen = []

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -93,7 +94,7 @@ def _seconds(time: Fraction | float | str) -> Fraction:
 
 
 def compare(
-    results: list[str | Path],
+    results: list[str | Path] | str | Path,
     output: str | Path,
     *,
     source: str | Path | None = None,
@@ -103,6 +104,16 @@ def compare(
 ) -> Path:
     """Write a comparison of `results` (against `source`) to `output`: a sheet, a video or an A/B page (by its name).
 
+    Args:
+        results: the results to show (videos, images or frame folders), in order; one path alone is one result.
+        output: `.png`/`.jpg` a sheet, a video suffix a video, no suffix a page folder.
+        source: the original, shown first (a wipe's other side).
+        options: what is drawn (`CompareOptions`: `--frames`, `--at`, `--layout`, `--height`, `--label`, ...).
+        progress: receives one step per frame of a video (`vidtoon.progress.Progress`); None: silent.
+
+    Returns:
+        The written sheet, video or page folder.
+
     Raises:
         UsageError: an unknown kind of output, bad options, a page with fewer than two results, a wipe that is not
             source + one result.
@@ -111,6 +122,7 @@ def compare(
     """
     from vidtoon.compare.inputs import make_lineup
 
+    results = [results] if isinstance(results, (str, os.PathLike)) else list(results)  # not its characters
     kind = output_kind(output)
     output = Path(output)
     if kind == "page" and len(results) < 2:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,8 +213,17 @@ def read_key(path: Path, study: str) -> dict[str, str]:
     return names
 
 
-def tally(vote_files: list[str | Path], *, key: str | Path | None = None) -> Tally:
-    """Count the votes in `vote_files` (see the module doc); `key`: the page's key.json, to name the methods."""
+def tally(vote_files: list[str | Path] | str | Path, *, key: str | Path | None = None) -> Tally:
+    """Count the votes in `vote_files` (see the module doc; one path alone is one file); `key`: the page's key.json,
+    to name the methods.
+
+    Returns:
+        The `Tally`: per question and overall, each method's win rate with its Wilson interval and Bradley-Terry score.
+
+    Raises:
+        InputError: a vote file or the key is missing, unreadable or from another study.
+    """
+    vote_files = [vote_files] if isinstance(vote_files, (str, os.PathLike)) else vote_files  # not its characters
     study, votes, raters = read_votes([Path(p) for p in vote_files])
     names = read_key(Path(key), study) if key is not None else {}
     ids = sorted({method for vote in votes for method in vote["pair"]})

@@ -13,6 +13,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from vidtoon.checks import seconds
 from vidtoon.errors import DecodeError, UsageError
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.open import open_input
@@ -70,6 +71,7 @@ class VideoReader:
     ):
         if on_corrupt not in ON_CORRUPT_MODES:
             raise UsageError(f"--on-corrupt must be one of {', '.join(ON_CORRUPT_MODES)}, got {on_corrupt!r}")
+        start, end = seconds("--start", start), seconds("--end", end)  # a float or an int too; a string is refused
         self.on_corrupt = on_corrupt
         self.concealed: list[Fraction] = []  # input times (s) of the frames concealed so far (repeats of the previous good one)
         self.path = Path(path)

@@ -114,9 +114,10 @@ def restyle_video(
             final=True,  # from its rename on, a signal no longer stops the command (the CLI says what it wrote)
         )
     except BaseException as exc:
-        if len(finished_outputs()) > finished_before:
+        if output in finished_outputs()[finished_before:]:
             # the film is in place; a signal held over its rename reached a caller that is not the CLI (whose handler
-            # lets the command finish): nothing is left to resume, so no segments are kept
+            # lets the command finish): nothing is left to resume, so no segments are kept. This film's own record:
+            # another restyle in this process (a thread, a Ray actor's other unit) may finish meanwhile
             with held_signals():
                 job.remove()
             raise
