@@ -165,3 +165,19 @@ def test_lengths_must_match_unless_truncated(clips, tmp_path):
     layout = plan_layout(lineup, even_times(lineup.span, 2), 48)
     x, y = layout.cell(1, 0)  # 0.375 s: frame 9 of the first 12
     assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == 9
+
+
+def test_a_result_at_a_smaller_scale_with_its_odd_side_rounded_is_the_same_aspect(clips, tmp_path):
+    # 64x48 at 0.40625 is 26x19.5, which an encoder makes 26x20: one pixel at the result's size, two at the source's
+    make_clip(tmp_path / "small.mp4", 24, size=(26, 20))
+    sheet = read_image(
+        compare(
+            [tmp_path / "small.mp4"], tmp_path / "s.png", source=clips / "source.mp4", options=CompareOptions(frames=2, height=48)
+        )
+    )
+    layout = plan_layout(make_lineup([tmp_path / "small.mp4"], source=clips / "source.mp4"), [Fraction(1, 2), Fraction(3, 2)], 48)
+    assert sheet.shape[0] == layout.header + 2 * 48 + 3 * GAP
+    make_clip(tmp_path / "square.mp4", 24, size=(48, 48))  # another picture shape is still refused, and nothing written
+    with pytest.raises(InputError, match=r"aspect ratios differ: .*square.mp4 is 48x48"):
+        compare([tmp_path / "square.mp4"], tmp_path / "q.png", source=clips / "source.mp4")
+    assert not (tmp_path / "q.png").exists()
