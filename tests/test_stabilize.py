@@ -186,3 +186,21 @@ def test_a_folder_whose_frames_would_share_a_name_is_refused(tmp_path):
     with pytest.raises(InputError, match="f1.jpg and f1.png would both be written as f1.png"):
         stabilize(frames, source, tmp_path / "stable", device="cpu")
     assert not (tmp_path / "stable").exists()
+
+
+def test_an_fps_that_would_not_be_used_is_refused(tmp_path):
+    frames = [np.full((32, 48, 3), 100, np.uint8)] * 3
+    processed, source = make_clip(tmp_path / "p.mp4", frames), make_clip(tmp_path / "s.mp4", frames)
+    line = one_error_line(run_cli("stabilize", processed, "--source", source, "--fps", "30", "-o", tmp_path / "out.mp4"))
+    assert "p.mp4 is a video and keeps its own timing" in line and "leave out --fps" in line
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"{i}.png", frames[i])
+    line = one_error_line(run_cli("stabilize", folder, "--source", source, "--fps", "30", "-o", tmp_path / "out"))
+    assert "is a folder of PNGs" in line and "out.mp4" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "p.mp4", "s.mp4"]
+    # a folder made into a video takes it: 3 frames at 30 fps
+    assert stabilize(folder, source, tmp_path / "out.mp4", fps="30", device="cpu") == tmp_path / "out.mp4"
+    info = probe(tmp_path / "out.mp4")
+    assert (info.fps, info.frame_count) == (30, 3)

@@ -17,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.device import resolve_device
+from vidtoon.errors import UsageError
 from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
 from vidtoon.io.formats import FORMATS, check_encoding
@@ -68,7 +69,8 @@ def stabilize(
     written in resumable segments (`resume` continues an interrupted run with the same settings). Any
     other output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
     appearing whole when done. The source may differ from the processed frames in size but not in
-    aspect ratio: it is resized to them for the flow.
+    aspect ratio: it is resized to them for the flow. `fps` for a processed video (it keeps its own timing) or
+    a folder output (PNGs have no rate) is a UsageError, not ignored.
     """
     progress = progress or NoProgress()
     # the blend's settings are checked as restyle's are (a bad value: one UsageError naming the flag)
@@ -84,9 +86,21 @@ def stabilize(
     processed, source = Path(processed), Path(source)
     # a folder of frames made from a video plays as that video: its timestamps and its sound
     timed_by_source = fps is None and processed.is_dir() and not source.is_dir()
+    asked_fps = fps
     fps = parse_rate(25 if fps is None else fps, flag="--fps")
     output = Path(output) if output is not None else default_stabilize_output(processed)
     to_folder = output.suffix.lower() not in FORMATS
+    if asked_fps is not None:  # a rate that would not be used is refused, not silently ignored
+        if to_folder:
+            raise UsageError(
+                f"--fps sets the rate of a video, but {output} is a folder of PNGs (no frame rate)",
+                hint="give a video name such as out.mp4 with -o, or leave out --fps",
+            )
+        if processed.exists() and not processed.is_dir():
+            raise UsageError(
+                f"--fps sets the rate of a video made from a frame folder; {processed} is a video and keeps its own timing",
+                hint="leave out --fps (to change a video's rate, stitch its frames: vidtoon frames, then vidtoon stitch --fps)",
+            )
     if to_folder:  # before any frame is read
         check_output_folder(output, inputs=(processed, source), force=force)
     else:
