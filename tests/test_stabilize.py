@@ -204,3 +204,39 @@ def test_an_fps_that_would_not_be_used_is_refused(tmp_path):
     assert stabilize(folder, source, tmp_path / "out.mp4", fps="30", device="cpu") == tmp_path / "out.mp4"
     info = probe(tmp_path / "out.mp4")
     assert (info.fps, info.frame_count) == (30, 3)
+
+
+def test_an_output_folder_that_force_would_not_help_says_so_first(tmp_path):
+    # "exists — pass --force" for an input folder or a file sent the user round in a circle: --force is refused too
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        write_image(frames / f"{i}.png", np.full((32, 48, 3), 100, np.uint8))
+    source = make_clip(tmp_path / "s.mp4", 3, size=(48, 32))
+    for force in (False, True):
+        with pytest.raises(UsageError, match="is an input — choose another with -o$"):
+            stabilize(frames, source, frames, device="cpu", force=force)
+        with pytest.raises(UsageError, match="is a file, not a folder"):
+            stabilize(frames, source, frames / "0.png", device="cpu", force=force)
+    assert sorted(p.name for p in frames.iterdir()) == ["0.png", "1.png", "2.png"]
+
+
+def test_a_folder_replaced_with_force_says_which_older_images_it_still_holds(tmp_path, caplog):
+    # a run of 5 frames, then one of 3 with --force: 3.png and 4.png are the first run's (kept: the folder may be the
+    # user's own), and a stitch of the folder would play them after the new ones
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(5):
+        write_image(frames / f"{i}.png", np.full((32, 48, 3), 100 + 10 * i, np.uint8))
+    source = make_clip(tmp_path / "s.mp4", 5, size=(48, 32))
+    out = stabilize(frames, source, tmp_path / "stable", device="cpu")
+    (frames / "3.png").unlink()
+    (frames / "4.png").unlink()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
+        stabilize(frames, source, out, device="cpu", force=True, truncate=True)
+    assert [p.name for p in list_images(out)] == ["0.png", "1.png", "2.png", "3.png", "4.png"]
+    assert "2 images from before this run are still there (3.png, 4.png)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
+        stabilize(frames, source, tmp_path / "fresh", device="cpu", truncate=True)
+    assert "from before this run" not in caplog.text
