@@ -3,6 +3,7 @@
 import json
 import logging
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -203,3 +204,18 @@ def test_cli_table_and_bad_input(clips):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "not found" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_videos_at_different_frame_rates_are_paired_by_number_with_a_warning(tmp_path, caplog):
+    # the same 6 frames at 24 and at 30000/1001 fps: scored frame for frame, with one line saying so
+    frames = [texture(48, 64, seed=i) for i in range(6)]
+    source = make_clip(tmp_path / "source.mp4", frames)
+    ntsc = make_clip(tmp_path / "ntsc.mp4", frames, fps=Fraction(30000, 1001))
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
+        report = evaluate(ntsc, source, ntsc, device="cpu")
+    assert f"source {source} 24 fps, output {ntsc} 29.97 fps" in caplog.text and "paired by their number" in caplog.text
+    assert report.frames == 6 and report.ssim == 1.0 and report.psnr == math.inf  # the output against itself: perfect
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
+        evaluate(source, source, device="cpu")
+    assert "frame rates differ" not in caplog.text

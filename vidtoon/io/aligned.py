@@ -21,6 +21,7 @@ import numpy as np
 
 from vidtoon.errors import InputError
 from vidtoon.io.images import resize
+from vidtoon.io.probe import probe
 from vidtoon.io.reader import Frame
 from vidtoon.io.sequence import count_frames, read_sequence
 from vidtoon.streaming import zip_in_step
@@ -32,6 +33,7 @@ def common_frame_count(paths: dict[str, Path], *, truncate: bool, minimum: int =
     """(frames to use, each role's count) for the sequences `paths` (role -> video or folder).
 
     Raises InputError when the counts differ and `truncate` is off, or when fewer than `minimum` frames remain.
+    Videos at different frame rates are paired frame for frame, with a warning naming the rates.
     """
     counts = {role: count_frames(path) for role, path in paths.items()}
     frames = min(counts.values())
@@ -43,6 +45,12 @@ def common_frame_count(paths: dict[str, Path], *, truncate: bool, minimum: int =
         if not truncate:
             raise InputError(f"frame counts differ: {listed}", hint=f"pass --truncate to use the first {frames} frames")
         log.warning("frame counts differ (%s): using the first %d frames", listed, frames)
+    rates = {role: probe(path).fps for role, path in paths.items() if not path.is_dir()}
+    if len({rate for rate in rates.values() if rate}) > 1:  # a folder has no rate of its own
+        listed = ", ".join(
+            f"{role} {paths[role]} {float(rate):.3f}".rstrip("0").rstrip(".") + " fps" for role, rate in rates.items()
+        )
+        log.warning("frame rates differ (%s): frames are paired by their number, not their time", listed)
     return frames, counts
 
 
