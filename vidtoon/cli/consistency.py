@@ -26,7 +26,11 @@ from vidtoon.errors import UsageError
 from vidtoon.settings import DEFAULT_STRENGTH, FID_WEIGHTS_HINT, FID_WEIGHTS_URL, INCEPTION_ENV
 
 
-@app.command()
+@app.command(
+    epilog="Examples:\n\n"
+    "vidtoon stabilize colourised.mp4 --source film.mp4 -o steady.mp4\n\n"
+    "vidtoon stabilize processed_frames/ --source film.mp4 -o steady.mp4   (the film's timing and sound)"
+)
 def stabilize(
     processed: Annotated[Path, typer.Argument(help="A per-frame-processed video or frame folder (any tool's).")],
     source: Annotated[Path, typer.Option("--source", help="The original video or frame folder it was made from.")],
@@ -76,7 +80,13 @@ def stabilize(
     done(f"wrote {out}")
 
 
-@app.command("eval")
+@app.command(
+    "eval",
+    epilog="Examples:\n\n"
+    "vidtoon eval toon.mp4 --source film.mp4 --reference toon_per_frame.mp4   "
+    "(toon_per_frame.mp4: restyle --consistency none)\n\n"
+    "vidtoon eval toon.mp4 --source film.mp4 --json > scores.json",
+)
 def evaluate_command(
     output: Annotated[Path, typer.Argument(help="The processed video or frame folder to score.")],
     source: Annotated[
