@@ -181,3 +181,11 @@ def test_a_result_at_a_smaller_scale_with_its_odd_side_rounded_is_the_same_aspec
     with pytest.raises(InputError, match=r"aspect ratios differ: .*square.mp4 is 48x48"):
         compare([tmp_path / "square.mp4"], tmp_path / "q.png", source=clips / "source.mp4")
     assert not (tmp_path / "q.png").exists()
+
+
+def test_without_a_source_the_aspect_rule_names_the_first_result(clips, tmp_path):
+    make_clip(tmp_path / "square.mp4", 24, size=(48, 48))
+    with pytest.raises(InputError) as info:
+        compare([clips / "same.mp4", tmp_path / "square.mp4"], tmp_path / "q.png")
+    assert "the first result" in info.value.message and str(info.value).endswith("made at the first result's aspect ratio")
+    assert not (tmp_path / "q.png").exists()

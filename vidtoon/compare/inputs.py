@@ -116,7 +116,7 @@ def make_lineup(
             raise InputError(
                 f"aspect ratios differ: {entry.path} is {entry.size[0]}x{entry.size[1]} ({float(entry.aspect):.3f}:1), "
                 f"the {role} {base.path} is {base.size[0]}x{base.size[1]} ({float(base.aspect):.3f}:1)",
-                hint="compare results made at the source's aspect ratio",
+                hint=f"compare results made at the {role}'s aspect ratio",
             )
     still = kinds == {True}
     fps = next((e.info.fps for e in entries if e.kind == "video" and e.info.fps), None) or FOLDER_FPS
