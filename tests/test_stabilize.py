@@ -213,12 +213,16 @@ def test_an_output_folder_that_force_would_not_help_says_so_first(tmp_path):
     for i in range(3):
         write_image(frames / f"{i}.png", np.full((32, 48, 3), 100, np.uint8))
     source = make_clip(tmp_path / "s.mp4", 3, size=(48, 32))
+    (tmp_path / "notes").write_text("keep me")
     for force in (False, True):
         with pytest.raises(UsageError, match="is an input — choose another with -o$"):
             stabilize(frames, source, frames, device="cpu", force=force)
         with pytest.raises(UsageError, match="is a file, not a folder"):
-            stabilize(frames, source, frames / "0.png", device="cpu", force=force)
+            stabilize(frames, source, tmp_path / "notes", device="cpu", force=force)
+        with pytest.raises(UsageError, match="not one picture — give a video name .* or a folder name"):
+            stabilize(frames, source, frames / "0.png", device="cpu", force=force)  # a picture's name: no folder of it
     assert sorted(p.name for p in frames.iterdir()) == ["0.png", "1.png", "2.png"]
+    assert (tmp_path / "notes").read_text() == "keep me"
 
 
 def test_a_folder_replaced_with_force_says_which_older_images_it_still_holds(tmp_path, caplog):

@@ -22,6 +22,7 @@ from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
 from vidtoon.io.formats import FORMATS, check_encoding
 from vidtoon.io.images import check_output_folder, list_images, write_image_folder
+from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.writer import EncodeOptions
 from vidtoon.models.translator import IdentityTranslator
@@ -67,7 +68,7 @@ def stabilize(
     source's (frame i is shown when the source's frame i was), unless `fps` is given; from a folder made from
     a folder it plays at `fps` (default 25). A video is
     written in resumable segments (`resume` continues an interrupted run with the same settings). Any
-    other output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
+    other output but a picture's name (out.png: a UsageError) is a folder of PNGs (named after the processed images, or 000000.png … from a video),
     appearing whole when done. The source may differ from the processed frames in size but not in
     aspect ratio: it is resized to them for the flow. `fps` for a processed video (it keeps its own timing) or
     a folder output (PNGs have no rate) is a UsageError, not ignored.
@@ -90,6 +91,11 @@ def stabilize(
     fps = parse_rate(25 if fps is None else fps, flag="--fps")
     output = Path(output) if output is not None else default_stabilize_output(processed)
     to_folder = output.suffix.lower() not in FORMATS
+    if to_folder and output.suffix.lower() in IMAGE_SUFFIXES:  # a folder named out.png is not what anyone meant
+        raise UsageError(
+            f"-o {output}: stabilize writes a video or a folder of PNGs, not one picture",
+            hint=f"give a video name ({', '.join(sorted(FORMATS))}) or a folder name with -o",
+        )
     if asked_fps is not None:  # a rate that would not be used is refused, not silently ignored
         if to_folder:
             raise UsageError(
