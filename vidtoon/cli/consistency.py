@@ -35,9 +35,19 @@ def stabilize(
     processed: Annotated[Path, typer.Argument(help="A per-frame-processed video or frame folder (any tool's).")],
     source: Annotated[Path, typer.Option("--source", help="The original video or frame folder it was made from.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output (default NAME.stable.mp4 or FOLDER.stable/).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A video (.mp4 .mkv .mov .webm …) or, any other name, a folder of PNGs; default NAME.stable.mp4 or FOLDER.stable/.",
+        ),
     ] = None,
-    strength: Annotated[float, typer.Option("--strength", help="Blending strength 0..1.")] = DEFAULT_STRENGTH,
+    strength: Annotated[
+        float,
+        typer.Option(
+            "--strength", help="Blending strength, 0 (none) up to but not 1: each frame keeps at least 1 - this of its own."
+        ),
+    ] = DEFAULT_STRENGTH,
     flow: Annotated[str, typer.Option("--flow", help="dis, farneback or raft.")] = "dis",
     flow_weights: Annotated[
         Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")
