@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import make_clip, run_vidtoon
+from conftest import assert_one_line_error, make_clip, run_vidtoon
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.evaluate import EvalReport, evaluate
@@ -219,3 +219,15 @@ def test_videos_at_different_frame_rates_are_paired_by_number_with_a_warning(tmp
     with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
         evaluate(source, source, device="cpu")
     assert "frame rates differ" not in caplog.text
+
+
+def test_cli_flags_of_the_flicker_measures_need_a_source(clips, tmp_path):
+    # --reference alone was "nothing to measure"; with --fid alone it (and --max-side, --truncate) went unused, silently
+    result = run_cli("eval", clips["output"], "--reference", clips["reference"])
+    assert_one_line_error(result, "--reference goes with --source ORIGINAL", "add --source")
+    weights = tmp_path / "inception.pt"
+    weights.write_bytes(b"never read")
+    result = run_cli(
+        "eval", clips["output"], "--fid", clips["source"], "--inception-weights", weights, "--max-side", "32", "--truncate"
+    )
+    assert_one_line_error(result, "--truncate, --max-side go with --source ORIGINAL")

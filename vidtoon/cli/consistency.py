@@ -130,6 +130,19 @@ def evaluate_command(
     ] = "legacy",
 ) -> None:
     """Measure temporal consistency (warping error, Lai et al. 2018), fidelity to the per-frame result, and FID/KID."""
+    with_source = {
+        "--reference": reference is not None,
+        "--truncate": truncate,
+        "--max-side": max_side is not None,
+        "--flow": flow != "dis",
+        "--flow-weights": flow_weights is not None,
+    }
+    if source is None and any(with_source.values()):  # else silently unused, or "nothing to measure" with a reference
+        given = ", ".join(flag for flag, on in with_source.items() if on)
+        raise UsageError(
+            f"{given} {'goes' if given.count(',') == 0 else 'go'} with --source ORIGINAL (the flicker measures)",
+            hint="add --source, the original the output was made from",
+        )
     if source is None and fid is None:
         raise UsageError("nothing to measure: give --source (flicker) and/or --fid REFERENCE_DIR (likeness to a style)")
     if fid is None and (kid or fid_frames is not None or fid_mode != "legacy"):
