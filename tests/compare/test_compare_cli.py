@@ -6,7 +6,7 @@ import json
 import sys
 from fractions import Fraction
 
-from conftest import make_clip
+from conftest import SAMPLE, assert_one_line_error, make_clip, run_vidtoon
 from typer.testing import CliRunner
 
 from vidtoon.cli import app
@@ -68,3 +68,12 @@ def test_tally_flags_are_not_silently_ignored(tmp_path):
     result = runner.invoke(app, ["compare", "--tally", "votes.json", "-o", str(tmp_path / "s.png")])
     assert result.exit_code == 1 and "writes nothing" in result.output
     assert not (tmp_path / "s.png").exists()
+
+
+def test_encoder_flags_for_a_sheet_or_a_page_are_refused(tmp_path):
+    for output in ("sheet.png", "page"):
+        result = run_vidtoon(
+            "compare", SAMPLE, "--source", SAMPLE, "-o", tmp_path / output, "--crf", "20", "--pix-fmt", "yuv444p"
+        )
+        assert_one_line_error(result, "--crf, --pix-fmt set a video's encoder", "is not a video")
+    assert list(tmp_path.iterdir()) == []

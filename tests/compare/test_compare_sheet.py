@@ -189,3 +189,19 @@ def test_without_a_source_the_aspect_rule_names_the_first_result(clips, tmp_path
         compare([clips / "same.mp4", tmp_path / "square.mp4"], tmp_path / "q.png")
     assert "the first result" in info.value.message and str(info.value).endswith("made at the first result's aspect ratio")
     assert not (tmp_path / "q.png").exists()
+
+
+def test_an_option_the_kind_of_output_would_not_use_is_refused(clips, tmp_path):
+    # each was silently ignored: --at for a video, --layout for a sheet, --seed for a sheet, --frames beside --at
+    source, same = clips / "source.mp4", clips / "same.mp4"
+    cases = [
+        ("v.mp4", CompareOptions(at=(Fraction(1),)), r"--at is not used for a video \(.*v.mp4\): --at goes with a sheet"),
+        ("s.png", CompareOptions(layout="wipe"), "--layout is not used for a sheet .*--layout goes with a video"),
+        ("s.png", CompareOptions(seed=3), "--seed goes with an A/B page"),
+        ("page", CompareOptions(frames=2, layout="wipe"), "--frames, --layout are not used for an A/B page .* leave them out"),
+        ("s.png", CompareOptions(frames=2, at=(Fraction(1),)), "--frames 2 and --at both choose the sheet's rows"),
+    ]
+    for name, options, message in cases:
+        with pytest.raises(UsageError, match=message):
+            compare([same, clips / "bright.mp4"], tmp_path / name, source=source, options=options)
+    assert list(tmp_path.iterdir()) == []

@@ -63,9 +63,18 @@ def compare(
         raise UsageError("--key and --json go with --tally VOTES.json", hint="add --tally to count an A/B page's votes")
     if output is None:
         raise UsageError("no output given", hint="give -o sheet.png, -o cmp.mp4 or -o page/ (or --tally votes.json)")
-    from vidtoon.compare import CompareOptions
+    from vidtoon.compare import CompareOptions, output_kind
     from vidtoon.compare import compare as run_compare
     from vidtoon.parsing import parse_time
+
+    encoder = [
+        flag for flag, on in (("--crf", crf is not None), ("--preset", preset != "veryfast"), ("--pix-fmt", pix_fmt)) if on
+    ]
+    if encoder and output_kind(output) != "video":  # a sheet is a picture; a page's clips have their own small settings
+        raise UsageError(
+            f"{', '.join(encoder)} set{'s' if len(encoder) == 1 else ''} a video's encoder; {output} is not a video",
+            hint="leave it out, or write a video such as cmp.mp4",
+        )
 
     times = tuple(parse_time(part, flag="--at") for part in at.split(",")) if at else ()
     options = CompareOptions(

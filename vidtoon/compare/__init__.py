@@ -90,6 +90,37 @@ def _seconds(time: Fraction | float | str) -> Fraction:
     return parse_time(time, flag="--at")
 
 
+def _check_options_fit(kind: str, output: Path, options: CompareOptions) -> None:
+    """UsageError for an option the chosen kind of output would not use (it was silently ignored)."""
+    unused = {
+        "sheet": {"--layout": options.layout != "side", "--seed": options.seed is not None},
+        "video": {
+            "--frames": options.frames != CompareOptions.frames,
+            "--at": bool(options.at),
+            "--seed": options.seed is not None,
+        },
+        "page": {
+            "--frames": options.frames != CompareOptions.frames,
+            "--at": bool(options.at),
+            "--layout": options.layout != "side",
+        },
+    }[kind]
+    given = [flag for flag, on in unused.items() if on]
+    if kind == "sheet" and options.at and options.frames != CompareOptions.frames:
+        raise UsageError(
+            f"--frames {options.frames} and --at both choose the sheet's rows",
+            hint="give one: N evenly spaced times, or the times",
+        )
+    if given:
+        what = {"sheet": "a sheet", "video": "a video", "page": "an A/B page"}[kind]
+        goes = {"--frames": "a sheet", "--at": "a sheet", "--layout": "a video", "--seed": "an A/B page"}
+        raise UsageError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used for {what} ({output}): "
+            + "; ".join(f"{flag} goes with {goes[flag]}" for flag in given),
+            hint=f"leave {'it' if len(given) == 1 else 'them'} out, or name the output for what it goes with (sheet.png, cmp.mp4, page/)",
+        )
+
+
 def compare(
     results: list[str | Path],
     output: str | Path,
@@ -102,8 +133,8 @@ def compare(
     """Write a comparison of `results` (against `source`) to `output`: a sheet, a video or an A/B page (by its name).
 
     Raises:
-        UsageError: an unknown kind of output, bad options, a page with fewer than two results, a wipe that is not
-            source + one result.
+        UsageError: an unknown kind of output, bad options, an option that kind of output does not use (`at` for a
+            video, `layout` for a sheet, ...), a page with fewer than two results, a wipe that is not source + one result.
         InputError: an input is missing or unreadable, aspect ratios or (without `options.truncate`) lengths differ.
         OutputError: the output exists (without `force`) or is an input.
     """
@@ -111,6 +142,7 @@ def compare(
 
     kind = output_kind(output)
     output = Path(output)
+    _check_options_fit(kind, output, options)
     if kind == "page" and len(results) < 2:
         raise UsageError(f"an A/B page compares at least two results; got {len(results)}", hint="give two or more results")
     if kind == "video" and options.layout == "wipe" and (source is None or len(results) != 1):
