@@ -11,7 +11,7 @@ from conftest import SAMPLE, loudest_time, make_clip, no_leftovers, run_vidtoon,
 
 from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.evaluate import evaluate
-from vidtoon.io import VideoReader, VideoWriter
+from vidtoon.io import EncodeOptions, VideoReader, VideoWriter
 from vidtoon.io.images import list_images, write_image
 from vidtoon.io.probe import probe
 from vidtoon.stabilize import stabilize
@@ -244,3 +244,11 @@ def test_a_folder_replaced_with_force_says_which_older_images_it_still_holds(tmp
     with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
         stabilize(frames, source, tmp_path / "fresh", device="cpu", truncate=True)
     assert "from before this run" not in caplog.text
+
+
+def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
+    frames = [np.full((32, 48, 3), 100, np.uint8)] * 3
+    processed, source = make_clip(tmp_path / "p.mp4", frames), make_clip(tmp_path / "s.mp4", frames)
+    with pytest.raises(UsageError, match="--crf 5: the gif encoder of .gif files has no quality setting"):
+        stabilize(processed, source, tmp_path / "out.gif", options=EncodeOptions(crf=5), device="cpu")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.mp4", "s.mp4"]

@@ -150,3 +150,11 @@ def test_an_empty_image_is_refused_before_anything_is_encoded(tmp_path):
     with pytest.raises(InputError, match=r"frame3.png: is empty \(0 bytes\), not an image — remove it"):
         stitch(folder, tmp_path / "x.mp4", fps=2, options=FAST)
     assert not (tmp_path / "x.mp4").exists() and no_leftovers(tmp_path) == []
+
+
+def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
+    frames = write_frames(tmp_path / "f", 3)
+    with pytest.raises(UsageError, match="--crf 5: the gif encoder of .gif files has no quality setting — leave --crf out"):
+        stitch(frames, tmp_path / "a.gif", fps=2, options=EncodeOptions(crf=5))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+    assert probe(stitch(frames, tmp_path / "a.webm", fps=2, options=EncodeOptions(crf=40))).frame_count == 3  # VP9 has one

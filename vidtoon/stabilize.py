@@ -20,7 +20,7 @@ from vidtoon.device import resolve_device
 from vidtoon.errors import UsageError
 from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
-from vidtoon.io.formats import FORMATS, check_encoding
+from vidtoon.io.formats import FORMATS, check_encoding, check_quality_flags
 from vidtoon.io.images import check_output_folder, list_images, write_image_folder
 from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.io.probe import VideoInfo, probe
@@ -112,6 +112,7 @@ def stabilize(
     else:
         check_output(output, inputs=(processed, source), force=force)
         check_encoding(output, options)  # --pix-fmt for the output's encoder, before a parts folder exists
+        check_quality_flags(output, replace(options, preset=None))  # a --crf the encoder has not (GIF) would change nothing
     total, counts = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")

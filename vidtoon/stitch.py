@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from vidtoon.errors import InputError, UsageError
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.formats import check_encoding
+from vidtoon.io.formats import check_encoding, check_quality_flags
 from vidtoon.io.images import FIT_MODES, fit, list_images, read_image
 from vidtoon.io.paths import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
@@ -94,6 +94,7 @@ def stitch(
         check_input_file(audio)
     check_output(output, inputs=(*files, *([audio] if audio else [])), force=force)  # before any picture is read
     check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder
+    check_quality_flags(output, replace(options, preset=None))  # a --crf the encoder has not (GIF) would change nothing
     audio_source = AudioSource(audio, end=len(files) / rate, required=True) if audio is not None else None
     first = read_image(files[0], max_pixels=max_pixels)
     width, height = settings.size or (first.shape[1], first.shape[0])

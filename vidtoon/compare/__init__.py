@@ -13,14 +13,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.checks import choice, whole_number
 from vidtoon.compare.tally import Tally, bradley_terry, tally, wilson_interval
 from vidtoon.errors import UsageError
-from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding
+from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding, check_quality_flags
 from vidtoon.parsing import parse_time
 from vidtoon.progress import Progress
 
@@ -152,6 +152,7 @@ def compare(
         )
     if kind == "video":
         check_encoding(output, options.encode)  # --pix-fmt for the video's encoder, before any input is opened
+        check_quality_flags(output, replace(options.encode, preset=None))  # a --crf the encoder has not (GIF)
     lineup = make_lineup(
         [Path(p) for p in results],
         source=Path(source) if source is not None else None,
