@@ -252,3 +252,13 @@ def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
     with pytest.raises(UsageError, match="--crf 5: the gif encoder of .gif files has no quality setting"):
         stabilize(processed, source, tmp_path / "out.gif", options=EncodeOptions(crf=5), device="cpu")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.mp4", "s.mp4"]
+
+
+def test_video_flags_for_a_folder_output_are_refused_not_ignored(tmp_path):
+    frames = [np.full((32, 48, 3), 100, np.uint8)] * 3
+    processed, source = make_clip(tmp_path / "p.mp4", frames), make_clip(tmp_path / "s.mp4", frames)
+    with pytest.raises(UsageError, match="--crf, --resume go with a video output; .*stable is a folder of PNGs"):
+        stabilize(processed, source, tmp_path / "stable", options=EncodeOptions(crf=20), resume=True, device="cpu")
+    with pytest.raises(UsageError, match="--pix-fmt goes with a video output"):
+        stabilize(processed, source, tmp_path / "stable", options=EncodeOptions(pix_fmt="yuv444p"), device="cpu")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.mp4", "s.mp4"]

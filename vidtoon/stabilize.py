@@ -108,6 +108,14 @@ def stabilize(
                 hint="leave out --fps (to change a video's rate, stitch its frames: vidtoon frames, then vidtoon stitch --fps)",
             )
     if to_folder:  # before any frame is read
+        video_only = [
+            flag for flag, on in (("--crf", options.crf is not None), ("--pix-fmt", options.pix_fmt), ("--resume", resume)) if on
+        ]
+        if video_only:  # a folder of PNGs is written whole or not at all, and not encoded
+            raise UsageError(
+                f"{', '.join(video_only)} {'goes' if len(video_only) == 1 else 'go'} with a video output; {output} is a folder of PNGs",
+                hint="leave it out, or give a video name such as out.mp4 with -o",
+            )
         check_output_folder(output, inputs=(processed, source), force=force)
     else:
         check_output(output, inputs=(processed, source), force=force)
