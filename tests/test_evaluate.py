@@ -231,3 +231,14 @@ def test_cli_flags_of_the_flicker_measures_need_a_source(clips, tmp_path):
         "eval", clips["output"], "--fid", clips["source"], "--inception-weights", weights, "--max-side", "32", "--truncate"
     )
     assert_one_line_error(result, "--truncate, --max-side go with --source ORIGINAL")
+
+
+def test_a_folder_image_of_another_size_is_named_by_its_file(clips, tmp_path):
+    base = texture()
+    folder = write_folder(tmp_path / "mixed", [base, base, base[:, :80], base])
+    with pytest.raises(InputError) as info:
+        evaluate(folder, folder, device="cpu")
+    assert str(info.value) == (
+        f"{folder / 'frame2.png'}: is 80x72, the first image frame0.png is 96x72 — "
+        "every frame must have the same size: give it 96x72, or remove it"
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from vidtoon.errors import InputError
-from vidtoon.io.images import resize
+from vidtoon.io.images import list_images, resize
 from vidtoon.io.probe import probe
 from vidtoon.io.reader import Frame
 from vidtoon.io.sequence import count_frames, read_sequence
@@ -103,6 +103,13 @@ def frames_at_size(
         for frame in islice(frames, count):
             height, width = frame.rgb.shape[:2]
             if (width, height) != native:
+                if path.is_dir():  # the image to fix, by name
+                    files = list_images(path)
+                    raise InputError(
+                        f"is {width}x{height}, the first image {files[0].name} is {native[0]}x{native[1]}",
+                        path=files[frame.index],
+                        hint=f"every frame must have the same size: give it {native[0]}x{native[1]}, or remove it",
+                    )
                 raise InputError(
                     f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}",
                     path=path,
