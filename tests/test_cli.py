@@ -176,3 +176,12 @@ def test_a_non_utf8_locale_lists_and_restyles_without_a_traceback(tmp_path):
     assert "toon  procedural toon" in listing.stdout
     result = run_vidtoon("restyle", SAMPLE.with_name("sample.jpg"), "--to", "toon", "-o", tmp_path / "x.png", env=env)
     assert result.returncode == 0 and (tmp_path / "x.png").is_file(), result.stderr
+
+
+@pytest.mark.parametrize("command", ["stitch", "eval", "compare", "stabilize"])
+def test_help_ends_with_examples_of_the_command(command):
+    result = run(command, "--help", env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    examples = lines[lines.index("Examples:") + 1 :]
+    assert sum(line.startswith(f"vidtoon {command} ") for line in examples) >= 2, result.stdout

@@ -3,12 +3,13 @@
 import json
 import logging
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import make_clip, run_vidtoon
+from conftest import assert_one_line_error, make_clip, run_vidtoon
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.evaluate import EvalReport, evaluate
@@ -203,3 +204,41 @@ def test_cli_table_and_bad_input(clips):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "not found" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_videos_at_different_frame_rates_are_paired_by_number_with_a_warning(tmp_path, caplog):
+    # the same 6 frames at 24 and at 30000/1001 fps: scored frame for frame, with one line saying so
+    frames = [texture(48, 64, seed=i) for i in range(6)]
+    source = make_clip(tmp_path / "source.mp4", frames)
+    ntsc = make_clip(tmp_path / "ntsc.mp4", frames, fps=Fraction(30000, 1001))
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
+        report = evaluate(ntsc, source, ntsc, device="cpu")
+    assert f"source {source} 24 fps, output {ntsc} 29.97 fps" in caplog.text and "paired by their number" in caplog.text
+    assert report.frames == 6 and report.ssim == 1.0 and report.psnr == math.inf  # the output against itself: perfect
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.aligned"):
+        evaluate(source, source, device="cpu")
+    assert "frame rates differ" not in caplog.text
+
+
+def test_cli_flags_of_the_flicker_measures_need_a_source(clips, tmp_path):
+    # --reference alone was "nothing to measure"; with --fid alone it (and --max-side, --truncate) went unused, silently
+    result = run_cli("eval", clips["output"], "--reference", clips["reference"])
+    assert_one_line_error(result, "--reference goes with --source ORIGINAL", "add --source")
+    weights = tmp_path / "inception.pt"
+    weights.write_bytes(b"never read")
+    result = run_cli(
+        "eval", clips["output"], "--fid", clips["source"], "--inception-weights", weights, "--max-side", "32", "--truncate"
+    )
+    assert_one_line_error(result, "--truncate, --max-side go with --source ORIGINAL")
+
+
+def test_a_folder_image_of_another_size_is_named_by_its_file(clips, tmp_path):
+    base = texture()
+    folder = write_folder(tmp_path / "mixed", [base, base, base[:, :80], base])
+    with pytest.raises(InputError) as info:
+        evaluate(folder, folder, device="cpu")
+    assert str(info.value) == (
+        f"{folder / 'frame2.png'}: is 80x72, the first image frame0.png is 96x72 — "
+        "every frame must have the same size: give it 96x72, or remove it"
+    )

@@ -11,7 +11,7 @@ from conftest import SAMPLE, loudest_time, make_clip, no_leftovers, run_vidtoon,
 
 from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.evaluate import evaluate
-from vidtoon.io import VideoReader, VideoWriter
+from vidtoon.io import EncodeOptions, VideoReader, VideoWriter
 from vidtoon.io.images import list_images, write_image
 from vidtoon.io.probe import probe
 from vidtoon.stabilize import stabilize
@@ -189,3 +189,81 @@ def test_a_folder_whose_frames_would_share_a_name_is_refused(tmp_path):
     with pytest.raises(InputError, match="f1.jpg and f1.png would both be written as f1.png"):
         stabilize(frames, source, tmp_path / "stable", device="cpu")
     assert not (tmp_path / "stable").exists()
+
+
+def test_an_fps_that_would_not_be_used_is_refused(tmp_path):
+    frames = [np.full((32, 48, 3), 100, np.uint8)] * 3
+    processed, source = make_clip(tmp_path / "p.mp4", frames), make_clip(tmp_path / "s.mp4", frames)
+    line = one_error_line(run_cli("stabilize", processed, "--source", source, "--fps", "30", "-o", tmp_path / "out.mp4"))
+    assert "p.mp4 is a video and keeps its own timing" in line and "leave out --fps" in line
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"{i}.png", frames[i])
+    line = one_error_line(run_cli("stabilize", folder, "--source", source, "--fps", "30", "-o", tmp_path / "out"))
+    assert "is a folder of PNGs" in line and "out.mp4" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "p.mp4", "s.mp4"]
+    # a folder made into a video takes it: 3 frames at 30 fps
+    assert stabilize(folder, source, tmp_path / "out.mp4", fps="30", device="cpu") == tmp_path / "out.mp4"
+    info = probe(tmp_path / "out.mp4")
+    assert (info.fps, info.frame_count) == (30, 3)
+
+
+def test_an_output_folder_that_force_would_not_help_says_so_first(tmp_path):
+    # "exists — pass --force" for an input folder or a file sent the user round in a circle: --force is refused too
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        write_image(frames / f"{i}.png", np.full((32, 48, 3), 100, np.uint8))
+    source = make_clip(tmp_path / "s.mp4", 3, size=(48, 32))
+    (tmp_path / "notes").write_text("keep me")
+    for force in (False, True):
+        with pytest.raises(UsageError, match="is an input — choose another with -o$"):
+            stabilize(frames, source, frames, device="cpu", force=force)
+        with pytest.raises(UsageError, match="is a file, not a folder"):
+            stabilize(frames, source, tmp_path / "notes", device="cpu", force=force)
+        with pytest.raises(UsageError, match="not one picture — give a video name .* or a folder name"):
+            stabilize(frames, source, frames / "0.png", device="cpu", force=force)  # a picture's name: no folder of it
+    assert sorted(p.name for p in frames.iterdir()) == ["0.png", "1.png", "2.png"]
+    assert (tmp_path / "notes").read_text() == "keep me"
+
+
+def test_a_folder_replaced_with_force_says_which_older_images_it_still_holds(tmp_path, caplog):
+    # a run of 5 frames, then one of 3 with --force: 3.png and 4.png are the first run's (kept: the folder may be the
+    # user's own), and a stitch of the folder would play them after the new ones
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(5):
+        write_image(frames / f"{i}.png", np.full((32, 48, 3), 100 + 10 * i, np.uint8))
+    source = make_clip(tmp_path / "s.mp4", 5, size=(48, 32))
+    out = stabilize(frames, source, tmp_path / "stable", device="cpu")
+    (frames / "3.png").unlink()
+    (frames / "4.png").unlink()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
+        stabilize(frames, source, out, device="cpu", force=True, truncate=True)
+    assert [p.name for p in list_images(out)] == ["0.png", "1.png", "2.png", "3.png", "4.png"]
+    assert "2 images from before this run are still there (3.png, 4.png)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
+        stabilize(frames, source, tmp_path / "fresh", device="cpu", truncate=True)
+    assert "from before this run" not in caplog.text
+
+
+def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
+    frames = [np.full((32, 48, 3), 100, np.uint8)] * 3
+    processed, source = make_clip(tmp_path / "p.mp4", frames), make_clip(tmp_path / "s.mp4", frames)
+    with pytest.raises(UsageError, match="--crf 5: the gif encoder of .gif files has no quality setting"):
+        stabilize(processed, source, tmp_path / "out.gif", options=EncodeOptions(crf=5), device="cpu")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.mp4", "s.mp4"]
+
+
+def test_video_flags_for_a_folder_output_are_refused_not_ignored(tmp_path):
+    frames = [np.full((32, 48, 3), 100, np.uint8)] * 3
+    processed, source = make_clip(tmp_path / "p.mp4", frames), make_clip(tmp_path / "s.mp4", frames)
+    with pytest.raises(UsageError, match="--crf 20: the output is a folder of pictures, written without a video encoder"):
+        stabilize(processed, source, tmp_path / "stable", options=EncodeOptions(crf=20), device="cpu")
+    with pytest.raises(UsageError, match="--pix-fmt yuv444p: the output is a folder of pictures"):
+        stabilize(processed, source, tmp_path / "stable", options=EncodeOptions(pix_fmt="yuv444p"), device="cpu")
+    with pytest.raises(UsageError, match="--resume goes with a video output; .*stable is a folder of PNGs"):
+        stabilize(processed, source, tmp_path / "stable", resume=True, device="cpu")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.mp4", "s.mp4"]

@@ -1,5 +1,6 @@
 """stitch: frame folders become movies with known frame counts, durations, order and sound."""
 
+import logging
 from fractions import Fraction
 
 import cv2
@@ -124,3 +125,36 @@ def test_errors(tmp_path):
     with pytest.raises(OutputError, match="already exists"):
         stitch(frames, tmp_path / "x.mp4", fps=2)
     assert index_colour(0) != index_colour(1)
+
+
+def test_an_image_of_another_size_is_named_once_unless_a_size_was_asked_for(tmp_path, caplog):
+    folder = write_frames(tmp_path / "f", 4)
+    write_frames(tmp_path / "f", 1, name="frame9{}.png", size=(32, 32))  # frame90.png, last
+    write_frames(tmp_path / "f", 1, name="frame2{}.png", size=(100, 48))  # frame20.png, after frame3
+    with caplog.at_level(logging.WARNING, logger="vidtoon.stitch"):
+        out = stitch(folder, tmp_path / "x.mp4", fps=2, options=FAST)
+    assert probe(out).frame_count == 6 and (probe(out).width, probe(out).height) == (64, 48)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"{folder / 'frame20.png'} is 100x48, the first image 64x48: fitted with --fit pad, as is every image of another size"
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="vidtoon.stitch"):
+        stitch(folder, tmp_path / "y.mp4", fps=2, size=(64, 48), options=FAST)
+    assert "fitted" not in caplog.text
+
+
+def test_an_empty_image_is_refused_before_anything_is_encoded(tmp_path):
+    folder = write_frames(tmp_path / "f", 3)
+    (folder / "frame3.png").write_bytes(b"")
+    with pytest.raises(InputError, match=r"frame3.png: is empty \(0 bytes\), not an image — remove it"):
+        stitch(folder, tmp_path / "x.mp4", fps=2, options=FAST)
+    assert not (tmp_path / "x.mp4").exists() and no_leftovers(tmp_path) == []
+
+
+def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
+    frames = write_frames(tmp_path / "f", 3)
+    with pytest.raises(UsageError, match="--crf 5: the gif encoder of .gif files has no quality setting — leave --crf out"):
+        stitch(frames, tmp_path / "a.gif", fps=2, options=EncodeOptions(crf=5))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+    assert probe(stitch(frames, tmp_path / "a.webm", fps=2, options=EncodeOptions(crf=40))).frame_count == 3  # VP9 has one

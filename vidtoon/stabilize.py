@@ -17,10 +17,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.device import resolve_device
+from vidtoon.errors import UsageError
 from vidtoon.files import check_output
 from vidtoon.io.aligned import check_size, common_frame_count, first_frame_size, guided_frames
-from vidtoon.io.formats import FORMATS, check_encoding, check_picture_flags
+from vidtoon.io.formats import FORMATS, check_encoding, check_picture_flags, check_quality_flags
 from vidtoon.io.images import check_output_folder, list_images, write_image_folder
+from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.io.probe import VideoInfo, probe
 from vidtoon.io.writer import EncodeOptions
 from vidtoon.models.translator import IdentityTranslator
@@ -68,9 +70,10 @@ def stabilize(
     source's (frame i is shown when the source's frame i was), unless `fps` is given; from a folder made from
     a folder it plays at `fps` (default 25). A video is
     written in resumable segments (`resume` continues an interrupted run with the same settings). Any
-    other output is a folder of PNGs (named after the processed images, or 000000.png … from a video),
+    other output but a picture's name (out.png: a UsageError) is a folder of PNGs (named after the processed images, or 000000.png … from a video),
     appearing whole when done. The source may differ from the processed frames in size but not in
-    aspect ratio: it is resized to them for the flow.
+    aspect ratio: it is resized to them for the flow. `fps` for a processed video (it keeps its own timing) or
+    a folder output (PNGs have no rate) is a UsageError, not ignored.
 
     `options` set a video output's encoder (x264 at `PRESET` when they give no preset); given for a folder of
     pictures, they are refused (`UsageError`: they would change nothing).
@@ -89,15 +92,38 @@ def stabilize(
     processed, source = Path(processed), Path(source)
     # a folder of frames made from a video plays as that video: its timestamps and its sound
     timed_by_source = fps is None and processed.is_dir() and not source.is_dir()
+    asked_fps = fps
     fps = parse_rate(25 if fps is None else fps, flag="--fps")
     output = Path(output) if output is not None else default_stabilize_output(processed)
     to_folder = output.suffix.lower() not in FORMATS
+    if to_folder and output.suffix.lower() in IMAGE_SUFFIXES:  # a folder named out.png is not what anyone meant
+        raise UsageError(
+            f"-o {output}: stabilize writes a video or a folder of PNGs, not one picture",
+            hint=f"give a video name ({', '.join(sorted(FORMATS))}) or a folder name with -o",
+        )
+    if asked_fps is not None:  # a rate that would not be used is refused, not silently ignored
+        if to_folder:
+            raise UsageError(
+                f"--fps sets the rate of a video, but {output} is a folder of PNGs (no frame rate)",
+                hint="give a video name such as out.mp4 with -o, or leave out --fps",
+            )
+        if processed.exists() and not processed.is_dir():
+            raise UsageError(
+                f"--fps sets the rate of a video made from a frame folder; {processed} is a video and keeps its own timing",
+                hint="leave out --fps (to change a video's rate, stitch its frames: vidtoon frames, then vidtoon stitch --fps)",
+            )
     if to_folder:  # before any frame is read
         check_picture_flags(output, options, what="a folder of pictures")  # the encoder's flags would change nothing
+        if resume:  # a folder of PNGs is written whole or not at all: nothing to resume
+            raise UsageError(
+                f"--resume goes with a video output; {output} is a folder of PNGs, written whole or not at all",
+                hint="leave it out, or give a video name such as out.mp4 with -o",
+            )
         check_output_folder(output, inputs=(processed, source), force=force)
     else:
         check_output(output, inputs=(processed, source), force=force)
         check_encoding(output, options)  # --pix-fmt for the output's encoder, before a parts folder exists
+        check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9) would change nothing
         if options.preset is None:
             settings = replace(settings, encode=replace(options, preset=PRESET))
     total, counts = common_frame_count({"processed": processed, "source": source}, truncate=truncate)

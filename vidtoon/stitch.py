@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
 from vidtoon.checks import choice, frame_size
-from vidtoon.errors import UsageError
+from vidtoon.errors import InputError, UsageError
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
-from vidtoon.io.formats import check_encoding
+from vidtoon.io.formats import check_encoding, check_quality_flags
 from vidtoon.io.images import FIT_MODES, fit, list_images, read_image
 from vidtoon.io.paths import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.parsing import parse_rate
 from vidtoon.progress import NoProgress, Progress
 from vidtoon.streaming import prefetch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ def stitch(
         fps: frames per second of the result (N images last N/fps seconds).
         pattern: glob on file names; None = every image.
         size: (width, height) of the video; None = the first image's size. Images of another
-            size are fitted with `fit_mode` ("pad" letterboxes, "crop", "stretch").
+            size are fitted with `fit_mode` ("pad" letterboxes, "crop", "stretch"); without `size`, the
+            first such image is named in a warning.
         audio: a file whose sound is laid under the video, cut at the video's end.
         max_pixels: images whose header promises more pixels are refused before decoding.
 
@@ -81,12 +85,16 @@ def stitch(
     settings = StitchOptions(fps=fps, size=size, fit=fit_mode, pattern=pattern)
     rate = settings.fps
     files = list_images(frames_dir, settings.pattern, pattern_flag="--pattern")
+    empty = next((path for path in files if path.stat().st_size == 0), None)
+    if empty is not None:  # a failed export's leftover, refused before minutes of encoding, not at its turn
+        raise InputError("is empty (0 bytes), not an image", path=empty, hint="remove it, or export that frame again")
     output = Path(output) if output is not None else default_stitch_output(Path(frames_dir))
     audio = Path(audio) if audio is not None else None
     if audio is not None:
         check_input_file(audio)
     check_output(output, inputs=(*files, *([audio] if audio else [])), force=force)  # before any picture is read
     check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder
+    check_quality_flags(output, replace(options, preset=None))  # a --crf the encoder has not (GIF) would change nothing
     audio_source = AudioSource(audio, end=len(files) / rate, required=True) if audio is not None else None
     first = read_image(files[0], max_pixels=max_pixels)
     width, height = settings.size or (first.shape[1], first.shape[0])
@@ -101,7 +109,14 @@ def stitch(
     ) as writer:
         progress.start(len(files), Path(frames_dir).name)
         images = prefetch(((path, read_image(path, max_pixels=max_pixels)) for path in files), depth=4)
-        for index, (_path, rgb) in enumerate(images):
+        warned = settings.size is not None  # a size asked for: fitting every image to it is what was asked
+        for index, (path, rgb) in enumerate(images):
+            if not warned and (rgb.shape[1], rgb.shape[0]) != (width, height):
+                warned = True
+                log.warning(
+                    "%s is %dx%d, the first image %dx%d: fitted with --fit %s, as is every image of another size",
+                    *(path, rgb.shape[1], rgb.shape[0], width, height, settings.fit),
+                )
             writer.write(fit(rgb, width, height, settings.fit), Fraction(index) / rate)
             progress.advance()
     return writer.path

@@ -171,3 +171,43 @@ def test_one_result_given_as_a_plain_path_is_one_column_not_its_characters(clips
     as_list = compare([clips / "bright.mp4"], tmp_path / "list.png", source=clips / "source.mp4")
     alone = compare(str(clips / "bright.mp4"), tmp_path / "alone.png", source=clips / "source.mp4")
     assert np.array_equal(read_image(alone), read_image(as_list))
+
+
+def test_a_result_at_a_smaller_scale_with_its_odd_side_rounded_is_the_same_aspect(clips, tmp_path):
+    # 64x48 at 0.40625 is 26x19.5, which an encoder makes 26x20: one pixel at the result's size, two at the source's
+    make_clip(tmp_path / "small.mp4", 24, size=(26, 20))
+    sheet = read_image(
+        compare(
+            [tmp_path / "small.mp4"], tmp_path / "s.png", source=clips / "source.mp4", options=CompareOptions(frames=2, height=48)
+        )
+    )
+    layout = plan_layout(make_lineup([tmp_path / "small.mp4"], source=clips / "source.mp4"), [Fraction(1, 2), Fraction(3, 2)], 48)
+    assert sheet.shape[0] == layout.header + 2 * 48 + 3 * GAP
+    make_clip(tmp_path / "square.mp4", 24, size=(48, 48))  # another picture shape is still refused, and nothing written
+    with pytest.raises(InputError, match=r"aspect ratios differ: .*square.mp4 is 48x48"):
+        compare([tmp_path / "square.mp4"], tmp_path / "q.png", source=clips / "source.mp4")
+    assert not (tmp_path / "q.png").exists()
+
+
+def test_without_a_source_the_aspect_rule_names_the_first_result(clips, tmp_path):
+    make_clip(tmp_path / "square.mp4", 24, size=(48, 48))
+    with pytest.raises(InputError) as info:
+        compare([clips / "same.mp4", tmp_path / "square.mp4"], tmp_path / "q.png")
+    assert "the first result" in info.value.message and str(info.value).endswith("made at the first result's aspect ratio")
+    assert not (tmp_path / "q.png").exists()
+
+
+def test_an_option_the_kind_of_output_would_not_use_is_refused(clips, tmp_path):
+    # each was silently ignored: --at for a video, --layout for a sheet, --seed for a sheet, --frames beside --at
+    source, same = clips / "source.mp4", clips / "same.mp4"
+    cases = [
+        ("v.mp4", CompareOptions(at=(Fraction(1),)), r"--at is not used for a video \(.*v.mp4\): --at goes with a sheet"),
+        ("s.png", CompareOptions(layout="wipe"), "--layout is not used for a sheet .*--layout goes with a video"),
+        ("s.png", CompareOptions(seed=3), "--seed goes with an A/B page"),
+        ("page", CompareOptions(frames=2, layout="wipe"), "--frames, --layout are not used for an A/B page .* leave them out"),
+        ("s.png", CompareOptions(frames=2, at=(Fraction(1),)), "--frames 2 and --at both choose the sheet's rows"),
+    ]
+    for name, options, message in cases:
+        with pytest.raises(UsageError, match=message):
+            compare([same, clips / "bright.mp4"], tmp_path / name, source=source, options=options)
+    assert list(tmp_path.iterdir()) == []

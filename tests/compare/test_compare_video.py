@@ -7,7 +7,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import index_colour, make_clip, stream_span, video_times
+from conftest import SAMPLE, index_colour, make_clip, stream_span, video_times
 
 from vidtoon.compare import CompareOptions, compare
 from vidtoon.compare.labels import band_height
@@ -89,3 +89,9 @@ def test_truncated_video_stops_with_its_sound(clips, tmp_path):
     assert video_times(out) == video_times(clips / "source.mp4")[:12]
     first, end, _ = stream_span(out, "audio")
     assert first == pytest.approx(0, abs=0.03) and end == pytest.approx(0.5, abs=0.05)  # cut at 12 / 24 s, not at 1 s
+
+
+def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
+    with pytest.raises(UsageError, match="--crf 5: the gif encoder of .gif files has no quality setting"):
+        compare([SAMPLE], tmp_path / "c.gif", source=SAMPLE, options=CompareOptions(encode=EncodeOptions(crf=5)))
+    assert list(tmp_path.iterdir()) == []

@@ -13,7 +13,12 @@ from vidtoon.cli.app import CrfOption, ForceOption, PixFmtOption, app, done, enc
 from vidtoon.cli.progress import RichProgress
 
 
-@app.command()
+@app.command(
+    epilog="Examples:\n\n"
+    "vidtoon compare toon.mp4 sketch.mp4 --source film.mp4 -o sheet.png   (columns: source, toon, sketch; 4 rows)\n\n"
+    "vidtoon compare toon.mp4 sketch.mp4 --source film.mp4 -o side.mp4\n\n"
+    "vidtoon compare toon.mp4 sketch.mp4 paint.mp4 --source film.mp4 -o study/   (then: --tally votes/*.json)"
+)
 def compare(
     inputs: Annotated[
         list[Path] | None,

@@ -25,14 +25,28 @@ from vidtoon.errors import UsageError
 from vidtoon.settings import DEFAULT_STRENGTH, FID_WEIGHTS_HINT, FID_WEIGHTS_URL, INCEPTION_ENV
 
 
-@app.command()
+@app.command(
+    epilog="Examples:\n\n"
+    "vidtoon stabilize colourised.mp4 --source film.mp4 -o steady.mp4\n\n"
+    "vidtoon stabilize processed_frames/ --source film.mp4 -o steady.mp4   (the film's timing and sound)"
+)
 def stabilize(
     processed: Annotated[Path, typer.Argument(help="A per-frame-processed video or frame folder (any tool's).")],
     source: Annotated[Path, typer.Option("--source", help="The original video or frame folder it was made from.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Output (default NAME.stable.mp4 or FOLDER.stable/).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A video (.mp4 .mkv .mov .webm …) or, any other name, a folder of PNGs; default NAME.stable.mp4 or FOLDER.stable/.",
+        ),
     ] = None,
-    strength: Annotated[float, typer.Option("--strength", help="Blending strength 0..1.")] = DEFAULT_STRENGTH,
+    strength: Annotated[
+        float,
+        typer.Option(
+            "--strength", help="Blending strength, 0 (none) up to but not 1: each frame keeps at least 1 - this of its own."
+        ),
+    ] = DEFAULT_STRENGTH,
     flow: Annotated[str, typer.Option("--flow", help="dis, farneback or raft.")] = "dis",
     flow_weights: Annotated[
         Path | None, typer.Option("--flow-weights", help="RAFT weights file (or $VIDTOON_RAFT_WEIGHTS).")
@@ -77,7 +91,13 @@ def stabilize(
     done(f"wrote {out}")
 
 
-@app.command("eval")
+@app.command(
+    "eval",
+    epilog="Examples:\n\n"
+    "vidtoon eval toon.mp4 --source film.mp4 --reference toon_per_frame.mp4   "
+    "(toon_per_frame.mp4: restyle --consistency none)\n\n"
+    "vidtoon eval toon.mp4 --source film.mp4 --json > scores.json",
+)
 def evaluate_command(
     output: Annotated[Path, typer.Argument(help="The processed video or frame folder to score.")],
     source: Annotated[
@@ -111,6 +131,19 @@ def evaluate_command(
     ] = "legacy",
 ) -> None:
     """Measure temporal consistency (warping error, Lai et al. 2018), fidelity to the per-frame result, and FID/KID."""
+    with_source = {
+        "--reference": reference is not None,
+        "--truncate": truncate,
+        "--max-side": max_side is not None,
+        "--flow": flow != "dis",
+        "--flow-weights": flow_weights is not None,
+    }
+    if source is None and any(with_source.values()):  # else silently unused, or "nothing to measure" with a reference
+        given = ", ".join(flag for flag, on in with_source.items() if on)
+        raise UsageError(
+            f"{given} {'goes' if given.count(',') == 0 else 'go'} with --source ORIGINAL (the flicker measures)",
+            hint="add --source, the original the output was made from",
+        )
     if source is None and fid is None:
         raise UsageError("nothing to measure: give --source (flicker) and/or --fid REFERENCE_DIR (likeness to a style)")
     if fid is None and (kid or fid_frames is not None or fid_mode != "legacy"):

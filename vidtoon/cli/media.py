@@ -59,7 +59,11 @@ def probe(
     table_console().print(table)
 
 
-@app.command()
+@app.command(
+    epilog="Examples:\n\n"
+    "vidtoon stitch frames/ --fps 24 -o movie.mp4   (frame1.png … frame96.png: 96 frames, 4 s)\n\n"
+    "vidtoon stitch shots/ --pattern 'shot1_*.png' --fps 30000/1001 --audio take1.wav -o shot1.mp4"
+)
 def stitch(
     frames_dir: Annotated[Path, typer.Argument(help="Folder of images (natural order: frame2 before frame10).")],
     fps: Annotated[str, typer.Option("--fps", help="Frames per second, e.g. 2, 24 or 30000/1001.")] = "2",

@@ -21,7 +21,7 @@ from pathlib import Path
 from vidtoon.checks import choice, whole_number
 from vidtoon.compare.tally import Tally, bradley_terry, tally, wilson_interval
 from vidtoon.errors import UsageError
-from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding, check_picture_flags
+from vidtoon.io.formats import FORMATS, EncodeOptions, check_encoding, check_picture_flags, check_quality_flags
 from vidtoon.parsing import parse_time
 from vidtoon.progress import Progress
 
@@ -93,6 +93,37 @@ def _seconds(time: Fraction | float | str) -> Fraction:
     return parse_time(time, flag="--at")
 
 
+def _check_options_fit(kind: str, output: Path, options: CompareOptions) -> None:
+    """UsageError for an option the chosen kind of output would not use (it was silently ignored)."""
+    unused = {
+        "sheet": {"--layout": options.layout != "side", "--seed": options.seed is not None},
+        "video": {
+            "--frames": options.frames != CompareOptions.frames,
+            "--at": bool(options.at),
+            "--seed": options.seed is not None,
+        },
+        "page": {
+            "--frames": options.frames != CompareOptions.frames,
+            "--at": bool(options.at),
+            "--layout": options.layout != "side",
+        },
+    }[kind]
+    given = [flag for flag, on in unused.items() if on]
+    if kind == "sheet" and options.at and options.frames != CompareOptions.frames:
+        raise UsageError(
+            f"--frames {options.frames} and --at both choose the sheet's rows",
+            hint="give one: N evenly spaced times, or the times",
+        )
+    if given:
+        what = {"sheet": "a sheet", "video": "a video", "page": "an A/B page"}[kind]
+        goes = {"--frames": "a sheet", "--at": "a sheet", "--layout": "a video", "--seed": "an A/B page"}
+        raise UsageError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not used for {what} ({output}): "
+            + "; ".join(f"{flag} goes with {goes[flag]}" for flag in given),
+            hint=f"leave {'it' if len(given) == 1 else 'them'} out, or name the output for what it goes with (sheet.png, cmp.mp4, page/)",
+        )
+
+
 def compare(
     results: list[str | Path] | str | Path,
     output: str | Path,
@@ -115,8 +146,8 @@ def compare(
         The written sheet, video or page folder.
 
     Raises:
-        UsageError: an unknown kind of output, bad options, a page with fewer than two results, a wipe that is not
-            source + one result.
+        UsageError: an unknown kind of output, bad options, an option that kind of output does not use (`at` for a
+            video, `layout` for a sheet, ...), a page with fewer than two results, a wipe that is not source + one result.
         InputError: an input is missing or unreadable, aspect ratios or (without `options.truncate`) lengths differ.
         OutputError: the output exists (without `force`) or is an input.
     """
@@ -125,6 +156,7 @@ def compare(
     results = [results] if isinstance(results, (str, os.PathLike)) else list(results)  # not its characters
     kind = output_kind(output)
     output = Path(output)
+    _check_options_fit(kind, output, options)
     if kind == "page" and len(results) < 2:
         raise UsageError(f"an A/B page compares at least two results; got {len(results)}", hint="give two or more results")
     if kind == "video" and options.layout == "wipe" and (source is None or len(results) != 1):
@@ -134,6 +166,7 @@ def compare(
         )
     if kind == "video":
         check_encoding(output, options.encode)  # --pix-fmt for the video's encoder, before any input is opened
+        check_quality_flags(output, options.encode)  # a --crf or --preset the encoder has not (GIF, VP9)
     elif kind == "sheet":  # the encoder's flags would change nothing: refused before any input is opened
         check_picture_flags(output, options.encode, what="a sheet (one picture)")
     else:

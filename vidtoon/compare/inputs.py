@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.io.aligned import common_frame_count
+from vidtoon.io.aligned import common_frame_count, same_aspect
 from vidtoon.io.images import list_images, read_image
 from vidtoon.io.paths import check_input_file
 from vidtoon.io.probe import VideoInfo, probe
@@ -111,12 +111,12 @@ def make_lineup(
         )
     base = entries[0]
     for entry in entries[1:]:
-        if not _same_aspect(entry.size, base.size):
+        if not same_aspect(entry.size, base.size):  # a pixel at the smaller size: 480x270 at half size is 240x136
             role = "source" if source is not None else "first result"
             raise InputError(
                 f"aspect ratios differ: {entry.path} is {entry.size[0]}x{entry.size[1]} ({float(entry.aspect):.3f}:1), "
                 f"the {role} {base.path} is {base.size[0]}x{base.size[1]} ({float(base.aspect):.3f}:1)",
-                hint="compare results made at the source's aspect ratio",
+                hint=f"compare results made at the {role}'s aspect ratio",
             )
     still = kinds == {True}
     fps = next((e.info.fps for e in entries if e.kind == "video" and e.info.fps), None) or FOLDER_FPS
@@ -136,14 +136,6 @@ def _default_names(results: list[Path]) -> list[str]:
     """Each result's file stem, or folder/stem where stems repeat (runs/a/out.mp4, runs/b/out.mp4 -> a/out, b/out)."""
     stems = [p.stem or p.name for p in results]
     return [f"{p.resolve().parent.name}/{stem}" if stems.count(stem) > 1 else stem for p, stem in zip(results, stems)]
-
-
-def _same_aspect(size: tuple[int, int], base: tuple[int, int]) -> bool:
-    """Whether `size` is `base`'s aspect ratio to within one pixel of rounding either way."""
-    (width, height), (base_width, base_height) = size, base
-    return (
-        abs(round(width * base_height / height) - base_width) <= 1 and abs(round(height * base_width / width) - base_height) <= 1
-    )
 
 
 def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from vidtoon.errors import InputError
-from vidtoon.io.images import resize
+from vidtoon.io.images import list_images, resize
+from vidtoon.io.probe import probe
 from vidtoon.io.reader import Frame
 from vidtoon.io.sequence import count_frames, read_sequence
 from vidtoon.streaming import zip_in_step
@@ -32,6 +33,7 @@ def common_frame_count(paths: dict[str, Path], *, truncate: bool, minimum: int =
     """(frames to use, each role's count) for the sequences `paths` (role -> video or folder).
 
     Raises InputError when the counts differ and `truncate` is off, or when fewer than `minimum` frames remain.
+    Videos at different frame rates are paired frame for frame, with a warning naming the rates.
     """
     counts = {role: count_frames(path) for role, path in paths.items()}
     frames = min(counts.values())
@@ -43,6 +45,12 @@ def common_frame_count(paths: dict[str, Path], *, truncate: bool, minimum: int =
         if not truncate:
             raise InputError(f"frame counts differ: {listed}", hint=f"pass --truncate to use the first {frames} frames")
         log.warning("frame counts differ (%s): using the first %d frames", listed, frames)
+    rates = {role: probe(path).fps for role, path in paths.items() if not path.is_dir()}
+    if len({rate for rate in rates.values() if rate}) > 1:  # a folder has no rate of its own
+        listed = ", ".join(
+            f"{role} {paths[role]} {float(rate):.3f}".rstrip("0").rstrip(".") + " fps" for role, rate in rates.items()
+        )
+        log.warning("frame rates differ (%s): frames are paired by their number, not their time", listed)
     return frames, counts
 
 
@@ -95,6 +103,13 @@ def frames_at_size(
         for frame in islice(frames, count):
             height, width = frame.rgb.shape[:2]
             if (width, height) != native:
+                if path.is_dir():  # the image to fix, by name
+                    files = list_images(path)
+                    raise InputError(
+                        f"is {width}x{height}, the first image {files[0].name} is {native[0]}x{native[1]}",
+                        path=files[frame.index],
+                        hint=f"every frame must have the same size: give it {native[0]}x{native[1]}, or remove it",
+                    )
                 raise InputError(
                     f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}",
                     path=path,

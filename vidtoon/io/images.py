@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,6 +16,8 @@ from vidtoon.files import StagingDir, bytes_on_disk, is_disk_full
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file
 from vidtoon.io.paths import IMAGE_SUFFIXES
 from vidtoon.progress import Progress
+
+log = logging.getLogger(__name__)
 
 FIT_MODES = ("pad", "crop", "stretch")
 ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # written with their transparency
@@ -251,12 +254,13 @@ def fit(rgb: np.ndarray, width: int, height: int, mode: str = "pad") -> np.ndarr
 def check_output_folder(output: Path, *, inputs: Iterable[Path] = (), force: bool = False) -> Path:
     """UsageError unless the folder `output` may be written: absent (or `force`), and not one of `inputs`."""
     output = Path(output)
-    if output.exists() and not force:
-        raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
+    # what --force cannot help first: its hint would send the user round in a circle
     if any(output.resolve() == Path(path).resolve() for path in inputs):
         raise UsageError(f"output folder {output} is an input", hint="choose another with -o")
     if output.exists() and not output.is_dir():
         raise UsageError(f"output {output} is a file, not a folder", hint="give a folder name with -o")
+    if output.exists() and not force:
+        raise UsageError(f"output folder {output} exists", hint="choose another with -o, or pass --force")
     return output
 
 
@@ -281,8 +285,24 @@ def write_image_folder(
             write_image(staging.path / name, rgb)
             if progress is not None:
                 progress.advance()
-        staging.commit()
+        written = {path.name for path in staging.commit()}
     except BaseException as exc:
         staging.fail(exc)  # a folder made for this run goes too: the next run is not refused as "output folder exists"
         raise
+    _warn_older_images(output, written)
     return output
+
+
+def _warn_older_images(folder: Path, written: set[str]) -> None:
+    """Say when `folder` (replaced with --force) still holds images this run did not write: they are never deleted
+    (the folder may be the user's own), but a stitch of it would mix them with the new ones."""
+    older = [path.name for path in list_images(folder) if path.name not in written] if written else []
+    if older:
+        log.warning(
+            "%s: %d image%s from before this run %s still there (%s); remove them before using the folder as one sequence",
+            folder,
+            len(older),
+            "" if len(older) == 1 else "s",
+            "is" if len(older) == 1 else "are",
+            ", ".join(older[:3]) + (", …" if len(older) > 3 else ""),
+        )
