@@ -281,7 +281,11 @@ def test_frames_sigint_leaves_no_folder(media, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # the folder it made is gone again
 
 
-def test_train_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
+@pytest.mark.parametrize(
+    ("signum", "said"), [(signal.SIGTERM, "interrupted"), (signal.SIGHUP, "interrupted by SIGHUP (terminal closed)")]
+)
+def test_train_stopped_by_a_signal_saves_a_checkpoint_and_exits_128_plus_it(tmp_path, signum, said):
+    """SIGTERM (exit 143) and a closed terminal's SIGHUP (exit 129) stop a training run as Ctrl-C does."""
     from train.test_train_cli import TINY
     from train.toy import random_png_folder
 
@@ -290,10 +294,10 @@ def test_train_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
     process = start(tmp_path, "train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", "100000", *TINY)
     wait_until(process, lambda: (run / "metrics.csv").exists() or (run / "config.yaml").exists())
     time.sleep(1.0)  # a few steps
-    code, stderr, seconds = interrupt(process, signal.SIGTERM)
-    assert code == 143 and seconds < PROMPT_S, (code, seconds, stderr)
+    code, stderr, seconds = interrupt(process, signum)
+    assert code == 128 + signum and seconds < PROMPT_S, (code, seconds, stderr)
     text = " ".join(stderr.split())
-    assert "interrupted: stopped at step" in text and f"vidtoon train cyclegan -o {run} --resume" in text
+    assert f"{said}: stopped at step" in text and f"vidtoon train cyclegan -o {run} --resume" in text
     assert (run / "checkpoints" / "latest.pt").exists()
 
 
@@ -467,22 +471,6 @@ def test_batch_sighup_to_its_whole_job_stops_the_workers_and_keeps_their_segment
     assert not any(out.exists() for out in outputs) and all(1 <= k < 6 for k in kept), kept
     assert all(parts_leftovers(out) == [] for out in outputs)  # no worker died with its partial segment
     assert sorted(p.name for p in tmp_path.iterdir()) == [".a.mp4.vidtoon-parts", ".b.mp4.vidtoon-parts", "jobs.yaml"]
-
-
-def test_train_sighup_saves_a_checkpoint_and_exits_129(tmp_path):
-    from train.test_train_cli import TINY
-    from train.toy import random_png_folder
-
-    images = random_png_folder(tmp_path / "imgs", 4)
-    run = tmp_path / "run"
-    process = start(tmp_path, "train", "cyclegan", "--a", images, "--b", images, "-o", run, "--steps", "100000", *TINY)
-    wait_until(process, lambda: (run / "metrics.csv").exists() or (run / "config.yaml").exists())
-    time.sleep(1.0)  # a few steps
-    code, stderr, seconds = interrupt(process, signal.SIGHUP)
-    assert code == 129 and seconds < PROMPT_S, (code, seconds, stderr)
-    text = " ".join(stderr.split())
-    assert f"{HUNG_UP}: stopped at step" in text and f"vidtoon train cyclegan -o {run} --resume" in text
-    assert (run / "checkpoints" / "latest.pt").exists()
 
 
 # `vidtoon restyle ARGV`, with a SIGTERM sent to itself by os.replace just before or just after the output's rename
