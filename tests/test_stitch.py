@@ -158,3 +158,23 @@ def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):
         stitch(frames, tmp_path / "a.gif", fps=2, options=EncodeOptions(crf=5))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
     assert probe(stitch(frames, tmp_path / "a.webm", fps=2, options=EncodeOptions(crf=40))).frame_count == 3  # VP9 has one
+
+
+def test_the_crf_is_checked_on_the_encoders_own_scale(tmp_path):
+    """x264 stops at 51, VP9 at 63: a --crf past the output encoder's scale is one line before any work."""
+    frames = write_frames(tmp_path / "f", 3)
+    with pytest.raises(UsageError, match=r"--crf 60: x264 \(.mp4 files\) takes 0-51, lower is better — give --crf between"):
+        stitch(frames, tmp_path / "a.mp4", fps=2, options=EncodeOptions(crf=60))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+    assert probe(stitch(frames, tmp_path / "a.webm", fps=2, options=EncodeOptions(crf=60))).frame_count == 3  # VP9's 0-63
+
+
+def test_a_preset_for_a_gif_is_refused_and_the_default_encode_is_x264_medium(tmp_path):
+    """--preset has no default of its own now: one given for a GIF (no presets) is refused, not silently dropped,
+    and a video without one is encoded as before, x264 medium at CRF 18 (its settings string is in the file)."""
+    frames = write_frames(tmp_path / "f", 3)
+    with pytest.raises(UsageError, match="--preset slow: the gif encoder of .gif files has no x264 speed presets"):
+        stitch(frames, tmp_path / "a.gif", fps=2, options=EncodeOptions(preset="slow"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+    data = stitch(frames, tmp_path / "a.mp4", fps=2).read_bytes()
+    assert all(setting in data for setting in (b"crf=18.0", b"subme=7", b"ref=3"))

@@ -22,6 +22,8 @@ from vidtoon.streaming import prefetch
 
 log = logging.getLogger(__name__)
 
+PRESET = "medium"  # x264's preset of the video when none is given (with CRF 18 unless one is given)
+
 
 @dataclass(frozen=True)
 class StitchOptions:
@@ -76,6 +78,8 @@ def stitch(
             size are fitted with `fit_mode` ("pad" letterboxes, "crop", "stretch"); without `size`, the
             first such image is named in a warning.
         audio: a file whose sound is laid under the video, cut at the video's end.
+        options: the encoder's settings (x264 at `PRESET` when they give no preset; a preset or CRF the output's
+            encoder has not, GIF's or VP9's, is refused).
         max_pixels: images whose header promises more pixels are refused before decoding.
 
     Returns:
@@ -94,7 +98,9 @@ def stitch(
         check_input_file(audio)
     check_output(output, inputs=(*files, *([audio] if audio else [])), force=force)  # before any picture is read
     check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder
-    check_quality_flags(output, replace(options, preset=None))  # a --crf the encoder has not (GIF) would change nothing
+    check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9), a --crf past its scale
+    if options.preset is None:  # x264's preset applied here, where the video is written: the user's, else medium
+        options = replace(options, preset=PRESET)
     audio_source = AudioSource(audio, end=len(files) / rate, required=True) if audio is not None else None
     first = read_image(files[0], max_pixels=max_pixels)
     width, height = settings.size or (first.shape[1], first.shape[0])

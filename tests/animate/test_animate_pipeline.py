@@ -118,6 +118,17 @@ def driver_with_faceless_frames(media, path, *, face=(20, 10), blank=6, size=256
     return make_clip(path, frames[: face[0]] + grey + frames[face[0] :], fps=Fraction(30), audio_seconds=1.2)
 
 
+def test_the_default_encode_is_x264_medium_and_a_preset_for_a_gif_is_refused(media, tmp_path):
+    """--preset has no default of its own: one given for a GIF (no presets) is refused before any model loads, and
+    without one the video is x264 medium at CRF 18 as before (its settings string is in the file)."""
+    driver = driver_with_faceless_frames(media, tmp_path / "d.mp4", face=(4, 0), blank=0, size=128)
+    with pytest.raises(UsageError, match="--preset slow: the gif encoder of .gif files has no x264 speed presets"):
+        animate(media / "face_astronaut.png", driver, tmp_path / "a.gif", size=128, options=EncodeOptions(preset="slow"))
+    data = animate(media / "face_astronaut.png", driver, tmp_path / "a.mp4", size=128).read_bytes()
+    assert all(setting in data for setting in (b"crf=18.0", b"subme=7", b"ref=3"))
+    assert not (tmp_path / "a.gif").exists()
+
+
 def test_frames_without_a_face_hold_the_last_pose_and_are_counted(media, tmp_path, caplog):
     driver = driver_with_faceless_frames(media, tmp_path / "gap.mp4")
     with caplog.at_level(logging.WARNING):

@@ -53,6 +53,24 @@ def test_a_yaml_list_merges_defaults_jobs_and_flags(clips, tmp_path):
     assert (a.frames, b.frames, c.frames) == (12, 24, 6) and b.seconds == pytest.approx(1.0, abs=0.05)
 
 
+def test_a_crf_past_a_jobs_encoder_scale_is_refused_before_any_job_runs(clips, tmp_path):
+    """x264 stops at 51, VP9 at 63: each job's --crf is checked against its own output's encoder when the list is."""
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(
+        "defaults: {to: sketch, crf: 60}\n"
+        "jobs:\n"
+        f"  - {{source: {clips / 'a.mp4'}, output: {tmp_path / 'a.webm'}}}\n"  # VP9: 60 is on its scale
+        f"  - {{source: {clips / 'b.mp4'}, output: {tmp_path / 'b.mp4'}}}\n"
+    )
+    with pytest.raises(JobListError) as caught:
+        plan_batch(jobs)
+    assert caught.value.problems == [
+        f"jobs.yaml: job 2 ({clips / 'b.mp4'}): {tmp_path / 'b.mp4'}: --crf 60: x264 (.mp4 files) takes 0-51, lower is "
+        "better — give --crf between 0 and 51 (VP9's scale, of .webm files, goes to 63)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.yaml"]
+
+
 def test_the_encoder_flags_are_for_the_films_of_a_batch_not_its_pictures(clips, tmp_path):
     """`vidtoon restyle photo.png --crf 18` is refused (a picture has no video encoder), but a batch's --crf and
     --preset are for its films: its picture and folder jobs drop them and still run (restyle's own check passes)."""

@@ -117,6 +117,11 @@ CASES = [
     ("stitch-size", "stitch {w}/frames -o {out}/x.mp4 --size 0x10", "--size"),
     ("stitch-crf", "stitch {w}/frames -o {out}/x.mp4 --crf 99", "--crf"),
     ("stitch-crf-negative", "stitch {w}/frames -o {out}/x.mp4 --crf -1", "--crf"),
+    # a --crf is checked against the output's encoder: x264 stops at 51, VP9 at 63
+    ("stitch-crf-x264", "stitch {w}/frames -o {out}/x.mp4 --crf 60", "--crf 60: x264 (.mp4 files) takes 0-51"),
+    ("stitch-crf-vp9", "stitch {w}/frames -o {out}/x.webm --crf 64", "between 0 and 63, got 64"),
+    ("stitch-preset-gif", "stitch {w}/frames -o {out}/x.gif --preset slow", "--preset slow: the gif encoder"),
+    ("stitch-preset-webm", "stitch {w}/frames -o {out}/x.webm --preset slow", "no x264 speed presets"),
     ("stitch-preset", "stitch {w}/frames -o {out}/x.mp4 --preset warp", "--preset"),
     ("stitch-pix-fmt", "stitch {w}/frames -o {out}/x.mp4 --pix-fmt yuv999", "--pix-fmt"),
     ("stitch-pix-fmt-pal8", "stitch {w}/frames -o {out}/x.mp4 --pix-fmt pal8", "pal8 is for .gif files"),
@@ -165,6 +170,7 @@ CASES = [
     ("restyle-start-seconds-75", "restyle {w}/clip.mp4 --to toon --start 1:75 -o {out}/x.mp4", "--start time '1:75'"),
     ("train-time-limit-61", "train cyclegan -o {out}/run --a {w}/frames --b {w}/frames --time-limit 1:61", "--time-limit"),
     ("restyle-crf", "restyle {w}/clip.mp4 --to toon --crf 500 -o {out}/x.mp4", "--crf"),
+    ("restyle-crf-x264", "restyle {w}/clip.mp4 --to toon --crf 60 -o {out}/x.mkv", "--crf 60: x264 (.mkv files) takes 0-51"),
     ("restyle-like-missing", "restyle {w}/clip.mp4 --like {w}/missing.png -o {out}/x.mp4", "missing.png"),
     ("restyle-like-strength", "restyle {w}/clip.mp4 --like {w}/photo.png --like-strength 7 -o {out}/x.mp4", "strength"),
     ("restyle-suffix", "restyle {w}/clip.mp4 --to toon -o {out}/x.xyz", "unknown output type"),
@@ -195,6 +201,11 @@ CASES = [
     ("stabilize-fps", "stabilize {w}/frames --source {w}/frames --fps 0 -o {out}/x.mp4", "--fps"),
     ("stabilize-device", "stabilize {w}/clip.mp4 --source {w}/clip.mp4 --device gpu9 -o {out}/x.mp4", "--device"),
     ("stabilize-pix-fmt", "stabilize {w}/clip.mp4 --source {w}/clip.mp4 --pix-fmt pal8 -o {out}/x.mp4", "--pix-fmt pal8"),
+    (
+        "stabilize-crf-x264",
+        "stabilize {w}/clip.mp4 --source {w}/clip.mp4 --crf 52 -o {out}/x.mp4",
+        "--crf 52: x264 (.mp4 files) takes 0-51",
+    ),
     # a folder of frames is written without a video encoder: its flags would change nothing (--preset has no default)
     (
         "stabilize-preset-frames",
@@ -216,6 +227,7 @@ CASES = [
     ("compare-page-one", "compare {w}/clip.mp4 --source {w}/clip.mp4 -o {out}/page", "at least two results"),
     ("compare-wipe-two", "compare {w}/clip.mp4 {w}/clip.mp4 --source {w}/clip.mp4 --layout wipe -o {out}/w.mp4", "ONE result"),
     ("compare-pix-fmt", "compare {w}/clip.mp4 --source {w}/clip.mp4 --pix-fmt rgb24 -o {out}/w.mp4", "--pix-fmt rgb24"),
+    ("compare-crf-x264", "compare {w}/clip.mp4 --source {w}/clip.mp4 --crf 60 -o {out}/w.mp4", "x264 (.mp4 files) takes 0-51"),
     # a sheet and a page have no encoder the flags could set
     (
         "compare-crf-sheet",
@@ -255,6 +267,9 @@ CASES = [
     ("animate-turn", "animate {w}/photo.png {w}/clip.mp4 --turn 3d -o {out}/x.mp4", "unknown head turn '3d' for --turn"),
     ("animate-to", "animate {w}/photo.png {w}/clip.mp4 --to pixr -o {out}/x.mp4", "unknown style 'pixr'"),
     ("animate-pix-fmt", "animate {w}/photo.png {w}/clip.mp4 --pix-fmt pal8 -o {out}/x.mp4", "pal8 is for .gif files"),
+    ("animate-crf-x264", "animate {w}/photo.png {w}/clip.mp4 --crf 60 -o {out}/x.mp4", "--crf 60: x264 (.mp4 files) takes"),
+    ("animate-preset-gif", "animate {w}/photo.png {w}/clip.mp4 --preset slow -o {out}/x.gif", "--preset slow: the gif"),
+    ("animate-preset-webm", "animate {w}/photo.png {w}/clip.mp4 --preset slow -o {out}/x.webm", "no x264 speed presets"),
     ("animate-driver-audio-only", "animate {w}/photo.png {w}/song.m4a -o {out}/x.mp4", "no video stream"),
     # train, prep, export, styles
     ("train-no-data", "train cyclegan -o {out}/run --steps 1", "--a"),

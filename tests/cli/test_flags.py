@@ -174,15 +174,23 @@ def test_crf_help_states_the_default_the_command_uses(name):
     default decides: none = the automatic faster/CRF 17, a fixed preset = CRF 18)."""
     import typer.main
 
+    from vidtoon.animate.pipeline import PRESET as ANIMATE_PRESET
     from vidtoon.compare.video import PRESET as COMPARE_PRESET
     from vidtoon.io.formats import EncodeOptions
     from vidtoon.stabilize import PRESET as STABILIZE_PRESET
+    from vidtoon.stitch import PRESET as STITCH_PRESET
 
     command = typer.main.get_command(app).commands[name]
     params = {param.name: param for param in command.params}
-    # compare and stabilize leave --preset None (refused for pictures); their video's default is the module's PRESET
-    video_default = {"compare": COMPARE_PRESET, "stabilize": STABILIZE_PRESET}.get(name)
+    # compare, stabilize, stitch and animate leave --preset None (refused for pictures, GIF, VP9); their video's
+    # default is the module's PRESET
+    video_default = {
+        "compare": COMPARE_PRESET,
+        "stabilize": STABILIZE_PRESET,
+        "stitch": STITCH_PRESET,
+        "animate": ANIMATE_PRESET,
+    }.get(name)
     preset, crf = EncodeOptions(preset=params["preset"].default or video_default).x264_settings("libx264")
     help_text = " ".join(params["crf"].help.split())
-    assert f"H.264 {crf}" in help_text and "VP9 31" in help_text, (name, help_text)
+    assert f"H.264 0-51 (default {crf}" in help_text and "VP9 0-63 (default 31)" in help_text, (name, help_text)
     assert ("17 at preset faster" in help_text) == ((preset, crf) == ("faster", 17)), (name, help_text)

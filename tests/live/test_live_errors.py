@@ -92,6 +92,7 @@ def test_a_preview_port_in_use_is_refused_before_anything_opens(tmp_path):
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--port", "70000"], "--port"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--height", "7"], "--height must be a whole number between 16 and 16384"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--preset", "superfastest"], "--preset 'superfastest': unknown preset"),
+        (["{sample}", "{w}/out.ts", "--to", "sketch", "--crf", "60"], "--crf 60: x264 (the live output) takes 0-51"),
         (["{sample}", "{w}/out.ts", "--to", "sketch", "--turn", "2d"], "--turn is for --animate"),
         (["{sample}", "{w}/out.ts", "--animate", "{sample}", "--turn", "3d"], "unknown head turn '3d' for --turn"),
         (["{sample}", "{sample}", "--to", "sketch", "--force"], "input"),

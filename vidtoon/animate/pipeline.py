@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -37,7 +38,7 @@ from vidtoon.errors import InputError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
-from vidtoon.io.formats import check_encoding
+from vidtoon.io.formats import check_encoding, check_quality_flags
 from vidtoon.io.reader import VideoReader
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.progress import NoProgress, Progress
@@ -45,6 +46,7 @@ from vidtoon.progress import NoProgress, Progress
 log = logging.getLogger(__name__)
 
 METHODS = ANIMATE_METHODS
+PRESET = "medium"  # x264's preset of the video when none is given (with CRF 18 unless one is given)
 
 
 class Animator(Protocol):
@@ -302,6 +304,8 @@ def animate(
         device: torch device for fomm and for restyling the still ("auto", "cpu", "cuda[:N]").
         style, model, like: restyle the still first (`--to STYLE`, `--model FILE`, `--like IMAGE`; at most one),
             then animate the restyled face (an avatar).
+        options: the encoder's settings (x264 at `PRESET` when they give no preset; a preset or CRF the output's
+            encoder has not, GIF's or VP9's, is refused).
         report: write a fidelity report here (JSON: per signal the output/driver range ratio and correlation,
             landmarks re-detected on the output; identity drift; fps). See `vidtoon.animate.report`.
         turn: head turns of the landmark method: "2.5d" (the source's own 3D shape turned by the driver's yaw and
@@ -323,6 +327,9 @@ def animate(
     info = check_driver(driver)
     check_output(output, inputs=(source, driver), force=force)
     check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder, before a model loads
+    check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9), a --crf past its scale
+    if options.preset is None:  # x264's preset applied here, where the video is written: the user's, else medium
+        options = replace(options, preset=PRESET)
     source_rgb = restyle_still(source_rgb, style=style, model=model, like=like, device=device)
     animator = make_animator(
         method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device, turn=turn

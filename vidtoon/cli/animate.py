@@ -61,7 +61,7 @@ def animate_command(
     ] = "2.5d",
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N (fomm).")] = "auto",
     crf: CrfOption = None,
-    preset: PresetOption = "medium",
+    preset: PresetOption = None,
     pix_fmt: PixFmtOption = None,
     force: ForceOption = False,
 ) -> None:

@@ -185,20 +185,20 @@ def main(
 
 # Options shared by every command that writes a video.
 CrfOption = Annotated[  # commands whose video has a fixed default preset (compare, stabilize, stitch, animate)
-    int | None, typer.Option("--crf", help="Quality, lower is better (default: H.264 18, VP9 31).")
+    int | None, typer.Option("--crf", help="Quality, lower is better: H.264 0-51 (default 18), VP9 0-63 (default 31).")
 ]
 AutoCrfOption = Annotated[  # commands that leave the preset to `EncodeOptions.x264_settings` (restyle, batch)
     int | None,
     typer.Option(
         "--crf",
-        help="Quality, lower is better (default: H.264 17 at preset faster when neither --crf nor --preset is given, "
-        "else 18; VP9 31).",
+        help="Quality, lower is better: H.264 0-51 (default 17 at preset faster when neither --crf nor --preset is "
+        "given, else 18), VP9 0-63 (default 31).",
     ),
 ]
 PresetOption = Annotated[
-    str,
-    typer.Option(  # commands that always write a video (stitch, animate)
-        "--preset", help="x264 speed preset: ultrafast … veryslow."
+    str | None,
+    typer.Option(  # commands that always write a video (stitch, animate); None: their own default, for x264 only
+        "--preset", help="x264 speed preset: ultrafast … veryslow (default medium; not for .webm or .gif)."
     ),
 ]
 PixFmtOption = Annotated[

@@ -54,7 +54,7 @@ def live(
     strength: Annotated[float | None, typer.Option("--strength", help="Temporal blending strength 0..1.")] = None,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.")] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="auto, fp32, bf16 or fp16.")] = "auto",
-    crf: Annotated[int, typer.Option("--crf", help="H.264 quality, lower is better.")] = 23,
+    crf: Annotated[int, typer.Option("--crf", help="H.264 quality, 0-51, lower is better.")] = 23,
     preset: Annotated[
         str, typer.Option("--preset", help="x264 speed preset (veryfast keeps up on small machines).")
     ] = "veryfast",

@@ -75,7 +75,7 @@ def stitch(
     fit: Annotated[str, typer.Option("--fit", help="How images of another size fit: pad, crop or stretch.")] = "pad",
     audio: Annotated[Path | None, typer.Option("--audio", help="Soundtrack to lay under the video (cut at its end).")] = None,
     crf: CrfOption = None,
-    preset: PresetOption = "medium",
+    preset: PresetOption = None,
     pix_fmt: PixFmtOption = None,
     force: ForceOption = False,
     max_pixels: MaxPixelsOption = 100_000_000,

@@ -93,7 +93,9 @@ PIX_FMTS = (
     "pal8",
     "rgb8",
 )
-MAX_CRF = 63  # x264/x265 take 0-51, VP9 0-63
+MAX_CRF = 63  # the highest any encoder takes: x264/x265 stop at 51 (`CRF_SCALES`), VP9 at 63
+# Each encoder's CRF scale, its name as users know it: a --crf past it is refused before any work (x264 would clamp it).
+CRF_SCALES = {"libx264": ("x264", 51), "libx265": ("x265", 51), "libvpx-vp9": ("VP9", 63), "libvpx": ("VP8", 63)}
 AUTO_X264 = ("faster", 17)  # (preset, crf) when the user gave neither: medium's quality at CRF 18, less CPU
 
 
@@ -181,8 +183,9 @@ def check_encoding(path: str | Path, options: EncodeOptions, *, video_codec: str
 
 def check_quality_flags(path: str | Path, options: EncodeOptions) -> None:
     """UsageError when `options.preset` or `options.crf` was given for an encoder that has no such setting (x264
-    presets for VP9 or GIF, a CRF for GIF): the flag would change nothing. For commands whose `preset` is None unless
-    the user gives one (restyle, batch).
+    presets for VP9 or GIF, a CRF for GIF): the flag would change nothing; or when `options.crf` lies past the scale of
+    the output's encoder (`check_crf_scale`: x264 stops at 51). For commands whose `preset` is None unless the user gives
+    one (restyle, batch, stitch, stabilize, compare, animate: each applies its own default where the video is written).
     """
     path = Path(path)
     codec = options.codec or output_format(path).video_codec
@@ -193,12 +196,26 @@ def check_quality_flags(path: str | Path, options: EncodeOptions) -> None:
             path=path,
             hint="leave --preset out" + ("; --crf sets its quality" if codec.startswith("libvpx") else ""),
         )
-    if options.crf is not None and codec not in ("libx264", "libx265", "libvpx-vp9", "libvpx"):
+    if options.crf is not None and codec not in CRF_SCALES:
         raise UsageError(
             f"--crf {options.crf}: the {codec} encoder of {suffix} files has no quality setting",
             path=path,
             hint="leave --crf out",
         )
+    if options.crf is not None:
+        check_crf_scale(options.crf, codec, f"{suffix} files", path=path)
+
+
+def check_crf_scale(crf: int, codec: str, what: str, *, path: str | Path | None = None) -> None:
+    """UsageError when `crf` lies past the CRF scale of `codec` (one of `CRF_SCALES`), which writes `what` (".mp4
+    files", "the live output"): x264 takes 0-51, VP9 0-63, and `EncodeOptions` alone only knows the widest scale."""
+    name, top = CRF_SCALES[codec]
+    if 0 <= crf <= top:
+        return
+    hint = f"give --crf between 0 and {top}"
+    if top < MAX_CRF and 0 <= crf <= MAX_CRF:  # a VP9 number given to x264
+        hint += f" (VP9's scale, of .webm files, goes to {MAX_CRF})"
+    raise UsageError(f"--crf {crf}: {name} ({what}) takes 0-{top}, lower is better", path=path, hint=hint)
 
 
 def check_picture_flags(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vidtoon.checks import number_in, whole_number
 from vidtoon.errors import UsageError
-from vidtoon.io.formats import PRESETS
+from vidtoon.io.formats import PRESETS, check_crf_scale
 
 # Stream outputs and the container each one carries.
 STREAM_MUXERS = {"udp": "mpegts", "srt": "mpegts", "rtp": "rtp_mpegts", "tcp": "mpegts", "rtmp": "flv", "rtmps": "flv"}
@@ -62,7 +62,8 @@ class LiveOptions:
         number_in("--read-timeout", self.read_timeout, 0.1, 3600)
         number_in("--mix", self.mix, 0.0, 1.0)
         whole_number("--port", self.port, minimum=0, maximum=65535)
-        whole_number("--crf", self.crf, minimum=0, maximum=51)
+        whole_number("--crf", self.crf, minimum=0)
+        check_crf_scale(self.crf, "libx264", "the live output")  # its own encoder, whatever the output
         if self.preset not in PRESETS:  # else x264 refuses it only once the first frame is restyled
             raise UsageError(f"--preset {self.preset!r}: unknown preset", hint=f"use one of {', '.join(PRESETS)}")
         whole_number("--max-frames", self.max_frames, optional=True)
