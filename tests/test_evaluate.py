@@ -13,7 +13,7 @@ from conftest import assert_one_line_error, make_clip, run_vidtoon
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.evaluate import EvalReport, evaluate
-from vidtoon.io.images import write_image
+from vidtoon.io.images import read_image, write_image
 
 
 def texture(height=72, width=96, seed=0) -> np.ndarray:
@@ -204,6 +204,19 @@ def test_cli_table_and_bad_input(clips):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "not found" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_the_table_shows_small_measures_with_4_significant_digits_and_json_keeps_full_floats(clips, tmp_path):
+    """A flicker of one grey level: E_warp = (1/255)² = 1.5379e-05, which fixed decimals showed as 0.000015 (and a
+    steadier output as 0.000000); the table gives 4 significant digits, --json the full float."""
+    base = read_image(clips["source"] / "frame0.png")
+    steady = write_folder(tmp_path / "steady", [base + np.uint8(i % 2) for i in range(6)])
+    result = run_cli("eval", steady, "--source", clips["source"])
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if "E_warp output" in line)
+    assert "1.538e-05" in row and "0.0000" not in row, row
+    result = run_cli("eval", steady, "--source", clips["source"], "--json")
+    assert json.loads(result.stdout)["warping_error"] == pytest.approx((1 / 255) ** 2, rel=1e-6)
 
 
 def test_videos_at_different_frame_rates_are_paired_by_number_with_a_warning(tmp_path, caplog):

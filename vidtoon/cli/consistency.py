@@ -192,17 +192,23 @@ def evaluate_command(
     width, height = report.size
     title = f"{report.frames} frames at {width}x{height}, {report.flow} flow, {report.valid_fraction:.0%} of pixels non-occluded"
     table = Table("metric", "value", "note", title=title)
-    table.add_row("E_warp output", f"{report.warping_error:.6f}", "lower is steadier")
+    table.add_row("E_warp output", _small(report.warping_error), "lower is steadier")
     table.add_row(
         "E_warp source",
-        f"{report.warping_error_source:.6f}",
+        _small(report.warping_error_source),
         "the input's own (noise, flow errors); flatter outputs can go below",
     )
     if report.reference is not None:
-        table.add_row("E_warp reference", f"{report.warping_error_reference:.6f}", "ceiling: the per-frame result")
+        table.add_row("E_warp reference", _small(report.warping_error_reference), "ceiling: the per-frame result")
         table.add_row("SSIM vs reference", f"{report.ssim:.4f}", "1 = the per-frame look, unchanged")
         table.add_row("PSNR vs reference", f"{report.psnr:.2f} dB", "higher = closer to the per-frame result")
     table_console().print(table)
+
+
+def _small(value: float) -> str:
+    """A small measure for the table with 4 significant digits (1.234e-05, 0.0001234): fixed decimals showed
+    0.000000 for a steady output; --json keeps the full float."""
+    return f"{value:.4g}"
 
 
 def _print_fid(report) -> None:
@@ -215,7 +221,9 @@ def _print_fid(report) -> None:
     table.add_row("FID", f"{report.fid:.3f}", f"lower = closer to the style ({resize})")
     if report.kid is not None:
         kid = report.kid
-        table.add_row("KID", f"{kid.mean:.5f} ± {kid.std:.5f}", f"unbiased MMD², {kid.subsets} subsets of {kid.subset_size}")
+        table.add_row(
+            "KID", f"{_small(kid.mean)} ± {_small(kid.std)}", f"unbiased MMD², {kid.subsets} subsets of {kid.subset_size}"
+        )
     table_console().print(table)
     if report.small_sample:  # FID_SAMPLES: see vidtoon.evaluate_fid
         table_console().print(
