@@ -147,6 +147,33 @@ def test_stills_and_frame_folders(clips, tmp_path):
         assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == 12
 
 
+def test_a_folder_image_of_another_shape_is_refused_as_the_video_refuses_it(clips, tmp_path):
+    """A sheet cell used to stretch a frame of another aspect ratio silently; it is refused now with the video's
+    own message, naming the image to fix. The same picture at another scale fills its cell as it is."""
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(24):
+        cv2.imwrite(str(frames / f"f{i}.png"), cv2.cvtColor(index_colour_frame(i), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(frames / "f12.png"), np.zeros((48, 48, 3), np.uint8))  # shown at 0.5 s
+    at_half = CompareOptions(at=(Fraction(1, 2),), height=48)
+    with pytest.raises(InputError) as sheet_error:
+        compare([frames], tmp_path / "s.png", source=clips / "source.mp4", options=at_half)
+    with pytest.raises(InputError) as video_error:
+        compare([frames], tmp_path / "v.mp4", source=clips / "source.mp4")
+    assert sheet_error.value.message == video_error.value.message
+    assert sheet_error.value.message == (
+        f"{frames / 'f12.png'}: is 48x48, the first image f0.png is 64x48 — every frame must have the same size: "
+        "give it 64x48, or remove it"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]
+    twice = cv2.resize(index_colour_frame(12), (128, 96), interpolation=cv2.INTER_NEAREST)  # same shape, twice the size
+    cv2.imwrite(str(frames / "f12.png"), cv2.cvtColor(twice, cv2.COLOR_RGB2BGR))
+    sheet = read_image(compare([frames], tmp_path / "s.png", source=clips / "source.mp4", options=at_half))
+    layout = plan_layout(make_lineup([frames], source=clips / "source.mp4"), [Fraction(1, 2)], 48)
+    x, y = layout.cell(0, 1)
+    assert nearest_index(sheet[y + 8 : y + 40, x + 8 : x + 56], 24) == 12
+
+
 def test_lengths_must_match_unless_truncated(clips, tmp_path):
     make_clip(tmp_path / "short.mp4", 12, size=(64, 48))
     with pytest.raises(InputError, match="frame counts differ.*--truncate"):

@@ -3,7 +3,9 @@
 An input is a video, a still image or a folder of frames. All inputs must be of one sort (stills, or sequences:
 videos and folders), have the source's aspect ratio (to within a pixel of rounding) and, for sequences, the same
 number of frames (unless `truncate`: the common first frames). A folder's frames are timed at the line-up's rate:
-the first video's nominal rate, else 25 fps.
+the first video's nominal rate, else 25 fps. Within a sequence every frame keeps its first frame's shape: the video
+refuses any other size (`io.aligned.frames_at_size`), a sheet (`frame_at`) another aspect ratio, with the same
+message (the same picture at another scale fills its cell unchanged), rather than stretching it into its cell.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vidtoon.errors import InputError, UsageError
-from vidtoon.io.aligned import common_frame_count, same_aspect
+from vidtoon.io.aligned import common_frame_count, same_aspect, size_change
 from vidtoon.io.images import list_images, read_image
 from vidtoon.io.paths import check_input_file
 from vidtoon.io.probe import VideoInfo, probe
@@ -141,6 +143,9 @@ def _default_names(results: list[Path]) -> list[str]:
 def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:
     """H×W×3 uint8: the frame of `entry` shown at `time` seconds (the last one starting at or before it).
 
+    A frame of another aspect ratio than the entry's first (`Entry.size`) is an InputError naming it (the video's
+    message, `io.aligned.size_change`), not stretched into the sheet's cell.
+
     Videos are read through `VideoReader` from a little before `time` (a seek to the keyframe before it); a
     folder's frame is number floor(time × fps); a still image is itself. `time` is on the line-up's clock (`fps`):
     a video at another nominal rate is matched frame for frame, as the side-by-side video and the page pair
@@ -150,7 +155,8 @@ def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:
         return read_image(entry.path)
     if entry.kind == "folder":
         files = list_images(entry.path)
-        return read_image(files[min(len(files) - 1, int(time * fps))])
+        index = min(len(files) - 1, int(time * fps))
+        return _same_shape(entry, index, read_image(files[index]))
     if entry.info.fps and entry.info.fps != fps:
         time = Fraction(int(time * fps)) / entry.info.fps
     step = 1 / entry.info.fps if entry.info.fps else Fraction(1, 25)
@@ -160,7 +166,16 @@ def frame_at(entry: Entry, time: Fraction, fps: Fraction) -> np.ndarray:
             for frame in reader:
                 if (start or 0) + frame.time > time:
                     break
-                found = frame.rgb
+                found = frame
         if found is not None:
-            return found
+            index = round(((start or 0) + found.time) * (entry.info.fps or 25))  # its number on its own clock
+            return _same_shape(entry, index, found.rgb)
     raise InputError(f"no frame at or before {float(time):.3f} s", path=entry.path, hint="choose a later time with --at")
+
+
+def _same_shape(entry: Entry, index: int, rgb: np.ndarray) -> np.ndarray:
+    """`rgb`, frame `index` of `entry`, when it has the aspect ratio of the entry's first frame (any scale)."""
+    size = (rgb.shape[1], rgb.shape[0])
+    if not same_aspect(size, entry.size):
+        raise size_change(entry.path, index, size, entry.size)
+    return rgb

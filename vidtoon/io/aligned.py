@@ -92,6 +92,24 @@ def check_size(
     )
 
 
+def size_change(path: Path, index: int, size: tuple[int, int], native: tuple[int, int]) -> InputError:
+    """The error for frame `index` of the video or frame folder `path` being `size` = (width, height) where its first
+    frame is `native`: a folder's image is named by its file (the one to fix), a video's frame by its number."""
+    (width, height), (native_width, native_height) = size, native
+    if path.is_dir():
+        files = list_images(path)
+        return InputError(
+            f"is {width}x{height}, the first image {files[0].name} is {native_width}x{native_height}",
+            path=files[index],
+            hint=f"every frame must have the same size: give it {native_width}x{native_height}, or remove it",
+        )
+    return InputError(
+        f"frame {index} is {width}x{height}, the first frame is {native_width}x{native_height}",
+        path=path,
+        hint="every frame must have the same size",
+    )
+
+
 def frames_at_size(
     path: Path, count: int, native: tuple[int, int], size: tuple[int, int], *, fps: Fraction = Fraction(25)
 ) -> Iterator[Frame]:
@@ -103,18 +121,7 @@ def frames_at_size(
         for frame in islice(frames, count):
             height, width = frame.rgb.shape[:2]
             if (width, height) != native:
-                if path.is_dir():  # the image to fix, by name
-                    files = list_images(path)
-                    raise InputError(
-                        f"is {width}x{height}, the first image {files[0].name} is {native[0]}x{native[1]}",
-                        path=files[frame.index],
-                        hint=f"every frame must have the same size: give it {native[0]}x{native[1]}, or remove it",
-                    )
-                raise InputError(
-                    f"frame {frame.index} is {width}x{height}, the first frame is {native[0]}x{native[1]}",
-                    path=path,
-                    hint="every frame must have the same size",
-                )
+                raise size_change(path, frame.index, (width, height), native)
             yield frame if (width, height) == size else replace(frame, rgb=resize(frame.rgb, *size))
     finally:
         frames.close()
