@@ -148,7 +148,7 @@ def test_a_folder_restyle_names_its_output_as_the_user_named_the_folder(tmp_path
     result = run("restyle", "frames/", "--to", "sketch", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "wrote frames.sketch"  # not the absolute path
-    assert sorted(p.name for p in (tmp_path / "frames.sketch").iterdir()) == ["f0.png", "f1.png"]
+    assert sorted(p.name for p in (tmp_path / "frames.sketch").iterdir()) == [".vidtoon-frames.json", "f0.png", "f1.png"]
 
 
 def test_file_names_are_printed_as_named_on_one_line_in_a_pipe(tmp_path):

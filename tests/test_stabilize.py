@@ -1,5 +1,6 @@
 """`vidtoon stabilize`: flicker removed from real per-frame-processed sequences, outputs of every kind, bad inputs."""
 
+import json
 import logging
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +13,7 @@ from conftest import SAMPLE, loudest_time, make_clip, no_leftovers, run_vidtoon,
 from vidtoon.errors import InputError, OutputError, UsageError
 from vidtoon.evaluate import evaluate
 from vidtoon.io import EncodeOptions, VideoReader, VideoWriter
-from vidtoon.io.images import list_images, write_image
+from vidtoon.io.images import FRAMES_MARKER, list_images, read_image, write_image
 from vidtoon.io.probe import probe
 from vidtoon.stabilize import stabilize
 
@@ -228,25 +229,42 @@ def test_an_output_folder_that_force_would_not_help_says_so_first(tmp_path):
     assert (tmp_path / "notes").read_text() == "keep me"
 
 
-def test_a_folder_replaced_with_force_says_which_older_images_it_still_holds(tmp_path, caplog):
-    # a run of 5 frames, then one of 3 with --force: 3.png and 4.png are the first run's (kept: the folder may be the
-    # user's own), and a stitch of the folder would play them after the new ones
+def test_a_folder_vidtoon_wrote_is_replaced_whole_with_force_and_nothing_else_is_deleted(tmp_path, caplog):
+    """A run of 5 frames, then one of 3 with --force: the first run's 3.png goes (vidtoon wrote it, as its marker
+    file says), so the folder holds one sequence again; a file the user put there, or changed since, is kept and
+    named. A folder vidtoon did not write keeps all it holds, with the older warning."""
     frames = tmp_path / "frames"
     frames.mkdir()
     for i in range(5):
         write_image(frames / f"{i}.png", np.full((32, 48, 3), 100 + 10 * i, np.uint8))
     source = make_clip(tmp_path / "s.mp4", 5, size=(48, 32))
     out = stabilize(frames, source, tmp_path / "stable", device="cpu")
+    assert json.loads((out / FRAMES_MARKER).read_text())["files"].keys() == {f"{i}.png" for i in range(5)}
+    write_image(out / "mine.png", np.zeros((32, 48, 3), np.uint8))  # the user's own
+    (out / "notes.txt").write_text("keep me")
+    write_image(out / "4.png", np.full((32, 48, 3), 7, np.uint8))  # vidtoon's, changed by the user since
     (frames / "3.png").unlink()
     (frames / "4.png").unlink()
     with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
         stabilize(frames, source, out, device="cpu", force=True, truncate=True)
-    assert [p.name for p in list_images(out)] == ["0.png", "1.png", "2.png", "3.png", "4.png"]
+    assert sorted(p.name for p in out.iterdir()) == [FRAMES_MARKER, "0.png", "1.png", "2.png", "4.png", "mine.png", "notes.txt"]
+    assert "2 images vidtoon did not write are kept (4.png, mine.png)" in caplog.text
+    assert read_image(out / "4.png").max() == 7 and (out / "notes.txt").read_text() == "keep me"
+    assert json.loads((out / FRAMES_MARKER).read_text())["files"].keys() == {"0.png", "1.png", "2.png"}
+
+    caplog.clear()
+    theirs = tmp_path / "theirs"  # no marker: not written by vidtoon, nothing in it is removed
+    theirs.mkdir()
+    for i in range(5):
+        write_image(theirs / f"{i}.png", np.full((32, 48, 3), 50, np.uint8))
+    with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
+        stabilize(frames, source, theirs, device="cpu", force=True, truncate=True)
+    assert [p.name for p in list_images(theirs)] == ["0.png", "1.png", "2.png", "3.png", "4.png"]
     assert "2 images from before this run are still there (3.png, 4.png)" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="vidtoon.io.images"):
         stabilize(frames, source, tmp_path / "fresh", device="cpu", truncate=True)
-    assert "from before this run" not in caplog.text
+    assert "vidtoon.io.images" not in caplog.text  # a fresh folder: nothing to say
 
 
 def test_a_crf_for_a_gif_is_refused_not_ignored(tmp_path):

@@ -142,7 +142,7 @@ def test_a_folder_restyle_stopped_by_a_damaged_picture_leaves_no_folder_to_refus
     (photos / "b.png").unlink()
     result = run("restyle", photos, "--to", "toon")  # was "output folder photos.toon exists — ... or pass --force"
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "photos.toon").iterdir()) == ["a.png"]
+    assert sorted(p.name for p in (tmp_path / "photos.toon").iterdir()) == [".vidtoon-frames.json", "a.png"]
 
 
 @pytest.mark.parametrize("name", ["out.png", "out.mp4"])
@@ -153,3 +153,20 @@ def test_a_folder_restyle_named_as_a_file_is_refused_before_anything_loads(tmp_p
     # was exit 0 and a folder named out.png (out.mp4) holding a.png
     assert_one_line_error(result, f"output {name} of a folder of images is a folder", "the default is photos.toon")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]
+
+
+def test_a_folder_restyled_again_with_force_holds_only_the_new_pictures_and_the_users_own(tmp_path):
+    """The output folder of an earlier restyle, replaced with --force after a photo left the source folder: the
+    earlier run's picture of it goes (vidtoon wrote it), a file the user put there stays and is named."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        photo(photos / name)
+    assert run("restyle", photos, "--to", "toon").returncode == 0
+    out = tmp_path / "photos.toon"
+    (out / "cover.jpg").write_bytes((photos / "a.png").read_bytes())  # the user's own
+    (photos / "b.png").unlink()
+    result = run("restyle", photos, "--to", "toon", "--force")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".vidtoon-frames.json", "a.png", "cover.jpg"]
+    assert "1 image vidtoon did not write is kept (cover.jpg)" in " ".join(result.stderr.split())

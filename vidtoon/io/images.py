@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import json
 import logging
+import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +27,9 @@ FIT_MODES = ("pad", "crop", "stretch")
 ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # written with their transparency
 ORIENTATION_TAG = 0x0112  # EXIF: how the stored pixels are turned for display (1: as stored)
 ORIENTED_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})  # besides JPEG: the stills that carry an orientation
+# Written with a folder of frames: the images vidtoon wrote there (name -> size and mtime), so a run with --force can
+# replace its own older images whole and never touch anything else.
+FRAMES_MARKER = ".vidtoon-frames.json"
 
 
 def natural_key(name: str) -> tuple:
@@ -276,21 +283,82 @@ def write_image_folder(
 
     An existing `output` needs `force`; `output` may not be one of `inputs`. The files are staged in a
     hidden folder inside it, so a failure (or Ctrl-C) leaves no half-written folder under the final name, nor an empty
-    one made for it (which would refuse the next run).
+    one made for it (which would refuse the next run). Beside them goes `FRAMES_MARKER`, listing the images written:
+    replacing a folder with `force`, the images an earlier run listed there and this one did not write again are
+    removed once the new ones are in (only while still as written: a file changed since is kept); any other file is
+    kept, and the images among them are named in a warning. A folder without a marker keeps everything it holds.
     """
     output = check_output_folder(output, inputs=inputs, force=force)
     staging = StagingDir(output, make=True)
     try:
+        names = []
         for name, rgb in images:
             write_image(staging.path / name, rgb)
+            names.append(name)
             if progress is not None:
                 progress.advance()
-        written = {path.name for path in staging.commit()}
+        before = _marked_images(output)  # under the folder's lock: the earlier run's list, before it is replaced
+        _write_marker(staging.path, names)
+        written = {path.name for path in staging.commit()} - {FRAMES_MARKER}
     except BaseException as exc:
         staging.fail(exc)  # a folder made for this run goes too: the next run is not refused as "output folder exists"
         raise
-    _warn_older_images(output, written)
+    if before is None:
+        _warn_older_images(output, written)
+    else:
+        _replace_older_images(output, written, before)
     return output
+
+
+def _write_marker(folder: Path, names: list[str]) -> None:
+    """`FRAMES_MARKER` in `folder`: each of the images `names` there with its size and modification time (a rename
+    into the final folder keeps both)."""
+    files = {}
+    for name in names:
+        info = (folder / name).stat()
+        files[name] = {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    (folder / FRAMES_MARKER).write_text(json.dumps({"written_by": "vidtoon", "files": files}, indent=1) + "\n")
+
+
+def _marked_images(folder: Path) -> dict[str, tuple[int, int]] | None:
+    """The images an earlier run listed in `folder`'s `FRAMES_MARKER` (name -> (size, mtime_ns)); None when the
+    folder has no readable marker (not written by vidtoon, or before markers). Only plain file names count."""
+    try:
+        files = json.loads((folder / FRAMES_MARKER).read_text())["files"]
+        return {
+            name: (int(entry["size"]), int(entry["mtime_ns"]))
+            for name, entry in files.items()
+            if name == Path(name).name and not name.startswith(".") and "\\" not in name
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _replace_older_images(folder: Path, written: set[str], before: dict[str, tuple[int, int]]) -> None:
+    """Remove from `folder` the images an earlier run listed (`before`) that this run did not write again, when each
+    is still the file it wrote (a regular file of that size and time); warn about the images vidtoon did not write."""
+    for name, (size, mtime_ns) in before.items():
+        if name in written:
+            continue
+        path = folder / name
+        try:
+            info = path.lstat()
+        except OSError:
+            continue  # gone already
+        if stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns) == (size, mtime_ns):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+    others = [path.name for path in list_images(folder) if path.name not in written] if written else []
+    if others:
+        log.warning(
+            "%s: the earlier run's images replaced; %d image%s vidtoon did not write %s kept (%s); remove them before "
+            "using the folder as one sequence",
+            folder,
+            len(others),
+            "" if len(others) == 1 else "s",
+            "is" if len(others) == 1 else "are",
+            ", ".join(others[:3]) + (", …" if len(others) > 3 else ""),
+        )
 
 
 def _warn_older_images(folder: Path, written: set[str]) -> None:
