@@ -159,7 +159,7 @@ class RestyleOptions:
         `faces=False` over anime's `faces: true`), one left to the style takes the card's (else the built-in), exactly
         as `from_style` does with the command line's flags."""
         given = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.left_to_style}
-        return RestyleOptions.from_style(defaults, **given)
+        return type(self).from_style(defaults, **given)
 
 
 def temporal_stage(options: RestyleOptions, device) -> TemporalStage:
