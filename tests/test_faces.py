@@ -87,6 +87,19 @@ def test_restyle_faces_on_a_photo(media, tmp_path, translator, name):
     assert np.abs(after - before)[weight == 1].mean() > 20
 
 
+def test_a_named_styles_faces_default_is_the_cards_unless_the_caller_says_otherwise(media, tmp_path):
+    """anime's card says `faces: true`: by name, only the faces change; `RestyleOptions(faces=False)` (the built-in
+    value, given) wins over the card, as `--no-faces` does, and the whole picture is restyled."""
+    source = media / "face_astronaut.png"
+    before = read_image(source).astype(int)
+    outside = expected_masks(read_image(source)) == 0
+    faces = vidtoon.restyle(source, tmp_path / "faces.png", to="anime", options=RestyleOptions(device="cpu"))
+    whole = vidtoon.restyle(source, tmp_path / "whole.png", to="anime", options=RestyleOptions(device="cpu", faces=False))
+    assert outside.mean() > 0.5  # most of the picture is not face
+    assert not (np.abs(read_image(faces).astype(int) - before).max(-1) > 0)[outside].any()
+    assert (np.abs(read_image(whole).astype(int) - before).max(-1) > 0)[outside].mean() > 0.8
+
+
 def test_several_faces_each_translated(media, translator):
     astronaut = read_image(media / "face_astronaut.png")
     monalisa = cv2.resize(read_image(media / "face_monalisa.jpg"), (288, 512), interpolation=cv2.INTER_AREA)

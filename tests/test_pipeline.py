@@ -19,9 +19,13 @@ from torch import nn
 import vidtoon
 from vidtoon.errors import EncodeError
 from vidtoon.io import EncodeOptions, probe, read_frames
+from vidtoon.io.images import read_image
 from vidtoon.models import ModelCard
 from vidtoon.models.translator import TorchTranslator
 from vidtoon.restyle import RestyleOptions, load_translator
+from vidtoon.restyle.options import BUILT_IN_DEFAULTS
+from vidtoon.settings import DEFAULT_STRENGTH
+from vidtoon.styles.cards import STYLE_DEFAULT_KEYS
 
 FAST = EncodeOptions(preset="ultrafast")
 
@@ -524,10 +528,44 @@ def test_restyle_by_name_refuses_before_loading_and_fills_the_styles_defaults(tm
     with pytest.raises(vidtoon.OutputError, match="output already exists"):
         vidtoon.restyle(SAMPLE, out, model=tiny_checkpoint)
     assert out.read_bytes() == b"older"
-    # a field left at its default takes the card's (pixar: height 360); one given wins
+    # a field left out takes the card's (pixar: height 360); one given wins, even at the built-in value
     assert with_style_defaults({"height": 360}, RestyleOptions(end=1)).height == 360
     assert with_style_defaults({"height": 360}, RestyleOptions(height=136)).height == 136
     assert with_style_defaults({"faces": True}, None).faces is True
+    assert with_style_defaults({"faces": True}, RestyleOptions(end=1)).faces is True
+    assert with_style_defaults({"faces": True}, RestyleOptions(faces=False)).faces is False
+    assert with_style_defaults({"strength": 0.5}, RestyleOptions(strength=DEFAULT_STRENGTH)).strength == DEFAULT_STRENGTH
+    assert with_style_defaults({"consistency": "none"}, RestyleOptions(consistency="flow")).consistency == "flow"
+
+
+def test_restyle_options_without_a_card_hold_the_built_in_values():
+    options = RestyleOptions()  # for a loaded translator=: no card, every field its built-in value
+    assert {key: getattr(options, key) for key in STYLE_DEFAULT_KEYS} == BUILT_IN_DEFAULTS
+    assert options.left_to_style == set(STYLE_DEFAULT_KEYS)
+    assert RestyleOptions(faces=False, height=96).left_to_style == set(STYLE_DEFAULT_KEYS) - {"faces", "height"}
+    assert RestyleOptions(faces=False) == RestyleOptions()  # what was left out is not part of the options' value
+
+
+def test_a_named_styles_height_is_the_callers_or_else_the_cards(media, tmp_path):
+    """toon with height= works at that height; pixar without one at its card's 360 (its model's), as on the command
+    line, not at the photo's own 512: each equals the same style loaded and run at that height."""
+    photo = media / "face_astronaut.png"
+
+    def pixels(name, options, **style):  # by name (to=STYLE), or loaded (translator=) with twin=...
+        if "to" in style:
+            return read_image(vidtoon.restyle(photo, tmp_path / name, to=style["to"], options=options))
+        translator = load_translator(device="cpu", **style).translator
+        return read_image(vidtoon.restyle(photo, tmp_path / name, translator=translator, options=options))
+
+    def apart(a, b):  # the largest difference, in grey levels
+        return int(np.abs(a.astype(int) - b.astype(int)).max())
+
+    toon_96 = pixels("toon.png", RestyleOptions(device="cpu", height=96), to="toon")
+    assert apart(toon_96, pixels("toon-96.png", RestyleOptions(height=96), style="toon", twin=True)) == 0
+    assert apart(toon_96, pixels("toon-full.png", RestyleOptions(), style="toon", twin=True)) > 50
+    pixar = pixels("pixar.png", RestyleOptions(device="cpu"), to="pixar")
+    assert apart(pixar, pixels("pixar-360.png", RestyleOptions(height=360), style="pixar")) == 0
+    assert apart(pixar, pixels("pixar-full.png", RestyleOptions(), style="pixar")) > 50
 
 
 class _CtrlCAt:

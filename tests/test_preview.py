@@ -54,3 +54,20 @@ def test_png_bytes_round_trip():
     rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
     decoded = cv2.imdecode(np.frombuffer(png_bytes(rgb), np.uint8), cv2.IMREAD_COLOR)
     np.testing.assert_array_equal(decoded[..., ::-1], rgb)
+
+
+def test_restyle_with_takes_to_as_the_flag_says_and_style_still_works(tmp_path):
+    """`to=` as `--to`; `style=`, its older name, picks the style as well (each output named after it)."""
+    from vidtoon.io import probe
+    from vidtoon.preview import restyle_with
+
+    film = tmp_path / "film.mp4"
+    film.write_bytes(SAMPLE.read_bytes())
+    assert restyle_with(film, to="toon", seconds=0.25, device="cpu") == tmp_path / "film.toon.mp4"
+    assert restyle_with(film, style="sketch", seconds=0.25, device="cpu") == tmp_path / "film.sketch.mp4"
+    assert probe(tmp_path / "film.toon.mp4").frame_count == probe(tmp_path / "film.sketch.mp4").frame_count == 6  # 24 fps
+    with pytest.raises(UsageError, match=r"to='toon' and style='sketch' are one setting; give to= only"):
+        restyle_with(film, tmp_path / "both.mp4", to="toon", style="sketch")
+    with pytest.raises(UsageError, match="restyle_with needs a style: to=STYLE"):
+        restyle_with(film, tmp_path / "none.mp4")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4", "film.sketch.mp4", "film.toon.mp4"]

@@ -69,8 +69,23 @@ def test_mixed_sizes_grey_and_rgba_inputs(tmp_path):
     assert decoded[1][24, 2].max() <= 20  # square image letterboxed: black bars left and right
     assert decoded[2][24, 32, 0] > 200 and decoded[2][24, 32, 2] < 40  # RGBA red
     assert abs(int(decoded[3].mean()) - 156) <= 3  # 40000/65535*255
-    out = stitch(folder, tmp_path / "s.mp4", fps=1, size=(32, 32), fit_mode="stretch", options=FAST)
+    out = stitch(folder, tmp_path / "s.mp4", fps=1, size=(32, 32), fit="stretch", options=FAST)
     assert (probe(out).width, probe(out).height) == (32, 32)
+
+
+def test_fit_is_the_flags_name_and_fit_mode_still_works(tmp_path):
+    """`fit=` as `--fit`; `fit_mode=`, its older name, does the same; both, disagreeing, are refused before writing."""
+    folder = write_frames(tmp_path / "f", 2, size=(64, 32))
+    cv2.imwrite(str(folder / "frame2.png"), np.full((64, 64, 3), 200, np.uint8))  # square: cropped, not letterboxed
+    new = stitch(folder, tmp_path / "new.mp4", fps=1, fit="crop", options=FAST)
+    old = stitch(folder, tmp_path / "old.mp4", fps=1, fit_mode="crop", options=FAST)
+    padded = stitch(folder, tmp_path / "pad.mp4", fps=1, options=FAST)
+    (new_last, old_last, pad_last) = ([f.rgb for f in read_frames(out)][-1].astype(int) for out in (new, old, padded))
+    assert np.array_equal(new_last, old_last) and abs(new_last[16, 2] - 200).max() <= 3  # cropped: grey to the edge
+    assert pad_last[16, 2].max() <= 20  # the default, pad: black bars at the sides
+    with pytest.raises(UsageError, match=r"fit='crop' and fit_mode='pad' are one setting; give fit= only"):
+        stitch(folder, tmp_path / "both.mp4", fps=1, fit="crop", fit_mode="pad", options=FAST)
+    assert not (tmp_path / "both.mp4").exists()
 
 
 def test_soundtrack_is_laid_under_and_cut(tmp_path):

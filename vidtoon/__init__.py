@@ -41,6 +41,9 @@ _LAZY = {
     "compare": "vidtoon.compare",
     "CompareOptions": "vidtoon.compare",
     "tally": "vidtoon.compare",
+    "evaluate": "vidtoon.evaluate",
+    "EvalReport": "vidtoon.evaluate",
+    "stabilize": "vidtoon.stabilize",
 }
 
 
@@ -58,6 +61,7 @@ __all__ = [
     "BatchReport",
     "CompareOptions",
     "EncodeOptions",
+    "EvalReport",
     "ExtractedFrames",
     "Frame",
     "LiveOptions",
@@ -67,11 +71,13 @@ __all__ = [
     "VideoWriter",
     "batch",
     "compare",
+    "evaluate",
     "extract_frames",
     "live",
     "probe",
     "read_frames",
     "restyle",
+    "stabilize",
     "stitch",
     "tally",
     "transcode",

@@ -81,3 +81,13 @@ def seconds(flag: str, value: Any, *, optional: bool = True) -> Fraction | None:
     if not (isinstance(value, Fraction) or is_number(value)) or value < 0:
         raise UsageError(f"{flag} must be a time of 0 seconds or more, got {value!r}")
     return value if isinstance(value, Fraction) else Fraction(str(value))
+
+
+def renamed(name: str, value: Any, old_name: str, old_value: Any) -> Any:
+    """The value of a keyword argument that has an older name still taken (`fit=` once `fit_mode=`): whichever of the
+    two was given (None: neither), quietly; both, with different values, is refused."""
+    if old_value is None:
+        return value
+    if value is not None and value != old_value:
+        raise UsageError(f"{name}={value!r} and {old_name}={old_value!r} are one setting; give {name}= only")
+    return old_value

@@ -39,8 +39,13 @@ def cause(signum: int) -> str:
 @contextmanager
 def held_signals() -> Iterator[None]:
     """Within the block (in the main thread; elsewhere Python runs no handler anyway), a stop signal waits: it is
-    recorded, and sent again to this process when the block ends, to the handlers there were before it. For a few
-    steps that must not be cut in two (a rename and what records it); never around long work."""
+    recorded, and sent again to this process when the block ends, to the handlers there were before it: each signal
+    that arrived, once, in the order they first arrived (a handler that raises does not keep the next one from being
+    sent: it runs while the first one's exception unwinds, as it would have without the hold). For a few steps that
+    must not be cut in two (a rename and what records it); never around long work.
+
+    A signal whose handler was not installed from Python (`signal.getsignal` returns None: an embedding program's
+    own) is left alone: it could not be put back."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -49,14 +54,27 @@ def held_signals() -> Iterator[None]:
     def hold(signum, frame) -> None:
         held.append(signum)
 
-    previous = {s: signal.signal(s, hold) for s in stop_signals()}
+    previous = {}
+    for s in stop_signals():
+        handler = signal.getsignal(s)
+        if handler is not None:
+            previous[s] = handler
+            signal.signal(s, hold)
     try:
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        if held:
-            signal.raise_signal(held[0])
+        _send_again(list(dict.fromkeys(held)))
+
+
+def _send_again(signums: list[int]) -> None:
+    """Raise each of `signums` in this process in turn, each even when an earlier one's handler raised."""
+    if signums:
+        try:
+            signal.raise_signal(signums[0])
+        finally:
+            _send_again(signums[1:])
 
 
 _finished: list[Path] = []

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from vidtoon.checks import number_in
-from vidtoon.errors import InputError
+from vidtoon.checks import number_in, renamed
+from vidtoon.errors import InputError, UsageError
 from vidtoon.progress import Progress
 
 
@@ -112,17 +112,19 @@ def restyle_with(
     source: str | Path,
     output: str | Path | None = None,
     *,
-    style: str,
+    to: str | None = None,
     style_opts: dict[str, Any] | None = None,
     strength: float | None = None,
     seconds: float | None = None,
     device: str = "auto",
     force: bool = False,
     progress: Progress | None = None,
+    style: str | None = None,
 ) -> Path:
     """`vidtoon restyle SOURCE --to STYLE [--style-opt ...] [--strength S] [--end SECONDS]` as a call.
 
     Args:
+        to: the installed style's name (`--to`; `style=` is its older name, still taken).
         strength: the temporal blending strength 0..1 (None: the style's default).
         seconds: restyle only the first this many seconds of a video (None: all of it).
         progress: receives one step per frame (e.g. an ipywidgets progress bar behind `vidtoon.progress.Progress`).
@@ -134,7 +136,10 @@ def restyle_with(
     from vidtoon.restyle import RestyleOptions, check_restyle, load_translator, resolve_style
     from vidtoon.restyle import restyle as run_restyle
 
-    card = resolve_style(style=style, style_opts=style_opts)
+    to = renamed("to", to, "style", style)
+    if to is None:
+        raise UsageError("restyle_with needs a style: to=STYLE", hint="installed styles: vidtoon.preview.style_names()")
+    card = resolve_style(style=to, style_opts=style_opts)
     end = None if seconds is None else Fraction(seconds).limit_denominator(1000)
     options = RestyleOptions.from_style(card.defaults, device=device, strength=strength, end=end)
     job = check_restyle(source, output, style_name=card.name, options=options, force=force)

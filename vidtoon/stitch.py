@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from vidtoon.checks import choice, frame_size
+from vidtoon.checks import choice, frame_size, renamed
 from vidtoon.errors import InputError, UsageError
 from vidtoon.files import check_output
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS
 from vidtoon.io.formats import check_encoding, check_quality_flags
-from vidtoon.io.images import FIT_MODES, fit, list_images, read_image
+from vidtoon.io.images import FIT_MODES, list_images, read_image
+from vidtoon.io.images import fit as fit_image
 from vidtoon.io.paths import check_input_file
 from vidtoon.io.writer import EncodeOptions, VideoWriter
 from vidtoon.parsing import parse_rate
@@ -62,12 +63,13 @@ def stitch(
     fps: Fraction | float | str = 2,
     pattern: str | None = None,
     size: tuple[int, int] | None = None,
-    fit_mode: str = "pad",
+    fit: str | None = None,
     audio: str | Path | None = None,
     options: EncodeOptions = EncodeOptions(),
     force: bool = False,
     progress: Progress | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    fit_mode: str | None = None,
 ) -> Path:
     """Make a video from the images in `frames_dir`, in natural order (frame2 before frame10).
 
@@ -75,18 +77,20 @@ def stitch(
         fps: frames per second of the result (N images last N/fps seconds).
         pattern: glob on file names; None = every image.
         size: (width, height) of the video; None = the first image's size. Images of another
-            size are fitted with `fit_mode` ("pad" letterboxes, "crop", "stretch"); without `size`, the
-            first such image is named in a warning.
+            size are fitted with `fit` (`--fit`: "pad" letterboxes, the default; "crop", "stretch"); without
+            `size`, the first such image is named in a warning.
         audio: a file whose sound is laid under the video, cut at the video's end.
         options: the encoder's settings (x264 at `PRESET` when they give no preset; a preset or CRF the output's
             encoder has not, GIF's or VP9's, is refused).
         max_pixels: images whose header promises more pixels are refused before decoding.
+        fit_mode: the older name of `fit`, still taken.
 
     Returns:
         The path of the finished video.
     """
     progress = progress or NoProgress()
-    settings = StitchOptions(fps=fps, size=size, fit=fit_mode, pattern=pattern)
+    fit = renamed("fit", fit, "fit_mode", fit_mode)
+    settings = StitchOptions(fps=fps, size=size, fit="pad" if fit is None else fit, pattern=pattern)
     rate = settings.fps
     files = list_images(frames_dir, settings.pattern, pattern_flag="--pattern")
     empty = next((path for path in files if path.stat().st_size == 0), None)
@@ -123,6 +127,6 @@ def stitch(
                     "%s is %dx%d, the first image %dx%d: fitted with --fit %s, as is every image of another size",
                     *(path, rgb.shape[1], rgb.shape[0], width, height, settings.fit),
                 )
-            writer.write(fit(rgb, width, height, settings.fit), Fraction(index) / rate)
+            writer.write(fit_image(rgb, width, height, settings.fit), Fraction(index) / rate)
             progress.advance()
     return writer.path

@@ -65,6 +65,24 @@ def test_importing_restyle_and_styles_loads_no_torch_pyav_or_opencv(tmp_path):
     assert modules == {"output": "film.toon.mov", "strength": 0.5, "levels": "6", "loaded": []}
 
 
+def test_import_vidtoon_loads_nothing_heavy_and_its_api_has_every_commands_function(tmp_path):
+    """`evaluate` and `stabilize` are in the API as the other commands' functions are: named at once, imported on
+    first use (torch only then), and still the functions after their modules of the same name are imported."""
+    modules, _, _ = run_child(
+        """
+        import sys
+        import vidtoon
+        light = [m for m in ("torch", "av", "cv2") if m in sys.modules]
+        import vidtoon.evaluate, vidtoon.stabilize
+        result = {"light": light, "functions": [getattr(vidtoon, n).__module__ for n in ("evaluate", "stabilize")],
+                  "named": sorted({"evaluate", "stabilize", "EvalReport"} & set(vidtoon.__all__) & set(dir(vidtoon)))}
+        """,
+        tmp_path,
+    )
+    assert modules["light"] == [] and modules["functions"] == ["vidtoon.evaluate", "vidtoon.stabilize"]
+    assert modules["named"] == ["EvalReport", "evaluate", "stabilize"]
+
+
 CASES = [
     ("missing", ["restyle", "{tmp}/missing.mp4", "--to", "toon"], "missing.mp4: file not found", []),
     ("typo", ["restyle", str(SAMPLE), "--to", "tooon"], "unknown style 'tooon': did you mean 'toon'?", []),

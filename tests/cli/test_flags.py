@@ -149,14 +149,14 @@ def test_one_error_boundary_for_every_command(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == f"error: {tmp_path / 'nope'}: folder not found — check the name"
     args, kwargs = fake.calls[0]
-    assert kwargs["fps"] == "30000/1001" and kwargs["size"] == (64, 48) and kwargs["fit_mode"] == "crop"
+    assert kwargs["fps"] == "30000/1001" and kwargs["size"] == (64, 48) and kwargs["fit"] == "crop"
 
 
 def test_stabilize_flags_become_the_api_call(monkeypatch, tmp_path):
-    import vidtoon.stabilize
+    import vidtoon.stabilize  # noqa: F401  (the module; `vidtoon.stabilize` the attribute is the API function)
 
     run = Recorder(result=tmp_path / "p.stable.mp4")
-    monkeypatch.setattr(vidtoon.stabilize, "stabilize", run)
+    monkeypatch.setattr(sys.modules["vidtoon.stabilize"], "stabilize", run)
     result = runner.invoke(
         app,
         ["stabilize", "p.mp4", "--source", "s.mp4", "--strength", "0.5", "--truncate", "--resume", "--preset", "veryfast"],

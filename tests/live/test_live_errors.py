@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import SAMPLE, video_times
 from typer.testing import CliRunner
@@ -226,3 +227,30 @@ def test_the_turn_switch_reaches_the_animator(media, monkeypatch):
     monkeypatch.setattr(vidtoon.animate.pipeline, "make_animator", make_animator)
     with pytest.raises(Built, match="^2d$"):
         live(str(SAMPLE), None, animate=media / "face_monalisa.jpg", turn="2d")
+
+
+@pytest.mark.parametrize("keyword", ["to", "style"])
+def test_the_style_is_to_as_the_flag_says_and_style_still_works(tmp_path, keyword):
+    """`live(to=...)` as `--to`; `style=`, its older name, does the same: sketch's grey picture is what is recorded."""
+    from vidtoon.io import read_frames
+    from vidtoon.live import LiveOptions, live
+
+    output = tmp_path / "out.ts"
+    settings = {"height": 90, "consistency": "none"}
+    report = live(str(SAMPLE), str(output), **{keyword: "sketch"}, settings=settings, live_options=LiveOptions(max_frames=3))
+
+    def colour(frames):  # mean |R − G| of the most colourful frame
+        return max(np.abs(f.rgb[..., 0].astype(int) - f.rgb[..., 1]).mean() for f in frames)
+
+    recorded = list(read_frames(output))
+    assert len(recorded) == report.written >= 3
+    assert colour(recorded) < 0.3 * colour(list(read_frames(SAMPLE, end=0.25))), "grey: sketch, not the source's colours"
+
+
+def test_to_and_style_both_given_and_different_are_refused(tmp_path):
+    from vidtoon.errors import UsageError
+    from vidtoon.live import live
+
+    with pytest.raises(UsageError, match=r"to='sketch' and style='toon' are one setting; give to= only"):
+        live(str(SAMPLE), str(tmp_path / "out.ts"), to="sketch", style="toon")
+    assert list(tmp_path.iterdir()) == []

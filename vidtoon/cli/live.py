@@ -119,7 +119,7 @@ def live(
     result = run_live(
         source,
         output,
-        style=to,
+        to=to,
         model=model,
         like=like,
         style_opts=parse_assignments(style_opt, flag="--style-opt", example="levels=6"),

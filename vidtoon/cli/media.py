@@ -91,7 +91,7 @@ def stitch(
             fps=fps,
             pattern=pattern,
             size=parse_size(size) if size else None,
-            fit_mode=fit,
+            fit=fit,
             audio=audio,
             options=encode_options(crf, preset, pix_fmt),
             force=force,

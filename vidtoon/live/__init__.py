@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vidtoon.checks import renamed
 from vidtoon.errors import UsageError
 from vidtoon.live.options import LiveOptions
 from vidtoon.live.pipeline import LiveControl, Stages, restyle_stages, run_live
@@ -29,7 +30,7 @@ def live(
     source: str,
     output: str | None = None,
     *,
-    style: str | None = None,
+    to: str | None = None,
     model: str | Path | None = None,
     like: str | Path | None = None,
     like_strength: float | None = None,
@@ -43,10 +44,13 @@ def live(
     force: bool = False,
     on_ready: Callable[[str | None], None] | None = None,
     stop: threading.Event | None = None,
+    style: str | None = None,
 ) -> LiveReport:
     """Restyle the live `source` (a camera, a stream URL, or a file — with `live_options.realtime` played at its own
-    rate) into `output` (a stream URL, a file, `virtualcam[:DEVICE]`, or None) until it ends or Ctrl-C / SIGTERM / SIGHUP stops it. `settings`: restyle
-    settings by their `RestyleOptions` names (height, consistency, strength, flow, faces, ...).
+    rate) into `output` (a stream URL, a file, `virtualcam[:DEVICE]`, or None) until it ends or Ctrl-C / SIGTERM / SIGHUP stops it.
+    The style: `to` (an installed style's name, `--to`), `model` or `like`, as `vidtoon.restyle` takes them (`style=`
+    is `to`'s older name, still taken). `settings`: restyle settings by their `RestyleOptions` names (height,
+    consistency, strength, flow, faces, ...); one not given (None) is the style card's, as on the command line.
 
     With `animate` (a still image of a face), the input drives that face instead (the avatar use of `vidtoon
     animate`): the output is the face, moving as the input's face does; a style, when given, restyles the still once.
@@ -66,13 +70,12 @@ def live(
     from vidtoon.live.virtualcam import VirtualCamera, is_virtual_camera
     from vidtoon.styles import list_styles, load_translator, resolve_style
 
+    to = renamed("to", to, "style", style)
     check_turn(turn)
     if animate is None and turn != TURNS[0]:
         raise UsageError("--turn is for --animate", hint="drop --turn, or add --animate FACE")
-    styled = animate is None or any(choice is not None for choice in (style, model, like))
-    card = (
-        resolve_style(style=style, model=model, like=like, like_strength=like_strength, style_opts=style_opts) if styled else None
-    )
+    styled = animate is None or any(choice is not None for choice in (to, model, like))
+    card = resolve_style(style=to, model=model, like=like, like_strength=like_strength, style_opts=style_opts) if styled else None
     settings = dict(settings or {})
     if settings.get("flow_size") is None:  # the live loop's own flow size unless the settings name one
         settings["flow_size"] = live_options.flow_max_side

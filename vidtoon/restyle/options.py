@@ -15,10 +15,30 @@ from vidtoon.styles.cards import STYLE_DEFAULT_KEYS  # the option fields a style
 if TYPE_CHECKING:
     from vidtoon.temporal import TemporalStage
 
+BUILT_IN_DEFAULTS: dict[str, Any] = {
+    "height": None,
+    "consistency": "flow",
+    "strength": DEFAULT_STRENGTH,
+    "label": None,
+    "max_side": None,
+    "precision": "auto",
+    "faces": False,
+    "face_size": 256,
+    "face_margin": 0.4,
+}
+"""What a field a style card may set (`STYLE_DEFAULT_KEYS`) is when neither the caller nor a card gives it."""
+
 
 @dataclass(frozen=True)
 class RestyleOptions:
     """How to restyle. Every value is checked when the options are made (a bad one raises `UsageError`).
+
+    The fields a style card's `defaults:` may set (height, consistency, strength, label, max_side, precision, faces,
+    face_size, face_margin) default to None: "the style decides", as a flag not given on the command line. The
+    options hold the built-in value then (`BUILT_IN_DEFAULTS`: `RestyleOptions().faces is False`) and remember that
+    it was not given (`left_to_style`), so a named style's card can still set it (`over_style`; `vidtoon.restyle(...,
+    to=...)` does this), while a value given, even one equal to the built-in, wins over the card.
+    (`dataclasses.replace` gives every field again: its result leaves nothing to the style.)
 
     Attributes:
         device: "auto", "cpu", "cuda" or "cuda:N".
@@ -48,7 +68,7 @@ class RestyleOptions:
     """
 
     device: str = "auto"
-    precision: str = "auto"
+    precision: str | None = None
     height: int | None = None
     max_side: int | None = None
     tile: int = 512
@@ -56,8 +76,8 @@ class RestyleOptions:
     batch_size: int | None = None
     start: Fraction | None = None
     end: Fraction | None = None
-    consistency: str = "flow"
-    strength: float = DEFAULT_STRENGTH
+    consistency: str | None = None
+    strength: float | None = None
     flow: str = "dis"
     flow_preset: str = "fast"
     flow_weights: str | None = None
@@ -66,13 +86,17 @@ class RestyleOptions:
     label: str | None = None
     segment_seconds: int = 30
     compile: bool = False
-    faces: bool = False
-    face_size: int = 256
-    face_margin: float = 0.4
+    faces: bool | None = None
+    face_size: int | None = None
+    face_margin: float | None = None
     on_corrupt: str = "stop"
     encode: EncodeOptions = field(default_factory=EncodeOptions)
 
     def __post_init__(self) -> None:
+        left = frozenset(key for key in STYLE_DEFAULT_KEYS if getattr(self, key) is None)
+        for key in left:
+            object.__setattr__(self, key, BUILT_IN_DEFAULTS[key])
+        object.__setattr__(self, "_left_to_style", left)  # not a field: equality, asdict and resume keys ignore it
         whole_number("--height", self.height, optional=True, minimum=16, maximum=16384)  # the flow needs 12 px or more
         whole_number("--max-side", self.max_side, optional=True, minimum=16)
         whole_number("tile", self.tile, minimum=16)
@@ -124,6 +148,18 @@ class RestyleOptions:
         values = {k: v for k, v in (defaults or {}).items() if k in STYLE_DEFAULT_KEYS and v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def left_to_style(self) -> frozenset[str]:
+        """The fields a style card may set that were not given (None) when these options were made."""
+        return self._left_to_style
+
+    def over_style(self, defaults: dict[str, Any] | None) -> RestyleOptions:
+        """These options over a style card's `defaults`: a field given here wins (even at its built-in value, e.g.
+        `faces=False` over anime's `faces: true`), one left to the style takes the card's (else the built-in), exactly
+        as `from_style` does with the command line's flags."""
+        given = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.left_to_style}
+        return type(self).from_style(defaults, **given)
 
 
 def temporal_stage(options: RestyleOptions, device) -> TemporalStage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,16 +59,11 @@ def make_restyler(translator: Translator, options: RestyleOptions) -> Restyler:
 
 
 def with_style_defaults(defaults: dict[str, Any], options: RestyleOptions | None) -> RestyleOptions:
-    """`options` over a style card's `defaults`: the fields `options` leaves at their defaults take the card's (None:
-    the card's defaults alone), as `RestyleOptions.from_style` does with flags not given."""
+    """`options` over a style card's `defaults` (`RestyleOptions.over_style`): what the caller gave wins, the fields
+    left to the style (None) take the card's; None: the card's defaults alone. As the command line's flags."""
     if options is None:
         return RestyleOptions.from_style(defaults)
-    given = {}
-    for f in fields(RestyleOptions):
-        default = f.default_factory() if f.default is MISSING else f.default
-        if getattr(options, f.name) != default:
-            given[f.name] = getattr(options, f.name)
-    return RestyleOptions.from_style(defaults, **given)
+    return options.over_style(defaults)
 
 
 def restyle(
@@ -108,8 +102,10 @@ def restyle(
         translator: instead of `to`/`model`/`like`, a style already loaded (`load_translator(...).translator`), to
             restyle many files without loading it again; `style_name` names it in the default output name.
         options: the other flags (`RestyleOptions`: `height`, `start`, `end`, `strength`, `device`, ...). With a
-            named style, a field left at its default takes the style card's (as a flag not given does on the
-            command line: `anime` restyles only the faces); None: the style's defaults.
+            named style, what you give wins and a field you leave out (None) takes the style card's, as a flag not
+            given does on the command line: `anime` restyles only the faces unless `RestyleOptions(faces=False)`;
+            pixar works at height 360 unless `height=` says otherwise. None: the style's defaults. With
+            `translator=` there is no card: a field left out is the built-in default.
         resume: continue an interrupted run of the same output with the same settings (`job_key` identifies the
             model when `translator` is given).
         force: replace an existing output (the source is never overwritten).
