@@ -151,7 +151,8 @@ def test_images_and_folders(tmp_path, tiny_checkpoint):
     for name in ("b.png", "a.jpg"):
         cv2.imwrite(str(folder / name), np.full((40, 50, 3), 128, np.uint8))
     result = vidtoon.restyle(folder, translator=translator, style_name="tiny")
-    assert result == tmp_path / "album.tiny" and sorted(p.name for p in result.iterdir()) == ["a.png", "b.png"]
+    names = sorted(p.name for p in result.iterdir())  # the images, and the list of what vidtoon wrote (for --force)
+    assert result == tmp_path / "album.tiny" and names == [".vidtoon-frames.json", "a.png", "b.png"]
 
 
 def run_cli(*args, **kwargs):
