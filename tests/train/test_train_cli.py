@@ -92,6 +92,11 @@ def test_corrupt_images_are_skipped_with_a_warning(tmp_path):
     assert "done: 2 steps" in warning and "steps/s" in warning and "vidtoon export" in warning
     again = cli("train", "cyclegan", "--a", mixed, "--b", mixed, "--steps", "2", "-o", tmp_path / "run", *TINY)
     assert_one_line_error(again, "already holds a run", "--resume")
+    one_more = cli("train", "cyclegan", "-o", tmp_path / "run", "--resume", "--steps", "3")
+    assert one_more.exit_code == 0, one_more.stderr
+    summary = " ".join(one_more.stderr.split())  # one step this session, and it is the untimed first: was "0.00 steps/s"
+    assert "done: 3 steps" in summary and "too few steps in this session to time" in summary
+    assert "0.00 steps/s" not in summary
 
 
 def test_a_precision_the_device_cannot_run_is_refused_before_the_data_loads(data, tmp_path):

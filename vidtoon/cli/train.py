@@ -27,7 +27,10 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="YAML config (defaults < file < flags; unknown keys refused).")
 ]
 SetOption = Annotated[
-    list[str] | None, typer.Option("--set", help="Any config key, e.g. --set lambda_cycle=5 --set augment.flip=false.")
+    list[str] | None,
+    typer.Option(
+        "--set", help="Any config key, e.g. --set lr=0.0001 --set augment.flip=false (the run's config.yaml lists them)."
+    ),
 ]
 StepsOption = Annotated[int | None, typer.Option("--steps", help="Optimiser steps in total (default 10000).")]
 TimeLimitOption = Annotated[
@@ -75,13 +78,16 @@ def _train(
     logging.getLogger("vidtoon.train").setLevel(logging.INFO)  # a long run reports its data, resume point and samples
 
     overrides = {
-        **parse_assignments(sets, flag="--set", example="lambda_cycle=5"),
+        **parse_assignments(sets, flag="--set", example="lr=0.0001"),
         **{k: v for k, v in flags.items() if v is not None},
     }
     config = resolve_run_config(kind, output, config_file=config_file, overrides=overrides, resume=resume)
     with RichProgress("it/s", show_metrics=True) as progress:
         result = train(kind, config, output, resume=resume, force=force, progress=progress)
-    timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
+    if result.steps_per_second:
+        timing = f"{result.steps_per_second:.2f} steps/s (compute {result.step_ms:.0f} ms, waiting for data {result.data_ms:.1f} ms per step)"
+    else:  # a session's first step is not timed (start-up): one step alone has no speed to show
+        timing = "too few steps in this session to time (its first is not timed)"
     again = f"vidtoon train {kind} -o {shlex.quote(str(output))} --resume"
     if config.time_limit:  # saved in config.yaml: a resumed run stops after as long again unless told otherwise
         again += f" (the run's time limit of {config.time_limit:g} s applies again; --time-limit 0 lifts it)"
