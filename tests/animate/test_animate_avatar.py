@@ -37,7 +37,7 @@ def short_driver(media, tmp_path_factory):
 
 def test_to_style_animates_the_restyled_face_and_reports(media, short_driver, tmp_path):
     source = media / "face_astronaut.png"
-    out = animate(source, short_driver, tmp_path / "toon.mp4", size=384, style="toon", report=tmp_path / "r.json", options=FAST)
+    out = animate(source, short_driver, tmp_path / "toon.mp4", size=384, to="toon", report=tmp_path / "r.json", options=FAST)
     still = load_source(source, 384)
     toon = restyle_still(still, style="toon", device="cpu")
     with VideoReader(out) as reader:
@@ -52,6 +52,13 @@ def test_to_style_animates_the_restyled_face_and_reports(media, short_driver, tm
     assert report["signals"]["yaw"]["correlation"] > 0.8  # the toon face still turns with the driver
     assert set(report["head_3d"]) == {"yaw", "pitch", "roll"}
     assert 0 <= report["identity_drift"] < 0.1
+
+
+def test_to_is_the_style_and_style_its_older_name(media, short_driver, tmp_path):
+    # `--to` is `to=`, as restyle and live take it; `style=` still works, and both at odds is one line before any work
+    with pytest.raises(UsageError, match="give to= only"):
+        animate(media / "face_astronaut.png", short_driver, tmp_path / "a.mp4", to="toon", style="sketch")
+    assert not (tmp_path / "a.mp4").exists()
 
 
 def test_the_anime_avatar_restyles_the_face_only(media):

@@ -34,6 +34,7 @@ from vidtoon.animate.options import TURNS, AnimateOptions, check_turn
 from vidtoon.animate.report import check_report_path, write_report
 from vidtoon.animate.turn import transfer_turn
 from vidtoon.animate.warp import blend, border_ramp, feathered_mask, remap, warp_map
+from vidtoon.checks import renamed
 from vidtoon.errors import InputError
 from vidtoon.faces import OneEuroFilter
 from vidtoon.files import check_output
@@ -279,11 +280,12 @@ def animate(
     options: EncodeOptions = EncodeOptions(),
     force: bool = False,
     progress: Progress | None = None,
-    style: str | None = None,
+    to: str | None = None,
     model: str | Path | None = None,
     like: str | Path | None = None,
     report: str | Path | None = None,
     turn: str = TURNS[0],
+    style: str | None = None,
 ) -> Path:
     """Animate the face in the still image `source` with the motion of the face in the video `driver`.
 
@@ -302,8 +304,8 @@ def animate(
         crop: work on a box around the face and paste it back (False: the whole image).
         size: longer side of the output in pixels (None: the source's size).
         device: torch device for fomm and for restyling the still ("auto", "cpu", "cuda[:N]").
-        style, model, like: restyle the still first (`--to STYLE`, `--model FILE`, `--like IMAGE`; at most one),
-            then animate the restyled face (an avatar).
+        to, model, like: restyle the still first (`--to STYLE`, `--model FILE`, `--like IMAGE`; at most one),
+            then animate the restyled face (an avatar). `style=` is `to`'s older name, still taken.
         options: the encoder's settings (x264 at `PRESET` when they give no preset; a preset or CRF the output's
             encoder has not, GIF's or VP9's, is refused).
         report: write a fidelity report here (JSON: per signal the output/driver range ratio and correlation,
@@ -318,6 +320,7 @@ def animate(
         InputError: missing or unusable inputs, no face in the source, no face in any driver frame.
         UsageError: bad option values, or the landmark method without MediaPipe installed.
     """
+    to = renamed("to", to, "style", style)
     progress = progress or NoProgress()
     AnimateOptions(method=method, checkpoint=checkpoint, relative=relative, crop=crop, size=size, device=device, turn=turn)
     source, driver = Path(source), Path(driver)
@@ -330,7 +333,7 @@ def animate(
     check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9), a --crf past its scale
     if options.preset is None:  # x264's preset applied here, where the video is written: the user's, else medium
         options = replace(options, preset=PRESET)
-    source_rgb = restyle_still(source_rgb, style=style, model=model, like=like, device=device)
+    source_rgb = restyle_still(source_rgb, style=to, model=model, like=like, device=device)
     animator = make_animator(
         method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device, turn=turn
     )

@@ -82,7 +82,7 @@ def animate_command(
             options=encode_options(crf, preset, pix_fmt),
             force=force,
             progress=progress,
-            style=to,
+            to=to,
             model=model,
             like=like,
             report=report,
