@@ -1,4 +1,4 @@
-"""Commands to make your own styles: `train cyclegan|caae`, `prep smooth`, `export`."""
+"""Commands to make your own styles: `train cyclegan|cartoon|caae`, `prep smooth`, `export`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Training your own styles: CycleGAN (unpaired photos -> style) and CAAE (one model, many labelled styles).
+"""Training your own styles: CycleGAN (unpaired photos -> style), cartoon (one-way, small crops) and CAAE (one model,
+many labelled styles).
 
     from vidtoon.train import CycleGANConfig, export_run, load_config, train
     config = load_config(CycleGANConfig, "my.yaml", {"a": "photos/", "b": "film.mp4", "steps": 2000})
