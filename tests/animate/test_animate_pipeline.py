@@ -293,7 +293,7 @@ def test_cli_flags_become_the_api_call(monkeypatch, tmp_path):
     assert kwargs["method"] == "fomm" and str(kwargs["checkpoint"]) == "vox.pth.tar"
     assert kwargs["relative"] is False and kwargs["crop"] is False and kwargs["size"] == 256 and kwargs["force"] is True
     assert kwargs["options"].preset == "fast"
-    assert kwargs["style"] == "toon" and str(kwargs["report"]) == "r.json" and kwargs["model"] is None and kwargs["like"] is None
+    assert kwargs["to"] == "toon" and str(kwargs["report"]) == "r.json" and kwargs["model"] is None and kwargs["like"] is None
     assert kwargs["turn"] == "none"
 
 
