@@ -297,6 +297,7 @@ def write_image_folder(
     inputs: Iterable[Path] = (),
     force: bool = False,
     progress: Progress | None = None,
+    final: bool = False,
 ) -> Path:
     """Write (file name, H×W×3 uint8 RGB) pairs into the folder `output`, all appearing at once when the last is done.
 
@@ -318,7 +319,7 @@ def write_image_folder(
                 progress.advance()
         before = _marked_images(output)  # under the folder's lock: the earlier run's list, before it is replaced
         _write_marker(staging.path, names)
-        written = {path.name for path in staging.commit()} - {FRAMES_MARKER}
+        written = {path.name for path in staging.commit(final=final)} - {FRAMES_MARKER}
     except BaseException as exc:
         staging.fail(exc)  # a folder made for this run goes too: the next run is not refused as "output folder exists"
         raise
