@@ -474,6 +474,7 @@ def test_batch_sighup_to_its_whole_job_stops_the_workers_and_keeps_their_segment
 
 
 # `vidtoon restyle ARGV`, with a SIGTERM sent to itself by os.replace just before or just after the output's rename
+# (an output folder's: each of its files' renames into it)
 AT_THE_RENAME = """
 import os, signal, sys
 from pathlib import Path
@@ -482,10 +483,11 @@ output, when, argv = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 rename = os.replace
 
 def replace(source, target, **kw):
-    if Path(target) == output and when == "before":
+    ours = output in (Path(target), Path(target).parent)
+    if ours and when == "before":
         os.kill(os.getpid(), signal.SIGTERM)
     rename(source, target, **kw)
-    if Path(target) == output and when == "after":
+    if ours and when == "after":
         os.kill(os.getpid(), signal.SIGTERM)
 
 os.replace = replace
@@ -514,6 +516,48 @@ def test_a_signal_at_the_outputs_rename_leaves_the_finished_film_and_says_so(med
     assert run.returncode == 0 and one_line(run.stderr) == f"wrote {output}", run.stderr
     assert probe(output).frame_count == 50
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # no parts folder, lock or temporary file
+
+
+@pytest.mark.parametrize("kind", ["gif", "picture", "folder"])
+def test_a_signal_just_after_a_gif_picture_or_folder_is_renamed_into_place_leaves_it_and_says_so(media, tmp_path, kind):
+    """A GIF (one writer, no segments), a picture and a folder of pictures are finished at their rename as a joined
+    film is: a SIGTERM that lands just after it (held over a folder's renames) reported "interrupted", exit 143."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(photos / name), np.full((24, 32, 3), (40, 120, 200), np.uint8))
+    source, output = {
+        "gif": (media / CLIP, tmp_path / "out.gif"),
+        "picture": (photos / "a.png", tmp_path / "out.png"),
+        "folder": (photos, tmp_path / "out"),
+    }[kind]
+    args = ["restyle", source, "--to", "toon", "--consistency", "none", "-o", output]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            AT_THE_RENAME,
+            output,
+            "after",
+            *args,
+            *(["--end", "0.4", "--height", "64"] if kind == "gif" else []),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=300,
+    )
+    lines = [line for line in run.stderr.splitlines() if line.strip()]  # a GIF: a warning that it has no sound first
+    assert run.returncode == 0 and lines[-1].startswith(f"wrote {output}"), run.stderr
+    assert "Traceback" not in run.stderr and "interrupted" not in run.stderr.lower()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["photos", output.name])  # no lock, no temporary file
+    if kind == "gif":
+        assert probe(output).frame_count == 10
+    elif kind == "folder":
+        assert sorted(p.name for p in output.iterdir()) == [".vidtoon-frames.json", "a.png", "b.png"]
+    else:
+        assert cv2.imread(str(output)).shape == (24, 32, 3)
 
 
 def test_a_signal_at_the_outputs_rename_in_the_python_api_keeps_the_film_and_no_parts(media, tmp_path, monkeypatch):

@@ -40,14 +40,27 @@ def test_preview_frame_is_the_style_applied():
 
     frame = np.zeros((48, 64, 3), np.uint8)
     frame[:, 32:] = (200, 120, 40)
-    out = preview_frame(frame, style="toon", style_opts={"levels": 4}, device="cpu")
+    out = preview_frame(frame, to="toon", style_opts={"levels": 4}, device="cpu")
     card = dict(find_style("toon").params)
     expected = unit_to_u8_numpy(PROCEDURAL.get("toon").apply(u8_to_unit(frame[None]), {**card, "levels": 4}))[0]
     np.testing.assert_array_equal(out, expected)  # the card's params, the option on top, nothing else
-    grey = preview_frame(frame, style="toon", style_opts={"saturation": 0.0}, device="cpu").astype(int)
+    grey = preview_frame(frame, to="toon", style_opts={"saturation": 0.0}, device="cpu").astype(int)
     assert np.abs(grey - grey.mean(axis=2, keepdims=True)).max() <= 2  # no chroma left
     with pytest.raises(UsageError, match="levels"):
-        preview_frame(frame, style="toon", style_opts={"levels": 99}, device="cpu")
+        preview_frame(frame, to="toon", style_opts={"levels": 99}, device="cpu")
+
+
+def test_preview_frame_takes_to_as_the_flag_says_and_style_still_works():
+    frame = np.zeros((48, 64, 3), np.uint8)
+    frame[:, 32:] = (200, 120, 40)
+    by_to = preview_frame(frame, to="sketch", device="cpu")
+    np.testing.assert_array_equal(preview_frame(frame, style="sketch", device="cpu"), by_to)  # the older name
+    np.testing.assert_array_equal(preview_frame(frame, to="sketch", style="sketch", device="cpu"), by_to)
+    assert not np.array_equal(preview_frame(frame, to="toon", device="cpu"), by_to)
+    with pytest.raises(UsageError, match=r"to='toon' and style='sketch' are one setting; give to= only"):
+        preview_frame(frame, to="toon", style="sketch")
+    with pytest.raises(UsageError, match="preview_frame needs a style: to=STYLE"):
+        preview_frame(frame)
 
 
 def test_png_bytes_round_trip():

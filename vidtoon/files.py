@@ -184,8 +184,9 @@ class AtomicFile:
             self.abort()
 
 
-def write_atomic(path: Path, write, *, resumable: bool = False) -> Path:
-    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file).
+def write_atomic(path: Path, write, *, resumable: bool = False, final: bool = False) -> Path:
+    """Call `write(temporary_path)` and move the result to `path` (a reader never sees half a file); `final`: `path` is
+    the command's own output (`AtomicFile.commit`).
 
     Raises:
         DiskFullError: `write` ran out of room (ENOSPC, EFBIG, EDQUOT); `path` keeps its old content.
@@ -200,7 +201,7 @@ def write_atomic(path: Path, write, *, resumable: bool = False) -> Path:
         if is_disk_full(exc):
             raise DiskFullError(path, written=written, resumable=resumable) from None
         raise
-    staged.commit()
+    staged.commit(final=final)
     return path
 
 
@@ -245,14 +246,21 @@ class StagingDir:
             raise
         os.chmod(self.path, 0o777 & ~_umask())
 
-    def commit(self) -> list[Path]:
+    def commit(self, *, final: bool = False) -> list[Path]:
+        """Move the staged files into the folder, a signal held until all are in (as `AtomicFile.commit`); `final`:
+        the folder is the command's finished output, recorded as such (`interrupts.output_finished`) in that step."""
         moved = []
-        for item in sorted(self.path.iterdir()):
-            destination = self.folder / item.name
-            os.replace(item, destination)
-            moved.append(destination)
-        self.path.rmdir()
-        self._lock.release()
+        with held_signals():
+            try:
+                for item in sorted(self.path.iterdir()):
+                    destination = self.folder / item.name
+                    os.replace(item, destination)
+                    moved.append(destination)
+                self.path.rmdir()
+                if final:
+                    output_finished(self.folder)
+            finally:
+                self._lock.release()
         return moved
 
     def fail(self, exc: BaseException) -> None:

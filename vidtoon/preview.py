@@ -94,16 +94,25 @@ def frame_at(source: str | Path, seconds: float = 0.0) -> np.ndarray:
 
 
 def preview_frame(
-    frame_u8: np.ndarray, *, style: str, style_opts: dict[str, Any] | None = None, device: str = "auto"
+    frame_u8: np.ndarray,
+    *,
+    to: str | None = None,
+    style_opts: dict[str, Any] | None = None,
+    device: str = "auto",
+    style: str | None = None,
 ) -> np.ndarray:
-    """One H×W×3 uint8 RGB frame restyled as `style` with `style_opts` over its params (no temporal stage).
+    """One H×W×3 uint8 RGB frame restyled as the style `to` (`--to`; `style=` is its older name, still taken) with
+    `style_opts` over its params (no temporal stage).
 
     Raises:
-        UsageError: an unknown style, an unknown or out-of-range option.
+        UsageError: no style, an unknown style, an unknown or out-of-range option; `to=` and `style=` that differ.
     """
     from vidtoon.restyle import RestyleOptions, load_translator, make_restyler
 
-    loaded = load_translator(style=style, style_opts=style_opts, device=device)
+    to = renamed("to", to, "style", style)
+    if to is None:
+        raise UsageError("preview_frame needs a style: to=STYLE", hint="installed styles: vidtoon.preview.style_names()")
+    loaded = load_translator(style=to, style_opts=style_opts, device=device)
     restyler = make_restyler(loaded.translator, RestyleOptions(device=device, consistency="none"))
     return restyler([frame_u8])[0]
 

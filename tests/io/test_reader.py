@@ -1,5 +1,6 @@
 """VideoReader: every frame, exact timestamps, rotation, pixel formats, seeking, damaged files."""
 
+import logging
 from fractions import Fraction
 
 import av
@@ -134,6 +135,34 @@ def test_a_file_cut_while_it_is_read_up_to_end_is_an_error_not_a_short_video(tmp
             handle.truncate(source.stat().st_size // 2)
         with pytest.raises(DecodeError, match=r"file ends after \d+ of its 96 frames .*: it is truncated"):
             list(reader)
+
+
+def test_a_file_cut_while_it_is_read_from_start_is_an_error_not_a_short_video(tmp_path):
+    """--start (or a resumed segment) skips the packets before it: the frames' reach is held against the declared 4 s."""
+    source = tmp_path / "source.mp4"
+    source.write_bytes(SAMPLE.read_bytes())  # 96 frames at 24 fps
+    with VideoReader(source, start=Fraction(1)) as reader:
+        with source.open("r+b") as handle:
+            handle.truncate(source.stat().st_size // 2)
+        with pytest.raises(DecodeError, match=r"file ends after \d+ of its 96 frames .*: it is truncated") as caught:
+            list(reader)
+    assert caught.value.path == source and "download the file again" in caught.value.hint
+    for start in (Fraction(1), Fraction(3999, 1000)):  # the whole file from a later point; a start in the last frame
+        with VideoReader(SAMPLE, start=start) as reader:
+            assert sum(1 for _ in reader) == (72 if start == 1 else 0)
+
+
+def test_a_cut_matroska_file_read_from_start_is_warned_about(tmp_path, caplog):
+    data = make_clip(tmp_path / "clip.mkv", 96, keyint=12).read_bytes()  # 4 s; a cut keeps the declared duration
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) // 2])
+    with caplog.at_level(logging.WARNING):
+        assert 0 < sum(1 for _ in read_frames(cut, start=Fraction(1))) < 48
+    assert "of the 4.000 s the file declares: it may be damaged or cut there" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert sum(1 for _ in read_frames(tmp_path / "clip.mkv", start=Fraction(1))) == 72
+    assert caplog.text == ""
 
 
 def test_an_end_past_the_last_frame_reads_the_whole_file():

@@ -246,3 +246,21 @@ def test_a_failed_onnx_export_leaves_nothing_behind(cartoon_run, tmp_path):
     (tmp_path / "kept" / "mine.txt").write_text("the user's")
     result = export(tmp_path / "kept")
     assert result.returncode == 1 and [p.name for p in (tmp_path / "kept").iterdir()] == ["mine.txt"]
+
+
+def test_the_card_names_the_data_folders_not_this_machines_paths(runs, tmp_path):
+    """A card is shared with the weights: it said 'A: /home/alice/photos; B: ...' (and credits the run's full path)."""
+    assert cli("export", runs / "toon", "-o", tmp_path / "plain").exit_code == 0
+    assert cli("export", runs / "multi", "-o", tmp_path / "plain").exit_code == 0
+    toon, multi = read_style_card(tmp_path / "plain" / "toon.yaml"), read_style_card(tmp_path / "plain" / "multi.yaml")
+    assert toon.data == "A: a/ (4 images); B: b/ (4 images)"
+    assert multi.data == "frames/ (4 images) (labels from column 'studio')"
+    for name in ("toon", "multi"):
+        _, model_card = load_checkpoint(tmp_path / "plain" / f"{name}.safetensors")
+        assert model_card.notes["credits"] == f"trained with vidtoon from the run {name}"
+        written = (tmp_path / "plain" / f"{name}.yaml").read_text() + str(model_card)
+        assert str(runs) not in written
+    assert str(runs / "a") in (runs / "toon" / "config.yaml").read_text()  # the run keeps them whole: --resume reads them
+    given = "/home/alice/photos; B: frames of a film"
+    assert cli("export", runs / "toon", "-o", tmp_path / "given", "--data", given).exit_code == 0
+    assert read_style_card(tmp_path / "given" / "toon.yaml").data == given

@@ -6,6 +6,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, run_vidtoon
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.train.smooth import edge_band, smooth_edges, smooth_folder
@@ -71,3 +72,35 @@ def test_nothing_readable(tmp_path):
     with pytest.raises(InputError, match="none of the 1 images"):
         smooth_folder(source, tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("suffix", [".pgm", ".exr"])
+def test_an_image_type_that_cannot_be_written_is_refused_by_its_output_name(tmp_path, suffix):
+    """Each smoothed image keeps its input's name: a grey .pgm was refused mid-run as
+    '.../out/.vidtoon-partial-drg1m2p6/b.pgm: cannot encode an image of this type', after OpenCV's own error line."""
+    source = tmp_path / "in"
+    source.mkdir()
+    cv2.imwrite(str(source / "a.png"), square())
+    (source / f"b{suffix}").write_bytes(b"not read before the refusal")
+    output = tmp_path / "out"
+    result = run_vidtoon("prep", "smooth", source, "-o", output)
+    assert_one_line_error(result, f"output {output / f'b{suffix}'}: a colour picture cannot be written as {suffix}")
+    assert ".vidtoon-" not in result.stderr and "convert them to .png" in result.stderr
+    assert not output.exists()
+    output.mkdir()
+    (output / "kept.txt").write_text("mine")
+    assert run_vidtoon("prep", "smooth", source, "-o", output, "--force").returncode == 1
+    assert [p.name for p in output.iterdir()] == ["kept.txt"]  # no staging folder, no lock left behind
+
+
+def test_a_staged_image_that_cannot_be_written_is_named_as_the_user_sees_it(tmp_path):
+    from vidtoon.errors import OutputError
+    from vidtoon.files import StagingDir
+    from vidtoon.io.images import write_staged_image
+
+    staging = StagingDir(tmp_path / "out", make=True)
+    with pytest.raises(OutputError) as caught:
+        write_staged_image(staging, "grey.pgm", square())
+    staging.abort()
+    assert caught.value.path == tmp_path / "out" / "grey.pgm" and "cannot be written as .pgm" in caught.value.what
+    assert not (tmp_path / "out").exists()

@@ -249,7 +249,11 @@ def export_command(
     ] = "",
     credits: Annotated[str | None, typer.Option("--credits", help="Whom to credit (default: the run folder).")] = None,
     data: Annotated[
-        str | None, typer.Option("--data", help="The training data, in words (default: the run's data paths).")
+        str | None,
+        typer.Option(
+            "--data",
+            help="The training data, in words, kept as written (default: the run's data folders by name, no full paths).",
+        ),
     ] = None,
     provenance: Annotated[
         str | None, typer.Option("--provenance", help="pixar or anime: the bundled styles' data, licence, credits.")

@@ -18,7 +18,7 @@ import numpy as np
 from vidtoon.errors import DiskFullError, InputError, OutputError, UsageError
 from vidtoon.files import StagingDir, bytes_on_disk, is_disk_full
 from vidtoon.io.budget import DEFAULT_MAX_PIXELS, check_image_file
-from vidtoon.io.paths import IMAGE_SUFFIXES
+from vidtoon.io.paths import IMAGE_SUFFIXES, WRITABLE_IMAGE_SUFFIXES
 from vidtoon.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,9 @@ def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
         DiskFullError: no room left for it (the partly written file is removed).
         OutputError: the format is unknown or the file cannot be written.
     """
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES and suffix not in WRITABLE_IMAGE_SUFFIXES:  # before OpenCV, which prints its own error
+        raise OutputError(f"a colour picture cannot be written as {suffix}", path=path, hint="use a .png or .jpg file name")
     params = []  # each encoder gets only its own settings: another's makes OpenCV print a warning
     if path.suffix.lower() in (".jpg", ".jpeg"):
         params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]
@@ -213,6 +216,22 @@ def write_image(path: Path, rgb: np.ndarray, *, jpeg_quality: int = 95) -> None:
         if is_disk_full(exc):
             raise DiskFullError(path, written=written) from None
         raise OutputError(f"cannot write this image ({exc.strerror or exc})", path=path, hint="check permissions") from None
+
+
+def write_staged_image(staging: StagingDir, name: str, rgb: np.ndarray, *, hint: str | None = None) -> None:
+    """`write_image` of `name` into `staging`'s hidden folder; a refusal names the file as the user will see it
+    (`staging.folder / name`), never the temporary folder, with `hint` instead of `write_image`'s when given.
+
+    Raises:
+        DiskFullError: as `write_image` (the caller's `staging.fail` names the folder instead).
+        OutputError: the format is unknown or the file cannot be written, naming `staging.folder / name`.
+    """
+    try:
+        write_image(staging.path / name, rgb)
+    except DiskFullError:
+        raise
+    except OutputError as exc:
+        raise OutputError(exc.what, path=staging.folder / name, hint=hint or exc.hint) from None
 
 
 def resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -278,6 +297,7 @@ def write_image_folder(
     inputs: Iterable[Path] = (),
     force: bool = False,
     progress: Progress | None = None,
+    final: bool = False,
 ) -> Path:
     """Write (file name, H×W×3 uint8 RGB) pairs into the folder `output`, all appearing at once when the last is done.
 
@@ -293,13 +313,13 @@ def write_image_folder(
     try:
         names = []
         for name, rgb in images:
-            write_image(staging.path / name, rgb)
+            write_staged_image(staging, name, rgb)
             names.append(name)
             if progress is not None:
                 progress.advance()
         before = _marked_images(output)  # under the folder's lock: the earlier run's list, before it is replaced
         _write_marker(staging.path, names)
-        written = {path.name for path in staging.commit()} - {FRAMES_MARKER}
+        written = {path.name for path in staging.commit(final=final)} - {FRAMES_MARKER}
     except BaseException as exc:
         staging.fail(exc)  # a folder made for this run goes too: the next run is not refused as "output folder exists"
         raise

@@ -199,10 +199,19 @@ class VideoReader:
         declared = self.info.frame_count if self.info.frame_count_exact else None
         # here the stream itself ended (an `end` within the video returned above): every declared frame is due,
         # `end` or not (a file cut while a run reads it, after its index was read, ends early without an error)
-        if declared and not self.start and packets < declared:
-            at = last_time + step if last_time is not None else Fraction(0)
+        at = self.start + (last_time + step if last_time is not None else Fraction(0))  # from the input's start
+        if not self.start:
+            reached, cut = packets, bool(declared) and packets < declared
+        else:
+            # read from --start (or a resumed segment): the packets before it were never counted, so the time the
+            # frames reach is held against the declared length instead, one frame's margin allowed (at a constant
+            # rate only: a variable rate's last frame may last any time)
+            constant = bool(declared) and self.info.fps is not None and not self.info.variable_fps
+            reached = round(at / step)
+            cut = constant and at + step <= min(self.info.duration or declared * step, declared * step)
+        if cut:
             raise DecodeError(
-                f"file ends after {packets} of its {declared} frames (at {float(at):.3f}s): it is truncated",
+                f"file ends after {reached} of its {declared} frames (at {float(at):.3f}s): it is truncated",
                 path=self.path,
                 hint="copy or download the file again, or use --end to take only the part before the cut",
             )
@@ -217,13 +226,14 @@ class VideoReader:
             missing = sum(count for _, count in gaps)
             log.warning("about %d frames missing (first after %.3f s): the file is damaged there", missing, float(gaps[0][0]))
         duration, step = self.info.duration, 1 / self.info.fps if self.info.fps else None
-        whole = not self.start and self.end is None and last_time is not None
-        if whole and duration and step and not self.info.frame_count_exact and last_time + step < duration * 9 / 10 - 2 * step:
+        to_the_end = self.end is None and last_time is not None  # from the start, or from --start / a resumed segment
+        reached = self.start + last_time + step if to_the_end and step else None  # seconds from the input's start
+        if reached and duration and not self.info.frame_count_exact and reached < duration * 9 / 10 - 2 * step:
             # a damaged cluster can stop the Matroska/WebM demuxer early without an error (a container's
             # duration may also count a longer soundtrack: hence a warning with a wide margin, not an error)
             log.warning(
                 "the video stops at %.3f s of the %.3f s the file declares: it may be damaged or cut there",
-                float(last_time + step),
+                float(reached),
                 float(duration),
             )
 

@@ -79,6 +79,7 @@ class VideoWriter:
         warn_padding: warn when an odd size is padded for the pixel format (`warn_padding`).
         reorder: let the encoder reorder frames (B-frames); never for a container that stores no timestamps (AVI),
             nor for the parts of one (False).
+        final: `path` is the command's own output, recorded finished as it is moved into place (`AtomicFile.commit`).
 
     Raises:
         UsageError: a pixel format the encoder cannot take (`check_encoding`), before any file is made.
@@ -100,6 +101,7 @@ class VideoWriter:
         lock: bool = True,
         warn_padding: bool = True,
         reorder: bool = True,
+        final: bool = False,
     ):
         self.path = check_output(path, inputs=inputs, force=force)
         self._warn_padding = warn_padding  # False for the parts of a segmented output: it is said once, of the output
@@ -120,6 +122,7 @@ class VideoWriter:
         self._audio_source = audio
         self._metadata = {k: v for k, v in (metadata or {}).items() if k.lower() not in _MUXER_KEYS}
         self._file = AtomicFile(self.path, lock=lock)
+        self._final = final
         self._container: av.container.OutputContainer | None = None
         self._video = None
         self._audio: AudioPassthrough | None = None
@@ -203,7 +206,7 @@ class VideoWriter:
             self.abort()
             raise
         self._closed = True
-        return self._file.commit()
+        return self._file.commit(final=self._final)
 
     def abort(self) -> None:
         """Stop writing and remove the temporary file; nothing appears under `path`."""

@@ -21,7 +21,8 @@ def restyle_image(source: Path, output: Path, restyler: Restyler, *, force: bool
     check_image_output(output)
     restyled = _restyle_still(source, restyler, max_pixels=max_pixels, keep_alpha=output.suffix.lower() in ALPHA_SUFFIXES)
     restyler.check_still(source)
-    return write_atomic(output, lambda staged: write_image(staged, restyled))  # a full disk names `output`
+    # a full disk names `output`; from its rename on, a signal no longer stops the command (the CLI says what it wrote)
+    return write_atomic(output, lambda staged: write_image(staged, restyled), final=True)
 
 
 def restyle_folder(
@@ -37,7 +38,7 @@ def restyle_folder(
         for path, name in zip(files, names):
             yield name, _restyle_still(path, restyler, max_pixels=max_pixels, keep_alpha=True)
 
-    result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress)
+    result = write_image_folder(output, restyled(), inputs=(source,), force=force, progress=progress, final=True)
     restyler.finish("images")
     return result
 

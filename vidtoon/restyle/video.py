@@ -307,6 +307,7 @@ def _restyle_video_direct(
             metadata=info.metadata,
             inputs=inputs,
             force=force,
+            final=True,  # as a joined film: from its rename on, a signal no longer stops the command
         ) as writer:
             progress.start(expected_frames(info, options.start, options.end), source.name)
             restyler.reset()

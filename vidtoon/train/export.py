@@ -33,6 +33,7 @@ from torch import nn
 from vidtoon.checks import choice
 from vidtoon.errors import OutputError, UsageError
 from vidtoon.files import write_atomic
+from vidtoon.io.paths import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from vidtoon.models.checkpoint import ModelCard, save_checkpoint
 from vidtoon.train.config import load_config
 from vidtoon.train.provenance import get_provenance
@@ -109,8 +110,9 @@ def export_run(
         direction: CycleGAN only: "a2b" exports the photos -> style generator, "b2a" the reverse.
         onnx: also write ONNX graphs (dynamic batch, height and width).
         licence, credits, data: what the model card and the style card say about the training data's
-            terms, whom to credit, and the data itself (default: the run's data paths). `vidtoon styles`
-            shows the licence.
+            terms, whom to credit, and the data itself, kept as given (default: the last component of each of the run's
+            data paths, "photos/ (412 images)": a card is shared with the weights, the machine's paths are not; the
+            run's config.yaml keeps them whole). `vidtoon styles` shows the licence.
         provenance: a preset of `vidtoon.train.provenance` ("pixar", "anime") giving data, licence, credits and the
             style's restyle defaults (e.g. `faces: true`); explicit `licence`, `credits`, `data` win over it.
 
@@ -155,13 +157,13 @@ def export_run(
         licence = licence or preset.licence
         credits = preset.credits if credits is None else credits
         defaults = dict(preset.defaults)
-    if data is None:
+    if data is None:  # the card goes out with the weights: no path of this machine (config.yaml keeps them whole)
         data = (
-            f"A: {config.a}; B: {config.b}"
+            f"A: {shared_data_name(config.a)}; B: {shared_data_name(config.b)}"
             if state["kind"] in ("cyclegan", "cartoon")
-            else f"{config.data} (labels from column {config.label_column!r})"
+            else f"{shared_data_name(config.data)} (labels from column {config.label_column!r})"
         )
-    credits = credits if credits is not None else f"trained with vidtoon from {run_dir}"
+    credits = credits if credits is not None else f"trained with vidtoon from the run {run_dir.resolve().name}"
     notes = {
         "trainer": state["kind"],
         "steps": int(state["step"]),
@@ -210,6 +212,20 @@ def export_run(
     shutil.rmtree(stage, ignore_errors=True)
     onnx_files = [onnx_dir / path.name for path in onnx_files]
     return ExportResult(name, checkpoint, card_path, preview if samples else None, onnx_files, sha256, styles)
+
+
+def shared_data_name(path: str) -> str:
+    """A run's training data as a shared card shows it: the last path component only ("photos/ (412 images)" for a
+    folder, with what it holds when it is still there; "film.mp4" for a video), never the full path of the machine
+    it was trained on."""
+    where = Path(path)
+    name = where.name or where.resolve().name
+    if not where.is_dir():
+        return name
+    files = [item.suffix.lower() for item in where.iterdir() if item.is_file()]
+    images, videos = sum(s in IMAGE_SUFFIXES for s in files), sum(s in VIDEO_SUFFIXES for s in files)
+    held = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((images, "image"), (videos, "video")) if n]
+    return f"{name}/ ({', '.join(held)})" if held else f"{name}/"
 
 
 def _style_card(state, config, name, family, styles, notes, defaults, checkpoint: Path, sha256: str, preview) -> dict:

@@ -16,7 +16,8 @@ import numpy as np
 
 from vidtoon.errors import InputError, UsageError
 from vidtoon.files import StagingDir
-from vidtoon.io.images import list_images, read_image, write_image
+from vidtoon.io.images import list_images, read_image, write_staged_image
+from vidtoon.io.paths import WRITABLE_IMAGE_SUFFIXES
 from vidtoon.progress import NoProgress, Progress
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,9 @@ def smooth_folder(
 
     Raises:
         InputError: `source` is missing, empty, or nothing in it is readable; UsageError: `output` exists (without
-            `force`) or is `source`.
+            `force`) or is `source`, or an image is of a type a colour picture cannot be written as (.pgm, .exr: each
+            keeps its name); OutputError: an image cannot be written (named as `output` / its name), and nothing of
+            this run is left in `output`.
     """
     check_kernel(kernel)
     source, output = Path(source), Path(output)
@@ -80,6 +83,13 @@ def smooth_folder(
         raise UsageError(f"output {output} is a file", hint="give a folder with -o")
     if output.exists() and any(output.iterdir()) and not force:
         raise UsageError(f"output folder {output} is not empty", hint="choose another with -o, or pass --force")
+    unwritable = [path for path in files if path.suffix.lower() not in WRITABLE_IMAGE_SUFFIXES]
+    if unwritable:  # each output keeps its input's name: refused before anything is smoothed, by the name it would have
+        raise UsageError(
+            f"output {output / unwritable[0].name}: a colour picture cannot be written as {unwritable[0].suffix}"
+            + (f" ({len(unwritable)} such images)" if len(unwritable) > 1 else ""),
+            hint="convert them to .png first (each smoothed image keeps its input's name)",
+        )
     progress = progress or NoProgress()
     staging = StagingDir(output, make=True)
     skipped = []
@@ -91,13 +101,13 @@ def smooth_folder(
             except InputError:
                 skipped.append(path)
             else:
-                write_image(staging.path / path.name, smooth_edges(rgb, kernel=kernel))
+                write_staged_image(staging, path.name, smooth_edges(rgb, kernel=kernel))
             progress.advance()
         if len(skipped) == len(files):
             raise InputError(f"none of the {len(files)} images can be read", path=source, hint="check the files")
         written = staging.commit()
-    except BaseException:
-        staging.abort()
+    except BaseException as exc:
+        staging.fail(exc)  # nothing staged is left, nor a folder made for this run; a full disk names the folder
         raise
     if skipped:
         log.warning(
