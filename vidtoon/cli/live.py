@@ -114,7 +114,8 @@ def live(
     def ready(url: str | None) -> None:
         if url is not None:
             err_console.print(f"preview: {url}", highlight=False)
-        err_console.print("live: restyling; Ctrl-C stops", highlight=False)
+        doing = f"animating {animate.name}" if animate is not None else "restyling"
+        err_console.print(f"live: {doing}; Ctrl-C stops", highlight=False)
 
     result = run_live(
         source,
