@@ -368,29 +368,34 @@ def _replace_older_images(folder: Path, written: set[str], before: dict[str, tup
         if stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns) == (size, mtime_ns):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-    others = [path.name for path in list_images(folder) if path.name not in written] if written else []
-    if others:
-        log.warning(
-            "%s: the earlier run's images replaced; %d image%s vidtoon did not write %s kept (%s); remove them before "
-            "using the folder as one sequence",
-            folder,
-            len(others),
-            "" if len(others) == 1 else "s",
-            "is" if len(others) == 1 else "are",
-            ", ".join(others[:3]) + (", …" if len(others) > 3 else ""),
-        )
+    _warn_kept_images(
+        folder,
+        written,
+        "%s: the earlier run's images replaced; %d image%s vidtoon did not write %s kept (%s); remove them before "
+        "using the folder as one sequence",
+    )
 
 
 def _warn_older_images(folder: Path, written: set[str]) -> None:
     """Say when `folder` (replaced with --force) still holds images this run did not write: they are never deleted
     (the folder may be the user's own), but a stitch of it would mix them with the new ones."""
-    older = [path.name for path in list_images(folder) if path.name not in written] if written else []
-    if older:
+    _warn_kept_images(
+        folder,
+        written,
+        "%s: %d image%s from before this run %s still there (%s); remove them before using the folder as one sequence",
+    )
+
+
+def _warn_kept_images(folder: Path, written: set[str], message: str) -> None:
+    """Warn with `message` (its fields: the folder, how many, plural s, is/are, the first names) when `folder` holds
+    images besides the `written` ones."""
+    kept = [path.name for path in list_images(folder) if path.name not in written] if written else []
+    if kept:
         log.warning(
-            "%s: %d image%s from before this run %s still there (%s); remove them before using the folder as one sequence",
+            message,
             folder,
-            len(older),
-            "" if len(older) == 1 else "s",
-            "is" if len(older) == 1 else "are",
-            ", ".join(older[:3]) + (", …" if len(older) > 3 else ""),
+            len(kept),
+            "" if len(kept) == 1 else "s",
+            "is" if len(kept) == 1 else "are",
+            ", ".join(kept[:3]) + (", …" if len(kept) > 3 else ""),
         )
