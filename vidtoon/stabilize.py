@@ -125,7 +125,7 @@ def stabilize(
         check_encoding(output, options)  # --pix-fmt for the output's encoder, before a parts folder exists
         check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9) would change nothing
         if options.preset is None:
-            settings = replace(settings, encode=replace(options, preset=PRESET))
+            settings = replace(settings, encode=options.or_preset(PRESET))
     total, counts = common_frame_count({"processed": processed, "source": source}, truncate=truncate)
     size, source_size = first_frame_size(processed), first_frame_size(source)
     check_size("source", source, source_size, processed, size, base_role="processed video")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -103,8 +103,7 @@ def stitch(
     check_output(output, inputs=(*files, *([audio] if audio else [])), force=force)  # before any picture is read
     check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder
     check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9), a --crf past its scale
-    if options.preset is None:  # x264's preset applied here, where the video is written: the user's, else medium
-        options = replace(options, preset=PRESET)
+    options = options.or_preset(PRESET)  # x264's preset applied here, where the video is written: the user's, else medium
     audio_source = AudioSource(audio, end=len(files) / rate, required=True) if audio is not None else None
     first = read_image(files[0], max_pixels=max_pixels)
     width, height = settings.size or (first.shape[1], first.shape[0])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -331,8 +330,7 @@ def animate(
     check_output(output, inputs=(source, driver), force=force)
     check_encoding(output, options)  # the suffix, and --pix-fmt for its encoder, before a model loads
     check_quality_flags(output, options)  # a --crf or --preset the encoder has not (GIF, VP9), a --crf past its scale
-    if options.preset is None:  # x264's preset applied here, where the video is written: the user's, else medium
-        options = replace(options, preset=PRESET)
+    options = options.or_preset(PRESET)  # x264's preset applied here, where the video is written: the user's, else medium
     source_rgb = restyle_still(source_rgb, style=to, model=model, like=like, device=device)
     animator = make_animator(
         method, source_rgb, source, relative=relative, crop=crop, checkpoint=checkpoint, device=device, turn=turn

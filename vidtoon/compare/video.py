@@ -7,7 +7,6 @@ however long the film. A label band on top names each panel.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -103,8 +102,7 @@ def write_video(
     inputs = [entry.path for entry in lineup.entries]
     check_output(output, inputs=inputs, force=force)
     check_encoding(output, options)
-    if options.preset is None:
-        options = replace(options, preset=PRESET)
+    options = options.or_preset(PRESET)
     width, panel_height = panel_size(lineup, height)
     band = band_height(panel_height)
     base = lineup.entries[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vidtoon.checks import choice, whole_number
@@ -127,6 +127,11 @@ class EncodeOptions:
             choice("--pix-fmt", self.pix_fmt, PIX_FMTS)
         if self.codec is not None and (not isinstance(self.codec, str) or not self.codec.strip()):
             raise UsageError(f"codec must be an FFmpeg encoder name, got {self.codec!r}")
+
+    def or_preset(self, preset: str) -> EncodeOptions:
+        """These options with `preset` where they give none: a command's own default (stitch, stabilize, compare,
+        animate), applied where its video is written, after `check_quality_flags` has seen what the user gave."""
+        return self if self.preset is not None else replace(self, preset=preset)
 
     def x264_settings(self, codec: str) -> tuple[str, int]:
         """(preset, crf) for an x264 or x265 encoder: the user's, else the defaults (medium, CRF 18).
