@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-from vidtoon.checks import seconds
 from vidtoon.io.audio import AudioSource
 from vidtoon.io.reader import VideoReader, warn_alpha
 from vidtoon.io.writer import EncodeOptions, VideoWriter
@@ -31,7 +30,6 @@ def transcode(
     metadata is kept. `start`/`end` cut the video and its audio together. `on_corrupt`: see `VideoReader`. A
     transparent source is said once (`warn_alpha`): the output is opaque.
     """
-    start, end = seconds("--start", start), seconds("--end", end)  # before anything is opened
     progress = progress or NoProgress()
     with VideoReader(source, start=start, end=end, on_corrupt=on_corrupt) as reader:
         info = reader.info
