@@ -80,12 +80,12 @@ class Stages(NamedTuple):
     `model(rgb, time) -> item` holds no state (the translator's work) and runs on the model thread, while `finish(item)
     -> rgb` (the temporal stage, or an animator's pose tracking: state, so in frame order) runs on the main thread for
     the frame before. Input frames are H×W×3 uint8 RGB with their time in seconds; the result is the picture to send.
-    `reset()` (None: nothing to forget) makes `finish` forget the past, as at a scene cut: the loop calls it when the
+    `reset()` makes `finish` forget the past, as at a scene cut: the loop calls it when the
     input changes size, so two differently framed pictures are never blended."""
 
     model: Callable[[np.ndarray, Fraction], Any]
     finish: Callable[[Any], np.ndarray]
-    reset: Callable[[], None] | None = None
+    reset: Callable[[], None]
 
 
 def restyle_stages(translator: Translator, options: RestyleOptions) -> Stages:
@@ -291,8 +291,7 @@ def _input_resized(sizes: dict, frame: LiveFrame, stages: Stages) -> tuple[int, 
     sizes["input"] = size
     if before is None or size == before:
         return None
-    if stages.reset is not None:
-        stages.reset()  # as at a scene cut: nothing of the old framing is blended into the new
+    stages.reset()  # as at a scene cut: nothing of the old framing is blended into the new
     return before
 
 
